@@ -1,0 +1,48 @@
+# Civic Points — the two commands:
+#   make run    install what is missing, build (Release), start PostgreSQL, Redis, every service
+#               and the gateway on loopback; Ctrl-C stops it all.
+#   make test   install what is missing, lint, build, and run every test with ctest.
+# Other targets: build, lint, format, clean.
+
+BUILD_DIR ?= build
+BUILD_TYPE ?= Release
+JOBS ?= $(shell nproc)
+CTEST_ARGS ?=
+
+CLANG_FORMAT_FILES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
+
+.PHONY: all deps tools build test lint format run clean
+
+all: build
+
+deps:
+	@bash scripts/install-deps.sh
+
+# buf comes from the npm registry, pinned by tools/package-lock.json.
+tools/node_modules/.bin/buf: tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+tools: deps tools/node_modules/.bin/buf
+
+$(BUILD_DIR)/build.ninja: CMakeLists.txt
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+
+build: deps $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+
+lint: tools
+	tools/node_modules/.bin/buf lint protos
+	@clang-format --dry-run --Werror $(CLANG_FORMAT_FILES) && echo "clang-format: clean"
+
+format:
+	clang-format -i $(CLANG_FORMAT_FILES)
+
+test: lint build
+	cd $(BUILD_DIR) && ctest --output-on-failure -j 2 $(CTEST_ARGS)
+
+run: build
+	@bash scripts/run.sh $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) .run

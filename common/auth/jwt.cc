@@ -1,0 +1,211 @@
+#include "common/auth/jwt.h"
+
+#include <sodium.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace civicpoints::auth {
+namespace {
+
+using nlohmann::json;
+
+void EnsureSodium() {
+  static const bool ready = sodium_init() >= 0;
+  (void)ready;
+}
+
+absl::Status Unauthenticated(absl::string_view why) {
+  return absl::UnauthenticatedError(absl::StrCat("access token rejected: ", why));
+}
+
+int64_t ToSeconds(absl::Time t) { return absl::ToUnixSeconds(t); }
+
+}  // namespace
+
+std::string Base64UrlEncode(absl::string_view bytes) {
+  EnsureSodium();
+  const size_t cap =
+      sodium_base64_ENCODED_LEN(bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  std::string out(cap, '\0');
+  sodium_bin2base64(out.data(), cap, reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  out.resize(cap - 1);  // drop the terminating NUL
+  return out;
+}
+
+bool Base64UrlDecode(absl::string_view text, std::string* bytes) {
+  EnsureSodium();
+  std::string out(text.size(), '\0');
+  size_t len = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                        text.size(), nullptr, &len, &end,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0 ||
+      end != text.data() + text.size()) {
+    return false;
+  }
+  out.resize(len);
+  *bytes = std::move(out);
+  return true;
+}
+
+absl::StatusOr<KeySet> KeySet::FromJwks(absl::string_view jwks_json) {
+  json doc = json::parse(jwks_json.begin(), jwks_json.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array()) {
+    return absl::InvalidArgumentError("JWKS is not a JSON object with a \"keys\" array");
+  }
+  KeySet set;
+  int index = 0;
+  for (const json& key : doc["keys"]) {
+    const std::string where = absl::StrCat("JWKS key #", index++);
+    if (!key.is_object() || key.value("kty", "") != "OKP" || key.value("crv", "") != "Ed25519") {
+      return absl::InvalidArgumentError(absl::StrCat(where, " is not an OKP Ed25519 key"));
+    }
+    const std::string kid = key.value("kid", "");
+    std::string raw;
+    if (kid.empty()) return absl::InvalidArgumentError(absl::StrCat(where, " has no kid"));
+    if (!Base64UrlDecode(key.value("x", ""), &raw) || raw.size() != 32) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, " (kid ", kid, ") has no 32-byte base64url \"x\""));
+    }
+    Ed25519PublicKey pk;
+    std::copy(raw.begin(), raw.end(), pk.begin());
+    set.Add(kid, pk);
+  }
+  return set;
+}
+
+const Ed25519PublicKey* KeySet::Find(const std::string& kid) const {
+  auto it = keys_.find(kid);
+  return it == keys_.end() ? nullptr : &it->second;
+}
+
+std::string KeySet::ToJwks() const {
+  json keys = json::array();
+  for (const auto& [kid, key] : keys_) {
+    keys.push_back({{"kty", "OKP"},
+                    {"crv", "Ed25519"},
+                    {"alg", "EdDSA"},
+                    {"use", "sig"},
+                    {"kid", kid},
+                    {"x", Base64UrlEncode(absl::string_view(
+                              reinterpret_cast<const char*>(key.data()), key.size()))}});
+  }
+  return json{{"keys", keys}}.dump();
+}
+
+absl::StatusOr<Ed25519PublicKey> StaticKeyProvider::Find(const std::string& kid) {
+  if (const Ed25519PublicKey* key = keys_.Find(kid)) return *key;
+  return absl::NotFoundError(absl::StrCat("no key with kid '", kid, "'"));
+}
+
+absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
+  std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
+  if (parts.size() != 3) return Unauthenticated("malformed (not three dot-separated parts)");
+  std::string header_bytes, claims_bytes, signature;
+  if (!Base64UrlDecode(parts[0], &header_bytes) || !Base64UrlDecode(parts[1], &claims_bytes) ||
+      !Base64UrlDecode(parts[2], &signature)) {
+    return Unauthenticated("malformed (a part is not base64url)");
+  }
+  json header = json::parse(header_bytes, nullptr, false);
+  if (header.is_discarded() || !header.is_object()) {
+    return Unauthenticated("malformed header");
+  }
+  const std::string alg = header.value("alg", "");
+  if (alg != "EdDSA") {
+    return Unauthenticated(absl::StrCat("algorithm '", alg, "' is not accepted; only EdDSA"));
+  }
+  const std::string kid = header.value("kid", "");
+  if (kid.empty()) return Unauthenticated("header has no kid");
+  absl::StatusOr<Ed25519PublicKey> key = keys_->Find(kid);
+  if (!key.ok()) {
+    if (key.status().code() == absl::StatusCode::kNotFound) {
+      return Unauthenticated(absl::StrCat("signed with unknown key '", kid, "'"));
+    }
+    return key.status();
+  }
+  if (signature.size() != crypto_sign_BYTES) return Unauthenticated("signature has wrong length");
+  const std::string signed_part = absl::StrCat(parts[0], ".", parts[1]);
+  EnsureSodium();
+  if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature.data()),
+                                  reinterpret_cast<const unsigned char*>(signed_part.data()),
+                                  signed_part.size(), key->data()) != 0) {
+    return Unauthenticated("signature does not verify");
+  }
+
+  json claims = json::parse(claims_bytes, nullptr, false);
+  if (claims.is_discarded() || !claims.is_object()) return Unauthenticated("malformed claims");
+  if (claims.value("iss", "") != kIssuer) return Unauthenticated("wrong issuer");
+  if (claims.value("aud", "") != kAudience) return Unauthenticated("wrong audience");
+  if (!claims.contains("exp") || !claims["exp"].is_number_integer() || !claims.contains("iat") ||
+      !claims["iat"].is_number_integer()) {
+    return Unauthenticated("claims lack integer exp and iat");
+  }
+  Principal p;
+  p.expires_at = absl::FromUnixSeconds(claims["exp"].get<int64_t>());
+  p.issued_at = absl::FromUnixSeconds(claims["iat"].get<int64_t>());
+  if (now >= p.expires_at + kLeeway) {
+    return Unauthenticated(absl::StrCat("expired at ", absl::FormatTime(p.expires_at)));
+  }
+  if (p.issued_at > now + kLeeway) return Unauthenticated("issued in the future");
+  p.subject = claims.value("sub", "");
+  if (p.subject.empty()) return Unauthenticated("claims lack sub");
+  p.token_id = claims.value("jti", "");
+  if (claims.contains("roles")) {
+    if (!claims["roles"].is_array()) return Unauthenticated("roles claim is not an array");
+    for (const json& grant : claims["roles"]) {
+      RoleGrant g;
+      if (!grant.is_object() || !ParseRoleName(grant.value("role", ""), &g.role)) {
+        return Unauthenticated("roles claim holds an unknown role");
+      }
+      g.org_id = grant.value("org_id", "");
+      p.roles.push_back(std::move(g));
+    }
+  }
+  if (claims.contains("scopes")) {
+    if (!claims["scopes"].is_array()) return Unauthenticated("scopes claim is not an array");
+    for (const json& scope : claims["scopes"]) {
+      if (!scope.is_string()) return Unauthenticated("scopes claim holds a non-string");
+      p.scopes.push_back(scope.get<std::string>());
+    }
+  }
+  return p;
+}
+
+TokenSigner::TokenSigner(std::string kid, const Ed25519SecretKey& secret_key)
+    : kid_(std::move(kid)), secret_key_(secret_key) {}
+
+void TokenSigner::GenerateKeyPair(Ed25519PublicKey* public_key, Ed25519SecretKey* secret_key) {
+  EnsureSodium();
+  crypto_sign_keypair(public_key->data(), secret_key->data());
+}
+
+std::string TokenSigner::Sign(const Principal& who) const {
+  json roles = json::array();
+  for (const RoleGrant& g : who.roles) {
+    roles.push_back({{"role", RoleName(g.role)}, {"org_id", g.org_id}});
+  }
+  json claims = {{"iss", kIssuer},
+                 {"aud", kAudience},
+                 {"sub", who.subject},
+                 {"jti", who.token_id},
+                 {"iat", ToSeconds(who.issued_at)},
+                 {"exp", ToSeconds(who.expires_at)},
+                 {"roles", roles},
+                 {"scopes", who.scopes}};
+  json header = {{"alg", "EdDSA"}, {"typ", "JWT"}, {"kid", kid_}};
+  const std::string signed_part =
+      absl::StrCat(Base64UrlEncode(header.dump()), ".", Base64UrlEncode(claims.dump()));
+  unsigned char sig[crypto_sign_BYTES];
+  EnsureSodium();
+  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(signed_part.data()),
+                       signed_part.size(), secret_key_.data());
+  return absl::StrCat(
+      signed_part, ".",
+      Base64UrlEncode(absl::string_view(reinterpret_cast<const char*>(sig), sizeof sig)));
+}
+
+}  // namespace civicpoints::auth

@@ -1,0 +1,140 @@
+#include "common/auth/jwt.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_split.h"
+
+namespace civicpoints::auth {
+namespace {
+
+using ::testing::HasSubstr;
+
+const absl::Time kNow = absl::FromUnixSeconds(1'794'000'000);  // 2026-11
+
+class JwtTest : public ::testing::Test {
+ protected:
+  JwtTest() {
+    TokenSigner::GenerateKeyPair(&public_key_, &secret_key_);
+    KeySet keys;
+    keys.Add("k1", public_key_);
+    verifier_ = std::make_unique<TokenVerifier>(std::make_shared<StaticKeyProvider>(keys));
+  }
+
+  Principal Rider() const {
+    Principal p;
+    p.subject = "p_42";
+    p.token_id = "t_1";
+    p.roles = {{::civicpoints::common::v1::ROLE_RIDER, "c_qingyuan_west"}};
+    p.issued_at = kNow - absl::Minutes(1);
+    p.expires_at = kNow + absl::Minutes(14);
+    return p;
+  }
+
+  std::string Sign(const Principal& p, const std::string& kid = "k1") const {
+    return TokenSigner(kid, secret_key_).Sign(p);
+  }
+
+  Ed25519PublicKey public_key_;
+  Ed25519SecretKey secret_key_;
+  std::unique_ptr<TokenVerifier> verifier_;
+};
+
+TEST_F(JwtTest, ValidTokenYieldsThePrincipal) {
+  Principal in = Rider();
+  in.scopes = {"ledger.read"};
+  absl::StatusOr<Principal> out = verifier_->Verify(Sign(in), kNow);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->subject, "p_42");
+  EXPECT_EQ(out->token_id, "t_1");
+  ASSERT_EQ(out->roles.size(), 1u);
+  EXPECT_EQ(out->roles[0], in.roles[0]);
+  EXPECT_TRUE(out->HasRole(::civicpoints::common::v1::ROLE_RIDER));
+  EXPECT_TRUE(out->HasScope("ledger.read"));
+  EXPECT_EQ(out->expires_at, in.expires_at);
+}
+
+TEST_F(JwtTest, ExpiredTokenIsRefusedAfterTheLeeway) {
+  const std::string token = Sign(Rider());
+  EXPECT_TRUE(verifier_->Verify(token, kNow + absl::Minutes(14) + absl::Seconds(10)).ok());
+  absl::Status s = verifier_->Verify(token, kNow + absl::Minutes(15)).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(s.message(), HasSubstr("expired"));
+}
+
+TEST_F(JwtTest, TokenIssuedInTheFutureIsRefused) {
+  Principal p = Rider();
+  p.issued_at = kNow + absl::Minutes(5);
+  EXPECT_THAT(verifier_->Verify(Sign(p), kNow).status().message(), HasSubstr("future"));
+}
+
+TEST_F(JwtTest, TokenFromAnotherKeyWithTheSameKidFailsTheSignature) {
+  Ed25519PublicKey other_public;
+  Ed25519SecretKey other_secret;
+  TokenSigner::GenerateKeyPair(&other_public, &other_secret);
+  const std::string forged = TokenSigner("k1", other_secret).Sign(Rider());
+  absl::Status s = verifier_->Verify(forged, kNow).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(s.message(), HasSubstr("signature does not verify"));
+}
+
+TEST_F(JwtTest, UnknownKidIsNamed) {
+  absl::Status s = verifier_->Verify(Sign(Rider(), "k9"), kNow).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_THAT(s.message(), HasSubstr("unknown key 'k9'"));
+}
+
+TEST_F(JwtTest, MalformedTokensAreRefused) {
+  for (const char* bad : {"", "abc", "a.b", "a.b.c.d", "!!.??.**", "e30.e30.AAAA"}) {
+    absl::Status s = verifier_->Verify(bad, kNow).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << bad;
+  }
+}
+
+TEST_F(JwtTest, TamperedClaimsFailTheSignature) {
+  std::vector<std::string> parts = absl::StrSplit(Sign(Rider()), '.');
+  nlohmann::json claims;
+  std::string bytes;
+  ASSERT_TRUE(Base64UrlDecode(parts[1], &bytes));
+  claims = nlohmann::json::parse(bytes);
+  claims["roles"][0]["role"] = "ROLE_DISTRICT_ADMIN";
+  const std::string tampered = parts[0] + "." + Base64UrlEncode(claims.dump()) + "." + parts[2];
+  EXPECT_THAT(verifier_->Verify(tampered, kNow).status().message(),
+              HasSubstr("signature does not verify"));
+}
+
+TEST_F(JwtTest, OtherAlgorithmsAreRefusedEvenWithValidLayout) {
+  std::vector<std::string> parts = absl::StrSplit(Sign(Rider()), '.');
+  for (const char* alg : {"none", "HS256", "RS256"}) {
+    nlohmann::json header = {{"alg", alg}, {"typ", "JWT"}, {"kid", "k1"}};
+    const std::string token = Base64UrlEncode(header.dump()) + "." + parts[1] + "." + parts[2];
+    absl::Status s = verifier_->Verify(token, kNow).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_THAT(s.message(), HasSubstr(std::string("algorithm '") + alg + "'"));
+  }
+}
+
+TEST(KeySetTest, JwksRoundTripsAndBadKeysAreNamed) {
+  Ed25519PublicKey pk;
+  Ed25519SecretKey sk;
+  TokenSigner::GenerateKeyPair(&pk, &sk);
+  KeySet keys;
+  keys.Add("2026-11", pk);
+  absl::StatusOr<KeySet> parsed = KeySet::FromJwks(keys.ToJwks());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_NE(parsed->Find("2026-11"), nullptr);
+  EXPECT_EQ(*parsed->Find("2026-11"), pk);
+
+  EXPECT_THAT(KeySet::FromJwks("not json").status().message(), HasSubstr("\"keys\" array"));
+  EXPECT_THAT(KeySet::FromJwks(R"({"keys":[{"kty":"RSA","kid":"a"}]})").status().message(),
+              HasSubstr("JWKS key #0 is not an OKP Ed25519 key"));
+  EXPECT_THAT(KeySet::FromJwks(R"({"keys":[{"kty":"OKP","crv":"Ed25519","kid":"a","x":"short"}]})")
+                  .status()
+                  .message(),
+              HasSubstr("32-byte"));
+}
+
+}  // namespace
+}  // namespace civicpoints::auth

@@ -1,0 +1,108 @@
+#include "common/auth/method_policy.h"
+
+#include <google/protobuf/descriptor.h>
+#include <grpcpp/server_context.h>
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "civicpoints/options/v1/options.pb.h"
+
+namespace civicpoints::auth {
+namespace {
+
+namespace gp = ::google::protobuf;
+namespace opts = ::civicpoints::options::v1;
+
+std::string DottedName(absl::string_view method) {
+  absl::ConsumePrefix(&method, "/");
+  return absl::StrReplaceAll(method, {{"/", "."}});
+}
+
+}  // namespace
+
+absl::StatusOr<MethodPolicy> PolicyFor(absl::string_view method) {
+  const std::string name = DottedName(method);
+  const gp::MethodDescriptor* desc = gp::DescriptorPool::generated_pool()->FindMethodByName(name);
+  if (desc == nullptr) return absl::NotFoundError(absl::StrCat("unknown method ", name));
+  const gp::MethodOptions& options = desc->options();
+  if (!options.HasExtension(opts::access)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("method ", name, " declares no access policy; refused"));
+  }
+  const opts::Access& access = options.GetExtension(opts::access);
+  MethodPolicy policy;
+  policy.method = name;
+  policy.is_public = access.public_();
+  policy.any_authenticated = access.any_authenticated();
+  for (int role : access.roles()) policy.roles.push_back(static_cast<Role>(role));
+  for (const std::string& scope : access.scopes()) policy.scopes.push_back(scope);
+  policy.retry_safe = options.idempotency_level() != gp::MethodOptions::IDEMPOTENCY_UNKNOWN;
+  if (policy.is_public && (!policy.roles.empty() || policy.any_authenticated)) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("method ", name, " declares a contradictory access policy; refused"));
+  }
+  return policy;
+}
+
+absl::Status CheckPolicy(const MethodPolicy& policy, const Principal* principal) {
+  if (policy.is_public) return absl::OkStatus();
+  if (principal == nullptr) {
+    return absl::UnauthenticatedError(
+        absl::StrCat(policy.method, " needs an access token (authorization: Bearer ...)"));
+  }
+  if (policy.any_authenticated) return absl::OkStatus();
+  for (const RoleGrant& grant : principal->roles) {
+    if (std::find(policy.roles.begin(), policy.roles.end(), grant.role) == policy.roles.end()) {
+      continue;
+    }
+    if (grant.role != ::civicpoints::common::v1::ROLE_CITY_SYSTEM || policy.scopes.empty()) {
+      return absl::OkStatus();
+    }
+    for (const std::string& scope : policy.scopes) {
+      if (principal->HasScope(scope)) return absl::OkStatus();
+    }
+    return absl::PermissionDeniedError(absl::StrCat(policy.method, " needs an API key with scope ",
+                                                    absl::StrJoin(policy.scopes, " or ")));
+  }
+  std::vector<std::string> names;
+  for (Role r : policy.roles) names.push_back(RoleName(r));
+  if (names.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(policy.method, " may not be called by anyone"));
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat(policy.method, " needs one of the roles ", absl::StrJoin(names, ", ")));
+}
+
+absl::StatusOr<std::optional<Principal>> Authorizer::AuthorizeHeader(
+    absl::string_view authorization, absl::string_view method, absl::Time now) const {
+  absl::StatusOr<MethodPolicy> policy = PolicyFor(method);
+  if (!policy.ok()) return policy.status();
+  std::optional<Principal> principal;
+  if (!authorization.empty()) {
+    absl::string_view token = authorization;
+    if (!absl::ConsumePrefix(&token, "Bearer ") && !absl::ConsumePrefix(&token, "bearer ")) {
+      return absl::UnauthenticatedError("authorization metadata must be 'Bearer <token>'");
+    }
+    absl::StatusOr<Principal> verified = verifier_->Verify(token, now);
+    if (!verified.ok()) return verified.status();
+    principal = *std::move(verified);
+  }
+  if (absl::Status s = CheckPolicy(*policy, principal ? &*principal : nullptr); !s.ok()) return s;
+  return principal;
+}
+
+absl::StatusOr<std::optional<Principal>> Authorizer::Authorize(const grpc::ServerContext& context,
+                                                               absl::string_view method) const {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find("authorization");
+  absl::string_view header;
+  if (it != metadata.end()) header = absl::string_view(it->second.data(), it->second.size());
+  return AuthorizeHeader(header, method, absl::Now());
+}
+
+}  // namespace civicpoints::auth

@@ -1,0 +1,70 @@
+// Who may call a method, read from the `civicpoints.options.v1.access` option declared on it in
+// the .proto files (through the linked descriptor pool), and the check of a caller against it.
+// Deny by default: a method without a declared policy is refused.
+//
+//   Authorizer authz(verifier);
+//   ASSIGN_OR_RETURN(std::optional<Principal> who,
+//                    authz.Authorize(*context, "/civicpoints.ledger.v1.LedgerService/Award"));
+#ifndef CIVICPOINTS_COMMON_AUTH_METHOD_POLICY_H_
+#define CIVICPOINTS_COMMON_AUTH_METHOD_POLICY_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "common/auth/jwt.h"
+#include "common/auth/principal.h"
+
+namespace grpc {
+class ServerContext;
+}
+
+namespace civicpoints::auth {
+
+struct MethodPolicy {
+  std::string method;  // "civicpoints.ledger.v1.LedgerService.Award"
+  bool is_public = false;
+  bool any_authenticated = false;
+  std::vector<Role> roles;
+  std::vector<std::string> scopes;
+  // From the standard idempotency_level option: reads and keyed mutations are safe to retry.
+  bool retry_safe = false;
+};
+
+// Looks up the policy of a method by "/pkg.Service/Method" or "pkg.Service.Method". Errors:
+// NOT_FOUND for an unknown method; PERMISSION_DENIED when it declares no access policy or a
+// contradictory one (public together with roles).
+absl::StatusOr<MethodPolicy> PolicyFor(absl::string_view method);
+
+// Checks a caller (nullptr: no credentials) against a policy. Errors: UNAUTHENTICATED when the
+// method needs credentials and there are none; PERMISSION_DENIED when the principal lacks every
+// allowed role, or is a city system without one of the allowed scopes.
+absl::Status CheckPolicy(const MethodPolicy& policy, const Principal* principal);
+
+// Verifies the call's bearer token (if any) and checks it against the method's policy.
+class Authorizer {
+ public:
+  explicit Authorizer(std::shared_ptr<const TokenVerifier> verifier)
+      : verifier_(std::move(verifier)) {}
+
+  // Returns the principal, or nullopt for a public method called without credentials. A token
+  // that is present is always verified, even on public methods. Errors as PolicyFor, CheckPolicy
+  // and TokenVerifier::Verify.
+  absl::StatusOr<std::optional<Principal>> Authorize(const grpc::ServerContext& context,
+                                                     absl::string_view method) const;
+
+  // As above, with the authorization metadata value given directly ("Bearer <jwt>" or empty).
+  absl::StatusOr<std::optional<Principal>> AuthorizeHeader(absl::string_view authorization,
+                                                           absl::string_view method,
+                                                           absl::Time now) const;
+
+ private:
+  std::shared_ptr<const TokenVerifier> verifier_;
+};
+
+}  // namespace civicpoints::auth
+
+#endif  // CIVICPOINTS_COMMON_AUTH_METHOD_POLICY_H_

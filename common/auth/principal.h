@@ -1,0 +1,48 @@
+// Principal: who is calling, as proven by a verified access token. Handlers receive one from
+// Authorizer (method_policy.h) and use its role grants to check org scope on the resource.
+#ifndef CIVICPOINTS_COMMON_AUTH_PRINCIPAL_H_
+#define CIVICPOINTS_COMMON_AUTH_PRINCIPAL_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "civicpoints/common/v1/role.pb.h"
+
+namespace civicpoints::auth {
+
+using Role = ::civicpoints::common::v1::Role;
+
+// A role held at an org node; it covers the node's subtree. `org_id` is empty for roles that are
+// not tied to a node (a city system, an internal service).
+struct RoleGrant {
+  Role role = ::civicpoints::common::v1::ROLE_UNSPECIFIED;
+  std::string org_id;
+
+  friend bool operator==(const RoleGrant& a, const RoleGrant& b) {
+    return a.role == b.role && a.org_id == b.org_id;
+  }
+};
+
+struct Principal {
+  std::string subject;   // person id, service-account id or internal service name ("sub")
+  std::string token_id;  // "jti", for revocation lists and logs
+  std::vector<RoleGrant> roles;
+  std::vector<std::string> scopes;  // API-key scopes of a city system
+  absl::Time issued_at;
+  absl::Time expires_at;
+
+  // True when any grant has `role`, at any node.
+  bool HasRole(Role role) const;
+  // True when the principal carries `scope`.
+  bool HasScope(absl::string_view scope) const;
+};
+
+// "ROLE_RIDER" ↔ Role, the spelling used in token claims. Returns false for an unknown name.
+bool ParseRoleName(absl::string_view name, Role* role);
+std::string RoleName(Role role);
+
+}  // namespace civicpoints::auth
+
+#endif  // CIVICPOINTS_COMMON_AUTH_PRINCIPAL_H_

@@ -1,0 +1,154 @@
+#include "common/pg/pg_pool.h"
+
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <pqxx/pqxx>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "common/pg/pg_errors.h"
+
+namespace civicpoints::pg {
+
+struct PgPool::Slot {
+  std::unique_ptr<pqxx::connection_base> conn;
+};
+
+std::string RedactUrl(const std::string& url) {
+  // postgresql://user:secret@host → postgresql://user:****@host; password=secret → password=****
+  static const std::regex kUriPassword(R"(^(\w+://[^:/@]*:)[^@]*@)");
+  static const std::regex kKeywordPassword(R"((password\s*=\s*)\S+)");
+  std::string out = std::regex_replace(url, kUriPassword, "$1****@");
+  return std::regex_replace(out, kKeywordPassword, "$1****");
+}
+
+namespace {
+
+absl::Status CheckUrl(const std::string& url) {
+  char* error = nullptr;
+  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), &error);
+  if (parsed == nullptr) {
+    std::string reason = error != nullptr ? error : "cannot parse";
+    PQfreemem(error);
+    while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+    return absl::InvalidArgumentError(
+        absl::StrCat("PostgreSQL URL '", RedactUrl(url), "' is malformed: ", reason));
+  }
+  PQconninfoFree(parsed);
+  return absl::OkStatus();
+}
+
+void PrepareSession(pqxx::connection_base& conn, const std::string& schema,
+                    absl::Duration statement_timeout) {
+  pqxx::nontransaction tx(conn);
+  if (!schema.empty()) tx.exec("SET search_path TO " + tx.quote_name(schema) + ", public");
+  tx.exec("SET statement_timeout = " +
+          tx.quote(absl::StrCat(absl::ToInt64Milliseconds(statement_timeout), "ms")));
+  tx.exec("SET TIME ZONE 'UTC'");
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<pqxx::connection_base>> ConnectWithRetry(
+    const std::string& url, const std::string& schema, absl::Duration statement_timeout,
+    absl::Duration timeout) {
+  if (absl::Status s = CheckUrl(url); !s.ok()) return s;
+  const absl::Time deadline = absl::Now() + timeout;
+  absl::Duration backoff = absl::Milliseconds(100);
+  std::string last_error;
+  for (int attempt = 1;; ++attempt) {
+    try {
+      auto conn = std::make_unique<pqxx::connection>(url);
+      PrepareSession(*conn, schema, statement_timeout);
+      if (attempt > 1) log::Info("database reachable", {{"attempts", attempt}});
+      return std::unique_ptr<pqxx::connection_base>(std::move(conn));
+    } catch (const std::exception& e) {
+      last_error = e.what();
+      while (!last_error.empty() && last_error.back() == '\n') last_error.pop_back();
+    }
+    if (absl::Now() + backoff > deadline) break;
+    log::Warn("database not reachable yet, retrying",
+              {{"url", RedactUrl(url)},
+               {"attempt", attempt},
+               {"error", last_error},
+               {"retry_in_ms", absl::ToInt64Milliseconds(backoff)}});
+    absl::SleepFor(backoff);
+    backoff = std::min(backoff * 2, absl::Seconds(2));
+  }
+  return absl::UnavailableError(absl::StrCat("PostgreSQL at '", RedactUrl(url),
+                                             "' unreachable after ", absl::FormatDuration(timeout),
+                                             ": ", last_error));
+}
+
+PgPool::PgPool(PgOptions options) : options_(std::move(options)) {}
+
+PgPool::~PgPool() = default;
+
+absl::StatusOr<std::unique_ptr<PgPool>> PgPool::Connect(PgOptions options) {
+  if (options.pool_size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("pool size must be at least 1, got ", options.pool_size));
+  }
+  auto first = ConnectWithRetry(options.url, options.schema, options.statement_timeout,
+                                options.connect_timeout);
+  if (!first.ok()) return first.status();
+  std::unique_ptr<PgPool> pool(new PgPool(std::move(options)));
+  absl::MutexLock lock(&pool->mu_);
+  for (int i = 0; i < pool->options_.pool_size; ++i) {
+    auto slot = std::make_unique<Slot>();
+    if (i == 0) slot->conn = *std::move(first);
+    pool->free_.push_back(slot.get());
+    pool->slots_.push_back(std::move(slot));
+  }
+  return pool;
+}
+
+absl::StatusOr<PgPool::Slot*> PgPool::Acquire() {
+  Slot* slot = nullptr;
+  {
+    absl::MutexLock lock(&mu_);
+    auto has_free = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return !free_.empty(); };
+    if (!mu_.AwaitWithTimeout(absl::Condition(&has_free), options_.acquire_timeout)) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "no database connection free within ", absl::FormatDuration(options_.acquire_timeout)));
+    }
+    slot = free_.back();
+    free_.pop_back();
+  }
+  if (slot->conn == nullptr || !slot->conn->is_open()) {
+    // Reconnect outside the lock; a short timeout keeps a call from hanging on a dead database.
+    auto conn = ConnectWithRetry(options_.url, options_.schema, options_.statement_timeout,
+                                 std::min(options_.connect_timeout, absl::Seconds(2)));
+    if (!conn.ok()) {
+      Release(slot);
+      return conn.status();
+    }
+    slot->conn = *std::move(conn);
+  }
+  return slot;
+}
+
+void PgPool::Release(Slot* slot) {
+  absl::MutexLock lock(&mu_);
+  free_.push_back(slot);
+}
+
+absl::Status PgPool::WithConnection(absl::string_view what,
+                                    const std::function<absl::Status(pqxx::connection_base&)>& fn) {
+  absl::StatusOr<Slot*> slot = Acquire();
+  if (!slot.ok()) return slot.status();
+  absl::Status result;
+  try {
+    result = fn(*(*slot)->conn);
+  } catch (...) {
+    result = StatusFromException(std::current_exception(), what);
+    // A connection that failed mid-statement may be unusable; drop it and reconnect on next use.
+    if (result.code() == absl::StatusCode::kUnavailable) (*slot)->conn.reset();
+  }
+  Release(*slot);
+  return result;
+}
+
+}  // namespace civicpoints::pg

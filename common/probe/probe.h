@@ -1,0 +1,32 @@
+// Client side of the two standard services every Civic Points server exposes: gRPC health
+// (grpc.health.v1) and server reflection (v1alpha, what grpcurl uses). Used by cp_probe, by
+// `make run` to wait for readiness, and by the tests.
+#ifndef CIVICPOINTS_COMMON_PROBE_PROBE_H_
+#define CIVICPOINTS_COMMON_PROBE_PROBE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace grpc {
+class Channel;
+}
+
+namespace civicpoints::probe {
+
+// Asks the health service about `service` ("" for the server as a whole) and returns the status
+// name: "SERVING", "NOT_SERVING", "UNKNOWN" or "SERVICE_UNKNOWN". Errors: the call's status
+// (UNAVAILABLE when nothing listens, NOT_FOUND for a service the server does not know).
+absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
+                                        const std::string& service, absl::Duration timeout);
+
+// Lists the full names of the services the server offers through reflection.
+absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,
+                                                      absl::Duration timeout);
+
+}  // namespace civicpoints::probe
+
+#endif  // CIVICPOINTS_COMMON_PROBE_PROBE_H_

@@ -1,0 +1,97 @@
+#include "common/server/call_interceptor.h"
+
+#include <chrono>
+#include <string>
+
+#include "common/log/log.h"
+
+namespace civicpoints::server {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+using grpc::experimental::InterceptorBatchMethods;
+
+// Request ids are echoed into logs and headers; keep them short and printable.
+bool UsableRequestId(const grpc::string_ref& id) {
+  if (id.empty() || id.size() > 128) return false;
+  for (char c : id) {
+    if (c < 0x21 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+const char* CodeName(grpc::StatusCode code) {
+  static const char* const kNames[] = {"OK",
+                                       "CANCELLED",
+                                       "UNKNOWN",
+                                       "INVALID_ARGUMENT",
+                                       "DEADLINE_EXCEEDED",
+                                       "NOT_FOUND",
+                                       "ALREADY_EXISTS",
+                                       "PERMISSION_DENIED",
+                                       "RESOURCE_EXHAUSTED",
+                                       "FAILED_PRECONDITION",
+                                       "ABORTED",
+                                       "OUT_OF_RANGE",
+                                       "UNIMPLEMENTED",
+                                       "INTERNAL",
+                                       "UNAVAILABLE",
+                                       "DATA_LOSS",
+                                       "UNAUTHENTICATED"};
+  const int i = static_cast<int>(code);
+  return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
+}
+
+class CallInterceptor : public grpc::experimental::Interceptor {
+ public:
+  CallInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics* metrics)
+      : method_(info->method()), metrics_(metrics), start_(std::chrono::steady_clock::now()) {}
+
+  void Intercept(InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      auto* md = methods->GetRecvInitialMetadata();
+      auto it = md->find(kRequestIdHeader);
+      if (it != md->end() && UsableRequestId(it->second)) {
+        request_id_.assign(it->second.data(), it->second.size());
+      } else {
+        if (it != md->end()) md->erase(it);
+        request_id_ = log::NewRequestId();
+        // The map holds views; request_id_ lives as long as the call.
+        md->emplace(kRequestIdHeader, request_id_);
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      if (!request_id_.empty()) {
+        methods->GetSendInitialMetadata()->emplace(kRequestIdHeader, request_id_);
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      const char* code = CodeName(status.error_code());
+      metrics_->RecordRpc(method_, code, seconds);
+      log::ScopedRequestId scope(request_id_);
+      log::Info("rpc", {{"method", method_},
+                        {"code", code},
+                        {"latency_ms", seconds * 1000.0},
+                        {"error", status.ok() ? std::string() : status.error_message()}});
+    }
+    methods->Proceed();
+  }
+
+ private:
+  const std::string method_;
+  Metrics* const metrics_;
+  const std::chrono::steady_clock::time_point start_;
+  std::string request_id_;
+};
+
+}  // namespace
+
+grpc::experimental::Interceptor* CallInterceptorFactory::CreateServerInterceptor(
+    grpc::experimental::ServerRpcInfo* info) {
+  return new CallInterceptor(info, metrics_);
+}
+
+}  // namespace civicpoints::server

@@ -1,0 +1,56 @@
+#include "common/server/service_host.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "common/server/call_interceptor.h"
+
+namespace civicpoints::server {
+
+ServiceHost::~ServiceHost() { Shutdown(absl::ZeroDuration()); }
+
+absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
+    const HostOptions& options, const std::vector<HostedService>& services) {
+  std::unique_ptr<ServiceHost> host(new ServiceHost);
+  absl::StatusOr<std::unique_ptr<Metrics>> metrics =
+      Metrics::Create(options.service_name, options.host, options.metrics_port);
+  if (!metrics.ok()) return metrics.status();
+  host->metrics_ = *std::move(metrics);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  const std::string address = absl::StrCat(options.host, ":", options.grpc_port);
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &host->grpc_port_);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  // Two processes silently sharing a port would split traffic between versions; refuse instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  for (const HostedService& s : services) builder.RegisterService(s.service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<CallInterceptorFactory>(host->metrics_.get()));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+
+  host->server_ = builder.BuildAndStart();
+  if (host->server_ == nullptr || host->grpc_port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", address,
+                                               " (port in use or address not local?)"));
+  }
+  grpc::HealthCheckServiceInterface* health = host->server_->GetHealthCheckService();
+  health->SetServingStatus(true);
+  for (const HostedService& s : services) health->SetServingStatus(s.name, true);
+  log::Info("serving", {{"grpc_port", host->grpc_port_}, {"metrics_port", host->metrics_->port()}});
+  return host;
+}
+
+void ServiceHost::Shutdown(absl::Duration grace) {
+  if (stopped_ || server_ == nullptr) return;
+  stopped_ = true;
+  server_->GetHealthCheckService()->Shutdown();
+  server_->Shutdown(absl::ToChronoTime(absl::Now() + grace));
+  server_->Wait();
+}
+
+}  // namespace civicpoints::server

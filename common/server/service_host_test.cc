@@ -1,0 +1,195 @@
+#include "common/server/service_host.h"
+
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+
+#include "common/probe/probe.h"
+#include "common/testing/test_env.h"
+#include "cptest/v1/test_service.grpc.pb.h"
+
+namespace civicpoints::server {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+class TestServiceImpl : public ::cptest::v1::TestService::Service {
+ public:
+  grpc::Status Echo(grpc::ServerContext* ctx, const ::cptest::v1::EchoRequest* req,
+                    ::cptest::v1::EchoResponse* resp) override {
+    auto it = ctx->client_metadata().find("x-request-id");
+    seen_request_id =
+        it == ctx->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
+    resp->set_text(req->text());
+    return grpc::Status::OK;
+  }
+  grpc::Status Slow(grpc::ServerContext* ctx, const ::cptest::v1::SlowRequest* req,
+                    ::cptest::v1::SlowResponse* resp) override {
+    entered = true;
+    const absl::Time until = absl::Now() + absl::Milliseconds(req->sleep_ms());
+    while (absl::Now() < until) {
+      if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+    resp->set_finished(true);
+    return grpc::Status::OK;
+  }
+  std::atomic<bool> entered{false};
+  std::string seen_request_id;
+};
+
+class ServiceHostTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    metrics_port_ = testing::FreePort();
+    auto host = ServiceHost::Start({.service_name = "test", .metrics_port = metrics_port_},
+                                   {{"cptest.v1.TestService", &service_}});
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ = *std::move(host);
+    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(host_->grpc_port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = ::cptest::v1::TestService::NewStub(channel_);
+  }
+
+  TestServiceImpl service_;
+  int metrics_port_ = 0;
+  std::unique_ptr<ServiceHost> host_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<::cptest::v1::TestService::Stub> stub_;
+};
+
+std::string HttpGet(int port, const std::string& path) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    close(fd);
+    return "";
+  }
+  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  (void)!write(fd, request.data(), request.size());
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, n);
+  close(fd);
+  return out;
+}
+
+TEST_F(ServiceHostTest, HealthIsServingForTheServerAndEachService) {
+  EXPECT_EQ(*probe::CheckHealth(channel_, "", absl::Seconds(2)), "SERVING");
+  EXPECT_EQ(*probe::CheckHealth(channel_, "cptest.v1.TestService", absl::Seconds(2)), "SERVING");
+  EXPECT_EQ(probe::CheckHealth(channel_, "no.Such", absl::Seconds(2)).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(ServiceHostTest, ReflectionListsTheServices) {
+  absl::StatusOr<std::vector<std::string>> names = probe::ListServices(channel_, absl::Seconds(2));
+  ASSERT_TRUE(names.ok()) << names.status();
+  EXPECT_THAT(*names, Contains("cptest.v1.TestService"));
+  EXPECT_THAT(*names, Contains("grpc.health.v1.Health"));
+  EXPECT_THAT(*names, Contains("grpc.reflection.v1alpha.ServerReflection"));
+}
+
+TEST_F(ServiceHostTest, MethodNotBuiltAnswersUnimplemented) {
+  grpc::ClientContext ctx;
+  ::cptest::v1::EchoRequest req;
+  ::cptest::v1::EchoResponse resp;
+  EXPECT_EQ(stub_->Scoped(&ctx, req, &resp).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_F(ServiceHostTest, RequestIdIsKeptOrMadeAndEchoed) {
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("x-request-id", "r-from-caller");
+    ::cptest::v1::EchoRequest req;
+    req.set_text("清远");
+    ::cptest::v1::EchoResponse resp;
+    ASSERT_TRUE(stub_->Echo(&ctx, req, &resp).ok());
+    EXPECT_EQ(resp.text(), "清远");
+    EXPECT_EQ(service_.seen_request_id, "r-from-caller");
+    auto it = ctx.GetServerInitialMetadata().find("x-request-id");
+    ASSERT_NE(it, ctx.GetServerInitialMetadata().end());
+    EXPECT_EQ(std::string(it->second.data(), it->second.size()), "r-from-caller");
+  }
+  {
+    grpc::ClientContext ctx;
+    ::cptest::v1::EchoRequest req;
+    ::cptest::v1::EchoResponse resp;
+    ASSERT_TRUE(stub_->Echo(&ctx, req, &resp).ok());
+    EXPECT_EQ(service_.seen_request_id.size(), 16u);
+  }
+}
+
+TEST_F(ServiceHostTest, MetricsCountCallsByMethodAndCode) {
+  grpc::ClientContext ctx;
+  ::cptest::v1::EchoRequest req;
+  ::cptest::v1::EchoResponse resp;
+  ASSERT_TRUE(stub_->Echo(&ctx, req, &resp).ok());
+  const std::string page = HttpGet(metrics_port_, "/metrics");
+  EXPECT_THAT(page, HasSubstr("cp_grpc_server_handled_total"));
+  EXPECT_THAT(page, HasSubstr("grpc_method=\"/cptest.v1.TestService/Echo\""));
+  EXPECT_THAT(page, HasSubstr("grpc_code=\"OK\""));
+  EXPECT_THAT(page, HasSubstr("cp_grpc_server_handling_seconds_bucket"));
+}
+
+TEST_F(ServiceHostTest, ShutdownLetsAnInFlightCallFinish) {
+  grpc::Status slow_status;
+  ::cptest::v1::SlowResponse slow_resp;
+  std::thread caller([&] {
+    grpc::ClientContext ctx;
+    ::cptest::v1::SlowRequest req;
+    req.set_sleep_ms(600);
+    slow_status = stub_->Slow(&ctx, req, &slow_resp);
+  });
+  ASSERT_TRUE(testing::WaitFor([&] { return service_.entered.load(); }, absl::Seconds(5)));
+  host_->Shutdown(absl::Seconds(5));
+  caller.join();
+  EXPECT_TRUE(slow_status.ok()) << slow_status.error_message();
+  EXPECT_TRUE(slow_resp.finished());
+  // And the port no longer accepts calls.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(500));
+  ::cptest::v1::EchoRequest req;
+  ::cptest::v1::EchoResponse resp;
+  EXPECT_FALSE(stub_->Echo(&ctx, req, &resp).ok());
+}
+
+TEST_F(ServiceHostTest, ShutdownCancelsCallsThatOutlastTheGrace) {
+  grpc::Status slow_status;
+  std::thread caller([&] {
+    grpc::ClientContext ctx;
+    ::cptest::v1::SlowRequest req;
+    req.set_sleep_ms(30000);
+    ::cptest::v1::SlowResponse resp;
+    slow_status = stub_->Slow(&ctx, req, &resp);
+  });
+  ASSERT_TRUE(testing::WaitFor([&] { return service_.entered.load(); }, absl::Seconds(5)));
+  const absl::Time start = absl::Now();
+  host_->Shutdown(absl::Milliseconds(200));
+  caller.join();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_FALSE(slow_status.ok());
+}
+
+TEST(ServiceHostStartTest, BusyPortIsAnErrorNamingTheAddress) {
+  TestServiceImpl a, b;
+  auto first = ServiceHost::Start({.service_name = "a"}, {{"cptest.v1.TestService", &a}});
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto second = ServiceHost::Start({.service_name = "b", .grpc_port = (*first)->grpc_port()},
+                                   {{"cptest.v1.TestService", &b}});
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(second.status().message(), HasSubstr("cannot listen"));
+}
+
+}  // namespace
+}  // namespace civicpoints::server

@@ -1,0 +1,178 @@
+#include "common/server/service_main.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/config/config_parser.h"
+#include "common/log/log.h"
+#include "common/pg/migrations.h"
+#include "common/pg/pg_pool.h"
+#include "common/redis/redis_client.h"
+#include "common/server/signals.h"
+
+namespace civicpoints::server {
+namespace {
+
+constexpr int kExitBadConfig = 2;
+constexpr int kExitStartFailed = 1;
+
+void RegisterSettings(const ServiceSpec& spec, config::ConfigParser& parser, ServiceConfig& cfg) {
+  cfg.grpc_port = spec.default_grpc_port;
+  cfg.metrics_port = spec.default_metrics_port;
+  parser.AddString("listen_host", "address to listen on (0.0.0.0 in containers)", &cfg.listen_host);
+  parser.AddPort("grpc_port", "gRPC port (0 picks a free one)", &cfg.grpc_port);
+  parser.AddPort("metrics_port", "Prometheus /metrics port (0 disables)", &cfg.metrics_port);
+  if (spec.uses_postgres) {
+    parser.AddSecret("pg_url",
+                     "PostgreSQL connection URI, e.g. postgresql://cp@127.0.0.1:5432/civicpoints",
+                     &cfg.pg_url, /*required=*/true);
+    parser.AddInt("pg_pool_size", "PostgreSQL connections in the pool", &cfg.pg_pool_size, 1, 256);
+    parser.AddDuration("db_connect_timeout", "how long to retry an unreachable database at start",
+                       &cfg.db_connect_timeout, absl::ZeroDuration(), absl::Minutes(10));
+    parser.AddBool("migrate_only", "apply migrations and exit", &cfg.migrate_only);
+  }
+  if (spec.uses_redis) {
+    parser.AddString("redis_addr", "Redis host:port", &cfg.redis_addr);
+  }
+  parser.AddDuration("shutdown_grace", "time in-flight calls get to finish after SIGTERM",
+                     &cfg.shutdown_grace, absl::ZeroDuration(), absl::Minutes(5));
+  parser.AddString("log_level", "debug, info, warn or error", &cfg.log_level);
+  parser.AddString("jwks_file", "JWKS file with the Ed25519 keys that verify access tokens",
+                   &cfg.jwks_file);
+}
+
+absl::StatusOr<auth::KeySet> LoadKeys(const std::string& path) {
+  if (path.empty()) return auth::KeySet();
+  std::ifstream in(path);
+  if (!in)
+    return absl::InvalidArgumentError(
+        absl::StrCat("setting --jwks_file (CP_JWKS_FILE): cannot read '", path, "'"));
+  std::stringstream text;
+  text << in.rdbuf();
+  absl::StatusOr<auth::KeySet> keys = auth::KeySet::FromJwks(text.str());
+  if (!keys.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("setting --jwks_file (CP_JWKS_FILE): '", path,
+                                                   "': ", keys.status().message()));
+  }
+  return keys;
+}
+
+int Fail(int code, absl::string_view what, const absl::Status& status) {
+  log::Error(what, {{"error", std::string(status.message())},
+                    {"code", absl::StatusCodeToString(status.code())}});
+  return code;
+}
+
+}  // namespace
+
+int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFactory& factory) {
+  BlockTerminationSignals();
+  log::Init(spec.name, log::Level::kInfo);
+
+  ServiceConfig cfg;
+  config::ConfigParser parser("civicpoints-" + spec.name, spec.description);
+  RegisterSettings(spec, parser, cfg);
+  if (absl::Status s = parser.Parse(argc, argv, config::ProcessEnvironment()); !s.ok()) {
+    return Fail(kExitBadConfig, "bad setting", s);
+  }
+  if (parser.help_requested()) {
+    std::cout << parser.Usage();
+    return 0;
+  }
+  log::Level level;
+  if (!log::ParseLevel(cfg.log_level, &level)) {
+    return Fail(kExitBadConfig, "bad setting",
+                absl::InvalidArgumentError(
+                    absl::StrCat("setting --log_level (CP_LOG_LEVEL): '", cfg.log_level,
+                                 "' is not one of debug, info, warn, error")));
+  }
+  log::Init(spec.name, level);
+  absl::StatusOr<auth::KeySet> keys = LoadKeys(cfg.jwks_file);
+  if (!keys.ok()) return Fail(kExitBadConfig, "bad setting", keys.status());
+  {
+    std::string effective;
+    for (const auto& [name, value] : parser.Effective())
+      absl::StrAppend(&effective, name, "=", value, " ");
+    log::Info("starting", {{"settings", effective}});
+  }
+
+  ServiceDeps deps;
+  deps.config = &cfg;
+  std::unique_ptr<pg::PgPool> pool;
+  if (spec.uses_postgres) {
+    absl::StatusOr<std::unique_ptr<pg::PgPool>> connected =
+        pg::PgPool::Connect({.url = cfg.pg_url,
+                             .schema = spec.name,
+                             .pool_size = static_cast<int>(cfg.pg_pool_size),
+                             .connect_timeout = cfg.db_connect_timeout});
+    if (!connected.ok()) {
+      const int code = connected.status().code() == absl::StatusCode::kInvalidArgument
+                           ? kExitBadConfig
+                           : kExitStartFailed;
+      return Fail(code, "cannot connect to PostgreSQL", connected.status());
+    }
+    pool = *std::move(connected);
+    absl::StatusOr<std::vector<pg::Migration>> migrations = pg::MigrationsFromFiles(
+        spec.migrations ? spec.migrations() : std::vector<std::pair<std::string, std::string>>{});
+    if (!migrations.ok()) return Fail(kExitStartFailed, "bad migration files", migrations.status());
+    absl::StatusOr<pg::MigrationReport> report;
+    absl::Status run = pool->WithConnection("apply migrations", [&](pqxx::connection_base& conn) {
+      report = pg::ApplyMigrations(conn, spec.name, *migrations);
+      return report.status();
+    });
+    if (!run.ok()) return Fail(kExitStartFailed, "migrations failed", run);
+    log::Info("schema up to date", {{"schema", spec.name},
+                                    {"applied", report->applied},
+                                    {"already_applied", report->already_applied}});
+    if (cfg.migrate_only) return 0;
+    deps.pg = pool.get();
+  }
+
+  std::unique_ptr<redis::RedisClient> redis;
+  if (spec.uses_redis) {
+    redis::RedisOptions options;
+    if (absl::Status s = redis::ParseRedisAddress(cfg.redis_addr, &options); !s.ok()) {
+      return Fail(kExitBadConfig, "bad setting",
+                  absl::InvalidArgumentError(
+                      absl::StrCat("setting --redis_addr (CP_REDIS_ADDR): ", s.message())));
+    }
+    options.startup_timeout = cfg.db_connect_timeout;
+    absl::StatusOr<std::unique_ptr<redis::RedisClient>> connected =
+        redis::RedisClient::Connect(options);
+    if (!connected.ok())
+      return Fail(kExitStartFailed, "cannot connect to Redis", connected.status());
+    redis = *std::move(connected);
+    deps.redis = redis.get();
+  }
+
+  auto verifier = std::make_shared<const auth::TokenVerifier>(
+      std::make_shared<auth::StaticKeyProvider>(*std::move(keys)));
+  auth::Authorizer authorizer(verifier);
+  deps.authorizer = &authorizer;
+
+  absl::StatusOr<std::vector<BuiltService>> built = factory(deps);
+  if (!built.ok()) return Fail(kExitStartFailed, "cannot build services", built.status());
+  std::vector<HostedService> hosted;
+  for (BuiltService& b : *built) hosted.push_back({b.name, b.service.get()});
+
+  absl::StatusOr<std::unique_ptr<ServiceHost>> host =
+      ServiceHost::Start({.service_name = spec.name,
+                          .host = cfg.listen_host,
+                          .grpc_port = cfg.grpc_port,
+                          .metrics_port = cfg.metrics_port},
+                         hosted);
+  if (!host.ok()) return Fail(kExitStartFailed, "cannot start server", host.status());
+
+  const int signal = WaitForTerminationSignal();
+  log::Info("stopping",
+            {{"signal", signal}, {"grace_ms", absl::ToInt64Milliseconds(cfg.shutdown_grace)}});
+  (*host)->Shutdown(cfg.shutdown_grace);
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace civicpoints::server

@@ -1,0 +1,96 @@
+// The one `main` every Civic Points service runs: settings from flags and CP_* variables, JSON
+// logs, PostgreSQL pool and migrations, Redis, token verification keys, the gRPC host, and a clean
+// stop on SIGTERM. A service's own main.cc names its parts and hands over:
+//
+//   int main(int argc, char** argv) {
+//     return civicpoints::server::RunService(kLedgerSpec, argc, argv, &MakeLedgerServices);
+//   }
+//
+// Exit codes: 0 after a clean stop (or --help, or --migrate_only); 2 for a bad setting; 1 when a
+// dependency is unreachable, a migration fails or a port cannot be bound. Every failure is logged
+// with a message that names its cause.
+#ifndef CIVICPOINTS_COMMON_SERVER_SERVICE_MAIN_H_
+#define CIVICPOINTS_COMMON_SERVER_SERVICE_MAIN_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <grpcpp/impl/codegen/service_type.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/auth/method_policy.h"
+#include "common/server/service_host.h"
+
+namespace civicpoints::pg {
+class PgPool;
+}
+namespace civicpoints::redis {
+class RedisClient;
+}
+
+namespace civicpoints::server {
+
+// The settings every service takes (see RegisterCommonSettings for names and defaults).
+struct ServiceConfig {
+  std::string listen_host = "127.0.0.1";
+  int grpc_port = 0;
+  int metrics_port = 0;
+  std::string pg_url;
+  int64_t pg_pool_size = 8;
+  absl::Duration db_connect_timeout = absl::Seconds(30);
+  std::string redis_addr = "127.0.0.1:6379";
+  absl::Duration shutdown_grace = absl::Seconds(3);
+  std::string log_level = "info";
+  std::string jwks_file;
+  bool migrate_only = false;
+};
+
+struct ServiceSpec {
+  std::string name;         // "ledger": log and metric label, PostgreSQL schema
+  std::string description;  // one line for --help
+  int default_grpc_port = 0;
+  int default_metrics_port = 0;
+  bool uses_postgres = false;
+  bool uses_redis = false;
+  // The service's embedded migrations as (file name, SQL) pairs.
+  std::function<std::vector<std::pair<std::string, std::string>>()> migrations;
+};
+
+// What a service's factory gets to build its handlers with. Pointers are null for parts the spec
+// does not use; all outlive the services.
+struct ServiceDeps {
+  const ServiceConfig* config = nullptr;
+  pg::PgPool* pg = nullptr;
+  redis::RedisClient* redis = nullptr;
+  const auth::Authorizer* authorizer = nullptr;
+};
+
+// Builds the gRPC services to host. Errors abort the start (exit 1).
+struct BuiltService {
+  std::string name;  // full service name for health checks
+  std::unique_ptr<grpc::Service> service;
+};
+using ServiceFactory = std::function<absl::StatusOr<std::vector<BuiltService>>(ServiceDeps&)>;
+
+// A factory hosting the generated base class of GeneratedService as it is: every method answers
+// UNIMPLEMENTED until the service's own handlers replace it.
+template <typename GeneratedService>
+ServiceFactory HostUnimplemented() {
+  return [](ServiceDeps&) -> absl::StatusOr<std::vector<BuiltService>> {
+    std::vector<BuiltService> services;
+    services.push_back({GeneratedService::service_full_name(),
+                        std::make_unique<typename GeneratedService::Service>()});
+    return services;
+  };
+}
+
+// Runs the service until SIGTERM/SIGINT; returns the process exit code described above.
+int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFactory& factory);
+
+}  // namespace civicpoints::server
+
+#endif  // CIVICPOINTS_COMMON_SERVER_SERVICE_MAIN_H_

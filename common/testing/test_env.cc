@@ -1,0 +1,73 @@
+#include "common/testing/test_env.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <pqxx/pqxx>
+#include <random>
+#include <regex>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace civicpoints::testing {
+
+std::string TestPgUrl() {
+  const char* url = std::getenv("CP_TEST_PG_URL");
+  if (url == nullptr || *url == '\0') {
+    ADD_FAILURE() << "CP_TEST_PG_URL is not set; run this test through ctest (make test)";
+    return "";
+  }
+  return url;
+}
+
+ScratchDatabase::ScratchDatabase() : admin_url_(TestPgUrl()) {
+  std::random_device rd;
+  name_ = absl::StrCat("cp_test_", getpid(), "_", rd() % 1000000);
+  pqxx::connection conn(admin_url_);
+  pqxx::nontransaction tx(conn);
+  tx.exec("CREATE DATABASE " + tx.quote_name(name_));
+  // Swap the database name at the end of the URL's path.
+  static const std::regex kDb(R"(/[^/?]*(\?|$))");
+  url_ = std::regex_replace(admin_url_, kDb, "/" + name_ + "$1",
+                            std::regex_constants::format_first_only);
+  if (url_ == admin_url_) ADD_FAILURE() << "cannot derive a database URL from " << admin_url_;
+}
+
+ScratchDatabase::~ScratchDatabase() {
+  try {
+    pqxx::connection conn(admin_url_);
+    pqxx::nontransaction tx(conn);
+    tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(name_) + " WITH (FORCE)");
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "cannot drop scratch database " << name_ << ": " << e.what();
+  }
+}
+
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    if (condition()) return true;
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+}  // namespace civicpoints::testing

@@ -1,0 +1,164 @@
+// Each service binary as an operator runs it: against the fixture PostgreSQL (a scratch database
+// per test) and Redis, checked through the standard health and reflection services.
+#include <gmock/gmock.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <cstdlib>
+#include <pqxx/pqxx>
+
+#include "common/probe/probe.h"
+#include "common/testing/test_env.h"
+#include "tests/integration/child_process.h"
+
+namespace civicpoints::testing {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+
+struct ServiceCase {
+  std::string name;
+  std::string grpc_service;  // empty for the gateway (nothing of its own yet)
+  bool uses_postgres;
+};
+
+const ServiceCase kServices[] = {
+    {"identity", "civicpoints.identity.v1.IdentityService", true},
+    {"activity", "civicpoints.activity.v1.ActivityService", true},
+    {"ledger", "civicpoints.ledger.v1.LedgerService", true},
+    {"rewards", "civicpoints.rewards.v1.RewardsService", true},
+    {"gateway", "", false},
+};
+
+std::string BinaryFor(const std::string& name) {
+  const char* dir = std::getenv("CP_TEST_BIN_DIR");
+  EXPECT_NE(dir, nullptr) << "CP_TEST_BIN_DIR not set; run through ctest";
+  return std::string(dir ? dir : ".") + "/" + name + "/civicpoints-" + name;
+}
+
+std::map<std::string, std::string> BaseEnv(const std::string& pg_url, int grpc_port,
+                                           int metrics_port) {
+  const char* redis = std::getenv("CP_TEST_REDIS_ADDR");
+  return {{"CP_PG_URL", pg_url},
+          {"CP_REDIS_ADDR", redis ? redis : ""},
+          {"CP_GRPC_PORT", std::to_string(grpc_port)},
+          {"CP_METRICS_PORT", std::to_string(metrics_port)},
+          {"CP_DB_CONNECT_TIMEOUT", "2s"}};
+}
+
+class ServiceProcessTest : public ::testing::TestWithParam<ServiceCase> {};
+
+TEST_P(ServiceProcessTest, StartsServesHealthAndReflectionAndStopsOnSigterm) {
+  const ServiceCase& svc = GetParam();
+  ScratchDatabase db;
+  const int port = FreePort();
+  ChildProcess child(BinaryFor(svc.name), {}, BaseEnv(db.url(), port, FreePort()));
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto s = probe::CheckHealth(channel, "", absl::Milliseconds(500));
+        return s.ok() && *s == "SERVING";
+      },
+      absl::Seconds(20)))
+      << child.Stderr();
+  absl::StatusOr<std::vector<std::string>> names = probe::ListServices(channel, absl::Seconds(3));
+  ASSERT_TRUE(names.ok()) << names.status();
+  EXPECT_THAT(*names, Contains("grpc.health.v1.Health"));
+  if (!svc.grpc_service.empty()) {
+    EXPECT_THAT(*names, Contains(svc.grpc_service));
+    EXPECT_EQ(*probe::CheckHealth(channel, svc.grpc_service, absl::Seconds(2)), "SERVING");
+  }
+  if (svc.uses_postgres) {
+    pqxx::connection c(db.url());
+    pqxx::read_transaction tx(c);
+    EXPECT_GE(tx.exec1("SELECT count(*) FROM " + svc.name + ".schema_migrations")[0].as<int>(), 1);
+  }
+
+  const absl::Time signalled = absl::Now();
+  child.Signal(SIGTERM);
+  std::optional<int> code = child.WaitForExit(absl::Seconds(5));
+  ASSERT_TRUE(code.has_value()) << "did not exit within 5 s of SIGTERM\n" << child.Stderr();
+  EXPECT_EQ(*code, 0) << child.Stderr();
+  EXPECT_LT(absl::Now() - signalled, absl::Seconds(5));
+  EXPECT_THAT(child.Stderr(), HasSubstr("\"msg\":\"stopped\""));
+}
+
+TEST_P(ServiceProcessTest, MalformedSettingExitsTwoNamingIt) {
+  const ServiceCase& svc = GetParam();
+  auto env = BaseEnv("postgresql://127.0.0.1:1/x", FreePort(), 0);
+  env["CP_GRPC_PORT"] = "fifty";
+  ChildProcess child(BinaryFor(svc.name), {}, env);
+  std::optional<int> code = child.WaitForExit(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value()) << child.Stderr();
+  EXPECT_EQ(*code, 2);
+  EXPECT_THAT(child.Stderr(), HasSubstr("--grpc_port (CP_GRPC_PORT)"));
+  EXPECT_THAT(child.Stderr(), HasSubstr("'fifty' is not a port number"));
+}
+
+TEST_P(ServiceProcessTest, UnknownFlagExitsTwo) {
+  ChildProcess child(BinaryFor(GetParam().name), {"--no-such-flag=1"},
+                     BaseEnv("postgresql://127.0.0.1:1/x", FreePort(), 0));
+  std::optional<int> code = child.WaitForExit(absl::Seconds(10));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 2);
+  EXPECT_THAT(child.Stderr(), HasSubstr("unknown flag --no_such_flag"));
+}
+
+INSTANTIATE_TEST_SUITE_P(AllServices, ServiceProcessTest, ::testing::ValuesIn(kServices),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(ServiceStartTest, UnreachableDatabaseIsRetriedThenExitsOne) {
+  const int dead_port = FreePort();
+  auto env = BaseEnv("postgresql://cp:secret@127.0.0.1:" + std::to_string(dead_port) + "/x",
+                     FreePort(), 0);
+  const absl::Time start = absl::Now();
+  ChildProcess child(BinaryFor("ledger"), {}, env);
+  std::optional<int> code = child.WaitForExit(absl::Seconds(15));
+  ASSERT_TRUE(code.has_value()) << child.Stderr();
+  EXPECT_EQ(*code, 1);
+  EXPECT_GE(absl::Now() - start, absl::Seconds(1));  // CP_DB_CONNECT_TIMEOUT=2s of retries
+  const std::string err = child.Stderr();
+  EXPECT_THAT(err, HasSubstr("database not reachable yet, retrying"));
+  EXPECT_THAT(err, HasSubstr("unreachable after 2s"));
+  EXPECT_THAT(err, ::testing::Not(HasSubstr("secret")));
+}
+
+TEST(ServiceStartTest, FailingMigrationExitsOneNamingTheFile) {
+  ScratchDatabase db;
+  {
+    // A table in the way of 0001 makes it fail, as a hand-made change to the schema would.
+    pqxx::connection c(db.url());
+    pqxx::work tx(c);
+    tx.exec("CREATE SCHEMA rewards; CREATE TABLE rewards.idempotency_keys (x int)");
+    tx.commit();
+  }
+  ChildProcess child(BinaryFor("rewards"), {}, BaseEnv(db.url(), FreePort(), 0));
+  std::optional<int> code = child.WaitForExit(absl::Seconds(15));
+  ASSERT_TRUE(code.has_value()) << child.Stderr();
+  EXPECT_EQ(*code, 1);
+  EXPECT_THAT(child.Stderr(), HasSubstr("0001_create_idempotency_keys.sql"));
+  EXPECT_THAT(child.Stderr(), HasSubstr("rolled back"));
+}
+
+TEST(ServiceStartTest, MigrateOnlyAppliesAndExitsZero) {
+  ScratchDatabase db;
+  ChildProcess child(BinaryFor("ledger"), {"--migrate_only=true"},
+                     BaseEnv(db.url(), FreePort(), 0));
+  std::optional<int> code = child.WaitForExit(absl::Seconds(15));
+  ASSERT_TRUE(code.has_value()) << child.Stderr();
+  EXPECT_EQ(*code, 0) << child.Stderr();
+  pqxx::connection c(db.url());
+  pqxx::read_transaction tx(c);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM ledger.schema_migrations")[0].as<int>(), 1);
+}
+
+TEST(ServiceStartTest, HelpPrintsEverySettingAndExitsZero) {
+  ChildProcess child(BinaryFor("ledger"), {"--help"}, {});
+  EXPECT_EQ(child.WaitForExit(absl::Seconds(5)), std::optional<int>(0));
+}
+
+}  // namespace
+}  // namespace civicpoints::testing

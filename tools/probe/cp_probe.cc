@@ -1,0 +1,62 @@
+// cp_probe: asks a Civic Points server (or any gRPC server with health and reflection) how it is.
+//
+//   cp_probe health 127.0.0.1:50053 [SERVICE]   print the health status; exit 0 only if SERVING
+//   cp_probe list 127.0.0.1:50053               print the services reflection lists
+//   cp_probe wait 127.0.0.1:50053 30s           wait until SERVING; exit 1 if not within the time
+#include <grpcpp/grpcpp.h>
+
+#include <iostream>
+#include <string>
+
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/probe/probe.h"
+
+namespace {
+
+int Usage() {
+  std::cerr << "usage: cp_probe health ADDR [SERVICE] | list ADDR | wait ADDR DURATION\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) return Usage();
+  const std::string command = argv[1];
+  auto channel = grpc::CreateChannel(argv[2], grpc::InsecureChannelCredentials());
+  if (command == "health") {
+    absl::StatusOr<std::string> status =
+        civicpoints::probe::CheckHealth(channel, argc > 3 ? argv[3] : "", absl::Seconds(3));
+    if (!status.ok()) {
+      std::cerr << argv[2] << ": " << status.status() << "\n";
+      return 1;
+    }
+    std::cout << *status << "\n";
+    return *status == "SERVING" ? 0 : 1;
+  }
+  if (command == "list") {
+    absl::StatusOr<std::vector<std::string>> names =
+        civicpoints::probe::ListServices(channel, absl::Seconds(3));
+    if (!names.ok()) {
+      std::cerr << argv[2] << ": " << names.status() << "\n";
+      return 1;
+    }
+    for (const std::string& name : *names) std::cout << name << "\n";
+    return 0;
+  }
+  if (command == "wait" && argc == 4) {
+    absl::Duration limit;
+    if (!absl::ParseDuration(argv[3], &limit)) return Usage();
+    const absl::Time deadline = absl::Now() + limit;
+    while (absl::Now() < deadline) {
+      absl::StatusOr<std::string> status =
+          civicpoints::probe::CheckHealth(channel, "", absl::Seconds(1));
+      if (status.ok() && *status == "SERVING") return 0;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    std::cerr << argv[2] << ": not SERVING within " << argv[3] << "\n";
+    return 1;
+  }
+  return Usage();
+}
