@@ -71,11 +71,14 @@ printf '  %-10s %s\n' postgres "$CP_PG_URL" redis "$CP_REDIS_ADDR"
 echo
 echo "Try: $build_dir/tools/probe/cp_probe list 127.0.0.1:50053"
 
-# Wait until a service exits on its own (a crash) or we are told to stop.
+# Wait until a service exits: on Ctrl-C the terminal signals every process of the group, so the
+# services drain and exit 0 on their own; any other exit is a crash and is reported.
 set +e
 wait -n "${pids[@]}"
 status=$?
-if ((!stopping)); then
-  echo "a service exited unexpectedly (status $status); see $logs/" >&2
+set -e
+if ((status != 0)); then
+  echo "a service exited with status $status; see $logs/" >&2
   exit 1
 fi
+stop_all
