@@ -16,18 +16,21 @@ as_pg() {
   if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
 }
 
+# As root, the postgres user must reach DIR; a checkout under a private home may not allow it.
+# Then the data lives in a folder under /tmp named after DIR, so start and stop agree on it.
+mkdir -p "$dir"
+if [[ $(id -u) -eq 0 ]]; then
+  chown postgres:postgres "$dir"
+  if ! runuser -u postgres -- test -w "$dir"; then
+    dir="/tmp/civicpoints-pg-$(printf '%s' "$dir" | md5sum | cut -c1-12)"
+    mkdir -p "$dir"
+    chown postgres:postgres "$dir"
+  fi
+fi
 data="$dir/data"
+
 case "$cmd" in
   start)
-    mkdir -p "$dir"
-    if [[ $(id -u) -eq 0 ]]; then
-      chown postgres:postgres "$dir"
-      # The postgres user must reach DIR; a checkout under a private home may not allow it.
-      if ! runuser -u postgres -- test -w "$dir"; then
-        echo "pg.sh: user postgres cannot write $dir (check the parent folders' permissions)" >&2
-        exit 1
-      fi
-    fi
     if [[ ! -f "$data/PG_VERSION" ]]; then
       as_pg "$bindir/initdb" -D "$data" -U civicpoints --auth=trust --encoding=UTF8 \
         --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; exit 1; }

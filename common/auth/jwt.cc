@@ -151,6 +151,12 @@ absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::T
     return Unauthenticated(absl::StrCat("expired at ", absl::FormatTime(p.expires_at)));
   }
   if (p.issued_at > now + kLeeway) return Unauthenticated("issued in the future");
+  if (claims.contains("nbf")) {
+    if (!claims["nbf"].is_number_integer()) return Unauthenticated("nbf claim is not an integer");
+    if (absl::FromUnixSeconds(claims["nbf"].get<int64_t>()) > now + kLeeway) {
+      return Unauthenticated("not valid yet (nbf)");
+    }
+  }
   p.subject = claims.value("sub", "");
   if (p.subject.empty()) return Unauthenticated("claims lack sub");
   p.token_id = claims.value("jti", "");

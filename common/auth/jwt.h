@@ -2,7 +2,8 @@
 //
 // identity signs; the gateway and every service verify locally against identity's published keys,
 // chosen by the token's `kid`, so verifying never calls identity. Claims:
-//   iss "civicpoints-identity", aud "civicpoints", sub, jti, iat, exp (seconds since the epoch),
+//   iss "civicpoints-identity", aud "civicpoints", sub, jti, iat, exp and optional nbf (seconds
+//   since the epoch),
 //   roles [{"role":"ROLE_RIDER","org_id":"c_..."}], scopes ["ledger.read"].
 // Both classes are immutable after construction and thread-safe.
 //
@@ -72,7 +73,8 @@ class TokenVerifier {
 
   // Verifies signature, algorithm, issuer, audience and lifetime and returns the principal.
   // Errors: UNAUTHENTICATED with the reason (malformed, algorithm other than EdDSA, unknown kid,
-  // bad signature, expired, issued in the future, wrong issuer or audience, bad claims).
+  // bad signature, expired, issued in the future or not valid yet, wrong issuer or audience, bad
+  // claims). Claims it does not know (identity's "name", "sid", ...) are ignored.
   absl::StatusOr<Principal> Verify(absl::string_view token, absl::Time now) const;
 
  private:

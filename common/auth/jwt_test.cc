@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sodium.h>
+
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_split.h"
@@ -68,6 +70,26 @@ TEST_F(JwtTest, TokenIssuedInTheFutureIsRefused) {
   Principal p = Rider();
   p.issued_at = kNow + absl::Minutes(5);
   EXPECT_THAT(verifier_->Verify(Sign(p), kNow).status().message(), HasSubstr("future"));
+}
+
+TEST_F(JwtTest, NotBeforeInTheFutureIsRefused) {
+  // Build a token with an nbf claim by hand, signed with the real key.
+  nlohmann::json header = {{"alg", "EdDSA"}, {"kid", "k1"}};
+  nlohmann::json claims = {{"iss", kIssuer},
+                           {"aud", kAudience},
+                           {"sub", "p_1"},
+                           {"iat", absl::ToUnixSeconds(kNow)},
+                           {"exp", absl::ToUnixSeconds(kNow + absl::Minutes(15))},
+                           {"nbf", absl::ToUnixSeconds(kNow + absl::Minutes(5))}};
+  const std::string signed_part =
+      Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(claims.dump());
+  unsigned char sig[64];
+  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(signed_part.data()),
+                       signed_part.size(), secret_key_.data());
+  const std::string token =
+      signed_part + "." + Base64UrlEncode(absl::string_view(reinterpret_cast<char*>(sig), 64));
+  EXPECT_THAT(verifier_->Verify(token, kNow).status().message(), HasSubstr("not valid yet"));
+  EXPECT_TRUE(verifier_->Verify(token, kNow + absl::Minutes(6)).ok());
 }
 
 TEST_F(JwtTest, TokenFromAnotherKeyWithTheSameKidFailsTheSignature) {
