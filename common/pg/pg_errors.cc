@@ -35,12 +35,19 @@ absl::Status StatusFromException(std::exception_ptr error, absl::string_view wha
     log::Warn("database error", {{"op", what}, {"sqlstate", state}, {"error", e.what()}});
     return absl::Status(code,
                         absl::StrCat(what, ": database refused the change (SQLSTATE ", state, ")"));
+  } catch (const pqxx::transaction_rollback& e) {
+    // Deadlock or serialization failure: the server rolled the statement back; a retry may pass.
+    log::Info("transaction rolled back by the server", {{"op", what}, {"error", e.what()}});
+    return absl::AbortedError(absl::StrCat(what, ": concurrent change, retry"));
   } catch (const pqxx::in_doubt_error& e) {
     log::Error("commit outcome unknown", {{"op", what}, {"error", e.what()}});
     return absl::UnavailableError(
         absl::StrCat(what, ": database connection lost during commit; outcome unknown, retry"));
   } catch (const std::exception& e) {
     log::Error("database operation failed", {{"op", what}, {"error", e.what()}});
+    return absl::InternalError(absl::StrCat(what, ": database operation failed"));
+  } catch (...) {
+    log::Error("database operation failed with a non-standard exception", {{"op", what}});
     return absl::InternalError(absl::StrCat(what, ": database operation failed"));
   }
   return absl::InternalError(absl::StrCat(what, ": unknown error"));

@@ -47,8 +47,8 @@ bool RedisServer::Start() {
   pid_ = fork();
   if (pid_ == 0) {
     execlp("redis-server", "redis-server", "--bind", "127.0.0.1", "--port", port.c_str(), "--dir",
-           dir_.c_str(), "--save", "", "--appendonly", "no", "--loglevel", "warning",
-           static_cast<char*>(nullptr));
+           dir_.c_str(), "--save", "", "--appendonly", "no", "--loglevel", "warning", "--logfile",
+           (dir_ + "/redis.log").c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   return WaitFor([this] { return Accepts(port_); }, absl::Seconds(10));

@@ -1,0 +1,867 @@
+#include "services/ledger/ledger.h"
+
+#include <google/protobuf/util/time_util.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <pqxx/pqxx>
+#include <set>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/log/log.h"
+#include "common/status/status_macros.h"
+#include "services/ledger/group_committer.h"
+#include "services/ledger/pg_ledger_store.h"
+#include "services/ledger/ranking_keys.h"
+
+namespace civicpoints::ledger {
+namespace {
+
+namespace gp = ::google::protobuf;
+using gp::util::TimeUtil;
+
+constexpr size_t kMaxKeyLength = 128;
+constexpr size_t kMaxIdLength = 64;
+constexpr size_t kMaxSourceIdLength = 128;
+constexpr size_t kMaxReasonChars = 500;
+constexpr int kDefaultPageSize = 20;
+constexpr int kMaxPageSize = 100;
+constexpr int kMaxTopN = 1000;
+
+absl::Status Invalid(absl::string_view what) { return absl::InvalidArgumentError(what); }
+
+size_t Utf8Length(const std::string& s) {
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+absl::Status CheckKey(const std::string& key) {
+  if (key.empty()) return Invalid("idempotency_key is required");
+  if (key.size() > kMaxKeyLength) return Invalid("idempotency_key is longer than 128 characters");
+  for (char c : key) {
+    if (c < 0x21 || c > 0x7e) return Invalid("idempotency_key must be printable ASCII");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckId(const std::string& id, absl::string_view field) {
+  if (id.empty()) return Invalid(absl::StrCat(field, " is required"));
+  if (id.size() > kMaxIdLength)
+    return Invalid(absl::StrCat(field, " is longer than 64 characters"));
+  return absl::OkStatus();
+}
+
+absl::Status CheckAmount(int64_t amount, absl::string_view field = "amount") {
+  if (amount < 1 || amount > kMaxAmount) {
+    return Invalid(absl::StrCat(field, " must be 1-1000000 points, got ", amount));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckReason(const std::string& reason, bool required) {
+  if (required && reason.empty()) return Invalid("reason is required");
+  if (Utf8Length(reason) > kMaxReasonChars) return Invalid("reason is longer than 500 characters");
+  return absl::OkStatus();
+}
+
+absl::Status CheckFullPath(const common::v1::OrgPath& path, absl::string_view field) {
+  if (path.district_id().empty() || path.street_id().empty() || path.community_id().empty()) {
+    return Invalid(absl::StrCat(field, " must name the district, street and community"));
+  }
+  if (path.district_id().size() > kMaxIdLength || path.street_id().size() > kMaxIdLength ||
+      path.community_id().size() > kMaxIdLength) {
+    return Invalid(absl::StrCat(field, " ids must be at most 64 characters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<absl::Time> OccurTime(const gp::Timestamp& ts, bool set, absl::Time now) {
+  if (!set) return now;
+  // The range google.protobuf.Timestamp allows: years 0001 to 9999.
+  if (ts.seconds() < -62135596800 || ts.seconds() > 253402300799 || ts.nanos() < 0 ||
+      ts.nanos() > 999999999) {
+    return Invalid("occur_time is not a valid timestamp");
+  }
+  const absl::Time t = absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+  if (t > now + absl::Minutes(5)) return Invalid("occur_time is in the future");
+  if (t < now - absl::Hours(24 * 400)) return Invalid("occur_time is more than 400 days ago");
+  return t;
+}
+
+absl::Status CheckAwardSource(v1::SourceKind kind, const std::string& source_id,
+                              const std::string& verified_by, const std::string& rule) {
+  if (kind == v1::SOURCE_KIND_UNSPECIFIED || !v1::SourceKind_IsValid(kind)) {
+    return Invalid("source_kind is required");
+  }
+  if (kind == v1::SOURCE_KIND_REDEMPTION) {
+    return Invalid("source_kind REDEMPTION is for holds, not awards");
+  }
+  if (kind != v1::SOURCE_KIND_CORRECTION) {
+    if (source_id.empty()) return Invalid("source_id is required for this source_kind");
+    if (verified_by.empty())
+      return Invalid("verified_by_person_id is required for this source_kind");
+    if (rule.empty()) return Invalid("points_rule_id is required for this source_kind");
+  }
+  if (source_id.size() > kMaxSourceIdLength)
+    return Invalid("source_id is longer than 128 characters");
+  if (verified_by.size() > kMaxIdLength)
+    return Invalid("verified_by_person_id is longer than 64 characters");
+  if (rule.size() > kMaxIdLength) return Invalid("points_rule_id is longer than 64 characters");
+  return absl::OkStatus();
+}
+
+// SHA-256 of the request without its idempotency key, in deterministic wire form.
+std::string RequestHash(const gp::Message& request) {
+  std::unique_ptr<gp::Message> copy(request.New());
+  copy->CopyFrom(request);
+  if (const gp::FieldDescriptor* f = copy->GetDescriptor()->FindFieldByName("idempotency_key")) {
+    copy->GetReflection()->ClearField(copy.get(), f);
+  }
+  std::string bytes;
+  {
+    gp::io::StringOutputStream out(&bytes);
+    gp::io::CodedOutputStream coded(&out);
+    coded.SetSerializationDeterministic(true);
+    copy->SerializeToCodedStream(&coded);
+  }
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  return std::string(reinterpret_cast<char*>(digest), sizeof digest);
+}
+
+absl::Time ToTime(const gp::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+gp::Timestamp ToProto(absl::Time t) {
+  gp::Timestamp ts;
+  const int64_t micros = absl::ToUnixMicros(t);
+  ts.set_seconds(micros / 1000000);
+  ts.set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  return ts;
+}
+
+// A unique violation from a row another transaction committed first: the unit is re-run, and then
+// sees that row (a replay, or a precise refusal).
+template <typename F>
+absl::Status RetryOnUniqueViolation(F&& f) {
+  try {
+    f();
+  } catch (const pqxx::unique_violation&) {
+    return absl::AbortedError("a concurrent request changed the same record; retrying");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Ledger::Ledger(PgLedgerStore* store, GroupCommitter* committer, Rankings* rankings)
+    : store_(store), committer_(committer), rankings_(rankings) {
+  [[maybe_unused]] const int sodium = sodium_init();  // idempotent; needed for SHA-256
+}
+
+Ledger::~Ledger() {
+  stop_.Notify();
+  if (background_.joinable()) background_.join();
+}
+
+absl::Status Ledger::Mutate(const std::string& method, const std::string& key,
+                            const gp::Message& request, const std::string& order_key,
+                            gp::Message* response, const Body& body) {
+  const std::string hash = RequestHash(request);
+  std::vector<RankingScore> scores;
+  absl::Status s = committer_->Run(order_key, [&](pqxx::dbtransaction& tx) -> absl::Status {
+    response->Clear();
+    scores.clear();
+    if (std::optional<IdempotentResult> found = store_->FindIdempotent(tx, method, key)) {
+      if (found->request_hash != hash) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "idempotency key '", key, "' was already used with a different ", method, " request"));
+      }
+      if (!response->ParseFromString(found->response)) {
+        return absl::InternalError("stored result of an idempotent call does not parse");
+      }
+      return absl::OkStatus();
+    }
+    RETURN_IF_ERROR(body(tx, response, &scores));
+    return RetryOnUniqueViolation(
+        [&] { store_->SaveIdempotent(tx, method, key, hash, response->SerializeAsString()); });
+  });
+  if (!s.ok()) return s;
+  SyncRankings(scores);
+  return absl::OkStatus();
+}
+
+void Ledger::SyncRankings(const std::vector<RankingScore>& scores) {
+  if (scores.empty()) return;
+  if (absl::Status s = rankings_->Apply(scores); !s.ok()) {
+    // PostgreSQL holds the truth; the reconciler brings Redis back in step.
+    rankings_dirty_ = true;
+    log::Warn("ranking update deferred to the reconciler", {{"error", std::string(s.message())}});
+  }
+}
+
+absl::StatusOr<v1::AwardResponse> Ledger::Award(const v1::AwardRequest& req,
+                                                const std::string& actor) {
+  const absl::Time now = absl::Now();
+  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
+  RETURN_IF_ERROR(CheckAmount(req.amount()));
+  RETURN_IF_ERROR(CheckAwardSource(req.source_kind(), req.source_id(), req.verified_by_person_id(),
+                                   req.points_rule_id()));
+  RETURN_IF_ERROR(CheckFullPath(req.org_path(), "org_path"));
+  RETURN_IF_ERROR(CheckReason(req.reason(), false));
+  ASSIGN_OR_RETURN(absl::Time occur, OccurTime(req.occur_time(), req.has_occur_time(), now));
+
+  v1::AwardResponse response;
+  RETURN_IF_ERROR(Mutate(
+      "Award", req.idempotency_key(), req, req.person_id(), &response,
+      [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>* scores) {
+        auto* resp = static_cast<v1::AwardResponse*>(out);
+        Posting p{.person_id = req.person_id(),
+                  .open_account = true,
+                  .kind = v1::ENTRY_KIND_AWARD,
+                  .amount = req.amount(),
+                  .available_delta = req.amount(),
+                  .earned_delta = req.amount(),
+                  .source_kind = req.source_kind(),
+                  .source_id = req.source_id(),
+                  .points_rule_id = req.points_rule_id(),
+                  .verified_by = req.verified_by_person_id(),
+                  .org_path = req.org_path(),
+                  .reason = req.reason(),
+                  .actor_id = actor,
+                  .occur_time = occur};
+        ASSIGN_OR_RETURN(v1::Entry entry, store_->Post(tx, p));
+        // Checked after the account lock is held, so a concurrent award for the same source
+        // under another key is seen here once it commits.
+        if (!req.source_id().empty()) {
+          std::optional<v1::Entry> prior =
+              store_->FindAwardForSource(tx, req.source_kind(), req.source_id(), req.person_id());
+          if (prior.has_value() && prior->entry_id() != entry.entry_id()) {
+            return absl::AlreadyExistsError(
+                absl::StrCat("rider ", req.person_id(), " already has award ", prior->entry_id(),
+                             " for this source (", v1::SourceKind_Name(req.source_kind()), " ",
+                             req.source_id(), ")"));
+          }
+        }
+        *scores =
+            store_->AddRankingScores(tx, req.person_id(), RankingKeysFor(req.org_path(), occur),
+                                     req.amount(), ToTime(entry.create_time()));
+        *resp->mutable_entry() = entry;
+        *resp->mutable_account() = *store_->LoadAccountTx(tx, req.person_id());
+        return absl::OkStatus();
+      }));
+  return response;
+}
+
+absl::StatusOr<v1::BulkAwardResponse> Ledger::BulkAward(const v1::BulkAwardRequest& req,
+                                                        const std::string& actor) {
+  const absl::Time now = absl::Now();
+  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  if (req.items().empty()) return Invalid("items is empty");
+  if (req.items_size() > kMaxBulkItems) return Invalid("items has more than 1000 items");
+  RETURN_IF_ERROR(CheckAwardSource(req.source_kind(), req.source_id(), req.verified_by_person_id(),
+                                   req.points_rule_id()));
+  RETURN_IF_ERROR(CheckReason(req.reason(), false));
+  ASSIGN_OR_RETURN(absl::Time occur, OccurTime(req.occur_time(), req.has_occur_time(), now));
+  std::set<std::string> seen;
+  for (int i = 0; i < req.items_size(); ++i) {
+    const v1::BulkAwardItem& item = req.items(i);
+    const std::string where = absl::StrCat("items[", i, "]");
+    RETURN_IF_ERROR(CheckId(item.person_id(), where + ".person_id"));
+    RETURN_IF_ERROR(CheckAmount(item.amount(), where + ".amount"));
+    RETURN_IF_ERROR(CheckFullPath(item.org_path(), where + ".org_path"));
+    if (!seen.insert(item.person_id()).second) {
+      return Invalid(absl::StrCat(where, ".person_id ", item.person_id(), " repeats"));
+    }
+  }
+  const std::string bulk_id = "bulk-" + absl::BytesToHexString(RequestHash(req)).substr(0, 24);
+
+  v1::BulkAwardResponse response;
+  RETURN_IF_ERROR(Mutate(
+      "BulkAward", req.idempotency_key(), req, *seen.begin(), &response,
+      [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>* scores) {
+        auto* resp = static_cast<v1::BulkAwardResponse*>(out);
+        resp->set_bulk_award_id(bulk_id);
+        std::vector<std::string> duplicates;
+        std::vector<const v1::BulkAwardItem*> items;
+        for (const v1::BulkAwardItem& item : req.items()) items.push_back(&item);
+        // Lock accounts in person order, as other units do, to keep deadlocks rare.
+        std::sort(items.begin(), items.end(),
+                  [](const auto* a, const auto* b) { return a->person_id() < b->person_id(); });
+        for (const v1::BulkAwardItem* item_ptr : items) {
+          const v1::BulkAwardItem& item = *item_ptr;
+          Posting p{.person_id = item.person_id(),
+                    .open_account = true,
+                    .kind = v1::ENTRY_KIND_AWARD,
+                    .amount = item.amount(),
+                    .available_delta = item.amount(),
+                    .earned_delta = item.amount(),
+                    .source_kind = req.source_kind(),
+                    .source_id = req.source_id(),
+                    .points_rule_id = req.points_rule_id(),
+                    .verified_by = req.verified_by_person_id(),
+                    .org_path = item.org_path(),
+                    .reason = req.reason(),
+                    .actor_id = actor,
+                    .bulk_award_id = bulk_id,
+                    .occur_time = occur};
+          ASSIGN_OR_RETURN(v1::Entry entry, store_->Post(tx, p));
+          if (!req.source_id().empty()) {
+            std::optional<v1::Entry> prior = store_->FindAwardForSource(
+                tx, req.source_kind(), req.source_id(), item.person_id());
+            if (prior.has_value() && prior->entry_id() != entry.entry_id()) {
+              duplicates.push_back(item.person_id());
+            }
+          }
+          std::vector<RankingScore> s =
+              store_->AddRankingScores(tx, item.person_id(), RankingKeysFor(item.org_path(), occur),
+                                       item.amount(), ToTime(entry.create_time()));
+          scores->insert(scores->end(), s.begin(), s.end());
+          *resp->add_entries() = entry;
+          *resp->add_accounts() = *store_->LoadAccountTx(tx, item.person_id());
+        }
+        if (!duplicates.empty()) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("already awarded for this source: ", absl::StrJoin(duplicates, ", ")));
+        }
+        return absl::OkStatus();
+      }));
+  return response;
+}
+
+absl::StatusOr<v1::DeductResponse> Ledger::Deduct(const v1::DeductRequest& req,
+                                                  const std::string& actor) {
+  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
+  RETURN_IF_ERROR(CheckAmount(req.amount()));
+  RETURN_IF_ERROR(CheckReason(req.reason(), true));
+  if (req.related_entry_id().size() > kMaxIdLength) {
+    return Invalid("related_entry_id is longer than 64 characters");
+  }
+  v1::DeductResponse response;
+  RETURN_IF_ERROR(Mutate(
+      "Deduct", req.idempotency_key(), req, req.person_id(), &response,
+      [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>* scores) {
+        auto* resp = static_cast<v1::DeductResponse*>(out);
+        if (!req.related_entry_id().empty()) {
+          std::optional<v1::Entry> related = store_->LoadEntry(tx, req.related_entry_id());
+          if (!related.has_value() || related->person_id() != req.person_id()) {
+            return absl::NotFoundError(absl::StrCat("related_entry_id ", req.related_entry_id(),
+                                                    " names no entry of ", req.person_id()));
+          }
+        }
+        Posting p{.person_id = req.person_id(),
+                  .kind = v1::ENTRY_KIND_DEDUCT,
+                  .amount = req.amount(),
+                  .available_delta = -req.amount(),
+                  .earned_delta = -req.amount(),
+                  .source_kind = v1::SOURCE_KIND_CORRECTION,
+                  .source_id = req.related_entry_id(),
+                  .reason = req.reason(),
+                  .actor_id = actor};
+        ASSIGN_OR_RETURN(v1::Entry entry, store_->Post(tx, p));
+        v1::Account account = *store_->LoadAccountTx(tx, req.person_id());
+        *scores = store_->AddRankingScores(tx, req.person_id(),
+                                           RankingKeysFor(account.org_path(), absl::Now()),
+                                           -req.amount(), ToTime(entry.create_time()));
+        *resp->mutable_entry() = entry;
+        *resp->mutable_account() = account;
+        return absl::OkStatus();
+      }));
+  return response;
+}
+
+absl::StatusOr<v1::ReverseResponse> Ledger::Reverse(const v1::ReverseRequest& req,
+                                                    const std::string& actor) {
+  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  RETURN_IF_ERROR(CheckId(req.entry_id(), "entry_id"));
+  RETURN_IF_ERROR(CheckReason(req.reason(), true));
+  v1::ReverseResponse response;
+  std::string order_key = req.entry_id();
+  if (absl::StatusOr<std::optional<v1::Entry>> e = store_->GetEntry(req.entry_id()); e.ok() && *e) {
+    order_key = (*e)->person_id();
+  }
+  RETURN_IF_ERROR(Mutate(
+      "Reverse", req.idempotency_key(), req, order_key, &response,
+      [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>* scores) {
+        auto* resp = static_cast<v1::ReverseResponse*>(out);
+        std::optional<v1::Entry> award = store_->LoadEntry(tx, req.entry_id());
+        if (!award.has_value()) {
+          return absl::NotFoundError(absl::StrCat("entry ", req.entry_id(), " does not exist"));
+        }
+        if (award->kind() != v1::ENTRY_KIND_AWARD) {
+          return absl::FailedPreconditionError(absl::StrCat("entry ", req.entry_id(), " is ",
+                                                            v1::EntryKind_Name(award->kind()),
+                                                            "; only awards can be reversed"));
+        }
+        if (std::optional<v1::Entry> prior = store_->FindReversal(tx, req.entry_id())) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "award ", req.entry_id(), " was already reversed by entry ", prior->entry_id()));
+        }
+        Posting p{.person_id = award->person_id(),
+                  .kind = v1::ENTRY_KIND_REVERSAL,
+                  .amount = award->amount(),
+                  .available_delta = -award->amount(),
+                  .earned_delta = -award->amount(),
+                  .source_kind = award->source_kind(),
+                  .source_id = award->source_id(),
+                  .points_rule_id = award->points_rule_id(),
+                  .verified_by = award->verified_by_person_id(),
+                  .org_path = award->org_path(),
+                  .reason = req.reason(),
+                  .actor_id = actor,
+                  .reversed_entry_id = award->entry_id()};
+        absl::StatusOr<v1::Entry> entry;
+        RETURN_IF_ERROR(RetryOnUniqueViolation([&] { entry = store_->Post(tx, p); }));
+        if (!entry.ok()) {
+          if (entry.status().code() == absl::StatusCode::kFailedPrecondition) {
+            return absl::FailedPreconditionError(absl::StrCat(
+                "cannot reverse award ", req.entry_id(), ": ", entry.status().message(),
+                " (the rider already spent it; deduct what is left instead)"));
+          }
+          return entry.status();
+        }
+        // The reversal counts against the periods the award counted in.
+        *scores = store_->AddRankingScores(
+            tx, award->person_id(), RankingKeysFor(award->org_path(), ToTime(award->occur_time())),
+            -award->amount(), ToTime(entry->create_time()));
+        *resp->mutable_entry() = *entry;
+        *resp->mutable_reversed_entry() = *award;
+        resp->mutable_reversed_entry()->set_reversed_by_entry_id(entry->entry_id());
+        *resp->mutable_account() = *store_->LoadAccountTx(tx, award->person_id());
+        return absl::OkStatus();
+      }));
+  return response;
+}
+
+absl::StatusOr<v1::HoldResponse> Ledger::Hold(const v1::HoldRequest& req,
+                                              const std::string& actor) {
+  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  RETURN_IF_ERROR(CheckId(req.order_id(), "order_id"));
+  RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
+  RETURN_IF_ERROR(CheckAmount(req.amount()));
+  RETURN_IF_ERROR(CheckReason(req.reason(), false));
+  std::optional<absl::Duration> timeout;
+  if (req.has_timeout()) {
+    const absl::Duration d =
+        absl::Seconds(req.timeout().seconds()) + absl::Nanoseconds(req.timeout().nanos());
+    if (d < absl::Minutes(1) || d > absl::Hours(24 * 30)) {
+      return Invalid("timeout must be between 1 minute and 30 days");
+    }
+    timeout = d;
+  }
+  const common::v1::OrgPath& path = req.org_path();
+  const bool path_set =
+      !path.district_id().empty() || !path.street_id().empty() || !path.community_id().empty();
+  if (path_set) RETURN_IF_ERROR(CheckFullPath(path, "org_path"));
+
+  v1::HoldResponse response;
+  RETURN_IF_ERROR(
+      Mutate("Hold", req.idempotency_key(), req, req.person_id(), &response,
+             [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>*) {
+               auto* resp = static_cast<v1::HoldResponse*>(out);
+               if (std::optional<v1::Hold> existing = store_->LockHold(tx, req.order_id())) {
+                 return absl::AlreadyExistsError(
+                     absl::StrCat("order ", req.order_id(), " already has a hold (entry ",
+                                  existing->hold_entry_id(), ") under another idempotency key"));
+               }
+               Posting p{.person_id = req.person_id(),
+                         .kind = v1::ENTRY_KIND_HOLD,
+                         .amount = req.amount(),
+                         .available_delta = -req.amount(),
+                         .held_delta = req.amount(),
+                         .source_kind = v1::SOURCE_KIND_REDEMPTION,
+                         .source_id = req.order_id(),
+                         .org_path = path,
+                         .reason = req.reason(),
+                         .actor_id = actor,
+                         .order_id = req.order_id()};
+               absl::StatusOr<v1::Entry> entry = store_->Post(tx, p);
+               if (!entry.ok()) {
+                 if (entry.status().code() == absl::StatusCode::kFailedPrecondition) {
+                   return absl::FailedPreconditionError(
+                       absl::StrCat("not enough points to hold ", req.amount(), " for order ",
+                                    req.order_id(), ": ", entry.status().message()));
+                 }
+                 return entry.status();
+               }
+               v1::Hold hold;
+               hold.set_order_id(req.order_id());
+               hold.set_person_id(req.person_id());
+               hold.set_amount(req.amount());
+               hold.set_state(v1::HOLD_STATE_HELD);
+               if (timeout.has_value()) {
+                 *hold.mutable_expire_time() = ToProto(ToTime(entry->create_time()) + *timeout);
+               }
+               if (path_set) *hold.mutable_org_path() = path;
+               hold.set_hold_entry_id(entry->entry_id());
+               *hold.mutable_create_time() = entry->create_time();
+               RETURN_IF_ERROR(
+                   RetryOnUniqueViolation([&] { store_->InsertHold(tx, hold, *entry, path); }));
+               *resp->mutable_hold() = hold;
+               *resp->mutable_entry() = *entry;
+               *resp->mutable_account() = *store_->LoadAccountTx(tx, req.person_id());
+               return absl::OkStatus();
+             }));
+  return response;
+}
+
+absl::StatusOr<v1::CaptureResponse> Ledger::Capture(const v1::CaptureRequest& req,
+                                                    const std::string& actor) {
+  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  RETURN_IF_ERROR(CheckId(req.order_id(), "order_id"));
+  v1::CaptureResponse response;
+  RETURN_IF_ERROR(Mutate(
+      "Capture", req.idempotency_key(), req, LockOrderForHold(req.order_id()), &response,
+      [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>*) {
+        auto* resp = static_cast<v1::CaptureResponse*>(out);
+        std::optional<v1::Hold> hold = store_->LockHold(tx, req.order_id());
+        if (!hold.has_value()) {
+          return absl::NotFoundError(absl::StrCat("order ", req.order_id(), " has no hold"));
+        }
+        if (hold->state() == v1::HOLD_STATE_RELEASED) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("the hold of order ", req.order_id(), " was released",
+                           hold->expired() ? " when it timed out" : "", "; nothing to capture"));
+        }
+        if (hold->state() == v1::HOLD_STATE_CAPTURED) {
+          return absl::FailedPreconditionError(absl::StrCat("the hold of order ", req.order_id(),
+                                                            " was already captured (entry ",
+                                                            hold->settle_entry_id(), ")"));
+        }
+        if (hold->has_expire_time() && ToTime(hold->expire_time()) <= absl::Now()) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("the hold of order ", req.order_id(), " expired at ",
+                           TimeUtil::ToString(hold->expire_time())));
+        }
+        Posting p{.person_id = hold->person_id(),
+                  .kind = v1::ENTRY_KIND_CAPTURE,
+                  .amount = hold->amount(),
+                  .held_delta = -hold->amount(),
+                  .source_kind = v1::SOURCE_KIND_REDEMPTION,
+                  .source_id = req.order_id(),
+                  .org_path = hold->org_path(),
+                  .actor_id = actor,
+                  .order_id = req.order_id()};
+        ASSIGN_OR_RETURN(v1::Entry entry, store_->Post(tx, p));
+        store_->SettleHold(tx, req.order_id(), v1::HOLD_STATE_CAPTURED, entry, false);
+        hold->set_state(v1::HOLD_STATE_CAPTURED);
+        hold->set_settle_entry_id(entry.entry_id());
+        *hold->mutable_settle_time() = entry.create_time();
+        *resp->mutable_hold() = *hold;
+        *resp->mutable_entry() = entry;
+        *resp->mutable_account() = *store_->LoadAccountTx(tx, hold->person_id());
+        return absl::OkStatus();
+      }));
+  return response;
+}
+
+absl::StatusOr<v1::ReleaseResponse> Ledger::Release(const v1::ReleaseRequest& req,
+                                                    const std::string& actor) {
+  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  RETURN_IF_ERROR(CheckId(req.order_id(), "order_id"));
+  RETURN_IF_ERROR(CheckReason(req.reason(), false));
+  return ReleaseHold("Release", req, actor, /*by_timeout=*/false);
+}
+
+std::string Ledger::LockOrderForHold(const std::string& order_id) {
+  // A hold's rider never changes, so this read outside the transaction is safe; ordering units by
+  // rider makes batches lock accounts in one order and so rarely deadlock.
+  absl::StatusOr<std::optional<v1::Hold>> hold = store_->GetHold(order_id);
+  return hold.ok() && hold->has_value() ? (*hold)->person_id() : order_id;
+}
+
+absl::StatusOr<v1::ReleaseResponse> Ledger::ReleaseHold(const std::string& method,
+                                                        const v1::ReleaseRequest& req,
+                                                        const std::string& actor, bool by_timeout) {
+  v1::ReleaseResponse response;
+  RETURN_IF_ERROR(
+      Mutate(method, req.idempotency_key(), req, LockOrderForHold(req.order_id()), &response,
+             [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>*) {
+               auto* resp = static_cast<v1::ReleaseResponse*>(out);
+               std::optional<v1::Hold> hold = store_->LockHold(tx, req.order_id());
+               if (!hold.has_value()) {
+                 return absl::NotFoundError(absl::StrCat("order ", req.order_id(), " has no hold"));
+               }
+               if (hold->state() == v1::HOLD_STATE_CAPTURED) {
+                 return absl::FailedPreconditionError(
+                     absl::StrCat("the hold of order ", req.order_id(), " was captured (entry ",
+                                  hold->settle_entry_id(), "); it cannot be released"));
+               }
+               if (hold->state() == v1::HOLD_STATE_RELEASED) {
+                 // Already released (by the caller earlier, or by the timeout): the goal is met.
+                 *resp->mutable_hold() = *hold;
+                 if (std::optional<v1::Entry> e = store_->LoadEntry(tx, hold->settle_entry_id())) {
+                   *resp->mutable_entry() = *e;
+                 }
+                 *resp->mutable_account() = *store_->LoadAccountTx(tx, hold->person_id());
+                 return absl::OkStatus();
+               }
+               Posting p{.person_id = hold->person_id(),
+                         .kind = v1::ENTRY_KIND_RELEASE,
+                         .amount = hold->amount(),
+                         .available_delta = hold->amount(),
+                         .held_delta = -hold->amount(),
+                         .source_kind = v1::SOURCE_KIND_REDEMPTION,
+                         .source_id = req.order_id(),
+                         .org_path = hold->org_path(),
+                         .reason = req.reason(),
+                         .actor_id = actor,
+                         .order_id = req.order_id()};
+               ASSIGN_OR_RETURN(v1::Entry entry, store_->Post(tx, p));
+               store_->SettleHold(tx, req.order_id(), v1::HOLD_STATE_RELEASED, entry, by_timeout);
+               hold->set_state(v1::HOLD_STATE_RELEASED);
+               hold->set_expired(by_timeout);
+               hold->set_settle_entry_id(entry.entry_id());
+               *hold->mutable_settle_time() = entry.create_time();
+               *resp->mutable_hold() = *hold;
+               *resp->mutable_entry() = entry;
+               *resp->mutable_account() = *store_->LoadAccountTx(tx, hold->person_id());
+               return absl::OkStatus();
+             }));
+  return response;
+}
+
+absl::StatusOr<int> Ledger::ReleaseDueHolds() {
+  ASSIGN_OR_RETURN(std::vector<std::string> due, store_->DueHolds(100));
+  int released = 0;
+  for (const std::string& order : due) {
+    v1::ReleaseRequest req;
+    req.set_idempotency_key("ledger-timeout/" + order);
+    req.set_order_id(order);
+    req.set_reason("hold timed out");
+    absl::StatusOr<v1::ReleaseResponse> r =
+        ReleaseHold("ReleaseTimeout", req, "ledger:hold-timeout", /*by_timeout=*/true);
+    if (r.ok()) {
+      ++released;
+    } else {
+      log::Warn("hold timeout release failed",
+                {{"order_id", order}, {"error", std::string(r.status().message())}});
+    }
+  }
+  return released;
+}
+
+absl::StatusOr<v1::Account> Ledger::GetBalance(const std::string& person_id) {
+  RETURN_IF_ERROR(CheckId(person_id, "person_id"));
+  return store_->GetAccount(person_id);
+}
+
+absl::StatusOr<v1::Entry> Ledger::GetEntry(const std::string& entry_id) {
+  RETURN_IF_ERROR(CheckId(entry_id, "entry_id"));
+  ASSIGN_OR_RETURN(std::optional<v1::Entry> entry, store_->GetEntry(entry_id));
+  if (!entry.has_value())
+    return absl::NotFoundError(absl::StrCat("entry ", entry_id, " does not exist"));
+  return *entry;
+}
+
+absl::StatusOr<v1::Hold> Ledger::GetHold(const std::string& order_id) {
+  RETURN_IF_ERROR(CheckId(order_id, "order_id"));
+  ASSIGN_OR_RETURN(std::optional<v1::Hold> hold, store_->GetHold(order_id));
+  if (!hold.has_value())
+    return absl::NotFoundError(absl::StrCat("order ", order_id, " has no hold"));
+  return *hold;
+}
+
+absl::StatusOr<v1::ListEntriesResponse> Ledger::ListEntries(const v1::ListEntriesRequest& req) {
+  RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
+  PgLedgerStore::EntryFilter f;
+  f.person_id = req.person_id();
+  if (req.page_size() < 0) return Invalid("page_size must not be negative");
+  f.limit = req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
+  if (req.has_time_range()) {
+    if (req.time_range().has_start_time()) f.start = ToTime(req.time_range().start_time());
+    if (req.time_range().has_end_time()) f.end = ToTime(req.time_range().end_time());
+    if (f.start && f.end && *f.start >= *f.end)
+      return Invalid("time_range.start_time is not before end_time");
+  }
+  for (int k : req.kinds()) {
+    if (k == v1::ENTRY_KIND_UNSPECIFIED || !v1::EntryKind_IsValid(k))
+      return Invalid("kinds holds an unknown kind");
+    f.kinds.push_back(k);
+  }
+  for (int k : req.source_kinds()) {
+    if (k == v1::SOURCE_KIND_UNSPECIFIED || !v1::SourceKind_IsValid(k)) {
+      return Invalid("source_kinds holds an unknown kind");
+    }
+    f.source_kinds.push_back(k);
+  }
+  // The token binds the position to the filters, so a token cannot be replayed with others.
+  std::string filter_tag = absl::BytesToHexString(RequestHash([&] {
+                             v1::ListEntriesRequest copy = req;
+                             copy.clear_page_token();
+                             copy.clear_page_size();
+                             return copy;
+                           }()))
+                               .substr(0, 8);
+  if (!req.page_token().empty()) {
+    std::string decoded;
+    std::vector<std::string> parts;
+    if (!absl::WebSafeBase64Unescape(req.page_token(), &decoded) ||
+        (parts = absl::StrSplit(decoded, ':')).size() != 2 || parts[1] != filter_tag ||
+        !absl::SimpleAtoi(parts[0], &f.before_sequence) || f.before_sequence <= 0) {
+      return Invalid("page_token is not valid for this request");
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::Entry> entries, store_->ListEntries(f));
+  v1::ListEntriesResponse resp;
+  for (v1::Entry& e : entries) *resp.add_entries() = std::move(e);
+  if (static_cast<int>(entries.size()) == f.limit) {
+    resp.set_next_page_token(absl::WebSafeBase64Escape(
+        absl::StrCat(resp.entries(resp.entries_size() - 1).sequence(), ":", filter_tag)));
+  }
+  return resp;
+}
+
+absl::StatusOr<v1::VerifyJournalResponse> Ledger::VerifyJournal(
+    const v1::VerifyJournalRequest& req) {
+  if (req.person_id().size() > kMaxIdLength)
+    return Invalid("person_id is longer than 64 characters");
+  int64_t entries = 0, accounts = 0;
+  ASSIGN_OR_RETURN(std::optional<v1::JournalBreak> broken,
+                   store_->VerifyJournal(req.person_id(), &entries, &accounts));
+  v1::VerifyJournalResponse resp;
+  resp.set_intact(!broken.has_value());
+  if (broken.has_value()) *resp.mutable_first_break() = *broken;
+  resp.set_entries_checked(entries);
+  resp.set_accounts_checked(accounts);
+  return resp;
+}
+
+namespace {
+
+v1::RankingEntry ToEntry(const RankedRider& r) {
+  v1::RankingEntry e;
+  e.set_rank(r.rank);
+  e.set_person_id(r.person_id);
+  e.set_score(r.points);
+  return e;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::GetTopRankingResponse> Ledger::GetTopRanking(
+    const v1::GetTopRankingRequest& req) {
+  ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
+  if (req.top_n() < 0 || req.top_n() > kMaxTopN) return Invalid("top_n must be 1-1000");
+  const int64_t n = req.top_n() == 0 ? 10 : req.top_n();
+  ASSIGN_OR_RETURN(std::vector<RankedRider> top, rankings_->Top(key, n));
+  if (req.include_ties() && static_cast<int64_t>(top.size()) == n) {
+    // Riders tied with the n-th place are inside the cut.
+    const int64_t cut = top.back().points;
+    for (int64_t start = n;; start += 100) {
+      ASSIGN_OR_RETURN(std::vector<RankedRider> more, rankings_->Top(key, start + 100));
+      bool done = more.size() < static_cast<size_t>(start + 100);
+      for (size_t i = start; i < more.size(); ++i) {
+        if (more[i].points != cut) {
+          done = true;
+          break;
+        }
+        top.push_back(more[i]);
+      }
+      if (done) break;
+    }
+  }
+  v1::GetTopRankingResponse resp;
+  *resp.mutable_period() = req.period();
+  for (const RankedRider& r : top) *resp.add_entries() = ToEntry(r);
+  ASSIGN_OR_RETURN(int64_t count, rankings_->Count(key));
+  resp.set_total_ranked(count);
+  return resp;
+}
+
+absl::StatusOr<v1::GetRankResponse> Ledger::GetRank(const v1::GetRankRequest& req) {
+  RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
+  ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
+  ASSIGN_OR_RETURN(std::optional<RankedRider> me, rankings_->RankOf(key, req.person_id()));
+  v1::GetRankResponse resp;
+  if (me.has_value()) {
+    *resp.mutable_entry() = ToEntry(*me);
+  } else {
+    resp.mutable_entry()->set_person_id(req.person_id());  // rank 0: not ranked yet
+  }
+  ASSIGN_OR_RETURN(int64_t count, rankings_->Count(key));
+  resp.set_total_ranked(count);
+  *resp.mutable_period() = req.period();
+  return resp;
+}
+
+absl::StatusOr<v1::GetRankingNeighboursResponse> Ledger::GetRankingNeighbours(
+    const v1::GetRankingNeighboursRequest& req) {
+  RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
+  ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
+  if (req.above() < 0 || req.above() > 50 || req.below() < 0 || req.below() > 50) {
+    return Invalid("above and below must be 0-50");
+  }
+  const int above = req.above() == 0 && req.below() == 0 ? 1 : req.above();
+  const int below = req.above() == 0 && req.below() == 0 ? 1 : req.below();
+  ASSIGN_OR_RETURN(std::vector<RankedRider> around,
+                   rankings_->Around(key, req.person_id(), above, below));
+  v1::GetRankingNeighboursResponse resp;
+  bool seen_self = false;
+  for (const RankedRider& r : around) {
+    if (r.person_id == req.person_id()) {
+      *resp.mutable_self() = ToEntry(r);
+      seen_self = true;
+    } else {
+      *(seen_self ? resp.add_below() : resp.add_above()) = ToEntry(r);
+    }
+  }
+  if (!seen_self) resp.mutable_self()->set_person_id(req.person_id());
+  ASSIGN_OR_RETURN(int64_t count, rankings_->Count(key));
+  resp.set_total_ranked(count);
+  *resp.mutable_period() = req.period();
+  return resp;
+}
+
+absl::StatusOr<v1::RebuildRankingsResponse> Ledger::RebuildRankings() {
+  const absl::Time start = absl::Now();
+  int64_t written = 0;
+  std::set<std::string> keys;
+  RETURN_IF_ERROR(store_->ForEachRankingScore(5000, [&](std::vector<RankingScore>& scores) {
+    for (const RankingScore& s : scores) keys.insert(s.ranking_key);
+    written += static_cast<int64_t>(scores.size());
+    return rankings_->Apply(scores);
+  }));
+  RETURN_IF_ERROR(rankings_->SetRebuildMarker());
+  v1::RebuildRankingsResponse resp;
+  resp.set_rankings_rebuilt(static_cast<int64_t>(keys.size()));
+  resp.set_members_written(written);
+  const absl::Duration elapsed = absl::Now() - start;
+  resp.mutable_elapsed()->set_seconds(absl::ToInt64Seconds(elapsed));
+  resp.mutable_elapsed()->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(elapsed % absl::Seconds(1))));
+  return resp;
+}
+
+void Ledger::StartBackground(absl::Duration interval) {
+  background_ = std::thread([this, interval] { BackgroundLoop(interval); });
+}
+
+void Ledger::BackgroundLoop(absl::Duration interval) {
+  do {
+    absl::StatusOr<bool> marker = rankings_->HasRebuildMarker();
+    if (marker.ok() && (!*marker || rankings_dirty_.exchange(false))) {
+      absl::StatusOr<v1::RebuildRankingsResponse> rebuilt = RebuildRankings();
+      if (rebuilt.ok()) {
+        log::Info("rankings rebuilt from PostgreSQL", {{"rankings", rebuilt->rankings_rebuilt()},
+                                                       {"members", rebuilt->members_written()}});
+      } else {
+        rankings_dirty_ = true;
+        log::Warn("ranking rebuild failed", {{"error", std::string(rebuilt.status().message())}});
+      }
+    }
+    if (absl::StatusOr<int> released = ReleaseDueHolds(); released.ok() && *released > 0) {
+      log::Info("holds released on timeout", {{"count", *released}});
+    }
+  } while (!stop_.WaitForNotificationWithTimeout(interval));
+}
+
+}  // namespace civicpoints::ledger

@@ -1,0 +1,102 @@
+// Ledger: the rules of the points journal. Validates requests, runs each mutation as one
+// idempotent unit in a group-committed transaction (group_committer.h), and keeps the Redis
+// rankings in step after commit. No gRPC here; values are the v1 proto messages.
+//
+// Every mutation takes an idempotency key: the same key and the same request return the first
+// result; the same key with a different request is FAILED_PRECONDITION. Thread-safe.
+#ifndef CIVICPOINTS_SERVICES_LEDGER_LEDGER_H_
+#define CIVICPOINTS_SERVICES_LEDGER_LEDGER_H_
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "civicpoints/ledger/v1/ledger_service.pb.h"
+#include "services/ledger/rankings.h"
+
+namespace pqxx {
+class dbtransaction;
+}
+
+namespace civicpoints::ledger {
+
+class GroupCommitter;
+class PgLedgerStore;
+
+inline constexpr int64_t kMaxAmount = 1000000;
+inline constexpr int kMaxBulkItems = 1000;
+
+class Ledger {
+ public:
+  // All three must outlive the ledger.
+  Ledger(PgLedgerStore* store, GroupCommitter* committer, Rankings* rankings);
+  ~Ledger();  // stops the background work
+
+  // Starts the hold-timeout sweeper and the ranking reconciler (a full rebuild first, then a
+  // check every `interval` for a flushed Redis or failed writes).
+  void StartBackground(absl::Duration interval = absl::Seconds(2));
+
+  // Mutations. `actor` is the caller's principal, recorded on the entry. Errors as documented on
+  // the RPCs in protos/civicpoints/ledger/v1/ledger_service.proto.
+  absl::StatusOr<v1::AwardResponse> Award(const v1::AwardRequest& request,
+                                          const std::string& actor);
+  absl::StatusOr<v1::BulkAwardResponse> BulkAward(const v1::BulkAwardRequest& request,
+                                                  const std::string& actor);
+  absl::StatusOr<v1::DeductResponse> Deduct(const v1::DeductRequest& request,
+                                            const std::string& actor);
+  absl::StatusOr<v1::ReverseResponse> Reverse(const v1::ReverseRequest& request,
+                                              const std::string& actor);
+  absl::StatusOr<v1::HoldResponse> Hold(const v1::HoldRequest& request, const std::string& actor);
+  absl::StatusOr<v1::CaptureResponse> Capture(const v1::CaptureRequest& request,
+                                              const std::string& actor);
+  absl::StatusOr<v1::ReleaseResponse> Release(const v1::ReleaseRequest& request,
+                                              const std::string& actor);
+
+  // Reads.
+  absl::StatusOr<v1::Account> GetBalance(const std::string& person_id);
+  absl::StatusOr<v1::Entry> GetEntry(const std::string& entry_id);
+  absl::StatusOr<v1::Hold> GetHold(const std::string& order_id);
+  absl::StatusOr<v1::ListEntriesResponse> ListEntries(const v1::ListEntriesRequest& request);
+  absl::StatusOr<v1::VerifyJournalResponse> VerifyJournal(const v1::VerifyJournalRequest& request);
+
+  // Rankings, read from Redis only.
+  absl::StatusOr<v1::GetTopRankingResponse> GetTopRanking(const v1::GetTopRankingRequest& request);
+  absl::StatusOr<v1::GetRankResponse> GetRank(const v1::GetRankRequest& request);
+  absl::StatusOr<v1::GetRankingNeighboursResponse> GetRankingNeighbours(
+      const v1::GetRankingNeighboursRequest& request);
+
+  // Rewrites every ranking in Redis from PostgreSQL (versioned, so it never double counts).
+  absl::StatusOr<v1::RebuildRankingsResponse> RebuildRankings();
+
+  // Releases holds past their timeout; returns how many were released.
+  absl::StatusOr<int> ReleaseDueHolds();
+
+ private:
+  using Body = std::function<absl::Status(pqxx::dbtransaction&, google::protobuf::Message*,
+                                          std::vector<RankingScore>*)>;
+  // Runs `body` once per idempotency key (see the class comment) and syncs rankings after commit.
+  absl::Status Mutate(const std::string& method, const std::string& key,
+                      const google::protobuf::Message& request, const std::string& order_key,
+                      google::protobuf::Message* response, const Body& body);
+  absl::StatusOr<v1::ReleaseResponse> ReleaseHold(const std::string& method,
+                                                  const v1::ReleaseRequest& request,
+                                                  const std::string& actor, bool by_timeout);
+  std::string LockOrderForHold(const std::string& order_id);
+  void SyncRankings(const std::vector<RankingScore>& scores);
+  void BackgroundLoop(absl::Duration interval);
+
+  PgLedgerStore* const store_;
+  GroupCommitter* const committer_;
+  Rankings* const rankings_;
+  std::atomic<bool> rankings_dirty_{true};
+  absl::Notification stop_;
+  std::thread background_;
+};
+
+}  // namespace civicpoints::ledger
+
+#endif  // CIVICPOINTS_SERVICES_LEDGER_LEDGER_H_

@@ -1,0 +1,481 @@
+#include "services/ledger/pg_ledger_store.h"
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/pg/pg_pool.h"
+
+namespace civicpoints::ledger {
+namespace {
+
+// Columns of an entry in the order RowToEntry reads them; times as epoch microseconds.
+constexpr char kEntryColumns[] =
+    "e.sequence, e.person_id, e.account_sequence, e.kind, e.amount, e.available_delta, "
+    "e.held_delta, e.earned_delta, e.available_after, e.held_after, e.source_kind, e.source_id, "
+    "e.points_rule_id, e.verified_by, e.district_id, e.street_id, e.community_id, e.reason, "
+    "e.actor_id, e.order_id, e.reversed_entry_id, e.bulk_award_id, "
+    "(extract(epoch FROM e.occur_time) * 1000000)::bigint, "
+    "(extract(epoch FROM e.created_at) * 1000000)::bigint, e.prev_hash, e.hash";
+
+constexpr char kAccountColumns[] =
+    "a.person_id, a.available, a.held, a.gross_earned, a.earned, a.spent, a.district_id, "
+    "a.street_id, a.community_id, a.ranking_excluded, a.entry_count, a.head_hash, "
+    "(extract(epoch FROM a.created_at) * 1000000)::bigint, "
+    "(extract(epoch FROM a.updated_at) * 1000000)::bigint";
+
+constexpr char kHoldColumns[] =
+    "h.order_id, h.person_id, h.amount, h.state, "
+    "coalesce((extract(epoch FROM h.expire_time) * 1000000)::bigint, 0), h.expired, "
+    "h.district_id, h.street_id, h.community_id, h.hold_sequence::text, "
+    "coalesce(h.settle_sequence::text, ''), "
+    "(extract(epoch FROM h.created_at) * 1000000)::bigint, "
+    "coalesce((extract(epoch FROM h.settled_at) * 1000000)::bigint, 0)";
+
+void SetTime(google::protobuf::Timestamp* ts, int64_t micros) {
+  ts->set_seconds(micros / 1000000);
+  ts->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
+}
+
+std::string Bytes(const pqxx::field& f) { return pqxx::binarystring(f).str(); }
+
+v1::Entry RowToEntry(const pqxx::row& r) {
+  v1::Entry e;
+  e.set_sequence(r[0].as<int64_t>());
+  e.set_entry_id(r[0].c_str());
+  e.set_person_id(r[1].c_str());
+  e.set_account_sequence(r[2].as<int64_t>());
+  e.set_kind(static_cast<v1::EntryKind>(r[3].as<int>()));
+  e.set_amount(r[4].as<int64_t>());
+  e.set_available_delta(r[5].as<int64_t>());
+  e.set_held_delta(r[6].as<int64_t>());
+  e.set_earned_delta(r[7].as<int64_t>());
+  e.set_available_after(r[8].as<int64_t>());
+  e.set_held_after(r[9].as<int64_t>());
+  e.set_source_kind(static_cast<v1::SourceKind>(r[10].as<int>()));
+  e.set_source_id(r[11].c_str());
+  e.set_points_rule_id(r[12].c_str());
+  e.set_verified_by_person_id(r[13].c_str());
+  if (!r[16].is_null() && std::string(r[16].c_str()).size() > 0) {
+    e.mutable_org_path()->set_district_id(r[14].c_str());
+    e.mutable_org_path()->set_street_id(r[15].c_str());
+    e.mutable_org_path()->set_community_id(r[16].c_str());
+  }
+  e.set_reason(r[17].c_str());
+  e.set_actor_id(r[18].c_str());
+  e.set_order_id(r[19].c_str());
+  e.set_reversed_entry_id(r[20].c_str());
+  e.set_bulk_award_id(r[21].c_str());
+  SetTime(e.mutable_occur_time(), r[22].as<int64_t>());
+  SetTime(e.mutable_create_time(), r[23].as<int64_t>());
+  e.set_prev_hash(Bytes(r[24]));
+  e.set_hash(Bytes(r[25]));
+  return e;
+}
+
+v1::Account RowToAccount(const pqxx::row& r) {
+  v1::Account a;
+  a.set_person_id(r[0].c_str());
+  a.set_available(r[1].as<int64_t>());
+  a.set_held(r[2].as<int64_t>());
+  a.set_lifetime_earned(r[3].as<int64_t>());
+  a.set_net_earned(r[4].as<int64_t>());
+  a.set_lifetime_spent(r[5].as<int64_t>());
+  if (std::string(r[8].c_str()).size() > 0) {
+    a.mutable_org_path()->set_district_id(r[6].c_str());
+    a.mutable_org_path()->set_street_id(r[7].c_str());
+    a.mutable_org_path()->set_community_id(r[8].c_str());
+  }
+  a.set_ranking_excluded(r[9].as<bool>());
+  a.set_entry_count(r[10].as<int64_t>());
+  a.set_head_hash(Bytes(r[11]));
+  SetTime(a.mutable_create_time(), r[12].as<int64_t>());
+  SetTime(a.mutable_update_time(), r[13].as<int64_t>());
+  return a;
+}
+
+v1::Hold RowToHold(const pqxx::row& r) {
+  v1::Hold h;
+  h.set_order_id(r[0].c_str());
+  h.set_person_id(r[1].c_str());
+  h.set_amount(r[2].as<int64_t>());
+  h.set_state(static_cast<v1::HoldState>(r[3].as<int>()));
+  if (r[4].as<int64_t>() != 0) SetTime(h.mutable_expire_time(), r[4].as<int64_t>());
+  h.set_expired(r[5].as<bool>());
+  if (std::string(r[8].c_str()).size() > 0) {
+    h.mutable_org_path()->set_district_id(r[6].c_str());
+    h.mutable_org_path()->set_street_id(r[7].c_str());
+    h.mutable_org_path()->set_community_id(r[8].c_str());
+  }
+  h.set_hold_entry_id(r[9].c_str());
+  h.set_settle_entry_id(r[10].c_str());
+  SetTime(h.mutable_create_time(), r[11].as<int64_t>());
+  if (r[12].as<int64_t>() != 0) SetTime(h.mutable_settle_time(), r[12].as<int64_t>());
+  return h;
+}
+
+// A PostgreSQL text[] literal with every element quoted.
+std::string TextArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.push_back('"');
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out.push_back('\\');
+      out.push_back(c);
+    }
+    out.push_back('"');
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string IntArray(const std::vector<int>& items) {
+  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+}
+
+int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
+
+}  // namespace
+
+absl::StatusOr<v1::Entry> PgLedgerStore::Post(pqxx::dbtransaction& tx, const Posting& p) {
+  try {
+    pqxx::result r = tx.exec_params(
+        absl::StrCat(
+            "SELECT ", kEntryColumns,
+            " FROM post_entry($1, $2, $3::smallint, $4, $5, $6, $7, $8::smallint, $9, $10, "
+            "$11, $12, $13, $14, $15, $16, $17, $18, $19, "
+            "CASE WHEN $20::bigint = 0 THEN NULL "
+            "ELSE to_timestamp($20::bigint / 1000000.0) END) e"),
+        p.person_id, p.open_account, static_cast<int>(p.kind), p.amount, p.available_delta,
+        p.held_delta, p.earned_delta, static_cast<int>(p.source_kind), p.source_id,
+        p.points_rule_id, p.verified_by, p.org_path.district_id(), p.org_path.street_id(),
+        p.org_path.community_id(), p.reason, p.actor_id, p.order_id, p.reversed_entry_id,
+        p.bulk_award_id, p.occur_time.has_value() ? Micros(*p.occur_time) : int64_t{0});
+    return RowToEntry(r[0]);
+  } catch (const pqxx::sql_error& e) {
+    const std::string state = e.sqlstate();
+    std::string message = e.what();
+    if (size_t nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
+    if (size_t colon = message.find(": "); colon != std::string::npos) message.erase(0, colon + 2);
+    // The transaction is in error until the GroupCommitter rolls back to the unit's savepoint.
+    if (state == "CPL01") return absl::NotFoundError(message);
+    if (state == "CPL02") return absl::FailedPreconditionError(message);
+    if (state == "CPL03") return absl::ResourceExhaustedError(message);
+    throw;
+  }
+}
+
+std::optional<IdempotentResult> PgLedgerStore::FindIdempotent(pqxx::dbtransaction& tx,
+                                                              const std::string& method,
+                                                              const std::string& key) {
+  pqxx::result r = tx.exec_params(
+      "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2", method,
+      key);
+  if (r.empty()) return std::nullopt;
+  return IdempotentResult{Bytes(r[0][0]), Bytes(r[0][1])};
+}
+
+void PgLedgerStore::SaveIdempotent(pqxx::dbtransaction& tx, const std::string& method,
+                                   const std::string& key, const std::string& request_hash,
+                                   const std::string& response) {
+  tx.exec_params(
+      "INSERT INTO idempotency_keys (method, key, request_hash, response) VALUES ($1, $2, $3, $4)",
+      method, key, pqxx::binarystring(request_hash), pqxx::binarystring(response));
+}
+
+std::vector<RankingScore> PgLedgerStore::AddRankingScores(pqxx::dbtransaction& tx,
+                                                          const std::string& person_id,
+                                                          const std::vector<std::string>& keys,
+                                                          int64_t delta, absl::Time reached_at) {
+  pqxx::result r = tx.exec_params(
+      "INSERT INTO ranking_scores AS r (ranking_key, person_id, score, reached_at, version) "
+      "SELECT k, $1, GREATEST($2::bigint, 0), to_timestamp($3::bigint / 1000000.0), 1 "
+      "FROM unnest($4::text[]) AS k "
+      "ON CONFLICT (ranking_key, person_id) DO UPDATE SET "
+      "  score = GREATEST(r.score + $2::bigint, 0), "
+      "  reached_at = CASE WHEN $2::bigint > 0 THEN EXCLUDED.reached_at ELSE r.reached_at END, "
+      "  version = r.version + 1 "
+      "RETURNING ranking_key, score, (extract(epoch FROM reached_at) * 1000000)::bigint, version",
+      person_id, delta, Micros(reached_at), TextArray(keys));
+  std::vector<RankingScore> out;
+  for (const auto& row : r) {
+    out.push_back({row[0].c_str(), person_id, row[1].as<int64_t>(),
+                   absl::FromUnixMicros(row[2].as<int64_t>()), row[3].as<int64_t>()});
+  }
+  return out;
+}
+
+std::optional<v1::Entry> PgLedgerStore::FindAwardForSource(pqxx::dbtransaction& tx,
+                                                           v1::SourceKind kind,
+                                                           const std::string& source_id,
+                                                           const std::string& person_id) {
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT ", kEntryColumns,
+                   " FROM entries e WHERE e.kind = 1 AND e.source_kind = $1 AND e.source_id = $2 "
+                   "AND e.person_id = $3 AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.kind = 6 "
+                   "AND r.reversed_entry_id = e.sequence::text) LIMIT 1"),
+      static_cast<int>(kind), source_id, person_id);
+  if (r.empty()) return std::nullopt;
+  return RowToEntry(r[0]);
+}
+
+std::optional<v1::Entry> PgLedgerStore::LoadEntry(pqxx::dbtransaction& tx,
+                                                  const std::string& entry_id) {
+  int64_t sequence = 0;
+  if (!absl::SimpleAtoi(entry_id, &sequence) || sequence <= 0) return std::nullopt;
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT ", kEntryColumns, " FROM entries e WHERE e.sequence = $1"), sequence);
+  if (r.empty()) return std::nullopt;
+  return RowToEntry(r[0]);
+}
+
+std::optional<v1::Entry> PgLedgerStore::FindReversal(pqxx::dbtransaction& tx,
+                                                     const std::string& entry_id) {
+  pqxx::result r =
+      tx.exec_params(absl::StrCat("SELECT ", kEntryColumns,
+                                  " FROM entries e WHERE e.kind = 6 AND e.reversed_entry_id = $1"),
+                     entry_id);
+  if (r.empty()) return std::nullopt;
+  return RowToEntry(r[0]);
+}
+
+std::optional<v1::Hold> PgLedgerStore::LockHold(pqxx::dbtransaction& tx,
+                                                const std::string& order_id) {
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT ", kHoldColumns, " FROM holds h WHERE h.order_id = $1 FOR UPDATE"),
+      order_id);
+  if (r.empty()) return std::nullopt;
+  return RowToHold(r[0]);
+}
+
+void PgLedgerStore::InsertHold(pqxx::dbtransaction& tx, const v1::Hold& hold,
+                               const v1::Entry& entry, const common::v1::OrgPath& path) {
+  const int64_t expire = hold.has_expire_time() ? hold.expire_time().seconds() * 1000000 +
+                                                      hold.expire_time().nanos() / 1000
+                                                : 0;
+  tx.exec_params(
+      "INSERT INTO holds (order_id, person_id, amount, state, expire_time, hold_sequence, "
+      "district_id, street_id, community_id, created_at) VALUES ($1, $2, $3, 1, "
+      "CASE WHEN $4::bigint = 0 THEN NULL ELSE to_timestamp($4::bigint / 1000000.0) END, $5, $6, "
+      "$7, $8, to_timestamp($9::bigint / 1000000.0))",
+      hold.order_id(), hold.person_id(), hold.amount(), expire, entry.sequence(),
+      path.district_id(), path.street_id(), path.community_id(),
+      entry.create_time().seconds() * 1000000 + entry.create_time().nanos() / 1000);
+}
+
+void PgLedgerStore::SettleHold(pqxx::dbtransaction& tx, const std::string& order_id,
+                               v1::HoldState state, const v1::Entry& entry, bool expired) {
+  tx.exec_params(
+      "UPDATE holds SET state = $2, settle_sequence = $3, expired = $4, "
+      "settled_at = to_timestamp($5::bigint / 1000000.0) WHERE order_id = $1 AND state = 1",
+      order_id, static_cast<int>(state), entry.sequence(), expired,
+      entry.create_time().seconds() * 1000000 + entry.create_time().nanos() / 1000);
+}
+
+std::optional<v1::Account> PgLedgerStore::LoadAccountTx(pqxx::dbtransaction& tx,
+                                                        const std::string& person_id) {
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT ", kAccountColumns, " FROM accounts a WHERE a.person_id = $1"),
+      person_id);
+  if (r.empty()) return std::nullopt;
+  return RowToAccount(r[0]);
+}
+
+absl::StatusOr<v1::Account> PgLedgerStore::GetAccount(const std::string& person_id) {
+  v1::Account account;
+  absl::Status s = pool_->WithConnection("read account", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    pqxx::result r = tx.exec_params(
+        absl::StrCat("SELECT ", kAccountColumns, " FROM accounts a WHERE a.person_id = $1"),
+        person_id);
+    if (r.empty()) {
+      account.set_person_id(person_id);  // never posted to: all zero
+    } else {
+      account = RowToAccount(r[0]);
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return account;
+}
+
+absl::StatusOr<std::optional<v1::Entry>> PgLedgerStore::GetEntry(const std::string& entry_id) {
+  std::optional<v1::Entry> entry;
+  absl::Status s = pool_->WithConnection("read entry", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    entry = LoadEntry(tx, entry_id);
+    if (entry.has_value()) {
+      if (std::optional<v1::Entry> reversal = FindReversal(tx, entry_id)) {
+        entry->set_reversed_by_entry_id(reversal->entry_id());
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return entry;
+}
+
+absl::StatusOr<std::optional<v1::Hold>> PgLedgerStore::GetHold(const std::string& order_id) {
+  std::optional<v1::Hold> hold;
+  absl::Status s = pool_->WithConnection("read hold", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    pqxx::result r = tx.exec_params(
+        absl::StrCat("SELECT ", kHoldColumns, " FROM holds h WHERE h.order_id = $1"), order_id);
+    if (!r.empty()) hold = RowToHold(r[0]);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return hold;
+}
+
+absl::StatusOr<std::vector<v1::Entry>> PgLedgerStore::ListEntries(const EntryFilter& f) {
+  std::vector<v1::Entry> entries;
+  absl::Status s = pool_->WithConnection("list entries", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    pqxx::result r = tx.exec_params(
+        absl::StrCat("SELECT ", kEntryColumns,
+                     ", (SELECT rv.sequence::text FROM entries rv WHERE rv.kind = 6 "
+                     "   AND rv.reversed_entry_id = e.sequence::text) "
+                     "FROM entries e WHERE e.person_id = $1 "
+                     "AND ($2::bigint = 0 OR e.sequence < $2::bigint) "
+                     "AND ($3::bigint = 0 OR e.created_at >= to_timestamp($3::bigint / 1000000.0)) "
+                     "AND ($4::bigint = 0 OR e.created_at < to_timestamp($4::bigint / 1000000.0)) "
+                     "AND (cardinality($5::int[]) = 0 OR e.kind = ANY($5::int[])) "
+                     "AND (cardinality($6::int[]) = 0 OR e.source_kind = ANY($6::int[])) "
+                     "ORDER BY e.sequence DESC LIMIT $7"),
+        f.person_id, f.before_sequence, f.start ? Micros(*f.start) : int64_t{0},
+        f.end ? Micros(*f.end) : int64_t{0}, IntArray(f.kinds), IntArray(f.source_kinds), f.limit);
+    for (const auto& row : r) {
+      v1::Entry e = RowToEntry(row);
+      if (!row[26].is_null()) e.set_reversed_by_entry_id(row[26].c_str());
+      entries.push_back(std::move(e));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return entries;
+}
+
+absl::StatusOr<std::vector<std::string>> PgLedgerStore::DueHolds(int limit) {
+  std::vector<std::string> orders;
+  absl::Status s = pool_->WithConnection("find due holds", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    for (const auto& row :
+         tx.exec_params("SELECT order_id FROM holds WHERE state = 1 AND expire_time <= now() "
+                        "ORDER BY expire_time LIMIT $1",
+                        limit)) {
+      orders.push_back(row[0].c_str());
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return orders;
+}
+
+absl::Status PgLedgerStore::ForEachRankingScore(
+    size_t chunk, const std::function<absl::Status(std::vector<RankingScore>&)>& fn) {
+  return pool_->WithConnection("read ranking scores", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    // A keyset walk keeps memory flat however many rows there are.
+    std::string last_key, last_person;
+    while (true) {
+      pqxx::result r = tx.exec_params(
+          "SELECT ranking_key, person_id, score, "
+          "(extract(epoch FROM reached_at) * 1000000)::bigint, version FROM ranking_scores "
+          "WHERE (ranking_key, person_id) > ($1, $2) ORDER BY ranking_key, person_id LIMIT $3",
+          last_key, last_person, static_cast<int64_t>(chunk));
+      if (r.empty()) return absl::OkStatus();
+      std::vector<RankingScore> scores;
+      for (const auto& row : r) {
+        scores.push_back({row[0].c_str(), row[1].c_str(), row[2].as<int64_t>(),
+                          absl::FromUnixMicros(row[3].as<int64_t>()), row[4].as<int64_t>()});
+      }
+      last_key = scores.back().ranking_key;
+      last_person = scores.back().person_id;
+      if (absl::Status s = fn(scores); !s.ok()) return s;
+    }
+  });
+}
+
+absl::StatusOr<std::optional<v1::JournalBreak>> PgLedgerStore::VerifyJournal(
+    const std::string& person_id, int64_t* entries_checked, int64_t* accounts_checked) {
+  std::optional<v1::JournalBreak> found;
+  *entries_checked = 0;
+  *accounts_checked = 0;
+  absl::Status s = pool_->WithConnection("verify journal", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    // Walk each account's chain in order, recomputing every hash in the database.
+    pqxx::result accounts = tx.exec_params(
+        "SELECT person_id, available, held, entry_count, head_hash FROM accounts "
+        "WHERE $1 = '' OR person_id = $1 ORDER BY person_id",
+        person_id);
+    for (const auto& account : accounts) {
+      ++*accounts_checked;
+      const std::string person = account[0].c_str();
+      std::string prev(32, '\0');
+      int64_t expected_seq = 1, available = 0, held = 0;
+      pqxx::result rows = tx.exec_params(
+          "SELECT e.sequence, e.account_sequence, e.prev_hash, e.hash, entry_hash(e), "
+          "e.available_delta, e.held_delta FROM entries e WHERE e.person_id = $1 "
+          "ORDER BY e.account_sequence",
+          person);
+      for (const auto& row : rows) {
+        ++*entries_checked;
+        v1::JournalBreak b;
+        b.set_person_id(person);
+        b.set_entry_id(row[0].c_str());
+        b.set_sequence(row[0].as<int64_t>());
+        b.set_account_sequence(row[1].as<int64_t>());
+        const std::string stored_prev = Bytes(row[2]), stored = Bytes(row[3]),
+                          recomputed = Bytes(row[4]);
+        if (row[1].as<int64_t>() != expected_seq) {
+          b.set_kind(v1::JOURNAL_BREAK_KIND_SEQUENCE_GAP);
+          b.set_expected(absl::StrCat(expected_seq));
+          b.set_found(row[1].c_str());
+          b.set_detail(absl::StrCat("account ", person, " skips from entry ", expected_seq - 1,
+                                    " to ", row[1].c_str()));
+        } else if (stored_prev != prev) {
+          b.set_kind(v1::JOURNAL_BREAK_KIND_PREV_HASH_MISMATCH);
+          b.set_expected(absl::BytesToHexString(prev));
+          b.set_found(absl::BytesToHexString(stored_prev));
+          b.set_detail(absl::StrCat("entry ", row[0].c_str(),
+                                    " does not chain to the account's previous entry"));
+        } else if (stored != recomputed) {
+          b.set_kind(v1::JOURNAL_BREAK_KIND_HASH_MISMATCH);
+          b.set_expected(absl::BytesToHexString(recomputed));
+          b.set_found(absl::BytesToHexString(stored));
+          b.set_detail(absl::StrCat("entry ", row[0].c_str(), " was changed after it was written"));
+        }
+        if (b.kind() != v1::JOURNAL_BREAK_KIND_UNSPECIFIED) {
+          found = b;
+          return absl::OkStatus();
+        }
+        prev = stored;
+        available += row[5].as<int64_t>();
+        held += row[6].as<int64_t>();
+        ++expected_seq;
+      }
+      if (available != account[1].as<int64_t>() || held != account[2].as<int64_t>() ||
+          expected_seq - 1 != account[3].as<int64_t>() || Bytes(account[4]) != prev) {
+        v1::JournalBreak b;
+        b.set_kind(v1::JOURNAL_BREAK_KIND_ACCOUNT_MISMATCH);
+        b.set_person_id(person);
+        b.set_expected(absl::StrCat(available, "/", held, "/", expected_seq - 1));
+        b.set_found(
+            absl::StrCat(account[1].c_str(), "/", account[2].c_str(), "/", account[3].c_str()));
+        b.set_detail(absl::StrCat("account ", person,
+                                  " balances (available/held/entries) disagree with its journal"));
+        found = b;
+        return absl::OkStatus();
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return found;
+}
+
+}  // namespace civicpoints::ledger

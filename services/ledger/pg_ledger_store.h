@@ -1,0 +1,124 @@
+// PgLedgerStore: the only place the ledger's SQL runs. Mutating calls take the batch transaction
+// the GroupCommitter hands out; reads take a connection from the pool. Values cross as the v1
+// proto messages, which are the ledger's domain types. Thread-safe (stateless besides the pool).
+#ifndef CIVICPOINTS_SERVICES_LEDGER_PG_LEDGER_STORE_H_
+#define CIVICPOINTS_SERVICES_LEDGER_PG_LEDGER_STORE_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "civicpoints/ledger/v1/account.pb.h"
+#include "civicpoints/ledger/v1/entry.pb.h"
+#include "civicpoints/ledger/v1/hold.pb.h"
+#include "services/ledger/rankings.h"
+
+namespace pqxx {
+class dbtransaction;
+}
+namespace civicpoints::pg {
+class PgPool;
+}
+
+namespace civicpoints::ledger {
+
+// One posting to an account, as post_entry() in migrations/0002 takes it.
+struct Posting {
+  std::string person_id;
+  bool open_account = false;  // create the account on first posting (awards only)
+  v1::EntryKind kind = v1::ENTRY_KIND_UNSPECIFIED;
+  int64_t amount = 0;
+  int64_t available_delta = 0;
+  int64_t held_delta = 0;
+  int64_t earned_delta = 0;
+  v1::SourceKind source_kind = v1::SOURCE_KIND_UNSPECIFIED;
+  std::string source_id;
+  std::string points_rule_id;
+  std::string verified_by;
+  common::v1::OrgPath org_path;
+  std::string reason;
+  std::string actor_id;
+  std::string order_id;
+  std::string reversed_entry_id;
+  std::string bulk_award_id;
+  std::optional<absl::Time> occur_time;  // unset: now
+};
+
+// A stored result of an idempotent call.
+struct IdempotentResult {
+  std::string request_hash;
+  std::string response;  // serialized response message
+};
+
+class PgLedgerStore {
+ public:
+  explicit PgLedgerStore(pg::PgPool* pool) : pool_(pool) {}
+
+  // --- inside a batch transaction ---
+
+  // Appends an entry. Errors: NOT_FOUND when the account does not exist and the posting may not
+  // open it; FAILED_PRECONDITION when a balance would go negative; RESOURCE_EXHAUSTED when the
+  // account would pass its bound.
+  absl::StatusOr<v1::Entry> Post(pqxx::dbtransaction& tx, const Posting& posting);
+
+  std::optional<IdempotentResult> FindIdempotent(pqxx::dbtransaction& tx, const std::string& method,
+                                                 const std::string& key);
+  void SaveIdempotent(pqxx::dbtransaction& tx, const std::string& method, const std::string& key,
+                      const std::string& request_hash, const std::string& response);
+
+  // Adds `delta` (floored at zero) to the rider's score in each ranking; returns the new rows.
+  std::vector<RankingScore> AddRankingScores(pqxx::dbtransaction& tx, const std::string& person_id,
+                                             const std::vector<std::string>& ranking_keys,
+                                             int64_t delta, absl::Time reached_at);
+
+  // An unreversed award of this rider for the source, if any.
+  std::optional<v1::Entry> FindAwardForSource(pqxx::dbtransaction& tx, v1::SourceKind kind,
+                                              const std::string& source_id,
+                                              const std::string& person_id);
+  std::optional<v1::Entry> LoadEntry(pqxx::dbtransaction& tx, const std::string& entry_id);
+  // The reversal of an award, if it has one.
+  std::optional<v1::Entry> FindReversal(pqxx::dbtransaction& tx, const std::string& entry_id);
+  // The hold of an order, locked for update.
+  std::optional<v1::Hold> LockHold(pqxx::dbtransaction& tx, const std::string& order_id);
+  void InsertHold(pqxx::dbtransaction& tx, const v1::Hold& hold, const v1::Entry& entry,
+                  const common::v1::OrgPath& path);
+  void SettleHold(pqxx::dbtransaction& tx, const std::string& order_id, v1::HoldState state,
+                  const v1::Entry& entry, bool expired);
+  std::optional<v1::Account> LoadAccountTx(pqxx::dbtransaction& tx, const std::string& person_id);
+
+  // --- reads ---
+
+  absl::StatusOr<v1::Account> GetAccount(const std::string& person_id);
+  absl::StatusOr<std::optional<v1::Entry>> GetEntry(const std::string& entry_id);
+  absl::StatusOr<std::optional<v1::Hold>> GetHold(const std::string& order_id);
+  // Entries of an account, newest first, strictly before (created micros, sequence) `after`.
+  struct EntryFilter {
+    std::string person_id;
+    std::optional<absl::Time> start, end;
+    std::vector<int> kinds;
+    std::vector<int> source_kinds;
+    int64_t before_sequence = 0;  // 0: from the newest
+    int limit = 20;
+  };
+  absl::StatusOr<std::vector<v1::Entry>> ListEntries(const EntryFilter& filter);
+  // Orders whose holds are past their timeout and still HELD.
+  absl::StatusOr<std::vector<std::string>> DueHolds(int limit);
+  // Walks every ranking score in key order, `chunk` rows at a time.
+  absl::Status ForEachRankingScore(
+      size_t chunk, const std::function<absl::Status(std::vector<RankingScore>&)>& fn);
+
+  // Recomputes every entry's hash and each account's chain and totals; returns the first break.
+  absl::StatusOr<std::optional<v1::JournalBreak>> VerifyJournal(const std::string& person_id,
+                                                                int64_t* entries_checked,
+                                                                int64_t* accounts_checked);
+
+ private:
+  pg::PgPool* const pool_;
+};
+
+}  // namespace civicpoints::ledger
+
+#endif  // CIVICPOINTS_SERVICES_LEDGER_PG_LEDGER_STORE_H_

@@ -1,0 +1,150 @@
+#include "services/ledger/rankings.h"
+
+#include <cmath>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/redis/redis_client.h"
+
+namespace civicpoints::ledger {
+namespace {
+
+constexpr char kSetPrefix[] = "cp:rank:";
+constexpr char kVersionPrefix[] = "cp:rankv:";
+constexpr char kRebuildMarker[] = "cp:rank:rebuilt";
+constexpr double kTieSlots = 1073741824.0;  // 2^30 seconds ≈ 34 years of tie-break resolution
+const absl::Time kTieEpoch = absl::FromUnixSeconds(1735689600);  // 2025-01-01T00:00:00Z
+
+// KEYS[1] sorted set, KEYS[2] version hash; ARGV member, redis score, version, points.
+constexpr char kApplyScript[] = R"lua(
+local v = redis.call('HGET', KEYS[2], ARGV[1])
+if v and tonumber(v) >= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+if tonumber(ARGV[4]) <= 0 then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+else
+  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+end
+return 1
+)lua";
+
+constexpr size_t kPipelineChunk = 1000;
+
+std::string FormatScore(double score) {
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.17g", score);
+  return buf;
+}
+
+}  // namespace
+
+double EncodeRankingScore(int64_t points, absl::Time reached_at) {
+  double late = std::floor(absl::ToDoubleSeconds(reached_at - kTieEpoch));
+  late = std::clamp(late, 0.0, kTieSlots - 1);
+  return static_cast<double>(points) * kTieSlots + (kTieSlots - 1 - late);
+}
+
+int64_t DecodeRankingPoints(double score) {
+  return static_cast<int64_t>(std::floor(score / kTieSlots));
+}
+
+absl::Status Rankings::Apply(const std::vector<RankingScore>& scores) {
+  for (size_t start = 0; start < scores.size(); start += kPipelineChunk) {
+    std::vector<std::vector<std::string>> commands;
+    for (size_t i = start; i < std::min(scores.size(), start + kPipelineChunk); ++i) {
+      const RankingScore& s = scores[i];
+      commands.push_back({"EVAL", kApplyScript, "2", kSetPrefix + s.ranking_key,
+                          kVersionPrefix + s.ranking_key, s.person_id,
+                          FormatScore(EncodeRankingScore(s.score, s.reached_at)),
+                          absl::StrCat(s.version), absl::StrCat(s.score)});
+    }
+    absl::StatusOr<std::vector<redis::RedisReply>> replies = redis_->Pipeline(commands);
+    if (!replies.ok()) return replies.status();
+    for (const redis::RedisReply& r : *replies) {
+      if (r.type == redis::RedisReply::Type::kError) {
+        return absl::InternalError(absl::StrCat("Redis refused a ranking write: ", r.str));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Rankings::Remove(const std::string& person_id,
+                              const std::vector<std::string>& ranking_keys) {
+  std::vector<std::vector<std::string>> commands;
+  for (const std::string& key : ranking_keys) {
+    commands.push_back({"ZREM", kSetPrefix + key, person_id});
+  }
+  if (commands.empty()) return absl::OkStatus();
+  return redis_->Pipeline(commands).status();
+}
+
+absl::StatusOr<std::vector<RankedRider>> Rankings::Range(const std::string& ranking_key,
+                                                         int64_t start, int64_t stop) {
+  absl::StatusOr<redis::RedisReply> reply =
+      redis_->Command({"ZRANGE", kSetPrefix + ranking_key, absl::StrCat(start), absl::StrCat(stop),
+                       "REV", "WITHSCORES"});
+  if (!reply.ok()) return reply.status();
+  std::vector<RankedRider> out;
+  for (size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
+    double score = 0;
+    if (!absl::SimpleAtod(reply->elements[i + 1].str, &score)) {
+      return absl::InternalError("Redis returned a non-numeric ranking score");
+    }
+    out.push_back({reply->elements[i].str, DecodeRankingPoints(score),
+                   start + static_cast<int64_t>(i / 2) + 1});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<RankedRider>> Rankings::Top(const std::string& ranking_key, int64_t n) {
+  if (n <= 0) return std::vector<RankedRider>{};
+  return Range(ranking_key, 0, n - 1);
+}
+
+absl::StatusOr<std::optional<RankedRider>> Rankings::RankOf(const std::string& ranking_key,
+                                                            const std::string& person_id) {
+  absl::StatusOr<std::vector<redis::RedisReply>> replies =
+      redis_->Pipeline({{"ZREVRANK", kSetPrefix + ranking_key, person_id},
+                        {"ZSCORE", kSetPrefix + ranking_key, person_id}});
+  if (!replies.ok()) return replies.status();
+  const redis::RedisReply& rank = (*replies)[0];
+  const redis::RedisReply& score = (*replies)[1];
+  if (rank.type != redis::RedisReply::Type::kInteger || score.is_nil()) {
+    return std::optional<RankedRider>();
+  }
+  double value = 0;
+  if (!absl::SimpleAtod(score.str, &value)) {
+    return absl::InternalError("Redis returned a non-numeric ranking score");
+  }
+  return std::optional<RankedRider>(
+      RankedRider{person_id, DecodeRankingPoints(value), rank.integer + 1});
+}
+
+absl::StatusOr<std::vector<RankedRider>> Rankings::Around(const std::string& ranking_key,
+                                                          const std::string& person_id,
+                                                          int64_t above, int64_t below) {
+  absl::StatusOr<std::optional<RankedRider>> me = RankOf(ranking_key, person_id);
+  if (!me.ok()) return me.status();
+  if (!me->has_value()) return std::vector<RankedRider>{};
+  const int64_t index = (*me)->rank - 1;
+  return Range(ranking_key, std::max<int64_t>(0, index - above), index + below);
+}
+
+absl::StatusOr<int64_t> Rankings::Count(const std::string& ranking_key) {
+  absl::StatusOr<redis::RedisReply> reply = redis_->Command({"ZCARD", kSetPrefix + ranking_key});
+  if (!reply.ok()) return reply.status();
+  return reply->integer;
+}
+
+absl::StatusOr<bool> Rankings::HasRebuildMarker() {
+  absl::StatusOr<redis::RedisReply> reply = redis_->Command({"EXISTS", kRebuildMarker});
+  if (!reply.ok()) return reply.status();
+  return reply->integer == 1;
+}
+
+absl::Status Rankings::SetRebuildMarker() {
+  return redis_->Command({"SET", kRebuildMarker, "1"}).status();
+}
+
+}  // namespace civicpoints::ledger
