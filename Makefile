@@ -9,7 +9,8 @@ BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
 
-CLANG_FORMAT_FILES = $(shell git ls-files '*.cc' '*.h' 2>/dev/null)
+# safe.directory: CI runs as root in a clone it may not own.
+CLANG_FORMAT_FILES = $(shell git -c safe.directory='*' ls-files '*.cc' '*.h' 2>/dev/null)
 
 .PHONY: all deps tools build test lint format run clean
 
@@ -25,7 +26,7 @@ tools/node_modules/.bin/buf: tools/package.json tools/package-lock.json
 
 tools: deps tools/node_modules/.bin/buf
 
-$(BUILD_DIR)/build.ninja: CMakeLists.txt
+$(BUILD_DIR)/build.ninja: CMakeLists.txt | deps
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
 build: deps $(BUILD_DIR)/build.ninja
@@ -33,6 +34,7 @@ build: deps $(BUILD_DIR)/build.ninja
 
 lint: tools
 	tools/node_modules/.bin/buf lint protos
+	@test -n "$(CLANG_FORMAT_FILES)" || { echo "lint: no C++ files found (is this a git checkout?)"; exit 1; }
 	@clang-format --dry-run --Werror $(CLANG_FORMAT_FILES) && echo "clang-format: clean"
 
 format:

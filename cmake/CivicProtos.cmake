@@ -37,7 +37,12 @@ function(cp_proto_library name)
       endif()
     endforeach()
   endforeach()
-  add_library(${name} STATIC ${srcs})
-  target_include_directories(${name} SYSTEM PUBLIC ${CP_PROTO_OUT})
-  target_link_libraries(${name} PUBLIC protobuf::libprotobuf gRPC::grpc++ ${ARG_DEPS})
+  add_library(${name}_code STATIC ${srcs})
+  target_include_directories(${name}_code SYSTEM PUBLIC ${CP_PROTO_OUT})
+  target_link_libraries(${name}_code PUBLIC protobuf::libprotobuf gRPC::grpc++ ${ARG_DEPS})
+  # Linked whole: a .proto file's descriptors register themselves at start-up, and code that
+  # finds methods by name (access policies, the gateway) would miss a file whose object the
+  # linker dropped for want of a direct reference.
+  add_library(${name} INTERFACE)
+  target_link_libraries(${name} INTERFACE "$<LINK_LIBRARY:WHOLE_ARCHIVE,${name}_code>")
 endfunction()

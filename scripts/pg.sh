@@ -17,14 +17,19 @@ as_pg() {
 }
 
 # As root, the postgres user must reach DIR; a checkout under a private home may not allow it.
-# Then the data lives in a folder under /tmp named after DIR, so start and stop agree on it.
+# Then the data lives in a fresh private folder under /tmp, named in DIR/data-location so that
+# stop finds it.
 mkdir -p "$dir"
-if [[ $(id -u) -eq 0 ]]; then
+if [[ -f "$dir/data-location" ]]; then
+  dir=$(cat "$dir/data-location")
+elif [[ $(id -u) -eq 0 ]]; then
   chown postgres:postgres "$dir"
   if ! runuser -u postgres -- test -w "$dir"; then
-    dir="/tmp/civicpoints-pg-$(printf '%s' "$dir" | md5sum | cut -c1-12)"
-    mkdir -p "$dir"
-    chown postgres:postgres "$dir"
+    [[ $cmd == start ]] || exit 0
+    elsewhere=$(mktemp -d /tmp/civicpoints-pg.XXXXXX)
+    chown postgres:postgres "$elsewhere"
+    echo "$elsewhere" >"$dir/data-location"
+    dir=$elsewhere
   fi
 fi
 data="$dir/data"
@@ -38,8 +43,10 @@ case "$cmd" in
     if as_pg "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
       echo "pg.sh: PostgreSQL already running in $data"
     else
+      # TCP on loopback only: no Unix socket, whose path could pass the 107-byte limit in a
+      # deeply nested checkout.
       as_pg "$bindir/pg_ctl" -D "$data" -l "$dir/postgres.log" -w -t 60 start \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $data -c fsync=on -c max_connections=200" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories='' -c max_connections=200" \
         >/dev/null || { tail -20 "$dir/postgres.log" >&2; exit 1; }
     fi
     if ! as_pg "$bindir/psql" -h 127.0.0.1 -p "$port" -U civicpoints -d postgres -tAc \

@@ -53,6 +53,15 @@ bool Base64UrlDecode(absl::string_view text, std::string* bytes) {
 }
 
 absl::StatusOr<KeySet> KeySet::FromJwks(absl::string_view jwks_json) {
+  try {
+    return ParseJwks(jwks_json);
+  } catch (const nlohmann::json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("JWKS has a field of the wrong type: ", e.what()));
+  }
+}
+
+absl::StatusOr<KeySet> KeySet::ParseJwks(absl::string_view jwks_json) {
   json doc = json::parse(jwks_json.begin(), jwks_json.end(), nullptr, /*allow_exceptions=*/false);
   if (doc.is_discarded() || !doc.is_object() || !doc.contains("keys") || !doc["keys"].is_array()) {
     return absl::InvalidArgumentError("JWKS is not a JSON object with a \"keys\" array");
@@ -103,6 +112,16 @@ absl::StatusOr<Ed25519PublicKey> StaticKeyProvider::Find(const std::string& kid)
 }
 
 absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
+  try {
+    return VerifyUnchecked(token, now);
+  } catch (const nlohmann::json::exception&) {
+    // A header or claim of the wrong JSON type: as malformed as any other bad token.
+    return Unauthenticated("malformed (a header field or claim has the wrong type)");
+  }
+}
+
+absl::StatusOr<Principal> TokenVerifier::VerifyUnchecked(absl::string_view token,
+                                                         absl::Time now) const {
   std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
   if (parts.size() != 3) return Unauthenticated("malformed (not three dot-separated parts)");
   std::string header_bytes, claims_bytes, signature;

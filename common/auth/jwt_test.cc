@@ -138,6 +138,16 @@ TEST_F(JwtTest, OtherAlgorithmsAreRefusedEvenWithValidLayout) {
   }
 }
 
+TEST_F(JwtTest, FieldsOfTheWrongJsonTypeAreRefusedNotThrown) {
+  for (const char* header : {R"({"alg":5,"kid":"k1"})", R"({"alg":"EdDSA","kid":["k1"]})"}) {
+    const std::string token = Base64UrlEncode(header) + ".e30.AAAA";
+    absl::Status s = verifier_->Verify(token, kNow).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kUnauthenticated) << header;
+  }
+  EXPECT_EQ(KeySet::FromJwks(R"({"keys":[{"kty":1}]})").status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(KeySetTest, JwksRoundTripsAndBadKeysAreNamed) {
   Ed25519PublicKey pk;
   Ed25519SecretKey sk;

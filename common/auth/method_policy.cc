@@ -55,7 +55,20 @@ absl::Status CheckPolicy(const MethodPolicy& policy, const Principal* principal)
     return absl::UnauthenticatedError(
         absl::StrCat(policy.method, " needs an access token (authorization: Bearer ...)"));
   }
-  if (policy.any_authenticated) return absl::OkStatus();
+  if (policy.any_authenticated) {
+    // A city system still needs one of the declared scopes, if the method declares any.
+    const bool city_system_only =
+        !principal->roles.empty() &&
+        std::all_of(principal->roles.begin(), principal->roles.end(), [](const RoleGrant& g) {
+          return g.role == ::civicpoints::common::v1::ROLE_CITY_SYSTEM;
+        });
+    if (!city_system_only || policy.scopes.empty()) return absl::OkStatus();
+    for (const std::string& scope : policy.scopes) {
+      if (principal->HasScope(scope)) return absl::OkStatus();
+    }
+    return absl::PermissionDeniedError(absl::StrCat(policy.method, " needs an API key with scope ",
+                                                    absl::StrJoin(policy.scopes, " or ")));
+  }
   for (const RoleGrant& grant : principal->roles) {
     if (std::find(policy.roles.begin(), policy.roles.end(), grant.role) == policy.roles.end()) {
       continue;

@@ -118,6 +118,7 @@ void ConfigParser::AddBool(std::string name, std::string help, bool* out) {
          return std::nullopt;
        },
        [out] { return *out ? std::string("true") : std::string("false"); }});
+  settings_.back().is_bool = true;
 }
 
 absl::Status ConfigParser::Assign(Setting& setting, absl::string_view value,
@@ -157,6 +158,9 @@ absl::Status ConfigParser::Parse(int argc, const char* const* argv, const Enviro
     if (setting == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag --", name, "; run with --help to list the settings"));
+    }
+    if (!value.has_value() && setting->is_bool) {
+      value = "true";  // a bare boolean flag turns it on
     }
     if (!value.has_value()) {
       if (i + 1 >= argc) {

@@ -51,6 +51,7 @@ class ConfigParser {
   // A duration in Abseil form: "250ms", "5s", "1m30s".
   void AddDuration(std::string name, std::string help, absl::Duration* out, absl::Duration min,
                    absl::Duration max);
+  // A boolean; a bare `--name` means true.
   void AddBool(std::string name, std::string help, bool* out);
 
   // Reads argv then the environment into the registered settings. Returns INVALID_ARGUMENT naming
@@ -76,6 +77,7 @@ class ConfigParser {
     // Parses text into the target; returns an error message without the setting's name.
     std::function<std::optional<std::string>(absl::string_view)> assign;
     std::function<std::string()> current;
+    bool is_bool = false;
   };
 
   void Add(Setting setting);

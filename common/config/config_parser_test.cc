@@ -76,6 +76,13 @@ TEST_F(ConfigParserTest, MalformedDurationAndBoolAreRefused) {
   EXPECT_THAT(Parse({"--pg_url=x", "--demo=maybe"}).message(), HasSubstr("is not a boolean"));
 }
 
+TEST_F(ConfigParserTest, BareBooleanFlagMeansTrueAndDoesNotEatTheNextArgument) {
+  s_.demo = false;
+  ASSERT_TRUE(Parse({"--demo", "--pg_url=x"}).ok());
+  EXPECT_TRUE(s_.demo);
+  EXPECT_EQ(s_.pg_url, "x");
+}
+
 TEST_F(ConfigParserTest, MissingRequiredSettingIsNamed) {
   absl::Status s = Parse({});
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);

@@ -49,6 +49,29 @@ class AdvisoryLock {
   std::string key_;
 };
 
+// Lifts the pool's statement_timeout while migrations run (waiting for the lock that another
+// replica holds, or building an index, may take longer) and restores it after.
+class NoStatementTimeout {
+ public:
+  explicit NoStatementTimeout(pqxx::connection_base& conn) : conn_(conn) {
+    pqxx::nontransaction tx(conn_);
+    saved_ = tx.exec1("SHOW statement_timeout")[0].c_str();
+    tx.exec("SET statement_timeout = 0");
+  }
+  ~NoStatementTimeout() {
+    try {
+      pqxx::nontransaction tx(conn_);
+      tx.exec("SET statement_timeout = " + tx.quote(saved_));
+    } catch (const std::exception&) {
+      // The session is gone; a new one starts with the pool's settings.
+    }
+  }
+
+ private:
+  pqxx::connection_base& conn_;
+  std::string saved_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::vector<Migration>> MigrationsFromFiles(
@@ -89,6 +112,7 @@ absl::StatusOr<MigrationReport> ApplyMigrations(pqxx::connection_base& conn,
   MigrationReport report;
   const Migration* current = nullptr;
   try {
+    NoStatementTimeout no_timeout(conn);
     AdvisoryLock lock(conn, "civicpoints.migrations." + schema);
     {
       pqxx::work tx(conn);

@@ -18,7 +18,8 @@ struct PgPool::Slot {
 
 std::string RedactUrl(const std::string& url) {
   // postgresql://user:secret@host → postgresql://user:****@host; password=secret → password=****
-  static const std::regex kUriPassword(R"(^(\w+://[^:/@]*:)[^@]*@)");
+  // Greedy up to the last '@', so a password that itself holds '@' is hidden whole.
+  static const std::regex kUriPassword(R"(^(\w+://[^:/@]*:).*@)");
   static const std::regex kKeywordPassword(R"((password\s*=\s*)\S+)");
   std::string out = std::regex_replace(url, kUriPassword, "$1****@");
   return std::regex_replace(out, kKeywordPassword, "$1****");
@@ -33,6 +34,11 @@ absl::Status CheckUrl(const std::string& url) {
     std::string reason = error != nullptr ? error : "cannot parse";
     PQfreemem(error);
     while (!reason.empty() && reason.back() == '\n') reason.pop_back();
+    // libpq quotes the URL back in some messages; never let its password through.
+    for (size_t at = reason.find(url); at != std::string::npos; at = reason.find(url, at)) {
+      reason.replace(at, url.size(), RedactUrl(url));
+      at += RedactUrl(url).size();
+    }
     return absl::InvalidArgumentError(
         absl::StrCat("PostgreSQL URL '", RedactUrl(url), "' is malformed: ", reason));
   }

@@ -91,7 +91,14 @@ TEST(PgPoolTest, MalformedUrlIsInvalidArgumentAtOnce) {
   EXPECT_THAT(pool.status().message(), HasSubstr("malformed"));
 }
 
+TEST(PgPoolTest, MalformedUrlMessageDoesNotRepeatThePassword) {
+  auto pool = PgPool::Connect({.url = "postgresql://cp:hunter2@[::1/x"});
+  EXPECT_EQ(pool.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(pool.status().message(), Not(HasSubstr("hunter2")));
+}
+
 TEST(PgPoolTest, RedactUrlHidesPasswordsInBothForms) {
+  EXPECT_EQ(RedactUrl("postgresql://u:p@ss@h/db"), "postgresql://u:****@h/db");
   EXPECT_EQ(RedactUrl("postgresql://u:secret@h:5432/db"), "postgresql://u:****@h:5432/db");
   EXPECT_EQ(RedactUrl("host=h password=secret dbname=x"), "host=h password=**** dbname=x");
   EXPECT_EQ(RedactUrl("postgresql://u@h/db"), "postgresql://u@h/db");

@@ -85,6 +85,21 @@ TEST(RedisClientTest, ReconnectsAfterRedisRestarts) {
   EXPECT_TRUE((*client)->Command({"GET", "before"})->is_nil());
 }
 
+TEST(RedisClientTest, IdleConnectionClosedByARestartIsReplacedBeforeUse) {
+  testing::RedisServer server;
+  ASSERT_TRUE(server.Start());
+  RedisOptions o = OptionsFor(server);
+  o.pool_size = 1;  // the one connection is open and idle across the restart
+  auto client = RedisClient::Connect(o);
+  ASSERT_TRUE(client.ok()) << client.status();
+  ASSERT_TRUE((*client)->Command({"SET", "k", "v"}).ok());
+  server.Stop();
+  ASSERT_TRUE(server.Start());
+  absl::StatusOr<RedisReply> pong = (*client)->Command({"PING"});
+  ASSERT_TRUE(pong.ok()) << pong.status();
+  EXPECT_EQ(pong->str, "PONG");
+}
+
 TEST(RedisClientTest, ServerThatNeverComesUpFailsConnectWithUnavailable) {
   RedisOptions o;
   o.port = testing::FreePort();

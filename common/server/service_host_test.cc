@@ -66,25 +66,6 @@ class ServiceHostTest : public ::testing::Test {
   std::unique_ptr<::cptest::v1::TestService::Stub> stub_;
 };
 
-std::string HttpGet(int port, const std::string& path) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    close(fd);
-    return "";
-  }
-  const std::string request = "GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n";
-  (void)!write(fd, request.data(), request.size());
-  std::string out;
-  char buf[4096];
-  for (ssize_t n; (n = read(fd, buf, sizeof buf)) > 0;) out.append(buf, n);
-  close(fd);
-  return out;
-}
-
 TEST_F(ServiceHostTest, HealthIsServingForTheServerAndEachService) {
   EXPECT_EQ(*probe::CheckHealth(channel_, "", absl::Seconds(2)), "SERVING");
   EXPECT_EQ(*probe::CheckHealth(channel_, "cptest.v1.TestService", absl::Seconds(2)), "SERVING");
@@ -135,7 +116,7 @@ TEST_F(ServiceHostTest, MetricsCountCallsByMethodAndCode) {
   ::cptest::v1::EchoRequest req;
   ::cptest::v1::EchoResponse resp;
   ASSERT_TRUE(stub_->Echo(&ctx, req, &resp).ok());
-  const std::string page = HttpGet(metrics_port_, "/metrics");
+  const std::string page = testing::HttpGet(metrics_port_, "/metrics");
   EXPECT_THAT(page, HasSubstr("cp_grpc_server_handled_total"));
   EXPECT_THAT(page, HasSubstr("grpc_method=\"/cptest.v1.TestService/Echo\""));
   EXPECT_THAT(page, HasSubstr("grpc_code=\"OK\""));

@@ -2,11 +2,17 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <signal.h>
+
+#include <atomic>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/config/config_parser.h"
 #include "common/log/log.h"
 #include "common/pg/migrations.h"
@@ -71,7 +77,32 @@ int Fail(int code, absl::string_view what, const absl::Status& status) {
 
 int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFactory& factory) {
   BlockTerminationSignals();
+  // A peer that closes a socket mid-write (Redis restarting) must give an error, not kill us.
+  signal(SIGPIPE, SIG_IGN);
+  // Each PostgreSQL connection attempt gives up after 5 s, so retries keep to db_connect_timeout
+  // even when packets are dropped rather than refused.
+  setenv("PGCONNECT_TIMEOUT", "5", /*overwrite=*/0);
   log::Init(spec.name, log::Level::kInfo);
+
+  // Signals are taken by one thread from the start: during start-up (waiting for a database,
+  // migrating) a stop request ends the process at once; once serving, it starts a drain.
+  // Shared with the detached signal thread for the life of the process, so never freed.
+  struct StopState {
+    std::atomic<bool> serving{false};
+    std::atomic<int> signal{0};
+    absl::Notification requested;
+  };
+  auto* stop = new StopState;
+  std::thread signal_thread([stop] {
+    const int signal = WaitForTerminationSignal();
+    stop->signal = signal;
+    if (!stop->serving.load()) {
+      log::Info("stopped during start-up", {{"signal", signal}});
+      std::_Exit(0);
+    }
+    stop->requested.Notify();
+  });
+  signal_thread.detach();
 
   ServiceConfig cfg;
   config::ConfigParser parser("civicpoints-" + spec.name, spec.description);
@@ -166,10 +197,17 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
                           .metrics_port = cfg.metrics_port},
                          hosted);
   if (!host.ok()) return Fail(kExitStartFailed, "cannot start server", host.status());
+  stop->serving = true;
 
-  const int signal = WaitForTerminationSignal();
-  log::Info("stopping",
-            {{"signal", signal}, {"grace_ms", absl::ToInt64Milliseconds(cfg.shutdown_grace)}});
+  stop->requested.WaitForNotification();
+  log::Info("stopping", {{"signal", stop->signal.load()},
+                         {"grace_ms", absl::ToInt64Milliseconds(cfg.shutdown_grace)}});
+  // A handler that ignores cancellation must not keep the process past its grace.
+  std::thread([grace = cfg.shutdown_grace] {
+    absl::SleepFor(grace + absl::Seconds(1));
+    log::Warn("calls did not finish after cancellation; exiting anyway");
+    std::_Exit(0);
+  }).detach();
   (*host)->Shutdown(cfg.shutdown_grace);
   log::Info("stopped");
   return 0;

@@ -34,6 +34,9 @@ class ScratchDatabase {
 // Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout);
 
+// The body and headers of GET http://127.0.0.1:port/path (HTTP/1.0), or "" when nothing listens.
+std::string HttpGet(int port, const std::string& path);
+
 // A free TCP port on 127.0.0.1 (bound and released, so racy only against other processes).
 int FreePort();
 

@@ -11,7 +11,10 @@
 
 #include "common/probe/probe.h"
 #include "common/testing/test_env.h"
+#include "cptest/v1/test_service.grpc.pb.h"
 #include "tests/integration/child_process.h"
+
+#include <thread>
 
 namespace civicpoints::testing {
 namespace {
@@ -55,7 +58,8 @@ TEST_P(ServiceProcessTest, StartsServesHealthAndReflectionAndStopsOnSigterm) {
   const ServiceCase& svc = GetParam();
   ScratchDatabase db;
   const int port = FreePort();
-  ChildProcess child(BinaryFor(svc.name), {}, BaseEnv(db.url(), port, FreePort()));
+  const int metrics_port = FreePort();
+  ChildProcess child(BinaryFor(svc.name), {}, BaseEnv(db.url(), port, metrics_port));
   auto channel =
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
   ASSERT_TRUE(WaitFor(
@@ -72,6 +76,10 @@ TEST_P(ServiceProcessTest, StartsServesHealthAndReflectionAndStopsOnSigterm) {
     EXPECT_THAT(*names, Contains(svc.grpc_service));
     EXPECT_EQ(*probe::CheckHealth(channel, svc.grpc_service, absl::Seconds(2)), "SERVING");
   }
+  // The health check itself was a call: it shows in the metrics.
+  const std::string metrics = HttpGet(metrics_port, "/metrics");
+  EXPECT_THAT(metrics, HasSubstr("cp_grpc_server_handled_total"));
+  EXPECT_THAT(metrics, HasSubstr("service=\"" + svc.name + "\""));
   if (svc.uses_postgres) {
     pqxx::connection c(db.url());
     pqxx::read_transaction tx(c);
@@ -168,6 +176,59 @@ TEST(ServiceStartTest, MigrateOnlyAppliesAndExitsZero) {
 TEST(ServiceStartTest, HelpPrintsEverySettingAndExitsZero) {
   ChildProcess child(BinaryFor("ledger"), {"--help"}, {});
   EXPECT_EQ(child.WaitForExit(absl::Seconds(5)), std::optional<int>(0));
+}
+
+}  // namespace
+}  // namespace civicpoints::testing
+
+namespace civicpoints::testing {
+namespace {
+
+TEST(ServiceStopTest, SigtermLetsAnInFlightCallFinish) {
+  const int port = FreePort();
+  const char* dir = std::getenv("CP_TEST_BIN_DIR");
+  ASSERT_NE(dir, nullptr);
+  ChildProcess child(std::string(dir) + "/../tests/cp_test_server", {},
+                     {{"CP_GRPC_PORT", std::to_string(port)}, {"CP_SHUTDOWN_GRACE", "5s"}});
+  auto channel =
+      grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto s = probe::CheckHealth(channel, "", absl::Milliseconds(500));
+        return s.ok() && *s == "SERVING";
+      },
+      absl::Seconds(10)))
+      << child.Stderr();
+  auto stub = cptest::v1::TestService::NewStub(channel);
+  grpc::Status status;
+  cptest::v1::SlowResponse resp;
+  std::thread caller([&] {
+    grpc::ClientContext ctx;
+    cptest::v1::SlowRequest req;
+    req.set_sleep_ms(1200);
+    status = stub->Slow(&ctx, req, &resp);
+  });
+  ASSERT_TRUE(WaitFor([&] { return child.Stderr().find("slow call started") != std::string::npos; },
+                      absl::Seconds(5)));
+  child.Signal(SIGTERM);
+  caller.join();
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(resp.finished());
+  EXPECT_EQ(child.WaitForExit(absl::Seconds(5)), std::optional<int>(0)) << child.Stderr();
+}
+
+TEST(ServiceStopTest, SigtermWhileWaitingForTheDatabaseExitsAtOnce) {
+  auto env =
+      BaseEnv("postgresql://cp@127.0.0.1:" + std::to_string(FreePort()) + "/x", FreePort(), 0);
+  env["CP_DB_CONNECT_TIMEOUT"] = "60s";
+  ChildProcess child(BinaryFor("ledger"), {}, env);
+  ASSERT_TRUE(WaitFor([&] { return child.Stderr().find("retrying") != std::string::npos; },
+                      absl::Seconds(10)));
+  const absl::Time signalled = absl::Now();
+  child.Signal(SIGTERM);
+  EXPECT_EQ(child.WaitForExit(absl::Seconds(5)), std::optional<int>(0)) << child.Stderr();
+  EXPECT_LT(absl::Now() - signalled, absl::Seconds(3));
+  EXPECT_THAT(child.Stderr(), HasSubstr("stopped during start-up"));
 }
 
 }  // namespace

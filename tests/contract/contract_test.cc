@@ -1,0 +1,108 @@
+// The four public contracts read as the gateway, the docs and the authorization tests will read
+// them: from the method options in the linked descriptors.
+#include <gmock/gmock.h>
+#include <google/protobuf/descriptor.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <regex>
+#include <set>
+
+#include "civicpoints/options/v1/options.pb.h"
+#include "common/auth/method_policy.h"
+
+namespace civicpoints {
+namespace {
+
+namespace gp = ::google::protobuf;
+
+// The proto libraries are linked whole (cmake/CivicProtos.cmake), so every service is in the pool.
+std::vector<const gp::ServiceDescriptor*> Services() {
+  const gp::DescriptorPool* pool = gp::DescriptorPool::generated_pool();
+  std::vector<const gp::ServiceDescriptor*> out;
+  for (const char* name :
+       {"civicpoints.identity.v1.IdentityService", "civicpoints.activity.v1.ActivityService",
+        "civicpoints.ledger.v1.LedgerService", "civicpoints.rewards.v1.RewardsService"}) {
+    const gp::ServiceDescriptor* s = pool->FindServiceByName(name);
+    EXPECT_NE(s, nullptr) << name;
+    if (s != nullptr) out.push_back(s);
+  }
+  return out;
+}
+
+TEST(ContractTest, EveryMethodDeclaresAValidAccessPolicy) {
+  int methods = 0;
+  for (const gp::ServiceDescriptor* s : Services()) {
+    for (int i = 0; i < s->method_count(); ++i) {
+      ++methods;
+      absl::StatusOr<auth::MethodPolicy> policy = auth::PolicyFor(s->method(i)->full_name());
+      EXPECT_TRUE(policy.ok()) << s->method(i)->full_name() << ": " << policy.status();
+      if (policy.ok()) {
+        EXPECT_TRUE(policy->is_public || policy->any_authenticated || !policy->roles.empty())
+            << s->method(i)->full_name() << " may be called by nobody";
+      }
+    }
+  }
+  EXPECT_GT(methods, 100);
+}
+
+TEST(ContractTest, EveryMethodHasOneRestRouteWhosePathFieldsExist) {
+  std::map<std::string, std::string> routes;  // "VERB path" -> method
+  static const std::regex kParam(R"(\{([a-z_]+)\})");
+  for (const gp::ServiceDescriptor* s : Services()) {
+    for (int i = 0; i < s->method_count(); ++i) {
+      const gp::MethodDescriptor* m = s->method(i);
+      ASSERT_TRUE(m->options().HasExtension(options::v1::http)) << m->full_name();
+      const options::v1::HttpRoute& http = m->options().GetExtension(options::v1::http);
+      std::string verb, path;
+      switch (http.pattern_case()) {
+        case options::v1::HttpRoute::kGet:
+          verb = "GET";
+          path = http.get();
+          break;
+        case options::v1::HttpRoute::kPost:
+          verb = "POST";
+          path = http.post();
+          break;
+        case options::v1::HttpRoute::kPut:
+          verb = "PUT";
+          path = http.put();
+          break;
+        case options::v1::HttpRoute::kPatch:
+          verb = "PATCH";
+          path = http.patch();
+          break;
+        case options::v1::HttpRoute::kDelete:
+          verb = "DELETE";
+          path = http.delete_();
+          break;
+        default:
+          ADD_FAILURE() << m->full_name() << " has no verb";
+          continue;
+      }
+      EXPECT_EQ(path.rfind("/v1/", 0), 0u) << m->full_name() << ": " << path;
+      for (std::sregex_iterator it(path.begin(), path.end(), kParam), end; it != end; ++it) {
+        EXPECT_NE(m->input_type()->FindFieldByName((*it)[1].str()), nullptr)
+            << m->full_name() << ": path binds unknown field " << (*it)[1].str();
+      }
+      // Routes that differ only in the name of a path variable are the same route.
+      const std::string shape = verb + " " + std::regex_replace(path, kParam, "{}");
+      auto [it, inserted] = routes.emplace(shape, m->full_name());
+      EXPECT_TRUE(inserted) << shape << " is claimed by " << it->second << " and "
+                            << m->full_name();
+    }
+  }
+}
+
+TEST(ContractTest, EveryRequestAndResponseIsNamedForItsMethod) {
+  for (const gp::ServiceDescriptor* s : Services()) {
+    for (int i = 0; i < s->method_count(); ++i) {
+      const gp::MethodDescriptor* m = s->method(i);
+      EXPECT_EQ(m->input_type()->name(), m->name() + "Request");
+      EXPECT_EQ(m->output_type()->name(), m->name() + "Response");
+    }
+  }
+}
+
+}  // namespace
+}  // namespace civicpoints
