@@ -2,7 +2,7 @@
 #   make run    install what is missing, build (Release), start PostgreSQL, Redis, every service
 #               and the gateway on loopback; Ctrl-C stops it all.
 #   make test   install what is missing, lint, build, and run every test with ctest.
-# Other targets: build, lint, format, clean.
+# Other targets: build, lint, format, bench, clean.
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
@@ -12,7 +12,7 @@ CTEST_ARGS ?=
 # safe.directory: CI runs as root in a clone it may not own.
 CLANG_FORMAT_FILES = $(shell git -c safe.directory='*' ls-files '*.cc' '*.h' 2>/dev/null)
 
-.PHONY: all deps tools build test lint format run clean
+.PHONY: all deps tools build test lint format run bench clean
 
 all: build
 
@@ -45,6 +45,10 @@ test: lint build
 
 run: build
 	@bash scripts/run.sh $(BUILD_DIR)
+
+# Benchmarks print their figures; they are not tests and do not run in `make test`.
+bench: build
+	@bash scripts/bench.sh $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) .run

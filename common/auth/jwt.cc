@@ -112,8 +112,22 @@ absl::StatusOr<Ed25519PublicKey> StaticKeyProvider::Find(const std::string& kid)
 }
 
 absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
+  {
+    absl::MutexLock lock(&cache_mu_);
+    auto it = cache_.find(token);
+    if (it != cache_.end()) {
+      if (now < it->second.expires_at + kLeeway) return it->second;
+      cache_.erase(it);
+    }
+  }
   try {
-    return VerifyUnchecked(token, now);
+    absl::StatusOr<Principal> verified = VerifyUnchecked(token, now);
+    if (verified.ok()) {
+      absl::MutexLock lock(&cache_mu_);
+      if (cache_.size() >= kCacheSize) cache_.clear();
+      cache_.emplace(std::string(token), *verified);
+    }
+    return verified;
   } catch (const nlohmann::json::exception&) {
     // A header or claim of the wrong JSON type: as malformed as any other bad token.
     return Unauthenticated("malformed (a header field or claim has the wrong type)");

@@ -17,8 +17,10 @@
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth/principal.h"
 
@@ -69,6 +71,9 @@ class TokenVerifier {
  public:
   // Clock skew tolerated on exp and iat.
   static constexpr absl::Duration kLeeway = absl::Seconds(30);
+  // Verified tokens remembered until they expire, so a client's repeated calls cost one
+  // signature check (access tokens cannot be revoked early, so this loses nothing).
+  static constexpr size_t kCacheSize = 10000;
 
   explicit TokenVerifier(std::shared_ptr<KeyProvider> keys) : keys_(std::move(keys)) {}
 
@@ -81,6 +86,8 @@ class TokenVerifier {
  private:
   absl::StatusOr<Principal> VerifyUnchecked(absl::string_view token, absl::Time now) const;
   std::shared_ptr<KeyProvider> keys_;
+  mutable absl::Mutex cache_mu_;
+  mutable absl::flat_hash_map<std::string, Principal> cache_ ABSL_GUARDED_BY(cache_mu_);
 };
 
 class TokenSigner {

@@ -58,6 +58,14 @@ TEST_F(JwtTest, ValidTokenYieldsThePrincipal) {
   EXPECT_EQ(out->expires_at, in.expires_at);
 }
 
+TEST_F(JwtTest, ACachedTokenStillExpires) {
+  const std::string token = Sign(Rider());
+  ASSERT_TRUE(verifier_->Verify(token, kNow).ok());  // now cached
+  EXPECT_TRUE(verifier_->Verify(token, kNow + absl::Minutes(1)).ok());
+  EXPECT_EQ(verifier_->Verify(token, kNow + absl::Minutes(15)).status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
 TEST_F(JwtTest, ExpiredTokenIsRefusedAfterTheLeeway) {
   const std::string token = Sign(Rider());
   EXPECT_TRUE(verifier_->Verify(token, kNow + absl::Minutes(14) + absl::Seconds(10)).ok());

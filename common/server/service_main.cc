@@ -43,6 +43,7 @@ void RegisterSettings(const ServiceSpec& spec, config::ConfigParser& parser, Ser
   }
   if (spec.uses_redis) {
     parser.AddString("redis_addr", "Redis host:port", &cfg.redis_addr);
+    parser.AddInt("redis_pool_size", "Redis connections in the pool", &cfg.redis_pool_size, 1, 256);
   }
   parser.AddDuration("shutdown_grace", "time in-flight calls get to finish after SIGTERM",
                      &cfg.shutdown_grace, absl::ZeroDuration(), absl::Minutes(5));
@@ -107,6 +108,7 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
   ServiceConfig cfg;
   config::ConfigParser parser("civicpoints-" + spec.name, spec.description);
   RegisterSettings(spec, parser, cfg);
+  if (spec.extra_settings) spec.extra_settings(parser);
   if (absl::Status s = parser.Parse(argc, argv, config::ProcessEnvironment()); !s.ok()) {
     return Fail(kExitBadConfig, "bad setting", s);
   }
@@ -166,6 +168,7 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
   std::unique_ptr<redis::RedisClient> redis;
   if (spec.uses_redis) {
     redis::RedisOptions options;
+    options.pool_size = static_cast<int>(cfg.redis_pool_size);
     if (absl::Status s = redis::ParseRedisAddress(cfg.redis_addr, &options); !s.ok()) {
       return Fail(kExitBadConfig, "bad setting",
                   absl::InvalidArgumentError(

@@ -28,6 +28,9 @@
 namespace civicpoints::pg {
 class PgPool;
 }
+namespace civicpoints::config {
+class ConfigParser;
+}
 namespace civicpoints::redis {
 class RedisClient;
 }
@@ -43,6 +46,7 @@ struct ServiceConfig {
   int64_t pg_pool_size = 8;
   absl::Duration db_connect_timeout = absl::Seconds(30);
   std::string redis_addr = "127.0.0.1:6379";
+  int64_t redis_pool_size = 16;
   absl::Duration shutdown_grace = absl::Seconds(3);
   std::string log_level = "info";
   std::string jwks_file;
@@ -58,6 +62,8 @@ struct ServiceSpec {
   bool uses_redis = false;
   // The service's embedded migrations as (file name, SQL) pairs.
   std::function<std::vector<std::pair<std::string, std::string>>()> migrations;
+  // Registers the service's own settings beside the common ones (checked the same way).
+  std::function<void(config::ConfigParser&)> extra_settings;
 };
 
 // What a service's factory gets to build its handlers with. Pointers are null for parts the spec

@@ -114,6 +114,14 @@ TEST_F(LedgerTest, AwardCreditsTheAccountAndARetryReturnsTheFirstResult) {
   EXPECT_EQ(Sql("SELECT count(*) FROM ledger.entries"), 1);
 }
 
+TEST_F(LedgerTest, PostingWorksWhateverTheCallersSearchPath) {
+  pqxx::connection c(db_.url());  // default search_path, not the ledger schema
+  pqxx::work tx(c);
+  EXPECT_NO_THROW(tx.exec(
+      "SELECT ledger.post_entry('p9', true, 1::smallint, 5, 5, 0, 5, 1::smallint, 's', 'r', 'v', "
+      "'d', 's', 'c', '', 'svc', '', '', '', NULL)"));
+}
+
 TEST_F(LedgerTest, SameKeyWithADifferentRequestIsRefused) {
   ASSERT_TRUE(ledger_->Award(AwardReq("k1", "p1", 5), "svc").ok());
   absl::Status s = ledger_->Award(AwardReq("k1", "p1", 6), "svc").status();

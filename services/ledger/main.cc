@@ -1,6 +1,7 @@
 // civicpoints-ledger: points accounts, append-only journal, holds, history, live rankings.
 // Wiring only: store, group committer and rankings under the Ledger rules, behind the gRPC face.
 #include "civicpoints/ledger/v1/ledger_service.grpc.pb.h"
+#include "common/config/config_parser.h"
 #include "common/server/service_main.h"
 #include "services/ledger/group_committer.h"
 #include "services/ledger/ledger.h"
@@ -14,14 +15,21 @@ namespace {
 
 using namespace civicpoints;
 
+// The ledger's own settings.
+struct LedgerSettings {
+  int64_t committers = 2;
+  int64_t max_batch = 256;
+};
+LedgerSettings g_settings;
+
 // Owns the ledger's parts for the life of the process, in dependency order.
 class LedgerProcess final : public ledger::LedgerGrpcService {
  public:
   explicit LedgerProcess(server::ServiceDeps& deps)
       : LedgerGrpcService(&ledger_, deps.authorizer),
         store_(deps.pg),
-        committer_(deps.pg,
-                   {.committers = std::max(1, static_cast<int>(deps.config->pg_pool_size) / 2)}),
+        committer_(deps.pg, {.committers = static_cast<int>(g_settings.committers),
+                             .max_batch = static_cast<int>(g_settings.max_batch)}),
         rankings_(deps.redis),
         ledger_(&store_, &committer_, &rankings_) {
     ledger_.StartBackground();
@@ -44,7 +52,16 @@ int main(int argc, char** argv) {
        .default_metrics_port = 9153,
        .uses_postgres = true,
        .uses_redis = true,
-       .migrations = &LedgerMigrations},
+       .migrations = &LedgerMigrations,
+       .extra_settings =
+           [](config::ConfigParser& parser) {
+             parser.AddInt("ledger_committers",
+                           "transactions group-committing at once (each holds a connection; keep "
+                           "below pg_pool_size)",
+                           &g_settings.committers, 1, 64);
+             parser.AddInt("ledger_max_batch", "most requests in one group commit",
+                           &g_settings.max_batch, 1, 10000);
+           }},
       argc, argv,
       [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
         std::vector<server::BuiltService> services;

@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/redis/redis_client.h"
+#include "common/status/status_macros.h"
 
 namespace civicpoints::ledger {
 namespace {
@@ -15,20 +16,30 @@ constexpr char kRebuildMarker[] = "cp:rank:rebuilt";
 constexpr double kTieSlots = 1073741824.0;  // 2^30 seconds ≈ 34 years of tie-break resolution
 const absl::Time kTieEpoch = absl::FromUnixSeconds(1735689600);  // 2025-01-01T00:00:00Z
 
-// KEYS[1] sorted set, KEYS[2] version hash; ARGV member, redis score, version, points.
+// KEYS[1] sorted set, KEYS[2] version hash; ARGV holds (member, redis score, version, points)
+// groups. Each member is written only if its version is newer than the stored one. Returns how
+// many were written.
 constexpr char kApplyScript[] = R"lua(
-local v = redis.call('HGET', KEYS[2], ARGV[1])
-if v and tonumber(v) >= tonumber(ARGV[3]) then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
-if tonumber(ARGV[4]) <= 0 then
-  redis.call('ZREM', KEYS[1], ARGV[1])
-else
-  redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local written = 0
+for i = 1, #ARGV, 4 do
+  local member, score, version, points = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), tonumber(ARGV[i + 3])
+  local stored = redis.call('HGET', KEYS[2], member)
+  if not stored or tonumber(stored) < version then
+    redis.call('HSET', KEYS[2], member, version)
+    if points <= 0 then
+      redis.call('ZREM', KEYS[1], member)
+    else
+      redis.call('ZADD', KEYS[1], score, member)
+    end
+    written = written + 1
+  end
 end
-return 1
+return written
 )lua";
 
-constexpr size_t kPipelineChunk = 1000;
+// Members per script call, and script calls per round trip.
+constexpr size_t kMembersPerScript = 500;
+constexpr size_t kScriptsPerPipeline = 20;
 
 std::string FormatScore(double score) {
   char buf[64];
@@ -49,24 +60,36 @@ int64_t DecodeRankingPoints(double score) {
 }
 
 absl::Status Rankings::Apply(const std::vector<RankingScore>& scores) {
-  for (size_t start = 0; start < scores.size(); start += kPipelineChunk) {
-    std::vector<std::vector<std::string>> commands;
-    for (size_t i = start; i < std::min(scores.size(), start + kPipelineChunk); ++i) {
-      const RankingScore& s = scores[i];
-      commands.push_back({"EVAL", kApplyScript, "2", kSetPrefix + s.ranking_key,
-                          kVersionPrefix + s.ranking_key, s.person_id,
-                          FormatScore(EncodeRankingScore(s.score, s.reached_at)),
-                          absl::StrCat(s.version), absl::StrCat(s.score)});
-    }
+  // One script call per run of the same ranking key (callers pass scores grouped by key).
+  std::vector<std::vector<std::string>> commands;
+  auto flush = [&]() -> absl::Status {
+    if (commands.empty()) return absl::OkStatus();
     absl::StatusOr<std::vector<redis::RedisReply>> replies = redis_->Pipeline(commands);
+    commands.clear();
     if (!replies.ok()) return replies.status();
     for (const redis::RedisReply& r : *replies) {
       if (r.type == redis::RedisReply::Type::kError) {
         return absl::InternalError(absl::StrCat("Redis refused a ranking write: ", r.str));
       }
     }
+    return absl::OkStatus();
+  };
+  for (size_t i = 0; i < scores.size();) {
+    const std::string& key = scores[i].ranking_key;
+    std::vector<std::string> command = {"EVAL", kApplyScript, "2", kSetPrefix + key,
+                                        kVersionPrefix + key};
+    for (size_t n = 0; i < scores.size() && scores[i].ranking_key == key && n < kMembersPerScript;
+         ++i, ++n) {
+      const RankingScore& s = scores[i];
+      command.push_back(s.person_id);
+      command.push_back(FormatScore(EncodeRankingScore(s.score, s.reached_at)));
+      command.push_back(absl::StrCat(s.version));
+      command.push_back(absl::StrCat(s.score));
+    }
+    commands.push_back(std::move(command));
+    if (commands.size() >= kScriptsPerPipeline) RETURN_IF_ERROR(flush());
   }
-  return absl::OkStatus();
+  return flush();
 }
 
 absl::Status Rankings::Remove(const std::string& person_id,

@@ -94,7 +94,10 @@ CREATE FUNCTION post_entry(
   p_source_kind smallint, p_source_id text, p_points_rule_id text, p_verified_by text,
   p_district_id text, p_street_id text, p_community_id text, p_reason text, p_actor_id text,
   p_order_id text, p_reversed_entry_id text, p_bulk_award_id text, p_occur_time timestamptz)
-RETURNS entries LANGUAGE plpgsql AS $$
+RETURNS entries LANGUAGE plpgsql
+-- The tables it names are the ledger schema's, whatever search_path the caller has.
+SET search_path FROM CURRENT
+AS $$
 DECLARE
   a accounts;
   e entries;

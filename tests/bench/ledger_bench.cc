@@ -1,0 +1,348 @@
+// ledger_bench: measures the ledger over gRPC, with its anchors measured in the same run.
+//
+//   ledger_bench --pg_url=URL --redis_addr=HOST:PORT --ledger_bin=PATH [--seconds=5]
+//                [--rebuild_accounts=1000000]
+//
+// Prints a line per figure and, last, one JSON object with all of them. It starts its own ledger
+// process against a fresh database, so run it against a throwaway PostgreSQL and Redis
+// (scripts/bench.sh does). Anchors: pgbench's TPC-B-like tps at 32 clients on the same server,
+// and a bare gRPC echo service (no interceptors, no auth) in this process at 64 callers.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <pqxx/pqxx>
+#include <regex>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "civicpoints/ledger/v1/ledger_service.grpc.pb.h"
+#include "common/auth/jwt.h"
+#include "common/config/config_parser.h"
+#include "common/probe/probe.h"
+#include "cptest/v1/test_service.grpc.pb.h"
+
+namespace cp = ::civicpoints;
+namespace v1 = ::civicpoints::ledger::v1;
+
+namespace {
+
+struct Settings {
+  std::string pg_url;
+  std::string redis_addr = "127.0.0.1:56381";
+  std::string ledger_bin;
+  int64_t seconds = 5;
+  int64_t rebuild_accounts = 1000000;
+};
+
+struct Run {
+  double per_second = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  int64_t calls = 0;
+  int64_t errors = 0;
+};
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
+}
+
+// Runs `call` from `callers` threads for `seconds`; each call returns whether it succeeded.
+Run Measure(int callers, int64_t seconds, const std::function<bool(int caller, int64_t i)>& call) {
+  std::vector<std::vector<double>> latencies(callers);
+  std::atomic<int64_t> errors{0};
+  const absl::Time end = absl::Now() + absl::Seconds(seconds);
+  std::vector<std::thread> threads;
+  for (int c = 0; c < callers; ++c) {
+    threads.emplace_back([&, c] {
+      for (int64_t i = 0; absl::Now() < end; ++i) {
+        const absl::Time start = absl::Now();
+        if (!call(c, i)) ++errors;
+        latencies[c].push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  Run r;
+  r.calls = static_cast<int64_t>(all.size());
+  r.errors = errors;
+  r.per_second = static_cast<double>(r.calls - r.errors) / static_cast<double>(seconds);
+  r.p50_ms = Percentile(all, 0.50);
+  r.p99_ms = Percentile(all, 0.99);
+  return r;
+}
+
+std::string WithDatabase(const std::string& url, const std::string& db) {
+  return std::regex_replace(url, std::regex(R"(/[^/?]*(\?|$))"), "/" + db + "$1",
+                            std::regex_constants::format_first_only);
+}
+
+void RecreateDatabase(const std::string& admin_url, const std::string& db) {
+  pqxx::connection c(admin_url);
+  pqxx::nontransaction tx(c);
+  tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(db) + " WITH (FORCE)");
+  tx.exec("CREATE DATABASE " + tx.quote_name(db));
+}
+
+double PgbenchTps(const std::string& admin_url) {
+  RecreateDatabase(admin_url, "cp_bench_pgbench");
+  const std::string url = WithDatabase(admin_url, "cp_bench_pgbench");
+  if (std::system(("pgbench -i -q -s 32 '" + url + "' >/dev/null 2>&1").c_str()) != 0) return 0;
+  FILE* out =
+      popen(("pgbench -c 32 -j 2 -T 10 -b tpcb-like '" + url + "' 2>/dev/null").c_str(), "r");
+  std::string text;
+  char buf[512];
+  while (fgets(buf, sizeof buf, out) != nullptr) text += buf;
+  pclose(out);
+  std::smatch m;
+  if (!std::regex_search(text, m, std::regex(R"(tps = ([0-9.]+) \(without initial)"))) return 0;
+  return std::stod(m[1].str());
+}
+
+class BareEcho final : public cptest::v1::TestService::Service {
+  grpc::Status Echo(grpc::ServerContext*, const cptest::v1::EchoRequest* req,
+                    cptest::v1::EchoResponse* resp) override {
+    resp->set_text(req->text());
+    return grpc::Status::OK;
+  }
+};
+
+Run EchoAnchor(int callers, int64_t seconds) {
+  BareEcho service;
+  int port = 0;
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::vector<std::unique_ptr<cptest::v1::TestService::Stub>> stubs;
+  for (int i = 0; i < 4; ++i) {
+    stubs.push_back(cptest::v1::TestService::NewStub(grpc::CreateChannel(
+        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials())));
+  }
+  Run r = Measure(callers, seconds, [&](int c, int64_t) {
+    grpc::ClientContext ctx;
+    cptest::v1::EchoRequest req;
+    req.set_text("top10");
+    cptest::v1::EchoResponse resp;
+    return stubs[c % stubs.size()]->Echo(&ctx, req, &resp).ok();
+  });
+  server->Shutdown();
+  return r;
+}
+
+std::string MachineLine() {
+  std::ifstream cpu("/proc/cpuinfo");
+  std::string line, model = "unknown CPU";
+  while (std::getline(cpu, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      model = line.substr(line.find(':') + 2);
+      break;
+    }
+  }
+  return absl::StrCat(std::thread::hardware_concurrency(), " cores, ", model);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  signal(SIGPIPE, SIG_IGN);
+  Settings s;
+  cp::config::ConfigParser parser("ledger_bench", "ledger benchmark with pgbench and echo anchors");
+  parser.AddString("pg_url", "PostgreSQL server URL (an admin database)", &s.pg_url, true);
+  parser.AddString("redis_addr", "Redis host:port (flushed by the run)", &s.redis_addr);
+  parser.AddString("ledger_bin", "path of civicpoints-ledger", &s.ledger_bin, true);
+  parser.AddInt("seconds", "seconds per measured run", &s.seconds, 1, 600);
+  parser.AddInt("rebuild_accounts", "accounts seeded for the rebuild timing", &s.rebuild_accounts,
+                1000, 10000000);
+  if (absl::Status st = parser.Parse(argc, argv, cp::config::ProcessEnvironment()); !st.ok()) {
+    std::cerr << st.message() << "\n";
+    return 2;
+  }
+  if (parser.help_requested()) {
+    std::cout << parser.Usage();
+    return 0;
+  }
+
+  std::cout << "machine: " << MachineLine() << "\n";
+  const double pgbench_tps = PgbenchTps(s.pg_url);
+  std::cout << absl::StrFormat("anchor pgbench tpcb-like, 32 clients: %.0f tps\n", pgbench_tps);
+
+  // A ledger of our own on a fresh database, trusting a key made for this run.
+  RecreateDatabase(s.pg_url, "cp_bench_ledger");
+  const std::string ledger_url = WithDatabase(s.pg_url, "cp_bench_ledger");
+  cp::auth::Ed25519PublicKey pk;
+  cp::auth::Ed25519SecretKey sk;
+  cp::auth::TokenSigner::GenerateKeyPair(&pk, &sk);
+  cp::auth::KeySet keys;
+  keys.Add("bench", pk);
+  const std::string jwks_path = "/tmp/cp-ledger-bench-jwks.json";
+  std::ofstream(jwks_path) << keys.ToJwks();
+  char port_text[16];
+  int port = 0;
+  {
+    // Any free port: bind 0, read it, release it.
+    grpc::ServerBuilder b;
+    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    cptest::v1::TestService::Service dummy;
+    b.RegisterService(&dummy);
+    b.BuildAndStart()->Shutdown();
+  }
+  snprintf(port_text, sizeof port_text, "%d", port);
+  const pid_t ledger = fork();
+  if (ledger == 0) {
+    setenv("CP_PG_URL", ledger_url.c_str(), 1);
+    setenv("CP_REDIS_ADDR", s.redis_addr.c_str(), 1);
+    setenv("CP_GRPC_PORT", port_text, 1);
+    setenv("CP_METRICS_PORT", "0", 1);
+    setenv("CP_JWKS_FILE", jwks_path.c_str(), 1);
+    setenv("CP_PG_POOL_SIZE", "16", 1);
+    setenv("CP_LOG_LEVEL", "warn", 1);
+    execl(s.ledger_bin.c_str(), s.ledger_bin.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  const std::string address = absl::StrCat("127.0.0.1:", port);
+  auto probe_channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (true) {
+    auto h = cp::probe::CheckHealth(probe_channel, "", absl::Seconds(1));
+    if (h.ok() && *h == "SERVING") break;
+    if (absl::Now() > deadline) {
+      std::cerr << "ledger did not start\n";
+      kill(ledger, SIGKILL);
+      return 1;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+
+  cp::auth::Principal svc;
+  svc.subject = "svc:bench";
+  svc.roles = {{cp::common::v1::ROLE_INTERNAL_SERVICE, ""}};
+  svc.issued_at = absl::Now();
+  svc.expires_at = absl::Now() + absl::Hours(1);
+  const std::string bearer = "Bearer " + cp::auth::TokenSigner("bench", sk).Sign(svc);
+  std::vector<std::unique_ptr<v1::LedgerService::Stub>> stubs;
+  for (int i = 0; i < 4; ++i) {
+    stubs.push_back(v1::LedgerService::NewStub(
+        grpc::CreateChannel(address, grpc::InsecureChannelCredentials())));
+  }
+
+  constexpr int kRiders = 10000;
+  std::map<int, Run> awards;
+  std::atomic<int64_t> sequence{0};
+  for (int callers : {1, 8, 32, 128}) {
+    awards[callers] = Measure(callers, s.seconds, [&](int c, int64_t) {
+      const int64_t n = sequence++;
+      v1::AwardRequest req;
+      req.set_idempotency_key(absl::StrCat("bench-", n));
+      req.set_person_id(absl::StrCat("rider-", (n * 7919) % kRiders));
+      req.set_amount(1 + n % 5);
+      req.set_source_kind(v1::SOURCE_KIND_ACTIVITY_ATTENDANCE);
+      req.set_source_id(absl::StrCat("activity-", n));
+      req.set_verified_by_person_id("staff-1");
+      req.set_points_rule_id("rule-1");
+      req.mutable_org_path()->set_district_id("d-pingcheng");
+      req.mutable_org_path()->set_street_id("s-qingyuan");
+      req.mutable_org_path()->set_community_id(absl::StrCat("c-", n % 6));
+      grpc::ClientContext ctx;
+      ctx.AddMetadata("authorization", bearer);
+      v1::AwardResponse resp;
+      return stubs[c % stubs.size()]->Award(&ctx, req, &resp).ok();
+    });
+    const Run& r = awards[callers];
+    std::cout << absl::StrFormat(
+        "awards, %3d callers: %7.0f/s  p50 %6.2f ms  p99 %6.2f ms  (%d calls, %d errors)\n",
+        callers, r.per_second, r.p50_ms, r.p99_ms, r.calls, r.errors);
+  }
+
+  const Run reads = Measure(64, s.seconds, [&](int c, int64_t) {
+    v1::GetTopRankingRequest req;
+    req.mutable_scope()->set_level(cp::common::v1::ORG_LEVEL_CITY);
+    req.mutable_period()->set_kind(cp::common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+    req.set_top_n(10);
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", bearer);
+    v1::GetTopRankingResponse resp;
+    return stubs[c % stubs.size()]->GetTopRanking(&ctx, req, &resp).ok() &&
+           resp.entries_size() == 10;
+  });
+  std::cout << absl::StrFormat("top-10 ranking reads, 64 callers: %7.0f/s  p99 %6.2f ms\n",
+                               reads.per_second, reads.p99_ms);
+  const Run echo = EchoAnchor(64, s.seconds);
+  std::cout << absl::StrFormat("anchor bare gRPC echo, 64 callers: %7.0f/s  p99 %6.2f ms\n",
+                               echo.per_second, echo.p99_ms);
+
+  // Rebuild: seed the authoritative scores of N accounts in the 12 rankings an award of one
+  // community touches, drop Redis, and time the reconciler's full rebuild through the API.
+  {
+    pqxx::connection c(ledger_url);
+    pqxx::work tx(c);
+    tx.exec("TRUNCATE ledger.ranking_scores");
+    tx.exec_params(
+        "INSERT INTO ledger.ranking_scores (ranking_key, person_id, score, reached_at, version) "
+        "SELECT k, 'seed-' || n, 1 + n % 500, now() - (n % 86400) * interval '1 second', 1 "
+        "FROM generate_series(1, $1::bigint) AS n, unnest(ARRAY['city|all', 'city|month:2026-11', "
+        "'city|week:2026-W48', 'district:d|all', 'district:d|month:2026-11', "
+        "'district:d|week:2026-W48', 'street:s|all', 'street:s|month:2026-11', "
+        "'street:s|week:2026-W48', 'community:c|all', 'community:c|month:2026-11', "
+        "'community:c|week:2026-W48']) AS k",
+        s.rebuild_accounts);
+    tx.commit();
+  }
+  const std::string redis_host = s.redis_addr.substr(0, s.redis_addr.find(':'));
+  const std::string redis_port = s.redis_addr.substr(s.redis_addr.find(':') + 1);
+  if (std::system(
+          ("redis-cli -h " + redis_host + " -p " + redis_port + " FLUSHALL >/dev/null").c_str()) !=
+      0) {
+    std::cerr << "cannot flush Redis at " << s.redis_addr << "\n";
+  }
+  const absl::Time rebuild_start = absl::Now();
+  v1::RebuildRankingsResponse rebuilt;
+  grpc::Status rebuild_status;
+  {
+    grpc::ClientContext ctx;
+    ctx.AddMetadata("authorization", bearer);
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(30));
+    rebuild_status = stubs[0]->RebuildRankings(&ctx, v1::RebuildRankingsRequest(), &rebuilt);
+  }
+  const double rebuild_seconds = absl::ToDoubleSeconds(absl::Now() - rebuild_start);
+  std::cout << absl::StrFormat(
+      "rebuild rankings, %d accounts (%d ranking members): %.1f s%s\n", s.rebuild_accounts,
+      rebuilt.members_written(), rebuild_seconds,
+      rebuild_status.ok() ? "" : " FAILED: " + rebuild_status.error_message());
+
+  kill(ledger, SIGTERM);
+  waitpid(ledger, nullptr, 0);
+
+  const Run& a32 = awards[32];
+  const double awards_vs_pgbench = pgbench_tps > 0 ? a32.per_second / pgbench_tps : 0;
+  const double reads_vs_echo = echo.per_second > 0 ? reads.per_second / echo.per_second : 0;
+  std::cout << absl::StrFormat(
+      "{\"machine\":\"%s\",\"seconds_per_run\":%d,"
+      "\"awards_per_s\":{\"1\":%.0f,\"8\":%.0f,\"32\":%.0f,\"128\":%.0f},"
+      "\"award_p50_ms\":{\"1\":%.2f,\"8\":%.2f,\"32\":%.2f,\"128\":%.2f},"
+      "\"award_p99_ms\":{\"1\":%.2f,\"8\":%.2f,\"32\":%.2f,\"128\":%.2f},"
+      "\"award_errors\":%d,\"ranking_reads_per_s\":%.0f,\"ranking_read_p99_ms\":%.2f,"
+      "\"echo_per_s\":%.0f,\"pgbench_tps\":%.0f,\"rebuild_accounts\":%d,"
+      "\"rebuild_members\":%d,\"rebuild_seconds\":%.2f,\"rebuild_ok\":%s,"
+      "\"awards_vs_pgbench\":%.2f,\"ranking_reads_vs_echo\":%.2f}\n",
+      MachineLine(), s.seconds, awards[1].per_second, awards[8].per_second, awards[32].per_second,
+      awards[128].per_second, awards[1].p50_ms, awards[8].p50_ms, awards[32].p50_ms,
+      awards[128].p50_ms, awards[1].p99_ms, awards[8].p99_ms, awards[32].p99_ms, awards[128].p99_ms,
+      awards[1].errors + awards[8].errors + awards[32].errors + awards[128].errors,
+      reads.per_second, reads.p99_ms, echo.per_second, pgbench_tps, s.rebuild_accounts,
+      rebuilt.members_written(), rebuild_seconds, rebuild_status.ok() ? "true" : "false",
+      awards_vs_pgbench, reads_vs_echo);
+  return rebuild_status.ok() ? 0 : 1;
+}
