@@ -10,16 +10,7 @@
 #include <random>
 #include <thread>
 
-#include "common/pg/migrations.h"
-#include "common/pg/pg_pool.h"
-#include "common/redis/redis_client.h"
-#include "common/testing/redis_server.h"
-#include "common/testing/test_env.h"
-#include "services/ledger/group_committer.h"
-#include "services/ledger/pg_ledger_store.h"
-#include "services/ledger/rankings.h"
-
-std::vector<std::pair<std::string, std::string>> LedgerMigrations();
+#include "services/ledger/ledger_test_env.h"
 
 namespace civicpoints::ledger {
 namespace {
@@ -29,34 +20,10 @@ using ::testing::HasSubstr;
 class LedgerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_TRUE(redis_server_.Start());
-    auto pool = pg::PgPool::Connect({.url = db_.url(), .schema = "ledger", .pool_size = 12});
-    ASSERT_TRUE(pool.ok()) << pool.status();
-    pool_ = *std::move(pool);
-    auto migrations = pg::MigrationsFromFiles(LedgerMigrations());
-    ASSERT_TRUE(migrations.ok());
-    ASSERT_TRUE(
-        pool_
-            ->WithConnection("migrate",
-                             [&](pqxx::connection_base& c) {
-                               return pg::ApplyMigrations(c, "ledger", *migrations).status();
-                             })
-            .ok());
-    redis::RedisOptions ro;
-    ASSERT_TRUE(redis::ParseRedisAddress(redis_server_.address(), &ro).ok());
-    ro.pool_size = 8;
-    auto redis = redis::RedisClient::Connect(ro);
-    ASSERT_TRUE(redis.ok()) << redis.status();
-    redis_ = *std::move(redis);
-    store_ = std::make_unique<PgLedgerStore>(pool_.get());
-    committer_ = std::make_unique<GroupCommitter>(pool_.get(), GroupCommitOptions{.committers = 4});
-    rankings_ = std::make_unique<Rankings>(redis_.get());
-    ledger_ = std::make_unique<Ledger>(store_.get(), committer_.get(), rankings_.get());
-  }
-
-  void TearDown() override {
-    ledger_.reset();
-    committer_.reset();
+    ASSERT_TRUE(env_.ok());
+    ledger_ = &env_.ledger();
+    redis_ = &env_.redis();
+    committer_ = &env_.committer();
   }
 
   static common::v1::OrgPath Path(const std::string& community = "c_west") {
@@ -84,20 +51,12 @@ class LedgerTest : public ::testing::Test {
 
   v1::Account Balance(const std::string& person) { return *ledger_->GetBalance(person); }
 
-  int64_t Sql(const std::string& query) {
-    pqxx::connection c(db_.url());
-    pqxx::read_transaction tx(c);
-    return tx.exec1(query)[0].as<int64_t>();
-  }
+  int64_t Sql(const std::string& query) { return env_.Sql(query); }
 
-  testing::ScratchDatabase db_;
-  testing::RedisServer redis_server_;
-  std::unique_ptr<pg::PgPool> pool_;
-  std::unique_ptr<redis::RedisClient> redis_;
-  std::unique_ptr<PgLedgerStore> store_;
-  std::unique_ptr<GroupCommitter> committer_;
-  std::unique_ptr<Rankings> rankings_;
-  std::unique_ptr<Ledger> ledger_;
+  LedgerTestEnv env_;
+  Ledger* ledger_ = nullptr;
+  redis::RedisClient* redis_ = nullptr;
+  GroupCommitter* committer_ = nullptr;
 };
 
 TEST_F(LedgerTest, AwardCreditsTheAccountAndARetryReturnsTheFirstResult) {
@@ -115,7 +74,7 @@ TEST_F(LedgerTest, AwardCreditsTheAccountAndARetryReturnsTheFirstResult) {
 }
 
 TEST_F(LedgerTest, PostingWorksWhateverTheCallersSearchPath) {
-  pqxx::connection c(db_.url());  // default search_path, not the ledger schema
+  pqxx::connection c(env_.db_url());  // default search_path, not the ledger schema
   pqxx::work tx(c);
   EXPECT_NO_THROW(tx.exec(
       "SELECT ledger.post_entry('p9', true, 1::smallint, 5, 5, 0, 5, 1::smallint, 's', 'r', 'v', "
@@ -243,7 +202,7 @@ TEST_F(LedgerTest, HoldPastItsTimeoutIsReleasedByTheLedger) {
   req.mutable_timeout()->set_seconds(60);
   ASSERT_TRUE(ledger_->Hold(req, "svc").ok());
   {
-    pqxx::connection c(db_.url());
+    pqxx::connection c(env_.db_url());
     pqxx::work tx(c);
     tx.exec("UPDATE ledger.holds SET expire_time = now() - interval '1 second'");
     tx.commit();
@@ -357,13 +316,13 @@ TEST_F(LedgerTest, VerifyJournalFindsTheFirstEditedEntry) {
   EXPECT_TRUE(ledger_->VerifyJournal({})->intact());
   {
     // Someone with database superuser rights bypasses the append-only trigger.
-    pqxx::connection c(db_.url());
+    pqxx::connection c(env_.db_url());
     pqxx::work tx(c);
     EXPECT_THROW(tx.exec("UPDATE ledger.entries SET amount = 50 WHERE account_sequence = 2"),
                  pqxx::sql_error);
   }
   {
-    pqxx::connection c(db_.url());
+    pqxx::connection c(env_.db_url());
     pqxx::work tx(c);
     tx.exec("ALTER TABLE ledger.entries DISABLE TRIGGER entries_append_only");
     tx.exec("UPDATE ledger.entries SET reason = 'forged' WHERE account_sequence = 2");
@@ -489,7 +448,7 @@ TEST_F(LedgerTest, RankingsConvergeToTheJournalAfterRedisIsFlushed) {
     const std::string filter =
         org.empty() ? "true"
                     : absl::StrCat("community_id = '", org, "' OR street_id = '", org, "'");
-    pqxx::connection c(db_.url());
+    pqxx::connection c(env_.db_url());
     pqxx::read_transaction tx(c);
     pqxx::result expected =
         tx.exec("SELECT person_id, sum(earned_delta) FROM ledger.entries WHERE (" + filter +
