@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/group_committer.h"
@@ -732,6 +733,81 @@ absl::StatusOr<v1::VerifyJournalResponse> Ledger::VerifyJournal(
   if (broken.has_value()) *resp.mutable_first_break() = *broken;
   resp.set_entries_checked(entries);
   resp.set_accounts_checked(accounts);
+  return resp;
+}
+
+absl::StatusOr<v1::GetOrgStatisticsResponse> Ledger::GetOrgStatistics(
+    const v1::GetOrgStatisticsRequest& req) {
+  static const absl::TimeZone kShanghai = absl::FixedTimeZone(8 * 60 * 60);
+  std::string column, child_column;
+  common::v1::OrgLevel child_level = common::v1::ORG_LEVEL_UNSPECIFIED;
+  switch (req.scope().level()) {
+    case common::v1::ORG_LEVEL_CITY:
+      child_column = "district_id";
+      child_level = common::v1::ORG_LEVEL_DISTRICT;
+      break;
+    case common::v1::ORG_LEVEL_DISTRICT:
+      column = "district_id";
+      child_column = "street_id";
+      child_level = common::v1::ORG_LEVEL_STREET;
+      break;
+    case common::v1::ORG_LEVEL_STREET:
+      column = "street_id";
+      child_column = "community_id";
+      child_level = common::v1::ORG_LEVEL_COMMUNITY;
+      break;
+    case common::v1::ORG_LEVEL_COMMUNITY:
+      column = "community_id";
+      break;
+    default:
+      return Invalid("scope.level is required (city, district, street or community)");
+  }
+  if (!column.empty()) RETURN_IF_ERROR(CheckId(req.scope().org_id(), "scope.org_id"));
+  absl::CivilDay end_day = absl::ToCivilDay(absl::Now(), kShanghai);
+  if (!req.end_day().empty() && !absl::ParseCivilTime(req.end_day(), &end_day)) {
+    return Invalid(absl::StrCat("end_day '", req.end_day(), "' is not a day like 2026-11-08"));
+  }
+  absl::CivilDay start_day = end_day - 29;
+  if (!req.start_day().empty() && !absl::ParseCivilTime(req.start_day(), &start_day)) {
+    return Invalid(absl::StrCat("start_day '", req.start_day(), "' is not a day like 2026-11-08"));
+  }
+  if (start_day > end_day) return Invalid("start_day is after end_day");
+  if (end_day - start_day > 366) return Invalid("the range is longer than 366 days");
+
+  ASSIGN_OR_RETURN(PgLedgerStore::OrgFigures figures,
+                   store_->OrgStatistics(column, req.scope().org_id(), child_column,
+                                         absl::FromCivil(start_day, kShanghai),
+                                         absl::FromCivil(end_day + 1, kShanghai)));
+  v1::GetOrgStatisticsResponse resp;
+  size_t next = 0;
+  for (absl::CivilDay day = start_day; day <= end_day; ++day) {
+    const std::string key = absl::FormatCivilTime(day);
+    PgLedgerStore::DayFigures f{key};
+    if (next < figures.days.size() && figures.days[next].day == key) f = figures.days[next++];
+    auto add = [&](google::protobuf::RepeatedPtrField<common::v1::DailyCount>* series, int64_t v) {
+      common::v1::DailyCount* c = series->Add();
+      c->set_day(key);
+      c->set_value(v);
+    };
+    add(resp.mutable_points_issued_per_day(), f.issued);
+    add(resp.mutable_points_corrected_per_day(), f.corrected);
+    add(resp.mutable_points_redeemed_per_day(), f.redeemed);
+  }
+  auto fill = [](const PgLedgerStore::NodeFigures& f, v1::OrgNodeStatistics* out) {
+    out->set_points_issued(f.issued);
+    out->set_points_corrected(f.corrected);
+    out->set_points_redeemed(f.redeemed);
+    out->set_award_count(f.award_count);
+    out->set_riders_awarded(f.riders_awarded);
+  };
+  *resp.mutable_total()->mutable_scope() = req.scope();
+  fill(figures.total, resp.mutable_total());
+  for (const PgLedgerStore::NodeFigures& child : figures.children) {
+    v1::OrgNodeStatistics* c = resp.add_children();
+    c->mutable_scope()->set_level(child_level);
+    c->mutable_scope()->set_org_id(child.org_id);
+    fill(child, c);
+  }
   return resp;
 }
 

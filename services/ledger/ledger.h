@@ -63,6 +63,10 @@ class Ledger {
   absl::StatusOr<v1::ListEntriesResponse> ListEntries(const v1::ListEntriesRequest& request);
   absl::StatusOr<v1::VerifyJournalResponse> VerifyJournal(const v1::VerifyJournalRequest& request);
 
+  // Dashboard figures of an org node per Shanghai day and per direct child (from PostgreSQL).
+  absl::StatusOr<v1::GetOrgStatisticsResponse> GetOrgStatistics(
+      const v1::GetOrgStatisticsRequest& request);
+
   // Rankings, read from Redis only.
   absl::StatusOr<v1::GetTopRankingResponse> GetTopRanking(const v1::GetTopRankingRequest& request);
   absl::StatusOr<v1::GetRankResponse> GetRank(const v1::GetRankRequest& request);

@@ -113,6 +113,15 @@ grpc::Status LedgerGrpcService::VerifyJournal(grpc::ServerContext* ctx,
   });
 }
 
+grpc::Status LedgerGrpcService::GetOrgStatistics(grpc::ServerContext* ctx,
+                                                 const v1::GetOrgStatisticsRequest* req,
+                                                 v1::GetOrgStatisticsResponse* resp) {
+  return Handle(ctx, "GetOrgStatistics", [&](const auth::Principal&) -> absl::Status {
+    ASSIGN_OR_RETURN(*resp, ledger_->GetOrgStatistics(*req));
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status LedgerGrpcService::GetTopRanking(grpc::ServerContext* ctx,
                                               const v1::GetTopRankingRequest* req,
                                               v1::GetTopRankingResponse* resp) {

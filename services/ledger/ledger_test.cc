@@ -493,6 +493,50 @@ TEST_F(LedgerTest, TiesGoToWhoeverReachedTheScoreFirst) {
   EXPECT_EQ(around->above(0).person_id(), "early");
 }
 
+TEST_F(LedgerTest, OrgStatisticsCountPerShanghaiDayAndPerChild) {
+  const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
+  // Three consecutive Shanghai days ending three days ago, so the dates never go stale.
+  const absl::CivilDay first = absl::ToCivilDay(absl::Now(), shanghai) - 5;
+  auto at = [&](int offset, int hour) {
+    return absl::FromCivil(absl::CivilHour(first + offset) + hour, shanghai);
+  };
+  auto award = [&](const std::string& key, const std::string& person, int64_t amount,
+                   const std::string& community, absl::Time when) {
+    v1::AwardRequest r = AwardReq(key, person, amount);
+    *r.mutable_org_path() = Path(community);
+    r.mutable_occur_time()->set_seconds(absl::ToUnixSeconds(when));
+    ASSERT_TRUE(ledger_->Award(r, "svc").ok());
+  };
+  // 00:30 in Shanghai is still the day before in UTC: it must count on the Shanghai day.
+  award("a1", "p1", 10, "c_west", at(1, 0) + absl::Minutes(30));
+  award("a2", "p2", 5, "c_west", at(1, 15));
+  award("a3", "p3", 7, "c_gongnong", at(2, 10));
+
+  v1::GetOrgStatisticsRequest req;
+  req.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  req.mutable_scope()->set_org_id("s_qingyuan");
+  req.set_start_day(absl::FormatCivilTime(first));
+  req.set_end_day(absl::FormatCivilTime(first + 2));
+  auto stats = ledger_->GetOrgStatistics(req);
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  ASSERT_EQ(stats->points_issued_per_day_size(), 3);
+  EXPECT_EQ(stats->points_issued_per_day(0).value(), 0);
+  EXPECT_EQ(stats->points_issued_per_day(1).day(), absl::FormatCivilTime(first + 1));
+  EXPECT_EQ(stats->points_issued_per_day(1).value(), 15);
+  EXPECT_EQ(stats->points_issued_per_day(2).value(), 7);
+  EXPECT_EQ(stats->total().points_issued(), 22);
+  EXPECT_EQ(stats->total().riders_awarded(), 3);
+  ASSERT_EQ(stats->children_size(), 2);
+  EXPECT_EQ(stats->children(0).scope().org_id(), "c_west");
+  EXPECT_EQ(stats->children(0).points_issued(), 15);
+  EXPECT_EQ(stats->children(0).scope().level(), common::v1::ORG_LEVEL_COMMUNITY);
+
+  req.set_start_day(absl::FormatCivilTime(first + 3));
+  EXPECT_THAT(ledger_->GetOrgStatistics(req).status().message(), HasSubstr("after end_day"));
+  req.set_start_day("2026/11/01");
+  EXPECT_THAT(ledger_->GetOrgStatistics(req).status().message(), HasSubstr("start_day"));
+}
+
 TEST_F(LedgerTest, RankingRequestsNameTheirBadFields) {
   v1::GetTopRankingRequest req;
   EXPECT_THAT(ledger_->GetTopRanking(req).status().message(), HasSubstr("scope.level"));

@@ -400,6 +400,54 @@ absl::Status PgLedgerStore::ForEachRankingScore(
   });
 }
 
+absl::StatusOr<PgLedgerStore::OrgFigures> PgLedgerStore::OrgStatistics(
+    const std::string& column, const std::string& org_id, const std::string& child_column,
+    absl::Time start, absl::Time end) {
+  // Awards and corrections count when the thing happened, captures when the gift was handed out;
+  // days are Shanghai days (UTC+8, no daylight saving).
+  const std::string postings = absl::StrCat(
+      "WITH p AS (SELECT kind, amount, person_id, ", child_column.empty() ? "''" : child_column,
+      " AS child, CASE WHEN kind IN (1, 2, 6) THEN occur_time ELSE created_at END AS t "
+      "FROM entries WHERE kind IN (1, 2, 4, 6) AND ",
+      column.empty() ? "true" : column + " = $1",
+      "), r AS (SELECT * FROM p WHERE t >= to_timestamp($2::bigint / 1000000.0) "
+      "AND t < to_timestamp($3::bigint / 1000000.0)) ");
+  constexpr char kSums[] =
+      "coalesce(sum(amount) FILTER (WHERE kind = 1), 0), "
+      "coalesce(sum(amount) FILTER (WHERE kind IN (2, 6)), 0), "
+      "coalesce(sum(amount) FILTER (WHERE kind = 4), 0), count(*) FILTER (WHERE kind = 1), "
+      "count(DISTINCT person_id) FILTER (WHERE kind = 1)";
+  OrgFigures out;
+  absl::Status s = pool_->WithConnection("org statistics", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    const int64_t from = Micros(start), to = Micros(end);
+    for (const auto& row : tx.exec_params(
+             postings + "SELECT to_char(t AT TIME ZONE INTERVAL '+08:00', 'YYYY-MM-DD') AS day, " +
+                 kSums + " FROM r GROUP BY 1 ORDER BY 1",
+             org_id, from, to)) {
+      out.days.push_back(
+          {row[0].c_str(), row[1].as<int64_t>(), row[2].as<int64_t>(), row[3].as<int64_t>()});
+    }
+    auto node = [](const pqxx::row& row) {
+      return NodeFigures{row[0].c_str(),       row[1].as<int64_t>(), row[2].as<int64_t>(),
+                         row[3].as<int64_t>(), row[4].as<int64_t>(), row[5].as<int64_t>()};
+    };
+    out.total = node(
+        tx.exec_params(postings + "SELECT $1::text, " + kSums + " FROM r", org_id, from, to)[0]);
+    if (!child_column.empty()) {
+      for (const auto& row :
+           tx.exec_params(postings + "SELECT child, " + kSums +
+                              " FROM r WHERE child <> '' GROUP BY child ORDER BY 2 DESC, 1",
+                          org_id, from, to)) {
+        out.children.push_back(node(row));
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 absl::StatusOr<std::optional<v1::JournalBreak>> PgLedgerStore::VerifyJournal(
     const std::string& person_id, int64_t* entries_checked, int64_t* accounts_checked) {
   std::optional<v1::JournalBreak> found;

@@ -110,6 +110,26 @@ class PgLedgerStore {
   absl::Status ForEachRankingScore(
       size_t chunk, const std::function<absl::Status(std::vector<RankingScore>&)>& fn);
 
+  // Dashboard figures of one org node over [start, end): per Shanghai day and per direct child.
+  // `column` is the entries column naming the node ("" for the city) and `child_column` the one
+  // naming its children ("" for a community).
+  struct DayFigures {
+    std::string day;  // "YYYY-MM-DD"
+    int64_t issued = 0, corrected = 0, redeemed = 0;
+  };
+  struct NodeFigures {
+    std::string org_id;
+    int64_t issued = 0, corrected = 0, redeemed = 0, award_count = 0, riders_awarded = 0;
+  };
+  struct OrgFigures {
+    std::vector<DayFigures> days;  // only days with postings
+    NodeFigures total;
+    std::vector<NodeFigures> children;  // by points issued, descending
+  };
+  absl::StatusOr<OrgFigures> OrgStatistics(const std::string& column, const std::string& org_id,
+                                           const std::string& child_column, absl::Time start,
+                                           absl::Time end);
+
   // Recomputes every entry's hash and each account's chain and totals; returns the first break.
   absl::StatusOr<std::optional<v1::JournalBreak>> VerifyJournal(const std::string& person_id,
                                                                 int64_t* entries_checked,
