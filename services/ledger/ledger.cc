@@ -858,6 +858,8 @@ absl::StatusOr<v1::GetRankResponse> Ledger::GetRank(const v1::GetRankRequest& re
   ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
   ASSIGN_OR_RETURN(std::optional<RankedRider> me, rankings_->RankOf(key, req.person_id()));
   v1::GetRankResponse resp;
+  ASSIGN_OR_RETURN(bool excluded, rankings_->IsExcluded(req.person_id()));
+  resp.set_excluded(excluded);
   if (me.has_value()) {
     *resp.mutable_entry() = ToEntry(*me);
   } else {
@@ -897,6 +899,87 @@ absl::StatusOr<v1::GetRankingNeighboursResponse> Ledger::GetRankingNeighbours(
   return resp;
 }
 
+absl::StatusOr<v1::ExcludeFromRankingsResponse> Ledger::ExcludeFromRankings(
+    const v1::ExcludeFromRankingsRequest& req, const std::string& actor) {
+  RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
+  RETURN_IF_ERROR(CheckReason(req.reason(), true));
+  v1::ExcludeFromRankingsResponse resp;
+  std::vector<RankingScore> scores;
+  RETURN_IF_ERROR(committer_->Run(req.person_id(), [&](pqxx::dbtransaction& tx) {
+    scores.clear();
+    if (std::optional<v1::RankingExclusion> existing = store_->FindExclusion(tx, req.person_id())) {
+      *resp.mutable_exclusion() = *existing;  // already excluded: the earlier exclusion stands
+      return absl::OkStatus();
+    }
+    return RetryOnUniqueViolation([&] {
+      *resp.mutable_exclusion() =
+          store_->Exclude(tx, req.person_id(), req.reason(), actor, &scores);
+    });
+  }));
+  SyncRankings(scores);
+  if (!rankings_->SetExcluded(req.person_id(), true).ok()) rankings_dirty_ = true;
+  return resp;
+}
+
+absl::StatusOr<v1::RestoreToRankingsResponse> Ledger::RestoreToRankings(
+    const v1::RestoreToRankingsRequest& req, const std::string& actor) {
+  RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
+  RETURN_IF_ERROR(CheckReason(req.reason(), true));
+  v1::RestoreToRankingsResponse resp;
+  std::vector<RankingScore> scores;
+  RETURN_IF_ERROR(committer_->Run(req.person_id(), [&](pqxx::dbtransaction& tx) {
+    resp.Clear();
+    scores.clear();
+    std::optional<v1::RankingExclusion> existing = store_->FindExclusion(tx, req.person_id());
+    if (!existing.has_value()) return absl::OkStatus();  // nothing to restore
+    resp.set_was_excluded(true);
+    *resp.mutable_ended_exclusion() = *existing;
+    *resp.mutable_restore_time() =
+        ToProto(store_->Restore(tx, req.person_id(), req.reason(), actor, &scores));
+    return absl::OkStatus();
+  }));
+  SyncRankings(scores);
+  if (!rankings_->SetExcluded(req.person_id(), false).ok()) rankings_dirty_ = true;
+  return resp;
+}
+
+absl::StatusOr<v1::ListRankingExclusionsResponse> Ledger::ListRankingExclusions(
+    const v1::ListRankingExclusionsRequest& req) {
+  std::string column;
+  switch (req.scope().level()) {
+    case common::v1::ORG_LEVEL_CITY:
+      break;
+    case common::v1::ORG_LEVEL_DISTRICT:
+      column = "district_id";
+      break;
+    case common::v1::ORG_LEVEL_STREET:
+      column = "street_id";
+      break;
+    case common::v1::ORG_LEVEL_COMMUNITY:
+      column = "community_id";
+      break;
+    default:
+      return Invalid("scope.level is required (city, district, street or community)");
+  }
+  if (!column.empty()) RETURN_IF_ERROR(CheckId(req.scope().org_id(), "scope.org_id"));
+  if (req.page_size() < 0) return Invalid("page_size must not be negative");
+  const int limit =
+      req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
+  std::string after;
+  if (!req.page_token().empty() && !absl::WebSafeBase64Unescape(req.page_token(), &after)) {
+    return Invalid("page_token is not valid for this request");
+  }
+  ASSIGN_OR_RETURN(std::vector<v1::RankingExclusion> rows,
+                   store_->ListExclusions(column, req.scope().org_id(), after, limit));
+  v1::ListRankingExclusionsResponse resp;
+  for (v1::RankingExclusion& x : rows) *resp.add_exclusions() = std::move(x);
+  if (static_cast<int>(rows.size()) == limit) {
+    resp.set_next_page_token(
+        absl::WebSafeBase64Escape(resp.exclusions(resp.exclusions_size() - 1).person_id()));
+  }
+  return resp;
+}
+
 absl::StatusOr<v1::RebuildRankingsResponse> Ledger::RebuildRankings() {
   const absl::Time start = absl::Now();
   int64_t written = 0;
@@ -906,6 +989,8 @@ absl::StatusOr<v1::RebuildRankingsResponse> Ledger::RebuildRankings() {
     written += static_cast<int64_t>(scores.size());
     return rankings_->Apply(scores);
   }));
+  ASSIGN_OR_RETURN(std::vector<std::string> excluded, store_->AllExcluded());
+  RETURN_IF_ERROR(rankings_->ReplaceExcluded(excluded));
   RETURN_IF_ERROR(rankings_->SetRebuildMarker());
   v1::RebuildRankingsResponse resp;
   resp.set_rankings_rebuilt(static_cast<int64_t>(keys.size()));

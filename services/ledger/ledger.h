@@ -73,6 +73,14 @@ class Ledger {
   absl::StatusOr<v1::GetRankingNeighboursResponse> GetRankingNeighbours(
       const v1::GetRankingNeighboursRequest& request);
 
+  // Exclusions from rankings, by staff, audited. Keyed by the rider: repeating is harmless.
+  absl::StatusOr<v1::ExcludeFromRankingsResponse> ExcludeFromRankings(
+      const v1::ExcludeFromRankingsRequest& request, const std::string& actor);
+  absl::StatusOr<v1::RestoreToRankingsResponse> RestoreToRankings(
+      const v1::RestoreToRankingsRequest& request, const std::string& actor);
+  absl::StatusOr<v1::ListRankingExclusionsResponse> ListRankingExclusions(
+      const v1::ListRankingExclusionsRequest& request);
+
   // Rewrites every ranking in Redis from PostgreSQL (versioned, so it never double counts).
   absl::StatusOr<v1::RebuildRankingsResponse> RebuildRankings();
 

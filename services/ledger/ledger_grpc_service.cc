@@ -61,6 +61,8 @@ CP_LEDGER_MUTATION(Reverse)
 CP_LEDGER_MUTATION(Hold)
 CP_LEDGER_MUTATION(Capture)
 CP_LEDGER_MUTATION(Release)
+CP_LEDGER_MUTATION(ExcludeFromRankings)
+CP_LEDGER_MUTATION(RestoreToRankings)
 
 #undef CP_LEDGER_MUTATION
 
@@ -146,6 +148,15 @@ grpc::Status LedgerGrpcService::GetRankingNeighbours(grpc::ServerContext* ctx,
   return Handle(ctx, "GetRankingNeighbours", [&](const auth::Principal& who) -> absl::Status {
     RETURN_IF_ERROR(CheckOwn(who, req->person_id()));
     ASSIGN_OR_RETURN(*resp, ledger_->GetRankingNeighbours(*req));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status LedgerGrpcService::ListRankingExclusions(grpc::ServerContext* ctx,
+                                                      const v1::ListRankingExclusionsRequest* req,
+                                                      v1::ListRankingExclusionsResponse* resp) {
+  return Handle(ctx, "ListRankingExclusions", [&](const auth::Principal&) -> absl::Status {
+    ASSIGN_OR_RETURN(*resp, ledger_->ListRankingExclusions(*req));
     return absl::OkStatus();
   });
 }

@@ -54,6 +54,14 @@ class LedgerGrpcService : public v1::LedgerService::Service {
   grpc::Status GetRankingNeighbours(grpc::ServerContext* ctx,
                                     const v1::GetRankingNeighboursRequest* req,
                                     v1::GetRankingNeighboursResponse* resp) override;
+  grpc::Status ExcludeFromRankings(grpc::ServerContext* ctx,
+                                   const v1::ExcludeFromRankingsRequest* req,
+                                   v1::ExcludeFromRankingsResponse* resp) override;
+  grpc::Status RestoreToRankings(grpc::ServerContext* ctx, const v1::RestoreToRankingsRequest* req,
+                                 v1::RestoreToRankingsResponse* resp) override;
+  grpc::Status ListRankingExclusions(grpc::ServerContext* ctx,
+                                     const v1::ListRankingExclusionsRequest* req,
+                                     v1::ListRankingExclusionsResponse* resp) override;
   grpc::Status RebuildRankings(grpc::ServerContext* ctx, const v1::RebuildRankingsRequest* req,
                                v1::RebuildRankingsResponse* resp) override;
 

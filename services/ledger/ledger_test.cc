@@ -537,6 +537,60 @@ TEST_F(LedgerTest, OrgStatisticsCountPerShanghaiDayAndPerChild) {
   EXPECT_THAT(ledger_->GetOrgStatistics(req).status().message(), HasSubstr("start_day"));
 }
 
+TEST_F(LedgerTest, ExcludedRidersLeaveTheRankingsAndComeBackWhenRestored) {
+  ASSERT_TRUE(ledger_->Award(AwardReq("a1", "cheat", 50), "svc").ok());
+  ASSERT_TRUE(ledger_->Award(AwardReq("a2", "honest", 10), "svc").ok());
+  v1::GetTopRankingRequest top;
+  top.mutable_scope()->set_level(common::v1::ORG_LEVEL_COMMUNITY);
+  top.mutable_scope()->set_org_id("c_west");
+  top.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+  EXPECT_EQ(ledger_->GetTopRanking(top)->entries(0).person_id(), "cheat");
+
+  v1::ExcludeFromRankingsRequest ex;
+  ex.set_person_id("cheat");
+  EXPECT_THAT(ledger_->ExcludeFromRankings(ex, "staff").status().message(),
+              HasSubstr("reason is required"));
+  ex.set_reason("刷分");
+  auto excluded = ledger_->ExcludeFromRankings(ex, "staff_7");
+  ASSERT_TRUE(excluded.ok()) << excluded.status();
+  EXPECT_EQ(excluded->exclusion().excluded_by_person_id(), "staff_7");
+  EXPECT_EQ(excluded->exclusion().org_path().community_id(), "c_west");
+  // Again: the earlier exclusion stands.
+  EXPECT_EQ(ledger_->ExcludeFromRankings(ex, "staff_8")->exclusion().excluded_by_person_id(),
+            "staff_7");
+  auto ranked = ledger_->GetTopRanking(top);
+  ASSERT_EQ(ranked->entries_size(), 1);
+  EXPECT_EQ(ranked->entries(0).person_id(), "honest");
+  // New points while excluded stay out of Redis, even after a rebuild, but stay in the balance.
+  ASSERT_TRUE(ledger_->Award(AwardReq("a3", "cheat", 5), "svc").ok());
+  ASSERT_TRUE(ledger_->RebuildRankings().ok());
+  EXPECT_EQ(ledger_->GetTopRanking(top)->entries_size(), 1);
+  EXPECT_EQ(Balance("cheat").available(), 55);
+  v1::GetRankRequest rank;
+  rank.set_person_id("cheat");
+  *rank.mutable_scope() = top.scope();
+  *rank.mutable_period() = top.period();
+  EXPECT_TRUE(ledger_->GetRank(rank)->excluded());
+
+  v1::ListRankingExclusionsRequest list;
+  list.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  list.mutable_scope()->set_org_id("s_qingyuan");
+  EXPECT_EQ(ledger_->ListRankingExclusions(list)->exclusions_size(), 1);
+
+  v1::RestoreToRankingsRequest restore;
+  restore.set_person_id("cheat");
+  restore.set_reason("申诉成立");
+  auto restored = ledger_->RestoreToRankings(restore, "staff_7");
+  ASSERT_TRUE(restored.ok()) << restored.status();
+  EXPECT_TRUE(restored->was_excluded());
+  EXPECT_FALSE(ledger_->RestoreToRankings(restore, "staff_7")->was_excluded());
+  ranked = ledger_->GetTopRanking(top);
+  ASSERT_EQ(ranked->entries_size(), 2);
+  EXPECT_EQ(ranked->entries(0).person_id(), "cheat");
+  EXPECT_EQ(ranked->entries(0).score(), 55);
+  EXPECT_EQ(Sql("SELECT count(*) FROM ledger.ranking_exclusion_events"), 2);
+}
+
 TEST_F(LedgerTest, RankingRequestsNameTheirBadFields) {
   v1::GetTopRankingRequest req;
   EXPECT_THAT(ledger_->GetTopRanking(req).status().message(), HasSubstr("scope.level"));

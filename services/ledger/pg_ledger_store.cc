@@ -198,13 +198,124 @@ std::vector<RankingScore> PgLedgerStore::AddRankingScores(pqxx::dbtransaction& t
       "  score = GREATEST(r.score + $2::bigint, 0), "
       "  reached_at = CASE WHEN $2::bigint > 0 THEN EXCLUDED.reached_at ELSE r.reached_at END, "
       "  version = r.version + 1 "
-      "RETURNING ranking_key, score, (extract(epoch FROM reached_at) * 1000000)::bigint, version",
+      "RETURNING ranking_key, CASE WHEN EXISTS (SELECT 1 FROM ranking_exclusions x "
+      "  WHERE x.person_id = $1) THEN 0 ELSE score END, "
+      "(extract(epoch FROM reached_at) * 1000000)::bigint, version",
       person_id, delta, Micros(reached_at), TextArray(keys));
   std::vector<RankingScore> out;
   for (const auto& row : r) {
     out.push_back({row[0].c_str(), person_id, row[1].as<int64_t>(),
                    absl::FromUnixMicros(row[2].as<int64_t>()), row[3].as<int64_t>()});
   }
+  return out;
+}
+
+namespace {
+
+constexpr char kExclusionColumns[] =
+    "x.person_id, x.reason, x.excluded_by, (extract(epoch FROM x.created_at) * 1000000)::bigint, "
+    "coalesce(a.district_id, ''), coalesce(a.street_id, ''), coalesce(a.community_id, '')";
+
+v1::RankingExclusion RowToExclusion(const pqxx::row& r) {
+  v1::RankingExclusion x;
+  x.set_person_id(r[0].c_str());
+  x.set_reason(r[1].c_str());
+  x.set_excluded_by_person_id(r[2].c_str());
+  SetTime(x.mutable_create_time(), r[3].as<int64_t>());
+  if (std::string(r[6].c_str()).size() > 0) {
+    x.mutable_org_path()->set_district_id(r[4].c_str());
+    x.mutable_org_path()->set_street_id(r[5].c_str());
+    x.mutable_org_path()->set_community_id(r[6].c_str());
+  }
+  return x;
+}
+
+std::vector<RankingScore> BumpRankingVersions(pqxx::dbtransaction& tx, const std::string& person_id,
+                                              bool excluded) {
+  std::vector<RankingScore> out;
+  for (const auto& row : tx.exec_params(
+           "UPDATE ranking_scores SET version = version + 1 WHERE person_id = $1 "
+           "RETURNING ranking_key, score, (extract(epoch FROM reached_at) * 1000000)::bigint, "
+           "version",
+           person_id)) {
+    out.push_back({row[0].c_str(), person_id, excluded ? 0 : row[1].as<int64_t>(),
+                   absl::FromUnixMicros(row[2].as<int64_t>()), row[3].as<int64_t>()});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<v1::RankingExclusion> PgLedgerStore::FindExclusion(pqxx::dbtransaction& tx,
+                                                                 const std::string& person_id) {
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT ", kExclusionColumns,
+                   " FROM ranking_exclusions x LEFT JOIN accounts a USING (person_id) "
+                   "WHERE x.person_id = $1"),
+      person_id);
+  if (r.empty()) return std::nullopt;
+  return RowToExclusion(r[0]);
+}
+
+v1::RankingExclusion PgLedgerStore::Exclude(pqxx::dbtransaction& tx, const std::string& person_id,
+                                            const std::string& reason, const std::string& actor,
+                                            std::vector<RankingScore>* scores) {
+  tx.exec_params(
+      "INSERT INTO ranking_exclusions (person_id, reason, excluded_by) VALUES ($1, $2, $3)",
+      person_id, reason, actor);
+  tx.exec_params(
+      "INSERT INTO ranking_exclusion_events (person_id, action, reason, actor_id) "
+      "VALUES ($1, 'exclude', $2, $3)",
+      person_id, reason, actor);
+  tx.exec_params("UPDATE accounts SET ranking_excluded = true WHERE person_id = $1", person_id);
+  *scores = BumpRankingVersions(tx, person_id, /*excluded=*/true);
+  return *FindExclusion(tx, person_id);
+}
+
+absl::Time PgLedgerStore::Restore(pqxx::dbtransaction& tx, const std::string& person_id,
+                                  const std::string& reason, const std::string& actor,
+                                  std::vector<RankingScore>* scores) {
+  tx.exec_params("DELETE FROM ranking_exclusions WHERE person_id = $1", person_id);
+  pqxx::result r = tx.exec_params(
+      "INSERT INTO ranking_exclusion_events (person_id, action, reason, actor_id) "
+      "VALUES ($1, 'restore', $2, $3) RETURNING (extract(epoch FROM created_at) * 1000000)::bigint",
+      person_id, reason, actor);
+  tx.exec_params("UPDATE accounts SET ranking_excluded = false WHERE person_id = $1", person_id);
+  *scores = BumpRankingVersions(tx, person_id, /*excluded=*/false);
+  return absl::FromUnixMicros(r[0][0].as<int64_t>());
+}
+
+absl::StatusOr<std::vector<v1::RankingExclusion>> PgLedgerStore::ListExclusions(
+    const std::string& column, const std::string& org_id, const std::string& after_person,
+    int limit) {
+  std::vector<v1::RankingExclusion> out;
+  absl::Status s = pool_->WithConnection("list exclusions", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    for (const auto& row : tx.exec_params(
+             absl::StrCat("SELECT ", kExclusionColumns,
+                          " FROM ranking_exclusions x LEFT JOIN accounts a USING (person_id) "
+                          "WHERE x.person_id > $1 AND ",
+                          column.empty() ? "$2 = ''" : absl::StrCat("a.", column, " = $2"),
+                          " ORDER BY x.person_id LIMIT $3"),
+             after_person, org_id, limit)) {
+      out.push_back(RowToExclusion(row));
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> PgLedgerStore::AllExcluded() {
+  std::vector<std::string> out;
+  absl::Status s = pool_->WithConnection("read exclusions", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    for (const auto& row : tx.exec("SELECT person_id FROM ranking_exclusions")) {
+      out.push_back(row[0].c_str());
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
   return out;
 }
 
@@ -383,9 +494,12 @@ absl::Status PgLedgerStore::ForEachRankingScore(
     std::string last_key, last_person;
     while (true) {
       pqxx::result r = tx.exec_params(
-          "SELECT ranking_key, person_id, score, "
-          "(extract(epoch FROM reached_at) * 1000000)::bigint, version FROM ranking_scores "
-          "WHERE (ranking_key, person_id) > ($1, $2) ORDER BY ranking_key, person_id LIMIT $3",
+          "SELECT s.ranking_key, s.person_id, CASE WHEN x.person_id IS NULL THEN s.score ELSE 0 "
+          "END, "
+          "(extract(epoch FROM s.reached_at) * 1000000)::bigint, s.version FROM ranking_scores s "
+          "LEFT JOIN ranking_exclusions x ON x.person_id = s.person_id "
+          "WHERE (s.ranking_key, s.person_id) > ($1, $2) "
+          "ORDER BY s.ranking_key, s.person_id LIMIT $3",
           last_key, last_person, static_cast<int64_t>(chunk));
       if (r.empty()) return absl::OkStatus();
       std::vector<RankingScore> scores;

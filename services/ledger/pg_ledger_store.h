@@ -14,6 +14,7 @@
 #include "civicpoints/ledger/v1/account.pb.h"
 #include "civicpoints/ledger/v1/entry.pb.h"
 #include "civicpoints/ledger/v1/hold.pb.h"
+#include "civicpoints/ledger/v1/ranking.pb.h"
 #include "services/ledger/rankings.h"
 
 namespace pqxx {
@@ -73,6 +74,24 @@ class PgLedgerStore {
   std::vector<RankingScore> AddRankingScores(pqxx::dbtransaction& tx, const std::string& person_id,
                                              const std::vector<std::string>& ranking_keys,
                                              int64_t delta, absl::Time reached_at);
+
+  // Exclusions. Exclude and Restore record an audit event and return the rider's ranking rows
+  // with bumped versions (scores 0 while excluded) for Redis.
+  std::optional<v1::RankingExclusion> FindExclusion(pqxx::dbtransaction& tx,
+                                                    const std::string& person_id);
+  v1::RankingExclusion Exclude(pqxx::dbtransaction& tx, const std::string& person_id,
+                               const std::string& reason, const std::string& actor,
+                               std::vector<RankingScore>* scores);
+  absl::Time Restore(pqxx::dbtransaction& tx, const std::string& person_id,
+                     const std::string& reason, const std::string& actor,
+                     std::vector<RankingScore>* scores);
+  // Current exclusions of riders whose account's org path has `org_id` in `column` ("" for all),
+  // ordered by person id, after `after_person`.
+  absl::StatusOr<std::vector<v1::RankingExclusion>> ListExclusions(const std::string& column,
+                                                                   const std::string& org_id,
+                                                                   const std::string& after_person,
+                                                                   int limit);
+  absl::StatusOr<std::vector<std::string>> AllExcluded();
 
   // An unreversed award of this rider for the source, if any.
   std::optional<v1::Entry> FindAwardForSource(pqxx::dbtransaction& tx, v1::SourceKind kind,

@@ -13,6 +13,7 @@ namespace {
 constexpr char kSetPrefix[] = "cp:rank:";
 constexpr char kVersionPrefix[] = "cp:rankv:";
 constexpr char kRebuildMarker[] = "cp:rank:rebuilt";
+constexpr char kExcludedSet[] = "cp:rank:excluded";
 constexpr double kTieSlots = 1073741824.0;  // 2^30 seconds ≈ 34 years of tie-break resolution
 const absl::Time kTieEpoch = absl::FromUnixSeconds(1735689600);  // 2025-01-01T00:00:00Z
 
@@ -158,6 +159,22 @@ absl::StatusOr<int64_t> Rankings::Count(const std::string& ranking_key) {
   absl::StatusOr<redis::RedisReply> reply = redis_->Command({"ZCARD", kSetPrefix + ranking_key});
   if (!reply.ok()) return reply.status();
   return reply->integer;
+}
+
+absl::Status Rankings::SetExcluded(const std::string& person_id, bool excluded) {
+  return redis_->Command({excluded ? "SADD" : "SREM", kExcludedSet, person_id}).status();
+}
+
+absl::Status Rankings::ReplaceExcluded(const std::vector<std::string>& person_ids) {
+  std::vector<std::vector<std::string>> commands = {{"DEL", kExcludedSet}};
+  for (const std::string& p : person_ids) commands.push_back({"SADD", kExcludedSet, p});
+  return redis_->Pipeline(commands).status();
+}
+
+absl::StatusOr<bool> Rankings::IsExcluded(const std::string& person_id) {
+  absl::StatusOr<redis::RedisReply> reply = redis_->Command({"SISMEMBER", kExcludedSet, person_id});
+  if (!reply.ok()) return reply.status();
+  return reply->integer == 1;
 }
 
 absl::StatusOr<bool> Rankings::HasRebuildMarker() {

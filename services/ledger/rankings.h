@@ -67,6 +67,11 @@ class Rankings {
   // How many riders the ranking holds.
   absl::StatusOr<int64_t> Count(const std::string& ranking_key);
 
+  // The set of riders excluded from rankings, so reads can say why a rider is unranked.
+  absl::Status SetExcluded(const std::string& person_id, bool excluded);
+  absl::Status ReplaceExcluded(const std::vector<std::string>& person_ids);
+  absl::StatusOr<bool> IsExcluded(const std::string& person_id);
+
   // The marker the reconciler sets after a full rebuild; its absence means Redis lost its data.
   absl::StatusOr<bool> HasRebuildMarker();
   absl::Status SetRebuildMarker();
