@@ -736,6 +736,99 @@ absl::StatusOr<v1::VerifyJournalResponse> Ledger::VerifyJournal(
   return resp;
 }
 
+namespace {
+
+// One bucket of a period series: its key and [start, end) in Shanghai time.
+struct Bucket {
+  std::string key;
+  absl::Time start, end;
+};
+
+// The bucket holding `t`, and its successor's start, for a granularity.
+Bucket BucketAt(v1::PeriodGranularity g, absl::Time t) {
+  static const absl::TimeZone kShanghai = absl::FixedTimeZone(8 * 60 * 60);
+  const absl::CivilDay day = absl::ToCivilDay(t, kShanghai);
+  switch (g) {
+    case v1::PERIOD_GRANULARITY_ISO_WEEK: {
+      const absl::CivilDay monday = day - (static_cast<int>(absl::GetWeekday(day)) + 7) % 7;
+      return {IsoWeekKey(t), absl::FromCivil(monday, kShanghai),
+              absl::FromCivil(monday + 7, kShanghai)};
+    }
+    case v1::PERIOD_GRANULARITY_MONTH: {
+      const absl::CivilMonth month(day);
+      return {MonthKey(t), absl::FromCivil(month, kShanghai),
+              absl::FromCivil(month + 1, kShanghai)};
+    }
+    default:
+      return {absl::FormatCivilTime(day), absl::FromCivil(day, kShanghai),
+              absl::FromCivil(day + 1, kShanghai)};
+  }
+}
+
+constexpr int kMaxBuckets = 400;
+
+}  // namespace
+
+absl::StatusOr<v1::GetPeriodTotalsResponse> Ledger::GetPeriodTotals(
+    const v1::GetPeriodTotalsRequest& req) {
+  RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
+  const v1::PeriodGranularity g = req.granularity();
+  std::string pg_format;
+  switch (g) {
+    case v1::PERIOD_GRANULARITY_DAY:
+      pg_format = "YYYY-MM-DD";
+      break;
+    case v1::PERIOD_GRANULARITY_ISO_WEEK:
+      pg_format = "IYYY-\"W\"IW";
+      break;
+    case v1::PERIOD_GRANULARITY_MONTH:
+      pg_format = "YYYY-MM";
+      break;
+    default:
+      return Invalid("granularity is required (day, ISO week or month)");
+  }
+  // The buckets: those overlapping time_range, or the 30 up to and including the current one.
+  std::vector<Bucket> buckets;
+  const absl::Time now = absl::Now();
+  if (req.has_time_range() &&
+      (req.time_range().has_start_time() || req.time_range().has_end_time())) {
+    const absl::Time end =
+        req.time_range().has_end_time() ? ToTime(req.time_range().end_time()) : now;
+    if (!req.time_range().has_start_time()) return Invalid("time_range.start_time is required");
+    const absl::Time start = ToTime(req.time_range().start_time());
+    if (start >= end) return Invalid("time_range.start_time is not before end_time");
+    for (Bucket b = BucketAt(g, start); b.start < end; b = BucketAt(g, b.end)) {
+      if (buckets.size() == kMaxBuckets) return Invalid("time_range spans more than 400 buckets");
+      buckets.push_back(b);
+    }
+  } else {
+    Bucket b = BucketAt(g, now);
+    for (int i = 0; i < 30; ++i) {
+      buckets.push_back(b);
+      b = BucketAt(g, b.start - absl::Seconds(1));
+    }
+    std::reverse(buckets.begin(), buckets.end());
+  }
+  ASSIGN_OR_RETURN(auto sums, store_->SumPeriods(req.person_id(), pg_format, buckets.front().start,
+                                                 buckets.back().end));
+  v1::GetPeriodTotalsResponse resp;
+  for (const Bucket& b : buckets) {
+    v1::PeriodTotal* t = resp.add_totals();
+    t->set_period_key(b.key);
+    *t->mutable_start_time() = ToProto(b.start);
+    *t->mutable_end_time() = ToProto(b.end);
+    auto it = sums.find(b.key);
+    if (it == sums.end()) continue;
+    t->set_awarded(it->second.awarded);
+    t->set_deducted(it->second.deducted);
+    t->set_reversed(it->second.reversed);
+    t->set_net_earned(it->second.awarded - it->second.deducted - it->second.reversed);
+    t->set_spent(it->second.spent);
+    t->set_award_count(it->second.award_count);
+  }
+  return resp;
+}
+
 absl::StatusOr<v1::GetOrgStatisticsResponse> Ledger::GetOrgStatistics(
     const v1::GetOrgStatisticsRequest& req) {
   static const absl::TimeZone kShanghai = absl::FixedTimeZone(8 * 60 * 60);

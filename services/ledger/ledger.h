@@ -63,6 +63,10 @@ class Ledger {
   absl::StatusOr<v1::ListEntriesResponse> ListEntries(const v1::ListEntriesRequest& request);
   absl::StatusOr<v1::VerifyJournalResponse> VerifyJournal(const v1::VerifyJournalRequest& request);
 
+  // A rider's statement summed per day, ISO week or month (from PostgreSQL).
+  absl::StatusOr<v1::GetPeriodTotalsResponse> GetPeriodTotals(
+      const v1::GetPeriodTotalsRequest& request);
+
   // Dashboard figures of an org node per Shanghai day and per direct child (from PostgreSQL).
   absl::StatusOr<v1::GetOrgStatisticsResponse> GetOrgStatistics(
       const v1::GetOrgStatisticsRequest& request);

@@ -115,6 +115,16 @@ grpc::Status LedgerGrpcService::VerifyJournal(grpc::ServerContext* ctx,
   });
 }
 
+grpc::Status LedgerGrpcService::GetPeriodTotals(grpc::ServerContext* ctx,
+                                                const v1::GetPeriodTotalsRequest* req,
+                                                v1::GetPeriodTotalsResponse* resp) {
+  return Handle(ctx, "GetPeriodTotals", [&](const auth::Principal& who) -> absl::Status {
+    RETURN_IF_ERROR(CheckOwn(who, req->person_id()));
+    ASSIGN_OR_RETURN(*resp, ledger_->GetPeriodTotals(*req));
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status LedgerGrpcService::GetOrgStatistics(grpc::ServerContext* ctx,
                                                  const v1::GetOrgStatisticsRequest* req,
                                                  v1::GetOrgStatisticsResponse* resp) {

@@ -45,6 +45,8 @@ class LedgerGrpcService : public v1::LedgerService::Service {
                            v1::ListEntriesResponse* resp) override;
   grpc::Status VerifyJournal(grpc::ServerContext* ctx, const v1::VerifyJournalRequest* req,
                              v1::VerifyJournalResponse* resp) override;
+  grpc::Status GetPeriodTotals(grpc::ServerContext* ctx, const v1::GetPeriodTotalsRequest* req,
+                               v1::GetPeriodTotalsResponse* resp) override;
   grpc::Status GetOrgStatistics(grpc::ServerContext* ctx, const v1::GetOrgStatisticsRequest* req,
                                 v1::GetOrgStatisticsResponse* resp) override;
   grpc::Status GetTopRanking(grpc::ServerContext* ctx, const v1::GetTopRankingRequest* req,

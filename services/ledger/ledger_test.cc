@@ -537,6 +537,44 @@ TEST_F(LedgerTest, OrgStatisticsCountPerShanghaiDayAndPerChild) {
   EXPECT_THAT(ledger_->GetOrgStatistics(req).status().message(), HasSubstr("start_day"));
 }
 
+TEST_F(LedgerTest, PeriodTotalsSumARidersStatementPerBucket) {
+  const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), shanghai);
+  v1::AwardRequest old = AwardReq("a1", "p1", 10);
+  old.mutable_occur_time()->set_seconds(
+      absl::ToUnixSeconds(absl::FromCivil(absl::CivilHour(today - 2) + 9, shanghai)));
+  ASSERT_TRUE(ledger_->Award(old, "svc").ok());
+  ASSERT_TRUE(ledger_->Award(AwardReq("a2", "p1", 4), "svc").ok());
+  v1::DeductRequest d;
+  d.set_idempotency_key("d");
+  d.set_person_id("p1");
+  d.set_amount(1);
+  d.set_reason("correction");
+  ASSERT_TRUE(ledger_->Deduct(d, "staff").ok());
+
+  v1::GetPeriodTotalsRequest req;
+  req.set_person_id("p1");
+  EXPECT_THAT(ledger_->GetPeriodTotals(req).status().message(), HasSubstr("granularity"));
+  req.set_granularity(v1::PERIOD_GRANULARITY_DAY);
+  auto days = ledger_->GetPeriodTotals(req);
+  ASSERT_TRUE(days.ok()) << days.status();
+  ASSERT_EQ(days->totals_size(), 30);
+  const v1::PeriodTotal& last = days->totals(29);
+  EXPECT_EQ(last.period_key(), absl::FormatCivilTime(today));
+  EXPECT_EQ(last.awarded(), 4);
+  EXPECT_EQ(last.deducted(), 1);
+  EXPECT_EQ(last.net_earned(), 3);
+  EXPECT_EQ(days->totals(27).awarded(), 10);
+  EXPECT_EQ(days->totals(28).awarded(), 0);
+
+  req.set_granularity(v1::PERIOD_GRANULARITY_MONTH);
+  auto months = ledger_->GetPeriodTotals(req);
+  ASSERT_TRUE(months.ok());
+  int64_t awarded = 0;
+  for (const auto& t : months->totals()) awarded += t.awarded();
+  EXPECT_EQ(awarded, 14);
+}
+
 TEST_F(LedgerTest, ExcludedRidersLeaveTheRankingsAndComeBackWhenRestored) {
   ASSERT_TRUE(ledger_->Award(AwardReq("a1", "cheat", 50), "svc").ok());
   ASSERT_TRUE(ledger_->Award(AwardReq("a2", "honest", 10), "svc").ok());

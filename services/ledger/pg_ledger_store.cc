@@ -562,6 +562,31 @@ absl::StatusOr<PgLedgerStore::OrgFigures> PgLedgerStore::OrgStatistics(
   return out;
 }
 
+absl::StatusOr<std::map<std::string, PgLedgerStore::PeriodSums>> PgLedgerStore::SumPeriods(
+    const std::string& person_id, const std::string& pg_format, absl::Time start, absl::Time end) {
+  std::map<std::string, PeriodSums> out;
+  absl::Status s = pool_->WithConnection("sum periods", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    for (const auto& row : tx.exec_params(
+             "WITH p AS (SELECT kind, amount, CASE WHEN kind IN (1, 2, 6) THEN occur_time "
+             "  ELSE created_at END AS t FROM entries WHERE person_id = $1) "
+             "SELECT to_char(t AT TIME ZONE INTERVAL '+08:00', $2), "
+             "coalesce(sum(amount) FILTER (WHERE kind = 1), 0), "
+             "coalesce(sum(amount) FILTER (WHERE kind = 2), 0), "
+             "coalesce(sum(amount) FILTER (WHERE kind = 6), 0), "
+             "coalesce(sum(amount) FILTER (WHERE kind = 4), 0), count(*) FILTER (WHERE kind = 1) "
+             "FROM p WHERE t >= to_timestamp($3::bigint / 1000000.0) "
+             "AND t < to_timestamp($4::bigint / 1000000.0) GROUP BY 1",
+             person_id, pg_format, Micros(start), Micros(end))) {
+      out[row[0].c_str()] = {row[1].as<int64_t>(), row[2].as<int64_t>(), row[3].as<int64_t>(),
+                             row[4].as<int64_t>(), row[5].as<int64_t>()};
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
 absl::StatusOr<std::optional<v1::JournalBreak>> PgLedgerStore::VerifyJournal(
     const std::string& person_id, int64_t* entries_checked, int64_t* accounts_checked) {
   std::optional<v1::JournalBreak> found;

@@ -5,6 +5,7 @@
 #define CIVICPOINTS_SERVICES_LEDGER_PG_LEDGER_STORE_H_
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -148,6 +149,16 @@ class PgLedgerStore {
   absl::StatusOr<OrgFigures> OrgStatistics(const std::string& column, const std::string& org_id,
                                            const std::string& child_column, absl::Time start,
                                            absl::Time end);
+
+  // A rider's postings in [start, end) summed per bucket, the bucket named by `pg_format` (a
+  // to_char pattern applied in Shanghai time). Awards and corrections count by occur_time, the rest
+  // by commit time.
+  struct PeriodSums {
+    int64_t awarded = 0, deducted = 0, reversed = 0, spent = 0, award_count = 0;
+  };
+  absl::StatusOr<std::map<std::string, PeriodSums>> SumPeriods(const std::string& person_id,
+                                                               const std::string& pg_format,
+                                                               absl::Time start, absl::Time end);
 
   // Recomputes every entry's hash and each account's chain and totals; returns the first break.
   absl::StatusOr<std::optional<v1::JournalBreak>> VerifyJournal(const std::string& person_id,
