@@ -85,6 +85,17 @@ class Ledger {
   absl::StatusOr<v1::ListRankingExclusionsResponse> ListRankingExclusions(
       const v1::ListRankingExclusionsRequest& request);
 
+  // Seasons: named ranking periods with a time range and an owning org node.
+  absl::StatusOr<v1::Season> CreateSeason(const v1::CreateSeasonRequest& request,
+                                          const std::string& actor);
+  absl::StatusOr<v1::Season> GetSeason(const std::string& season_id);
+  absl::StatusOr<v1::ListSeasonsResponse> ListSeasons(const v1::ListSeasonsRequest& request);
+
+  // A ranking frozen from PostgreSQL (for exchange-window eligibility), kept for good.
+  absl::StatusOr<v1::RankingSnapshot> SnapshotRanking(const v1::SnapshotRankingRequest& request,
+                                                      const std::string& actor);
+  absl::StatusOr<v1::RankingSnapshot> GetRankingSnapshot(const std::string& snapshot_id);
+
   // Rewrites every ranking in Redis from PostgreSQL (versioned, so it never double counts).
   absl::StatusOr<v1::RebuildRankingsResponse> RebuildRankings();
 

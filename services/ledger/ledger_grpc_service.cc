@@ -171,6 +171,50 @@ grpc::Status LedgerGrpcService::ListRankingExclusions(grpc::ServerContext* ctx,
   });
 }
 
+grpc::Status LedgerGrpcService::CreateSeason(grpc::ServerContext* ctx,
+                                             const v1::CreateSeasonRequest* req,
+                                             v1::CreateSeasonResponse* resp) {
+  return Handle(ctx, "CreateSeason", [&](const auth::Principal& who) -> absl::Status {
+    ASSIGN_OR_RETURN(*resp->mutable_season(), ledger_->CreateSeason(*req, who.subject));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status LedgerGrpcService::GetSeason(grpc::ServerContext* ctx, const v1::GetSeasonRequest* req,
+                                          v1::GetSeasonResponse* resp) {
+  return Handle(ctx, "GetSeason", [&](const auth::Principal&) -> absl::Status {
+    ASSIGN_OR_RETURN(*resp->mutable_season(), ledger_->GetSeason(req->season_id()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status LedgerGrpcService::ListSeasons(grpc::ServerContext* ctx,
+                                            const v1::ListSeasonsRequest* req,
+                                            v1::ListSeasonsResponse* resp) {
+  return Handle(ctx, "ListSeasons", [&](const auth::Principal&) -> absl::Status {
+    ASSIGN_OR_RETURN(*resp, ledger_->ListSeasons(*req));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status LedgerGrpcService::SnapshotRanking(grpc::ServerContext* ctx,
+                                                const v1::SnapshotRankingRequest* req,
+                                                v1::SnapshotRankingResponse* resp) {
+  return Handle(ctx, "SnapshotRanking", [&](const auth::Principal& who) -> absl::Status {
+    ASSIGN_OR_RETURN(*resp->mutable_snapshot(), ledger_->SnapshotRanking(*req, who.subject));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status LedgerGrpcService::GetRankingSnapshot(grpc::ServerContext* ctx,
+                                                   const v1::GetRankingSnapshotRequest* req,
+                                                   v1::GetRankingSnapshotResponse* resp) {
+  return Handle(ctx, "GetRankingSnapshot", [&](const auth::Principal&) -> absl::Status {
+    ASSIGN_OR_RETURN(*resp->mutable_snapshot(), ledger_->GetRankingSnapshot(req->snapshot_id()));
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status LedgerGrpcService::RebuildRankings(grpc::ServerContext* ctx,
                                                 const v1::RebuildRankingsRequest* req,
                                                 v1::RebuildRankingsResponse* resp) {

@@ -64,6 +64,17 @@ class LedgerGrpcService : public v1::LedgerService::Service {
   grpc::Status ListRankingExclusions(grpc::ServerContext* ctx,
                                      const v1::ListRankingExclusionsRequest* req,
                                      v1::ListRankingExclusionsResponse* resp) override;
+  grpc::Status CreateSeason(grpc::ServerContext* ctx, const v1::CreateSeasonRequest* req,
+                            v1::CreateSeasonResponse* resp) override;
+  grpc::Status GetSeason(grpc::ServerContext* ctx, const v1::GetSeasonRequest* req,
+                         v1::GetSeasonResponse* resp) override;
+  grpc::Status ListSeasons(grpc::ServerContext* ctx, const v1::ListSeasonsRequest* req,
+                           v1::ListSeasonsResponse* resp) override;
+  grpc::Status SnapshotRanking(grpc::ServerContext* ctx, const v1::SnapshotRankingRequest* req,
+                               v1::SnapshotRankingResponse* resp) override;
+  grpc::Status GetRankingSnapshot(grpc::ServerContext* ctx,
+                                  const v1::GetRankingSnapshotRequest* req,
+                                  v1::GetRankingSnapshotResponse* resp) override;
   grpc::Status RebuildRankings(grpc::ServerContext* ctx, const v1::RebuildRankingsRequest* req,
                                v1::RebuildRankingsResponse* resp) override;
 

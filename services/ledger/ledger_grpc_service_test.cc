@@ -131,10 +131,11 @@ TEST_F(LedgerGrpcServiceTest, BadInputComesBackAsInvalidArgumentNamingTheField) 
   EXPECT_THAT(s.error_message(), ::testing::HasSubstr("amount"));
 }
 
-TEST_F(LedgerGrpcServiceTest, MethodsNotBuiltAnswerUnimplemented) {
-  v1::CreateSeasonRequest req;
-  v1::CreateSeasonResponse resp;
-  EXPECT_EQ(stub_->CreateSeason(As("svc", ROLE_INTERNAL_SERVICE).get(), req, &resp).error_code(),
+TEST_F(LedgerGrpcServiceTest, PartsNotBuiltAnswerUnimplemented) {
+  v1::RebuildRankingsRequest req;  // rebuilding a single ranking is not built yet
+  req.mutable_scope()->set_level(common::v1::ORG_LEVEL_CITY);
+  v1::RebuildRankingsResponse resp;
+  EXPECT_EQ(stub_->RebuildRankings(As("svc", ROLE_INTERNAL_SERVICE).get(), req, &resp).error_code(),
             grpc::StatusCode::UNIMPLEMENTED);
 }
 

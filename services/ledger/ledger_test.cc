@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "services/ledger/ledger_test_env.h"
+#include "services/ledger/ranking_keys.h"
 
 namespace civicpoints::ledger {
 namespace {
@@ -627,6 +628,85 @@ TEST_F(LedgerTest, ExcludedRidersLeaveTheRankingsAndComeBackWhenRestored) {
   EXPECT_EQ(ranked->entries(0).person_id(), "cheat");
   EXPECT_EQ(ranked->entries(0).score(), 55);
   EXPECT_EQ(Sql("SELECT count(*) FROM ledger.ranking_exclusion_events"), 2);
+}
+
+TEST_F(LedgerTest, SeasonsCountAwardsInTheirRangeAndScope) {
+  const absl::Time now = absl::Now();
+  v1::CreateSeasonRequest create;
+  create.set_idempotency_key("season-1");
+  create.set_display_name("清远街道 第一次兑换季");
+  create.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  create.mutable_scope()->set_org_id("s_qingyuan");
+  create.mutable_start_time()->set_seconds(absl::ToUnixSeconds(now - absl::Hours(24)));
+  create.mutable_end_time()->set_seconds(absl::ToUnixSeconds(now + absl::Hours(24)));
+  auto season = ledger_->CreateSeason(create, "staff");
+  ASSERT_TRUE(season.ok()) << season.status();
+  EXPECT_EQ(season->state(), v1::SEASON_STATE_ACTIVE);
+  EXPECT_EQ(ledger_->CreateSeason(create, "staff")->season_id(), season->season_id());
+
+  ASSERT_TRUE(ledger_->Award(AwardReq("in", "p1", 9), "svc").ok());
+  v1::AwardRequest before = AwardReq("before", "p2", 50);
+  before.mutable_occur_time()->set_seconds(absl::ToUnixSeconds(now - absl::Hours(48)));
+  ASSERT_TRUE(ledger_->Award(before, "svc").ok());
+  v1::AwardRequest elsewhere = AwardReq("elsewhere", "p3", 40);
+  elsewhere.mutable_org_path()->set_street_id("s_xinwang");
+  ASSERT_TRUE(ledger_->Award(elsewhere, "svc").ok());
+
+  v1::GetTopRankingRequest top;
+  top.mutable_scope()->set_level(common::v1::ORG_LEVEL_COMMUNITY);
+  top.mutable_scope()->set_org_id("c_west");
+  top.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_SEASON);
+  top.mutable_period()->set_key(season->season_id());
+  auto ranked = ledger_->GetTopRanking(top);
+  ASSERT_TRUE(ranked.ok()) << ranked.status();
+  ASSERT_EQ(ranked->entries_size(), 1);
+  EXPECT_EQ(ranked->entries(0).person_id(), "p1");
+  // Seasons of a street have no city-wide ranking.
+  top.mutable_scope()->set_level(common::v1::ORG_LEVEL_CITY);
+  EXPECT_EQ(ledger_->GetTopRanking(top)->entries_size(), 0);
+
+  create.set_idempotency_key("season-2");
+  *create.mutable_end_time() = create.start_time();
+  EXPECT_THAT(ledger_->CreateSeason(create, "staff").status().message(), HasSubstr("end_time"));
+  v1::ListSeasonsRequest list;
+  list.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  list.mutable_scope()->set_org_id("s_qingyuan");
+  EXPECT_EQ(ledger_->ListSeasons(list)->seasons_size(), 1);
+  EXPECT_EQ(ledger_->GetSeason("season-x").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(LedgerTest, SnapshotsFreezeARankingWithItsTies) {
+  ASSERT_TRUE(ledger_->Award(AwardReq("a", "first", 30), "svc").ok());
+  absl::SleepFor(absl::Milliseconds(1100));  // one-second tie-break resolution
+  ASSERT_TRUE(ledger_->Award(AwardReq("b", "tied", 30), "svc").ok());
+  ASSERT_TRUE(ledger_->Award(AwardReq("c", "third", 5), "svc").ok());
+  v1::SnapshotRankingRequest req;
+  req.set_idempotency_key("window/w1/snapshot");
+  req.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  req.mutable_scope()->set_org_id("s_qingyuan");
+  req.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_MONTH);
+  req.set_top_n(1);
+  req.set_include_ties(true);
+  auto snap = ledger_->SnapshotRanking(req, "svc:rewards");
+  ASSERT_TRUE(snap.ok()) << snap.status();
+  ASSERT_EQ(snap->entries_size(), 2);
+  EXPECT_EQ(snap->entries(0).person_id(), "first");
+  EXPECT_EQ(snap->entries(1).person_id(), "tied");
+  EXPECT_EQ(snap->period().key(), MonthKey(absl::Now()));
+  EXPECT_GT(snap->as_of_sequence(), 0);
+
+  // Later points do not move a snapshot, and the same key returns the same one.
+  ASSERT_TRUE(ledger_->Award(AwardReq("d", "third", 100), "svc").ok());
+  auto again = ledger_->SnapshotRanking(req, "svc:rewards");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->snapshot_id(), snap->snapshot_id());
+  EXPECT_EQ(again->entries_size(), 2);
+  auto stored = ledger_->GetRankingSnapshot(snap->snapshot_id());
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->entries(1).person_id(), "tied");
+  req.set_idempotency_key("window/w2/snapshot");
+  req.set_top_n(0);
+  EXPECT_THAT(ledger_->SnapshotRanking(req, "svc").status().message(), HasSubstr("top_n"));
 }
 
 TEST_F(LedgerTest, RankingRequestsNameTheirBadFields) {

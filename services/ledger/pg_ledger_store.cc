@@ -186,14 +186,24 @@ void PgLedgerStore::SaveIdempotent(pqxx::dbtransaction& tx, const std::string& m
       method, key, pqxx::binarystring(request_hash), pqxx::binarystring(response));
 }
 
-std::vector<RankingScore> PgLedgerStore::AddRankingScores(pqxx::dbtransaction& tx,
-                                                          const std::string& person_id,
-                                                          const std::vector<std::string>& keys,
-                                                          int64_t delta, absl::Time reached_at) {
+std::vector<RankingScore> PgLedgerStore::AddRankingScores(
+    pqxx::dbtransaction& tx, const std::string& person_id, const std::vector<std::string>& keys,
+    int64_t delta, absl::Time reached_at, absl::Time occur_time, const common::v1::OrgPath& path) {
+  // Season rankings exist for the season's own node and every node below it on the award's path.
   pqxx::result r = tx.exec_params(
+      "WITH k AS ("
+      "  SELECT unnest($4::text[]) AS k "
+      "  UNION ALL "
+      "  SELECT sc.k || '|season:' || s.season_id FROM seasons s "
+      "  JOIN (VALUES (1, 'city'), (2, 'district:' || $6), (3, 'street:' || $7), "
+      "              (4, 'community:' || $8)) AS sc(level, k) ON sc.level >= s.scope_level "
+      "  WHERE s.start_time <= to_timestamp($5::bigint / 1000000.0) "
+      "    AND to_timestamp($5::bigint / 1000000.0) < s.end_time AND $8 <> '' "
+      "    AND (s.scope_level = 1 OR (s.scope_level = 2 AND s.scope_org_id = $6) "
+      "      OR (s.scope_level = 3 AND s.scope_org_id = $7) "
+      "      OR (s.scope_level = 4 AND s.scope_org_id = $8))) "
       "INSERT INTO ranking_scores AS r (ranking_key, person_id, score, reached_at, version) "
-      "SELECT k, $1, GREATEST($2::bigint, 0), to_timestamp($3::bigint / 1000000.0), 1 "
-      "FROM unnest($4::text[]) AS k "
+      "SELECT k, $1, GREATEST($2::bigint, 0), to_timestamp($3::bigint / 1000000.0), 1 FROM k "
       "ON CONFLICT (ranking_key, person_id) DO UPDATE SET "
       "  score = GREATEST(r.score + $2::bigint, 0), "
       "  reached_at = CASE WHEN $2::bigint > 0 THEN EXCLUDED.reached_at ELSE r.reached_at END, "
@@ -201,12 +211,147 @@ std::vector<RankingScore> PgLedgerStore::AddRankingScores(pqxx::dbtransaction& t
       "RETURNING ranking_key, CASE WHEN EXISTS (SELECT 1 FROM ranking_exclusions x "
       "  WHERE x.person_id = $1) THEN 0 ELSE score END, "
       "(extract(epoch FROM reached_at) * 1000000)::bigint, version",
-      person_id, delta, Micros(reached_at), TextArray(keys));
+      person_id, delta, Micros(reached_at), TextArray(keys), Micros(occur_time), path.district_id(),
+      path.street_id(), path.community_id());
   std::vector<RankingScore> out;
   for (const auto& row : r) {
     out.push_back({row[0].c_str(), person_id, row[1].as<int64_t>(),
                    absl::FromUnixMicros(row[2].as<int64_t>()), row[3].as<int64_t>()});
   }
+  return out;
+}
+
+namespace {
+
+constexpr char kSeasonColumns[] =
+    "s.seq, s.season_id, s.display_name, s.scope_level, s.scope_org_id, "
+    "(extract(epoch FROM s.start_time) * 1000000)::bigint, "
+    "(extract(epoch FROM s.end_time) * 1000000)::bigint, s.creator_id, "
+    "(extract(epoch FROM s.created_at) * 1000000)::bigint";
+
+v1::Season RowToSeason(const pqxx::row& r) {
+  v1::Season s;
+  s.set_season_id(r[1].c_str());
+  s.set_display_name(r[2].c_str());
+  s.mutable_scope()->set_level(static_cast<common::v1::OrgLevel>(r[3].as<int>()));
+  s.mutable_scope()->set_org_id(r[4].c_str());
+  SetTime(s.mutable_start_time(), r[5].as<int64_t>());
+  SetTime(s.mutable_end_time(), r[6].as<int64_t>());
+  s.set_creator_id(r[7].c_str());
+  SetTime(s.mutable_create_time(), r[8].as<int64_t>());
+  const int64_t now = absl::ToUnixMicros(absl::Now());
+  s.set_state(now < r[5].as<int64_t>()   ? v1::SEASON_STATE_UPCOMING
+              : now < r[6].as<int64_t>() ? v1::SEASON_STATE_ACTIVE
+                                         : v1::SEASON_STATE_ENDED);
+  return s;
+}
+
+int64_t TsMicros(const google::protobuf::Timestamp& ts) {
+  return ts.seconds() * 1000000 + ts.nanos() / 1000;
+}
+
+}  // namespace
+
+v1::Season PgLedgerStore::InsertSeason(pqxx::dbtransaction& tx, const v1::Season& season) {
+  pqxx::result r = tx.exec_params(
+      absl::StrCat(
+          "INSERT INTO seasons AS s (season_id, display_name, scope_level, scope_org_id, "
+          "start_time, end_time, creator_id) VALUES ('season-' || "
+          "currval(pg_get_serial_sequence('seasons', 'seq')), $1, $2, $3, "
+          "to_timestamp($4::bigint / 1000000.0), to_timestamp($5::bigint / 1000000.0), $6) "
+          "RETURNING ",
+          kSeasonColumns),
+      season.display_name(), static_cast<int>(season.scope().level()), season.scope().org_id(),
+      TsMicros(season.start_time()), TsMicros(season.end_time()), season.creator_id());
+  return RowToSeason(r[0]);
+}
+
+absl::StatusOr<std::optional<v1::Season>> PgLedgerStore::GetSeason(const std::string& season_id) {
+  std::optional<v1::Season> out;
+  absl::Status st = pool_->WithConnection("read season", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    pqxx::result r = tx.exec_params(
+        absl::StrCat("SELECT ", kSeasonColumns, " FROM seasons s WHERE s.season_id = $1"),
+        season_id);
+    if (!r.empty()) out = RowToSeason(r[0]);
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, v1::Season>>> PgLedgerStore::ListSeasons(
+    int level, const std::string& org_id, const std::string& district_id,
+    const std::string& street_id, int64_t after_seq, int limit) {
+  std::vector<std::pair<int64_t, v1::Season>> out;
+  absl::Status st = pool_->WithConnection("list seasons", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    for (const auto& row : tx.exec_params(
+             absl::StrCat(
+                 "SELECT ", kSeasonColumns,
+                 " FROM seasons s WHERE s.seq > $1 AND ($2 = 0 OR s.scope_level = 1 "
+                 "OR (s.scope_level = $2 AND s.scope_org_id = $3) "
+                 "OR (s.scope_level = 2 AND s.scope_org_id = $4) "
+                 "OR (s.scope_level = 3 AND s.scope_org_id = $5)) ORDER BY s.seq LIMIT $6"),
+             after_seq, level, org_id, district_id, street_id, limit)) {
+      out.emplace_back(row[0].as<int64_t>(), RowToSeason(row));
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+std::vector<v1::RankingEntry> PgLedgerStore::ReadRanking(pqxx::dbtransaction& tx,
+                                                         const std::string& ranking_key, int limit,
+                                                         bool include_ties,
+                                                         int64_t* as_of_sequence) {
+  *as_of_sequence = tx.exec1("SELECT coalesce(max(sequence), 0) FROM entries")[0].as<int64_t>();
+  // The same order Redis keeps: points, then who reached them first, then person id.
+  pqxx::result r = tx.exec_params(
+      "WITH ranked AS (SELECT s.person_id, s.score, s.reached_at, "
+      "  row_number() OVER (ORDER BY s.score DESC, date_trunc('second', s.reached_at), "
+      "    s.person_id DESC) AS rank "
+      "  FROM ranking_scores s WHERE s.ranking_key = $1 AND s.score > 0 "
+      "  AND NOT EXISTS (SELECT 1 FROM ranking_exclusions x WHERE x.person_id = s.person_id)) "
+      "SELECT rank, person_id, score, (extract(epoch FROM reached_at) * 1000000)::bigint "
+      "FROM ranked WHERE rank <= $2 OR ($3 AND rank <= $2 + 1000 AND score = "
+      "  (SELECT score FROM ranked WHERE rank = $2)) ORDER BY rank",
+      ranking_key, limit, include_ties);
+  std::vector<v1::RankingEntry> out;
+  for (const auto& row : r) {
+    v1::RankingEntry e;
+    e.set_rank(row[0].as<int64_t>());
+    e.set_person_id(row[1].c_str());
+    e.set_score(row[2].as<int64_t>());
+    SetTime(e.mutable_reach_time(), row[3].as<int64_t>());
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+void PgLedgerStore::SaveSnapshot(pqxx::dbtransaction& tx, const v1::RankingSnapshot& snapshot) {
+  tx.exec_params("INSERT INTO ranking_snapshots (snapshot_id, snapshot) VALUES ($1, $2)",
+                 snapshot.snapshot_id(), pqxx::binarystring(snapshot.SerializeAsString()));
+}
+
+absl::StatusOr<std::optional<v1::RankingSnapshot>> PgLedgerStore::GetSnapshot(
+    const std::string& snapshot_id) {
+  std::optional<v1::RankingSnapshot> out;
+  absl::Status st = pool_->WithConnection("read snapshot", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    pqxx::result r = tx.exec_params("SELECT snapshot FROM ranking_snapshots WHERE snapshot_id = $1",
+                                    snapshot_id);
+    if (!r.empty()) {
+      v1::RankingSnapshot snap;
+      if (!snap.ParseFromString(Bytes(r[0][0]))) {
+        return absl::InternalError("stored snapshot does not parse");
+      }
+      out = std::move(snap);
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
   return out;
 }
 

@@ -16,6 +16,7 @@
 #include "civicpoints/ledger/v1/entry.pb.h"
 #include "civicpoints/ledger/v1/hold.pb.h"
 #include "civicpoints/ledger/v1/ranking.pb.h"
+#include "civicpoints/ledger/v1/season.pb.h"
 #include "services/ledger/rankings.h"
 
 namespace pqxx {
@@ -71,10 +72,28 @@ class PgLedgerStore {
   void SaveIdempotent(pqxx::dbtransaction& tx, const std::string& method, const std::string& key,
                       const std::string& request_hash, const std::string& response);
 
-  // Adds `delta` (floored at zero) to the rider's score in each ranking; returns the new rows.
+  // Adds `delta` (floored at zero) to the rider's score in each ranking, and in every season
+  // ranking whose season holds `occur_time` and `path`; returns the new rows.
   std::vector<RankingScore> AddRankingScores(pqxx::dbtransaction& tx, const std::string& person_id,
                                              const std::vector<std::string>& ranking_keys,
-                                             int64_t delta, absl::Time reached_at);
+                                             int64_t delta, absl::Time reached_at,
+                                             absl::Time occur_time,
+                                             const common::v1::OrgPath& path);
+
+  // Seasons.
+  v1::Season InsertSeason(pqxx::dbtransaction& tx, const v1::Season& season);
+  absl::StatusOr<std::optional<v1::Season>> GetSeason(const std::string& season_id);
+  // Seasons whose scope is `level`/`org_id` or an ancestor of it (all when level is 0), after
+  // `after_seq`, oldest first.
+  absl::StatusOr<std::vector<std::pair<int64_t, v1::Season>>> ListSeasons(
+      int level, const std::string& org_id, const std::string& district_id,
+      const std::string& street_id, int64_t after_seq, int limit);
+
+  // Snapshots: the top of a ranking from PostgreSQL, read in the caller's transaction.
+  std::vector<v1::RankingEntry> ReadRanking(pqxx::dbtransaction& tx, const std::string& ranking_key,
+                                            int limit, bool include_ties, int64_t* as_of_sequence);
+  void SaveSnapshot(pqxx::dbtransaction& tx, const v1::RankingSnapshot& snapshot);
+  absl::StatusOr<std::optional<v1::RankingSnapshot>> GetSnapshot(const std::string& snapshot_id);
 
   // Exclusions. Exclude and Restore record an audit event and return the rider's ranking rows
   // with bumped versions (scores 0 while excluded) for Redis.

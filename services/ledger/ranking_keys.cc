@@ -97,7 +97,11 @@ absl::StatusOr<std::string> RankingKeyFor(const common::v1::OrgScope& scope,
       period_part = "week:" + (period.key().empty() ? IsoWeekKey(now) : period.key());
       break;
     case common::v1::RANKING_PERIOD_KIND_SEASON:
-      return absl::UnimplementedError("season rankings are not built yet");
+      if (period.key().empty() || period.key().size() > kMaxOrgIdLength) {
+        return absl::InvalidArgumentError("period.key must name the season (1-64 characters)");
+      }
+      period_part = "season:" + period.key();
+      break;
     default:
       return absl::InvalidArgumentError("period.kind is required");
   }

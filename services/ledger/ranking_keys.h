@@ -20,8 +20,8 @@ namespace civicpoints::ledger {
 std::vector<std::string> RankingKeysFor(const common::v1::OrgPath& path, absl::Time occur_time);
 
 // The key for a ranking request; an empty MONTH or ISO_WEEK key means the period containing
-// `now`. Errors: INVALID_ARGUMENT naming the bad scope or period (malformed key, missing org id);
-// UNIMPLEMENTED for seasons, which are not built yet.
+// `now`; a SEASON key is the season id (an unknown season is simply an empty ranking: reads never
+// touch PostgreSQL). Errors: INVALID_ARGUMENT naming the bad scope or period.
 absl::StatusOr<std::string> RankingKeyFor(const common::v1::OrgScope& scope,
                                           const common::v1::RankingPeriod& period, absl::Time now);
 
