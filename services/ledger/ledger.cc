@@ -923,7 +923,8 @@ absl::StatusOr<v1::GetTopRankingResponse> Ledger::GetTopRanking(
   ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
   if (req.top_n() < 0 || req.top_n() > kMaxTopN) return Invalid("top_n must be 1-1000");
   const int64_t n = req.top_n() == 0 ? 10 : req.top_n();
-  ASSIGN_OR_RETURN(std::vector<RankedRider> top, rankings_->Top(key, n));
+  int64_t total = 0;
+  ASSIGN_OR_RETURN(std::vector<RankedRider> top, rankings_->Top(key, n, &total));
   if (req.include_ties() && static_cast<int64_t>(top.size()) == n) {
     // Riders tied with the n-th place are inside the cut.
     const int64_t cut = top.back().points;
@@ -943,8 +944,7 @@ absl::StatusOr<v1::GetTopRankingResponse> Ledger::GetTopRanking(
   v1::GetTopRankingResponse resp;
   *resp.mutable_period() = req.period();
   for (const RankedRider& r : top) *resp.add_entries() = ToEntry(r);
-  ASSIGN_OR_RETURN(int64_t count, rankings_->Count(key));
-  resp.set_total_ranked(count);
+  resp.set_total_ranked(total);
   return resp;
 }
 
@@ -1092,12 +1092,13 @@ absl::StatusOr<v1::Season> Ledger::CreateSeason(const v1::CreateSeasonRequest& r
   const absl::Time start = ToTime(req.start_time()), end = ToTime(req.end_time());
   if (end <= start) return Invalid("end_time must be after start_time");
   if (end - start > absl::Hours(24 * 366)) return Invalid("a season lasts at most 366 days");
-  if (start < absl::Now() - absl::Hours(24 * 366))
+  if (start < absl::Now() - absl::Hours(24 * 366)) {
     return Invalid("start_time is more than 366 days ago");
+  }
   v1::CreateSeasonResponse response;
   RETURN_IF_ERROR(
       Mutate("CreateSeason", req.idempotency_key(), req, "season", &response,
-             [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>*) {
+             [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>* scores) {
                v1::Season season;
                season.set_display_name(req.display_name());
                *season.mutable_scope() = req.scope();
@@ -1106,7 +1107,7 @@ absl::StatusOr<v1::Season> Ledger::CreateSeason(const v1::CreateSeasonRequest& r
                *season.mutable_end_time() = req.end_time();
                season.set_creator_id(actor);
                *static_cast<v1::CreateSeasonResponse*>(out)->mutable_season() =
-                   store_->InsertSeason(tx, season);
+                   store_->InsertSeason(tx, season, scores);
                return absl::OkStatus();
              }));
   return response.season();

@@ -632,6 +632,10 @@ TEST_F(LedgerTest, ExcludedRidersLeaveTheRankingsAndComeBackWhenRestored) {
 
 TEST_F(LedgerTest, SeasonsCountAwardsInTheirRangeAndScope) {
   const absl::Time now = absl::Now();
+  // Earned before the season was created, inside its range: it counts.
+  v1::AwardRequest early = AwardReq("early", "p0", 3);
+  early.mutable_occur_time()->set_seconds(absl::ToUnixSeconds(now - absl::Hours(2)));
+  ASSERT_TRUE(ledger_->Award(early, "svc").ok());
   v1::CreateSeasonRequest create;
   create.set_idempotency_key("season-1");
   create.set_display_name("清远街道 第一次兑换季");
@@ -659,8 +663,10 @@ TEST_F(LedgerTest, SeasonsCountAwardsInTheirRangeAndScope) {
   top.mutable_period()->set_key(season->season_id());
   auto ranked = ledger_->GetTopRanking(top);
   ASSERT_TRUE(ranked.ok()) << ranked.status();
-  ASSERT_EQ(ranked->entries_size(), 1);
+  ASSERT_EQ(ranked->entries_size(), 2);
   EXPECT_EQ(ranked->entries(0).person_id(), "p1");
+  EXPECT_EQ(ranked->entries(1).person_id(), "p0");
+  EXPECT_EQ(ranked->entries(1).score(), 3);
   // Seasons of a street have no city-wide ranking.
   top.mutable_scope()->set_level(common::v1::ORG_LEVEL_CITY);
   EXPECT_EQ(ledger_->GetTopRanking(top)->entries_size(), 0);

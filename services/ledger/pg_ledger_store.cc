@@ -252,7 +252,8 @@ int64_t TsMicros(const google::protobuf::Timestamp& ts) {
 
 }  // namespace
 
-v1::Season PgLedgerStore::InsertSeason(pqxx::dbtransaction& tx, const v1::Season& season) {
+v1::Season PgLedgerStore::InsertSeason(pqxx::dbtransaction& tx, const v1::Season& season,
+                                       std::vector<RankingScore>* scores) {
   pqxx::result r = tx.exec_params(
       absl::StrCat(
           "INSERT INTO seasons AS s (season_id, display_name, scope_level, scope_org_id, "
@@ -263,7 +264,31 @@ v1::Season PgLedgerStore::InsertSeason(pqxx::dbtransaction& tx, const v1::Season
           kSeasonColumns),
       season.display_name(), static_cast<int>(season.scope().level()), season.scope().org_id(),
       TsMicros(season.start_time()), TsMicros(season.end_time()), season.creator_id());
-  return RowToSeason(r[0]);
+  v1::Season created = RowToSeason(r[0]);
+  // Postings that already happened in the season's range count in it, scope by scope, as new
+  // postings would (the same join as AddRankingScores, over the journal).
+  for (const auto& row : tx.exec_params(
+           "INSERT INTO ranking_scores (ranking_key, person_id, score, reached_at, version) "
+           "SELECT sc.k || '|season:' || s.season_id, e.person_id, GREATEST(sum(e.earned_delta), "
+           "0), "
+           "  max(e.created_at), 1 "
+           "FROM seasons s JOIN entries e ON e.occur_time >= s.start_time "
+           "  AND e.occur_time < s.end_time AND e.earned_delta <> 0 AND e.community_id <> '' "
+           "  AND (s.scope_level = 1 OR (s.scope_level = 2 AND e.district_id = s.scope_org_id) "
+           "    OR (s.scope_level = 3 AND e.street_id = s.scope_org_id) "
+           "    OR (s.scope_level = 4 AND e.community_id = s.scope_org_id)) "
+           "CROSS JOIN LATERAL (VALUES (1, 'city'), (2, 'district:' || e.district_id), "
+           "  (3, 'street:' || e.street_id), (4, 'community:' || e.community_id)) AS sc(level, k) "
+           "WHERE s.season_id = $1 AND sc.level >= s.scope_level "
+           "GROUP BY 1, 2 "
+           "RETURNING ranking_key, person_id, CASE WHEN EXISTS (SELECT 1 FROM ranking_exclusions x "
+           "  WHERE x.person_id = ranking_scores.person_id) THEN 0 ELSE score END, "
+           "(extract(epoch FROM reached_at) * 1000000)::bigint, version",
+           created.season_id())) {
+    scores->push_back({row[0].c_str(), row[1].c_str(), row[2].as<int64_t>(),
+                       absl::FromUnixMicros(row[3].as<int64_t>()), row[4].as<int64_t>()});
+  }
+  return created;
 }
 
 absl::StatusOr<std::optional<v1::Season>> PgLedgerStore::GetSeason(const std::string& season_id) {

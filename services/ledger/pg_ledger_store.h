@@ -81,7 +81,10 @@ class PgLedgerStore {
                                              const common::v1::OrgPath& path);
 
   // Seasons.
-  v1::Season InsertSeason(pqxx::dbtransaction& tx, const v1::Season& season);
+  // Inserts a season and counts the journal's earlier postings in it (awards less corrections
+  // whose occur_time and path fall in the season); returns the season and its new rows.
+  v1::Season InsertSeason(pqxx::dbtransaction& tx, const v1::Season& season,
+                          std::vector<RankingScore>* scores);
   absl::StatusOr<std::optional<v1::Season>> GetSeason(const std::string& season_id);
   // Seasons whose scope is `level`/`org_id` or an ancestor of it (all when level is 0), after
   // `after_seq`, oldest first.

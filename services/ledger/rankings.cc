@@ -104,11 +104,19 @@ absl::Status Rankings::Remove(const std::string& person_id,
 }
 
 absl::StatusOr<std::vector<RankedRider>> Rankings::Range(const std::string& ranking_key,
-                                                         int64_t start, int64_t stop) {
-  absl::StatusOr<redis::RedisReply> reply =
-      redis_->Command({"ZRANGE", kSetPrefix + ranking_key, absl::StrCat(start), absl::StrCat(stop),
-                       "REV", "WITHSCORES"});
-  if (!reply.ok()) return reply.status();
+                                                         int64_t start, int64_t stop,
+                                                         int64_t* total) {
+  std::vector<std::vector<std::string>> commands = {{"ZRANGE", kSetPrefix + ranking_key,
+                                                     absl::StrCat(start), absl::StrCat(stop), "REV",
+                                                     "WITHSCORES"}};
+  if (total != nullptr) commands.push_back({"ZCARD", kSetPrefix + ranking_key});
+  absl::StatusOr<std::vector<redis::RedisReply>> replies = redis_->Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  const redis::RedisReply* reply = &(*replies)[0];
+  if (reply->type == redis::RedisReply::Type::kError) {
+    return absl::InternalError(absl::StrCat("Redis refused a ranking read: ", reply->str));
+  }
+  if (total != nullptr) *total = (*replies)[1].integer;
   std::vector<RankedRider> out;
   for (size_t i = 0; i + 1 < reply->elements.size(); i += 2) {
     double score = 0;
@@ -121,9 +129,10 @@ absl::StatusOr<std::vector<RankedRider>> Rankings::Range(const std::string& rank
   return out;
 }
 
-absl::StatusOr<std::vector<RankedRider>> Rankings::Top(const std::string& ranking_key, int64_t n) {
+absl::StatusOr<std::vector<RankedRider>> Rankings::Top(const std::string& ranking_key, int64_t n,
+                                                       int64_t* total) {
   if (n <= 0) return std::vector<RankedRider>{};
-  return Range(ranking_key, 0, n - 1);
+  return Range(ranking_key, 0, n - 1, total);
 }
 
 absl::StatusOr<std::optional<RankedRider>> Rankings::RankOf(const std::string& ranking_key,
@@ -152,7 +161,7 @@ absl::StatusOr<std::vector<RankedRider>> Rankings::Around(const std::string& ran
   if (!me.ok()) return me.status();
   if (!me->has_value()) return std::vector<RankedRider>{};
   const int64_t index = (*me)->rank - 1;
-  return Range(ranking_key, std::max<int64_t>(0, index - above), index + below);
+  return Range(ranking_key, std::max<int64_t>(0, index - above), index + below, nullptr);
 }
 
 absl::StatusOr<int64_t> Rankings::Count(const std::string& ranking_key) {

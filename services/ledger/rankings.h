@@ -54,8 +54,10 @@ class Rankings {
   // Removes a rider from the given rankings (exclusion). Errors as Apply.
   absl::Status Remove(const std::string& person_id, const std::vector<std::string>& ranking_keys);
 
-  // The first `n` riders of a ranking, best first.
-  absl::StatusOr<std::vector<RankedRider>> Top(const std::string& ranking_key, int64_t n);
+  // The first `n` riders of a ranking, best first; `total` (if given) gets how many it holds,
+  // read in the same round trip.
+  absl::StatusOr<std::vector<RankedRider>> Top(const std::string& ranking_key, int64_t n,
+                                               int64_t* total = nullptr);
   // A rider's place, or nullopt when the rider has no points in the ranking.
   absl::StatusOr<std::optional<RankedRider>> RankOf(const std::string& ranking_key,
                                                     const std::string& person_id);
@@ -78,7 +80,7 @@ class Rankings {
 
  private:
   absl::StatusOr<std::vector<RankedRider>> Range(const std::string& ranking_key, int64_t start,
-                                                 int64_t stop);
+                                                 int64_t stop, int64_t* total);
   redis::RedisClient* const redis_;
 };
 
