@@ -138,22 +138,32 @@ std::string IntArray(const std::vector<int>& items) {
 
 int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
 
+// Runs a statement as a prepared statement of the connection, named after its text, so PostgreSQL
+// plans each statement once per connection instead of on every call.
+template <typename... Args>
+pqxx::result Exec(pqxx::transaction_base& tx, const std::string& sql, Args&&... args) {
+  const std::string name = absl::StrCat("cp_", absl::Hex(std::hash<std::string>{}(sql)));
+  tx.conn().prepare(name, sql);  // registers once; the same text again is a lookup
+  return tx.exec_prepared(name, std::forward<Args>(args)...);
+}
+
 }  // namespace
 
 absl::StatusOr<v1::Entry> PgLedgerStore::Post(pqxx::dbtransaction& tx, const Posting& p) {
   try {
-    pqxx::result r = tx.exec_params(
-        absl::StrCat(
-            "SELECT ", kEntryColumns,
-            " FROM post_entry($1, $2, $3::smallint, $4, $5, $6, $7, $8::smallint, $9, $10, "
-            "$11, $12, $13, $14, $15, $16, $17, $18, $19, "
-            "CASE WHEN $20::bigint = 0 THEN NULL "
-            "ELSE to_timestamp($20::bigint / 1000000.0) END) e"),
-        p.person_id, p.open_account, static_cast<int>(p.kind), p.amount, p.available_delta,
-        p.held_delta, p.earned_delta, static_cast<int>(p.source_kind), p.source_id,
-        p.points_rule_id, p.verified_by, p.org_path.district_id(), p.org_path.street_id(),
-        p.org_path.community_id(), p.reason, p.actor_id, p.order_id, p.reversed_entry_id,
-        p.bulk_award_id, p.occur_time.has_value() ? Micros(*p.occur_time) : int64_t{0});
+    pqxx::result r =
+        Exec(tx,
+             absl::StrCat(
+                 "SELECT ", kEntryColumns,
+                 " FROM post_entry($1, $2, $3::smallint, $4, $5, $6, $7, $8::smallint, $9, $10, "
+                 "$11, $12, $13, $14, $15, $16, $17, $18, $19, "
+                 "CASE WHEN $20::bigint = 0 THEN NULL "
+                 "ELSE to_timestamp($20::bigint / 1000000.0) END) e"),
+             p.person_id, p.open_account, static_cast<int>(p.kind), p.amount, p.available_delta,
+             p.held_delta, p.earned_delta, static_cast<int>(p.source_kind), p.source_id,
+             p.points_rule_id, p.verified_by, p.org_path.district_id(), p.org_path.street_id(),
+             p.org_path.community_id(), p.reason, p.actor_id, p.order_id, p.reversed_entry_id,
+             p.bulk_award_id, p.occur_time.has_value() ? Micros(*p.occur_time) : int64_t{0});
     return RowToEntry(r[0]);
   } catch (const pqxx::sql_error& e) {
     const std::string state = e.sqlstate();
@@ -171,9 +181,9 @@ absl::StatusOr<v1::Entry> PgLedgerStore::Post(pqxx::dbtransaction& tx, const Pos
 std::optional<IdempotentResult> PgLedgerStore::FindIdempotent(pqxx::dbtransaction& tx,
                                                               const std::string& method,
                                                               const std::string& key) {
-  pqxx::result r = tx.exec_params(
-      "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2", method,
-      key);
+  pqxx::result r =
+      Exec(tx, "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2",
+           method, key);
   if (r.empty()) return std::nullopt;
   return IdempotentResult{Bytes(r[0][0]), Bytes(r[0][1])};
 }
@@ -181,16 +191,17 @@ std::optional<IdempotentResult> PgLedgerStore::FindIdempotent(pqxx::dbtransactio
 void PgLedgerStore::SaveIdempotent(pqxx::dbtransaction& tx, const std::string& method,
                                    const std::string& key, const std::string& request_hash,
                                    const std::string& response) {
-  tx.exec_params(
-      "INSERT INTO idempotency_keys (method, key, request_hash, response) VALUES ($1, $2, $3, $4)",
-      method, key, pqxx::binarystring(request_hash), pqxx::binarystring(response));
+  Exec(tx,
+       "INSERT INTO idempotency_keys (method, key, request_hash, response) VALUES ($1, $2, $3, $4)",
+       method, key, pqxx::binarystring(request_hash), pqxx::binarystring(response));
 }
 
 std::vector<RankingScore> PgLedgerStore::AddRankingScores(
     pqxx::dbtransaction& tx, const std::string& person_id, const std::vector<std::string>& keys,
     int64_t delta, absl::Time reached_at, absl::Time occur_time, const common::v1::OrgPath& path) {
   // Season rankings exist for the season's own node and every node below it on the award's path.
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = Exec(
+      tx,
       "WITH k AS ("
       "  SELECT unnest($4::text[]) AS k "
       "  UNION ALL "
@@ -254,20 +265,22 @@ int64_t TsMicros(const google::protobuf::Timestamp& ts) {
 
 v1::Season PgLedgerStore::InsertSeason(pqxx::dbtransaction& tx, const v1::Season& season,
                                        std::vector<RankingScore>* scores) {
-  pqxx::result r = tx.exec_params(
-      absl::StrCat(
-          "INSERT INTO seasons AS s (season_id, display_name, scope_level, scope_org_id, "
-          "start_time, end_time, creator_id) VALUES ('season-' || "
-          "currval(pg_get_serial_sequence('seasons', 'seq')), $1, $2, $3, "
-          "to_timestamp($4::bigint / 1000000.0), to_timestamp($5::bigint / 1000000.0), $6) "
-          "RETURNING ",
-          kSeasonColumns),
-      season.display_name(), static_cast<int>(season.scope().level()), season.scope().org_id(),
-      TsMicros(season.start_time()), TsMicros(season.end_time()), season.creator_id());
+  pqxx::result r =
+      Exec(tx,
+           absl::StrCat(
+               "INSERT INTO seasons AS s (season_id, display_name, scope_level, scope_org_id, "
+               "start_time, end_time, creator_id) VALUES ('season-' || "
+               "currval(pg_get_serial_sequence('seasons', 'seq')), $1, $2, $3, "
+               "to_timestamp($4::bigint / 1000000.0), to_timestamp($5::bigint / 1000000.0), $6) "
+               "RETURNING ",
+               kSeasonColumns),
+           season.display_name(), static_cast<int>(season.scope().level()), season.scope().org_id(),
+           TsMicros(season.start_time()), TsMicros(season.end_time()), season.creator_id());
   v1::Season created = RowToSeason(r[0]);
   // Postings that already happened in the season's range count in it, scope by scope, as new
   // postings would (the same join as AddRankingScores, over the journal).
-  for (const auto& row : tx.exec_params(
+  for (const auto& row : Exec(
+           tx,
            "INSERT INTO ranking_scores (ranking_key, person_id, score, reached_at, version) "
            "SELECT sc.k || '|season:' || s.season_id, e.person_id, GREATEST(sum(e.earned_delta), "
            "0), "
@@ -295,9 +308,9 @@ absl::StatusOr<std::optional<v1::Season>> PgLedgerStore::GetSeason(const std::st
   std::optional<v1::Season> out;
   absl::Status st = pool_->WithConnection("read season", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
-    pqxx::result r = tx.exec_params(
-        absl::StrCat("SELECT ", kSeasonColumns, " FROM seasons s WHERE s.season_id = $1"),
-        season_id);
+    pqxx::result r =
+        Exec(tx, absl::StrCat("SELECT ", kSeasonColumns, " FROM seasons s WHERE s.season_id = $1"),
+             season_id);
     if (!r.empty()) out = RowToSeason(r[0]);
     return absl::OkStatus();
   });
@@ -311,14 +324,15 @@ absl::StatusOr<std::vector<std::pair<int64_t, v1::Season>>> PgLedgerStore::ListS
   std::vector<std::pair<int64_t, v1::Season>> out;
   absl::Status st = pool_->WithConnection("list seasons", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
-    for (const auto& row : tx.exec_params(
-             absl::StrCat(
-                 "SELECT ", kSeasonColumns,
-                 " FROM seasons s WHERE s.seq > $1 AND ($2 = 0 OR s.scope_level = 1 "
-                 "OR (s.scope_level = $2 AND s.scope_org_id = $3) "
-                 "OR (s.scope_level = 2 AND s.scope_org_id = $4) "
-                 "OR (s.scope_level = 3 AND s.scope_org_id = $5)) ORDER BY s.seq LIMIT $6"),
-             after_seq, level, org_id, district_id, street_id, limit)) {
+    for (const auto& row :
+         Exec(tx,
+              absl::StrCat(
+                  "SELECT ", kSeasonColumns,
+                  " FROM seasons s WHERE s.seq > $1 AND ($2 = 0 OR s.scope_level = 1 "
+                  "OR (s.scope_level = $2 AND s.scope_org_id = $3) "
+                  "OR (s.scope_level = 2 AND s.scope_org_id = $4) "
+                  "OR (s.scope_level = 3 AND s.scope_org_id = $5)) ORDER BY s.seq LIMIT $6"),
+              after_seq, level, org_id, district_id, street_id, limit)) {
       out.emplace_back(row[0].as<int64_t>(), RowToSeason(row));
     }
     return absl::OkStatus();
@@ -333,16 +347,17 @@ std::vector<v1::RankingEntry> PgLedgerStore::ReadRanking(pqxx::dbtransaction& tx
                                                          int64_t* as_of_sequence) {
   *as_of_sequence = tx.exec1("SELECT coalesce(max(sequence), 0) FROM entries")[0].as<int64_t>();
   // The same order Redis keeps: points, then who reached them first, then person id.
-  pqxx::result r = tx.exec_params(
-      "WITH ranked AS (SELECT s.person_id, s.score, s.reached_at, "
-      "  row_number() OVER (ORDER BY s.score DESC, date_trunc('second', s.reached_at), "
-      "    s.person_id DESC) AS rank "
-      "  FROM ranking_scores s WHERE s.ranking_key = $1 AND s.score > 0 "
-      "  AND NOT EXISTS (SELECT 1 FROM ranking_exclusions x WHERE x.person_id = s.person_id)) "
-      "SELECT rank, person_id, score, (extract(epoch FROM reached_at) * 1000000)::bigint "
-      "FROM ranked WHERE rank <= $2 OR ($3 AND rank <= $2 + 1000 AND score = "
-      "  (SELECT score FROM ranked WHERE rank = $2)) ORDER BY rank",
-      ranking_key, limit, include_ties);
+  pqxx::result r =
+      Exec(tx,
+           "WITH ranked AS (SELECT s.person_id, s.score, s.reached_at, "
+           "  row_number() OVER (ORDER BY s.score DESC, date_trunc('second', s.reached_at), "
+           "    s.person_id DESC) AS rank "
+           "  FROM ranking_scores s WHERE s.ranking_key = $1 AND s.score > 0 "
+           "  AND NOT EXISTS (SELECT 1 FROM ranking_exclusions x WHERE x.person_id = s.person_id)) "
+           "SELECT rank, person_id, score, (extract(epoch FROM reached_at) * 1000000)::bigint "
+           "FROM ranked WHERE rank <= $2 OR ($3 AND rank <= $2 + 1000 AND score = "
+           "  (SELECT score FROM ranked WHERE rank = $2)) ORDER BY rank",
+           ranking_key, limit, include_ties);
   std::vector<v1::RankingEntry> out;
   for (const auto& row : r) {
     v1::RankingEntry e;
@@ -356,8 +371,8 @@ std::vector<v1::RankingEntry> PgLedgerStore::ReadRanking(pqxx::dbtransaction& tx
 }
 
 void PgLedgerStore::SaveSnapshot(pqxx::dbtransaction& tx, const v1::RankingSnapshot& snapshot) {
-  tx.exec_params("INSERT INTO ranking_snapshots (snapshot_id, snapshot) VALUES ($1, $2)",
-                 snapshot.snapshot_id(), pqxx::binarystring(snapshot.SerializeAsString()));
+  Exec(tx, "INSERT INTO ranking_snapshots (snapshot_id, snapshot) VALUES ($1, $2)",
+       snapshot.snapshot_id(), pqxx::binarystring(snapshot.SerializeAsString()));
 }
 
 absl::StatusOr<std::optional<v1::RankingSnapshot>> PgLedgerStore::GetSnapshot(
@@ -365,8 +380,8 @@ absl::StatusOr<std::optional<v1::RankingSnapshot>> PgLedgerStore::GetSnapshot(
   std::optional<v1::RankingSnapshot> out;
   absl::Status st = pool_->WithConnection("read snapshot", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
-    pqxx::result r = tx.exec_params("SELECT snapshot FROM ranking_snapshots WHERE snapshot_id = $1",
-                                    snapshot_id);
+    pqxx::result r =
+        Exec(tx, "SELECT snapshot FROM ranking_snapshots WHERE snapshot_id = $1", snapshot_id);
     if (!r.empty()) {
       v1::RankingSnapshot snap;
       if (!snap.ParseFromString(Bytes(r[0][0]))) {
@@ -403,11 +418,12 @@ v1::RankingExclusion RowToExclusion(const pqxx::row& r) {
 std::vector<RankingScore> BumpRankingVersions(pqxx::dbtransaction& tx, const std::string& person_id,
                                               bool excluded) {
   std::vector<RankingScore> out;
-  for (const auto& row : tx.exec_params(
-           "UPDATE ranking_scores SET version = version + 1 WHERE person_id = $1 "
-           "RETURNING ranking_key, score, (extract(epoch FROM reached_at) * 1000000)::bigint, "
-           "version",
-           person_id)) {
+  for (const auto& row :
+       Exec(tx,
+            "UPDATE ranking_scores SET version = version + 1 WHERE person_id = $1 "
+            "RETURNING ranking_key, score, (extract(epoch FROM reached_at) * 1000000)::bigint, "
+            "version",
+            person_id)) {
     out.push_back({row[0].c_str(), person_id, excluded ? 0 : row[1].as<int64_t>(),
                    absl::FromUnixMicros(row[2].as<int64_t>()), row[3].as<int64_t>()});
   }
@@ -418,11 +434,12 @@ std::vector<RankingScore> BumpRankingVersions(pqxx::dbtransaction& tx, const std
 
 std::optional<v1::RankingExclusion> PgLedgerStore::FindExclusion(pqxx::dbtransaction& tx,
                                                                  const std::string& person_id) {
-  pqxx::result r = tx.exec_params(
-      absl::StrCat("SELECT ", kExclusionColumns,
-                   " FROM ranking_exclusions x LEFT JOIN accounts a USING (person_id) "
-                   "WHERE x.person_id = $1"),
-      person_id);
+  pqxx::result r =
+      Exec(tx,
+           absl::StrCat("SELECT ", kExclusionColumns,
+                        " FROM ranking_exclusions x LEFT JOIN accounts a USING (person_id) "
+                        "WHERE x.person_id = $1"),
+           person_id);
   if (r.empty()) return std::nullopt;
   return RowToExclusion(r[0]);
 }
@@ -430,14 +447,13 @@ std::optional<v1::RankingExclusion> PgLedgerStore::FindExclusion(pqxx::dbtransac
 v1::RankingExclusion PgLedgerStore::Exclude(pqxx::dbtransaction& tx, const std::string& person_id,
                                             const std::string& reason, const std::string& actor,
                                             std::vector<RankingScore>* scores) {
-  tx.exec_params(
-      "INSERT INTO ranking_exclusions (person_id, reason, excluded_by) VALUES ($1, $2, $3)",
-      person_id, reason, actor);
-  tx.exec_params(
-      "INSERT INTO ranking_exclusion_events (person_id, action, reason, actor_id) "
-      "VALUES ($1, 'exclude', $2, $3)",
-      person_id, reason, actor);
-  tx.exec_params("UPDATE accounts SET ranking_excluded = true WHERE person_id = $1", person_id);
+  Exec(tx, "INSERT INTO ranking_exclusions (person_id, reason, excluded_by) VALUES ($1, $2, $3)",
+       person_id, reason, actor);
+  Exec(tx,
+       "INSERT INTO ranking_exclusion_events (person_id, action, reason, actor_id) "
+       "VALUES ($1, 'exclude', $2, $3)",
+       person_id, reason, actor);
+  Exec(tx, "UPDATE accounts SET ranking_excluded = true WHERE person_id = $1", person_id);
   *scores = BumpRankingVersions(tx, person_id, /*excluded=*/true);
   return *FindExclusion(tx, person_id);
 }
@@ -445,12 +461,13 @@ v1::RankingExclusion PgLedgerStore::Exclude(pqxx::dbtransaction& tx, const std::
 absl::Time PgLedgerStore::Restore(pqxx::dbtransaction& tx, const std::string& person_id,
                                   const std::string& reason, const std::string& actor,
                                   std::vector<RankingScore>* scores) {
-  tx.exec_params("DELETE FROM ranking_exclusions WHERE person_id = $1", person_id);
-  pqxx::result r = tx.exec_params(
+  Exec(tx, "DELETE FROM ranking_exclusions WHERE person_id = $1", person_id);
+  pqxx::result r = Exec(
+      tx,
       "INSERT INTO ranking_exclusion_events (person_id, action, reason, actor_id) "
       "VALUES ($1, 'restore', $2, $3) RETURNING (extract(epoch FROM created_at) * 1000000)::bigint",
       person_id, reason, actor);
-  tx.exec_params("UPDATE accounts SET ranking_excluded = false WHERE person_id = $1", person_id);
+  Exec(tx, "UPDATE accounts SET ranking_excluded = false WHERE person_id = $1", person_id);
   *scores = BumpRankingVersions(tx, person_id, /*excluded=*/false);
   return absl::FromUnixMicros(r[0][0].as<int64_t>());
 }
@@ -461,13 +478,14 @@ absl::StatusOr<std::vector<v1::RankingExclusion>> PgLedgerStore::ListExclusions(
   std::vector<v1::RankingExclusion> out;
   absl::Status s = pool_->WithConnection("list exclusions", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
-    for (const auto& row : tx.exec_params(
-             absl::StrCat("SELECT ", kExclusionColumns,
-                          " FROM ranking_exclusions x LEFT JOIN accounts a USING (person_id) "
-                          "WHERE x.person_id > $1 AND ",
-                          column.empty() ? "$2 = ''" : absl::StrCat("a.", column, " = $2"),
-                          " ORDER BY x.person_id LIMIT $3"),
-             after_person, org_id, limit)) {
+    for (const auto& row :
+         Exec(tx,
+              absl::StrCat("SELECT ", kExclusionColumns,
+                           " FROM ranking_exclusions x LEFT JOIN accounts a USING (person_id) "
+                           "WHERE x.person_id > $1 AND ",
+                           column.empty() ? "$2 = ''" : absl::StrCat("a.", column, " = $2"),
+                           " ORDER BY x.person_id LIMIT $3"),
+              after_person, org_id, limit)) {
       out.push_back(RowToExclusion(row));
     }
     return absl::OkStatus();
@@ -493,7 +511,8 @@ std::optional<v1::Entry> PgLedgerStore::FindAwardForSource(pqxx::dbtransaction& 
                                                            v1::SourceKind kind,
                                                            const std::string& source_id,
                                                            const std::string& person_id) {
-  pqxx::result r = tx.exec_params(
+  pqxx::result r = Exec(
+      tx,
       absl::StrCat("SELECT ", kEntryColumns,
                    " FROM entries e WHERE e.kind = 1 AND e.source_kind = $1 AND e.source_id = $2 "
                    "AND e.person_id = $3 AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.kind = 6 "
@@ -507,8 +526,9 @@ std::optional<v1::Entry> PgLedgerStore::LoadEntry(pqxx::dbtransaction& tx,
                                                   const std::string& entry_id) {
   int64_t sequence = 0;
   if (!absl::SimpleAtoi(entry_id, &sequence) || sequence <= 0) return std::nullopt;
-  pqxx::result r = tx.exec_params(
-      absl::StrCat("SELECT ", kEntryColumns, " FROM entries e WHERE e.sequence = $1"), sequence);
+  pqxx::result r =
+      Exec(tx, absl::StrCat("SELECT ", kEntryColumns, " FROM entries e WHERE e.sequence = $1"),
+           sequence);
   if (r.empty()) return std::nullopt;
   return RowToEntry(r[0]);
 }
@@ -516,17 +536,18 @@ std::optional<v1::Entry> PgLedgerStore::LoadEntry(pqxx::dbtransaction& tx,
 std::optional<v1::Entry> PgLedgerStore::FindReversal(pqxx::dbtransaction& tx,
                                                      const std::string& entry_id) {
   pqxx::result r =
-      tx.exec_params(absl::StrCat("SELECT ", kEntryColumns,
-                                  " FROM entries e WHERE e.kind = 6 AND e.reversed_entry_id = $1"),
-                     entry_id);
+      Exec(tx,
+           absl::StrCat("SELECT ", kEntryColumns,
+                        " FROM entries e WHERE e.kind = 6 AND e.reversed_entry_id = $1"),
+           entry_id);
   if (r.empty()) return std::nullopt;
   return RowToEntry(r[0]);
 }
 
 std::optional<v1::Hold> PgLedgerStore::LockHold(pqxx::dbtransaction& tx,
                                                 const std::string& order_id) {
-  pqxx::result r = tx.exec_params(
-      absl::StrCat("SELECT ", kHoldColumns, " FROM holds h WHERE h.order_id = $1 FOR UPDATE"),
+  pqxx::result r = Exec(
+      tx, absl::StrCat("SELECT ", kHoldColumns, " FROM holds h WHERE h.order_id = $1 FOR UPDATE"),
       order_id);
   if (r.empty()) return std::nullopt;
   return RowToHold(r[0]);
@@ -537,30 +558,30 @@ void PgLedgerStore::InsertHold(pqxx::dbtransaction& tx, const v1::Hold& hold,
   const int64_t expire = hold.has_expire_time() ? hold.expire_time().seconds() * 1000000 +
                                                       hold.expire_time().nanos() / 1000
                                                 : 0;
-  tx.exec_params(
-      "INSERT INTO holds (order_id, person_id, amount, state, expire_time, hold_sequence, "
-      "district_id, street_id, community_id, created_at) VALUES ($1, $2, $3, 1, "
-      "CASE WHEN $4::bigint = 0 THEN NULL ELSE to_timestamp($4::bigint / 1000000.0) END, $5, $6, "
-      "$7, $8, to_timestamp($9::bigint / 1000000.0))",
-      hold.order_id(), hold.person_id(), hold.amount(), expire, entry.sequence(),
-      path.district_id(), path.street_id(), path.community_id(),
-      entry.create_time().seconds() * 1000000 + entry.create_time().nanos() / 1000);
+  Exec(tx,
+       "INSERT INTO holds (order_id, person_id, amount, state, expire_time, hold_sequence, "
+       "district_id, street_id, community_id, created_at) VALUES ($1, $2, $3, 1, "
+       "CASE WHEN $4::bigint = 0 THEN NULL ELSE to_timestamp($4::bigint / 1000000.0) END, $5, $6, "
+       "$7, $8, to_timestamp($9::bigint / 1000000.0))",
+       hold.order_id(), hold.person_id(), hold.amount(), expire, entry.sequence(),
+       path.district_id(), path.street_id(), path.community_id(),
+       entry.create_time().seconds() * 1000000 + entry.create_time().nanos() / 1000);
 }
 
 void PgLedgerStore::SettleHold(pqxx::dbtransaction& tx, const std::string& order_id,
                                v1::HoldState state, const v1::Entry& entry, bool expired) {
-  tx.exec_params(
-      "UPDATE holds SET state = $2, settle_sequence = $3, expired = $4, "
-      "settled_at = to_timestamp($5::bigint / 1000000.0) WHERE order_id = $1 AND state = 1",
-      order_id, static_cast<int>(state), entry.sequence(), expired,
-      entry.create_time().seconds() * 1000000 + entry.create_time().nanos() / 1000);
+  Exec(tx,
+       "UPDATE holds SET state = $2, settle_sequence = $3, expired = $4, "
+       "settled_at = to_timestamp($5::bigint / 1000000.0) WHERE order_id = $1 AND state = 1",
+       order_id, static_cast<int>(state), entry.sequence(), expired,
+       entry.create_time().seconds() * 1000000 + entry.create_time().nanos() / 1000);
 }
 
 std::optional<v1::Account> PgLedgerStore::LoadAccountTx(pqxx::dbtransaction& tx,
                                                         const std::string& person_id) {
-  pqxx::result r = tx.exec_params(
-      absl::StrCat("SELECT ", kAccountColumns, " FROM accounts a WHERE a.person_id = $1"),
-      person_id);
+  pqxx::result r =
+      Exec(tx, absl::StrCat("SELECT ", kAccountColumns, " FROM accounts a WHERE a.person_id = $1"),
+           person_id);
   if (r.empty()) return std::nullopt;
   return RowToAccount(r[0]);
 }
@@ -569,8 +590,8 @@ absl::StatusOr<v1::Account> PgLedgerStore::GetAccount(const std::string& person_
   v1::Account account;
   absl::Status s = pool_->WithConnection("read account", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
-    pqxx::result r = tx.exec_params(
-        absl::StrCat("SELECT ", kAccountColumns, " FROM accounts a WHERE a.person_id = $1"),
+    pqxx::result r = Exec(
+        tx, absl::StrCat("SELECT ", kAccountColumns, " FROM accounts a WHERE a.person_id = $1"),
         person_id);
     if (r.empty()) {
       account.set_person_id(person_id);  // never posted to: all zero
@@ -603,8 +624,8 @@ absl::StatusOr<std::optional<v1::Hold>> PgLedgerStore::GetHold(const std::string
   std::optional<v1::Hold> hold;
   absl::Status s = pool_->WithConnection("read hold", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
-    pqxx::result r = tx.exec_params(
-        absl::StrCat("SELECT ", kHoldColumns, " FROM holds h WHERE h.order_id = $1"), order_id);
+    pqxx::result r = Exec(
+        tx, absl::StrCat("SELECT ", kHoldColumns, " FROM holds h WHERE h.order_id = $1"), order_id);
     if (!r.empty()) hold = RowToHold(r[0]);
     return absl::OkStatus();
   });
@@ -616,7 +637,8 @@ absl::StatusOr<std::vector<v1::Entry>> PgLedgerStore::ListEntries(const EntryFil
   std::vector<v1::Entry> entries;
   absl::Status s = pool_->WithConnection("list entries", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
-    pqxx::result r = tx.exec_params(
+    pqxx::result r = Exec(
+        tx,
         absl::StrCat("SELECT ", kEntryColumns,
                      ", (SELECT rv.sequence::text FROM entries rv WHERE rv.kind = 6 "
                      "   AND rv.reversed_entry_id = e.sequence::text) "
@@ -645,9 +667,10 @@ absl::StatusOr<std::vector<std::string>> PgLedgerStore::DueHolds(int limit) {
   absl::Status s = pool_->WithConnection("find due holds", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     for (const auto& row :
-         tx.exec_params("SELECT order_id FROM holds WHERE state = 1 AND expire_time <= now() "
-                        "ORDER BY expire_time LIMIT $1",
-                        limit)) {
+         Exec(tx,
+              "SELECT order_id FROM holds WHERE state = 1 AND expire_time <= now() "
+              "ORDER BY expire_time LIMIT $1",
+              limit)) {
       orders.push_back(row[0].c_str());
     }
     return absl::OkStatus();
@@ -663,7 +686,8 @@ absl::Status PgLedgerStore::ForEachRankingScore(
     // A keyset walk keeps memory flat however many rows there are.
     std::string last_key, last_person;
     while (true) {
-      pqxx::result r = tx.exec_params(
+      pqxx::result r = Exec(
+          tx,
           "SELECT s.ranking_key, s.person_id, CASE WHEN x.person_id IS NULL THEN s.score ELSE 0 "
           "END, "
           "(extract(epoch FROM s.reached_at) * 1000000)::bigint, s.version FROM ranking_scores s "
@@ -705,10 +729,11 @@ absl::StatusOr<PgLedgerStore::OrgFigures> PgLedgerStore::OrgStatistics(
   absl::Status s = pool_->WithConnection("org statistics", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     const int64_t from = Micros(start), to = Micros(end);
-    for (const auto& row : tx.exec_params(
-             postings + "SELECT to_char(t AT TIME ZONE INTERVAL '+08:00', 'YYYY-MM-DD') AS day, " +
-                 kSums + " FROM r GROUP BY 1 ORDER BY 1",
-             org_id, from, to)) {
+    for (const auto& row :
+         Exec(tx,
+              postings + "SELECT to_char(t AT TIME ZONE INTERVAL '+08:00', 'YYYY-MM-DD') AS day, " +
+                  kSums + " FROM r GROUP BY 1 ORDER BY 1",
+              org_id, from, to)) {
       out.days.push_back(
           {row[0].c_str(), row[1].as<int64_t>(), row[2].as<int64_t>(), row[3].as<int64_t>()});
     }
@@ -716,13 +741,13 @@ absl::StatusOr<PgLedgerStore::OrgFigures> PgLedgerStore::OrgStatistics(
       return NodeFigures{row[0].c_str(),       row[1].as<int64_t>(), row[2].as<int64_t>(),
                          row[3].as<int64_t>(), row[4].as<int64_t>(), row[5].as<int64_t>()};
     };
-    out.total = node(
-        tx.exec_params(postings + "SELECT $1::text, " + kSums + " FROM r", org_id, from, to)[0]);
+    out.total =
+        node(Exec(tx, postings + "SELECT $1::text, " + kSums + " FROM r", org_id, from, to)[0]);
     if (!child_column.empty()) {
-      for (const auto& row :
-           tx.exec_params(postings + "SELECT child, " + kSums +
-                              " FROM r WHERE child <> '' GROUP BY child ORDER BY 2 DESC, 1",
-                          org_id, from, to)) {
+      for (const auto& row : Exec(tx,
+                                  postings + "SELECT child, " + kSums +
+                                      " FROM r WHERE child <> '' GROUP BY child ORDER BY 2 DESC, 1",
+                                  org_id, from, to)) {
         out.children.push_back(node(row));
       }
     }
@@ -737,17 +762,18 @@ absl::StatusOr<std::map<std::string, PgLedgerStore::PeriodSums>> PgLedgerStore::
   std::map<std::string, PeriodSums> out;
   absl::Status s = pool_->WithConnection("sum periods", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
-    for (const auto& row : tx.exec_params(
-             "WITH p AS (SELECT kind, amount, CASE WHEN kind IN (1, 2, 6) THEN occur_time "
-             "  ELSE created_at END AS t FROM entries WHERE person_id = $1) "
-             "SELECT to_char(t AT TIME ZONE INTERVAL '+08:00', $2), "
-             "coalesce(sum(amount) FILTER (WHERE kind = 1), 0), "
-             "coalesce(sum(amount) FILTER (WHERE kind = 2), 0), "
-             "coalesce(sum(amount) FILTER (WHERE kind = 6), 0), "
-             "coalesce(sum(amount) FILTER (WHERE kind = 4), 0), count(*) FILTER (WHERE kind = 1) "
-             "FROM p WHERE t >= to_timestamp($3::bigint / 1000000.0) "
-             "AND t < to_timestamp($4::bigint / 1000000.0) GROUP BY 1",
-             person_id, pg_format, Micros(start), Micros(end))) {
+    for (const auto& row :
+         Exec(tx,
+              "WITH p AS (SELECT kind, amount, CASE WHEN kind IN (1, 2, 6) THEN occur_time "
+              "  ELSE created_at END AS t FROM entries WHERE person_id = $1) "
+              "SELECT to_char(t AT TIME ZONE INTERVAL '+08:00', $2), "
+              "coalesce(sum(amount) FILTER (WHERE kind = 1), 0), "
+              "coalesce(sum(amount) FILTER (WHERE kind = 2), 0), "
+              "coalesce(sum(amount) FILTER (WHERE kind = 6), 0), "
+              "coalesce(sum(amount) FILTER (WHERE kind = 4), 0), count(*) FILTER (WHERE kind = 1) "
+              "FROM p WHERE t >= to_timestamp($3::bigint / 1000000.0) "
+              "AND t < to_timestamp($4::bigint / 1000000.0) GROUP BY 1",
+              person_id, pg_format, Micros(start), Micros(end))) {
       out[row[0].c_str()] = {row[1].as<int64_t>(), row[2].as<int64_t>(), row[3].as<int64_t>(),
                              row[4].as<int64_t>(), row[5].as<int64_t>()};
     }
@@ -765,20 +791,22 @@ absl::StatusOr<std::optional<v1::JournalBreak>> PgLedgerStore::VerifyJournal(
   absl::Status s = pool_->WithConnection("verify journal", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     // Walk each account's chain in order, recomputing every hash in the database.
-    pqxx::result accounts = tx.exec_params(
-        "SELECT person_id, available, held, entry_count, head_hash FROM accounts "
-        "WHERE $1 = '' OR person_id = $1 ORDER BY person_id",
-        person_id);
+    pqxx::result accounts =
+        Exec(tx,
+             "SELECT person_id, available, held, entry_count, head_hash FROM accounts "
+             "WHERE $1 = '' OR person_id = $1 ORDER BY person_id",
+             person_id);
     for (const auto& account : accounts) {
       ++*accounts_checked;
       const std::string person = account[0].c_str();
       std::string prev(32, '\0');
       int64_t expected_seq = 1, available = 0, held = 0;
-      pqxx::result rows = tx.exec_params(
-          "SELECT e.sequence, e.account_sequence, e.prev_hash, e.hash, entry_hash(e), "
-          "e.available_delta, e.held_delta FROM entries e WHERE e.person_id = $1 "
-          "ORDER BY e.account_sequence",
-          person);
+      pqxx::result rows =
+          Exec(tx,
+               "SELECT e.sequence, e.account_sequence, e.prev_hash, e.hash, entry_hash(e), "
+               "e.available_delta, e.held_delta FROM entries e WHERE e.person_id = $1 "
+               "ORDER BY e.account_sequence",
+               person);
       for (const auto& row : rows) {
         ++*entries_checked;
         v1::JournalBreak b;
