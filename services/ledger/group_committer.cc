@@ -74,8 +74,10 @@ void GroupCommitter::RunBatch(std::vector<std::shared_ptr<Pending>>& batch) {
   std::vector<absl::Status> results(batch.size());
   absl::Status batch_status = pool_->WithConnection("commit batch", [&](pqxx::connection_base& c) {
     pqxx::work tx(c);
+    // One savepoint, reused: ROLLBACK TO keeps it, and after a success the RELEASE and the next
+    // SAVEPOINT travel in one round trip.
+    tx.exec0("SAVEPOINT unit");
     for (size_t i = 0; i < batch.size(); ++i) {
-      tx.exec0("SAVEPOINT unit");
       absl::Status s;
       try {
         s = batch[i]->unit(tx);
@@ -85,7 +87,8 @@ void GroupCommitter::RunBatch(std::vector<std::shared_ptr<Pending>>& batch) {
         s = pg::StatusFromException(std::current_exception(), "apply ledger change");
       }
       if (s.ok()) {
-        tx.exec0("RELEASE SAVEPOINT unit");
+        tx.exec(i + 1 < batch.size() ? "RELEASE SAVEPOINT unit; SAVEPOINT unit"
+                                     : "RELEASE SAVEPOINT unit");
       } else {
         tx.exec0("ROLLBACK TO SAVEPOINT unit");
       }
