@@ -178,3 +178,31 @@ TEST(KeySetTest, JwksRoundTripsAndBadKeysAreNamed) {
 
 }  // namespace
 }  // namespace civicpoints::auth
+
+namespace civicpoints::auth {
+namespace {
+
+TEST(GrantCoversTest, AGrantCoversItsNodesSubtreeOnly) {
+  common::v1::OrgPath west;
+  west.set_district_id("d_pingcheng");
+  west.set_street_id("s_qingyuan");
+  west.set_community_id("c_west");
+  EXPECT_TRUE(GrantCovers({common::v1::ROLE_STREET_STAFF, "s_qingyuan"}, west));
+  EXPECT_TRUE(GrantCovers({common::v1::ROLE_DISTRICT_ADMIN, "d_pingcheng"}, west));
+  EXPECT_TRUE(GrantCovers({common::v1::ROLE_COMMUNITY_STAFF, "c_west"}, west));
+  EXPECT_TRUE(GrantCovers({common::v1::ROLE_DISTRICT_ADMIN, "city"}, west));
+  EXPECT_FALSE(GrantCovers({common::v1::ROLE_COMMUNITY_STAFF, "c_gongnong"}, west));
+  EXPECT_FALSE(GrantCovers({common::v1::ROLE_STREET_STAFF, "s_xinwang"}, west));
+
+  Principal staff;
+  staff.roles = {{common::v1::ROLE_RIDER, "c_west"},
+                 {common::v1::ROLE_COMMUNITY_STAFF, "c_gongnong"}};
+  absl::Status s = CheckStaffCovers(staff, west, "account p1");
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(s.message(), HasSubstr("account p1 is outside"));
+  staff.roles.push_back({common::v1::ROLE_STREET_STAFF, "s_qingyuan"});
+  EXPECT_TRUE(CheckStaffCovers(staff, west, "account p1").ok());
+}
+
+}  // namespace
+}  // namespace civicpoints::auth

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
+
 namespace civicpoints::auth {
 
 bool Principal::HasRole(Role role) const {
@@ -11,6 +13,24 @@ bool Principal::HasRole(Role role) const {
 
 bool Principal::HasScope(absl::string_view scope) const {
   return std::find(scopes.begin(), scopes.end(), scope) != scopes.end();
+}
+
+bool GrantCovers(const RoleGrant& grant, const common::v1::OrgPath& path) {
+  const std::string& node = grant.org_id;
+  if (node.empty() || node == "city" || node == "root") return true;
+  return node == path.district_id() || node == path.street_id() || node == path.community_id();
+}
+
+absl::Status CheckStaffCovers(const Principal& principal, const common::v1::OrgPath& path,
+                              absl::string_view what) {
+  for (const RoleGrant& g : principal.roles) {
+    if (g.role == common::v1::ROLE_INTERNAL_SERVICE || g.role == common::v1::ROLE_CITY_SYSTEM) {
+      return absl::OkStatus();
+    }
+    if (g.role != common::v1::ROLE_RIDER && GrantCovers(g, path)) return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat(what, " is outside the org nodes the caller's roles cover"));
 }
 
 bool ParseRoleName(absl::string_view name, Role* role) {

@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "civicpoints/common/v1/role.pb.h"
+#include "civicpoints/common/v1/types.pb.h"
 
 namespace civicpoints::auth {
 
@@ -38,6 +40,17 @@ struct Principal {
   // True when the principal carries `scope`.
   bool HasScope(absl::string_view scope) const;
 };
+
+// Whether a grant covers a place in the org tree: a grant at a node covers that node's subtree, so
+// it covers `path` when its node is the path's district, street or community. A grant with no node
+// (or the city root, "city" or "root") covers everything.
+bool GrantCovers(const RoleGrant& grant, const common::v1::OrgPath& path);
+
+// Org scope for staff: OK when the principal is an internal service or a city system (their
+// access is settled by role and scope), or holds a grant of a role other than ROLE_RIDER that
+// covers `path`. Errors: PERMISSION_DENIED naming what is out of reach.
+absl::Status CheckStaffCovers(const Principal& principal, const common::v1::OrgPath& path,
+                              absl::string_view what);
 
 // "ROLE_RIDER" ↔ Role, the spelling used in token claims. Returns false for an unknown name.
 bool ParseRoleName(absl::string_view name, Role* role);

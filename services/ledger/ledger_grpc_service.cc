@@ -25,6 +25,15 @@ absl::Status CheckOwn(const auth::Principal& p, const std::string& person_id) {
   return absl::OkStatus();
 }
 
+// Who may touch an account: its rider, or staff whose grants cover where it earned its points (an
+// account that never earned any is nobody's yet, so staff anywhere may read its zeros).
+absl::Status CheckAccount(const auth::Principal& p, const v1::Account& account) {
+  if (OnlyRider(p)) return CheckOwn(p, account.person_id());
+  if (!account.has_org_path()) return absl::OkStatus();
+  return auth::CheckStaffCovers(p, account.org_path(),
+                                absl::StrCat("account ", account.person_id()));
+}
+
 std::string RequestId(const grpc::ServerContext& ctx) {
   auto it = ctx.client_metadata().find("x-request-id");
   if (it == ctx.client_metadata().end()) return "";
@@ -56,8 +65,6 @@ grpc::Status LedgerGrpcService::Handle(
 
 CP_LEDGER_MUTATION(Award)
 CP_LEDGER_MUTATION(BulkAward)
-CP_LEDGER_MUTATION(Deduct)
-CP_LEDGER_MUTATION(Reverse)
 CP_LEDGER_MUTATION(Hold)
 CP_LEDGER_MUTATION(Capture)
 CP_LEDGER_MUTATION(Release)
@@ -66,11 +73,35 @@ CP_LEDGER_MUTATION(RestoreToRankings)
 
 #undef CP_LEDGER_MUTATION
 
+grpc::Status LedgerGrpcService::Deduct(grpc::ServerContext* ctx, const v1::DeductRequest* req,
+                                       v1::DeductResponse* resp) {
+  return Handle(ctx, "Deduct", [&](const auth::Principal& who) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Account account, ledger_->GetBalance(req->person_id()));
+    RETURN_IF_ERROR(CheckAccount(who, account));
+    ASSIGN_OR_RETURN(*resp, ledger_->Deduct(*req, who.subject));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status LedgerGrpcService::Reverse(grpc::ServerContext* ctx, const v1::ReverseRequest* req,
+                                        v1::ReverseResponse* resp) {
+  return Handle(ctx, "Reverse", [&](const auth::Principal& who) -> absl::Status {
+    absl::StatusOr<v1::Entry> award = ledger_->GetEntry(req->entry_id());
+    if (award.ok()) {
+      RETURN_IF_ERROR(
+          auth::CheckStaffCovers(who, award->org_path(), absl::StrCat("entry ", req->entry_id())));
+    }
+    ASSIGN_OR_RETURN(*resp, ledger_->Reverse(*req, who.subject));
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status LedgerGrpcService::GetHold(grpc::ServerContext* ctx, const v1::GetHoldRequest* req,
                                         v1::GetHoldResponse* resp) {
   return Handle(ctx, "GetHold", [&](const auth::Principal& who) -> absl::Status {
     ASSIGN_OR_RETURN(v1::Hold hold, ledger_->GetHold(req->order_id()));
-    RETURN_IF_ERROR(CheckOwn(who, hold.person_id()));
+    ASSIGN_OR_RETURN(v1::Account account, ledger_->GetBalance(hold.person_id()));
+    RETURN_IF_ERROR(CheckAccount(who, account));
     *resp->mutable_hold() = std::move(hold);
     return absl::OkStatus();
   });
@@ -80,8 +111,9 @@ grpc::Status LedgerGrpcService::GetBalance(grpc::ServerContext* ctx,
                                            const v1::GetBalanceRequest* req,
                                            v1::GetBalanceResponse* resp) {
   return Handle(ctx, "GetBalance", [&](const auth::Principal& who) -> absl::Status {
-    RETURN_IF_ERROR(CheckOwn(who, req->person_id()));
-    ASSIGN_OR_RETURN(*resp->mutable_account(), ledger_->GetBalance(req->person_id()));
+    ASSIGN_OR_RETURN(v1::Account account, ledger_->GetBalance(req->person_id()));
+    RETURN_IF_ERROR(CheckAccount(who, account));
+    *resp->mutable_account() = std::move(account);
     return absl::OkStatus();
   });
 }
@@ -90,7 +122,8 @@ grpc::Status LedgerGrpcService::GetEntry(grpc::ServerContext* ctx, const v1::Get
                                          v1::GetEntryResponse* resp) {
   return Handle(ctx, "GetEntry", [&](const auth::Principal& who) -> absl::Status {
     ASSIGN_OR_RETURN(v1::Entry entry, ledger_->GetEntry(req->entry_id()));
-    RETURN_IF_ERROR(CheckOwn(who, entry.person_id()));
+    ASSIGN_OR_RETURN(v1::Account account, ledger_->GetBalance(entry.person_id()));
+    RETURN_IF_ERROR(CheckAccount(who, account));
     *resp->mutable_entry() = std::move(entry);
     return absl::OkStatus();
   });
@@ -100,7 +133,8 @@ grpc::Status LedgerGrpcService::ListEntries(grpc::ServerContext* ctx,
                                             const v1::ListEntriesRequest* req,
                                             v1::ListEntriesResponse* resp) {
   return Handle(ctx, "ListEntries", [&](const auth::Principal& who) -> absl::Status {
-    RETURN_IF_ERROR(CheckOwn(who, req->person_id()));
+    ASSIGN_OR_RETURN(v1::Account account, ledger_->GetBalance(req->person_id()));
+    RETURN_IF_ERROR(CheckAccount(who, account));
     ASSIGN_OR_RETURN(*resp, ledger_->ListEntries(*req));
     return absl::OkStatus();
   });
@@ -119,7 +153,8 @@ grpc::Status LedgerGrpcService::GetPeriodTotals(grpc::ServerContext* ctx,
                                                 const v1::GetPeriodTotalsRequest* req,
                                                 v1::GetPeriodTotalsResponse* resp) {
   return Handle(ctx, "GetPeriodTotals", [&](const auth::Principal& who) -> absl::Status {
-    RETURN_IF_ERROR(CheckOwn(who, req->person_id()));
+    ASSIGN_OR_RETURN(v1::Account account, ledger_->GetBalance(req->person_id()));
+    RETURN_IF_ERROR(CheckAccount(who, account));
     ASSIGN_OR_RETURN(*resp, ledger_->GetPeriodTotals(*req));
     return absl::OkStatus();
   });

@@ -1,7 +1,7 @@
 // LedgerGrpcService: the ledger's gRPC face. Converts between the wire and the Ledger, checks
-// each call's access policy (declared on the method in ledger_service.proto) and, for riders, that
-// they touch only their own account. The only place grpc::Status appears. Methods not built yet
-// fall through to the generated base and answer UNIMPLEMENTED.
+// each call's access policy (declared on the method in ledger_service.proto), that riders touch
+// only their own account, and that staff touch only accounts where their grants reach (by the
+// org path the account earned its points in). The only place grpc::Status appears.
 #ifndef CIVICPOINTS_SERVICES_LEDGER_LEDGER_GRPC_SERVICE_H_
 #define CIVICPOINTS_SERVICES_LEDGER_LEDGER_GRPC_SERVICE_H_
 

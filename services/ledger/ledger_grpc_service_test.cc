@@ -13,6 +13,7 @@ namespace civicpoints::ledger {
 namespace {
 
 using common::v1::ROLE_CITY_SYSTEM;
+using common::v1::ROLE_DISTRICT_ADMIN;
 using common::v1::ROLE_INTERNAL_SERVICE;
 using common::v1::ROLE_RIDER;
 using common::v1::ROLE_STREET_STAFF;
@@ -38,12 +39,13 @@ class LedgerGrpcServiceTest : public ::testing::Test {
   // A context carrying a token for `subject` with the given role (none: no token at all).
   std::unique_ptr<grpc::ClientContext> As(const std::string& subject,
                                           std::optional<auth::Role> role,
-                                          std::vector<std::string> scopes = {}) {
+                                          std::vector<std::string> scopes = {},
+                                          const std::string& org = "s_qingyuan") {
     auto ctx = std::make_unique<grpc::ClientContext>();
     if (role.has_value()) {
       auth::Principal p;
       p.subject = subject;
-      p.roles = {{*role, "s_qingyuan"}};
+      p.roles = {{*role, org}};
       p.scopes = std::move(scopes);
       p.issued_at = absl::Now();
       p.expires_at = absl::Now() + absl::Minutes(15);
@@ -110,6 +112,40 @@ TEST_F(LedgerGrpcServiceTest, RidersSeeOnlyTheirOwnAccount) {
   EXPECT_EQ(stub_->GetEntry(As("p2", ROLE_RIDER).get(), entry, &got).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(stub_->GetEntry(As("p1", ROLE_RIDER).get(), entry, &got).ok());
+}
+
+TEST_F(LedgerGrpcServiceTest, StaffReachOnlyAccountsInTheirPartOfTheTree) {
+  v1::AwardResponse award;
+  ASSERT_TRUE(stub_->Award(As("svc", ROLE_INTERNAL_SERVICE).get(), Award("k1", "p1"), &award).ok());
+  v1::GetBalanceRequest get;
+  get.set_person_id("p1");
+  v1::GetBalanceResponse balance;
+  EXPECT_EQ(stub_->GetBalance(As("other", ROLE_STREET_STAFF, {}, "s_xinwang").get(), get, &balance)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::DeductRequest deduct;
+  deduct.set_idempotency_key("d1");
+  deduct.set_person_id("p1");
+  deduct.set_amount(2);
+  deduct.set_reason("test");
+  v1::DeductResponse deducted;
+  EXPECT_EQ(stub_->Deduct(As("other", ROLE_STREET_STAFF, {}, "s_xinwang").get(), deduct, &deducted)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ReverseRequest reverse;
+  reverse.set_idempotency_key("r1");
+  reverse.set_entry_id(award.entry().entry_id());
+  reverse.set_reason("test");
+  v1::ReverseResponse reversed;
+  EXPECT_EQ(
+      stub_->Reverse(As("other", ROLE_DISTRICT_ADMIN, {}, "d_yungang").get(), reverse, &reversed)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  // Nothing moved; then the street's own staff may.
+  ASSERT_TRUE(stub_->GetBalance(As("staff", ROLE_STREET_STAFF).get(), get, &balance).ok());
+  EXPECT_EQ(balance.account().available(), 7);
+  EXPECT_TRUE(stub_->Deduct(As("staff", ROLE_STREET_STAFF).get(), deduct, &deducted).ok());
+  EXPECT_EQ(deducted.account().available(), 5);
 }
 
 TEST_F(LedgerGrpcServiceTest, CitySystemsNeedTheReadScope) {
