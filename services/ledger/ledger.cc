@@ -220,44 +220,39 @@ absl::StatusOr<v1::AwardResponse> Ledger::Award(const v1::AwardRequest& req,
   ASSIGN_OR_RETURN(absl::Time occur, OccurTime(req.occur_time(), req.has_occur_time(), now));
 
   v1::AwardResponse response;
-  RETURN_IF_ERROR(Mutate(
-      "Award", req.idempotency_key(), req, req.person_id(), &response,
-      [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>* scores) {
-        auto* resp = static_cast<v1::AwardResponse*>(out);
-        Posting p{.person_id = req.person_id(),
-                  .open_account = true,
-                  .kind = v1::ENTRY_KIND_AWARD,
-                  .amount = req.amount(),
-                  .available_delta = req.amount(),
-                  .earned_delta = req.amount(),
-                  .source_kind = req.source_kind(),
-                  .source_id = req.source_id(),
-                  .points_rule_id = req.points_rule_id(),
-                  .verified_by = req.verified_by_person_id(),
-                  .org_path = req.org_path(),
-                  .reason = req.reason(),
-                  .actor_id = actor,
-                  .occur_time = occur};
-        ASSIGN_OR_RETURN(v1::Entry entry, store_->Post(tx, p));
-        // Checked after the account lock is held, so a concurrent award for the same source
-        // under another key is seen here once it commits.
-        if (!req.source_id().empty()) {
-          std::optional<v1::Entry> prior =
-              store_->FindAwardForSource(tx, req.source_kind(), req.source_id(), req.person_id());
-          if (prior.has_value() && prior->entry_id() != entry.entry_id()) {
-            return absl::AlreadyExistsError(
-                absl::StrCat("rider ", req.person_id(), " already has award ", prior->entry_id(),
-                             " for this source (", v1::SourceKind_Name(req.source_kind()), " ",
-                             req.source_id(), ")"));
-          }
-        }
-        *scores = store_->AddRankingScores(tx, req.person_id(),
-                                           RankingKeysFor(req.org_path(), occur), req.amount(),
-                                           ToTime(entry.create_time()), occur, req.org_path());
-        *resp->mutable_entry() = entry;
-        *resp->mutable_account() = *store_->LoadAccountTx(tx, req.person_id());
-        return absl::OkStatus();
-      }));
+  RETURN_IF_ERROR(
+      Mutate("Award", req.idempotency_key(), req, req.person_id(), &response,
+             [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>* scores) {
+               auto* resp = static_cast<v1::AwardResponse*>(out);
+               Posting p{.person_id = req.person_id(),
+                         .open_account = true,
+                         .kind = v1::ENTRY_KIND_AWARD,
+                         .amount = req.amount(),
+                         .available_delta = req.amount(),
+                         .earned_delta = req.amount(),
+                         .source_kind = req.source_kind(),
+                         .source_id = req.source_id(),
+                         .points_rule_id = req.points_rule_id(),
+                         .verified_by = req.verified_by_person_id(),
+                         .org_path = req.org_path(),
+                         .reason = req.reason(),
+                         .actor_id = actor,
+                         .occur_time = occur};
+               ASSIGN_OR_RETURN(PgLedgerStore::AwardResult posted,
+                                store_->PostAward(tx, p, RankingKeysFor(req.org_path(), occur)));
+               // Checked under the account lock, so a concurrent award for the same source under
+               // another key is seen once it commits; refusing rolls this one back.
+               if (!posted.duplicate_of.empty()) {
+                 return absl::AlreadyExistsError(absl::StrCat(
+                     "rider ", req.person_id(), " already has award ", posted.duplicate_of,
+                     " for this source (", v1::SourceKind_Name(req.source_kind()), " ",
+                     req.source_id(), ")"));
+               }
+               *scores = std::move(posted.scores);
+               *resp->mutable_entry() = std::move(posted.entry);
+               *resp->mutable_account() = std::move(posted.account);
+               return absl::OkStatus();
+             }));
   return response;
 }
 
@@ -313,20 +308,12 @@ absl::StatusOr<v1::BulkAwardResponse> Ledger::BulkAward(const v1::BulkAwardReque
                     .actor_id = actor,
                     .bulk_award_id = bulk_id,
                     .occur_time = occur};
-          ASSIGN_OR_RETURN(v1::Entry entry, store_->Post(tx, p));
-          if (!req.source_id().empty()) {
-            std::optional<v1::Entry> prior = store_->FindAwardForSource(
-                tx, req.source_kind(), req.source_id(), item.person_id());
-            if (prior.has_value() && prior->entry_id() != entry.entry_id()) {
-              duplicates.push_back(item.person_id());
-            }
-          }
-          std::vector<RankingScore> s = store_->AddRankingScores(
-              tx, item.person_id(), RankingKeysFor(item.org_path(), occur), item.amount(),
-              ToTime(entry.create_time()), occur, item.org_path());
-          scores->insert(scores->end(), s.begin(), s.end());
-          *resp->add_entries() = entry;
-          *resp->add_accounts() = *store_->LoadAccountTx(tx, item.person_id());
+          ASSIGN_OR_RETURN(PgLedgerStore::AwardResult posted,
+                           store_->PostAward(tx, p, RankingKeysFor(item.org_path(), occur)));
+          if (!posted.duplicate_of.empty()) duplicates.push_back(item.person_id());
+          scores->insert(scores->end(), posted.scores.begin(), posted.scores.end());
+          *resp->add_entries() = std::move(posted.entry);
+          *resp->add_accounts() = std::move(posted.account);
         }
         if (!duplicates.empty()) {
           return absl::AlreadyExistsError(

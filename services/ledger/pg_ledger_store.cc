@@ -1,5 +1,6 @@
 #include "services/ledger/pg_ledger_store.h"
 
+#include <pqxx/array>
 #include <pqxx/pqxx>
 
 #include "absl/strings/escaping.h"
@@ -149,6 +150,23 @@ pqxx::result Exec(pqxx::transaction_base& tx, const std::string& sql, Args&&... 
 
 }  // namespace
 
+namespace {
+
+// post_entry()'s refusals (its SQLSTATEs CPL01..03) as statuses; anything else is rethrown. The
+// transaction stays in error until the GroupCommitter rolls back to the unit's savepoint.
+absl::Status PostingError(const pqxx::sql_error& e) {
+  const std::string state = e.sqlstate();
+  std::string message = e.what();
+  if (size_t nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
+  if (size_t colon = message.find(": "); colon != std::string::npos) message.erase(0, colon + 2);
+  if (state == "CPL01") return absl::NotFoundError(message);
+  if (state == "CPL02") return absl::FailedPreconditionError(message);
+  if (state == "CPL03") return absl::ResourceExhaustedError(message);
+  throw;
+}
+
+}  // namespace
+
 absl::StatusOr<v1::Entry> PgLedgerStore::Post(pqxx::dbtransaction& tx, const Posting& p) {
   try {
     pqxx::result r =
@@ -166,15 +184,57 @@ absl::StatusOr<v1::Entry> PgLedgerStore::Post(pqxx::dbtransaction& tx, const Pos
              p.bulk_award_id, p.occur_time.has_value() ? Micros(*p.occur_time) : int64_t{0});
     return RowToEntry(r[0]);
   } catch (const pqxx::sql_error& e) {
-    const std::string state = e.sqlstate();
-    std::string message = e.what();
-    if (size_t nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
-    if (size_t colon = message.find(": "); colon != std::string::npos) message.erase(0, colon + 2);
-    // The transaction is in error until the GroupCommitter rolls back to the unit's savepoint.
-    if (state == "CPL01") return absl::NotFoundError(message);
-    if (state == "CPL02") return absl::FailedPreconditionError(message);
-    if (state == "CPL03") return absl::ResourceExhaustedError(message);
-    throw;
+    return PostingError(e);
+  }
+}
+
+absl::StatusOr<PgLedgerStore::AwardResult> PgLedgerStore::PostAward(
+    pqxx::dbtransaction& tx, const Posting& p, const std::vector<std::string>& keys) {
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", kEntryColumns, ", ", kAccountColumns,
+      ", x.duplicate_of, x.r_keys, x.r_scores, x.r_reached, x.r_versions "
+      "FROM award_entry($1, $2, $3::smallint, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+      "CASE WHEN $13::bigint = 0 THEN NULL ELSE to_timestamp($13::bigint / 1000000.0) END, "
+      "$14::text[]) x, LATERAL (SELECT (x.entry).*) e, LATERAL (SELECT (x.account).*) a");
+  try {
+    pqxx::result r =
+        Exec(tx, kSql, p.person_id, p.amount, static_cast<int>(p.source_kind), p.source_id,
+             p.points_rule_id, p.verified_by, p.org_path.district_id(), p.org_path.street_id(),
+             p.org_path.community_id(), p.reason, p.actor_id, p.bulk_award_id,
+             p.occur_time.has_value() ? Micros(*p.occur_time) : int64_t{0}, TextArray(keys));
+    const pqxx::row row = r[0];
+    constexpr pqxx::row::size_type kEntryEnd = 26, kAccountEnd = 40;
+    AwardResult out;
+    out.entry = RowToEntry(row.slice(0, kEntryEnd));
+    out.account = RowToAccount(row.slice(kEntryEnd, kAccountEnd));
+    out.duplicate_of = row[kAccountEnd].c_str();
+    auto strings = [](const pqxx::field& f) {
+      std::vector<std::string> values;
+      if (f.is_null()) return values;
+      pqxx::array_parser parser = f.as_array();
+      for (auto e = parser.get_next(); e.first != pqxx::array_parser::done; e = parser.get_next()) {
+        if (e.first == pqxx::array_parser::string_value) values.push_back(e.second);
+      }
+      return values;
+    };
+    const std::vector<std::string> rkeys = strings(row[kAccountEnd + 1]);
+    const std::vector<std::string> scores = strings(row[kAccountEnd + 2]);
+    const std::vector<std::string> reached = strings(row[kAccountEnd + 3]);
+    const std::vector<std::string> versions = strings(row[kAccountEnd + 4]);
+    for (size_t i = 0;
+         i < rkeys.size() && i < scores.size() && i < reached.size() && i < versions.size(); ++i) {
+      RankingScore score{rkeys[i], p.person_id};
+      int64_t micros = 0;
+      if (!absl::SimpleAtoi(scores[i], &score.score) || !absl::SimpleAtoi(reached[i], &micros) ||
+          !absl::SimpleAtoi(versions[i], &score.version)) {
+        return absl::InternalError("award_entry returned a malformed ranking row");
+      }
+      score.reached_at = absl::FromUnixMicros(micros);
+      out.scores.push_back(std::move(score));
+    }
+    return out;
+  } catch (const pqxx::sql_error& e) {
+    return PostingError(e);
   }
 }
 
@@ -505,21 +565,6 @@ absl::StatusOr<std::vector<std::string>> PgLedgerStore::AllExcluded() {
   });
   if (!s.ok()) return s;
   return out;
-}
-
-std::optional<v1::Entry> PgLedgerStore::FindAwardForSource(pqxx::dbtransaction& tx,
-                                                           v1::SourceKind kind,
-                                                           const std::string& source_id,
-                                                           const std::string& person_id) {
-  pqxx::result r = Exec(
-      tx,
-      absl::StrCat("SELECT ", kEntryColumns,
-                   " FROM entries e WHERE e.kind = 1 AND e.source_kind = $1 AND e.source_id = $2 "
-                   "AND e.person_id = $3 AND NOT EXISTS (SELECT 1 FROM entries r WHERE r.kind = 6 "
-                   "AND r.reversed_entry_id = e.sequence::text) LIMIT 1"),
-      static_cast<int>(kind), source_id, person_id);
-  if (r.empty()) return std::nullopt;
-  return RowToEntry(r[0]);
 }
 
 std::optional<v1::Entry> PgLedgerStore::LoadEntry(pqxx::dbtransaction& tx,

@@ -67,6 +67,18 @@ class PgLedgerStore {
   // account would pass its bound.
   absl::StatusOr<v1::Entry> Post(pqxx::dbtransaction& tx, const Posting& posting);
 
+  // Posts an award with award_entry() (migrations/0005): the entry, the account after it, the id
+  // of an earlier unreversed award of the same source and rider ("" if none; the caller then
+  // refuses and rolls back), and the ranking rows for Redis. Errors as Post.
+  struct AwardResult {
+    v1::Entry entry;
+    v1::Account account;
+    std::string duplicate_of;
+    std::vector<RankingScore> scores;
+  };
+  absl::StatusOr<AwardResult> PostAward(pqxx::dbtransaction& tx, const Posting& award,
+                                        const std::vector<std::string>& ranking_keys);
+
   std::optional<IdempotentResult> FindIdempotent(pqxx::dbtransaction& tx, const std::string& method,
                                                  const std::string& key);
   void SaveIdempotent(pqxx::dbtransaction& tx, const std::string& method, const std::string& key,
@@ -116,10 +128,6 @@ class PgLedgerStore {
                                                                    int limit);
   absl::StatusOr<std::vector<std::string>> AllExcluded();
 
-  // An unreversed award of this rider for the source, if any.
-  std::optional<v1::Entry> FindAwardForSource(pqxx::dbtransaction& tx, v1::SourceKind kind,
-                                              const std::string& source_id,
-                                              const std::string& person_id);
   std::optional<v1::Entry> LoadEntry(pqxx::dbtransaction& tx, const std::string& entry_id);
   // The reversal of an award, if it has one.
   std::optional<v1::Entry> FindReversal(pqxx::dbtransaction& tx, const std::string& entry_id);
