@@ -147,6 +147,27 @@ gp::Timestamp ToProto(absl::Time t) {
   return ts;
 }
 
+// The posting of an award: available and earned both rise by the amount. `source` is an
+// AwardRequest or a BulkAwardRequest, which carry the same source fields.
+template <typename Source>
+Posting AwardPosting(const Source& source, const std::string& person_id, int64_t amount,
+                     const common::v1::OrgPath& path, const std::string& actor, absl::Time occur) {
+  return Posting{.person_id = person_id,
+                 .open_account = true,
+                 .kind = v1::ENTRY_KIND_AWARD,
+                 .amount = amount,
+                 .available_delta = amount,
+                 .earned_delta = amount,
+                 .source_kind = source.source_kind(),
+                 .source_id = source.source_id(),
+                 .points_rule_id = source.points_rule_id(),
+                 .verified_by = source.verified_by_person_id(),
+                 .org_path = path,
+                 .reason = source.reason(),
+                 .actor_id = actor,
+                 .occur_time = occur};
+}
+
 // A unique violation from a row another transaction committed first: the unit is re-run, and then
 // sees that row (a replay, or a precise refusal).
 template <typename F>
@@ -224,20 +245,8 @@ absl::StatusOr<v1::AwardResponse> Ledger::Award(const v1::AwardRequest& req,
       Mutate("Award", req.idempotency_key(), req, req.person_id(), &response,
              [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>* scores) {
                auto* resp = static_cast<v1::AwardResponse*>(out);
-               Posting p{.person_id = req.person_id(),
-                         .open_account = true,
-                         .kind = v1::ENTRY_KIND_AWARD,
-                         .amount = req.amount(),
-                         .available_delta = req.amount(),
-                         .earned_delta = req.amount(),
-                         .source_kind = req.source_kind(),
-                         .source_id = req.source_id(),
-                         .points_rule_id = req.points_rule_id(),
-                         .verified_by = req.verified_by_person_id(),
-                         .org_path = req.org_path(),
-                         .reason = req.reason(),
-                         .actor_id = actor,
-                         .occur_time = occur};
+               const Posting p =
+                   AwardPosting(req, req.person_id(), req.amount(), req.org_path(), actor, occur);
                ASSIGN_OR_RETURN(PgLedgerStore::AwardResult posted,
                                 store_->PostAward(tx, p, RankingKeysFor(req.org_path(), occur)));
                // Checked under the account lock, so a concurrent award for the same source under
@@ -293,21 +302,9 @@ absl::StatusOr<v1::BulkAwardResponse> Ledger::BulkAward(const v1::BulkAwardReque
                   [](const auto* a, const auto* b) { return a->person_id() < b->person_id(); });
         for (const v1::BulkAwardItem* item_ptr : items) {
           const v1::BulkAwardItem& item = *item_ptr;
-          Posting p{.person_id = item.person_id(),
-                    .open_account = true,
-                    .kind = v1::ENTRY_KIND_AWARD,
-                    .amount = item.amount(),
-                    .available_delta = item.amount(),
-                    .earned_delta = item.amount(),
-                    .source_kind = req.source_kind(),
-                    .source_id = req.source_id(),
-                    .points_rule_id = req.points_rule_id(),
-                    .verified_by = req.verified_by_person_id(),
-                    .org_path = item.org_path(),
-                    .reason = req.reason(),
-                    .actor_id = actor,
-                    .bulk_award_id = bulk_id,
-                    .occur_time = occur};
+          Posting p =
+              AwardPosting(req, item.person_id(), item.amount(), item.org_path(), actor, occur);
+          p.bulk_award_id = bulk_id;
           ASSIGN_OR_RETURN(PgLedgerStore::AwardResult posted,
                            store_->PostAward(tx, p, RankingKeysFor(item.org_path(), occur)));
           if (!posted.duplicate_of.empty()) duplicates.push_back(item.person_id());
