@@ -41,6 +41,10 @@ trap 'stop_all' EXIT
 bash "$root/scripts/pg.sh" start "$run_dir/pg" "$pg_port"
 bash "$root/scripts/redis.sh" start "$run_dir/redis" "$redis_port"
 
+# Until identity issues tokens, services trust a development key kept under .run/keys.
+devtoken="$root/$build_dir/tools/devtoken/cp_devtoken"
+[[ -f "$run_dir/keys/jwks.json" ]] || "$devtoken" init "$run_dir/keys" >/dev/null
+export CP_JWKS_FILE="$run_dir/keys/jwks.json"
 export CP_PG_URL="postgresql://civicpoints@127.0.0.1:$pg_port/civicpoints"
 export CP_REDIS_ADDR="127.0.0.1:$redis_port"
 for entry in "${services[@]}"; do
@@ -70,6 +74,8 @@ done
 printf '  %-10s %s\n' postgres "$CP_PG_URL" redis "$CP_REDIS_ADDR"
 echo
 echo "Try: $build_dir/tools/probe/cp_probe list 127.0.0.1:50053"
+echo "A development token (services trust .run/keys/jwks.json until identity issues tokens):"
+echo "     $build_dir/tools/devtoken/cp_devtoken sign .run/keys --subject=svc:dev --role=ROLE_INTERNAL_SERVICE"
 
 # Wait until a service exits: on Ctrl-C the terminal signals every process of the group, so the
 # services drain and exit 0 on their own; any other exit is a crash and is reported.
