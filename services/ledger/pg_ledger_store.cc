@@ -693,7 +693,7 @@ absl::StatusOr<std::vector<v1::Entry>> PgLedgerStore::ListEntries(const EntryFil
                      "AND ($4::bigint = 0 OR e.created_at < to_timestamp($4::bigint / 1000000.0)) "
                      "AND (cardinality($5::int[]) = 0 OR e.kind = ANY($5::int[])) "
                      "AND (cardinality($6::int[]) = 0 OR e.source_kind = ANY($6::int[])) "
-                     "ORDER BY e.sequence DESC LIMIT $7"),
+                     "ORDER BY e.account_sequence DESC LIMIT $7"),
         f.person_id, f.before_sequence, f.start ? Micros(*f.start) : int64_t{0},
         f.end ? Micros(*f.end) : int64_t{0}, IntArray(f.kinds), IntArray(f.source_kinds), f.limit);
     for (const auto& row : r) {
