@@ -147,6 +147,36 @@ gp::Timestamp ToProto(absl::Time t) {
   return ts;
 }
 
+// The columns of the journal's org path that name a node of a scope's level and its children.
+struct NodeColumns {
+  std::string column;        // "" for the city
+  std::string child_column;  // "" for a community
+  common::v1::OrgLevel child_level = common::v1::ORG_LEVEL_UNSPECIFIED;
+};
+
+// Errors: INVALID_ARGUMENT for a missing level, or a missing org id below the city.
+absl::StatusOr<NodeColumns> ColumnsFor(const common::v1::OrgScope& scope) {
+  NodeColumns n;
+  switch (scope.level()) {
+    case common::v1::ORG_LEVEL_CITY:
+      n = {"", "district_id", common::v1::ORG_LEVEL_DISTRICT};
+      break;
+    case common::v1::ORG_LEVEL_DISTRICT:
+      n = {"district_id", "street_id", common::v1::ORG_LEVEL_STREET};
+      break;
+    case common::v1::ORG_LEVEL_STREET:
+      n = {"street_id", "community_id", common::v1::ORG_LEVEL_COMMUNITY};
+      break;
+    case common::v1::ORG_LEVEL_COMMUNITY:
+      n = {"community_id", "", common::v1::ORG_LEVEL_UNSPECIFIED};
+      break;
+    default:
+      return Invalid("scope.level is required (city, district, street or community)");
+  }
+  if (!n.column.empty()) RETURN_IF_ERROR(CheckId(scope.org_id(), "scope.org_id"));
+  return n;
+}
+
 // The posting of an award: available and earned both rise by the amount. `source` is an
 // AwardRequest or a BulkAwardRequest, which carry the same source fields.
 template <typename Source>
@@ -818,30 +848,7 @@ absl::StatusOr<v1::GetPeriodTotalsResponse> Ledger::GetPeriodTotals(
 absl::StatusOr<v1::GetOrgStatisticsResponse> Ledger::GetOrgStatistics(
     const v1::GetOrgStatisticsRequest& req) {
   static const absl::TimeZone kShanghai = absl::FixedTimeZone(8 * 60 * 60);
-  std::string column, child_column;
-  common::v1::OrgLevel child_level = common::v1::ORG_LEVEL_UNSPECIFIED;
-  switch (req.scope().level()) {
-    case common::v1::ORG_LEVEL_CITY:
-      child_column = "district_id";
-      child_level = common::v1::ORG_LEVEL_DISTRICT;
-      break;
-    case common::v1::ORG_LEVEL_DISTRICT:
-      column = "district_id";
-      child_column = "street_id";
-      child_level = common::v1::ORG_LEVEL_STREET;
-      break;
-    case common::v1::ORG_LEVEL_STREET:
-      column = "street_id";
-      child_column = "community_id";
-      child_level = common::v1::ORG_LEVEL_COMMUNITY;
-      break;
-    case common::v1::ORG_LEVEL_COMMUNITY:
-      column = "community_id";
-      break;
-    default:
-      return Invalid("scope.level is required (city, district, street or community)");
-  }
-  if (!column.empty()) RETURN_IF_ERROR(CheckId(req.scope().org_id(), "scope.org_id"));
+  ASSIGN_OR_RETURN(const NodeColumns node, ColumnsFor(req.scope()));
   absl::CivilDay end_day = absl::ToCivilDay(absl::Now(), kShanghai);
   if (!req.end_day().empty() && !absl::ParseCivilTime(req.end_day(), &end_day)) {
     return Invalid(absl::StrCat("end_day '", req.end_day(), "' is not a day like 2026-11-08"));
@@ -854,7 +861,7 @@ absl::StatusOr<v1::GetOrgStatisticsResponse> Ledger::GetOrgStatistics(
   if (end_day - start_day > 366) return Invalid("the range is longer than 366 days");
 
   ASSIGN_OR_RETURN(PgLedgerStore::OrgFigures figures,
-                   store_->OrgStatistics(column, req.scope().org_id(), child_column,
+                   store_->OrgStatistics(node.column, req.scope().org_id(), node.child_column,
                                          absl::FromCivil(start_day, kShanghai),
                                          absl::FromCivil(end_day + 1, kShanghai)));
   v1::GetOrgStatisticsResponse resp;
@@ -883,7 +890,7 @@ absl::StatusOr<v1::GetOrgStatisticsResponse> Ledger::GetOrgStatistics(
   fill(figures.total, resp.mutable_total());
   for (const PgLedgerStore::NodeFigures& child : figures.children) {
     v1::OrgNodeStatistics* c = resp.add_children();
-    c->mutable_scope()->set_level(child_level);
+    c->mutable_scope()->set_level(node.child_level);
     c->mutable_scope()->set_org_id(child.org_id);
     fill(child, c);
   }
@@ -1024,23 +1031,7 @@ absl::StatusOr<v1::RestoreToRankingsResponse> Ledger::RestoreToRankings(
 
 absl::StatusOr<v1::ListRankingExclusionsResponse> Ledger::ListRankingExclusions(
     const v1::ListRankingExclusionsRequest& req) {
-  std::string column;
-  switch (req.scope().level()) {
-    case common::v1::ORG_LEVEL_CITY:
-      break;
-    case common::v1::ORG_LEVEL_DISTRICT:
-      column = "district_id";
-      break;
-    case common::v1::ORG_LEVEL_STREET:
-      column = "street_id";
-      break;
-    case common::v1::ORG_LEVEL_COMMUNITY:
-      column = "community_id";
-      break;
-    default:
-      return Invalid("scope.level is required (city, district, street or community)");
-  }
-  if (!column.empty()) RETURN_IF_ERROR(CheckId(req.scope().org_id(), "scope.org_id"));
+  ASSIGN_OR_RETURN(const NodeColumns node, ColumnsFor(req.scope()));
   if (req.page_size() < 0) return Invalid("page_size must not be negative");
   const int limit =
       req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
@@ -1049,7 +1040,7 @@ absl::StatusOr<v1::ListRankingExclusionsResponse> Ledger::ListRankingExclusions(
     return Invalid("page_token is not valid for this request");
   }
   ASSIGN_OR_RETURN(std::vector<v1::RankingExclusion> rows,
-                   store_->ListExclusions(column, req.scope().org_id(), after, limit));
+                   store_->ListExclusions(node.column, req.scope().org_id(), after, limit));
   v1::ListRankingExclusionsResponse resp;
   for (v1::RankingExclusion& x : rows) *resp.add_exclusions() = std::move(x);
   if (static_cast<int>(rows.size()) == limit) {
