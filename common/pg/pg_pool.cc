@@ -141,6 +141,22 @@ void PgPool::Release(Slot* slot) {
   free_.push_back(slot);
 }
 
+absl::Status PgPool::WithReadConnection(
+    absl::string_view what, const std::function<absl::Status(pqxx::connection_base&)>& fn) {
+  bool lost = false;
+  auto attempt = [&](pqxx::connection_base& conn) -> absl::Status {
+    try {
+      return fn(conn);
+    } catch (const pqxx::broken_connection&) {
+      lost = true;
+      throw;
+    }
+  };
+  absl::Status first = WithConnection(what, attempt);
+  if (!lost) return first;
+  return WithConnection(what, fn);
+}
+
 absl::Status PgPool::WithConnection(absl::string_view what,
                                     const std::function<absl::Status(pqxx::connection_base&)>& fn) {
   absl::StatusOr<Slot*> slot = Acquire();

@@ -63,6 +63,12 @@ class PgPool {
   absl::Status WithConnection(absl::string_view what,
                               const std::function<absl::Status(pqxx::connection_base&)>& fn);
 
+  // As WithConnection, for work that only reads (safe to run twice): when the connection turns out
+  // to be lost (the server restarted, or an idle connection was cut), it runs once more on a fresh
+  // connection instead of failing the caller.
+  absl::Status WithReadConnection(absl::string_view what,
+                                  const std::function<absl::Status(pqxx::connection_base&)>& fn);
+
   const PgOptions& options() const { return options_; }
 
  private:

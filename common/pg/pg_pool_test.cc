@@ -114,6 +114,35 @@ TEST(PgErrorsTest, SqlStatesMapToCodes) {
   EXPECT_EQ(CodeForSqlState("42601"), absl::StatusCode::kInternal);
 }
 
+TEST(PgPoolTest, ALostConnectionIsReplacedAndReadsRetryOnce) {
+  testing::ScratchDatabase db;
+  auto pool = PgPool::Connect({.url = db.url(), .pool_size = 1});
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  auto backend = [&](std::string* pid) {
+    return [pid](pqxx::connection_base& c) {
+      pqxx::read_transaction tx(c);
+      *pid = tx.exec1("SELECT pg_backend_pid()")[0].c_str();
+      return absl::OkStatus();
+    };
+  };
+  auto cut = [&](const std::string& pid) {
+    // What a server restart does to an idle pooled connection.
+    pqxx::connection admin(db.url());
+    pqxx::nontransaction tx(admin);
+    tx.exec("SELECT pg_terminate_backend(" + pid + ")");
+  };
+  std::string pid, after;
+  ASSERT_TRUE((*pool)->WithConnection("pid", backend(&pid)).ok());
+  cut(pid);
+  // A read is retried on a fresh connection and succeeds.
+  ASSERT_TRUE((*pool)->WithReadConnection("read", backend(&after)).ok());
+  EXPECT_NE(after, pid);
+  cut(after);
+  // Other work is not repeated: the caller hears UNAVAILABLE once, then the pool has recovered.
+  EXPECT_EQ((*pool)->WithConnection("write", backend(&pid)).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE((*pool)->WithConnection("write", backend(&pid)).ok());
+}
+
 TEST(PgPoolTest, ConcurrentCallersShareThePool) {
   testing::ScratchDatabase db;
   auto pool = PgPool::Connect({.url = db.url(), .pool_size = 3});

@@ -366,7 +366,7 @@ v1::Season PgLedgerStore::InsertSeason(pqxx::dbtransaction& tx, const v1::Season
 
 absl::StatusOr<std::optional<v1::Season>> PgLedgerStore::GetSeason(const std::string& season_id) {
   std::optional<v1::Season> out;
-  absl::Status st = pool_->WithConnection("read season", [&](pqxx::connection_base& c) {
+  absl::Status st = pool_->WithReadConnection("read season", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     pqxx::result r =
         Exec(tx, absl::StrCat("SELECT ", kSeasonColumns, " FROM seasons s WHERE s.season_id = $1"),
@@ -382,7 +382,7 @@ absl::StatusOr<std::vector<std::pair<int64_t, v1::Season>>> PgLedgerStore::ListS
     int level, const std::string& org_id, const std::string& district_id,
     const std::string& street_id, int64_t after_seq, int limit) {
   std::vector<std::pair<int64_t, v1::Season>> out;
-  absl::Status st = pool_->WithConnection("list seasons", [&](pqxx::connection_base& c) {
+  absl::Status st = pool_->WithReadConnection("list seasons", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     for (const auto& row :
          Exec(tx,
@@ -438,7 +438,7 @@ void PgLedgerStore::SaveSnapshot(pqxx::dbtransaction& tx, const v1::RankingSnaps
 absl::StatusOr<std::optional<v1::RankingSnapshot>> PgLedgerStore::GetSnapshot(
     const std::string& snapshot_id) {
   std::optional<v1::RankingSnapshot> out;
-  absl::Status st = pool_->WithConnection("read snapshot", [&](pqxx::connection_base& c) {
+  absl::Status st = pool_->WithReadConnection("read snapshot", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     pqxx::result r =
         Exec(tx, "SELECT snapshot FROM ranking_snapshots WHERE snapshot_id = $1", snapshot_id);
@@ -536,7 +536,7 @@ absl::StatusOr<std::vector<v1::RankingExclusion>> PgLedgerStore::ListExclusions(
     const std::string& column, const std::string& org_id, const std::string& after_person,
     int limit) {
   std::vector<v1::RankingExclusion> out;
-  absl::Status s = pool_->WithConnection("list exclusions", [&](pqxx::connection_base& c) {
+  absl::Status s = pool_->WithReadConnection("list exclusions", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     for (const auto& row :
          Exec(tx,
@@ -556,7 +556,7 @@ absl::StatusOr<std::vector<v1::RankingExclusion>> PgLedgerStore::ListExclusions(
 
 absl::StatusOr<std::vector<std::string>> PgLedgerStore::AllExcluded() {
   std::vector<std::string> out;
-  absl::Status s = pool_->WithConnection("read exclusions", [&](pqxx::connection_base& c) {
+  absl::Status s = pool_->WithReadConnection("read exclusions", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     for (const auto& row : tx.exec("SELECT person_id FROM ranking_exclusions")) {
       out.push_back(row[0].c_str());
@@ -633,7 +633,7 @@ std::optional<v1::Account> PgLedgerStore::LoadAccountTx(pqxx::dbtransaction& tx,
 
 absl::StatusOr<v1::Account> PgLedgerStore::GetAccount(const std::string& person_id) {
   v1::Account account;
-  absl::Status s = pool_->WithConnection("read account", [&](pqxx::connection_base& c) {
+  absl::Status s = pool_->WithReadConnection("read account", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     pqxx::result r = Exec(
         tx, absl::StrCat("SELECT ", kAccountColumns, " FROM accounts a WHERE a.person_id = $1"),
@@ -651,7 +651,7 @@ absl::StatusOr<v1::Account> PgLedgerStore::GetAccount(const std::string& person_
 
 absl::StatusOr<std::optional<v1::Entry>> PgLedgerStore::GetEntry(const std::string& entry_id) {
   std::optional<v1::Entry> entry;
-  absl::Status s = pool_->WithConnection("read entry", [&](pqxx::connection_base& c) {
+  absl::Status s = pool_->WithReadConnection("read entry", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     entry = LoadEntry(tx, entry_id);
     if (entry.has_value()) {
@@ -667,7 +667,7 @@ absl::StatusOr<std::optional<v1::Entry>> PgLedgerStore::GetEntry(const std::stri
 
 absl::StatusOr<std::optional<v1::Hold>> PgLedgerStore::GetHold(const std::string& order_id) {
   std::optional<v1::Hold> hold;
-  absl::Status s = pool_->WithConnection("read hold", [&](pqxx::connection_base& c) {
+  absl::Status s = pool_->WithReadConnection("read hold", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     pqxx::result r = Exec(
         tx, absl::StrCat("SELECT ", kHoldColumns, " FROM holds h WHERE h.order_id = $1"), order_id);
@@ -680,7 +680,7 @@ absl::StatusOr<std::optional<v1::Hold>> PgLedgerStore::GetHold(const std::string
 
 absl::StatusOr<std::vector<v1::Entry>> PgLedgerStore::ListEntries(const EntryFilter& f) {
   std::vector<v1::Entry> entries;
-  absl::Status s = pool_->WithConnection("list entries", [&](pqxx::connection_base& c) {
+  absl::Status s = pool_->WithReadConnection("list entries", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     pqxx::result r = Exec(
         tx,
@@ -709,7 +709,7 @@ absl::StatusOr<std::vector<v1::Entry>> PgLedgerStore::ListEntries(const EntryFil
 
 absl::StatusOr<std::vector<std::string>> PgLedgerStore::DueHolds(int limit) {
   std::vector<std::string> orders;
-  absl::Status s = pool_->WithConnection("find due holds", [&](pqxx::connection_base& c) {
+  absl::Status s = pool_->WithReadConnection("find due holds", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     for (const auto& row :
          Exec(tx,
@@ -726,7 +726,7 @@ absl::StatusOr<std::vector<std::string>> PgLedgerStore::DueHolds(int limit) {
 
 absl::Status PgLedgerStore::ForEachRankingScore(
     size_t chunk, const std::function<absl::Status(std::vector<RankingScore>&)>& fn) {
-  return pool_->WithConnection("read ranking scores", [&](pqxx::connection_base& c) {
+  return pool_->WithReadConnection("read ranking scores", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     // A keyset walk keeps memory flat however many rows there are.
     std::string last_key, last_person;
@@ -771,7 +771,7 @@ absl::StatusOr<PgLedgerStore::OrgFigures> PgLedgerStore::OrgStatistics(
       "coalesce(sum(amount) FILTER (WHERE kind = 4), 0), count(*) FILTER (WHERE kind = 1), "
       "count(DISTINCT person_id) FILTER (WHERE kind = 1)";
   OrgFigures out;
-  absl::Status s = pool_->WithConnection("org statistics", [&](pqxx::connection_base& c) {
+  absl::Status s = pool_->WithReadConnection("org statistics", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     const int64_t from = Micros(start), to = Micros(end);
     for (const auto& row :
@@ -805,7 +805,7 @@ absl::StatusOr<PgLedgerStore::OrgFigures> PgLedgerStore::OrgStatistics(
 absl::StatusOr<std::map<std::string, PgLedgerStore::PeriodSums>> PgLedgerStore::SumPeriods(
     const std::string& person_id, const std::string& pg_format, absl::Time start, absl::Time end) {
   std::map<std::string, PeriodSums> out;
-  absl::Status s = pool_->WithConnection("sum periods", [&](pqxx::connection_base& c) {
+  absl::Status s = pool_->WithReadConnection("sum periods", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     for (const auto& row :
          Exec(tx,
@@ -833,7 +833,7 @@ absl::StatusOr<std::optional<v1::JournalBreak>> PgLedgerStore::VerifyJournal(
   std::optional<v1::JournalBreak> found;
   *entries_checked = 0;
   *accounts_checked = 0;
-  absl::Status s = pool_->WithConnection("verify journal", [&](pqxx::connection_base& c) {
+  absl::Status s = pool_->WithReadConnection("verify journal", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
     // Walk each account's chain in order, recomputing every hash in the database.
     pqxx::result accounts =
