@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "absl/time/clock.h"
+
 #include "common/status/grpc_status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 
@@ -46,6 +48,16 @@ absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& ch
   grpc::Status status = stub->Check(&ctx, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
+}
+
+bool WaitUntilServing(const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (true) {
+    absl::StatusOr<std::string> status = CheckHealth(channel, "", absl::Milliseconds(500));
+    if (status.ok() && *status == "SERVING") return true;
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
 }
 
 absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,

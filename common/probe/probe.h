@@ -23,6 +23,10 @@ namespace civicpoints::probe {
 absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
                                         const std::string& service, absl::Duration timeout);
 
+// Polls the server's overall health until it answers SERVING; false if it did not within
+// `timeout`.
+bool WaitUntilServing(const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout);
+
 // Lists the full names of the services the server offers through reflection.
 absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,
                                                       absl::Duration timeout);

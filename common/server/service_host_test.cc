@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "common/probe/probe.h"
+#include "common/testing/slow_test_service.h"
 #include "common/testing/test_env.h"
 #include "cptest/v1/test_service.grpc.pb.h"
 
@@ -21,30 +22,7 @@ namespace {
 using ::testing::Contains;
 using ::testing::HasSubstr;
 
-class TestServiceImpl : public ::cptest::v1::TestService::Service {
- public:
-  grpc::Status Echo(grpc::ServerContext* ctx, const ::cptest::v1::EchoRequest* req,
-                    ::cptest::v1::EchoResponse* resp) override {
-    auto it = ctx->client_metadata().find("x-request-id");
-    seen_request_id =
-        it == ctx->client_metadata().end() ? "" : std::string(it->second.data(), it->second.size());
-    resp->set_text(req->text());
-    return grpc::Status::OK;
-  }
-  grpc::Status Slow(grpc::ServerContext* ctx, const ::cptest::v1::SlowRequest* req,
-                    ::cptest::v1::SlowResponse* resp) override {
-    entered = true;
-    const absl::Time until = absl::Now() + absl::Milliseconds(req->sleep_ms());
-    while (absl::Now() < until) {
-      if (ctx->IsCancelled()) return grpc::Status(grpc::StatusCode::CANCELLED, "cancelled");
-      absl::SleepFor(absl::Milliseconds(10));
-    }
-    resp->set_finished(true);
-    return grpc::Status::OK;
-  }
-  std::atomic<bool> entered{false};
-  std::string seen_request_id;
-};
+using TestServiceImpl = testing::SlowTestService;
 
 class ServiceHostTest : public ::testing::Test {
  protected:
@@ -97,7 +75,7 @@ TEST_F(ServiceHostTest, RequestIdIsKeptOrMadeAndEchoed) {
     ::cptest::v1::EchoResponse resp;
     ASSERT_TRUE(stub_->Echo(&ctx, req, &resp).ok());
     EXPECT_EQ(resp.text(), "清远");
-    EXPECT_EQ(service_.seen_request_id, "r-from-caller");
+    EXPECT_EQ(service_.seen_request_id(), "r-from-caller");
     auto it = ctx.GetServerInitialMetadata().find("x-request-id");
     ASSERT_NE(it, ctx.GetServerInitialMetadata().end());
     EXPECT_EQ(std::string(it->second.data(), it->second.size()), "r-from-caller");
@@ -107,7 +85,7 @@ TEST_F(ServiceHostTest, RequestIdIsKeptOrMadeAndEchoed) {
     ::cptest::v1::EchoRequest req;
     ::cptest::v1::EchoResponse resp;
     ASSERT_TRUE(stub_->Echo(&ctx, req, &resp).ok());
-    EXPECT_EQ(service_.seen_request_id.size(), 16u);
+    EXPECT_EQ(service_.seen_request_id().size(), 16u);
   }
 }
 

@@ -214,16 +214,10 @@ int main(int argc, char** argv) {
   }
   const std::string address = absl::StrCat("127.0.0.1:", port);
   auto probe_channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (true) {
-    auto h = cp::probe::CheckHealth(probe_channel, "", absl::Seconds(1));
-    if (h.ok() && *h == "SERVING") break;
-    if (absl::Now() > deadline) {
-      std::cerr << "ledger did not start\n";
-      kill(ledger, SIGKILL);
-      return 1;
-    }
-    absl::SleepFor(absl::Milliseconds(100));
+  if (!cp::probe::WaitUntilServing(probe_channel, absl::Seconds(60))) {
+    std::cerr << "ledger did not start\n";
+    kill(ledger, SIGKILL);
+    return 1;
   }
 
   cp::auth::Principal svc;

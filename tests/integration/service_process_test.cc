@@ -62,13 +62,7 @@ TEST_P(ServiceProcessTest, StartsServesHealthAndReflectionAndStopsOnSigterm) {
   ChildProcess child(BinaryFor(svc.name), {}, BaseEnv(db.url(), port, metrics_port));
   auto channel =
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        auto s = probe::CheckHealth(channel, "", absl::Milliseconds(500));
-        return s.ok() && *s == "SERVING";
-      },
-      absl::Seconds(20)))
-      << child.Stderr();
+  ASSERT_TRUE(probe::WaitUntilServing(channel, absl::Seconds(20))) << child.Stderr();
   absl::StatusOr<std::vector<std::string>> names = probe::ListServices(channel, absl::Seconds(3));
   ASSERT_TRUE(names.ok()) << names.status();
   EXPECT_THAT(*names, Contains("grpc.health.v1.Health"));
@@ -192,13 +186,7 @@ TEST(ServiceStopTest, SigtermLetsAnInFlightCallFinish) {
                      {{"CP_GRPC_PORT", std::to_string(port)}, {"CP_SHUTDOWN_GRACE", "5s"}});
   auto channel =
       grpc::CreateChannel("127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials());
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        auto s = probe::CheckHealth(channel, "", absl::Milliseconds(500));
-        return s.ok() && *s == "SERVING";
-      },
-      absl::Seconds(10)))
-      << child.Stderr();
+  ASSERT_TRUE(probe::WaitUntilServing(channel, absl::Seconds(10))) << child.Stderr();
   auto stub = cptest::v1::TestService::NewStub(channel);
   grpc::Status status;
   cptest::v1::SlowResponse resp;

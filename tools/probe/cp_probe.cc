@@ -8,7 +8,6 @@
 #include <iostream>
 #include <string>
 
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/probe/probe.h"
 
@@ -48,13 +47,7 @@ int main(int argc, char** argv) {
   if (command == "wait" && argc == 4) {
     absl::Duration limit;
     if (!absl::ParseDuration(argv[3], &limit)) return Usage();
-    const absl::Time deadline = absl::Now() + limit;
-    while (absl::Now() < deadline) {
-      absl::StatusOr<std::string> status =
-          civicpoints::probe::CheckHealth(channel, "", absl::Seconds(1));
-      if (status.ok() && *status == "SERVING") return 0;
-      absl::SleepFor(absl::Milliseconds(100));
-    }
+    if (civicpoints::probe::WaitUntilServing(channel, limit)) return 0;
     std::cerr << argv[2] << ": not SERVING within " << argv[3] << "\n";
     return 1;
   }
