@@ -917,17 +917,19 @@ absl::StatusOr<v1::GetTopRankingResponse> Ledger::GetTopRanking(
   int64_t total = 0;
   ASSIGN_OR_RETURN(std::vector<RankedRider> top, rankings_->Top(key, n, &total));
   if (req.include_ties() && static_cast<int64_t>(top.size()) == n) {
-    // Riders tied with the n-th place are inside the cut.
+    // Riders tied with the n-th place are inside the cut (up to 1,000 more), read a page at a
+    // time below it.
     const int64_t cut = top.back().points;
-    for (int64_t start = n;; start += 100) {
-      ASSIGN_OR_RETURN(std::vector<RankedRider> more, rankings_->Top(key, start + 100));
-      bool done = more.size() < static_cast<size_t>(start + 100);
-      for (size_t i = start; i < more.size(); ++i) {
-        if (more[i].points != cut) {
+    for (int64_t start = n; start < n + kMaxTopN; start += 100) {
+      ASSIGN_OR_RETURN(std::vector<RankedRider> more,
+                       rankings_->Range(key, start, start + 99, nullptr));
+      bool done = more.size() < 100;
+      for (const RankedRider& r : more) {
+        if (r.points != cut) {
           done = true;
           break;
         }
-        top.push_back(more[i]);
+        top.push_back(r);
       }
       if (done) break;
     }

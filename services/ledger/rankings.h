@@ -58,6 +58,9 @@ class Rankings {
   // read in the same round trip.
   absl::StatusOr<std::vector<RankedRider>> Top(const std::string& ranking_key, int64_t n,
                                                int64_t* total = nullptr);
+  // The riders at 0-based places start..stop (inclusive), best first; `total` as in Top.
+  absl::StatusOr<std::vector<RankedRider>> Range(const std::string& ranking_key, int64_t start,
+                                                 int64_t stop, int64_t* total);
   // A rider's place, or nullopt when the rider has no points in the ranking.
   absl::StatusOr<std::optional<RankedRider>> RankOf(const std::string& ranking_key,
                                                     const std::string& person_id);
@@ -79,8 +82,6 @@ class Rankings {
   absl::Status SetRebuildMarker();
 
  private:
-  absl::StatusOr<std::vector<RankedRider>> Range(const std::string& ranking_key, int64_t start,
-                                                 int64_t stop, int64_t* total);
   redis::RedisClient* const redis_;
 };
 
