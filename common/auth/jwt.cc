@@ -193,6 +193,9 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUnchecked(absl::string_view token
   p.subject = claims.value("sub", "");
   if (p.subject.empty()) return Unauthenticated("claims lack sub");
   p.token_id = claims.value("jti", "");
+  p.session_id = claims.value("sid", "");
+  p.kind = claims.value("kind", "");
+  p.display_name = claims.value("name", "");
   if (claims.contains("roles")) {
     if (!claims["roles"].is_array()) return Unauthenticated("roles claim is not an array");
     for (const json& grant : claims["roles"]) {
@@ -201,6 +204,13 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUnchecked(absl::string_view token
         return Unauthenticated("roles claim holds an unknown role");
       }
       g.org_id = grant.value("org_id", "");
+      common::v1::OrgLevel level;
+      if (common::v1::OrgLevel_Parse(grant.value("org_level", ""), &level)) g.org_level = level;
+      if (grant.contains("org_ancestors") && grant["org_ancestors"].is_array()) {
+        for (const json& a : grant["org_ancestors"]) {
+          if (a.is_string()) g.org_ancestors.push_back(a.get<std::string>());
+        }
+      }
       p.roles.push_back(std::move(g));
     }
   }
@@ -225,7 +235,12 @@ void TokenSigner::GenerateKeyPair(Ed25519PublicKey* public_key, Ed25519SecretKey
 std::string TokenSigner::Sign(const Principal& who) const {
   json roles = json::array();
   for (const RoleGrant& g : who.roles) {
-    roles.push_back({{"role", RoleName(g.role)}, {"org_id", g.org_id}});
+    json grant = {{"role", RoleName(g.role)}, {"org_id", g.org_id}};
+    if (g.org_level != common::v1::ORG_LEVEL_UNSPECIFIED) {
+      grant["org_level"] = common::v1::OrgLevel_Name(g.org_level);
+      grant["org_ancestors"] = g.org_ancestors;
+    }
+    roles.push_back(std::move(grant));
   }
   json claims = {{"iss", kIssuer},
                  {"aud", kAudience},
@@ -235,6 +250,9 @@ std::string TokenSigner::Sign(const Principal& who) const {
                  {"exp", ToSeconds(who.expires_at)},
                  {"roles", roles},
                  {"scopes", who.scopes}};
+  if (!who.session_id.empty()) claims["sid"] = who.session_id;
+  if (!who.kind.empty()) claims["kind"] = who.kind;
+  if (!who.display_name.empty()) claims["name"] = who.display_name;
   json header = {{"alg", "EdDSA"}, {"typ", "JWT"}, {"kid", kid_}};
   const std::string signed_part =
       absl::StrCat(Base64UrlEncode(header.dump()), ".", Base64UrlEncode(claims.dump()));

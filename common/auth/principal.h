@@ -21,6 +21,10 @@ using Role = ::civicpoints::common::v1::Role;
 struct RoleGrant {
   Role role = ::civicpoints::common::v1::ROLE_UNSPECIFIED;
   std::string org_id;
+  // Optional, carried in tokens identity signs: the node's level and its ancestors' ids (root
+  // first), so a verifier can tell a grant covers a node it only knows by id.
+  ::civicpoints::common::v1::OrgLevel org_level = ::civicpoints::common::v1::ORG_LEVEL_UNSPECIFIED;
+  std::vector<std::string> org_ancestors;
 
   friend bool operator==(const RoleGrant& a, const RoleGrant& b) {
     return a.role == b.role && a.org_id == b.org_id;
@@ -32,6 +36,9 @@ struct Principal {
   std::string token_id;  // "jti", for revocation lists and logs
   std::vector<RoleGrant> roles;
   std::vector<std::string> scopes;  // API-key scopes of a city system
+  std::string session_id;           // "sid": the sign-in session (empty for API-key tokens)
+  std::string kind;                 // "kind": "human" or "service_account" (empty: not said)
+  std::string display_name;         // "name"
   absl::Time issued_at;
   absl::Time expires_at;
 

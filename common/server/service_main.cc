@@ -183,8 +183,15 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
     deps.redis = redis.get();
   }
 
-  auto verifier = std::make_shared<const auth::TokenVerifier>(
-      std::make_shared<auth::StaticKeyProvider>(*std::move(keys)));
+  std::shared_ptr<auth::KeyProvider> key_provider;
+  if (spec.own_keys) {
+    absl::StatusOr<std::shared_ptr<auth::KeyProvider>> own = spec.own_keys(deps);
+    if (!own.ok()) return Fail(kExitStartFailed, "cannot load token keys", own.status());
+    key_provider = *std::move(own);
+  } else {
+    key_provider = std::make_shared<auth::StaticKeyProvider>(*std::move(keys));
+  }
+  auto verifier = std::make_shared<const auth::TokenVerifier>(std::move(key_provider));
   auth::Authorizer authorizer(verifier);
   deps.authorizer = &authorizer;
 

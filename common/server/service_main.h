@@ -53,6 +53,8 @@ struct ServiceConfig {
   bool migrate_only = false;
 };
 
+struct ServiceDeps;
+
 struct ServiceSpec {
   std::string name;         // "ledger": log and metric label, PostgreSQL schema
   std::string description;  // one line for --help
@@ -64,6 +66,9 @@ struct ServiceSpec {
   std::function<std::vector<std::pair<std::string, std::string>>()> migrations;
   // Registers the service's own settings beside the common ones (checked the same way).
   std::function<void(config::ConfigParser&)> extra_settings;
+  // For the service that keeps the token-signing keys itself (identity): where the keys that
+  // verify access tokens come from, called once storage is up. Unset: --jwks_file.
+  std::function<absl::StatusOr<std::shared_ptr<auth::KeyProvider>>(ServiceDeps&)> own_keys;
 };
 
 // What a service's factory gets to build its handlers with. Pointers are null for parts the spec

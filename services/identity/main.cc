@@ -1,20 +1,100 @@
 // civicpoints-identity: org tree, people, community check-in, roles, login, API keys.
-// Wiring only; the shared runtime (common/server/service_main.h) does settings, storage,
-// migrations and the server.
+// Wiring only: secrets and signing keys first (they also verify incoming tokens), then the service.
+#include <memory>
+
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
+#include "common/config/config_parser.h"
+#include "common/log/log.h"
 #include "common/server/service_main.h"
+#include "services/identity/crypto.h"
+#include "services/identity/identity_service.h"
+#include "services/identity/key_ring.h"
 
 std::vector<std::pair<std::string, std::string>> IdentityMigrations();
 
+namespace {
+
+using namespace civicpoints;
+
+struct IdentitySettings {
+  std::string master_key_file;
+  std::string city_name = "大同市";
+  std::string bootstrap_admin_phone;
+  std::string bootstrap_admin_password;
+  int64_t pwhash_opslimit = 3;
+  int64_t pwhash_memlimit_mib = 64;
+};
+IdentitySettings g_settings;
+
+// Made by own_keys (once PostgreSQL is up), used by the service; live until exit.
+std::unique_ptr<identity::Secrets> g_secrets;
+std::shared_ptr<identity::KeyRing> g_keys;
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  using civicpoints::identity::v1::IdentityService;
-  return civicpoints::server::RunService(
+  return server::RunService(
       {.name = "identity",
        .description = "org tree, people, community check-in, roles, login, API keys",
        .default_grpc_port = 50051,
        .default_metrics_port = 9151,
        .uses_postgres = true,
        .uses_redis = false,
-       .migrations = &IdentityMigrations},
-      argc, argv, civicpoints::server::HostUnimplemented<IdentityService>());
+       .migrations = &IdentityMigrations,
+       .extra_settings =
+           [](config::ConfigParser& parser) {
+             parser.AddString("identity_master_key_file",
+                              "file holding the 64-hex-digit master key that keys phone hashes, "
+                              "API key hashes and sealed signing keys (keep it secret, back it up)",
+                              &g_settings.master_key_file, /*required=*/true);
+             parser.AddString("identity_city_name", "the city root's display name",
+                              &g_settings.city_name);
+             parser.AddString("identity_bootstrap_admin_phone",
+                              "phone of the first district admin, created at the city root when "
+                              "none exists",
+                              &g_settings.bootstrap_admin_phone);
+             parser.AddSecret("identity_bootstrap_admin_password",
+                              "that admin's initial password (must be changed at first login)",
+                              &g_settings.bootstrap_admin_password);
+             parser.AddInt("identity_pwhash_opslimit", "argon2id passes per password hash",
+                           &g_settings.pwhash_opslimit, 1, 10);
+             parser.AddInt("identity_pwhash_memlimit_mib", "argon2id memory per password hash",
+                           &g_settings.pwhash_memlimit_mib, 1, 1024);
+           },
+       .own_keys = [](server::ServiceDeps& deps)
+           -> absl::StatusOr<std::shared_ptr<auth::KeyProvider>> {
+         absl::StatusOr<identity::Secrets> secrets =
+             identity::Secrets::FromFile(g_settings.master_key_file);
+         if (!secrets.ok()) {
+           return absl::InvalidArgumentError(
+               absl::StrCat("setting --identity_master_key_file (CP_IDENTITY_MASTER_KEY_FILE): ",
+                            secrets.status().message()));
+         }
+         g_secrets = std::make_unique<identity::Secrets>(*std::move(secrets));
+         g_keys = std::make_shared<identity::KeyRing>(deps.pg, g_secrets.get());
+         if (absl::Status s = g_keys->EnsureKey(absl::Now()); !s.ok()) return s;
+         return std::shared_ptr<auth::KeyProvider>(g_keys);
+       }},
+      argc, argv,
+      [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
+        identity::IdentityOptions options;
+        options.city_name = g_settings.city_name;
+        options.hasher.opslimit = static_cast<uint64_t>(g_settings.pwhash_opslimit);
+        options.hasher.memlimit_bytes = static_cast<size_t>(g_settings.pwhash_memlimit_mib) << 20;
+        auto service = std::make_unique<identity::IdentityServiceImpl>(
+            deps.pg, g_secrets.get(), g_keys.get(), deps.authorizer, options);
+        if (absl::Status s = service->SetCityName(); !s.ok()) return s;
+        if (!g_settings.bootstrap_admin_phone.empty()) {
+          if (absl::Status s = service->BootstrapAdmin(g_settings.bootstrap_admin_phone,
+                                                       g_settings.bootstrap_admin_password,
+                                                       "管理员");
+              !s.ok()) {
+            return s;
+          }
+        }
+        std::vector<server::BuiltService> services;
+        services.push_back(
+            {identity::v1::IdentityService::service_full_name(), std::move(service)});
+        return services;
+      });
 }

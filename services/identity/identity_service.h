@@ -1,0 +1,236 @@
+// IdentityServiceImpl: the identity service (identity_service.proto) over PostgreSQL. Each
+// method checks the caller against the method's declared access policy, then org scope on the
+// resource, validates its input (INVALID_ARGUMENT naming the field, nothing written), and does its
+// work in one transaction. The methods are spread over files by area: org_methods.cc,
+// session_methods.cc, key_methods.cc, people_methods.cc, grant_methods.cc, check_in_methods.cc,
+// service_account_methods.cc and stats_methods.cc; shared helpers are in service_support.cc.
+#ifndef CIVICPOINTS_SERVICES_IDENTITY_IDENTITY_SERVICE_H_
+#define CIVICPOINTS_SERVICES_IDENTITY_IDENTITY_SERVICE_H_
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "civicpoints/identity/v1/identity_service.grpc.pb.h"
+#include "common/auth/method_policy.h"
+#include "services/identity/crypto.h"
+
+namespace pqxx {
+class transaction_base;
+class connection_base;
+}  // namespace pqxx
+namespace civicpoints::pg {
+class PgPool;
+}
+
+namespace civicpoints::identity {
+
+class KeyRing;
+
+struct IdentityOptions {
+  PasswordHasher hasher;
+  // The city root's display name (ResolveOrgPath's display_path for the root).
+  std::string city_name = "大同市";
+  absl::Duration access_token_ttl = absl::Minutes(15);
+  absl::Duration refresh_token_ttl = absl::Hours(24 * 30);
+  // The privacy policy riders consent to at registration.
+  std::string policy_version = "2026-11";
+  std::string policy_url = "https://civicpoints.example/privacy/2026-11";
+};
+
+// Who is calling: the verified principal (absent on a public method called without a token), and
+// the client's address for throttling (the gateway passes it as x-client-address).
+struct Caller {
+  const auth::Principal* principal = nullptr;
+  std::string client_address;
+  absl::Time now;
+  const auth::Principal& who() const { return *principal; }
+};
+
+class IdentityServiceImpl final : public v1::IdentityService::Service {
+ public:
+  // All pointers must outlive the service.
+  IdentityServiceImpl(pg::PgPool* pool, const Secrets* secrets, KeyRing* keys,
+                      const auth::Authorizer* authorizer, IdentityOptions options);
+
+  // Creates the first district admin at the city root when none exists (a fresh installation),
+  // with a password that must be changed at first login. Errors: INVALID_ARGUMENT for a bad phone
+  // or password.
+  absl::Status BootstrapAdmin(const std::string& phone, const std::string& password,
+                              const std::string& display_name);
+
+  // Also sets the city root's name when it differs.
+  absl::Status SetCityName();
+
+  grpc::Status CreateOrgNode(grpc::ServerContext* ctx, const v1::CreateOrgNodeRequest* req,
+                      v1::CreateOrgNodeResponse* resp) override;
+  grpc::Status RenameOrgNode(grpc::ServerContext* ctx, const v1::RenameOrgNodeRequest* req,
+                      v1::RenameOrgNodeResponse* resp) override;
+  grpc::Status RetireOrgNode(grpc::ServerContext* ctx, const v1::RetireOrgNodeRequest* req,
+                      v1::RetireOrgNodeResponse* resp) override;
+  grpc::Status DeleteOrgNode(grpc::ServerContext* ctx, const v1::DeleteOrgNodeRequest* req,
+                      v1::DeleteOrgNodeResponse* resp) override;
+  grpc::Status GetOrgNode(grpc::ServerContext* ctx, const v1::GetOrgNodeRequest* req,
+                      v1::GetOrgNodeResponse* resp) override;
+  grpc::Status LookupOrgNode(grpc::ServerContext* ctx, const v1::LookupOrgNodeRequest* req,
+                      v1::LookupOrgNodeResponse* resp) override;
+  grpc::Status BatchGetOrgNodes(grpc::ServerContext* ctx, const v1::BatchGetOrgNodesRequest* req,
+                      v1::BatchGetOrgNodesResponse* resp) override;
+  grpc::Status ListOrgChildren(grpc::ServerContext* ctx, const v1::ListOrgChildrenRequest* req,
+                      v1::ListOrgChildrenResponse* resp) override;
+  grpc::Status ResolveOrgPath(grpc::ServerContext* ctx, const v1::ResolveOrgPathRequest* req,
+                      v1::ResolveOrgPathResponse* resp) override;
+  grpc::Status GetPrivacyPolicy(grpc::ServerContext* ctx, const v1::GetPrivacyPolicyRequest* req,
+                      v1::GetPrivacyPolicyResponse* resp) override;
+  grpc::Status RegisterRider(grpc::ServerContext* ctx, const v1::RegisterRiderRequest* req,
+                      v1::RegisterRiderResponse* resp) override;
+  grpc::Status Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
+                      v1::LoginResponse* resp) override;
+  grpc::Status RefreshToken(grpc::ServerContext* ctx, const v1::RefreshTokenRequest* req,
+                      v1::RefreshTokenResponse* resp) override;
+  grpc::Status Logout(grpc::ServerContext* ctx, const v1::LogoutRequest* req,
+                      v1::LogoutResponse* resp) override;
+  grpc::Status LogoutEverywhere(grpc::ServerContext* ctx, const v1::LogoutEverywhereRequest* req,
+                      v1::LogoutEverywhereResponse* resp) override;
+  grpc::Status ChangePassword(grpc::ServerContext* ctx, const v1::ChangePasswordRequest* req,
+                      v1::ChangePasswordResponse* resp) override;
+  grpc::Status ExchangeApiKey(grpc::ServerContext* ctx, const v1::ExchangeApiKeyRequest* req,
+                      v1::ExchangeApiKeyResponse* resp) override;
+  grpc::Status WhoAmI(grpc::ServerContext* ctx, const v1::WhoAmIRequest* req,
+                      v1::WhoAmIResponse* resp) override;
+  grpc::Status ListPublicKeys(grpc::ServerContext* ctx, const v1::ListPublicKeysRequest* req,
+                      v1::ListPublicKeysResponse* resp) override;
+  grpc::Status GetJwks(grpc::ServerContext* ctx, const v1::GetJwksRequest* req,
+                      v1::GetJwksResponse* resp) override;
+  grpc::Status RotateSigningKey(grpc::ServerContext* ctx, const v1::RotateSigningKeyRequest* req,
+                      v1::RotateSigningKeyResponse* resp) override;
+  grpc::Status RevokeSigningKey(grpc::ServerContext* ctx, const v1::RevokeSigningKeyRequest* req,
+                      v1::RevokeSigningKeyResponse* resp) override;
+  grpc::Status CreatePerson(grpc::ServerContext* ctx, const v1::CreatePersonRequest* req,
+                      v1::CreatePersonResponse* resp) override;
+  grpc::Status GetPerson(grpc::ServerContext* ctx, const v1::GetPersonRequest* req,
+                      v1::GetPersonResponse* resp) override;
+  grpc::Status BatchGetPeople(grpc::ServerContext* ctx, const v1::BatchGetPeopleRequest* req,
+                      v1::BatchGetPeopleResponse* resp) override;
+  grpc::Status ListPeople(grpc::ServerContext* ctx, const v1::ListPeopleRequest* req,
+                      v1::ListPeopleResponse* resp) override;
+  grpc::Status FindPersonByPhone(grpc::ServerContext* ctx, const v1::FindPersonByPhoneRequest* req,
+                      v1::FindPersonByPhoneResponse* resp) override;
+  grpc::Status UpdatePerson(grpc::ServerContext* ctx, const v1::UpdatePersonRequest* req,
+                      v1::UpdatePersonResponse* resp) override;
+  grpc::Status UpdateMyRiderProfile(grpc::ServerContext* ctx, const v1::UpdateMyRiderProfileRequest* req,
+                      v1::UpdateMyRiderProfileResponse* resp) override;
+  grpc::Status GetMyPersonalData(grpc::ServerContext* ctx, const v1::GetMyPersonalDataRequest* req,
+                      v1::GetMyPersonalDataResponse* resp) override;
+  grpc::Status GrantRole(grpc::ServerContext* ctx, const v1::GrantRoleRequest* req,
+                      v1::GrantRoleResponse* resp) override;
+  grpc::Status RevokeRole(grpc::ServerContext* ctx, const v1::RevokeRoleRequest* req,
+                      v1::RevokeRoleResponse* resp) override;
+  grpc::Status ListRoleGrants(grpc::ServerContext* ctx, const v1::ListRoleGrantsRequest* req,
+                      v1::ListRoleGrantsResponse* resp) override;
+  grpc::Status GetCheckInCode(grpc::ServerContext* ctx, const v1::GetCheckInCodeRequest* req,
+                      v1::GetCheckInCodeResponse* resp) override;
+  grpc::Status RotateCheckInCode(grpc::ServerContext* ctx, const v1::RotateCheckInCodeRequest* req,
+                      v1::RotateCheckInCodeResponse* resp) override;
+  grpc::Status CheckInWithCode(grpc::ServerContext* ctx, const v1::CheckInWithCodeRequest* req,
+                      v1::CheckInWithCodeResponse* resp) override;
+  grpc::Status RequestCheckIn(grpc::ServerContext* ctx, const v1::RequestCheckInRequest* req,
+                      v1::RequestCheckInResponse* resp) override;
+  grpc::Status CancelCheckInRequest(grpc::ServerContext* ctx, const v1::CancelCheckInRequestRequest* req,
+                      v1::CancelCheckInRequestResponse* resp) override;
+  grpc::Status ApproveCheckIn(grpc::ServerContext* ctx, const v1::ApproveCheckInRequest* req,
+                      v1::ApproveCheckInResponse* resp) override;
+  grpc::Status RejectCheckIn(grpc::ServerContext* ctx, const v1::RejectCheckInRequest* req,
+                      v1::RejectCheckInResponse* resp) override;
+  grpc::Status GetCheckIn(grpc::ServerContext* ctx, const v1::GetCheckInRequest* req,
+                      v1::GetCheckInResponse* resp) override;
+  grpc::Status ListCheckIns(grpc::ServerContext* ctx, const v1::ListCheckInsRequest* req,
+                      v1::ListCheckInsResponse* resp) override;
+  grpc::Status ListMyCheckIns(grpc::ServerContext* ctx, const v1::ListMyCheckInsRequest* req,
+                      v1::ListMyCheckInsResponse* resp) override;
+  grpc::Status CreateServiceAccount(grpc::ServerContext* ctx, const v1::CreateServiceAccountRequest* req,
+                      v1::CreateServiceAccountResponse* resp) override;
+  grpc::Status GetServiceAccount(grpc::ServerContext* ctx, const v1::GetServiceAccountRequest* req,
+                      v1::GetServiceAccountResponse* resp) override;
+  grpc::Status ListServiceAccounts(grpc::ServerContext* ctx, const v1::ListServiceAccountsRequest* req,
+                      v1::ListServiceAccountsResponse* resp) override;
+  grpc::Status DisableServiceAccount(grpc::ServerContext* ctx, const v1::DisableServiceAccountRequest* req,
+                      v1::DisableServiceAccountResponse* resp) override;
+  grpc::Status CreateApiKey(grpc::ServerContext* ctx, const v1::CreateApiKeyRequest* req,
+                      v1::CreateApiKeyResponse* resp) override;
+  grpc::Status GetApiKey(grpc::ServerContext* ctx, const v1::GetApiKeyRequest* req,
+                      v1::GetApiKeyResponse* resp) override;
+  grpc::Status ListApiKeys(grpc::ServerContext* ctx, const v1::ListApiKeysRequest* req,
+                      v1::ListApiKeysResponse* resp) override;
+  grpc::Status ExpireApiKey(grpc::ServerContext* ctx, const v1::ExpireApiKeyRequest* req,
+                      v1::ExpireApiKeyResponse* resp) override;
+  grpc::Status RevokeApiKey(grpc::ServerContext* ctx, const v1::RevokeApiKeyRequest* req,
+                      v1::RevokeApiKeyResponse* resp) override;
+  grpc::Status GetOrgStats(grpc::ServerContext* ctx, const v1::GetOrgStatsRequest* req,
+                      v1::GetOrgStatsResponse* resp) override;
+  grpc::Status ListChildOrgStats(grpc::ServerContext* ctx, const v1::ListChildOrgStatsRequest* req,
+                      v1::ListChildOrgStatsResponse* resp) override;
+
+ private:
+  using Body = std::function<absl::Status(const Caller&)>;
+  // Authorizes the call to `method` and runs `body`; the only place grpc::Status is made.
+  grpc::Status Handle(grpc::ServerContext* ctx, const char* method, const Body& body);
+
+  // Runs `fn` in a read-write transaction, committed when it returns OK.
+  absl::Status InTx(absl::string_view what,
+                    const std::function<absl::Status(pqxx::transaction_base&)>& fn);
+  // Runs `fn` in a read-only transaction.
+  absl::Status InReadTx(absl::string_view what,
+                        const std::function<absl::Status(pqxx::transaction_base&)>& fn);
+  // Runs `fn` once per (method, idempotency key): a repeat with the same request (hashed without
+  // `secret_fields`) returns the first response stored in `response`; a different request under
+  // the same key is FAILED_PRECONDITION.
+  absl::Status Idempotent(absl::string_view method, const std::string& key,
+                          const google::protobuf::Message& request,
+                          google::protobuf::Message* response,
+                          const std::function<absl::Status(pqxx::transaction_base&)>& fn);
+
+  // Throttling in fixed windows. Check fails RESOURCE_EXHAUSTED (with the wait in the message)
+  // when `bucket` already has `limit` hits in the current window; Hit records one.
+  absl::Status CheckThrottle(const std::string& bucket, int limit, absl::Duration window,
+                             absl::Time now);
+  void HitThrottle(const std::string& bucket, absl::Duration window, absl::Time now);
+
+  // Opens a session for `person_id` and returns its first token pair.
+  absl::StatusOr<v1::TokenPair> OpenSession(pqxx::transaction_base& tx,
+                                            const std::string& person_id,
+                                            const std::string& device_name, absl::Time now);
+  // A fresh access token for a person in a session.
+  absl::StatusOr<std::string> PersonAccessToken(pqxx::transaction_base& tx,
+                                                const std::string& person_id,
+                                                const std::string& session_id, absl::Time now);
+  // Revokes every open session of a person; returns how many.
+  int RevokeSessions(pqxx::transaction_base& tx, const std::string& person_id,
+                     const std::string& reason, absl::Time now);
+  // Checks in `person_id` at `community_id` at once (method CODE): ends the active check-in and
+  // cancels a pending request. Fills the new check-in and the ended one.
+  absl::Status CheckInNow(pqxx::transaction_base& tx, const std::string& person_id,
+                          const std::string& community_id, v1::CheckInMethod method,
+                          const std::string& existing_check_in_id, const std::string& decided_by,
+                          absl::Time now, v1::CheckIn* check_in, v1::CheckIn* ended);
+  // The community whose code this is (current, or replaced less than 10 minutes ago). Errors:
+  // NOT_FOUND.
+  absl::StatusOr<std::string> CommunityForCode(pqxx::transaction_base& tx,
+                                               const std::string& code, absl::Time now);
+  // Whether a caller covers a person: their home community or any active grant lies under one of
+  // the caller's grants (a rider attached nowhere yet is covered by any staff).
+  absl::StatusOr<bool> CoversPerson(pqxx::transaction_base& tx, const auth::Principal& who,
+                                    const std::string& person_id);
+
+  pg::PgPool* const pool_;
+  const Secrets* const secrets_;
+  KeyRing* const keys_;
+  const auth::Authorizer* const authorizer_;
+  const IdentityOptions options_;
+};
+
+}  // namespace civicpoints::identity
+
+#endif  // CIVICPOINTS_SERVICES_IDENTITY_IDENTITY_SERVICE_H_

@@ -1,0 +1,176 @@
+#include "services/identity/input_rules.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace civicpoints::identity {
+namespace {
+
+absl::Status Invalid(absl::string_view field, absl::string_view why) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
+}
+
+// Decodes one code point; returns false on invalid UTF-8 (overlong, surrogate, out of range).
+bool NextCodePoint(absl::string_view text, size_t* pos, char32_t* cp) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char b0 = byte(*pos);
+  size_t len;
+  char32_t value;
+  if (b0 < 0x80) {
+    len = 1, value = b0;
+  } else if ((b0 & 0xE0) == 0xC0) {
+    len = 2, value = b0 & 0x1F;
+  } else if ((b0 & 0xF0) == 0xE0) {
+    len = 3, value = b0 & 0x0F;
+  } else if ((b0 & 0xF8) == 0xF0) {
+    len = 4, value = b0 & 0x07;
+  } else {
+    return false;
+  }
+  if (*pos + len > text.size()) return false;
+  for (size_t i = 1; i < len; ++i) {
+    const unsigned char b = byte(*pos + i);
+    if ((b & 0xC0) != 0x80) return false;
+    value = (value << 6) | (b & 0x3F);
+  }
+  static constexpr std::array<char32_t, 5> kMin = {0, 0, 0x80, 0x800, 0x10000};
+  if (value < kMin[len] || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return false;
+  *pos += len;
+  *cp = value;
+  return true;
+}
+
+// Passwords seen most often in leaks (and their obvious Chinese-app variants); lower-cased.
+constexpr std::array<absl::string_view, 24> kCommonPasswords = {
+    "12345678",   "123456789",  "1234567890", "password",   "password1",  "qwerty123",
+    "11111111",   "88888888",   "66666666",   "00000000",   "abc12345",   "abcd1234",
+    "a1234567",   "iloveyou",   "qwertyuiop", "1qaz2wsx",   "woaini1314", "aa123456",
+    "asdf1234",   "zxcvbnm123", "admin123",   "password123", "qq123456",  "123qwe123"};
+
+}  // namespace
+
+size_t Utf8Length(absl::string_view text) {
+  size_t pos = 0, count = 0;
+  char32_t cp;
+  while (pos < text.size()) {
+    if (!NextCodePoint(text, &pos, &cp)) return text.size();
+    ++count;
+  }
+  return count;
+}
+
+absl::StatusOr<std::string> NormalizePhone(absl::string_view phone, absl::string_view field) {
+  if (phone.empty()) return Invalid(field, "is required");
+  if (phone.size() > 32) return Invalid(field, "is too long to be a phone number");
+  std::string digits;
+  for (size_t i = 0; i < phone.size(); ++i) {
+    const char c = phone[i];
+    if (c == ' ' || c == '-') continue;
+    if (c == '+' && digits.empty() && i == 0) continue;
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) {
+      return Invalid(field, "may hold only digits, spaces, dashes and a leading '+'");
+    }
+    digits.push_back(c);
+  }
+  if (digits.size() == 13 && absl::StartsWith(digits, "86")) digits.erase(0, 2);
+  if (digits.size() != 11 || digits[0] != '1' || digits[1] < '3' || digits[1] > '9') {
+    return Invalid(field, "is not a mainland mobile number (11 digits starting 13-19)");
+  }
+  return digits;
+}
+
+std::string MaskPhone(absl::string_view digits) {
+  if (digits.size() != 11) return "****";
+  return absl::StrCat(digits.substr(0, 3), "****", digits.substr(7));
+}
+
+absl::Status CheckPassword(absl::string_view password, absl::string_view phone_digits,
+                           absl::string_view field) {
+  if (password.empty()) return Invalid(field, "is required");
+  if (password.size() > 256) return Invalid(field, "is longer than 256 bytes");
+  const size_t chars = Utf8Length(password);
+  if (chars < 8) return Invalid(field, "is shorter than 8 characters");
+  if (chars > 64) return Invalid(field, "is longer than 64 characters");
+  bool letter = false, digit = false, other = false;
+  for (unsigned char c : password) {
+    if (absl::ascii_isalpha(c)) {
+      letter = true;
+    } else if (absl::ascii_isdigit(c)) {
+      digit = true;
+    } else {
+      other = true;
+    }
+  }
+  if (letter + digit + other < 2) {
+    return Invalid(field, "needs at least two of letters, digits and other characters");
+  }
+  if (!phone_digits.empty() && absl::StrContains(password, phone_digits.substr(3))) {
+    return Invalid(field, "must not contain the phone number");
+  }
+  const std::string lower = absl::AsciiStrToLower(password);
+  if (std::find(kCommonPasswords.begin(), kCommonPasswords.end(), lower) !=
+      kCommonPasswords.end()) {
+    return Invalid(field, "is one of the most common passwords");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckText(absl::string_view text, size_t max_chars, bool required,
+                       absl::string_view field) {
+  if (text.empty()) return required ? Invalid(field, "is required") : absl::OkStatus();
+  size_t pos = 0, count = 0;
+  char32_t cp;
+  while (pos < text.size()) {
+    if (!NextCodePoint(text, &pos, &cp)) return Invalid(field, "is not valid UTF-8");
+    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) {
+      return Invalid(field, "must not contain control characters");
+    }
+    ++count;
+  }
+  if (count > max_chars) {
+    return Invalid(field, absl::StrCat("is longer than ", max_chars, " characters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckIdempotencyKey(absl::string_view key) {
+  if (key.empty()) return Invalid("idempotency_key", "is required");
+  if (key.size() > 128) return Invalid("idempotency_key", "is longer than 128 characters");
+  for (unsigned char c : key) {
+    if (c < 0x21 || c > 0x7E) {
+      return Invalid("idempotency_key", "must be printable ASCII without spaces");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOrgCode(absl::string_view code, absl::string_view field) {
+  if (code.empty()) return Invalid(field, "is required");
+  if (code.size() < 2 || code.size() > 32) return Invalid(field, "must be 2-32 characters");
+  for (unsigned char c : code) {
+    if (!absl::ascii_isalnum(c) && c != '_' && c != '-') {
+      return Invalid(field, "may hold only letters, digits, '_' and '-'");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> NormalizeCheckInCode(absl::string_view code, absl::string_view field) {
+  if (code.empty()) return Invalid(field, "is required");
+  absl::string_view bare = code;
+  absl::ConsumePrefix(&bare, "civicpoints:checkin:");
+  std::string upper = absl::AsciiStrToUpper(bare);
+  if (upper.size() != kCheckInCodeLength ||
+      upper.find_first_not_of(kCheckInCodeAlphabet) != std::string::npos) {
+    return Invalid(field, "is not a check-in code (8 letters and digits, as shown at the station)");
+  }
+  return upper;
+}
+
+}  // namespace civicpoints::identity

@@ -1,0 +1,310 @@
+// The org tree: district → street → community under the city root.
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/identity/identity_service.h"
+#include "services/identity/input_rules.h"
+#include "services/identity/records.h"
+#include "services/identity/service_support.h"
+
+namespace civicpoints::identity {
+namespace {
+
+using common::v1::OrgLevel;
+
+
+absl::Status FetchNode(pqxx::transaction_base& tx, const std::string& org_id, v1::OrgNode* node) {
+  if (org_id.empty()) return absl::InvalidArgumentError("org_id: is required");
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE org_id = $1"), org_id);
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("org_id: no org node '", org_id, "'"));
+  FillOrg(r[0], node);
+  return absl::OkStatus();
+}
+
+absl::Status CheckVersion(int64_t expected, const OrgRow& org) {
+  if (expected != 0 && expected != org.version) {
+    return absl::AbortedError(absl::StrCat("org node ", org.org_id, " is at version ", org.version,
+                                           ", not the expected ", expected, "; reload and retry"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
+                                                const v1::CreateOrgNodeRequest* req,
+                                                v1::CreateOrgNodeResponse* resp) {
+  return Handle(ctx, "CreateOrgNode", [&](const Caller& caller) -> absl::Status {
+    if (absl::Status s = CheckOrgCode(req->code(), "code"); !s.ok()) return s;
+    if (absl::Status s = CheckText(req->name(), 64, true, "name"); !s.ok()) return s;
+    if (req->parent_id().empty()) return absl::InvalidArgumentError("parent_id: is required");
+    if (req->level() < common::v1::ORG_LEVEL_DISTRICT ||
+        req->level() > common::v1::ORG_LEVEL_COMMUNITY) {
+      return absl::InvalidArgumentError(
+          "level: must be ORG_LEVEL_DISTRICT, ORG_LEVEL_STREET or ORG_LEVEL_COMMUNITY");
+    }
+    return InTx("create org node", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<OrgRow> parent = LoadOrg(tx, req->parent_id(), "parent_id");
+      if (!parent.ok()) return parent.status();
+      if (req->level() != parent->level + 1) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "level: ", common::v1::OrgLevel_Name(req->level()), " cannot sit under a ",
+            common::v1::OrgLevel_Name(parent->level), " (must be exactly one level below)"));
+      }
+      if (absl::Status s = CheckCoversOrg(caller.who(), *parent, "parent node " + parent->org_id);
+          !s.ok()) {
+        return s;
+      }
+      pqxx::result same = tx.exec_params(
+          absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE code = $1"), req->code());
+      if (!same.empty()) {
+        const OrgRow existing = ReadOrg(same[0]);
+        if (existing.parent_id == parent->org_id && existing.name == req->name() &&
+            existing.level == req->level()) {
+          FillOrg(same[0], resp->mutable_node());  // a repeat of the same create
+          return absl::OkStatus();
+        }
+        return absl::AlreadyExistsError(
+            absl::StrCat("code: '", req->code(), "' is taken by org node ", existing.org_id));
+      }
+      if (parent->retired) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("parent node ", parent->org_id, " is retired"));
+      }
+      static constexpr const char* kPrefix[] = {"", "", "d", "s", "c"};
+      const std::string id = NewId(kPrefix[req->level()]);
+      const std::string district =
+          req->level() == common::v1::ORG_LEVEL_DISTRICT ? id : parent->district_id;
+      const std::string street = req->level() == common::v1::ORG_LEVEL_STREET    ? id
+                                 : req->level() == common::v1::ORG_LEVEL_COMMUNITY ? parent->street_id
+                                                                                   : "";
+      const std::string community = req->level() == common::v1::ORG_LEVEL_COMMUNITY ? id : "";
+      pqxx::result r = tx.exec_params(
+          absl::StrCat("INSERT INTO org_nodes (org_id, code, name, level, parent_id, district_id, "
+                       "street_id, community_id) VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), "
+                       "NULLIF($8, '')) RETURNING ",
+                       kOrgColumns),
+          id, req->code(), req->name(), static_cast<int>(req->level()), parent->org_id, district,
+          street, community);
+      FillOrg(r[0], resp->mutable_node());
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::RenameOrgNode(grpc::ServerContext* ctx,
+                                                const v1::RenameOrgNodeRequest* req,
+                                                v1::RenameOrgNodeResponse* resp) {
+  return Handle(ctx, "RenameOrgNode", [&](const Caller& caller) -> absl::Status {
+    if (req->org_id().empty()) return absl::InvalidArgumentError("org_id: is required");
+    if (absl::Status s = CheckText(req->name(), 64, true, "name"); !s.ok()) return s;
+    return InTx("rename org node", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id", /*lock=*/true);
+      if (!org.ok()) return org.status();
+      if (absl::Status s = CheckCoversOrg(caller.who(), *org, "org node " + org->org_id); !s.ok())
+        return s;
+      if (org->name == req->name()) return FetchNode(tx, org->org_id, resp->mutable_node());
+      if (absl::Status s = CheckVersion(req->expected_version(), *org); !s.ok()) return s;
+      if (org->retired) {
+        return absl::FailedPreconditionError(absl::StrCat("org node ", org->org_id, " is retired"));
+      }
+      tx.exec_params(
+          "UPDATE org_nodes SET name = $2, version = version + 1, updated_at = now() "
+          "WHERE org_id = $1",
+          org->org_id, req->name());
+      return FetchNode(tx, org->org_id, resp->mutable_node());
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::RetireOrgNode(grpc::ServerContext* ctx,
+                                                const v1::RetireOrgNodeRequest* req,
+                                                v1::RetireOrgNodeResponse* resp) {
+  return Handle(ctx, "RetireOrgNode", [&](const Caller& caller) -> absl::Status {
+    return InTx("retire org node", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id", /*lock=*/true);
+      if (!org.ok()) return org.status();
+      if (absl::Status s = CheckCoversOrg(caller.who(), *org, "org node " + org->org_id); !s.ok())
+        return s;
+      if (org->retired) return FetchNode(tx, org->org_id, resp->mutable_node());
+      if (org->level == common::v1::ORG_LEVEL_CITY) {
+        return absl::FailedPreconditionError("the city root cannot be retired");
+      }
+      if (absl::Status s = CheckVersion(req->expected_version(), *org); !s.ok()) return s;
+      pqxx::result active = tx.exec_params(
+          "SELECT count(*) FROM org_nodes WHERE parent_id = $1 AND retired_at IS NULL",
+          org->org_id);
+      if (active[0][0].as<int64_t>() > 0) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("org node ", org->org_id, " has ", active[0][0].as<int64_t>(),
+                         " active children; retire them first"));
+      }
+      tx.exec_params(
+          "UPDATE org_nodes SET retired_at = now(), version = version + 1, updated_at = now() "
+          "WHERE org_id = $1",
+          org->org_id);
+      tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $3)",
+                     caller.who().subject, "retire_org_node", org->org_id);
+      return FetchNode(tx, org->org_id, resp->mutable_node());
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::DeleteOrgNode(grpc::ServerContext* ctx,
+                                                const v1::DeleteOrgNodeRequest* req,
+                                                v1::DeleteOrgNodeResponse*) {
+  return Handle(ctx, "DeleteOrgNode", [&](const Caller& caller) -> absl::Status {
+    return InTx("delete org node", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id", /*lock=*/true);
+      if (!org.ok()) return org.status();
+      if (absl::Status s = CheckCoversOrg(caller.who(), *org, "org node " + org->org_id); !s.ok())
+        return s;
+      if (org->level == common::v1::ORG_LEVEL_CITY) {
+        return absl::FailedPreconditionError("the city root cannot be deleted");
+      }
+      pqxx::result uses = tx.exec_params(
+          "SELECT (SELECT count(*) FROM org_nodes WHERE parent_id = $1), "
+          "(SELECT count(*) FROM check_ins WHERE community_id = $1), "
+          "(SELECT count(*) FROM role_grants WHERE org_id = $1), "
+          "(SELECT count(*) FROM service_accounts WHERE org_id = $1), "
+          "(SELECT count(*) FROM people WHERE origin_community_id = $1)",
+          org->org_id);
+      static constexpr const char* kWhat[] = {"children", "check-ins", "role grants",
+                                              "service accounts", "registered riders"};
+      for (int i = 0; i < 5; ++i) {
+        if (uses[0][i].as<int64_t>() > 0) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("org node ", org->org_id, " has ", uses[0][i].as<int64_t>(), " ",
+                           kWhat[i], "; it can only be retired"));
+        }
+      }
+      tx.exec_params("DELETE FROM check_in_codes WHERE community_id = $1", org->org_id);
+      tx.exec_params("DELETE FROM org_nodes WHERE org_id = $1", org->org_id);
+      tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $3)",
+                     caller.who().subject, "delete_org_node", org->org_id);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::GetOrgNode(grpc::ServerContext* ctx,
+                                             const v1::GetOrgNodeRequest* req,
+                                             v1::GetOrgNodeResponse* resp) {
+  return Handle(ctx, "GetOrgNode", [&](const Caller&) -> absl::Status {
+    return InReadTx("get org node", [&](pqxx::transaction_base& tx) {
+      return FetchNode(tx, req->org_id(), resp->mutable_node());
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::LookupOrgNode(grpc::ServerContext* ctx,
+                                                const v1::LookupOrgNodeRequest* req,
+                                                v1::LookupOrgNodeResponse* resp) {
+  return Handle(ctx, "LookupOrgNode", [&](const Caller&) -> absl::Status {
+    if (absl::Status s = CheckOrgCode(req->code(), "code"); !s.ok()) return s;
+    return InReadTx("look up org node", [&](pqxx::transaction_base& tx) -> absl::Status {
+      pqxx::result r = tx.exec_params(
+          absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE code = $1"), req->code());
+      if (r.empty()) return absl::NotFoundError(absl::StrCat("code: no org node has code '",
+                                                             req->code(), "'"));
+      FillOrg(r[0], resp->mutable_node());
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::BatchGetOrgNodes(grpc::ServerContext* ctx,
+                                                   const v1::BatchGetOrgNodesRequest* req,
+                                                   v1::BatchGetOrgNodesResponse* resp) {
+  return Handle(ctx, "BatchGetOrgNodes", [&](const Caller&) -> absl::Status {
+    if (req->org_ids().empty()) return absl::InvalidArgumentError("org_ids: is empty");
+    if (req->org_ids_size() > 100) {
+      return absl::InvalidArgumentError("org_ids: has more than 100 entries");
+    }
+    std::vector<std::string> ids(req->org_ids().begin(), req->org_ids().end());
+    return InReadTx("batch get org nodes", [&](pqxx::transaction_base& tx) -> absl::Status {
+      std::map<std::string, v1::OrgNode> found;
+      for (const auto& row : tx.exec_params(absl::StrCat("SELECT ", kOrgColumns,
+                                                         " FROM org_nodes WHERE org_id = ANY($1)"),
+                                            TextArrayLiteral(ids))) {
+        v1::OrgNode n;
+        FillOrg(row, &n);
+        found[n.org_id()] = std::move(n);
+      }
+      for (const std::string& id : ids) {
+        auto it = found.find(id);
+        if (it == found.end()) {
+          return absl::NotFoundError(absl::StrCat("org_ids: no org node '", id, "'"));
+        }
+        *resp->add_nodes() = it->second;
+      }
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::ListOrgChildren(grpc::ServerContext* ctx,
+                                                  const v1::ListOrgChildrenRequest* req,
+                                                  v1::ListOrgChildrenResponse* resp) {
+  return Handle(ctx, "ListOrgChildren", [&](const Caller&) -> absl::Status {
+    absl::StatusOr<int> size = PageSize(req->page_size());
+    if (!size.ok()) return size.status();
+    v1::ListOrgChildrenRequest filters = *req;
+    filters.clear_page_size();
+    filters.clear_page_token();
+    const std::string tag = FilterTag(filters);
+    absl::StatusOr<std::vector<std::string>> after = DecodePageToken(req->page_token(), tag, 1);
+    if (!after.ok()) return after.status();
+    return InReadTx("list org children", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<OrgRow> parent = LoadOrg(tx, req->org_id(), "org_id");
+      if (!parent.ok()) return parent.status();
+      pqxx::result rows = tx.exec_params(
+          absl::StrCat("SELECT ", kOrgColumns,
+                       " FROM org_nodes WHERE parent_id = $1 AND ($2 OR retired_at IS NULL) "
+                       "AND code > $3 ORDER BY code LIMIT $4"),
+          parent->org_id, req->include_retired(), after->empty() ? "" : (*after)[0], *size + 1);
+      for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
+        FillOrg(rows[i], resp->add_children());
+      }
+      if (static_cast<int>(rows.size()) > *size) {
+        resp->set_next_page_token(EncodePageToken(tag, {resp->children().rbegin()->code()}));
+      }
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::ResolveOrgPath(grpc::ServerContext* ctx,
+                                                 const v1::ResolveOrgPathRequest* req,
+                                                 v1::ResolveOrgPathResponse* resp) {
+  return Handle(ctx, "ResolveOrgPath", [&](const Caller&) -> absl::Status {
+    return InReadTx("resolve org path", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id");
+      if (!org.ok()) return org.status();
+      std::vector<std::string> chain = {kRootId};
+      for (const std::string* id : {&org->district_id, &org->street_id, &org->community_id}) {
+        if (!id->empty()) chain.push_back(*id);
+      }
+      std::map<std::string, v1::OrgNode> nodes;
+      for (const auto& row : tx.exec_params(absl::StrCat("SELECT ", kOrgColumns,
+                                                         " FROM org_nodes WHERE org_id = ANY($1)"),
+                                            TextArrayLiteral(chain))) {
+        v1::OrgNode n;
+        FillOrg(row, &n);
+        nodes[n.org_id()] = std::move(n);
+      }
+      std::vector<std::string> names;
+      for (const std::string& id : chain) {
+        *resp->add_ancestors() = nodes[id];
+        if (id != kRootId) names.push_back(nodes[id].name());
+      }
+      *resp->mutable_path() = PathOf(*org);
+      resp->set_display_path(names.empty() ? nodes[kRootId].name() : absl::StrJoin(names, " / "));
+      return absl::OkStatus();
+    });
+  });
+}
+
+}  // namespace civicpoints::identity

@@ -1,0 +1,511 @@
+// Service accounts for city systems and the suite's own services, their API keys, and the
+// exchange of a key for an access token.
+#include <sodium.h>
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.h"
+#include "civicpoints/options/v1/options.pb.h"
+#include "services/identity/identity_service.h"
+#include "services/identity/input_rules.h"
+#include "services/identity/key_ring.h"
+#include "services/identity/records.h"
+#include "services/identity/service_support.h"
+
+namespace civicpoints::identity {
+namespace {
+
+constexpr int kMaxActiveKeys = 10;
+constexpr int kExchangesPerKeyPerMinute = 60;
+constexpr size_t kSecretChars = 43;  // 32 bytes, unpadded base64url
+constexpr absl::Duration kDefaultKeyLifetime = absl::Hours(24 * 90);
+
+// Every scope some method of the suite declares in its access option.
+const std::set<std::string>& DeclaredScopes() {
+  static const std::set<std::string> scopes = [] {
+    std::set<std::string> out;
+    for (const char* service :
+         {"civicpoints.identity.v1.IdentityService", "civicpoints.activity.v1.ActivityService",
+          "civicpoints.ledger.v1.LedgerService", "civicpoints.rewards.v1.RewardsService"}) {
+      const google::protobuf::ServiceDescriptor* desc =
+          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+      if (desc == nullptr) continue;
+      for (int i = 0; i < desc->method_count(); ++i) {
+        const auto& options = desc->method(i)->options();
+        if (!options.HasExtension(options::v1::access)) continue;
+        for (const std::string& s : options.GetExtension(options::v1::access).scopes()) {
+          out.insert(s);
+        }
+      }
+    }
+    return out;
+  }();
+  return scopes;
+}
+
+absl::StatusOr<pqxx::row> LoadAccountRow(pqxx::transaction_base& tx, const std::string& id,
+                                         bool lock = false) {
+  if (id.empty()) return absl::InvalidArgumentError("service_account_id: is required");
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT ", kServiceAccountColumns,
+                   " FROM service_accounts WHERE service_account_id = $1", lock ? " FOR UPDATE" : ""),
+      id);
+  if (r.empty()) {
+    return absl::NotFoundError(absl::StrCat("service_account_id: no service account '", id, "'"));
+  }
+  return r[0];
+}
+
+// Loads an account and checks the caller covers its node.
+absl::StatusOr<v1::ServiceAccount> LoadCoveredAccount(pqxx::transaction_base& tx,
+                                                      const auth::Principal& who,
+                                                      const std::string& id, bool lock = false) {
+  absl::StatusOr<pqxx::row> row = LoadAccountRow(tx, id, lock);
+  if (!row.ok()) return row.status();
+  v1::ServiceAccount account;
+  FillServiceAccount(*row, &account);
+  absl::StatusOr<OrgRow> org = LoadOrg(tx, account.org_id(), "org_id");
+  if (!org.ok()) return org.status();
+  if (absl::Status s = CheckCoversOrg(who, *org, absl::StrCat("service account ", id)); !s.ok()) return s;
+  return account;
+}
+
+absl::StatusOr<v1::ApiKey> LoadCoveredKey(pqxx::transaction_base& tx, const auth::Principal& who,
+                                          const std::string& id, absl::Time now,
+                                          bool lock = false) {
+  if (id.empty()) return absl::InvalidArgumentError("api_key_id: is required");
+  pqxx::result r = tx.exec_params(absl::StrCat("SELECT ", kApiKeyColumns,
+                                               " FROM api_keys WHERE api_key_id = $1",
+                                               lock ? " FOR UPDATE" : ""),
+                                  id);
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("api_key_id: no API key '", id, "'"));
+  v1::ApiKey key;
+  FillApiKey(r[0], Us(now), &key);
+  absl::StatusOr<v1::ServiceAccount> account =
+      LoadCoveredAccount(tx, who, key.service_account_id());
+  if (!account.ok()) return account.status();
+  return key;
+}
+
+}  // namespace
+
+grpc::Status IdentityServiceImpl::CreateServiceAccount(grpc::ServerContext* ctx,
+                                                       const v1::CreateServiceAccountRequest* req,
+                                                       v1::CreateServiceAccountResponse* resp) {
+  return Handle(ctx, "CreateServiceAccount", [&](const Caller& caller) -> absl::Status {
+    if (absl::Status s = CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = CheckText(req->display_name(), 64, true, "display_name"); !s.ok())
+      return s;
+    if (absl::Status s = CheckText(req->description(), 500, false, "description"); !s.ok())
+      return s;
+    const common::v1::Role role = req->role() == common::v1::ROLE_UNSPECIFIED
+                                      ? common::v1::ROLE_CITY_SYSTEM
+                                      : req->role();
+    if (role != common::v1::ROLE_CITY_SYSTEM && role != common::v1::ROLE_INTERNAL_SERVICE) {
+      return absl::InvalidArgumentError("role: must be ROLE_CITY_SYSTEM or ROLE_INTERNAL_SERVICE");
+    }
+    if (req->org_id().empty()) return absl::InvalidArgumentError("org_id: is required");
+    return Idempotent(
+        absl::StrCat("CreateServiceAccount:", caller.who().subject), req->idempotency_key(), *req,
+        resp, [&](pqxx::transaction_base& tx) -> absl::Status {
+          absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id");
+          if (!org.ok()) return org.status();
+          if (absl::Status s = CheckCoversOrg(caller.who(), *org, absl::StrCat("org node ", org->org_id));
+              !s.ok()) {
+            return s;
+          }
+          if (role == common::v1::ROLE_INTERNAL_SERVICE &&
+              (!IsRootAdmin(caller.who()) || org->org_id != kRootId)) {
+            return absl::PermissionDeniedError(
+                "an internal service account is held at the city root and created by a root admin");
+          }
+          if (org->retired) {
+            return absl::FailedPreconditionError(absl::StrCat("org node ", org->org_id, " is retired"));
+          }
+          const std::string id = NewId("sa");
+          pqxx::result r = tx.exec_params(
+              absl::StrCat("INSERT INTO service_accounts (service_account_id, display_name, "
+                           "description, role, org_id, created_by) VALUES ($1, $2, $3, $4, $5, $6) "
+                           "RETURNING ",
+                           kServiceAccountColumns),
+              id, req->display_name(), req->description(), static_cast<int>(role), org->org_id,
+              caller.who().subject);
+          FillServiceAccount(r[0], resp->mutable_service_account());
+          return absl::OkStatus();
+        });
+  });
+}
+
+grpc::Status IdentityServiceImpl::GetServiceAccount(grpc::ServerContext* ctx,
+                                                    const v1::GetServiceAccountRequest* req,
+                                                    v1::GetServiceAccountResponse* resp) {
+  return Handle(ctx, "GetServiceAccount", [&](const Caller& caller) -> absl::Status {
+    return InReadTx("get service account", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::ServiceAccount> a =
+          LoadCoveredAccount(tx, caller.who(), req->service_account_id());
+      if (!a.ok()) return a.status();
+      *resp->mutable_service_account() = *std::move(a);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::ListServiceAccounts(grpc::ServerContext* ctx,
+                                                      const v1::ListServiceAccountsRequest* req,
+                                                      v1::ListServiceAccountsResponse* resp) {
+  return Handle(ctx, "ListServiceAccounts", [&](const Caller& caller) -> absl::Status {
+    absl::StatusOr<int> size = PageSize(req->page_size());
+    if (!size.ok()) return size.status();
+    v1::ListServiceAccountsRequest filters = *req;
+    filters.clear_page_size();
+    filters.clear_page_token();
+    const std::string tag = FilterTag(filters);
+    absl::StatusOr<std::vector<std::string>> after = DecodePageToken(req->page_token(), tag, 2);
+    if (!after.ok()) return after.status();
+    return InReadTx("list service accounts", [&](pqxx::transaction_base& tx) -> absl::Status {
+      // Empty org_id: every node the caller administers.
+      std::vector<std::string> roots;
+      if (req->org_id().empty()) {
+        for (const auth::RoleGrant& g : caller.who().roles) {
+          if (g.role == common::v1::ROLE_DISTRICT_ADMIN) roots.push_back(g.org_id);
+        }
+      } else {
+        roots.push_back(req->org_id());
+      }
+      bool everything = false;
+      for (const std::string& id : roots) {
+        absl::StatusOr<OrgRow> org = LoadOrg(tx, id, "org_id");
+        if (!org.ok()) return org.status();
+        if (absl::Status s = CheckCoversOrg(caller.who(), *org, absl::StrCat("org node ", id));
+            !s.ok()) {
+          return s;
+        }
+        everything = everything || org->level == common::v1::ORG_LEVEL_CITY;
+      }
+      if (roots.empty()) return absl::OkStatus();
+      pqxx::result rows = tx.exec_params(
+          absl::StrCat("SELECT ", kServiceAccountColumns,
+                       " FROM service_accounts WHERE org_id IN (SELECT o.org_id FROM org_nodes o "
+                       "WHERE $5 OR o.org_id = ANY($6::text[]) OR o.district_id = ANY($6::text[]) "
+                       "OR o.street_id = ANY($6::text[])) AND ($1 OR disabled_at IS NULL) AND "
+                       "($2::bigint = 0 OR (us(created_at), service_account_id) < ($2, $3)) "
+                       "ORDER BY created_at DESC, service_account_id DESC LIMIT $4"),
+          req->include_disabled(), PageKeyInt(*after), after->empty() ? "" : (*after)[1],
+          *size + 1, everything, TextArrayLiteral(roots));
+      for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
+        FillServiceAccount(rows[i], resp->add_service_accounts());
+      }
+      if (static_cast<int>(rows.size()) > *size) {
+        const auto& last = rows[*size - 1];
+        resp->set_next_page_token(EncodePageToken(
+            tag, {std::to_string(last[6].as<int64_t>()), last[0].as<std::string>()}));
+      }
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::DisableServiceAccount(grpc::ServerContext* ctx,
+                                                        const v1::DisableServiceAccountRequest* req,
+                                                        v1::DisableServiceAccountResponse* resp) {
+  return Handle(ctx, "DisableServiceAccount", [&](const Caller& caller) -> absl::Status {
+    if (absl::Status s = CheckText(req->reason(), 200, false, "reason"); !s.ok()) return s;
+    return InTx("disable service account", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::ServiceAccount> a =
+          LoadCoveredAccount(tx, caller.who(), req->service_account_id(), /*lock=*/true);
+      if (!a.ok()) return a.status();
+      if (a->status() == v1::SERVICE_ACCOUNT_STATUS_ACTIVE) {
+        tx.exec_params(
+            "UPDATE service_accounts SET disabled_at = from_us($2), disable_reason = $3 "
+            "WHERE service_account_id = $1",
+            a->service_account_id(), Us(caller.now), req->reason());
+        tx.exec_params(
+            "UPDATE api_keys SET revoked_at = from_us($2), revoke_reason = 'account disabled' "
+            "WHERE service_account_id = $1 AND revoked_at IS NULL",
+            a->service_account_id(), Us(caller.now));
+        tx.exec_params(
+            "INSERT INTO audit_events (actor, action, target, detail) VALUES ($1, $2, $3, $4)",
+            caller.who().subject, "disable_service_account", a->service_account_id(),
+            req->reason());
+      }
+      absl::StatusOr<pqxx::row> row = LoadAccountRow(tx, a->service_account_id());
+      if (!row.ok()) return row.status();
+      FillServiceAccount(*row, resp->mutable_service_account());
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
+                                               const v1::CreateApiKeyRequest* req,
+                                               v1::CreateApiKeyResponse* resp) {
+  return Handle(ctx, "CreateApiKey", [&](const Caller& caller) -> absl::Status {
+    if (absl::Status s = CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (req->service_account_id().empty()) {
+      return absl::InvalidArgumentError("service_account_id: is required");
+    }
+    if (absl::Status s = CheckText(req->display_name(), 64, true, "display_name"); !s.ok())
+      return s;
+    if (req->scopes().empty()) return absl::InvalidArgumentError("scopes: is empty");
+    if (req->scopes_size() > 20) return absl::InvalidArgumentError("scopes: has more than 20");
+    std::vector<std::string> scopes;
+    for (const std::string& s : req->scopes()) {
+      if (!DeclaredScopes().count(s)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "scopes: '", s, "' is not declared by any method; known: ",
+            absl::StrJoin(DeclaredScopes(), ", ")));
+      }
+      if (std::find(scopes.begin(), scopes.end(), s) == scopes.end()) scopes.push_back(s);
+    }
+    absl::Time expiry = caller.now + kDefaultKeyLifetime;
+    if (req->has_expire_time()) {
+      expiry = TimeOf(req->expire_time());
+      if (expiry <= caller.now) return absl::InvalidArgumentError("expire_time: is in the past");
+      if (expiry > caller.now + absl::Hours(24 * 366)) {
+        return absl::InvalidArgumentError("expire_time: is more than a year ahead");
+      }
+    }
+    std::string secret;
+    absl::Status done = Idempotent(
+        absl::StrCat("CreateApiKey:", caller.who().subject), req->idempotency_key(), *req, resp,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          absl::StatusOr<v1::ServiceAccount> a =
+              LoadCoveredAccount(tx, caller.who(), req->service_account_id(), /*lock=*/true);
+          if (!a.ok()) return a.status();
+          if (a->status() != v1::SERVICE_ACCOUNT_STATUS_ACTIVE) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("service account ", a->service_account_id(), " is disabled"));
+          }
+          pqxx::result active = tx.exec_params(
+              "SELECT count(*) FROM api_keys WHERE service_account_id = $1 AND revoked_at IS NULL "
+              "AND expires_at > from_us($2)",
+              a->service_account_id(), Us(caller.now));
+          if (active[0][0].as<int>() >= kMaxActiveKeys) {
+            return absl::ResourceExhaustedError(absl::StrCat(
+                "service account ", a->service_account_id(), " already has ", kMaxActiveKeys,
+                " active keys; revoke one first"));
+          }
+          const std::string id = NewId("ak");
+          secret = absl::StrCat("cpk_", id, "_", Base64Url(RandomBytes(32)));
+          pqxx::result r = tx.exec_params(
+              absl::StrCat("INSERT INTO api_keys (api_key_id, service_account_id, display_name, "
+                           "secret_hash, secret_prefix, scopes, created_by, expires_at) "
+                           "VALUES ($1, $2, $3, $4, $5, $6, $7, from_us($8)) RETURNING ",
+                           kApiKeyColumns),
+              id, a->service_account_id(), req->display_name(),
+              pqxx::binarystring(secrets_->ApiKeyHash(secret)), secret.substr(0, id.size() + 9),
+              TextArrayLiteral(scopes), caller.who().subject, Us(expiry));
+          FillApiKey(r[0], Us(caller.now), resp->mutable_api_key());
+          tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $3)",
+                         caller.who().subject, "create_api_key", id);
+          return absl::OkStatus();
+        });
+    // The secret exists only in this first answer; it is never stored, so a repeat has none.
+    if (done.ok()) resp->set_secret(secret);
+    return done;
+  });
+}
+
+grpc::Status IdentityServiceImpl::GetApiKey(grpc::ServerContext* ctx,
+                                            const v1::GetApiKeyRequest* req,
+                                            v1::GetApiKeyResponse* resp) {
+  return Handle(ctx, "GetApiKey", [&](const Caller& caller) -> absl::Status {
+    return InReadTx("get api key", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::ApiKey> key = LoadCoveredKey(tx, caller.who(), req->api_key_id(), caller.now);
+      if (!key.ok()) return key.status();
+      *resp->mutable_api_key() = *std::move(key);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::ListApiKeys(grpc::ServerContext* ctx,
+                                              const v1::ListApiKeysRequest* req,
+                                              v1::ListApiKeysResponse* resp) {
+  return Handle(ctx, "ListApiKeys", [&](const Caller& caller) -> absl::Status {
+    absl::StatusOr<int> size = PageSize(req->page_size());
+    if (!size.ok()) return size.status();
+    std::set<int> statuses;
+    for (int s : req->statuses()) {
+      if (s == v1::API_KEY_STATUS_UNSPECIFIED || !v1::ApiKeyStatus_IsValid(s)) {
+        return absl::InvalidArgumentError("statuses: holds API_KEY_STATUS_UNSPECIFIED or unknown");
+      }
+      statuses.insert(s);
+    }
+    v1::ListApiKeysRequest filters = *req;
+    filters.clear_page_size();
+    filters.clear_page_token();
+    const std::string tag = FilterTag(filters);
+    absl::StatusOr<std::vector<std::string>> after = DecodePageToken(req->page_token(), tag, 2);
+    if (!after.ok()) return after.status();
+    return InReadTx("list api keys", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::ServiceAccount> a =
+          LoadCoveredAccount(tx, caller.who(), req->service_account_id());
+      if (!a.ok()) return a.status();
+      // Status follows from times, so it is filtered here; pages may come back short.
+      pqxx::result rows = tx.exec_params(
+          absl::StrCat("SELECT ", kApiKeyColumns,
+                       " FROM api_keys WHERE service_account_id = $1 AND ($2::bigint = 0 OR "
+                       "(us(created_at), api_key_id) < ($2, $3)) "
+                       "ORDER BY created_at DESC, api_key_id DESC LIMIT $4"),
+          a->service_account_id(), PageKeyInt(*after), after->empty() ? "" : (*after)[1],
+          *size + 1);
+      for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
+        v1::ApiKey key;
+        FillApiKey(rows[i], Us(caller.now), &key);
+        if (statuses.empty() || statuses.count(key.status())) *resp->add_api_keys() = std::move(key);
+      }
+      if (static_cast<int>(rows.size()) > *size) {
+        const auto& last = rows[*size - 1];
+        resp->set_next_page_token(EncodePageToken(
+            tag, {std::to_string(last[6].as<int64_t>()), last[0].as<std::string>()}));
+      }
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::ExpireApiKey(grpc::ServerContext* ctx,
+                                               const v1::ExpireApiKeyRequest* req,
+                                               v1::ExpireApiKeyResponse* resp) {
+  return Handle(ctx, "ExpireApiKey", [&](const Caller& caller) -> absl::Status {
+    if (req->api_key_id().empty()) return absl::InvalidArgumentError("api_key_id: is required");
+    if (!req->has_expire_time()) return absl::InvalidArgumentError("expire_time: is required");
+    const absl::Time wanted = TimeOf(req->expire_time());
+    return InTx("expire api key", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::ApiKey> key =
+          LoadCoveredKey(tx, caller.who(), req->api_key_id(), caller.now, /*lock=*/true);
+      if (!key.ok()) return key.status();
+      if (key->status() == v1::API_KEY_STATUS_REVOKED) {
+        return absl::FailedPreconditionError(absl::StrCat("API key ", key->api_key_id(), " is revoked"));
+      }
+      const absl::Time current = TimeOf(key->expire_time());
+      if (wanted > current) {
+        return absl::InvalidArgumentError(
+            "expire_time: is later than the key's current expiry; keys cannot be extended");
+      }
+      // A past time expires the key now; the same request again leaves it as it is.
+      const absl::Time effective = std::max(wanted, std::min(caller.now, current));
+      if (effective < current) {
+        tx.exec_params("UPDATE api_keys SET expires_at = from_us($2) WHERE api_key_id = $1",
+                       key->api_key_id(), Us(effective));
+      }
+      key = LoadCoveredKey(tx, caller.who(), req->api_key_id(), caller.now);
+      if (!key.ok()) return key.status();
+      *resp->mutable_api_key() = *std::move(key);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::RevokeApiKey(grpc::ServerContext* ctx,
+                                               const v1::RevokeApiKeyRequest* req,
+                                               v1::RevokeApiKeyResponse* resp) {
+  return Handle(ctx, "RevokeApiKey", [&](const Caller& caller) -> absl::Status {
+    if (absl::Status s = CheckText(req->reason(), 200, false, "reason"); !s.ok()) return s;
+    return InTx("revoke api key", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::ApiKey> key =
+          LoadCoveredKey(tx, caller.who(), req->api_key_id(), caller.now, /*lock=*/true);
+      if (!key.ok()) return key.status();
+      if (key->status() != v1::API_KEY_STATUS_REVOKED) {
+        tx.exec_params(
+            "UPDATE api_keys SET revoked_at = from_us($2), revoke_reason = $3 "
+            "WHERE api_key_id = $1",
+            key->api_key_id(), Us(caller.now), req->reason());
+        tx.exec_params(
+            "INSERT INTO audit_events (actor, action, target, detail) VALUES ($1, $2, $3, $4)",
+            caller.who().subject, "revoke_api_key", key->api_key_id(), req->reason());
+        key = LoadCoveredKey(tx, caller.who(), req->api_key_id(), caller.now);
+        if (!key.ok()) return key.status();
+      }
+      *resp->mutable_api_key() = *std::move(key);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
+                                                 const v1::ExchangeApiKeyRequest* req,
+                                                 v1::ExchangeApiKeyResponse* resp) {
+  return Handle(ctx, "ExchangeApiKey", [&](const Caller& caller) -> absl::Status {
+    const std::string& secret = req->api_key();
+    if (secret.empty()) return absl::InvalidArgumentError("api_key: is required");
+    if (secret.size() > 128 || !absl::StartsWith(secret, "cpk_") ||
+        secret.size() < 4 + 1 + kSecretChars + 1 || secret[secret.size() - kSecretChars - 1] != '_') {
+      return absl::InvalidArgumentError("api_key: is not an API key (cpk_<id>_<secret>)");
+    }
+    const std::string key_id = secret.substr(4, secret.size() - 4 - kSecretChars - 1);
+    const absl::Status unknown = absl::UnauthenticatedError(
+        "API key is unknown, expired or revoked, or its account is disabled");
+    const std::string bucket = absl::StrCat("exchange:", key_id);
+    if (absl::Status s =
+            CheckThrottle(bucket, kExchangesPerKeyPerMinute, absl::Minutes(1), caller.now);
+        !s.ok()) {
+      return s;
+    }
+    absl::Status done = InTx("exchange api key", [&](pqxx::transaction_base& tx) -> absl::Status {
+      pqxx::result r = tx.exec_params(
+          "SELECT k.secret_hash, k.scopes, us(k.expires_at), k.revoked_at IS NOT NULL, "
+          "a.service_account_id, a.display_name, a.role, a.org_id, a.disabled_at IS NOT NULL "
+          "FROM api_keys k JOIN service_accounts a USING (service_account_id) "
+          "WHERE k.api_key_id = $1",
+          key_id);
+      if (r.empty()) return unknown;
+      const std::string stored = pqxx::binarystring(r[0][0]).str();
+      const std::string presented = secrets_->ApiKeyHash(secret);
+      if (stored.size() != presented.size() ||
+          sodium_memcmp(stored.data(), presented.data(), stored.size()) != 0) {
+        return unknown;
+      }
+      if (r[0][3].as<bool>() || r[0][8].as<bool>() || r[0][2].as<int64_t>() <= Us(caller.now)) {
+        return unknown;
+      }
+      const std::vector<std::string> key_scopes = ParseTextArray(r[0][1]);
+      std::vector<std::string> granted;
+      for (const std::string& s : req->scopes()) {
+        if (std::find(key_scopes.begin(), key_scopes.end(), s) == key_scopes.end()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("scopes: '", s, "' is not one of the key's scopes"));
+        }
+        granted.push_back(s);
+      }
+      if (granted.empty()) granted = key_scopes;
+      auth::Principal p;
+      p.subject = r[0][4].as<std::string>();
+      p.token_id = NewId("t");
+      auth::RoleGrant grant;
+      grant.role = static_cast<common::v1::Role>(r[0][6].as<int>());
+      grant.org_id = r[0][7].as<std::string>();
+      absl::StatusOr<OrgRow> org = LoadOrg(tx, grant.org_id, "org_id");
+      if (!org.ok()) return org.status();
+      grant.org_level = org->level;
+      if (org->org_id != kRootId) grant.org_ancestors.push_back(kRootId);
+      for (const std::string* a : {&org->district_id, &org->street_id}) {
+        if (!a->empty() && *a != org->org_id) grant.org_ancestors.push_back(*a);
+      }
+      p.roles = {grant};
+      p.scopes = granted;
+      p.issued_at = caller.now;
+      p.expires_at = caller.now + options_.access_token_ttl;
+      p.kind = "service_account";
+      p.display_name = r[0][5].as<std::string>();
+      absl::StatusOr<std::string> token = keys_->Sign(p, caller.now);
+      if (!token.ok()) return token.status();
+      tx.exec_params("UPDATE api_keys SET last_used_at = from_us($2) WHERE api_key_id = $1",
+                     key_id, Us(caller.now));
+      resp->set_access_token(*token);
+      SetTime(resp->mutable_access_token_expire_time(), Us(p.expires_at));
+      resp->set_token_type("Bearer");
+      for (const std::string& s : granted) resp->add_scopes(s);
+      return absl::OkStatus();
+    });
+    // Every exchange counts against the key's rate, answered or not.
+    HitThrottle(bucket, absl::Minutes(1), caller.now);
+    return done;
+  });
+}
+
+}  // namespace civicpoints::identity
