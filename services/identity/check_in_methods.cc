@@ -42,9 +42,8 @@ void FillCode(const pqxx::row& row, v1::CheckInCode* code) {
 constexpr char kCodeColumns[] = "community_id, code, us(issued_at), us(expires_at)";
 
 bool OnlyRider(const auth::Principal& who) {
-  return std::all_of(who.roles.begin(), who.roles.end(), [](const auth::RoleGrant& g) {
-    return g.role == common::v1::ROLE_RIDER;
-  });
+  return std::all_of(who.roles.begin(), who.roles.end(),
+                     [](const auth::RoleGrant& g) { return g.role == common::v1::ROLE_RIDER; });
 }
 
 }  // namespace
@@ -63,13 +62,10 @@ absl::StatusOr<std::string> IdentityServiceImpl::CommunityForCode(pqxx::transact
   return r[0][0].as<std::string>();
 }
 
-absl::Status IdentityServiceImpl::CheckInNow(pqxx::transaction_base& tx,
-                                             const std::string& person_id,
-                                             const std::string& community_id,
-                                             v1::CheckInMethod method,
-                                             const std::string& existing_check_in_id,
-                                             const std::string& decided_by, absl::Time now,
-                                             v1::CheckIn* check_in, v1::CheckIn* ended) {
+absl::Status IdentityServiceImpl::CheckInNow(
+    pqxx::transaction_base& tx, const std::string& person_id, const std::string& community_id,
+    v1::CheckInMethod method, const std::string& existing_check_in_id,
+    const std::string& decided_by, absl::Time now, v1::CheckIn* check_in, v1::CheckIn* ended) {
   // The rider's row serialises their check-ins: one home community at a time.
   tx.exec_params("SELECT 1 FROM people WHERE person_id = $1 FOR UPDATE", person_id);
   absl::StatusOr<OrgRow> community = LoadCommunity(tx, community_id, "community_id");
@@ -79,8 +75,8 @@ absl::Status IdentityServiceImpl::CheckInNow(pqxx::transaction_base& tx,
       "SELECT check_in_id, community_id FROM check_ins WHERE person_id = $1 AND status = 2",
       person_id);
   if (!active.empty() && active[0][1].as<std::string>() == community_id) {
-    return absl::AlreadyExistsError(absl::StrCat("community ", community->name,
-                                                 " is already the rider's home community"));
+    return absl::AlreadyExistsError(
+        absl::StrCat("community ", community->name, " is already the rider's home community"));
   }
   const std::string id = existing_check_in_id.empty() ? NewId("ci") : existing_check_in_id;
   if (!active.empty()) {
@@ -128,7 +124,8 @@ grpc::Status IdentityServiceImpl::GetCheckInCode(grpc::ServerContext* ctx,
     return InTx("get check-in code", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<OrgRow> community = LoadCommunity(tx, req->org_id(), "org_id");
       if (!community.ok()) return community.status();
-      if (absl::Status s = CheckCoversOrg(caller.who(), *community, "community " + community->org_id);
+      if (absl::Status s =
+              CheckCoversOrg(caller.who(), *community, "community " + community->org_id);
           !s.ok()) {
         return s;
       }
@@ -217,7 +214,8 @@ grpc::Status IdentityServiceImpl::CheckInWithCode(grpc::ServerContext* ctx,
           return CheckInNow(tx, me, *community, v1::CHECK_IN_METHOD_CODE, "", "", caller.now,
                             resp->mutable_check_in(), resp->mutable_ended_check_in());
         });
-    if (done.code() == absl::StatusCode::kNotFound) HitThrottle(bucket, kWrongCodeWindow, caller.now);
+    if (done.code() == absl::StatusCode::kNotFound)
+      HitThrottle(bucket, kWrongCodeWindow, caller.now);
     return done;
   });
 }
@@ -240,8 +238,8 @@ grpc::Status IdentityServiceImpl::RequestCheckIn(grpc::ServerContext* ctx,
                               "AND community_id = $2",
                               me, community->org_id)
                    .empty()) {
-            return absl::AlreadyExistsError(absl::StrCat(
-                "community ", community->name, " is already your home community"));
+            return absl::AlreadyExistsError(
+                absl::StrCat("community ", community->name, " is already your home community"));
           }
           if (absl::Status s = FailIfRetired(*community); !s.ok()) return s;
           pqxx::result pending = tx.exec_params(
@@ -256,8 +254,8 @@ grpc::Status IdentityServiceImpl::RequestCheckIn(grpc::ServerContext* ctx,
               "INSERT INTO check_ins (check_in_id, person_id, community_id, street_id, "
               "district_id, method, status, note, created_at) "
               "VALUES ($1, $2, $3, $4, $5, 2, 1, $6, from_us($7))",
-              id, me, community->org_id, community->street_id, community->district_id,
-              req->note(), Us(caller.now));
+              id, me, community->org_id, community->street_id, community->district_id, req->note(),
+              Us(caller.now));
           absl::StatusOr<v1::CheckIn> made = LoadCheckIn(tx, id);
           if (!made.ok()) return made.status();
           *resp->mutable_check_in() = *std::move(made);
@@ -301,7 +299,8 @@ grpc::Status IdentityServiceImpl::ApproveCheckIn(grpc::ServerContext* ctx,
       if (!c.ok()) return c.status();
       absl::StatusOr<OrgRow> community = LoadOrg(tx, c->community_id(), "community_id");
       if (!community.ok()) return community.status();
-      if (absl::Status s = CheckCoversOrg(caller.who(), *community, "community " + community->org_id);
+      if (absl::Status s =
+              CheckCoversOrg(caller.who(), *community, "community " + community->org_id);
           !s.ok()) {
         return s;
       }
@@ -314,14 +313,14 @@ grpc::Status IdentityServiceImpl::ApproveCheckIn(grpc::ServerContext* ctx,
         return absl::OkStatus();
       }
       if (c->status() != v1::CHECK_IN_STATUS_PENDING) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "check-in ", c->check_in_id(), " is ", v1::CheckInStatus_Name(c->status()),
-            ", not pending"));
+        return absl::FailedPreconditionError(absl::StrCat("check-in ", c->check_in_id(), " is ",
+                                                          v1::CheckInStatus_Name(c->status()),
+                                                          ", not pending"));
       }
-      absl::Status done = CheckInNow(tx, c->person_id(), c->community_id(),
-                                     v1::CHECK_IN_METHOD_REQUEST, c->check_in_id(),
-                                     caller.who().subject, caller.now, resp->mutable_check_in(),
-                                     resp->mutable_ended_check_in());
+      absl::Status done =
+          CheckInNow(tx, c->person_id(), c->community_id(), v1::CHECK_IN_METHOD_REQUEST,
+                     c->check_in_id(), caller.who().subject, caller.now, resp->mutable_check_in(),
+                     resp->mutable_ended_check_in());
       if (done.code() == absl::StatusCode::kAlreadyExists) {
         return absl::FailedPreconditionError(
             absl::StrCat("the rider is already checked in at ", community->name,
@@ -343,7 +342,8 @@ grpc::Status IdentityServiceImpl::RejectCheckIn(grpc::ServerContext* ctx,
       if (!c.ok()) return c.status();
       absl::StatusOr<OrgRow> community = LoadOrg(tx, c->community_id(), "community_id");
       if (!community.ok()) return community.status();
-      if (absl::Status s = CheckCoversOrg(caller.who(), *community, "community " + community->org_id);
+      if (absl::Status s =
+              CheckCoversOrg(caller.who(), *community, "community " + community->org_id);
           !s.ok()) {
         return s;
       }
@@ -355,9 +355,9 @@ grpc::Status IdentityServiceImpl::RejectCheckIn(grpc::ServerContext* ctx,
         c = LoadCheckIn(tx, c->check_in_id());
         if (!c.ok()) return c.status();
       } else if (c->status() != v1::CHECK_IN_STATUS_REJECTED) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "check-in ", c->check_in_id(), " is ", v1::CheckInStatus_Name(c->status()),
-            ", not pending"));
+        return absl::FailedPreconditionError(absl::StrCat("check-in ", c->check_in_id(), " is ",
+                                                          v1::CheckInStatus_Name(c->status()),
+                                                          ", not pending"));
       }
       *resp->mutable_check_in() = *std::move(c);
       return absl::OkStatus();
@@ -426,14 +426,15 @@ grpc::Status IdentityServiceImpl::ListCheckIns(grpc::ServerContext* ctx,
       if (absl::Status s = CheckCoversOrg(caller.who(), *org, "org node " + org->org_id); !s.ok())
         return s;
       pqxx::result rows = tx.exec_params(
-          absl::StrCat("SELECT ", kCheckInColumns, " FROM ", kCheckInFrom, " WHERE ",
-                       InSubtree(*org, "ci.community_id", "ci.district_id", "ci.street_id", 1),
-                       " AND (cardinality($2::smallint[]) = 0 OR ci.status = ANY($2::smallint[]))"
-                       " AND ($3::int = 0 OR ci.method = $3::int) AND ($4 = '' OR ci.person_id = $4)"
-                       " AND ($5::bigint = 0 OR ci.created_at >= from_us($5))"
-                       " AND ($6::bigint = 0 OR ci.created_at < from_us($6))"
-                       " AND ($7::bigint = 0 OR (us(ci.created_at), ci.check_in_id) < ($7, $8))"
-                       " ORDER BY ci.created_at DESC, ci.check_in_id DESC LIMIT $9"),
+          absl::StrCat(
+              "SELECT ", kCheckInColumns, " FROM ", kCheckInFrom, " WHERE ",
+              InSubtree(*org, "ci.community_id", "ci.district_id", "ci.street_id", 1),
+              " AND (cardinality($2::smallint[]) = 0 OR ci.status = ANY($2::smallint[]))"
+              " AND ($3::int = 0 OR ci.method = $3::int) AND ($4 = '' OR ci.person_id = $4)"
+              " AND ($5::bigint = 0 OR ci.created_at >= from_us($5))"
+              " AND ($6::bigint = 0 OR ci.created_at < from_us($6))"
+              " AND ($7::bigint = 0 OR (us(ci.created_at), ci.check_in_id) < ($7, $8))"
+              " ORDER BY ci.created_at DESC, ci.check_in_id DESC LIMIT $9"),
           org->org_id, TextArrayLiteral(statuses), static_cast<int>(req->method()),
           req->person_id(), from_us, to_us, after->empty() ? 0 : PageKeyInt(*after),
           after->empty() ? "" : (*after)[1], *size + 1);
@@ -460,13 +461,13 @@ grpc::Status IdentityServiceImpl::ListMyCheckIns(grpc::ServerContext* ctx,
     absl::StatusOr<std::vector<std::string>> after = DecodePageToken(req->page_token(), tag, 2);
     if (!after.ok()) return after.status();
     return InReadTx("list my check-ins", [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result rows = tx.exec_params(
-          absl::StrCat("SELECT ", kCheckInColumns, " FROM ", kCheckInFrom,
-                       " WHERE ci.person_id = $1 AND ($2::bigint = 0 OR "
-                       "(us(ci.created_at), ci.check_in_id) < ($2, $3)) "
-                       "ORDER BY ci.created_at DESC, ci.check_in_id DESC LIMIT $4"),
-          caller.who().subject, after->empty() ? 0 : PageKeyInt(*after),
-          after->empty() ? "" : (*after)[1], *size + 1);
+      pqxx::result rows =
+          tx.exec_params(absl::StrCat("SELECT ", kCheckInColumns, " FROM ", kCheckInFrom,
+                                      " WHERE ci.person_id = $1 AND ($2::bigint = 0 OR "
+                                      "(us(ci.created_at), ci.check_in_id) < ($2, $3)) "
+                                      "ORDER BY ci.created_at DESC, ci.check_in_id DESC LIMIT $4"),
+                         caller.who().subject, after->empty() ? 0 : PageKeyInt(*after),
+                         after->empty() ? "" : (*after)[1], *size + 1);
       for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
         FillCheckIn(rows[i], resp->add_check_ins());
       }

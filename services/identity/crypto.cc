@@ -108,10 +108,9 @@ absl::StatusOr<std::string> Secrets::Unseal(absl::string_view sealed) const {
     return absl::DataLossError("sealed key is truncated");
   }
   std::string out(sealed.size() - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
-  if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(out.data()),
-                                 U(sealed) + crypto_secretbox_NONCEBYTES,
-                                 sealed.size() - crypto_secretbox_NONCEBYTES, U(sealed),
-                                 seal_key_.data()) != 0) {
+  if (crypto_secretbox_open_easy(
+          reinterpret_cast<unsigned char*>(out.data()), U(sealed) + crypto_secretbox_NONCEBYTES,
+          sealed.size() - crypto_secretbox_NONCEBYTES, U(sealed), seal_key_.data()) != 0) {
     return absl::DataLossError(
         "a signing key does not open with this master key (was the master key changed?)");
   }

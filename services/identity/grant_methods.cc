@@ -105,16 +105,14 @@ grpc::Status IdentityServiceImpl::GrantRole(grpc::ServerContext* ctx,
           "SELECT count(*) FROM role_grants WHERE person_id = $1 AND revoked_at IS NULL",
           person->person_id);
       if (count[0][0].as<int>() >= kMaxActiveGrants) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("person ", person->person_id, " already holds ", kMaxActiveGrants,
-                         " active grants"));
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "person ", person->person_id, " already holds ", kMaxActiveGrants, " active grants"));
       }
       const std::string id = NewId("g");
       tx.exec_params(
           "INSERT INTO role_grants (grant_id, person_id, role, org_id, granted_by) "
           "VALUES ($1, $2, $3, $4, $5)",
-          id, person->person_id, static_cast<int>(req->role()), org->org_id,
-          caller.who().subject);
+          id, person->person_id, static_cast<int>(req->role()), org->org_id, caller.who().subject);
       return FetchGrant(tx, id, resp->mutable_grant());
     });
   });
@@ -132,8 +130,9 @@ grpc::Status IdentityServiceImpl::RevokeRole(grpc::ServerContext* ctx,
       absl::StatusOr<OrgRow> org = LoadOrg(tx, grant.org_id(), "org_id");
       if (!org.ok()) return org.status();
       if (grant.role() == common::v1::ROLE_RIDER) {
-        return absl::FailedPreconditionError("a rider's ROLE_RIDER grant cannot be revoked; "
-                                             "suspend or close the account instead");
+        return absl::FailedPreconditionError(
+            "a rider's ROLE_RIDER grant cannot be revoked; "
+            "suspend or close the account instead");
       }
       if (absl::Status s = CheckMayGrant(caller.who(), grant.role(), *org); !s.ok()) return s;
       if (grant.status() == v1::ROLE_GRANT_STATUS_REVOKED) {
@@ -209,14 +208,15 @@ grpc::Status IdentityServiceImpl::ListRoleGrants(grpc::ServerContext* ctx,
       }
       const int64_t after_us = after->empty() ? 0 : PageKeyInt(*after);
       pqxx::result rows = tx.exec_params(
-          absl::StrCat("SELECT ", kGrantColumns, " FROM ", kGrantFrom, " WHERE ",
-                       InSubtree(scope, "o.org_id", "o.district_id", "o.street_id", 1),
-                       " AND ($2 = '' OR g.person_id = $2) AND (cardinality($3::smallint[]) = 0 OR g.role = "
-                       "ANY($3::smallint[])) AND ($4 OR g.revoked_at IS NULL) AND ($5::bigint = 0 OR "
-                       "(us(g.granted_at), g.grant_id) < ($5, $6)) "
-                       "ORDER BY g.granted_at DESC, g.grant_id DESC LIMIT $7"),
-          scope.org_id, req->person_id(), TextArrayLiteral(roles), req->include_revoked(),
-          after_us, after->empty() ? "" : (*after)[1], *size + 1);
+          absl::StrCat(
+              "SELECT ", kGrantColumns, " FROM ", kGrantFrom, " WHERE ",
+              InSubtree(scope, "o.org_id", "o.district_id", "o.street_id", 1),
+              " AND ($2 = '' OR g.person_id = $2) AND (cardinality($3::smallint[]) = 0 OR g.role = "
+              "ANY($3::smallint[])) AND ($4 OR g.revoked_at IS NULL) AND ($5::bigint = 0 OR "
+              "(us(g.granted_at), g.grant_id) < ($5, $6)) "
+              "ORDER BY g.granted_at DESC, g.grant_id DESC LIMIT $7"),
+          scope.org_id, req->person_id(), TextArrayLiteral(roles), req->include_revoked(), after_us,
+          after->empty() ? "" : (*after)[1], *size + 1);
       for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
         FillGrant(rows[i], resp->add_grants());
       }

@@ -65,113 +65,118 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   absl::Status SetCityName();
 
   grpc::Status CreateOrgNode(grpc::ServerContext* ctx, const v1::CreateOrgNodeRequest* req,
-                      v1::CreateOrgNodeResponse* resp) override;
+                             v1::CreateOrgNodeResponse* resp) override;
   grpc::Status RenameOrgNode(grpc::ServerContext* ctx, const v1::RenameOrgNodeRequest* req,
-                      v1::RenameOrgNodeResponse* resp) override;
+                             v1::RenameOrgNodeResponse* resp) override;
   grpc::Status RetireOrgNode(grpc::ServerContext* ctx, const v1::RetireOrgNodeRequest* req,
-                      v1::RetireOrgNodeResponse* resp) override;
+                             v1::RetireOrgNodeResponse* resp) override;
   grpc::Status DeleteOrgNode(grpc::ServerContext* ctx, const v1::DeleteOrgNodeRequest* req,
-                      v1::DeleteOrgNodeResponse* resp) override;
+                             v1::DeleteOrgNodeResponse* resp) override;
   grpc::Status GetOrgNode(grpc::ServerContext* ctx, const v1::GetOrgNodeRequest* req,
-                      v1::GetOrgNodeResponse* resp) override;
+                          v1::GetOrgNodeResponse* resp) override;
   grpc::Status LookupOrgNode(grpc::ServerContext* ctx, const v1::LookupOrgNodeRequest* req,
-                      v1::LookupOrgNodeResponse* resp) override;
+                             v1::LookupOrgNodeResponse* resp) override;
   grpc::Status BatchGetOrgNodes(grpc::ServerContext* ctx, const v1::BatchGetOrgNodesRequest* req,
-                      v1::BatchGetOrgNodesResponse* resp) override;
+                                v1::BatchGetOrgNodesResponse* resp) override;
   grpc::Status ListOrgChildren(grpc::ServerContext* ctx, const v1::ListOrgChildrenRequest* req,
-                      v1::ListOrgChildrenResponse* resp) override;
+                               v1::ListOrgChildrenResponse* resp) override;
   grpc::Status ResolveOrgPath(grpc::ServerContext* ctx, const v1::ResolveOrgPathRequest* req,
-                      v1::ResolveOrgPathResponse* resp) override;
+                              v1::ResolveOrgPathResponse* resp) override;
   grpc::Status GetPrivacyPolicy(grpc::ServerContext* ctx, const v1::GetPrivacyPolicyRequest* req,
-                      v1::GetPrivacyPolicyResponse* resp) override;
+                                v1::GetPrivacyPolicyResponse* resp) override;
   grpc::Status RegisterRider(grpc::ServerContext* ctx, const v1::RegisterRiderRequest* req,
-                      v1::RegisterRiderResponse* resp) override;
+                             v1::RegisterRiderResponse* resp) override;
   grpc::Status Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
-                      v1::LoginResponse* resp) override;
+                     v1::LoginResponse* resp) override;
   grpc::Status RefreshToken(grpc::ServerContext* ctx, const v1::RefreshTokenRequest* req,
-                      v1::RefreshTokenResponse* resp) override;
+                            v1::RefreshTokenResponse* resp) override;
   grpc::Status Logout(grpc::ServerContext* ctx, const v1::LogoutRequest* req,
                       v1::LogoutResponse* resp) override;
   grpc::Status LogoutEverywhere(grpc::ServerContext* ctx, const v1::LogoutEverywhereRequest* req,
-                      v1::LogoutEverywhereResponse* resp) override;
+                                v1::LogoutEverywhereResponse* resp) override;
   grpc::Status ChangePassword(grpc::ServerContext* ctx, const v1::ChangePasswordRequest* req,
-                      v1::ChangePasswordResponse* resp) override;
+                              v1::ChangePasswordResponse* resp) override;
   grpc::Status ExchangeApiKey(grpc::ServerContext* ctx, const v1::ExchangeApiKeyRequest* req,
-                      v1::ExchangeApiKeyResponse* resp) override;
+                              v1::ExchangeApiKeyResponse* resp) override;
   grpc::Status WhoAmI(grpc::ServerContext* ctx, const v1::WhoAmIRequest* req,
                       v1::WhoAmIResponse* resp) override;
   grpc::Status ListPublicKeys(grpc::ServerContext* ctx, const v1::ListPublicKeysRequest* req,
-                      v1::ListPublicKeysResponse* resp) override;
+                              v1::ListPublicKeysResponse* resp) override;
   grpc::Status GetJwks(grpc::ServerContext* ctx, const v1::GetJwksRequest* req,
-                      v1::GetJwksResponse* resp) override;
+                       v1::GetJwksResponse* resp) override;
   grpc::Status RotateSigningKey(grpc::ServerContext* ctx, const v1::RotateSigningKeyRequest* req,
-                      v1::RotateSigningKeyResponse* resp) override;
+                                v1::RotateSigningKeyResponse* resp) override;
   grpc::Status RevokeSigningKey(grpc::ServerContext* ctx, const v1::RevokeSigningKeyRequest* req,
-                      v1::RevokeSigningKeyResponse* resp) override;
+                                v1::RevokeSigningKeyResponse* resp) override;
   grpc::Status CreatePerson(grpc::ServerContext* ctx, const v1::CreatePersonRequest* req,
-                      v1::CreatePersonResponse* resp) override;
+                            v1::CreatePersonResponse* resp) override;
   grpc::Status GetPerson(grpc::ServerContext* ctx, const v1::GetPersonRequest* req,
-                      v1::GetPersonResponse* resp) override;
+                         v1::GetPersonResponse* resp) override;
   grpc::Status BatchGetPeople(grpc::ServerContext* ctx, const v1::BatchGetPeopleRequest* req,
-                      v1::BatchGetPeopleResponse* resp) override;
+                              v1::BatchGetPeopleResponse* resp) override;
   grpc::Status ListPeople(grpc::ServerContext* ctx, const v1::ListPeopleRequest* req,
-                      v1::ListPeopleResponse* resp) override;
+                          v1::ListPeopleResponse* resp) override;
   grpc::Status FindPersonByPhone(grpc::ServerContext* ctx, const v1::FindPersonByPhoneRequest* req,
-                      v1::FindPersonByPhoneResponse* resp) override;
+                                 v1::FindPersonByPhoneResponse* resp) override;
   grpc::Status UpdatePerson(grpc::ServerContext* ctx, const v1::UpdatePersonRequest* req,
-                      v1::UpdatePersonResponse* resp) override;
-  grpc::Status UpdateMyRiderProfile(grpc::ServerContext* ctx, const v1::UpdateMyRiderProfileRequest* req,
-                      v1::UpdateMyRiderProfileResponse* resp) override;
+                            v1::UpdatePersonResponse* resp) override;
+  grpc::Status UpdateMyRiderProfile(grpc::ServerContext* ctx,
+                                    const v1::UpdateMyRiderProfileRequest* req,
+                                    v1::UpdateMyRiderProfileResponse* resp) override;
   grpc::Status GetMyPersonalData(grpc::ServerContext* ctx, const v1::GetMyPersonalDataRequest* req,
-                      v1::GetMyPersonalDataResponse* resp) override;
+                                 v1::GetMyPersonalDataResponse* resp) override;
   grpc::Status GrantRole(grpc::ServerContext* ctx, const v1::GrantRoleRequest* req,
-                      v1::GrantRoleResponse* resp) override;
+                         v1::GrantRoleResponse* resp) override;
   grpc::Status RevokeRole(grpc::ServerContext* ctx, const v1::RevokeRoleRequest* req,
-                      v1::RevokeRoleResponse* resp) override;
+                          v1::RevokeRoleResponse* resp) override;
   grpc::Status ListRoleGrants(grpc::ServerContext* ctx, const v1::ListRoleGrantsRequest* req,
-                      v1::ListRoleGrantsResponse* resp) override;
+                              v1::ListRoleGrantsResponse* resp) override;
   grpc::Status GetCheckInCode(grpc::ServerContext* ctx, const v1::GetCheckInCodeRequest* req,
-                      v1::GetCheckInCodeResponse* resp) override;
+                              v1::GetCheckInCodeResponse* resp) override;
   grpc::Status RotateCheckInCode(grpc::ServerContext* ctx, const v1::RotateCheckInCodeRequest* req,
-                      v1::RotateCheckInCodeResponse* resp) override;
+                                 v1::RotateCheckInCodeResponse* resp) override;
   grpc::Status CheckInWithCode(grpc::ServerContext* ctx, const v1::CheckInWithCodeRequest* req,
-                      v1::CheckInWithCodeResponse* resp) override;
+                               v1::CheckInWithCodeResponse* resp) override;
   grpc::Status RequestCheckIn(grpc::ServerContext* ctx, const v1::RequestCheckInRequest* req,
-                      v1::RequestCheckInResponse* resp) override;
-  grpc::Status CancelCheckInRequest(grpc::ServerContext* ctx, const v1::CancelCheckInRequestRequest* req,
-                      v1::CancelCheckInRequestResponse* resp) override;
+                              v1::RequestCheckInResponse* resp) override;
+  grpc::Status CancelCheckInRequest(grpc::ServerContext* ctx,
+                                    const v1::CancelCheckInRequestRequest* req,
+                                    v1::CancelCheckInRequestResponse* resp) override;
   grpc::Status ApproveCheckIn(grpc::ServerContext* ctx, const v1::ApproveCheckInRequest* req,
-                      v1::ApproveCheckInResponse* resp) override;
+                              v1::ApproveCheckInResponse* resp) override;
   grpc::Status RejectCheckIn(grpc::ServerContext* ctx, const v1::RejectCheckInRequest* req,
-                      v1::RejectCheckInResponse* resp) override;
+                             v1::RejectCheckInResponse* resp) override;
   grpc::Status GetCheckIn(grpc::ServerContext* ctx, const v1::GetCheckInRequest* req,
-                      v1::GetCheckInResponse* resp) override;
+                          v1::GetCheckInResponse* resp) override;
   grpc::Status ListCheckIns(grpc::ServerContext* ctx, const v1::ListCheckInsRequest* req,
-                      v1::ListCheckInsResponse* resp) override;
+                            v1::ListCheckInsResponse* resp) override;
   grpc::Status ListMyCheckIns(grpc::ServerContext* ctx, const v1::ListMyCheckInsRequest* req,
-                      v1::ListMyCheckInsResponse* resp) override;
-  grpc::Status CreateServiceAccount(grpc::ServerContext* ctx, const v1::CreateServiceAccountRequest* req,
-                      v1::CreateServiceAccountResponse* resp) override;
+                              v1::ListMyCheckInsResponse* resp) override;
+  grpc::Status CreateServiceAccount(grpc::ServerContext* ctx,
+                                    const v1::CreateServiceAccountRequest* req,
+                                    v1::CreateServiceAccountResponse* resp) override;
   grpc::Status GetServiceAccount(grpc::ServerContext* ctx, const v1::GetServiceAccountRequest* req,
-                      v1::GetServiceAccountResponse* resp) override;
-  grpc::Status ListServiceAccounts(grpc::ServerContext* ctx, const v1::ListServiceAccountsRequest* req,
-                      v1::ListServiceAccountsResponse* resp) override;
-  grpc::Status DisableServiceAccount(grpc::ServerContext* ctx, const v1::DisableServiceAccountRequest* req,
-                      v1::DisableServiceAccountResponse* resp) override;
+                                 v1::GetServiceAccountResponse* resp) override;
+  grpc::Status ListServiceAccounts(grpc::ServerContext* ctx,
+                                   const v1::ListServiceAccountsRequest* req,
+                                   v1::ListServiceAccountsResponse* resp) override;
+  grpc::Status DisableServiceAccount(grpc::ServerContext* ctx,
+                                     const v1::DisableServiceAccountRequest* req,
+                                     v1::DisableServiceAccountResponse* resp) override;
   grpc::Status CreateApiKey(grpc::ServerContext* ctx, const v1::CreateApiKeyRequest* req,
-                      v1::CreateApiKeyResponse* resp) override;
+                            v1::CreateApiKeyResponse* resp) override;
   grpc::Status GetApiKey(grpc::ServerContext* ctx, const v1::GetApiKeyRequest* req,
-                      v1::GetApiKeyResponse* resp) override;
+                         v1::GetApiKeyResponse* resp) override;
   grpc::Status ListApiKeys(grpc::ServerContext* ctx, const v1::ListApiKeysRequest* req,
-                      v1::ListApiKeysResponse* resp) override;
+                           v1::ListApiKeysResponse* resp) override;
   grpc::Status ExpireApiKey(grpc::ServerContext* ctx, const v1::ExpireApiKeyRequest* req,
-                      v1::ExpireApiKeyResponse* resp) override;
+                            v1::ExpireApiKeyResponse* resp) override;
   grpc::Status RevokeApiKey(grpc::ServerContext* ctx, const v1::RevokeApiKeyRequest* req,
-                      v1::RevokeApiKeyResponse* resp) override;
+                            v1::RevokeApiKeyResponse* resp) override;
   grpc::Status GetOrgStats(grpc::ServerContext* ctx, const v1::GetOrgStatsRequest* req,
-                      v1::GetOrgStatsResponse* resp) override;
+                           v1::GetOrgStatsResponse* resp) override;
   grpc::Status ListChildOrgStats(grpc::ServerContext* ctx, const v1::ListChildOrgStatsRequest* req,
-                      v1::ListChildOrgStatsResponse* resp) override;
+                                 v1::ListChildOrgStatsResponse* resp) override;
 
  private:
   using Body = std::function<absl::Status(const Caller&)>;
@@ -217,8 +222,8 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
                           absl::Time now, v1::CheckIn* check_in, v1::CheckIn* ended);
   // The community whose code this is (current, or replaced less than 10 minutes ago). Errors:
   // NOT_FOUND.
-  absl::StatusOr<std::string> CommunityForCode(pqxx::transaction_base& tx,
-                                               const std::string& code, absl::Time now);
+  absl::StatusOr<std::string> CommunityForCode(pqxx::transaction_base& tx, const std::string& code,
+                                               absl::Time now);
   // Whether a caller covers a person: their home community or any active grant lies under one of
   // the caller's grants (a rider attached nowhere yet is covered by any staff).
   absl::StatusOr<bool> CoversPerson(pqxx::transaction_base& tx, const auth::Principal& who,

@@ -48,10 +48,10 @@ bool NextCodePoint(absl::string_view text, size_t* pos, char32_t* cp) {
 
 // Passwords seen most often in leaks (and their obvious Chinese-app variants); lower-cased.
 constexpr std::array<absl::string_view, 24> kCommonPasswords = {
-    "12345678",   "123456789",  "1234567890", "password",   "password1",  "qwerty123",
-    "11111111",   "88888888",   "66666666",   "00000000",   "abc12345",   "abcd1234",
-    "a1234567",   "iloveyou",   "qwertyuiop", "1qaz2wsx",   "woaini1314", "aa123456",
-    "asdf1234",   "zxcvbnm123", "admin123",   "password123", "qq123456",  "123qwe123"};
+    "12345678", "123456789",  "1234567890", "password",    "password1",  "qwerty123",
+    "11111111", "88888888",   "66666666",   "00000000",    "abc12345",   "abcd1234",
+    "a1234567", "iloveyou",   "qwertyuiop", "1qaz2wsx",    "woaini1314", "aa123456",
+    "asdf1234", "zxcvbnm123", "admin123",   "password123", "qq123456",   "123qwe123"};
 
 }  // namespace
 

@@ -12,7 +12,8 @@ namespace {
 
 absl::Status RequireRootAdmin(const auth::Principal& who) {
   if (IsRootAdmin(who)) return absl::OkStatus();
-  return absl::PermissionDeniedError("signing keys are managed by a district admin at the city root");
+  return absl::PermissionDeniedError(
+      "signing keys are managed by a district admin at the city root");
 }
 
 }  // namespace

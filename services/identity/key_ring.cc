@@ -13,7 +13,8 @@ int64_t Us(absl::Time t) { return absl::ToUnixMicros(t); }
 
 void SetTime(google::protobuf::Timestamp* ts, absl::Time t) {
   ts->set_seconds(absl::ToUnixSeconds(t));
-  ts->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(ts->seconds()))));
+  ts->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(ts->seconds()))));
 }
 
 // A superseded key stays published until tokens it signed have expired, with clock leeway.
@@ -23,13 +24,14 @@ const absl::Duration kRetireAfter = KeyRing::kAccessTokenTtl + auth::TokenVerifi
 
 absl::StatusOr<std::vector<KeyRing::Key>> KeyRing::LoadKeys(pqxx::transaction_base& tx) {
   std::vector<Key> keys;
-  for (const auto& row : tx.exec(
-           "SELECT kid, public_key, sealed_secret_key, us(activates_at), us(created_at) "
-           "FROM signing_keys WHERE revoked_at IS NULL ORDER BY activates_at, kid")) {
+  for (const auto& row :
+       tx.exec("SELECT kid, public_key, sealed_secret_key, us(activates_at), us(created_at) "
+               "FROM signing_keys WHERE revoked_at IS NULL ORDER BY activates_at, kid")) {
     Key k;
     k.kid = row[0].as<std::string>();
     pqxx::binarystring pk(row[1]);
-    if (pk.size() != k.public_key.size()) return absl::DataLossError("a public key is not 32 bytes");
+    if (pk.size() != k.public_key.size())
+      return absl::DataLossError("a public key is not 32 bytes");
     std::copy(pk.begin(), pk.end(), k.public_key.begin());
     k.sealed_secret = pqxx::binarystring(row[2]).str();
     k.activates_at = absl::FromUnixMicros(row[3].as<int64_t>());
@@ -53,8 +55,8 @@ v1::SigningKey KeyRing::Describe(const std::vector<Key>& keys, size_t i, absl::T
   out.set_kid(k.kid);
   out.set_algorithm("EdDSA");
   out.set_curve("Ed25519");
-  out.set_public_key(auth::Base64UrlEncode(absl::string_view(
-      reinterpret_cast<const char*>(k.public_key.data()), k.public_key.size())));
+  out.set_public_key(auth::Base64UrlEncode(
+      absl::string_view(reinterpret_cast<const char*>(k.public_key.data()), k.public_key.size())));
   SetTime(out.mutable_not_before(), k.activates_at);
   SetTime(out.mutable_create_time(), k.created_at);
   const std::optional<size_t> active = ActiveIndex(keys, now);
@@ -126,16 +128,17 @@ KeyRing::Key KeyRing::NewKey(pqxx::transaction_base& tx, absl::Time activates_at
 }
 
 absl::Status KeyRing::EnsureKey(absl::Time now) {
-  absl::Status made = pool_->WithConnection("create first signing key", [&](pqxx::connection_base& c) {
-    pqxx::work tx(c);
-    // Replicas starting together: the lock makes one create the key and the others see it.
-    tx.exec("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE");
-    absl::StatusOr<std::vector<Key>> keys = LoadKeys(tx);
-    if (!keys.ok()) return keys.status();
-    if (!ActiveIndex(*keys, now).has_value()) NewKey(tx, now);
-    tx.commit();
-    return absl::OkStatus();
-  });
+  absl::Status made =
+      pool_->WithConnection("create first signing key", [&](pqxx::connection_base& c) {
+        pqxx::work tx(c);
+        // Replicas starting together: the lock makes one create the key and the others see it.
+        tx.exec("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE");
+        absl::StatusOr<std::vector<Key>> keys = LoadKeys(tx);
+        if (!keys.ok()) return keys.status();
+        if (!ActiveIndex(*keys, now).has_value()) NewKey(tx, now);
+        tx.commit();
+        return absl::OkStatus();
+      });
   Invalidate();
   return made;
 }
@@ -193,8 +196,7 @@ absl::StatusOr<std::pair<v1::SigningKey, std::optional<v1::SigningKey>>> KeyRing
 }
 
 absl::StatusOr<std::pair<v1::SigningKey, std::optional<v1::SigningKey>>> KeyRing::Revoke(
-    pqxx::transaction_base& tx, const std::string& kid, const std::string& reason,
-    absl::Time now) {
+    pqxx::transaction_base& tx, const std::string& kid, const std::string& reason, absl::Time now) {
   tx.exec("LOCK TABLE signing_keys IN SHARE ROW EXCLUSIVE MODE");
   pqxx::result row = tx.exec_params(
       "SELECT us(revoked_at), us(activates_at), us(created_at), public_key "

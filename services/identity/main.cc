@@ -61,8 +61,8 @@ int main(int argc, char** argv) {
              parser.AddInt("identity_pwhash_memlimit_mib", "argon2id memory per password hash",
                            &g_settings.pwhash_memlimit_mib, 1, 1024);
            },
-       .own_keys = [](server::ServiceDeps& deps)
-           -> absl::StatusOr<std::shared_ptr<auth::KeyProvider>> {
+       .own_keys =
+           [](server::ServiceDeps& deps) -> absl::StatusOr<std::shared_ptr<auth::KeyProvider>> {
          absl::StatusOr<identity::Secrets> secrets =
              identity::Secrets::FromFile(g_settings.master_key_file);
          if (!secrets.ok()) {
@@ -85,9 +85,8 @@ int main(int argc, char** argv) {
             deps.pg, g_secrets.get(), g_keys.get(), deps.authorizer, options);
         if (absl::Status s = service->SetCityName(); !s.ok()) return s;
         if (!g_settings.bootstrap_admin_phone.empty()) {
-          if (absl::Status s = service->BootstrapAdmin(g_settings.bootstrap_admin_phone,
-                                                       g_settings.bootstrap_admin_password,
-                                                       "管理员");
+          if (absl::Status s = service->BootstrapAdmin(
+                  g_settings.bootstrap_admin_phone, g_settings.bootstrap_admin_password, "管理员");
               !s.ok()) {
             return s;
           }

@@ -13,7 +13,6 @@ namespace {
 
 using common::v1::OrgLevel;
 
-
 absl::Status FetchNode(pqxx::transaction_base& tx, const std::string& org_id, v1::OrgNode* node) {
   if (org_id.empty()) return absl::InvalidArgumentError("org_id: is required");
   pqxx::result r = tx.exec_params(
@@ -77,9 +76,10 @@ grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
       const std::string id = NewId(kPrefix[req->level()]);
       const std::string district =
           req->level() == common::v1::ORG_LEVEL_DISTRICT ? id : parent->district_id;
-      const std::string street = req->level() == common::v1::ORG_LEVEL_STREET    ? id
-                                 : req->level() == common::v1::ORG_LEVEL_COMMUNITY ? parent->street_id
-                                                                                   : "";
+      const std::string street = req->level() == common::v1::ORG_LEVEL_STREET ? id
+                                 : req->level() == common::v1::ORG_LEVEL_COMMUNITY
+                                     ? parent->street_id
+                                     : "";
       const std::string community = req->level() == common::v1::ORG_LEVEL_COMMUNITY ? id : "";
       pqxx::result r = tx.exec_params(
           absl::StrCat("INSERT INTO org_nodes (org_id, code, name, level, parent_id, district_id, "
@@ -137,9 +137,9 @@ grpc::Status IdentityServiceImpl::RetireOrgNode(grpc::ServerContext* ctx,
           "SELECT count(*) FROM org_nodes WHERE parent_id = $1 AND retired_at IS NULL",
           org->org_id);
       if (active[0][0].as<int64_t>() > 0) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("org node ", org->org_id, " has ", active[0][0].as<int64_t>(),
-                         " active children; retire them first"));
+        return absl::FailedPreconditionError(absl::StrCat("org node ", org->org_id, " has ",
+                                                          active[0][0].as<int64_t>(),
+                                                          " active children; retire them first"));
       }
       tx.exec_params(
           "UPDATE org_nodes SET retired_at = now(), version = version + 1, updated_at = now() "
@@ -175,9 +175,9 @@ grpc::Status IdentityServiceImpl::DeleteOrgNode(grpc::ServerContext* ctx,
                                               "service accounts", "registered riders"};
       for (int i = 0; i < 5; ++i) {
         if (uses[0][i].as<int64_t>() > 0) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("org node ", org->org_id, " has ", uses[0][i].as<int64_t>(), " ",
-                           kWhat[i], "; it can only be retired"));
+          return absl::FailedPreconditionError(absl::StrCat("org node ", org->org_id, " has ",
+                                                            uses[0][i].as<int64_t>(), " ", kWhat[i],
+                                                            "; it can only be retired"));
         }
       }
       tx.exec_params("DELETE FROM check_in_codes WHERE community_id = $1", org->org_id);
@@ -207,8 +207,8 @@ grpc::Status IdentityServiceImpl::LookupOrgNode(grpc::ServerContext* ctx,
     return InReadTx("look up org node", [&](pqxx::transaction_base& tx) -> absl::Status {
       pqxx::result r = tx.exec_params(
           absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE code = $1"), req->code());
-      if (r.empty()) return absl::NotFoundError(absl::StrCat("code: no org node has code '",
-                                                             req->code(), "'"));
+      if (r.empty())
+        return absl::NotFoundError(absl::StrCat("code: no org node has code '", req->code(), "'"));
       FillOrg(r[0], resp->mutable_node());
       return absl::OkStatus();
     });
@@ -226,9 +226,9 @@ grpc::Status IdentityServiceImpl::BatchGetOrgNodes(grpc::ServerContext* ctx,
     std::vector<std::string> ids(req->org_ids().begin(), req->org_ids().end());
     return InReadTx("batch get org nodes", [&](pqxx::transaction_base& tx) -> absl::Status {
       std::map<std::string, v1::OrgNode> found;
-      for (const auto& row : tx.exec_params(absl::StrCat("SELECT ", kOrgColumns,
-                                                         " FROM org_nodes WHERE org_id = ANY($1)"),
-                                            TextArrayLiteral(ids))) {
+      for (const auto& row : tx.exec_params(
+               absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE org_id = ANY($1)"),
+               TextArrayLiteral(ids))) {
         v1::OrgNode n;
         FillOrg(row, &n);
         found[n.org_id()] = std::move(n);
@@ -288,9 +288,9 @@ grpc::Status IdentityServiceImpl::ResolveOrgPath(grpc::ServerContext* ctx,
         if (!id->empty()) chain.push_back(*id);
       }
       std::map<std::string, v1::OrgNode> nodes;
-      for (const auto& row : tx.exec_params(absl::StrCat("SELECT ", kOrgColumns,
-                                                         " FROM org_nodes WHERE org_id = ANY($1)"),
-                                            TextArrayLiteral(chain))) {
+      for (const auto& row : tx.exec_params(
+               absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE org_id = ANY($1)"),
+               TextArrayLiteral(chain))) {
         v1::OrgNode n;
         FillOrg(row, &n);
         nodes[n.org_id()] = std::move(n);

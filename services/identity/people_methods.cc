@@ -241,8 +241,8 @@ grpc::Status IdentityServiceImpl::ListPeople(grpc::ServerContext* ctx,
       }
       if (static_cast<int>(rows.size()) > *size) {
         const auto& last = rows[*size - 1];
-        resp->set_next_page_token(
-            EncodePageToken(tag, {std::to_string(last[9].as<int64_t>()), last[0].as<std::string>()}));
+        resp->set_next_page_token(EncodePageToken(
+            tag, {std::to_string(last[9].as<int64_t>()), last[0].as<std::string>()}));
       }
       return absl::OkStatus();
     });
@@ -292,7 +292,8 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
         return s;
     }
     if (status) {
-      if (req->status() == v1::PERSON_STATUS_UNSPECIFIED || !v1::PersonStatus_IsValid(req->status())) {
+      if (req->status() == v1::PERSON_STATUS_UNSPECIFIED ||
+          !v1::PersonStatus_IsValid(req->status())) {
         return absl::InvalidArgumentError("status: must be ACTIVE, SUSPENDED or CLOSED");
       }
       if (absl::Status s = CheckText(req->reason(), 200, true, "reason"); !s.ok()) return s;
@@ -323,17 +324,17 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
         if (person.person_id == me && req->status() != v1::PERSON_STATUS_ACTIVE) {
           return absl::FailedPreconditionError("you cannot suspend or close your own account");
         }
-        if (req->status() == v1::PERSON_STATUS_CLOSED && !caller.who().HasRole(ROLE_DISTRICT_ADMIN)) {
+        if (req->status() == v1::PERSON_STATUS_CLOSED &&
+            !caller.who().HasRole(ROLE_DISTRICT_ADMIN)) {
           return absl::PermissionDeniedError("only a district admin may close an account");
         }
-        tx.exec_params(
-            "UPDATE people SET status = $2, updated_at = now() WHERE person_id = $1",
-            person.person_id, static_cast<int>(req->status()));
+        tx.exec_params("UPDATE people SET status = $2, updated_at = now() WHERE person_id = $1",
+                       person.person_id, static_cast<int>(req->status()));
         if (req->status() != v1::PERSON_STATUS_ACTIVE) {
-          RevokeSessions(tx, person.person_id,
-                         req->status() == v1::PERSON_STATUS_CLOSED ? "account closed"
-                                                                   : "account suspended",
-                         caller.now);
+          RevokeSessions(
+              tx, person.person_id,
+              req->status() == v1::PERSON_STATUS_CLOSED ? "account closed" : "account suspended",
+              caller.now);
         }
         if (req->status() == v1::PERSON_STATUS_CLOSED) {
           // Closing erases personal data (PIPL art. 47) and ends the person's place in the tree.
@@ -343,7 +344,8 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
               person.person_id, kClosedName);
           tx.exec_params("DELETE FROM platform_accounts WHERE person_id = $1", person.person_id);
           tx.exec_params(
-              "UPDATE check_ins SET status = 3, ended_at = now() WHERE person_id = $1 AND status = 2",
+              "UPDATE check_ins SET status = 3, ended_at = now() WHERE person_id = $1 AND status = "
+              "2",
               person.person_id);
           tx.exec_params(
               "UPDATE check_ins SET status = 5, decided_at = now() WHERE person_id = $1 "
@@ -394,8 +396,9 @@ grpc::Status IdentityServiceImpl::UpdateMyRiderProfile(grpc::ServerContext* ctx,
       absl::StatusOr<PersonRow> person = LoadPerson(tx, me, /*lock=*/true);
       if (!person.ok()) return person.status();
       if (name) {
-        tx.exec_params("UPDATE people SET display_name = $2, updated_at = now() WHERE person_id = $1",
-                       me, req->display_name());
+        tx.exec_params(
+            "UPDATE people SET display_name = $2, updated_at = now() WHERE person_id = $1", me,
+            req->display_name());
       }
       if (accounts) {
         if (absl::Status s = LinkPlatformAccounts(tx, me, req->platform_accounts()); !s.ok())
@@ -414,10 +417,10 @@ grpc::Status IdentityServiceImpl::GetMyPersonalData(grpc::ServerContext* ctx,
     const std::string& me = caller.who().subject;
     return InReadTx("personal data", [&](pqxx::transaction_base& tx) -> absl::Status {
       if (absl::Status s = FetchPerson(tx, me, true, resp->mutable_person()); !s.ok()) return s;
-      for (const auto& c : tx.exec_params(
-               "SELECT policy_version, purposes, us(consented_at) FROM consents "
-               "WHERE person_id = $1 ORDER BY consented_at",
-               me)) {
+      for (const auto& c :
+           tx.exec_params("SELECT policy_version, purposes, us(consented_at) FROM consents "
+                          "WHERE person_id = $1 ORDER BY consented_at",
+                          me)) {
         v1::ConsentRecord* rec = resp->add_consents();
         rec->set_policy_version(c[0].as<std::string>());
         for (const std::string& p : ParseTextArray(c[1])) {
@@ -425,17 +428,17 @@ grpc::Status IdentityServiceImpl::GetMyPersonalData(grpc::ServerContext* ctx,
         }
         SetTime(rec->mutable_consent_time(), c[2]);
       }
-      for (const auto& c : tx.exec_params(
-               absl::StrCat("SELECT ", kCheckInColumns, " FROM ", kCheckInFrom,
-                            " WHERE ci.person_id = $1 ORDER BY ci.created_at DESC"),
-               me)) {
+      for (const auto& c :
+           tx.exec_params(absl::StrCat("SELECT ", kCheckInColumns, " FROM ", kCheckInFrom,
+                                       " WHERE ci.person_id = $1 ORDER BY ci.created_at DESC"),
+                          me)) {
         FillCheckIn(c, resp->add_check_ins());
       }
-      for (const auto& g : tx.exec_params(absl::StrCat("SELECT ", kGrantColumns, " FROM ",
-                                                       kGrantFrom,
-                                                       " WHERE g.person_id = $1 "
-                                                       "ORDER BY g.granted_at DESC"),
-                                          me)) {
+      for (const auto& g :
+           tx.exec_params(absl::StrCat("SELECT ", kGrantColumns, " FROM ", kGrantFrom,
+                                       " WHERE g.person_id = $1 "
+                                       "ORDER BY g.granted_at DESC"),
+                          me)) {
         FillGrant(g, resp->add_role_grants());
       }
       for (const auto& s : tx.exec_params(

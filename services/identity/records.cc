@@ -66,10 +66,10 @@ absl::StatusOr<OrgRow> LoadOrg(pqxx::transaction_base& tx, const std::string& or
                                const char* field, bool lock) {
   if (org_id.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
   if (org_id.size() > 64) return absl::NotFoundError(absl::StrCat(field, ": no such org node"));
-  pqxx::result r = tx.exec_params(absl::StrCat("SELECT ", kOrgColumns,
-                                               " FROM org_nodes WHERE org_id = $1",
-                                               lock ? " FOR UPDATE" : ""),
-                                  org_id);
+  pqxx::result r =
+      tx.exec_params(absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE org_id = $1",
+                                  lock ? " FOR UPDATE" : ""),
+                     org_id);
   if (r.empty()) {
     return absl::NotFoundError(absl::StrCat(field, ": no org node '", org_id, "'"));
   }
@@ -125,10 +125,10 @@ void FillPerson(pqxx::transaction_base& tx, const pqxx::row& row, bool with_cont
   rider->set_origin_community_id(row[7].as<std::string>());
   SetTime(rider->mutable_register_time(), row[8]);
   if (with_contact) {
-    for (const auto& a : tx.exec_params(
-             "SELECT platform, platform_name, platform_rider_id, us(linked_at) "
-             "FROM platform_accounts WHERE person_id = $1 ORDER BY linked_at, platform",
-             p.person_id)) {
+    for (const auto& a :
+         tx.exec_params("SELECT platform, platform_name, platform_rider_id, us(linked_at) "
+                        "FROM platform_accounts WHERE person_id = $1 ORDER BY linked_at, platform",
+                        p.person_id)) {
       v1::PlatformAccount* acc = rider->add_platform_accounts();
       acc->set_platform(static_cast<v1::DeliveryPlatform>(a[0].as<int>()));
       acc->set_platform_name(a[1].as<std::string>());
@@ -178,10 +178,10 @@ void FillCheckIn(const pqxx::row& row, v1::CheckIn* c) {
 absl::StatusOr<v1::CheckIn> LoadCheckIn(pqxx::transaction_base& tx, const std::string& id,
                                         bool lock) {
   if (id.empty()) return absl::InvalidArgumentError("check_in_id: is required");
-  pqxx::result r = tx.exec_params(absl::StrCat("SELECT ", kCheckInColumns, " FROM ", kCheckInFrom,
-                                               " WHERE ci.check_in_id = $1",
-                                               lock ? " FOR UPDATE OF ci" : ""),
-                                  id);
+  pqxx::result r =
+      tx.exec_params(absl::StrCat("SELECT ", kCheckInColumns, " FROM ", kCheckInFrom,
+                                  " WHERE ci.check_in_id = $1", lock ? " FOR UPDATE OF ci" : ""),
+                     id);
   if (r.empty()) return absl::NotFoundError(absl::StrCat("no check-in '", id, "'"));
   v1::CheckIn c;
   FillCheckIn(r[0], &c);

@@ -47,8 +47,8 @@ absl::StatusOr<OrgRow> LoadOrg(pqxx::transaction_base& tx, const std::string& or
                                const char* field, bool lock = false);
 // SQL condition: the row's node (with columns district_id, street_id, community_id or org_id as
 // named by `prefix`) lies in the subtree of the node whose id is parameter `$param`.
-std::string InSubtree(const OrgRow& org, const std::string& org_col, const std::string& district_col,
-                      const std::string& street_col, int param);
+std::string InSubtree(const OrgRow& org, const std::string& org_col,
+                      const std::string& district_col, const std::string& street_col, int param);
 
 struct PersonRow {
   std::string person_id, display_name, phone_masked, password_hash;

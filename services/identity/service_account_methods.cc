@@ -7,8 +7,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/protobuf/descriptor.h"
 #include "civicpoints/options/v1/options.pb.h"
+#include "google/protobuf/descriptor.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/key_ring.h"
@@ -49,10 +49,11 @@ const std::set<std::string>& DeclaredScopes() {
 absl::StatusOr<pqxx::row> LoadAccountRow(pqxx::transaction_base& tx, const std::string& id,
                                          bool lock = false) {
   if (id.empty()) return absl::InvalidArgumentError("service_account_id: is required");
-  pqxx::result r = tx.exec_params(
-      absl::StrCat("SELECT ", kServiceAccountColumns,
-                   " FROM service_accounts WHERE service_account_id = $1", lock ? " FOR UPDATE" : ""),
-      id);
+  pqxx::result r =
+      tx.exec_params(absl::StrCat("SELECT ", kServiceAccountColumns,
+                                  " FROM service_accounts WHERE service_account_id = $1",
+                                  lock ? " FOR UPDATE" : ""),
+                     id);
   if (r.empty()) {
     return absl::NotFoundError(absl::StrCat("service_account_id: no service account '", id, "'"));
   }
@@ -69,7 +70,8 @@ absl::StatusOr<v1::ServiceAccount> LoadCoveredAccount(pqxx::transaction_base& tx
   FillServiceAccount(*row, &account);
   absl::StatusOr<OrgRow> org = LoadOrg(tx, account.org_id(), "org_id");
   if (!org.ok()) return org.status();
-  if (absl::Status s = CheckCoversOrg(who, *org, absl::StrCat("service account ", id)); !s.ok()) return s;
+  if (absl::Status s = CheckCoversOrg(who, *org, absl::StrCat("service account ", id)); !s.ok())
+    return s;
   return account;
 }
 
@@ -77,10 +79,10 @@ absl::StatusOr<v1::ApiKey> LoadCoveredKey(pqxx::transaction_base& tx, const auth
                                           const std::string& id, absl::Time now,
                                           bool lock = false) {
   if (id.empty()) return absl::InvalidArgumentError("api_key_id: is required");
-  pqxx::result r = tx.exec_params(absl::StrCat("SELECT ", kApiKeyColumns,
-                                               " FROM api_keys WHERE api_key_id = $1",
-                                               lock ? " FOR UPDATE" : ""),
-                                  id);
+  pqxx::result r =
+      tx.exec_params(absl::StrCat("SELECT ", kApiKeyColumns, " FROM api_keys WHERE api_key_id = $1",
+                                  lock ? " FOR UPDATE" : ""),
+                     id);
   if (r.empty()) return absl::NotFoundError(absl::StrCat("api_key_id: no API key '", id, "'"));
   v1::ApiKey key;
   FillApiKey(r[0], Us(now), &key);
@@ -101,9 +103,8 @@ grpc::Status IdentityServiceImpl::CreateServiceAccount(grpc::ServerContext* ctx,
       return s;
     if (absl::Status s = CheckText(req->description(), 500, false, "description"); !s.ok())
       return s;
-    const common::v1::Role role = req->role() == common::v1::ROLE_UNSPECIFIED
-                                      ? common::v1::ROLE_CITY_SYSTEM
-                                      : req->role();
+    const common::v1::Role role =
+        req->role() == common::v1::ROLE_UNSPECIFIED ? common::v1::ROLE_CITY_SYSTEM : req->role();
     if (role != common::v1::ROLE_CITY_SYSTEM && role != common::v1::ROLE_INTERNAL_SERVICE) {
       return absl::InvalidArgumentError("role: must be ROLE_CITY_SYSTEM or ROLE_INTERNAL_SERVICE");
     }
@@ -113,7 +114,8 @@ grpc::Status IdentityServiceImpl::CreateServiceAccount(grpc::ServerContext* ctx,
         resp, [&](pqxx::transaction_base& tx) -> absl::Status {
           absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id");
           if (!org.ok()) return org.status();
-          if (absl::Status s = CheckCoversOrg(caller.who(), *org, absl::StrCat("org node ", org->org_id));
+          if (absl::Status s =
+                  CheckCoversOrg(caller.who(), *org, absl::StrCat("org node ", org->org_id));
               !s.ok()) {
             return s;
           }
@@ -123,7 +125,8 @@ grpc::Status IdentityServiceImpl::CreateServiceAccount(grpc::ServerContext* ctx,
                 "an internal service account is held at the city root and created by a root admin");
           }
           if (org->retired) {
-            return absl::FailedPreconditionError(absl::StrCat("org node ", org->org_id, " is retired"));
+            return absl::FailedPreconditionError(
+                absl::StrCat("org node ", org->org_id, " is retired"));
           }
           const std::string id = NewId("sa");
           pqxx::result r = tx.exec_params(
@@ -193,8 +196,8 @@ grpc::Status IdentityServiceImpl::ListServiceAccounts(grpc::ServerContext* ctx,
                        "OR o.street_id = ANY($6::text[])) AND ($1 OR disabled_at IS NULL) AND "
                        "($2::bigint = 0 OR (us(created_at), service_account_id) < ($2, $3)) "
                        "ORDER BY created_at DESC, service_account_id DESC LIMIT $4"),
-          req->include_disabled(), PageKeyInt(*after), after->empty() ? "" : (*after)[1],
-          *size + 1, everything, TextArrayLiteral(roots));
+          req->include_disabled(), PageKeyInt(*after), after->empty() ? "" : (*after)[1], *size + 1,
+          everything, TextArrayLiteral(roots));
       for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
         FillServiceAccount(rows[i], resp->add_service_accounts());
       }
@@ -255,8 +258,8 @@ grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
     for (const std::string& s : req->scopes()) {
       if (!DeclaredScopes().count(s)) {
         return absl::InvalidArgumentError(absl::StrCat(
-            "scopes: '", s, "' is not declared by any method; known: ",
-            absl::StrJoin(DeclaredScopes(), ", ")));
+            "scopes: '", s,
+            "' is not declared by any method; known: ", absl::StrJoin(DeclaredScopes(), ", ")));
       }
       if (std::find(scopes.begin(), scopes.end(), s) == scopes.end()) scopes.push_back(s);
     }
@@ -284,9 +287,9 @@ grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
               "AND expires_at > from_us($2)",
               a->service_account_id(), Us(caller.now));
           if (active[0][0].as<int>() >= kMaxActiveKeys) {
-            return absl::ResourceExhaustedError(absl::StrCat(
-                "service account ", a->service_account_id(), " already has ", kMaxActiveKeys,
-                " active keys; revoke one first"));
+            return absl::ResourceExhaustedError(
+                absl::StrCat("service account ", a->service_account_id(), " already has ",
+                             kMaxActiveKeys, " active keys; revoke one first"));
           }
           const std::string id = NewId("ak");
           secret = absl::StrCat("cpk_", id, "_", Base64Url(RandomBytes(32)));
@@ -314,7 +317,8 @@ grpc::Status IdentityServiceImpl::GetApiKey(grpc::ServerContext* ctx,
                                             v1::GetApiKeyResponse* resp) {
   return Handle(ctx, "GetApiKey", [&](const Caller& caller) -> absl::Status {
     return InReadTx("get api key", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<v1::ApiKey> key = LoadCoveredKey(tx, caller.who(), req->api_key_id(), caller.now);
+      absl::StatusOr<v1::ApiKey> key =
+          LoadCoveredKey(tx, caller.who(), req->api_key_id(), caller.now);
       if (!key.ok()) return key.status();
       *resp->mutable_api_key() = *std::move(key);
       return absl::OkStatus();
@@ -356,7 +360,8 @@ grpc::Status IdentityServiceImpl::ListApiKeys(grpc::ServerContext* ctx,
       for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
         v1::ApiKey key;
         FillApiKey(rows[i], Us(caller.now), &key);
-        if (statuses.empty() || statuses.count(key.status())) *resp->add_api_keys() = std::move(key);
+        if (statuses.empty() || statuses.count(key.status()))
+          *resp->add_api_keys() = std::move(key);
       }
       if (static_cast<int>(rows.size()) > *size) {
         const auto& last = rows[*size - 1];
@@ -380,7 +385,8 @@ grpc::Status IdentityServiceImpl::ExpireApiKey(grpc::ServerContext* ctx,
           LoadCoveredKey(tx, caller.who(), req->api_key_id(), caller.now, /*lock=*/true);
       if (!key.ok()) return key.status();
       if (key->status() == v1::API_KEY_STATUS_REVOKED) {
-        return absl::FailedPreconditionError(absl::StrCat("API key ", key->api_key_id(), " is revoked"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("API key ", key->api_key_id(), " is revoked"));
       }
       const absl::Time current = TimeOf(key->expire_time());
       if (wanted > current) {
@@ -434,7 +440,8 @@ grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
     const std::string& secret = req->api_key();
     if (secret.empty()) return absl::InvalidArgumentError("api_key: is required");
     if (secret.size() > 128 || !absl::StartsWith(secret, "cpk_") ||
-        secret.size() < 4 + 1 + kSecretChars + 1 || secret[secret.size() - kSecretChars - 1] != '_') {
+        secret.size() < 4 + 1 + kSecretChars + 1 ||
+        secret[secret.size() - kSecretChars - 1] != '_') {
       return absl::InvalidArgumentError("api_key: is not an API key (cpk_<id>_<secret>)");
     }
     const std::string key_id = secret.substr(4, secret.size() - 4 - kSecretChars - 1);
@@ -494,8 +501,8 @@ grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
       p.display_name = r[0][5].as<std::string>();
       absl::StatusOr<std::string> token = keys_->Sign(p, caller.now);
       if (!token.ok()) return token.status();
-      tx.exec_params("UPDATE api_keys SET last_used_at = from_us($2) WHERE api_key_id = $1",
-                     key_id, Us(caller.now));
+      tx.exec_params("UPDATE api_keys SET last_used_at = from_us($2) WHERE api_key_id = $1", key_id,
+                     Us(caller.now));
       resp->set_access_token(*token);
       SetTime(resp->mutable_access_token_expire_time(), Us(p.expires_at));
       resp->set_token_type("Bearer");

@@ -41,8 +41,7 @@ bool IsRootAdmin(const auth::Principal& who) {
 bool IsCitySystem(const auth::Principal& who) { return who.HasRole(ROLE_CITY_SYSTEM); }
 bool IsInternalService(const auth::Principal& who) { return who.HasRole(ROLE_INTERNAL_SERVICE); }
 
-absl::Status CheckCoversOrg(const auth::Principal& who, const OrgRow& org,
-                            absl::string_view what) {
+absl::Status CheckCoversOrg(const auth::Principal& who, const OrgRow& org, absl::string_view what) {
   for (const auth::RoleGrant& g : who.roles) {
     if (g.role == ROLE_INTERNAL_SERVICE) return absl::OkStatus();
     if (g.role != ROLE_RIDER && GrantCoversOrg(g, org)) return absl::OkStatus();
@@ -95,8 +94,8 @@ absl::StatusOr<std::vector<std::string>> DecodePageToken(const std::string& toke
                                                          const std::string& filter_tag,
                                                          size_t key_count) {
   if (token.empty()) return std::vector<std::string>{};
-  const absl::Status bad = absl::InvalidArgumentError(
-      "page_token: is not a token from a previous page of this list");
+  const absl::Status bad =
+      absl::InvalidArgumentError("page_token: is not a token from a previous page of this list");
   std::string raw;
   if (token.size() > 512 || !auth::Base64UrlDecode(token, &raw)) return bad;
   std::vector<std::string> parts = absl::StrSplit(raw, '|');

@@ -93,9 +93,9 @@ absl::Status LinkPlatformAccounts(
         "AND platform_rider_id = $3",
         static_cast<int>(a.platform()), a.platform_name(), a.platform_rider_id());
     if (!owner.empty()) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          "platform_accounts[", i, "]: ", v1::DeliveryPlatform_Name(a.platform()), " rider id '",
-          a.platform_rider_id(), "' is linked to another rider"));
+      return absl::AlreadyExistsError(
+          absl::StrCat("platform_accounts[", i, "]: ", v1::DeliveryPlatform_Name(a.platform()),
+                       " rider id '", a.platform_rider_id(), "' is linked to another rider"));
     }
     tx.exec_params(
         "INSERT INTO platform_accounts (person_id, platform, platform_name, platform_rider_id) "
@@ -200,12 +200,12 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
     }
     bool statistics = false;
     for (const Purpose& p : kPurposes) {
-      const bool given = std::find(req->consent().purposes().begin(),
-                                   req->consent().purposes().end(),
-                                   p.purpose) != req->consent().purposes().end();
+      const bool given =
+          std::find(req->consent().purposes().begin(), req->consent().purposes().end(),
+                    p.purpose) != req->consent().purposes().end();
       if (p.required && !given) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "consent.purposes: lacks the required ", v1::ConsentPurpose_Name(p.purpose)));
+        return absl::InvalidArgumentError(absl::StrCat("consent.purposes: lacks the required ",
+                                                       v1::ConsentPurpose_Name(p.purpose)));
       }
       if (p.purpose == v1::CONSENT_PURPOSE_AGGREGATE_STATISTICS) statistics = given;
     }
@@ -220,11 +220,10 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
       if (!c.ok()) return c.status();
       code = *c;
     }
-    if (absl::Status s = CheckText(req->device_name(), 64, false, "device_name"); !s.ok())
-      return s;
+    if (absl::Status s = CheckText(req->device_name(), 64, false, "device_name"); !s.ok()) return s;
     const std::string addr_bucket = "register:addr:" + caller.client_address;
-    if (absl::Status s = CheckThrottle(addr_bucket, kRegistrationsPerAddress, kRegistrationWindow,
-                                       caller.now);
+    if (absl::Status s =
+            CheckThrottle(addr_bucket, kRegistrationsPerAddress, kRegistrationWindow, caller.now);
         !s.ok()) {
       return s;
     }
@@ -233,7 +232,8 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
     v1::RegisterRiderRequest hashed = *req;
     hashed.clear_password();
     const std::string password_hash = options_.hasher.Hash(req->password());
-    if (password_hash.empty()) return absl::ResourceExhaustedError("password hashing ran out of memory");
+    if (password_hash.empty())
+      return absl::ResourceExhaustedError("password hashing ran out of memory");
     bool created = false;
     v1::RegisterRiderResponse stored;
     absl::Status done = Idempotent(
@@ -315,8 +315,7 @@ grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::Logi
     if (req->password().size() > 256 || Utf8Length(req->password()) > 64) {
       return absl::InvalidArgumentError("password: is longer than 64 characters");
     }
-    if (absl::Status s = CheckText(req->device_name(), 64, false, "device_name"); !s.ok())
-      return s;
+    if (absl::Status s = CheckText(req->device_name(), 64, false, "device_name"); !s.ok()) return s;
     const std::string phone_hash = secrets_->PhoneHash(*phone);
     const std::string phone_bucket = "login:phone:" + absl::BytesToHexString(phone_hash);
     const std::string addr_bucket = "login:addr:" + caller.client_address;
@@ -341,9 +340,9 @@ grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::Logi
     if (!read.ok()) return read;
     // An unknown phone costs the same hash as a known one, so timing does not tell them apart.
     static const std::string kDummyHash = options_.hasher.Hash("not a password of anyone");
-    const bool verified = PasswordHasher::Verify(person ? person->password_hash : kDummyHash,
-                                                 req->password()) &&
-                          person.has_value();
+    const bool verified =
+        PasswordHasher::Verify(person ? person->password_hash : kDummyHash, req->password()) &&
+        person.has_value();
     if (!verified || person->status != v1::PERSON_STATUS_ACTIVE) {
       HitThrottle(phone_bucket, kLoginWindow, caller.now);
       HitThrottle(addr_bucket, kLoginWindow, caller.now);
@@ -365,7 +364,8 @@ grpc::Status IdentityServiceImpl::RefreshToken(grpc::ServerContext* ctx,
                                                const v1::RefreshTokenRequest* req,
                                                v1::RefreshTokenResponse* resp) {
   return Handle(ctx, "RefreshToken", [&](const Caller& caller) -> absl::Status {
-    if (req->refresh_token().empty()) return absl::InvalidArgumentError("refresh_token: is required");
+    if (req->refresh_token().empty())
+      return absl::InvalidArgumentError("refresh_token: is required");
     if (req->refresh_token().size() > 256) {
       return absl::InvalidArgumentError("refresh_token: is longer than 256 characters");
     }
@@ -391,17 +391,15 @@ grpc::Status IdentityServiceImpl::RefreshToken(grpc::ServerContext* ctx,
               "UPDATE sessions SET revoked_at = from_us($2), revoke_reason = 'refresh token reuse' "
               "WHERE session_id = $1",
               session_id, Us(caller.now));
-          tx.exec_params(
-              "INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $3)", person_id,
-              "refresh_token_reuse", session_id);
+          tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $3)",
+                         person_id, "refresh_token_reuse", session_id);
           theft = absl::UnauthenticatedError(
               "refresh token was already used; the session is revoked, sign in again");
           return absl::OkStatus();
         }
       } else {
-        tx.exec_params(
-            "UPDATE refresh_tokens SET rotated_at = from_us($2) WHERE token_hash = $1",
-            pqxx::binarystring(Sha256(req->refresh_token())), Us(caller.now));
+        tx.exec_params("UPDATE refresh_tokens SET rotated_at = from_us($2) WHERE token_hash = $1",
+                       pqxx::binarystring(Sha256(req->refresh_token())), Us(caller.now));
         tx.exec_params(
             "INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at) "
             "VALUES ($1, $2, from_us($3), from_us($4)) ON CONFLICT DO NOTHING",
@@ -413,8 +411,7 @@ grpc::Status IdentityServiceImpl::RefreshToken(grpc::ServerContext* ctx,
         tx.exec_params("UPDATE people SET last_active_at = from_us($2) WHERE person_id = $1",
                        person_id, Us(caller.now));
       }
-      absl::StatusOr<std::string> access =
-          PersonAccessToken(tx, person_id, session_id, caller.now);
+      absl::StatusOr<std::string> access = PersonAccessToken(tx, person_id, session_id, caller.now);
       if (!access.ok()) return access.status();
       v1::TokenPair* pair = resp->mutable_tokens();
       pair->set_access_token(*access);
@@ -436,14 +433,14 @@ grpc::Status IdentityServiceImpl::RefreshToken(grpc::ServerContext* ctx,
 grpc::Status IdentityServiceImpl::Logout(grpc::ServerContext* ctx, const v1::LogoutRequest* req,
                                          v1::LogoutResponse*) {
   return Handle(ctx, "Logout", [&](const Caller& caller) -> absl::Status {
-    if (req->refresh_token().empty()) return absl::InvalidArgumentError("refresh_token: is required");
+    if (req->refresh_token().empty())
+      return absl::InvalidArgumentError("refresh_token: is required");
     if (req->refresh_token().size() > 256) {
       return absl::InvalidArgumentError("refresh_token: is longer than 256 characters");
     }
     return InTx("logout", [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result r = tx.exec_params(
-          "SELECT session_id FROM refresh_tokens WHERE token_hash = $1",
-          pqxx::binarystring(Sha256(req->refresh_token())));
+      pqxx::result r = tx.exec_params("SELECT session_id FROM refresh_tokens WHERE token_hash = $1",
+                                      pqxx::binarystring(Sha256(req->refresh_token())));
       if (r.empty()) return absl::UnauthenticatedError("refresh token was never issued");
       tx.exec_params(
           "UPDATE sessions SET revoked_at = from_us($2), revoke_reason = 'logout' "
@@ -485,8 +482,7 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
     if (req->new_password() == req->current_password()) {
       return absl::InvalidArgumentError("new_password: must differ from the current password");
     }
-    if (absl::Status s = CheckText(req->device_name(), 64, false, "device_name"); !s.ok())
-      return s;
+    if (absl::Status s = CheckText(req->device_name(), 64, false, "device_name"); !s.ok()) return s;
     const std::string& me = caller.who().subject;
     const std::string bucket = "password:" + me;
     if (absl::Status s = CheckThrottle(bucket, 5, absl::Minutes(15), caller.now); !s.ok()) return s;
@@ -520,8 +516,8 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
               "updated_at = now() WHERE person_id = $1",
               me, new_hash);
           RevokeSessions(tx, me, "password changed", caller.now);
-          tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $1)",
-                         me, "change_password");
+          tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $1)", me,
+                         "change_password");
           changed = true;
           return absl::OkStatus();
         });
@@ -544,10 +540,10 @@ grpc::Status IdentityServiceImpl::WhoAmI(grpc::ServerContext* ctx, const v1::Who
     resp->set_session_id(who.session_id);
     SetTime(resp->mutable_token_expire_time(), Us(who.expires_at));
     return InReadTx("who am i", [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result sa = tx.exec_params(
-          absl::StrCat("SELECT ", kServiceAccountColumns,
-                       " FROM service_accounts WHERE service_account_id = $1"),
-          who.subject);
+      pqxx::result sa =
+          tx.exec_params(absl::StrCat("SELECT ", kServiceAccountColumns,
+                                      " FROM service_accounts WHERE service_account_id = $1"),
+                         who.subject);
       if (!sa.empty()) {
         v1::ServiceAccount account;
         FillServiceAccount(sa[0], &account);
@@ -564,16 +560,17 @@ grpc::Status IdentityServiceImpl::WhoAmI(grpc::ServerContext* ctx, const v1::Who
         g->set_status(v1::ROLE_GRANT_STATUS_ACTIVE);
         return absl::OkStatus();
       }
-      pqxx::result row = tx.exec_params(
-          absl::StrCat("SELECT ", kPersonColumns, " FROM people WHERE person_id = $1 AND status <> 3"),
-          who.subject);
+      pqxx::result row =
+          tx.exec_params(absl::StrCat("SELECT ", kPersonColumns,
+                                      " FROM people WHERE person_id = $1 AND status <> 3"),
+                         who.subject);
       if (row.empty()) return absl::NotFoundError("the token's subject no longer exists");
       FillPerson(tx, row[0], true, resp->mutable_person());
-      for (const auto& g : tx.exec_params(absl::StrCat("SELECT ", kGrantColumns, " FROM ",
-                                                       kGrantFrom,
-                                                       " WHERE g.person_id = $1 AND "
-                                                       "g.revoked_at IS NULL ORDER BY g.granted_at"),
-                                          who.subject)) {
+      for (const auto& g :
+           tx.exec_params(absl::StrCat("SELECT ", kGrantColumns, " FROM ", kGrantFrom,
+                                       " WHERE g.person_id = $1 AND "
+                                       "g.revoked_at IS NULL ORDER BY g.granted_at"),
+                          who.subject)) {
         FillGrant(g, resp->add_role_grants());
       }
       return absl::OkStatus();
@@ -597,9 +594,8 @@ absl::Status IdentityServiceImpl::BootstrapAdmin(const std::string& phone,
       return absl::OkStatus();  // the city already has its admin
     }
     const std::string phone_hash = secrets_->PhoneHash(*digits);
-    pqxx::result existing =
-        tx.exec_params("SELECT person_id FROM people WHERE phone_hash = $1",
-                       pqxx::binarystring(phone_hash));
+    pqxx::result existing = tx.exec_params("SELECT person_id FROM people WHERE phone_hash = $1",
+                                           pqxx::binarystring(phone_hash));
     std::string id;
     if (existing.empty()) {
       id = NewId("p");

@@ -15,7 +15,8 @@ namespace {
 
 // Days are Asia/Shanghai calendar days; China keeps UTC+8 all year.
 const absl::TimeZone kShanghai = absl::FixedTimeZone(8 * 3600);
-constexpr char kShanghaiDay[] = "to_char((%s AT TIME ZONE 'UTC') + interval '8 hours', 'YYYY-MM-DD')";
+constexpr char kShanghaiDay[] =
+    "to_char((%s AT TIME ZONE 'UTC') + interval '8 hours', 'YYYY-MM-DD')";
 
 std::string DayOf(const std::string& column) {
   return absl::StrReplaceAll(kShanghaiDay, {{"%s", column}});
@@ -30,8 +31,7 @@ struct Figures {
 // The figures of `scope`'s subtree, one entry per value of the org-node column `group` ("" for
 // the whole subtree, keyed "").
 std::map<std::string, Figures> Compute(pqxx::transaction_base& tx, const OrgRow& scope,
-                                       const std::string& group, int window_days,
-                                       absl::Time now) {
+                                       const std::string& group, int window_days, absl::Time now) {
   std::map<std::string, Figures> out;
   const auto key = [&](const std::string& table) {
     return group.empty() ? std::string("''") : absl::StrCat(table, ".", group);
@@ -43,7 +43,8 @@ std::map<std::string, Figures> Compute(pqxx::transaction_base& tx, const OrgRow&
       InSubtree(scope, "oc.org_id", "oc.district_id", "oc.street_id", 1);
   const std::string ci_key = group == "community_id" ? "ci.community_id" : key("ci");
   for (const auto& row : tx.exec_params(
-           absl::StrCat("SELECT ", key("oc"), ", count(*), count(h.check_in_id), "
+           absl::StrCat("SELECT ", key("oc"),
+                        ", count(*), count(h.check_in_id), "
                         "count(h.check_in_id) FILTER (WHERE p.last_active_at >= from_us($2)) ",
                         riders_from, " GROUP BY 1"),
            scope.org_id, Us(now - absl::Hours(24) * window_days))) {
@@ -54,11 +55,12 @@ std::map<std::string, Figures> Compute(pqxx::transaction_base& tx, const OrgRow&
     f.active = row[3].as<int64_t>();
   }
   for (const auto& row : tx.exec_params(
-           absl::StrCat("SELECT ", key("oc"), ", pa.platform, pa.platform_name, "
+           absl::StrCat("SELECT ", key("oc"),
+                        ", pa.platform, pa.platform_name, "
                         "count(DISTINCT p.person_id) ",
-                        absl::StrReplaceAll(riders_from,
-                                            {{"WHERE", "JOIN platform_accounts pa ON "
-                                                       "pa.person_id = p.person_id WHERE"}}),
+                        absl::StrReplaceAll(riders_from, {{"WHERE",
+                                                           "JOIN platform_accounts pa ON "
+                                                           "pa.person_id = p.person_id WHERE"}}),
                         " GROUP BY 1, 2, 3 ORDER BY 4 DESC, 2"),
            scope.org_id)) {
     if (row[0].is_null()) continue;
@@ -78,17 +80,17 @@ std::map<std::string, Figures> Compute(pqxx::transaction_base& tx, const OrgRow&
       "p.person_id = g.person_id WHERE g.revoked_at IS NULL AND g.role BETWEEN 2 AND 6 AND "
       "p.status = 1 AND " +
       InSubtree(scope, "o.org_id", "o.district_id", "o.street_id", 1);
-  for (const auto& row : tx.exec_params(
-           absl::StrCat("SELECT ", key("o"), ", g.role, count(DISTINCT g.person_id) ", staff_from,
-                        " GROUP BY 1, 2"),
-           scope.org_id)) {
+  for (const auto& row :
+       tx.exec_params(absl::StrCat("SELECT ", key("o"), ", g.role, count(DISTINCT g.person_id) ",
+                                   staff_from, " GROUP BY 1, 2"),
+                      scope.org_id)) {
     if (row[0].is_null()) continue;
     out[row[0].as<std::string>()].roles[row[1].as<int>()] = row[2].as<int64_t>();
   }
-  for (const auto& row : tx.exec_params(
-           absl::StrCat("SELECT ", key("o"), ", count(DISTINCT g.person_id) ", staff_from,
-                        " GROUP BY 1"),
-           scope.org_id)) {
+  for (const auto& row :
+       tx.exec_params(absl::StrCat("SELECT ", key("o"), ", count(DISTINCT g.person_id) ",
+                                   staff_from, " GROUP BY 1"),
+                      scope.org_id)) {
     if (row[0].is_null()) continue;
     out[row[0].as<std::string>()].staff = row[1].as<int64_t>();
   }
@@ -203,7 +205,8 @@ grpc::Status IdentityServiceImpl::GetOrgStats(grpc::ServerContext* ctx,
       const int64_t from = Us(start), to = Us(end + absl::Hours(24));
       FillSeries(
           tx.exec_params(
-              absl::StrCat("SELECT ", DayOf("p.registered_at"), ", count(*) FROM people p "
+              absl::StrCat("SELECT ", DayOf("p.registered_at"),
+                           ", count(*) FROM people p "
                            "LEFT JOIN check_ins h ON h.person_id = p.person_id AND h.status = 2 "
                            "LEFT JOIN org_nodes oc ON oc.org_id = "
                            "coalesce(h.community_id, p.origin_community_id) WHERE p.is_rider AND "
@@ -251,8 +254,8 @@ grpc::Status IdentityServiceImpl::ListChildOrgStats(grpc::ServerContext* ctx,
           !s.ok()) {
         return s;
       }
-      static constexpr const char* kChildColumn[] = {"", "district_id", "street_id",
-                                                     "community_id", ""};
+      static constexpr const char* kChildColumn[] = {"", "district_id", "street_id", "community_id",
+                                                     ""};
       const char* column = kChildColumn[parent->level];
       if (*column == '\0') return absl::OkStatus();  // a community has no children
       std::map<std::string, Figures> figures = Compute(tx, *parent, column, *window, caller.now);

@@ -1,0 +1,201 @@
+// The org tree over gRPC: create, idempotent repeat, levels, paths with Chinese names, paging,
+// rename, retire, delete, and who may do it.
+#include <gtest/gtest.h>
+
+#include "services/identity/identity_test_env.h"
+
+namespace civicpoints::identity {
+namespace {
+
+using common::v1::ORG_LEVEL_COMMUNITY;
+using common::v1::ORG_LEVEL_DISTRICT;
+using common::v1::ORG_LEVEL_STREET;
+
+class OrgTreeTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(env_.ok()); }
+  IdentityTestEnv env_;
+};
+
+TEST_F(OrgTreeTest, BuildsDistrictStreetCommunityAndResolvesThePathInChinese) {
+  const std::string d = env_.MakeOrg("root", ORG_LEVEL_DISTRICT, "140213", "平城区");
+  const std::string s = env_.MakeOrg(d, ORG_LEVEL_STREET, "qingyuan", "清远街道");
+  const std::string c = env_.MakeOrg(s, ORG_LEVEL_COMMUNITY, "qyxj", "清远西街社区");
+  ASSERT_FALSE(c.empty());
+  v1::ResolveOrgPathRequest req;
+  req.set_org_id(c);
+  v1::ResolveOrgPathResponse path;
+  ASSERT_TRUE(env_.stub().ResolveOrgPath(env_.With(env_.admin_token()).get(), req, &path).ok());
+  EXPECT_EQ(path.display_path(), "平城区 / 清远街道 / 清远西街社区");
+  ASSERT_EQ(path.ancestors_size(), 4);
+  EXPECT_EQ(path.ancestors(0).name(), "大同市");
+  EXPECT_EQ(path.path().district_id(), d);
+  EXPECT_EQ(path.path().street_id(), s);
+  EXPECT_EQ(path.path().community_id(), c);
+
+  v1::LookupOrgNodeRequest lookup;
+  lookup.set_code("qyxj");
+  v1::LookupOrgNodeResponse found;
+  ASSERT_TRUE(env_.stub().LookupOrgNode(env_.With(env_.admin_token()).get(), lookup, &found).ok());
+  EXPECT_EQ(found.node().org_id(), c);
+  EXPECT_EQ(found.node().name(), "清远西街社区");
+}
+
+TEST_F(OrgTreeTest, RepeatingACreateReturnsTheNodeAndAClashingCodeIsRefused) {
+  const std::string d = env_.MakeOrg("root", ORG_LEVEL_DISTRICT, "140213", "平城区");
+  EXPECT_EQ(env_.MakeOrg("root", ORG_LEVEL_DISTRICT, "140213", "平城区"), d);
+  v1::CreateOrgNodeRequest clash;
+  clash.set_parent_id("root");
+  clash.set_level(ORG_LEVEL_DISTRICT);
+  clash.set_code("140213");
+  clash.set_name("云冈区");
+  v1::CreateOrgNodeResponse resp;
+  grpc::Status s = env_.stub().CreateOrgNode(env_.With(env_.admin_token()).get(), clash, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM org_nodes"), "2");
+}
+
+TEST_F(OrgTreeTest, BadInputIsRefusedNamingTheFieldAndWritesNothing) {
+  const std::string d = env_.MakeOrg("root", ORG_LEVEL_DISTRICT, "140213", "平城区");
+  const struct {
+    std::string parent;
+    common::v1::OrgLevel level;
+    std::string code, name, field;
+    grpc::StatusCode expected;
+  } kCases[] = {
+      {d, ORG_LEVEL_COMMUNITY, "c1", "社区", "level", grpc::StatusCode::INVALID_ARGUMENT},
+      {d, ORG_LEVEL_STREET, "x", "街道", "code", grpc::StatusCode::INVALID_ARGUMENT},
+      {d, ORG_LEVEL_STREET, "s1", "", "name", grpc::StatusCode::INVALID_ARGUMENT},
+      {d, ORG_LEVEL_STREET, "s1", std::string(65 * 3, 'a'), "name",
+       grpc::StatusCode::INVALID_ARGUMENT},
+      {"", ORG_LEVEL_STREET, "s1", "街道", "parent_id", grpc::StatusCode::INVALID_ARGUMENT},
+      {"d_missing", ORG_LEVEL_STREET, "s1", "街道", "parent_id", grpc::StatusCode::NOT_FOUND},
+  };
+  for (const auto& c : kCases) {
+    v1::CreateOrgNodeRequest req;
+    req.set_parent_id(c.parent);
+    req.set_level(c.level);
+    req.set_code(c.code);
+    req.set_name(c.name);
+    v1::CreateOrgNodeResponse resp;
+    grpc::Status s = env_.stub().CreateOrgNode(env_.With(env_.admin_token()).get(), req, &resp);
+    EXPECT_EQ(s.error_code(), c.expected) << c.field << ": " << s.error_message();
+    EXPECT_NE(s.error_message().find(c.field), std::string::npos) << s.error_message();
+  }
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM org_nodes"), "2");
+}
+
+TEST_F(OrgTreeTest, ChildrenArePagedByCodeAndRetiredOnesHidden) {
+  const std::string d = env_.MakeOrg("root", ORG_LEVEL_DISTRICT, "140213", "平城区");
+  for (int i = 0; i < 5; ++i) {
+    env_.MakeOrg(d, ORG_LEVEL_STREET, "st" + std::to_string(i), "街道" + std::to_string(i));
+  }
+  std::vector<std::string> codes;
+  std::string token;
+  do {
+    v1::ListOrgChildrenRequest req;
+    req.set_org_id(d);
+    req.set_page_size(2);
+    req.set_page_token(token);
+    v1::ListOrgChildrenResponse resp;
+    grpc::Status s = env_.stub().ListOrgChildren(env_.With(env_.admin_token()).get(), req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    for (const auto& n : resp.children()) codes.push_back(n.code());
+    token = resp.next_page_token();
+  } while (!token.empty());
+  EXPECT_EQ(codes, (std::vector<std::string>{"st0", "st1", "st2", "st3", "st4"}));
+
+  v1::ListOrgChildrenRequest bad;
+  bad.set_org_id(d);
+  bad.set_page_token("not-a-token");
+  v1::ListOrgChildrenResponse resp;
+  EXPECT_EQ(env_.stub().ListOrgChildren(env_.With(env_.admin_token()).get(), bad, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(OrgTreeTest, RenameRetireAndDeleteFollowTheRules) {
+  const std::string d = env_.MakeOrg("root", ORG_LEVEL_DISTRICT, "140213", "平城区");
+  const std::string s = env_.MakeOrg(d, ORG_LEVEL_STREET, "qingyuan", "清远街道");
+  const std::string admin = env_.admin_token();
+
+  v1::RenameOrgNodeRequest rename;
+  rename.set_org_id(s);
+  rename.set_name("清远路街道");
+  rename.set_expected_version(7);
+  v1::RenameOrgNodeResponse renamed;
+  EXPECT_EQ(env_.stub().RenameOrgNode(env_.With(admin).get(), rename, &renamed).error_code(),
+            grpc::StatusCode::ABORTED);
+  rename.set_expected_version(1);
+  ASSERT_TRUE(env_.stub().RenameOrgNode(env_.With(admin).get(), rename, &renamed).ok());
+  EXPECT_EQ(renamed.node().name(), "清远路街道");
+  EXPECT_EQ(renamed.node().version(), 2);
+
+  // A district with an active street cannot retire or be deleted.
+  v1::RetireOrgNodeRequest retire;
+  retire.set_org_id(d);
+  v1::RetireOrgNodeResponse retired;
+  EXPECT_EQ(env_.stub().RetireOrgNode(env_.With(admin).get(), retire, &retired).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::DeleteOrgNodeRequest del;
+  del.set_org_id(d);
+  v1::DeleteOrgNodeResponse deleted;
+  grpc::Status refused = env_.stub().DeleteOrgNode(env_.With(admin).get(), del, &deleted);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(refused.error_message().find("children"), std::string::npos);
+
+  // The street is unused: it retires (then takes no children) and could be deleted.
+  retire.set_org_id(s);
+  ASSERT_TRUE(env_.stub().RetireOrgNode(env_.With(admin).get(), retire, &retired).ok());
+  EXPECT_EQ(retired.node().status(), v1::ORG_NODE_STATUS_RETIRED);
+  v1::CreateOrgNodeRequest under;
+  under.set_parent_id(s);
+  under.set_level(ORG_LEVEL_COMMUNITY);
+  under.set_code("c-late");
+  under.set_name("新社区");
+  v1::CreateOrgNodeResponse created;
+  EXPECT_EQ(env_.stub().CreateOrgNode(env_.With(admin).get(), under, &created).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  del.set_org_id(s);
+  EXPECT_TRUE(env_.stub().DeleteOrgNode(env_.With(admin).get(), del, &deleted).ok());
+  EXPECT_EQ(env_.stub().DeleteOrgNode(env_.With(admin).get(), del, &deleted).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(OrgTreeTest, OnlyAdminsCoveringTheParentChangeTheTree) {
+  const std::string pingcheng = env_.MakeOrg("root", ORG_LEVEL_DISTRICT, "140213", "平城区");
+  const std::string yungang = env_.MakeOrg("root", ORG_LEVEL_DISTRICT, "140214", "云冈区");
+  const std::string district_admin =
+      env_.Staff("13900000011", common::v1::ROLE_DISTRICT_ADMIN, pingcheng);
+  ASSERT_FALSE(district_admin.empty());
+  v1::CreateOrgNodeRequest req;
+  req.set_level(ORG_LEVEL_STREET);
+  req.set_code("xinwang");
+  req.set_name("新旺街道");
+  req.set_parent_id(yungang);
+  v1::CreateOrgNodeResponse resp;
+  EXPECT_EQ(env_.stub().CreateOrgNode(env_.With(district_admin).get(), req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  req.set_parent_id(pingcheng);
+  EXPECT_TRUE(env_.stub().CreateOrgNode(env_.With(district_admin).get(), req, &resp).ok());
+  // No token at all: UNAUTHENTICATED; a rider: PERMISSION_DENIED by role.
+  EXPECT_EQ(env_.stub().CreateOrgNode(env_.With("").get(), req, &resp).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  const std::string rider = env_.Register("13800138000", "小王").tokens().access_token();
+  EXPECT_EQ(env_.stub().CreateOrgNode(env_.With(rider).get(), req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Reads are open to anyone signed in.
+  v1::BatchGetOrgNodesRequest batch;
+  batch.add_org_ids(yungang);
+  batch.add_org_ids(pingcheng);
+  v1::BatchGetOrgNodesResponse nodes;
+  ASSERT_TRUE(env_.stub().BatchGetOrgNodes(env_.With(rider).get(), batch, &nodes).ok());
+  ASSERT_EQ(nodes.nodes_size(), 2);
+  EXPECT_EQ(nodes.nodes(0).name(), "云冈区");
+  batch.add_org_ids("d_nowhere");
+  grpc::Status missing = env_.stub().BatchGetOrgNodes(env_.With(rider).get(), batch, &nodes);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_NE(missing.error_message().find("d_nowhere"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace civicpoints::identity
