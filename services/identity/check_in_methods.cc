@@ -206,13 +206,19 @@ grpc::Status IdentityServiceImpl::CheckInWithCode(grpc::ServerContext* ctx,
         !s.ok()) {
       return s;
     }
+    // The QR form and the typed form are the same request.
+    v1::CheckInWithCodeRequest normalized = *req;
+    normalized.set_code(*code);
     absl::Status done = Idempotent(
-        absl::StrCat("CheckInWithCode:", me), req->idempotency_key(), *req, resp,
+        absl::StrCat("CheckInWithCode:", me), req->idempotency_key(), normalized, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
           absl::StatusOr<std::string> community = CommunityForCode(tx, *code, caller.now);
           if (!community.ok()) return community.status();
-          return CheckInNow(tx, me, *community, v1::CHECK_IN_METHOD_CODE, "", "", caller.now,
-                            resp->mutable_check_in(), resp->mutable_ended_check_in());
+          v1::CheckIn ended;
+          absl::Status s = CheckInNow(tx, me, *community, v1::CHECK_IN_METHOD_CODE, "", "",
+                                      caller.now, resp->mutable_check_in(), &ended);
+          if (!ended.check_in_id().empty()) *resp->mutable_ended_check_in() = std::move(ended);
+          return s;
         });
     if (done.code() == absl::StatusCode::kNotFound)
       HitThrottle(bucket, kWrongCodeWindow, caller.now);
@@ -317,10 +323,11 @@ grpc::Status IdentityServiceImpl::ApproveCheckIn(grpc::ServerContext* ctx,
                                                           v1::CheckInStatus_Name(c->status()),
                                                           ", not pending"));
       }
-      absl::Status done =
-          CheckInNow(tx, c->person_id(), c->community_id(), v1::CHECK_IN_METHOD_REQUEST,
-                     c->check_in_id(), caller.who().subject, caller.now, resp->mutable_check_in(),
-                     resp->mutable_ended_check_in());
+      v1::CheckIn ended;
+      absl::Status done = CheckInNow(
+          tx, c->person_id(), c->community_id(), v1::CHECK_IN_METHOD_REQUEST, c->check_in_id(),
+          caller.who().subject, caller.now, resp->mutable_check_in(), &ended);
+      if (!ended.check_in_id().empty()) *resp->mutable_ended_check_in() = std::move(ended);
       if (done.code() == absl::StatusCode::kAlreadyExists) {
         return absl::FailedPreconditionError(
             absl::StrCat("the rider is already checked in at ", community->name,

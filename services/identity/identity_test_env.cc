@@ -31,7 +31,8 @@ IdentityTestEnv::IdentityTestEnv() {
     ADD_FAILURE() << s;
     return;
   }
-  authorizer_ = std::make_unique<auth::Authorizer>(std::make_shared<const auth::TokenVerifier>(keys_));
+  authorizer_ =
+      std::make_unique<auth::Authorizer>(std::make_shared<const auth::TokenVerifier>(keys_));
   IdentityOptions options;
   // The cheapest argon2id the library allows: tests hash many passwords on two cores.
   options.hasher.opslimit = 1;
@@ -105,8 +106,9 @@ v1::RegisterRiderResponse IdentityTestEnv::Register(const std::string& phone,
   req.set_password(kRiderPassword);
   req.set_display_name(name);
   req.mutable_consent()->set_policy_version(IdentityOptions().policy_version);
-  for (auto p : {v1::CONSENT_PURPOSE_ACCOUNT, v1::CONSENT_PURPOSE_COMMUNITY_SERVICE,
-                 v1::CONSENT_PURPOSE_POINTS_AND_RANKINGS, v1::CONSENT_PURPOSE_AGGREGATE_STATISTICS}) {
+  for (auto p :
+       {v1::CONSENT_PURPOSE_ACCOUNT, v1::CONSENT_PURPOSE_COMMUNITY_SERVICE,
+        v1::CONSENT_PURPOSE_POINTS_AND_RANKINGS, v1::CONSENT_PURPOSE_AGGREGATE_STATISTICS}) {
     req.mutable_consent()->add_purposes(p);
   }
   req.set_check_in_code(check_in_code);

@@ -9,13 +9,14 @@ namespace civicpoints::identity {
 namespace {
 
 TEST(InputRulesTest, PhoneNumbersInEveryAcceptedSpellingNormaliseToElevenDigits) {
-  for (const char* spelling : {"13800138000", "+86 138-0013-8000", "8613800138000", "138 0013 8000"}) {
+  for (const char* spelling :
+       {"13800138000", "+86 138-0013-8000", "8613800138000", "138 0013 8000"}) {
     absl::StatusOr<std::string> digits = NormalizePhone(spelling, "phone");
     ASSERT_TRUE(digits.ok()) << spelling << ": " << digits.status();
     EXPECT_EQ(*digits, "13800138000");
   }
-  for (const char* bad : {"", "1380013800", "12800138000", "138001380001", "138a0138000",
-                          "+44 20 7946 0958"}) {
+  for (const char* bad :
+       {"", "1380013800", "12800138000", "138001380001", "138a0138000", "+44 20 7946 0958"}) {
     absl::StatusOr<std::string> digits = NormalizePhone(bad, "phone");
     EXPECT_EQ(digits.status().code(), absl::StatusCode::kInvalidArgument) << bad;
     EXPECT_NE(digits.status().message().find("phone"), std::string::npos);

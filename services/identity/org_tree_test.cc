@@ -109,8 +109,9 @@ TEST_F(OrgTreeTest, ChildrenArePagedByCodeAndRetiredOnesHidden) {
   bad.set_org_id(d);
   bad.set_page_token("not-a-token");
   v1::ListOrgChildrenResponse resp;
-  EXPECT_EQ(env_.stub().ListOrgChildren(env_.With(env_.admin_token()).get(), bad, &resp).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      env_.stub().ListOrgChildren(env_.With(env_.admin_token()).get(), bad, &resp).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(OrgTreeTest, RenameRetireAndDeleteFollowTheRules) {

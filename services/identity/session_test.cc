@@ -68,9 +68,8 @@ TEST_F(SessionTest, ARiderRegistersIsSignedInAndTheirPhoneIsNeverShown) {
   EXPECT_EQ(me.role_grants(0).role(), common::v1::ROLE_RIDER);
 
   v1::GetMyPersonalDataResponse data;
-  ASSERT_TRUE(env_.stub()
-                  .GetMyPersonalData(env_.With(reg.tokens().access_token()).get(), {}, &data)
-                  .ok());
+  ASSERT_TRUE(
+      env_.stub().GetMyPersonalData(env_.With(reg.tokens().access_token()).get(), {}, &data).ok());
   ASSERT_EQ(data.consents_size(), 1);
   EXPECT_EQ(data.consents(0).purposes_size(), 3);
   EXPECT_EQ(data.sessions_size(), 1);
@@ -114,7 +113,8 @@ TEST_F(SessionTest, BadRegistrationsNameTheFieldAndWriteNothing) {
       {[](auto& r) { r.set_password("password123"); }, "password"},
       {[](auto& r) { r.set_display_name(""); }, "display_name"},
       {[](auto& r) { r.set_display_name(std::string(33, 'x')); }, "display_name"},
-      {[](auto& r) { r.mutable_consent()->set_policy_version("2020-01"); }, "consent.policy_version"},
+      {[](auto& r) { r.mutable_consent()->set_policy_version("2020-01"); },
+       "consent.policy_version"},
       {[](auto& r) { r.mutable_consent()->clear_purposes(); }, "consent.purposes"},
       {[](auto& r) { r.clear_consent(); }, "consent"},
       {[](auto& r) { r.mutable_platform_accounts(0)->clear_platform_rider_id(); },
@@ -221,10 +221,10 @@ TEST_F(SessionTest, LogoutEverywhereAndPasswordChangeEndEverySession) {
   v1::LoginResponse second;
   ASSERT_TRUE(Login("13800138000", kRiderPassword, &second).ok());
   v1::LogoutEverywhereResponse everywhere;
-  ASSERT_TRUE(env_.stub()
-                  .LogoutEverywhere(env_.With(second.tokens().access_token()).get(), {},
-                                    &everywhere)
-                  .ok());
+  ASSERT_TRUE(
+      env_.stub()
+          .LogoutEverywhere(env_.With(second.tokens().access_token()).get(), {}, &everywhere)
+          .ok());
   EXPECT_EQ(everywhere.revoked_sessions(), 2);
   v1::RefreshTokenResponse refreshed;
   EXPECT_EQ(Refresh(reg.tokens().refresh_token(), &refreshed).error_code(),
