@@ -104,16 +104,18 @@ TEST_F(CheckInTest, ARotatedCodeKeepsWorkingForTenMinutesThenStops) {
   ASSERT_TRUE(env_.stub().RotateCheckInCode(env_.With(west_staff_).get(), rotate, &rotated).ok());
   EXPECT_NE(rotated.code().code(), old_code);
   EXPECT_EQ(CodeOf(west_, west_staff_), rotated.code().code());
-  env_.Sql("UPDATE check_in_codes SET replaced_at = now() - interval '11 minutes' "
-           "WHERE replaced_at IS NOT NULL");
+  env_.Sql(
+      "UPDATE check_in_codes SET replaced_at = now() - interval '11 minutes' "
+      "WHERE replaced_at IS NOT NULL");
   v1::CheckInWithCodeResponse resp;
   EXPECT_EQ(WithCode("old", old_code, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_TRUE(WithCode("new", rotated.code().code(), &resp).ok());
   // Another community's staff cannot rotate this one's code.
   rotate.set_idempotency_key("rot-2");
-  EXPECT_EQ(
-      env_.stub().RotateCheckInCode(env_.With(gongnong_staff_).get(), rotate, &rotated).error_code(),
-      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(env_.stub()
+                .RotateCheckInCode(env_.With(gongnong_staff_).get(), rotate, &rotated)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 }
 
 TEST_F(CheckInTest, ARequestIsApprovedOnlyByStaffOfThatCommunity) {
@@ -216,7 +218,8 @@ TEST_F(CheckInTest, RetiredCommunitiesTakeNoCheckInsAndBadRequestsAreRefused) {
   v1::RetireOrgNodeRequest retire;
   retire.set_org_id(gongnong_);
   v1::RetireOrgNodeResponse retired;
-  ASSERT_TRUE(env_.stub().RetireOrgNode(env_.With(env_.admin_token()).get(), retire, &retired).ok());
+  ASSERT_TRUE(
+      env_.stub().RetireOrgNode(env_.With(env_.admin_token()).get(), retire, &retired).ok());
   EXPECT_EQ(Request("r4", gongnong_, &resp).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   v1::CheckInWithCodeResponse with_code;
   EXPECT_EQ(WithCode("r5", code, &with_code).error_code(), grpc::StatusCode::FAILED_PRECONDITION);

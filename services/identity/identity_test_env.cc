@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/strings/str_cat.h"
 #include "common/pg/migrations.h"
 
 std::vector<std::pair<std::string, std::string>> IdentityMigrations();
@@ -101,7 +102,7 @@ v1::RegisterRiderResponse IdentityTestEnv::Register(const std::string& phone,
                                                     const std::string& name,
                                                     const std::string& check_in_code) {
   v1::RegisterRiderRequest req;
-  req.set_idempotency_key("reg-" + phone);
+  req.set_idempotency_key(absl::StrCat("reg-", phone, "-", ++registrations_));
   req.set_phone(phone);
   req.set_password(kRiderPassword);
   req.set_display_name(name);

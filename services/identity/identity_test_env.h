@@ -64,6 +64,7 @@ class IdentityTestEnv {
   std::unique_ptr<server::ServiceHost> host_;
   std::unique_ptr<v1::IdentityService::Stub> stub_;
   std::string admin_token_;
+  int registrations_ = 0;
 };
 
 // A rider's password that meets the rules.
