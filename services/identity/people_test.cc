@@ -59,12 +59,12 @@ TEST_F(PeopleTest, StreetStaffGrantCommunityRolesInTheirStreetOnly) {
   // The same grant again is the same grant.
   ASSERT_TRUE(Grant(street_staff_, person, common::v1::ROLE_STATION_KEEPER, west_, &again).ok());
   EXPECT_EQ(again.grant().grant_id(), granted.grant().grant_id());
-  EXPECT_EQ(Grant(street_staff_, person, common::v1::ROLE_STATION_KEEPER, wenxing_, &again)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(Grant(street_staff_, person, common::v1::ROLE_DISTRICT_ADMIN, district_, &again)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Grant(street_staff_, person, common::v1::ROLE_STATION_KEEPER, wenxing_, &again).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Grant(street_staff_, person, common::v1::ROLE_DISTRICT_ADMIN, district_, &again).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   // Roles must fit the node's level, and some roles are never granted this way.
   grpc::Status misfit =
       Grant(env_.admin_token(), person, common::v1::ROLE_STREET_STAFF, west_, &again);
@@ -72,9 +72,9 @@ TEST_F(PeopleTest, StreetStaffGrantCommunityRolesInTheirStreetOnly) {
   EXPECT_NE(misfit.error_message().find("role"), std::string::npos);
   EXPECT_EQ(Grant(env_.admin_token(), person, common::v1::ROLE_RIDER, "root", &again).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(Grant(env_.admin_token(), "p_nobody", common::v1::ROLE_MERCHANT, west_, &again)
-                .error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      Grant(env_.admin_token(), "p_nobody", common::v1::ROLE_MERCHANT, west_, &again).error_code(),
+      grpc::StatusCode::NOT_FOUND);
 
   // The token issued now carries the grant with its node's ancestry.
   v1::LoginRequest login;
@@ -154,12 +154,10 @@ TEST_F(PeopleTest, FindByPhoneSeesOnlyPeopleInReachAndIsRateLimited) {
   ASSERT_TRUE(
       env_.stub().FindPersonByPhone(env_.With(env_.admin_token()).get(), find, &found).ok());
   EXPECT_EQ(found.person().phone_masked(), "138****8000");
-  grpc::Status hidden =
-      env_.stub().FindPersonByPhone(env_.With(street_staff_).get(), find, &found);
+  grpc::Status hidden = env_.stub().FindPersonByPhone(env_.With(street_staff_).get(), find, &found);
   EXPECT_EQ(hidden.error_code(), grpc::StatusCode::NOT_FOUND);
   find.set_phone("13700000000");
-  grpc::Status absent =
-      env_.stub().FindPersonByPhone(env_.With(street_staff_).get(), find, &found);
+  grpc::Status absent = env_.stub().FindPersonByPhone(env_.With(street_staff_).get(), find, &found);
   EXPECT_EQ(absent.error_message(), hidden.error_message());
   find.set_phone("12345");
   EXPECT_EQ(
@@ -225,19 +223,22 @@ TEST_F(PeopleTest, SuspendingEndsSessionsAndClosingErasesPersonalData) {
   EXPECT_EQ(
       env_.Sql(absl::StrCat("SELECT count(*) FROM platform_accounts WHERE person_id = '", id, "'")),
       "0");
-  EXPECT_EQ(env_.stub().UpdatePerson(env_.With(env_.admin_token()).get(), update, &updated).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(
+      env_.stub().UpdatePerson(env_.With(env_.admin_token()).get(), update, &updated).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
   // The phone may register again as a new person.
   EXPECT_NE(env_.Register("13800138000", "小王").person().person_id(), id);
 
   v1::WhoAmIResponse me;
   ASSERT_TRUE(env_.stub().WhoAmI(env_.With(env_.admin_token()).get(), {}, &me).ok());
   update.set_person_id(me.person().person_id());
-  EXPECT_EQ(env_.stub().UpdatePerson(env_.With(env_.admin_token()).get(), update, &updated).error_code(),
-            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(
+      env_.stub().UpdatePerson(env_.With(env_.admin_token()).get(), update, &updated).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
   update.mutable_update_mask()->add_paths("phone");
-  EXPECT_EQ(env_.stub().UpdatePerson(env_.With(env_.admin_token()).get(), update, &updated).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      env_.stub().UpdatePerson(env_.With(env_.admin_token()).get(), update, &updated).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
   (void)street_admin_rider;
 }
 
@@ -273,8 +274,8 @@ TEST_F(PeopleTest, RidersEditTheirOwnProfileWithinTheLimits) {
 TEST_F(PeopleTest, ListsPeopleOfASubtreeNewestFirstByRole) {
   const std::string keeper = NewPerson("13900000051");
   v1::GrantRoleResponse granted;
-  ASSERT_TRUE(Grant(env_.admin_token(), keeper, common::v1::ROLE_STATION_KEEPER, west_, &granted)
-                  .ok());
+  ASSERT_TRUE(
+      Grant(env_.admin_token(), keeper, common::v1::ROLE_STATION_KEEPER, west_, &granted).ok());
   v1::ListPeopleRequest req;
   req.set_org_id(street_);
   req.add_roles(common::v1::ROLE_STATION_KEEPER);
@@ -299,8 +300,9 @@ TEST_F(PeopleTest, ListsPeopleOfASubtreeNewestFirstByRole) {
   ASSERT_EQ(page2.people_size(), 1);
   EXPECT_EQ(page2.people(0).phone_masked(), "138****8000");
   riders.add_roles(common::v1::ROLE_MERCHANT);
-  EXPECT_EQ(env_.stub().ListPeople(env_.With(env_.admin_token()).get(), riders, &page2).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);  // the token belongs to other filters
+  EXPECT_EQ(
+      env_.stub().ListPeople(env_.With(env_.admin_token()).get(), riders, &page2).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);  // the token belongs to other filters
 }
 
 }  // namespace
