@@ -41,17 +41,38 @@ trap 'stop_all' EXIT
 bash "$root/scripts/pg.sh" start "$run_dir/pg" "$pg_port"
 bash "$root/scripts/redis.sh" start "$run_dir/redis" "$redis_port"
 
-# Until identity issues tokens, services trust a development key kept under .run/keys.
+# Development keys under .run/keys: identity's master key (phone and API-key hashes, sealed
+# signing keys) and a JWKS for hand-made tokens (cp_devtoken), which services trust beside
+# identity's own published keys.
+mkdir -p "$run_dir/keys"
+master_key="$run_dir/keys/identity-master.key"
+if [[ ! -s "$master_key" ]]; then
+  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$master_key")
+fi
 devtoken="$root/$build_dir/tools/devtoken/cp_devtoken"
 [[ -f "$run_dir/keys/jwks.json" ]] || "$devtoken" init "$run_dir/keys" >/dev/null
 export CP_JWKS_FILE="$run_dir/keys/jwks.json"
+export CP_IDENTITY_ADDR="127.0.0.1:50051"
+export CP_IDENTITY_MASTER_KEY_FILE="$master_key"
+# The first district admin of a fresh city (must change the password at first login).
+admin_phone=${CP_RUN_ADMIN_PHONE:-13900000000}
+admin_password=${CP_RUN_ADMIN_PASSWORD:-Dev-admin-2026}
+export CP_IDENTITY_BOOTSTRAP_ADMIN_PHONE="$admin_phone"
+export CP_IDENTITY_BOOTSTRAP_ADMIN_PASSWORD="$admin_password"
 export CP_PG_URL="postgresql://civicpoints@127.0.0.1:$pg_port/civicpoints"
 export CP_REDIS_ADDR="127.0.0.1:$redis_port"
+
+# identity first: the others fetch its token keys at start.
 for entry in "${services[@]}"; do
   read -r name grpc_port metrics_port <<<"$entry"
   CP_GRPC_PORT=$grpc_port CP_METRICS_PORT=$metrics_port \
     "$root/$build_dir/services/$name/civicpoints-$name" 2>"$logs/$name.log" &
   pids+=($!)
+  if [[ $name == identity ]] && ! "$probe" wait "127.0.0.1:$grpc_port" 30s; then
+    echo "civicpoints-identity did not become SERVING; last lines of $logs/identity.log:" >&2
+    tail -5 "$logs/identity.log" >&2
+    exit 1
+  fi
 done
 
 for entry in "${services[@]}"; do
@@ -74,7 +95,9 @@ done
 printf '  %-10s %s\n' postgres "$CP_PG_URL" redis "$CP_REDIS_ADDR"
 echo
 echo "Try: $build_dir/tools/probe/cp_probe list 127.0.0.1:50053"
-echo "A development token (services trust .run/keys/jwks.json until identity issues tokens):"
+echo "The first admin signs in with phone $admin_phone, password $admin_password (to be changed)"
+echo "     through civicpoints.identity.v1.IdentityService/Login on 127.0.0.1:50051 (reflection is on)."
+echo "A development token without identity (services also trust .run/keys/jwks.json):"
 echo "     $build_dir/tools/devtoken/cp_devtoken sign .run/keys --subject=svc:dev --role=ROLE_INTERNAL_SERVICE"
 
 # Wait until a service exits: on Ctrl-C the terminal signals every process of the group, so the

@@ -18,6 +18,7 @@
 #include "common/pg/migrations.h"
 #include "common/pg/pg_pool.h"
 #include "common/redis/redis_client.h"
+#include "common/server/identity_keys.h"
 #include "common/server/signals.h"
 
 namespace civicpoints::server {
@@ -50,6 +51,12 @@ void RegisterSettings(const ServiceSpec& spec, config::ConfigParser& parser, Ser
   parser.AddString("log_level", "debug, info, warn or error", &cfg.log_level);
   parser.AddString("jwks_file", "JWKS file with the Ed25519 keys that verify access tokens",
                    &cfg.jwks_file);
+  if (!spec.own_keys) {
+    parser.AddString("identity_addr",
+                     "identity's gRPC host:port, whose published keys verify access tokens "
+                     "(fetched at start, every 5 minutes and on an unknown key id)",
+                     &cfg.identity_addr);
+  }
 }
 
 absl::StatusOr<auth::KeySet> LoadKeys(const std::string& path) {
@@ -190,6 +197,15 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
     key_provider = *std::move(own);
   } else {
     key_provider = std::make_shared<auth::StaticKeyProvider>(*std::move(keys));
+    if (!cfg.identity_addr.empty()) {
+      auto remote = std::make_shared<IdentityKeyProvider>(cfg.identity_addr, key_provider);
+      // Identity may start after us: a failed first fetch is retried on the first token.
+      if (absl::Status s = remote->Refresh(); !s.ok()) {
+        log::Warn("identity's keys not fetched yet; will retry on the first token",
+                  {{"identity_addr", cfg.identity_addr}, {"error", std::string(s.message())}});
+      }
+      key_provider = std::move(remote);
+    }
   }
   auto verifier = std::make_shared<const auth::TokenVerifier>(std::move(key_provider));
   auth::Authorizer authorizer(verifier);

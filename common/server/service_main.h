@@ -50,6 +50,7 @@ struct ServiceConfig {
   absl::Duration shutdown_grace = absl::Seconds(3);
   std::string log_level = "info";
   std::string jwks_file;
+  std::string identity_addr;
   bool migrate_only = false;
 };
 

@@ -124,10 +124,12 @@ TEST_F(ApiKeyTest, ExpiredRevokedAndDisabledKeysStopWorking) {
 
   v1::ExpireApiKeyRequest expire;
   expire.set_api_key_id(a.api_key().api_key_id());
-  expire.mutable_expire_time()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 400)));
+  expire.mutable_expire_time()->set_seconds(
+      absl::ToUnixSeconds(absl::Now() + absl::Hours(24 * 400)));
   v1::ExpireApiKeyResponse expired;
-  EXPECT_EQ(env_.stub().ExpireApiKey(env_.With(env_.admin_token()).get(), expire, &expired).error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);  // keys are never extended
+  EXPECT_EQ(
+      env_.stub().ExpireApiKey(env_.With(env_.admin_token()).get(), expire, &expired).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);  // keys are never extended
   expire.mutable_expire_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) - 10);
   ASSERT_TRUE(env_.stub().ExpireApiKey(env_.With(env_.admin_token()).get(), expire, &expired).ok());
   EXPECT_EQ(expired.api_key().status(), v1::API_KEY_STATUS_EXPIRED);
@@ -141,19 +143,22 @@ TEST_F(ApiKeyTest, ExpiredRevokedAndDisabledKeysStopWorking) {
   ASSERT_TRUE(env_.stub().RevokeApiKey(env_.With(env_.admin_token()).get(), revoke, &revoked).ok());
   EXPECT_EQ(revoked.api_key().status(), v1::API_KEY_STATUS_REVOKED);
   EXPECT_EQ(Exchange(b.secret(), &token).error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(env_.stub().ExpireApiKey(env_.With(env_.admin_token()).get(), expire, &expired).error_code(),
-            grpc::StatusCode::OK);
+  EXPECT_EQ(
+      env_.stub().ExpireApiKey(env_.With(env_.admin_token()).get(), expire, &expired).error_code(),
+      grpc::StatusCode::OK);
 
   v1::CreateApiKeyResponse c;
   ASSERT_TRUE(CreateKey("c", {"ledger.read"}, &c).ok());
   v1::DisableServiceAccountRequest disable;
   disable.set_service_account_id(account_);
   v1::DisableServiceAccountResponse disabled;
-  ASSERT_TRUE(
-      env_.stub().DisableServiceAccount(env_.With(env_.admin_token()).get(), disable, &disabled).ok());
+  ASSERT_TRUE(env_.stub()
+                  .DisableServiceAccount(env_.With(env_.admin_token()).get(), disable, &disabled)
+                  .ok());
   EXPECT_EQ(disabled.service_account().status(), v1::SERVICE_ACCOUNT_STATUS_DISABLED);
   EXPECT_EQ(Exchange(c.secret(), &token).error_code(), grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(CreateKey("d", {"ledger.read"}, &c).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(CreateKey("d", {"ledger.read"}, &c).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 TEST_F(ApiKeyTest, InternalServiceAccountsNeedARootAdminAndTheRoot) {
@@ -163,17 +168,20 @@ TEST_F(ApiKeyTest, InternalServiceAccountsNeedARootAdminAndTheRoot) {
   req.set_role(common::v1::ROLE_INTERNAL_SERVICE);
   req.set_org_id(district_);
   v1::CreateServiceAccountResponse resp;
-  EXPECT_EQ(
-      env_.stub().CreateServiceAccount(env_.With(env_.admin_token()).get(), req, &resp).error_code(),
-      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(env_.stub()
+                .CreateServiceAccount(env_.With(env_.admin_token()).get(), req, &resp)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   req.set_idempotency_key("sa-int-2");
   req.set_org_id("root");
-  EXPECT_TRUE(env_.stub().CreateServiceAccount(env_.With(env_.admin_token()).get(), req, &resp).ok());
+  EXPECT_TRUE(
+      env_.stub().CreateServiceAccount(env_.With(env_.admin_token()).get(), req, &resp).ok());
   req.set_idempotency_key("sa-bad");
   req.set_role(common::v1::ROLE_RIDER);
-  EXPECT_EQ(
-      env_.stub().CreateServiceAccount(env_.With(env_.admin_token()).get(), req, &resp).error_code(),
-      grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(env_.stub()
+                .CreateServiceAccount(env_.With(env_.admin_token()).get(), req, &resp)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 
   v1::ListServiceAccountsRequest list;
   v1::ListServiceAccountsResponse accounts;
@@ -220,17 +228,20 @@ TEST(OrgStatsTest, FiguresRollUpTheTreeAndCountOnlyConsentingRiders) {
   v1::ListChildOrgStatsRequest children;
   children.set_org_id(s);
   v1::ListChildOrgStatsResponse rows;
-  ASSERT_TRUE(env.stub().ListChildOrgStats(env.With(env.admin_token()).get(), children, &rows).ok());
+  ASSERT_TRUE(
+      env.stub().ListChildOrgStats(env.With(env.admin_token()).get(), children, &rows).ok());
   ASSERT_EQ(rows.stats_size(), 2);
   EXPECT_EQ(rows.stats(0).org_id(), west);
   EXPECT_EQ(rows.stats(0).riders_checked_in(), 3);
   EXPECT_EQ(rows.stats(1).org_id(), gongnong);
   EXPECT_EQ(rows.stats(1).riders_checked_in(), 0);
   children.set_page_size(1);
-  ASSERT_TRUE(env.stub().ListChildOrgStats(env.With(env.admin_token()).get(), children, &rows).ok());
+  ASSERT_TRUE(
+      env.stub().ListChildOrgStats(env.With(env.admin_token()).get(), children, &rows).ok());
   ASSERT_EQ(rows.stats_size(), 1);
   children.set_page_token(rows.next_page_token());
-  ASSERT_TRUE(env.stub().ListChildOrgStats(env.With(env.admin_token()).get(), children, &rows).ok());
+  ASSERT_TRUE(
+      env.stub().ListChildOrgStats(env.With(env.admin_token()).get(), children, &rows).ok());
   ASSERT_EQ(rows.stats_size(), 1);
   EXPECT_EQ(rows.stats(0).org_id(), gongnong);
 

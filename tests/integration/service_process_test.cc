@@ -4,11 +4,15 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <pqxx/pqxx>
 
+#include "civicpoints/identity/v1/identity_service.grpc.pb.h"
+#include "civicpoints/ledger/v1/ledger_service.grpc.pb.h"
 #include "common/probe/probe.h"
 #include "common/testing/test_env.h"
 #include "cptest/v1/test_service.grpc.pb.h"
@@ -45,7 +49,15 @@ std::string BinaryFor(const std::string& name) {
 std::map<std::string, std::string> BaseEnv(const std::string& pg_url, int grpc_port,
                                            int metrics_port) {
   const char* redis = std::getenv("CP_TEST_REDIS_ADDR");
+  // identity's master key (the other services ignore it).
+  static const std::string key_file = [] {
+    const std::string path = std::filesystem::temp_directory_path() /
+                             ("cp-master-" + std::to_string(::getpid()) + ".key");
+    std::ofstream(path) << std::string(64, 'a');
+    return path;
+  }();
   return {{"CP_PG_URL", pg_url},
+          {"CP_IDENTITY_MASTER_KEY_FILE", key_file},
           {"CP_REDIS_ADDR", redis ? redis : ""},
           {"CP_GRPC_PORT", std::to_string(grpc_port)},
           {"CP_METRICS_PORT", std::to_string(metrics_port)},
@@ -108,6 +120,62 @@ TEST_P(ServiceProcessTest, UnknownFlagExitsTwo) {
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 2);
   EXPECT_THAT(child.Stderr(), HasSubstr("unknown flag --no_such_flag"));
+}
+
+// The suite's token path end to end: identity creates the first admin, signs them in, and the
+// ledger (another process) accepts the token with identity's published keys.
+TEST(IdentityProcessTest, TheFirstAdminSignsInAndAnotherServiceAcceptsTheToken) {
+  ScratchDatabase db;
+  const int identity_port = FreePort();
+  auto identity_env = BaseEnv(db.url(), identity_port, 0);
+  identity_env["CP_IDENTITY_BOOTSTRAP_ADMIN_PHONE"] = "13900000000";
+  identity_env["CP_IDENTITY_BOOTSTRAP_ADMIN_PASSWORD"] = "Dev-admin-2026";
+  identity_env["CP_IDENTITY_PWHASH_MEMLIMIT_MIB"] = "8";
+  ChildProcess identity(BinaryFor("identity"), {}, identity_env);
+  auto identity_channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(identity_port),
+                                              grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(probe::WaitUntilServing(identity_channel, absl::Seconds(20))) << identity.Stderr();
+
+  const int ledger_port = FreePort();
+  auto ledger_env = BaseEnv(db.url(), ledger_port, 0);
+  ledger_env["CP_IDENTITY_ADDR"] = "127.0.0.1:" + std::to_string(identity_port);
+  ChildProcess ledger(BinaryFor("ledger"), {}, ledger_env);
+  auto ledger_channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(ledger_port),
+                                            grpc::InsecureChannelCredentials());
+  ASSERT_TRUE(probe::WaitUntilServing(ledger_channel, absl::Seconds(20))) << ledger.Stderr();
+
+  auto identity_stub = identity::v1::IdentityService::NewStub(identity_channel);
+  identity::v1::LoginRequest login;
+  login.set_phone("13900000000");
+  login.set_password("Dev-admin-2026");
+  identity::v1::LoginResponse session;
+  grpc::ClientContext login_ctx;
+  grpc::Status s = identity_stub->Login(&login_ctx, login, &session);
+  ASSERT_TRUE(s.ok()) << s.error_message() << identity.Stderr();
+  EXPECT_TRUE(session.password_change_required());
+
+  auto ledger_stub = ledger::v1::LedgerService::NewStub(ledger_channel);
+  ledger::v1::GetBalanceRequest balance;
+  balance.set_person_id(session.person_id());
+  ledger::v1::GetBalanceResponse account;
+  grpc::ClientContext with_token;
+  with_token.AddMetadata("authorization", "Bearer " + session.tokens().access_token());
+  s = ledger_stub->GetBalance(&with_token, balance, &account);
+  EXPECT_TRUE(s.ok()) << s.error_message() << ledger.Stderr();
+  grpc::ClientContext forged;
+  forged.AddMetadata("authorization", "Bearer " + session.tokens().access_token() + "x");
+  EXPECT_EQ(ledger_stub->GetBalance(&forged, balance, &account).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+
+  // A restart finds the admin already there and creates no second one.
+  identity.Signal(SIGTERM);
+  ASSERT_TRUE(identity.WaitForExit(absl::Seconds(5)).has_value());
+  ChildProcess again(BinaryFor("identity"), {}, identity_env);
+  ASSERT_TRUE(probe::WaitUntilServing(identity_channel, absl::Seconds(20))) << again.Stderr();
+  pqxx::connection c(db.url());
+  pqxx::read_transaction tx(c);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM identity.role_grants WHERE role = 6")[0].as<int>(), 1);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM identity.signing_keys")[0].as<int>(), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllServices, ServiceProcessTest, ::testing::ValuesIn(kServices),
