@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make bench`: the ledger benchmark against a throwaway PostgreSQL and Redis of its own (ports
-# 55434 and 56381, under build/bench-run), stopped afterwards. Its last line is a JSON object.
+# `make bench`: the ledger and identity benchmarks against a throwaway PostgreSQL and Redis of
+# their own (ports 55434 and 56381, under build/bench-run), stopped afterwards. Each prints its
+# figures; each one's last line is a JSON object. `make bench BENCH=identity` runs one of them.
 set -euo pipefail
 build_dir=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -8,7 +9,13 @@ run="$root/$build_dir/bench-run"
 trap 'bash "$root/scripts/redis.sh" stop "$run/redis"; bash "$root/scripts/pg.sh" stop "$run/pg"' EXIT
 bash "$root/scripts/pg.sh" start "$run/pg" 55434 >/dev/null
 bash "$root/scripts/redis.sh" start "$run/redis" 56381 >/dev/null
-"$root/$build_dir/tests/bench/ledger_bench" \
-  --pg_url="postgresql://civicpoints@127.0.0.1:55434/civicpoints" \
-  --redis_addr=127.0.0.1:56381 \
-  --ledger_bin="$root/$build_dir/services/ledger/civicpoints-ledger" "${@:2}"
+pg_url="postgresql://civicpoints@127.0.0.1:55434/civicpoints"
+which=${BENCH:-all}
+if [[ $which == all || $which == ledger ]]; then
+  "$root/$build_dir/tests/bench/ledger_bench" --pg_url="$pg_url" --redis_addr=127.0.0.1:56381 \
+    --ledger_bin="$root/$build_dir/services/ledger/civicpoints-ledger" "${@:2}"
+fi
+if [[ $which == all || $which == identity ]]; then
+  "$root/$build_dir/tests/bench/identity_bench" --pg_url="$pg_url" \
+    --identity_bin="$root/$build_dir/services/identity/civicpoints-identity" "${@:2}"
+fi

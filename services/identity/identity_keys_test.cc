@@ -29,7 +29,8 @@ TEST(IdentityKeyProviderTest, VerifiesIdentityTokensAndFollowsARotation) {
       env.stub().RotateSigningKey(env.With(env.admin_token()).get(), rotate, &rotated).ok());
   absl::SleepFor(absl::Milliseconds(1100));
   env.keys().Invalidate();
-  const std::string fresh = env.Login(IdentityTestEnv::kAdminPhone, IdentityTestEnv::kAdminPassword);
+  const std::string fresh =
+      env.Login(IdentityTestEnv::kAdminPhone, IdentityTestEnv::kAdminPassword);
   absl::SleepFor(absl::Milliseconds(250));  // past min_refresh since the first fetch
   absl::StatusOr<auth::Principal> again = verifier.Verify(fresh, absl::Now());
   EXPECT_TRUE(again.ok()) << again.status();

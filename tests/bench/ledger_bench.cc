@@ -29,11 +29,14 @@
 #include "common/config/config_parser.h"
 #include "common/probe/probe.h"
 #include "cptest/v1/test_service.grpc.pb.h"
+#include "tests/bench/bench_support.h"
 
 namespace cp = ::civicpoints;
 namespace v1 = ::civicpoints::ledger::v1;
 
 namespace {
+
+using namespace ::civicpoints::bench;
 
 struct Settings {
   std::string pg_url;
@@ -42,59 +45,6 @@ struct Settings {
   int64_t seconds = 5;
   int64_t rebuild_accounts = 1000000;
 };
-
-struct Run {
-  double per_second = 0;
-  double p50_ms = 0;
-  double p99_ms = 0;
-  int64_t calls = 0;
-  int64_t errors = 0;
-};
-
-double Percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
-}
-
-// Runs `call` from `callers` threads for `seconds`; each call returns whether it succeeded.
-Run Measure(int callers, int64_t seconds, const std::function<bool(int caller, int64_t i)>& call) {
-  std::vector<std::vector<double>> latencies(callers);
-  std::atomic<int64_t> errors{0};
-  const absl::Time end = absl::Now() + absl::Seconds(seconds);
-  std::vector<std::thread> threads;
-  for (int c = 0; c < callers; ++c) {
-    threads.emplace_back([&, c] {
-      for (int64_t i = 0; absl::Now() < end; ++i) {
-        const absl::Time start = absl::Now();
-        if (!call(c, i)) ++errors;
-        latencies[c].push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
-  Run r;
-  r.calls = static_cast<int64_t>(all.size());
-  r.errors = errors;
-  r.per_second = static_cast<double>(r.calls - r.errors) / static_cast<double>(seconds);
-  r.p50_ms = Percentile(all, 0.50);
-  r.p99_ms = Percentile(all, 0.99);
-  return r;
-}
-
-std::string WithDatabase(const std::string& url, const std::string& db) {
-  return std::regex_replace(url, std::regex(R"(/[^/?]*(\?|$))"), "/" + db + "$1",
-                            std::regex_constants::format_first_only);
-}
-
-void RecreateDatabase(const std::string& admin_url, const std::string& db) {
-  pqxx::connection c(admin_url);
-  pqxx::nontransaction tx(c);
-  tx.exec("DROP DATABASE IF EXISTS " + tx.quote_name(db) + " WITH (FORCE)");
-  tx.exec("CREATE DATABASE " + tx.quote_name(db));
-}
 
 double PgbenchTps(const std::string& admin_url) {
   RecreateDatabase(admin_url, "cp_bench_pgbench");
@@ -142,18 +92,6 @@ Run EchoAnchor(int callers, int64_t seconds) {
   return r;
 }
 
-std::string MachineLine() {
-  std::ifstream cpu("/proc/cpuinfo");
-  std::string line, model = "unknown CPU";
-  while (std::getline(cpu, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      model = line.substr(line.find(':') + 2);
-      break;
-    }
-  }
-  return absl::StrCat(std::thread::hardware_concurrency(), " cores, ", model);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -189,29 +127,14 @@ int main(int argc, char** argv) {
   keys.Add("bench", pk);
   const std::string jwks_path = "/tmp/cp-ledger-bench-jwks.json";
   std::ofstream(jwks_path) << keys.ToJwks();
-  char port_text[16];
-  int port = 0;
-  {
-    // Any free port: bind 0, read it, release it.
-    grpc::ServerBuilder b;
-    b.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-    cptest::v1::TestService::Service dummy;
-    b.RegisterService(&dummy);
-    b.BuildAndStart()->Shutdown();
-  }
-  snprintf(port_text, sizeof port_text, "%d", port);
-  const pid_t ledger = fork();
-  if (ledger == 0) {
-    setenv("CP_PG_URL", ledger_url.c_str(), 1);
-    setenv("CP_REDIS_ADDR", s.redis_addr.c_str(), 1);
-    setenv("CP_GRPC_PORT", port_text, 1);
-    setenv("CP_METRICS_PORT", "0", 1);
-    setenv("CP_JWKS_FILE", jwks_path.c_str(), 1);
-    setenv("CP_PG_POOL_SIZE", "16", 1);
-    setenv("CP_LOG_LEVEL", "warn", 1);
-    execl(s.ledger_bin.c_str(), s.ledger_bin.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
+  const int port = FreePort();
+  const pid_t ledger = StartProcess(s.ledger_bin, {{"CP_PG_URL", ledger_url},
+                                                   {"CP_REDIS_ADDR", s.redis_addr},
+                                                   {"CP_GRPC_PORT", std::to_string(port)},
+                                                   {"CP_METRICS_PORT", "0"},
+                                                   {"CP_JWKS_FILE", jwks_path},
+                                                   {"CP_PG_POOL_SIZE", "16"},
+                                                   {"CP_LOG_LEVEL", "warn"}});
   const std::string address = absl::StrCat("127.0.0.1:", port);
   auto probe_channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   if (!cp::probe::WaitUntilServing(probe_channel, absl::Seconds(60))) {
@@ -316,8 +239,7 @@ int main(int argc, char** argv) {
       rebuilt.members_written(), rebuild_seconds,
       rebuild_status.ok() ? "" : " FAILED: " + rebuild_status.error_message());
 
-  kill(ledger, SIGTERM);
-  waitpid(ledger, nullptr, 0);
+  StopProcess(ledger);
 
   const Run& a32 = awards[32];
   const double awards_vs_pgbench = pgbench_tps > 0 ? a32.per_second / pgbench_tps : 0;

@@ -1,0 +1,48 @@
+// What the benchmark programs share: timed concurrent runs with latency percentiles, throwaway
+// databases on the bench PostgreSQL, a free port, a service process started with settings in its
+// environment, and the machine's description for the figures.
+#ifndef CIVICPOINTS_TESTS_BENCH_BENCH_SUPPORT_H_
+#define CIVICPOINTS_TESTS_BENCH_BENCH_SUPPORT_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace civicpoints::bench {
+
+struct Run {
+  double per_second = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  int64_t calls = 0;
+  int64_t errors = 0;
+};
+
+double Percentile(std::vector<double>& v, double p);
+
+// Runs `call` from `callers` threads for `seconds`; each call returns whether it succeeded.
+Run Measure(int callers, int64_t seconds, const std::function<bool(int caller, int64_t i)>& call);
+
+// `url` with its database name replaced by `db`.
+std::string WithDatabase(const std::string& url, const std::string& db);
+// Drops (forcing connections off) and creates database `db` through `admin_url`.
+void RecreateDatabase(const std::string& admin_url, const std::string& db);
+
+// A port nothing listens on now.
+int FreePort();
+
+// Starts `binary` with `env` added to its environment; returns its pid.
+pid_t StartProcess(const std::string& binary, const std::map<std::string, std::string>& env);
+// SIGTERM and wait.
+void StopProcess(pid_t pid);
+
+// "2 cores, <CPU model>".
+std::string MachineLine();
+
+}  // namespace civicpoints::bench
+
+#endif  // CIVICPOINTS_TESTS_BENCH_BENCH_SUPPORT_H_
