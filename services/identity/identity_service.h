@@ -7,6 +7,7 @@
 #ifndef CIVICPOINTS_SERVICES_IDENTITY_IDENTITY_SERVICE_H_
 #define CIVICPOINTS_SERVICES_IDENTITY_IDENTITY_SERVICE_H_
 
+#include <atomic>
 #include <functional>
 #include <optional>
 #include <string>
@@ -211,6 +212,9 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   absl::StatusOr<std::string> PersonAccessToken(pqxx::transaction_base& tx,
                                                 const std::string& person_id,
                                                 const std::string& session_id, absl::Time now);
+  // Now and then deletes a bounded slice of expired sessions, refresh tokens and old idempotency
+  // records.
+  void MaybeSweep(pqxx::transaction_base& tx, absl::Time now);
   // Revokes every open session of a person; returns how many.
   int RevokeSessions(pqxx::transaction_base& tx, const std::string& person_id,
                      const std::string& reason, absl::Time now);
@@ -234,6 +238,7 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   KeyRing* const keys_;
   const auth::Authorizer* const authorizer_;
   const IdentityOptions options_;
+  std::atomic<uint64_t> sweep_counter_{0};
 };
 
 }  // namespace civicpoints::identity

@@ -158,7 +158,18 @@ grpc::Status IdentityServiceImpl::Handle(grpc::ServerContext* ctx, const char* m
   caller.client_address = Metadata(*ctx, "x-client-address");
   if (caller.client_address.empty()) caller.client_address = PeerAddress(ctx->peer());
   caller.now = absl::Now();
-  return ToGrpcStatus(body(caller));
+  absl::Status status = body(caller);
+  if (status.code() == absl::StatusCode::kResourceExhausted) {
+    // Throttled answers say when to come back, in the message and as "retry-after" trailing
+    // metadata (seconds) that the gateway turns into Retry-After.
+    const absl::string_view message = status.message();
+    const size_t at = message.find("retry_after=");
+    if (at != absl::string_view::npos) {
+      absl::string_view rest = message.substr(at + 12);
+      ctx->AddTrailingMetadata("retry-after", std::string(rest.substr(0, rest.find(')'))));
+    }
+  }
+  return ToGrpcStatus(status);
 }
 
 absl::Status IdentityServiceImpl::InTx(

@@ -16,7 +16,8 @@ namespace {
 constexpr int kLoginFailuresPerPhone = 5;
 constexpr int kLoginFailuresPerAddress = 50;
 constexpr absl::Duration kLoginWindow = absl::Minutes(15);
-constexpr int kRegistrationsPerAddress = 20;
+// Generous: a whole station's riders may register over its Wi-Fi on a check-in day.
+constexpr int kRegistrationsPerAddress = 200;
 constexpr absl::Duration kRegistrationWindow = absl::Hours(1);
 // A rotated refresh token presented again within this grace returns the same successor (a retry
 // after a lost answer); later it is treated as stolen.
@@ -145,6 +146,7 @@ absl::StatusOr<v1::TokenPair> IdentityServiceImpl::OpenSession(pqxx::transaction
       pqxx::binarystring(Sha256(refresh)), session_id, Us(now), Us(refresh_expiry));
   tx.exec_params("UPDATE people SET last_active_at = from_us($2) WHERE person_id = $1", person_id,
                  Us(now));
+  MaybeSweep(tx, now);
   absl::StatusOr<std::string> access = PersonAccessToken(tx, person_id, session_id, now);
   if (!access.ok()) return access.status();
   v1::TokenPair pair;
@@ -154,6 +156,25 @@ absl::StatusOr<v1::TokenPair> IdentityServiceImpl::OpenSession(pqxx::transaction
   SetTime(pair.mutable_refresh_token_expire_time(), Us(refresh_expiry));
   pair.set_token_type("Bearer");
   return pair;
+}
+
+void IdentityServiceImpl::MaybeSweep(pqxx::transaction_base& tx, absl::Time now) {
+  // Every 256th session opened also clears a bounded slice of what has expired, so the tables
+  // stay the size of what is live without a background job.
+  if (sweep_counter_.fetch_add(1) % 256 != 0) return;
+  tx.exec_params(
+      "DELETE FROM refresh_tokens WHERE ctid = ANY (ARRAY(SELECT ctid FROM refresh_tokens "
+      "WHERE expires_at < from_us($1) LIMIT 1000))",
+      Us(now - absl::Hours(24)));
+  tx.exec_params(
+      "DELETE FROM sessions WHERE session_id = ANY (ARRAY(SELECT session_id FROM sessions "
+      "WHERE expires_at < from_us($1) LIMIT 1000))",
+      Us(now - absl::Hours(24 * 30)));
+  // Idempotency keys are kept at least 7 days (docs/api-conventions.md).
+  tx.exec_params(
+      "DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(SELECT ctid FROM idempotency_keys "
+      "WHERE created_at < from_us($1) LIMIT 1000))",
+      Us(now - absl::Hours(24 * 7)));
 }
 
 int IdentityServiceImpl::RevokeSessions(pqxx::transaction_base& tx, const std::string& person_id,

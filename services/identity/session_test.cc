@@ -157,9 +157,19 @@ TEST_F(SessionTest, WrongPasswordsSayNothingAboutThePhoneAndAreThrottled) {
   EXPECT_EQ(unknown.error_message(), wrong.error_message());
   for (int i = 0; i < 4; ++i) Login("13800138000", "wrong-pass-1", &resp);
   // Five failures: even the right password waits now, and the answer says how long.
-  grpc::Status throttled = Login("13800138000", kRiderPassword, &resp);
+  v1::LoginRequest right;
+  right.set_phone("13800138000");
+  right.set_password(kRiderPassword);
+  grpc::ClientContext ctx;
+  grpc::Status throttled = env_.stub().Login(&ctx, right, &resp);
   EXPECT_EQ(throttled.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_NE(throttled.error_message().find("try again in"), std::string::npos);
+  auto retry_after = ctx.GetServerTrailingMetadata().find("retry-after");
+  ASSERT_NE(retry_after, ctx.GetServerTrailingMetadata().end());
+  const int seconds =
+      std::stoi(std::string(retry_after->second.data(), retry_after->second.size()));
+  EXPECT_GT(seconds, 0);
+  EXPECT_LE(seconds, 900);
   // Another phone from the same address is not affected.
   EXPECT_EQ(Login("13700000000", kRiderPassword, &resp).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
@@ -333,6 +343,22 @@ TEST_F(SessionTest, TokensVerifyFromTheJwksAloneAndSurviveAKeyRotation) {
                 .RotateSigningKey(env_.With(after.tokens().access_token()).get(), rotate, &rotated)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(SessionTest, ExpiredSessionsAndTokensAreSweptAsNewOnesOpen) {
+  v1::RegisterRiderResponse reg;
+  ASSERT_TRUE(Register(Registration("13800138000"), &reg).ok());
+  env_.Sql("UPDATE sessions SET expires_at = now() - interval '40 days'");
+  env_.Sql("UPDATE refresh_tokens SET expires_at = now() - interval '40 days'");
+  env_.Sql("UPDATE idempotency_keys SET created_at = now() - interval '8 days'");
+  for (int i = 0; i < 256; ++i) {
+    v1::LoginResponse resp;
+    ASSERT_TRUE(Login("13800138000", kRiderPassword, &resp).ok());
+  }
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM sessions WHERE expires_at < now()"), "0");
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM refresh_tokens WHERE expires_at < now()"), "0");
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM idempotency_keys"), "0");
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM people WHERE is_rider"), "1");
 }
 
 }  // namespace

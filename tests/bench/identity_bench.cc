@@ -208,7 +208,8 @@ int main(int argc, char** argv) {
   });
   Print("token verifications (repeat tokens, cached), 2 threads", cached);
 
-  const double logins_vs_argon = argon2.per_second > 0 ? logins[2].per_second / argon2.per_second : 0;
+  const double logins_vs_argon =
+      argon2.per_second > 0 ? logins[2].per_second / argon2.per_second : 0;
   const double verify_vs_ed25519 = ed2.per_second > 0 ? verify[2].per_second / ed2.per_second : 0;
   std::cout << absl::StrFormat(
       "{\"machine\":\"%s\",\"seconds_per_run\":%d,\"riders\":%d,\"registrations_per_s\":%.1f,"
