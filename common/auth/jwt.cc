@@ -196,6 +196,8 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUnchecked(absl::string_view token
   p.session_id = claims.value("sid", "");
   p.kind = claims.value("kind", "");
   p.display_name = claims.value("name", "");
+  p.password_change_required =
+      claims.contains("pcr") && claims["pcr"].is_boolean() && claims["pcr"].get<bool>();
   if (claims.contains("roles")) {
     if (!claims["roles"].is_array()) return Unauthenticated("roles claim is not an array");
     for (const json& grant : claims["roles"]) {
@@ -253,6 +255,7 @@ std::string TokenSigner::Sign(const Principal& who) const {
   if (!who.session_id.empty()) claims["sid"] = who.session_id;
   if (!who.kind.empty()) claims["kind"] = who.kind;
   if (!who.display_name.empty()) claims["name"] = who.display_name;
+  if (who.password_change_required) claims["pcr"] = true;
   json header = {{"alg", "EdDSA"}, {"typ", "JWT"}, {"kid", kid_}};
   const std::string signed_part =
       absl::StrCat(Base64UrlEncode(header.dump()), ".", Base64UrlEncode(claims.dump()));

@@ -58,6 +58,25 @@ TEST_F(JwtTest, ValidTokenYieldsThePrincipal) {
   EXPECT_EQ(out->expires_at, in.expires_at);
 }
 
+TEST_F(JwtTest, IdentityClaimsRoundTrip) {
+  Principal in = Rider();
+  in.roles[0].org_level = ::civicpoints::common::v1::ORG_LEVEL_COMMUNITY;
+  in.roles[0].org_ancestors = {"root", "d_pingcheng", "s_qingyuan"};
+  in.session_id = "ses_1";
+  in.kind = "human";
+  in.display_name = "小王";
+  in.password_change_required = true;
+  absl::StatusOr<Principal> out = verifier_->Verify(Sign(in), kNow);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(out->roles[0].org_level, ::civicpoints::common::v1::ORG_LEVEL_COMMUNITY);
+  EXPECT_EQ(out->roles[0].org_ancestors, in.roles[0].org_ancestors);
+  EXPECT_EQ(out->session_id, "ses_1");
+  EXPECT_EQ(out->kind, "human");
+  EXPECT_EQ(out->display_name, "小王");
+  EXPECT_TRUE(out->password_change_required);
+  EXPECT_FALSE(verifier_->Verify(Sign(Rider()), kNow)->password_change_required);
+}
+
 TEST_F(JwtTest, ACachedTokenStillExpires) {
   const std::string token = Sign(Rider());
   ASSERT_TRUE(verifier_->Verify(token, kNow).ok());  // now cached

@@ -91,6 +91,17 @@ absl::Status CheckPolicy(const MethodPolicy& policy, const Principal* principal)
       absl::StrCat(policy.method, " needs one of the roles ", absl::StrJoin(names, ", ")));
 }
 
+namespace {
+
+// What a person whose password must change may still do: change it, see who they are, sign out.
+bool AllowedBeforePasswordChange(absl::string_view method) {
+  return method == "civicpoints.identity.v1.IdentityService.ChangePassword" ||
+         method == "civicpoints.identity.v1.IdentityService.WhoAmI" ||
+         method == "civicpoints.identity.v1.IdentityService.LogoutEverywhere";
+}
+
+}  // namespace
+
 absl::StatusOr<std::optional<Principal>> Authorizer::AuthorizeHeader(
     absl::string_view authorization, absl::string_view method, absl::Time now) const {
   absl::StatusOr<MethodPolicy> policy = PolicyFor(method);
@@ -106,6 +117,12 @@ absl::StatusOr<std::optional<Principal>> Authorizer::AuthorizeHeader(
     principal = *std::move(verified);
   }
   if (absl::Status s = CheckPolicy(*policy, principal ? &*principal : nullptr); !s.ok()) return s;
+  if (principal && principal->password_change_required &&
+      !AllowedBeforePasswordChange(policy->method)) {
+    return absl::FailedPreconditionError(
+        "the password is an initial or reset one: change it (IdentityService.ChangePassword) "
+        "before anything else");
+  }
   return principal;
 }
 

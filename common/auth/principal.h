@@ -39,6 +39,9 @@ struct Principal {
   std::string session_id;           // "sid": the sign-in session (empty for API-key tokens)
   std::string kind;                 // "kind": "human" or "service_account" (empty: not said)
   std::string display_name;         // "name"
+  // "pcr": the person signed in with an initial or reset password and may only change it (and
+  // look at themself or sign out) until they do.
+  bool password_change_required = false;
   absl::Time issued_at;
   absl::Time expires_at;
 

@@ -17,8 +17,8 @@ constexpr int kWrongCodesPerRider = 10;
 constexpr absl::Duration kWrongCodeWindow = absl::Hours(1);
 
 absl::StatusOr<OrgRow> LoadCommunity(pqxx::transaction_base& tx, const std::string& id,
-                                     const char* field) {
-  absl::StatusOr<OrgRow> org = LoadOrg(tx, id, field);
+                                     const char* field, RowLock lock = RowLock::kNone) {
+  absl::StatusOr<OrgRow> org = LoadOrg(tx, id, field, lock);
   if (!org.ok()) return org.status();
   if (org->level != common::v1::ORG_LEVEL_COMMUNITY) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": '", id, "' is not a community"));
@@ -68,7 +68,8 @@ absl::Status IdentityServiceImpl::CheckInNow(
     const std::string& decided_by, absl::Time now, v1::CheckIn* check_in, v1::CheckIn* ended) {
   // The rider's row serialises their check-ins: one home community at a time.
   tx.exec_params("SELECT 1 FROM people WHERE person_id = $1 FOR UPDATE", person_id);
-  absl::StatusOr<OrgRow> community = LoadCommunity(tx, community_id, "community_id");
+  absl::StatusOr<OrgRow> community =
+      LoadCommunity(tx, community_id, "community_id", RowLock::kShare);
   if (!community.ok()) return community.status();
   if (absl::Status s = FailIfRetired(*community); !s.ok()) return s;
   pqxx::result active = tx.exec_params(
@@ -165,8 +166,8 @@ grpc::Status IdentityServiceImpl::RotateCheckInCode(grpc::ServerContext* ctx,
       }
     }
     return Idempotent(
-        absl::StrCat("RotateCheckInCode:", req->org_id()), req->idempotency_key(), *req, resp,
-        [&](pqxx::transaction_base& tx) -> absl::Status {
+        absl::StrCat("RotateCheckInCode:", req->org_id(), ":", caller.who().subject),
+        req->idempotency_key(), *req, resp, [&](pqxx::transaction_base& tx) -> absl::Status {
           absl::StatusOr<OrgRow> community = LoadCommunity(tx, req->org_id(), "org_id");
           if (!community.ok()) return community.status();
           if (absl::Status s =
@@ -202,7 +203,7 @@ grpc::Status IdentityServiceImpl::CheckInWithCode(grpc::ServerContext* ctx,
     if (!code.ok()) return code.status();
     const std::string& me = caller.who().subject;
     const std::string bucket = "wrong-code:" + me;
-    if (absl::Status s = CheckThrottle(bucket, kWrongCodesPerRider, kWrongCodeWindow, caller.now);
+    if (absl::Status s = TakeThrottle(bucket, kWrongCodesPerRider, kWrongCodeWindow, caller.now);
         !s.ok()) {
       return s;
     }
@@ -220,8 +221,9 @@ grpc::Status IdentityServiceImpl::CheckInWithCode(grpc::ServerContext* ctx,
           if (!ended.check_in_id().empty()) *resp->mutable_ended_check_in() = std::move(ended);
           return s;
         });
-    if (done.code() == absl::StatusCode::kNotFound)
-      HitThrottle(bucket, kWrongCodeWindow, caller.now);
+    // Only wrong codes count against the rider.
+    if (done.code() != absl::StatusCode::kNotFound)
+      RefundThrottle(bucket, kWrongCodeWindow, caller.now);
     return done;
   });
 }
@@ -238,7 +240,8 @@ grpc::Status IdentityServiceImpl::RequestCheckIn(grpc::ServerContext* ctx,
         absl::StrCat("RequestCheckIn:", me), req->idempotency_key(), *req, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
           tx.exec_params("SELECT 1 FROM people WHERE person_id = $1 FOR UPDATE", me);
-          absl::StatusOr<OrgRow> community = LoadCommunity(tx, req->community_id(), "community_id");
+          absl::StatusOr<OrgRow> community =
+              LoadCommunity(tx, req->community_id(), "community_id", RowLock::kShare);
           if (!community.ok()) return community.status();
           if (!tx.exec_params("SELECT 1 FROM check_ins WHERE person_id = $1 AND status = 2 "
                               "AND community_id = $2",
@@ -314,7 +317,10 @@ grpc::Status IdentityServiceImpl::ApproveCheckIn(grpc::ServerContext* ctx,
       tx.exec_params("SELECT 1 FROM people WHERE person_id = $1 FOR UPDATE", c->person_id());
       c = LoadCheckIn(tx, req->check_in_id(), /*lock=*/true);
       if (!c.ok()) return c.status();
-      if (c->status() == v1::CHECK_IN_STATUS_ACTIVE) {
+      // Approved before (and perhaps since ended by a later move): unchanged.
+      if (c->status() == v1::CHECK_IN_STATUS_ACTIVE ||
+          (c->status() == v1::CHECK_IN_STATUS_ENDED &&
+           c->method() == v1::CHECK_IN_METHOD_REQUEST)) {
         *resp->mutable_check_in() = *std::move(c);
         return absl::OkStatus();
       }

@@ -44,6 +44,7 @@ absl::StatusOr<Secrets> Secrets::FromHex(absl::string_view hex) {
   crypto_kdf_derive_from_key(s.api_key_key_.data(), s.api_key_key_.size(), 2, kContext, master);
   crypto_kdf_derive_from_key(s.refresh_key_.data(), s.refresh_key_.size(), 3, kContext, master);
   crypto_kdf_derive_from_key(s.seal_key_.data(), s.seal_key_.size(), 4, kContext, master);
+  crypto_kdf_derive_from_key(s.request_key_.data(), s.request_key_.size(), 5, kContext, master);
   sodium_memzero(master, sizeof master);
   return s;
 }
@@ -83,6 +84,13 @@ std::string Secrets::ApiKeyHash(absl::string_view secret) const {
   unsigned char out[32];
   crypto_generichash(out, sizeof out, U(secret), secret.size(), api_key_key_.data(),
                      api_key_key_.size());
+  return S(out, sizeof out);
+}
+
+std::string Secrets::RequestHash(absl::string_view bytes) const {
+  unsigned char out[32];
+  crypto_generichash(out, sizeof out, U(bytes), bytes.size(), request_key_.data(),
+                     request_key_.size());
   return S(out, sizeof out);
 }
 

@@ -30,13 +30,16 @@ class Secrets {
   // The refresh token that replaces `token`: a keyed hash of it, so a retried refresh within the
   // grace period recomputes the same successor without it being stored.
   std::string RefreshSuccessor(absl::string_view token) const;
+  // Keyed BLAKE2b of a serialized request (32 bytes): the idempotency records keep this, so a
+  // database dump cannot be used to test guesses of a phone number against a stored request.
+  std::string RequestHash(absl::string_view bytes) const;
   // Encrypts (XSalsa20-Poly1305, random nonce prepended) / decrypts a signing secret key.
   std::string Seal(absl::string_view plaintext) const;
   absl::StatusOr<std::string> Unseal(absl::string_view sealed) const;
 
  private:
   using Key = std::array<unsigned char, 32>;
-  Key phone_key_{}, api_key_key_{}, refresh_key_{}, seal_key_{};
+  Key phone_key_{}, api_key_key_{}, refresh_key_{}, seal_key_{}, request_key_{};
 };
 
 // argon2id password hashing (crypto_pwhash_str: the parameters travel inside each hash string, so

@@ -81,7 +81,7 @@ grpc::Status IdentityServiceImpl::GrantRole(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError("role: is required");
     }
     return InTx("grant role", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id");
+      absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id", RowLock::kShare);
       if (!org.ok()) return org.status();
       if (absl::Status s = CheckRoleFitsLevel(req->role(), org->level); !s.ok()) return s;
       absl::StatusOr<PersonRow> person = LoadPerson(tx, req->person_id(), /*lock=*/true);

@@ -39,10 +39,13 @@ struct IdentityOptions {
   // The privacy policy riders consent to at registration.
   std::string policy_version = "2026-11";
   std::string policy_url = "https://civicpoints.example/privacy/2026-11";
+  // Take the client's address from x-client-address metadata (set by the gateway). Only when
+  // every caller comes through the gateway: anyone else could set it to dodge per-address limits.
+  bool trust_client_address_header = false;
 };
 
-// Who is calling: the verified principal (absent on a public method called without a token), and
-// the client's address for throttling (the gateway passes it as x-client-address).
+// Who is calling: the verified principal (absent on a public method called without a token; its
+// grants narrowed to those of the method's roles), and the client's address for throttling.
 struct Caller {
   const auth::Principal* principal = nullptr;
   std::string client_address;
@@ -198,11 +201,13 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
                           google::protobuf::Message* response,
                           const std::function<absl::Status(pqxx::transaction_base&)>& fn);
 
-  // Throttling in fixed windows. Check fails RESOURCE_EXHAUSTED (with the wait in the message)
-  // when `bucket` already has `limit` hits in the current window; Hit records one.
-  absl::Status CheckThrottle(const std::string& bucket, int limit, absl::Duration window,
-                             absl::Time now);
-  void HitThrottle(const std::string& bucket, absl::Duration window, absl::Time now);
+  // Throttling in fixed windows. Take counts an attempt before it is made, in one statement, so
+  // parallel attempts cannot all slip under the limit; it fails RESOURCE_EXHAUSTED (with the wait
+  // in the message) when the attempt would exceed `limit`. Refund uncounts one that turned out not
+  // to count (a successful login: only failures are limited).
+  absl::Status TakeThrottle(const std::string& bucket, int limit, absl::Duration window,
+                            absl::Time now);
+  void RefundThrottle(const std::string& bucket, absl::Duration window, absl::Time now);
 
   // Opens a session for `person_id` and returns its first token pair.
   absl::StatusOr<v1::TokenPair> OpenSession(pqxx::transaction_base& tx,
@@ -229,9 +234,10 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   absl::StatusOr<std::string> CommunityForCode(pqxx::transaction_base& tx, const std::string& code,
                                                absl::Time now);
   // Whether a caller covers a person: their home community or any active grant lies under one of
-  // the caller's grants (a rider attached nowhere yet is covered by any staff).
+  // the caller's grants. A person attached nowhere is covered by grants at the city root, and a
+  // rider attached nowhere yet also by any staff for reading (to find and check them in).
   absl::StatusOr<bool> CoversPerson(pqxx::transaction_base& tx, const auth::Principal& who,
-                                    const std::string& person_id);
+                                    const std::string& person_id, bool for_write = false);
 
   pg::PgPool* const pool_;
   const Secrets* const secrets_;

@@ -44,7 +44,8 @@ IdentityTestEnv::IdentityTestEnv() {
     ADD_FAILURE() << s;
     return;
   }
-  if (absl::Status s = service_->BootstrapAdmin(kAdminPhone, kAdminPassword, "管理员"); !s.ok()) {
+  if (absl::Status s = service_->BootstrapAdmin(kAdminPhone, kAdminInitialPassword, "管理员");
+      !s.ok()) {
     ADD_FAILURE() << s;
     return;
   }
@@ -58,7 +59,7 @@ IdentityTestEnv::IdentityTestEnv() {
   auto stub = v1::IdentityService::NewStub(grpc::CreateChannel(
       "127.0.0.1:" + std::to_string(host_->grpc_port()), grpc::InsecureChannelCredentials()));
   stub_ = std::move(stub);
-  admin_token_ = Login(kAdminPhone, kAdminPassword);
+  admin_token_ = FirstLogin(kAdminPhone, kAdminInitialPassword, kAdminPassword);
   if (admin_token_.empty()) {
     ADD_FAILURE() << "bootstrap admin cannot sign in";
     stub_.reset();
@@ -136,7 +137,21 @@ std::string IdentityTestEnv::Staff(const std::string& phone, common::v1::Role ro
   v1::GrantRoleResponse granted;
   s = stub_->GrantRole(With(admin_token_).get(), grant, &granted);
   EXPECT_TRUE(s.ok()) << s.error_message();
-  return Login(phone, "Staff-pass-1");
+  return FirstLogin(phone, "Staff-pass-1", kStaffPassword);
+}
+
+std::string IdentityTestEnv::FirstLogin(const std::string& phone, const std::string& initial,
+                                        const std::string& new_password) {
+  const std::string first = Login(phone, initial);
+  if (first.empty()) return "";
+  v1::ChangePasswordRequest change;
+  change.set_idempotency_key("first-login");
+  change.set_current_password(initial);
+  change.set_new_password(new_password);
+  v1::ChangePasswordResponse changed;
+  grpc::Status s = stub_->ChangePassword(With(first).get(), change, &changed);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return changed.tokens().access_token();
 }
 
 std::string IdentityTestEnv::Login(const std::string& phone, const std::string& password) {

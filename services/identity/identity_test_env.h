@@ -23,7 +23,11 @@ namespace civicpoints::identity {
 class IdentityTestEnv {
  public:
   static constexpr char kAdminPhone[] = "13900000001";
-  static constexpr char kAdminPassword[] = "Admin-pass-2026";
+  // The bootstrap admin starts with the initial password and the env changes it at once, as the
+  // first sign-in must.
+  static constexpr char kAdminInitialPassword[] = "Admin-pass-2026";
+  static constexpr char kAdminPassword[] = "Admin-pass-2027";
+  static constexpr char kStaffPassword[] = "Staff-pass-2027";
 
   // Sets everything up and signs the bootstrap admin in; check ok() before use.
   IdentityTestEnv();
@@ -53,6 +57,9 @@ class IdentityTestEnv {
   std::string Staff(const std::string& phone, common::v1::Role role, const std::string& org_id);
   // Signs in with phone and password and returns the access token (empty on failure).
   std::string Login(const std::string& phone, const std::string& password);
+  // Signs in with an initial password, changes it to `new_password` and returns the new token.
+  std::string FirstLogin(const std::string& phone, const std::string& initial,
+                         const std::string& new_password);
 
  private:
   testing::ScratchDatabase db_;

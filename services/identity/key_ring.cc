@@ -25,8 +25,8 @@ const absl::Duration kRetireAfter = KeyRing::kAccessTokenTtl + auth::TokenVerifi
 absl::StatusOr<std::vector<KeyRing::Key>> KeyRing::LoadKeys(pqxx::transaction_base& tx) {
   std::vector<Key> keys;
   for (const auto& row :
-       tx.exec("SELECT kid, public_key, sealed_secret_key, us(activates_at), us(created_at) "
-               "FROM signing_keys WHERE revoked_at IS NULL ORDER BY activates_at, kid")) {
+       tx.exec("SELECT kid, public_key, sealed_secret_key, us(activates_at), us(created_at), "
+               "us(revoked_at) FROM signing_keys ORDER BY activates_at, kid")) {
     Key k;
     k.kid = row[0].as<std::string>();
     pqxx::binarystring pk(row[1]);
@@ -36,6 +36,7 @@ absl::StatusOr<std::vector<KeyRing::Key>> KeyRing::LoadKeys(pqxx::transaction_ba
     k.sealed_secret = pqxx::binarystring(row[2]).str();
     k.activates_at = absl::FromUnixMicros(row[3].as<int64_t>());
     k.created_at = absl::FromUnixMicros(row[4].as<int64_t>());
+    if (!row[5].is_null()) k.revoked_at = absl::FromUnixMicros(row[5].as<int64_t>());
     keys.push_back(std::move(k));
   }
   return keys;
@@ -44,7 +45,7 @@ absl::StatusOr<std::vector<KeyRing::Key>> KeyRing::LoadKeys(pqxx::transaction_ba
 std::optional<size_t> KeyRing::ActiveIndex(const std::vector<Key>& keys, absl::Time now) {
   std::optional<size_t> active;
   for (size_t i = 0; i < keys.size(); ++i) {
-    if (keys[i].activates_at <= now) active = i;
+    if (keys[i].activates_at <= now && !keys[i].revoked_at.has_value()) active = i;
   }
   return active;
 }
@@ -68,11 +69,18 @@ v1::SigningKey KeyRing::Describe(const std::vector<Key>& keys, size_t i, absl::T
   } else if (active == i) {
     out.set_status(v1::SIGNING_KEY_STATUS_ACTIVE);
   } else {
-    // Superseded by the next key that has activated.
-    const absl::Time not_after = keys[i + 1].activates_at + kRetireAfter;
-    SetTime(out.mutable_not_after(), not_after);
-    out.set_status(now < not_after ? v1::SIGNING_KEY_STATUS_RETIRING
-                                   : v1::SIGNING_KEY_STATUS_RETIRED);
+    // Superseded by the next key that really took over: one activated before it was revoked (a
+    // key revoked while pending never signed, so it superseded nothing).
+    out.set_status(v1::SIGNING_KEY_STATUS_RETIRED);
+    for (size_t j = i + 1; j < keys.size(); ++j) {
+      const Key& next = keys[j];
+      if (next.activates_at > now) continue;
+      if (next.revoked_at.has_value() && *next.revoked_at <= next.activates_at) continue;
+      const absl::Time not_after = next.activates_at + kRetireAfter;
+      SetTime(out.mutable_not_after(), not_after);
+      if (now < not_after) out.set_status(v1::SIGNING_KEY_STATUS_RETIRING);
+      break;
+    }
   }
   return out;
 }
@@ -179,7 +187,7 @@ absl::StatusOr<std::pair<v1::SigningKey, std::optional<v1::SigningKey>>> KeyRing
   absl::StatusOr<std::vector<Key>> keys = LoadKeys(tx);
   if (!keys.ok()) return keys.status();
   for (const Key& k : *keys) {
-    if (k.activates_at > now) {
+    if (k.activates_at > now && !k.revoked_at.has_value()) {
       return absl::FailedPreconditionError(absl::StrCat(
           "key ", k.kid, " is still pending activation; wait for it before rotating again"));
     }

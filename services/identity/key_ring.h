@@ -80,7 +80,7 @@ class KeyRing final : public auth::KeyProvider {
     std::optional<absl::Time> revoked_at;
   };
   struct Snapshot {
-    std::vector<Key> keys;  // not revoked, oldest activation first
+    std::vector<Key> keys;  // every key, revoked ones too, oldest activation first
     absl::Time loaded_at = absl::InfinitePast();
   };
 

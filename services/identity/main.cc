@@ -23,6 +23,7 @@ struct IdentitySettings {
   std::string bootstrap_admin_password;
   int64_t pwhash_opslimit = 3;
   int64_t pwhash_memlimit_mib = 64;
+  bool trust_client_address = false;
 };
 IdentitySettings g_settings;
 
@@ -58,6 +59,10 @@ int main(int argc, char** argv) {
                               &g_settings.bootstrap_admin_password);
              parser.AddInt("identity_pwhash_opslimit", "argon2id passes per password hash",
                            &g_settings.pwhash_opslimit, 1, 10);
+             parser.AddBool("identity_trust_client_address",
+                            "take the client's address for throttling from x-client-address "
+                            "metadata (only when every caller comes through the gateway)",
+                            &g_settings.trust_client_address);
              parser.AddInt("identity_pwhash_memlimit_mib", "argon2id memory per password hash",
                            &g_settings.pwhash_memlimit_mib, 1, 1024);
            },
@@ -81,6 +86,7 @@ int main(int argc, char** argv) {
         options.city_name = g_settings.city_name;
         options.hasher.opslimit = static_cast<uint64_t>(g_settings.pwhash_opslimit);
         options.hasher.memlimit_bytes = static_cast<size_t>(g_settings.pwhash_memlimit_mib) << 20;
+        options.trust_client_address_header = g_settings.trust_client_address;
         auto service = std::make_unique<identity::IdentityServiceImpl>(
             deps.pg, g_secrets.get(), g_keys.get(), deps.authorizer, options);
         if (absl::Status s = service->SetCityName(); !s.ok()) return s;

@@ -45,7 +45,7 @@ grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
           "level: must be ORG_LEVEL_DISTRICT, ORG_LEVEL_STREET or ORG_LEVEL_COMMUNITY");
     }
     return InTx("create org node", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<OrgRow> parent = LoadOrg(tx, req->parent_id(), "parent_id");
+      absl::StatusOr<OrgRow> parent = LoadOrg(tx, req->parent_id(), "parent_id", RowLock::kShare);
       if (!parent.ok()) return parent.status();
       if (req->level() != parent->level + 1) {
         return absl::InvalidArgumentError(absl::StrCat(
@@ -101,7 +101,7 @@ grpc::Status IdentityServiceImpl::RenameOrgNode(grpc::ServerContext* ctx,
     if (req->org_id().empty()) return absl::InvalidArgumentError("org_id: is required");
     if (absl::Status s = CheckText(req->name(), 64, true, "name"); !s.ok()) return s;
     return InTx("rename org node", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id", /*lock=*/true);
+      absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id", RowLock::kUpdate);
       if (!org.ok()) return org.status();
       if (absl::Status s = CheckCoversOrg(caller.who(), *org, "org node " + org->org_id); !s.ok())
         return s;
@@ -124,7 +124,7 @@ grpc::Status IdentityServiceImpl::RetireOrgNode(grpc::ServerContext* ctx,
                                                 v1::RetireOrgNodeResponse* resp) {
   return Handle(ctx, "RetireOrgNode", [&](const Caller& caller) -> absl::Status {
     return InTx("retire org node", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id", /*lock=*/true);
+      absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id", RowLock::kUpdate);
       if (!org.ok()) return org.status();
       if (absl::Status s = CheckCoversOrg(caller.who(), *org, "org node " + org->org_id); !s.ok())
         return s;
@@ -157,7 +157,7 @@ grpc::Status IdentityServiceImpl::DeleteOrgNode(grpc::ServerContext* ctx,
                                                 v1::DeleteOrgNodeResponse*) {
   return Handle(ctx, "DeleteOrgNode", [&](const Caller& caller) -> absl::Status {
     return InTx("delete org node", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id", /*lock=*/true);
+      absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id", RowLock::kUpdate);
       if (!org.ok()) return org.status();
       if (absl::Status s = CheckCoversOrg(caller.who(), *org, "org node " + org->org_id); !s.ok())
         return s;

@@ -198,5 +198,28 @@ TEST_F(OrgTreeTest, OnlyAdminsCoveringTheParentChangeTheTree) {
   EXPECT_NE(missing.error_message().find("d_nowhere"), std::string::npos);
 }
 
+TEST_F(OrgTreeTest, AGrantOfAnotherRoleDoesNotLendItsScope) {
+  const std::string pingcheng = env_.MakeOrg("root", ORG_LEVEL_DISTRICT, "140213", "平城区");
+  const std::string yungang = env_.MakeOrg("root", ORG_LEVEL_DISTRICT, "140214", "云冈区");
+  const std::string street = env_.MakeOrg(yungang, ORG_LEVEL_STREET, "pingsheng", "平盛街道");
+  const std::string shop = env_.MakeOrg(street, ORG_LEVEL_COMMUNITY, "anyi", "安益园社区");
+  // An admin of Pingcheng who is also a love-corner merchant in a Yungang community.
+  const std::string token = env_.Staff("13900000012", common::v1::ROLE_DISTRICT_ADMIN, pingcheng);
+  v1::WhoAmIResponse me;
+  ASSERT_TRUE(env_.stub().WhoAmI(env_.With(token).get(), {}, &me).ok());
+  v1::GrantRoleRequest merchant;
+  merchant.set_person_id(me.person().person_id());
+  merchant.set_role(common::v1::ROLE_MERCHANT);
+  merchant.set_org_id(shop);
+  v1::GrantRoleResponse granted;
+  ASSERT_TRUE(env_.stub().GrantRole(env_.With(env_.admin_token()).get(), merchant, &granted).ok());
+  const std::string both = env_.Login("13900000012", IdentityTestEnv::kStaffPassword);
+  v1::RetireOrgNodeRequest retire;
+  retire.set_org_id(shop);
+  v1::RetireOrgNodeResponse retired;
+  EXPECT_EQ(env_.stub().RetireOrgNode(env_.With(both).get(), retire, &retired).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 }  // namespace
 }  // namespace civicpoints::identity

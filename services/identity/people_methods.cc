@@ -99,6 +99,9 @@ grpc::Status IdentityServiceImpl::CreatePerson(grpc::ServerContext* ctx,
     v1::CreatePersonRequest hashed = *req;
     hashed.clear_initial_password();
     const std::string password_hash = options_.hasher.Hash(req->initial_password());
+    if (password_hash.empty()) {
+      return absl::ResourceExhaustedError("password hashing ran out of memory; try again");
+    }
     return Idempotent(
         absl::StrCat("CreatePerson:", caller.who().subject), req->idempotency_key(), hashed, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
@@ -257,11 +260,10 @@ grpc::Status IdentityServiceImpl::FindPersonByPhone(grpc::ServerContext* ctx,
     if (!phone.ok()) return phone.status();
     const std::string bucket = "phone-lookup:" + caller.who().subject;
     if (absl::Status s =
-            CheckThrottle(bucket, kPhoneLookupsPerCaller, kPhoneLookupWindow, caller.now);
+            TakeThrottle(bucket, kPhoneLookupsPerCaller, kPhoneLookupWindow, caller.now);
         !s.ok()) {
       return s;
     }
-    HitThrottle(bucket, kPhoneLookupWindow, caller.now);
     const absl::Status not_found =
         absl::NotFoundError("no person you can see is registered with that phone number");
     return InReadTx("find person by phone", [&](pqxx::transaction_base& tx) -> absl::Status {
@@ -307,7 +309,8 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
         return absl::NotFoundError(absl::StrCat("person_id: no person '", req->person_id(), "'"));
       }
       const PersonRow person = ReadPerson(row[0]);
-      absl::StatusOr<bool> covered = CoversPerson(tx, caller.who(), person.person_id);
+      absl::StatusOr<bool> covered =
+          CoversPerson(tx, caller.who(), person.person_id, /*for_write=*/true);
       if (!covered.ok()) return covered.status();
       if (!*covered) {
         return absl::PermissionDeniedError(absl::StrCat(
@@ -324,9 +327,18 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
         if (person.person_id == me && req->status() != v1::PERSON_STATUS_ACTIVE) {
           return absl::FailedPreconditionError("you cannot suspend or close your own account");
         }
-        if (req->status() == v1::PERSON_STATUS_CLOSED &&
-            !caller.who().HasRole(ROLE_DISTRICT_ADMIN)) {
-          return absl::PermissionDeniedError("only a district admin may close an account");
+        if (req->status() == v1::PERSON_STATUS_CLOSED) {
+          // Closing takes a district-admin grant that itself covers the person.
+          auth::Principal admin = caller.who();
+          std::erase_if(admin.roles,
+                        [](const auth::RoleGrant& g) { return g.role != ROLE_DISTRICT_ADMIN; });
+          absl::StatusOr<bool> admin_covers =
+              CoversPerson(tx, admin, person.person_id, /*for_write=*/true);
+          if (!admin_covers.ok()) return admin_covers.status();
+          if (admin.roles.empty() || !*admin_covers) {
+            return absl::PermissionDeniedError(
+                "only a district admin whose district holds the person may close the account");
+          }
         }
         tx.exec_params("UPDATE people SET status = $2, updated_at = now() WHERE person_id = $1",
                        person.person_id, static_cast<int>(req->status()));

@@ -87,6 +87,16 @@ TEST_F(PeopleTest, StreetStaffGrantCommunityRolesInTheirStreetOnly) {
   ASSERT_TRUE(env_.stub().WhoAmI(env_.With(session.tokens().access_token()).get(), {}, &me).ok());
   ASSERT_EQ(me.role_grants_size(), 1);
   EXPECT_EQ(me.role_grants(0).role(), common::v1::ROLE_STATION_KEEPER);
+  // Until the initial password is changed, the token does nothing else.
+  v1::GetCheckInCodeRequest code;
+  code.set_org_id(west_);
+  v1::GetCheckInCodeResponse shown;
+  grpc::Status first =
+      env_.stub().GetCheckInCode(env_.With(session.tokens().access_token()).get(), code, &shown);
+  EXPECT_EQ(first.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(first.error_message().find("ChangePassword"), std::string::npos);
+  const std::string changed = env_.FirstLogin("13900000041", "Initial-pass-1", "Keeper-pass-2027");
+  EXPECT_TRUE(env_.stub().GetCheckInCode(env_.With(changed).get(), code, &shown).ok());
 
   v1::RevokeRoleRequest revoke;
   revoke.set_grant_id(granted.grant().grant_id());
@@ -208,6 +218,19 @@ TEST_F(PeopleTest, SuspendingEndsSessionsAndClosingErasesPersonalData) {
   v1::RefreshTokenResponse refreshed;
   EXPECT_EQ(env_.stub().RefreshToken(env_.With("").get(), refresh, &refreshed).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+
+  // A token issued before the suspension cannot be turned into a new session.
+  v1::ChangePasswordRequest change;
+  change.set_idempotency_key("after-suspension");
+  change.set_current_password(kRiderPassword);
+  change.set_new_password("other-pass-77");
+  v1::ChangePasswordResponse changed;
+  EXPECT_FALSE(env_.stub()
+                   .ChangePassword(env_.With(reg.tokens().access_token()).get(), change, &changed)
+                   .ok());
+  EXPECT_EQ(env_.Sql(absl::StrCat("SELECT count(*) FROM sessions WHERE person_id = '", id,
+                                  "' AND revoked_at IS NULL")),
+            "0");
 
   // Street staff may not close accounts; admins may; nobody may close themself.
   update.set_status(v1::PERSON_STATUS_CLOSED);

@@ -63,12 +63,14 @@ void FillOrg(const pqxx::row& row, v1::OrgNode* node) {
 }
 
 absl::StatusOr<OrgRow> LoadOrg(pqxx::transaction_base& tx, const std::string& org_id,
-                               const char* field, bool lock) {
+                               const char* field, RowLock lock) {
   if (org_id.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
   if (org_id.size() > 64) return absl::NotFoundError(absl::StrCat(field, ": no such org node"));
   pqxx::result r =
       tx.exec_params(absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE org_id = $1",
-                                  lock ? " FOR UPDATE" : ""),
+                                  lock == RowLock::kUpdate  ? " FOR UPDATE"
+                                  : lock == RowLock::kShare ? " FOR SHARE"
+                                                            : ""),
                      org_id);
   if (r.empty()) {
     return absl::NotFoundError(absl::StrCat(field, ": no org node '", org_id, "'"));

@@ -28,6 +28,10 @@ absl::Time TimeOf(const google::protobuf::Timestamp& ts);
 
 inline constexpr char kRootId[] = "root";
 
+// How a read row is locked until the transaction ends. kShare on a node keeps it from being
+// retired (which takes kUpdate) while a child, grant or check-in is added under it.
+enum class RowLock { kNone, kShare, kUpdate };
+
 struct OrgRow {
   std::string org_id, code, name, parent_id, district_id, street_id, community_id;
   common::v1::OrgLevel level = common::v1::ORG_LEVEL_UNSPECIFIED;
@@ -44,7 +48,7 @@ common::v1::OrgPath PathOf(const OrgRow& org);
 // The node `org_id` ("root" or empty for the city root when `root_if_empty`). Errors:
 // INVALID_ARGUMENT when empty, NOT_FOUND naming `field`.
 absl::StatusOr<OrgRow> LoadOrg(pqxx::transaction_base& tx, const std::string& org_id,
-                               const char* field, bool lock = false);
+                               const char* field, RowLock lock = RowLock::kNone);
 // SQL condition: the row's node (with columns district_id, street_id, community_id or org_id as
 // named by `prefix`) lies in the subtree of the node whose id is parameter `$param`.
 std::string InSubtree(const OrgRow& org, const std::string& org_col,

@@ -112,7 +112,7 @@ grpc::Status IdentityServiceImpl::CreateServiceAccount(grpc::ServerContext* ctx,
     return Idempotent(
         absl::StrCat("CreateServiceAccount:", caller.who().subject), req->idempotency_key(), *req,
         resp, [&](pqxx::transaction_base& tx) -> absl::Status {
-          absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id");
+          absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id", RowLock::kShare);
           if (!org.ok()) return org.status();
           if (absl::Status s =
                   CheckCoversOrg(caller.who(), *org, absl::StrCat("org node ", org->org_id));
@@ -271,7 +271,7 @@ grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
         return absl::InvalidArgumentError("expire_time: is more than a year ahead");
       }
     }
-    std::string secret;
+    std::string secret, created_id;
     absl::Status done = Idempotent(
         absl::StrCat("CreateApiKey:", caller.who().subject), req->idempotency_key(), *req, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
@@ -293,6 +293,7 @@ grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
           }
           const std::string id = NewId("ak");
           secret = absl::StrCat("cpk_", id, "_", Base64Url(RandomBytes(32)));
+          created_id = id;
           pqxx::result r = tx.exec_params(
               absl::StrCat("INSERT INTO api_keys (api_key_id, service_account_id, display_name, "
                            "secret_hash, secret_prefix, scopes, created_by, expires_at) "
@@ -307,7 +308,9 @@ grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
           return absl::OkStatus();
         });
     // The secret exists only in this first answer; it is never stored, so a repeat has none.
-    if (done.ok()) resp->set_secret(secret);
+    // Not on a repeat, and not when a concurrent first call won the key (its transaction stored
+    // the answer; this one's key was rolled back).
+    if (done.ok() && resp->api_key().api_key_id() == created_id) resp->set_secret(secret);
     return done;
   });
 }
@@ -449,7 +452,7 @@ grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
         "API key is unknown, expired or revoked, or its account is disabled");
     const std::string bucket = absl::StrCat("exchange:", key_id);
     if (absl::Status s =
-            CheckThrottle(bucket, kExchangesPerKeyPerMinute, absl::Minutes(1), caller.now);
+            TakeThrottle(bucket, kExchangesPerKeyPerMinute, absl::Minutes(1), caller.now);
         !s.ok()) {
       return s;
     }
@@ -509,8 +512,6 @@ grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
       for (const std::string& s : granted) resp->add_scopes(s);
       return absl::OkStatus();
     });
-    // Every exchange counts against the key's rate, answered or not.
-    HitThrottle(bucket, absl::Minutes(1), caller.now);
     return done;
   });
 }

@@ -69,19 +69,19 @@ int64_t PageKeyInt(const std::vector<std::string>& keys) {
   return value;
 }
 
-std::string RequestHash(const google::protobuf::Message& request) {
+std::string DeterministicBytes(const google::protobuf::Message& message) {
   std::string bytes;
   {
     google::protobuf::io::StringOutputStream out(&bytes);
     google::protobuf::io::CodedOutputStream coded(&out);
     coded.SetSerializationDeterministic(true);
-    request.SerializeToCodedStream(&coded);
+    message.SerializeToCodedStream(&coded);
   }
-  return Sha256(bytes);
+  return bytes;
 }
 
 std::string FilterTag(const google::protobuf::Message& request_without_paging) {
-  return absl::BytesToHexString(RequestHash(request_without_paging)).substr(0, 16);
+  return absl::BytesToHexString(Sha256(DeterministicBytes(request_without_paging))).substr(0, 16);
 }
 
 std::string EncodePageToken(const std::string& filter_tag, const std::vector<std::string>& keys) {
@@ -153,9 +153,27 @@ grpc::Status IdentityServiceImpl::Handle(grpc::ServerContext* ctx, const char* m
       *ctx, absl::StrCat("/", v1::IdentityService::service_full_name(), "/", method));
   if (!who.ok()) return ToGrpcStatus(who.status());
   Caller caller;
-  if (who->has_value()) caller.principal = &**who;
-  // The gateway names the outside client; a direct gRPC caller is named by its peer address.
-  caller.client_address = Metadata(*ctx, "x-client-address");
+  if (who->has_value()) {
+    // Org scope is checked with the grants that give the method's roles only: a district admin of
+    // one district who is a merchant in another may not act as an admin in the other.
+    absl::StatusOr<auth::MethodPolicy> policy =
+        auth::PolicyFor(absl::StrCat(v1::IdentityService::service_full_name(), ".", method));
+    if (policy.ok() && !policy->roles.empty()) {
+      std::vector<auth::RoleGrant> kept;
+      for (const auth::RoleGrant& g : (*who)->roles) {
+        if (std::find(policy->roles.begin(), policy->roles.end(), g.role) != policy->roles.end()) {
+          kept.push_back(g);
+        }
+      }
+      (*who)->roles = std::move(kept);
+    }
+    caller.principal = &**who;
+  }
+  // Behind the gateway (when trusted) the outside client's address comes as metadata; otherwise
+  // the peer address names the caller, and a header cannot dodge the per-address limits.
+  if (options_.trust_client_address_header) {
+    caller.client_address = Metadata(*ctx, "x-client-address");
+  }
   if (caller.client_address.empty()) caller.client_address = PeerAddress(ctx->peer());
   caller.now = absl::Now();
   absl::Status status = body(caller);
@@ -195,7 +213,7 @@ absl::Status IdentityServiceImpl::Idempotent(
     google::protobuf::Message* response,
     const std::function<absl::Status(pqxx::transaction_base&)>& fn) {
   if (absl::Status s = CheckIdempotencyKey(key); !s.ok()) return s;
-  const std::string hash = RequestHash(request);
+  const std::string hash = secrets_->RequestHash(DeterministicBytes(request));
   const std::string m(method);
   // Two concurrent first calls with one key: the loser's insert violates the key and it retries,
   // finding the winner's stored answer.
@@ -228,59 +246,81 @@ absl::Status IdentityServiceImpl::Idempotent(
   }
 }
 
-absl::Status IdentityServiceImpl::CheckThrottle(const std::string& bucket, int limit,
-                                                absl::Duration window, absl::Time now) {
-  const absl::Time start = absl::FromUnixSeconds(
-      absl::ToUnixSeconds(now) / absl::ToInt64Seconds(window) * absl::ToInt64Seconds(window));
+namespace {
+
+absl::Time WindowStart(absl::Time now, absl::Duration window) {
+  const int64_t w = absl::ToInt64Seconds(window);
+  return absl::FromUnixSeconds(absl::ToUnixSeconds(now) / w * w);
+}
+
+}  // namespace
+
+absl::Status IdentityServiceImpl::TakeThrottle(const std::string& bucket, int limit,
+                                               absl::Duration window, absl::Time now) {
+  const absl::Time start = WindowStart(now, window);
   int hits = 0;
-  absl::Status read = InReadTx("check throttle", [&](pqxx::transaction_base& tx) {
-    pqxx::result r = tx.exec_params(
-        "SELECT hits FROM throttle_windows WHERE bucket = $1 AND window_start = from_us($2)",
-        bucket, Us(start));
-    if (!r.empty()) hits = r[0][0].as<int>();
+  absl::Status counted = InTx("count attempt", [&](pqxx::transaction_base& tx) {
+    hits = tx.exec_params(
+                 "INSERT INTO throttle_windows (bucket, window_start, hits) "
+                 "VALUES ($1, from_us($2), 1) ON CONFLICT (bucket, window_start) "
+                 "DO UPDATE SET hits = throttle_windows.hits + 1 RETURNING hits",
+                 bucket, Us(start))[0][0]
+               .as<int>();
+    // Old windows are dropped as new ones open, a few at a time.
+    if (hits == 1) {
+      tx.exec_params(
+          "DELETE FROM throttle_windows WHERE ctid = ANY (ARRAY(SELECT ctid FROM "
+          "throttle_windows WHERE window_start < from_us($1) LIMIT 20))",
+          Us(now - absl::Hours(24)));
+    }
     return absl::OkStatus();
   });
-  if (!read.ok()) return read;
-  if (hits < limit) return absl::OkStatus();
+  if (!counted.ok()) return counted;
+  if (hits <= limit) return absl::OkStatus();
   const int64_t wait = std::max<int64_t>(1, absl::ToInt64Seconds(start + window - now));
   return absl::ResourceExhaustedError(
       absl::StrCat("too many attempts; try again in ", wait, " seconds (retry_after=", wait, ")"));
 }
 
-void IdentityServiceImpl::HitThrottle(const std::string& bucket, absl::Duration window,
-                                      absl::Time now) {
-  const absl::Time start = absl::FromUnixSeconds(
-      absl::ToUnixSeconds(now) / absl::ToInt64Seconds(window) * absl::ToInt64Seconds(window));
-  absl::Status s = InTx("record throttle hit", [&](pqxx::transaction_base& tx) {
+void IdentityServiceImpl::RefundThrottle(const std::string& bucket, absl::Duration window,
+                                         absl::Time now) {
+  absl::Status s = InTx("refund attempt", [&](pqxx::transaction_base& tx) {
     tx.exec_params(
-        "INSERT INTO throttle_windows (bucket, window_start, hits) VALUES ($1, from_us($2), 1) "
-        "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = throttle_windows.hits + 1",
-        bucket, Us(start));
-    // Old windows are dropped as new ones open, a few at a time.
-    tx.exec_params(
-        "DELETE FROM throttle_windows WHERE ctid = ANY (ARRAY(SELECT ctid FROM throttle_windows "
-        "WHERE window_start < from_us($1) LIMIT 20))",
-        Us(now - absl::Hours(24)));
+        "UPDATE throttle_windows SET hits = hits - 1 WHERE bucket = $1 "
+        "AND window_start = from_us($2) AND hits > 0",
+        bucket, Us(WindowStart(now, window)));
     return absl::OkStatus();
   });
-  if (!s.ok()) log::Warn("throttle hit not recorded", {{"error", std::string(s.message())}});
+  if (!s.ok()) log::Warn("throttle refund not recorded", {{"error", std::string(s.message())}});
 }
 
 absl::StatusOr<bool> IdentityServiceImpl::CoversPerson(pqxx::transaction_base& tx,
                                                        const auth::Principal& who,
-                                                       const std::string& person_id) {
+                                                       const std::string& person_id,
+                                                       bool for_write) {
   if (IsInternalService(who)) return true;
-  // Every node the person is attached to: home community and active grants' nodes.
-  pqxx::result nodes = tx.exec_params(
-      "SELECT " + std::string(kOrgColumns) +
-          " FROM org_nodes WHERE org_id IN ("
-          "  SELECT community_id FROM check_ins WHERE person_id = $1 AND status = 2"
-          "  UNION SELECT org_id FROM role_grants WHERE person_id = $1 AND revoked_at IS NULL"
-          "    AND role <> 1)",
-      person_id);
-  const bool staff = std::any_of(who.roles.begin(), who.roles.end(),
-                                 [](const auth::RoleGrant& g) { return g.role != ROLE_RIDER; });
-  if (nodes.empty()) return staff;  // a rider attached nowhere yet
+  // Every node the person is attached to: home community and active grants' nodes (and, for
+  // reading, the nodes of grants they held: staff can see the history of people they managed).
+  pqxx::result nodes =
+      tx.exec_params("SELECT " + std::string(kOrgColumns) +
+                         " FROM org_nodes WHERE org_id IN ("
+                         "  SELECT community_id FROM check_ins WHERE person_id = $1 AND status = 2"
+                         "  UNION SELECT org_id FROM role_grants WHERE person_id = $1 AND role <> 1"
+                         "    AND ($2 OR revoked_at IS NULL))",
+                     person_id, !for_write);
+  if (nodes.empty()) {
+    const bool at_root =
+        std::any_of(who.roles.begin(), who.roles.end(), [](const auth::RoleGrant& g) {
+          return g.role != ROLE_RIDER && (g.org_id == kRootId || g.org_id.empty());
+        });
+    if (at_root) return true;
+    const bool staff = std::any_of(who.roles.begin(), who.roles.end(),
+                                   [](const auth::RoleGrant& g) { return g.role != ROLE_RIDER; });
+    if (for_write || !staff) return false;
+    pqxx::result rider =
+        tx.exec_params("SELECT is_rider FROM people WHERE person_id = $1", person_id);
+    return !rider.empty() && rider[0][0].as<bool>();
+  }
   for (const auto& row : nodes) {
     if (CheckCoversOrg(who, ReadOrg(row), "").ok()) return true;
   }

@@ -48,8 +48,8 @@ absl::StatusOr<std::vector<std::string>> DecodePageToken(const std::string& toke
 // restarts the list rather than failing it).
 int64_t PageKeyInt(const std::vector<std::string>& keys);
 
-// Hash of a request for idempotency (deterministic serialisation, SHA-256).
-std::string RequestHash(const google::protobuf::Message& request);
+// A message's deterministic serialisation (map order fixed), for hashing.
+std::string DeterministicBytes(const google::protobuf::Message& message);
 
 }  // namespace civicpoints::identity
 

@@ -117,6 +117,8 @@ absl::StatusOr<std::string> IdentityServiceImpl::PersonAccessToken(pqxx::transac
                                                                    absl::Time now) {
   absl::StatusOr<PersonRow> person = LoadPerson(tx, person_id);
   if (!person.ok()) return person.status();
+  // Every path to a token passes here: a suspended or closed person gets none.
+  if (person->status != v1::PERSON_STATUS_ACTIVE) return kBadCredentials;
   auth::Principal p;
   p.subject = person_id;
   p.token_id = NewId("t");
@@ -126,6 +128,7 @@ absl::StatusOr<std::string> IdentityServiceImpl::PersonAccessToken(pqxx::transac
   p.session_id = session_id;
   p.kind = "human";
   p.display_name = person->display_name;
+  p.password_change_required = person->password_change_required;
   return keys_->Sign(p, now);
 }
 
@@ -164,8 +167,8 @@ void IdentityServiceImpl::MaybeSweep(pqxx::transaction_base& tx, absl::Time now)
   if (sweep_counter_.fetch_add(1) % 256 != 0) return;
   tx.exec_params(
       "DELETE FROM refresh_tokens WHERE ctid = ANY (ARRAY(SELECT ctid FROM refresh_tokens "
-      "WHERE expires_at < from_us($1) LIMIT 1000))",
-      Us(now - absl::Hours(24)));
+      "WHERE rotated_at < from_us($1) OR expires_at < from_us($2) LIMIT 1000))",
+      Us(now - absl::Hours(24 * 7)), Us(now - absl::Hours(24 * 30)));
   tx.exec_params(
       "DELETE FROM sessions WHERE session_id = ANY (ARRAY(SELECT session_id FROM sessions "
       "WHERE expires_at < from_us($1) LIMIT 1000))",
@@ -244,7 +247,7 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
     if (absl::Status s = CheckText(req->device_name(), 64, false, "device_name"); !s.ok()) return s;
     const std::string addr_bucket = "register:addr:" + caller.client_address;
     if (absl::Status s =
-            CheckThrottle(addr_bucket, kRegistrationsPerAddress, kRegistrationWindow, caller.now);
+            TakeThrottle(addr_bucket, kRegistrationsPerAddress, kRegistrationWindow, caller.now);
         !s.ok()) {
       return s;
     }
@@ -255,7 +258,9 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
     const std::string password_hash = options_.hasher.Hash(req->password());
     if (password_hash.empty())
       return absl::ResourceExhaustedError("password hashing ran out of memory");
-    bool created = false;
+    // The id this call created; a stored answer with another id is a repeat (or a concurrent
+    // first call that won), whose caller must prove the password.
+    std::string created_id;
     v1::RegisterRiderResponse stored;
     absl::Status done = Idempotent(
         "RegisterRider", req->idempotency_key(), hashed, &stored,
@@ -302,13 +307,12 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
           pqxx::result row = tx.exec_params(
               absl::StrCat("SELECT ", kPersonColumns, " FROM people WHERE person_id = $1"), id);
           FillPerson(tx, row[0], true, stored.mutable_person());
-          created = true;
+          created_id = id;
           return absl::OkStatus();
         });
-    HitThrottle(addr_bucket, kRegistrationWindow, caller.now);
     if (!done.ok()) return done;
     return InTx("open first session", [&](pqxx::transaction_base& tx) -> absl::Status {
-      if (!created) {
+      if (stored.person().person_id() != created_id) {
         // A repeat: the caller must still hold the password.
         absl::StatusOr<PersonRow> person = LoadPerson(tx, stored.person().person_id());
         if (!person.ok()) return person.status();
@@ -341,13 +345,14 @@ grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::Logi
     const std::string phone_bucket = "login:phone:" + absl::BytesToHexString(phone_hash);
     const std::string addr_bucket = "login:addr:" + caller.client_address;
     if (absl::Status s =
-            CheckThrottle(phone_bucket, kLoginFailuresPerPhone, kLoginWindow, caller.now);
+            TakeThrottle(phone_bucket, kLoginFailuresPerPhone, kLoginWindow, caller.now);
         !s.ok()) {
       return s;
     }
     if (absl::Status s =
-            CheckThrottle(addr_bucket, kLoginFailuresPerAddress, kLoginWindow, caller.now);
+            TakeThrottle(addr_bucket, kLoginFailuresPerAddress, kLoginWindow, caller.now);
         !s.ok()) {
+      RefundThrottle(phone_bucket, kLoginWindow, caller.now);
       return s;
     }
     std::optional<PersonRow> person;
@@ -364,11 +369,10 @@ grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::Logi
     const bool verified =
         PasswordHasher::Verify(person ? person->password_hash : kDummyHash, req->password()) &&
         person.has_value();
-    if (!verified || person->status != v1::PERSON_STATUS_ACTIVE) {
-      HitThrottle(phone_bucket, kLoginWindow, caller.now);
-      HitThrottle(addr_bucket, kLoginWindow, caller.now);
-      return kBadCredentials;
-    }
+    if (!verified || person->status != v1::PERSON_STATUS_ACTIVE) return kBadCredentials;
+    // Only failures count against the phone and the address.
+    RefundThrottle(phone_bucket, kLoginWindow, caller.now);
+    RefundThrottle(addr_bucket, kLoginWindow, caller.now);
     return InTx("open session", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<v1::TokenPair> tokens =
           OpenSession(tx, person->person_id, req->device_name(), caller.now);
@@ -506,7 +510,7 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
     if (absl::Status s = CheckText(req->device_name(), 64, false, "device_name"); !s.ok()) return s;
     const std::string& me = caller.who().subject;
     const std::string bucket = "password:" + me;
-    if (absl::Status s = CheckThrottle(bucket, 5, absl::Minutes(15), caller.now); !s.ok()) return s;
+    if (absl::Status s = TakeThrottle(bucket, 5, absl::Minutes(15), caller.now); !s.ok()) return s;
     std::string stored_hash;
     absl::Status read = InReadTx("load password", [&](pqxx::transaction_base& tx) {
       absl::StatusOr<PersonRow> p = LoadPerson(tx, me);
@@ -519,15 +523,17 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
     // idempotency key) rather than by the old one.
     const bool current_ok = PasswordHasher::Verify(stored_hash, req->current_password());
     if (!current_ok && !PasswordHasher::Verify(stored_hash, req->new_password())) {
-      HitThrottle(bucket, absl::Minutes(15), caller.now);
       return absl::UnauthenticatedError("current_password: is wrong");
     }
+    RefundThrottle(bucket, absl::Minutes(15), caller.now);
     v1::ChangePasswordRequest hashed = *req;
     hashed.clear_current_password();
     hashed.clear_new_password();
     const std::string new_hash = options_.hasher.Hash(req->new_password());
+    if (new_hash.empty()) {
+      return absl::ResourceExhaustedError("password hashing ran out of memory; try again");
+    }
     v1::ChangePasswordResponse stored;  // nothing is stored but the fact of the change
-    bool changed = false;
     absl::Status done = Idempotent(
         absl::StrCat("ChangePassword:", me), req->idempotency_key(), hashed, &stored,
         [&](pqxx::transaction_base& tx) -> absl::Status {
@@ -539,11 +545,9 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
           RevokeSessions(tx, me, "password changed", caller.now);
           tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $1)", me,
                          "change_password");
-          changed = true;
           return absl::OkStatus();
         });
     if (!done.ok()) return done;
-    (void)changed;
     return InTx("open session", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<v1::TokenPair> tokens = OpenSession(tx, me, req->device_name(), caller.now);
       if (!tokens.ok()) return tokens.status();
@@ -607,6 +611,7 @@ absl::Status IdentityServiceImpl::BootstrapAdmin(const std::string& phone,
   if (absl::Status s = CheckPassword(password, *digits, "bootstrap_admin_password"); !s.ok())
     return s;
   const std::string hash = options_.hasher.Hash(password);
+  if (hash.empty()) return absl::ResourceExhaustedError("password hashing ran out of memory");
   return InTx("bootstrap admin", [&](pqxx::transaction_base& tx) -> absl::Status {
     tx.exec("LOCK TABLE role_grants IN SHARE ROW EXCLUSIVE MODE");
     if (!tx.exec("SELECT 1 FROM role_grants WHERE role = 6 AND org_id = 'root' "

@@ -2,6 +2,8 @@
 // password change, and tokens that verify with nothing but the published keys.
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 #include "services/identity/identity_test_env.h"
 
 namespace civicpoints::identity {
@@ -343,6 +345,36 @@ TEST_F(SessionTest, TokensVerifyFromTheJwksAloneAndSurviveAKeyRotation) {
                 .RotateSigningKey(env_.With(after.tokens().access_token()).get(), rotate, &rotated)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(SessionTest, RevokingTheActiveKeyDoesNotBringBackAnOldRetiredOne) {
+  v1::RotateSigningKeyRequest rotate;
+  rotate.set_idempotency_key("rot-1");
+  rotate.set_activation_delay_seconds(1);
+  v1::RotateSigningKeyResponse rotated;
+  ASSERT_TRUE(
+      env_.stub().RotateSigningKey(env_.With(env_.admin_token()).get(), rotate, &rotated).ok());
+  // Long ago: the first key was superseded 40 minutes back, so it is retired.
+  env_.Sql(
+      absl::StrCat("UPDATE signing_keys SET activates_at = now() - interval '2 hours' "
+                   "WHERE kid = '",
+                   rotated.previous_key().kid(), "'"));
+  env_.Sql(
+      absl::StrCat("UPDATE signing_keys SET activates_at = now() - interval '40 minutes' "
+                   "WHERE kid = '",
+                   rotated.new_key().kid(), "'"));
+  env_.keys().Invalidate();
+  v1::RevokeSigningKeyRequest revoke;
+  revoke.set_kid(rotated.new_key().kid());
+  v1::RevokeSigningKeyResponse revoked;
+  ASSERT_TRUE(
+      env_.stub().RevokeSigningKey(env_.With(env_.admin_token()).get(), revoke, &revoked).ok());
+  ASSERT_TRUE(revoked.has_replacement_key());
+  v1::ListPublicKeysResponse published;
+  ASSERT_TRUE(env_.stub().ListPublicKeys(env_.With("").get(), {}, &published).ok());
+  ASSERT_EQ(published.keys_size(), 1);
+  EXPECT_EQ(published.keys(0).kid(), revoked.replacement_key().kid());
+  EXPECT_EQ(published.keys(0).status(), v1::SIGNING_KEY_STATUS_ACTIVE);
 }
 
 TEST_F(SessionTest, ExpiredSessionsAndTokensAreSweptAsNewOnesOpen) {

@@ -153,6 +153,16 @@ TEST(IdentityProcessTest, TheFirstAdminSignsInAndAnotherServiceAcceptsTheToken) 
   grpc::Status s = identity_stub->Login(&login_ctx, login, &session);
   ASSERT_TRUE(s.ok()) << s.error_message() << identity.Stderr();
   EXPECT_TRUE(session.password_change_required());
+  identity::v1::ChangePasswordRequest change;
+  change.set_idempotency_key("first");
+  change.set_current_password("Dev-admin-2026");
+  change.set_new_password("Own-admin-2027");
+  identity::v1::ChangePasswordResponse changed;
+  grpc::ClientContext change_ctx;
+  change_ctx.AddMetadata("authorization", "Bearer " + session.tokens().access_token());
+  s = identity_stub->ChangePassword(&change_ctx, change, &changed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  *session.mutable_tokens() = changed.tokens();
 
   auto ledger_stub = ledger::v1::LedgerService::NewStub(ledger_channel);
   ledger::v1::GetBalanceRequest balance;
