@@ -14,6 +14,10 @@ PACKAGES=(
 )
 # Node.js and npm (for buf) may come from elsewhere on the machine; take Debian's only if absent.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)
+# kubectl renders the kustomize overlays in scripts/check-deploy.sh. Debian's kubernetes-client
+# (1.20) is enough; a machine with another kubectl already (e.g. from a cloud SDK, whose package
+# owns the same /usr/bin/kubectl and would make the install fail) keeps it.
+command -v kubectl >/dev/null 2>&1 || PACKAGES+=(kubernetes-client)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
