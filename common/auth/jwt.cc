@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -112,13 +113,24 @@ absl::StatusOr<Ed25519PublicKey> StaticKeyProvider::Find(const std::string& kid)
 }
 
 absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::Time now) const {
+  std::optional<Principal> cached;
   {
     absl::MutexLock lock(&cache_mu_);
     auto it = cache_.find(token);
     if (it != cache_.end()) {
-      if (now < it->second.expires_at + kLeeway) return it->second;
-      cache_.erase(it);
+      if (now < it->second.expires_at + kLeeway) {
+        cached = it->second;
+      } else {
+        cache_.erase(it);
+      }
     }
+  }
+  // A remembered token holds only while its key is still published: a revoked key takes its
+  // tokens with it as soon as the key source knows.
+  if (cached.has_value()) {
+    if (keys_->Find(cached->key_id).ok()) return *std::move(cached);
+    absl::MutexLock lock(&cache_mu_);
+    cache_.erase(std::string(token));
   }
   try {
     absl::StatusOr<Principal> verified = VerifyUnchecked(token, now);
@@ -193,6 +205,7 @@ absl::StatusOr<Principal> TokenVerifier::VerifyUnchecked(absl::string_view token
   p.subject = claims.value("sub", "");
   if (p.subject.empty()) return Unauthenticated("claims lack sub");
   p.token_id = claims.value("jti", "");
+  p.key_id = kid;
   p.session_id = claims.value("sid", "");
   p.kind = claims.value("kind", "");
   p.display_name = claims.value("name", "");

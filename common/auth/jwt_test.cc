@@ -77,6 +77,31 @@ TEST_F(JwtTest, IdentityClaimsRoundTrip) {
   EXPECT_FALSE(verifier_->Verify(Sign(Rider()), kNow)->password_change_required);
 }
 
+// A key source whose one key can be withdrawn.
+class WithdrawableKey : public KeyProvider {
+ public:
+  explicit WithdrawableKey(Ed25519PublicKey key) : key_(key) {}
+  absl::StatusOr<Ed25519PublicKey> Find(const std::string& kid) override {
+    if (withdrawn || kid != "k1") return absl::NotFoundError("no such key");
+    return key_;
+  }
+  bool withdrawn = false;
+
+ private:
+  Ed25519PublicKey key_;
+};
+
+TEST_F(JwtTest, ARememberedTokenFallsWithItsKey) {
+  auto keys = std::make_shared<WithdrawableKey>(public_key_);
+  TokenVerifier verifier(keys);
+  const std::string token = Sign(Rider());
+  ASSERT_TRUE(verifier.Verify(token, kNow).ok());
+  ASSERT_TRUE(verifier.Verify(token, kNow).ok());  // from the cache
+  keys->withdrawn = true;
+  absl::StatusOr<Principal> after = verifier.Verify(token, kNow);
+  EXPECT_EQ(after.status().code(), absl::StatusCode::kUnauthenticated);
+}
+
 TEST_F(JwtTest, ACachedTokenStillExpires) {
   const std::string token = Sign(Rider());
   ASSERT_TRUE(verifier_->Verify(token, kNow).ok());  // now cached

@@ -34,6 +34,7 @@ struct RoleGrant {
 struct Principal {
   std::string subject;   // person id, service-account id or internal service name ("sub")
   std::string token_id;  // "jti", for revocation lists and logs
+  std::string key_id;    // "kid" of the key that signed the token (set by the verifier)
   std::vector<RoleGrant> roles;
   std::vector<std::string> scopes;  // API-key scopes of a city system
   std::string session_id;           // "sid": the sign-in session (empty for API-key tokens)

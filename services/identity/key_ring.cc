@@ -85,33 +85,35 @@ v1::SigningKey KeyRing::Describe(const std::vector<Key>& keys, size_t i, absl::T
   return out;
 }
 
-absl::StatusOr<KeyRing::Snapshot> KeyRing::Current(bool force) {
+absl::StatusOr<std::shared_ptr<const KeyRing::Snapshot>> KeyRing::Current(bool force) {
   const absl::Time now = absl::Now();
   {
     absl::MutexLock lock(&mu_);
-    if (!force && now - snapshot_.loaded_at < kCacheTtl) return snapshot_;
-    if (force && now - last_forced_load_ < absl::Seconds(1)) return snapshot_;
+    if (snapshot_ != nullptr) {
+      if (!force && now - snapshot_->loaded_at < kCacheTtl) return snapshot_;
+      if (force && now - last_forced_load_ < absl::Seconds(1)) return snapshot_;
+    }
     if (force) last_forced_load_ = now;
   }
-  Snapshot fresh;
+  auto fresh = std::make_shared<Snapshot>();
   absl::Status loaded =
       pool_->WithReadConnection("load signing keys", [&](pqxx::connection_base& c) {
         pqxx::read_transaction tx(c);
         absl::StatusOr<std::vector<Key>> keys = LoadKeys(tx);
         if (!keys.ok()) return keys.status();
-        fresh.keys = *std::move(keys);
+        fresh->keys = *std::move(keys);
         return absl::OkStatus();
       });
   if (!loaded.ok()) return loaded;
-  fresh.loaded_at = now;
+  fresh->loaded_at = now;
   absl::MutexLock lock(&mu_);
   snapshot_ = fresh;
-  return fresh;
+  return snapshot_;
 }
 
 void KeyRing::Invalidate() {
   absl::MutexLock lock(&mu_);
-  snapshot_.loaded_at = absl::InfinitePast();
+  snapshot_ = nullptr;
   last_forced_load_ = absl::InfinitePast();
 }
 
@@ -152,16 +154,16 @@ absl::Status KeyRing::EnsureKey(absl::Time now) {
 }
 
 absl::StatusOr<std::string> KeyRing::Sign(const auth::Principal& who, absl::Time now) {
-  absl::StatusOr<Snapshot> snap = Current(false);
+  absl::StatusOr<std::shared_ptr<const Snapshot>> snap = Current(false);
   if (!snap.ok()) return snap.status();
-  std::optional<size_t> active = ActiveIndex(snap->keys, now);
+  std::optional<size_t> active = ActiveIndex((*snap)->keys, now);
   if (!active.has_value()) {
     snap = Current(true);
     if (!snap.ok()) return snap.status();
-    active = ActiveIndex(snap->keys, now);
+    active = ActiveIndex((*snap)->keys, now);
   }
   if (!active.has_value()) return absl::UnavailableError("no active token-signing key");
-  const Key& key = snap->keys[*active];
+  const Key& key = (*snap)->keys[*active];
   absl::StatusOr<std::string> secret = secrets_->Unseal(key.sealed_secret);
   if (!secret.ok()) return secret.status();
   auth::Ed25519SecretKey sk;
@@ -171,11 +173,11 @@ absl::StatusOr<std::string> KeyRing::Sign(const auth::Principal& who, absl::Time
 }
 
 absl::StatusOr<std::vector<v1::SigningKey>> KeyRing::Published(absl::Time now) {
-  absl::StatusOr<Snapshot> snap = Current(false);
+  absl::StatusOr<std::shared_ptr<const Snapshot>> snap = Current(false);
   if (!snap.ok()) return snap.status();
   std::vector<v1::SigningKey> out;
-  for (size_t i = snap->keys.size(); i-- > 0;) {
-    v1::SigningKey k = Describe(snap->keys, i, now);
+  for (size_t i = (*snap)->keys.size(); i-- > 0;) {
+    v1::SigningKey k = Describe((*snap)->keys, i, now);
     if (k.status() != v1::SIGNING_KEY_STATUS_RETIRED) out.push_back(std::move(k));
   }
   return out;
@@ -240,12 +242,12 @@ absl::StatusOr<std::pair<v1::SigningKey, std::optional<v1::SigningKey>>> KeyRing
 absl::StatusOr<auth::Ed25519PublicKey> KeyRing::Find(const std::string& kid) {
   const absl::Time now = absl::Now();
   for (bool force : {false, true}) {
-    absl::StatusOr<Snapshot> snap = Current(force);
+    absl::StatusOr<std::shared_ptr<const Snapshot>> snap = Current(force);
     if (!snap.ok()) return snap.status();
-    for (size_t i = 0; i < snap->keys.size(); ++i) {
-      if (snap->keys[i].kid != kid) continue;
-      if (Describe(snap->keys, i, now).status() == v1::SIGNING_KEY_STATUS_RETIRED) break;
-      return snap->keys[i].public_key;
+    for (size_t i = 0; i < (*snap)->keys.size(); ++i) {
+      if ((*snap)->keys[i].kid != kid) continue;
+      if (Describe((*snap)->keys, i, now).status() == v1::SIGNING_KEY_STATUS_RETIRED) break;
+      return (*snap)->keys[i].public_key;
     }
   }
   return absl::NotFoundError(absl::StrCat("no published key with kid '", kid, "'"));

@@ -13,6 +13,7 @@
 #ifndef CIVICPOINTS_SERVICES_IDENTITY_KEY_RING_H_
 #define CIVICPOINTS_SERVICES_IDENTITY_KEY_RING_H_
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -85,7 +86,8 @@ class KeyRing final : public auth::KeyProvider {
   };
 
   static absl::StatusOr<std::vector<Key>> LoadKeys(pqxx::transaction_base& tx);
-  absl::StatusOr<Snapshot> Current(bool force);
+  // The cached keys (shared, never copied per call), reloaded when stale or when `force`d.
+  absl::StatusOr<std::shared_ptr<const Snapshot>> Current(bool force);
   static v1::SigningKey Describe(const std::vector<Key>& keys, size_t i, absl::Time now);
   static std::optional<size_t> ActiveIndex(const std::vector<Key>& keys, absl::Time now);
   Key NewKey(pqxx::transaction_base& tx, absl::Time activates_at);
@@ -93,7 +95,7 @@ class KeyRing final : public auth::KeyProvider {
   pg::PgPool* const pool_;
   const Secrets* const secrets_;
   absl::Mutex mu_;
-  Snapshot snapshot_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   absl::Time last_forced_load_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 

@@ -326,6 +326,9 @@ TEST_F(SessionTest, TokensVerifyFromTheJwksAloneAndSurviveAKeyRotation) {
       after.tokens().access_token().substr(0, after.tokens().access_token().find('.')), &header));
   EXPECT_NE(header.find(rotated.new_key().kid()), std::string::npos) << header;
 
+  // Identity itself has seen (and remembered) the old token.
+  v1::WhoAmIResponse me;
+  ASSERT_TRUE(env_.stub().WhoAmI(env_.With(before).get(), {}, &me).ok());
   // Revoking the old key: its tokens stop verifying for anyone who refreshes the keys.
   v1::RevokeSigningKeyRequest revoke;
   revoke.set_kid(rotated.previous_key().kid());
@@ -335,10 +338,17 @@ TEST_F(SessionTest, TokensVerifyFromTheJwksAloneAndSurviveAKeyRotation) {
       env_.stub().RevokeSigningKey(env_.With(env_.admin_token()).get(), revoke, &revoked).ok());
   EXPECT_EQ(revoked.key().status(), v1::SIGNING_KEY_STATUS_RETIRED);
   EXPECT_FALSE(verifier_from_jwks().Verify(before, absl::Now()).ok());
+  EXPECT_EQ(env_.stub().WhoAmI(env_.With(before).get(), {}, &me).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  // The admin's own token was signed by that key too: it is refused now, a new sign-in works.
   revoke.set_kid("k_unknown");
   EXPECT_EQ(env_.stub()
                 .RevokeSigningKey(env_.With(env_.admin_token()).get(), revoke, &revoked)
                 .error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  const std::string admin =
+      env_.Login(IdentityTestEnv::kAdminPhone, IdentityTestEnv::kAdminPassword);
+  EXPECT_EQ(env_.stub().RevokeSigningKey(env_.With(admin).get(), revoke, &revoked).error_code(),
             grpc::StatusCode::NOT_FOUND);
   // Only a root admin manages keys.
   EXPECT_EQ(env_.stub()
@@ -364,11 +374,13 @@ TEST_F(SessionTest, RevokingTheActiveKeyDoesNotBringBackAnOldRetiredOne) {
                    "WHERE kid = '",
                    rotated.new_key().kid(), "'"));
   env_.keys().Invalidate();
+  // The admin's token from the first key is past its key's life now: sign in again.
+  const std::string admin =
+      env_.Login(IdentityTestEnv::kAdminPhone, IdentityTestEnv::kAdminPassword);
   v1::RevokeSigningKeyRequest revoke;
   revoke.set_kid(rotated.new_key().kid());
   v1::RevokeSigningKeyResponse revoked;
-  ASSERT_TRUE(
-      env_.stub().RevokeSigningKey(env_.With(env_.admin_token()).get(), revoke, &revoked).ok());
+  ASSERT_TRUE(env_.stub().RevokeSigningKey(env_.With(admin).get(), revoke, &revoked).ok());
   ASSERT_TRUE(revoked.has_replacement_key());
   v1::ListPublicKeysResponse published;
   ASSERT_TRUE(env_.stub().ListPublicKeys(env_.With("").get(), {}, &published).ok());
