@@ -10,7 +10,8 @@
 //   deploy/compose.yaml every CP_ variable is one the binary takes, required ones are set, ports,
 //                       health checks, addresses of identity/PostgreSQL/Redis, start order, volumes.
 //   k8s/overlays/*      renders with `kubectl kustomize`; every object validates against the
-//                       Kubernetes schemas of kubernetes-models; container ports, gRPC probes,
+//                       Kubernetes schemas of kubernetes-models and has no field unknown to
+//                       them; container ports, gRPC probes,
 //                       Service targetPorts and NetworkPolicy ports are ports the pods use; env
 //                       names and ConfigMap keys; non-root, read-only root, resources; no Secrets.
 // Exits 1 after printing every problem, each naming its file and object.
@@ -224,6 +225,49 @@ async function validateObject(obj) {
   }
 }
 
+// kubernetes-models' schemas accept unknown fields (a server applying with strict field
+// validation refuses them), so the field names are also checked, against the property lists of
+// the package's type declarations (.d.ts), which are generated from the same OpenAPI.
+const modelsDir = path.join(path.dirname(new URL(import.meta.url).pathname), "node_modules");
+const declCache = new Map();
+function declaration(file) {
+  if (declCache.has(file)) return declCache.get(file);
+  let decl = null;
+  if (existsSync(file)) {
+    const text = readFileSync(file, "utf8");
+    const imports = new Map();
+    for (const m of text.matchAll(/^import \{ (\w+) \} from "([^"]+)";$/gm)) {
+      const spec = m[2].replace(/\.js$/, "");
+      imports.set(m[1], spec.startsWith(".") ? path.resolve(path.dirname(file), spec + ".d.ts")
+                                             : path.join(modelsDir, spec + ".d.ts"));
+    }
+    const body = text.match(/^export interface \w+(?: extends [\w, ]+)? \{\n([\s\S]*?)^\}/m);
+    if (body) {
+      decl = new Map();
+      // A property on one line; a type that opens a literal ({ [key: string]: ... }) is a leaf.
+      for (const m of body[1].matchAll(/^ {4}"([^"]+)"\??: (.+?);?$/gm)) {
+        const ref = m[2].match(/^(?:Array<)?(I\w+)>?$/);
+        decl.set(m[1], ref && imports.has(ref[1]) ? imports.get(ref[1]) : null);
+      }
+    }
+  }
+  declCache.set(file, decl);
+  return decl;
+}
+function unknownFields(value, file, at, out) {
+  const decl = file && declaration(file);
+  if (!decl || value === null || typeof value !== "object") return out;
+  for (const item of Array.isArray(value) ? value : [value]) {
+    if (item === null || typeof item !== "object" || Array.isArray(item)) continue;
+    for (const [k, v] of Object.entries(item)) {
+      if (!decl.has(k)) out.push(`${at}.${k}`);
+      else unknownFields(v, decl.get(k), `${at}.${k}`, out);
+    }
+  }
+  return out;
+}
+const declFile = (o) => path.join(modelsDir, "kubernetes-models", o.apiVersion, `${o.kind}.d.ts`);
+
 const matches = (selector, labels) =>
   Object.entries(selector || {}).every(([k, v]) => labels?.[k] === v);
 function selects(sel, labels) {
@@ -250,6 +294,10 @@ async function checkOverlay(dir) {
   for (const o of objs) {
     const err = await validateObject(o);
     check(!err, where, `${o.kind}/${o.metadata?.name}: fails schema validation: ${err}`);
+    if (!err) {
+      const unknown = unknownFields(o, declFile(o), "", []);
+      check(!unknown.length, where, `${o.kind}/${o.metadata?.name}: unknown fields ${unknown.join(", ")}`);
+    }
     check(o.kind !== "Secret", where, `${o.kind}/${o.metadata?.name}: secrets must not be committed`);
   }
   const byKind = (k) => objs.filter((o) => o.kind === k);
