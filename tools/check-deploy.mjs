@@ -313,6 +313,8 @@ async function checkOverlay(dir) {
       const svc = SERVICES.includes(c.name) ? c.name : c.name === "migrate" ? "migrate" : null;
       if (!svc) continue;
       const cid = `${id} container ${c.name}`;
+      const image = c.image.split("/").pop().replace(/[:@].*$/, "");
+      check(image === svc, where, `${cid}: runs image ${c.image}, not the ${svc} image`);
       const accepts = svc === "migrate" ? migrateAccepts : new Set(settings[svc].keys());
       const env = {};
       for (const e of c.env || []) {
