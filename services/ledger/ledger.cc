@@ -240,7 +240,15 @@ absl::Status Ledger::Mutate(const std::string& method, const std::string& key,
       }
       return absl::OkStatus();
     }
-    RETURN_IF_ERROR(body(tx, response, &scores));
+    absl::Status done = body(tx, response, &scores);
+    if (done.code() == absl::StatusCode::kAlreadyExists &&
+        store_->FindIdempotent(tx, method, key).has_value()) {
+      // A first call with this key (a client's retry racing it, in another batch) committed while
+      // this one waited for the account lock, and its change is what this one found: roll this
+      // one back and run it again, when it replays that call's answer.
+      return absl::AbortedError("a concurrent request with the same key went first");
+    }
+    RETURN_IF_ERROR(done);
     return RetryOnUniqueViolation(
         [&] { store_->SaveIdempotent(tx, method, key, hash, response->SerializeAsString()); });
   });

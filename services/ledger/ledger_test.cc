@@ -338,6 +338,30 @@ TEST_F(LedgerTest, VerifyJournalFindsTheFirstEditedEntry) {
 
 // Many threads award, hold, capture and release with random retries of the same keys; afterwards
 // every account balances against its journal and no key was applied twice.
+TEST_F(LedgerTest, TheSameAwardSentAtOnceFromManyThreadsIsAppliedOnce) {
+  // A client that times out and retries while the first call is still queued: the copies share a
+  // batch queue, so the committer keeps them in separate batches and the later ones replay.
+  for (int round = 0; round < 5; ++round) {
+    const std::string key = absl::StrCat("burst-", round);
+    std::vector<std::string> entries(8);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 8; ++t) {
+      threads.emplace_back([&, t] {
+        absl::StatusOr<v1::AwardResponse> r =
+            ledger_->Award(AwardReq(key, absl::StrCat("burst-rider-", round), 5), "svc");
+        ASSERT_TRUE(r.ok()) << r.status();
+        entries[t] = r->entry().entry_id();
+      });
+    }
+    for (auto& th : threads) th.join();
+    for (const std::string& e : entries) EXPECT_EQ(e, entries[0]);
+    EXPECT_EQ(Sql(absl::StrCat("SELECT count(*) FROM ledger.entries WHERE person_id = "
+                               "'burst-rider-",
+                               round, "'")),
+              1);
+  }
+}
+
 TEST_F(LedgerTest, ConcurrentMutationsWithRetriesKeepTheBooksBalanced) {
   constexpr int kThreads = 16;
   constexpr int kOpsPerThread = 40;
