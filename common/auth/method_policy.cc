@@ -117,7 +117,8 @@ absl::StatusOr<std::optional<Principal>> Authorizer::AuthorizeHeader(
     principal = *std::move(verified);
   }
   if (absl::Status s = CheckPolicy(*policy, principal ? &*principal : nullptr); !s.ok()) return s;
-  if (principal && principal->password_change_required &&
+  // Public methods (refresh, logout) take their own credential; a token sent along is not needed.
+  if (principal && principal->password_change_required && !policy->is_public &&
       !AllowedBeforePasswordChange(policy->method)) {
     return absl::FailedPreconditionError(
         "the password is an initial or reset one: change it (IdentityService.ChangePassword) "

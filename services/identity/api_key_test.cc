@@ -74,6 +74,10 @@ TEST_F(ApiKeyTest, TheSecretIsShownOnceStoredHashedAndExchangedForAScopedToken) 
   EXPECT_EQ(me.person().kind(), v1::PERSON_KIND_SERVICE_ACCOUNT);
   EXPECT_EQ(me.person().display_name(), "平城区网格化管理平台");
   EXPECT_EQ(me.scopes_size(), 2);
+  v1::LogoutEverywhereResponse out;
+  EXPECT_EQ(
+      env_.stub().LogoutEverywhere(env_.With(token.access_token()).get(), {}, &out).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
   // Least privilege: a subset on request; a scope the key lacks is refused.
   ASSERT_TRUE(Exchange(secret, &token, {"ledger.read"}).ok());
   EXPECT_EQ(token.scopes_size(), 1);

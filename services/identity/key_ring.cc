@@ -95,6 +95,11 @@ absl::StatusOr<std::shared_ptr<const KeyRing::Snapshot>> KeyRing::Current(bool f
     }
     if (force) last_forced_load_ = now;
   }
+  uint64_t generation;
+  {
+    absl::MutexLock lock(&mu_);
+    generation = generation_;
+  }
   auto fresh = std::make_shared<Snapshot>();
   absl::Status loaded =
       pool_->WithReadConnection("load signing keys", [&](pqxx::connection_base& c) {
@@ -106,14 +111,21 @@ absl::StatusOr<std::shared_ptr<const KeyRing::Snapshot>> KeyRing::Current(bool f
       });
   if (!loaded.ok()) return loaded;
   fresh->loaded_at = now;
-  absl::MutexLock lock(&mu_);
-  snapshot_ = fresh;
-  return snapshot_;
+  {
+    absl::MutexLock lock(&mu_);
+    if (generation == generation_) {
+      snapshot_ = fresh;
+      return snapshot_;
+    }
+  }
+  // Invalidated while loading: the load may predate a rotation or revocation. Load again.
+  return Current(force);
 }
 
 void KeyRing::Invalidate() {
   absl::MutexLock lock(&mu_);
   snapshot_ = nullptr;
+  ++generation_;
   last_forced_load_ = absl::InfinitePast();
 }
 

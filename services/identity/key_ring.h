@@ -96,6 +96,7 @@ class KeyRing final : public auth::KeyProvider {
   const Secrets* const secrets_;
   absl::Mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
+  uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by Invalidate()
   absl::Time last_forced_load_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 

@@ -95,6 +95,14 @@ TEST_F(PeopleTest, StreetStaffGrantCommunityRolesInTheirStreetOnly) {
       env_.stub().GetCheckInCode(env_.With(session.tokens().access_token()).get(), code, &shown);
   EXPECT_EQ(first.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_NE(first.error_message().find("ChangePassword"), std::string::npos);
+  // Public methods take their own credential: refreshing works with the token sent along.
+  v1::RefreshTokenRequest refresh;
+  refresh.set_refresh_token(session.tokens().refresh_token());
+  v1::RefreshTokenResponse refreshed;
+  EXPECT_TRUE(
+      env_.stub()
+          .RefreshToken(env_.With(session.tokens().access_token()).get(), refresh, &refreshed)
+          .ok());
   const std::string changed = env_.FirstLogin("13900000041", "Initial-pass-1", "Keeper-pass-2027");
   EXPECT_TRUE(env_.stub().GetCheckInCode(env_.With(changed).get(), code, &shown).ok());
 

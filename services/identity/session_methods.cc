@@ -167,8 +167,8 @@ void IdentityServiceImpl::MaybeSweep(pqxx::transaction_base& tx, absl::Time now)
   if (sweep_counter_.fetch_add(1) % 256 != 0) return;
   tx.exec_params(
       "DELETE FROM refresh_tokens WHERE ctid = ANY (ARRAY(SELECT ctid FROM refresh_tokens "
-      "WHERE rotated_at < from_us($1) OR expires_at < from_us($2) LIMIT 1000))",
-      Us(now - absl::Hours(24 * 7)), Us(now - absl::Hours(24 * 30)));
+      "WHERE expires_at < from_us($1) LIMIT 1000))",
+      Us(now - absl::Hours(24)));
   tx.exec_params(
       "DELETE FROM sessions WHERE session_id = ANY (ARRAY(SELECT session_id FROM sessions "
       "WHERE expires_at < from_us($1) LIMIT 1000))",
@@ -511,19 +511,32 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
     const std::string& me = caller.who().subject;
     const std::string bucket = "password:" + me;
     if (absl::Status s = TakeThrottle(bucket, 5, absl::Minutes(15), caller.now); !s.ok()) return s;
+    const std::string method = absl::StrCat("ChangePassword:", me);
     std::string stored_hash;
+    bool key_used = false;
     absl::Status read = InReadTx("load password", [&](pqxx::transaction_base& tx) {
       absl::StatusOr<PersonRow> p = LoadPerson(tx, me);
       if (!p.ok()) return p.status();
+      if (p->status != v1::PERSON_STATUS_ACTIVE) {
+        return absl::UnauthenticatedError("the account is not active");
+      }
       stored_hash = p->password_hash;
+      key_used = !tx.exec_params("SELECT 1 FROM idempotency_keys WHERE method = $1 AND key = $2",
+                                 method, req->idempotency_key())
+                      .empty();
       return absl::OkStatus();
     });
     if (!read.ok()) return read;
-    // After a change the new password is the current one: a repeat is recognised by it (and the
-    // idempotency key) rather than by the old one.
     const bool current_ok = PasswordHasher::Verify(stored_hash, req->current_password());
-    if (!current_ok && !PasswordHasher::Verify(stored_hash, req->new_password())) {
-      return absl::UnauthenticatedError("current_password: is wrong");
+    // A repeat of a change that went through: its new password is the current one now. Only a key
+    // already used can take this path, so it is no second guess per attempt.
+    const bool repeat =
+        !current_ok && key_used && PasswordHasher::Verify(stored_hash, req->new_password());
+    if (!current_ok && !repeat) return absl::UnauthenticatedError("current_password: is wrong");
+    if (current_ok && key_used) {
+      // The current password still works, so the change under this key was to another password.
+      return absl::FailedPreconditionError(
+          "idempotency_key: was already used with a different request");
     }
     RefundThrottle(bucket, absl::Minutes(15), caller.now);
     v1::ChangePasswordRequest hashed = *req;
@@ -535,7 +548,7 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
     }
     v1::ChangePasswordResponse stored;  // nothing is stored but the fact of the change
     absl::Status done = Idempotent(
-        absl::StrCat("ChangePassword:", me), req->idempotency_key(), hashed, &stored,
+        method, req->idempotency_key(), hashed, &stored,
         [&](pqxx::transaction_base& tx) -> absl::Status {
           if (!current_ok) return absl::UnauthenticatedError("current_password: is wrong");
           tx.exec_params(

@@ -262,6 +262,14 @@ TEST_F(SessionTest, LogoutEverywhereAndPasswordChangeEndEverySession) {
   ASSERT_TRUE(env_.stub().ChangePassword(env_.With(token).get(), change, &retried).ok());
   EXPECT_EQ(Refresh(second.tokens().refresh_token(), &refreshed).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+  // The same key for another change: refused, nothing changed.
+  change.set_current_password("new-safe-pass-7");
+  change.set_new_password("third-pass-99");
+  ASSERT_TRUE(Login("13800138000", "new-safe-pass-7", &second).ok());
+  EXPECT_EQ(env_.stub()
+                .ChangePassword(env_.With(second.tokens().access_token()).get(), change, &retried)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
   v1::LoginResponse old_login, new_login;
   EXPECT_EQ(Login("13800138000", kRiderPassword, &old_login).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
