@@ -2,17 +2,37 @@
 
 #include <string>
 
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
 namespace civicpoints {
 namespace {
 
 // google.rpc codes run 0..16 in both libraries.
 constexpr int kMaxKnownCode = 16;
 
+constexpr char kTypePrefix[] = "type.googleapis.com/google.rpc.";
+constexpr char kRetryInfoType[] = "type.googleapis.com/google.rpc.RetryInfo";
+constexpr char kErrorInfoType[] = "type.googleapis.com/google.rpc.ErrorInfo";
+
 }  // namespace
 
 grpc::Status ToGrpcStatus(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  google::rpc::Status details;
+  status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
+    if (!absl::StartsWith(type_url, kTypePrefix)) return;
+    google::protobuf::Any* any = details.add_details();
+    any->set_type_url(std::string(type_url));
+    any->set_value(std::string(payload));
+  });
+  const auto code = static_cast<grpc::StatusCode>(status.code());
+  if (details.details().empty()) return grpc::Status(code, std::string(status.message()));
+  details.set_code(static_cast<int>(status.code()));
+  details.set_message(std::string(status.message()));
+  return grpc::Status(code, std::string(status.message()), details.SerializeAsString());
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
@@ -21,7 +41,43 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (code < 0 || code > kMaxKnownCode) {
     return absl::UnknownError(status.error_message());
   }
-  return absl::Status(static_cast<absl::StatusCode>(code), status.error_message());
+  absl::Status out(static_cast<absl::StatusCode>(code), status.error_message());
+  google::rpc::Status details;
+  if (!status.error_details().empty() && details.ParseFromString(status.error_details())) {
+    for (const google::protobuf::Any& any : details.details()) {
+      if (absl::StartsWith(any.type_url(), kTypePrefix)) {
+        out.SetPayload(any.type_url(), absl::Cord(any.value()));
+      }
+    }
+  }
+  return out;
+}
+
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
+  google::rpc::RetryInfo info;
+  const int64_t seconds = absl::ToInt64Seconds(delay);
+  info.mutable_retry_delay()->set_seconds(seconds);
+  info.mutable_retry_delay()->set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(delay - absl::Seconds(seconds))));
+  status.SetPayload(kRetryInfoType, absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kRetryInfoType);  // absl::optional in this Abseil
+  google::rpc::RetryInfo info;
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return std::nullopt;
+  return absl::Seconds(info.retry_delay().seconds()) +
+         absl::Nanoseconds(info.retry_delay().nanos());
+}
+
+absl::Status WithErrorReason(absl::Status status, absl::string_view reason,
+                             absl::string_view domain) {
+  google::rpc::ErrorInfo info;
+  info.set_reason(std::string(reason));
+  info.set_domain(std::string(domain));
+  status.SetPayload(kErrorInfoType, absl::Cord(info.SerializeAsString()));
+  return status;
 }
 
 }  // namespace civicpoints

@@ -1,7 +1,9 @@
 // Conversion between absl::Status (domain and store code) and grpc::Status (the wire).
 //
-// Both use the google.rpc code numbers, so codes cross unchanged; the message is kept and status
-// payloads are dropped. Call ToGrpcStatus once, in a service's *_grpc_service.cc adapter:
+// Both use the google.rpc code numbers, so codes cross unchanged, with the message. Payloads whose
+// type URL names a google.rpc detail (see WithRetryDelay, WithErrorReason) travel as the details
+// of a google.rpc.Status in the grpc-status-details-bin trailer, where client libraries look for
+// them; other payloads are dropped. Call ToGrpcStatus once, in a service's gRPC adapter:
 //
 //   grpc::Status LedgerGrpcService::Award(...) {
 //     return civicpoints::ToGrpcStatus(ledger_->Award(...));
@@ -11,15 +13,27 @@
 
 #include <grpcpp/support/status.h>
 
+#include <optional>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 
 namespace civicpoints {
 
-// Returns the grpc::Status with the same code and message as `status`.
+// Returns the grpc::Status with the same code, message and google.rpc details as `status`.
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
-// Returns the absl::Status with the same code and message as `status`. An unknown numeric code
-// (a peer speaking a newer protocol) becomes UNKNOWN.
+// `status` with a google.rpc.RetryInfo detail: wait `delay` before trying again.
+absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
+// The RetryInfo delay of `status`, if it carries one.
+std::optional<absl::Duration> RetryDelayOf(const absl::Status& status);
+// `status` with a google.rpc.ErrorInfo detail naming a stable reason in `domain`.
+absl::Status WithErrorReason(absl::Status status, absl::string_view reason,
+                             absl::string_view domain);
+
+// Returns the absl::Status with the same code, message and google.rpc details as `status`. An
+// unknown numeric code (a peer speaking a newer protocol) becomes UNKNOWN.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace civicpoints

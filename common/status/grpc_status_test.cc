@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "common/status/status_macros.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace civicpoints {
 namespace {
@@ -59,6 +61,37 @@ TEST(StatusMacrosTest, AssignOrReturnPropagatesTheFirstError) {
   EXPECT_EQ(Quarter(6).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(CheckEven(4).ok());
   EXPECT_EQ(CheckEven(3).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(GrpcStatusTest, RetryInfoAndErrorInfoTravelAsGoogleRpcDetails) {
+  absl::Status in =
+      WithErrorReason(WithRetryDelay(absl::ResourceExhaustedError("slow down"), absl::Seconds(42)),
+                      "TOO_MANY_ATTEMPTS", "identity.civicpoints");
+  in.SetPayload("example.com/private", absl::Cord("not sent"));
+  grpc::Status wire = ToGrpcStatus(in);
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(wire.error_details()));
+  EXPECT_EQ(details.code(), static_cast<int>(absl::StatusCode::kResourceExhausted));
+  EXPECT_EQ(details.message(), "slow down");
+  ASSERT_EQ(details.details_size(), 2);
+  google::rpc::RetryInfo retry;
+  google::rpc::ErrorInfo reason;
+  for (const auto& any : details.details()) {
+    if (any.type_url() == "type.googleapis.com/google.rpc.RetryInfo") {
+      ASSERT_TRUE(any.UnpackTo(&retry));
+    } else {
+      ASSERT_TRUE(any.UnpackTo(&reason));
+    }
+  }
+  EXPECT_EQ(retry.retry_delay().seconds(), 42);
+  EXPECT_EQ(reason.reason(), "TOO_MANY_ATTEMPTS");
+  // And back, as a client reads it.
+  absl::Status back = FromGrpcStatus(wire);
+  EXPECT_EQ(RetryDelayOf(back), absl::Seconds(42));
+  EXPECT_FALSE(back.GetPayload("example.com/private").has_value());
+  // A plain error carries no details at all.
+  EXPECT_TRUE(ToGrpcStatus(absl::NotFoundError("x")).error_details().empty());
+  EXPECT_FALSE(RetryDelayOf(absl::NotFoundError("x")).has_value());
 }
 
 }  // namespace

@@ -177,15 +177,10 @@ grpc::Status IdentityServiceImpl::Handle(grpc::ServerContext* ctx, const char* m
   if (caller.client_address.empty()) caller.client_address = PeerAddress(ctx->peer());
   caller.now = absl::Now();
   absl::Status status = body(caller);
-  if (status.code() == absl::StatusCode::kResourceExhausted) {
-    // Throttled answers say when to come back, in the message and as "retry-after" trailing
-    // metadata (seconds) that the gateway turns into Retry-After.
-    const absl::string_view message = status.message();
-    const size_t at = message.find("retry_after=");
-    if (at != absl::string_view::npos) {
-      absl::string_view rest = message.substr(at + 12);
-      ctx->AddTrailingMetadata("retry-after", std::string(rest.substr(0, rest.find(')'))));
-    }
+  // Throttled answers say when to come back: a google.rpc.RetryInfo detail, and the same wait in
+  // seconds as "retry-after" trailing metadata for the gateway's Retry-After header.
+  if (std::optional<absl::Duration> wait = RetryDelayOf(status)) {
+    ctx->AddTrailingMetadata("retry-after", std::to_string(absl::ToInt64Seconds(*wait)));
   }
   return ToGrpcStatus(status);
 }
@@ -278,8 +273,9 @@ absl::Status IdentityServiceImpl::TakeThrottle(const std::string& bucket, int li
   if (!counted.ok()) return counted;
   if (hits <= limit) return absl::OkStatus();
   const int64_t wait = std::max<int64_t>(1, absl::ToInt64Seconds(start + window - now));
-  return absl::ResourceExhaustedError(
-      absl::StrCat("too many attempts; try again in ", wait, " seconds (retry_after=", wait, ")"));
+  return WithRetryDelay(absl::ResourceExhaustedError(
+                            absl::StrCat("too many attempts; try again in ", wait, " seconds")),
+                        absl::Seconds(wait));
 }
 
 void IdentityServiceImpl::RefundThrottle(const std::string& bucket, absl::Duration window,

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "common/status/grpc_status.h"
 #include "services/identity/identity_test_env.h"
 
 namespace civicpoints::identity {
@@ -172,6 +173,10 @@ TEST_F(SessionTest, WrongPasswordsSayNothingAboutThePhoneAndAreThrottled) {
       std::stoi(std::string(retry_after->second.data(), retry_after->second.size()));
   EXPECT_GT(seconds, 0);
   EXPECT_LE(seconds, 900);
+  // The same wait as a google.rpc.RetryInfo detail, as client libraries read it.
+  std::optional<absl::Duration> delay = RetryDelayOf(FromGrpcStatus(throttled));
+  ASSERT_TRUE(delay.has_value());
+  EXPECT_EQ(absl::ToInt64Seconds(*delay), seconds);
   // Another phone from the same address is not affected.
   EXPECT_EQ(Login("13700000000", kRiderPassword, &resp).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
