@@ -39,6 +39,18 @@ void FillCode(const pqxx::row& row, v1::CheckInCode* code) {
   if (!row[3].is_null()) SetTime(code->mutable_expire_time(), row[3]);
 }
 
+// A community the caller's grants cover and that is not retired (for its check-in code).
+absl::StatusOr<OrgRow> LoadOpenCommunity(pqxx::transaction_base& tx, const auth::Principal& who,
+                                         const std::string& id) {
+  absl::StatusOr<OrgRow> community = LoadCommunity(tx, id, "org_id");
+  if (!community.ok()) return community.status();
+  if (absl::Status s = CheckCoversOrg(who, *community, "community " + community->org_id); !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = FailIfRetired(*community); !s.ok()) return s;
+  return community;
+}
+
 constexpr char kCodeColumns[] = "community_id, code, us(issued_at), us(expires_at)";
 
 bool OnlyRider(const auth::Principal& who) {
@@ -123,14 +135,8 @@ grpc::Status IdentityServiceImpl::GetCheckInCode(grpc::ServerContext* ctx,
                                                  v1::GetCheckInCodeResponse* resp) {
   return Handle(ctx, "GetCheckInCode", [&](const Caller& caller) -> absl::Status {
     return InTx("get check-in code", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<OrgRow> community = LoadCommunity(tx, req->org_id(), "org_id");
+      absl::StatusOr<OrgRow> community = LoadOpenCommunity(tx, caller.who(), req->org_id());
       if (!community.ok()) return community.status();
-      if (absl::Status s =
-              CheckCoversOrg(caller.who(), *community, "community " + community->org_id);
-          !s.ok()) {
-        return s;
-      }
-      if (absl::Status s = FailIfRetired(*community); !s.ok()) return s;
       // A code past its expiry counts as replaced; the first read of a community makes its code.
       tx.exec_params(
           "UPDATE check_in_codes SET replaced_at = expires_at WHERE community_id = $1 "
@@ -168,14 +174,8 @@ grpc::Status IdentityServiceImpl::RotateCheckInCode(grpc::ServerContext* ctx,
     return Idempotent(
         absl::StrCat("RotateCheckInCode:", req->org_id(), ":", caller.who().subject),
         req->idempotency_key(), *req, resp, [&](pqxx::transaction_base& tx) -> absl::Status {
-          absl::StatusOr<OrgRow> community = LoadCommunity(tx, req->org_id(), "org_id");
+          absl::StatusOr<OrgRow> community = LoadOpenCommunity(tx, caller.who(), req->org_id());
           if (!community.ok()) return community.status();
-          if (absl::Status s =
-                  CheckCoversOrg(caller.who(), *community, "community " + community->org_id);
-              !s.ok()) {
-            return s;
-          }
-          if (absl::Status s = FailIfRetired(*community); !s.ok()) return s;
           tx.exec_params(
               "UPDATE check_in_codes SET replaced_at = from_us($2) WHERE community_id = $1 "
               "AND replaced_at IS NULL",
@@ -407,8 +407,6 @@ grpc::Status IdentityServiceImpl::ListCheckIns(grpc::ServerContext* ctx,
                                                const v1::ListCheckInsRequest* req,
                                                v1::ListCheckInsResponse* resp) {
   return Handle(ctx, "ListCheckIns", [&](const Caller& caller) -> absl::Status {
-    absl::StatusOr<int> size = PageSize(req->page_size());
-    if (!size.ok()) return size.status();
     std::vector<std::string> statuses;
     for (int s : req->statuses()) {
       if (s == v1::CHECK_IN_STATUS_UNSPECIFIED || !v1::CheckInStatus_IsValid(s)) {
@@ -427,12 +425,8 @@ grpc::Status IdentityServiceImpl::ListCheckIns(grpc::ServerContext* ctx,
         return absl::InvalidArgumentError("time_range: ends before it starts");
       }
     }
-    v1::ListCheckInsRequest filters = *req;
-    filters.clear_page_size();
-    filters.clear_page_token();
-    const std::string tag = FilterTag(filters);
-    absl::StatusOr<std::vector<std::string>> after = DecodePageToken(req->page_token(), tag, 2);
-    if (!after.ok()) return after.status();
+    absl::StatusOr<Paging> paging = StartPaging(*req, 2);
+    if (!paging.ok()) return paging.status();
     return InReadTx("list check-ins", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id");
       if (!org.ok()) return org.status();
@@ -449,16 +443,11 @@ grpc::Status IdentityServiceImpl::ListCheckIns(grpc::ServerContext* ctx,
               " AND ($7::bigint = 0 OR (us(ci.created_at), ci.check_in_id) < ($7, $8))"
               " ORDER BY ci.created_at DESC, ci.check_in_id DESC LIMIT $9"),
           org->org_id, TextArrayLiteral(statuses), static_cast<int>(req->method()),
-          req->person_id(), from_us, to_us, after->empty() ? 0 : PageKeyInt(*after),
-          after->empty() ? "" : (*after)[1], *size + 1);
-      for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
-        FillCheckIn(rows[i], resp->add_check_ins());
-      }
-      if (static_cast<int>(rows.size()) > *size) {
-        const auto& last = rows[*size - 1];
-        resp->set_next_page_token(EncodePageToken(
-            tag, {std::to_string(last[11].as<int64_t>()), last[0].as<std::string>()}));
-      }
+          req->person_id(), from_us, to_us, paging->after_us(), paging->after_id(),
+          paging->size + 1);
+      resp->set_next_page_token(FillPage(rows, *paging, 11, [&](const pqxx::row& row) {
+        FillCheckIn(row, resp->add_check_ins());
+      }));
       return absl::OkStatus();
     });
   });
@@ -468,27 +457,18 @@ grpc::Status IdentityServiceImpl::ListMyCheckIns(grpc::ServerContext* ctx,
                                                  const v1::ListMyCheckInsRequest* req,
                                                  v1::ListMyCheckInsResponse* resp) {
   return Handle(ctx, "ListMyCheckIns", [&](const Caller& caller) -> absl::Status {
-    absl::StatusOr<int> size = PageSize(req->page_size());
-    if (!size.ok()) return size.status();
-    const std::string tag = FilterTag(v1::ListMyCheckInsRequest());
-    absl::StatusOr<std::vector<std::string>> after = DecodePageToken(req->page_token(), tag, 2);
-    if (!after.ok()) return after.status();
+    absl::StatusOr<Paging> paging = StartPaging(*req, 2);
+    if (!paging.ok()) return paging.status();
     return InReadTx("list my check-ins", [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result rows =
-          tx.exec_params(absl::StrCat("SELECT ", kCheckInColumns, " FROM ", kCheckInFrom,
-                                      " WHERE ci.person_id = $1 AND ($2::bigint = 0 OR "
-                                      "(us(ci.created_at), ci.check_in_id) < ($2, $3)) "
-                                      "ORDER BY ci.created_at DESC, ci.check_in_id DESC LIMIT $4"),
-                         caller.who().subject, after->empty() ? 0 : PageKeyInt(*after),
-                         after->empty() ? "" : (*after)[1], *size + 1);
-      for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
-        FillCheckIn(rows[i], resp->add_check_ins());
-      }
-      if (static_cast<int>(rows.size()) > *size) {
-        const auto& last = rows[*size - 1];
-        resp->set_next_page_token(EncodePageToken(
-            tag, {std::to_string(last[11].as<int64_t>()), last[0].as<std::string>()}));
-      }
+      pqxx::result rows = tx.exec_params(
+          absl::StrCat("SELECT ", kCheckInColumns, " FROM ", kCheckInFrom,
+                       " WHERE ci.person_id = $1 AND ($2::bigint = 0 OR "
+                       "(us(ci.created_at), ci.check_in_id) < ($2, $3)) "
+                       "ORDER BY ci.created_at DESC, ci.check_in_id DESC LIMIT $4"),
+          caller.who().subject, paging->after_us(), paging->after_id(), paging->size + 1);
+      resp->set_next_page_token(FillPage(rows, *paging, 11, [&](const pqxx::row& row) {
+        FillCheckIn(row, resp->add_check_ins());
+      }));
       return absl::OkStatus();
     });
   });

@@ -166,8 +166,6 @@ grpc::Status IdentityServiceImpl::ListRoleGrants(grpc::ServerContext* ctx,
     if (req->person_id().empty() && req->org_id().empty()) {
       return absl::InvalidArgumentError("person_id or org_id: at least one is required");
     }
-    absl::StatusOr<int> size = PageSize(req->page_size());
-    if (!size.ok()) return size.status();
     std::vector<std::string> roles;
     for (int r : req->roles()) {
       if (r == common::v1::ROLE_UNSPECIFIED || !common::v1::Role_IsValid(r)) {
@@ -175,12 +173,8 @@ grpc::Status IdentityServiceImpl::ListRoleGrants(grpc::ServerContext* ctx,
       }
       roles.push_back(std::to_string(r));
     }
-    v1::ListRoleGrantsRequest filters = *req;
-    filters.clear_page_size();
-    filters.clear_page_token();
-    const std::string tag = FilterTag(filters);
-    absl::StatusOr<std::vector<std::string>> after = DecodePageToken(req->page_token(), tag, 2);
-    if (!after.ok()) return after.status();
+    absl::StatusOr<Paging> paging = StartPaging(*req, 2);
+    if (!paging.ok()) return paging.status();
     return InReadTx("list role grants", [&](pqxx::transaction_base& tx) -> absl::Status {
       OrgRow scope;
       scope.org_id = kRootId;
@@ -206,7 +200,7 @@ grpc::Status IdentityServiceImpl::ListRoleGrants(grpc::ServerContext* ctx,
           }
         }
       }
-      const int64_t after_us = after->empty() ? 0 : PageKeyInt(*after);
+      const int64_t after_us = paging->after_us();
       pqxx::result rows = tx.exec_params(
           absl::StrCat(
               "SELECT ", kGrantColumns, " FROM ", kGrantFrom, " WHERE ",
@@ -216,15 +210,9 @@ grpc::Status IdentityServiceImpl::ListRoleGrants(grpc::ServerContext* ctx,
               "(us(g.granted_at), g.grant_id) < ($5, $6)) "
               "ORDER BY g.granted_at DESC, g.grant_id DESC LIMIT $7"),
           scope.org_id, req->person_id(), TextArrayLiteral(roles), req->include_revoked(), after_us,
-          after->empty() ? "" : (*after)[1], *size + 1);
-      for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
-        FillGrant(rows[i], resp->add_grants());
-      }
-      if (static_cast<int>(rows.size()) > *size) {
-        const auto& last = rows[*size - 1];
-        resp->set_next_page_token(EncodePageToken(
-            tag, {std::to_string(last[7].as<int64_t>()), last[0].as<std::string>()}));
-      }
+          paging->after_id(), paging->size + 1);
+      resp->set_next_page_token(FillPage(
+          rows, *paging, 7, [&](const pqxx::row& row) { FillGrant(row, resp->add_grants()); }));
       return absl::OkStatus();
     });
   });

@@ -249,14 +249,8 @@ grpc::Status IdentityServiceImpl::ListOrgChildren(grpc::ServerContext* ctx,
                                                   const v1::ListOrgChildrenRequest* req,
                                                   v1::ListOrgChildrenResponse* resp) {
   return Handle(ctx, "ListOrgChildren", [&](const Caller&) -> absl::Status {
-    absl::StatusOr<int> size = PageSize(req->page_size());
-    if (!size.ok()) return size.status();
-    v1::ListOrgChildrenRequest filters = *req;
-    filters.clear_page_size();
-    filters.clear_page_token();
-    const std::string tag = FilterTag(filters);
-    absl::StatusOr<std::vector<std::string>> after = DecodePageToken(req->page_token(), tag, 1);
-    if (!after.ok()) return after.status();
+    absl::StatusOr<Paging> paging = StartPaging(*req, 1);
+    if (!paging.ok()) return paging.status();
     return InReadTx("list org children", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<OrgRow> parent = LoadOrg(tx, req->org_id(), "org_id");
       if (!parent.ok()) return parent.status();
@@ -264,13 +258,13 @@ grpc::Status IdentityServiceImpl::ListOrgChildren(grpc::ServerContext* ctx,
           absl::StrCat("SELECT ", kOrgColumns,
                        " FROM org_nodes WHERE parent_id = $1 AND ($2 OR retired_at IS NULL) "
                        "AND code > $3 ORDER BY code LIMIT $4"),
-          parent->org_id, req->include_retired(), after->empty() ? "" : (*after)[0], *size + 1);
-      for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
-        FillOrg(rows[i], resp->add_children());
-      }
-      if (static_cast<int>(rows.size()) > *size) {
-        resp->set_next_page_token(EncodePageToken(tag, {resp->children().rbegin()->code()}));
-      }
+          parent->org_id, req->include_retired(), paging->after.empty() ? "" : paging->after[0],
+          paging->size + 1);
+      resp->set_next_page_token(FillPage(
+          rows, *paging, [&](const pqxx::row& row) { FillOrg(row, resp->add_children()); },
+          [](const pqxx::row& last) {
+            return std::vector<std::string>{last[1].as<std::string>()};
+          }));
       return absl::OkStatus();
     });
   });

@@ -181,8 +181,6 @@ grpc::Status IdentityServiceImpl::ListPeople(grpc::ServerContext* ctx,
                                              const v1::ListPeopleRequest* req,
                                              v1::ListPeopleResponse* resp) {
   return Handle(ctx, "ListPeople", [&](const Caller& caller) -> absl::Status {
-    absl::StatusOr<int> size = PageSize(req->page_size());
-    if (!size.ok()) return size.status();
     if (absl::Status s = CheckText(req->display_name_prefix(), 32, false, "display_name_prefix");
         !s.ok()) {
       return s;
@@ -208,12 +206,8 @@ grpc::Status IdentityServiceImpl::ListPeople(grpc::ServerContext* ctx,
       statuses.push_back(std::to_string(s));
     }
     if (statuses.empty()) statuses = {"1", "2"};
-    v1::ListPeopleRequest filters = *req;
-    filters.clear_page_size();
-    filters.clear_page_token();
-    const std::string tag = FilterTag(filters);
-    absl::StatusOr<std::vector<std::string>> after = DecodePageToken(req->page_token(), tag, 2);
-    if (!after.ok()) return after.status();
+    absl::StatusOr<Paging> paging = StartPaging(*req, 2);
+    if (!paging.ok()) return paging.status();
     return InReadTx("list people", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id");
       if (!org.ok()) return org.status();
@@ -235,18 +229,13 @@ grpc::Status IdentityServiceImpl::ListPeople(grpc::ServerContext* ctx,
           InSubtree(*org, "o.org_id", "o.district_id", "o.street_id", 1),
           ")) AND ($5::bigint = 0 OR (us(p.created_at), p.person_id) < ($5, $6)) "
           "ORDER BY p.created_at DESC, p.person_id DESC LIMIT $7");
-      const int64_t after_us = after->empty() ? 0 : PageKeyInt(*after);
+      const int64_t after_us = paging->after_us();
       pqxx::result rows = tx.exec_params(sql, org->org_id, TextArrayLiteral(statuses),
                                          req->display_name_prefix(), TextArrayLiteral(staff_roles),
-                                         after_us, after->empty() ? "" : (*after)[1], *size + 1);
-      for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
-        FillPerson(tx, rows[i], true, resp->add_people());
-      }
-      if (static_cast<int>(rows.size()) > *size) {
-        const auto& last = rows[*size - 1];
-        resp->set_next_page_token(EncodePageToken(
-            tag, {std::to_string(last[9].as<int64_t>()), last[0].as<std::string>()}));
-      }
+                                         after_us, paging->after_id(), paging->size + 1);
+      resp->set_next_page_token(FillPage(rows, *paging, 9, [&](const pqxx::row& row) {
+        FillPerson(tx, row, true, resp->add_people());
+      }));
       return absl::OkStatus();
     });
   });

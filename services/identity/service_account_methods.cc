@@ -160,14 +160,8 @@ grpc::Status IdentityServiceImpl::ListServiceAccounts(grpc::ServerContext* ctx,
                                                       const v1::ListServiceAccountsRequest* req,
                                                       v1::ListServiceAccountsResponse* resp) {
   return Handle(ctx, "ListServiceAccounts", [&](const Caller& caller) -> absl::Status {
-    absl::StatusOr<int> size = PageSize(req->page_size());
-    if (!size.ok()) return size.status();
-    v1::ListServiceAccountsRequest filters = *req;
-    filters.clear_page_size();
-    filters.clear_page_token();
-    const std::string tag = FilterTag(filters);
-    absl::StatusOr<std::vector<std::string>> after = DecodePageToken(req->page_token(), tag, 2);
-    if (!after.ok()) return after.status();
+    absl::StatusOr<Paging> paging = StartPaging(*req, 2);
+    if (!paging.ok()) return paging.status();
     return InReadTx("list service accounts", [&](pqxx::transaction_base& tx) -> absl::Status {
       // Empty org_id: every node the caller administers.
       std::vector<std::string> roots;
@@ -196,16 +190,11 @@ grpc::Status IdentityServiceImpl::ListServiceAccounts(grpc::ServerContext* ctx,
                        "OR o.street_id = ANY($6::text[])) AND ($1 OR disabled_at IS NULL) AND "
                        "($2::bigint = 0 OR (us(created_at), service_account_id) < ($2, $3)) "
                        "ORDER BY created_at DESC, service_account_id DESC LIMIT $4"),
-          req->include_disabled(), PageKeyInt(*after), after->empty() ? "" : (*after)[1], *size + 1,
+          req->include_disabled(), paging->after_us(), paging->after_id(), paging->size + 1,
           everything, TextArrayLiteral(roots));
-      for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
-        FillServiceAccount(rows[i], resp->add_service_accounts());
-      }
-      if (static_cast<int>(rows.size()) > *size) {
-        const auto& last = rows[*size - 1];
-        resp->set_next_page_token(EncodePageToken(
-            tag, {std::to_string(last[6].as<int64_t>()), last[0].as<std::string>()}));
-      }
+      resp->set_next_page_token(FillPage(rows, *paging, 6, [&](const pqxx::row& row) {
+        FillServiceAccount(row, resp->add_service_accounts());
+      }));
       return absl::OkStatus();
     });
   });
@@ -333,8 +322,6 @@ grpc::Status IdentityServiceImpl::ListApiKeys(grpc::ServerContext* ctx,
                                               const v1::ListApiKeysRequest* req,
                                               v1::ListApiKeysResponse* resp) {
   return Handle(ctx, "ListApiKeys", [&](const Caller& caller) -> absl::Status {
-    absl::StatusOr<int> size = PageSize(req->page_size());
-    if (!size.ok()) return size.status();
     std::set<int> statuses;
     for (int s : req->statuses()) {
       if (s == v1::API_KEY_STATUS_UNSPECIFIED || !v1::ApiKeyStatus_IsValid(s)) {
@@ -342,12 +329,8 @@ grpc::Status IdentityServiceImpl::ListApiKeys(grpc::ServerContext* ctx,
       }
       statuses.insert(s);
     }
-    v1::ListApiKeysRequest filters = *req;
-    filters.clear_page_size();
-    filters.clear_page_token();
-    const std::string tag = FilterTag(filters);
-    absl::StatusOr<std::vector<std::string>> after = DecodePageToken(req->page_token(), tag, 2);
-    if (!after.ok()) return after.status();
+    absl::StatusOr<Paging> paging = StartPaging(*req, 2);
+    if (!paging.ok()) return paging.status();
     return InReadTx("list api keys", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<v1::ServiceAccount> a =
           LoadCoveredAccount(tx, caller.who(), req->service_account_id());
@@ -358,19 +341,13 @@ grpc::Status IdentityServiceImpl::ListApiKeys(grpc::ServerContext* ctx,
                        " FROM api_keys WHERE service_account_id = $1 AND ($2::bigint = 0 OR "
                        "(us(created_at), api_key_id) < ($2, $3)) "
                        "ORDER BY created_at DESC, api_key_id DESC LIMIT $4"),
-          a->service_account_id(), PageKeyInt(*after), after->empty() ? "" : (*after)[1],
-          *size + 1);
-      for (int i = 0; i < static_cast<int>(rows.size()) && i < *size; ++i) {
+          a->service_account_id(), paging->after_us(), paging->after_id(), paging->size + 1);
+      resp->set_next_page_token(FillPage(rows, *paging, 6, [&](const pqxx::row& row) {
         v1::ApiKey key;
-        FillApiKey(rows[i], Us(caller.now), &key);
+        FillApiKey(row, Us(caller.now), &key);
         if (statuses.empty() || statuses.count(key.status()))
           *resp->add_api_keys() = std::move(key);
-      }
-      if (static_cast<int>(rows.size()) > *size) {
-        const auto& last = rows[*size - 1];
-        resp->set_next_page_token(EncodePageToken(
-            tag, {std::to_string(last[6].as<int64_t>()), last[0].as<std::string>()}));
-      }
+      }));
       return absl::OkStatus();
     });
   });

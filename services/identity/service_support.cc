@@ -115,6 +115,23 @@ absl::StatusOr<std::vector<std::string>> DecodePageToken(const std::string& toke
   return keys;
 }
 
+std::string FillPage(const pqxx::result& rows, const Paging& paging,
+                     const std::function<void(const pqxx::row&)>& fill,
+                     const std::function<std::vector<std::string>(const pqxx::row&)>& last_keys) {
+  const int n = std::min(static_cast<int>(rows.size()), paging.size);
+  for (int i = 0; i < n; ++i) fill(rows[i]);
+  if (static_cast<int>(rows.size()) <= paging.size) return "";
+  return EncodePageToken(paging.tag, last_keys(rows[paging.size - 1]));
+}
+
+std::string FillPage(const pqxx::result& rows, const Paging& paging, int time_col,
+                     const std::function<void(const pqxx::row&)>& fill) {
+  return FillPage(rows, paging, fill, [time_col](const pqxx::row& last) {
+    return std::vector<std::string>{std::to_string(last[time_col].as<int64_t>()),
+                                    last[0].as<std::string>()};
+  });
+}
+
 // ---- IdentityServiceImpl: plumbing shared by every method ----
 
 IdentityServiceImpl::IdentityServiceImpl(pg::PgPool* pool, const Secrets* secrets, KeyRing* keys,

@@ -239,14 +239,8 @@ grpc::Status IdentityServiceImpl::ListChildOrgStats(grpc::ServerContext* ctx,
     if (!v1::OrgStatsOrder_IsValid(req->order_by())) {
       return absl::InvalidArgumentError("order_by: is not a known order");
     }
-    absl::StatusOr<int> size = PageSize(req->page_size());
-    if (!size.ok()) return size.status();
-    v1::ListChildOrgStatsRequest filters = *req;
-    filters.clear_page_size();
-    filters.clear_page_token();
-    const std::string tag = FilterTag(filters);
-    absl::StatusOr<std::vector<std::string>> after = DecodePageToken(req->page_token(), tag, 2);
-    if (!after.ok()) return after.status();
+    absl::StatusOr<Paging> paging = StartPaging(*req, 2);
+    if (!paging.ok()) return paging.status();
     return InReadTx("child org stats", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<OrgRow> parent = LoadOrg(tx, req->org_id(), "org_id");
       if (!parent.ok()) return parent.status();
@@ -275,16 +269,16 @@ grpc::Status IdentityServiceImpl::ListChildOrgStats(grpc::ServerContext* ctx,
         return va != vb ? va > vb : a.org_code() < b.org_code();
       });
       int64_t after_value = 0;
-      const bool paged = !after->empty() && absl::SimpleAtoi((*after)[0], &after_value);
+      const bool paged = !paging->after.empty() && absl::SimpleAtoi(paging->after[0], &after_value);
       for (const v1::OrgStats& s : rows) {
         if (paged) {
           const int64_t v = OrderValue(s, order);
-          if (v > after_value || (v == after_value && s.org_code() <= (*after)[1])) continue;
+          if (v > after_value || (v == after_value && s.org_code() <= paging->after[1])) continue;
         }
-        if (resp->stats_size() == *size) {
+        if (resp->stats_size() == paging->size) {
           const v1::OrgStats& last = *resp->stats().rbegin();
-          resp->set_next_page_token(
-              EncodePageToken(tag, {std::to_string(OrderValue(last, order)), last.org_code()}));
+          resp->set_next_page_token(EncodePageToken(
+              paging->tag, {std::to_string(OrderValue(last, order)), last.org_code()}));
           break;
         }
         *resp->add_stats() = s;
