@@ -117,6 +117,13 @@ absl::StatusOr<std::optional<Principal>> Authorizer::AuthorizeHeader(
     principal = *std::move(verified);
   }
   if (absl::Status s = CheckPolicy(*policy, principal ? &*principal : nullptr); !s.ok()) return s;
+  // Org scope is checked with the grants that give the method's roles only: a district admin of one
+  // district who is a merchant in another may not act as an admin in the other.
+  if (principal && !policy->roles.empty()) {
+    std::erase_if(principal->roles, [&](const RoleGrant& g) {
+      return std::find(policy->roles.begin(), policy->roles.end(), g.role) == policy->roles.end();
+    });
+  }
   // Public methods (refresh, logout) take their own credential; a token sent along is not needed.
   if (principal && principal->password_change_required && !policy->is_public &&
       !AllowedBeforePasswordChange(policy->method)) {

@@ -51,8 +51,9 @@ class Authorizer {
       : verifier_(std::move(verifier)) {}
 
   // Returns the principal, or nullopt for a public method called without credentials. A token
-  // that is present is always verified, even on public methods. Errors as PolicyFor, CheckPolicy
-  // and TokenVerifier::Verify.
+  // that is present is always verified, even on public methods. For a method that declares roles,
+  // the principal keeps only the grants of those roles, so a handler's org-scope check uses a
+  // grant that also gives the role. Errors as PolicyFor, CheckPolicy and TokenVerifier::Verify.
   absl::StatusOr<std::optional<Principal>> Authorize(const grpc::ServerContext& context,
                                                      absl::string_view method) const;
 

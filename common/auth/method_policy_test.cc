@@ -66,6 +66,15 @@ TEST_F(AuthorizerTest, RoleMethodNeedsATokenWithTheRole) {
   EXPECT_THAT(s.message(), HasSubstr("needs one of the roles ROLE_RIDER"));
 }
 
+TEST_F(AuthorizerTest, ThePrincipalKeepsOnlyTheGrantsOfTheMethodsRoles) {
+  absl::StatusOr<std::optional<Principal>> who =
+      authorizer_->AuthorizeHeader(Bearer({{ROLE_STREET_STAFF, "s_1"}, {ROLE_RIDER, "c_1"}}),
+                                   "/cptest.v1.TestService/Slow", kNow);
+  ASSERT_TRUE(who.ok()) << who.status();
+  ASSERT_EQ((*who)->roles.size(), 1u);
+  EXPECT_EQ((*who)->roles[0].role, ROLE_RIDER);
+}
+
 TEST_F(AuthorizerTest, CitySystemNeedsTheScope) {
   EXPECT_TRUE(Call("Scoped", Bearer({{ROLE_STREET_STAFF, "s_1"}})).ok());
   EXPECT_TRUE(Call("Scoped", Bearer({{ROLE_CITY_SYSTEM, ""}}, {"test.write"})).ok());

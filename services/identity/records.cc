@@ -238,24 +238,29 @@ void FillApiKey(const pqxx::row& row, int64_t now_us, v1::ApiKey* k) {
   }
 }
 
+auth::RoleGrant GrantClaim(common::v1::Role role, const OrgRow& org) {
+  auth::RoleGrant g;
+  g.role = role;
+  g.org_id = org.org_id;
+  g.org_level = org.level;
+  if (org.org_id != kRootId) g.org_ancestors.push_back(kRootId);
+  for (const std::string* a : {&org.district_id, &org.street_id}) {
+    if (!a->empty() && *a != org.org_id) g.org_ancestors.push_back(*a);
+  }
+  return g;
+}
+
 std::vector<auth::RoleGrant> LoadTokenGrants(pqxx::transaction_base& tx,
                                              const std::string& person_id) {
   std::vector<auth::RoleGrant> grants;
-  for (const auto& row : tx.exec_params(
-           "SELECT g.role, g.org_id, o.level, coalesce(o.district_id, ''), "
-           "coalesce(o.street_id, '') FROM role_grants g JOIN org_nodes o ON o.org_id = g.org_id "
-           "WHERE g.person_id = $1 AND g.revoked_at IS NULL ORDER BY g.granted_at, g.grant_id",
-           person_id)) {
-    auth::RoleGrant g;
-    g.role = static_cast<common::v1::Role>(row[0].as<int>());
-    g.org_id = row[1].as<std::string>();
-    g.org_level = static_cast<common::v1::OrgLevel>(row[2].as<int>());
-    if (g.org_id != kRootId) g.org_ancestors.push_back(kRootId);
-    for (int col : {3, 4}) {
-      std::string a = row[col].as<std::string>();
-      if (!a.empty() && a != g.org_id) g.org_ancestors.push_back(std::move(a));
-    }
-    grants.push_back(std::move(g));
+  for (const auto& row :
+       tx.exec_params(absl::StrCat("SELECT ", kOrgColumns, ", g.role",
+                                   " FROM role_grants g JOIN org_nodes o USING (org_id) "
+                                   "WHERE g.person_id = $1 AND g.revoked_at IS NULL "
+                                   "ORDER BY g.granted_at, g.grant_id"),
+                      person_id)) {
+    // The node's columns come first, so ReadOrg reads them where it expects them.
+    grants.push_back(GrantClaim(static_cast<common::v1::Role>(row[12].as<int>()), ReadOrg(row)));
   }
   return grants;
 }

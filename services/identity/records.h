@@ -103,6 +103,9 @@ inline constexpr char kApiKeyColumns[] =
     "us(created_at), us(expires_at), us(revoked_at), us(last_used_at)";
 void FillApiKey(const pqxx::row& row, int64_t now_us, v1::ApiKey* key);
 
+// A grant claim for `role` held at `org`, with the node's level and ancestors (root first).
+auth::RoleGrant GrantClaim(common::v1::Role role, const OrgRow& org);
+
 // A person's active grants as token claims (with each node's level and ancestors).
 std::vector<auth::RoleGrant> LoadTokenGrants(pqxx::transaction_base& tx,
                                              const std::string& person_id);

@@ -463,17 +463,9 @@ grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
       auth::Principal p;
       p.subject = r[0][4].as<std::string>();
       p.token_id = NewId("t");
-      auth::RoleGrant grant;
-      grant.role = static_cast<common::v1::Role>(r[0][6].as<int>());
-      grant.org_id = r[0][7].as<std::string>();
-      absl::StatusOr<OrgRow> org = LoadOrg(tx, grant.org_id, "org_id");
+      absl::StatusOr<OrgRow> org = LoadOrg(tx, r[0][7].as<std::string>(), "org_id");
       if (!org.ok()) return org.status();
-      grant.org_level = org->level;
-      if (org->org_id != kRootId) grant.org_ancestors.push_back(kRootId);
-      for (const std::string* a : {&org->district_id, &org->street_id}) {
-        if (!a->empty() && *a != org->org_id) grant.org_ancestors.push_back(*a);
-      }
-      p.roles = {grant};
+      p.roles = {GrantClaim(static_cast<common::v1::Role>(r[0][6].as<int>()), *org)};
       p.scopes = granted;
       p.issued_at = caller.now;
       p.expires_at = caller.now + options_.access_token_ttl;

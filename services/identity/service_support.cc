@@ -171,19 +171,6 @@ grpc::Status IdentityServiceImpl::Handle(grpc::ServerContext* ctx, const char* m
   if (!who.ok()) return ToGrpcStatus(who.status());
   Caller caller;
   if (who->has_value()) {
-    // Org scope is checked with the grants that give the method's roles only: a district admin of
-    // one district who is a merchant in another may not act as an admin in the other.
-    absl::StatusOr<auth::MethodPolicy> policy =
-        auth::PolicyFor(absl::StrCat(v1::IdentityService::service_full_name(), ".", method));
-    if (policy.ok() && !policy->roles.empty()) {
-      std::vector<auth::RoleGrant> kept;
-      for (const auth::RoleGrant& g : (*who)->roles) {
-        if (std::find(policy->roles.begin(), policy->roles.end(), g.role) != policy->roles.end()) {
-          kept.push_back(g);
-        }
-      }
-      (*who)->roles = std::move(kept);
-    }
     caller.principal = &**who;
   }
   // Behind the gateway (when trusted) the outside client's address comes as metadata; otherwise

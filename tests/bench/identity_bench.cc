@@ -141,8 +141,6 @@ int main(int argc, char** argv) {
     req.mutable_consent()->set_policy_version(policy.policy_version());
     for (const auto& p : policy.purposes()) req.mutable_consent()->add_purposes(p.purpose());
     grpc::ClientContext ctx;
-    // The bench registers from one address: let the registration throttle see distinct clients.
-    ctx.AddMetadata("x-client-address", absl::StrCat("10.0.", i / 250, ".", i % 250));
     v1::RegisterRiderResponse resp;
     grpc::Status st = stub->RegisterRider(&ctx, req, &resp);
     if (st.ok()) {
@@ -165,7 +163,6 @@ int main(int argc, char** argv) {
       req.set_phone(absl::StrFormat("138%08d", rider));
       req.set_password(kPassword);
       grpc::ClientContext ctx;
-      ctx.AddMetadata("x-client-address", absl::StrCat("10.1.", c, ".", i % 250));
       v1::LoginResponse resp;
       if (!stub->Login(&ctx, req, &resp).ok()) return false;
       std::lock_guard<std::mutex> lock(tokens_mu);
