@@ -1,20 +1,82 @@
 // civicpoints-rewards: gift catalog, station stock, exchange windows, redemptions.
-// Wiring only; the shared runtime (common/server/service_main.h) does settings, storage,
-// migrations and the server.
+// Wiring only: ledger and directory clients (with the service token), then the service and its
+// background pass.
+#include <grpcpp/grpcpp.h>
+
 #include "civicpoints/rewards/v1/rewards_service.grpc.pb.h"
+#include "common/config/config_parser.h"
 #include "common/server/service_main.h"
+#include "services/rewards/directory.h"
+#include "services/rewards/ledger_client.h"
+#include "services/rewards/rewards_service.h"
 
 std::vector<std::pair<std::string, std::string>> RewardsMigrations();
 
+namespace {
+
+using namespace civicpoints;
+
+struct RewardsSettings {
+  std::string ledger_addr;
+  std::string activity_addr = "127.0.0.1:50052";
+  absl::Duration pickup_ttl = absl::Hours(24);
+  absl::Duration recovery_age = absl::Seconds(60);
+};
+RewardsSettings g_settings;
+
+// Owns the service's parts for the life of the process, in dependency order.
+class RewardsProcess final {
+ public:
+  explicit RewardsProcess(server::ServiceDeps& deps)
+      : ledger_(grpc::CreateChannel(g_settings.ledger_addr, grpc::InsecureChannelCredentials()),
+                deps.service_token),
+        directory_(
+            grpc::CreateChannel(g_settings.activity_addr, grpc::InsecureChannelCredentials()),
+            grpc::CreateChannel(deps.config->identity_addr, grpc::InsecureChannelCredentials()),
+            deps.service_token) {}
+  rewards::LedgerClient ledger_;
+  rewards::GrpcDirectory directory_;
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  using civicpoints::rewards::v1::RewardsService;
-  return civicpoints::server::RunService(
+  return server::RunService(
       {.name = "rewards",
        .description = "gift catalog, station stock, exchange windows, redemptions",
        .default_grpc_port = 50054,
        .default_metrics_port = 9154,
        .uses_postgres = true,
        .uses_redis = false,
-       .migrations = &RewardsMigrations},
-      argc, argv, civicpoints::server::HostUnimplemented<RewardsService>());
+       .calls_services = true,
+       .migrations = &RewardsMigrations,
+       .extra_settings =
+           [](config::ConfigParser& parser) {
+             parser.AddString("ledger_addr",
+                              "host:port of the ledger (holds, captures and releases of points)",
+                              &g_settings.ledger_addr, /*required=*/true);
+             parser.AddString("activity_addr",
+                              "host:port of activity (which places are rider stations)",
+                              &g_settings.activity_addr);
+             parser.AddDuration("rewards_pickup_ttl",
+                                "how long a READY order waits for pickup in windows that do not "
+                                "set their own pickup_ttl",
+                                &g_settings.pickup_ttl, absl::Minutes(10), absl::Hours(24 * 7));
+             parser.AddDuration("rewards_recovery_age",
+                                "age after which the recovery pass takes over an order left "
+                                "half-way (longer than any call's deadline)",
+                                &g_settings.recovery_age, absl::Seconds(30), absl::Hours(1));
+           }},
+      argc, argv,
+      [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
+        static RewardsProcess* parts = new RewardsProcess(deps);  // lives until exit
+        auto service = std::make_unique<rewards::RewardsServiceImpl>(
+            deps.pg, deps.authorizer, &parts->ledger_, &parts->directory_,
+            rewards::RewardsOptions{.default_pickup_ttl = g_settings.pickup_ttl,
+                                    .recovery_age = g_settings.recovery_age});
+        service->StartBackground();
+        std::vector<server::BuiltService> services;
+        services.push_back({rewards::v1::RewardsService::service_full_name(), std::move(service)});
+        return services;
+      });
 }

@@ -1,0 +1,20 @@
+// Who the caller is, beyond the method's declared roles: riders see less than staff.
+#ifndef CIVICPOINTS_SERVICES_REWARDS_ACCESS_H_
+#define CIVICPOINTS_SERVICES_REWARDS_ACCESS_H_
+
+#include <algorithm>
+
+#include "common/auth/principal.h"
+
+namespace civicpoints::rewards {
+
+// True when every grant the caller holds (for this method) is ROLE_RIDER: a rider app, not staff.
+inline bool IsRiderOnly(const auth::Principal& who) {
+  return std::all_of(who.roles.begin(), who.roles.end(), [](const auth::RoleGrant& g) {
+    return g.role == common::v1::ROLE_RIDER;
+  });
+}
+
+}  // namespace civicpoints::rewards
+
+#endif  // CIVICPOINTS_SERVICES_REWARDS_ACCESS_H_

@@ -1,0 +1,270 @@
+// Redemptions on the real ledger: the whole saga from order to hand-over, cancellation and expiry
+// giving points and stock back, and every refusal leaving no points held and no stock taken.
+#include <gtest/gtest.h>
+
+#include "absl/time/civil_time.h"
+
+#include "services/rewards/records.h"
+#include "services/rewards/rewards_test_env.h"
+
+namespace civicpoints::rewards {
+namespace {
+
+using common::v1::ROLE_STREET_STAFF;
+
+class RedemptionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(env_.ok());
+    gift_ = env_.MakeGift("蓝牙耳机", 30);
+    env_.Stock(RewardsTestEnv::kStationA, gift_, 5);
+    window_ = env_.MakeWindow({gift_}).window_id();
+    ASSERT_TRUE(env_.Award("r1", 100));
+  }
+
+  RewardsTestEnv env_;
+  std::string gift_;
+  std::string window_;
+};
+
+TEST_F(RedemptionTest, OrderIsHeldReservedThenCapturedWhenTheKeeperEntersTheCode) {
+  v1::Redemption order;
+  ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &order).ok());
+  EXPECT_EQ(order.state(), v1::REDEMPTION_STATE_READY);
+  ASSERT_EQ(order.pickup_code().size(), 6u);
+  EXPECT_EQ(order.points_cost(), 30);
+  EXPECT_EQ(order.station_org().street_id(), RewardsTestEnv::kStreet);
+  EXPECT_TRUE(order.has_expire_time());
+  EXPECT_EQ(env_.Hold(order.redemption_id()).state(), ledger::v1::HOLD_STATE_HELD);
+  EXPECT_EQ(env_.Account("r1").available(), 70);
+  EXPECT_EQ(env_.Account("r1").held(), 30);
+  v1::StationStock stock = env_.StockOf(RewardsTestEnv::kStationA, gift_);
+  EXPECT_EQ(stock.available_quantity(), 4);
+  EXPECT_EQ(stock.reserved_quantity(), 1);
+
+  // The station tablet lists the order, without its code.
+  v1::ListStationPickupsRequest pickups;
+  pickups.set_station_id(RewardsTestEnv::kStationA);
+  v1::ListStationPickupsResponse waiting;
+  ASSERT_TRUE(env_.stub().ListStationPickups(env_.KeeperA().get(), pickups, &waiting).ok());
+  EXPECT_EQ(waiting.total_waiting(), 1);
+  ASSERT_EQ(waiting.redemptions_size(), 1);
+  EXPECT_TRUE(waiting.redemptions(0).pickup_code().empty());
+
+  // Only the owner sees the code; another rider sees nothing.
+  v1::GetRedemptionRequest get;
+  get.set_redemption_id(order.redemption_id());
+  v1::GetRedemptionResponse got;
+  ASSERT_TRUE(env_.stub().GetRedemption(env_.Rider("r1").get(), get, &got).ok());
+  EXPECT_EQ(got.redemption().pickup_code(), order.pickup_code());
+  grpc::Status other = env_.stub().GetRedemption(env_.Rider("r2").get(), get, &got);
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(other), "NOT_ORDER_OWNER");
+  ASSERT_TRUE(env_.stub().GetRedemption(env_.KeeperA().get(), get, &got).ok());
+  EXPECT_TRUE(got.redemption().pickup_code().empty());
+
+  const std::string code = order.pickup_code();
+  const std::string spoken = code.substr(0, 3) + " " + code.substr(3);
+  v1::Redemption done;
+  // The keeper of station B, at station B: the order is for station A.
+  grpc::Status s = env_.Fulfil(env_.KeeperB(), RewardsTestEnv::kStationB, code, &done);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(s), "PICKUP_AT_OTHER_STATION");
+  // The keeper of station B claiming to stand at station A.
+  s = env_.Fulfil(env_.KeeperB(), RewardsTestEnv::kStationA, code, &done);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(s), "NOT_STATION_KEEPER");
+  const std::string wrong = code == "000000" ? "000001" : "000000";
+  s = env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, wrong, &done);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(ReasonOf(s), "PICKUP_CODE_UNKNOWN");
+  EXPECT_EQ(env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, "12345", &done).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(env_.Hold(order.redemption_id()).state(), ledger::v1::HOLD_STATE_HELD);
+
+  s = env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, spoken, &done, "tablet-1");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(done.state(), v1::REDEMPTION_STATE_FULFILLED);
+  EXPECT_EQ(done.fulfilled_by(), "keeper_a");
+  EXPECT_EQ(done.rider_id(), "r1");
+  EXPECT_EQ(env_.Hold(order.redemption_id()).state(), ledger::v1::HOLD_STATE_CAPTURED);
+  EXPECT_EQ(env_.Account("r1").lifetime_spent(), 30);
+  EXPECT_EQ(env_.Account("r1").held(), 0);
+  stock = env_.StockOf(RewardsTestEnv::kStationA, gift_);
+  EXPECT_EQ(stock.reserved_quantity(), 0);
+  EXPECT_EQ(stock.on_hand_quantity(), 4);
+  // The tablet's retry gets the same answer; the code under a new key is used.
+  v1::Redemption again;
+  ASSERT_TRUE(
+      env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, spoken, &again, "tablet-1").ok());
+  EXPECT_EQ(again.redemption_id(), done.redemption_id());
+  s = env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, code, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(s), "PICKUP_CODE_ALREADY_USED");
+  EXPECT_EQ(env_.Account("r1").lifetime_spent(), 30);
+
+  v1::ListMyRedemptionsRequest mine;
+  v1::ListMyRedemptionsResponse listed;
+  ASSERT_TRUE(env_.stub().ListMyRedemptions(env_.Rider("r1").get(), mine, &listed).ok());
+  ASSERT_EQ(listed.redemptions_size(), 1);
+  EXPECT_EQ(listed.redemptions(0).state(), v1::REDEMPTION_STATE_FULFILLED);
+}
+
+TEST_F(RedemptionTest, RefusalsHoldNoPointsAndTakeNoStock) {
+  const std::string pricey = env_.MakeGift("充电宝", 500);
+  const std::string scarce = env_.MakeGift("水杯", 10);
+  const std::string outside = env_.MakeGift("湿巾", 5);
+  env_.Stock(RewardsTestEnv::kStationA, pricey, 5);
+  env_.Stock(RewardsTestEnv::kStationA, scarce, 1);
+  env_.Stock(RewardsTestEnv::kStationA, outside, 5);
+  v1::EligibilityRule rich;
+  rich.set_min_balance(1000);
+  const std::string limited = env_.MakeWindow({gift_, pricey, scarce}, true, std::nullopt,
+                                              /*max_items=*/2, /*max_per_gift=*/1)
+                                  .window_id();
+  const std::string exclusive = env_.MakeWindow({gift_}, true, rich).window_id();
+  v1::Redemption order;
+  auto refused = [&](grpc::Status s, grpc::StatusCode code, const std::string& reason) {
+    EXPECT_EQ(s.error_code(), code) << reason << ": " << s.error_message();
+    EXPECT_EQ(ReasonOf(s), reason) << s.error_message();
+  };
+  using C = grpc::StatusCode;
+  refused(env_.Redeem("r1", limited, pricey, &order), C::FAILED_PRECONDITION,
+          "INSUFFICIENT_POINTS");
+  refused(env_.Redeem("r1", limited, scarce, &order, 2), C::RESOURCE_EXHAUSTED,
+          "GIFT_LIMIT_REACHED");
+  refused(env_.Redeem("r1", limited, outside, &order), C::FAILED_PRECONDITION,
+          "GIFT_NOT_IN_WINDOW");
+  refused(env_.Redeem("r1", exclusive, gift_, &order), C::FAILED_PRECONDITION,
+          "BALANCE_BELOW_MINIMUM");
+  // Station B has none of the gift.
+  refused(env_.Redeem("r1", limited, gift_, &order, 1, RewardsTestEnv::kStationB),
+          C::FAILED_PRECONDITION, "OUT_OF_STOCK");
+  refused(env_.Redeem("r1", limited, gift_, &order, 1, RewardsTestEnv::kLoveCorner),
+          C::FAILED_PRECONDITION, "STATION_NOT_IN_WINDOW");
+  EXPECT_EQ(env_.Redeem("r1", limited, gift_, &order, 11).error_code(), C::INVALID_ARGUMENT);
+  EXPECT_EQ(env_.Redeem("r1", "w_missing", gift_, &order).error_code(), C::NOT_FOUND);
+  EXPECT_EQ(env_.Account("r1").held(), 0);
+  EXPECT_EQ(env_.Account("r1").available(), 100);
+
+  // Limits: one of each gift, two items in all.
+  ASSERT_TRUE(env_.Redeem("r1", limited, scarce, &order).ok());
+  refused(env_.Redeem("r1", limited, scarce, &order), C::RESOURCE_EXHAUSTED,
+          "GIFT_LIMIT_REACHED");
+  ASSERT_TRUE(env_.Redeem("r1", limited, gift_, &order).ok());
+  ASSERT_TRUE(env_.Award("r1", 1000));
+  refused(env_.Redeem("r1", limited, pricey, &order), C::RESOURCE_EXHAUSTED,
+          "WINDOW_LIMIT_REACHED");
+  // Another rider finds the scarce gift gone.
+  ASSERT_TRUE(env_.Award("r2", 100));
+  refused(env_.Redeem("r2", limited, scarce, &order, 1, RewardsTestEnv::kStationA, "r2-key"),
+          C::FAILED_PRECONDITION, "OUT_OF_STOCK");
+  // The same key replays the refusal even after a delivery.
+  env_.Stock(RewardsTestEnv::kStationA, scarce, 3);
+  refused(env_.Redeem("r2", limited, scarce, &order, 1, RewardsTestEnv::kStationA, "r2-key"),
+          C::FAILED_PRECONDITION, "OUT_OF_STOCK");
+  EXPECT_EQ(env_.Account("r2").held(), 0);
+  EXPECT_EQ(env_.Account("r1").held(), 40);  // the two READY orders only
+  EXPECT_EQ(env_.StockOf(RewardsTestEnv::kStationA, pricey).available_quantity(), 5);
+  // Deactivating a gift stops new orders for it.
+  v1::UpdateGiftRequest off;
+  off.set_gift_id(scarce);
+  off.mutable_update_mask()->add_paths("active");
+  v1::UpdateGiftResponse offed;
+  ASSERT_TRUE(env_.stub().UpdateGift(env_.StreetStaff().get(), off, &offed).ok());
+  refused(env_.Redeem("r2", limited, scarce, &order), C::FAILED_PRECONDITION, "GIFT_INACTIVE");
+}
+
+TEST_F(RedemptionTest, SameKeyReturnsTheSameOrder) {
+  v1::Redemption first, second;
+  ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &first, 1, RewardsTestEnv::kStationA, "tap").ok());
+  ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &second, 1, RewardsTestEnv::kStationA, "tap").ok());
+  EXPECT_EQ(first.redemption_id(), second.redemption_id());
+  EXPECT_EQ(first.pickup_code(), second.pickup_code());
+  grpc::Status s = env_.Redeem("r1", window_, gift_, &second, 2, RewardsTestEnv::kStationA, "tap");
+  EXPECT_EQ(ReasonOf(s), "IDEMPOTENCY_KEY_REUSED");
+  EXPECT_EQ(env_.Account("r1").held(), 30);
+}
+
+TEST_F(RedemptionTest, CancelReleasesPointsAndReturnsStock) {
+  v1::Redemption order;
+  ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &order).ok());
+  v1::CancelRedemptionRequest cancel;
+  cancel.set_redemption_id(order.redemption_id());
+  cancel.set_reason("今天去不了驿站");
+  v1::CancelRedemptionResponse cancelled;
+  grpc::Status s = env_.stub().CancelRedemption(env_.Rider("r2").get(), cancel, &cancelled);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(s), "NOT_ORDER_OWNER");
+  EXPECT_EQ(env_.Hold(order.redemption_id()).state(), ledger::v1::HOLD_STATE_HELD);
+  ASSERT_TRUE(env_.stub().CancelRedemption(env_.Rider("r1").get(), cancel, &cancelled).ok());
+  EXPECT_EQ(cancelled.redemption().state(), v1::REDEMPTION_STATE_CANCELLED);
+  EXPECT_EQ(cancelled.redemption().cancel_reason(), "今天去不了驿站");
+  EXPECT_EQ(env_.Hold(order.redemption_id()).state(), ledger::v1::HOLD_STATE_RELEASED);
+  EXPECT_EQ(env_.Account("r1").available(), 100);
+  EXPECT_EQ(env_.StockOf(RewardsTestEnv::kStationA, gift_).available_quantity(), 5);
+  ASSERT_TRUE(env_.stub().CancelRedemption(env_.Rider("r1").get(), cancel, &cancelled).ok());
+  EXPECT_EQ(env_.StockOf(RewardsTestEnv::kStationA, gift_).available_quantity(), 5);
+  v1::Redemption done;
+  s = env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, order.pickup_code(), &done);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(s), "PICKUP_CODE_EXPIRED");
+}
+
+TEST_F(RedemptionTest, UncollectedOrdersExpireAndGiveEverythingBack) {
+  v1::Redemption order;
+  ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &order).ok());
+  MaintenanceCounts n =
+      env_.service().RunMaintenance(TimeOf(order.expire_time()) + absl::Seconds(1), absl::Hours(1));
+  EXPECT_EQ(n.orders_expired, 1);
+  EXPECT_EQ(env_.Hold(order.redemption_id()).state(), ledger::v1::HOLD_STATE_RELEASED);
+  EXPECT_EQ(env_.Account("r1").available(), 100);
+  EXPECT_EQ(env_.StockOf(RewardsTestEnv::kStationA, gift_).available_quantity(), 5);
+  v1::CancelRedemptionRequest cancel;
+  cancel.set_redemption_id(order.redemption_id());
+  v1::CancelRedemptionResponse cancelled;
+  grpc::Status s = env_.stub().CancelRedemption(env_.Rider("r1").get(), cancel, &cancelled);
+  EXPECT_EQ(ReasonOf(s), "ORDER_NOT_CANCELLABLE");
+}
+
+TEST_F(RedemptionTest, DashboardCountsPerGiftStationAndDay) {
+  v1::Redemption a, b;
+  ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &a).ok());
+  ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &b).ok());
+  v1::Redemption done;
+  ASSERT_TRUE(env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, a.pickup_code(), &done).ok());
+  v1::GetRedemptionStatsRequest r;
+  r.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  r.mutable_scope()->set_org_id(RewardsTestEnv::kStreet);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  r.set_start_day(absl::FormatCivilTime(today - 1));
+  r.set_end_day(absl::FormatCivilTime(today));
+  r.add_group_by(v1::STATS_DIMENSION_GIFT);
+  r.add_group_by(v1::STATS_DIMENSION_DAY);
+  v1::GetRedemptionStatsResponse stats;
+  ASSERT_TRUE(env_.stub().GetRedemptionStats(env_.StreetStaff().get(), r, &stats).ok());
+  EXPECT_EQ(stats.totals().fulfilled_orders(), 1);
+  EXPECT_EQ(stats.totals().points_spent(), 30);
+  EXPECT_EQ(stats.totals().ready_now(), 1);
+  ASSERT_EQ(stats.rows_size(), 1);
+  EXPECT_EQ(stats.rows(0).gift_name(), "蓝牙耳机");
+  EXPECT_EQ(stats.rows(0).day(), absl::FormatCivilTime(today));
+  EXPECT_EQ(stats.rows(0).figures().items_handed_out(), 1);
+
+  EXPECT_EQ(env_.stub()
+                .GetRedemptionStats(
+                    env_.As("other", ROLE_STREET_STAFF, RewardsTestEnv::kOtherStreet).get(), r,
+                    &stats)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  r.set_start_day("2026-13-01");
+  EXPECT_EQ(env_.stub().GetRedemptionStats(env_.StreetStaff().get(), r, &stats).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  r.set_start_day(absl::FormatCivilTime(today));
+  r.add_group_by(v1::STATS_DIMENSION_GIFT);
+  EXPECT_EQ(env_.stub().GetRedemptionStats(env_.StreetStaff().get(), r, &stats).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+}  // namespace
+}  // namespace civicpoints::rewards

@@ -1,0 +1,231 @@
+// Plumbing shared by every rewards method: authorization, transactions, idempotency, throttles,
+// stations and their scope, and the background thread.
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "common/pg/pg_pool.h"
+#include "common/status/grpc_status.h"
+#include "services/rewards/records.h"
+#include "services/rewards/rewards_service.h"
+
+namespace civicpoints::rewards {
+
+using common::v1::ROLE_CITY_SYSTEM;
+using common::v1::ROLE_INTERNAL_SERVICE;
+using common::v1::ROLE_RIDER;
+using common::v1::ROLE_STATION_KEEPER;
+
+RewardsServiceImpl::RewardsServiceImpl(pg::PgPool* pool, const auth::Authorizer* authorizer,
+                                       LedgerClient* ledger, Directory* directory,
+                                       RewardsOptions options)
+    : pool_(pool),
+      authorizer_(authorizer),
+      ledger_(ledger),
+      directory_(directory),
+      options_(std::move(options)) {}
+
+RewardsServiceImpl::~RewardsServiceImpl() { StopBackground(); }
+
+namespace {
+
+std::string Metadata(const grpc::ServerContext& ctx, const char* key) {
+  auto it = ctx.client_metadata().find(key);
+  if (it == ctx.client_metadata().end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+grpc::Status RewardsServiceImpl::Handle(grpc::ServerContext* ctx, const char* method,
+                                        const Body& body) {
+  log::ScopedRequestId scope(Metadata(*ctx, "x-request-id"));
+  absl::StatusOr<std::optional<auth::Principal>> who = authorizer_->Authorize(
+      *ctx, absl::StrCat("/", v1::RewardsService::service_full_name(), "/", method));
+  if (!who.ok()) return ToGrpcStatus(who.status());
+  if (!who->has_value()) return ToGrpcStatus(absl::UnauthenticatedError("no credentials"));
+  Caller caller{.principal = &**who, .now = absl::Now()};
+  absl::Status status = body(caller);
+  if (std::optional<absl::Duration> wait = RetryDelayOf(status)) {
+    ctx->AddTrailingMetadata("retry-after", std::to_string(absl::ToInt64Seconds(*wait)));
+  }
+  return ToGrpcStatus(status);
+}
+
+absl::Status RewardsServiceImpl::InTx(absl::string_view what, const TxFn& fn) {
+  return pool_->WithConnection(what, [&](pqxx::connection_base& c) {
+    pqxx::work tx(c);
+    absl::Status s = fn(tx);
+    if (s.ok()) tx.commit();
+    return s;
+  });
+}
+
+absl::Status RewardsServiceImpl::InReadTx(absl::string_view what, const TxFn& fn) {
+  return pool_->WithReadConnection(what, [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    return fn(tx);
+  });
+}
+
+absl::Status RewardsServiceImpl::Idempotent(const std::string& scope, const std::string& key,
+                                            const google::protobuf::Message& request,
+                                            google::protobuf::Message* response,
+                                            const TxFn& fn) {
+  if (absl::Status s = CheckIdempotencyKey(key); !s.ok()) return s;
+  const std::string hash = RequestHash(request);
+  for (int attempt = 0;; ++attempt) {
+    absl::Status s = InTx(scope, [&](pqxx::transaction_base& tx) -> absl::Status {
+      pqxx::result found = tx.exec_params(
+          "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2",
+          scope, key);
+      if (!found.empty()) {
+        if (pqxx::binarystring(found[0][0]).str() != hash) {
+          return Refuse(absl::StatusCode::kFailedPrecondition,
+                        v1::ERROR_REASON_IDEMPOTENCY_KEY_REUSED,
+                        "idempotency_key: was already used with a different request");
+        }
+        if (!response->ParseFromString(pqxx::binarystring(found[0][1]).str())) {
+          return absl::DataLossError("stored response does not parse");
+        }
+        return absl::OkStatus();
+      }
+      if (absl::Status done = fn(tx); !done.ok()) return done;
+      tx.exec_params(
+          "INSERT INTO idempotency_keys (method, key, request_hash, response) "
+          "VALUES ($1, $2, $3, $4)",
+          scope, key, pqxx::binarystring(hash), pqxx::binarystring(response->SerializeAsString()));
+      return absl::OkStatus();
+    });
+    // Two first calls with one key at once: the loser's insert fails; its retry replays.
+    if (s.code() != absl::StatusCode::kAlreadyExists || attempt > 0) return s;
+    response->Clear();
+  }
+}
+
+absl::Status RewardsServiceImpl::TakeThrottle(const std::string& bucket, int limit,
+                                              absl::Duration window, absl::Time now, int* hits) {
+  const int64_t w = absl::ToInt64Seconds(window);
+  const absl::Time start = absl::FromUnixSeconds(absl::ToUnixSeconds(now) / w * w);
+  int count = 0;
+  RETURN_IF_ERROR(InTx("count attempt", [&](pqxx::transaction_base& tx) {
+    count = tx.exec_params1(
+                  "INSERT INTO throttle_windows (bucket, window_start, hits) "
+                  "VALUES ($1, from_us($2::bigint), 1) ON CONFLICT (bucket, window_start) "
+                  "DO UPDATE SET hits = throttle_windows.hits + 1 RETURNING hits",
+                  bucket, Us(start))[0]
+                .as<int>();
+    if (count == 1) {
+      tx.exec_params(
+          "DELETE FROM throttle_windows WHERE ctid = ANY (ARRAY(SELECT ctid FROM "
+          "throttle_windows WHERE window_start < from_us($1::bigint) LIMIT 20))",
+          Us(now - absl::Hours(24)));
+    }
+    return absl::OkStatus();
+  }));
+  if (hits != nullptr) *hits = count;
+  if (count <= limit) return absl::OkStatus();
+  const int64_t wait = std::max<int64_t>(1, absl::ToInt64Seconds(start + window - now));
+  return WithRetryDelay(
+      Refuse(absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
+             absl::StrCat("too many wrong pickup codes; try again in ", wait, " seconds")),
+      absl::Seconds(wait));
+}
+
+absl::StatusOr<StationInfo> RewardsServiceImpl::Station(const std::string& station_id) {
+  RETURN_IF_ERROR(CheckId(station_id, "station_id"));
+  std::optional<StationInfo> cached;
+  bool fresh = false;
+  RETURN_IF_ERROR(InReadTx("load station", [&](pqxx::transaction_base& tx) {
+    pqxx::result r = tx.exec_params(
+        "SELECT district_id, street_id, community_id, keeper_person_id, "
+        "now() - checked_at < interval '60 seconds' FROM stations WHERE station_id = $1",
+        station_id);
+    if (!r.empty()) {
+      StationInfo info;
+      info.station_id = station_id;
+      info.is_rider_station = info.active = true;
+      info.org_path.set_district_id(r[0][0].as<std::string>());
+      info.org_path.set_street_id(r[0][1].as<std::string>());
+      info.org_path.set_community_id(r[0][2].as<std::string>());
+      info.keeper_person_id = r[0][3].as<std::string>();
+      fresh = r[0][4].as<bool>();
+      cached = info;
+    }
+    return absl::OkStatus();
+  }));
+  if (cached.has_value() && fresh) return *cached;
+  absl::StatusOr<StationInfo> info = directory_->GetStation(station_id);
+  if (!info.ok()) {
+    if (info.status().code() == absl::StatusCode::kNotFound) {
+      return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_NOT_A_STATION,
+                    absl::StrCat("station_id: ", station_id, " is not a place in activity"));
+    }
+    // Activity down: the copy we have still says where the station is.
+    if (cached.has_value()) return *cached;
+    return info.status();
+  }
+  if (!info->is_rider_station || !info->active) {
+    return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_NOT_A_STATION,
+                  absl::StrCat("station_id: ", station_id,
+                               info->is_rider_station ? " is a retired rider station"
+                                                      : " is not a rider station"));
+  }
+  RETURN_IF_ERROR(InTx("save station", [&](pqxx::transaction_base& tx) {
+    tx.exec_params(
+        "INSERT INTO stations (station_id, district_id, street_id, community_id, "
+        "keeper_person_id) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (station_id) DO UPDATE SET "
+        "keeper_person_id = EXCLUDED.keeper_person_id, checked_at = now()",
+        station_id, info->org_path.district_id(), info->org_path.street_id(),
+        info->org_path.community_id(), info->keeper_person_id);
+    return absl::OkStatus();
+  }));
+  return info;
+}
+
+absl::Status RewardsServiceImpl::CheckStationScope(const auth::Principal& who,
+                                                   const StationInfo& station) {
+  for (const auth::RoleGrant& g : who.roles) {
+    if (g.role == ROLE_INTERNAL_SERVICE || g.role == ROLE_CITY_SYSTEM) return absl::OkStatus();
+    if (g.role == ROLE_RIDER || !auth::GrantCovers(g, station.org_path)) continue;
+    // A keeper acts only at the stations activity names them keeper of.
+    if (g.role == ROLE_STATION_KEEPER && station.keeper_person_id != who.subject) continue;
+    return absl::OkStatus();
+  }
+  return Refuse(absl::StatusCode::kPermissionDenied, v1::ERROR_REASON_NOT_STATION_KEEPER,
+                absl::StrCat("station ", station.station_id,
+                             " is not kept by the caller nor inside their staff scope"));
+}
+
+// ---- background ----
+
+void RewardsServiceImpl::StartBackground() {
+  absl::MutexLock lock(&mu_);
+  if (background_.joinable() || stop_.HasBeenNotified()) return;
+  background_ = std::thread([this] { BackgroundLoop(); });
+}
+
+void RewardsServiceImpl::StopBackground() {
+  std::thread t;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!stop_.HasBeenNotified()) stop_.Notify();
+    t = std::move(background_);
+  }
+  if (t.joinable()) t.join();
+}
+
+void RewardsServiceImpl::BackgroundLoop() {
+  // Once at start with no age limit would race live calls of other replicas; the age keeps it safe.
+  while (!stop_.WaitForNotificationWithTimeout(options_.background_interval)) {
+    MaintenanceCounts n = RunMaintenance(absl::Now(), options_.recovery_age);
+    if (n.windows_opened + n.windows_closed + n.orders_expired + n.orders_recovered > 0) {
+      log::Info("rewards maintenance", {{"windows_opened", n.windows_opened},
+                                        {"windows_closed", n.windows_closed},
+                                        {"orders_expired", n.orders_expired},
+                                        {"orders_recovered", n.orders_recovered}});
+    }
+  }
+}
+
+}  // namespace civicpoints::rewards
