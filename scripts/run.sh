@@ -61,6 +61,10 @@ export CP_IDENTITY_BOOTSTRAP_ADMIN_PHONE="$admin_phone"
 export CP_IDENTITY_BOOTSTRAP_ADMIN_PASSWORD="$admin_password"
 export CP_PG_URL="postgresql://civicpoints@127.0.0.1:$pg_port/civicpoints"
 export CP_REDIS_ADDR="127.0.0.1:$redis_port"
+# The gateway: its backends (identity's is CP_IDENTITY_ADDR) and its REST/JSON port. Identity
+# counts logins per caller address, which the gateway passes on in x-client-address.
+export CP_ACTIVITY_ADDR="127.0.0.1:50052" CP_REWARDS_ADDR="127.0.0.1:50054" CP_HTTP_PORT=8080
+export CP_IDENTITY_TRUST_CLIENT_ADDRESS=true
 
 # identity first: the others fetch its token keys at start.
 for entry in "${services[@]}"; do
@@ -95,6 +99,8 @@ done
 printf '  %-10s %s\n' postgres "$CP_PG_URL" redis "$CP_REDIS_ADDR"
 echo
 echo "Try: $build_dir/tools/probe/cp_probe list 127.0.0.1:50053"
+echo "REST/JSON through the gateway: http://127.0.0.1:8080/v1/... (OpenAPI: /openapi.json),"
+echo "     e.g. curl -s -X POST http://127.0.0.1:8080/v1/auth:login -d '{\"phone\":\"...\",\"password\":\"...\"}'"
 echo "The first admin signs in with phone $admin_phone, password $admin_password (to be changed)"
 echo "     through civicpoints.identity.v1.IdentityService/Login on 127.0.0.1:50051 (reflection is on)."
 echo "A development token without identity (services also trust .run/keys/jwks.json):"

@@ -38,7 +38,7 @@ function check(ok, where, message) {
 }
 
 // --- what the binaries accept --------------------------------------------------------------------
-// settings[service] = Map(CP_NAME -> {def, required}); ports[service] = {grpc, metrics}.
+// settings[service] = Map(CP_NAME -> {def, required}); ports[service] = {grpc, metrics, http?}.
 const settings = {};
 const ports = {};
 for (const s of SERVICES) {
@@ -59,7 +59,11 @@ for (const s of SERVICES) {
   }
   settings[s] = m;
   ports[s] = { grpc: Number(m.get("CP_GRPC_PORT").def), metrics: Number(m.get("CP_METRICS_PORT").def) };
+  // The gateway also serves REST/JSON on its own port.
+  if (m.has("CP_HTTP_PORT")) ports[s].http = Number(m.get("CP_HTTP_PORT").def);
 }
+// Every port a service listens on, sorted.
+const listensOn = (s) => [ports[s].grpc, ports[s].metrics, ports[s].http].filter((p) => p !== undefined).sort();
 const migrateAccepts = new Set(DB_SERVICES.flatMap((s) => [...settings[s].keys()]));
 const requiredOf = (s) => [...settings[s]].filter(([, v]) => v.required).map(([k]) => k);
 const identityAddr = `identity:${ports.identity.grpc}`;
@@ -101,7 +105,7 @@ function checkDockerfile(file) {
     const st = stages.get(s);
     if (!check(st, where, `no build stage named ${s}`)) continue;
     check(nonRoot(st.user), where, `stage ${s}: runs as root (needs a USER that is not root)`);
-    const want = [ports[s].grpc, ports[s].metrics].sort();
+    const want = listensOn(s);
     check(JSON.stringify([...st.expose].sort()) === JSON.stringify(want), where,
       `stage ${s}: EXPOSE ${st.expose.join(" ")} but civicpoints-${s} listens on ${want.join(" ")}`);
     check(st.healthcheck && /cp_probe/.test(st.healthcheck) && /\bhealth\b/.test(st.healthcheck) &&
@@ -180,7 +184,7 @@ function checkCompose(file) {
     check(/cp_probe health/.test(hc) && hc.endsWith(`:${grpc}`), where,
       `${s}: healthcheck must be cp_probe health on gRPC port ${grpc}, not "${hc}"`);
     for (const p of svc.ports || [])
-      check([grpc, metrics].includes(containerPortOf(p)), where,
+      check([grpc, metrics, ports[s].http].includes(containerPortOf(p)), where,
         `${s}: publishes container port ${containerPortOf(p)}, which ${s} does not listen on`);
     check(svc.build?.target === s, where, `${s}: build target must be ${s}`);
     check(svc.read_only === true, where, `${s}: read_only must be true`);
@@ -341,8 +345,8 @@ async function checkOverlay(dir) {
       if (svc === "migrate") continue;
       const want = ports[svc];
       const cps = (c.ports || []).map((p) => p.containerPort).sort();
-      check(JSON.stringify(cps) === JSON.stringify([want.grpc, want.metrics].sort()), where,
-        `${cid}: containerPorts ${cps.join(", ")} but civicpoints-${svc} listens on ${want.grpc} and ${want.metrics}`);
+      check(JSON.stringify(cps) === JSON.stringify(listensOn(svc)), where,
+        `${cid}: containerPorts ${cps.join(", ")} but civicpoints-${svc} listens on ${listensOn(svc).join(", ")}`);
       check(Number(env.CP_GRPC_PORT ?? want.grpc) === want.grpc, where, `${cid}: CP_GRPC_PORT is not ${want.grpc}`);
       check(Number(env.CP_METRICS_PORT ?? want.metrics) === want.metrics, where, `${cid}: CP_METRICS_PORT is not ${want.metrics}`);
       check(env.CP_LISTEN_HOST === "0.0.0.0", where, `${cid}: CP_LISTEN_HOST must be 0.0.0.0`);

@@ -106,6 +106,12 @@ absl::StatusOr<std::optional<Principal>> Authorizer::AuthorizeHeader(
     absl::string_view authorization, absl::string_view method, absl::Time now) const {
   absl::StatusOr<MethodPolicy> policy = PolicyFor(method);
   if (!policy.ok()) return policy.status();
+  return AuthorizeHeader(authorization, *policy, now);
+}
+
+absl::StatusOr<std::optional<Principal>> Authorizer::AuthorizeHeader(
+    absl::string_view authorization, const MethodPolicy& policy_ref, absl::Time now) const {
+  const MethodPolicy* policy = &policy_ref;
   std::optional<Principal> principal;
   if (!authorization.empty()) {
     absl::string_view token = authorization;

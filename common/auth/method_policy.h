@@ -62,6 +62,11 @@ class Authorizer {
                                                            absl::string_view method,
                                                            absl::Time now) const;
 
+  // As above, with the method's policy already looked up (the gateway keeps one per route).
+  absl::StatusOr<std::optional<Principal>> AuthorizeHeader(absl::string_view authorization,
+                                                           const MethodPolicy& policy,
+                                                           absl::Time now) const;
+
  private:
   std::shared_ptr<const TokenVerifier> verifier_;
 };

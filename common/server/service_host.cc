@@ -1,6 +1,7 @@
 #include "common/server/service_host.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -29,8 +30,12 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   // Two processes silently sharing a port would split traffic between versions; refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (const HostedService& s : services) builder.RegisterService(s.service);
+  if (options.generic_service != nullptr) {
+    builder.RegisterCallbackGenericService(options.generic_service);
+  }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<CallInterceptorFactory>(host->metrics_.get()));
+  interceptors.push_back(
+      std::make_unique<CallInterceptorFactory>(host->metrics_.get(), options.log_calls));
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
 
   host->server_ = builder.BuildAndStart();

@@ -19,6 +19,7 @@
 #include "common/server/metrics.h"
 
 namespace grpc {
+class CallbackGenericService;
 class Server;
 class Service;
 }  // namespace grpc
@@ -31,6 +32,12 @@ struct HostOptions {
   int grpc_port = 0;     // 0 picks a free port (tests)
   int metrics_port = 0;  // 0 serves no metrics endpoint
   int max_message_bytes = 4 * 1024 * 1024;
+  // Optional: answers every method the hosted services do not have (the gateway). Must outlive
+  // the host.
+  grpc::CallbackGenericService* generic_service = nullptr;
+  // Whether the call interceptor writes an access-log line per call (metrics are kept either
+  // way); off when the services write their own.
+  bool log_calls = true;
 };
 
 // A service to host, with its full name ("civicpoints.ledger.v1.LedgerService") for health.

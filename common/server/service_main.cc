@@ -30,6 +30,7 @@ constexpr int kExitStartFailed = 1;
 void RegisterSettings(const ServiceSpec& spec, config::ConfigParser& parser, ServiceConfig& cfg) {
   cfg.grpc_port = spec.default_grpc_port;
   cfg.metrics_port = spec.default_metrics_port;
+  cfg.identity_addr = spec.default_identity_addr;
   parser.AddString("listen_host", "address to listen on (0.0.0.0 in containers)", &cfg.listen_host);
   parser.AddPort("grpc_port", "gRPC port (0 picks a free one)", &cfg.grpc_port);
   parser.AddPort("metrics_port", "Prometheus /metrics port (0 disables)", &cfg.metrics_port);
@@ -220,9 +221,17 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
       ServiceHost::Start({.service_name = spec.name,
                           .host = cfg.listen_host,
                           .grpc_port = cfg.grpc_port,
-                          .metrics_port = cfg.metrics_port},
+                          .metrics_port = cfg.metrics_port,
+                          .generic_service = deps.generic_service,
+                          .log_calls = deps.generic_service == nullptr},
                          hosted);
   if (!host.ok()) return Fail(kExitStartFailed, "cannot start server", host.status());
+  std::function<void()> stop_extra;
+  if (spec.after_start) {
+    absl::StatusOr<std::function<void()>> started = spec.after_start(deps, **host);
+    if (!started.ok()) return Fail(kExitStartFailed, "cannot start server", started.status());
+    stop_extra = *std::move(started);
+  }
   stop->serving = true;
 
   stop->requested.WaitForNotification();
@@ -234,6 +243,7 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
     log::Warn("calls did not finish after cancellation; exiting anyway");
     std::_Exit(0);
   }).detach();
+  if (stop_extra) stop_extra();
   (*host)->Shutdown(cfg.shutdown_grace);
   log::Info("stopped");
   return 0;

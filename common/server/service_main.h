@@ -25,6 +25,9 @@
 #include "common/auth/method_policy.h"
 #include "common/server/service_host.h"
 
+namespace grpc {
+class CallbackGenericService;
+}
 namespace civicpoints::pg {
 class PgPool;
 }
@@ -70,6 +73,12 @@ struct ServiceSpec {
   // For the service that keeps the token-signing keys itself (identity): where the keys that
   // verify access tokens come from, called once storage is up. Unset: --jwks_file.
   std::function<absl::StatusOr<std::shared_ptr<auth::KeyProvider>>(ServiceDeps&)> own_keys;
+  // Default of --identity_addr (empty: none), for a process that always needs identity.
+  std::string default_identity_addr;
+  // For a process serving more than its gRPC services (the gateway's HTTP port): runs once the
+  // gRPC server is up; returns what to call on SIGTERM, before the gRPC server drains. Errors
+  // abort the start (exit 1).
+  std::function<absl::StatusOr<std::function<void()>>(ServiceDeps&, ServiceHost&)> after_start;
 };
 
 // What a service's factory gets to build its handlers with. Pointers are null for parts the spec
@@ -79,6 +88,9 @@ struct ServiceDeps {
   pg::PgPool* pg = nullptr;
   redis::RedisClient* redis = nullptr;
   const auth::Authorizer* authorizer = nullptr;
+  // The factory may set a generic service: it then answers every method no hosted service has,
+  // and writes its own access-log lines (the host's call interceptor writes none).
+  grpc::CallbackGenericService* generic_service = nullptr;
 };
 
 // Builds the gRPC services to host. Errors abort the start (exit 1).

@@ -1,0 +1,58 @@
+#include "services/gateway/call_log.h"
+
+#include <prometheus/counter.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <string>
+
+#include "common/log/log.h"
+#include "services/gateway/json_transcoder.h"
+
+namespace civicpoints::gateway {
+
+struct CallLog::Families {
+  prometheus::Family<prometheus::Counter>* requests = nullptr;
+  prometheus::Family<prometheus::Histogram>* latency = nullptr;
+};
+
+CallLog::CallLog() = default;
+CallLog::~CallLog() = default;
+
+void CallLog::AttachRegistry(prometheus::Registry& registry) {
+  auto families = std::make_unique<Families>();
+  families->requests = &prometheus::BuildCounter()
+                            .Name("cp_gateway_requests_total")
+                            .Help("Calls through the gateway, by face, route and status code.")
+                            .Register(registry);
+  families->latency = &prometheus::BuildHistogram()
+                           .Name("cp_gateway_request_seconds")
+                           .Help("Time from receiving a call to answering it, by face and route.")
+                           .Register(registry);
+  families_ = std::move(families);
+  attached_.store(families_.get(), std::memory_order_release);
+}
+
+void CallLog::Record(const CallRecord& r) {
+  const char* code = CodeName(r.code);
+  if (Families* f = attached_.load(std::memory_order_acquire); f != nullptr) {
+    static const prometheus::Histogram::BucketBoundaries kBuckets = {
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+    f->requests
+        ->Add({{"face", std::string(r.face)}, {"route", std::string(r.route)}, {"code", code}})
+        .Increment();
+    f->latency->Add({{"face", std::string(r.face)}, {"route", std::string(r.route)}}, kBuckets)
+        .Observe(r.seconds);
+  }
+  log::ScopedRequestId scope{std::string(r.request_id)};
+  log::Info("access", {{"face", r.face},
+                       {"route", r.route},
+                       {"principal", r.principal},
+                       {"code", code},
+                       {"http_status", r.http_status},
+                       {"latency_ms", r.seconds * 1000.0},
+                       {"client", r.client_address},
+                       {"error", r.message}});
+}
+
+}  // namespace civicpoints::gateway

@@ -1,0 +1,89 @@
+// Forwarder: sends a call to the backend that serves it, as bytes (the message is never decoded),
+// over one channel per backend, with the caller's deadline capped by the backend's timeout. A call
+// the backend could not take (UNAVAILABLE) is sent once more when its method is safe to retry
+// (declared NO_SIDE_EFFECTS or IDEMPOTENT) and time is left; others are never resent. A backend
+// that is down answers UNAVAILABLE at once (calls do not wait for it to come up). Thread-safe.
+#ifndef CIVICPOINTS_SERVICES_GATEWAY_FORWARDER_H_
+#define CIVICPOINTS_SERVICES_GATEWAY_FORWARDER_H_
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/status.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/gateway/route_table.h"
+
+namespace civicpoints::gateway {
+
+struct BackendOptions {
+  std::string address;  // host:port
+  absl::Duration timeout = absl::Seconds(10);
+};
+
+// One forwarded call. The metadata goes to the backend as is (authorization, x-request-id,
+// x-client-address).
+struct ForwardRequest {
+  const Route* route = nullptr;
+  grpc::ByteBuffer message;
+  std::vector<std::pair<std::string, std::string>> metadata;
+  absl::Time deadline = absl::InfiniteFuture();  // the caller's; capped by the backend timeout
+};
+
+struct ForwardResult {
+  grpc::Status status;
+  grpc::ByteBuffer message;
+  // The backend's response metadata, initial then trailing, without gRPC's own keys.
+  std::vector<std::pair<std::string, std::string>> metadata;
+};
+
+// Cancels a call in flight (the caller went away). Safe to call after the call ended.
+class ForwardHandle {
+ public:
+  void Cancel();
+
+ private:
+  friend class Forwarder;
+  absl::Mutex mu_;
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+class Forwarder {
+ public:
+  // Errors: INVALID_ARGUMENT when a route's backend has no address.
+  static absl::StatusOr<std::unique_ptr<Forwarder>> Create(
+      const std::map<std::string, BackendOptions>& backends, const RouteTable& routes,
+      int max_message_bytes);
+
+  // Sends the call; `done` runs once, on a gRPC thread, with the outcome. `handle` (may be
+  // null) must live until `done` has run.
+  void Forward(ForwardRequest request, std::shared_ptr<ForwardHandle> handle,
+               std::function<void(ForwardResult)> done);
+
+  // Forward, waiting for the outcome.
+  ForwardResult ForwardBlocking(ForwardRequest request);
+
+ private:
+  struct Backend {
+    BackendOptions options;
+    std::unique_ptr<grpc::GenericStub> stub;
+  };
+  struct Attempt;
+  void Start(std::unique_ptr<Attempt> attempt);
+
+  absl::flat_hash_map<std::string, Backend> backends_;
+};
+
+}  // namespace civicpoints::gateway
+
+#endif  // CIVICPOINTS_SERVICES_GATEWAY_FORWARDER_H_

@@ -1,0 +1,65 @@
+// Gatekeeper: what the gateway decides before forwarding a call, the same for both faces —
+// which credential goes on (a bearer token as it came, or the token an API key was exchanged
+// for), whether the route's declared policy lets the caller in, and whether the caller is within
+// its rate limit (per principal; per client address when there is none). Thread-safe.
+#ifndef CIVICPOINTS_SERVICES_GATEWAY_GATEKEEPER_H_
+#define CIVICPOINTS_SERVICES_GATEWAY_GATEKEEPER_H_
+
+#include <grpcpp/support/status.h>
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/gateway/api_key_exchanger.h"
+#include "services/gateway/rate_limiter.h"
+#include "services/gateway/route_table.h"
+
+namespace civicpoints::auth {
+class Authorizer;
+}
+
+namespace civicpoints::gateway {
+
+struct Credentials {
+  absl::string_view authorization;   // "Bearer <jwt>" or empty
+  absl::string_view api_key;         // "cpk_..." or empty
+  absl::string_view client_address;  // the caller's IP address
+};
+
+struct Admission {
+  grpc::Status status;        // OK: forward; else answer with it
+  std::string authorization;  // what to forward ("Bearer ..." or empty)
+  std::string principal;      // the caller's subject, for the access log ("" if none)
+  std::optional<absl::Duration> retry_after;  // set with RESOURCE_EXHAUSTED from a rate limit
+};
+
+class Gatekeeper {
+ public:
+  // All pointers must outlive the gatekeeper.
+  Gatekeeper(const auth::Authorizer* authorizer, ApiKeyExchanger* exchanger,
+             RateLimit per_principal, RateLimit per_address)
+      : authorizer_(authorizer),
+        exchanger_(exchanger),
+        per_principal_(per_principal),
+        per_address_(per_address) {}
+
+  // Decides on one call. Refusals: UNIMPLEMENTED for a streaming method; the route's policy
+  // error for a method without a valid declaration (PERMISSION_DENIED); UNAUTHENTICATED for a
+  // missing, malformed or bad token or API key; PERMISSION_DENIED / FAILED_PRECONDITION as the
+  // policy says; RESOURCE_EXHAUSTED with a RetryInfo detail over a rate limit.
+  Admission Admit(const Route& route, const Credentials& credentials, absl::Time now);
+
+ private:
+  grpc::Status Throttled(std::optional<absl::Duration> wait, Admission& admission) const;
+
+  const auth::Authorizer* authorizer_;
+  ApiKeyExchanger* exchanger_;
+  RateLimiter per_principal_;
+  RateLimiter per_address_;
+};
+
+}  // namespace civicpoints::gateway
+
+#endif  // CIVICPOINTS_SERVICES_GATEWAY_GATEKEEPER_H_

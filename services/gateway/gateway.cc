@@ -1,0 +1,43 @@
+#include "services/gateway/gateway.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "services/gateway/openapi.h"
+
+namespace civicpoints::gateway {
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const GatewaySettings& settings,
+                                                         const auth::Authorizer* authorizer) {
+  std::unique_ptr<Gateway> gw(new Gateway);
+  absl::StatusOr<RouteTable> routes = RouteTable::Build(DefaultServices());
+  if (!routes.ok()) return routes.status();
+  gw->routes_ = *std::move(routes);
+  absl::StatusOr<std::unique_ptr<Forwarder>> forwarder =
+      Forwarder::Create(settings.backends, gw->routes_, settings.max_message_bytes);
+  if (!forwarder.ok()) return forwarder.status();
+  gw->forwarder_ = *std::move(forwarder);
+  const BackendOptions& identity = settings.backends.at("identity");
+  gw->exchanger_ = std::make_unique<ApiKeyExchanger>(
+      grpc::CreateChannel(identity.address, grpc::InsecureChannelCredentials()), identity.timeout);
+  gw->gatekeeper_ = std::make_unique<Gatekeeper>(authorizer, gw->exchanger_.get(),
+                                                 settings.per_principal, settings.per_address);
+  gw->grpc_face_ = std::make_unique<GrpcFace>(&gw->routes_, gw->gatekeeper_.get(),
+                                              gw->forwarder_.get(), &gw->log_);
+  return gw;
+}
+
+absl::Status Gateway::StartRest(const RestOptions& options, prometheus::Registry* registry) {
+  if (registry != nullptr) log_.AttachRegistry(*registry);
+  absl::StatusOr<std::unique_ptr<RestFace>> rest = RestFace::Start(
+      options, &routes_, gatekeeper_.get(), forwarder_.get(), &log_, OpenApiJson(routes_));
+  if (!rest.ok()) return rest.status();
+  rest_ = *std::move(rest);
+  return absl::OkStatus();
+}
+
+void Gateway::StopRest() {
+  if (rest_ != nullptr) rest_->Stop();
+}
+
+}  // namespace civicpoints::gateway

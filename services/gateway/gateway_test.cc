@@ -1,0 +1,712 @@
+// The gateway end to end, in process: the real route table, gatekeeper, forwarder and both faces,
+// hosted the way civicpoints-gateway hosts them, in front of a backend that accepts any method
+// generically (it records what reached it and answers what a test tells it). Tokens are minted
+// with a test key the gateway trusts.
+#include "services/gateway/gateway.h"
+
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/util/json_util.h>
+#include <grpcpp/generic/async_generic_service.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <atomic>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "civicpoints/identity/v1/identity_service.pb.h"
+#include "civicpoints/ledger/v1/ledger_service.pb.h"
+#include "common/auth/jwt.h"
+#include "common/auth/method_policy.h"
+#include "common/server/service_host.h"
+#include "common/status/grpc_status.h"
+#include "google/rpc/status.pb.h"
+
+namespace civicpoints::gateway {
+namespace {
+
+namespace gp = ::google::protobuf;
+using common::v1::Role;
+using nlohmann::json;
+
+constexpr char kGoodApiKey[] = "cpk_ak1_secretsecretsecretsecretsecretsecretsecret";
+constexpr char kExchange[] = "/civicpoints.identity.v1.IdentityService/ExchangeApiKey";
+constexpr char kTopRanking[] = "/civicpoints.ledger.v1.LedgerService/GetTopRanking";
+
+// What reached the backend.
+struct Seen {
+  std::string method;
+  std::string request;
+  std::map<std::string, std::string> metadata;
+  absl::Time deadline = absl::InfiniteFuture();
+};
+
+// Answers a call: status, response bytes, trailing metadata.
+struct Answer {
+  grpc::Status status;
+  std::string response;
+  std::vector<std::pair<std::string, std::string>> trailers;
+};
+using Script = std::function<Answer(const Seen&)>;
+
+// A gRPC server taking any method: records each call and answers by the script (default: OK
+// with an empty message, which parses as every response type).
+class AnyMethodBackend final : public grpc::CallbackGenericService {
+ public:
+  AnyMethodBackend() {
+    grpc::ServerBuilder builder;
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port_);
+    builder.RegisterCallbackGenericService(this);
+    server_ = builder.BuildAndStart();
+  }
+  ~AnyMethodBackend() override { server_->Shutdown(); }
+
+  int port() const { return port_; }
+  void SetScript(Script script) {
+    absl::MutexLock lock(&mu_);
+    script_ = std::move(script);
+  }
+  std::vector<Seen> Calls() {
+    absl::MutexLock lock(&mu_);
+    return calls_;
+  }
+  void Clear() {
+    absl::MutexLock lock(&mu_);
+    calls_.clear();
+  }
+  int CountOf(const std::string& method) {
+    absl::MutexLock lock(&mu_);
+    int n = 0;
+    for (const Seen& s : calls_) n += s.method == method;
+    return n;
+  }
+
+  grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override {
+    class Reactor final : public grpc::ServerGenericBidiReactor {
+     public:
+      Reactor(AnyMethodBackend* backend, grpc::GenericCallbackServerContext* ctx)
+          : backend_(backend), ctx_(ctx) {
+        StartRead(&request_);
+      }
+      void OnReadDone(bool ok) override {
+        if (!ok) {
+          Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no message"));
+          return;
+        }
+        Seen seen;
+        seen.method = ctx_->method();
+        std::vector<grpc::Slice> slices;
+        (void)request_.Dump(&slices);
+        for (const grpc::Slice& s : slices) {
+          seen.request.append(reinterpret_cast<const char*>(s.begin()), s.size());
+        }
+        for (const auto& [k, v] : ctx_->client_metadata()) {
+          seen.metadata[std::string(k.data(), k.size())] = std::string(v.data(), v.size());
+        }
+        if (ctx_->deadline() != std::chrono::system_clock::time_point::max()) {
+          seen.deadline = absl::FromChrono(ctx_->deadline());
+        }
+        Answer answer;
+        {
+          absl::MutexLock lock(&backend_->mu_);
+          backend_->calls_.push_back(seen);
+          if (backend_->script_) answer = backend_->script_(seen);
+        }
+        for (const auto& [k, v] : answer.trailers) ctx_->AddTrailingMetadata(k, v);
+        if (!answer.status.ok()) {
+          Finish(answer.status);
+          return;
+        }
+        grpc::Slice slice(answer.response);
+        response_ = grpc::ByteBuffer(&slice, 1);
+        StartWriteAndFinish(&response_, grpc::WriteOptions(), grpc::Status::OK);
+      }
+      void OnDone() override { delete this; }
+
+     private:
+      AnyMethodBackend* backend_;
+      grpc::GenericCallbackServerContext* ctx_;
+      grpc::ByteBuffer request_;
+      grpc::ByteBuffer response_;
+    };
+    return new Reactor(this, ctx);
+  }
+
+ private:
+  int port_ = 0;
+  std::unique_ptr<grpc::Server> server_;
+  absl::Mutex mu_;
+  Script script_ ABSL_GUARDED_BY(mu_);
+  std::vector<Seen> calls_ ABSL_GUARDED_BY(mu_);
+};
+
+struct CallResult {
+  grpc::Status status;
+  std::string response;
+  std::multimap<std::string, std::string> trailers;
+};
+
+// A gateway (both faces) in front of an AnyMethodBackend serving all four services.
+class GatewayTest : public ::testing::Test {
+ protected:
+  void SetUp() override { StartGateway(Limits{}); }
+
+  struct Limits {
+    RateLimit per_principal{.per_second = 1e6, .burst = 1e6};
+    RateLimit per_address{.per_second = 1e6, .burst = 1e6};
+    std::string ledger_address;  // empty: the test backend
+  };
+
+  void StartGateway(const Limits& limits) {
+    rest_client_.reset();
+    if (gateway_ != nullptr) gateway_->StopRest();
+    host_.reset();
+    gateway_.reset();
+    auth::TokenSigner::GenerateKeyPair(&pk_, &sk_);
+    auth::KeySet keys;
+    keys.Add("test", pk_);
+    authorizer_ = std::make_unique<auth::Authorizer>(std::make_shared<const auth::TokenVerifier>(
+        std::make_shared<auth::StaticKeyProvider>(keys)));
+    const std::string backend = absl::StrCat("127.0.0.1:", backend_.port());
+    GatewaySettings settings;
+    settings.backends = {
+        {"identity", {backend, absl::Seconds(5)}},
+        {"activity", {backend, absl::Seconds(5)}},
+        {"ledger",
+         {limits.ledger_address.empty() ? backend : limits.ledger_address, absl::Seconds(5)}},
+        {"rewards", {backend, absl::Seconds(5)}}};
+    settings.per_principal = limits.per_principal;
+    settings.per_address = limits.per_address;
+    absl::StatusOr<std::unique_ptr<Gateway>> gw = Gateway::Create(settings, authorizer_.get());
+    ASSERT_TRUE(gw.ok()) << gw.status();
+    gateway_ = *std::move(gw);
+    absl::StatusOr<std::unique_ptr<server::ServiceHost>> host = server::ServiceHost::Start(
+        {.service_name = "gateway", .generic_service = gateway_->grpc_face(), .log_calls = false},
+        {});
+    ASSERT_TRUE(host.ok()) << host.status();
+    host_ = *std::move(host);
+    ASSERT_TRUE(gateway_
+                    ->StartRest({.port = 0, .max_body_bytes = 64 * 1024, .threads = 8},
+                                &host_->metrics().registry())
+                    .ok());
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", host_->grpc_port()),
+                                   grpc::InsecureChannelCredentials());
+    stub_ = std::make_unique<grpc::GenericStub>(channel_);
+    rest_client_ = std::make_unique<httplib::Client>("127.0.0.1", gateway_->rest_port());
+    rest_client_->set_read_timeout(10, 0);
+    backend_.Clear();
+  }
+
+  void TearDown() override {
+    rest_client_.reset();
+    if (gateway_ != nullptr) gateway_->StopRest();
+    host_.reset();
+  }
+
+  std::string Token(Role role, std::vector<std::string> scopes = {}) {
+    auth::Principal p;
+    p.subject = absl::StrCat("p-", auth::RoleName(role));
+    p.roles = {
+        {role, role == common::v1::ROLE_CITY_SYSTEM || role == common::v1::ROLE_INTERNAL_SERVICE
+                   ? ""
+                   : "c1"}};
+    p.scopes = std::move(scopes);
+    p.issued_at = absl::Now();
+    p.expires_at = absl::Now() + absl::Minutes(15);
+    return absl::StrCat("Bearer ", auth::TokenSigner("test", sk_).Sign(p));
+  }
+
+  CallResult CallGrpc(const std::string& method, const std::string& request,
+                      const std::vector<std::pair<std::string, std::string>>& metadata = {},
+                      absl::Duration timeout = absl::Seconds(10)) {
+    grpc::ClientContext ctx;
+    for (const auto& [k, v] : metadata) ctx.AddMetadata(k, v);
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    grpc::Slice slice(request);
+    grpc::ByteBuffer req(&slice, 1);
+    grpc::ByteBuffer resp;
+    absl::Mutex mu;
+    bool done = false;
+    CallResult result;
+    stub_->UnaryCall(&ctx, method, grpc::StubOptions(), &req, &resp, [&](grpc::Status s) {
+      absl::MutexLock lock(&mu);
+      result.status = std::move(s);
+      done = true;
+    });
+    {
+      absl::MutexLock lock(&mu);
+      mu.Await(absl::Condition(&done));
+    }
+    std::vector<grpc::Slice> slices;
+    if (result.status.ok() && resp.Dump(&slices).ok()) {
+      for (const grpc::Slice& s : slices) {
+        result.response.append(reinterpret_cast<const char*>(s.begin()), s.size());
+      }
+    }
+    for (const auto& [k, v] : ctx.GetServerTrailingMetadata()) {
+      result.trailers.emplace(std::string(k.data(), k.size()), std::string(v.data(), v.size()));
+    }
+    return result;
+  }
+
+  httplib::Result CallRest(const std::string& verb, const std::string& path,
+                           const std::string& body = "", httplib::Headers headers = {}) {
+    if (verb == "GET") return rest_client_->Get(path, headers);
+    if (verb == "DELETE") return rest_client_->Delete(path, headers, body, "application/json");
+    if (verb == "POST") return rest_client_->Post(path, headers, body, "application/json");
+    if (verb == "PUT") return rest_client_->Put(path, headers, body, "application/json");
+    if (verb == "PATCH") return rest_client_->Patch(path, headers, body, "application/json");
+    return rest_client_->Options(path, headers);
+  }
+
+  AnyMethodBackend backend_;
+  auth::Ed25519PublicKey pk_;
+  auth::Ed25519SecretKey sk_;
+  std::unique_ptr<auth::Authorizer> authorizer_;
+  std::unique_ptr<Gateway> gateway_;
+  std::unique_ptr<server::ServiceHost> host_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<grpc::GenericStub> stub_;
+  std::unique_ptr<httplib::Client> rest_client_;
+};
+
+// A concrete URL for a route: each path variable replaced by "v1x".
+std::string UrlFor(const Route& route) {
+  std::string path;
+  for (const std::string& s : route.segments) {
+    absl::StrAppend(&path, "/", s.front() == '{' ? "v1x" : s);
+  }
+  if (!route.custom_verb.empty()) absl::StrAppend(&path, ":", route.custom_verb);
+  return path;
+}
+
+std::vector<Role> AllRoles() {
+  std::vector<Role> roles;
+  const gp::EnumDescriptor* e = common::v1::Role_descriptor();
+  for (int i = 0; i < e->value_count(); ++i) {
+    if (e->value(i)->number() != 0) roles.push_back(static_cast<Role>(e->value(i)->number()));
+  }
+  return roles;
+}
+
+// Whether the declared policy lets a caller with `role` (nullopt: no credentials) in, with every
+// scope a city system could need.
+bool Allowed(const auth::MethodPolicy& policy, std::optional<Role> role) {
+  if (policy.is_public) return true;
+  if (!role) return false;
+  if (policy.any_authenticated) return true;
+  return std::find(policy.roles.begin(), policy.roles.end(), *role) != policy.roles.end();
+}
+
+TEST_F(GatewayTest, EveryMethodTimesEveryRoleIsAllowedOrDeniedAsDeclaredOnBothFaces) {
+  std::vector<std::string> all_scopes;
+  for (const auto& r : gateway_->routes().routes()) {
+    for (const std::string& s : r->policy.scopes) all_scopes.push_back(s);
+  }
+  std::map<Role, std::string> tokens;
+  for (Role role : AllRoles()) tokens[role] = Token(role, all_scopes);
+  std::vector<std::optional<Role>> callers = {std::nullopt};
+  for (Role role : AllRoles()) callers.push_back(role);
+
+  int checked = 0;
+  int allowed_calls = 0;
+  for (const auto& r : gateway_->routes().routes()) {
+    const Route& route = *r;
+    ASSERT_TRUE(route.policy_status.ok()) << route.grpc_path << ": " << route.policy_status;
+    ASSERT_FALSE(route.http_template.empty()) << route.grpc_path << " has no REST route";
+    for (const std::optional<Role>& role : callers) {
+      const bool allowed = Allowed(route.policy, role);
+      std::vector<std::pair<std::string, std::string>> md;
+      httplib::Headers headers;
+      if (role) {
+        md.emplace_back("authorization", tokens[*role]);
+        headers.emplace("Authorization", tokens[*role]);
+      }
+      const std::string who = role ? auth::RoleName(*role) : "anonymous";
+      backend_.Clear();
+      CallResult g = CallGrpc(route.grpc_path, "", md);
+      if (allowed) {
+        EXPECT_TRUE(g.status.ok())
+            << route.grpc_path << " as " << who << ": " << g.status.error_message();
+        EXPECT_EQ(backend_.CountOf(route.grpc_path), 1) << route.grpc_path << " as " << who;
+      } else {
+        EXPECT_EQ(g.status.error_code(),
+                  role ? grpc::StatusCode::PERMISSION_DENIED : grpc::StatusCode::UNAUTHENTICATED)
+            << route.grpc_path << " as " << who;
+        EXPECT_EQ(backend_.CountOf(route.grpc_path), 0) << route.grpc_path << " as " << who;
+      }
+      backend_.Clear();
+      const bool has_body =
+          route.http_verb == "POST" || route.http_verb == "PUT" || route.http_verb == "PATCH";
+      httplib::Result h = CallRest(route.http_verb, UrlFor(route), has_body ? "{}" : "", headers);
+      ASSERT_TRUE(h) << route.http_verb << " " << UrlFor(route);
+      if (allowed) {
+        EXPECT_EQ(h->status, 200) << route.http_verb << " " << UrlFor(route) << " as " << who
+                                  << ": " << h->body;
+        EXPECT_EQ(backend_.CountOf(route.grpc_path), 1) << route.grpc_path << " as " << who;
+        ++allowed_calls;
+      } else {
+        EXPECT_EQ(h->status, role ? 403 : 401)
+            << route.http_verb << " " << UrlFor(route) << " as " << who << ": " << h->body;
+        EXPECT_EQ(backend_.CountOf(route.grpc_path), 0) << route.grpc_path << " as " << who;
+      }
+      ++checked;
+    }
+  }
+  // 4 services, ~150 methods, 8 roles and anonymous: the walk really ran, both ways.
+  EXPECT_GT(checked, 1000);
+  EXPECT_GT(allowed_calls, 100);
+  EXPECT_LT(allowed_calls, checked - 100);
+}
+
+TEST_F(GatewayTest, CitySystemWithoutTheDeclaredScopeIsRefused) {
+  const std::string no_scope = Token(common::v1::ROLE_CITY_SYSTEM, {"activity.read"});
+  CallResult g = CallGrpc(kTopRanking, "", {{"authorization", no_scope}});
+  EXPECT_EQ(g.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(absl::StrContains(g.status.error_message(), "ledger.read"));
+  const std::string scoped = Token(common::v1::ROLE_CITY_SYSTEM, {"ledger.read"});
+  EXPECT_TRUE(CallGrpc(kTopRanking, "", {{"authorization", scoped}}).status.ok());
+}
+
+TEST_F(GatewayTest, RequestIdTokenClientAddressAndDeadlineGoDownstream) {
+  const std::string token = Token(common::v1::ROLE_RIDER);
+  CallResult given =
+      CallGrpc(kTopRanking, "", {{"authorization", token}, {"x-request-id", "req-given-1"}},
+               absl::Seconds(3));
+  ASSERT_TRUE(given.status.ok()) << given.status.error_message();
+  std::vector<Seen> calls = backend_.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].metadata["x-request-id"], "req-given-1");
+  EXPECT_EQ(calls[0].metadata["authorization"], token);
+  EXPECT_EQ(calls[0].metadata["x-client-address"], "127.0.0.1");
+  EXPECT_LE(calls[0].deadline, absl::Now() + absl::Seconds(3));
+  EXPECT_GT(calls[0].deadline, absl::Now());
+
+  backend_.Clear();
+  ASSERT_TRUE(CallGrpc(kTopRanking, "", {{"authorization", token}}).status.ok());
+  calls = backend_.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_FALSE(calls[0].metadata["x-request-id"].empty());
+
+  backend_.Clear();
+  httplib::Result h =
+      CallRest("GET", "/v1/rankings/top", "", {{"Authorization", token}, {"X-Request-Id", "r-9"}});
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  EXPECT_EQ(h->get_header_value("X-Request-Id"), "r-9");
+  calls = backend_.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].metadata["x-request-id"], "r-9");
+  EXPECT_EQ(calls[0].metadata["x-client-address"], "127.0.0.1");
+}
+
+TEST_F(GatewayTest, RequestBytesPassUnchangedOverGrpc) {
+  ledger::v1::GetTopRankingRequest req;
+  req.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  req.mutable_scope()->set_org_id("s-清源");
+  req.set_top_n(10);
+  // Unknown fields too: the gateway never decodes the message.
+  std::string bytes = req.SerializeAsString() + std::string("\xa8\x1f\x07", 3);
+  backend_.SetScript([](const Seen& s) { return Answer{grpc::Status::OK, "\x08\x01", {}}; });
+  CallResult g = CallGrpc(kTopRanking, bytes, {{"authorization", Token(common::v1::ROLE_RIDER)}});
+  ASSERT_TRUE(g.status.ok());
+  EXPECT_EQ(g.response, "\x08\x01");
+  ASSERT_EQ(backend_.Calls().size(), 1u);
+  EXPECT_EQ(backend_.Calls()[0].request, bytes);
+}
+
+TEST_F(GatewayTest, JsonRoundTripKeepsChineseTextAndBindsPathQueryAndBody) {
+  const std::string admin = Token(common::v1::ROLE_DISTRICT_ADMIN);
+  identity::v1::CreateOrgNodeResponse answer;
+  answer.mutable_node()->set_org_id("s-qingyuan");
+  answer.mutable_node()->set_name("清源街道");
+  answer.mutable_node()->set_level(common::v1::ORG_LEVEL_STREET);
+  backend_.SetScript([&](const Seen&) {
+    return Answer{grpc::Status::OK, answer.SerializeAsString(), {}};
+  });
+  httplib::Result h = CallRest(
+      "POST", "/v1/orgs",
+      R"({"parentId": "d-pingcheng", "level": "ORG_LEVEL_STREET", "code": "QY", "name": "清源街道"})",
+      {{"Authorization", admin}});
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->status, 200) << h->body;
+  EXPECT_TRUE(absl::StrContains(h->body, "\"name\":\"清源街道\"")) << h->body;
+  EXPECT_TRUE(absl::StrContains(h->get_header_value("Content-Type"), "application/json"));
+  json body = json::parse(h->body);
+  EXPECT_EQ(body["node"]["orgId"], "s-qingyuan");
+  EXPECT_EQ(body["node"]["level"], "ORG_LEVEL_STREET");
+  identity::v1::CreateOrgNodeRequest got;
+  ASSERT_TRUE(got.ParseFromString(backend_.Calls().at(0).request));
+  EXPECT_EQ(got.parent_id(), "d-pingcheng");
+  EXPECT_EQ(got.name(), "清源街道");
+  EXPECT_EQ(got.level(), common::v1::ORG_LEVEL_STREET);
+
+  // Query string into nested fields, by JSON or proto names.
+  backend_.Clear();
+  backend_.SetScript(nullptr);
+  h = CallRest("GET",
+               "/v1/rankings/top?scope.level=ORG_LEVEL_STREET&scope.org_id=s-%E6%B8%85&"
+               "period.kind=RANKING_PERIOD_KIND_ALL_TIME&topN=10&includeTies=true",
+               "", {{"Authorization", Token(common::v1::ROLE_RIDER)}});
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->status, 200) << h->body;
+  ledger::v1::GetTopRankingRequest top;
+  ASSERT_TRUE(top.ParseFromString(backend_.Calls().at(0).request));
+  EXPECT_EQ(top.scope().level(), common::v1::ORG_LEVEL_STREET);
+  EXPECT_EQ(top.scope().org_id(), "s-清");
+  EXPECT_EQ(top.period().kind(), common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+  EXPECT_EQ(top.top_n(), 10);
+  EXPECT_TRUE(top.include_ties());
+
+  // A path variable binds its field.
+  backend_.Clear();
+  h = CallRest("GET", "/v1/accounts/p-42", "", {{"Authorization", Token(common::v1::ROLE_RIDER)}});
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->status, 200) << h->body;
+  ledger::v1::GetBalanceRequest balance;
+  ASSERT_TRUE(balance.ParseFromString(backend_.Calls().at(0).request));
+  EXPECT_EQ(balance.person_id(), "p-42");
+}
+
+TEST_F(GatewayTest, BadRestInputGetsAClearJsonErrorAndTheGatewayKeepsServing) {
+  const std::string admin = Token(common::v1::ROLE_DISTRICT_ADMIN);
+  struct Case {
+    std::string verb, path, body;
+    bool with_token;
+    int http_status;
+    std::string status, message_has;
+  } cases[] = {
+      {"POST", "/v1/orgs", "{\"name\": ", true, 400, "INVALID_ARGUMENT", "request body"},
+      {"POST", "/v1/orgs", "{\"name\": 5}", true, 400, "INVALID_ARGUMENT", "request body"},
+      {"POST", "/v1/orgs", "{\"nickname\": \"x\"}", true, 400, "INVALID_ARGUMENT", "nickname"},
+      {"GET", "/v1/rankings/top?topN=ten", "", true, 400, "INVALID_ARGUMENT", "URL parameters"},
+      {"GET", "/v1/rankings/top?bogus=1", "", true, 400, "INVALID_ARGUMENT", "bogus"},
+      {"GET", "/v1/no/such/route", "", true, 404, "NOT_FOUND", "no route"},
+      {"DELETE", "/v1/rankings/top", "", true, 405, "UNIMPLEMENTED", "allowed: GET"},
+      {"POST", "/v1/orgs", "{}", false, 401, "UNAUTHENTICATED", "access token"},
+      {"GET", "/v1/rankings/top", "", false, 401, "UNAUTHENTICATED", "access token"},
+      {"POST", "/v1/accounts/p1:award", "{}", true, 403, "PERMISSION_DENIED", "ROLE_INTERNAL"},
+  };
+  for (const Case& c : cases) {
+    httplib::Headers headers;
+    if (c.with_token) headers.emplace("Authorization", admin);
+    httplib::Result h = CallRest(c.verb, c.path, c.body, headers);
+    ASSERT_TRUE(h) << c.verb << " " << c.path;
+    EXPECT_EQ(h->status, c.http_status) << c.verb << " " << c.path << ": " << h->body;
+    json err = json::parse(h->body, nullptr, false);
+    ASSERT_TRUE(err.is_object()) << h->body;
+    EXPECT_EQ(err["status"], c.status) << h->body;
+    EXPECT_TRUE(err["code"].is_number()) << h->body;
+    EXPECT_TRUE(err["details"].is_array()) << h->body;
+    EXPECT_TRUE(absl::StrContains(err["message"].get<std::string>(), c.message_has)) << h->body;
+  }
+  httplib::Result wrong = CallRest("DELETE", "/v1/rankings/top", "", {{"Authorization", admin}});
+  EXPECT_EQ(wrong->get_header_value("Allow"), "GET");
+
+  httplib::Result bad_token =
+      CallRest("GET", "/v1/rankings/top", "", {{"Authorization", "Bearer not.a.token"}});
+  EXPECT_EQ(bad_token->status, 401);
+
+  // A body over the limit (64 KiB here) is refused before it is read whole.
+  httplib::Result big = CallRest("POST", "/v1/orgs",
+                                 absl::StrCat("{\"name\": \"", std::string(100 * 1024, 'x'), "\"}"),
+                                 {{"Authorization", admin}});
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  EXPECT_EQ(json::parse(big->body)["status"], "RESOURCE_EXHAUSTED");
+
+  EXPECT_EQ(backend_.Calls().size(), 0u);
+  httplib::Result ok =
+      CallRest("POST", "/v1/orgs", "{\"name\": \"x\"}", {{"Authorization", admin}});
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+}
+
+TEST_F(GatewayTest, BadGrpcInputGetsAClearStatusAndTheGatewayKeepsServing) {
+  const std::string rider = Token(common::v1::ROLE_RIDER);
+  CallResult unknown =
+      CallGrpc("/civicpoints.ledger.v1.LedgerService/NoSuchMethod", "", {{"authorization", rider}});
+  EXPECT_EQ(unknown.status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  CallResult no_token = CallGrpc(kTopRanking, "");
+  EXPECT_EQ(no_token.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  CallResult bad_token = CallGrpc(kTopRanking, "", {{"authorization", "Bearer x.y.z"}});
+  EXPECT_EQ(bad_token.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  CallResult not_bearer = CallGrpc(kTopRanking, "", {{"authorization", "Basic abc"}});
+  EXPECT_EQ(not_bearer.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  CallResult oversize =
+      CallGrpc(kTopRanking, std::string(5 * 1024 * 1024, 'x'), {{"authorization", rider}});
+  EXPECT_EQ(oversize.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << oversize.status.error_message();
+  EXPECT_EQ(backend_.Calls().size(), 0u);
+  EXPECT_TRUE(CallGrpc(kTopRanking, "", {{"authorization", rider}}).status.ok());
+}
+
+TEST_F(GatewayTest, BackendErrorsAndTheirDetailsReachBothFaces) {
+  backend_.SetScript([](const Seen&) {
+    grpc::Status s = ToGrpcStatus(WithRetryDelay(
+        absl::ResourceExhaustedError("too many guesses; wait 30 s"), absl::Seconds(30)));
+    return Answer{s, "", {{"retry-after", "30"}}};
+  });
+  const std::string rider = Token(common::v1::ROLE_RIDER);
+  CallResult g = CallGrpc(kTopRanking, "", {{"authorization", rider}});
+  EXPECT_EQ(g.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(g.status.error_message(), "too many guesses; wait 30 s");
+  EXPECT_FALSE(g.status.error_details().empty());
+  EXPECT_EQ(g.trailers.find("retry-after")->second, "30");
+
+  httplib::Result h = CallRest("GET", "/v1/rankings/top", "", {{"Authorization", rider}});
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 429);
+  EXPECT_EQ(h->get_header_value("Retry-After"), "30");
+  json err = json::parse(h->body);
+  EXPECT_EQ(err["code"], 8);
+  ASSERT_EQ(err["details"].size(), 1u) << h->body;
+  EXPECT_EQ(err["details"][0]["@type"], "type.googleapis.com/google.rpc.RetryInfo");
+  EXPECT_EQ(err["details"][0]["retryDelay"], "30s");
+
+  backend_.SetScript([](const Seen&) {
+    return Answer{grpc::Status(grpc::StatusCode::NOT_FOUND, "no account p-1"), "", {}};
+  });
+  h = CallRest("GET", "/v1/accounts/p-1", "", {{"Authorization", rider}});
+  EXPECT_EQ(h->status, 404);
+  EXPECT_EQ(json::parse(h->body)["message"], "no account p-1");
+}
+
+TEST_F(GatewayTest, OnlyMethodsSafeToRetryAreRetriedWhenTheBackendCannotTakeTheCall) {
+  std::atomic<int> calls{0};
+  backend_.SetScript([&](const Seen&) {
+    return ++calls % 2 == 1 ? Answer{grpc::Status(grpc::StatusCode::UNAVAILABLE, "restarting")}
+                            : Answer{};
+  });
+  // GetTopRanking declares NO_SIDE_EFFECTS: retried once, the caller sees success.
+  EXPECT_TRUE(
+      CallGrpc(kTopRanking, "", {{"authorization", Token(common::v1::ROLE_RIDER)}}).status.ok());
+  EXPECT_EQ(backend_.CountOf(kTopRanking), 2);
+  // Login declares no idempotency level: never resent.
+  calls = 0;
+  const std::string login = "/civicpoints.identity.v1.IdentityService/Login";
+  EXPECT_EQ(CallGrpc(login, "").status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(backend_.CountOf(login), 1);
+}
+
+TEST_F(GatewayTest, ABackendThatIsDownAnswersUnavailableQuickly) {
+  Limits limits;
+  limits.ledger_address = "127.0.0.1:1";  // nothing listens there
+  StartGateway(limits);
+  const std::string rider = Token(common::v1::ROLE_RIDER);
+  const absl::Time start = absl::Now();
+  CallResult g = CallGrpc(kTopRanking, "", {{"authorization", rider}}, absl::Seconds(20));
+  EXPECT_EQ(g.status.error_code(), grpc::StatusCode::UNAVAILABLE);
+  httplib::Result h = CallRest("GET", "/v1/rankings/top", "", {{"Authorization", rider}});
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 503);
+  EXPECT_EQ(json::parse(h->body)["status"], "UNAVAILABLE");
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  // The other backends still serve.
+  EXPECT_TRUE(
+      CallGrpc("/civicpoints.identity.v1.IdentityService/WhoAmI", "", {{"authorization", rider}})
+          .status.ok());
+}
+
+TEST_F(GatewayTest, RateLimitsPerPrincipalAndPerAddressAnswer429WithRetryAfter) {
+  Limits limits;
+  limits.per_principal = {.per_second = 0.1, .burst = 3};
+  limits.per_address = {.per_second = 0.1, .burst = 2};
+  StartGateway(limits);
+  const std::string rider = Token(common::v1::ROLE_RIDER);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_TRUE(CallGrpc(kTopRanking, "", {{"authorization", rider}}).status.ok()) << i;
+  }
+  CallResult g = CallGrpc(kTopRanking, "", {{"authorization", rider}});
+  EXPECT_EQ(g.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  ASSERT_NE(g.trailers.find("retry-after"), g.trailers.end());
+  EXPECT_GE(std::stoi(g.trailers.find("retry-after")->second), 1);
+  httplib::Result h = CallRest("GET", "/v1/rankings/top", "", {{"Authorization", rider}});
+  EXPECT_EQ(h->status, 429);
+  EXPECT_FALSE(h->get_header_value("Retry-After").empty());
+  // Another principal has its own bucket.
+  EXPECT_TRUE(CallGrpc(kTopRanking, "", {{"authorization", Token(common::v1::ROLE_STREET_STAFF)}})
+                  .status.ok());
+
+  // Login has no credentials: limited per client address.
+  const std::string login = "/civicpoints.identity.v1.IdentityService/Login";
+  EXPECT_TRUE(CallGrpc(login, "").status.ok());
+  EXPECT_EQ(CallRest("POST", "/v1/auth:login", "{}")->status, 200);
+  h = CallRest("POST", "/v1/auth:login", "{}");
+  EXPECT_EQ(h->status, 429);
+  EXPECT_EQ(CallGrpc(login, "").status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(backend_.CountOf(login), 2);
+}
+
+TEST_F(GatewayTest, ApiKeyIsExchangedOnceAndItsTokenForwarded) {
+  const std::string city_token = Token(common::v1::ROLE_CITY_SYSTEM, {"ledger.read"});
+  backend_.SetScript([&](const Seen& s) {
+    if (s.method != kExchange) return Answer{};
+    identity::v1::ExchangeApiKeyRequest req;
+    req.ParseFromString(s.request);
+    if (req.api_key() != kGoodApiKey) {
+      return Answer{grpc::Status(grpc::StatusCode::UNAUTHENTICATED, "unknown API key")};
+    }
+    identity::v1::ExchangeApiKeyResponse resp;
+    resp.set_access_token(city_token.substr(strlen("Bearer ")));
+    resp.mutable_access_token_expire_time()->set_seconds(
+        absl::ToUnixSeconds(absl::Now() + absl::Minutes(15)));
+    return Answer{grpc::Status::OK, resp.SerializeAsString(), {}};
+  });
+  for (int i = 0; i < 3; ++i) {
+    CallResult g = CallGrpc(kTopRanking, "", {{"x-api-key", kGoodApiKey}});
+    ASSERT_TRUE(g.status.ok()) << g.status.error_message();
+  }
+  httplib::Result h = CallRest("GET", "/v1/rankings/top", "", {{"X-Api-Key", kGoodApiKey}});
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200) << h->body;
+  EXPECT_EQ(backend_.CountOf(kExchange), 1);
+  EXPECT_EQ(backend_.CountOf(kTopRanking), 4);
+  for (const Seen& s : backend_.Calls()) {
+    if (s.method == kTopRanking) {
+      EXPECT_EQ(s.metadata.at("authorization"), city_token);
+    }
+  }
+  // A city system's key does not open methods its role lacks.
+  EXPECT_EQ(
+      CallGrpc("/civicpoints.ledger.v1.LedgerService/Deduct", "", {{"x-api-key", kGoodApiKey}})
+          .status.error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  CallResult bad = CallGrpc(kTopRanking, "", {{"x-api-key", "cpk_nope_nope"}});
+  EXPECT_EQ(bad.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(CallRest("GET", "/v1/rankings/top", "", {{"X-Api-Key", "cpk_nope_nope"}})->status, 401);
+}
+
+TEST_F(GatewayTest, OpenApiDocumentListsEveryRouteFromTheContracts) {
+  httplib::Result h = CallRest("GET", "/openapi.json");
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->status, 200);
+  json doc = json::parse(h->body);
+  EXPECT_EQ(doc["openapi"], "3.0.3");
+  int operations = 0;
+  for (const auto& [path, verbs] : doc["paths"].items()) operations += verbs.size();
+  EXPECT_EQ(operations, static_cast<int>(gateway_->routes().routes().size()));
+  const json& top = doc["paths"]["/v1/rankings/top"]["get"];
+  EXPECT_EQ(top["x-civicpoints-grpc"], kTopRanking);
+  bool has_scope_level = false;
+  for (const json& p : top["parameters"]) has_scope_level |= p["name"] == "scope.level";
+  EXPECT_TRUE(has_scope_level) << top.dump();
+  EXPECT_EQ(doc["paths"]["/v1/orgs"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+               ["$ref"],
+            "#/components/schemas/civicpoints.identity.v1.CreateOrgNodeRequest");
+  EXPECT_TRUE(doc["components"]["schemas"].contains("civicpoints.ledger.v1.GetTopRankingResponse"));
+}
+
+}  // namespace
+}  // namespace civicpoints::gateway

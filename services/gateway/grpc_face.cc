@@ -1,0 +1,131 @@
+#include "services/gateway/grpc_face.h"
+
+#include <chrono>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/log/log.h"
+#include "common/server/call_interceptor.h"
+
+namespace civicpoints::gateway {
+namespace {
+
+absl::string_view Header(const std::multimap<grpc::string_ref, grpc::string_ref>& md,
+                         const char* key) {
+  auto it = md.find(key);
+  if (it == md.end()) return {};
+  return absl::string_view(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+std::string PeerAddress(absl::string_view peer) {
+  if (absl::ConsumePrefix(&peer, "ipv6:")) {
+    absl::ConsumePrefix(&peer, "[");
+    return std::string(peer.substr(0, peer.find(']')));
+  }
+  absl::ConsumePrefix(&peer, "ipv4:");
+  return std::string(peer.substr(0, peer.rfind(':')));
+}
+
+// One call: read the request, admit, forward, answer. Deletes itself when done.
+class GrpcFace::Call final : public grpc::ServerGenericBidiReactor {
+ public:
+  Call(GrpcFace* face, grpc::GenericCallbackServerContext* ctx)
+      : face_(face), ctx_(ctx), start_(absl::Now()), handle_(std::make_shared<ForwardHandle>()) {
+    route_ = face_->routes_->FindGrpc(ctx->method());
+    request_id_ = std::string(Header(ctx->client_metadata(), server::kRequestIdHeader));
+    if (request_id_.empty()) request_id_ = log::NewRequestId();
+    if (route_ == nullptr) {
+      Answer(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                          absl::StrCat("unknown method ", ctx->method())));
+      return;
+    }
+    StartRead(&request_);
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Answer(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request message"));
+      return;
+    }
+    const auto& md = ctx_->client_metadata();
+    client_address_ = PeerAddress(ctx_->peer());
+    Admission admission = face_->gatekeeper_->Admit(*route_,
+                                                    {.authorization = Header(md, "authorization"),
+                                                     .api_key = Header(md, "x-api-key"),
+                                                     .client_address = client_address_},
+                                                    start_);
+    principal_ = std::move(admission.principal);
+    if (!admission.status.ok()) {
+      if (admission.retry_after) {
+        ctx_->AddTrailingMetadata("retry-after",
+                                  absl::StrCat(absl::ToInt64Seconds(*admission.retry_after)));
+      }
+      Answer(admission.status);
+      return;
+    }
+    ForwardRequest forward;
+    forward.route = route_;
+    forward.message = std::move(request_);
+    if (!admission.authorization.empty()) {
+      forward.metadata.emplace_back("authorization", std::move(admission.authorization));
+    }
+    forward.metadata.emplace_back(server::kRequestIdHeader, request_id_);
+    forward.metadata.emplace_back("x-client-address", client_address_);
+    if (ctx_->deadline() != std::chrono::system_clock::time_point::max()) {
+      forward.deadline = absl::FromChrono(ctx_->deadline());
+    }
+    face_->forwarder_->Forward(std::move(forward), handle_, [this](ForwardResult result) {
+      for (const auto& [key, value] : result.metadata) ctx_->AddTrailingMetadata(key, value);
+      if (!result.status.ok()) {
+        Answer(result.status);
+        return;
+      }
+      response_ = std::move(result.message);
+      status_ = grpc::Status::OK;
+      StartWriteAndFinish(&response_, grpc::WriteOptions(), status_);
+    });
+  }
+
+  void OnCancel() override { handle_->Cancel(); }
+
+  void OnDone() override {
+    face_->log_->Record({.face = "grpc",
+                         .route = route_ != nullptr ? absl::string_view(route_->grpc_path)
+                                                    : absl::string_view("unknown"),
+                         .principal = principal_,
+                         .code = status_.error_code(),
+                         .message = status_.error_message(),
+                         .seconds = absl::ToDoubleSeconds(absl::Now() - start_),
+                         .request_id = request_id_,
+                         .client_address = client_address_});
+    delete this;
+  }
+
+ private:
+  void Answer(grpc::Status status) {
+    status_ = std::move(status);
+    Finish(status_);
+  }
+
+  GrpcFace* const face_;
+  grpc::GenericCallbackServerContext* const ctx_;
+  const absl::Time start_;
+  std::shared_ptr<ForwardHandle> handle_;
+  const Route* route_ = nullptr;
+  std::string request_id_;
+  std::string client_address_;
+  std::string principal_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  grpc::Status status_;
+};
+
+grpc::ServerGenericBidiReactor* GrpcFace::CreateReactor(grpc::GenericCallbackServerContext* ctx) {
+  return new Call(this, ctx);
+}
+
+}  // namespace civicpoints::gateway

@@ -1,0 +1,60 @@
+// RestFace: the gateway's REST/JSON face on an HTTP/1.1 port (cpp-httplib, a thread per open
+// connection from a fixed pool). Each request is matched to a method by the REST route its
+// contract declares, admitted by the Gatekeeper, transcoded to the request message (JSON body,
+// query string, path variables), forwarded like a gRPC call, and answered with the response as
+// JSON, or an error as JSON {code, status, message, details} with the matching HTTP status:
+// 400 bad input, 401, 403, 404 unknown route, 405 wrong verb (with Allow), 413 body over the
+// limit, 429 with Retry-After, 503 backend down. GET /openapi.json serves the OpenAPI document.
+// Start and Stop are not thread-safe; serving is.
+#ifndef CIVICPOINTS_SERVICES_GATEWAY_REST_FACE_H_
+#define CIVICPOINTS_SERVICES_GATEWAY_REST_FACE_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/gateway/call_log.h"
+#include "services/gateway/forwarder.h"
+#include "services/gateway/gatekeeper.h"
+#include "services/gateway/route_table.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace civicpoints::gateway {
+
+struct RestOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0 picks a free one
+  size_t max_body_bytes = 1024 * 1024;
+  int threads = 64;  // connections served at once (keep-alive connections hold one each)
+};
+
+class RestFace {
+ public:
+  // Binds the port and starts serving. Pointers must outlive the face. Errors: UNAVAILABLE when
+  // the port cannot be bound.
+  static absl::StatusOr<std::unique_ptr<RestFace>> Start(const RestOptions& options,
+                                                         const RouteTable* routes,
+                                                         Gatekeeper* gatekeeper,
+                                                         Forwarder* forwarder, CallLog* log,
+                                                         std::string openapi_json);
+  ~RestFace();
+
+  int port() const { return port_; }
+  // Stops accepting and waits for the serving thread. Idempotent.
+  void Stop();
+
+ private:
+  RestFace() = default;
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace civicpoints::gateway
+
+#endif  // CIVICPOINTS_SERVICES_GATEWAY_REST_FACE_H_
