@@ -59,6 +59,19 @@ admin_phone=${CP_RUN_ADMIN_PHONE:-13900000000}
 admin_password=${CP_RUN_ADMIN_PASSWORD:-Dev-admin-2026}
 export CP_IDENTITY_BOOTSTRAP_ADMIN_PHONE="$admin_phone"
 export CP_IDENTITY_BOOTSTRAP_ADMIN_PASSWORD="$admin_password"
+# The API keys of the services that call others (activity, rewards): identity registers each
+# as an internal service account; each service exchanges its key for a token.
+internal_keys=()
+for name in activity rewards; do
+  key_file="$run_dir/keys/$name.apikey"
+  if [[ ! -s "$key_file" ]]; then
+    secret=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+    (umask 077 && echo "cpk_ak_internal_${name}_$secret" >"$key_file")
+  fi
+  internal_keys+=("$name=$key_file")
+done
+export CP_IDENTITY_INTERNAL_SERVICE_KEYS=$(IFS=,; echo "${internal_keys[*]}")
+export CP_LEDGER_ADDR="127.0.0.1:50053"
 export CP_PG_URL="postgresql://civicpoints@127.0.0.1:$pg_port/civicpoints"
 export CP_REDIS_ADDR="127.0.0.1:$redis_port"
 # The gateway: its backends (identity's is CP_IDENTITY_ADDR) and its REST/JSON port. Identity
@@ -70,6 +83,7 @@ export CP_IDENTITY_TRUST_CLIENT_ADDRESS=true
 for entry in "${services[@]}"; do
   read -r name grpc_port metrics_port <<<"$entry"
   CP_GRPC_PORT=$grpc_port CP_METRICS_PORT=$metrics_port \
+    CP_SERVICE_API_KEY_FILE="$run_dir/keys/$name.apikey" \
     "$root/$build_dir/services/$name/civicpoints-$name" 2>"$logs/$name.log" &
   pids+=($!)
   if [[ $name == identity ]] && ! "$probe" wait "127.0.0.1:$grpc_port" 30s; then

@@ -19,6 +19,7 @@
 #include "common/pg/pg_pool.h"
 #include "common/redis/redis_client.h"
 #include "common/server/identity_keys.h"
+#include "common/server/service_token.h"
 #include "common/server/signals.h"
 
 namespace civicpoints::server {
@@ -56,7 +57,13 @@ void RegisterSettings(const ServiceSpec& spec, config::ConfigParser& parser, Ser
     parser.AddString("identity_addr",
                      "identity's gRPC host:port, whose published keys verify access tokens "
                      "(fetched at start, every 5 minutes and on an unknown key id)",
-                     &cfg.identity_addr);
+                     &cfg.identity_addr, /*required=*/spec.calls_services);
+  }
+  if (spec.calls_services) {
+    parser.AddString("service_api_key_file",
+                     "file holding this service's API key (an internal service account's), "
+                     "exchanged with identity for the token it calls other services with",
+                     &cfg.service_api_key_file, /*required=*/true);
   }
 }
 
@@ -207,6 +214,18 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
       }
       key_provider = std::move(remote);
     }
+  }
+  std::unique_ptr<ServiceToken> service_token;
+  if (spec.calls_services) {
+    absl::StatusOr<std::string> api_key = ReadApiKeyFile(cfg.service_api_key_file);
+    if (!api_key.ok()) {
+      return Fail(kExitBadConfig, "bad setting",
+                  absl::InvalidArgumentError(
+                      absl::StrCat("setting --service_api_key_file (CP_SERVICE_API_KEY_FILE): ",
+                                   api_key.status().message())));
+    }
+    service_token = std::make_unique<ApiKeyServiceToken>(cfg.identity_addr, *std::move(api_key));
+    deps.service_token = service_token.get();
   }
   auto verifier = std::make_shared<const auth::TokenVerifier>(std::move(key_provider));
   auth::Authorizer authorizer(verifier);

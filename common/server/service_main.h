@@ -54,10 +54,12 @@ struct ServiceConfig {
   std::string log_level = "info";
   std::string jwks_file;
   std::string identity_addr;
+  std::string service_api_key_file;
   bool migrate_only = false;
 };
 
 struct ServiceDeps;
+class ServiceToken;
 
 struct ServiceSpec {
   std::string name;         // "ledger": log and metric label, PostgreSQL schema
@@ -66,6 +68,9 @@ struct ServiceSpec {
   int default_metrics_port = 0;
   bool uses_postgres = false;
   bool uses_redis = false;
+  // True for a service that calls others of the suite: it then needs identity_addr and an API
+  // key of an internal service account (service_api_key_file), and gets deps.service_token.
+  bool calls_services = false;
   // The service's embedded migrations as (file name, SQL) pairs.
   std::function<std::vector<std::pair<std::string, std::string>>()> migrations;
   // Registers the service's own settings beside the common ones (checked the same way).
@@ -88,6 +93,7 @@ struct ServiceDeps {
   pg::PgPool* pg = nullptr;
   redis::RedisClient* redis = nullptr;
   const auth::Authorizer* authorizer = nullptr;
+  ServiceToken* service_token = nullptr;  // set when spec.calls_services
   // The factory may set a generic service: it then answers every method no hosted service has,
   // and writes its own access-log lines (the host's call interceptor writes none).
   grpc::CallbackGenericService* generic_service = nullptr;

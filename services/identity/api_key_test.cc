@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/jwt.h"
+#include "common/server/service_token.h"
 #include "services/identity/identity_test_env.h"
 
 namespace civicpoints::identity {
@@ -192,6 +194,49 @@ TEST_F(ApiKeyTest, InternalServiceAccountsNeedARootAdminAndTheRoot) {
   ASSERT_TRUE(
       env_.stub().ListServiceAccounts(env_.With(env_.admin_token()).get(), list, &accounts).ok());
   EXPECT_EQ(accounts.service_accounts_size(), 2);
+}
+
+TEST(InternalServiceKeyTest, ADeploymentKeyIsRegisteredOnceAndServesAServiceToken) {
+  IdentityTestEnv env;
+  ASSERT_TRUE(env.ok());
+  const std::string key = env.InternalServiceKey("activity");
+  ASSERT_FALSE(key.empty());
+  // A restart registers the same key again: nothing changes.
+  ASSERT_TRUE(env.service().EnsureInternalServiceKey("activity", key).ok());
+  EXPECT_EQ(env.Sql("SELECT count(*) FROM api_keys WHERE service_account_id = "
+                    "'sa_internal_activity'"),
+            "1");
+  EXPECT_EQ(env.Sql("SELECT role FROM service_accounts WHERE service_account_id = "
+                    "'sa_internal_activity'"),
+            "8");
+
+  // The service side: one exchange, then the cached token.
+  server::ApiKeyServiceToken source(absl::StrCat("127.0.0.1:", env.port()), key);
+  absl::StatusOr<std::string> token = source.Get();
+  ASSERT_TRUE(token.ok()) << token.status();
+  absl::StatusOr<std::string> again = source.Get();
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*token, *again);
+  absl::StatusOr<auth::Principal> who =
+      auth::TokenVerifier(env.shared_keys()).Verify(*token, absl::Now());
+  ASSERT_TRUE(who.ok()) << who.status();
+  EXPECT_TRUE(who->HasRole(common::v1::ROLE_INTERNAL_SERVICE));
+  EXPECT_EQ(who->subject, "sa_internal_activity");
+
+  // The same key id under another secret, a malformed key, a bad name: refused.
+  std::string forged = key;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  EXPECT_EQ(env.service().EnsureInternalServiceKey("activity", forged).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(env.service().EnsureInternalServiceKey("activity", "cpk_short").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(env.service().EnsureInternalServiceKey("Activity Service", key).code(),
+            absl::StatusCode::kInvalidArgument);
+
+  // A key identity does not hold gives the service a clear UNAUTHENTICATED.
+  server::ApiKeyServiceToken stranger(absl::StrCat("127.0.0.1:", env.port()),
+                                      absl::StrCat("cpk_ak_x_", std::string(43, 'A')));
+  EXPECT_EQ(stranger.Get().status().code(), absl::StatusCode::kUnauthenticated);
 }
 
 TEST(OrgStatsTest, FiguresRollUpTheTreeAndCountOnlyConsentingRiders) {

@@ -65,6 +65,13 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   absl::Status BootstrapAdmin(const std::string& phone, const std::string& password,
                               const std::string& display_name);
 
+  // Makes sure the suite's service `name` (activity, rewards) has an internal service account
+  // (`sa_internal_<name>`, ROLE_INTERNAL_SERVICE at the city root) holding the API key `api_key`,
+  // which the deployment generated and gave to both identity and that service. Idempotent across
+  // restarts. Errors: INVALID_ARGUMENT for a bad name or key; FAILED_PRECONDITION when the key's
+  // id is already held with another secret or was revoked (a new key file is needed).
+  absl::Status EnsureInternalServiceKey(const std::string& name, const std::string& api_key);
+
   // Also sets the city root's name when it differs.
   absl::Status SetCityName();
 

@@ -164,4 +164,11 @@ std::string IdentityTestEnv::Login(const std::string& phone, const std::string& 
   return resp.tokens().access_token();
 }
 
+std::string IdentityTestEnv::InternalServiceKey(const std::string& name) {
+  const std::string key = absl::StrCat("cpk_ak_internal_", name, "_", Base64Url(RandomBytes(32)));
+  absl::Status s = service_->EnsureInternalServiceKey(name, key);
+  EXPECT_TRUE(s.ok()) << s;
+  return s.ok() ? key : "";
+}
+
 }  // namespace civicpoints::identity

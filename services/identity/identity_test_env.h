@@ -36,6 +36,11 @@ class IdentityTestEnv {
   bool ok() const { return stub_ != nullptr; }
   v1::IdentityService::Stub& stub() { return *stub_; }
   KeyRing& keys() { return *keys_; }
+  std::shared_ptr<KeyRing> shared_keys() { return keys_; }
+  IdentityServiceImpl& service() { return *service_; }
+  // An internal service account `name` holding a fresh API key (as a deployment registers
+  // activity and rewards); returns the key (empty on failure).
+  std::string InternalServiceKey(const std::string& name);
   const std::string& db_url() const { return db_.url(); }
   int port() const { return host_->grpc_port(); }
   // The bootstrap admin's access token (district admin at the city root).

@@ -2,10 +2,13 @@
 // Wiring only: secrets and signing keys first (they also verify incoming tokens), then the service.
 #include <memory>
 
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
 #include "common/config/config_parser.h"
 #include "common/log/log.h"
 #include "common/server/service_main.h"
+#include "common/server/service_token.h"
 #include "services/identity/crypto.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/key_ring.h"
@@ -24,6 +27,7 @@ struct IdentitySettings {
   int64_t pwhash_opslimit = 3;
   int64_t pwhash_memlimit_mib = 64;
   bool trust_client_address = false;
+  std::string internal_service_keys;
 };
 IdentitySettings g_settings;
 
@@ -63,6 +67,11 @@ int main(int argc, char** argv) {
                             "take the client's address for throttling from x-client-address "
                             "metadata (only when every caller comes through the gateway)",
                             &g_settings.trust_client_address);
+             parser.AddString("identity_internal_service_keys",
+                              "the suite's services that call others, as name=key_file pairs "
+                              "separated by commas (activity=/run/keys/activity.key): each gets "
+                              "an internal service account holding the API key in its file",
+                              &g_settings.internal_service_keys);
              parser.AddInt("identity_pwhash_memlimit_mib", "argon2id memory per password hash",
                            &g_settings.pwhash_memlimit_mib, 1, 1024);
            },
@@ -95,6 +104,22 @@ int main(int argc, char** argv) {
                   g_settings.bootstrap_admin_phone, g_settings.bootstrap_admin_password, "管理员");
               !s.ok()) {
             return s;
+          }
+        }
+        for (absl::string_view pair :
+             absl::StrSplit(g_settings.internal_service_keys, ',', absl::SkipWhitespace())) {
+          std::vector<std::string> parts = absl::StrSplit(pair, absl::MaxSplits('=', 1));
+          absl::StatusOr<std::string> key =
+              parts.size() == 2
+                  ? server::ReadApiKeyFile(std::string(absl::StripAsciiWhitespace(parts[1])))
+                  : absl::InvalidArgumentError(absl::StrCat("'", pair, "' is not name=key_file"));
+          absl::Status s = key.ok() ? service->EnsureInternalServiceKey(
+                                          std::string(absl::StripAsciiWhitespace(parts[0])), *key)
+                                    : key.status();
+          if (!s.ok()) {
+            return absl::Status(s.code(), absl::StrCat("setting --identity_internal_service_keys "
+                                                       "(CP_IDENTITY_INTERNAL_SERVICE_KEYS): ",
+                                                       s.message()));
           }
         }
         std::vector<server::BuiltService> services;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "civicpoints/options/v1/options.pb.h"
+#include "common/log/log.h"
 #include "google/protobuf/descriptor.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
@@ -22,6 +23,15 @@ constexpr int kMaxActiveKeys = 10;
 constexpr int kExchangesPerKeyPerMinute = 60;
 constexpr size_t kSecretChars = 43;  // 32 bytes, unpadded base64url
 constexpr absl::Duration kDefaultKeyLifetime = absl::Hours(24 * 90);
+
+// The id part of `cpk_<id>_<43 chars>`, or "" when `secret` does not have that shape.
+std::string ApiKeyIdOf(const std::string& secret) {
+  if (secret.size() > 128 || !absl::StartsWith(secret, "cpk_") ||
+      secret.size() < 4 + 1 + kSecretChars + 1 || secret[secret.size() - kSecretChars - 1] != '_') {
+    return "";
+  }
+  return secret.substr(4, secret.size() - 4 - kSecretChars - 1);
+}
 
 // Every scope some method of the suite declares in its access option.
 const std::set<std::string>& DeclaredScopes() {
@@ -419,12 +429,10 @@ grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
   return Handle(ctx, "ExchangeApiKey", [&](const Caller& caller) -> absl::Status {
     const std::string& secret = req->api_key();
     if (secret.empty()) return absl::InvalidArgumentError("api_key: is required");
-    if (secret.size() > 128 || !absl::StartsWith(secret, "cpk_") ||
-        secret.size() < 4 + 1 + kSecretChars + 1 ||
-        secret[secret.size() - kSecretChars - 1] != '_') {
+    const std::string key_id = ApiKeyIdOf(secret);
+    if (key_id.empty()) {
       return absl::InvalidArgumentError("api_key: is not an API key (cpk_<id>_<secret>)");
     }
-    const std::string key_id = secret.substr(4, secret.size() - 4 - kSecretChars - 1);
     const absl::Status unknown = absl::UnauthenticatedError(
         "API key is unknown, expired or revoked, or its account is disabled");
     const std::string bucket = absl::StrCat("exchange:", key_id);
@@ -482,6 +490,58 @@ grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
       return absl::OkStatus();
     });
     return done;
+  });
+}
+
+absl::Status IdentityServiceImpl::EnsureInternalServiceKey(const std::string& name,
+                                                           const std::string& api_key) {
+  if (name.empty() || name.size() > 32 ||
+      name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("internal service name '", name, "': use 1 to 32 of a-z, 0-9 and '-'"));
+  }
+  const std::string key_id = ApiKeyIdOf(api_key);
+  if (key_id.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the API key for internal service '", name, "' is not cpk_<id>_<secret>"));
+  }
+  const std::string account_id = absl::StrCat("sa_internal_", name);
+  const std::string hash = secrets_->ApiKeyHash(api_key);
+  return InTx("ensure internal service key", [&](pqxx::transaction_base& tx) -> absl::Status {
+    tx.exec_params(
+        "INSERT INTO service_accounts (service_account_id, display_name, description, role, "
+        "org_id, created_by) VALUES ($1, $2, $3, 8, 'root', 'bootstrap') "
+        "ON CONFLICT (service_account_id) DO NOTHING",
+        account_id, name, absl::StrCat("the suite's ", name, " service"));
+    pqxx::result key = tx.exec_params(
+        "SELECT service_account_id, secret_hash, revoked_at IS NOT NULL FROM api_keys "
+        "WHERE api_key_id = $1",
+        key_id);
+    if (key.empty()) {
+      // Internal keys are replaced by deploying a new file, not by expiry: ten years.
+      tx.exec_params(
+          "INSERT INTO api_keys (api_key_id, service_account_id, display_name, secret_hash, "
+          "secret_prefix, scopes, created_by, expires_at) "
+          "VALUES ($1, $2, $3, $4, $5, '{}', 'bootstrap', now() + interval '10 years')",
+          key_id, account_id, absl::StrCat(name, " deployment key"), pqxx::binarystring(hash),
+          api_key.substr(0, key_id.size() + 9));
+      tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $3)",
+                     "bootstrap", "create_api_key", key_id);
+      log::Info("registered an internal service key", {{"service", name}, {"api_key_id", key_id}});
+      return absl::OkStatus();
+    }
+    const std::string stored = pqxx::binarystring(key[0][1]).str();
+    if (key[0][0].as<std::string>() != account_id || stored != hash) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("API key id ", key_id, " for internal service '", name,
+                       "' is already held with another secret; generate a new key file"));
+    }
+    if (key[0][2].as<bool>()) {
+      return absl::FailedPreconditionError(absl::StrCat("API key ", key_id,
+                                                        " for internal service '", name,
+                                                        "' was revoked; generate a new key file"));
+    }
+    return absl::OkStatus();
   });
 }
 

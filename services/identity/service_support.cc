@@ -15,6 +15,7 @@
 #include "common/log/log.h"
 #include "common/pg/pg_errors.h"
 #include "common/pg/pg_pool.h"
+#include "common/pg/transactions.h"
 #include "common/status/grpc_status.h"
 #include "services/identity/crypto.h"
 #include "services/identity/identity_service.h"
@@ -54,81 +55,6 @@ bool CoversOrgWithRole(const auth::Principal& who, const OrgRow& org,
                        std::initializer_list<auth::Role> roles) {
   return std::any_of(who.roles.begin(), who.roles.end(), [&](const auth::RoleGrant& g) {
     return std::find(roles.begin(), roles.end(), g.role) != roles.end() && GrantCoversOrg(g, org);
-  });
-}
-
-absl::StatusOr<int> PageSize(int32_t requested) {
-  if (requested < 0) return absl::InvalidArgumentError("page_size: must not be negative");
-  if (requested == 0) return 20;
-  return std::min(requested, 100);
-}
-
-int64_t PageKeyInt(const std::vector<std::string>& keys) {
-  int64_t value = 0;
-  if (keys.empty() || !absl::SimpleAtoi(keys[0], &value)) return 0;
-  return value;
-}
-
-std::string DeterministicBytes(const google::protobuf::Message& message) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream out(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&out);
-    coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
-  }
-  return bytes;
-}
-
-std::string FilterTag(const google::protobuf::Message& request_without_paging) {
-  return absl::BytesToHexString(Sha256(DeterministicBytes(request_without_paging))).substr(0, 16);
-}
-
-std::string EncodePageToken(const std::string& filter_tag, const std::vector<std::string>& keys) {
-  std::vector<std::string> parts = {"v1", filter_tag};
-  for (const std::string& k : keys) parts.push_back(absl::BytesToHexString(k));
-  return auth::Base64UrlEncode(absl::StrJoin(parts, "|"));
-}
-
-absl::StatusOr<std::vector<std::string>> DecodePageToken(const std::string& token,
-                                                         const std::string& filter_tag,
-                                                         size_t key_count) {
-  if (token.empty()) return std::vector<std::string>{};
-  const absl::Status bad =
-      absl::InvalidArgumentError("page_token: is not a token from a previous page of this list");
-  std::string raw;
-  if (token.size() > 512 || !auth::Base64UrlDecode(token, &raw)) return bad;
-  std::vector<std::string> parts = absl::StrSplit(raw, '|');
-  if (parts.size() != key_count + 2 || parts[0] != "v1") return bad;
-  if (parts[1] != filter_tag) {
-    return absl::InvalidArgumentError(
-        "page_token: was made for a list with other filters; keep the filters while paging");
-  }
-  std::vector<std::string> keys;
-  for (size_t i = 2; i < parts.size(); ++i) {
-    if (parts[i].size() % 2 != 0 ||
-        parts[i].find_first_not_of("0123456789abcdef") != std::string::npos) {
-      return bad;
-    }
-    keys.push_back(absl::HexStringToBytes(parts[i]));
-  }
-  return keys;
-}
-
-std::string FillPage(const pqxx::result& rows, const Paging& paging,
-                     const std::function<void(const pqxx::row&)>& fill,
-                     const std::function<std::vector<std::string>(const pqxx::row&)>& last_keys) {
-  const int n = std::min(static_cast<int>(rows.size()), paging.size);
-  for (int i = 0; i < n; ++i) fill(rows[i]);
-  if (static_cast<int>(rows.size()) <= paging.size) return "";
-  return EncodePageToken(paging.tag, last_keys(rows[paging.size - 1]));
-}
-
-std::string FillPage(const pqxx::result& rows, const Paging& paging, int time_col,
-                     const std::function<void(const pqxx::row&)>& fill) {
-  return FillPage(rows, paging, fill, [time_col](const pqxx::row& last) {
-    return std::vector<std::string>{std::to_string(last[time_col].as<int64_t>()),
-                                    last[0].as<std::string>()};
   });
 }
 
@@ -189,60 +115,23 @@ grpc::Status IdentityServiceImpl::Handle(grpc::ServerContext* ctx, const char* m
   return ToGrpcStatus(status);
 }
 
-absl::Status IdentityServiceImpl::InTx(
-    absl::string_view what, const std::function<absl::Status(pqxx::transaction_base&)>& fn) {
-  return pool_->WithConnection(what, [&](pqxx::connection_base& c) {
-    pqxx::work tx(c);
-    absl::Status s = fn(tx);
-    if (s.ok()) tx.commit();
-    return s;
-  });
+absl::Status IdentityServiceImpl::InTx(absl::string_view what, const pg::TxBody& fn) {
+  return pg::InTx(*pool_, what, fn);
 }
 
-absl::Status IdentityServiceImpl::InReadTx(
-    absl::string_view what, const std::function<absl::Status(pqxx::transaction_base&)>& fn) {
-  return pool_->WithReadConnection(what, [&](pqxx::connection_base& c) {
-    pqxx::read_transaction tx(c);
-    return fn(tx);
-  });
+absl::Status IdentityServiceImpl::InReadTx(absl::string_view what, const pg::TxBody& fn) {
+  return pg::InReadTx(*pool_, what, fn);
 }
 
-absl::Status IdentityServiceImpl::Idempotent(
-    absl::string_view method, const std::string& key, const google::protobuf::Message& request,
-    google::protobuf::Message* response,
-    const std::function<absl::Status(pqxx::transaction_base&)>& fn) {
+absl::Status IdentityServiceImpl::Idempotent(absl::string_view method, const std::string& key,
+                                             const google::protobuf::Message& request,
+                                             google::protobuf::Message* response,
+                                             const pg::TxBody& fn) {
   if (absl::Status s = CheckIdempotencyKey(key); !s.ok()) return s;
-  const std::string hash = secrets_->RequestHash(DeterministicBytes(request));
-  const std::string m(method);
-  // Two concurrent first calls with one key: the loser's insert violates the key and it retries,
-  // finding the winner's stored answer.
-  for (int attempt = 0;; ++attempt) {
-    absl::Status s = InTx(m, [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result found = tx.exec_params(
-          "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2", m,
-          key);
-      if (!found.empty()) {
-        if (pqxx::binarystring(found[0][0]).str() != hash) {
-          return absl::FailedPreconditionError(
-              "idempotency_key: was already used with a different request");
-        }
-        if (!response->ParseFromString(pqxx::binarystring(found[0][1]).str())) {
-          return absl::DataLossError("stored response does not parse");
-        }
-        return absl::OkStatus();
-      }
-      if (absl::Status done = fn(tx); !done.ok()) return done;
-      tx.exec_params(
-          "INSERT INTO idempotency_keys (method, key, request_hash, response) "
-          "VALUES ($1, $2, $3, $4)",
-          m, key, pqxx::binarystring(hash), pqxx::binarystring(response->SerializeAsString()));
-      return absl::OkStatus();
-    });
-    if (s.code() != absl::StatusCode::kAlreadyExists || attempt > 0) return s;
-    // ALREADY_EXISTS may also be the method's own answer (a duplicate phone); the retry then
-    // returns it again.
-    response->Clear();
-  }
+  // Keyed: requests carry passwords and phone numbers, which a plain hash would let a reader of
+  // the table guess offline.
+  return pg::RunIdempotent(*pool_, method, key, secrets_->RequestHash(DeterministicBytes(request)),
+                           response, fn);
 }
 
 namespace {

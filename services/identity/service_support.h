@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/auth/principal.h"
+#include "common/pg/paging.h"
 #include "google/protobuf/message.h"
 #include "services/identity/records.h"
 
@@ -30,67 +31,16 @@ bool IsRootAdmin(const auth::Principal& who);
 bool IsCitySystem(const auth::Principal& who);
 bool IsInternalService(const auth::Principal& who);
 
-// Page sizes: default 20, at most 100 (larger is clamped); negative is INVALID_ARGUMENT.
-absl::StatusOr<int> PageSize(int32_t requested);
-
-// A tag of a list request's filters (the request with its page fields cleared), so a page token
-// is refused with other filters.
-std::string FilterTag(const google::protobuf::Message& request_without_paging);
-
-// Opaque page tokens carrying the keyset position (the last row's sort keys).
-std::string EncodePageToken(const std::string& filter_tag, const std::vector<std::string>& keys);
-// Errors: INVALID_ARGUMENT naming page_token when it is malformed, has a different number of keys
-// or was made for other filters. An empty token yields an empty vector.
-absl::StatusOr<std::vector<std::string>> DecodePageToken(const std::string& token,
-                                                         const std::string& filter_tag,
-                                                         size_t key_count);
-
-// The first key of a decoded page token as an integer (0 when absent or not a number, which
-// restarts the list rather than failing it).
-int64_t PageKeyInt(const std::vector<std::string>& keys);
-
-// The paging of one list call: page size, the tag of its filters, and the keyset position the
-// page starts after (empty on the first page).
-struct Paging {
-  int size = 20;
-  std::string tag;
-  std::vector<std::string> after;
-  // For lists ordered newest first by (time, id): the position as microseconds and id.
-  int64_t after_us() const { return PageKeyInt(after); }
-  std::string after_id() const { return after.size() > 1 ? after[1] : ""; }
-};
-
-// Reads the page_size and page_token of list request `req`; the token must hold `key_count` keys
-// and come from a request with the same other fields. Errors: INVALID_ARGUMENT naming the field.
-template <typename Request>
-absl::StatusOr<Paging> StartPaging(const Request& req, size_t key_count) {
-  Paging paging;
-  absl::StatusOr<int> size = PageSize(req.page_size());
-  if (!size.ok()) return size.status();
-  paging.size = *size;
-  Request filters = req;
-  filters.clear_page_size();
-  filters.clear_page_token();
-  paging.tag = FilterTag(filters);
-  absl::StatusOr<std::vector<std::string>> after =
-      DecodePageToken(req.page_token(), paging.tag, key_count);
-  if (!after.ok()) return after.status();
-  paging.after = *std::move(after);
-  return paging;
-}
-
-// Hands the page's rows (the query asked for size + 1) to `fill` and returns the next page token:
-// empty when there is no further row, else `last_keys` of the page's last row.
-std::string FillPage(const pqxx::result& rows, const Paging& paging,
-                     const std::function<void(const pqxx::row&)>& fill,
-                     const std::function<std::vector<std::string>(const pqxx::row&)>& last_keys);
-// As above for lists ordered newest first: the token holds the last row's microsecond time (column
-// `time_col`) and its id (column 0).
-std::string FillPage(const pqxx::result& rows, const Paging& paging, int time_col,
-                     const std::function<void(const pqxx::row&)>& fill);
-
-// A message's deterministic serialisation (map order fixed), for hashing.
-std::string DeterministicBytes(const google::protobuf::Message& message);
+// Paging, shared with the other services (common/pg/paging.h).
+using pg::DecodePageToken;
+using pg::DeterministicBytes;
+using pg::EncodePageToken;
+using pg::FillPage;
+using pg::FilterTag;
+using pg::PageKeyInt;
+using pg::PageSize;
+using pg::Paging;
+using pg::StartPaging;
 
 }  // namespace civicpoints::identity
 

@@ -1,0 +1,74 @@
+#include "common/pg/transactions.h"
+
+#include <google/protobuf/message.h>
+
+#include <pqxx/pqxx>
+
+#include "common/pg/pg_pool.h"
+
+namespace civicpoints::pg {
+
+absl::Status InTx(PgPool& pool, absl::string_view what, const TxBody& body) {
+  return pool.WithConnection(what, [&](pqxx::connection_base& c) {
+    pqxx::work tx(c);
+    absl::Status s = body(tx);
+    if (s.ok()) tx.commit();
+    return s;
+  });
+}
+
+absl::Status InReadTx(PgPool& pool, absl::string_view what, const TxBody& body) {
+  return pool.WithReadConnection(what, [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    return body(tx);
+  });
+}
+
+absl::Status CheckIdempotencyKey(absl::string_view key) {
+  if (key.empty()) return absl::InvalidArgumentError("idempotency_key: is required");
+  if (key.size() > 128) {
+    return absl::InvalidArgumentError("idempotency_key: is longer than 128 characters");
+  }
+  for (unsigned char c : key) {
+    if (c < 0x21 || c > 0x7E) {
+      return absl::InvalidArgumentError("idempotency_key: must be printable ASCII without spaces");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::string& key,
+                           const std::string& request_hash, google::protobuf::Message* response,
+                           const TxBody& body) {
+  if (absl::Status s = CheckIdempotencyKey(key); !s.ok()) return s;
+  const std::string m(method);
+  for (int attempt = 0;; ++attempt) {
+    absl::Status s = InTx(pool, m, [&](pqxx::transaction_base& tx) -> absl::Status {
+      pqxx::result found = tx.exec_params(
+          "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2", m,
+          key);
+      if (!found.empty()) {
+        if (pqxx::binarystring(found[0][0]).str() != request_hash) {
+          return absl::FailedPreconditionError(
+              "idempotency_key: was already used with a different request");
+        }
+        if (!response->ParseFromString(pqxx::binarystring(found[0][1]).str())) {
+          return absl::DataLossError("stored response does not parse");
+        }
+        return absl::OkStatus();
+      }
+      if (absl::Status done = body(tx); !done.ok()) return done;
+      tx.exec_params(
+          "INSERT INTO idempotency_keys (method, key, request_hash, response) "
+          "VALUES ($1, $2, $3, $4)",
+          m, key, pqxx::binarystring(request_hash),
+          pqxx::binarystring(response->SerializeAsString()));
+      return absl::OkStatus();
+    });
+    if (s.code() != absl::StatusCode::kAlreadyExists || attempt > 0) return s;
+    // ALREADY_EXISTS may also be the method's own answer (a duplicate); the retry returns it again.
+    response->Clear();
+  }
+}
+
+}  // namespace civicpoints::pg

@@ -1,0 +1,47 @@
+// Transactions as every service's method bodies use them: a read-write or read-only transaction
+// on a pooled connection, and idempotent mutations whose first answer is stored with their key
+// (docs/api-conventions.md, "Idempotency").
+#ifndef CIVICPOINTS_COMMON_PG_TRANSACTIONS_H_
+#define CIVICPOINTS_COMMON_PG_TRANSACTIONS_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace google::protobuf {
+class Message;
+}
+namespace pqxx {
+class transaction_base;
+}
+
+namespace civicpoints::pg {
+
+class PgPool;
+
+using TxBody = std::function<absl::Status(pqxx::transaction_base&)>;
+
+// Runs `body` in a read-write transaction, committed when it returns OK. Database errors become
+// statuses (pg_errors.h); `what` names the work in logs.
+absl::Status InTx(PgPool& pool, absl::string_view what, const TxBody& body);
+// As InTx on a read-only transaction (a replica when the pool has one).
+absl::Status InReadTx(PgPool& pool, absl::string_view what, const TxBody& body);
+
+// OK when `key` is a usable idempotency key: 1–128 printable ASCII characters without spaces.
+// Errors: INVALID_ARGUMENT naming idempotency_key.
+absl::Status CheckIdempotencyKey(absl::string_view key);
+
+// Runs `body` once per (method, key) in the schema's `idempotency_keys` table: the first call
+// runs it and stores `request_hash` and the filled `response` in the same transaction; a repeat
+// with the same hash gets the stored response without running it; another hash under the key is
+// FAILED_PRECONDITION. Two concurrent first calls: the loser's insert conflicts, it retries once
+// and finds the winner's answer.
+absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::string& key,
+                           const std::string& request_hash, google::protobuf::Message* response,
+                           const TxBody& body);
+
+}  // namespace civicpoints::pg
+
+#endif  // CIVICPOINTS_COMMON_PG_TRANSACTIONS_H_
