@@ -10,9 +10,8 @@ namespace civicpoints::rewards {
 
 // True when every grant the caller holds (for this method) is ROLE_RIDER: a rider app, not staff.
 inline bool IsRiderOnly(const auth::Principal& who) {
-  return std::all_of(who.roles.begin(), who.roles.end(), [](const auth::RoleGrant& g) {
-    return g.role == common::v1::ROLE_RIDER;
-  });
+  return std::all_of(who.roles.begin(), who.roles.end(),
+                     [](const auth::RoleGrant& g) { return g.role == common::v1::ROLE_RIDER; });
 }
 
 }  // namespace civicpoints::rewards

@@ -46,10 +46,10 @@ absl::Status CheckNameFree(pqxx::transaction_base& tx, const std::string& owner,
 // Loads a gift (FOR UPDATE when `lock`); riders do not see inactive gifts. Errors: NOT_FOUND.
 absl::StatusOr<pqxx::row> LoadGift(pqxx::transaction_base& tx, const std::string& gift_id,
                                    bool rider, bool lock) {
-  pqxx::result r = tx.exec_params(
-      absl::StrCat("SELECT ", kGiftColumns, " FROM gifts g WHERE g.gift_id = $1",
-                   lock ? " FOR UPDATE" : ""),
-      gift_id);
+  pqxx::result r =
+      tx.exec_params(absl::StrCat("SELECT ", kGiftColumns, " FROM gifts g WHERE g.gift_id = $1",
+                                  lock ? " FOR UPDATE" : ""),
+                     gift_id);
   if (r.empty() || (rider && !r[0][6].as<bool>())) {
     return absl::NotFoundError(absl::StrCat("gift ", gift_id, " does not exist"));
   }
@@ -141,17 +141,15 @@ grpc::Status RewardsServiceImpl::ListGifts(grpc::ServerContext* ctx,
     const std::string after_id = paging.after.empty() ? "" : paging.after[2];
     return InReadTx("ListGifts", [&](pqxx::transaction_base& tx) -> absl::Status {
       pqxx::result rows = tx.exec_params(
-          absl::StrCat(
-              "SELECT ", kGiftColumns,
-              " FROM gifts g WHERE ($1::smallint = 0 OR g.category = $1::smallint) "
-              "AND ($2::boolean OR g.active) "
-              "AND ($3 = '' OR strpos(lower(g.name), lower($3)) > 0) "
-              "AND (cardinality($4::text[]) = 0 OR g.owner_org_id = ANY ($4::text[])) "
-              "AND (g.category, g.name, g.gift_id) > ($5::smallint, $6, $7) "
-              "ORDER BY g.category, g.name, g.gift_id LIMIT $8::int"),
-          static_cast<int>(req->category()), inactive, req->name_contains(),
-          PgTextArray(owners), after_cat, after_name, after_id,
-          paging.size + 1);
+          absl::StrCat("SELECT ", kGiftColumns,
+                       " FROM gifts g WHERE ($1::smallint = 0 OR g.category = $1::smallint) "
+                       "AND ($2::boolean OR g.active) "
+                       "AND ($3 = '' OR strpos(lower(g.name), lower($3)) > 0) "
+                       "AND (cardinality($4::text[]) = 0 OR g.owner_org_id = ANY ($4::text[])) "
+                       "AND (g.category, g.name, g.gift_id) > ($5::smallint, $6, $7) "
+                       "ORDER BY g.category, g.name, g.gift_id LIMIT $8::int"),
+          static_cast<int>(req->category()), inactive, req->name_contains(), PgTextArray(owners),
+          after_cat, after_name, after_id, paging.size + 1);
       resp->set_next_page_token(FillPage(
           rows, paging, [&](const pqxx::row& row) { FillGift(row, resp->add_gifts()); },
           [](const pqxx::row& row) {
@@ -184,9 +182,9 @@ grpc::Status RewardsServiceImpl::UpdateGift(grpc::ServerContext* ctx,
       FillGift(row, &gift);
       RETURN_IF_ERROR(auth::CheckStaffCovers(caller.who(), GiftOwnerPath(row), "the gift's owner"));
       if (!req->etag().empty() && req->etag() != gift.etag()) {
-        return Refuse(absl::StatusCode::kAborted, v1::ERROR_REASON_CONCURRENT_CHANGE,
-                      absl::StrCat("etag: the gift changed since it was read (now ", gift.etag(),
-                                   ")"));
+        return Refuse(
+            absl::StatusCode::kAborted, v1::ERROR_REASON_CONCURRENT_CHANGE,
+            absl::StrCat("etag: the gift changed since it was read (now ", gift.etag(), ")"));
       }
       v1::Gift next = gift;
       for (const std::string& path : req->update_mask().paths()) {

@@ -26,8 +26,9 @@ TEST(CatalogTest, StaffCreateGiftsAndRidersSeeOnlyActiveOnes) {
   RewardsTestEnv env;
   ASSERT_TRUE(env.ok());
   v1::CreateGiftResponse earphones, again, detergent;
-  ASSERT_TRUE(env.stub().CreateGift(env.StreetStaff().get(), GiftRequest("蓝牙耳机", "k1"),
-                                    &earphones).ok());
+  ASSERT_TRUE(env.stub()
+                  .CreateGift(env.StreetStaff().get(), GiftRequest("蓝牙耳机", "k1"), &earphones)
+                  .ok());
   EXPECT_TRUE(earphones.gift().active());
   // The same key and request: the same gift.
   ASSERT_TRUE(
@@ -115,9 +116,9 @@ TEST(CatalogTest, BadGiftInputIsRefusedByField) {
                             GiftRequest("水杯", "e"), &resp)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(env.stub().CreateGift(env.Rider("r1").get(), GiftRequest("水杯", "f"), &resp)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      env.stub().CreateGift(env.Rider("r1").get(), GiftRequest("水杯", "f"), &resp).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(env.Sql("SELECT count(*) FROM gifts"), "1");
 }
 

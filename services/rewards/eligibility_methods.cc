@@ -40,11 +40,10 @@ ProvisionalRank LiveRank(LedgerClient* ledger, const v1::ExchangeWindow& w,
 }
 
 // OK when a keeper keeps one of the window's stations or staff cover its owner org or a station.
-absl::Status CheckWindowScope(const auth::Principal& who, const WindowRecord& rec,
-                              const std::function<absl::StatusOr<StationInfo>(const std::string&)>&
-                                  station_of,
-                              const std::function<absl::Status(const auth::Principal&,
-                                                               const StationInfo&)>& covers) {
+absl::Status CheckWindowScope(
+    const auth::Principal& who, const WindowRecord& rec,
+    const std::function<absl::StatusOr<StationInfo>(const std::string&)>& station_of,
+    const std::function<absl::Status(const auth::Principal&, const StationInfo&)>& covers) {
   bool keeper_only = true;
   for (const auth::RoleGrant& g : who.roles) {
     if (g.role != common::v1::ROLE_STATION_KEEPER && g.role != ROLE_RIDER) keeper_only = false;
@@ -173,8 +172,7 @@ grpc::Status RewardsServiceImpl::ListExchangeWindowEligibleRiders(
       return absl::FailedPreconditionError(
           absl::StrCat("exchange window ", req->window_id(), " has no ranking rule"));
     }
-    if (rec.window.state() == v1::EXCHANGE_WINDOW_STATE_SCHEDULED ||
-        !rec.window.has_snapshot()) {
+    if (rec.window.state() == v1::EXCHANGE_WINDOW_STATE_SCHEDULED || !rec.window.has_snapshot()) {
       return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_WINDOW_NOT_OPEN,
                     absl::StrCat("exchange window ", req->window_id(),
                                  " has not opened; nothing is frozen yet"));

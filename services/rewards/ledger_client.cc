@@ -26,11 +26,11 @@ absl::Status LedgerClient::Prepare(grpc::ClientContext& ctx) {
   return server::AttachServiceToken(*token_, ctx);
 }
 
-#define CP_LEDGER_CALL(Method, req, resp)                             \
-  grpc::ClientContext ctx;                                            \
-  if (absl::Status prep = Prepare(ctx); !prep.ok()) return prep;      \
-  if (grpc::Status s = stub_->Method(&ctx, req, &resp); !s.ok()) {    \
-    return FromGrpcStatus(s);                                         \
+#define CP_LEDGER_CALL(Method, req, resp)                          \
+  grpc::ClientContext ctx;                                         \
+  if (absl::Status prep = Prepare(ctx); !prep.ok()) return prep;   \
+  if (grpc::Status s = stub_->Method(&ctx, req, &resp); !s.ok()) { \
+    return FromGrpcStatus(s);                                      \
   }
 
 absl::StatusOr<lv1::Hold> LedgerClient::Hold(const std::string& redemption_id,
@@ -89,9 +89,10 @@ absl::StatusOr<int64_t> LedgerClient::AvailableBalance(const std::string& rider_
   return resp.account().available();
 }
 
-absl::StatusOr<lv1::RankingSnapshot> LedgerClient::Snapshot(
-    const std::string& key, const common::v1::OrgScope& scope,
-    const common::v1::RankingPeriod& period, int32_t top_n) {
+absl::StatusOr<lv1::RankingSnapshot> LedgerClient::Snapshot(const std::string& key,
+                                                            const common::v1::OrgScope& scope,
+                                                            const common::v1::RankingPeriod& period,
+                                                            int32_t top_n) {
   lv1::SnapshotRankingRequest req;
   req.set_idempotency_key(key);
   *req.mutable_scope() = scope;

@@ -52,9 +52,12 @@ int main(int argc, char** argv) {
        .migrations = &RewardsMigrations,
        .extra_settings =
            [](config::ConfigParser& parser) {
+             // Checked when the service starts rather than by the parser, so the migration
+             // job (--migrate_only) need not name the ledger.
              parser.AddString("ledger_addr",
-                              "host:port of the ledger (holds, captures and releases of points)",
-                              &g_settings.ledger_addr, /*required=*/true);
+                              "host:port of the ledger (holds, captures and releases of points); "
+                              "required to serve",
+                              &g_settings.ledger_addr);
              parser.AddString("activity_addr",
                               "host:port of activity (which places are rider stations)",
                               &g_settings.activity_addr);
@@ -69,6 +72,10 @@ int main(int argc, char** argv) {
            }},
       argc, argv,
       [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
+        if (g_settings.ledger_addr.empty()) {
+          return absl::InvalidArgumentError(
+              "setting --ledger_addr (CP_LEDGER_ADDR) is required: the ledger's host:port");
+        }
         static RewardsProcess* parts = new RewardsProcess(deps);  // lives until exit
         auto service = std::make_unique<rewards::RewardsServiceImpl>(
             deps.pg, deps.authorizer, &parts->ledger_, &parts->directory_,

@@ -65,7 +65,8 @@ std::string RequestHash(const google::protobuf::Message& message) {
   return std::string(reinterpret_cast<const char*>(hash), sizeof hash);
 }
 
-absl::Status Refuse(absl::StatusCode code, v1::ErrorReason reason, absl::string_view message) {
+absl::Status Refuse(absl::StatusCode code, v1::ErrorReason reason, absl::string_view message,
+                    const RefusalFigures& figures) {
   absl::Status status(code, message);
   google::rpc::ErrorInfo info;
   std::string name = v1::ErrorReason_Name(reason);
@@ -73,6 +74,7 @@ absl::Status Refuse(absl::StatusCode code, v1::ErrorReason reason, absl::string_
   if (absl::StartsWith(name, kPrefix)) name = name.substr(kPrefix.size());
   info.set_reason(name);
   info.set_domain(kDomain);
+  for (const auto& [key, value] : figures) (*info.mutable_metadata())[key] = value;
   status.SetPayload(kErrorInfoType, absl::Cord(info.SerializeAsString()));
   return status;
 }
@@ -127,9 +129,8 @@ absl::Status CheckText(absl::string_view text, const char* field, size_t min, si
 
 absl::Status CheckIdempotencyKey(absl::string_view key) {
   if (key.empty()) return absl::InvalidArgumentError("idempotency_key: is required");
-  if (key.size() > 128 || !std::all_of(key.begin(), key.end(), [](char c) {
-        return c > 0x20 && c < 0x7f;
-      })) {
+  if (key.size() > 128 ||
+      !std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
     return absl::InvalidArgumentError(
         "idempotency_key: must be 1–128 printable ASCII characters without spaces");
   }
@@ -178,8 +179,7 @@ std::string EncodePageToken(const std::string& tag, const std::vector<std::strin
 }
 
 absl::StatusOr<std::vector<std::string>> DecodePageToken(const std::string& token,
-                                                         const std::string& tag,
-                                                         size_t key_count) {
+                                                         const std::string& tag, size_t key_count) {
   if (token.empty()) return std::vector<std::string>{};
   const absl::Status bad =
       absl::InvalidArgumentError("page_token: is not a token from a previous page of this list");
@@ -303,10 +303,10 @@ WindowRecord ReadWindow(const pqxx::row& row) {
 
 absl::StatusOr<WindowRecord> LoadWindow(pqxx::transaction_base& tx, const std::string& window_id,
                                         bool lock) {
-  pqxx::result r = tx.exec_params(absl::StrCat("SELECT ", kWindowColumns,
-                                               " FROM exchange_windows w WHERE w.window_id = $1",
-                                               lock ? " FOR UPDATE" : ""),
-                                  window_id);
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT ", kWindowColumns, " FROM exchange_windows w WHERE w.window_id = $1",
+                   lock ? " FOR UPDATE" : ""),
+      window_id);
   if (r.empty()) {
     return absl::NotFoundError(absl::StrCat("exchange window ", window_id, " does not exist"));
   }
@@ -395,7 +395,8 @@ std::string ComposeRuleText(const v1::ExchangeWindow& w, const std::string& scop
   if (e.has_ranking()) {
     const int n = e.ranking().top_n();
     parts.push_back(absl::StrCat(PeriodText(e.ranking().period()), " ", scope_name, "积分排行前 ",
-                                 n, " 名（与第 ", n, " 名积分相同者同样入选；排名在兑换开始时确定）"));
+                                 n, " 名（与第 ", n,
+                                 " 名积分相同者同样入选；排名在兑换开始时确定）"));
   }
   if (e.min_balance() > 0) parts.push_back(absl::StrCat("可用积分不少于 ", e.min_balance()));
   std::vector<std::string> limits;

@@ -35,8 +35,12 @@ std::string NewPickupCode();
 // SHA-256 of a message's deterministic serialisation.
 std::string RequestHash(const google::protobuf::Message& message);
 
-// A refusal: `code` and `message`, with a google.rpc.ErrorInfo of `reason` in the rewards domain.
-absl::Status Refuse(absl::StatusCode code, v1::ErrorReason reason, absl::string_view message);
+// The figures behind a refusal, as ErrorInfo metadata ("available_balance" → "42").
+using RefusalFigures = std::vector<std::pair<std::string, std::string>>;
+// A refusal: `code` and `message`, with a google.rpc.ErrorInfo of `reason` in the rewards domain
+// carrying `figures` as its metadata.
+absl::Status Refuse(absl::StatusCode code, v1::ErrorReason reason, absl::string_view message,
+                    const RefusalFigures& figures = {});
 // The ErrorReason carried by `status` (UNSPECIFIED when none).
 v1::ErrorReason ReasonOf(const absl::Status& status);
 
@@ -62,8 +66,7 @@ absl::StatusOr<int> PageSize(int32_t requested);
 std::string FilterTag(const google::protobuf::Message& request_without_paging);
 std::string EncodePageToken(const std::string& tag, const std::vector<std::string>& keys);
 absl::StatusOr<std::vector<std::string>> DecodePageToken(const std::string& token,
-                                                         const std::string& tag,
-                                                         size_t key_count);
+                                                         const std::string& tag, size_t key_count);
 // Reads page_size and page_token of `req`; the token must hold `key_count` keys and come from a
 // request with the same other fields. Errors: INVALID_ARGUMENT naming the field.
 template <typename Request>

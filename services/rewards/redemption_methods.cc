@@ -23,24 +23,30 @@ absl::Status RefusalFor(const Standing& st, const v1::ExchangeWindow& w) {
   for (int r : e.reasons()) {
     switch (r) {
       case v1::ERROR_REASON_WINDOW_NOT_OPEN:
-        return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_WINDOW_NOT_OPEN,
-                      absl::StrCat("window_id: exchange window ", w.window_id(),
-                                   " has not opened yet"));
+        return Refuse(
+            absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_WINDOW_NOT_OPEN,
+            absl::StrCat("window_id: exchange window ", w.window_id(), " has not opened yet"),
+            {{"start_time", absl::FormatTime(TimeOf(w.start_time()))}});
       case v1::ERROR_REASON_WINDOW_CLOSED:
         return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_WINDOW_CLOSED,
-                      absl::StrCat("window_id: exchange window ", w.window_id(), " has closed"));
+                      absl::StrCat("window_id: exchange window ", w.window_id(), " has closed"),
+                      {{"end_time", absl::FormatTime(TimeOf(w.end_time()))}});
       case v1::ERROR_REASON_NOT_IN_RANKING_CUT:
-        return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_NOT_IN_RANKING_CUT,
-                      e.rank() > 0 ? absl::StrCat("the rider ranks ", e.rank(), " with ",
-                                                  e.ranking_points(),
-                                                  " points, outside the cut of ",
-                                                  e.cutoff_points(), " points")
-                                   : "the rider was not inside the window's ranking cut");
+        return Refuse(
+            absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_NOT_IN_RANKING_CUT,
+            e.rank() > 0
+                ? absl::StrCat("the rider ranks ", e.rank(), " with ", e.ranking_points(),
+                               " points, outside the cut of ", e.cutoff_points(), " points")
+                : "the rider was not inside the window's ranking cut",
+            {{"rank", std::to_string(e.rank())},
+             {"ranking_points", std::to_string(e.ranking_points())},
+             {"cutoff_points", std::to_string(e.cutoff_points())}});
       case v1::ERROR_REASON_BALANCE_BELOW_MINIMUM:
-        return Refuse(absl::StatusCode::kFailedPrecondition,
-                      v1::ERROR_REASON_BALANCE_BELOW_MINIMUM,
+        return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_BALANCE_BELOW_MINIMUM,
                       absl::StrCat("available balance ", e.available_balance(),
-                                   " is below the window's minimum of ", e.min_balance()));
+                                   " is below the window's minimum of ", e.min_balance()),
+                      {{"available_balance", std::to_string(e.available_balance())},
+                       {"min_balance", std::to_string(e.min_balance())}});
       default:
         break;
     }
@@ -163,9 +169,9 @@ grpc::Status RewardsServiceImpl::CreateRedemption(grpc::ServerContext* ctx,
           if (g.gift_id() == req->gift_id()) wg = &g;
         }
         if (wg == nullptr) {
-          return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_GIFT_NOT_IN_WINDOW,
-                        absl::StrCat("gift_id: ", req->gift_id(),
-                                     " is not offered in this exchange window"));
+          return Refuse(
+              absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_GIFT_NOT_IN_WINDOW,
+              absl::StrCat("gift_id: ", req->gift_id(), " is not offered in this exchange window"));
         }
         if (!gift[0][2].as<bool>()) {
           return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_GIFT_INACTIVE,
@@ -174,18 +180,22 @@ grpc::Status RewardsServiceImpl::CreateRedemption(grpc::ServerContext* ctx,
         RETURN_IF_ERROR(RefusalFor(st, w.window));
         const int32_t used = st.redeemed_by_gift[req->gift_id()];
         if (wg->max_per_rider() > 0 && used + quantity > wg->max_per_rider()) {
-          return Refuse(absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_GIFT_LIMIT_REACHED,
-                        absl::StrCat("quantity: the rider has ", used, " of this gift in the "
-                                     "window and may take at most ",
-                                     wg->max_per_rider()));
+          return Refuse(
+              absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_GIFT_LIMIT_REACHED,
+              absl::StrCat("quantity: the rider has ", used,
+                           " of this gift in the "
+                           "window and may take at most ",
+                           wg->max_per_rider()),
+              {{"limit", std::to_string(wg->max_per_rider())}, {"redeemed", std::to_string(used)}});
         }
         if (w.window.max_items_per_rider() > 0 &&
             st.redeemed_total + quantity > w.window.max_items_per_rider()) {
-          return Refuse(absl::StatusCode::kResourceExhausted,
-                        v1::ERROR_REASON_WINDOW_LIMIT_REACHED,
+          return Refuse(absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_WINDOW_LIMIT_REACHED,
                         absl::StrCat("quantity: the rider has ", st.redeemed_total,
                                      " items in the window and may take at most ",
-                                     w.window.max_items_per_rider()));
+                                     w.window.max_items_per_rider()),
+                        {{"limit", std::to_string(w.window.max_items_per_rider())},
+                         {"redeemed", std::to_string(st.redeemed_total)}});
         }
         pqxx::result stock = tx.exec_params(
             "SELECT available FROM station_stock WHERE station_id = $1 AND gift_id = $2",
@@ -194,14 +204,16 @@ grpc::Status RewardsServiceImpl::CreateRedemption(grpc::ServerContext* ctx,
         if (available < quantity) {
           return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_OUT_OF_STOCK,
                         absl::StrCat("the station has ", available, " items of this gift left, ",
-                                     quantity, " ordered"));
+                                     quantity, " ordered"),
+                        {{"available_quantity", std::to_string(available)}});
         }
         const int64_t unit = gift[0][1].as<int64_t>();
         if (*balance < unit * quantity) {
-          return Refuse(absl::StatusCode::kFailedPrecondition,
-                        v1::ERROR_REASON_INSUFFICIENT_POINTS,
+          return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_INSUFFICIENT_POINTS,
                         absl::StrCat("available balance ", *balance, " is below the order's ",
-                                     unit * quantity, " points"));
+                                     unit * quantity, " points"),
+                        {{"available_balance", std::to_string(*balance)},
+                         {"required_points", std::to_string(unit * quantity)}});
         }
         pqxx::result st_row = tx.exec_params(
             "SELECT district_id, street_id, community_id FROM stations WHERE station_id = $1",
@@ -211,9 +223,8 @@ grpc::Status RewardsServiceImpl::CreateRedemption(grpc::ServerContext* ctx,
                         absl::StrCat("station_id: ", req->station_id(), " is not known"));
         }
         order_id = NewId("r_");
-        const int64_t ttl_s = w.pickup_ttl_s > 0
-                                  ? w.pickup_ttl_s
-                                  : absl::ToInt64Seconds(options_.default_pickup_ttl);
+        const int64_t ttl_s =
+            w.pickup_ttl_s > 0 ? w.pickup_ttl_s : absl::ToInt64Seconds(options_.default_pickup_ttl);
         tx.exec_params(
             "INSERT INTO redemptions (redemption_id, rider_id, window_id, station_id, gift_id, "
             "gift_name, quantity, unit_points, points, state, district_id, street_id, "
@@ -256,8 +267,7 @@ grpc::Status RewardsServiceImpl::GetRedemption(grpc::ServerContext* ctx,
     if (IsRiderOnly(caller.who())) {
       resp->Clear();
       return Refuse(absl::StatusCode::kPermissionDenied, v1::ERROR_REASON_NOT_ORDER_OWNER,
-                    absl::StrCat("redemption ", req->redemption_id(),
-                                 " belongs to another rider"));
+                    absl::StrCat("redemption ", req->redemption_id(), " belongs to another rider"));
     }
     ASSIGN_OR_RETURN(StationInfo station, Station(r.station_id()));
     absl::Status scope = CheckStationScope(caller.who(), station);
@@ -314,9 +324,9 @@ grpc::Status RewardsServiceImpl::CancelRedemption(grpc::ServerContext* ctx,
             absl::StrCat("redemption ", req->redemption_id(), " does not exist"));
       }
       if (r[0][0].as<std::string>() != caller.who().subject) {
-        return Refuse(absl::StatusCode::kPermissionDenied, v1::ERROR_REASON_NOT_ORDER_OWNER,
-                      absl::StrCat("redemption ", req->redemption_id(),
-                                   " belongs to another rider"));
+        return Refuse(
+            absl::StatusCode::kPermissionDenied, v1::ERROR_REASON_NOT_ORDER_OWNER,
+            absl::StrCat("redemption ", req->redemption_id(), " belongs to another rider"));
       }
       const int state = r[0][1].as<int>(), intent = r[0][2].as<int>();
       if (state == v1::REDEMPTION_STATE_CANCELLED || intent == v1::REDEMPTION_STATE_CANCELLED) {
@@ -324,8 +334,7 @@ grpc::Status RewardsServiceImpl::CancelRedemption(grpc::ServerContext* ctx,
       }
       if (state != v1::REDEMPTION_STATE_READY || intent != 0) {
         const auto shown = static_cast<v1::RedemptionState>(intent != 0 ? intent : state);
-        return Refuse(absl::StatusCode::kFailedPrecondition,
-                      v1::ERROR_REASON_ORDER_NOT_CANCELLABLE,
+        return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_ORDER_NOT_CANCELLABLE,
                       absl::StrCat("redemption ", req->redemption_id(), " is ",
                                    v1::RedemptionState_Name(shown), ", not READY"));
       }
@@ -367,9 +376,9 @@ grpc::Status RewardsServiceImpl::FulfilRedemption(grpc::ServerContext* ctx,
           scope, req->idempotency_key());
       if (!seen.empty()) {
         if (pqxx::binarystring(seen[0][0]).str() != hash) {
-          early = Refuse(absl::StatusCode::kFailedPrecondition,
-                         v1::ERROR_REASON_IDEMPOTENCY_KEY_REUSED,
-                         "idempotency_key: was already used with a different request");
+          early =
+              Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_IDEMPOTENCY_KEY_REUSED,
+                     "idempotency_key: was already used with a different request");
           return absl::OkStatus();
         }
         v1::Redemption first;
@@ -382,9 +391,9 @@ grpc::Status RewardsServiceImpl::FulfilRedemption(grpc::ServerContext* ctx,
           "window_start > now() - interval '10 minutes'",
           bucket);
       if (hits[0][0].as<int64_t>() >= 10) {
-        early = Refuse(absl::StatusCode::kResourceExhausted,
-                       v1::ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
-                       "too many wrong pickup codes entered recently; try again later");
+        early =
+            Refuse(absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
+                   "too many wrong pickup codes entered recently; try again later");
         return absl::OkStatus();
       }
       pqxx::result ready = tx.exec_params(
@@ -400,25 +409,31 @@ grpc::Status RewardsServiceImpl::FulfilRedemption(grpc::ServerContext* ctx,
           early = Refuse(absl::StatusCode::kNotFound, v1::ERROR_REASON_PICKUP_CODE_UNKNOWN,
                          "pickup_code: no order waiting for pickup has this code");
         } else if (past[0][0].as<int>() == v1::REDEMPTION_STATE_FULFILLED) {
-          early = Refuse(absl::StatusCode::kFailedPrecondition,
-                         v1::ERROR_REASON_PICKUP_CODE_ALREADY_USED,
-                         "pickup_code: the order with this code was already handed over");
+          early = Refuse(
+              absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_PICKUP_CODE_ALREADY_USED,
+              "pickup_code: the order with this code was already handed over",
+              {{"station_id", past[0][1].as<std::string>()},
+               {"fulfil_time", absl::FormatTime(absl::FromUnixMicros(
+                                   past[0][2].is_null() ? 0 : past[0][2].as<int64_t>()))}});
         } else {
-          early = Refuse(absl::StatusCode::kFailedPrecondition,
-                         v1::ERROR_REASON_PICKUP_CODE_EXPIRED,
-                         absl::StrCat("pickup_code: the order with this code is ",
-                                      v1::RedemptionState_Name(static_cast<v1::RedemptionState>(
-                                          past[0][0].as<int>())),
-                                      "; its points were released"));
+          early = Refuse(
+              absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_PICKUP_CODE_EXPIRED,
+              absl::StrCat(
+                  "pickup_code: the order with this code is ",
+                  v1::RedemptionState_Name(static_cast<v1::RedemptionState>(past[0][0].as<int>())),
+                  "; its points were released"),
+              {{"state",
+                v1::RedemptionState_Name(static_cast<v1::RedemptionState>(past[0][0].as<int>()))}});
         }
         return absl::OkStatus();
       }
       order_id = ready[0][0].as<std::string>();
       if (ready[0][1].as<std::string>() != req->station_id()) {
-        early = Refuse(absl::StatusCode::kFailedPrecondition,
-                       v1::ERROR_REASON_PICKUP_AT_OTHER_STATION,
-                       absl::StrCat("pickup_code: the order is to be collected at station ",
-                                    ready[0][1].as<std::string>()));
+        early =
+            Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_PICKUP_AT_OTHER_STATION,
+                   absl::StrCat("pickup_code: the order is to be collected at station ",
+                                ready[0][1].as<std::string>()),
+                   {{"station_id", ready[0][1].as<std::string>()}});
         return absl::OkStatus();
       }
       const int intent = ready[0][2].as<int>();

@@ -129,8 +129,10 @@ TEST_F(RedemptionTest, RefusalsHoldNoPointsAndTakeNoStock) {
     EXPECT_EQ(ReasonOf(s), reason) << s.error_message();
   };
   using C = grpc::StatusCode;
-  refused(env_.Redeem("r1", limited, pricey, &order), C::FAILED_PRECONDITION,
-          "INSUFFICIENT_POINTS");
+  grpc::Status poor = env_.Redeem("r1", limited, pricey, &order);
+  refused(poor, C::FAILED_PRECONDITION, "INSUFFICIENT_POINTS");
+  EXPECT_EQ(FiguresOf(poor)["required_points"], "500");
+  EXPECT_EQ(FiguresOf(poor)["available_balance"], "100");
   refused(env_.Redeem("r1", limited, scarce, &order, 2), C::RESOURCE_EXHAUSTED,
           "GIFT_LIMIT_REACHED");
   refused(env_.Redeem("r1", limited, outside, &order), C::FAILED_PRECONDITION,
@@ -149,8 +151,7 @@ TEST_F(RedemptionTest, RefusalsHoldNoPointsAndTakeNoStock) {
 
   // Limits: one of each gift, two items in all.
   ASSERT_TRUE(env_.Redeem("r1", limited, scarce, &order).ok());
-  refused(env_.Redeem("r1", limited, scarce, &order), C::RESOURCE_EXHAUSTED,
-          "GIFT_LIMIT_REACHED");
+  refused(env_.Redeem("r1", limited, scarce, &order), C::RESOURCE_EXHAUSTED, "GIFT_LIMIT_REACHED");
   ASSERT_TRUE(env_.Redeem("r1", limited, gift_, &order).ok());
   ASSERT_TRUE(env_.Award("r1", 1000));
   refused(env_.Redeem("r1", limited, pricey, &order), C::RESOURCE_EXHAUSTED,
@@ -251,12 +252,12 @@ TEST_F(RedemptionTest, DashboardCountsPerGiftStationAndDay) {
   EXPECT_EQ(stats.rows(0).day(), absl::FormatCivilTime(today));
   EXPECT_EQ(stats.rows(0).figures().items_handed_out(), 1);
 
-  EXPECT_EQ(env_.stub()
-                .GetRedemptionStats(
-                    env_.As("other", ROLE_STREET_STAFF, RewardsTestEnv::kOtherStreet).get(), r,
-                    &stats)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      env_.stub()
+          .GetRedemptionStats(
+              env_.As("other", ROLE_STREET_STAFF, RewardsTestEnv::kOtherStreet).get(), r, &stats)
+          .error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   r.set_start_day("2026-13-01");
   EXPECT_EQ(env_.stub().GetRedemptionStats(env_.StreetStaff().get(), r, &stats).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);

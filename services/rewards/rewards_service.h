@@ -77,8 +77,9 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
   void StopBackground();
 
   // One maintenance pass as of `now`: opens SCHEDULED windows whose start_time passed, closes OPEN
-  // windows whose end_time passed, expires READY orders past expire_time, and takes over orders left
-  // PENDING or half-settled for longer than `min_age`. Errors are logged and retried next pass.
+  // windows whose end_time passed, expires READY orders past expire_time, and takes over orders
+  // left PENDING or half-settled for longer than `min_age`. Errors are logged and retried next
+  // pass.
   MaintenanceCounts RunMaintenance(absl::Time now, absl::Duration min_age);
 
   // catalog
@@ -123,12 +124,12 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
                                    const v1::CloseExchangeWindowRequest* req,
                                    v1::CloseExchangeWindowResponse* resp) override;
   // eligibility
-  grpc::Status ListMyEligibleExchangeWindows(grpc::ServerContext* ctx,
-                                             const v1::ListMyEligibleExchangeWindowsRequest* req,
-                                             v1::ListMyEligibleExchangeWindowsResponse* resp) override;
-  grpc::Status GetExchangeWindowEligibility(grpc::ServerContext* ctx,
-                                            const v1::GetExchangeWindowEligibilityRequest* req,
-                                            v1::GetExchangeWindowEligibilityResponse* resp) override;
+  grpc::Status ListMyEligibleExchangeWindows(
+      grpc::ServerContext* ctx, const v1::ListMyEligibleExchangeWindowsRequest* req,
+      v1::ListMyEligibleExchangeWindowsResponse* resp) override;
+  grpc::Status GetExchangeWindowEligibility(
+      grpc::ServerContext* ctx, const v1::GetExchangeWindowEligibilityRequest* req,
+      v1::GetExchangeWindowEligibilityResponse* resp) override;
   grpc::Status ListExchangeWindowEligibleRiders(
       grpc::ServerContext* ctx, const v1::ListExchangeWindowEligibleRidersRequest* req,
       v1::ListExchangeWindowEligibleRidersResponse* resp) override;
@@ -147,7 +148,8 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
                                   const v1::ListStationPickupsRequest* req,
                                   v1::ListStationPickupsResponse* resp) override;
   // dashboard
-  grpc::Status GetRedemptionStats(grpc::ServerContext* ctx, const v1::GetRedemptionStatsRequest* req,
+  grpc::Status GetRedemptionStats(grpc::ServerContext* ctx,
+                                  const v1::GetRedemptionStatsRequest* req,
                                   v1::GetRedemptionStatsResponse* resp) override;
 
  private:

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/pg/migrations.h"
 #include "common/status/grpc_status.h"
+#include "google/rpc/error_details.pb.h"
 #include "services/rewards/records.h"
 
 std::vector<std::pair<std::string, std::string>> RewardsMigrations();
@@ -36,6 +37,13 @@ std::string ReasonOf(const grpc::Status& status) {
   const v1::ErrorReason r = ReasonOf(FromGrpcStatus(status));
   if (r == v1::ERROR_REASON_UNSPECIFIED) return "";
   return v1::ErrorReason_Name(r).substr(13);
+}
+
+std::map<std::string, std::string> FiguresOf(const grpc::Status& status) {
+  auto payload = FromGrpcStatus(status).GetPayload("type.googleapis.com/google.rpc.ErrorInfo");
+  google::rpc::ErrorInfo info;
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return {};
+  return {info.metadata().begin(), info.metadata().end()};
 }
 
 namespace {
@@ -75,8 +83,8 @@ RewardsTestEnv::RewardsTestEnv(RewardsOptions options) {
   auth::TokenSigner::GenerateKeyPair(&pk_, &sk_);
   auth::KeySet keys;
   keys.Add("test", pk_);
-  authorizer_ = std::make_unique<auth::Authorizer>(std::make_shared<const auth::TokenVerifier>(
-      std::make_shared<auth::StaticKeyProvider>(keys)));
+  authorizer_ = std::make_unique<auth::Authorizer>(
+      std::make_shared<const auth::TokenVerifier>(std::make_shared<auth::StaticKeyProvider>(keys)));
 
   ledger_service_ =
       std::make_unique<ledger::LedgerGrpcService>(&ledger_env_.ledger(), authorizer_.get());
@@ -107,9 +115,8 @@ RewardsTestEnv::RewardsTestEnv(RewardsOptions options) {
   places_.places[kLoveCorner] =
       Place(kLoveCorner, activity::v1::PLACE_KIND_LOVE_CORNER, kCommunity, "merchant");
   auto peers = server::ServiceHost::Start(
-      {.service_name = "peers"},
-      {{activity::v1::ActivityService::service_full_name(), &places_},
-       {identity::v1::IdentityService::service_full_name(), &orgs_}});
+      {.service_name = "peers"}, {{activity::v1::ActivityService::service_full_name(), &places_},
+                                  {identity::v1::IdentityService::service_full_name(), &orgs_}});
   if (!peers.ok()) {
     ADD_FAILURE() << peers.status();
     return;
@@ -124,9 +131,8 @@ RewardsTestEnv::RewardsTestEnv(RewardsOptions options) {
   };
   ledger_client_ =
       std::make_unique<LedgerClient>(channel(ledger_host_->grpc_port()), service_token_.get());
-  directory_ = std::make_unique<GrpcDirectory>(channel(peers_host_->grpc_port()),
-                                               channel(peers_host_->grpc_port()),
-                                               service_token_.get());
+  directory_ = std::make_unique<GrpcDirectory>(
+      channel(peers_host_->grpc_port()), channel(peers_host_->grpc_port()), service_token_.get());
   ledger_stub_ = ledger::v1::LedgerService::NewStub(channel(ledger_host_->grpc_port()));
 
   auto pool = pg::PgPool::Connect({.url = db_.url(), .schema = "rewards", .pool_size = 16});
@@ -154,9 +160,8 @@ RewardsTestEnv::~RewardsTestEnv() {
 }
 
 void RewardsTestEnv::StartRewards(RewardsOptions options) {
-  service_ = std::make_unique<RewardsServiceImpl>(pool_.get(), authorizer_.get(),
-                                                  ledger_client_.get(), directory_.get(),
-                                                  std::move(options));
+  service_ = std::make_unique<RewardsServiceImpl>(
+      pool_.get(), authorizer_.get(), ledger_client_.get(), directory_.get(), std::move(options));
   auto host = server::ServiceHost::Start(
       {.service_name = "rewards"}, {{v1::RewardsService::service_full_name(), service_.get()}});
   if (!host.ok()) {
@@ -164,9 +169,8 @@ void RewardsTestEnv::StartRewards(RewardsOptions options) {
     return;
   }
   host_ = *std::move(host);
-  stub_ = v1::RewardsService::NewStub(
-      grpc::CreateChannel(absl::StrCat("127.0.0.1:", host_->grpc_port()),
-                          grpc::InsecureChannelCredentials()));
+  stub_ = v1::RewardsService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", host_->grpc_port()), grpc::InsecureChannelCredentials()));
 }
 
 void RewardsTestEnv::Restart(RewardsOptions options) {
@@ -248,8 +252,7 @@ std::string RewardsTestEnv::MakeGift(const std::string& name, int64_t cost) {
   return resp.gift().gift_id();
 }
 
-void RewardsTestEnv::Stock(const std::string& station, const std::string& gift,
-                           int64_t quantity) {
+void RewardsTestEnv::Stock(const std::string& station, const std::string& gift, int64_t quantity) {
   v1::AddStationStockRequest r;
   r.set_station_id(station);
   r.set_gift_id(gift);
@@ -294,9 +297,8 @@ v1::ExchangeWindow RewardsTestEnv::MakeWindow(const std::vector<std::string>& gi
 }
 
 grpc::Status RewardsTestEnv::Redeem(const std::string& rider, const std::string& window,
-                                    const std::string& gift, v1::Redemption* out,
-                                    int32_t quantity, const std::string& station,
-                                    const std::string& key) {
+                                    const std::string& gift, v1::Redemption* out, int32_t quantity,
+                                    const std::string& station, const std::string& key) {
   v1::CreateRedemptionRequest r;
   r.set_window_id(window);
   r.set_station_id(station);

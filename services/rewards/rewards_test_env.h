@@ -50,10 +50,10 @@ class RewardsTestEnv {
  public:
   static constexpr char kDistrict[] = "d_pingcheng";
   static constexpr char kStreet[] = "s_qingyuan";
-  static constexpr char kCommunity[] = "c_qyxj";    // 清远西街社区
+  static constexpr char kCommunity[] = "c_qyxj";       // 清远西街社区
   static constexpr char kCommunity2[] = "c_gongnong";  // 工农路社区
   static constexpr char kOtherStreet[] = "s_xinwang";
-  static constexpr char kStationA[] = "pl_station_qyxj";     // in kCommunity, kept by keeper_a
+  static constexpr char kStationA[] = "pl_station_qyxj";      // in kCommunity, kept by keeper_a
   static constexpr char kStationB[] = "pl_station_gongnong";  // in kCommunity2, kept by keeper_b
   static constexpr char kLoveCorner[] = "pl_corner_1";
 
@@ -145,6 +145,8 @@ class RewardsTestEnv {
 
 // The ErrorInfo reason of a failed call ("OUT_OF_STOCK"), empty when none.
 std::string ReasonOf(const grpc::Status& status);
+// The ErrorInfo metadata of a failed call (the figures behind a refusal).
+std::map<std::string, std::string> FiguresOf(const grpc::Status& status);
 
 }  // namespace civicpoints::rewards
 

@@ -37,10 +37,10 @@ struct OrderRow {
 };
 
 std::optional<OrderRow> ReadOrder(pqxx::transaction_base& tx, const std::string& id, bool lock) {
-  pqxx::result r = tx.exec_params(absl::StrCat("SELECT ", kRedemptionColumns,
-                                               " FROM redemptions r WHERE r.redemption_id = $1",
-                                               lock ? " FOR UPDATE" : ""),
-                                  id);
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT ", kRedemptionColumns, " FROM redemptions r WHERE r.redemption_id = $1",
+                   lock ? " FOR UPDATE" : ""),
+      id);
   if (r.empty()) return std::nullopt;
   OrderRow o;
   FillRedemption(r[0], /*with_code=*/true, &o.order);
@@ -69,9 +69,9 @@ absl::Status RewardsServiceImpl::FailureStatus(const v1::Redemption& order,
                                         reason == v1::ERROR_REASON_WINDOW_LIMIT_REACHED
                                     ? absl::StatusCode::kResourceExhausted
                                     : absl::StatusCode::kFailedPrecondition;
-  return Refuse(code, reason,
-                message.empty() ? absl::StrCat("redemption ", order.redemption_id(), " failed")
-                                : message);
+  return Refuse(
+      code, reason,
+      message.empty() ? absl::StrCat("redemption ", order.redemption_id(), " failed") : message);
 }
 
 absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redemption* out) {
@@ -277,9 +277,8 @@ MaintenanceCounts RewardsServiceImpl::RunMaintenance(absl::Time now, absl::Durat
            "SELECT window_id FROM exchange_windows WHERE state IN (1, 2) AND end_at <= "
            "from_us($1::bigint) ORDER BY end_at LIMIT 100",
            Us(now))) {
-    absl::Status s = InTx("close window", [&](pqxx::transaction_base& tx) {
-      return CloseWindowNow(tx, w, now);
-    });
+    absl::Status s = InTx("close window",
+                          [&](pqxx::transaction_base& tx) { return CloseWindowNow(tx, w, now); });
     if (s.ok()) {
       ++counts.windows_closed;
     } else {

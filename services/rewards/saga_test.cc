@@ -109,9 +109,9 @@ TEST(SagaTest, CrashBetweenHoldAndStockStepIsFinishedByRecovery) {
   MaintenanceCounts n = env.service().RunMaintenance(absl::Now(), absl::ZeroDuration());
   EXPECT_EQ(n.orders_recovered, 2);
   for (const auto& [rider, id] : {std::pair<std::string, std::string>{"r1", id1}, {"r2", id2}}) {
-    EXPECT_EQ(env.Sql(absl::StrCat("SELECT state FROM redemptions WHERE redemption_id = '", id,
-                                   "'")),
-              "6");
+    EXPECT_EQ(
+        env.Sql(absl::StrCat("SELECT state FROM redemptions WHERE redemption_id = '", id, "'")),
+        "6");
     EXPECT_EQ(env.Hold(id).state(), ledger::v1::HOLD_STATE_RELEASED);
     EXPECT_EQ(env.Account(rider).available(), 100);
     EXPECT_EQ(env.Account(rider).held(), 0);
@@ -158,9 +158,10 @@ TEST(SagaTest, CrashAfterCaptureIsRecordedByRecovery) {
   v1::Redemption order;
   ASSERT_TRUE(env.Redeem("r1", window, gift, &order).ok());
   // The keeper's call got as far as recording its intent; the process died before the capture.
-  env.Exec(absl::StrCat("UPDATE redemptions SET intent = 3, fulfilled_by = 'keeper_a' "
-                        "WHERE redemption_id = '",
-                        order.redemption_id(), "'"));
+  env.Exec(
+      absl::StrCat("UPDATE redemptions SET intent = 3, fulfilled_by = 'keeper_a' "
+                   "WHERE redemption_id = '",
+                   order.redemption_id(), "'"));
   env.Restart({});
   EXPECT_EQ(env.service().RunMaintenance(absl::Now(), absl::ZeroDuration()).orders_recovered, 1);
   EXPECT_EQ(env.Sql("SELECT state FROM redemptions"), "3");

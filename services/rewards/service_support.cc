@@ -70,8 +70,7 @@ absl::Status RewardsServiceImpl::InReadTx(absl::string_view what, const TxFn& fn
 
 absl::Status RewardsServiceImpl::Idempotent(const std::string& scope, const std::string& key,
                                             const google::protobuf::Message& request,
-                                            google::protobuf::Message* response,
-                                            const TxFn& fn) {
+                                            google::protobuf::Message* response, const TxFn& fn) {
   if (absl::Status s = CheckIdempotencyKey(key); !s.ok()) return s;
   const std::string hash = RequestHash(request);
   for (int attempt = 0;; ++attempt) {
@@ -128,7 +127,8 @@ absl::Status RewardsServiceImpl::TakeThrottle(const std::string& bucket, int lim
   const int64_t wait = std::max<int64_t>(1, absl::ToInt64Seconds(start + window - now));
   return WithRetryDelay(
       Refuse(absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
-             absl::StrCat("too many wrong pickup codes; try again in ", wait, " seconds")),
+             absl::StrCat("too many wrong pickup codes; try again in ", wait, " seconds"),
+             {{"retry_after_seconds", std::to_string(wait)}}),
       absl::Seconds(wait));
 }
 

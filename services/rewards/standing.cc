@@ -20,8 +20,7 @@ Standing EvaluateStanding(pqxx::transaction_base& tx, const WindowRecord& rec,
   e.set_min_balance(w.eligibility().min_balance());
 
   const bool scheduled = w.state() == v1::EXCHANGE_WINDOW_STATE_SCHEDULED;
-  const bool closed =
-      w.state() == v1::EXCHANGE_WINDOW_STATE_CLOSED || TimeOf(w.end_time()) <= now;
+  const bool closed = w.state() == v1::EXCHANGE_WINDOW_STATE_CLOSED || TimeOf(w.end_time()) <= now;
   if (closed) {
     e.add_reasons(v1::ERROR_REASON_WINDOW_CLOSED);
   } else if (scheduled || TimeOf(w.start_time()) > now) {

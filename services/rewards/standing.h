@@ -30,8 +30,8 @@ struct Standing {
   int32_t redeemed_total = 0;
 };
 
-// Works out `rider`'s standing in `window` (loaded with its gifts) as of `now`, with their available
-// balance `balance`; `provisional` is used for SCHEDULED windows with a ranking rule.
+// Works out `rider`'s standing in `window` (loaded with its gifts) as of `now`, with their
+// available balance `balance`; `provisional` is used for SCHEDULED windows with a ranking rule.
 Standing EvaluateStanding(pqxx::transaction_base& tx, const WindowRecord& window,
                           const std::string& rider, int64_t balance, absl::Time now,
                           const ProvisionalRank& provisional);

@@ -131,7 +131,8 @@ grpc::Status RewardsServiceImpl::GetRedemptionStats(grpc::ServerContext* ctx,
         Add(&totals, state, orders, items, points);
         if (dims.empty() || (by_day && state == v1::REDEMPTION_STATE_READY)) continue;
         Cell key;
-        if (by_gift) key.gift_id = row[0].as<std::string>(), key.gift_name = row[1].as<std::string>();
+        if (by_gift)
+          key.gift_id = row[0].as<std::string>(), key.gift_name = row[1].as<std::string>();
         if (by_station) key.station_id = row[2].as<std::string>();
         if (by_day) key.day = row[3].as<std::string>();
         Cell& cell = cells[{key.gift_id, key.station_id, key.day}];
@@ -186,8 +187,8 @@ grpc::Status RewardsServiceImpl::GetRedemptionStats(grpc::ServerContext* ctx,
     if (stop < sorted.size() && stop > begin) {
       const Cell& last = sorted[stop - 1];
       resp->set_next_page_token(EncodePageToken(
-          paging.tag, {std::to_string(last.f.points_spent()), last.gift_id, last.station_id,
-                       last.day}));
+          paging.tag,
+          {std::to_string(last.f.points_spent()), last.gift_id, last.station_id, last.day}));
     }
     return absl::OkStatus();
   });

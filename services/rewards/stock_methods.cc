@@ -59,11 +59,12 @@ grpc::Status RewardsServiceImpl::ListStationStock(grpc::ServerContext* ctx,
       known = !tx.exec_params("SELECT 1 FROM stations WHERE station_id = $1", req->station_id())
                    .empty();
       pqxx::result rows = tx.exec_params(
-          absl::StrCat("SELECT ", kStockColumns,
-                       " FROM station_stock s JOIN gifts g USING (gift_id) "
-                       "JOIN stations st USING (station_id) WHERE s.station_id = $1 "
-                       "AND (NOT $2::boolean OR s.available >= 1) AND (NOT $3::boolean OR g.active) "
-                       "AND (g.name, g.gift_id) > ($4, $5) ORDER BY g.name, g.gift_id LIMIT $6::int"),
+          absl::StrCat(
+              "SELECT ", kStockColumns,
+              " FROM station_stock s JOIN gifts g USING (gift_id) "
+              "JOIN stations st USING (station_id) WHERE s.station_id = $1 "
+              "AND (NOT $2::boolean OR s.available >= 1) AND (NOT $3::boolean OR g.active) "
+              "AND (g.name, g.gift_id) > ($4, $5) ORDER BY g.name, g.gift_id LIMIT $6::int"),
           req->station_id(), available_only, rider, paging.after.empty() ? "" : paging.after[0],
           paging.after.empty() ? "" : paging.after[1], paging.size + 1);
       resp->set_next_page_token(FillPage(
@@ -141,8 +142,8 @@ grpc::Status RewardsServiceImpl::CorrectStationStock(grpc::ServerContext* ctx,
     RETURN_IF_ERROR(CheckId(req->station_id(), "station_id"));
     RETURN_IF_ERROR(CheckId(req->gift_id(), "gift_id"));
     if (req->counted_quantity() < 0 || req->counted_quantity() > kMaxOnHand) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "counted_quantity: must be 0–1,000,000, got ", req->counted_quantity()));
+      return absl::InvalidArgumentError(
+          absl::StrCat("counted_quantity: must be 0–1,000,000, got ", req->counted_quantity()));
     }
     RETURN_IF_ERROR(CheckText(req->reason(), "reason", 1, 200));
     RETURN_IF_ERROR(CheckIdempotencyKey(req->idempotency_key()));
@@ -159,17 +160,17 @@ grpc::Status RewardsServiceImpl::CorrectStationStock(grpc::ServerContext* ctx,
           const int64_t available = row[0][3].as<int64_t>(), reserved = row[0][4].as<int64_t>();
           if (req->has_expected_on_hand_quantity() &&
               req->expected_on_hand_quantity() != available + reserved) {
-            return Refuse(absl::StatusCode::kAborted, v1::ERROR_REASON_CONCURRENT_CHANGE,
-                          absl::StrCat("expected_on_hand_quantity: on hand is now ",
-                                       available + reserved, ", not ",
-                                       req->expected_on_hand_quantity()));
+            return Refuse(
+                absl::StatusCode::kAborted, v1::ERROR_REASON_CONCURRENT_CHANGE,
+                absl::StrCat("expected_on_hand_quantity: on hand is now ", available + reserved,
+                             ", not ", req->expected_on_hand_quantity()));
           }
           if (req->counted_quantity() < reserved) {
-            return Refuse(absl::StatusCode::kFailedPrecondition,
-                          v1::ERROR_REASON_STOCK_BELOW_RESERVED,
-                          absl::StrCat("counted_quantity: ", req->counted_quantity(),
-                                       " is below the ", reserved,
-                                       " items reserved for READY orders"));
+            return Refuse(
+                absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_STOCK_BELOW_RESERVED,
+                absl::StrCat("counted_quantity: ", req->counted_quantity(), " is below the ",
+                             reserved, " items reserved for READY orders"),
+                {{"reserved_quantity", std::to_string(reserved)}});
           }
           const int64_t delta = req->counted_quantity() - reserved - available;
           tx.exec_params(
@@ -207,13 +208,12 @@ grpc::Status RewardsServiceImpl::ListStockMovements(grpc::ServerContext* ctx,
     RETURN_IF_ERROR(CheckStationScope(caller.who(), station));
     return InReadTx("ListStockMovements", [&](pqxx::transaction_base& tx) -> absl::Status {
       pqxx::result rows = tx.exec_params(
-          absl::StrCat(
-              "SELECT ", kMovementColumns,
-              " FROM stock_movements WHERE station_id = $1 AND ($2 = '' OR gift_id = $2) "
-              "AND (cardinality($3::smallint[]) = 0 OR kind = ANY ($3::smallint[])) "
-              "AND ($4::bigint IS NULL OR created_at >= from_us($4::bigint)) "
-              "AND ($5::bigint IS NULL OR created_at < from_us($5::bigint)) "
-              "AND movement_id < $6::bigint ORDER BY movement_id DESC LIMIT $7::int"),
+          absl::StrCat("SELECT ", kMovementColumns,
+                       " FROM stock_movements WHERE station_id = $1 AND ($2 = '' OR gift_id = $2) "
+                       "AND (cardinality($3::smallint[]) = 0 OR kind = ANY ($3::smallint[])) "
+                       "AND ($4::bigint IS NULL OR created_at >= from_us($4::bigint)) "
+                       "AND ($5::bigint IS NULL OR created_at < from_us($5::bigint)) "
+                       "AND movement_id < $6::bigint ORDER BY movement_id DESC LIMIT $7::int"),
           req->station_id(), req->gift_id(), absl::StrCat("{", absl::StrJoin(kinds, ","), "}"),
           range.has_start_time() ? std::optional<int64_t>(Us(TimeOf(range.start_time())))
                                  : std::nullopt,

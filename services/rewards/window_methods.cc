@@ -129,12 +129,11 @@ bool PathHas(const common::v1::OrgPath& path, const std::string& id) {
 // The checks of a window against other things: stations are rider stations inside the owner's
 // subtree, gifts exist and are active, the ranking names a real scope and period, and the name of
 // the ranking's scope for the rule text.
-absl::StatusOr<std::string> CheckWindowRefs(Directory* directory, LedgerClient* ledger,
-                                            pqxx::transaction_base& tx,
-                                            const v1::ExchangeWindow& w,
-                                            const std::function<absl::StatusOr<StationInfo>(
-                                                const std::string&)>& station_of,
-                                            v1::ExchangeWindow* with_names) {
+absl::StatusOr<std::string> CheckWindowRefs(
+    Directory* directory, LedgerClient* ledger, pqxx::transaction_base& tx,
+    const v1::ExchangeWindow& w,
+    const std::function<absl::StatusOr<StationInfo>(const std::string&)>& station_of,
+    v1::ExchangeWindow* with_names) {
   for (const std::string& id : w.station_ids()) {
     ASSIGN_OR_RETURN(StationInfo st, station_of(id));
     if (!PathHas(st.org_path, w.owner_org_id())) {
@@ -142,10 +141,12 @@ absl::StatusOr<std::string> CheckWindowRefs(Directory* directory, LedgerClient* 
           "station_ids: station ", id, " is not inside the owner org ", w.owner_org_id()));
     }
   }
+  // `with_names` may be `w` itself: read the gifts before rewriting them.
+  const google::protobuf::RepeatedPtrField<v1::WindowGift> gifts = w.gifts();
   with_names->clear_gifts();
-  for (const v1::WindowGift& g : w.gifts()) {
-    pqxx::result r = tx.exec_params("SELECT name, points_cost, active FROM gifts WHERE gift_id = $1",
-                                    g.gift_id());
+  for (const v1::WindowGift& g : gifts) {
+    pqxx::result r = tx.exec_params(
+        "SELECT name, points_cost, active FROM gifts WHERE gift_id = $1", g.gift_id());
     if (r.empty()) {
       return absl::NotFoundError(absl::StrCat("gifts: gift ", g.gift_id(), " does not exist"));
     }
@@ -178,8 +179,8 @@ absl::StatusOr<std::string> CheckWindowRefs(Directory* directory, LedgerClient* 
   absl::StatusOr<OrgInfo> org = directory->GetOrg(ranking.scope().org_id());
   if (!org.ok()) {
     if (org.status().code() == absl::StatusCode::kNotFound) {
-      return absl::NotFoundError(absl::StrCat("eligibility.ranking.scope.org_id: ",
-                                              ranking.scope().org_id(), " is not an org node"));
+      return absl::NotFoundError(absl::StrCat(
+          "eligibility.ranking.scope.org_id: ", ranking.scope().org_id(), " is not an org node"));
     }
     return org.status();
   }
@@ -232,8 +233,7 @@ grpc::Status RewardsServiceImpl::CreateExchangeWindow(grpc::ServerContext* ctx,
     }
     if (owner->level != ORG_LEVEL_COMMUNITY && owner->level != ORG_LEVEL_STREET &&
         owner->level != ORG_LEVEL_DISTRICT) {
-      return absl::InvalidArgumentError(
-          "owner_org_id: must be a community, street or district");
+      return absl::InvalidArgumentError("owner_org_id: must be a community, street or district");
     }
     RETURN_IF_ERROR(auth::CheckStaffCovers(caller.who(), owner->path, "owner_org_id"));
     if (TimeOf(w.end_time()) <= caller.now) {
@@ -347,8 +347,8 @@ grpc::Status RewardsServiceImpl::UpdateExchangeWindow(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError("update_mask: is required and must name fields");
     }
     static const std::set<std::string> kWritable = {
-        "title",    "description", "station_ids",         "start_time", "end_time",
-        "gifts",    "eligibility", "max_items_per_rider", "pickup_ttl"};
+        "title", "description", "station_ids",         "start_time", "end_time",
+        "gifts", "eligibility", "max_items_per_rider", "pickup_ttl"};
     static const std::set<std::string> kWhileOpen = {"title", "description", "end_time"};
     for (const std::string& path : req->update_mask().paths()) {
       if (kWritable.count(path) == 0) {
@@ -404,10 +404,10 @@ grpc::Status RewardsServiceImpl::UpdateExchangeWindow(grpc::ServerContext* ctx,
         const bool editable = state == v1::EXCHANGE_WINDOW_STATE_SCHEDULED ||
                               (state == v1::EXCHANGE_WINDOW_STATE_OPEN && kWhileOpen.count(path));
         if (!editable) {
-          return Refuse(absl::StatusCode::kFailedPrecondition,
-                        v1::ERROR_REASON_WINDOW_NOT_EDITABLE,
+          return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_WINDOW_NOT_EDITABLE,
                         absl::StrCat(path, ": cannot change while the window is ",
-                                     v1::ExchangeWindowState_Name(state)));
+                                     v1::ExchangeWindowState_Name(state)),
+                        {{"field", path}});
         }
       }
       if (state == v1::EXCHANGE_WINDOW_STATE_OPEN && TimeOf(next.end_time()) <= caller.now) {
@@ -463,14 +463,14 @@ absl::Status RewardsServiceImpl::DoOpenWindow(const std::string& window_id, absl
   const bool has_ranking = w.eligibility().has_ranking();
   if (has_ranking) {
     const v1::RankingRule& rule = w.eligibility().ranking();
-    absl::StatusOr<ledger::v1::RankingSnapshot> taken = ledger_->Snapshot(
-        absl::StrCat("rewards/window/", window_id, "/cut"), rule.scope(), rule.period(),
-        rule.top_n());
+    absl::StatusOr<ledger::v1::RankingSnapshot> taken =
+        ledger_->Snapshot(absl::StrCat("rewards/window/", window_id, "/cut"), rule.scope(),
+                          rule.period(), rule.top_n());
     if (!taken.ok()) {
       if (taken.status().code() == absl::StatusCode::kUnavailable ||
           taken.status().code() == absl::StatusCode::kDeadlineExceeded) {
-        return absl::AbortedError(absl::StrCat(
-            "the ledger's ranking could not be read; retry: ", taken.status().message()));
+        return absl::AbortedError(absl::StrCat("the ledger's ranking could not be read; retry: ",
+                                               taken.status().message()));
       }
       return taken.status();
     }
@@ -540,8 +540,8 @@ grpc::Status RewardsServiceImpl::OpenExchangeWindow(grpc::ServerContext* ctx,
 namespace {
 
 // Closes the window as of `now` unless already CLOSED.
-absl::Status CloseWindowTx(pqxx::transaction_base& tx, const std::string& window_id,
-                           absl::Time now, const std::string& reason) {
+absl::Status CloseWindowTx(pqxx::transaction_base& tx, const std::string& window_id, absl::Time now,
+                           const std::string& reason) {
   ASSIGN_OR_RETURN(WindowRecord locked, LoadWindow(tx, window_id, true));
   if (locked.window.state() == v1::EXCHANGE_WINDOW_STATE_CLOSED) return absl::OkStatus();
   tx.exec_params(

@@ -37,8 +37,7 @@ TEST(WindowTest, RankingCutIsFrozenAtOpeningWithTiesInside) {
   v1::GetExchangeWindowEligibilityRequest ask;
   ask.set_window_id(w.window_id());
   v1::GetExchangeWindowEligibilityResponse standing;
-  ASSERT_TRUE(
-      env.stub().GetExchangeWindowEligibility(env.Rider("r4").get(), ask, &standing).ok());
+  ASSERT_TRUE(env.stub().GetExchangeWindowEligibility(env.Rider("r4").get(), ask, &standing).ok());
   EXPECT_TRUE(standing.eligibility().ranking_provisional());
   EXPECT_FALSE(standing.eligibility().eligible());  // not open yet
   EXPECT_EQ(standing.eligibility().reasons(0), v1::ERROR_REASON_WINDOW_NOT_OPEN);
@@ -63,8 +62,7 @@ TEST(WindowTest, RankingCutIsFrozenAtOpeningWithTiesInside) {
   ASSERT_TRUE(env.Redeem("r4", w.window_id(), gift, &order).ok());
   EXPECT_EQ(order.state(), v1::REDEMPTION_STATE_READY);
 
-  ASSERT_TRUE(
-      env.stub().GetExchangeWindowEligibility(env.Rider("r5").get(), ask, &standing).ok());
+  ASSERT_TRUE(env.stub().GetExchangeWindowEligibility(env.Rider("r5").get(), ask, &standing).ok());
   EXPECT_FALSE(standing.eligibility().eligible());
   EXPECT_EQ(standing.eligibility().reasons(0), v1::ERROR_REASON_NOT_IN_RANKING_CUT);
   EXPECT_FALSE(standing.eligibility().explanation().empty());
@@ -73,15 +71,14 @@ TEST(WindowTest, RankingCutIsFrozenAtOpeningWithTiesInside) {
   ASSERT_TRUE(env.stub().GetExchangeWindowEligibility(env.KeeperA().get(), ask, &standing).ok());
   EXPECT_TRUE(standing.eligibility().eligible());
   EXPECT_EQ(standing.eligibility().rank(), 3);
-  EXPECT_EQ(env.stub().GetExchangeWindowEligibility(env.Rider("r5").get(), ask, &standing)
-                .error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(
+      env.stub().GetExchangeWindowEligibility(env.Rider("r5").get(), ask, &standing).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
 
   v1::ListExchangeWindowEligibleRidersRequest riders;
   riders.set_window_id(w.window_id());
   v1::ListExchangeWindowEligibleRidersResponse cut;
-  ASSERT_TRUE(
-      env.stub().ListExchangeWindowEligibleRiders(env.KeeperA().get(), riders, &cut).ok());
+  ASSERT_TRUE(env.stub().ListExchangeWindowEligibleRiders(env.KeeperA().get(), riders, &cut).ok());
   ASSERT_EQ(cut.riders_size(), 4);
   EXPECT_EQ(cut.riders(0).rider_id(), "r1");
   EXPECT_EQ(cut.riders(2).rank(), 3);
