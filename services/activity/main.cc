@@ -1,20 +1,65 @@
 // civicpoints-activity: places, governance posts, activities, service records, points rules.
-// Wiring only; the shared runtime (common/server/service_main.h) does settings, storage,
-// migrations and the server.
+// Wiring only: the identity directory, the award relay to the ledger, then the service.
+#include <memory>
+
 #include "civicpoints/activity/v1/activity_service.grpc.pb.h"
+#include "common/config/config_parser.h"
 #include "common/server/service_main.h"
+#include "services/activity/activity_service.h"
+#include "services/activity/award_relay.h"
+#include "services/activity/directory.h"
 
 std::vector<std::pair<std::string, std::string>> ActivityMigrations();
 
+namespace {
+
+using namespace civicpoints;
+
+struct ActivitySettings {
+  std::string ledger_addr;
+  absl::Duration relay_poll = absl::Seconds(1);
+};
+ActivitySettings g_settings;
+
+// Made by the factory, live until exit (the relay's thread stops with the process).
+std::unique_ptr<activity::IdentityDirectory> g_directory;
+std::unique_ptr<activity::AwardRelay> g_relay;
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  using civicpoints::activity::v1::ActivityService;
-  return civicpoints::server::RunService(
+  return server::RunService(
       {.name = "activity",
        .description = "places, governance posts, activities, service records, points rules",
        .default_grpc_port = 50052,
        .default_metrics_port = 9152,
        .uses_postgres = true,
        .uses_redis = false,
-       .migrations = &ActivityMigrations},
-      argc, argv, civicpoints::server::HostUnimplemented<ActivityService>());
+       .calls_services = true,
+       .migrations = &ActivityMigrations,
+       .extra_settings =
+           [](config::ConfigParser& parser) {
+             parser.AddString("ledger_addr",
+                              "the ledger's gRPC host:port, where confirmed awards are delivered",
+                              &g_settings.ledger_addr, /*required=*/true);
+             parser.AddDuration("activity_relay_poll",
+                                "how often the award relay looks for awards due (it is also woken "
+                                "by each confirmation)",
+                                &g_settings.relay_poll, absl::Milliseconds(10), absl::Minutes(1));
+           }},
+      argc, argv,
+      [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
+        g_directory = std::make_unique<activity::IdentityDirectory>(deps.config->identity_addr,
+                                                                    deps.service_token, deps.pg);
+        activity::AwardRelay::Options relay_options;
+        relay_options.idle_poll = g_settings.relay_poll;
+        g_relay = std::make_unique<activity::AwardRelay>(deps.pg, g_settings.ledger_addr,
+                                                         deps.service_token, relay_options);
+        g_relay->Start();
+        std::vector<server::BuiltService> services;
+        services.push_back({activity::v1::ActivityService::service_full_name(),
+                            std::make_unique<activity::ActivityServiceImpl>(
+                                deps.pg, deps.authorizer, g_directory.get(), g_relay.get())});
+        return services;
+      });
 }

@@ -38,6 +38,7 @@ class IdentityTestEnv {
   KeyRing& keys() { return *keys_; }
   std::shared_ptr<KeyRing> shared_keys() { return keys_; }
   IdentityServiceImpl& service() { return *service_; }
+  const auth::Authorizer* authorizer() const { return authorizer_.get(); }
   // An internal service account `name` holding a fresh API key (as a deployment registers
   // activity and rewards); returns the key (empty on failure).
   std::string InternalServiceKey(const std::string& name);

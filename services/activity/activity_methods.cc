@@ -1,0 +1,576 @@
+// Activities: create, read, change, cancel, list; riders enrol and withdraw.
+#include <pqxx/pqxx>
+
+#include <google/protobuf/util/field_mask_util.h>
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/pg/paging.h"
+#include "services/activity/activity_records.h"
+#include "services/activity/activity_service.h"
+#include "services/activity/check_in_code.h"
+#include "services/activity/directory.h"
+#include "services/activity/points_rules.h"
+
+namespace civicpoints::activity {
+
+using common::v1::ROLE_CITY_SYSTEM;
+using common::v1::ROLE_COMMUNITY_STAFF;
+using common::v1::ROLE_STREET_STAFF;
+
+namespace {
+
+constexpr int kDefaultLeadMinutes = 30;
+constexpr int kDefaultCodePeriod = 30;
+
+// Fields an activity's creator sets, checked as CreateActivity and UpdateActivity require.
+absl::Status CheckActivityFields(const v1::Activity& a) {
+  if (absl::Status s = CheckText(a.title(), 60, true, "activity.title"); !s.ok()) return s;
+  if (absl::Status s = CheckText(a.description(), 2000, false, "activity.description"); !s.ok())
+    return s;
+  if (a.category() == v1::ACTIVITY_CATEGORY_UNSPECIFIED ||
+      !v1::ActivityCategory_IsValid(a.category())) {
+    return absl::InvalidArgumentError("activity.category: is unspecified or unknown");
+  }
+  if (a.place_id().empty()) return absl::InvalidArgumentError("activity.place_id: is required");
+  if (!a.has_start_time() || !a.has_end_time()) {
+    return absl::InvalidArgumentError("activity.start_time and end_time: are required");
+  }
+  const absl::Time start = TimeOf(a.start_time()), end = TimeOf(a.end_time());
+  if (end <= start)
+    return absl::InvalidArgumentError("activity.end_time: must be after start_time");
+  if (end - start > absl::Hours(24)) {
+    return absl::InvalidArgumentError(
+        "activity.end_time: must be at most 24 hours after start_time");
+  }
+  if (a.has_enrol_close_time() && TimeOf(a.enrol_close_time()) > end) {
+    return absl::InvalidArgumentError("activity.enrol_close_time: must be at most end_time");
+  }
+  if (a.check_in_lead_minutes() < 0 || a.check_in_lead_minutes() > 120) {
+    return absl::InvalidArgumentError("activity.check_in_lead_minutes: must be 0–120");
+  }
+  if (a.capacity() < 1 || a.capacity() > 5000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("activity.capacity: must be 1–5000 (got ", a.capacity(), ")"));
+  }
+  if (a.points() < 0 || a.points() > 1000) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("activity.points: must be 0–1000 (got ", a.points(), ")"));
+  }
+  if (a.check_in_radius_meters() != 0 &&
+      (a.check_in_radius_meters() < 20 || a.check_in_radius_meters() > 2000)) {
+    return absl::InvalidArgumentError(
+        "activity.check_in_radius_meters: must be 20–2000, or 0 for the place's radius");
+  }
+  if (a.check_in_code_period_seconds() != 0 &&
+      (a.check_in_code_period_seconds() < 15 || a.check_in_code_period_seconds() > 300)) {
+    return absl::InvalidArgumentError("activity.check_in_code_period_seconds: must be 15–300");
+  }
+  if (!v1::ActivityAudience_IsValid(a.audience())) {
+    return absl::InvalidArgumentError("activity.audience: is unknown");
+  }
+  return absl::OkStatus();
+}
+
+// The place an activity is held at. Errors: NOT_FOUND; FAILED_PRECONDITION (PLACE_RETIRED).
+absl::Status CheckPlace(pqxx::transaction_base& tx, const std::string& place_id) {
+  pqxx::result r =
+      tx.exec_params("SELECT retired_at IS NOT NULL FROM places WHERE place_id = $1", place_id);
+  if (r.empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("activity.place_id: place '", place_id, "' does not exist"));
+  }
+  if (r[0][0].as<bool>()) {
+    return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_PLACE_RETIRED,
+                  absl::StrCat("place '", place_id, "' is retired"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMaxPoints(const ResolvedRules& rules, int64_t points) {
+  const RuleValue max = rules.MaxPointsPerActivity();
+  if (points > max.value) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("activity.points: ", points, " exceeds the effective max_points_per_activity ",
+                     max.value, " (set at ", max.org_id, ")"));
+  }
+  return absl::OkStatus();
+}
+
+const char* LevelColumn(common::v1::OrgLevel level) {
+  switch (level) {
+    case common::v1::ORG_LEVEL_DISTRICT:
+      return "a.district_id";
+    case common::v1::ORG_LEVEL_STREET:
+      return "a.street_id";
+    case common::v1::ORG_LEVEL_COMMUNITY:
+      return "a.community_id";
+    default:
+      return nullptr;  // the city: everything
+  }
+}
+
+}  // namespace
+
+grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* ctx,
+                                                 const v1::CreateActivityRequest* req,
+                                                 v1::CreateActivityResponse* resp) {
+  return Handle(ctx, "CreateActivity", [&](const Caller& caller) -> absl::Status {
+    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    const v1::Activity& a = req->activity();
+    if (absl::Status s = CheckActivityFields(a); !s.ok()) return s;
+    if (a.organiser_org_id().empty()) {
+      return absl::InvalidArgumentError("activity.organiser_org_id: is required");
+    }
+    if (TimeOf(a.start_time()) < caller.now + absl::Minutes(10)) {
+      return absl::InvalidArgumentError(
+          "activity.start_time: must be at least 10 minutes ahead, so riders can enrol");
+    }
+    absl::StatusOr<OrgInfo> org =
+        directory_->Org(a.organiser_org_id(), "activity.organiser_org_id");
+    if (!org.ok()) return org.status();
+    if (org->level != common::v1::ORG_LEVEL_COMMUNITY &&
+        org->level != common::v1::ORG_LEVEL_STREET) {
+      return absl::FailedPreconditionError(absl::StrCat("activity.organiser_org_id: '", org->org_id,
+                                                        "' is not a community or street"));
+    }
+    if (absl::Status s =
+            CheckCovers(caller.who(), org->path, absl::StrCat("organiser node ", org->org_id),
+                        {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF, ROLE_CITY_SYSTEM});
+        !s.ok()) {
+      return s;
+    }
+    return Idempotent(
+        caller, "CreateActivity", req->idempotency_key(), *req, resp,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          if (absl::Status s = CheckPlace(tx, a.place_id()); !s.ok()) return s;
+          if (absl::Status s = CheckMaxPoints(ResolvedRules::Read(tx, org->path), a.points());
+              !s.ok()) {
+            return s;
+          }
+          const std::string id = NewId("act");
+          const absl::Time start = TimeOf(a.start_time());
+          tx.exec_params(
+              "INSERT INTO activities (activity_id, title, description, category, place_id, "
+              "organiser_org_id, district_id, street_id, community_id, start_at, end_at, "
+              "enrol_close_at, check_in_lead_minutes, capacity, points, audience, "
+              "check_in_radius_meters, code_period_seconds, code_secret, created_by) VALUES ($1, "
+              "$2, $3, $4, $5, $6, $7, $8, $9, from_us($10::bigint), from_us($11::bigint), "
+              "from_us($12::bigint), $13, $14, $15::bigint, $16, $17, $18, $19, $20)",
+              id, a.title(), a.description(), static_cast<int>(a.category()), a.place_id(),
+              org->org_id, org->path.district_id(), org->path.street_id(), org->path.community_id(),
+              Us(start), Us(TimeOf(a.end_time())),
+              Us(a.has_enrol_close_time() ? TimeOf(a.enrol_close_time()) : start),
+              a.check_in_lead_minutes() == 0 ? kDefaultLeadMinutes : a.check_in_lead_minutes(),
+              a.capacity(), a.points(),
+              a.audience() == v1::ACTIVITY_AUDIENCE_UNSPECIFIED ? 1
+                                                                : static_cast<int>(a.audience()),
+              a.check_in_radius_meters(),
+              a.check_in_code_period_seconds() == 0 ? kDefaultCodePeriod
+                                                    : a.check_in_code_period_seconds(),
+              pqxx::binarystring(NewCodeSecret()), caller.id());
+          absl::StatusOr<ActivityRow> row = LoadActivity(tx, id, false, caller.now);
+          if (!row.ok()) return row.status();
+          *resp->mutable_activity() = row->proto;
+          return absl::OkStatus();
+        });
+  });
+}
+
+grpc::Status ActivityServiceImpl::GetActivity(grpc::ServerContext* ctx,
+                                              const v1::GetActivityRequest* req,
+                                              v1::GetActivityResponse* resp) {
+  return Handle(ctx, "GetActivity", [&](const Caller& caller) -> absl::Status {
+    return InReadTx("get activity", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), false, caller.now);
+      if (!a.ok()) return a.status();
+      *resp->mutable_activity() = a->proto;
+      if (caller.is_rider()) {
+        if (std::optional<v1::Enrolment> e =
+                LoadEnrolment(tx, a->proto.activity_id(), caller.id(), false, false)) {
+          *resp->mutable_my_enrolment() = *std::move(e);
+        }
+      }
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* ctx,
+                                                 const v1::UpdateActivityRequest* req,
+                                                 v1::UpdateActivityResponse* resp) {
+  return Handle(ctx, "UpdateActivity", [&](const Caller& caller) -> absl::Status {
+    if (req->activity_id().empty()) return absl::InvalidArgumentError("activity_id: is required");
+    if (req->update_mask().paths().empty()) {
+      return absl::InvalidArgumentError("update_mask: names no field");
+    }
+    static const std::set<std::string> kUpdatable = {"title",
+                                                     "description",
+                                                     "category",
+                                                     "place_id",
+                                                     "start_time",
+                                                     "end_time",
+                                                     "enrol_close_time",
+                                                     "check_in_lead_minutes",
+                                                     "capacity",
+                                                     "points",
+                                                     "audience",
+                                                     "check_in_radius_meters",
+                                                     "check_in_code_period_seconds"};
+    static const std::set<std::string> kAfterCheckInOpens = {"title", "description", "capacity"};
+    for (const std::string& path : req->update_mask().paths()) {
+      if (!kUpdatable.count(path)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("update_mask: '", path, "' is not a field that can be updated"));
+      }
+    }
+    return InTx("update activity", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<ActivityRow> cur = LoadActivity(tx, req->activity_id(), true, caller.now);
+      if (!cur.ok()) return cur.status();
+      if (absl::Status s = CheckCovers(caller.who(), cur->proto.org_path(),
+                                       absl::StrCat("activity ", cur->proto.activity_id()));
+          !s.ok()) {
+        return s;
+      }
+      if (!req->etag().empty() && req->etag() != cur->proto.etag()) {
+        return Refuse(absl::StatusCode::kAborted, v1::ACTIVITY_ERROR_REASON_ETAG_MISMATCH,
+                      absl::StrCat("etag: the activity changed since '", req->etag(), "' (now ",
+                                   cur->proto.etag(), "); read it again"));
+      }
+      if (cur->cancelled || cur->ended(caller.now)) {
+        return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
+                      absl::StrCat("activity ", cur->proto.activity_id(), " is ",
+                                   cur->cancelled ? "cancelled" : "over"));
+      }
+      v1::Activity next = cur->proto;
+      for (const std::string& path : req->update_mask().paths()) {
+        if (caller.now >= cur->check_in_open && !kAfterCheckInOpens.count(path)) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "update_mask: '", path,
+              "' cannot change once check-in has opened (only title, description, capacity)"));
+        }
+      }
+      google::protobuf::util::FieldMaskUtil::MergeOptions merge;
+      merge.set_replace_message_fields(true);
+      google::protobuf::util::FieldMaskUtil::MergeMessageTo(req->activity(), req->update_mask(),
+                                                            merge, &next);
+      if (!next.has_enrol_close_time()) *next.mutable_enrol_close_time() = next.start_time();
+      if (next.check_in_lead_minutes() == 0 &&
+          std::count(req->update_mask().paths().begin(), req->update_mask().paths().end(),
+                     "check_in_lead_minutes") == 0) {
+        next.set_check_in_lead_minutes(cur->proto.check_in_lead_minutes());
+      }
+      if (next.check_in_code_period_seconds() == 0) {
+        next.set_check_in_code_period_seconds(kDefaultCodePeriod);
+      }
+      if (next.audience() == v1::ACTIVITY_AUDIENCE_UNSPECIFIED) {
+        next.set_audience(v1::ACTIVITY_AUDIENCE_ANY_RIDER);
+      }
+      if (absl::Status s = CheckActivityFields(next); !s.ok()) return s;
+      if (next.capacity() < cur->proto.enrolled_count()) {
+        return absl::FailedPreconditionError(
+            absl::StrCat("activity.capacity: ", next.capacity(), " is below the ",
+                         cur->proto.enrolled_count(), " riders already enrolled"));
+      }
+      if (next.place_id() != cur->proto.place_id()) {
+        if (absl::Status s = CheckPlace(tx, next.place_id()); !s.ok()) return s;
+      }
+      if (next.points() != cur->proto.points()) {
+        if (absl::Status s =
+                CheckMaxPoints(ResolvedRules::Read(tx, cur->proto.org_path()), next.points());
+            !s.ok()) {
+          return s;
+        }
+      }
+      tx.exec_params(
+          "UPDATE activities SET title = $2, description = $3, category = $4, place_id = $5, "
+          "start_at = from_us($6::bigint), end_at = from_us($7::bigint), "
+          "enrol_close_at = from_us($8::bigint), check_in_lead_minutes = $9, capacity = $10, "
+          "points = $11::bigint, audience = $12, check_in_radius_meters = $13, "
+          "code_period_seconds = $14, version = version + 1, updated_at = now() "
+          "WHERE activity_id = $1",
+          next.activity_id(), next.title(), next.description(), static_cast<int>(next.category()),
+          next.place_id(), Us(TimeOf(next.start_time())), Us(TimeOf(next.end_time())),
+          Us(TimeOf(next.enrol_close_time())), next.check_in_lead_minutes(), next.capacity(),
+          next.points(), static_cast<int>(next.audience()), next.check_in_radius_meters(),
+          next.check_in_code_period_seconds());
+      absl::StatusOr<ActivityRow> row = LoadActivity(tx, next.activity_id(), false, caller.now);
+      if (!row.ok()) return row.status();
+      *resp->mutable_activity() = row->proto;
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::CancelActivity(grpc::ServerContext* ctx,
+                                                 const v1::CancelActivityRequest* req,
+                                                 v1::CancelActivityResponse* resp) {
+  return Handle(ctx, "CancelActivity", [&](const Caller& caller) -> absl::Status {
+    if (req->activity_id().empty()) return absl::InvalidArgumentError("activity_id: is required");
+    if (absl::Status s = CheckText(req->reason(), 500, true, "reason"); !s.ok()) return s;
+    return InTx("cancel activity", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), true, caller.now);
+      if (!a.ok()) return a.status();
+      if (absl::Status s = CheckCovers(caller.who(), a->proto.org_path(),
+                                       absl::StrCat("activity ", a->proto.activity_id()));
+          !s.ok()) {
+        return s;
+      }
+      if (!a->cancelled) {
+        if (a->ended(caller.now) || a->proto.confirmed_count() > 0) {
+          return Refuse(
+              absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
+              absl::StrCat("activity ", a->proto.activity_id(),
+                           a->proto.confirmed_count() > 0 ? " already has confirmed attendance"
+                                                          : " is over"));
+        }
+        tx.exec_params(
+            "UPDATE enrolments SET status = 2, withdrawn_at = now() "
+            "WHERE activity_id = $1 AND status IN (1, 3)",
+            a->proto.activity_id());
+        tx.exec_params(
+            "UPDATE activities SET cancelled_at = now(), cancel_reason = $2, enrolled_count = 0, "
+            "checked_in_count = 0, version = version + 1, updated_at = now() "
+            "WHERE activity_id = $1",
+            a->proto.activity_id(), req->reason());
+      }
+      absl::StatusOr<ActivityRow> row = LoadActivity(tx, req->activity_id(), false, caller.now);
+      if (!row.ok()) return row.status();
+      *resp->mutable_activity() = row->proto;
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::ListActivities(grpc::ServerContext* ctx,
+                                                 const v1::ListActivitiesRequest* req,
+                                                 v1::ListActivitiesResponse* resp) {
+  return Handle(ctx, "ListActivities", [&](const Caller& caller) -> absl::Status {
+    absl::StatusOr<pg::Paging> paging = pg::StartPaging(*req, 2);
+    if (!paging.ok()) return paging.status();
+    absl::StatusOr<OrgInfo> org = directory_->Org(req->org_id(), "org_id");
+    if (!org.ok()) return org.status();
+    if (caller.is_staff() && !caller.is_rider()) {
+      if (absl::Status s =
+              CheckCovers(caller.who(), org->path, absl::StrCat("org node ", org->org_id));
+          !s.ok()) {
+        return s;
+      }
+    }
+    int64_t from = std::numeric_limits<int64_t>::min() / 2,
+            to = std::numeric_limits<int64_t>::max() / 2;
+    if (req->has_time_range()) {
+      if (req->time_range().has_start_time()) from = Us(TimeOf(req->time_range().start_time()));
+      if (req->time_range().has_end_time()) to = Us(TimeOf(req->time_range().end_time()));
+      if (from > to) return absl::InvalidArgumentError("time_range: start_time is after end_time");
+    }
+    if (!v1::ActivityCategory_IsValid(req->category()) ||
+        !v1::ActivityStatus_IsValid(req->status())) {
+      return absl::InvalidArgumentError("category or status: is unknown");
+    }
+    const char* column = LevelColumn(org->level);
+    return InReadTx("list activities", [&](pqxx::transaction_base& tx) -> absl::Status {
+      // Status is derived: cancelled, ended (past end_at) or scheduled.
+      pqxx::result rows = tx.exec_params(
+          absl::StrCat(
+              kActivitySelect, " WHERE ", column ? column : "$1", " = $1",
+              " AND ($2 = 0 OR a.category = $2)"
+              " AND ($3 = 0 OR ($3 = 2 AND a.cancelled_at IS NOT NULL) OR ($3 = 3 AND "
+              "a.cancelled_at IS NULL AND a.end_at <= from_us($7::bigint)) OR ($3 = 1 AND "
+              "a.cancelled_at IS NULL AND a.end_at > from_us($7::bigint)))"
+              " AND a.start_at >= from_us($4::bigint) AND a.start_at <= from_us($5::bigint)"
+              " AND ($6 = '' OR a.place_id = $6)"
+              " AND (NOT $8 OR (a.cancelled_at IS NULL AND a.enrol_close_at > from_us($7::bigint) "
+              "AND a.enrolled_count < a.capacity))"
+              " AND ($9::bigint = 0 OR (us(a.start_at), a.activity_id) > ($9::bigint, $10))"
+              " ORDER BY a.start_at, a.activity_id LIMIT $11"),
+          org->org_id, static_cast<int>(req->category()), static_cast<int>(req->status()), from, to,
+          req->place_id(), Us(caller.now), req->only_enrollable(), paging->after_us(),
+          paging->after_id(), paging->size + 1);
+      resp->set_next_page_token(pg::FillPage(rows, *paging, 12, [&](const pqxx::row& row) {
+        *resp->add_activities() = ReadActivity(tx, row, caller.now).proto;
+      }));
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::EnrolInActivity(grpc::ServerContext* ctx,
+                                                  const v1::EnrolInActivityRequest* req,
+                                                  v1::EnrolInActivityResponse* resp) {
+  return Handle(ctx, "EnrolInActivity", [&](const Caller& caller) -> absl::Status {
+    if (req->activity_id().empty()) return absl::InvalidArgumentError("activity_id: is required");
+    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    // The audience check needs the rider's home community, asked of identity before the
+    // transaction (no network call while rows are locked).
+    absl::StatusOr<std::vector<RiderInfo>> me = directory_->Riders({caller.id()});
+    if (!me.ok()) return me.status();
+    const common::v1::OrgPath home = me->empty() ? common::v1::OrgPath() : (*me)[0].home;
+    return Idempotent(
+        caller, "EnrolInActivity", req->idempotency_key(), *req, resp,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), true, caller.now);
+          if (!a.ok()) return a.status();
+          const std::string& id = a->proto.activity_id();
+          if (a->cancelled) {
+            return Refuse(absl::StatusCode::kFailedPrecondition,
+                          v1::ACTIVITY_ERROR_REASON_ACTIVITY_CANCELLED,
+                          absl::StrCat("activity ", id, " was cancelled"));
+          }
+          if (a->ended(caller.now) || caller.now >= a->enrol_close) {
+            return Refuse(
+                absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_ENROLMENT_CLOSED,
+                absl::StrCat("enrolment for activity ", id, " closed at ",
+                             absl::FormatTime("%Y-%m-%d %H:%M", a->enrol_close, Shanghai())));
+          }
+          if (a->proto.audience() == v1::ACTIVITY_AUDIENCE_CHECKED_IN_RIDERS) {
+            const common::v1::OrgPath& p = a->proto.org_path();
+            const bool inside =
+                !home.community_id().empty() &&
+                (p.community_id().empty() ? home.street_id() == p.street_id()
+                                          : home.community_id() == p.community_id());
+            if (!inside) {
+              return Refuse(absl::StatusCode::kFailedPrecondition,
+                            v1::ACTIVITY_ERROR_REASON_AUDIENCE_MISMATCH,
+                            absl::StrCat("activity ", id, " is for riders checked in at ",
+                                         a->proto.organiser_org_id()));
+            }
+          }
+          std::optional<v1::Enrolment> e = LoadEnrolment(tx, id, caller.id(), true, false);
+          if (e && e->status() != v1::ENROLMENT_STATUS_WITHDRAWN) {
+            return Refuse(absl::StatusCode::kAlreadyExists,
+                          v1::ACTIVITY_ERROR_REASON_ALREADY_ENROLLED,
+                          absl::StrCat("already enrolled in activity ", id, " (",
+                                       v1::EnrolmentStatus_Name(e->status()), ")"));
+          }
+          if (a->proto.enrolled_count() >= a->proto.capacity()) {
+            return Refuse(
+                absl::StatusCode::kResourceExhausted, v1::ACTIVITY_ERROR_REASON_ACTIVITY_FULL,
+                absl::StrCat("activity ", id, " is full (", a->proto.capacity(), " seats)"));
+          }
+          tx.exec_params(
+              "INSERT INTO enrolments (activity_id, rider_id, status, enrolled_at) "
+              "VALUES ($1, $2, 1, now()) ON CONFLICT (activity_id, rider_id) DO UPDATE SET "
+              "status = 1, enrolled_at = now(), withdrawn_at = NULL",
+              id, caller.id());
+          tx.exec_params(
+              "UPDATE activities SET enrolled_count = enrolled_count + 1 WHERE activity_id = $1",
+              id);
+          *resp->mutable_enrolment() = *LoadEnrolment(tx, id, caller.id(), false, false);
+          absl::StatusOr<ActivityRow> after = LoadActivity(tx, id, false, caller.now);
+          if (!after.ok()) return after.status();
+          *resp->mutable_activity() = after->proto;
+          return absl::OkStatus();
+        });
+  });
+}
+
+grpc::Status ActivityServiceImpl::WithdrawEnrolment(grpc::ServerContext* ctx,
+                                                    const v1::WithdrawEnrolmentRequest* req,
+                                                    v1::WithdrawEnrolmentResponse* resp) {
+  return Handle(ctx, "WithdrawEnrolment", [&](const Caller& caller) -> absl::Status {
+    return InTx("withdraw enrolment", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), true, caller.now);
+      if (!a.ok()) return a.status();
+      const std::string& id = a->proto.activity_id();
+      std::optional<v1::Enrolment> e = LoadEnrolment(tx, id, caller.id(), true, false);
+      if (!e) {
+        return absl::NotFoundError(absl::StrCat("you never enrolled in activity ", id));
+      }
+      if (e->status() == v1::ENROLMENT_STATUS_WITHDRAWN) {
+        *resp->mutable_enrolment() = *std::move(e);
+        return absl::OkStatus();
+      }
+      if (e->status() != v1::ENROLMENT_STATUS_ENROLLED || a->ended(caller.now)) {
+        return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
+                      absl::StrCat("cannot withdraw from activity ", id, ": ",
+                                   a->ended(caller.now) ? "it is over"
+                                                        : v1::EnrolmentStatus_Name(e->status())));
+      }
+      tx.exec_params(
+          "UPDATE enrolments SET status = 2, withdrawn_at = now() "
+          "WHERE activity_id = $1 AND rider_id = $2",
+          id, caller.id());
+      tx.exec_params(
+          "UPDATE activities SET enrolled_count = enrolled_count - 1 WHERE activity_id = $1", id);
+      *resp->mutable_enrolment() = *LoadEnrolment(tx, id, caller.id(), false, false);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::ListEnrolments(grpc::ServerContext* ctx,
+                                                 const v1::ListEnrolmentsRequest* req,
+                                                 v1::ListEnrolmentsResponse* resp) {
+  return Handle(ctx, "ListEnrolments", [&](const Caller& caller) -> absl::Status {
+    const bool staff = caller.is_staff();
+    absl::StatusOr<pg::Paging> paging = pg::StartPaging(*req, 2, staff ? 500 : 100);
+    if (!paging.ok()) return paging.status();
+    if (req->activity_id().empty()) return absl::InvalidArgumentError("activity_id: is required");
+    const std::string rider = staff ? req->rider_id() : caller.id();
+    if (req->activity_id() == "-" && rider.empty()) {
+      return absl::InvalidArgumentError("rider_id: is required when activity_id is \"-\"");
+    }
+    if (!v1::EnrolmentStatus_IsValid(req->status())) {
+      return absl::InvalidArgumentError("status: is unknown");
+    }
+    return InReadTx("list enrolments", [&](pqxx::transaction_base& tx) -> absl::Status {
+      if (req->activity_id() != "-") {
+        absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), false, caller.now);
+        if (!a.ok()) return a.status();
+        if (staff) {
+          if (absl::Status s = CheckCovers(caller.who(), a->proto.org_path(),
+                                           absl::StrCat("activity ", a->proto.activity_id()));
+              !s.ok()) {
+            return s;
+          }
+        }
+        // The sign-in sheet: in enrolment order.
+        pqxx::result rows = tx.exec_params(
+            absl::StrCat("SELECT ", kEnrolmentColumns,
+                         " FROM enrolments WHERE activity_id = $1 AND ($2 = '' OR rider_id = $2) "
+                         "AND ($3 = 0 OR status = $3) AND ($4::bigint = 0 OR "
+                         "(us(enrolled_at), rider_id) > ($4::bigint, $5)) "
+                         "ORDER BY enrolled_at, rider_id LIMIT $6"),
+            a->proto.activity_id(), rider, static_cast<int>(req->status()), paging->after_us(),
+            paging->after_id(), paging->size + 1);
+        resp->set_next_page_token(pg::FillPage(
+            rows, *paging,
+            [&](const pqxx::row& row) { FillEnrolment(tx, row, staff, resp->add_enrolments()); },
+            [](const pqxx::row& last) {
+              return std::vector<std::string>{std::to_string(last[3].as<int64_t>()),
+                                              last[1].as<std::string>()};
+            }));
+        return absl::OkStatus();
+      }
+      // One rider's history, newest first; staff see the activities in their scope.
+      pqxx::result rows = tx.exec_params(
+          absl::StrCat("SELECT e.", kEnrolmentColumns,
+                       ", a.district_id, a.street_id, a.community_id FROM enrolments e JOIN "
+                       "activities a USING (activity_id) WHERE e.rider_id = $1 AND ($2 = 0 OR "
+                       "e.status = $2) AND ($3::bigint = 0 OR (us(e.enrolled_at), e.activity_id) "
+                       "< ($3::bigint, $4)) ORDER BY e.enrolled_at DESC, e.activity_id DESC "
+                       "LIMIT $5"),
+          rider, static_cast<int>(req->status()), paging->after_us(), paging->after_id(),
+          paging->size + 1);
+      resp->set_next_page_token(pg::FillPage(
+          rows, *paging,
+          [&](const pqxx::row& row) {
+            common::v1::OrgPath path;
+            path.set_district_id(row[12].as<std::string>());
+            path.set_street_id(row[13].as<std::string>());
+            path.set_community_id(row[14].as<std::string>());
+            if (staff && !Covers(caller.who(), path)) return;
+            FillEnrolment(tx, row, staff, resp->add_enrolments());
+          },
+          [](const pqxx::row& last) {
+            return std::vector<std::string>{std::to_string(last[3].as<int64_t>()),
+                                            last[0].as<std::string>()};
+          }));
+      return absl::OkStatus();
+    });
+  });
+}
+
+}  // namespace civicpoints::activity

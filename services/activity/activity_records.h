@@ -1,0 +1,55 @@
+// Rows of `activities` and `enrolments` as the activity methods read them, and their protos.
+#ifndef CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_RECORDS_H_
+#define CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_RECORDS_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "civicpoints/activity/v1/activity.pb.h"
+
+namespace pqxx {
+class transaction_base;
+class row;
+}  // namespace pqxx
+
+namespace civicpoints::activity {
+
+class ResolvedRules;
+
+// What the methods decide with; `proto` is the full answer (effective_points filled).
+struct ActivityRow {
+  v1::Activity proto;
+  std::string code_secret;
+  double place_lat = 0, place_lon = 0;
+  int place_radius = 0;  // the place's own radius
+  absl::Time start, end, enrol_close, check_in_open;
+  bool cancelled = false;
+  int64_t version = 0;
+  // The geofence: the activity's radius, or the place's.
+  int radius() const;
+  bool ended(absl::Time now) const { return !cancelled && now >= end; }
+};
+
+// Loads an activity (FOR UPDATE when `lock`). Errors: INVALID_ARGUMENT when `id` is empty;
+// NOT_FOUND naming it.
+absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::string& id,
+                                         bool lock, absl::Time now);
+
+// The SELECT list and FROM clause LoadActivity and lists use, and the filler.
+extern const char kActivitySelect[];
+ActivityRow ReadActivity(pqxx::transaction_base& tx, const pqxx::row& row, absl::Time now);
+
+// Enrolments.
+extern const char kEnrolmentColumns[];
+void FillEnrolment(pqxx::transaction_base& tx, const pqxx::row& row, bool for_staff,
+                   v1::Enrolment* out);
+// The enrolment of `rider`, if any (FOR UPDATE when `lock`).
+std::optional<v1::Enrolment> LoadEnrolment(pqxx::transaction_base& tx,
+                                           const std::string& activity_id, const std::string& rider,
+                                           bool lock, bool for_staff);
+
+}  // namespace civicpoints::activity
+
+#endif  // CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_RECORDS_H_

@@ -1,0 +1,95 @@
+// ActivityServiceImpl: the gRPC handlers of civicpoints.activity.v1.ActivityService. Each method
+// file (`*_methods.cc`) holds one area; methods not overridden here answer UNIMPLEMENTED from the
+// generated base class.
+#ifndef CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_SERVICE_H_
+#define CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_SERVICE_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "civicpoints/activity/v1/activity_service.grpc.pb.h"
+#include "common/pg/transactions.h"
+#include "services/activity/support.h"
+
+namespace civicpoints::auth {
+class Authorizer;
+}
+namespace civicpoints::pg {
+class PgPool;
+}
+
+namespace civicpoints::activity {
+
+class AwardRelay;
+class Directory;
+
+class ActivityServiceImpl final : public v1::ActivityService::Service {
+ public:
+  // All pointers must outlive the service; `relay` may be null (awards wait for its next pass).
+  ActivityServiceImpl(pg::PgPool* pool, const auth::Authorizer* authorizer, Directory* directory,
+                      AwardRelay* relay);
+
+  // ---- Activities (activity_methods.cc, check_in_methods.cc) ----
+  grpc::Status CreateActivity(grpc::ServerContext* ctx, const v1::CreateActivityRequest* req,
+                              v1::CreateActivityResponse* resp) override;
+  grpc::Status GetActivity(grpc::ServerContext* ctx, const v1::GetActivityRequest* req,
+                           v1::GetActivityResponse* resp) override;
+  grpc::Status UpdateActivity(grpc::ServerContext* ctx, const v1::UpdateActivityRequest* req,
+                              v1::UpdateActivityResponse* resp) override;
+  grpc::Status CancelActivity(grpc::ServerContext* ctx, const v1::CancelActivityRequest* req,
+                              v1::CancelActivityResponse* resp) override;
+  grpc::Status ListActivities(grpc::ServerContext* ctx, const v1::ListActivitiesRequest* req,
+                              v1::ListActivitiesResponse* resp) override;
+  grpc::Status EnrolInActivity(grpc::ServerContext* ctx, const v1::EnrolInActivityRequest* req,
+                               v1::EnrolInActivityResponse* resp) override;
+  grpc::Status WithdrawEnrolment(grpc::ServerContext* ctx, const v1::WithdrawEnrolmentRequest* req,
+                                 v1::WithdrawEnrolmentResponse* resp) override;
+  grpc::Status ListEnrolments(grpc::ServerContext* ctx, const v1::ListEnrolmentsRequest* req,
+                              v1::ListEnrolmentsResponse* resp) override;
+  grpc::Status GetCheckInCode(grpc::ServerContext* ctx, const v1::GetCheckInCodeRequest* req,
+                              v1::GetCheckInCodeResponse* resp) override;
+  grpc::Status CheckInToActivity(grpc::ServerContext* ctx, const v1::CheckInToActivityRequest* req,
+                                 v1::CheckInToActivityResponse* resp) override;
+  grpc::Status CheckInRider(grpc::ServerContext* ctx, const v1::CheckInRiderRequest* req,
+                            v1::CheckInRiderResponse* resp) override;
+  grpc::Status ConfirmAttendance(grpc::ServerContext* ctx, const v1::ConfirmAttendanceRequest* req,
+                                 v1::ConfirmAttendanceResponse* resp) override;
+  grpc::Status RejectAttendance(grpc::ServerContext* ctx, const v1::RejectAttendanceRequest* req,
+                                v1::RejectAttendanceResponse* resp) override;
+
+  // ---- Points rules and awards (rules_methods.cc) ----
+  grpc::Status GetPointsRules(grpc::ServerContext* ctx, const v1::GetPointsRulesRequest* req,
+                              v1::GetPointsRulesResponse* resp) override;
+  grpc::Status UpdatePointsRules(grpc::ServerContext* ctx, const v1::UpdatePointsRulesRequest* req,
+                                 v1::UpdatePointsRulesResponse* resp) override;
+  grpc::Status ResolveEffectivePointsRules(grpc::ServerContext* ctx,
+                                           const v1::ResolveEffectivePointsRulesRequest* req,
+                                           v1::ResolveEffectivePointsRulesResponse* resp) override;
+  grpc::Status ListAwards(grpc::ServerContext* ctx, const v1::ListAwardsRequest* req,
+                          v1::ListAwardsResponse* resp) override;
+
+ private:
+  using Body = std::function<absl::Status(const Caller&)>;
+  // Authorizes the call to `method` and runs `body`; the only place grpc::Status is made.
+  grpc::Status Handle(grpc::ServerContext* ctx, const char* method, const Body& body);
+
+  absl::Status InTx(absl::string_view what, const pg::TxBody& body);
+  absl::Status InReadTx(absl::string_view what, const pg::TxBody& body);
+  // Runs `body` once per (method, caller, key); see pg::RunIdempotent.
+  absl::Status Idempotent(const Caller& caller, absl::string_view method, const std::string& key,
+                          const google::protobuf::Message& request,
+                          google::protobuf::Message* response, const pg::TxBody& body);
+
+  // Tells the relay new awards wait.
+  void NudgeRelay();
+
+  pg::PgPool* pool_;
+  const auth::Authorizer* authorizer_;
+  Directory* directory_;
+  AwardRelay* relay_;
+};
+
+}  // namespace civicpoints::activity
+
+#endif  // CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_SERVICE_H_

@@ -1,0 +1,513 @@
+// Activities end to end on real PostgreSQL, identity and the ledger: create, enrol, check in with
+// the rotating code and the phone's position, confirm, and the award reaching the ledger once;
+// every refusal the contract names; and the ledger stopped while 200 attendances are confirmed.
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "common/status/grpc_status.h"
+#include "services/activity/activity_test_env.h"
+#include "services/activity/check_in_code.h"
+
+namespace civicpoints::activity {
+namespace {
+
+// 清远西街 in 大同: the place, a point 50 m away and one 2 km away.
+constexpr double kLat = 40.0937, kLon = 113.2956;
+constexpr double kNearLat = 40.0941, kFarLat = 40.1117;
+
+class ActivityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(env_.ok());
+    place_ = env_.MakePlace(env_.west, kLat, kLon);
+  }
+
+  v1::Activity Draft(const std::string& organiser) {
+    v1::Activity a;
+    a.set_title("大西街一号小区环境整治");
+    a.set_category(v1::ACTIVITY_CATEGORY_ENVIRONMENTAL_CLEANUP);
+    a.set_place_id(place_);
+    a.set_organiser_org_id(organiser);
+    const absl::Time start = absl::Now() + absl::Minutes(11);
+    SetTime(a.mutable_start_time(), Us(start));
+    SetTime(a.mutable_end_time(), Us(start + absl::Hours(2)));
+    a.set_capacity(30);
+    return a;
+  }
+
+  grpc::Status Create(const std::string& token, const v1::Activity& a, v1::Activity* out,
+                      const std::string& key = "") {
+    v1::CreateActivityRequest req;
+    *req.mutable_activity() = a;
+    req.set_idempotency_key(key.empty() ? absl::StrCat("create-", ++keys_) : key);
+    v1::CreateActivityResponse resp;
+    grpc::Status s = env_.stub().CreateActivity(env_.With(token).get(), req, &resp);
+    if (out != nullptr) *out = resp.activity();
+    return s;
+  }
+
+  std::string MakeActivity(int capacity = 30, int64_t points = 0) {
+    v1::Activity a = Draft(env_.west);
+    a.set_capacity(capacity);
+    a.set_points(points);
+    v1::Activity made;
+    grpc::Status s = Create(env_.west_staff, a, &made);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return made.activity_id();
+  }
+
+  grpc::Status Enrol(const std::string& token, const std::string& activity,
+                     v1::EnrolInActivityResponse* resp = nullptr) {
+    v1::EnrolInActivityRequest req;
+    req.set_activity_id(activity);
+    req.set_idempotency_key(absl::StrCat("enrol-", ++keys_));
+    v1::EnrolInActivityResponse r;
+    return env_.stub().EnrolInActivity(env_.With(token).get(), req, resp ? resp : &r);
+  }
+
+  // Moves the activity so it started 10 minutes ago and ends in an hour.
+  void Start(const std::string& activity) {
+    env_.Sql(
+        "UPDATE activities SET start_at = now() - interval '10 minutes', enrol_close_at = "
+        "now() - interval '10 minutes', end_at = now() + interval '1 hour' "
+        "WHERE activity_id = '" +
+        activity + "'");
+  }
+
+  grpc::Status CheckIn(const std::string& token, const std::string& activity,
+                       const std::string& code, double lat, int accuracy = 10) {
+    v1::CheckInToActivityRequest req;
+    req.set_activity_id(activity);
+    req.set_code(code);
+    req.mutable_location()->set_latitude(lat);
+    req.mutable_location()->set_longitude(kLon);
+    req.set_location_accuracy_meters(accuracy);
+    req.set_idempotency_key(absl::StrCat("checkin-", ++keys_));
+    v1::CheckInToActivityResponse resp;
+    return env_.stub().CheckInToActivity(env_.With(token).get(), req, &resp);
+  }
+
+  std::string Code(const std::string& activity) {
+    v1::GetCheckInCodeRequest req;
+    req.set_activity_id(activity);
+    v1::GetCheckInCodeResponse resp;
+    grpc::Status s = env_.stub().GetCheckInCode(env_.With(env_.west_staff).get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.code();
+  }
+
+  grpc::Status StaffCheckIn(const std::string& activity, const std::string& rider,
+                            bool walk_in = false) {
+    v1::CheckInRiderRequest req;
+    req.set_activity_id(activity);
+    req.set_rider_id(rider);
+    req.set_enrol_if_needed(walk_in);
+    req.set_idempotency_key(absl::StrCat("staff-checkin-", ++keys_));
+    v1::CheckInRiderResponse resp;
+    return env_.stub().CheckInRider(env_.With(env_.west_staff).get(), req, &resp);
+  }
+
+  grpc::Status ConfirmAll(const std::string& activity, v1::ConfirmAttendanceResponse* resp) {
+    v1::ConfirmAttendanceRequest req;
+    req.set_activity_id(activity);
+    req.set_all_checked_in(true);
+    return env_.stub().ConfirmAttendance(env_.With(env_.west_staff).get(), req, resp);
+  }
+
+  // The rider's available balance in the ledger.
+  int64_t Balance(const std::string& rider) {
+    return env_.ledger().Sql(
+        "SELECT COALESCE(sum(available), 0) FROM ledger.accounts WHERE person_id = '" + rider + "'");
+  }
+
+  bool AllDelivered() { return env_.Sql("SELECT count(*) FROM awards WHERE status = 1") == "0"; }
+
+  ActivityTestEnv env_;
+  std::string place_;
+  int keys_ = 0;
+};
+
+TEST_F(ActivityTest, StaffCreateActivitiesInTheirScopeWithValidFields) {
+  v1::Activity made;
+  const v1::Activity draft = Draft(env_.west);
+  ASSERT_TRUE(Create(env_.west_staff, draft, &made, "same-key").ok());
+  EXPECT_EQ(made.status(), v1::ACTIVITY_STATUS_SCHEDULED);
+  EXPECT_EQ(made.org_path().community_id(), env_.west);
+  EXPECT_EQ(made.org_path().street_id(), env_.street);
+  EXPECT_EQ(made.effective_points(), 10);  // the city default for a clean-up
+  EXPECT_EQ(made.check_in_lead_minutes(), 30);
+  EXPECT_EQ(made.check_in_code_period_seconds(), 30);
+  EXPECT_EQ(made.place_name().rfind("清远西街小哥驿站", 0), 0u);
+  // A retry returns the same activity; the key with another request is refused.
+  v1::Activity again;
+  ASSERT_TRUE(Create(env_.west_staff, draft, &again, "same-key").ok());
+  EXPECT_EQ(again.activity_id(), made.activity_id());
+  v1::Activity other = draft;
+  other.set_title("另一个活动");
+  EXPECT_EQ(Create(env_.west_staff, other, nullptr, "same-key").error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM activities"), "1");
+
+  // Street staff organise for the street; community staff of another community may not.
+  ASSERT_TRUE(Create(env_.street_staff, Draft(env_.street), &made).ok());
+  EXPECT_TRUE(made.org_path().community_id().empty());
+  EXPECT_EQ(Create(env_.gongnong_staff, Draft(env_.west), nullptr).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // Riders cannot create at all.
+  const std::string rider = env_.Rider(env_.west).second;
+  EXPECT_EQ(Create(rider, Draft(env_.west), nullptr).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(ActivityTest, BadActivitiesAreRefusedAndWriteNothing) {
+  struct Case {
+    const char* what;
+    std::function<void(v1::Activity&)> spoil;
+    grpc::StatusCode code;
+  };
+  const std::vector<Case> cases = {
+      {"no title", [](v1::Activity& a) { a.clear_title(); }, grpc::StatusCode::INVALID_ARGUMENT},
+      {"long title", [](v1::Activity& a) { a.set_title(std::string(61, 'x')); },
+       grpc::StatusCode::INVALID_ARGUMENT},
+      {"no category", [](v1::Activity& a) { a.clear_category(); },
+       grpc::StatusCode::INVALID_ARGUMENT},
+      {"starts too soon",
+       [](v1::Activity& a) { SetTime(a.mutable_start_time(), Us(absl::Now() + absl::Minutes(2))); },
+       grpc::StatusCode::INVALID_ARGUMENT},
+      {"ends before it starts", [](v1::Activity& a) { *a.mutable_end_time() = a.start_time(); },
+       grpc::StatusCode::INVALID_ARGUMENT},
+      {"longer than a day",
+       [](v1::Activity& a) {
+         SetTime(a.mutable_end_time(), Us(TimeOf(a.start_time()) + absl::Hours(25)));
+       },
+       grpc::StatusCode::INVALID_ARGUMENT},
+      {"no seats", [](v1::Activity& a) { a.set_capacity(0); }, grpc::StatusCode::INVALID_ARGUMENT},
+      {"too many points", [](v1::Activity& a) { a.set_points(1001); },
+       grpc::StatusCode::INVALID_ARGUMENT},
+      {"more than the rule allows", [](v1::Activity& a) { a.set_points(500); },
+       grpc::StatusCode::FAILED_PRECONDITION},
+      {"tiny geofence", [](v1::Activity& a) { a.set_check_in_radius_meters(5); },
+       grpc::StatusCode::INVALID_ARGUMENT},
+      {"unknown place", [](v1::Activity& a) { a.set_place_id("place_none"); },
+       grpc::StatusCode::NOT_FOUND},
+      {"unknown organiser", [](v1::Activity& a) { a.set_organiser_org_id("org_none"); },
+       grpc::StatusCode::NOT_FOUND},
+  };
+  for (const Case& c : cases) {
+    v1::Activity a = Draft(env_.west);
+    c.spoil(a);
+    grpc::Status s = Create(env_.west_staff, a, nullptr);
+    EXPECT_EQ(s.error_code(), c.code) << c.what << ": " << s.error_message();
+    EXPECT_FALSE(s.error_message().empty()) << c.what;
+  }
+  // A retired place.
+  env_.Sql("UPDATE places SET retired_at = now() WHERE place_id = '" + place_ + "'");
+  grpc::Status s = Create(env_.west_staff, Draft(env_.west), nullptr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("retired"), std::string::npos) << s.error_message();
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM activities"), "0");
+  // No idempotency key.
+  v1::CreateActivityRequest req;
+  *req.mutable_activity() = Draft(env_.west);
+  v1::CreateActivityResponse resp;
+  EXPECT_EQ(env_.stub().CreateActivity(env_.With(env_.west_staff).get(), req, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(ActivityTest, RidersEnrolOnceWithinCapacityAndMayWithdrawAndReturn) {
+  const std::string activity = MakeActivity(/*capacity=*/2);
+  auto [a_id, a] = env_.Rider(env_.west);
+  auto [b_id, b] = env_.Rider(env_.west);
+  const std::string c = env_.Rider("").second;
+  v1::EnrolInActivityResponse enrolled;
+  ASSERT_TRUE(Enrol(a, activity, &enrolled).ok());
+  EXPECT_EQ(enrolled.enrolment().status(), v1::ENROLMENT_STATUS_ENROLLED);
+  EXPECT_EQ(enrolled.activity().enrolled_count(), 1);
+  EXPECT_EQ(Enrol(a, activity).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  ASSERT_TRUE(Enrol(b, activity).ok());
+  grpc::Status full = Enrol(c, activity);
+  EXPECT_EQ(full.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_NE(full.error_message().find("full"), std::string::npos);
+
+  v1::WithdrawEnrolmentRequest w;
+  w.set_activity_id(activity);
+  v1::WithdrawEnrolmentResponse withdrawn;
+  ASSERT_TRUE(env_.stub().WithdrawEnrolment(env_.With(a).get(), w, &withdrawn).ok());
+  EXPECT_EQ(withdrawn.enrolment().status(), v1::ENROLMENT_STATUS_WITHDRAWN);
+  // Withdrawing again is harmless; the freed seat goes to the next rider; the first may return
+  // only when a seat is free again.
+  ASSERT_TRUE(env_.stub().WithdrawEnrolment(env_.With(a).get(), w, &withdrawn).ok());
+  ASSERT_TRUE(Enrol(c, activity).ok());
+  EXPECT_EQ(Enrol(a, activity).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(env_.Sql("SELECT enrolled_count FROM activities"), "2");
+
+  // A rider who never enrolled cannot withdraw; an unknown activity is NOT_FOUND.
+  const std::string d = env_.Rider("").second;
+  EXPECT_EQ(env_.stub().WithdrawEnrolment(env_.With(d).get(), w, &withdrawn).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Enrol(d, "act_none").error_code(), grpc::StatusCode::NOT_FOUND);
+  // Enrolment closes when the activity starts.
+  Start(activity);
+  EXPECT_EQ(Enrol(d, activity).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(ActivityTest, CheckInNeedsTheCurrentCodeTheRightPlaceAndAnEnrolment) {
+  const std::string activity = MakeActivity();
+  auto [rider_id, rider] = env_.Rider(env_.west);
+  const std::string stranger = env_.Rider(env_.west).second;
+  ASSERT_TRUE(Enrol(rider, activity).ok());
+  // The window opens 30 minutes before the start: it is open now (the start is 11 minutes away).
+  const std::string code = Code(activity);
+  ASSERT_EQ(code.size(), 6u);
+
+  // Refusals, none of which checks the rider in.
+  std::string wrong = code;
+  wrong[0] = wrong[0] == '9' ? '0' : static_cast<char>(wrong[0] + 1);
+  grpc::Status s = CheckIn(rider, activity, wrong, kNearLat);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("does not match"), std::string::npos) << s.error_message();
+  s = CheckIn(rider, activity, code, kFarLat);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find(" m from "), std::string::npos) << s.error_message();
+  EXPECT_EQ(CheckIn(rider, activity, code, kNearLat, /*accuracy=*/3000).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(CheckIn(rider, activity, code, 95.0).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(CheckIn(rider, activity, "12ab56", kNearLat).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(CheckIn(stranger, activity, code, kNearLat).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // not enrolled
+  // A code from a few periods ago (photographed earlier) has rotated away.
+  const std::string secret = env_.Sql("SELECT encode(code_secret, 'hex') FROM activities");
+  std::string raw;
+  for (size_t i = 0; i < secret.size(); i += 2) {
+    raw.push_back(static_cast<char>(std::stoi(secret.substr(i, 2), nullptr, 16)));
+  }
+  const std::string stale = CheckInCode(raw, CodePeriod(absl::Now(), 30) - 3);
+  if (stale != code) {
+    s = CheckIn(rider, activity, stale, kNearLat);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+    EXPECT_NE(s.error_message().find("rotated"), std::string::npos) << s.error_message();
+  }
+  EXPECT_EQ(env_.Sql("SELECT checked_in_count FROM activities"), "0");
+
+  ASSERT_TRUE(CheckIn(rider, activity, Code(activity), kNearLat).ok());
+  EXPECT_EQ(CheckIn(rider, activity, Code(activity), kNearLat).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(env_.Sql("SELECT checked_in_count FROM activities"), "1");
+  EXPECT_EQ(env_.Sql("SELECT check_in_distance_m < 100 FROM enrolments WHERE status = 3"), "t");
+}
+
+TEST_F(ActivityTest, GuessingCodesIsThrottledAfterFiveWrongOnes) {
+  const std::string activity = MakeActivity();
+  const std::string rider = env_.Rider(env_.west).second;
+  ASSERT_TRUE(Enrol(rider, activity).ok());
+  const std::string code = Code(activity);
+  int wrong = 0;
+  for (int guess = 0; wrong < 5; ++guess) {
+    const std::string g = absl::StrCat(100000 + guess);
+    if (g == code) continue;
+    EXPECT_EQ(CheckIn(rider, activity, g, kNearLat).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+    ++wrong;
+  }
+  grpc::Status s = CheckIn(rider, activity, Code(activity), kNearLat);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  // Staff can still check the rider in by hand.
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM enrolments WHERE status = 3"), "0");
+}
+
+TEST_F(ActivityTest, ConfirmedAttendanceReachesTheLedgerExactlyOnce) {
+  const std::string activity = MakeActivity();
+  auto [a_id, a] = env_.Rider(env_.west);
+  auto [b_id, b] = env_.Rider("");  // checked in nowhere: counts where the work was done
+  auto [c_id, c] = env_.Rider(env_.west);
+  for (const std::string* t : {&a, &b, &c}) ASSERT_TRUE(Enrol(*t, activity).ok());
+  ASSERT_TRUE(StaffCheckIn(activity, a_id).ok());
+  ASSERT_TRUE(StaffCheckIn(activity, b_id).ok());
+  // Staff cannot check themselves in, and confirmation waits for the start.
+  EXPECT_EQ(StaffCheckIn(activity, env_.west_staff_id, true).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ConfirmAttendanceResponse confirmed;
+  EXPECT_EQ(ConfirmAll(activity, &confirmed).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  Start(activity);
+  // Named riders: c never checked in, so nobody is confirmed.
+  v1::ConfirmAttendanceRequest named;
+  named.set_activity_id(activity);
+  named.add_rider_ids(a_id);
+  named.add_rider_ids(c_id);
+  grpc::Status s =
+      env_.stub().ConfirmAttendance(env_.With(env_.west_staff).get(), named, &confirmed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find(c_id), std::string::npos) << s.error_message();
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM awards"), "0");
+  // Another community's staff may not confirm.
+  v1::ConfirmAttendanceRequest all;
+  all.set_activity_id(activity);
+  all.set_all_checked_in(true);
+  EXPECT_EQ(env_.stub()
+                .ConfirmAttendance(env_.With(env_.gongnong_staff).get(), all, &confirmed)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  confirmed.Clear();
+  ASSERT_TRUE(ConfirmAll(activity, &confirmed).ok());
+  ASSERT_EQ(confirmed.confirmed_size(), 2);
+  for (const v1::Enrolment& e : confirmed.confirmed()) {
+    EXPECT_EQ(e.status(), v1::ENROLMENT_STATUS_CONFIRMED);
+    EXPECT_EQ(e.award().points(), 10);
+    EXPECT_EQ(e.award().idempotency_key(),
+              absl::StrCat("activity/", activity, "/rider/", e.rider_id()));
+    EXPECT_EQ(e.award().rider_org_path().community_id(), env_.west);
+  }
+  ASSERT_TRUE(testing::WaitFor([&] { return AllDelivered(); }, absl::Seconds(10)));
+  EXPECT_EQ(Balance(a_id), 10);
+  EXPECT_EQ(Balance(b_id), 10);
+  EXPECT_EQ(Balance(c_id), 0);
+
+  // Confirming again, all or by name, awards nobody twice.
+  v1::ConfirmAttendanceResponse again;
+  ASSERT_TRUE(ConfirmAll(activity, &again).ok());
+  EXPECT_EQ(again.confirmed_size(), 0);
+  v1::ConfirmAttendanceRequest by_name;
+  by_name.set_activity_id(activity);
+  by_name.add_rider_ids(a_id);
+  ASSERT_TRUE(
+      env_.stub().ConfirmAttendance(env_.With(env_.west_staff).get(), by_name, &again).ok());
+  ASSERT_EQ(again.already_confirmed_rider_ids_size(), 1);
+  // The relay sending a row twice (a crash after the ledger answered) changes nothing either.
+  env_.Sql("UPDATE awards SET status = 1, next_attempt_at = now()");
+  ASSERT_TRUE(testing::WaitFor([&] { return AllDelivered(); }, absl::Seconds(10)));
+  EXPECT_EQ(Balance(a_id), 10);
+  EXPECT_EQ(env_.ledger().Sql("SELECT count(*) FROM ledger.entries"), 2);
+
+  // The rider sees the award as delivered.
+  v1::ListAwardsRequest list;
+  v1::ListAwardsResponse awards;
+  ASSERT_TRUE(env_.stub().ListAwards(env_.With(a).get(), list, &awards).ok());
+  ASSERT_EQ(awards.awards_size(), 1);
+  EXPECT_EQ(awards.awards(0).status(), v1::AWARD_STATUS_AWARDED);
+  EXPECT_FALSE(awards.awards(0).ledger_entry_id().empty());
+  EXPECT_EQ(awards.pending_points(), 0);
+}
+
+TEST_F(ActivityTest, PointsRulesAreInheritedOverriddenAndCapped) {
+  // The street gives clean-ups 30; the community caps a day at 40.
+  v1::UpdatePointsRulesRequest street;
+  street.set_org_id(env_.street);
+  auto* cat = street.mutable_rules()->add_activity_category_points();
+  cat->set_category(v1::ACTIVITY_CATEGORY_ENVIRONMENTAL_CLEANUP);
+  cat->set_points(30);
+  v1::UpdatePointsRulesResponse updated;
+  ASSERT_TRUE(
+      env_.stub().UpdatePointsRules(env_.With(env_.street_staff).get(), street, &updated).ok());
+  EXPECT_EQ(updated.rules().version(), 1);
+  // The same rules again change nothing; a stale etag is refused; community staff may not set
+  // rules; a repeated category is bad input.
+  ASSERT_TRUE(
+      env_.stub().UpdatePointsRules(env_.With(env_.street_staff).get(), street, &updated).ok());
+  EXPECT_EQ(updated.rules().version(), 1);
+  street.set_etag("v0");
+  EXPECT_EQ(env_.stub()
+                .UpdatePointsRules(env_.With(env_.street_staff).get(), street, &updated)
+                .error_code(),
+            grpc::StatusCode::ABORTED);
+  street.clear_etag();
+  EXPECT_EQ(env_.stub()
+                .UpdatePointsRules(env_.With(env_.west_staff).get(), street, &updated)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::UpdatePointsRulesRequest bad = street;
+  *bad.mutable_rules()->add_activity_category_points() = *cat;
+  EXPECT_EQ(
+      env_.stub().UpdatePointsRules(env_.With(env_.street_staff).get(), bad, &updated).error_code(),
+      grpc::StatusCode::INVALID_ARGUMENT);
+  v1::UpdatePointsRulesRequest district;
+  district.set_org_id(env_.district);
+  district.mutable_rules()->set_daily_cap_points(50);
+  EXPECT_EQ(env_.stub()
+                .UpdatePointsRules(env_.With(env_.street_staff).get(), district, &updated)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::UpdatePointsRulesRequest west;
+  west.set_org_id(env_.west);
+  west.mutable_rules()->set_daily_cap_points(40);
+  ASSERT_TRUE(
+      env_.stub().UpdatePointsRules(env_.With(env_.street_staff).get(), west, &updated).ok());
+
+  v1::ResolveEffectivePointsRulesRequest resolve;
+  resolve.set_org_id(env_.west);
+  v1::ResolveEffectivePointsRulesResponse effective;
+  ASSERT_TRUE(
+      env_.stub()
+          .ResolveEffectivePointsRules(env_.With(env_.west_staff).get(), resolve, &effective)
+          .ok());
+  for (const auto& e : effective.rules().activity_category_points()) {
+    if (e.category() == v1::ACTIVITY_CATEGORY_ENVIRONMENTAL_CLEANUP) {
+      EXPECT_EQ(e.points(), 30);
+      EXPECT_EQ(e.source_org_id(), env_.street);
+    } else {
+      EXPECT_EQ(e.source_org_id(), "city");
+    }
+  }
+  EXPECT_EQ(effective.rules().daily_cap_points().value(), 40);
+  EXPECT_EQ(effective.rules().daily_cap_points().source_org_id(), env_.west);
+
+  // Two clean-ups on one day: 30, then 10 of the next 30 (the cap of 40).
+  auto [rider_id, rider] = env_.Rider(env_.west);
+  int64_t total = 0;
+  for (int i = 0; i < 2; ++i) {
+    const std::string activity = MakeActivity();
+    ASSERT_TRUE(Enrol(rider, activity).ok());
+    ASSERT_TRUE(StaffCheckIn(activity, rider_id).ok());
+    Start(activity);
+    v1::ConfirmAttendanceResponse confirmed;
+    ASSERT_TRUE(ConfirmAll(activity, &confirmed).ok());
+    ASSERT_EQ(confirmed.confirmed_size(), 1);
+    EXPECT_EQ(confirmed.confirmed(0).award().points_before_cap(), 30);
+    EXPECT_EQ(confirmed.confirmed(0).award().rule_org_id(), env_.street);
+    total += confirmed.confirmed(0).award().points();
+  }
+  EXPECT_EQ(total, 40);
+  ASSERT_TRUE(testing::WaitFor([&] { return AllDelivered(); }, absl::Seconds(10)));
+  EXPECT_EQ(Balance(rider_id), 40);
+}
+
+TEST_F(ActivityTest, TwoHundredAttendancesConfirmedWhileTheLedgerIsDownAreEachAwardedOnce) {
+  constexpr int kRiders = 200;
+  const std::string activity = MakeActivity(/*capacity=*/kRiders);
+  std::vector<std::string> riders;
+  for (int i = 0; i < kRiders; ++i) {
+    riders.push_back(env_.Rider(env_.west).first);
+    ASSERT_TRUE(StaffCheckIn(activity, riders.back(), /*walk_in=*/true).ok()) << i;
+  }
+  Start(activity);
+  env_.StopLedger();
+  v1::ConfirmAttendanceResponse confirmed;
+  ASSERT_TRUE(ConfirmAll(activity, &confirmed).ok());
+  ASSERT_EQ(confirmed.confirmed_size(), kRiders);
+  // The relay keeps failing and backing off; the awards wait, pending.
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return env_.Sql("SELECT count(*) FROM awards WHERE attempts > 0") != "0"; },
+      absl::Seconds(10)));
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM awards WHERE status = 1"), std::to_string(kRiders));
+  // Riders see their points on the way.
+  v1::ListAwardsRequest list;
+  list.set_rider_id(riders[0]);
+  v1::ListAwardsResponse pending;
+  ASSERT_TRUE(env_.stub().ListAwards(env_.With(env_.west_staff).get(), list, &pending).ok());
+  EXPECT_EQ(pending.pending_points(), 10);
+
+  env_.StartLedger();
+  ASSERT_TRUE(testing::WaitFor([&] { return AllDelivered(); }, absl::Seconds(30)));
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM awards WHERE status = 2"), std::to_string(kRiders));
+  EXPECT_EQ(env_.ledger().Sql("SELECT count(*) FROM ledger.entries"), kRiders);
+  EXPECT_EQ(env_.ledger().Sql("SELECT count(DISTINCT person_id) FROM ledger.entries"), kRiders);
+  EXPECT_EQ(env_.ledger().Sql("SELECT sum(available) FROM ledger.accounts"), 10 * kRiders);
+  EXPECT_EQ(env_.ledger().Sql("SELECT count(*) FROM ledger.accounts WHERE available <> 10"), 0);
+}
+
+}  // namespace
+}  // namespace civicpoints::activity

@@ -1,0 +1,145 @@
+#include "services/activity/activity_test_env.h"
+
+#include <gtest/gtest.h>
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "common/auth/method_policy.h"
+#include "common/pg/migrations.h"
+#include "common/pg/pg_pool.h"
+#include "common/server/service_host.h"
+#include "common/server/service_token.h"
+
+std::vector<std::pair<std::string, std::string>> ActivityMigrations();
+
+namespace civicpoints::activity {
+
+using common::v1::ORG_LEVEL_COMMUNITY;
+using common::v1::ORG_LEVEL_DISTRICT;
+using common::v1::ORG_LEVEL_STREET;
+
+ActivityTestEnv::ActivityTestEnv() {
+  if (!identity_.ok() || !ledger_.ok()) return;
+  // The ledger trusts identity's keys, as in a deployment.
+  ledger_authorizer_ = std::make_unique<auth::Authorizer>(
+      std::make_shared<const auth::TokenVerifier>(identity_.shared_keys()));
+  ledger_service_ =
+      std::make_unique<ledger::LedgerGrpcService>(&ledger_.ledger(), ledger_authorizer_.get());
+  StartLedger();
+  if (ledger_host_ == nullptr) return;
+
+  auto pool = pg::PgPool::Connect({.url = db_.url(), .schema = "activity", .pool_size = 8});
+  if (!pool.ok()) {
+    ADD_FAILURE() << pool.status();
+    return;
+  }
+  pool_ = *std::move(pool);
+  auto migrations = pg::MigrationsFromFiles(ActivityMigrations());
+  absl::Status migrated = pool_->WithConnection("migrate", [&](pqxx::connection_base& c) {
+    return pg::ApplyMigrations(c, "activity", *migrations).status();
+  });
+  if (!migrated.ok()) {
+    ADD_FAILURE() << migrated;
+    return;
+  }
+  const std::string identity_addr = absl::StrCat("127.0.0.1:", identity_.port());
+  token_ = std::make_unique<server::ApiKeyServiceToken>(identity_addr,
+                                                        identity_.InternalServiceKey("activity"));
+  directory_ = std::make_unique<IdentityDirectory>(identity_addr, token_.get(), pool_.get());
+  AwardRelay::Options relay_options;
+  relay_options.idle_poll = absl::Milliseconds(50);
+  relay_options.first_backoff = absl::Milliseconds(50);
+  relay_options.max_backoff = absl::Milliseconds(400);
+  relay_options.call_deadline = absl::Seconds(2);
+  relay_ = std::make_unique<AwardRelay>(pool_.get(), absl::StrCat("127.0.0.1:", ledger_port_),
+                                        token_.get(), relay_options);
+  relay_->Start();
+  service_ = std::make_unique<ActivityServiceImpl>(pool_.get(), identity_.authorizer(),
+                                                   directory_.get(), relay_.get());
+  auto host = server::ServiceHost::Start(
+      {.service_name = "activity"}, {{v1::ActivityService::service_full_name(), service_.get()}});
+  if (!host.ok()) {
+    ADD_FAILURE() << host.status();
+    return;
+  }
+  host_ = *std::move(host);
+
+  district = identity_.MakeOrg("root", ORG_LEVEL_DISTRICT, "140213", "平城区");
+  street = identity_.MakeOrg(district, ORG_LEVEL_STREET, "qingyuan", "清远街道");
+  west = identity_.MakeOrg(street, ORG_LEVEL_COMMUNITY, "qyxj", "清远西街社区");
+  gongnong = identity_.MakeOrg(street, ORG_LEVEL_COMMUNITY, "gnl", "工农路社区");
+  west_staff = identity_.Staff("13900000031", common::v1::ROLE_COMMUNITY_STAFF, west);
+  gongnong_staff = identity_.Staff("13900000032", common::v1::ROLE_COMMUNITY_STAFF, gongnong);
+  street_staff = identity_.Staff("13900000033", common::v1::ROLE_STREET_STAFF, street);
+  west_staff_id = identity_.Sql(
+      "SELECT person_id FROM role_grants WHERE role = 2 AND revoked_at IS NULL AND org_id = '" +
+      west + "'");
+  stub_ = v1::ActivityService::NewStub(grpc::CreateChannel(
+      absl::StrCat("127.0.0.1:", host_->grpc_port()), grpc::InsecureChannelCredentials()));
+}
+
+ActivityTestEnv::~ActivityTestEnv() {
+  if (host_) host_->Shutdown(absl::Seconds(1));
+  relay_.reset();
+  if (ledger_host_) ledger_host_->Shutdown(absl::Seconds(1));
+}
+
+void ActivityTestEnv::StartLedger() {
+  auto host = server::ServiceHost::Start(
+      {.service_name = "ledger", .grpc_port = ledger_port_},
+      {{ledger::v1::LedgerService::service_full_name(), ledger_service_.get()}});
+  if (!host.ok()) {
+    ADD_FAILURE() << host.status();
+    return;
+  }
+  ledger_host_ = *std::move(host);
+  ledger_port_ = ledger_host_->grpc_port();
+}
+
+void ActivityTestEnv::StopLedger() {
+  ledger_host_->Shutdown(absl::Seconds(1));
+  ledger_host_.reset();
+}
+
+std::string ActivityTestEnv::Sql(const std::string& query) {
+  pqxx::connection c(db_.url());
+  pqxx::work tx(c);
+  tx.exec("SET search_path TO activity");
+  pqxx::result r = tx.exec(query);
+  tx.commit();
+  if (r.empty() || r[0].empty() || r[0][0].is_null()) return "";
+  return r[0][0].as<std::string>();
+}
+
+std::string ActivityTestEnv::MakePlace(const std::string& community, double lat, double lon,
+                                       int radius) {
+  const std::string id = absl::StrCat("place_", ++places_);
+  Sql(absl::StrCat(
+      "INSERT INTO places (place_id, kind, name, address, latitude, longitude, "
+      "community_id, street_id, district_id, check_in_radius_meters, created_by) "
+      "VALUES ('",
+      id, "', 1, '清远西街小哥驿站", places_, "', '大同市平城区清远西街', ", lat, ", ", lon, ", '",
+      community, "', '", street, "', '", district, "', ", radius, ", 'test')"));
+  return id;
+}
+
+std::pair<std::string, std::string> ActivityTestEnv::Rider(const std::string& community) {
+  std::string code;
+  if (!community.empty()) {
+    identity::v1::GetCheckInCodeRequest req;
+    req.set_org_id(community);
+    identity::v1::GetCheckInCodeResponse resp;
+    grpc::Status s =
+        identity_.stub().GetCheckInCode(With(identity_.admin_token()).get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    code = resp.code().code();
+  }
+  ++riders_;
+  identity::v1::RegisterRiderResponse r =
+      identity_.Register(absl::StrCat("1370000", absl::Dec(riders_, absl::kZeroPad4)),
+                         absl::StrCat("骑手", riders_), code);
+  return {r.person().person_id(), r.tokens().access_token()};
+}
+
+}  // namespace civicpoints::activity

@@ -1,0 +1,78 @@
+// The whole earning path for tests: identity (IdentityTestEnv) and the real ledger (over its own
+// scratch database and Redis, served on a port that can be stopped and started again), and the
+// activity service over a scratch database, calling both with a token identity issued for its
+// internal service key, with its award relay. Also the org tree, staff and riders most tests use.
+#ifndef CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_TEST_ENV_H_
+#define CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_TEST_ENV_H_
+
+#include <memory>
+#include <string>
+
+#include "civicpoints/activity/v1/activity_service.grpc.pb.h"
+#include "common/testing/test_env.h"
+#include "services/activity/activity_service.h"
+#include "services/activity/award_relay.h"
+#include "services/activity/directory.h"
+#include "services/identity/identity_test_env.h"
+#include "services/ledger/ledger_grpc_service.h"
+#include "services/ledger/ledger_test_env.h"
+
+namespace civicpoints::activity {
+
+class ActivityTestEnv {
+ public:
+  ActivityTestEnv();
+  ~ActivityTestEnv();
+
+  bool ok() const { return stub_ != nullptr; }
+  v1::ActivityService::Stub& stub() { return *stub_; }
+  identity::IdentityTestEnv& identity() { return identity_; }
+  ledger::LedgerTestEnv& ledger() { return ledger_; }
+  AwardRelay& relay() { return *relay_; }
+
+  // The ledger's port stops answering (UNAVAILABLE) and comes back on the same address.
+  void StopLedger();
+  void StartLedger();
+
+  // First column of the first row of a query on activity's database, as text.
+  std::string Sql(const std::string& query);
+
+  // A context carrying `token`.
+  static std::unique_ptr<grpc::ClientContext> With(const std::string& token) {
+    return identity::IdentityTestEnv::With(token);
+  }
+
+  // The tree: 平城区 / 清远街道 / 清远西街社区 and 工农路社区, with staff of each community and of
+  // the street.
+  std::string district, street, west, gongnong;
+  std::string west_staff, gongnong_staff, street_staff;
+  std::string west_staff_id;
+
+  // A place in `community` at (lat, lon); returns its id. Inserted directly: the tests here are
+  // about activities, not places.
+  std::string MakePlace(const std::string& community, double lat, double lon, int radius = 200);
+  // A rider checked in at `community` (empty: nowhere); returns {person id, access token}.
+  std::pair<std::string, std::string> Rider(const std::string& community);
+
+ private:
+  identity::IdentityTestEnv identity_;
+  ledger::LedgerTestEnv ledger_;
+  std::unique_ptr<auth::Authorizer> ledger_authorizer_;
+  std::unique_ptr<ledger::LedgerGrpcService> ledger_service_;
+  std::unique_ptr<server::ServiceHost> ledger_host_;
+  int ledger_port_ = 0;
+  testing::ScratchDatabase db_;
+  std::unique_ptr<pg::PgPool> pool_;
+  std::unique_ptr<server::ServiceToken> token_;
+  std::unique_ptr<IdentityDirectory> directory_;
+  std::unique_ptr<AwardRelay> relay_;
+  std::unique_ptr<ActivityServiceImpl> service_;
+  std::unique_ptr<server::ServiceHost> host_;
+  std::unique_ptr<v1::ActivityService::Stub> stub_;
+  int riders_ = 0;
+  int places_ = 0;
+};
+
+}  // namespace civicpoints::activity
+
+#endif  // CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_TEST_ENV_H_

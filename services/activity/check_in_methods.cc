@@ -1,0 +1,500 @@
+// At the activity: the rotating code on the staff device, riders checking in with it (or staff
+// checking them in), and staff confirming attendance — which writes each rider's award and its
+// outbox row in the same transaction.
+#include <pqxx/pqxx>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/status/grpc_status.h"
+#include "services/activity/activity_records.h"
+#include "services/activity/activity_service.h"
+#include "services/activity/awards.h"
+#include "services/activity/check_in_code.h"
+#include "services/activity/directory.h"
+#include "services/activity/points_rules.h"
+
+namespace civicpoints::activity {
+namespace {
+
+constexpr int kWrongCodesAllowed = 5;
+constexpr absl::Duration kWrongCodeWindow = absl::Minutes(10);
+constexpr absl::Duration kConfirmationWindow = absl::Hours(24 * 7);
+constexpr int kMaxAccuracyMeters = 5000;
+
+// Check-in is open during [start - lead, end) of an activity that is not cancelled.
+absl::Status CheckCheckInOpen(const ActivityRow& a, absl::Time now) {
+  const std::string& id = a.proto.activity_id();
+  if (a.cancelled) {
+    return Refuse(absl::StatusCode::kFailedPrecondition,
+                  v1::ACTIVITY_ERROR_REASON_ACTIVITY_CANCELLED,
+                  absl::StrCat("activity ", id, " was cancelled"));
+  }
+  if (now < a.check_in_open) {
+    return Refuse(absl::StatusCode::kFailedPrecondition,
+                  v1::ACTIVITY_ERROR_REASON_CHECK_IN_NOT_OPEN,
+                  absl::StrCat("check-in for activity ", id, " opens at ",
+                               absl::FormatTime("%Y-%m-%d %H:%M", a.check_in_open, Shanghai())));
+  }
+  if (now >= a.end) {
+    return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_CHECK_IN_CLOSED,
+                  absl::StrCat("check-in for activity ", id, " closed at ",
+                               absl::FormatTime("%Y-%m-%d %H:%M", a.end, Shanghai())));
+  }
+  return absl::OkStatus();
+}
+
+absl::Time WindowStart(absl::Time now) {
+  const int64_t w = absl::ToInt64Seconds(kWrongCodeWindow);
+  return absl::FromUnixSeconds(absl::ToUnixSeconds(now) / w * w);
+}
+
+}  // namespace
+
+grpc::Status ActivityServiceImpl::GetCheckInCode(grpc::ServerContext* ctx,
+                                                 const v1::GetCheckInCodeRequest* req,
+                                                 v1::GetCheckInCodeResponse* resp) {
+  return Handle(ctx, "GetCheckInCode", [&](const Caller& caller) -> absl::Status {
+    return InReadTx("get check-in code", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), false, caller.now);
+      if (!a.ok()) return a.status();
+      if (absl::Status s = CheckCovers(caller.who(), a->proto.org_path(),
+                                       absl::StrCat("activity ", a->proto.activity_id()));
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = CheckCheckInOpen(*a, caller.now); !s.ok()) return s;
+      const int period = a->proto.check_in_code_period_seconds();
+      const int64_t index = CodePeriod(caller.now, period);
+      resp->set_code(CheckInCode(a->code_secret, index));
+      resp->set_qr_payload(absl::StrCat("cpcheckin:", a->proto.activity_id(), ":", resp->code()));
+      SetTime(resp->mutable_valid_from(), index * period * 1000000);
+      SetTime(resp->mutable_rotate_time(), (index + 1) * period * 1000000);
+      SetTime(resp->mutable_accept_until(), ((index + 1) * period + kCodeGraceSeconds) * 1000000);
+      resp->set_period_seconds(period);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
+                                                    const v1::CheckInToActivityRequest* req,
+                                                    v1::CheckInToActivityResponse* resp) {
+  return Handle(ctx, "CheckInToActivity", [&](const Caller& caller) -> absl::Status {
+    if (req->activity_id().empty()) return absl::InvalidArgumentError("activity_id: is required");
+    if (!req->has_location()) {
+      return Refuse(absl::StatusCode::kInvalidArgument,
+                    v1::ACTIVITY_ERROR_REASON_COORDINATES_OUT_OF_RANGE,
+                    "location: is required (the phone's position)");
+    }
+    if (absl::Status s = CheckPoint(req->location(), "location"); !s.ok()) return s;
+    if (req->location_accuracy_meters() < 0 ||
+        req->location_accuracy_meters() > kMaxAccuracyMeters) {
+      return absl::InvalidArgumentError("location_accuracy_meters: must be 0–5000");
+    }
+    if (req->code().size() != 6 ||
+        req->code().find_first_not_of("0123456789") != std::string::npos) {
+      return absl::InvalidArgumentError("code: must be the 6 digits shown on the staff device");
+    }
+    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    const absl::Time window = WindowStart(caller.now);
+    bool wrong_code = false;
+    absl::Status done = Idempotent(
+        caller, "CheckInToActivity", req->idempotency_key(), *req, resp,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), true, caller.now);
+          if (!a.ok()) return a.status();
+          const std::string& id = a->proto.activity_id();
+          pqxx::result tries = tx.exec_params(
+              "SELECT wrong FROM code_attempts WHERE activity_id = $1 AND rider_id = $2 "
+              "AND window_start = from_us($3::bigint)",
+              id, caller.id(), Us(window));
+          if (!tries.empty() && tries[0][0].as<int>() >= kWrongCodesAllowed) {
+            const int64_t wait =
+                std::max<int64_t>(1, absl::ToInt64Seconds(window + kWrongCodeWindow - caller.now));
+            return WithRetryDelay(Refuse(absl::StatusCode::kResourceExhausted,
+                                         v1::ACTIVITY_ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
+                                         absl::StrCat("too many wrong codes; try again in ", wait,
+                                                      " seconds or ask the staff to check you in")),
+                                  absl::Seconds(wait));
+          }
+          if (absl::Status s = CheckCheckInOpen(*a, caller.now); !s.ok()) return s;
+          std::optional<v1::Enrolment> e = LoadEnrolment(tx, id, caller.id(), true, false);
+          if (!e || e->status() == v1::ENROLMENT_STATUS_WITHDRAWN) {
+            return Refuse(absl::StatusCode::kFailedPrecondition,
+                          v1::ACTIVITY_ERROR_REASON_NOT_ENROLLED,
+                          absl::StrCat("you are not enrolled in activity ", id));
+          }
+          if (e->status() != v1::ENROLMENT_STATUS_ENROLLED) {
+            return Refuse(absl::StatusCode::kAlreadyExists,
+                          v1::ACTIVITY_ERROR_REASON_ALREADY_CHECKED_IN,
+                          absl::StrCat("already checked in to activity ", id, " (",
+                                       v1::EnrolmentStatus_Name(e->status()), ")"));
+          }
+          // The code of this period, or of the last one within the grace after it rotated.
+          const int period = a->proto.check_in_code_period_seconds();
+          const int64_t index = CodePeriod(caller.now, period);
+          bool matched = req->code() == CheckInCode(a->code_secret, index);
+          if (!matched && caller.now < absl::FromUnixSeconds(index * period + kCodeGraceSeconds)) {
+            matched = req->code() == CheckInCode(a->code_secret, index - 1);
+          }
+          if (!matched) {
+            // A code from the last few minutes was seen on the device: stale, not mistyped.
+            for (int64_t back = 1; back <= std::max<int64_t>(2, 600 / period); ++back) {
+              if (req->code() == CheckInCode(a->code_secret, index - back)) {
+                return Refuse(absl::StatusCode::kFailedPrecondition,
+                              v1::ACTIVITY_ERROR_REASON_CHECK_IN_CODE_EXPIRED,
+                              "code: has rotated away; enter the code the device shows now");
+              }
+            }
+            wrong_code = true;
+            return Refuse(absl::StatusCode::kInvalidArgument,
+                          v1::ACTIVITY_ERROR_REASON_CHECK_IN_CODE_WRONG,
+                          "code: does not match the code on the staff device");
+          }
+          const int radius = a->radius();
+          if (req->location_accuracy_meters() > std::max(100, radius)) {
+            return Refuse(
+                absl::StatusCode::kFailedPrecondition,
+                v1::ACTIVITY_ERROR_REASON_LOCATION_TOO_INACCURATE,
+                absl::StrCat("location: accurate only to ", req->location_accuracy_meters(),
+                             " m; move into the open and try again"));
+          }
+          const double distance = DistanceMeters(
+              req->location().latitude(), req->location().longitude(), a->place_lat, a->place_lon);
+          if (distance > radius) {
+            return Refuse(
+                absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_OUTSIDE_GEOFENCE,
+                absl::StrCat("location: you are ", static_cast<int>(distance), " m from ",
+                             a->proto.place_name(), "; check-in needs ", radius, " m or less"));
+          }
+          tx.exec_params(
+              "UPDATE enrolments SET status = 3, checked_in_at = now(), check_in_method = 1, "
+              "checked_in_by = $2, check_in_distance_m = $3 "
+              "WHERE activity_id = $1 AND rider_id = $2",
+              id, caller.id(), static_cast<int>(distance));
+          tx.exec_params(
+              "UPDATE activities SET checked_in_count = checked_in_count + 1 "
+              "WHERE activity_id = $1",
+              id);
+          *resp->mutable_enrolment() = *LoadEnrolment(tx, id, caller.id(), false, false);
+          return absl::OkStatus();
+        });
+    if (wrong_code) {
+      // The refused check-in wrote nothing; only the counter that throttles guessing is kept.
+      absl::Status counted = InTx("count wrong code", [&](pqxx::transaction_base& tx) {
+        tx.exec_params(
+            "INSERT INTO code_attempts (activity_id, rider_id, window_start, wrong) "
+            "VALUES ($1, $2, from_us($3::bigint), 1) ON CONFLICT (activity_id, rider_id, "
+            "window_start) DO UPDATE SET wrong = code_attempts.wrong + 1",
+            req->activity_id(), caller.id(), Us(window));
+        return absl::OkStatus();
+      });
+      if (!counted.ok()) return counted;
+    }
+    return done;
+  });
+}
+
+grpc::Status ActivityServiceImpl::CheckInRider(grpc::ServerContext* ctx,
+                                               const v1::CheckInRiderRequest* req,
+                                               v1::CheckInRiderResponse* resp) {
+  return Handle(ctx, "CheckInRider", [&](const Caller& caller) -> absl::Status {
+    if (req->activity_id().empty()) return absl::InvalidArgumentError("activity_id: is required");
+    if (req->rider_id().empty()) return absl::InvalidArgumentError("rider_id: is required");
+    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (req->rider_id() == caller.id()) {
+      return Refuse(absl::StatusCode::kPermissionDenied,
+                    v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
+                    "staff cannot check themselves in; ask another staff member");
+    }
+    absl::StatusOr<std::vector<RiderInfo>> rider = directory_->Riders({req->rider_id()});
+    if (!rider.ok()) return rider.status();
+    if (rider->empty() || !(*rider)[0].is_rider) {
+      return absl::NotFoundError(absl::StrCat("rider_id: '", req->rider_id(), "' is not a rider"));
+    }
+    const common::v1::OrgPath home = (*rider)[0].home;
+    return Idempotent(
+        caller, "CheckInRider", req->idempotency_key(), *req, resp,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), true, caller.now);
+          if (!a.ok()) return a.status();
+          const std::string& id = a->proto.activity_id();
+          if (absl::Status s =
+                  CheckCovers(caller.who(), a->proto.org_path(), absl::StrCat("activity ", id));
+              !s.ok()) {
+            return s;
+          }
+          if (absl::Status s = CheckCheckInOpen(*a, caller.now); !s.ok()) return s;
+          std::optional<v1::Enrolment> e = LoadEnrolment(tx, id, req->rider_id(), true, true);
+          const bool enrolled = e && e->status() != v1::ENROLMENT_STATUS_WITHDRAWN;
+          if (enrolled && e->status() != v1::ENROLMENT_STATUS_ENROLLED) {
+            return Refuse(absl::StatusCode::kAlreadyExists,
+                          v1::ACTIVITY_ERROR_REASON_ALREADY_CHECKED_IN,
+                          absl::StrCat("rider ", req->rider_id(), " is already checked in (",
+                                       v1::EnrolmentStatus_Name(e->status()), ")"));
+          }
+          if (!enrolled) {
+            if (!req->enrol_if_needed()) {
+              return Refuse(absl::StatusCode::kFailedPrecondition,
+                            v1::ACTIVITY_ERROR_REASON_NOT_ENROLLED,
+                            absl::StrCat("rider ", req->rider_id(), " is not enrolled in activity ",
+                                         id, "; set enrol_if_needed for a walk-in"));
+            }
+            if (a->proto.audience() == v1::ACTIVITY_AUDIENCE_CHECKED_IN_RIDERS) {
+              const common::v1::OrgPath& p = a->proto.org_path();
+              const bool inside =
+                  !home.community_id().empty() &&
+                  (p.community_id().empty() ? home.street_id() == p.street_id()
+                                            : home.community_id() == p.community_id());
+              if (!inside) {
+                return Refuse(absl::StatusCode::kFailedPrecondition,
+                              v1::ACTIVITY_ERROR_REASON_AUDIENCE_MISMATCH,
+                              absl::StrCat("activity ", id, " is for riders checked in at ",
+                                           a->proto.organiser_org_id()));
+              }
+            }
+            if (a->proto.enrolled_count() >= a->proto.capacity()) {
+              return Refuse(absl::StatusCode::kResourceExhausted,
+                            v1::ACTIVITY_ERROR_REASON_ACTIVITY_FULL,
+                            absl::StrCat("activity ", id, " is full"));
+            }
+            tx.exec_params(
+                "INSERT INTO enrolments (activity_id, rider_id, status) VALUES ($1, $2, 1) "
+                "ON CONFLICT (activity_id, rider_id) DO UPDATE SET status = 1, "
+                "enrolled_at = now(), withdrawn_at = NULL",
+                id, req->rider_id());
+            tx.exec_params(
+                "UPDATE activities SET enrolled_count = enrolled_count + 1 WHERE activity_id = $1",
+                id);
+          }
+          tx.exec_params(
+              "UPDATE enrolments SET status = 3, checked_in_at = now(), check_in_method = 2, "
+              "checked_in_by = $3 WHERE activity_id = $1 AND rider_id = $2",
+              id, req->rider_id(), caller.id());
+          tx.exec_params(
+              "UPDATE activities SET checked_in_count = checked_in_count + 1 "
+              "WHERE activity_id = $1",
+              id);
+          *resp->mutable_enrolment() = *LoadEnrolment(tx, id, req->rider_id(), false, true);
+          return absl::OkStatus();
+        });
+  });
+}
+
+grpc::Status ActivityServiceImpl::ConfirmAttendance(grpc::ServerContext* ctx,
+                                                    const v1::ConfirmAttendanceRequest* req,
+                                                    v1::ConfirmAttendanceResponse* resp) {
+  return Handle(ctx, "ConfirmAttendance", [&](const Caller& caller) -> absl::Status {
+    if (req->activity_id().empty()) return absl::InvalidArgumentError("activity_id: is required");
+    if (req->all_checked_in() == (req->rider_ids_size() > 0)) {
+      return absl::InvalidArgumentError(
+          "all_checked_in, rider_ids: give exactly one (everyone checked in, or named riders)");
+    }
+    if (req->rider_ids_size() > 500) {
+      return absl::InvalidArgumentError("rider_ids: at most 500 per call");
+    }
+    std::set<std::string> named;
+    for (const std::string& r : req->rider_ids()) {
+      if (r.empty()) return absl::InvalidArgumentError("rider_ids: holds an empty id");
+      if (!named.insert(r).second) {
+        return absl::InvalidArgumentError(absl::StrCat("rider_ids: repeats '", r, "'"));
+      }
+    }
+    // Who is to be confirmed, read first so their home communities can be asked of identity
+    // outside the transaction; the transaction re-checks every state under the activity's lock.
+    std::vector<std::string> candidates;
+    absl::Status read = InReadTx("read attendance", [&](pqxx::transaction_base& tx) {
+      pqxx::result rows =
+          tx.exec_params("SELECT rider_id FROM enrolments WHERE activity_id = $1 AND status = 3",
+                         req->activity_id());
+      for (const auto& row : rows) candidates.push_back(row[0].as<std::string>());
+      return absl::OkStatus();
+    });
+    if (!read.ok()) return read;
+    if (!req->all_checked_in()) candidates.assign(named.begin(), named.end());
+    std::vector<std::string> lookup;
+    for (const std::string& r : candidates) {
+      if (r != caller.id()) lookup.push_back(r);
+    }
+    std::map<std::string, common::v1::OrgPath> homes;
+    if (!lookup.empty()) {
+      absl::StatusOr<std::vector<RiderInfo>> riders = directory_->Riders(lookup);
+      if (!riders.ok() && riders.status().code() != absl::StatusCode::kNotFound) {
+        return riders.status();
+      }
+      if (riders.ok()) {
+        for (const RiderInfo& r : *riders) homes[r.rider_id] = r.home;
+      }
+    }
+    absl::Status done = InTx("confirm attendance", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), true, caller.now);
+      if (!a.ok()) return a.status();
+      const v1::Activity& act = a->proto;
+      if (absl::Status s = CheckCovers(caller.who(), act.org_path(),
+                                       absl::StrCat("activity ", act.activity_id()));
+          !s.ok()) {
+        return s;
+      }
+      if (a->cancelled) {
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::ACTIVITY_ERROR_REASON_ACTIVITY_CANCELLED,
+                      absl::StrCat("activity ", act.activity_id(), " was cancelled"));
+      }
+      if (caller.now < a->start || caller.now > a->end + kConfirmationWindow) {
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::ACTIVITY_ERROR_REASON_CONFIRMATION_WINDOW_CLOSED,
+                      caller.now < a->start
+                          ? absl::StrCat("attendance can be confirmed once the activity starts")
+                          : absl::StrCat("attendance can be confirmed until 7 days after the end"));
+      }
+      std::vector<std::string> to_confirm;
+      if (req->all_checked_in()) {
+        pqxx::result rows = tx.exec_params(
+            "SELECT rider_id FROM enrolments WHERE activity_id = $1 AND status = 3 "
+            "ORDER BY rider_id FOR UPDATE",
+            act.activity_id());
+        for (const auto& row : rows) {
+          const std::string r = row[0].as<std::string>();
+          if (r == caller.id()) {
+            v1::SkippedRider* skipped = resp->add_skipped();
+            skipped->set_rider_id(r);
+            skipped->set_reason(v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION);
+            continue;
+          }
+          to_confirm.push_back(r);
+        }
+      } else {
+        // Every named rider is checked first: one bad name confirms nobody.
+        for (const std::string& r : named) {
+          if (r == caller.id()) {
+            return Refuse(absl::StatusCode::kPermissionDenied,
+                          v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
+                          "staff cannot confirm their own attendance");
+          }
+          std::optional<v1::Enrolment> e = LoadEnrolment(tx, act.activity_id(), r, true, true);
+          if (!e) {
+            return absl::NotFoundError(
+                absl::StrCat("rider ", r, " never enrolled in activity ", act.activity_id()));
+          }
+          if (e->status() == v1::ENROLMENT_STATUS_CONFIRMED) {
+            resp->add_already_confirmed_rider_ids(r);
+            continue;
+          }
+          if (e->status() != v1::ENROLMENT_STATUS_CHECKED_IN) {
+            return Refuse(
+                absl::StatusCode::kFailedPrecondition,
+                e->status() == v1::ENROLMENT_STATUS_ENROLLED ||
+                        e->status() == v1::ENROLMENT_STATUS_WITHDRAWN
+                    ? v1::ACTIVITY_ERROR_REASON_NOT_ENROLLED
+                    : v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
+                absl::StrCat("rider ", r, " is not checked in (",
+                             v1::EnrolmentStatus_Name(e->status()), "); nobody was confirmed"));
+          }
+          to_confirm.push_back(r);
+        }
+      }
+      const ResolvedRules rules = ResolvedRules::Read(tx, act.org_path());
+      RuleValue price = rules.ActivityPoints(act.category());
+      if (act.points() > 0) {
+        // Points set on the activity itself: priced by its organiser, at the activity's version.
+        price = RuleValue{act.points(), act.organiser_org_id(), a->version};
+      }
+      // Awards count where the rider lives; a rider checked in nowhere counts where the work was
+      // done (the organiser's community, or the place's for a street-level activity).
+      common::v1::OrgPath fallback = act.org_path();
+      if (fallback.community_id().empty()) {
+        pqxx::row p =
+            tx.exec_params1("SELECT community_id FROM places WHERE place_id = $1", act.place_id());
+        fallback.set_community_id(p[0].as<std::string>());
+      }
+      for (const std::string& r : to_confirm) {
+        auto home = homes.find(r);
+        if (home == homes.end() && !req->all_checked_in()) {
+          return absl::NotFoundError(absl::StrCat("rider ", r, " does not exist"));
+        }
+        const common::v1::OrgPath rider_path =
+            home != homes.end() && !home->second.community_id().empty() ? home->second : fallback;
+        tx.exec_params(
+            "UPDATE enrolments SET status = 4, reviewed_at = now(), reviewed_by = $3 "
+            "WHERE activity_id = $1 AND rider_id = $2",
+            act.activity_id(), r, caller.id());
+        absl::StatusOr<v1::Award> award =
+            CreateAward(tx,
+                        AwardSource{.kind = v1::AWARD_SOURCE_KIND_ACTIVITY_ATTENDANCE,
+                                    .source_id = act.activity_id(),
+                                    .rider_id = r,
+                                    .rule = price,
+                                    .verified_by = caller.id(),
+                                    .occur = a->start,
+                                    .reason = act.title(),
+                                    .rider_path = rider_path},
+                        ResolvedRules::Read(tx, rider_path), caller.now);
+        if (!award.ok()) return award.status();
+        *resp->add_confirmed() = *LoadEnrolment(tx, act.activity_id(), r, false, true);
+      }
+      if (!to_confirm.empty()) {
+        tx.exec_params(
+            "UPDATE activities SET confirmed_count = confirmed_count + $2 WHERE activity_id = $1",
+            act.activity_id(), static_cast<int>(to_confirm.size()));
+      }
+      return absl::OkStatus();
+    });
+    if (done.ok() && resp->confirmed_size() > 0) NudgeRelay();
+    return done;
+  });
+}
+
+grpc::Status ActivityServiceImpl::RejectAttendance(grpc::ServerContext* ctx,
+                                                   const v1::RejectAttendanceRequest* req,
+                                                   v1::RejectAttendanceResponse* resp) {
+  return Handle(ctx, "RejectAttendance", [&](const Caller& caller) -> absl::Status {
+    if (req->activity_id().empty()) return absl::InvalidArgumentError("activity_id: is required");
+    if (req->rider_id().empty()) return absl::InvalidArgumentError("rider_id: is required");
+    if (absl::Status s = CheckText(req->reason(), 500, true, "reason"); !s.ok()) return s;
+    return InTx("reject attendance", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), true, caller.now);
+      if (!a.ok()) return a.status();
+      const std::string& id = a->proto.activity_id();
+      if (absl::Status s =
+              CheckCovers(caller.who(), a->proto.org_path(), absl::StrCat("activity ", id));
+          !s.ok()) {
+        return s;
+      }
+      if (req->rider_id() == caller.id()) {
+        return Refuse(absl::StatusCode::kPermissionDenied,
+                      v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
+                      "staff cannot review their own attendance");
+      }
+      std::optional<v1::Enrolment> e = LoadEnrolment(tx, id, req->rider_id(), true, true);
+      if (!e) {
+        return absl::NotFoundError(
+            absl::StrCat("rider ", req->rider_id(), " never enrolled in activity ", id));
+      }
+      if (e->status() == v1::ENROLMENT_STATUS_ATTENDANCE_REJECTED) {
+        *resp->mutable_enrolment() = *std::move(e);
+        return absl::OkStatus();
+      }
+      if (e->status() != v1::ENROLMENT_STATUS_CHECKED_IN) {
+        return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
+                      e->status() == v1::ENROLMENT_STATUS_CONFIRMED
+                          ? std::string("attendance is confirmed; correct the award with a ledger "
+                                        "reversal instead")
+                          : absl::StrCat("rider ", req->rider_id(), " is not checked in (",
+                                         v1::EnrolmentStatus_Name(e->status()), ")"));
+      }
+      // The rider keeps the seat (they came); only the award is refused.
+      tx.exec_params(
+          "UPDATE enrolments SET status = 5, reviewed_at = now(), reviewed_by = $3, "
+          "reject_reason = $4 WHERE activity_id = $1 AND rider_id = $2",
+          id, req->rider_id(), caller.id(), req->reason());
+      tx.exec_params(
+          "UPDATE activities SET checked_in_count = checked_in_count - 1 WHERE activity_id = $1",
+          id);
+      *resp->mutable_enrolment() = *LoadEnrolment(tx, id, req->rider_id(), false, true);
+      return absl::OkStatus();
+    });
+  });
+}
+
+}  // namespace civicpoints::activity

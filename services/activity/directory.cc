@@ -1,0 +1,123 @@
+#include "services/activity/directory.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "civicpoints/identity/v1/identity_service.grpc.pb.h"
+#include "common/log/log.h"
+#include "common/pg/transactions.h"
+#include "common/server/service_token.h"
+#include "common/status/grpc_status.h"
+
+namespace civicpoints::activity {
+namespace {
+
+constexpr auto kIdentityDeadline = std::chrono::seconds(3);
+
+absl::Status FromIdentity(const grpc::Status& s, absl::string_view what) {
+  absl::Status st = FromGrpcStatus(s);
+  if (st.code() == absl::StatusCode::kNotFound) return st;
+  // Anything else identity says is our problem to retry, not the caller's mistake.
+  return absl::UnavailableError(absl::StrCat("identity could not ", what, ": ", st.message()));
+}
+
+}  // namespace
+
+IdentityDirectory::IdentityDirectory(const std::string& identity_addr, server::ServiceToken* token,
+                                     pg::PgPool* pool)
+    : channel_(grpc::CreateChannel(identity_addr, grpc::InsecureChannelCredentials())),
+      token_(token),
+      pool_(pool) {}
+
+absl::StatusOr<OrgInfo> IdentityDirectory::Org(const std::string& org_id, absl::string_view field) {
+  if (org_id.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = orgs_.find(org_id);
+    if (it != orgs_.end()) return it->second;
+  }
+  OrgInfo info;
+  bool cached = false;
+  absl::Status read = pg::InReadTx(*pool_, "read org path", [&](pqxx::transaction_base& tx) {
+    pqxx::result r = tx.exec_params(
+        "SELECT level, district_id, street_id, community_id FROM org_paths WHERE org_id = $1",
+        org_id);
+    if (r.empty()) return absl::OkStatus();
+    info.org_id = org_id;
+    info.level = static_cast<common::v1::OrgLevel>(r[0][0].as<int>());
+    info.path.set_district_id(r[0][1].as<std::string>());
+    info.path.set_street_id(r[0][2].as<std::string>());
+    info.path.set_community_id(r[0][3].as<std::string>());
+    cached = true;
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
+  if (!cached) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + kIdentityDeadline);
+    if (absl::Status s = server::AttachServiceToken(*token_, ctx); !s.ok()) return s;
+    identity::v1::ResolveOrgPathRequest req;
+    req.set_org_id(org_id);
+    identity::v1::ResolveOrgPathResponse resp;
+    grpc::Status s =
+        identity::v1::IdentityService::NewStub(channel_)->ResolveOrgPath(&ctx, req, &resp);
+    if (!s.ok()) {
+      absl::Status st = FromIdentity(s, "resolve an org node");
+      if (st.code() == absl::StatusCode::kNotFound) {
+        return absl::NotFoundError(absl::StrCat(field, ": org node '", org_id, "' does not exist"));
+      }
+      return st;
+    }
+    if (resp.ancestors().empty()) return absl::InternalError("identity returned an empty path");
+    info.org_id = org_id;
+    info.level = resp.ancestors(resp.ancestors_size() - 1).level();
+    info.path = resp.path();
+    absl::Status wrote = pg::InTx(*pool_, "cache org path", [&](pqxx::transaction_base& tx) {
+      tx.exec_params(
+          "INSERT INTO org_paths (org_id, level, district_id, street_id, community_id) "
+          "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id) DO NOTHING",
+          org_id, static_cast<int>(info.level), info.path.district_id(), info.path.street_id(),
+          info.path.community_id());
+      return absl::OkStatus();
+    });
+    if (!wrote.ok()) log::Warn("org path not cached", {{"error", std::string(wrote.message())}});
+  }
+  absl::MutexLock lock(&mu_);
+  orgs_[org_id] = info;
+  return info;
+}
+
+absl::StatusOr<std::vector<RiderInfo>> IdentityDirectory::Riders(
+    const std::vector<std::string>& ids) {
+  std::vector<RiderInfo> out;
+  auto stub = identity::v1::IdentityService::NewStub(channel_);
+  for (size_t from = 0; from < ids.size(); from += 100) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + kIdentityDeadline);
+    if (absl::Status s = server::AttachServiceToken(*token_, ctx); !s.ok()) return s;
+    identity::v1::BatchGetPeopleRequest req;
+    for (size_t i = from; i < std::min(ids.size(), from + 100); ++i) req.add_person_ids(ids[i]);
+    identity::v1::BatchGetPeopleResponse resp;
+    grpc::Status s = stub->BatchGetPeople(&ctx, req, &resp);
+    if (!s.ok()) {
+      absl::Status st = FromIdentity(s, "look riders up");
+      if (st.code() == absl::StatusCode::kNotFound) {
+        return absl::NotFoundError(absl::StrCat("rider: ", st.message()));
+      }
+      return st;
+    }
+    for (const identity::v1::Person& p : resp.people()) {
+      RiderInfo r;
+      r.rider_id = p.person_id();
+      r.is_rider = p.has_rider();
+      r.active = p.status() == identity::v1::PERSON_STATUS_ACTIVE;
+      if (p.rider().has_home_community()) r.home = p.rider().home_community().path();
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
+}  // namespace civicpoints::activity

@@ -1,0 +1,69 @@
+// Directory: what activity needs to know from identity — an org node's level and path, and a
+// rider's home community. Org paths never change, so they are cached in memory and in the
+// `org_paths` table; riders are asked afresh (a rider may move community at any time). Calls
+// carry the service's own token (ROLE_INTERNAL_SERVICE). Thread-safe.
+#ifndef CIVICPOINTS_SERVICES_ACTIVITY_DIRECTORY_H_
+#define CIVICPOINTS_SERVICES_ACTIVITY_DIRECTORY_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "civicpoints/common/v1/types.pb.h"
+
+namespace grpc {
+class Channel;
+}
+namespace civicpoints::pg {
+class PgPool;
+}
+namespace civicpoints::server {
+class ServiceToken;
+}
+
+namespace civicpoints::activity {
+
+struct OrgInfo {
+  std::string org_id;
+  common::v1::OrgLevel level = common::v1::ORG_LEVEL_UNSPECIFIED;
+  common::v1::OrgPath path;  // ids down to the node itself
+};
+
+struct RiderInfo {
+  std::string rider_id;
+  bool is_rider = false;
+  bool active = false;       // not suspended or closed
+  common::v1::OrgPath home;  // empty community_id: not checked in anywhere
+};
+
+class Directory {
+ public:
+  virtual ~Directory() = default;
+  // Errors: NOT_FOUND naming `field` when identity does not know the node; UNAVAILABLE when
+  // identity cannot be reached.
+  virtual absl::StatusOr<OrgInfo> Org(const std::string& org_id, absl::string_view field) = 0;
+  // The riders in request order. Errors: NOT_FOUND naming the first unknown id; UNAVAILABLE.
+  virtual absl::StatusOr<std::vector<RiderInfo>> Riders(const std::vector<std::string>& ids) = 0;
+};
+
+class IdentityDirectory final : public Directory {
+ public:
+  IdentityDirectory(const std::string& identity_addr, server::ServiceToken* token,
+                    pg::PgPool* pool);
+  absl::StatusOr<OrgInfo> Org(const std::string& org_id, absl::string_view field) override;
+  absl::StatusOr<std::vector<RiderInfo>> Riders(const std::vector<std::string>& ids) override;
+
+ private:
+  std::shared_ptr<grpc::Channel> channel_;
+  server::ServiceToken* token_;
+  pg::PgPool* pool_;
+  absl::Mutex mu_;
+  std::map<std::string, OrgInfo> orgs_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace civicpoints::activity
+
+#endif  // CIVICPOINTS_SERVICES_ACTIVITY_DIRECTORY_H_

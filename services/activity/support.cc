@@ -1,0 +1,158 @@
+#include "services/activity/support.h"
+
+#include <sodium.h>
+
+#include <cmath>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/pg/paging.h"
+#include "common/status/grpc_status.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace civicpoints::activity {
+
+using common::v1::ROLE_CITY_SYSTEM;
+using common::v1::ROLE_INTERNAL_SERVICE;
+using common::v1::ROLE_RIDER;
+
+bool Caller::is_rider() const { return principal->HasRole(ROLE_RIDER); }
+bool Caller::is_staff() const {
+  return std::any_of(principal->roles.begin(), principal->roles.end(),
+                     [](const auth::RoleGrant& g) { return g.role != ROLE_RIDER; });
+}
+bool Caller::is_city_system() const { return principal->HasRole(ROLE_CITY_SYSTEM); }
+bool Caller::is_internal() const { return principal->HasRole(ROLE_INTERNAL_SERVICE); }
+
+absl::Status Refuse(absl::StatusCode code, Reason reason, absl::string_view message) {
+  std::string name = v1::ActivityErrorReason_Name(reason);
+  constexpr absl::string_view kPrefix = "ACTIVITY_ERROR_REASON_";
+  if (absl::StartsWith(name, kPrefix)) name = name.substr(kPrefix.size());
+  return WithErrorReason(absl::Status(code, message), name, "activity.civicpoints");
+}
+
+bool Covers(const auth::Principal& who, const common::v1::OrgPath& path,
+            std::initializer_list<auth::Role> roles) {
+  for (const auth::RoleGrant& g : who.roles) {
+    if (g.role == ROLE_INTERNAL_SERVICE) return true;
+    if (g.role == ROLE_RIDER) continue;
+    if (roles.size() > 0 && std::find(roles.begin(), roles.end(), g.role) == roles.end()) continue;
+    if (g.org_id.empty() || g.org_id == "root") return true;
+    if (g.org_id == path.district_id() || g.org_id == path.street_id() ||
+        (!path.community_id().empty() && g.org_id == path.community_id())) {
+      return true;
+    }
+  }
+  return false;
+}
+
+absl::Status CheckCovers(const auth::Principal& who, const common::v1::OrgPath& path,
+                         absl::string_view what, std::initializer_list<auth::Role> roles) {
+  if (Covers(who, path, roles)) return absl::OkStatus();
+  return Refuse(absl::StatusCode::kPermissionDenied, v1::ACTIVITY_ERROR_REASON_OUTSIDE_ORG_SCOPE,
+                absl::StrCat(what, " is outside the org nodes the caller's roles cover"));
+}
+
+std::string NewId(absl::string_view prefix) {
+  static constexpr char kAlphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+  unsigned char raw[16];
+  randombytes_buf(raw, sizeof raw);
+  std::string id(prefix);
+  id.push_back('_');
+  for (unsigned char c : raw) id.push_back(kAlphabet[c % 32]);
+  return id;
+}
+
+int64_t Us(absl::Time t) { return absl::ToUnixMicros(t); }
+absl::Time FromUs(int64_t us) { return absl::FromUnixMicros(us); }
+
+void SetTime(google::protobuf::Timestamp* ts, int64_t us) {
+  ts->set_seconds(us / 1000000);
+  ts->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
+}
+
+absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+const absl::TimeZone& Shanghai() {
+  // China has kept UTC+8 without daylight saving since 1991; a fixed zone needs no tzdata.
+  static const absl::TimeZone zone = absl::FixedTimeZone(8 * 3600);
+  return zone;
+}
+
+std::string ShanghaiDay(absl::Time t) { return absl::FormatTime("%Y-%m-%d", t, Shanghai()); }
+
+absl::Status CheckText(absl::string_view text, size_t max, bool required, absl::string_view field) {
+  if (required && text.empty())
+    return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
+  size_t chars = 0;
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    const size_t len = c < 0x80         ? 1
+                       : (c >> 5) == 6  ? 2
+                       : (c >> 4) == 14 ? 3
+                       : (c >> 3) == 30 ? 4
+                                        : 0;
+    if (len == 0 || i + len > text.size()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": is not valid UTF-8"));
+    }
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 2) {
+        return absl::InvalidArgumentError(absl::StrCat(field, ": is not valid UTF-8"));
+      }
+    }
+    if (c < 0x20 && c != '\n' && c != '\t') {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": holds a control character"));
+    }
+    i += len;
+    ++chars;
+  }
+  if (chars > max) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": is longer than ", max, " characters"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPoint(const common::v1::GeoPoint& point, absl::string_view field) {
+  const double lat = point.latitude(), lon = point.longitude();
+  if (!std::isfinite(lat) || !std::isfinite(lon) || lat < -90 || lat > 90 || lon < -180 ||
+      lon > 180 || (lat == 0 && lon == 0)) {
+    return Refuse(absl::StatusCode::kInvalidArgument,
+                  v1::ACTIVITY_ERROR_REASON_COORDINATES_OUT_OF_RANGE,
+                  absl::StrCat(field,
+                               ": latitude must be within ±90 and longitude within ±180 "
+                               "(got ",
+                               lat, ", ", lon, ")"));
+  }
+  return absl::OkStatus();
+}
+
+double DistanceMeters(double lat1, double lon1, double lat2, double lon2) {
+  constexpr double kEarthRadius = 6371008.8;
+  constexpr double kRad = M_PI / 180;
+  const double dlat = (lat2 - lat1) * kRad, dlon = (lon2 - lon1) * kRad;
+  const double a =
+      std::sin(dlat / 2) * std::sin(dlat / 2) +
+      std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
+  return 2 * kEarthRadius * std::asin(std::min(1.0, std::sqrt(a)));
+}
+
+std::string RequestHash(const google::protobuf::Message& request) {
+  const std::string bytes = pg::DeterministicBytes(request);
+  std::string digest(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
+                     reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  return digest;
+}
+
+std::string PathText(const common::v1::OrgPath& path) {
+  std::vector<std::string> parts;
+  for (const std::string* p : {&path.district_id(), &path.street_id(), &path.community_id()}) {
+    if (!p->empty()) parts.push_back(*p);
+  }
+  return absl::StrJoin(parts, "/");
+}
+
+}  // namespace civicpoints::activity

@@ -1,0 +1,79 @@
+// Helpers every activity method file uses: the caller, org scope, refusals with an
+// ActivityErrorReason, ids, times (Asia/Shanghai days), input checks and distances.
+#ifndef CIVICPOINTS_SERVICES_ACTIVITY_SUPPORT_H_
+#define CIVICPOINTS_SERVICES_ACTIVITY_SUPPORT_H_
+
+#include <initializer_list>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "civicpoints/activity/v1/errors.pb.h"
+#include "civicpoints/common/v1/types.pb.h"
+#include "common/auth/principal.h"
+
+namespace google::protobuf {
+class Message;
+class Timestamp;
+}  // namespace google::protobuf
+
+namespace civicpoints::activity {
+
+using Reason = v1::ActivityErrorReason;
+
+// Who is calling, and the one "now" a call uses throughout.
+struct Caller {
+  const auth::Principal* principal = nullptr;
+  absl::Time now;
+  const auth::Principal& who() const { return *principal; }
+  const std::string& id() const { return principal->subject; }
+  bool is_rider() const;
+  // Holds any role but rider (staff, admin, city system, internal service).
+  bool is_staff() const;
+  bool is_city_system() const;
+  bool is_internal() const;
+};
+
+// `status` with an ErrorInfo naming `reason` (e.g. "CHECK_IN_CODE_WRONG", domain
+// "activity.civicpoints"), so clients can branch without parsing messages.
+absl::Status Refuse(absl::StatusCode code, Reason reason, absl::string_view message);
+
+// Whether one of the caller's grants of `roles` (any non-rider role when empty) sits at the city
+// root or at a node on `path` (its district, street or community). Internal services cover all.
+bool Covers(const auth::Principal& who, const common::v1::OrgPath& path,
+            std::initializer_list<auth::Role> roles = {});
+// OK when Covers; else PERMISSION_DENIED (OUTSIDE_ORG_SCOPE) naming `what`.
+absl::Status CheckCovers(const auth::Principal& who, const common::v1::OrgPath& path,
+                         absl::string_view what, std::initializer_list<auth::Role> roles = {});
+
+// A new opaque id: prefix, '_', 16 random base32 characters.
+std::string NewId(absl::string_view prefix);
+
+int64_t Us(absl::Time t);
+absl::Time FromUs(int64_t us);
+void SetTime(google::protobuf::Timestamp* ts, int64_t us);
+absl::Time TimeOf(const google::protobuf::Timestamp& ts);
+// The calendar day of `t` in Asia/Shanghai as "YYYY-MM-DD".
+std::string ShanghaiDay(absl::Time t);
+const absl::TimeZone& Shanghai();
+
+// INVALID_ARGUMENT naming `field` unless `text` is valid UTF-8 of at most `max` characters
+// (and not empty when `required`).
+absl::Status CheckText(absl::string_view text, size_t max, bool required, absl::string_view field);
+// INVALID_ARGUMENT (COORDINATES_OUT_OF_RANGE) naming `field` for a point off the globe (or the
+// unset 0,0, which is in the Gulf of Guinea, not in a city).
+absl::Status CheckPoint(const common::v1::GeoPoint& point, absl::string_view field);
+
+// Great-circle distance in metres.
+double DistanceMeters(double lat1, double lon1, double lat2, double lon2);
+
+// SHA-256 of a request's deterministic bytes, for idempotency records.
+std::string RequestHash(const google::protobuf::Message& request);
+
+// Text of a path for messages: "district/street/community".
+std::string PathText(const common::v1::OrgPath& path);
+
+}  // namespace civicpoints::activity
+
+#endif  // CIVICPOINTS_SERVICES_ACTIVITY_SUPPORT_H_
