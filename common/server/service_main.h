@@ -95,7 +95,7 @@ struct ServiceDeps {
   const auth::Authorizer* authorizer = nullptr;
   ServiceToken* service_token = nullptr;  // set when spec.calls_services
   // The factory may set a generic service: it then answers every method no hosted service has,
-  // and writes its own access-log lines (the host's call interceptor writes none).
+  // and records its own calls (request ids, metrics, access log; no call interceptor runs).
   grpc::CallbackGenericService* generic_service = nullptr;
 };
 

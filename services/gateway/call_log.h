@@ -7,14 +7,20 @@
 
 #include <grpcpp/support/status.h>
 
+#include <array>
 #include <atomic>
 #include <memory>
+#include <string>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 
 namespace prometheus {
+class Counter;
+class Histogram;
 class Registry;
-}
+}  // namespace prometheus
 
 namespace civicpoints::gateway {
 
@@ -40,8 +46,17 @@ class CallLog {
 
  private:
   struct Families;
+  // The metrics of one face and route, looked up once (labels are hashed only then).
+  struct RouteMetrics {
+    prometheus::Histogram* latency = nullptr;
+    std::array<std::atomic<prometheus::Counter*>, 17> requests{};
+  };
+  RouteMetrics& MetricsFor(Families& f, absl::string_view face, absl::string_view route);
+
   std::unique_ptr<Families> families_;
   std::atomic<Families*> attached_{nullptr};
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::unique_ptr<RouteMetrics>> routes_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace civicpoints::gateway

@@ -9,6 +9,8 @@
 namespace civicpoints::gateway {
 namespace {
 
+// Connections per backend.
+constexpr int kChannelsPerBackend = 4;
 // Attempts per call for methods safe to retry (the first and one more).
 constexpr int kMaxAttempts = 2;
 // A retry needs at least this much of the deadline left to be worth sending.
@@ -57,16 +59,22 @@ absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(
       return absl::InvalidArgumentError(
           absl::StrCat("no address for the ", route->backend, " service"));
     }
-    grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(max_message_bytes);
-    args.SetMaxSendMessageSize(max_message_bytes);
-    // A restarted backend is found again within a couple of seconds.
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
-    Backend& b = f->backends_[route->backend];
-    b.options = it->second;
-    b.stub = std::make_unique<grpc::GenericStub>(
-        grpc::CreateCustomChannel(it->second.address, grpc::InsecureChannelCredentials(), args));
+    auto b = std::make_unique<Backend>();
+    b->options = it->second;
+    for (int i = 0; i < kChannelsPerBackend; ++i) {
+      grpc::ChannelArguments args;
+      args.SetMaxReceiveMessageSize(max_message_bytes);
+      args.SetMaxSendMessageSize(max_message_bytes);
+      // A restarted backend is found again within a couple of seconds.
+      args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 200);
+      args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+      // A connection of its own per channel (channels with equal arguments would share one).
+      args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+      args.SetInt("cp.gateway_channel", i);
+      b->stubs.push_back(std::make_unique<grpc::GenericStub>(
+          grpc::CreateCustomChannel(it->second.address, grpc::InsecureChannelCredentials(), args)));
+    }
+    f->backends_[route->backend] = std::move(b);
   }
   return f;
 }
@@ -74,7 +82,7 @@ absl::StatusOr<std::unique_ptr<Forwarder>> Forwarder::Create(
 void Forwarder::Forward(ForwardRequest request, std::shared_ptr<ForwardHandle> handle,
                         std::function<void(ForwardResult)> done) {
   auto attempt = std::make_unique<Attempt>();
-  attempt->backend = &backends_.at(request.route->backend);
+  attempt->backend = backends_.at(request.route->backend).get();
   attempt->deadline = std::min(request.deadline, absl::Now() + attempt->backend->options.timeout);
   attempt->request = std::move(request);
   attempt->handle = std::move(handle);
@@ -101,7 +109,8 @@ void Forwarder::Start(std::unique_ptr<Attempt> attempt) {
     }
   }
   Attempt* a = attempt.release();
-  a->backend->stub->UnaryCall(
+  Backend& b = *a->backend;
+  b.stubs[b.next.fetch_add(1, std::memory_order_relaxed) % b.stubs.size()]->UnaryCall(
       ctx, a->request.route->grpc_path, grpc::StubOptions(), &a->request.message, &a->response,
       [this, a](grpc::Status status) {
         std::unique_ptr<Attempt> attempt(a);

@@ -1,8 +1,10 @@
 // Forwarder: sends a call to the backend that serves it, as bytes (the message is never decoded),
-// over one channel per backend, with the caller's deadline capped by the backend's timeout. A call
-// the backend could not take (UNAVAILABLE) is sent once more when its method is safe to retry
-// (declared NO_SIDE_EFFECTS or IDEMPOTENT) and time is left; others are never resent. A backend
-// that is down answers UNAVAILABLE at once (calls do not wait for it to come up). Thread-safe.
+// over a few connections per backend taken in turn (so the backend's transports work in
+// parallel, as they would for many separate clients), with the caller's deadline capped by the
+// backend's timeout. A call the backend could not take (UNAVAILABLE) is sent once more when its
+// method is safe to retry (declared NO_SIDE_EFFECTS or IDEMPOTENT) and time is left; others are
+// never resent. A backend that is down answers UNAVAILABLE at once (calls do not wait for it to
+// come up). Thread-safe.
 #ifndef CIVICPOINTS_SERVICES_GATEWAY_FORWARDER_H_
 #define CIVICPOINTS_SERVICES_GATEWAY_FORWARDER_H_
 
@@ -10,6 +12,7 @@
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/status.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -76,12 +79,13 @@ class Forwarder {
  private:
   struct Backend {
     BackendOptions options;
-    std::unique_ptr<grpc::GenericStub> stub;
+    std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
+    std::atomic<uint32_t> next{0};
   };
   struct Attempt;
   void Start(std::unique_ptr<Attempt> attempt);
 
-  absl::flat_hash_map<std::string, Backend> backends_;
+  absl::flat_hash_map<std::string, std::unique_ptr<Backend>> backends_;
 };
 
 }  // namespace civicpoints::gateway

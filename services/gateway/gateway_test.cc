@@ -191,9 +191,11 @@ class GatewayTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<Gateway>> gw = Gateway::Create(settings, authorizer_.get());
     ASSERT_TRUE(gw.ok()) << gw.status();
     gateway_ = *std::move(gw);
-    absl::StatusOr<std::unique_ptr<server::ServiceHost>> host = server::ServiceHost::Start(
-        {.service_name = "gateway", .generic_service = gateway_->grpc_face(), .log_calls = false},
-        {});
+    absl::StatusOr<std::unique_ptr<server::ServiceHost>> host =
+        server::ServiceHost::Start({.service_name = "gateway",
+                                    .generic_service = gateway_->grpc_face(),
+                                    .record_calls = false},
+                                   {});
     ASSERT_TRUE(host.ok()) << host.status();
     host_ = *std::move(host);
     ASSERT_TRUE(gateway_
