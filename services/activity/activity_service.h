@@ -30,6 +30,14 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   ActivityServiceImpl(pg::PgPool* pool, const auth::Authorizer* authorizer, Directory* directory,
                       AwardRelay* relay);
 
+  // ---- Places (place_methods.cc) ----
+
+  // ---- Governance posts and duty shifts (post_methods.cc, shift_methods.cc) ----
+
+  // ---- Service records (service_record_methods.cc) ----
+
+  // ---- Statistics (stats_methods.cc) ----
+
   // ---- Activities (activity_methods.cc, check_in_methods.cc) ----
   grpc::Status CreateActivity(grpc::ServerContext* ctx, const v1::CreateActivityRequest* req,
                               v1::CreateActivityResponse* resp) override;

@@ -119,7 +119,8 @@ class ActivityTest : public ::testing::Test {
   // The rider's available balance in the ledger.
   int64_t Balance(const std::string& rider) {
     return env_.ledger().Sql(
-        "SELECT COALESCE(sum(available), 0) FROM ledger.accounts WHERE person_id = '" + rider + "'");
+        "SELECT COALESCE(sum(available), 0) FROM ledger.accounts WHERE person_id = '" + rider +
+        "'");
   }
 
   bool AllDelivered() { return env_.Sql("SELECT count(*) FROM awards WHERE status = 1") == "0"; }
