@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make bench`: the ledger, identity, gateway and rewards benchmarks against a throwaway
-# PostgreSQL and Redis of their own (ports 55434 and 56381, under build/bench-run), stopped afterwards. Each
-# prints its figures; each one's last line is a JSON object. `make bench BENCH=identity` (or
+# PostgreSQL and Redis of their own (ports 55434 and 56381, under build/bench-run), stopped
+# afterwards. Each prints its figures; each one's last line is a JSON object. `make bench BENCH=identity` (or
 # ledger, gateway, rewards) runs one of them.
 set -euo pipefail
 build_dir=${1:-build}

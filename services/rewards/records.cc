@@ -10,8 +10,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
-#include "common/auth/jwt.h"
 #include "google/rpc/error_details.pb.h"
 
 namespace civicpoints::rewards {
@@ -158,57 +156,6 @@ std::string PgTextArray(const std::vector<std::string>& items) {
   }
   out += '}';
   return out;
-}
-
-// ---- paging ----
-
-absl::StatusOr<int> PageSize(int32_t requested) {
-  if (requested < 0) return absl::InvalidArgumentError("page_size: must not be negative");
-  if (requested == 0) return 20;
-  return std::min(requested, 100);
-}
-
-std::string FilterTag(const google::protobuf::Message& request_without_paging) {
-  return absl::BytesToHexString(RequestHash(request_without_paging)).substr(0, 16);
-}
-
-std::string EncodePageToken(const std::string& tag, const std::vector<std::string>& keys) {
-  std::vector<std::string> parts = {"v1", tag};
-  for (const std::string& k : keys) parts.push_back(absl::BytesToHexString(k));
-  return auth::Base64UrlEncode(absl::StrJoin(parts, "|"));
-}
-
-absl::StatusOr<std::vector<std::string>> DecodePageToken(const std::string& token,
-                                                         const std::string& tag, size_t key_count) {
-  if (token.empty()) return std::vector<std::string>{};
-  const absl::Status bad =
-      absl::InvalidArgumentError("page_token: is not a token from a previous page of this list");
-  std::string raw;
-  if (token.size() > 1024 || !auth::Base64UrlDecode(token, &raw)) return bad;
-  std::vector<std::string> parts = absl::StrSplit(raw, '|');
-  if (parts.size() != key_count + 2 || parts[0] != "v1") return bad;
-  if (parts[1] != tag) {
-    return absl::InvalidArgumentError(
-        "page_token: was made for a list with other filters; keep the filters while paging");
-  }
-  std::vector<std::string> keys;
-  for (size_t i = 2; i < parts.size(); ++i) {
-    if (parts[i].size() % 2 != 0 ||
-        parts[i].find_first_not_of("0123456789abcdef") != std::string::npos) {
-      return bad;
-    }
-    keys.push_back(absl::HexStringToBytes(parts[i]));
-  }
-  return keys;
-}
-
-std::string FillPage(const pqxx::result& rows, const Paging& paging,
-                     const std::function<void(const pqxx::row&)>& fill,
-                     const std::function<std::vector<std::string>(const pqxx::row&)>& keys) {
-  const int n = std::min(static_cast<int>(rows.size()), paging.size);
-  for (int i = 0; i < n; ++i) fill(rows[i]);
-  if (static_cast<int>(rows.size()) <= paging.size) return "";
-  return EncodePageToken(paging.tag, keys(rows[paging.size - 1]));
 }
 
 // ---- rows ----

@@ -17,6 +17,7 @@
 #include "civicpoints/rewards/v1/gift.pb.h"
 #include "civicpoints/rewards/v1/redemption.pb.h"
 #include "civicpoints/rewards/v1/stock.pb.h"
+#include "common/pg/paging.h"
 #include "common/status/status_macros.h"
 #include "google/protobuf/message.h"
 
@@ -56,40 +57,11 @@ absl::Status CheckId(absl::string_view id, const char* field);
 // A PostgreSQL text[] literal of `items` (each quoted), for `$n::text[]` parameters.
 std::string PgTextArray(const std::vector<std::string>& items);
 
-// ---- paging ----
-struct Paging {
-  int size = 20;
-  std::string tag;
-  std::vector<std::string> after;  // keyset position of the previous page's last row
-};
-absl::StatusOr<int> PageSize(int32_t requested);
-std::string FilterTag(const google::protobuf::Message& request_without_paging);
-std::string EncodePageToken(const std::string& tag, const std::vector<std::string>& keys);
-absl::StatusOr<std::vector<std::string>> DecodePageToken(const std::string& token,
-                                                         const std::string& tag, size_t key_count);
-// Reads page_size and page_token of `req`; the token must hold `key_count` keys and come from a
-// request with the same other fields. Errors: INVALID_ARGUMENT naming the field.
-template <typename Request>
-absl::StatusOr<Paging> StartPaging(const Request& req, size_t key_count) {
-  Paging paging;
-  absl::StatusOr<int> size = PageSize(req.page_size());
-  if (!size.ok()) return size.status();
-  paging.size = *size;
-  Request filters = req;
-  filters.clear_page_size();
-  filters.clear_page_token();
-  paging.tag = FilterTag(filters);
-  absl::StatusOr<std::vector<std::string>> after =
-      DecodePageToken(req.page_token(), paging.tag, key_count);
-  if (!after.ok()) return after.status();
-  paging.after = *std::move(after);
-  return paging;
-}
-// Hands the page's rows (the query asked for size + 1) to `fill`; returns the next page token,
-// empty when no further row exists, else `keys` of the page's last row.
-std::string FillPage(const pqxx::result& rows, const Paging& paging,
-                     const std::function<void(const pqxx::row&)>& fill,
-                     const std::function<std::vector<std::string>(const pqxx::row&)>& keys);
+// ---- paging (common/pg/paging.h) ----
+using pg::EncodePageToken;
+using pg::FillPage;
+using pg::Paging;
+using pg::StartPaging;
 
 // ---- rows ----
 inline constexpr char kGiftColumns[] =

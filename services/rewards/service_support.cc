@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "common/pg/pg_pool.h"
+#include "common/pg/transactions.h"
 #include "common/status/grpc_status.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_service.h"
@@ -53,19 +54,11 @@ grpc::Status RewardsServiceImpl::Handle(grpc::ServerContext* ctx, const char* me
 }
 
 absl::Status RewardsServiceImpl::InTx(absl::string_view what, const TxFn& fn) {
-  return pool_->WithConnection(what, [&](pqxx::connection_base& c) {
-    pqxx::work tx(c);
-    absl::Status s = fn(tx);
-    if (s.ok()) tx.commit();
-    return s;
-  });
+  return pg::InTx(*pool_, what, fn);
 }
 
 absl::Status RewardsServiceImpl::InReadTx(absl::string_view what, const TxFn& fn) {
-  return pool_->WithReadConnection(what, [&](pqxx::connection_base& c) {
-    pqxx::read_transaction tx(c);
-    return fn(tx);
-  });
+  return pg::InReadTx(*pool_, what, fn);
 }
 
 absl::Status RewardsServiceImpl::Idempotent(const std::string& scope, const std::string& key,
