@@ -1,0 +1,645 @@
+// Service records: a rider (or a grid-management city system on a rider's behalf) reports a
+// service done or a problem found; staff of that community verify — which writes the record's one
+// award and its outbox row — or reject; the rider may appeal once, and street staff decide.
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "common/pg/paging.h"
+#include "services/activity/activity_service.h"
+#include "services/activity/awards.h"
+#include "services/activity/directory.h"
+#include "services/activity/points_rules.h"
+
+namespace civicpoints::activity {
+
+using common::v1::ROLE_COMMUNITY_STAFF;
+using common::v1::ROLE_STREET_STAFF;
+
+namespace {
+
+constexpr int kMaxAttachments = 9;
+constexpr int kDailySubmissions = 20;
+constexpr absl::Duration kMaxAge = absl::Hours(24 * 7);
+constexpr absl::Duration kAppealWindow = absl::Hours(24 * 7);
+constexpr absl::Duration kClockSkew = absl::Minutes(1);
+
+const char kRecordColumns[] =
+    "service_record_id, rider_id, kind, description, latitude, longitude, address, community_id, "
+    "street_id, district_id, us(occur_at), attachments, source_system, external_ref, status, "
+    "reviewed_by, review_note, COALESCE(us(reviewed_at), 0), appeal_reason, appeal_attachments, "
+    "COALESCE(us(appealed_at), 0), decision, decision_reason, decided_by, "
+    "COALESCE(us(decided_at), 0), us(created_at), us(updated_at)";
+
+// The statement text riders see next to the points.
+std::string KindText(v1::ServiceRecordKind kind) {
+  switch (kind) {
+    case v1::SERVICE_RECORD_KIND_GRID_PATROL:
+      return "网格巡查";
+    case v1::SERVICE_RECORD_KIND_CIVILITY_PROMOTION:
+      return "文明宣传";
+    case v1::SERVICE_RECORD_KIND_ELDERLY_HELP:
+      return "助老服务";
+    case v1::SERVICE_RECORD_KIND_DISPUTE_MEDIATION:
+      return "矛盾调解";
+    case v1::SERVICE_RECORD_KIND_ENVIRONMENT_CLEANUP:
+      return "环境清洁";
+    case v1::SERVICE_RECORD_KIND_RESIDENT_HELP:
+      return "帮扶居民";
+    case v1::SERVICE_RECORD_KIND_ROAD_OCCUPATION:
+      return "上报占道经营";
+    case v1::SERVICE_RECORD_KIND_ILLEGAL_STRUCTURE:
+      return "上报违章搭建";
+    case v1::SERVICE_RECORD_KIND_SANITATION:
+      return "上报环境卫生问题";
+    case v1::SERVICE_RECORD_KIND_SAFETY_HAZARD:
+      return "上报安全隐患";
+    case v1::SERVICE_RECORD_KIND_FACILITY_DAMAGE:
+      return "上报设施损坏";
+    case v1::SERVICE_RECORD_KIND_TRAFFIC_HAZARD:
+      return "上报交通隐患";
+    case v1::SERVICE_RECORD_KIND_OTHER_PROBLEM:
+      return "上报其他问题";
+    default:
+      return "其他服务";
+  }
+}
+
+absl::Status CheckAttachments(const google::protobuf::RepeatedPtrField<v1::Attachment>& list,
+                              absl::string_view field) {
+  if (list.size() > kMaxAttachments) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": at most ", kMaxAttachments, " (got ", list.size(), ")"));
+  }
+  for (int i = 0; i < list.size(); ++i) {
+    const v1::Attachment& a = list[i];
+    const std::string at = absl::StrCat(field, "[", i, "]");
+    if (a.ref().empty() || a.ref().size() > 512) {
+      return absl::InvalidArgumentError(absl::StrCat(at, ".ref: must be 1–512 characters"));
+    }
+    for (unsigned char c : a.ref()) {
+      if (c < 0x21 || c > 0x7e) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(at, ".ref: must be printable ASCII without spaces"));
+      }
+    }
+    if (a.content_type().size() > 100) {
+      return absl::InvalidArgumentError(absl::StrCat(at, ".content_type: is over 100 characters"));
+    }
+    if (!a.sha256().empty() &&
+        (a.sha256().size() != 64 ||
+         a.sha256().find_first_not_of("0123456789abcdef") != std::string::npos)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(at, ".sha256: must be 64 lowercase hex digits"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string AttachmentBytes(const google::protobuf::RepeatedPtrField<v1::Attachment>& list) {
+  v1::ServiceRecord holder;
+  *holder.mutable_attachments() = list;
+  return holder.SerializeAsString();
+}
+
+struct RecordRow {
+  v1::ServiceRecord proto;
+  absl::Time reviewed_at, occur;
+};
+
+RecordRow ReadRecord(pqxx::transaction_base& tx, const pqxx::row& row, bool for_staff) {
+  RecordRow out;
+  v1::ServiceRecord& r = out.proto;
+  r.set_service_record_id(row[0].as<std::string>());
+  r.set_rider_id(row[1].as<std::string>());
+  r.set_kind(static_cast<v1::ServiceRecordKind>(row[2].as<int>()));
+  r.set_description(row[3].as<std::string>());
+  r.mutable_location()->set_latitude(row[4].as<double>());
+  r.mutable_location()->set_longitude(row[5].as<double>());
+  r.set_address(row[6].as<std::string>());
+  r.set_community_id(row[7].as<std::string>());
+  r.mutable_org_path()->set_community_id(row[7].as<std::string>());
+  r.mutable_org_path()->set_street_id(row[8].as<std::string>());
+  r.mutable_org_path()->set_district_id(row[9].as<std::string>());
+  SetTime(r.mutable_occur_time(), row[10].as<int64_t>());
+  out.occur = FromUs(row[10].as<int64_t>());
+  v1::ServiceRecord holder;
+  holder.ParseFromString(pqxx::binarystring(row[11]).str());
+  *r.mutable_attachments() = holder.attachments();
+  r.set_source_system(row[12].as<std::string>());
+  r.set_external_ref(row[13].as<std::string>());
+  r.set_status(static_cast<v1::ServiceRecordStatus>(row[14].as<int>()));
+  r.set_reviewed_by(row[15].as<std::string>());
+  r.set_review_note(row[16].as<std::string>());
+  if (row[17].as<int64_t>() != 0) SetTime(r.mutable_review_time(), row[17].as<int64_t>());
+  out.reviewed_at = FromUs(row[17].as<int64_t>());
+  if (row[20].as<int64_t>() != 0) {
+    v1::Appeal* appeal = r.mutable_appeal();
+    appeal->set_reason(row[18].as<std::string>());
+    v1::ServiceRecord evidence;
+    evidence.ParseFromString(pqxx::binarystring(row[19]).str());
+    *appeal->mutable_attachments() = evidence.attachments();
+    SetTime(appeal->mutable_appeal_time(), row[20].as<int64_t>());
+    appeal->set_decision(static_cast<v1::AppealDecision>(row[21].as<int>()));
+    appeal->set_decision_reason(row[22].as<std::string>());
+    appeal->set_decided_by(row[23].as<std::string>());
+    if (row[24].as<int64_t>() != 0) SetTime(appeal->mutable_decide_time(), row[24].as<int64_t>());
+  }
+  SetTime(r.mutable_create_time(), row[25].as<int64_t>());
+  SetTime(r.mutable_update_time(), row[26].as<int64_t>());
+  if (r.status() == v1::SERVICE_RECORD_STATUS_VERIFIED) {
+    if (std::optional<v1::Award> award =
+            FindAward(tx, v1::AWARD_SOURCE_KIND_SERVICE_RECORD, r.service_record_id(), r.rider_id(),
+                      for_staff)) {
+      *r.mutable_award() = *std::move(award);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<RecordRow> LoadRecord(pqxx::transaction_base& tx, const std::string& id, bool lock,
+                                     bool for_staff) {
+  if (id.empty()) return absl::InvalidArgumentError("service_record_id: is required");
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT ", kRecordColumns, " FROM service_records WHERE service_record_id = $1",
+                   lock ? " FOR UPDATE" : ""),
+      id);
+  if (r.empty()) {
+    return absl::NotFoundError(absl::StrCat("service record '", id, "' does not exist"));
+  }
+  return ReadRecord(tx, r[0], for_staff);
+}
+
+absl::Status WrongState(const v1::ServiceRecord& r, absl::string_view action) {
+  return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
+                absl::StrCat("cannot ", action, " service record ", r.service_record_id(),
+                             ": it is ", v1::ServiceRecordStatus_Name(r.status())));
+}
+
+absl::Status CheckNotOwn(const Caller& caller, const v1::ServiceRecord& r) {
+  if (r.rider_id() == caller.id()) {
+    return Refuse(absl::StatusCode::kPermissionDenied, v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
+                  "staff cannot review their own service record");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// The award of a verified record, written in the verifying transaction. The rider's path (home
+// community, else the record's community) was asked of identity before the transaction.
+absl::Status ActivityServiceImpl::AwardServiceRecord(pqxx::transaction_base& tx,
+                                                     const Caller& caller,
+                                                     const v1::ServiceRecord& record,
+                                                     absl::Time occur,
+                                                     const common::v1::OrgPath& rider_path) {
+  const RuleValue price =
+      ResolvedRules::Read(tx, record.org_path()).ServiceRecordPoints(record.kind());
+  absl::StatusOr<v1::Award> award =
+      CreateAward(tx,
+                  AwardSource{.kind = v1::AWARD_SOURCE_KIND_SERVICE_RECORD,
+                              .source_id = record.service_record_id(),
+                              .rider_id = record.rider_id(),
+                              .rule = price,
+                              .verified_by = caller.id(),
+                              .occur = occur,
+                              .reason = KindText(record.kind()),
+                              .rider_path = rider_path},
+                  ResolvedRules::Read(tx, rider_path), caller.now);
+  return award.status();
+}
+
+absl::StatusOr<common::v1::OrgPath> ActivityServiceImpl::RiderPathOfRecord(
+    const std::string& record_id) {
+  std::string rider;
+  common::v1::OrgPath where;
+  absl::Status read = InReadTx("read service record", [&](pqxx::transaction_base& tx) {
+    pqxx::result r = tx.exec_params(
+        "SELECT rider_id, district_id, street_id, community_id FROM service_records "
+        "WHERE service_record_id = $1",
+        record_id);
+    if (r.empty()) return absl::OkStatus();
+    rider = r[0][0].as<std::string>();
+    where.set_district_id(r[0][1].as<std::string>());
+    where.set_street_id(r[0][2].as<std::string>());
+    where.set_community_id(r[0][3].as<std::string>());
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
+  if (rider.empty()) return where;  // the transaction reports the missing record
+  absl::StatusOr<std::vector<RiderInfo>> riders = directory_->Riders({rider});
+  if (!riders.ok()) {
+    if (riders.status().code() == absl::StatusCode::kNotFound) return where;
+    return riders.status();
+  }
+  if (!riders->empty() && !(*riders)[0].home.community_id().empty()) return (*riders)[0].home;
+  return where;
+}
+
+grpc::Status ActivityServiceImpl::SubmitServiceRecord(grpc::ServerContext* ctx,
+                                                      const v1::SubmitServiceRecordRequest* req,
+                                                      v1::SubmitServiceRecordResponse* resp) {
+  return Handle(ctx, "SubmitServiceRecord", [&](const Caller& caller) -> absl::Status {
+    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    const v1::ServiceRecord& r = req->service_record();
+    if (r.kind() == v1::SERVICE_RECORD_KIND_UNSPECIFIED ||
+        !v1::ServiceRecordKind_IsValid(r.kind())) {
+      return absl::InvalidArgumentError("service_record.kind: is unspecified or unknown");
+    }
+    if (absl::Status s = CheckText(r.description(), 1000, true, "service_record.description");
+        !s.ok()) {
+      return s;
+    }
+    if (!r.has_location()) {
+      return Refuse(absl::StatusCode::kInvalidArgument,
+                    v1::ACTIVITY_ERROR_REASON_COORDINATES_OUT_OF_RANGE,
+                    "service_record.location: is required");
+    }
+    if (absl::Status s = CheckPoint(r.location(), "service_record.location"); !s.ok()) return s;
+    if (absl::Status s = CheckText(r.address(), 200, false, "service_record.address"); !s.ok())
+      return s;
+    const absl::Time occur = r.has_occur_time() ? TimeOf(r.occur_time()) : caller.now;
+    if (occur > caller.now + kClockSkew) {
+      return absl::InvalidArgumentError("service_record.occur_time: is in the future");
+    }
+    if (occur < caller.now - kMaxAge) {
+      return absl::InvalidArgumentError(
+          "service_record.occur_time: is more than 7 days ago; report within a week");
+    }
+    if (absl::Status s = CheckAttachments(r.attachments(), "service_record.attachments"); !s.ok())
+      return s;
+    if (r.external_ref().size() > 128) {
+      return absl::InvalidArgumentError("service_record.external_ref: is over 128 characters");
+    }
+    if (r.community_id().empty()) {
+      return absl::InvalidArgumentError("service_record.community_id: is required");
+    }
+    // Riders report for themselves; a city system names the rider it reports for.
+    std::string rider = caller.id();
+    std::string source_system;
+    if (!caller.is_rider()) {
+      if (r.rider_id().empty()) {
+        return absl::InvalidArgumentError(
+            "service_record.rider_id: is required when a city system reports for a rider");
+      }
+      rider = r.rider_id();
+      source_system = caller.id();
+      absl::StatusOr<std::vector<RiderInfo>> who = directory_->Riders({rider});
+      if (!who.ok()) return who.status();
+      if (who->empty() || !(*who)[0].is_rider) {
+        return absl::NotFoundError(
+            absl::StrCat("service_record.rider_id: '", rider, "' is not a rider"));
+      }
+    }
+    absl::StatusOr<OrgInfo> community =
+        directory_->Org(r.community_id(), "service_record.community_id");
+    if (!community.ok()) return community.status();
+    if (community->level != common::v1::ORG_LEVEL_COMMUNITY) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("service_record.community_id: '", r.community_id(), "' is not a community"));
+    }
+    if (!caller.is_rider()) {
+      if (absl::Status s = CheckCovers(caller.who(), community->path,
+                                       absl::StrCat("community ", r.community_id()));
+          !s.ok()) {
+        return s;
+      }
+    }
+    return Idempotent(
+        caller, "SubmitServiceRecord", req->idempotency_key(), *req, resp,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          // One submitter at a time per rider, so the daily limit cannot be raced past.
+          tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", rider);
+          const std::string day = ShanghaiDay(caller.now);
+          pqxx::row today = tx.exec_params1(
+              "SELECT count(*) FROM service_records WHERE rider_id = $1 AND submit_day = $2::date",
+              rider, day);
+          if (today[0].as<int>() >= kDailySubmissions) {
+            return Refuse(absl::StatusCode::kResourceExhausted,
+                          v1::ACTIVITY_ERROR_REASON_DAILY_SUBMISSION_LIMIT,
+                          absl::StrCat("already ", kDailySubmissions,
+                                       " service records today; submit more tomorrow"));
+          }
+          if (!r.external_ref().empty() &&
+              !tx.exec_params("SELECT 1 FROM service_records WHERE source_system = $1 AND "
+                              "external_ref = $2",
+                              source_system, r.external_ref())
+                   .empty()) {
+            return absl::AlreadyExistsError(absl::StrCat(
+                "service_record.external_ref: '", r.external_ref(), "' was already submitted"));
+          }
+          const std::string id = NewId("sr");
+          tx.exec_params(
+              "INSERT INTO service_records (service_record_id, rider_id, kind, description, "
+              "latitude, longitude, address, community_id, street_id, district_id, occur_at, "
+              "attachments, source_system, external_ref, status, submit_day) VALUES ($1, $2, $3, "
+              "$4, $5::double precision, $6::double precision, $7, $8, $9, $10, "
+              "from_us($11::bigint), $12, $13, $14, 1, $15::date)",
+              id, rider, static_cast<int>(r.kind()), r.description(), r.location().latitude(),
+              r.location().longitude(), r.address(), community->org_id, community->path.street_id(),
+              community->path.district_id(), Us(occur),
+              pqxx::binarystring(AttachmentBytes(r.attachments())), source_system, r.external_ref(),
+              day);
+          absl::StatusOr<RecordRow> row = LoadRecord(tx, id, false, !caller.is_rider());
+          if (!row.ok()) return row.status();
+          *resp->mutable_service_record() = row->proto;
+          return absl::OkStatus();
+        });
+  });
+}
+
+grpc::Status ActivityServiceImpl::GetServiceRecord(grpc::ServerContext* ctx,
+                                                   const v1::GetServiceRecordRequest* req,
+                                                   v1::GetServiceRecordResponse* resp) {
+  return Handle(ctx, "GetServiceRecord", [&](const Caller& caller) -> absl::Status {
+    return InReadTx("get service record", [&](pqxx::transaction_base& tx) -> absl::Status {
+      const bool staff = caller.is_staff();
+      absl::StatusOr<RecordRow> r = LoadRecord(tx, req->service_record_id(), false, staff);
+      if (!r.ok()) return r.status();
+      if (!staff) {
+        // Another rider's record is as good as absent.
+        if (r->proto.rider_id() != caller.id()) {
+          return absl::NotFoundError(
+              absl::StrCat("service record '", req->service_record_id(), "' does not exist"));
+        }
+      } else if (absl::Status s =
+                     CheckCovers(caller.who(), r->proto.org_path(),
+                                 absl::StrCat("service record ", r->proto.service_record_id()));
+                 !s.ok()) {
+        return s;
+      }
+      *resp->mutable_service_record() = r->proto;
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::ListServiceRecords(grpc::ServerContext* ctx,
+                                                     const v1::ListServiceRecordsRequest* req,
+                                                     v1::ListServiceRecordsResponse* resp) {
+  return Handle(ctx, "ListServiceRecords", [&](const Caller& caller) -> absl::Status {
+    absl::StatusOr<pg::Paging> paging = pg::StartPaging(*req, 2);
+    if (!paging.ok()) return paging.status();
+    const bool staff = caller.is_staff();
+    std::vector<int> kinds, statuses;
+    for (int k : req->kinds()) {
+      if (k == 0 || !v1::ServiceRecordKind_IsValid(k)) {
+        return absl::InvalidArgumentError("kinds: holds an unspecified or unknown kind");
+      }
+      kinds.push_back(k);
+    }
+    for (int s : req->statuses()) {
+      if (s == 0 || !v1::ServiceRecordStatus_IsValid(s)) {
+        return absl::InvalidArgumentError("statuses: holds an unspecified or unknown status");
+      }
+      statuses.push_back(s);
+    }
+    int64_t from = 0, to = std::numeric_limits<int64_t>::max() / 2;
+    if (req->has_time_range()) {
+      if (req->time_range().has_start_time()) from = Us(TimeOf(req->time_range().start_time()));
+      if (req->time_range().has_end_time()) to = Us(TimeOf(req->time_range().end_time()));
+      if (from > to) return absl::InvalidArgumentError("time_range: start_time is after end_time");
+    }
+    std::string rider = staff ? req->rider_id() : caller.id();
+    std::string column = "''", org_id;
+    if (staff) {
+      if (req->org_id().empty()) {
+        return absl::InvalidArgumentError("org_id: is required for staff and city systems");
+      }
+      absl::StatusOr<OrgInfo> org = directory_->Org(req->org_id(), "org_id");
+      if (!org.ok()) return org.status();
+      if (absl::Status s =
+              CheckCovers(caller.who(), org->path, absl::StrCat("org node ", org->org_id));
+          !s.ok()) {
+        return s;
+      }
+      switch (org->level) {
+        case common::v1::ORG_LEVEL_DISTRICT:
+          column = "district_id";
+          break;
+        case common::v1::ORG_LEVEL_STREET:
+          column = "street_id";
+          break;
+        case common::v1::ORG_LEVEL_COMMUNITY:
+          column = "community_id";
+          break;
+        default:
+          column = "''";
+          break;  // the city: everything
+      }
+      org_id = column == "''" ? "" : org->org_id;
+    }
+    auto array = [](const std::vector<int>& v) {
+      std::string out = "{";
+      for (size_t i = 0; i < v.size(); ++i) absl::StrAppend(&out, i ? "," : "", v[i]);
+      return out + "}";
+    };
+    return InReadTx("list service records", [&](pqxx::transaction_base& tx) -> absl::Status {
+      pqxx::result rows = tx.exec_params(
+          absl::StrCat("SELECT ", kRecordColumns, " FROM service_records WHERE ", column,
+                       " = $1 AND ($2 = '' OR rider_id = $2) AND (cardinality($3::smallint[]) = 0 "
+                       "OR kind = ANY($3::smallint[])) AND (cardinality($4::smallint[]) = 0 OR "
+                       "status = ANY($4::smallint[])) AND created_at >= from_us($5::bigint) AND "
+                       "created_at <= from_us($6::bigint) AND ($7::bigint = 0 OR "
+                       "(us(created_at), service_record_id) < ($7::bigint, $8)) "
+                       "ORDER BY created_at DESC, service_record_id DESC LIMIT $9"),
+          org_id, rider, array(kinds), array(statuses), from, to, paging->after_us(),
+          paging->after_id(), paging->size + 1);
+      resp->set_next_page_token(pg::FillPage(rows, *paging, 25, [&](const pqxx::row& row) {
+        *resp->add_service_records() = ReadRecord(tx, row, staff).proto;
+      }));
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::VerifyServiceRecord(grpc::ServerContext* ctx,
+                                                      const v1::VerifyServiceRecordRequest* req,
+                                                      v1::VerifyServiceRecordResponse* resp) {
+  return Handle(ctx, "VerifyServiceRecord", [&](const Caller& caller) -> absl::Status {
+    if (req->service_record_id().empty()) {
+      return absl::InvalidArgumentError("service_record_id: is required");
+    }
+    if (absl::Status s = CheckText(req->note(), 500, false, "note"); !s.ok()) return s;
+    absl::StatusOr<common::v1::OrgPath> rider_path = RiderPathOfRecord(req->service_record_id());
+    if (!rider_path.ok()) return rider_path.status();
+    bool awarded = false;
+    absl::Status done = InTx("verify service record", [&](pqxx::transaction_base& tx) {
+      absl::StatusOr<RecordRow> r = LoadRecord(tx, req->service_record_id(), true, true);
+      if (!r.ok()) return r.status();
+      if (absl::Status s = CheckCovers(caller.who(), r->proto.org_path(),
+                                       absl::StrCat("service record ", r->proto.service_record_id(),
+                                                    " (community ", r->proto.community_id(), ")"),
+                                       {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF});
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = CheckNotOwn(caller, r->proto); !s.ok()) return s;
+      if (r->proto.status() == v1::SERVICE_RECORD_STATUS_SUBMITTED) {
+        tx.exec_params(
+            "UPDATE service_records SET status = 2, reviewed_by = $2, review_note = $3, "
+            "reviewed_at = now(), updated_at = now() WHERE service_record_id = $1",
+            r->proto.service_record_id(), caller.id(), req->note());
+        r->proto.set_status(v1::SERVICE_RECORD_STATUS_VERIFIED);
+        if (absl::Status s = AwardServiceRecord(tx, caller, r->proto, r->occur, *rider_path);
+            !s.ok()) {
+          return s;
+        }
+        awarded = true;
+      } else if (r->proto.status() != v1::SERVICE_RECORD_STATUS_VERIFIED) {
+        return WrongState(r->proto, "verify");
+      }
+      absl::StatusOr<RecordRow> after = LoadRecord(tx, req->service_record_id(), false, true);
+      if (!after.ok()) return after.status();
+      *resp->mutable_service_record() = after->proto;
+      return absl::OkStatus();
+    });
+    if (done.ok() && awarded) NudgeRelay();
+    return done;
+  });
+}
+
+grpc::Status ActivityServiceImpl::RejectServiceRecord(grpc::ServerContext* ctx,
+                                                      const v1::RejectServiceRecordRequest* req,
+                                                      v1::RejectServiceRecordResponse* resp) {
+  return Handle(ctx, "RejectServiceRecord", [&](const Caller& caller) -> absl::Status {
+    if (req->service_record_id().empty()) {
+      return absl::InvalidArgumentError("service_record_id: is required");
+    }
+    if (absl::Status s = CheckText(req->reason(), 500, true, "reason"); !s.ok()) return s;
+    return InTx("reject service record", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<RecordRow> r = LoadRecord(tx, req->service_record_id(), true, true);
+      if (!r.ok()) return r.status();
+      if (absl::Status s = CheckCovers(caller.who(), r->proto.org_path(),
+                                       absl::StrCat("service record ", r->proto.service_record_id(),
+                                                    " (community ", r->proto.community_id(), ")"),
+                                       {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF});
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = CheckNotOwn(caller, r->proto); !s.ok()) return s;
+      if (r->proto.status() == v1::SERVICE_RECORD_STATUS_SUBMITTED) {
+        tx.exec_params(
+            "UPDATE service_records SET status = 3, reviewed_by = $2, review_note = $3, "
+            "reviewed_at = now(), updated_at = now() WHERE service_record_id = $1",
+            r->proto.service_record_id(), caller.id(), req->reason());
+      } else if (r->proto.status() != v1::SERVICE_RECORD_STATUS_REJECTED) {
+        return WrongState(r->proto, "reject");
+      }
+      absl::StatusOr<RecordRow> after = LoadRecord(tx, req->service_record_id(), false, true);
+      if (!after.ok()) return after.status();
+      *resp->mutable_service_record() = after->proto;
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::AppealServiceRecord(grpc::ServerContext* ctx,
+                                                      const v1::AppealServiceRecordRequest* req,
+                                                      v1::AppealServiceRecordResponse* resp) {
+  return Handle(ctx, "AppealServiceRecord", [&](const Caller& caller) -> absl::Status {
+    if (req->service_record_id().empty()) {
+      return absl::InvalidArgumentError("service_record_id: is required");
+    }
+    if (absl::Status s = CheckText(req->reason(), 500, true, "reason"); !s.ok()) return s;
+    if (absl::Status s = CheckAttachments(req->attachments(), "attachments"); !s.ok()) return s;
+    return InTx("appeal service record", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<RecordRow> r = LoadRecord(tx, req->service_record_id(), true, false);
+      if (!r.ok()) return r.status();
+      if (r->proto.rider_id() != caller.id()) {
+        return absl::NotFoundError(
+            absl::StrCat("service record '", req->service_record_id(), "' does not exist"));
+      }
+      const v1::ServiceRecordStatus status = r->proto.status();
+      if (r->proto.has_appeal()) {
+        // The one appeal: repeating it is harmless, a second one is refused.
+        if (status == v1::SERVICE_RECORD_STATUS_APPEALED &&
+            r->proto.appeal().reason() == req->reason()) {
+          *resp->mutable_service_record() = r->proto;
+          return absl::OkStatus();
+        }
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::ACTIVITY_ERROR_REASON_ALREADY_APPEALED,
+                      absl::StrCat("service record ", r->proto.service_record_id(),
+                                   " was already appealed; a record is appealed once"));
+      }
+      if (status != v1::SERVICE_RECORD_STATUS_REJECTED) return WrongState(r->proto, "appeal");
+      if (caller.now > r->reviewed_at + kAppealWindow) {
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::ACTIVITY_ERROR_REASON_APPEAL_WINDOW_CLOSED,
+                      "the 7 days to appeal a rejection have passed");
+      }
+      tx.exec_params(
+          "UPDATE service_records SET status = 4, appeal_reason = $2, appeal_attachments = $3, "
+          "appealed_at = now(), updated_at = now() WHERE service_record_id = $1",
+          r->proto.service_record_id(), req->reason(),
+          pqxx::binarystring(AttachmentBytes(req->attachments())));
+      absl::StatusOr<RecordRow> after = LoadRecord(tx, req->service_record_id(), false, false);
+      if (!after.ok()) return after.status();
+      *resp->mutable_service_record() = after->proto;
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::DecideServiceRecordAppeal(
+    grpc::ServerContext* ctx, const v1::DecideServiceRecordAppealRequest* req,
+    v1::DecideServiceRecordAppealResponse* resp) {
+  return Handle(ctx, "DecideServiceRecordAppeal", [&](const Caller& caller) -> absl::Status {
+    if (req->service_record_id().empty()) {
+      return absl::InvalidArgumentError("service_record_id: is required");
+    }
+    if (req->decision() == v1::APPEAL_DECISION_UNSPECIFIED ||
+        !v1::AppealDecision_IsValid(req->decision())) {
+      return absl::InvalidArgumentError("decision: is unspecified or unknown");
+    }
+    if (absl::Status s = CheckText(req->reason(), 500, true, "reason"); !s.ok()) return s;
+    absl::StatusOr<common::v1::OrgPath> rider_path = RiderPathOfRecord(req->service_record_id());
+    if (!rider_path.ok()) return rider_path.status();
+    bool awarded = false;
+    absl::Status done = InTx("decide appeal", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<RecordRow> r = LoadRecord(tx, req->service_record_id(), true, true);
+      if (!r.ok()) return r.status();
+      // Street staff decide: the record's street must be theirs (a community grant is not enough).
+      common::v1::OrgPath street = r->proto.org_path();
+      street.clear_community_id();
+      if (absl::Status s =
+              CheckCovers(caller.who(), street, absl::StrCat("street ", street.street_id()),
+                          {ROLE_STREET_STAFF});
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = CheckNotOwn(caller, r->proto); !s.ok()) return s;
+      if (r->proto.reviewed_by() == caller.id()) {
+        return absl::PermissionDeniedError(
+            "the staff member who rejected a record cannot decide its appeal");
+      }
+      const v1::ServiceRecordStatus status = r->proto.status();
+      if (status == v1::SERVICE_RECORD_STATUS_APPEALED) {
+        const bool uphold = req->decision() == v1::APPEAL_DECISION_UPHOLD_APPEAL;
+        tx.exec_params(
+            "UPDATE service_records SET status = $2, decision = $3, decision_reason = $4, "
+            "decided_by = $5, decided_at = now(), updated_at = now() WHERE service_record_id = $1",
+            r->proto.service_record_id(), uphold ? 2 : 5, static_cast<int>(req->decision()),
+            req->reason(), caller.id());
+        if (uphold) {
+          r->proto.set_status(v1::SERVICE_RECORD_STATUS_VERIFIED);
+          if (absl::Status s = AwardServiceRecord(tx, caller, r->proto, r->occur, *rider_path);
+              !s.ok()) {
+            return s;
+          }
+          awarded = true;
+        }
+      } else if (!r->proto.has_appeal() || r->proto.appeal().decision() != req->decision()) {
+        return WrongState(r->proto, "decide the appeal of");
+      }
+      absl::StatusOr<RecordRow> after = LoadRecord(tx, req->service_record_id(), false, true);
+      if (!after.ok()) return after.status();
+      *resp->mutable_service_record() = after->proto;
+      return absl::OkStatus();
+    });
+    if (done.ok() && awarded) NudgeRelay();
+    return done;
+  });
+}
+
+}  // namespace civicpoints::activity
