@@ -33,6 +33,36 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   // ---- Places (place_methods.cc) ----
 
   // ---- Governance posts and duty shifts (post_methods.cc, shift_methods.cc) ----
+  grpc::Status ListPostKinds(grpc::ServerContext* ctx, const v1::ListPostKindsRequest* req,
+                             v1::ListPostKindsResponse* resp) override;
+  grpc::Status CreatePost(grpc::ServerContext* ctx, const v1::CreatePostRequest* req,
+                          v1::CreatePostResponse* resp) override;
+  grpc::Status GetPost(grpc::ServerContext* ctx, const v1::GetPostRequest* req,
+                       v1::GetPostResponse* resp) override;
+  grpc::Status UpdatePost(grpc::ServerContext* ctx, const v1::UpdatePostRequest* req,
+                          v1::UpdatePostResponse* resp) override;
+  grpc::Status ClosePost(grpc::ServerContext* ctx, const v1::ClosePostRequest* req,
+                         v1::ClosePostResponse* resp) override;
+  grpc::Status ListPosts(grpc::ServerContext* ctx, const v1::ListPostsRequest* req,
+                         v1::ListPostsResponse* resp) override;
+  grpc::Status ClaimPost(grpc::ServerContext* ctx, const v1::ClaimPostRequest* req,
+                         v1::ClaimPostResponse* resp) override;
+  grpc::Status ApprovePostClaim(grpc::ServerContext* ctx, const v1::ApprovePostClaimRequest* req,
+                                v1::ApprovePostClaimResponse* resp) override;
+  grpc::Status RejectPostClaim(grpc::ServerContext* ctx, const v1::RejectPostClaimRequest* req,
+                               v1::RejectPostClaimResponse* resp) override;
+  grpc::Status WithdrawPostClaim(grpc::ServerContext* ctx, const v1::WithdrawPostClaimRequest* req,
+                                 v1::WithdrawPostClaimResponse* resp) override;
+  grpc::Status ListPostClaims(grpc::ServerContext* ctx, const v1::ListPostClaimsRequest* req,
+                              v1::ListPostClaimsResponse* resp) override;
+  grpc::Status LogDutyShift(grpc::ServerContext* ctx, const v1::LogDutyShiftRequest* req,
+                            v1::LogDutyShiftResponse* resp) override;
+  grpc::Status ConfirmDutyShift(grpc::ServerContext* ctx, const v1::ConfirmDutyShiftRequest* req,
+                                v1::ConfirmDutyShiftResponse* resp) override;
+  grpc::Status RejectDutyShift(grpc::ServerContext* ctx, const v1::RejectDutyShiftRequest* req,
+                               v1::RejectDutyShiftResponse* resp) override;
+  grpc::Status ListDutyShifts(grpc::ServerContext* ctx, const v1::ListDutyShiftsRequest* req,
+                              v1::ListDutyShiftsResponse* resp) override;
 
   // ---- Service records (service_record_methods.cc) ----
 

@@ -1,0 +1,548 @@
+// Governance posts (社区治理岗位): the kinds, posts with seats, and riders' claims on the seats.
+#include <pqxx/pqxx>
+
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "common/pg/paging.h"
+#include "services/activity/activity_service.h"
+#include "services/activity/directory.h"
+#include "services/activity/post_records.h"
+
+namespace civicpoints::activity {
+
+using common::v1::ROLE_COMMUNITY_STAFF;
+using common::v1::ROLE_STREET_STAFF;
+
+namespace {
+
+struct KindInfo {
+  v1::PostKind kind;
+  const char* zh;
+  const char* en;
+  const char* description;
+};
+
+constexpr KindInfo kKinds[] = {
+    {v1::POST_KIND_MOBILE_GRID_MONITOR, "流动网格员", "Mobile grid monitor",
+     "在配送途中留意社区网格内的安全隐患、环境问题和需要帮助的居民，及时上报社区。"},
+    {v1::POST_KIND_CIVILITY_ADVOCATE, "文明倡导员", "Civility advocate",
+     "宣传文明城市创建，倡导文明出行、垃圾分类和文明用语，劝导不文明行为。"},
+    {v1::POST_KIND_SAFETY_PATROLLER, "安全巡查员", "Safety patroller",
+     "巡查违章搭建、消防通道堵塞、电动车违规充电等安全隐患，发现后及时报告。"},
+    {v1::POST_KIND_DISPUTE_MEDIATOR, "矛盾调解员", "Dispute mediator",
+     "协助社区调解邻里纠纷和配送相关矛盾，促进和睦相处。"},
+    {v1::POST_KIND_ELDERLY_HELPER, "助老服务员", "Elderly helper",
+     "走访社区独居和高龄老人，帮助代购、送餐和解决生活中的小困难。"},
+};
+
+bool ValidKind(v1::PostKind kind) {
+  return kind != v1::POST_KIND_UNSPECIFIED && v1::PostKind_IsValid(kind);
+}
+
+absl::Status CheckSeats(int32_t seats) {
+  if (seats < 1 || seats > 500) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("post.seats_total: must be 1–500 (got ", seats, ")"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status WrongState(absl::string_view message) {
+  return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
+                message);
+}
+
+absl::Status NoSuchClaim(const std::string& post_id, const std::string& claim_id) {
+  return absl::NotFoundError(
+      absl::StrCat("claim '", claim_id, "' does not exist on post '", post_id, "'"));
+}
+
+// Post and claim ids both given.
+absl::Status CheckIds(const std::string& post_id, const std::string& claim_id) {
+  if (post_id.empty()) return absl::InvalidArgumentError("post_id: is required");
+  if (claim_id.empty()) return absl::InvalidArgumentError("claim_id: is required");
+  return absl::OkStatus();
+}
+
+// The staff scope check of a post-changing call: community or street staff covering the post.
+absl::Status CheckPostScope(const Caller& caller, const v1::Post& post) {
+  return CheckCovers(caller.who(), post.org_path(), absl::StrCat("post ", post.post_id()),
+                     {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF});
+}
+
+}  // namespace
+
+grpc::Status ActivityServiceImpl::ListPostKinds(grpc::ServerContext* ctx,
+                                                const v1::ListPostKindsRequest* /*req*/,
+                                                v1::ListPostKindsResponse* resp) {
+  return Handle(ctx, "ListPostKinds", [&](const Caller&) -> absl::Status {
+    for (const KindInfo& k : kKinds) {
+      v1::PostKindInfo* info = resp->add_kinds();
+      info->set_kind(k.kind);
+      info->set_display_name_zh(k.zh);
+      info->set_display_name_en(k.en);
+      info->set_description_zh(k.description);
+    }
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status ActivityServiceImpl::CreatePost(grpc::ServerContext* ctx,
+                                             const v1::CreatePostRequest* req,
+                                             v1::CreatePostResponse* resp) {
+  return Handle(ctx, "CreatePost", [&](const Caller& caller) -> absl::Status {
+    const v1::Post& p = req->post();
+    if (!ValidKind(p.kind())) return absl::InvalidArgumentError("post.kind: is unspecified");
+    if (absl::Status s = CheckText(p.title(), 60, true, "post.title"); !s.ok()) return s;
+    if (absl::Status s = CheckText(p.description(), 1000, false, "post.description"); !s.ok())
+      return s;
+    if (absl::Status s = CheckSeats(p.seats_total()); !s.ok()) return s;
+    if (p.community_id().empty()) {
+      return absl::InvalidArgumentError("post.community_id: is required");
+    }
+    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    absl::StatusOr<OrgInfo> org = directory_->Org(p.community_id(), "post.community_id");
+    if (!org.ok()) return org.status();
+    if (org->level != common::v1::ORG_LEVEL_COMMUNITY) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("post.community_id: '", org->org_id, "' is not a community"));
+    }
+    if (absl::Status s =
+            CheckCovers(caller.who(), org->path, absl::StrCat("community ", org->org_id),
+                        {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF});
+        !s.ok()) {
+      return s;
+    }
+    return Idempotent(caller, "CreatePost", req->idempotency_key(), *req, resp,
+                      [&](pqxx::transaction_base& tx) -> absl::Status {
+                        const std::string id = NewId("post");
+                        tx.exec_params(
+                            "INSERT INTO posts (post_id, kind, title, description, community_id, "
+                            "street_id, district_id, seats_total, status, created_by, created_at, "
+                            "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, "
+                            "from_us($10::bigint), from_us($10::bigint))",
+                            id, static_cast<int>(p.kind()), p.title(), p.description(), org->org_id,
+                            org->path.street_id(), org->path.district_id(), p.seats_total(),
+                            caller.id(), Us(caller.now));
+                        absl::StatusOr<v1::Post> post = LoadPost(tx, id, false);
+                        if (!post.ok()) return post.status();
+                        *resp->mutable_post() = *std::move(post);
+                        return absl::OkStatus();
+                      });
+  });
+}
+
+grpc::Status ActivityServiceImpl::GetPost(grpc::ServerContext* ctx, const v1::GetPostRequest* req,
+                                          v1::GetPostResponse* resp) {
+  return Handle(ctx, "GetPost", [&](const Caller& caller) -> absl::Status {
+    if (req->post_id().empty()) return absl::InvalidArgumentError("post_id: is required");
+    return InReadTx("get post", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), false);
+      if (!post.ok()) return post.status();
+      if (caller.is_staff() && !caller.is_rider()) {
+        if (absl::Status s =
+                CheckCovers(caller.who(), post->org_path(), absl::StrCat("post ", post->post_id()));
+            !s.ok()) {
+          return s;
+        }
+      }
+      if (caller.is_rider()) {
+        pqxx::result r =
+            tx.exec_params(absl::StrCat(kClaimSelect,
+                                        " WHERE c.post_id = $1 AND c.rider_id = $2 "
+                                        "ORDER BY c.created_at DESC, c.claim_id DESC LIMIT 1"),
+                           post->post_id(), caller.id());
+        if (!r.empty()) FillClaim(r[0], resp->mutable_my_claim());
+      }
+      *resp->mutable_post() = *std::move(post);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::UpdatePost(grpc::ServerContext* ctx,
+                                             const v1::UpdatePostRequest* req,
+                                             v1::UpdatePostResponse* resp) {
+  return Handle(ctx, "UpdatePost", [&](const Caller& caller) -> absl::Status {
+    if (req->post_id().empty()) return absl::InvalidArgumentError("post_id: is required");
+    if (req->update_mask().paths().empty()) {
+      return absl::InvalidArgumentError("update_mask: names no field");
+    }
+    const v1::Post& in = req->post();
+    std::set<std::string> paths;
+    for (const std::string& path : req->update_mask().paths()) {
+      if (path == "title") {
+        if (absl::Status s = CheckText(in.title(), 60, true, "post.title"); !s.ok()) return s;
+      } else if (path == "description") {
+        if (absl::Status s = CheckText(in.description(), 1000, false, "post.description");
+            !s.ok()) {
+          return s;
+        }
+      } else if (path == "seats_total") {
+        if (absl::Status s = CheckSeats(in.seats_total()); !s.ok()) return s;
+      } else {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "update_mask: '", path, "' cannot be updated (title, description, seats_total)"));
+      }
+      paths.insert(path);
+    }
+    return InTx("update post", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::Post> cur = LoadPost(tx, req->post_id(), true);
+      if (!cur.ok()) return cur.status();
+      if (absl::Status s = CheckPostScope(caller, *cur); !s.ok()) return s;
+      if (!req->etag().empty() && req->etag() != cur->etag()) {
+        return Refuse(absl::StatusCode::kAborted, v1::ACTIVITY_ERROR_REASON_ETAG_MISMATCH,
+                      absl::StrCat("etag: the post changed since '", req->etag(), "' (now ",
+                                   cur->etag(), "); read it again"));
+      }
+      v1::Post next = *cur;
+      if (paths.count("title")) next.set_title(in.title());
+      if (paths.count("description")) next.set_description(in.description());
+      if (paths.count("seats_total")) next.set_seats_total(in.seats_total());
+      if (next.seats_total() < cur->seats_taken()) {
+        return absl::FailedPreconditionError(absl::StrCat("post.seats_total: ", next.seats_total(),
+                                                          " is below the ", cur->seats_taken(),
+                                                          " seats already taken"));
+      }
+      if (next.title() != cur->title() || next.description() != cur->description() ||
+          next.seats_total() != cur->seats_total()) {
+        tx.exec_params(
+            "UPDATE posts SET title = $2, description = $3, seats_total = $4, "
+            "version = version + 1, updated_at = from_us($5::bigint) WHERE post_id = $1",
+            next.post_id(), next.title(), next.description(), next.seats_total(), Us(caller.now));
+      }
+      absl::StatusOr<v1::Post> after = LoadPost(tx, next.post_id(), false);
+      if (!after.ok()) return after.status();
+      *resp->mutable_post() = *std::move(after);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::ClosePost(grpc::ServerContext* ctx,
+                                            const v1::ClosePostRequest* req,
+                                            v1::ClosePostResponse* resp) {
+  return Handle(ctx, "ClosePost", [&](const Caller& caller) -> absl::Status {
+    if (req->post_id().empty()) return absl::InvalidArgumentError("post_id: is required");
+    return InTx("close post", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::Post> cur = LoadPost(tx, req->post_id(), true);
+      if (!cur.ok()) return cur.status();
+      if (absl::Status s = CheckPostScope(caller, *cur); !s.ok()) return s;
+      if (cur->status() != v1::POST_STATUS_CLOSED) {
+        // Pending claims are turned down; approved riders keep their seats until withdrawn.
+        pqxx::result rejected = tx.exec_params(
+            "UPDATE post_claims SET status = 3, reason = 'post closed', decided_by = $2, "
+            "decided_at = from_us($3::bigint) WHERE post_id = $1 AND status = 1 "
+            "RETURNING claim_id",
+            cur->post_id(), caller.id(), Us(caller.now));
+        tx.exec_params(
+            "UPDATE posts SET status = 2, seats_taken = seats_taken - $2, version = version + 1, "
+            "updated_at = from_us($3::bigint) WHERE post_id = $1",
+            cur->post_id(), static_cast<int>(rejected.size()), Us(caller.now));
+      }
+      absl::StatusOr<v1::Post> after = LoadPost(tx, cur->post_id(), false);
+      if (!after.ok()) return after.status();
+      *resp->mutable_post() = *std::move(after);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::ListPosts(grpc::ServerContext* ctx,
+                                            const v1::ListPostsRequest* req,
+                                            v1::ListPostsResponse* resp) {
+  return Handle(ctx, "ListPosts", [&](const Caller& caller) -> absl::Status {
+    absl::StatusOr<pg::Paging> paging = pg::StartPaging(*req, 2);
+    if (!paging.ok()) return paging.status();
+    if (req->org_id().empty()) return absl::InvalidArgumentError("org_id: is required");
+    if (!v1::PostKind_IsValid(req->kind()) || !v1::PostStatus_IsValid(req->status())) {
+      return absl::InvalidArgumentError("kind or status: is unknown");
+    }
+    absl::StatusOr<OrgInfo> org = directory_->Org(req->org_id(), "org_id");
+    if (!org.ok()) return org.status();
+    if (caller.is_staff() && !caller.is_rider()) {
+      if (absl::Status s =
+              CheckCovers(caller.who(), org->path, absl::StrCat("org node ", org->org_id));
+          !s.ok()) {
+        return s;
+      }
+    }
+    const int status = req->status() == v1::POST_STATUS_UNSPECIFIED
+                           ? static_cast<int>(v1::POST_STATUS_OPEN)
+                           : static_cast<int>(req->status());
+    const char* column = PostLevelColumn(org->level);
+    return InReadTx("list posts", [&](pqxx::transaction_base& tx) -> absl::Status {
+      pqxx::result rows = tx.exec_params(
+          absl::StrCat(kPostSelect, " WHERE ", column ? column : "$1::text", " = $1::text",
+                       " AND ($2 = 0 OR p.kind = $2) AND p.status = $3"
+                       " AND (NOT $4 OR p.seats_taken < p.seats_total)"
+                       " AND ($5::bigint = 0 OR (us(p.created_at), p.post_id) < ($5::bigint, $6))"
+                       " ORDER BY p.created_at DESC, p.post_id DESC LIMIT $7"),
+          org->org_id, static_cast<int>(req->kind()), status, req->only_with_free_seats(),
+          paging->after_us(), paging->after_id(), paging->size + 1);
+      resp->set_next_page_token(pg::FillPage(
+          rows, *paging, 11, [&](const pqxx::row& row) { FillPost(row, resp->add_posts()); }));
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::ClaimPost(grpc::ServerContext* ctx,
+                                            const v1::ClaimPostRequest* req,
+                                            v1::ClaimPostResponse* resp) {
+  return Handle(ctx, "ClaimPost", [&](const Caller& caller) -> absl::Status {
+    if (req->post_id().empty()) return absl::InvalidArgumentError("post_id: is required");
+    if (absl::Status s = CheckText(req->note(), 200, false, "note"); !s.ok()) return s;
+    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    // Where the rider is checked in, asked of identity before the transaction (no network call
+    // while the post is locked).
+    absl::StatusOr<std::vector<RiderInfo>> me = directory_->Riders({caller.id()});
+    if (!me.ok()) return me.status();
+    const std::string home = me->empty() ? "" : (*me)[0].home.community_id();
+    return Idempotent(
+        caller, "ClaimPost", req->idempotency_key(), *req, resp,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          // The post's row lock orders every seat change on it.
+          absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), true);
+          if (!post.ok()) return post.status();
+          const std::string& id = post->post_id();
+          if (post->status() == v1::POST_STATUS_CLOSED) {
+            return Refuse(absl::StatusCode::kFailedPrecondition,
+                          v1::ACTIVITY_ERROR_REASON_POST_CLOSED,
+                          absl::StrCat("post ", id, " is closed to new claims"));
+          }
+          if (home != post->community_id()) {
+            return Refuse(
+                absl::StatusCode::kFailedPrecondition,
+                v1::ACTIVITY_ERROR_REASON_NOT_CHECKED_IN_AT_COMMUNITY,
+                absl::StrCat("post ", id, " is for riders checked in (社区报到) at community ",
+                             post->community_id(),
+                             home.empty() ? "; you are not checked in at any community"
+                                          : absl::StrCat("; you are checked in at ", home)));
+          }
+          pqxx::result held = tx.exec_params(
+              "SELECT claim_id, status FROM post_claims "
+              "WHERE post_id = $1 AND rider_id = $2 AND status IN (1, 2)",
+              id, caller.id());
+          if (!held.empty()) {
+            return Refuse(
+                absl::StatusCode::kAlreadyExists, v1::ACTIVITY_ERROR_REASON_ALREADY_CLAIMED,
+                absl::StrCat("you already hold claim ", held[0][0].as<std::string>(), " (",
+                             v1::PostClaimStatus_Name(
+                                 static_cast<v1::PostClaimStatus>(held[0][1].as<int>())),
+                             ") on post ", id));
+          }
+          if (post->seats_taken() >= post->seats_total()) {
+            return Refuse(absl::StatusCode::kResourceExhausted, v1::ACTIVITY_ERROR_REASON_POST_FULL,
+                          absl::StrCat("post ", id, " is full (", post->seats_total(), " seats)"));
+          }
+          const std::string claim_id = NewId("claim");
+          tx.exec_params(
+              "INSERT INTO post_claims (claim_id, post_id, rider_id, status, note, created_at) "
+              "VALUES ($1, $2, $3, 1, $4, from_us($5::bigint))",
+              claim_id, id, caller.id(), req->note(), Us(caller.now));
+          tx.exec_params(
+              "UPDATE posts SET seats_taken = seats_taken + 1, updated_at = from_us($2::bigint) "
+              "WHERE post_id = $1",
+              id, Us(caller.now));
+          *resp->mutable_claim() = *LoadClaim(tx, id, claim_id, false);
+          absl::StatusOr<v1::Post> after = LoadPost(tx, id, false);
+          if (!after.ok()) return after.status();
+          *resp->mutable_post() = *std::move(after);
+          return absl::OkStatus();
+        });
+  });
+}
+
+grpc::Status ActivityServiceImpl::ApprovePostClaim(grpc::ServerContext* ctx,
+                                                   const v1::ApprovePostClaimRequest* req,
+                                                   v1::ApprovePostClaimResponse* resp) {
+  return Handle(ctx, "ApprovePostClaim", [&](const Caller& caller) -> absl::Status {
+    if (absl::Status s = CheckIds(req->post_id(), req->claim_id()); !s.ok()) return s;
+    return InTx("approve post claim", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), true);
+      if (!post.ok()) return post.status();
+      if (absl::Status s = CheckPostScope(caller, *post); !s.ok()) return s;
+      std::optional<v1::PostClaim> claim = LoadClaim(tx, post->post_id(), req->claim_id(), true);
+      if (!claim) return NoSuchClaim(post->post_id(), req->claim_id());
+      if (claim->rider_id() == caller.id()) {
+        return Refuse(absl::StatusCode::kPermissionDenied,
+                      v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
+                      "staff cannot approve their own claim");
+      }
+      if (claim->status() == v1::POST_CLAIM_STATUS_APPROVED) {
+        *resp->mutable_claim() = *std::move(claim);
+        return absl::OkStatus();
+      }
+      if (claim->status() != v1::POST_CLAIM_STATUS_PENDING) {
+        return WrongState(absl::StrCat("claim ", claim->claim_id(), " is ",
+                                       v1::PostClaimStatus_Name(claim->status()),
+                                       "; only a pending claim can be approved"));
+      }
+      tx.exec_params(
+          "UPDATE post_claims SET status = 2, decided_by = $2, decided_at = from_us($3::bigint) "
+          "WHERE claim_id = $1",
+          claim->claim_id(), caller.id(), Us(caller.now));
+      *resp->mutable_claim() = *LoadClaim(tx, post->post_id(), claim->claim_id(), false);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::RejectPostClaim(grpc::ServerContext* ctx,
+                                                  const v1::RejectPostClaimRequest* req,
+                                                  v1::RejectPostClaimResponse* resp) {
+  return Handle(ctx, "RejectPostClaim", [&](const Caller& caller) -> absl::Status {
+    if (absl::Status s = CheckIds(req->post_id(), req->claim_id()); !s.ok()) return s;
+    if (absl::Status s = CheckText(req->reason(), 500, true, "reason"); !s.ok()) return s;
+    return InTx("reject post claim", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), true);
+      if (!post.ok()) return post.status();
+      if (absl::Status s = CheckPostScope(caller, *post); !s.ok()) return s;
+      std::optional<v1::PostClaim> claim = LoadClaim(tx, post->post_id(), req->claim_id(), true);
+      if (!claim) return NoSuchClaim(post->post_id(), req->claim_id());
+      if (claim->rider_id() == caller.id()) {
+        return Refuse(absl::StatusCode::kPermissionDenied,
+                      v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
+                      "staff cannot decide their own claim");
+      }
+      if (claim->status() == v1::POST_CLAIM_STATUS_REJECTED) {
+        *resp->mutable_claim() = *std::move(claim);
+        return absl::OkStatus();
+      }
+      if (claim->status() != v1::POST_CLAIM_STATUS_PENDING) {
+        return WrongState(absl::StrCat("claim ", claim->claim_id(), " is ",
+                                       v1::PostClaimStatus_Name(claim->status()),
+                                       claim->status() == v1::POST_CLAIM_STATUS_APPROVED
+                                           ? "; remove an approved rider with WithdrawPostClaim"
+                                           : "; only a pending claim can be rejected"));
+      }
+      tx.exec_params(
+          "UPDATE post_claims SET status = 3, reason = $2, decided_by = $3, "
+          "decided_at = from_us($4::bigint) WHERE claim_id = $1",
+          claim->claim_id(), req->reason(), caller.id(), Us(caller.now));
+      tx.exec_params(
+          "UPDATE posts SET seats_taken = seats_taken - 1, updated_at = from_us($2::bigint) "
+          "WHERE post_id = $1",
+          post->post_id(), Us(caller.now));
+      *resp->mutable_claim() = *LoadClaim(tx, post->post_id(), claim->claim_id(), false);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::WithdrawPostClaim(grpc::ServerContext* ctx,
+                                                    const v1::WithdrawPostClaimRequest* req,
+                                                    v1::WithdrawPostClaimResponse* resp) {
+  return Handle(ctx, "WithdrawPostClaim", [&](const Caller& caller) -> absl::Status {
+    if (absl::Status s = CheckIds(req->post_id(), req->claim_id()); !s.ok()) return s;
+    if (absl::Status s = CheckText(req->reason(), 500, false, "reason"); !s.ok()) return s;
+    const absl::Status no_reason =
+        absl::InvalidArgumentError("reason: is required when staff remove a rider");
+    // A caller who is only staff always removes someone else; a staff member who also rides
+    // is told apart once the claim is read.
+    if (!caller.is_rider() && req->reason().empty()) return no_reason;
+    return InTx("withdraw post claim", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), true);
+      if (!post.ok()) return post.status();
+      std::optional<v1::PostClaim> claim = LoadClaim(tx, post->post_id(), req->claim_id(), true);
+      if (!claim) return NoSuchClaim(post->post_id(), req->claim_id());
+      const bool own = claim->rider_id() == caller.id();
+      if (!own) {
+        // Another rider's claim does not exist as far as a rider can tell.
+        if (!caller.is_staff()) return NoSuchClaim(post->post_id(), req->claim_id());
+        if (absl::Status s = CheckPostScope(caller, *post); !s.ok()) return s;
+        if (req->reason().empty()) return no_reason;
+      }
+      if (claim->status() == v1::POST_CLAIM_STATUS_WITHDRAWN) {
+        *resp->mutable_claim() = *std::move(claim);
+        return absl::OkStatus();
+      }
+      if (claim->status() == v1::POST_CLAIM_STATUS_REJECTED) {
+        return WrongState(absl::StrCat("claim ", claim->claim_id(), " was rejected"));
+      }
+      tx.exec_params(
+          "UPDATE post_claims SET status = 4, reason = $2, decided_by = $3, "
+          "decided_at = from_us($4::bigint) WHERE claim_id = $1",
+          claim->claim_id(), req->reason(), own ? std::string() : caller.id(), Us(caller.now));
+      tx.exec_params(
+          "UPDATE posts SET seats_taken = seats_taken - 1, updated_at = from_us($2::bigint) "
+          "WHERE post_id = $1",
+          post->post_id(), Us(caller.now));
+      *resp->mutable_claim() = *LoadClaim(tx, post->post_id(), claim->claim_id(), false);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::ListPostClaims(grpc::ServerContext* ctx,
+                                                 const v1::ListPostClaimsRequest* req,
+                                                 v1::ListPostClaimsResponse* resp) {
+  return Handle(ctx, "ListPostClaims", [&](const Caller& caller) -> absl::Status {
+    absl::StatusOr<pg::Paging> paging = pg::StartPaging(*req, 2);
+    if (!paging.ok()) return paging.status();
+    if (req->post_id().empty()) return absl::InvalidArgumentError("post_id: is required");
+    const bool staff = caller.is_staff();
+    const std::string rider = staff ? req->rider_id() : caller.id();
+    const bool any_post = req->post_id() == "-";
+    if (any_post && req->org_id().empty() && rider.empty()) {
+      return absl::InvalidArgumentError("org_id or rider_id: is required when post_id is \"-\"");
+    }
+    if (!v1::PostClaimStatus_IsValid(req->status())) {
+      return absl::InvalidArgumentError("status: is unknown");
+    }
+    std::optional<OrgInfo> org;
+    if (any_post && !req->org_id().empty()) {
+      absl::StatusOr<OrgInfo> o = directory_->Org(req->org_id(), "org_id");
+      if (!o.ok()) return o.status();
+      if (staff) {
+        if (absl::Status s =
+                CheckCovers(caller.who(), o->path, absl::StrCat("org node ", o->org_id));
+            !s.ok()) {
+          return s;
+        }
+      }
+      org = *std::move(o);
+    }
+    return InReadTx("list post claims", [&](pqxx::transaction_base& tx) -> absl::Status {
+      std::string where;
+      if (!any_post) {
+        absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), false);
+        if (!post.ok()) return post.status();
+        if (staff) {
+          if (absl::Status s = CheckCovers(caller.who(), post->org_path(),
+                                           absl::StrCat("post ", post->post_id()));
+              !s.ok()) {
+            return s;
+          }
+        }
+        where = "c.post_id = $1";
+      } else if (org) {
+        const char* column = PostLevelColumn(org->level);
+        where = absl::StrCat(column ? column : "$1::text", " = $1::text");
+      } else {
+        where = "$1::text = $1::text";
+      }
+      // A staff member's query by rider alone shows the claims in their scope.
+      const std::optional<std::vector<std::string>> scope =
+          staff && any_post && !org ? ScopeNodes(caller.who()) : std::nullopt;
+      pqxx::result rows = tx.exec_params(
+          absl::StrCat(kClaimSelect, " WHERE ", where,
+                       " AND ($2 = '' OR c.rider_id = $2) AND ($3 = 0 OR c.status = $3)"
+                       " AND ($4 OR p.district_id = ANY($5::text[]) OR"
+                       " p.street_id = ANY($5::text[]) OR p.community_id = ANY($5::text[]))"
+                       " AND ($6::bigint = 0 OR (us(c.created_at), c.claim_id) > ($6::bigint, $7))"
+                       " ORDER BY c.created_at, c.claim_id LIMIT $8"),
+          any_post ? (org ? org->org_id : std::string("-")) : req->post_id(), rider,
+          static_cast<int>(req->status()), !scope.has_value(),
+          TextArray(scope.value_or(std::vector<std::string>{})), paging->after_us(),
+          paging->after_id(), paging->size + 1);
+      resp->set_next_page_token(pg::FillPage(
+          rows, *paging, 11, [&](const pqxx::row& row) { FillClaim(row, resp->add_claims()); }));
+      return absl::OkStatus();
+    });
+  });
+}
+
+}  // namespace civicpoints::activity
