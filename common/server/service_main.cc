@@ -11,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/config/config_parser.h"
@@ -57,13 +58,15 @@ void RegisterSettings(const ServiceSpec& spec, config::ConfigParser& parser, Ser
     parser.AddString("identity_addr",
                      "identity's gRPC host:port, whose published keys verify access tokens "
                      "(fetched at start, every 5 minutes and on an unknown key id)",
-                     &cfg.identity_addr, /*required=*/spec.calls_services);
+                     &cfg.identity_addr);
   }
   if (spec.calls_services) {
+    // Required to serve, checked after parsing: a --migrate_only run needs neither.
     parser.AddString("service_api_key_file",
                      "file holding this service's API key (an internal service account's), "
-                     "exchanged with identity for the token it calls other services with",
-                     &cfg.service_api_key_file, /*required=*/true);
+                     "exchanged with identity for the token it calls other services with "
+                     "(required unless --migrate_only)",
+                     &cfg.service_api_key_file);
   }
 }
 
@@ -217,6 +220,16 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
   }
   std::unique_ptr<ServiceToken> service_token;
   if (spec.calls_services) {
+    for (const auto& [value, name] :
+         {std::pair{&cfg.identity_addr, "identity_addr"},
+          std::pair{&cfg.service_api_key_file, "service_api_key_file"}}) {
+      if (value->empty()) {
+        return Fail(kExitBadConfig, "bad setting",
+                    absl::InvalidArgumentError(
+                        absl::StrCat("setting --", name, " (CP_", absl::AsciiStrToUpper(name),
+                                     ") is required: this service calls the others")));
+      }
+    }
     absl::StatusOr<std::string> api_key = ReadApiKeyFile(cfg.service_api_key_file);
     if (!api_key.ok()) {
       return Fail(kExitBadConfig, "bad setting",

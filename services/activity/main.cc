@@ -16,7 +16,7 @@ namespace {
 using namespace civicpoints;
 
 struct ActivitySettings {
-  std::string ledger_addr;
+  std::string ledger_addr = "127.0.0.1:50053";
   absl::Duration relay_poll = absl::Seconds(1);
 };
 ActivitySettings g_settings;
@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
            [](config::ConfigParser& parser) {
              parser.AddString("ledger_addr",
                               "the ledger's gRPC host:port, where confirmed awards are delivered",
-                              &g_settings.ledger_addr, /*required=*/true);
+                              &g_settings.ledger_addr);
              parser.AddDuration("activity_relay_poll",
                                 "how often the award relay looks for awards due (it is also woken "
                                 "by each confirmation)",
