@@ -6,6 +6,9 @@
 
 #include <pqxx/pqxx>
 
+#include <atomic>
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "common/status/grpc_status.h"
 #include "google/rpc/error_details.pb.h"
@@ -1089,6 +1092,75 @@ TEST_F(PostTest, ShiftListsServeTheReviewQueueAndTheRider) {
   EXPECT_EQ(list(env_.street_staff, bad, &listed).error_code(), StatusCode::NOT_FOUND);
   bad.set_org_id(env_.west);
   EXPECT_EQ(list(env_.gongnong_staff, bad, &listed).error_code(), StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(PostTest, RacingClaimsShiftsAndConfirmationsKeepSeatsShiftsAndAwardsExact) {
+  // Twenty riders race for five seats: five get one, the rest find the post full.
+  constexpr int kRiders = 20, kSeats = 5;
+  const std::string post = MakePost(kSeats);
+  std::vector<std::string> tokens;
+  for (int i = 0; i < kRiders; ++i) tokens.push_back(env_.Rider(env_.west).second);
+  std::atomic<int> ok{0}, full{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kRiders; ++i) {
+    threads.emplace_back([&, i] {
+      grpc::Status s = Claim(tokens[i], post, nullptr, absl::StrCat("race-", i));
+      if (s.ok()) ++ok;
+      if (ReasonOf(s) == "POST_FULL") ++full;
+    });
+  }
+  for (auto& t : threads) t.join();
+  threads.clear();
+  EXPECT_EQ(ok.load(), kSeats);
+  EXPECT_EQ(full.load(), kRiders - kSeats);
+  EXPECT_EQ(env_.Sql("SELECT seats_taken FROM posts"), std::to_string(kSeats));
+  EXPECT_EQ(Count("post_claims"), std::to_string(kSeats));
+
+  // One rider sends the same stretch of duty eight times at once under different keys: one shift.
+  const std::string claim = env_.Sql("SELECT claim_id FROM post_claims LIMIT 1");
+  const std::string rider = env_.Sql("SELECT rider_id FROM post_claims LIMIT 1");
+  ASSERT_TRUE(Approve(env_.west_staff, post, claim).ok());
+  std::string token;
+  for (int i = 0; i < kRiders; ++i) {
+    v1::GetPostResponse got;
+    if (Get(tokens[i], post, &got).ok() && got.my_claim().claim_id() == claim) token = tokens[i];
+  }
+  ASSERT_FALSE(token.empty());
+  constexpr int kCopies = 8;
+  std::vector<v1::LogDutyShiftRequest> copies;
+  for (int i = 0; i < kCopies; ++i) copies.push_back(Shift(post, Yesterday(0)));
+  std::atomic<int> logged{0}, overlapped{0};
+  for (int i = 0; i < kCopies; ++i) {
+    threads.emplace_back([&, i] {
+      grpc::Status s = Log(token, copies[i]);
+      if (s.ok()) ++logged;
+      if (ReasonOf(s) == "SHIFT_OVERLAP") ++overlapped;
+    });
+  }
+  for (auto& t : threads) t.join();
+  threads.clear();
+  EXPECT_EQ(logged.load(), 1);
+  EXPECT_EQ(overlapped.load(), kCopies - 1);
+  ASSERT_EQ(Count("duty_shifts"), "1");
+
+  // Staff confirm it eight times at once: one award, delivered once.
+  const std::string shift = env_.Sql("SELECT shift_id FROM duty_shifts");
+  std::atomic<int> confirmed{0};
+  for (int i = 0; i < kCopies; ++i) {
+    threads.emplace_back([&, i] {
+      v1::DutyShift out;
+      if (Confirm(i % 2 ? env_.west_staff : env_.street_staff, post, shift, &out).ok() &&
+          out.award().idempotency_key() == "post-shift/" + shift && out.award().points() == 5) {
+        ++confirmed;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(confirmed.load(), kCopies);
+  EXPECT_EQ(Count("awards"), "1");
+  ASSERT_TRUE(testing::WaitFor([&] { return AllDelivered(); }, absl::Seconds(10)));
+  EXPECT_EQ(Balance(rider), 5);
+  EXPECT_EQ(env_.ledger().Sql("SELECT count(*) FROM ledger.entries"), 1);
 }
 
 }  // namespace
