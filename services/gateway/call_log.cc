@@ -71,6 +71,7 @@ void CallLog::Record(const CallRecord& r) {
     counter->Increment();
     m.latency->Observe(r.seconds);
   }
+  if (!access_log_) return;
   log::ScopedRequestId scope{std::string(r.request_id)};
   log::Info("access", {{"face", r.face},
                        {"route", r.route},

@@ -42,6 +42,9 @@ class CallLog {
   ~CallLog();
   // Starts recording metrics into `registry` (which must outlive this).
   void AttachRegistry(prometheus::Registry& registry);
+  // Whether access-log lines are written (they are at log level info or debug). Set before
+  // serving.
+  void set_access_log(bool on) { access_log_ = on; }
   void Record(const CallRecord& record);
 
  private:
@@ -55,6 +58,7 @@ class CallLog {
 
   std::unique_ptr<Families> families_;
   std::atomic<Families*> attached_{nullptr};
+  bool access_log_ = true;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::unique_ptr<RouteMetrics>> routes_ ABSL_GUARDED_BY(mu_);
 };

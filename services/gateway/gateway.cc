@@ -20,6 +20,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const GatewaySettings& 
   const BackendOptions& identity = settings.backends.at("identity");
   gw->exchanger_ = std::make_unique<ApiKeyExchanger>(
       grpc::CreateChannel(identity.address, grpc::InsecureChannelCredentials()), identity.timeout);
+  gw->log_.set_access_log(settings.access_log);
   gw->gatekeeper_ = std::make_unique<Gatekeeper>(authorizer, gw->exchanger_.get(),
                                                  settings.per_principal, settings.per_address);
   gw->grpc_face_ = std::make_unique<GrpcFace>(&gw->routes_, gw->gatekeeper_.get(),

@@ -37,6 +37,7 @@ struct GatewaySettings {
   RateLimit per_principal{.per_second = 50, .burst = 100};
   RateLimit per_address{.per_second = 5, .burst = 20};
   int max_message_bytes = 4 * 1024 * 1024;
+  bool access_log = true;  // one log line per call (at log level info)
 };
 
 class Gateway {

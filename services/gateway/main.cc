@@ -59,6 +59,8 @@ absl::StatusOr<std::vector<server::BuiltService>> Build(server::ServiceDeps& dep
                             .burst = static_cast<double>(g_flags.burst_per_principal)};
   settings.per_address = {.per_second = static_cast<double>(g_flags.rate_per_address),
                           .burst = static_cast<double>(g_flags.burst_per_address)};
+  // Access lines are info lines: skip building them when the level hides them.
+  settings.access_log = deps.config->log_level == "info" || deps.config->log_level == "debug";
   absl::StatusOr<std::unique_ptr<gateway::Gateway>> gw =
       gateway::Gateway::Create(settings, deps.authorizer);
   if (!gw.ok()) return gw.status();
