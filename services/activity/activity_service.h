@@ -31,6 +31,19 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
                       AwardRelay* relay);
 
   // ---- Places (place_methods.cc) ----
+  grpc::Status CreatePlace(grpc::ServerContext* ctx, const v1::CreatePlaceRequest* req,
+                           v1::CreatePlaceResponse* resp) override;
+  grpc::Status GetPlace(grpc::ServerContext* ctx, const v1::GetPlaceRequest* req,
+                        v1::GetPlaceResponse* resp) override;
+  grpc::Status UpdatePlace(grpc::ServerContext* ctx, const v1::UpdatePlaceRequest* req,
+                           v1::UpdatePlaceResponse* resp) override;
+  grpc::Status DeletePlace(grpc::ServerContext* ctx, const v1::DeletePlaceRequest* req,
+                           v1::DeletePlaceResponse* resp) override;
+  grpc::Status ListPlaces(grpc::ServerContext* ctx, const v1::ListPlacesRequest* req,
+                          v1::ListPlacesResponse* resp) override;
+  grpc::Status SearchNearbyPlaces(grpc::ServerContext* ctx,
+                                  const v1::SearchNearbyPlacesRequest* req,
+                                  v1::SearchNearbyPlacesResponse* resp) override;
 
   // ---- Governance posts and duty shifts (post_methods.cc, shift_methods.cc) ----
   grpc::Status ListPostKinds(grpc::ServerContext* ctx, const v1::ListPostKindsRequest* req,
@@ -67,6 +80,9 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   // ---- Service records (service_record_methods.cc) ----
 
   // ---- Statistics (stats_methods.cc) ----
+  grpc::Status GetPlaceCoverageStats(grpc::ServerContext* ctx,
+                                     const v1::GetPlaceCoverageStatsRequest* req,
+                                     v1::GetPlaceCoverageStatsResponse* resp) override;
 
   // ---- Activities (activity_methods.cc, check_in_methods.cc) ----
   grpc::Status CreateActivity(grpc::ServerContext* ctx, const v1::CreateActivityRequest* req,

@@ -120,4 +120,35 @@ absl::StatusOr<std::vector<RiderInfo>> IdentityDirectory::Riders(
   return out;
 }
 
+absl::StatusOr<std::vector<OrgInfo>> IdentityDirectory::Children(const std::string& org_id) {
+  std::vector<OrgInfo> out;
+  auto stub = identity::v1::IdentityService::NewStub(channel_);
+  identity::v1::ListOrgChildrenRequest req;
+  req.set_org_id(org_id);
+  req.set_page_size(100);
+  for (;;) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + kIdentityDeadline);
+    if (absl::Status s = server::AttachServiceToken(*token_, ctx); !s.ok()) return s;
+    identity::v1::ListOrgChildrenResponse resp;
+    grpc::Status s = stub->ListOrgChildren(&ctx, req, &resp);
+    if (!s.ok()) {
+      absl::Status st = FromIdentity(s, "list org children");
+      if (st.code() == absl::StatusCode::kNotFound) {
+        return absl::NotFoundError(absl::StrCat("org node '", org_id, "' does not exist"));
+      }
+      return st;
+    }
+    for (const identity::v1::OrgNode& n : resp.children()) {
+      OrgInfo info;
+      info.org_id = n.org_id();
+      info.level = n.level();
+      info.path = n.path();
+      out.push_back(std::move(info));
+    }
+    if (resp.next_page_token().empty()) return out;
+    req.set_page_token(resp.next_page_token());
+  }
+}
+
 }  // namespace civicpoints::activity

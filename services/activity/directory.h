@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "civicpoints/common/v1/types.pb.h"
 
@@ -47,6 +48,11 @@ class Directory {
   virtual absl::StatusOr<OrgInfo> Org(const std::string& org_id, absl::string_view field) = 0;
   // The riders in request order. Errors: NOT_FOUND naming the first unknown id; UNAVAILABLE.
   virtual absl::StatusOr<std::vector<RiderInfo>> Riders(const std::vector<std::string>& ids) = 0;
+  // The active direct children of a node ("root" for the districts), ordered by code; asked
+  // afresh each time (communities are added). Errors: NOT_FOUND naming `org_id`; UNAVAILABLE.
+  virtual absl::StatusOr<std::vector<OrgInfo>> Children(const std::string& org_id) {
+    return absl::UnimplementedError(absl::StrCat("org children of ", org_id));
+  }
 };
 
 class IdentityDirectory final : public Directory {
@@ -55,6 +61,7 @@ class IdentityDirectory final : public Directory {
                     pg::PgPool* pool);
   absl::StatusOr<OrgInfo> Org(const std::string& org_id, absl::string_view field) override;
   absl::StatusOr<std::vector<RiderInfo>> Riders(const std::vector<std::string>& ids) override;
+  absl::StatusOr<std::vector<OrgInfo>> Children(const std::string& org_id) override;
 
  private:
   std::shared_ptr<grpc::Channel> channel_;

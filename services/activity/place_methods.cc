@@ -1,0 +1,643 @@
+// Places: rider stations (小哥驿站), love corners (爱心角) and activity venues — create, read,
+// change, retire, list by org node, and the riders' nearby search.
+#include <google/protobuf/util/field_mask_util.h>
+
+#include <pqxx/pqxx>
+
+#include <cmath>
+#include <cstdio>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/pg/paging.h"
+#include "services/activity/activity_service.h"
+#include "services/activity/directory.h"
+#include "services/activity/place_hours.h"
+
+namespace civicpoints::activity {
+
+using common::v1::ROLE_CITY_SYSTEM;
+using common::v1::ROLE_COMMUNITY_STAFF;
+using common::v1::ROLE_DISTRICT_ADMIN;
+using common::v1::ROLE_MERCHANT;
+using common::v1::ROLE_STATION_KEEPER;
+using common::v1::ROLE_STREET_STAFF;
+
+namespace {
+
+constexpr int kDefaultRadius = 200;
+constexpr int kDefaultSearchRadius = 3000;
+
+constexpr char kPlaceColumns[] =
+    "place_id, kind, name, description, address, latitude, longitude, community_id, street_id, "
+    "district_id, array_to_string(services, ','), opening_hours, temporarily_closed, "
+    "us(closed_until), check_in_radius_meters, keeper_person_id, retired_at IS NOT NULL, "
+    "us(created_at), us(updated_at), version";
+constexpr int kPlaceColumnCount = 20;
+
+// Great-circle distance in SQL from ($1, $2), the same formula as DistanceMeters.
+constexpr char kDistanceSql[] =
+    "2 * 6371008.8 * asin(least(1.0, sqrt(power(sin(radians(latitude - $1::double precision) / "
+    "2), 2) + cos(radians($1::double precision)) * cos(radians(latitude)) * "
+    "power(sin(radians(longitude - $2::double precision) / 2), 2))))";
+
+v1::Place ReadPlace(const pqxx::row& row) {
+  v1::Place p;
+  p.set_place_id(row[0].as<std::string>());
+  p.set_kind(static_cast<v1::PlaceKind>(row[1].as<int>()));
+  p.set_name(row[2].as<std::string>());
+  p.set_description(row[3].as<std::string>());
+  p.set_address(row[4].as<std::string>());
+  p.mutable_location()->set_latitude(row[5].as<double>());
+  p.mutable_location()->set_longitude(row[6].as<double>());
+  p.set_community_id(row[7].as<std::string>());
+  p.mutable_org_path()->set_district_id(row[9].as<std::string>());
+  p.mutable_org_path()->set_street_id(row[8].as<std::string>());
+  p.mutable_org_path()->set_community_id(row[7].as<std::string>());
+  for (absl::string_view s : absl::StrSplit(row[10].as<std::string>(), ',', absl::SkipEmpty())) {
+    int v = 0;
+    if (absl::SimpleAtoi(s, &v)) p.add_services(static_cast<v1::PlaceServiceType>(v));
+  }
+  const std::string hours = pqxx::binarystring(row[11]).str();
+  if (!hours.empty()) p.mutable_opening_hours()->ParseFromString(hours);
+  p.set_temporarily_closed(row[12].as<bool>());
+  if (!row[13].is_null()) SetTime(p.mutable_closed_until(), row[13].as<int64_t>());
+  p.set_check_in_radius_meters(row[14].as<int>());
+  p.set_keeper_person_id(row[15].as<std::string>());
+  p.set_status(row[16].as<bool>() ? v1::PLACE_STATUS_RETIRED : v1::PLACE_STATUS_ACTIVE);
+  SetTime(p.mutable_create_time(), row[17].as<int64_t>());
+  SetTime(p.mutable_update_time(), row[18].as<int64_t>());
+  p.set_etag(absl::StrCat("v", row[19].as<int64_t>()));
+  return p;
+}
+
+absl::StatusOr<v1::Place> LoadPlace(pqxx::transaction_base& tx, const std::string& id, bool lock) {
+  pqxx::result r =
+      tx.exec_params(absl::StrCat("SELECT ", kPlaceColumns, " FROM places WHERE place_id = $1",
+                                  lock ? " FOR UPDATE" : ""),
+                     id);
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("place '", id, "' does not exist"));
+  return ReadPlace(r[0]);
+}
+
+// "{1,4,8}" for a smallint[] parameter.
+template <typename Values>
+std::string SqlArray(const Values& values) {
+  std::vector<std::string> parts;
+  for (const auto& v : values) parts.push_back(std::to_string(static_cast<int>(v)));
+  return absl::StrCat("{", absl::StrJoin(parts, ","), "}");
+}
+
+// Services a list or search asks for: each known and specified.
+absl::Status CheckServiceFilter(const google::protobuf::RepeatedField<int>& services,
+                                absl::string_view field) {
+  for (int s : services) {
+    if (s == v1::PLACE_SERVICE_TYPE_UNSPECIFIED || !v1::PlaceServiceType_IsValid(s)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": service ", s, " is unspecified or unknown"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckKindFilter(const google::protobuf::RepeatedField<int>& kinds,
+                             absl::string_view field) {
+  for (int k : kinds) {
+    if (k == v1::PLACE_KIND_UNSPECIFIED || !v1::PlaceKind_IsValid(k)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": kind ", k, " is unspecified or unknown"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// One field of a place as CreatePlace and UpdatePlace require it.
+absl::Status CheckPlaceField(const v1::Place& p, absl::string_view field) {
+  if (field == "name") return CheckText(p.name(), 64, true, "place.name");
+  if (field == "description") return CheckText(p.description(), 1000, false, "place.description");
+  if (field == "address") return CheckText(p.address(), 200, true, "place.address");
+  if (field == "location") {
+    if (!p.has_location()) return absl::InvalidArgumentError("place.location: is required");
+    return CheckPoint(p.location(), "place.location");
+  }
+  if (field == "community_id") {
+    if (p.community_id().empty()) {
+      return absl::InvalidArgumentError("place.community_id: is required");
+    }
+    return absl::OkStatus();
+  }
+  if (field == "services") {
+    if (p.services_size() > 16) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("place.services: at most 16 (got ", p.services_size(), ")"));
+    }
+    if (absl::Status s = CheckServiceFilter(p.services(), "place.services"); !s.ok()) return s;
+    std::set<int> seen;
+    for (int s : p.services()) {
+      if (!seen.insert(s).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("place.services: ", v1::PlaceServiceType_Name(s), " is repeated"));
+      }
+    }
+    return absl::OkStatus();
+  }
+  if (field == "opening_hours") return CheckOpeningHours(p.opening_hours(), "place.opening_hours");
+  if (field == "closed_until") {
+    if (p.has_closed_until() &&
+        (p.closed_until().seconds() < 0 || p.closed_until().seconds() > 253402300799 ||
+         p.closed_until().nanos() < 0 || p.closed_until().nanos() > 999999999)) {
+      return absl::InvalidArgumentError("place.closed_until: is not a valid time");
+    }
+    return absl::OkStatus();
+  }
+  if (field == "check_in_radius_meters") {
+    const int r = p.check_in_radius_meters();
+    if (r != 0 && (r < 20 || r > 2000)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "place.check_in_radius_meters: must be 20–2000, or 0 for 200 (got ", r, ")"));
+    }
+    return absl::OkStatus();
+  }
+  return absl::OkStatus();  // temporarily_closed, keeper_person_id: any value
+}
+
+// Pin the idempotency refusal to its reason, as the other refusals are.
+absl::Status WithKeyReason(absl::Status s) {
+  if (s.code() == absl::StatusCode::kFailedPrecondition &&
+      absl::StartsWith(s.message(), "idempotency_key:")) {
+    return Refuse(absl::StatusCode::kFailedPrecondition,
+                  v1::ACTIVITY_ERROR_REASON_IDEMPOTENCY_KEY_REUSED, s.message());
+  }
+  return s;
+}
+
+bool HoldsAny(const auth::Principal& who, std::initializer_list<auth::Role> roles) {
+  for (auth::Role r : roles) {
+    if (who.HasRole(r)) return true;
+  }
+  return false;
+}
+
+// Staff of any level that may manage places (who covers a node is checked separately).
+bool IsPlaceStaff(const auth::Principal& who, const common::v1::OrgPath& path) {
+  return Covers(who, path, {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF, ROLE_DISTRICT_ADMIN});
+}
+
+// The person who keeps a place must exist in identity (a rider, staff member or merchant).
+absl::Status CheckKeeperExists(Directory& directory, const std::string& person_id) {
+  if (person_id.empty()) return absl::OkStatus();
+  absl::StatusOr<std::vector<RiderInfo>> people = directory.Riders({person_id});
+  if (!people.ok()) {
+    if (people.status().code() == absl::StatusCode::kNotFound) {
+      return absl::NotFoundError(
+          absl::StrCat("place.keeper_person_id: person '", person_id, "' does not exist"));
+    }
+    return people.status();
+  }
+  if (people->empty()) {
+    return absl::NotFoundError(
+        absl::StrCat("place.keeper_person_id: person '", person_id, "' does not exist"));
+  }
+  return absl::OkStatus();
+}
+
+// The community a place belongs to: it exists and is a community node.
+absl::StatusOr<OrgInfo> PlaceCommunity(Directory& directory, const std::string& community_id) {
+  absl::StatusOr<OrgInfo> org = directory.Org(community_id, "place.community_id");
+  if (!org.ok()) return org.status();
+  if (org->level != common::v1::ORG_LEVEL_COMMUNITY) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("place.community_id: '", org->org_id, "' is a ",
+                     common::v1::OrgLevel_Name(org->level), " node, not a community"));
+  }
+  return org;
+}
+
+std::string HoursBytes(const v1::Place& p) {
+  return p.has_opening_hours() ? p.opening_hours().SerializeAsString() : std::string();
+}
+
+std::optional<int64_t> ClosedUntilUs(const v1::Place& p) {
+  if (!p.temporarily_closed() || !p.has_closed_until()) return std::nullopt;
+  return Us(TimeOf(p.closed_until()));
+}
+
+const char* LevelColumn(common::v1::OrgLevel level) {
+  switch (level) {
+    case common::v1::ORG_LEVEL_DISTRICT:
+      return "district_id";
+    case common::v1::ORG_LEVEL_STREET:
+      return "street_id";
+    case common::v1::ORG_LEVEL_COMMUNITY:
+      return "community_id";
+    default:
+      return nullptr;  // the city: everything
+  }
+}
+
+std::string DoubleKey(double d) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", d);
+  return buf;
+}
+
+}  // namespace
+
+grpc::Status ActivityServiceImpl::CreatePlace(grpc::ServerContext* ctx,
+                                              const v1::CreatePlaceRequest* req,
+                                              v1::CreatePlaceResponse* resp) {
+  return Handle(ctx, "CreatePlace", [&](const Caller& caller) -> absl::Status {
+    const v1::Place& p = req->place();
+    if (p.kind() == v1::PLACE_KIND_UNSPECIFIED || !v1::PlaceKind_IsValid(p.kind())) {
+      return absl::InvalidArgumentError("place.kind: is unspecified or unknown");
+    }
+    for (const char* field :
+         {"name", "description", "address", "location", "community_id", "services", "opening_hours",
+          "closed_until", "check_in_radius_meters"}) {
+      if (absl::Status s = CheckPlaceField(p, field); !s.ok()) return s;
+    }
+    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    absl::StatusOr<OrgInfo> org = PlaceCommunity(*directory_, p.community_id());
+    if (!org.ok()) return org.status();
+    std::string keeper = p.keeper_person_id();
+    if (!IsPlaceStaff(caller.who(), org->path)) {
+      if (!Covers(caller.who(), org->path, {ROLE_MERCHANT})) {
+        return CheckCovers(caller.who(), org->path, absl::StrCat("community ", org->org_id));
+      }
+      // A merchant registers their own love corner, in a community their role covers.
+      if (p.kind() != v1::PLACE_KIND_LOVE_CORNER) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("place.kind: a merchant may register only a love corner, not ",
+                         v1::PlaceKind_Name(p.kind())));
+      }
+      if (!keeper.empty() && keeper != caller.id()) {
+        return absl::PermissionDeniedError(
+            "place.keeper_person_id: a merchant registers love corners kept by themselves");
+      }
+      keeper = caller.id();
+    } else if (absl::Status s = CheckKeeperExists(*directory_, keeper); !s.ok()) {
+      return s;
+    }
+    const std::optional<int64_t> closed_until = ClosedUntilUs(p);
+    return WithKeyReason(Idempotent(
+        caller, "CreatePlace", req->idempotency_key(), *req, resp,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          const std::string id = NewId("pl");
+          tx.exec_params(
+              "INSERT INTO places (place_id, kind, name, description, address, latitude, "
+              "longitude, community_id, street_id, district_id, services, opening_hours, "
+              "temporarily_closed, closed_until, check_in_radius_meters, keeper_person_id, "
+              "created_by) VALUES ($1, $2, $3, $4, $5, $6::double precision, "
+              "$7::double precision, $8, $9, $10, $11::smallint[], $12, $13, "
+              "from_us($14::bigint), $15, $16, $17)",
+              id, static_cast<int>(p.kind()), p.name(), p.description(), p.address(),
+              p.location().latitude(), p.location().longitude(), org->org_id, org->path.street_id(),
+              org->path.district_id(), SqlArray(p.services()), pqxx::binarystring(HoursBytes(p)),
+              p.temporarily_closed(), closed_until,
+              p.check_in_radius_meters() == 0 ? kDefaultRadius : p.check_in_radius_meters(), keeper,
+              caller.id());
+          absl::StatusOr<v1::Place> made = LoadPlace(tx, id, false);
+          if (!made.ok()) return made.status();
+          *resp->mutable_place() = *std::move(made);
+          return absl::OkStatus();
+        }));
+  });
+}
+
+grpc::Status ActivityServiceImpl::GetPlace(grpc::ServerContext* ctx, const v1::GetPlaceRequest* req,
+                                           v1::GetPlaceResponse* resp) {
+  return Handle(ctx, "GetPlace", [&](const Caller& caller) -> absl::Status {
+    if (req->place_id().empty()) return absl::InvalidArgumentError("place_id: is required");
+    return InReadTx("get place", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::Place> p = LoadPlace(tx, req->place_id(), false);
+      if (!p.ok()) return p.status();
+      resp->set_open_now(p->status() == v1::PLACE_STATUS_ACTIVE &&
+                         PlaceOpenAt(*p, caller.now).open);
+      *resp->mutable_place() = *std::move(p);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::UpdatePlace(grpc::ServerContext* ctx,
+                                              const v1::UpdatePlaceRequest* req,
+                                              v1::UpdatePlaceResponse* resp) {
+  return Handle(ctx, "UpdatePlace", [&](const Caller& caller) -> absl::Status {
+    if (req->place_id().empty()) return absl::InvalidArgumentError("place_id: is required");
+    if (req->update_mask().paths().empty()) {
+      return absl::InvalidArgumentError("update_mask: names no field");
+    }
+    static const std::set<std::string> kUpdatable = {"name",
+                                                     "description",
+                                                     "address",
+                                                     "location",
+                                                     "services",
+                                                     "opening_hours",
+                                                     "temporarily_closed",
+                                                     "closed_until",
+                                                     "check_in_radius_meters",
+                                                     "community_id",
+                                                     "keeper_person_id"};
+    bool moves = false, rekeeps = false;
+    for (const std::string& path : req->update_mask().paths()) {
+      if (!kUpdatable.count(path)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("update_mask: '", path, "' is not a field that can be updated"));
+      }
+      if (absl::Status s = CheckPlaceField(req->place(), path); !s.ok()) return s;
+      moves = moves || path == "community_id";
+      rekeeps = rekeeps || path == "keeper_person_id";
+    }
+    const bool any_staff_role =
+        HoldsAny(caller.who(), {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF, ROLE_DISTRICT_ADMIN});
+    if ((moves || rekeeps) && !any_staff_role) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("update_mask: a station keeper or merchant cannot change ",
+                       moves ? "community_id" : "keeper_person_id"));
+    }
+    // Identity is asked before the transaction (no network call while the row is locked).
+    std::optional<OrgInfo> new_community;
+    if (moves) {
+      absl::StatusOr<OrgInfo> org = PlaceCommunity(*directory_, req->place().community_id());
+      if (!org.ok()) return org.status();
+      new_community = *std::move(org);
+    }
+    if (rekeeps) {
+      if (absl::Status s = CheckKeeperExists(*directory_, req->place().keeper_person_id());
+          !s.ok()) {
+        return s;
+      }
+    }
+    return InTx("update place", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::Place> cur = LoadPlace(tx, req->place_id(), true);
+      if (!cur.ok()) return cur.status();
+      const std::string what = absl::StrCat("place ", cur->place_id());
+      const bool staff = IsPlaceStaff(caller.who(), cur->org_path());
+      if (!staff) {
+        const bool keeps = !cur->keeper_person_id().empty() &&
+                           cur->keeper_person_id() == caller.id() &&
+                           HoldsAny(caller.who(), {ROLE_STATION_KEEPER, ROLE_MERCHANT});
+        if (!keeps) {
+          if (HoldsAny(caller.who(), {ROLE_STATION_KEEPER, ROLE_MERCHANT}) && !any_staff_role) {
+            return absl::PermissionDeniedError(absl::StrCat(what, " is not kept by the caller"));
+          }
+          return CheckCovers(caller.who(), cur->org_path(), what);
+        }
+        if (moves || rekeeps) {
+          return absl::PermissionDeniedError(
+              "update_mask: a station keeper or merchant cannot change community_id or "
+              "keeper_person_id");
+        }
+      }
+      if (new_community) {
+        if (absl::Status s =
+                CheckCovers(caller.who(), new_community->path,
+                            absl::StrCat("community ", new_community->org_id),
+                            {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF, ROLE_DISTRICT_ADMIN});
+            !s.ok()) {
+          return s;
+        }
+      }
+      if (cur->status() == v1::PLACE_STATUS_RETIRED) {
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::ACTIVITY_ERROR_REASON_PLACE_RETIRED, absl::StrCat(what, " is retired"));
+      }
+      if (!req->etag().empty() && req->etag() != cur->etag()) {
+        return Refuse(absl::StatusCode::kAborted, v1::ACTIVITY_ERROR_REASON_ETAG_MISMATCH,
+                      absl::StrCat("etag: ", what, " changed since '", req->etag(), "' (now ",
+                                   cur->etag(), "); read it again"));
+      }
+      v1::Place next = *cur;
+      google::protobuf::util::FieldMaskUtil::MergeOptions merge;
+      merge.set_replace_message_fields(true);
+      merge.set_replace_repeated_fields(true);
+      google::protobuf::util::FieldMaskUtil::MergeMessageTo(req->place(), req->update_mask(), merge,
+                                                            &next);
+      if (next.check_in_radius_meters() == 0) next.set_check_in_radius_meters(kDefaultRadius);
+      OrgInfo community;
+      community.org_id = cur->community_id();
+      community.path = cur->org_path();
+      if (new_community) community = *new_community;
+      tx.exec_params(
+          "UPDATE places SET name = $2, description = $3, address = $4, "
+          "latitude = $5::double precision, longitude = $6::double precision, "
+          "community_id = $7, street_id = $8, district_id = $9, services = $10::smallint[], "
+          "opening_hours = $11, temporarily_closed = $12, closed_until = from_us($13::bigint), "
+          "check_in_radius_meters = $14, keeper_person_id = $15, version = version + 1, "
+          "updated_at = now() WHERE place_id = $1",
+          cur->place_id(), next.name(), next.description(), next.address(),
+          next.location().latitude(), next.location().longitude(), community.org_id,
+          community.path.street_id(), community.path.district_id(), SqlArray(next.services()),
+          pqxx::binarystring(HoursBytes(next)), next.temporarily_closed(), ClosedUntilUs(next),
+          next.check_in_radius_meters(), next.keeper_person_id());
+      absl::StatusOr<v1::Place> after = LoadPlace(tx, cur->place_id(), false);
+      if (!after.ok()) return after.status();
+      *resp->mutable_place() = *std::move(after);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::DeletePlace(grpc::ServerContext* ctx,
+                                              const v1::DeletePlaceRequest* req,
+                                              v1::DeletePlaceResponse* resp) {
+  return Handle(ctx, "DeletePlace", [&](const Caller& caller) -> absl::Status {
+    if (req->place_id().empty()) return absl::InvalidArgumentError("place_id: is required");
+    if (absl::Status s = CheckText(req->reason(), 200, true, "reason"); !s.ok()) return s;
+    return InTx("retire place", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<v1::Place> cur = LoadPlace(tx, req->place_id(), true);
+      if (!cur.ok()) return cur.status();
+      const std::string what = absl::StrCat("place ", cur->place_id());
+      if (!IsPlaceStaff(caller.who(), cur->org_path())) {
+        const bool keeps = !cur->keeper_person_id().empty() &&
+                           cur->keeper_person_id() == caller.id() &&
+                           caller.who().HasRole(ROLE_MERCHANT);
+        if (!keeps) {
+          if (caller.who().HasRole(ROLE_MERCHANT) &&
+              !HoldsAny(caller.who(),
+                        {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF, ROLE_DISTRICT_ADMIN})) {
+            return absl::PermissionDeniedError(absl::StrCat(what, " is not kept by the caller"));
+          }
+          return CheckCovers(caller.who(), cur->org_path(), what);
+        }
+      }
+      if (cur->status() != v1::PLACE_STATUS_RETIRED) {
+        pqxx::result busy = tx.exec_params(
+            "SELECT activity_id, title FROM activities WHERE place_id = $1 AND cancelled_at IS "
+            "NULL AND end_at > from_us($2::bigint) ORDER BY start_at LIMIT 1",
+            cur->place_id(), Us(caller.now));
+        if (!busy.empty()) {
+          return Refuse(absl::StatusCode::kFailedPrecondition,
+                        v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
+                        absl::StrCat(what, " hosts activity ", busy[0][0].as<std::string>(), " (",
+                                     busy[0][1].as<std::string>(),
+                                     ") that has not ended; cancel or move it first"));
+        }
+        tx.exec_params(
+            "UPDATE places SET retired_at = now(), retire_reason = $2, version = version + 1, "
+            "updated_at = now() WHERE place_id = $1",
+            cur->place_id(), req->reason());
+      }
+      absl::StatusOr<v1::Place> after = LoadPlace(tx, cur->place_id(), false);
+      if (!after.ok()) return after.status();
+      *resp->mutable_place() = *std::move(after);
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::ListPlaces(grpc::ServerContext* ctx,
+                                             const v1::ListPlacesRequest* req,
+                                             v1::ListPlacesResponse* resp) {
+  return Handle(ctx, "ListPlaces", [&](const Caller& caller) -> absl::Status {
+    if (req->org_id().empty()) return absl::InvalidArgumentError("org_id: is required");
+    absl::StatusOr<pg::Paging> paging = pg::StartPaging(*req, 3);
+    if (!paging.ok()) return paging.status();
+    if (absl::Status s = CheckKindFilter(req->kinds(), "kinds"); !s.ok()) return s;
+    if (absl::Status s = CheckServiceFilter(req->services(), "services"); !s.ok()) return s;
+    absl::StatusOr<OrgInfo> org = directory_->Org(req->org_id(), "org_id");
+    if (!org.ok()) return org.status();
+    const bool staff =
+        Covers(caller.who(), org->path,
+               {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF, ROLE_DISTRICT_ADMIN, ROLE_CITY_SYSTEM});
+    if (!staff) {
+      // Keepers and merchants see their own places only.
+      const bool own = HoldsAny(caller.who(), {ROLE_STATION_KEEPER, ROLE_MERCHANT}) &&
+                       req->keeper_person_id() == caller.id();
+      if (!own) {
+        if (HoldsAny(caller.who(), {ROLE_STATION_KEEPER, ROLE_MERCHANT})) {
+          return Refuse(absl::StatusCode::kPermissionDenied,
+                        v1::ACTIVITY_ERROR_REASON_OUTSIDE_ORG_SCOPE,
+                        "keeper_person_id: a station keeper or merchant lists only the places "
+                        "they keep (set it to their own person id)");
+        }
+        return CheckCovers(caller.who(), org->path, absl::StrCat("org node ", org->org_id));
+      }
+    }
+    const char* column = LevelColumn(org->level);
+    const std::string a = paging->after.size() == 3 ? paging->after[0] : "";
+    const std::string b = paging->after.size() == 3 ? paging->after[1] : "";
+    const std::string c = paging->after.size() == 3 ? paging->after[2] : "";
+    return InReadTx("list places", [&](pqxx::transaction_base& tx) -> absl::Status {
+      pqxx::result rows = tx.exec_params(
+          absl::StrCat("SELECT ", kPlaceColumns, " FROM places WHERE ",
+                       column ? column : "$1::text", " = $1::text",
+                       " AND (cardinality($2::smallint[]) = 0 OR kind = ANY($2::smallint[]))"
+                       " AND services @> $3::smallint[] AND ($4::boolean OR retired_at IS NULL)"
+                       " AND ($5::text = '' OR keeper_person_id = $5::text)"
+                       " AND ($6::text = '' OR (community_id, name, place_id) > "
+                       "($6::text, $7::text, $8::text))"
+                       " ORDER BY community_id, name, place_id LIMIT $9"),
+          org->org_id, SqlArray(req->kinds()), SqlArray(req->services()), req->include_retired(),
+          req->keeper_person_id(), a, b, c, paging->size + 1);
+      resp->set_next_page_token(pg::FillPage(
+          rows, *paging, [&](const pqxx::row& row) { *resp->add_places() = ReadPlace(row); },
+          [](const pqxx::row& last) {
+            return std::vector<std::string>{last[7].as<std::string>(), last[2].as<std::string>(),
+                                            last[0].as<std::string>()};
+          }));
+      return absl::OkStatus();
+    });
+  });
+}
+
+grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
+                                                     const v1::SearchNearbyPlacesRequest* req,
+                                                     v1::SearchNearbyPlacesResponse* resp) {
+  return Handle(ctx, "SearchNearbyPlaces", [&](const Caller& caller) -> absl::Status {
+    if (!req->has_location()) return absl::InvalidArgumentError("location: is required");
+    if (absl::Status s = CheckPoint(req->location(), "location"); !s.ok()) return s;
+    const int radius = req->radius_meters() == 0 ? kDefaultSearchRadius : req->radius_meters();
+    if (radius < 1 || radius > 20000) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("radius_meters: must be 1–20000 (got ", req->radius_meters(), ")"));
+    }
+    if (absl::Status s = CheckServiceFilter(req->services(), "services"); !s.ok()) return s;
+    if (absl::Status s = CheckKindFilter(req->kinds(), "kinds"); !s.ok()) return s;
+    absl::StatusOr<pg::Paging> paging = pg::StartPaging(*req, 2, 50);
+    if (!paging.ok()) return paging.status();
+    double after_distance = -1;
+    std::string after_id;
+    if (paging->after.size() == 2) {
+      if (!absl::SimpleAtod(paging->after[0], &after_distance) || !std::isfinite(after_distance)) {
+        return absl::InvalidArgumentError(
+            "page_token: is not a token from a previous page of this list");
+      }
+      after_id = paging->after[1];
+    }
+    const absl::Time at = req->has_at_time() ? TimeOf(req->at_time()) : caller.now;
+    std::vector<int> kinds(req->kinds().begin(), req->kinds().end());
+    if (kinds.empty()) kinds = {v1::PLACE_KIND_RIDER_STATION, v1::PLACE_KIND_LOVE_CORNER};
+
+    // The box around the circle, a little wider than the radius; where it would cross a pole or
+    // the antimeridian, all longitudes.
+    const double lat = req->location().latitude(), lon = req->location().longitude();
+    const double dlat = radius * 1.01 / 111195.08;
+    double lat_min = lat - dlat, lat_max = lat + dlat, lon_min = -180, lon_max = 180;
+    if (lat_min > -89.9 && lat_max < 89.9) {
+      const double widest = std::max(std::fabs(lat_min), std::fabs(lat_max)) * M_PI / 180;
+      const double dlon = dlat / std::cos(widest);
+      if (lon - dlon > -180 && lon + dlon < 180) lon_min = lon - dlon, lon_max = lon + dlon;
+    }
+    const int want = paging->size + 1;
+    const int batch = std::max(64, want * 2);
+    struct Hit {
+      v1::NearbyPlace place;
+      double distance;
+    };
+    std::vector<Hit> hits;
+    return InReadTx("search nearby places", [&](pqxx::transaction_base& tx) -> absl::Status {
+      // Nearest first in batches; opening hours are judged here, so a batch may yield fewer hits
+      // than rows and the next batch continues after the last row read.
+      for (;;) {
+        pqxx::result rows = tx.exec_params(
+            absl::StrCat(
+                "SELECT * FROM (SELECT ", kPlaceColumns, ", ", kDistanceSql,
+                " AS d FROM places WHERE retired_at IS NULL AND kind = ANY($3::smallint[]) "
+                "AND services @> $4::smallint[] AND point(longitude, latitude) <@ "
+                "box(point($5::double precision, $6::double precision), "
+                "point($7::double precision, $8::double precision))) c "
+                "WHERE d <= $9::double precision AND (d, place_id) > ($10::double precision, "
+                "$11::text) ORDER BY d, place_id LIMIT $12"),
+            lat, lon, SqlArray(kinds), SqlArray(req->services()), lon_min, lat_min, lon_max,
+            lat_max, static_cast<double>(radius), after_distance, after_id, batch);
+        for (const pqxx::row& row : rows) {
+          v1::Place p = ReadPlace(row);
+          const double d = row[kPlaceColumnCount].as<double>();
+          after_distance = d;
+          after_id = p.place_id();
+          const OpenState state = PlaceOpenAt(p, at);
+          if (!state.open && !req->include_closed()) continue;
+          Hit h;
+          h.distance = d;
+          h.place.set_distance_meters(static_cast<int32_t>(std::floor(d)));
+          h.place.set_open_now(state.open);
+          if (state.next_change) {
+            SetTime(h.place.mutable_next_change_time(), Us(*state.next_change));
+          }
+          *h.place.mutable_place() = std::move(p);
+          hits.push_back(std::move(h));
+          if (static_cast<int>(hits.size()) >= want) break;
+        }
+        if (static_cast<int>(hits.size()) >= want || static_cast<int>(rows.size()) < batch) {
+          break;
+        }
+      }
+      const int n = std::min(static_cast<int>(hits.size()), paging->size);
+      for (int i = 0; i < n; ++i) *resp->add_places() = std::move(hits[i].place);
+      if (static_cast<int>(hits.size()) > paging->size) {
+        const Hit& last = hits[paging->size - 1];
+        resp->set_next_page_token(pg::EncodePageToken(
+            paging->tag,
+            {DoubleKey(last.distance), resp->places(paging->size - 1).place().place_id()}));
+      }
+      return absl::OkStatus();
+    });
+  });
+}
+
+}  // namespace civicpoints::activity
