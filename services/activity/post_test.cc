@@ -512,6 +512,16 @@ TEST_F(PostTest, RidersCheckedInAtTheCommunityClaimSeatsAndStaffDecide) {
   EXPECT_EQ(ReasonOf(s), "POST_FULL");
   EXPECT_EQ(Count("post_claims"), "2");
   EXPECT_EQ(env_.Sql("SELECT seats_taken FROM posts"), "2");
+  // A full post drops out of the list of posts with free seats.
+  v1::ListPostsRequest free_seats;
+  free_seats.set_org_id(env_.west);
+  free_seats.set_only_with_free_seats(true);
+  v1::ListPostsResponse with_free;
+  ASSERT_TRUE(env_.stub().ListPosts(env_.With(c).get(), free_seats, &with_free).ok());
+  EXPECT_EQ(with_free.posts_size(), 0);
+  free_seats.set_only_with_free_seats(false);
+  ASSERT_TRUE(env_.stub().ListPosts(env_.With(c).get(), free_seats, &with_free).ok());
+  EXPECT_EQ(with_free.posts_size(), 1);
 
   // The rider sees their own claim on the post; staff see none of theirs.
   v1::GetPostResponse got;
@@ -581,6 +591,11 @@ TEST_F(PostTest, RidersCheckedInAtTheCommunityClaimSeatsAndStaffDecide) {
   EXPECT_TRUE(withdrawn.decided_by().empty());
   EXPECT_TRUE(withdrawn.has_decide_time());
   ASSERT_TRUE(Withdraw(c, post, c_cid).ok());
+  // A withdrawn claim is neither approved nor rejected.
+  EXPECT_EQ(ReasonOf(Approve(env_.west_staff, post, c_cid)), "WRONG_STATE");
+  s = Reject(env_.west_staff, post, c_cid, "不合适");
+  EXPECT_EQ(s.error_code(), StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(s), "WRONG_STATE");
   EXPECT_EQ(env_.Sql("SELECT seats_taken FROM posts"), "1");
   // A rejected claim cannot be withdrawn.
   s = Withdraw(b, post, b_cid);
