@@ -573,16 +573,27 @@ grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
     std::vector<int> kinds(req->kinds().begin(), req->kinds().end());
     if (kinds.empty()) kinds = {v1::PLACE_KIND_RIDER_STATION, v1::PLACE_KIND_LOVE_CORNER};
 
-    // The box around the circle, a little wider than the radius; where it would cross a pole or
+    // The box around a circle of `reach` metres, a little wider; where it would cross a pole or
     // the antimeridian, all longitudes.
     const double lat = req->location().latitude(), lon = req->location().longitude();
-    const double dlat = radius * 1.01 / 111195.08;
-    double lat_min = lat - dlat, lat_max = lat + dlat, lon_min = -180, lon_max = 180;
-    if (lat_min > -89.9 && lat_max < 89.9) {
-      const double widest = std::max(std::fabs(lat_min), std::fabs(lat_max)) * M_PI / 180;
-      const double dlon = dlat / std::cos(widest);
-      if (lon - dlon > -180 && lon + dlon < 180) lon_min = lon - dlon, lon_max = lon + dlon;
-    }
+    struct Box {
+      double lat_min, lat_max, lon_min = -180, lon_max = 180;
+    };
+    const auto box_for = [&](double reach) {
+      const double dlat = reach * 1.01 / 111195.08;
+      Box box{lat - dlat, lat + dlat};
+      if (box.lat_min > -89.9 && box.lat_max < 89.9) {
+        const double widest = std::max(std::fabs(box.lat_min), std::fabs(box.lat_max)) * M_PI / 180;
+        const double dlon = dlat / std::cos(widest);
+        if (lon - dlon > -180 && lon + dlon < 180)
+          box.lon_min = lon - dlon, box.lon_max = lon + dlon;
+      }
+      return box;
+    };
+    // Rings widen from 1 km (or twice the page's start) by four until the page fills or the
+    // radius is reached, so a wide radius in a dense city reads only the nearest places.
+    double reach = std::min<double>(radius, std::max(1000.0, after_distance * 2));
+    Box box = box_for(reach);
     const int want = paging->size + 1;
     const int batch = std::max(64, want * 2);
     struct Hit {
@@ -592,7 +603,7 @@ grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
     std::vector<Hit> hits;
     return InReadTx("search nearby places", [&](pqxx::transaction_base& tx) -> absl::Status {
       // Nearest first in batches; opening hours are judged here, so a batch may yield fewer hits
-      // than rows and the next batch continues after the last row read.
+      // than rows and the next batch continues after the last row read (keyset on distance, id).
       for (;;) {
         pqxx::result rows = tx.exec_params(
             absl::StrCat(
@@ -603,8 +614,8 @@ grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
                 "point($7::double precision, $8::double precision))) c "
                 "WHERE d <= $9::double precision AND (d, place_id) > ($10::double precision, "
                 "$11::text) ORDER BY d, place_id LIMIT $12"),
-            lat, lon, SqlArray(kinds), SqlArray(req->services()), lon_min, lat_min, lon_max,
-            lat_max, static_cast<double>(radius), after_distance, after_id, batch);
+            lat, lon, SqlArray(kinds), SqlArray(req->services()), box.lon_min, box.lat_min,
+            box.lon_max, box.lat_max, reach, after_distance, after_id, batch);
         for (const pqxx::row& row : rows) {
           v1::Place p = ReadPlace(row);
           const double d = row[kPlaceColumnCount].as<double>();
@@ -623,8 +634,12 @@ grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
           hits.push_back(std::move(h));
           if (static_cast<int>(hits.size()) >= want) break;
         }
-        if (static_cast<int>(hits.size()) >= want || static_cast<int>(rows.size()) < batch) {
-          break;
+        if (static_cast<int>(hits.size()) >= want) break;
+        if (static_cast<int>(rows.size()) < batch) {
+          // Everything within `reach` has been read: widen, continuing after the last row.
+          if (reach >= radius) break;
+          reach = std::min<double>(radius, reach * 4);
+          box = box_for(reach);
         }
       }
       const int n = std::min(static_cast<int>(hits.size()), paging->size);
