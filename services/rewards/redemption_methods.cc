@@ -1,6 +1,7 @@
 // Redemptions: CreateRedemption (accept the order, then run the saga to READY), GetRedemption,
 // ListMyRedemptions, CancelRedemption, FulfilRedemption, ListStationPickups.
 #include <pqxx/pqxx>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -106,23 +107,27 @@ grpc::Status RewardsServiceImpl::CreateRedemption(grpc::ServerContext* ctx,
       const std::string order(replayed.message());
       return AdvancePending(order, resp->mutable_redemption());
     };
+    // One read for a repeated key and the window's times (to open it if its time came).
     std::optional<absl::Status> seen;
+    std::optional<std::tuple<int, int64_t, int64_t>> times;
     RETURN_IF_ERROR(InReadTx("replay", [&](pqxx::transaction_base& tx) {
       seen = replay(tx);
+      pqxx::result w = tx.exec_params(
+          "SELECT state, us(start_at), us(end_at) FROM exchange_windows WHERE window_id = $1",
+          req->window_id());
+      if (!w.empty()) {
+        times.emplace(w[0][0].as<int>(), w[0][1].as<int64_t>(), w[0][2].as<int64_t>());
+      }
       return absl::OkStatus();
     }));
     if (seen.has_value()) return resume(*seen);
-
-    // What needs other services, before the order's transaction: the window opening if its time
-    // came, the station's org path and the rider's balance.
-    WindowRecord window;
-    RETURN_IF_ERROR(InReadTx("load window", [&](pqxx::transaction_base& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(window, LoadWindow(tx, req->window_id(), false));
-      return absl::OkStatus();
-    }));
-    if (window.window.state() == v1::EXCHANGE_WINDOW_STATE_SCHEDULED &&
-        TimeOf(window.window.start_time()) <= caller.now &&
-        TimeOf(window.window.end_time()) > caller.now) {
+    if (!times.has_value()) {
+      return absl::NotFoundError(
+          absl::StrCat("exchange window ", req->window_id(), " does not exist"));
+    }
+    const auto [state, start_us, end_us] = *times;
+    if (state == v1::EXCHANGE_WINDOW_STATE_SCHEDULED && start_us <= Us(caller.now) &&
+        end_us > Us(caller.now)) {
       RETURN_IF_ERROR(DoOpenWindow(req->window_id(), caller.now));
     }
     absl::StatusOr<int64_t> balance = ledger_->AvailableBalance(rider);
@@ -130,6 +135,8 @@ grpc::Status RewardsServiceImpl::CreateRedemption(grpc::ServerContext* ctx,
 
     std::string order_id;
     absl::Status refusal;
+    v1::Redemption fresh;
+    int64_t fresh_ttl_s = 0;
     RETURN_IF_ERROR(InTx("place redemption", [&](pqxx::transaction_base& tx) -> absl::Status {
       // One order at a time per rider and window, so limits count every earlier order.
       if (!tx.exec_params1("SELECT pg_try_advisory_xact_lock(hashtext($1))",
@@ -225,15 +232,19 @@ grpc::Status RewardsServiceImpl::CreateRedemption(grpc::ServerContext* ctx,
         order_id = NewId("r_");
         const int64_t ttl_s =
             w.pickup_ttl_s > 0 ? w.pickup_ttl_s : absl::ToInt64Seconds(options_.default_pickup_ttl);
-        tx.exec_params(
-            "INSERT INTO redemptions (redemption_id, rider_id, window_id, station_id, gift_id, "
-            "gift_name, quantity, unit_points, points, state, district_id, street_id, "
-            "community_id, pickup_ttl_s) VALUES ($1, $2, $3, $4, $5, $6, $7::int, $8::bigint, "
-            "$9::bigint, 1, $10, $11, $12, $13::bigint)",
+        pqxx::result inserted = tx.exec_params(
+            absl::StrCat(
+                "INSERT INTO redemptions AS r (redemption_id, rider_id, window_id, station_id, "
+                "gift_id, gift_name, quantity, unit_points, points, state, district_id, "
+                "street_id, community_id, pickup_ttl_s) VALUES ($1, $2, $3, $4, $5, $6, $7::int, "
+                "$8::bigint, $9::bigint, 1, $10, $11, $12, $13::bigint) RETURNING ",
+                kRedemptionColumns),
             order_id, rider, req->window_id(), req->station_id(), req->gift_id(),
             gift[0][0].as<std::string>(), quantity, unit, unit * quantity,
             st_row[0][0].as<std::string>(), st_row[0][1].as<std::string>(),
             st_row[0][2].as<std::string>(), ttl_s);
+        FillRedemption(inserted[0], true, &fresh);
+        fresh_ttl_s = ttl_s;
         return absl::OkStatus();
       };
       absl::Status checked = check();
@@ -251,6 +262,10 @@ grpc::Status RewardsServiceImpl::CreateRedemption(grpc::ServerContext* ctx,
       refusal = checked.ok() ? absl::AlreadyExistsError(order_id) : checked;
       return absl::OkStatus();
     }));
+    if (!order_id.empty() && refusal.code() == absl::StatusCode::kAlreadyExists &&
+        refusal.message() == order_id) {
+      return AdvancePending(order_id, resp->mutable_redemption(), &fresh, fresh_ttl_s);
+    }
     return resume(refusal);
   });
 }

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -27,6 +28,7 @@
 #include "common/auth/method_policy.h"
 #include "services/rewards/directory.h"
 #include "services/rewards/ledger_client.h"
+#include "services/rewards/stock_batcher.h"
 
 namespace pqxx {
 class transaction_base;
@@ -183,7 +185,9 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
   // Saga steps (saga.cc). Each is idempotent and safe to run from any process.
   // Drives a PENDING order forward: hold, then stock reservation → READY, or release → FAILED.
   // Returns the order's final status for the caller (the refusal when it FAILED).
-  absl::Status AdvancePending(const std::string& redemption_id, v1::Redemption* out);
+  // `fresh` (with its pickup time `fresh_ttl_s`) is the order as just inserted, saving a read.
+  absl::Status AdvancePending(const std::string& redemption_id, v1::Redemption* out,
+                              const v1::Redemption* fresh = nullptr, int64_t fresh_ttl_s = 0);
   // Finishes a settling step recorded in `intent` (capture or release, then the final state).
   absl::Status Settle(const std::string& redemption_id, v1::Redemption* out);
   // Marks a READY order to settle toward `target` (if still READY and unclaimed) and settles it.
@@ -203,6 +207,8 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
   LedgerClient* const ledger_;
   Directory* const directory_;
   const RewardsOptions options_;
+  // The stock steps of concurrent orders share transactions (see stock_batcher.h).
+  std::unique_ptr<StockBatcher> stock_batcher_;
 
   absl::Mutex mu_;
   std::thread background_ ABSL_GUARDED_BY(mu_);

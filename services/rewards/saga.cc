@@ -74,12 +74,19 @@ absl::Status RewardsServiceImpl::FailureStatus(const v1::Redemption& order,
       message.empty() ? absl::StrCat("redemption ", order.redemption_id(), " failed") : message);
 }
 
-absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redemption* out) {
+absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redemption* out,
+                                                const v1::Redemption* fresh, int64_t fresh_ttl_s) {
   std::optional<OrderRow> o;
-  RETURN_IF_ERROR(InReadTx("load redemption", [&](pqxx::transaction_base& tx) {
-    o = ReadOrder(tx, id, false);
-    return absl::OkStatus();
-  }));
+  if (fresh != nullptr) {
+    o.emplace();
+    o->order = *fresh;
+    o->in.pickup_ttl_s = fresh_ttl_s;
+  } else {
+    RETURN_IF_ERROR(InReadTx("load redemption", [&](pqxx::transaction_base& tx) {
+      o = ReadOrder(tx, id, false);
+      return absl::OkStatus();
+    }));
+  }
   if (!o.has_value()) return absl::NotFoundError(absl::StrCat("redemption ", id, " not found"));
   if (o->order.state() != v1::REDEMPTION_STATE_PENDING || o->in.intent != 0) {
     return Settle(id, out);
@@ -110,8 +117,10 @@ absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redem
     return absl::UnavailableError("the saga stopped after the hold (test hook)");
   }
   // The stock step: reserve the items and issue a pickup code, or give up for lack of stock.
+  bool ready = false;
+  v1::Redemption made_ready;
   for (int attempt = 0;; ++attempt) {
-    absl::Status s = InTx("reserve stock", [&](pqxx::transaction_base& tx) -> absl::Status {
+    absl::Status s = stock_batcher_->Run([&](pqxx::transaction_base& tx) -> absl::Status {
       std::optional<OrderRow> locked = ReadOrder(tx, id, true);
       if (!locked.has_value() || locked->order.state() != v1::REDEMPTION_STATE_PENDING ||
           locked->in.intent != 0) {
@@ -139,19 +148,29 @@ absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redem
            ++i) {
         code = NewPickupCode();
       }
-      tx.exec_params(
-          "UPDATE redemptions SET state = 2, pickup_code = $2, stock_reserved = true, ready_at = "
-          "now(), expire_at = now() + make_interval(secs => pickup_ttl_s), updated_at = now() "
-          "WHERE redemption_id = $1",
+      pqxx::result r = tx.exec_params(
+          absl::StrCat("UPDATE redemptions AS r SET state = 2, pickup_code = $2, stock_reserved = "
+                       "true, ready_at = now(), expire_at = now() + make_interval(secs => "
+                       "pickup_ttl_s), updated_at = now() WHERE redemption_id = $1 RETURNING ",
+                       kRedemptionColumns),
           id, code);
+      FillRedemption(r[0], /*with_code=*/true, &made_ready);
+      ready = true;
       WriteMovement(tx, order.station_id(), order.gift_id(), v1::STOCK_MOVEMENT_KIND_RESERVE,
                     -order.quantity(), order.quantity(), "", "", id, nullptr);
       return absl::OkStatus();
     });
     // A pickup code taken at the same instant by another order: draw again.
-    if (s.code() == absl::StatusCode::kAlreadyExists && attempt < 5) continue;
+    if (s.code() == absl::StatusCode::kAlreadyExists && attempt < 5) {
+      ready = false;
+      continue;
+    }
     RETURN_IF_ERROR(s);
     break;
+  }
+  if (ready) {
+    if (out != nullptr) *out = made_ready;
+    return absl::OkStatus();
   }
   return Settle(id, out);
 }

@@ -24,7 +24,8 @@ RewardsServiceImpl::RewardsServiceImpl(pg::PgPool* pool, const auth::Authorizer*
       authorizer_(authorizer),
       ledger_(ledger),
       directory_(directory),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      stock_batcher_(std::make_unique<StockBatcher>(pool)) {}
 
 RewardsServiceImpl::~RewardsServiceImpl() { StopBackground(); }
 

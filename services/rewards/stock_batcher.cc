@@ -1,0 +1,64 @@
+#include "services/rewards/stock_batcher.h"
+
+#include <pqxx/pqxx>
+#include <vector>
+
+#include "common/pg/pg_errors.h"
+#include "common/pg/transactions.h"
+
+namespace civicpoints::rewards {
+
+StockBatcher::StockBatcher(pg::PgPool* pool, int max_batch)
+    : pool_(pool), max_batch_(max_batch), worker_([this] { Loop(); }) {}
+
+StockBatcher::~StockBatcher() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  worker_.join();
+}
+
+absl::Status StockBatcher::Run(const Step& step) {
+  Item item{.step = &step};
+  absl::MutexLock lock(&mu_);
+  queue_.push_back(&item);
+  mu_.Await(absl::Condition(
+      +[](Item* i) { return i->done; }, &item));
+  return item.result;
+}
+
+void StockBatcher::Loop() {
+  for (;;) {
+    std::vector<Item*> batch;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](StockBatcher* b) { return b->stop_ || !b->queue_.empty(); }, this));
+      if (queue_.empty()) return;  // stopping, nothing left
+      while (!queue_.empty() && static_cast<int>(batch.size()) < max_batch_) {
+        batch.push_back(queue_.front());
+        queue_.pop_front();
+      }
+    }
+    absl::Status committed = pg::InTx(*pool_, "stock steps", [&](pqxx::transaction_base& tx) {
+      for (Item* item : batch) {
+        tx.exec0("SAVEPOINT step");
+        try {
+          item->result = (*item->step)(tx);
+        } catch (...) {
+          item->result = pg::StatusFromException(std::current_exception(), "stock step");
+        }
+        tx.exec0(item->result.ok() ? "RELEASE SAVEPOINT step" : "ROLLBACK TO SAVEPOINT step");
+      }
+      return absl::OkStatus();
+    });
+    absl::MutexLock lock(&mu_);
+    for (Item* item : batch) {
+      if (!committed.ok() && item->result.ok()) item->result = committed;
+      item->done = true;
+    }
+  }
+}
+
+}  // namespace civicpoints::rewards
