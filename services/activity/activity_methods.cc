@@ -358,8 +358,8 @@ grpc::Status ActivityServiceImpl::ListActivities(grpc::ServerContext* ctx,
         return s;
       }
     }
-    int64_t from = std::numeric_limits<int64_t>::min() / 2,
-            to = std::numeric_limits<int64_t>::max() / 2;
+    // Unset bounds: 1970 and the year 9999, both inside PostgreSQL's timestamp range.
+    int64_t from = 0, to = int64_t{253402300799} * 1000000;
     if (req->has_time_range()) {
       if (req->time_range().has_start_time()) from = Us(TimeOf(req->time_range().start_time()));
       if (req->time_range().has_end_time()) to = Us(TimeOf(req->time_range().end_time()));

@@ -78,8 +78,30 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
                               v1::ListDutyShiftsResponse* resp) override;
 
   // ---- Service records (service_record_methods.cc) ----
+  grpc::Status SubmitServiceRecord(grpc::ServerContext* ctx,
+                                   const v1::SubmitServiceRecordRequest* req,
+                                   v1::SubmitServiceRecordResponse* resp) override;
+  grpc::Status GetServiceRecord(grpc::ServerContext* ctx, const v1::GetServiceRecordRequest* req,
+                                v1::GetServiceRecordResponse* resp) override;
+  grpc::Status ListServiceRecords(grpc::ServerContext* ctx,
+                                  const v1::ListServiceRecordsRequest* req,
+                                  v1::ListServiceRecordsResponse* resp) override;
+  grpc::Status VerifyServiceRecord(grpc::ServerContext* ctx,
+                                   const v1::VerifyServiceRecordRequest* req,
+                                   v1::VerifyServiceRecordResponse* resp) override;
+  grpc::Status RejectServiceRecord(grpc::ServerContext* ctx,
+                                   const v1::RejectServiceRecordRequest* req,
+                                   v1::RejectServiceRecordResponse* resp) override;
+  grpc::Status AppealServiceRecord(grpc::ServerContext* ctx,
+                                   const v1::AppealServiceRecordRequest* req,
+                                   v1::AppealServiceRecordResponse* resp) override;
+  grpc::Status DecideServiceRecordAppeal(grpc::ServerContext* ctx,
+                                         const v1::DecideServiceRecordAppealRequest* req,
+                                         v1::DecideServiceRecordAppealResponse* resp) override;
 
-  // ---- Statistics (stats_methods.cc) ----
+  // ---- Statistics (stats_methods.cc, activity_stats_methods.cc) ----
+  grpc::Status GetActivityStats(grpc::ServerContext* ctx, const v1::GetActivityStatsRequest* req,
+                                v1::GetActivityStatsResponse* resp) override;
   grpc::Status GetPlaceCoverageStats(grpc::ServerContext* ctx,
                                      const v1::GetPlaceCoverageStatsRequest* req,
                                      v1::GetPlaceCoverageStatsResponse* resp) override;
@@ -134,6 +156,14 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   absl::Status Idempotent(const Caller& caller, absl::string_view method, const std::string& key,
                           const google::protobuf::Message& request,
                           google::protobuf::Message* response, const pg::TxBody& body);
+
+  // Service records: the award of a verified record, written in the verifying transaction; and
+  // the path its points count under (the rider's home community, else the record's community),
+  // asked of identity before that transaction.
+  absl::Status AwardServiceRecord(pqxx::transaction_base& tx, const Caller& caller,
+                                  const v1::ServiceRecord& record, absl::Time occur,
+                                  const common::v1::OrgPath& rider_path);
+  absl::StatusOr<common::v1::OrgPath> RiderPathOfRecord(const std::string& record_id);
 
   // Tells the relay new awards wait.
   void NudgeRelay();

@@ -476,6 +476,118 @@ TEST_F(ActivityTest, PointsRulesAreInheritedOverriddenAndCapped) {
   EXPECT_EQ(Balance(rider_id), 40);
 }
 
+TEST_F(ActivityTest, ActivitiesAreListedByOrgNodeSoonestFirstInPages) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(MakeActivity(/*capacity=*/1));
+  const std::string rider = env_.Rider(env_.west).second;
+  ASSERT_TRUE(Enrol(rider, ids[1]).ok());  // now full
+
+  v1::ListActivitiesRequest req;
+  req.set_org_id(env_.street);
+  req.set_page_size(2);
+  v1::ListActivitiesResponse page;
+  ASSERT_TRUE(env_.stub().ListActivities(env_.With(rider).get(), req, &page).ok());
+  ASSERT_EQ(page.activities_size(), 2);
+  EXPECT_EQ(page.activities(0).activity_id(), ids[0]);
+  ASSERT_FALSE(page.next_page_token().empty());
+  req.set_page_token(page.next_page_token());
+  ASSERT_TRUE(env_.stub().ListActivities(env_.With(rider).get(), req, &page).ok());
+  ASSERT_EQ(page.activities_size(), 1);
+  EXPECT_EQ(page.activities(0).activity_id(), ids[2]);
+  EXPECT_TRUE(page.next_page_token().empty());
+  // A token is bound to its filters.
+  req.set_only_enrollable(true);
+  EXPECT_EQ(env_.stub().ListActivities(env_.With(rider).get(), req, &page).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  req.clear_page_token();
+  req.set_page_size(10);
+  ASSERT_TRUE(env_.stub().ListActivities(env_.With(rider).get(), req, &page).ok());
+  EXPECT_EQ(page.activities_size(), 2);  // the full one is left out
+
+  // Staff list only inside their scope; the other community has none.
+  v1::ListActivitiesRequest other;
+  other.set_org_id(env_.gongnong);
+  ASSERT_TRUE(env_.stub().ListActivities(env_.With(env_.gongnong_staff).get(), other, &page).ok());
+  EXPECT_EQ(page.activities_size(), 0);
+  other.set_org_id(env_.west);
+  EXPECT_EQ(
+      env_.stub().ListActivities(env_.With(env_.gongnong_staff).get(), other, &page).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  other.set_org_id("org_none");
+  EXPECT_EQ(env_.stub().ListActivities(env_.With(rider).get(), other, &page).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ActivityTest, DashboardFiguresCountTheSubtreeOverTheDays) {
+  const std::string activity = MakeActivity();
+  auto [a_id, a] = env_.Rider(env_.west);
+  auto [b_id, b] = env_.Rider(env_.west);
+  for (const auto& [id, token] : {std::pair{a_id, a}, std::pair{b_id, b}}) {
+    ASSERT_TRUE(Enrol(token, activity).ok());
+    ASSERT_TRUE(StaffCheckIn(activity, id).ok());
+  }
+  Start(activity);
+  v1::ConfirmAttendanceResponse confirmed;
+  ASSERT_TRUE(ConfirmAll(activity, &confirmed).ok());
+  v1::SubmitServiceRecordRequest report;
+  report.set_idempotency_key("report-1");
+  v1::ServiceRecord* r = report.mutable_service_record();
+  r->set_kind(v1::SERVICE_RECORD_KIND_GRID_PATROL);
+  r->set_description("夜间网格巡查");
+  r->mutable_location()->set_latitude(kLat);
+  r->mutable_location()->set_longitude(kLon);
+  r->set_community_id(env_.west);
+  v1::SubmitServiceRecordResponse submitted;
+  ASSERT_TRUE(env_.stub().SubmitServiceRecord(env_.With(a).get(), report, &submitted).ok());
+  ASSERT_TRUE(testing::WaitFor([&] { return AllDelivered(); }, absl::Seconds(10)));
+
+  v1::GetActivityStatsRequest req;
+  req.set_org_id(env_.street);
+  req.set_include_children(true);
+  v1::GetActivityStatsResponse stats;
+  ASSERT_TRUE(env_.stub().GetActivityStats(env_.With(env_.street_staff).get(), req, &stats).ok());
+  const v1::ActivityStats& s = stats.stats();
+  EXPECT_EQ(s.activities_held(), 1);
+  EXPECT_EQ(s.enrolments(), 2);
+  EXPECT_EQ(s.attendances_confirmed(), 2);
+  EXPECT_EQ(s.distinct_participants(), 2);
+  EXPECT_EQ(s.active_riders(), 2);
+  EXPECT_EQ(s.points_awarded(), 20);
+  EXPECT_EQ(s.points_pending(), 0);
+  ASSERT_EQ(s.service_records_size(), 1);
+  EXPECT_EQ(s.service_records(0).status(), v1::SERVICE_RECORD_STATUS_SUBMITTED);
+  ASSERT_EQ(s.activities_held_per_day_size(), 1);
+  EXPECT_EQ(s.activities_held_per_day(0).day(), ShanghaiDay(absl::Now() - absl::Minutes(10)));
+  ASSERT_EQ(stats.children_size(), 2);  // 清远西街 and 工农路, by id
+  for (const v1::ActivityStats& child : stats.children()) {
+    EXPECT_EQ(child.activities_held(), child.scope().org_id() == env_.west ? 1 : 0);
+  }
+
+  // Bad days, a range too long, a node outside the caller's scope, the city for staff.
+  for (const auto& [from, to] : {std::pair{"2026-13-01", ""}, std::pair{"2026-11-20", "2026-11-01"},
+                                 std::pair{"2025-01-01", "2026-11-01"}}) {
+    v1::GetActivityStatsRequest bad;
+    bad.set_org_id(env_.street);
+    bad.set_from_day(from);
+    bad.set_to_day(to);
+    EXPECT_EQ(
+        env_.stub().GetActivityStats(env_.With(env_.street_staff).get(), bad, &stats).error_code(),
+        grpc::StatusCode::INVALID_ARGUMENT)
+        << from << " " << to;
+  }
+  v1::GetActivityStatsRequest other;
+  other.set_org_id(env_.west);
+  EXPECT_EQ(env_.stub()
+                .GetActivityStats(env_.With(env_.gongnong_staff).get(), other, &stats)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(env_.stub()
+                .GetActivityStats(env_.With(env_.street_staff).get(), v1::GetActivityStatsRequest(),
+                                  &stats)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(ActivityTest, TwoHundredAttendancesConfirmedWhileTheLedgerIsDownAreEachAwardedOnce) {
   constexpr int kRiders = 200;
   const std::string activity = MakeActivity(/*capacity=*/kRiders);
