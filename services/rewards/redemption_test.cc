@@ -228,6 +228,27 @@ TEST_F(RedemptionTest, UncollectedOrdersExpireAndGiveEverythingBack) {
   EXPECT_EQ(ReasonOf(s), "ORDER_NOT_CANCELLABLE");
 }
 
+TEST_F(RedemptionTest, WrongCodesAreLimitedPerKeeper) {
+  v1::Redemption order, done;
+  ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &order).ok());
+  const std::string wrong = order.pickup_code() == "000000" ? "000001" : "000000";
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(ReasonOf(env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, wrong, &done)),
+              "PICKUP_CODE_UNKNOWN");
+  }
+  grpc::Status s = env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, wrong, &done);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(ReasonOf(s), "TOO_MANY_CODE_ATTEMPTS");
+  // Locked out for now, even with the right code; nothing was captured.
+  s = env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, order.pickup_code(), &done);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(env_.Hold(order.redemption_id()).state(), ledger::v1::HOLD_STATE_HELD);
+  // Another keeper's tablet is not affected: staff of the street hand the gift over.
+  ASSERT_TRUE(
+      env_.Fulfil(env_.StreetStaff(), RewardsTestEnv::kStationA, order.pickup_code(), &done).ok());
+  EXPECT_EQ(done.fulfilled_by(), "staff_street");
+}
+
 TEST_F(RedemptionTest, DashboardCountsPerGiftStationAndDay) {
   v1::Redemption a, b;
   ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &a).ok());
