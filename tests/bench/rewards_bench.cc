@@ -158,9 +158,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto migrations = cp::pg::MigrationsFromFiles(RewardsMigrations());
-  (void)(*pool)->WithConnection("migrate", [&](pqxx::connection_base& c) {
-    return cp::pg::ApplyMigrations(c, "rewards", *migrations).status();
-  });
+  if (absl::Status m = (*pool)->WithConnection(
+          "migrate",
+          [&](pqxx::connection_base& c) {
+            return cp::pg::ApplyMigrations(c, "rewards", *migrations).status();
+          });
+      !m.ok()) {
+    std::cerr << "rewards migrations failed: " << m << "\n";
+    StopProcess(ledger);
+    return 1;
+  }
   cp::server::FixedServiceToken token(
       Bearer(sk, "svc:rewards", cp::common::v1::ROLE_INTERNAL_SERVICE, "root").substr(7));
   const std::string peers_addr = absl::StrCat("127.0.0.1:", (*peers)->grpc_port());
@@ -221,17 +228,19 @@ int main(int argc, char** argv) {
     }
     for (std::thread& t : seeders) t.join();
   }
-  auto make_gift = [&](const std::string& name) {
+  auto make_gift = [&](const std::string& name, const std::string& key) {
     rv1::CreateGiftRequest g;
     g.set_name(name);
     g.set_category(rv1::GIFT_CATEGORY_ELECTRONICS);
     g.set_points_cost(1);
     g.set_owner_org_id("s_qingyuan");
-    g.set_idempotency_key(name);
+    g.set_idempotency_key(key);
     rv1::CreateGiftResponse created;
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", staff);
-    (void)stubs[0]->CreateGift(&ctx, g, &created);
+    if (grpc::Status st = stubs[0]->CreateGift(&ctx, g, &created); !st.ok()) {
+      std::cerr << "CreateGift: " << st.error_message() << "\n";
+    }
     return created.gift().gift_id();
   };
   auto add_stock = [&](const std::string& gift, int64_t quantity, const std::string& key) {
@@ -244,7 +253,9 @@ int main(int argc, char** argv) {
     rv1::AddStationStockResponse added;
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", staff);
-    return stubs[0]->AddStationStock(&ctx, a, &added).ok();
+    grpc::Status st = stubs[0]->AddStationStock(&ctx, a, &added);
+    if (!st.ok()) std::cerr << "AddStationStock: " << st.error_message() << "\n";
+    return st.ok();
   };
   auto open_window = [&](const std::string& gift, const std::string& key) {
     rv1::CreateExchangeWindowRequest w;
@@ -259,16 +270,20 @@ int main(int argc, char** argv) {
     rv1::CreateExchangeWindowResponse created;
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", staff);
-    (void)stubs[0]->CreateExchangeWindow(&ctx, w, &created);
+    if (grpc::Status st = stubs[0]->CreateExchangeWindow(&ctx, w, &created); !st.ok()) {
+      std::cerr << "CreateExchangeWindow: " << st.error_message() << "\n";
+    }
     rv1::OpenExchangeWindowRequest o;
     o.set_window_id(created.window().window_id());
     rv1::OpenExchangeWindowResponse opened;
     grpc::ClientContext ctx2;
     ctx2.AddMetadata("authorization", staff);
-    (void)stubs[0]->OpenExchangeWindow(&ctx2, o, &opened);
+    if (grpc::Status st = stubs[0]->OpenExchangeWindow(&ctx2, o, &opened); !st.ok()) {
+      std::cerr << "OpenExchangeWindow: " << st.error_message() << "\n";
+    }
     return created.window().window_id();
   };
-  const std::string gift = make_gift("蓝牙耳机");
+  const std::string gift = make_gift("蓝牙耳机", "gift-earphones");
   for (int i = 0; i < 50; ++i) add_stock(gift, 10000, absl::StrCat("stock-", i));
   const std::string window = open_window(gift, "window");
 
@@ -283,8 +298,12 @@ int main(int argc, char** argv) {
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", Bearer(sk, rider, cp::common::v1::ROLE_RIDER, "c_qyxj"));
     rv1::CreateRedemptionResponse resp;
-    return stubs[c % stubs.size()]->CreateRedemption(&ctx, req, &resp).ok() &&
-           resp.redemption().state() == rv1::REDEMPTION_STATE_READY;
+    grpc::Status st = stubs[c % stubs.size()]->CreateRedemption(&ctx, req, &resp);
+    static std::atomic<int> shown{0};
+    if (!st.ok() && st.error_code() != grpc::StatusCode::FAILED_PRECONDITION && shown++ < 3) {
+      std::cerr << "CreateRedemption: " << st.error_message() << "\n";
+    }
+    return st.ok() && resp.redemption().state() == rv1::REDEMPTION_STATE_READY;
   };
   std::map<int, Run> runs;
   for (int callers : {8, 32, 128}) {
@@ -318,7 +337,7 @@ int main(int argc, char** argv) {
                                hold.per_second, hold.p99_ms);
 
   // Burst: 200 riders at once for 10 items.
-  const std::string scarce = make_gift("充电宝");
+  const std::string scarce = make_gift("充电宝", "gift-powerbank");
   add_stock(scarce, 10, "scarce-stock");
   const std::string burst_window = open_window(scarce, "burst-window");
   constexpr int kBurst = 200;
