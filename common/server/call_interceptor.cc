@@ -44,8 +44,11 @@ const char* CodeName(grpc::StatusCode code) {
 
 class CallInterceptor : public grpc::experimental::Interceptor {
  public:
-  CallInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics* metrics)
-      : method_(info->method()), metrics_(metrics), start_(std::chrono::steady_clock::now()) {}
+  CallInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics* metrics, bool log_calls)
+      : method_(info->method()),
+        metrics_(metrics),
+        log_calls_(log_calls),
+        start_(std::chrono::steady_clock::now()) {}
 
   void Intercept(InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
@@ -71,6 +74,10 @@ class CallInterceptor : public grpc::experimental::Interceptor {
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
       const char* code = CodeName(status.error_code());
       metrics_->RecordRpc(method_, code, seconds);
+      if (!log_calls_) {
+        methods->Proceed();
+        return;
+      }
       log::ScopedRequestId scope(request_id_);
       log::Info("rpc", {{"method", method_},
                         {"code", code},
@@ -83,6 +90,7 @@ class CallInterceptor : public grpc::experimental::Interceptor {
  private:
   const std::string method_;
   Metrics* const metrics_;
+  const bool log_calls_;
   const std::chrono::steady_clock::time_point start_;
   std::string request_id_;
 };
@@ -91,7 +99,7 @@ class CallInterceptor : public grpc::experimental::Interceptor {
 
 grpc::experimental::Interceptor* CallInterceptorFactory::CreateServerInterceptor(
     grpc::experimental::ServerRpcInfo* info) {
-  return new CallInterceptor(info, metrics_);
+  return new CallInterceptor(info, metrics_, log_calls_);
 }
 
 }  // namespace civicpoints::server

@@ -15,13 +15,15 @@ inline constexpr char kRequestIdHeader[] = "x-request-id";
 
 class CallInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  // `metrics` must outlive the server.
-  explicit CallInterceptorFactory(Metrics* metrics) : metrics_(metrics) {}
+  // `metrics` must outlive the server. `log_calls` false: metrics only, no access-log lines.
+  explicit CallInterceptorFactory(Metrics* metrics, bool log_calls = true)
+      : metrics_(metrics), log_calls_(log_calls) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override;
 
  private:
   Metrics* metrics_;
+  bool log_calls_;
 };
 
 }  // namespace civicpoints::server

@@ -33,12 +33,10 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   if (options.generic_service != nullptr) {
     builder.RegisterCallbackGenericService(options.generic_service);
   }
-  if (options.record_calls) {
-    std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-        interceptors;
-    interceptors.push_back(std::make_unique<CallInterceptorFactory>(host->metrics_.get()));
-    builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  }
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(
+      std::make_unique<CallInterceptorFactory>(host->metrics_.get(), options.log_calls));
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
 
   host->server_ = builder.BuildAndStart();
   if (host->server_ == nullptr || host->grpc_port_ == 0) {

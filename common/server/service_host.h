@@ -35,9 +35,9 @@ struct HostOptions {
   // Optional: answers every method the hosted services do not have (the gateway). Must outlive
   // the host.
   grpc::CallbackGenericService* generic_service = nullptr;
-  // Whether the call interceptor (request ids, metrics, an access-log line per call) is
-  // installed; off when the services record their own calls (the gateway).
-  bool record_calls = true;
+  // Whether the call interceptor writes an access-log line per call (request ids and metrics are
+  // kept either way); off when the services write their own (the gateway).
+  bool log_calls = true;
 };
 
 // A service to host, with its full name ("civicpoints.ledger.v1.LedgerService") for health.

@@ -255,7 +255,7 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
                           .grpc_port = cfg.grpc_port,
                           .metrics_port = cfg.metrics_port,
                           .generic_service = deps.generic_service,
-                          .record_calls = deps.generic_service == nullptr},
+                          .log_calls = deps.generic_service == nullptr},
                          hosted);
   if (!host.ok()) return Fail(kExitStartFailed, "cannot start server", host.status());
   std::function<void()> stop_extra;

@@ -95,7 +95,8 @@ struct ServiceDeps {
   const auth::Authorizer* authorizer = nullptr;
   ServiceToken* service_token = nullptr;  // set when spec.calls_services
   // The factory may set a generic service: it then answers every method no hosted service has,
-  // and records its own calls (request ids, metrics, access log; no call interceptor runs).
+  // and writes its own access-log lines (the host's call interceptor keeps request ids and
+  // metrics only).
   grpc::CallbackGenericService* generic_service = nullptr;
 };
 
