@@ -249,6 +249,63 @@ TEST_F(RedemptionTest, WrongCodesAreLimitedPerKeeper) {
   EXPECT_EQ(done.fulfilled_by(), "staff_street");
 }
 
+TEST_F(RedemptionTest, ListsPageThroughEveryOrderOnce) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    v1::Redemption order;
+    ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &order).ok());
+    ids.push_back(order.redemption_id());
+  }
+  v1::ListMyRedemptionsRequest mine;
+  mine.set_page_size(2);
+  mine.add_states(v1::REDEMPTION_STATE_READY);
+  v1::ListMyRedemptionsResponse page;
+  ASSERT_TRUE(env_.stub().ListMyRedemptions(env_.Rider("r1").get(), mine, &page).ok());
+  ASSERT_EQ(page.redemptions_size(), 2);
+  EXPECT_EQ(page.redemptions(0).redemption_id(), ids[2]);  // newest first
+  ASSERT_FALSE(page.next_page_token().empty());
+  mine.set_page_token(page.next_page_token());
+  ASSERT_TRUE(env_.stub().ListMyRedemptions(env_.Rider("r1").get(), mine, &page).ok());
+  ASSERT_EQ(page.redemptions_size(), 1);
+  EXPECT_EQ(page.redemptions(0).redemption_id(), ids[0]);
+  EXPECT_TRUE(page.next_page_token().empty());
+  // Another rider's list is empty; a bad token is refused.
+  v1::ListMyRedemptionsRequest theirs;
+  ASSERT_TRUE(env_.stub().ListMyRedemptions(env_.Rider("r2").get(), theirs, &page).ok());
+  EXPECT_EQ(page.redemptions_size(), 0);
+  theirs.set_page_token("not-a-token");
+  EXPECT_EQ(env_.stub().ListMyRedemptions(env_.Rider("r2").get(), theirs, &page).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::ListStationPickupsRequest pickups;
+  pickups.set_station_id(RewardsTestEnv::kStationA);
+  pickups.set_page_size(1);
+  v1::ListStationPickupsResponse waiting;
+  std::vector<std::string> seen;
+  do {
+    ASSERT_TRUE(env_.stub().ListStationPickups(env_.KeeperA().get(), pickups, &waiting).ok());
+    EXPECT_EQ(waiting.total_waiting(), 3);
+    for (const v1::Redemption& r : waiting.redemptions()) seen.push_back(r.redemption_id());
+    pickups.set_page_token(waiting.next_page_token());
+  } while (!waiting.next_page_token().empty());
+  EXPECT_EQ(seen, ids);  // soonest expiry first
+  EXPECT_EQ(env_.stub().ListStationPickups(env_.KeeperB().get(), pickups, &waiting).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::GetRedemptionStatsRequest stats;
+  stats.mutable_scope()->set_level(common::v1::ORG_LEVEL_COMMUNITY);
+  stats.mutable_scope()->set_org_id(RewardsTestEnv::kCommunity);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  stats.set_start_day(absl::FormatCivilTime(today));
+  stats.set_end_day(absl::FormatCivilTime(today));
+  stats.add_group_by(v1::STATS_DIMENSION_STATION);
+  v1::GetRedemptionStatsResponse figures;
+  ASSERT_TRUE(env_.stub().GetRedemptionStats(env_.StreetStaff().get(), stats, &figures).ok());
+  ASSERT_EQ(figures.rows_size(), 1);
+  EXPECT_EQ(figures.rows(0).station_id(), RewardsTestEnv::kStationA);
+  EXPECT_EQ(figures.rows(0).figures().ready_now(), 3);
+}
+
 TEST_F(RedemptionTest, DashboardCountsPerGiftStationAndDay) {
   v1::Redemption a, b;
   ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &a).ok());
