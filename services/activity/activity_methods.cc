@@ -379,7 +379,7 @@ grpc::Status ActivityServiceImpl::ListActivities(grpc::ServerContext* ctx,
               " AND ($3 = 0 OR ($3 = 2 AND a.cancelled_at IS NOT NULL) OR ($3 = 3 AND "
               "a.cancelled_at IS NULL AND a.end_at <= from_us($7::bigint)) OR ($3 = 1 AND "
               "a.cancelled_at IS NULL AND a.end_at > from_us($7::bigint)))"
-              " AND a.start_at >= from_us($4::bigint) AND a.start_at <= from_us($5::bigint)"
+              " AND a.end_at > from_us($4::bigint) AND a.start_at < from_us($5::bigint)"
               " AND ($6 = '' OR a.place_id = $6)"
               " AND (NOT $8 OR (a.cancelled_at IS NULL AND a.enrol_close_at > from_us($7::bigint) "
               "AND a.enrolled_count < a.capacity))"

@@ -26,6 +26,10 @@ bool Transient(absl::StatusCode code) {
     case absl::StatusCode::kUnknown:
     case absl::StatusCode::kCancelled:
     case absl::StatusCode::kUnauthenticated:  // our token expired or identity is restarting
+    // A deployment whose keys or roles are not in place yet: retried (with backoff) until an
+    // operator fixes it, rather than given up.
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kNotFound:
       return true;
     default:
       return false;
@@ -75,19 +79,28 @@ void AwardRelay::Run() {
 }
 
 absl::StatusOr<int> AwardRelay::DeliverDue() {
-  int delivered = 0;
-  auto stub = ledger::v1::LedgerService::NewStub(channel_);
-  absl::Status s = pg::InTx(*pool_, "deliver awards", [&](pqxx::transaction_base& tx) {
+  // 1. Claim due rows with a lease, in a short transaction: no row stays locked while the ledger
+  //    is called, and another replica skips them until the lease runs out.
+  struct Outcome {
+    std::string key;
+    int attempts = 0;
+    absl::Status status;
+    std::string entry_id;
+  };
+  std::vector<ledger::v1::AwardRequest> claimed;
+  std::vector<int> attempts;
+  absl::Status s = pg::InTx(*pool_, "claim awards", [&](pqxx::transaction_base& tx) {
     pqxx::result due = tx.exec_params(
-        "SELECT idempotency_key, source_kind, source_id, rider_id, points, district_id, "
+        "UPDATE awards SET next_attempt_at = now() + make_interval(secs => $2::double precision) "
+        "WHERE idempotency_key IN (SELECT idempotency_key FROM awards WHERE status = 1 AND "
+        "next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
+        "RETURNING idempotency_key, source_kind, source_id, rider_id, points, district_id, "
         "street_id, community_id, rule_org_id, rule_version, verified_by, us(occur_at), reason, "
-        "attempts FROM awards WHERE status = 1 AND next_attempt_at <= now() "
-        "ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED",
-        options_.batch);
+        "attempts",
+        options_.batch, absl::ToDoubleSeconds(options_.lease));
     for (const auto& row : due) {
-      const std::string key = row[0].as<std::string>();
       ledger::v1::AwardRequest req;
-      req.set_idempotency_key(key);
+      req.set_idempotency_key(row[0].as<std::string>());
       req.set_person_id(row[3].as<std::string>());
       req.set_amount(row[4].as<int64_t>());
       req.set_source_kind(static_cast<ledger::v1::SourceKind>(row[1].as<int>()));
@@ -99,51 +112,93 @@ absl::StatusOr<int> AwardRelay::DeliverDue() {
       req.mutable_org_path()->set_community_id(row[7].as<std::string>());
       SetTime(req.mutable_occur_time(), row[11].as<int64_t>());
       req.set_reason(row[12].as<std::string>());
-      const int attempts = row[13].as<int>() + 1;
+      claimed.push_back(std::move(req));
+      attempts.push_back(row[13].as<int>() + 1);
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (claimed.empty()) return 0;
 
-      absl::Status result;
-      ledger::v1::AwardResponse resp;
-      grpc::ClientContext ctx;
-      ctx.set_deadline(std::chrono::system_clock::now() +
-                       absl::ToChronoMilliseconds(options_.call_deadline));
-      result = server::AttachServiceToken(*token_, ctx);
-      if (result.ok()) result = FromGrpcStatus(stub->Award(&ctx, req, &resp));
-      if (result.ok()) {
+  // 2. Call the ledger with no transaction open. A pass stops early when the ledger is
+  //    unreachable, or when half the lease is used; unsent rows wait for their lease to end.
+  auto stub = ledger::v1::LedgerService::NewStub(channel_);
+  const absl::Time started = absl::Now();
+  std::vector<Outcome> outcomes;
+  for (size_t i = 0; i < claimed.size(); ++i) {
+    if (absl::Now() - started > options_.lease / 2) break;
+    Outcome o{claimed[i].idempotency_key(), attempts[i], absl::OkStatus(), ""};
+    ledger::v1::AwardResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() +
+                     absl::ToChronoMilliseconds(options_.call_deadline));
+    o.status = server::AttachServiceToken(*token_, ctx);
+    if (o.status.ok()) o.status = FromGrpcStatus(stub->Award(&ctx, claimed[i], &resp));
+    o.entry_id = resp.entry().entry_id();
+    const absl::StatusCode code = o.status.code();
+    outcomes.push_back(std::move(o));
+    if (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded) {
+      break;
+    }
+  }
+
+  // 3. Record the outcomes. A crash before this commits re-sends the rows after their lease;
+  //    the ledger answers a repeated key with the entry it already made.
+  int delivered = 0;
+  s = pg::InTx(*pool_, "record award deliveries", [&](pqxx::transaction_base& tx) {
+    delivered = 0;
+    for (const Outcome& o : outcomes) {
+      if (o.status.ok()) {
         tx.exec_params(
             "UPDATE awards SET status = 2, awarded_at = now(), ledger_entry_id = $2, "
-            "attempts = $3, last_error = '' WHERE idempotency_key = $1",
-            key, resp.entry().entry_id(), attempts);
+            "attempts = $3, last_error = '' WHERE idempotency_key = $1 AND status = 1",
+            o.key, o.entry_id, o.attempts);
         ++delivered;
         continue;
       }
-      const std::string error = std::string(result.message()).substr(0, 480);
-      if (Transient(result.code())) {
-        absl::Duration wait = options_.first_backoff * (int64_t{1} << std::min(attempts - 1, 20));
+      const std::string error = absl::StrCat(absl::StatusCodeToString(o.status.code()), ": ",
+                                             std::string(o.status.message()).substr(0, 460));
+      if (Transient(o.status.code())) {
+        absl::Duration wait = options_.first_backoff * (int64_t{1} << std::min(o.attempts - 1, 20));
         wait = std::min(wait, options_.max_backoff);
         tx.exec_params(
             "UPDATE awards SET attempts = $2, last_error = $3, "
             "next_attempt_at = now() + make_interval(secs => $4::double precision) "
-            "WHERE idempotency_key = $1",
-            key, attempts, absl::StrCat(absl::StatusCodeToString(result.code()), ": ", error),
-            absl::ToDoubleSeconds(wait));
-        // The ledger is unreachable: the rest of the batch would only wait out the same error.
-        if (result.code() == absl::StatusCode::kUnavailable ||
-            result.code() == absl::StatusCode::kDeadlineExceeded) {
-          break;
-        }
+            "WHERE idempotency_key = $1 AND status = 1",
+            o.key, o.attempts, error, absl::ToDoubleSeconds(wait));
       } else {
         log::Error("the ledger refused an award; marked FAILED for an operator",
-                   {{"idempotency_key", key}, {"error", error}});
+                   {{"idempotency_key", o.key}, {"error", error}});
         tx.exec_params(
             "UPDATE awards SET status = 4, attempts = $2, last_error = $3 "
-            "WHERE idempotency_key = $1",
-            key, attempts, absl::StrCat(absl::StatusCodeToString(result.code()), ": ", error));
+            "WHERE idempotency_key = $1 AND status = 1",
+            o.key, o.attempts, error);
       }
+    }
+    // Rows the pass did not reach go back to the queue after the first backoff, not the lease.
+    for (size_t i = outcomes.size(); i < claimed.size(); ++i) {
+      tx.exec_params(
+          "UPDATE awards SET next_attempt_at = now() + make_interval(secs => $2::double precision) "
+          "WHERE idempotency_key = $1 AND status = 1",
+          claimed[i].idempotency_key(), absl::ToDoubleSeconds(options_.first_backoff));
     }
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
   return delivered;
+}
+
+absl::StatusOr<int> AwardRelay::RetryFailed() {
+  int retried = 0;
+  absl::Status s = pg::InTx(*pool_, "retry failed awards", [&](pqxx::transaction_base& tx) {
+    retried = static_cast<int>(
+        tx.exec("UPDATE awards SET status = 1, next_attempt_at = now() WHERE status = 4")
+            .affected_rows());
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  if (retried > 0) log::Warn("awards the ledger refused are sent once more", {{"awards", retried}});
+  return retried;
 }
 
 }  // namespace civicpoints::activity

@@ -1,10 +1,12 @@
 // AwardRelay delivers PENDING awards (the outbox) to the ledger's Award under each award's
 // idempotency key, so a retry after any crash — ours after the ledger committed, or the ledger's —
-// returns the first entry instead of paying twice. Rows are claimed with FOR UPDATE SKIP LOCKED,
-// so several replicas share the work without sending one row twice at once. A transient failure
-// (ledger down, deadline, throttled) is retried with exponential backoff (1 s doubling to 5 min);
-// a refusal that no retry can fix marks the award FAILED with the ledger's message, for an
-// operator.
+// returns the first entry instead of paying twice. A pass claims due rows in a short transaction
+// (FOR UPDATE SKIP LOCKED, then a lease on next_attempt_at), calls the ledger with no transaction
+// open, and records the outcomes in another: replicas share the work, and no row stays locked
+// across a network call. A transient failure (ledger down, deadline, throttled, token or role
+// trouble) is retried with exponential backoff (1 s doubling to 5 min); a refusal that no retry
+// can fix marks the award FAILED with the ledger's message, for an operator; each start of the
+// service queues those once more.
 #ifndef CIVICPOINTS_SERVICES_ACTIVITY_AWARD_RELAY_H_
 #define CIVICPOINTS_SERVICES_ACTIVITY_AWARD_RELAY_H_
 
@@ -37,13 +39,15 @@ class AwardRelay {
     absl::Duration first_backoff = absl::Seconds(1);
     absl::Duration max_backoff = absl::Minutes(5);
     absl::Duration call_deadline = absl::Seconds(5);
+    // How long claimed awards are left to this relay before another may send them.
+    absl::Duration lease = absl::Seconds(60);
   };
 
   AwardRelay(pg::PgPool* pool, const std::string& ledger_addr, server::ServiceToken* token,
              Options options);
   ~AwardRelay();  // stops the thread
 
-  // Starts the background thread.
+  // Puts FAILED awards back in the queue once (see RetryFailed) and starts the background thread.
   void Start();
   // Wakes the thread: a confirmation just wrote awards.
   void Nudge();
@@ -51,6 +55,10 @@ class AwardRelay {
   // One pass over the due awards; returns how many the ledger acknowledged. Errors: the
   // database's (the ledger's are recorded on the rows).
   absl::StatusOr<int> DeliverDue();
+
+  // Puts every FAILED award (a refusal no retry was expected to fix) back to PENDING, so a restart
+  // after an operator fixed the cause delivers them. Returns how many.
+  absl::StatusOr<int> RetryFailed();
 
  private:
   void Run();

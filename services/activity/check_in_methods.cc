@@ -97,7 +97,37 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError("code: must be the 6 digits shown on the staff device");
     }
     if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    // Every attempt is counted before it is judged, in one statement, so parallel guesses cannot
+    // all slip under the limit; an attempt that turns out not to be a wrong code is uncounted.
     const absl::Time window = WindowStart(caller.now);
+    auto count = [&](int delta) -> absl::StatusOr<int> {
+      int attempts = 0;
+      absl::Status s = InTx("count code attempt", [&](pqxx::transaction_base& tx) {
+        attempts = tx.exec_params1(
+                         "INSERT INTO code_attempts (activity_id, rider_id, window_start, wrong) "
+                         "VALUES ($1, $2, from_us($3::bigint), greatest($4::int, 0)) "
+                         "ON CONFLICT (activity_id, rider_id, window_start) "
+                         "DO UPDATE SET wrong = greatest(code_attempts.wrong + $4::int, 0) "
+                         "RETURNING wrong",
+                         req->activity_id(), caller.id(), Us(window), delta)[0]
+                       .as<int>();
+        return absl::OkStatus();
+      });
+      if (!s.ok()) return s;
+      return attempts;
+    };
+    absl::StatusOr<int> attempts = count(1);
+    if (!attempts.ok()) return attempts.status();
+    if (*attempts > kWrongCodesAllowed) {
+      (void)count(-1);  // the refused attempt is not a guess
+      const int64_t wait =
+          std::max<int64_t>(1, absl::ToInt64Seconds(window + kWrongCodeWindow - caller.now));
+      return WithRetryDelay(Refuse(absl::StatusCode::kResourceExhausted,
+                                   v1::ACTIVITY_ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
+                                   absl::StrCat("too many wrong codes; try again in ", wait,
+                                                " seconds or ask the staff to check you in")),
+                            absl::Seconds(wait));
+    }
     bool wrong_code = false;
     absl::Status done = Idempotent(
         caller, "CheckInToActivity", req->idempotency_key(), *req, resp,
@@ -105,19 +135,6 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
           absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), true, caller.now);
           if (!a.ok()) return a.status();
           const std::string& id = a->proto.activity_id();
-          pqxx::result tries = tx.exec_params(
-              "SELECT wrong FROM code_attempts WHERE activity_id = $1 AND rider_id = $2 "
-              "AND window_start = from_us($3::bigint)",
-              id, caller.id(), Us(window));
-          if (!tries.empty() && tries[0][0].as<int>() >= kWrongCodesAllowed) {
-            const int64_t wait =
-                std::max<int64_t>(1, absl::ToInt64Seconds(window + kWrongCodeWindow - caller.now));
-            return WithRetryDelay(Refuse(absl::StatusCode::kResourceExhausted,
-                                         v1::ACTIVITY_ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
-                                         absl::StrCat("too many wrong codes; try again in ", wait,
-                                                      " seconds or ask the staff to check you in")),
-                                  absl::Seconds(wait));
-          }
           if (absl::Status s = CheckCheckInOpen(*a, caller.now); !s.ok()) return s;
           std::optional<v1::Enrolment> e = LoadEnrolment(tx, id, caller.id(), true, false);
           if (!e || e->status() == v1::ENROLMENT_STATUS_WITHDRAWN) {
@@ -180,18 +197,9 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
           *resp->mutable_enrolment() = *LoadEnrolment(tx, id, caller.id(), false, false);
           return absl::OkStatus();
         });
-    if (wrong_code) {
-      // The refused check-in wrote nothing; only the counter that throttles guessing is kept.
-      absl::Status counted = InTx("count wrong code", [&](pqxx::transaction_base& tx) {
-        tx.exec_params(
-            "INSERT INTO code_attempts (activity_id, rider_id, window_start, wrong) "
-            "VALUES ($1, $2, from_us($3::bigint), 1) ON CONFLICT (activity_id, rider_id, "
-            "window_start) DO UPDATE SET wrong = code_attempts.wrong + 1",
-            req->activity_id(), caller.id(), Us(window));
-        return absl::OkStatus();
-      });
-      if (!counted.ok()) return counted;
-    }
+    // Not a guess (checked in, or refused for another reason): uncounted. A failed uncount leaves
+    // the counter one high, which errs on the side of the limit.
+    if (!wrong_code) (void)count(-1);
     return done;
   });
 }
@@ -317,14 +325,22 @@ grpc::Status ActivityServiceImpl::ConfirmAttendance(grpc::ServerContext* ctx,
     for (const std::string& r : candidates) {
       if (r != caller.id()) lookup.push_back(r);
     }
+    // Every rider looked up gets an entry; one identity does not know (a closed account) keeps an
+    // empty path and counts where the work was done.
     std::map<std::string, common::v1::OrgPath> homes;
     if (!lookup.empty()) {
       absl::StatusOr<std::vector<RiderInfo>> riders = directory_->Riders(lookup);
-      if (!riders.ok() && riders.status().code() != absl::StatusCode::kNotFound) {
-        return riders.status();
-      }
       if (riders.ok()) {
         for (const RiderInfo& r : *riders) homes[r.rider_id] = r.home;
+      } else if (riders.status().code() == absl::StatusCode::kNotFound) {
+        // The batch fails on the first unknown id: ask one by one.
+        for (const std::string& id : lookup) {
+          absl::StatusOr<std::vector<RiderInfo>> one = directory_->Riders({id});
+          if (!one.ok() && one.status().code() != absl::StatusCode::kNotFound) return one.status();
+          homes[id] = one.ok() && !one->empty() ? (*one)[0].home : common::v1::OrgPath();
+        }
+      } else {
+        return riders.status();
       }
     }
     absl::Status done = InTx("confirm attendance", [&](pqxx::transaction_base& tx) -> absl::Status {
@@ -404,17 +420,23 @@ grpc::Status ActivityServiceImpl::ConfirmAttendance(grpc::ServerContext* ctx,
       // done (the organiser's community, or the place's for a street-level activity).
       common::v1::OrgPath fallback = act.org_path();
       if (fallback.community_id().empty()) {
-        pqxx::row p =
-            tx.exec_params1("SELECT community_id FROM places WHERE place_id = $1", act.place_id());
-        fallback.set_community_id(p[0].as<std::string>());
+        // A street-level activity: the place's own path (a whole path, as the ledger needs).
+        pqxx::row p = tx.exec_params1(
+            "SELECT district_id, street_id, community_id FROM places WHERE place_id = $1",
+            act.place_id());
+        fallback.set_district_id(p[0].as<std::string>());
+        fallback.set_street_id(p[1].as<std::string>());
+        fallback.set_community_id(p[2].as<std::string>());
       }
       for (const std::string& r : to_confirm) {
         auto home = homes.find(r);
-        if (home == homes.end() && !req->all_checked_in()) {
-          return absl::NotFoundError(absl::StrCat("rider ", r, " does not exist"));
+        if (home == homes.end()) {
+          // Checked in after the riders were looked up: never guess where their points count.
+          return absl::AbortedError(
+              "attendance changed while it was being confirmed; confirm again");
         }
         const common::v1::OrgPath rider_path =
-            home != homes.end() && !home->second.community_id().empty() ? home->second : fallback;
+            !home->second.community_id().empty() ? home->second : fallback;
         tx.exec_params(
             "UPDATE enrolments SET status = 4, reviewed_at = now(), reviewed_by = $3 "
             "WHERE activity_id = $1 AND rider_id = $2",

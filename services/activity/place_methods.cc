@@ -266,7 +266,7 @@ grpc::Status ActivityServiceImpl::CreatePlace(grpc::ServerContext* ctx,
     std::string keeper = p.keeper_person_id();
     if (!IsPlaceStaff(caller.who(), org->path)) {
       if (!Covers(caller.who(), org->path, {ROLE_MERCHANT})) {
-        return CheckCovers(caller.who(), org->path, absl::StrCat("community ", org->org_id));
+        return OutsideScope(absl::StrCat("community ", org->org_id));
       }
       // A merchant registers their own love corner, in a community their role covers.
       if (p.kind() != v1::PLACE_KIND_LOVE_CORNER) {
@@ -385,7 +385,7 @@ grpc::Status ActivityServiceImpl::UpdatePlace(grpc::ServerContext* ctx,
           if (HoldsAny(caller.who(), {ROLE_STATION_KEEPER, ROLE_MERCHANT}) && !any_staff_role) {
             return absl::PermissionDeniedError(absl::StrCat(what, " is not kept by the caller"));
           }
-          return CheckCovers(caller.who(), cur->org_path(), what);
+          return OutsideScope(what);
         }
         if (moves || rekeeps) {
           return absl::PermissionDeniedError(
@@ -462,7 +462,7 @@ grpc::Status ActivityServiceImpl::DeletePlace(grpc::ServerContext* ctx,
                         {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF, ROLE_DISTRICT_ADMIN})) {
             return absl::PermissionDeniedError(absl::StrCat(what, " is not kept by the caller"));
           }
-          return CheckCovers(caller.who(), cur->org_path(), what);
+          return OutsideScope(what);
         }
       }
       if (cur->status() != v1::PLACE_STATUS_RETIRED) {
@@ -515,7 +515,7 @@ grpc::Status ActivityServiceImpl::ListPlaces(grpc::ServerContext* ctx,
                         "keeper_person_id: a station keeper or merchant lists only the places "
                         "they keep (set it to their own person id)");
         }
-        return CheckCovers(caller.who(), org->path, absl::StrCat("org node ", org->org_id));
+        return OutsideScope(absl::StrCat("org node ", org->org_id));
       }
     }
     const char* column = LevelColumn(org->level);

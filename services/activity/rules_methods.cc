@@ -163,6 +163,16 @@ grpc::Status ActivityServiceImpl::ListAwards(grpc::ServerContext* ctx,
       org = *o;
     } else if (rider.empty()) {
       return absl::InvalidArgumentError("rider_id or org_id: staff must name one");
+    } else {
+      // A rider named alone: staff see them when the rider lives in their scope.
+      absl::StatusOr<std::vector<RiderInfo>> who = directory_->Riders({rider});
+      if (!who.ok()) return who.status();
+      if (who->empty() || !Covers(caller.who(), (*who)[0].home) ||
+          (*who)[0].home.community_id().empty()) {
+        if (!caller.is_internal()) {
+          return OutsideScope(absl::StrCat("rider ", rider, "'s home community"));
+        }
+      }
     }
     int64_t from = 0, to = std::numeric_limits<int64_t>::max();
     if (req->has_time_range()) {
@@ -180,13 +190,12 @@ grpc::Status ActivityServiceImpl::ListAwards(grpc::ServerContext* ctx,
                                                                                   : "''";
       const bool whole_city = org && org->level == common::v1::ORG_LEVEL_CITY;
       pqxx::result rows = tx.exec_params(
-          absl::StrCat(
-              "SELECT ", kAwardColumns, " FROM awards WHERE ($1 = '' OR rider_id = $1) AND ($2 OR ",
-              org_col,
-              " = $3) AND ($4 = 0 OR status = $4) AND ($5 = 0 OR source_kind = $5) "
-              "AND created_at >= from_us($6::bigint) AND created_at <= from_us($7::bigint) "
-              "AND ($8::bigint = 0 OR (us(created_at), idempotency_key) < ($8, $9)) "
-              "ORDER BY created_at DESC, idempotency_key DESC LIMIT $10"),
+          absl::StrCat("SELECT ", kAwardColumns,
+                       " FROM awards WHERE ($1 = '' OR rider_id = $1) AND ($2 OR ", org_col,
+                       " = $3) AND ($4 = 0 OR status = $4) AND ($5 = 0 OR source_kind = $5) "
+                       "AND created_at >= from_us($6::bigint) AND created_at < from_us($7::bigint) "
+                       "AND ($8::bigint = 0 OR (us(created_at), idempotency_key) < ($8, $9)) "
+                       "ORDER BY created_at DESC, idempotency_key DESC LIMIT $10"),
           rider, whole_city || !org, org ? org->org_id : std::string(),
           static_cast<int>(req->status()), static_cast<int>(req->source_kind()), from,
           std::min<int64_t>(to, int64_t{9000000000000000}), paging->after_us(), paging->after_id(),

@@ -439,7 +439,7 @@ grpc::Status ActivityServiceImpl::ListServiceRecords(grpc::ServerContext* ctx,
                        " = $1 AND ($2 = '' OR rider_id = $2) AND (cardinality($3::smallint[]) = 0 "
                        "OR kind = ANY($3::smallint[])) AND (cardinality($4::smallint[]) = 0 OR "
                        "status = ANY($4::smallint[])) AND created_at >= from_us($5::bigint) AND "
-                       "created_at <= from_us($6::bigint) AND ($7::bigint = 0 OR "
+                       "created_at < from_us($6::bigint) AND ($7::bigint = 0 OR "
                        "(us(created_at), service_record_id) < ($7::bigint, $8)) "
                        "ORDER BY created_at DESC, service_record_id DESC LIMIT $9"),
           org_id, rider, array(kinds), array(statuses), from, to, paging->after_us(),

@@ -47,11 +47,15 @@ bool Covers(const auth::Principal& who, const common::v1::OrgPath& path,
   return false;
 }
 
+absl::Status OutsideScope(absl::string_view what) {
+  return Refuse(absl::StatusCode::kPermissionDenied, v1::ACTIVITY_ERROR_REASON_OUTSIDE_ORG_SCOPE,
+                absl::StrCat(what, " is outside the org nodes the caller's roles cover"));
+}
+
 absl::Status CheckCovers(const auth::Principal& who, const common::v1::OrgPath& path,
                          absl::string_view what, std::initializer_list<auth::Role> roles) {
   if (Covers(who, path, roles)) return absl::OkStatus();
-  return Refuse(absl::StatusCode::kPermissionDenied, v1::ACTIVITY_ERROR_REASON_OUTSIDE_ORG_SCOPE,
-                absl::StrCat(what, " is outside the org nodes the caller's roles cover"));
+  return OutsideScope(what);
 }
 
 std::string NewId(absl::string_view prefix) {

@@ -47,6 +47,9 @@ bool Covers(const auth::Principal& who, const common::v1::OrgPath& path,
 absl::Status CheckCovers(const auth::Principal& who, const common::v1::OrgPath& path,
                          absl::string_view what, std::initializer_list<auth::Role> roles = {});
 
+// PERMISSION_DENIED (OUTSIDE_ORG_SCOPE) naming `what`, for a caller whose checks all failed.
+absl::Status OutsideScope(absl::string_view what);
+
 // A new opaque id: prefix, '_', 16 random base32 characters.
 std::string NewId(absl::string_view prefix);
 
