@@ -1,7 +1,13 @@
 #include "common/server/call_interceptor.h"
 
+#include <google/protobuf/descriptor.h>
+
 #include <chrono>
 #include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
 
 #include "common/log/log.h"
 
@@ -42,10 +48,25 @@ const char* CodeName(grpc::StatusCode code) {
   return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
 }
 
+// On a server with a generic service (the gateway) any path reaches the interceptor; a path that
+// names no method of the linked contracts (nor gRPC's own health and reflection) is labelled
+// "unknown", so callers cannot grow the metrics without bound.
+std::string MethodLabel(const char* path) {
+  absl::string_view p(path != nullptr ? path : "");
+  if (absl::StartsWith(p, "/grpc.")) return std::string(p);
+  absl::string_view dotted = p;
+  absl::ConsumePrefix(&dotted, "/");
+  if (google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          absl::StrReplaceAll(dotted, {{"/", "."}})) != nullptr) {
+    return std::string(p);
+  }
+  return "unknown";
+}
+
 class CallInterceptor : public grpc::experimental::Interceptor {
  public:
   CallInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics* metrics, bool log_calls)
-      : method_(info->method()),
+      : method_(log_calls ? std::string(info->method()) : MethodLabel(info->method())),
         metrics_(metrics),
         log_calls_(log_calls),
         start_(std::chrono::steady_clock::now()) {}

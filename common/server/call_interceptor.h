@@ -15,7 +15,9 @@ inline constexpr char kRequestIdHeader[] = "x-request-id";
 
 class CallInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  // `metrics` must outlive the server. `log_calls` false: metrics only, no access-log lines.
+  // `metrics` must outlive the server. `log_calls` false (a server hosting a generic service):
+  // request ids and metrics only, no access-log lines, and paths that name no known method are
+  // counted as "unknown".
   explicit CallInterceptorFactory(Metrics* metrics, bool log_calls = true)
       : metrics_(metrics), log_calls_(log_calls) {}
   grpc::experimental::Interceptor* CreateServerInterceptor(

@@ -11,6 +11,8 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include <atomic>
 #include <cstring>
@@ -18,6 +20,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -539,6 +542,11 @@ TEST_F(GatewayTest, BadGrpcInputGetsAClearStatusAndTheGatewayKeepsServing) {
   CallResult unknown =
       CallGrpc("/civicpoints.ledger.v1.LedgerService/NoSuchMethod", "", {{"authorization", rider}});
   EXPECT_EQ(unknown.status.error_code(), grpc::StatusCode::UNIMPLEMENTED);
+  // Made-up paths do not become metric labels.
+  std::ostringstream text;
+  prometheus::TextSerializer().Serialize(text, host_->metrics().registry().Collect());
+  EXPECT_EQ(text.str().find("NoSuchMethod"), std::string::npos);
+  EXPECT_NE(text.str().find("grpc_method=\"unknown\""), std::string::npos);
   CallResult no_token = CallGrpc(kTopRanking, "");
   EXPECT_EQ(no_token.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   CallResult bad_token = CallGrpc(kTopRanking, "", {{"authorization", "Bearer x.y.z"}});
