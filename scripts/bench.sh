@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# `make bench`: the ledger, identity, gateway and rewards benchmarks against a throwaway
+# `make bench`: the ledger, identity, gateway, rewards and activity benchmarks against a throwaway
 # PostgreSQL and Redis of their own (ports 55434 and 56381, under build/bench-run), stopped
 # afterwards. Each prints its figures; each one's last line is a JSON object. `make bench BENCH=identity` (or
-# ledger, gateway, rewards) runs one of them.
+# ledger, gateway, rewards, activity) runs one of them.
 set -euo pipefail
 build_dir=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,4 +28,8 @@ fi
 if [[ $which == all || $which == rewards ]]; then
   "$root/$build_dir/tests/bench/rewards_bench" --pg_url="$pg_url" --redis_addr=127.0.0.1:56381 \
     --ledger_bin="$root/$build_dir/services/ledger/civicpoints-ledger" "${@:2}"
+fi
+if [[ $which == all || $which == activity ]]; then
+  "$root/$build_dir/tests/bench/activity_bench" --pg_url="$pg_url" \
+    --activity_bin="$root/$build_dir/services/activity/civicpoints-activity" "${@:2}"
 fi

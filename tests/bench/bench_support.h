@@ -26,6 +26,10 @@ double Percentile(std::vector<double>& v, double p);
 
 // Runs `call` from `callers` threads for `seconds`; each call returns whether it succeeded.
 Run Measure(int callers, int64_t seconds, const std::function<bool(int caller, int64_t i)>& call);
+// Runs `call` exactly `total` times from `callers` threads (i is 0..total-1, each once), for work
+// that can be done only once per item; per_second is successes over the time all of them took.
+Run MeasureCount(int callers, int64_t total,
+                 const std::function<bool(int caller, int64_t i)>& call);
 
 // `url` with its database name replaced by `db`.
 std::string WithDatabase(const std::string& url, const std::string& db);
@@ -42,6 +46,14 @@ void StopProcess(pid_t pid);
 
 // "2 cores, <CPU model>".
 std::string MachineLine();
+
+// Anchor: pgbench's TPC-B-like tps at `clients` clients for 10 s, on a fresh scale-32 database
+// cp_bench_pgbench made through `admin_url`; 0 when pgbench fails.
+double PgbenchTps(const std::string& admin_url, int clients);
+
+// Anchor: a bare gRPC echo service (no interceptors, no auth) in this process, called over 4
+// channels by `callers` threads for `seconds`.
+Run EchoAnchor(int callers, int64_t seconds);
 
 }  // namespace civicpoints::bench
 

@@ -18,7 +18,6 @@
 #include <fstream>
 #include <iostream>
 #include <pqxx/pqxx>
-#include <regex>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -28,7 +27,6 @@
 #include "common/auth/jwt.h"
 #include "common/config/config_parser.h"
 #include "common/probe/probe.h"
-#include "cptest/v1/test_service.grpc.pb.h"
 #include "tests/bench/bench_support.h"
 
 namespace cp = ::civicpoints;
@@ -45,52 +43,6 @@ struct Settings {
   int64_t seconds = 5;
   int64_t rebuild_accounts = 1000000;
 };
-
-double PgbenchTps(const std::string& admin_url) {
-  RecreateDatabase(admin_url, "cp_bench_pgbench");
-  const std::string url = WithDatabase(admin_url, "cp_bench_pgbench");
-  if (std::system(("pgbench -i -q -s 32 '" + url + "' >/dev/null 2>&1").c_str()) != 0) return 0;
-  FILE* out =
-      popen(("pgbench -c 32 -j 2 -T 10 -b tpcb-like '" + url + "' 2>/dev/null").c_str(), "r");
-  std::string text;
-  char buf[512];
-  while (fgets(buf, sizeof buf, out) != nullptr) text += buf;
-  pclose(out);
-  std::smatch m;
-  if (!std::regex_search(text, m, std::regex(R"(tps = ([0-9.]+) \(without initial)"))) return 0;
-  return std::stod(m[1].str());
-}
-
-class BareEcho final : public cptest::v1::TestService::Service {
-  grpc::Status Echo(grpc::ServerContext*, const cptest::v1::EchoRequest* req,
-                    cptest::v1::EchoResponse* resp) override {
-    resp->set_text(req->text());
-    return grpc::Status::OK;
-  }
-};
-
-Run EchoAnchor(int callers, int64_t seconds) {
-  BareEcho service;
-  int port = 0;
-  grpc::ServerBuilder builder;
-  builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  std::vector<std::unique_ptr<cptest::v1::TestService::Stub>> stubs;
-  for (int i = 0; i < 4; ++i) {
-    stubs.push_back(cptest::v1::TestService::NewStub(grpc::CreateChannel(
-        "127.0.0.1:" + std::to_string(port), grpc::InsecureChannelCredentials())));
-  }
-  Run r = Measure(callers, seconds, [&](int c, int64_t) {
-    grpc::ClientContext ctx;
-    cptest::v1::EchoRequest req;
-    req.set_text("top10");
-    cptest::v1::EchoResponse resp;
-    return stubs[c % stubs.size()]->Echo(&ctx, req, &resp).ok();
-  });
-  server->Shutdown();
-  return r;
-}
 
 }  // namespace
 
@@ -114,7 +66,7 @@ int main(int argc, char** argv) {
   }
 
   std::cout << "machine: " << MachineLine() << "\n";
-  const double pgbench_tps = PgbenchTps(s.pg_url);
+  const double pgbench_tps = PgbenchTps(s.pg_url, 32);
   std::cout << absl::StrFormat("anchor pgbench tpcb-like, 32 clients: %.0f tps\n", pgbench_tps);
 
   // A ledger of our own on a fresh database, trusting a key made for this run.
