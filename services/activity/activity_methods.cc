@@ -268,6 +268,11 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* ctx,
         next.set_audience(v1::ACTIVITY_AUDIENCE_ANY_RIDER);
       }
       if (absl::Status s = CheckActivityFields(next); !s.ok()) return s;
+      if (TimeOf(next.start_time()) != TimeOf(cur->proto.start_time()) &&
+          TimeOf(next.start_time()) < caller.now + absl::Minutes(10)) {
+        return absl::InvalidArgumentError(
+            "activity.start_time: must be at least 10 minutes ahead, so riders can enrol");
+      }
       if (next.capacity() < cur->proto.enrolled_count()) {
         return absl::FailedPreconditionError(
             absl::StrCat("activity.capacity: ", next.capacity(), " is below the ",

@@ -67,6 +67,8 @@ absl::StatusOr<v1::Award> CreateAward(pqxx::transaction_base& tx, const AwardSou
           FindAward(tx, source.kind, source.source_id, source.rider_id, true)) {
     return *existing;
   }
+  // A source worth nothing earns no award (CAPPED would tell the rider a cap took their points).
+  if (source.rule.value <= 0) return v1::Award();
   const std::string day = ShanghaiDay(source.occur);
   // One row per rider and day, locked: two confirmations for one rider at once see each other's
   // points, so together they never exceed the cap.

@@ -36,7 +36,8 @@ std::string AwardKey(v1::AwardSourceKind kind, const std::string& source_id,
                      const std::string& rider_id);
 
 // Writes the source's award in `tx`, capped by `caps` (the rules at the rider's home community),
-// and returns it. A source that already has its award returns that award unchanged.
+// and returns it. A source that already has its award returns that award unchanged; a source
+// whose rule gives 0 points gets none (an empty Award is returned).
 absl::StatusOr<v1::Award> CreateAward(pqxx::transaction_base& tx, const AwardSource& source,
                                       const ResolvedRules& caps, absl::Time now);
 
