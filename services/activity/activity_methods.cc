@@ -336,7 +336,7 @@ grpc::Status ActivityServiceImpl::CancelActivity(grpc::ServerContext* ctx,
             a->proto.activity_id());
         tx.exec_params(
             "UPDATE activities SET cancelled_at = now(), cancel_reason = $2, enrolled_count = 0, "
-            "checked_in_count = 0, version = version + 1, updated_at = now() "
+            "version = version + 1, updated_at = now() "
             "WHERE activity_id = $1",
             a->proto.activity_id(), req->reason());
       }

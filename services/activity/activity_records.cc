@@ -14,10 +14,13 @@ const char kActivitySelect[] =
     "SELECT a.activity_id, a.title, a.description, a.category, a.place_id, p.name, p.latitude, "
     "p.longitude, a.organiser_org_id, a.district_id, a.street_id, a.community_id, us(a.start_at), "
     "us(a.end_at), us(a.enrol_close_at), a.check_in_lead_minutes, a.capacity, a.enrolled_count, "
-    "a.checked_in_count, a.confirmed_count, a.points, a.audience, a.check_in_radius_meters, "
+    "c.checked_in, c.confirmed, a.points, a.audience, a.check_in_radius_meters, "
     "a.code_period_seconds, a.cancelled_at IS NOT NULL, a.cancel_reason, a.created_by, "
     "us(a.created_at), us(a.updated_at), a.version, a.code_secret, p.check_in_radius_meters "
-    "FROM activities a JOIN places p USING (place_id)";
+    "FROM activities a JOIN places p USING (place_id) CROSS JOIN LATERAL (SELECT "
+    "count(*) FILTER (WHERE e.status IN (3, 4))::int AS checked_in, "
+    "count(*) FILTER (WHERE e.status = 4)::int AS confirmed "
+    "FROM enrolments e WHERE e.activity_id = a.activity_id) c";
 
 int ActivityRow::radius() const {
   return proto.check_in_radius_meters() > 0 ? proto.check_in_radius_meters() : place_radius;
@@ -78,10 +81,17 @@ ActivityRow ReadActivity(pqxx::transaction_base& tx, const pqxx::row& row, absl:
 
 absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::string& id,
                                          bool lock, absl::Time now) {
+  return LoadActivity(tx, id, lock ? ActivityLock::kUpdate : ActivityLock::kNone, now);
+}
+
+absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::string& id,
+                                         ActivityLock lock, absl::Time now) {
   if (id.empty()) return absl::InvalidArgumentError("activity_id: is required");
-  pqxx::result r = tx.exec_params(
-      absl::StrCat(kActivitySelect, " WHERE a.activity_id = $1", lock ? " FOR UPDATE OF a" : ""),
-      id);
+  const char* clause = lock == ActivityLock::kUpdate  ? " FOR UPDATE OF a"
+                       : lock == ActivityLock::kShare ? " FOR SHARE OF a"
+                                                      : "";
+  pqxx::result r =
+      tx.exec_params(absl::StrCat(kActivitySelect, " WHERE a.activity_id = $1", clause), id);
   if (r.empty()) return absl::NotFoundError(absl::StrCat("activity '", id, "' does not exist"));
   return ReadActivity(tx, r[0], now);
 }

@@ -36,6 +36,11 @@ struct ActivityRow {
 // NOT_FOUND naming it.
 absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::string& id,
                                          bool lock, absl::Time now);
+// kShare: many check-ins of one activity proceed at once, while a change to the activity itself
+// (kUpdate: seats, times, cancellation) waits for them and they for it.
+enum class ActivityLock { kNone, kShare, kUpdate };
+absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::string& id,
+                                         ActivityLock lock, absl::Time now);
 
 // The SELECT list and FROM clause LoadActivity and lists use, and the filler.
 extern const char kActivitySelect[];

@@ -3,7 +3,9 @@
 // every refusal the contract names; and the ledger stopped while 200 attendances are confirmed.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/grpc_status.h"
@@ -291,12 +293,12 @@ TEST_F(ActivityTest, CheckInNeedsTheCurrentCodeTheRightPlaceAndAnEnrolment) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
     EXPECT_NE(s.error_message().find("rotated"), std::string::npos) << s.error_message();
   }
-  EXPECT_EQ(env_.Sql("SELECT checked_in_count FROM activities"), "0");
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM enrolments WHERE status = 3"), "0");
 
   ASSERT_TRUE(CheckIn(rider, activity, Code(activity), kNearLat).ok());
   EXPECT_EQ(CheckIn(rider, activity, Code(activity), kNearLat).error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
-  EXPECT_EQ(env_.Sql("SELECT checked_in_count FROM activities"), "1");
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM enrolments WHERE status = 3"), "1");
   EXPECT_EQ(env_.Sql("SELECT check_in_distance_m < 100 FROM enrolments WHERE status = 3"), "t");
 }
 
@@ -317,6 +319,37 @@ TEST_F(ActivityTest, GuessingCodesIsThrottledAfterFiveWrongOnes) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
   // Staff can still check the rider in by hand.
   EXPECT_EQ(env_.Sql("SELECT count(*) FROM enrolments WHERE status = 3"), "0");
+}
+
+TEST_F(ActivityTest, ABurstOfParallelGuessesGetsFiveVerdicts) {
+  const std::string activity = MakeActivity();
+  const std::string rider = env_.Rider(env_.west).second;
+  ASSERT_TRUE(Enrol(rider, activity).ok());
+  const std::string code = Code(activity);
+  std::vector<std::string> guesses;
+  for (int g = 100000; guesses.size() < 20; ++g) {
+    if (absl::StrCat(g) != code) guesses.push_back(absl::StrCat(g));
+  }
+  std::atomic<int> wrong{0}, throttled{0};
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < guesses.size(); ++i) {
+    threads.emplace_back([&, i] {
+      v1::CheckInToActivityRequest req;
+      req.set_activity_id(activity);
+      req.set_code(guesses[i]);
+      req.mutable_location()->set_latitude(kNearLat);
+      req.mutable_location()->set_longitude(kLon);
+      req.set_location_accuracy_meters(10);
+      req.set_idempotency_key(absl::StrCat("burst-", i));
+      v1::CheckInToActivityResponse resp;
+      grpc::Status s = env_.stub().CheckInToActivity(env_.With(rider).get(), req, &resp);
+      if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) ++wrong;
+      if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) ++throttled;
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(wrong.load(), 5);
+  EXPECT_EQ(throttled.load(), 15);
 }
 
 TEST_F(ActivityTest, ConfirmedAttendanceReachesTheLedgerExactlyOnce) {
