@@ -56,8 +56,19 @@ std::map<std::string, std::string> BaseEnv(const std::string& pg_url, int grpc_p
     std::ofstream(path) << std::string(64, 'a');
     return path;
   }();
+  // The API key activity and rewards call other services with (only exchanged on first use,
+  // so identity need not be running for these tests).
+  static const std::string api_key_file = [] {
+    const std::string path =
+        std::filesystem::temp_directory_path() / ("cp-api-" + std::to_string(::getpid()) + ".key");
+    std::ofstream(path) << "cpk_ak_test_" << std::string(43, 'A') << "\n";
+    return path;
+  }();
   return {{"CP_PG_URL", pg_url},
           {"CP_IDENTITY_MASTER_KEY_FILE", key_file},
+          {"CP_SERVICE_API_KEY_FILE", api_key_file},
+          {"CP_IDENTITY_ADDR", "127.0.0.1:1"},
+          {"CP_LEDGER_ADDR", "127.0.0.1:1"},
           {"CP_REDIS_ADDR", redis ? redis : ""},
           {"CP_GRPC_PORT", std::to_string(grpc_port)},
           {"CP_METRICS_PORT", std::to_string(metrics_port)},
