@@ -456,6 +456,19 @@ TEST_F(GatewayTest, JsonRoundTripKeepsChineseTextAndBindsPathQueryAndBody) {
   EXPECT_EQ(got.name(), "清源街道");
   EXPECT_EQ(got.level(), common::v1::ORG_LEVEL_STREET);
 
+  // `curl -d '{...}'` sends JSON labelled as a form: it is still JSON, and the URL's query
+  // parameters still bind.
+  backend_.Clear();
+  h = rest_client_->Post(
+      "/v1/orgs?code=QY2", {{"Authorization", admin}},
+      R"({"parentId": "d-pingcheng", "level": "ORG_LEVEL_STREET", "name": "清源"})",
+      "application/x-www-form-urlencoded");
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->status, 200) << h->body;
+  ASSERT_TRUE(got.ParseFromString(backend_.Calls().at(0).request));
+  EXPECT_EQ(got.name(), "清源");
+  EXPECT_EQ(got.code(), "QY2");
+
   // Query string into nested fields, by JSON or proto names.
   backend_.Clear();
   backend_.SetScript(nullptr);

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -121,7 +122,20 @@ class Handler {
       }
       return Fail(res, admission.status);
     }
-    Params query(req.params.begin(), req.params.end());
+    // Bodies are JSON whatever their declared type: `curl -d '{...}'` labels JSON as a form, and
+    // the form's "fields" would otherwise be taken for query parameters.
+    Params query;
+    if (absl::StartsWith(req.get_header_value("Content-Type"),
+                         "application/x-www-form-urlencoded")) {
+      httplib::Params from_url;
+      const size_t mark = req.target.find('?');
+      if (mark != std::string::npos) {
+        httplib::detail::parse_query_text(req.target.substr(mark + 1), from_url);
+      }
+      query.assign(from_url.begin(), from_url.end());
+    } else {
+      query.assign(req.params.begin(), req.params.end());
+    }
     absl::StatusOr<std::string> message = BuildRequest(route, match.bindings, query, req.body);
     if (!message.ok()) {
       return Fail(res, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
