@@ -241,11 +241,12 @@ absl::Status Ledger::Mutate(const std::string& method, const std::string& key,
       return absl::OkStatus();
     }
     absl::Status done = body(tx, response, &scores);
-    if (done.code() == absl::StatusCode::kAlreadyExists &&
-        store_->FindIdempotent(tx, method, key).has_value()) {
+    if (!done.ok() && done.code() != absl::StatusCode::kAborted &&
+        KeyTakenMeanwhile(tx, method, key)) {
       // A first call with this key (a client's retry racing it, in another batch) committed while
-      // this one waited for the account lock, and its change is what this one found: roll this
-      // one back and run it again, when it replays that call's answer.
+      // this one waited for the account lock, and its change is why this one failed (the hold
+      // already exists, the points are already held or captured): roll this one back and run it
+      // again, when it replays that call's answer.
       return absl::AbortedError("a concurrent request with the same key went first");
     }
     RETURN_IF_ERROR(done);
@@ -255,6 +256,15 @@ absl::Status Ledger::Mutate(const std::string& method, const std::string& key,
   if (!s.ok()) return s;
   SyncRankings(scores);
   return absl::OkStatus();
+}
+
+bool Ledger::KeyTakenMeanwhile(pqxx::dbtransaction& tx, const std::string& method,
+                               const std::string& key) {
+  try {
+    return store_->FindIdempotent(tx, method, key).has_value();
+  } catch (const std::exception&) {
+    return false;  // the failure left the unit's savepoint unusable: report the failure itself
+  }
 }
 
 void Ledger::SyncRankings(const std::vector<RankingScore>& scores) {

@@ -113,6 +113,9 @@ class Ledger {
                                                   const v1::ReleaseRequest& request,
                                                   const std::string& actor, bool by_timeout);
   std::string LockOrderForHold(const std::string& order_id);
+  // Whether another call stored a result under (method, key) since this unit began.
+  bool KeyTakenMeanwhile(pqxx::dbtransaction& tx, const std::string& method,
+                         const std::string& key);
   void SyncRankings(const std::vector<RankingScore>& scores);
   void BackgroundLoop(absl::Duration interval);
 

@@ -362,6 +362,39 @@ TEST_F(LedgerTest, TheSameAwardSentAtOnceFromManyThreadsIsAppliedOnce) {
   }
 }
 
+TEST_F(LedgerTest, TheSameHoldAndCaptureSentAtOnceReplayInsteadOfFailing) {
+  // The rider has points for one hold only: a concurrent copy that ran the hold again would find
+  // too few points; it must instead replay the first call's answer. The same for the capture.
+  ASSERT_TRUE(ledger_->Award(AwardReq("hold-burst-award", "hold-burst-rider", 10), "svc").ok());
+  std::vector<std::string> holds(8), captures(8);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      absl::StatusOr<v1::HoldResponse> r =
+          ledger_->Hold(HoldReq("hold-burst", "order-burst", "hold-burst-rider", 10), "svc");
+      ASSERT_TRUE(r.ok()) << r.status();
+      holds[t] = r->entry().entry_id();
+    });
+  }
+  for (auto& th : threads) th.join();
+  threads.clear();
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      absl::StatusOr<v1::CaptureResponse> r =
+          ledger_->Capture(CaptureReq("capture-burst", "order-burst"), "svc");
+      ASSERT_TRUE(r.ok()) << r.status();
+      captures[t] = r->entry().entry_id();
+    });
+  }
+  for (auto& th : threads) th.join();
+  for (int t = 0; t < 8; ++t) {
+    EXPECT_EQ(holds[t], holds[0]);
+    EXPECT_EQ(captures[t], captures[0]);
+  }
+  EXPECT_EQ(Sql("SELECT count(*) FROM ledger.entries WHERE person_id = 'hold-burst-rider'"), 3);
+  EXPECT_EQ(Sql("SELECT spent FROM ledger.accounts WHERE person_id = 'hold-burst-rider'"), 10);
+}
+
 TEST_F(LedgerTest, ConcurrentMutationsWithRetriesKeepTheBooksBalanced) {
   constexpr int kThreads = 16;
   constexpr int kOpsPerThread = 40;
