@@ -457,6 +457,16 @@ grpc::Status RewardsServiceImpl::FulfilRedemption(grpc::ServerContext* ctx,
                        "pickup_code: the order is being cancelled or has expired");
         return absl::OkStatus();
       }
+      if (intent == v1::REDEMPTION_STATE_FULFILLED) {
+        // Another entry of this code (another keeper, or another tap under a new key) is handing
+        // the gift over right now: a second OK would hand it over twice. Only a repeat of that
+        // entry's own key resumes it (answered from idempotency_keys above).
+        early =
+            Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_PICKUP_CODE_ALREADY_USED,
+                   "pickup_code: was just entered and the gift is being handed over",
+                   {{"station_id", req->station_id()}});
+        return absl::OkStatus();
+      }
       if (intent == 0) {
         const bool expired = ready[0][3].as<bool>();
         tx.exec_params(

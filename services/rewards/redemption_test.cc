@@ -2,6 +2,10 @@
 // giving points and stock back, and every refusal leaving no points held and no stock taken.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 
 #include "services/rewards/records.h"
@@ -185,6 +189,30 @@ TEST_F(RedemptionTest, SameKeyReturnsTheSameOrder) {
   grpc::Status s = env_.Redeem("r1", window_, gift_, &second, 2, RewardsTestEnv::kStationA, "tap");
   EXPECT_EQ(ReasonOf(s), "IDEMPOTENCY_KEY_REUSED");
   EXPECT_EQ(env_.Account("r1").held(), 30);
+}
+
+TEST_F(RedemptionTest, TheSameCodeEnteredOnTwoTabletsAtOnceHandsTheGiftOverOnce) {
+  for (int round = 0; round < 3; ++round) {
+    const std::string rider = absl::StrCat("tablet-rider-", round);
+    ASSERT_TRUE(env_.Award(rider, 100));
+    v1::Redemption order;
+    ASSERT_TRUE(env_.Redeem(rider, window_, gift_, &order).ok());
+    std::atomic<int> handed{0}, refused{0};
+    std::vector<std::thread> tablets;
+    for (int t = 0; t < 4; ++t) {
+      tablets.emplace_back([&, t] {
+        v1::Redemption done;
+        grpc::Status s = env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, order.pickup_code(),
+                                     &done, absl::StrCat("tablet-", round, "-", t));
+        if (s.ok()) ++handed;
+        if (ReasonOf(s) == "PICKUP_CODE_ALREADY_USED") ++refused;
+      });
+    }
+    for (std::thread& t : tablets) t.join();
+    EXPECT_EQ(handed.load(), 1) << "round " << round;
+    EXPECT_EQ(refused.load(), 3) << "round " << round;
+    EXPECT_EQ(env_.Hold(order.redemption_id()).state(), ledger::v1::HOLD_STATE_CAPTURED);
+  }
 }
 
 TEST_F(RedemptionTest, CancelReleasesPointsAndReturnsStock) {
