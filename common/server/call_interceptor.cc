@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 
 #include "common/log/log.h"
+#include "common/status/grpc_status.h"
 
 namespace civicpoints::server {
 namespace {
@@ -24,28 +25,6 @@ bool UsableRequestId(const grpc::string_ref& id) {
     if (c < 0x21 || c > 0x7e) return false;
   }
   return true;
-}
-
-const char* CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const int i = static_cast<int>(code);
-  return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
 }
 
 // On a server with a generic service (the gateway) any path reaches the interceptor; a path that
@@ -93,7 +72,7 @@ class CallInterceptor : public grpc::experimental::Interceptor {
       const grpc::Status status = methods->GetSendStatus();
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-      const char* code = CodeName(status.error_code());
+      const char* code = GrpcCodeName(status.error_code());
       metrics_->RecordRpc(method_, code, seconds);
       if (!log_calls_) {
         methods->Proceed();

@@ -36,6 +36,10 @@ absl::Status WithErrorReason(absl::Status status, absl::string_view reason,
 // unknown numeric code (a peer speaking a newer protocol) becomes UNKNOWN.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 
+// "NOT_FOUND" for grpc::StatusCode::NOT_FOUND ("UNKNOWN" for a number gRPC does not define), for
+// logs, metrics labels and JSON error bodies.
+const char* GrpcCodeName(grpc::StatusCode code);
+
 }  // namespace civicpoints
 
 #endif  // CIVICPOINTS_COMMON_STATUS_GRPC_STATUS_H_

@@ -96,3 +96,16 @@ TEST(GrpcStatusTest, RetryInfoAndErrorInfoTravelAsGoogleRpcDetails) {
 
 }  // namespace
 }  // namespace civicpoints
+
+namespace civicpoints {
+namespace {
+
+TEST(GrpcCodeNameTest, NamesEveryCodeAndAnUnknownNumber) {
+  EXPECT_STREQ(GrpcCodeName(grpc::StatusCode::OK), "OK");
+  EXPECT_STREQ(GrpcCodeName(grpc::StatusCode::NOT_FOUND), "NOT_FOUND");
+  EXPECT_STREQ(GrpcCodeName(grpc::StatusCode::UNAUTHENTICATED), "UNAUTHENTICATED");
+  EXPECT_STREQ(GrpcCodeName(static_cast<grpc::StatusCode>(42)), "UNKNOWN");
+}
+
+}  // namespace
+}  // namespace civicpoints

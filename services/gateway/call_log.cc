@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 
 #include "common/log/log.h"
+#include "common/status/grpc_status.h"
 #include "services/gateway/json_transcoder.h"
 
 namespace civicpoints::gateway {
@@ -57,7 +58,7 @@ CallLog::RouteMetrics& CallLog::MetricsFor(Families& f, absl::string_view face,
 }
 
 void CallLog::Record(const CallRecord& r) {
-  const char* code = CodeName(r.code);
+  const char* code = GrpcCodeName(r.code);
   if (Families* f = attached_.load(std::memory_order_acquire); f != nullptr) {
     RouteMetrics& m = MetricsFor(*f, r.face, r.route);
     const size_t c = std::min<size_t>(static_cast<size_t>(r.code), m.requests.size() - 1);

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/status/grpc_status.h"
 #include "google/rpc/status.pb.h"
 
 namespace civicpoints::gateway {
@@ -172,28 +173,6 @@ absl::StatusOr<std::string> ResponseJson(const Route& route, const std::string& 
   return out;
 }
 
-const char* CodeName(grpc::StatusCode code) {
-  static const char* const kNames[] = {"OK",
-                                       "CANCELLED",
-                                       "UNKNOWN",
-                                       "INVALID_ARGUMENT",
-                                       "DEADLINE_EXCEEDED",
-                                       "NOT_FOUND",
-                                       "ALREADY_EXISTS",
-                                       "PERMISSION_DENIED",
-                                       "RESOURCE_EXHAUSTED",
-                                       "FAILED_PRECONDITION",
-                                       "ABORTED",
-                                       "OUT_OF_RANGE",
-                                       "UNIMPLEMENTED",
-                                       "INTERNAL",
-                                       "UNAVAILABLE",
-                                       "DATA_LOSS",
-                                       "UNAUTHENTICATED"};
-  const int i = static_cast<int>(code);
-  return i >= 0 && i <= 16 ? kNames[i] : "UNKNOWN";
-}
-
 int HttpStatusFor(grpc::StatusCode code) {
   switch (code) {
     case grpc::StatusCode::OK:
@@ -228,7 +207,7 @@ int HttpStatusFor(grpc::StatusCode code) {
 
 std::string ErrorJson(const grpc::Status& status) {
   json out = {{"code", static_cast<int>(status.error_code())},
-              {"status", CodeName(status.error_code())},
+              {"status", GrpcCodeName(status.error_code())},
               {"message", status.error_message()},
               {"details", json::array()}};
   google::rpc::Status rich;

@@ -37,9 +37,6 @@ std::string ErrorJson(const grpc::Status& status);
 // The HTTP status that matches a gRPC code (NOT_FOUND → 404, UNAVAILABLE → 503, ...).
 int HttpStatusFor(grpc::StatusCode code);
 
-// "NOT_FOUND" for grpc::StatusCode::NOT_FOUND.
-const char* CodeName(grpc::StatusCode code);
-
 }  // namespace civicpoints::gateway
 
 #endif  // CIVICPOINTS_SERVICES_GATEWAY_JSON_TRANSCODER_H_
