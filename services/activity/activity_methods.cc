@@ -429,19 +429,7 @@ grpc::Status ActivityServiceImpl::EnrolInActivity(grpc::ServerContext* ctx,
                 absl::StrCat("enrolment for activity ", id, " closed at ",
                              absl::FormatTime("%Y-%m-%d %H:%M", a->enrol_close, Shanghai())));
           }
-          if (a->proto.audience() == v1::ACTIVITY_AUDIENCE_CHECKED_IN_RIDERS) {
-            const common::v1::OrgPath& p = a->proto.org_path();
-            const bool inside =
-                !home.community_id().empty() &&
-                (p.community_id().empty() ? home.street_id() == p.street_id()
-                                          : home.community_id() == p.community_id());
-            if (!inside) {
-              return Refuse(absl::StatusCode::kFailedPrecondition,
-                            v1::ACTIVITY_ERROR_REASON_AUDIENCE_MISMATCH,
-                            absl::StrCat("activity ", id, " is for riders checked in at ",
-                                         a->proto.organiser_org_id()));
-            }
-          }
+          if (absl::Status s = CheckAudience(*a, home); !s.ok()) return s;
           std::optional<v1::Enrolment> e = LoadEnrolment(tx, id, caller.id(), true, false);
           if (e && e->status() != v1::ENROLMENT_STATUS_WITHDRAWN) {
             return Refuse(absl::StatusCode::kAlreadyExists,

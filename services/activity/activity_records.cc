@@ -79,6 +79,18 @@ ActivityRow ReadActivity(pqxx::transaction_base& tx, const pqxx::row& row, absl:
   return a;
 }
 
+absl::Status CheckAudience(const ActivityRow& a, const common::v1::OrgPath& home) {
+  if (a.proto.audience() != v1::ACTIVITY_AUDIENCE_CHECKED_IN_RIDERS) return absl::OkStatus();
+  const common::v1::OrgPath& p = a.proto.org_path();
+  const bool inside = !home.community_id().empty() &&
+                      (p.community_id().empty() ? home.street_id() == p.street_id()
+                                                : home.community_id() == p.community_id());
+  if (inside) return absl::OkStatus();
+  return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_AUDIENCE_MISMATCH,
+                absl::StrCat("activity ", a.proto.activity_id(), " is for riders checked in at ",
+                             a.proto.organiser_org_id()));
+}
+
 absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::string& id,
                                          bool lock, absl::Time now) {
   return LoadActivity(tx, id, lock ? ActivityLock::kUpdate : ActivityLock::kNone, now);

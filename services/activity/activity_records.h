@@ -32,6 +32,10 @@ struct ActivityRow {
   bool ended(absl::Time now) const { return !cancelled && now >= end; }
 };
 
+// OK when a rider living at `home` may join `a`: anyone, or for CHECKED_IN_RIDERS activities a
+// rider checked in inside the organiser's node. Errors: FAILED_PRECONDITION (AUDIENCE_MISMATCH).
+absl::Status CheckAudience(const ActivityRow& a, const common::v1::OrgPath& home);
+
 // Loads an activity (FOR UPDATE when `lock`). Errors: INVALID_ARGUMENT when `id` is empty;
 // NOT_FOUND naming it.
 absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::string& id,

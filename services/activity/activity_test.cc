@@ -256,6 +256,23 @@ TEST_F(ActivityTest, RidersEnrolOnceWithinCapacityAndMayWithdrawAndReturn) {
   EXPECT_EQ(Enrol(d, activity).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+TEST_F(ActivityTest, AnActivityForCheckedInRidersTakesOnlyRidersOfItsCommunity) {
+  v1::Activity a = Draft(env_.west);
+  a.set_audience(v1::ACTIVITY_AUDIENCE_CHECKED_IN_RIDERS);
+  v1::Activity made;
+  ASSERT_TRUE(Create(env_.west_staff, a, &made).ok());
+  const std::string west = env_.Rider(env_.west).second;
+  const std::string gongnong = env_.Rider(env_.gongnong).second;
+  const std::string nowhere = env_.Rider("").second;
+  ASSERT_TRUE(Enrol(west, made.activity_id()).ok());
+  for (const std::string* outsider : {&gongnong, &nowhere}) {
+    grpc::Status s = Enrol(*outsider, made.activity_id());
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_NE(s.error_message().find("checked in at"), std::string::npos) << s.error_message();
+  }
+  EXPECT_EQ(env_.Sql("SELECT enrolled_count FROM activities"), "1");
+}
+
 TEST_F(ActivityTest, CheckInNeedsTheCurrentCodeTheRightPlaceAndAnEnrolment) {
   const std::string activity = MakeActivity();
   auto [rider_id, rider] = env_.Rider(env_.west);

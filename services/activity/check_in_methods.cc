@@ -255,19 +255,7 @@ grpc::Status ActivityServiceImpl::CheckInRider(grpc::ServerContext* ctx,
                             absl::StrCat("rider ", req->rider_id(), " is not enrolled in activity ",
                                          id, "; set enrol_if_needed for a walk-in"));
             }
-            if (a->proto.audience() == v1::ACTIVITY_AUDIENCE_CHECKED_IN_RIDERS) {
-              const common::v1::OrgPath& p = a->proto.org_path();
-              const bool inside =
-                  !home.community_id().empty() &&
-                  (p.community_id().empty() ? home.street_id() == p.street_id()
-                                            : home.community_id() == p.community_id());
-              if (!inside) {
-                return Refuse(absl::StatusCode::kFailedPrecondition,
-                              v1::ACTIVITY_ERROR_REASON_AUDIENCE_MISMATCH,
-                              absl::StrCat("activity ", id, " is for riders checked in at ",
-                                           a->proto.organiser_org_id()));
-              }
-            }
+            if (absl::Status s = CheckAudience(*a, home); !s.ok()) return s;
             if (a->proto.enrolled_count() >= a->proto.capacity()) {
               return Refuse(absl::StatusCode::kResourceExhausted,
                             v1::ACTIVITY_ERROR_REASON_ACTIVITY_FULL,
