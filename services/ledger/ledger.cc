@@ -227,6 +227,7 @@ absl::Status Ledger::Mutate(const std::string& method, const std::string& key,
                             gp::Message* response, const Body& body) {
   const std::string hash = RequestHash(request);
   std::vector<RankingScore> scores;
+  bool reran = false;  // a failure whose cause could not be told was run once more
   absl::Status s = committer_->Run(order_key, [&](pqxx::dbtransaction& tx) -> absl::Status {
     response->Clear();
     scores.clear();
@@ -242,7 +243,8 @@ absl::Status Ledger::Mutate(const std::string& method, const std::string& key,
     }
     absl::Status done = body(tx, response, &scores);
     if (!done.ok() && done.code() != absl::StatusCode::kAborted &&
-        KeyTakenMeanwhile(tx, method, key)) {
+        KeyTakenMeanwhile(tx, method, key).value_or(!reran)) {
+      reran = true;
       // A first call with this key (a client's retry racing it, in another batch) committed while
       // this one waited for the account lock, and its change is why this one failed (the hold
       // already exists, the points are already held or captured): roll this one back and run it
@@ -258,12 +260,13 @@ absl::Status Ledger::Mutate(const std::string& method, const std::string& key,
   return absl::OkStatus();
 }
 
-bool Ledger::KeyTakenMeanwhile(pqxx::dbtransaction& tx, const std::string& method,
-                               const std::string& key) {
+std::optional<bool> Ledger::KeyTakenMeanwhile(pqxx::dbtransaction& tx, const std::string& method,
+                                              const std::string& key) {
   try {
     return store_->FindIdempotent(tx, method, key).has_value();
   } catch (const std::exception&) {
-    return false;  // the failure left the unit's savepoint unusable: report the failure itself
+    // The failure was a database error that left the unit's savepoint unusable: cannot tell.
+    return std::nullopt;
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -113,9 +114,11 @@ class Ledger {
                                                   const v1::ReleaseRequest& request,
                                                   const std::string& actor, bool by_timeout);
   std::string LockOrderForHold(const std::string& order_id);
-  // Whether another call stored a result under (method, key) since this unit began.
-  bool KeyTakenMeanwhile(pqxx::dbtransaction& tx, const std::string& method,
-                         const std::string& key);
+  // Whether another call stored a result under (method, key) since this unit began; nullopt when
+  // the unit's failed statement left no way to ask (the unit is then run once more, and the
+  // re-run replays that result or fails the same way again).
+  std::optional<bool> KeyTakenMeanwhile(pqxx::dbtransaction& tx, const std::string& method,
+                                        const std::string& key);
   void SyncRankings(const std::vector<RankingScore>& scores);
   void BackgroundLoop(absl::Duration interval);
 
