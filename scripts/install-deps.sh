@@ -8,7 +8,7 @@ PACKAGES=(
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libgrpc-dev
   libpqxx-dev libpq-dev libhiredis-dev libsodium-dev libssl-dev
   libabsl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev prometheus-cpp-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libcli11-dev libcsv-dev
   postgresql redis-server grpc-proto
 
 )
