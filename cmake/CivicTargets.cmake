@@ -47,3 +47,29 @@ function(cp_test name)
     set_tests_properties(${name} PROPERTIES FIXTURES_REQUIRED "${fixtures}" ENVIRONMENT "${env}")
   endif()
 endfunction()
+
+# cp_suite_test(NAME name COMMAND cmd args... [LABELS ...] [TIMEOUT seconds]): a test against the
+# whole running suite (ctest fixture cp_suite in tests/CMakeLists.txt: PostgreSQL, Redis, the four
+# services and the gateway started once for every such test, with empty stores). The test gets:
+#   CP_SUITE_GATEWAY_ADDR   the gateway's gRPC address (127.0.0.1:port)
+#   CP_SUITE_HTTP_URL       the gateway's REST/JSON base URL (http://127.0.0.1:port)
+#   CP_SUITE_ADMIN_PHONE, CP_SUITE_ADMIN_PASSWORD   the city's first district admin, password
+#                           already changed (no first-login prompt)
+#   CP_SUITE_RUN_DIR        the suite's folder (suite.env, admin.env, logs/, keys/)
+# Labels default to e2e; tests share the suite, so each makes names of its own (unique per run).
+function(cp_suite_test)
+  cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "COMMAND;LABELS" ${ARGN})
+  if(NOT ARG_LABELS)
+    set(ARG_LABELS e2e)
+  endif()
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 300)
+  endif()
+  math(EXPR http_port "${CP_TEST_SUITE_PORT_BASE} + 20")
+  add_test(NAME ${ARG_NAME} COMMAND ${ARG_COMMAND})
+  set_tests_properties(${ARG_NAME} PROPERTIES
+    FIXTURES_REQUIRED cp_suite LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    ENVIRONMENT "CP_SUITE_GATEWAY_ADDR=127.0.0.1:${CP_TEST_SUITE_PORT_BASE};\
+CP_SUITE_HTTP_URL=http://127.0.0.1:${http_port};CP_SUITE_ADMIN_PHONE=13900000000;\
+CP_SUITE_ADMIN_PASSWORD=${CP_TEST_SUITE_ADMIN_PASSWORD};CP_SUITE_RUN_DIR=${CP_TEST_SUITE_RUN_DIR}")
+endfunction()

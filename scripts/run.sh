@@ -5,107 +5,54 @@
 set -euo pipefail
 
 build_dir=${1:-build}
-root=$(cd "$(dirname "$0")/.." && pwd)
-run_dir="$root/.run"
-logs="$run_dir/logs"
-pg_port=${CP_RUN_PG_PORT:-55432}
-redis_port=${CP_RUN_REDIS_PORT:-56379}
-probe="$root/$build_dir/tools/probe/cp_probe"
-mkdir -p "$logs"
+SUITE_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+root=$SUITE_ROOT
+SUITE_RUN_DIR="$root/.run"
+SUITE_BUILD_DIR="$root/$build_dir"
+logs="$SUITE_RUN_DIR/logs"
+source "$root/scripts/suite-lib.sh"
 
-# name grpc_port metrics_port
-services=(
+# name grpc_port metrics_port (identity first: the others fetch its token keys at start)
+SUITE_SERVICES=(
   "identity 50051 9151"
   "activity 50052 9152"
   "ledger 50053 9153"
   "rewards 50054 9154"
   "gateway 50050 9150"
 )
+SUITE_PG_PORT=${CP_RUN_PG_PORT:-55432}
+SUITE_REDIS_PORT=${CP_RUN_REDIS_PORT:-56379}
+SUITE_HTTP_PORT=8080
+# The first district admin of a fresh city (must change the password at first login).
+SUITE_ADMIN_PHONE=${CP_RUN_ADMIN_PHONE:-13900000000}
+SUITE_ADMIN_PASSWORD=${CP_RUN_ADMIN_PASSWORD:-Dev-admin-2026}
+admin_phone=$SUITE_ADMIN_PHONE admin_password=$SUITE_ADMIN_PASSWORD
+mkdir -p "$logs"
 
-pids=()
 stopping=0
 stop_all() {
   ((stopping)) && return
   stopping=1
   echo
   echo "stopping services..."
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  bash "$root/scripts/redis.sh" stop "$run_dir/redis" || true
-  bash "$root/scripts/pg.sh" stop "$run_dir/pg" || true
+  suite_stop_services
+  suite_stop_stores
   echo "stopped."
 }
 trap 'stop_all; exit 0' INT TERM
 trap 'stop_all' EXIT
 
-bash "$root/scripts/pg.sh" start "$run_dir/pg" "$pg_port"
-bash "$root/scripts/redis.sh" start "$run_dir/redis" "$redis_port"
+suite_start_stores
+suite_export_env
+suite_start_services || exit 1
 
-# Development keys under .run/keys: identity's master key (phone and API-key hashes, sealed
-# signing keys) and a JWKS for hand-made tokens (cp_devtoken), which services trust beside
-# identity's own published keys.
-mkdir -p "$run_dir/keys"
-master_key="$run_dir/keys/identity-master.key"
-if [[ ! -s "$master_key" ]]; then
-  (umask 077 && head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$master_key")
-fi
-devtoken="$root/$build_dir/tools/devtoken/cp_devtoken"
-[[ -f "$run_dir/keys/jwks.json" ]] || "$devtoken" init "$run_dir/keys" >/dev/null
-export CP_JWKS_FILE="$run_dir/keys/jwks.json"
-export CP_IDENTITY_ADDR="127.0.0.1:50051"
-export CP_IDENTITY_MASTER_KEY_FILE="$master_key"
-# The first district admin of a fresh city (must change the password at first login).
-admin_phone=${CP_RUN_ADMIN_PHONE:-13900000000}
-admin_password=${CP_RUN_ADMIN_PASSWORD:-Dev-admin-2026}
-export CP_IDENTITY_BOOTSTRAP_ADMIN_PHONE="$admin_phone"
-export CP_IDENTITY_BOOTSTRAP_ADMIN_PASSWORD="$admin_password"
-# The API keys of the services that call others (activity, rewards): identity registers each
-# as an internal service account; each service exchanges its key for a token.
-internal_keys=()
-for name in activity rewards; do
-  key_file="$run_dir/keys/$name.apikey"
-  if [[ ! -s "$key_file" ]]; then
-    secret=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-    (umask 077 && echo "cpk_ak_internal_${name}_$secret" >"$key_file")
-  fi
-  internal_keys+=("$name=$key_file")
-done
-export CP_IDENTITY_INTERNAL_SERVICE_KEYS=$(IFS=,; echo "${internal_keys[*]}")
-export CP_LEDGER_ADDR="127.0.0.1:50053"
-export CP_PG_URL="postgresql://civicpoints@127.0.0.1:$pg_port/civicpoints"
-export CP_REDIS_ADDR="127.0.0.1:$redis_port"
-# The gateway: its backends (identity's is CP_IDENTITY_ADDR) and its REST/JSON port. Identity
-# counts logins per caller address, which the gateway passes on in x-client-address.
-export CP_ACTIVITY_ADDR="127.0.0.1:50052" CP_REWARDS_ADDR="127.0.0.1:50054" CP_HTTP_PORT=8080
-export CP_IDENTITY_TRUST_CLIENT_ADDRESS=true
-
-# identity first: the others fetch its token keys at start.
-for entry in "${services[@]}"; do
-  read -r name grpc_port metrics_port <<<"$entry"
-  CP_GRPC_PORT=$grpc_port CP_METRICS_PORT=$metrics_port \
-    CP_SERVICE_API_KEY_FILE="$run_dir/keys/$name.apikey" \
-    "$root/$build_dir/services/$name/civicpoints-$name" 2>"$logs/$name.log" &
-  pids+=($!)
-  if [[ $name == identity ]] && ! "$probe" wait "127.0.0.1:$grpc_port" 30s; then
-    echo "civicpoints-identity did not become SERVING; last lines of $logs/identity.log:" >&2
-    tail -5 "$logs/identity.log" >&2
-    exit 1
-  fi
-done
-
-for entry in "${services[@]}"; do
-  read -r name grpc_port metrics_port <<<"$entry"
-  if ! "$probe" wait "127.0.0.1:$grpc_port" 30s; then
-    echo "civicpoints-$name did not become SERVING; last lines of $logs/$name.log:" >&2
-    tail -5 "$logs/$name.log" >&2
-    exit 1
-  fi
-done
+# Demo data (issue 8): load the story through the public API here, after every service is
+# SERVING and before the banner, unless DEMO=0.
 
 echo
 echo "Civic Points is running (Ctrl-C stops everything):"
 printf '  %-10s %-22s %-24s %s\n' service gRPC metrics log
-for entry in "${services[@]}"; do
+for entry in "${SUITE_SERVICES[@]}"; do
   read -r name grpc_port metrics_port <<<"$entry"
   printf '  %-10s %-22s %-24s %s\n' "$name" "127.0.0.1:$grpc_port" \
     "127.0.0.1:$metrics_port/metrics" ".run/logs/$name.log"
@@ -123,7 +70,7 @@ echo "     $build_dir/tools/devtoken/cp_devtoken sign .run/keys --subject=svc:de
 # Wait until a service exits: on Ctrl-C the terminal signals every process of the group, so the
 # services drain and exit 0 on their own; any other exit is a crash and is reported.
 set +e
-wait -n "${pids[@]}"
+wait -n "${SUITE_PIDS[@]}"
 status=$?
 set -e
 if ((status != 0)); then
