@@ -1,0 +1,5 @@
+#include "CLI/CLI.hpp"
+#include "tools/cpctl/commands.h"
+namespace civicpoints::cpctl {
+void AddActivityCommands(CLI::App&, Context&) {}
+}  // namespace civicpoints::cpctl
