@@ -212,8 +212,9 @@ absl::Status RetryOnUniqueViolation(F&& f) {
 
 }  // namespace
 
-Ledger::Ledger(PgLedgerStore* store, GroupCommitter* committer, Rankings* rankings)
-    : store_(store), committer_(committer), rankings_(rankings) {
+Ledger::Ledger(PgLedgerStore* store, GroupCommitter* committer, Rankings* rankings,
+               absl::Duration top_ranking_cache_ttl)
+    : store_(store), committer_(committer), rankings_(rankings), top_cache_(top_ranking_cache_ttl) {
   [[maybe_unused]] const int sodium = sodium_init();  // idempotent; needed for SHA-256
 }
 
@@ -272,7 +273,9 @@ std::optional<bool> Ledger::KeyTakenMeanwhile(pqxx::dbtransaction& tx, const std
 
 void Ledger::SyncRankings(const std::vector<RankingScore>& scores) {
   if (scores.empty()) return;
-  if (absl::Status s = rankings_->Apply(scores); !s.ok()) {
+  absl::Status s = rankings_->Apply(scores);
+  top_cache_.Invalidate();  // after the write: a read that began before it is not kept
+  if (!s.ok()) {
     // PostgreSQL holds the truth; the reconciler brings Redis back in step.
     rankings_dirty_ = true;
     log::Warn("ranking update deferred to the reconciler", {{"error", std::string(s.message())}});
@@ -935,30 +938,37 @@ absl::StatusOr<v1::GetTopRankingResponse> Ledger::GetTopRanking(
   ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
   if (req.top_n() < 0 || req.top_n() > kMaxTopN) return Invalid("top_n must be 1-1000");
   const int64_t n = req.top_n() == 0 ? 10 : req.top_n();
-  int64_t total = 0;
-  ASSIGN_OR_RETURN(std::vector<RankedRider> top, rankings_->Top(key, n, &total));
-  if (req.include_ties() && static_cast<int64_t>(top.size()) == n) {
-    // Riders tied with the n-th place are inside the cut (up to 1,000 more), read a page at a
-    // time below it.
-    const int64_t cut = top.back().points;
-    for (int64_t start = n; start < n + kMaxTopN; start += 100) {
-      ASSIGN_OR_RETURN(std::vector<RankedRider> more,
-                       rankings_->Range(key, start, start + 99, nullptr));
-      bool done = more.size() < 100;
-      for (const RankedRider& r : more) {
-        if (r.points != cut) {
-          done = true;
-          break;
+  auto read_top = [&]() -> absl::StatusOr<TopRead> {
+    TopRead read;
+    ASSIGN_OR_RETURN(read.riders, rankings_->Top(key, n, &read.total));
+    std::vector<RankedRider>& top = read.riders;
+    if (req.include_ties() && static_cast<int64_t>(top.size()) == n) {
+      // Riders tied with the n-th place are inside the cut (up to 1,000 more), read a page at a
+      // time below it.
+      const int64_t cut = top.back().points;
+      for (int64_t start = n; start < n + kMaxTopN; start += 100) {
+        ASSIGN_OR_RETURN(std::vector<RankedRider> more,
+                         rankings_->Range(key, start, start + 99, nullptr));
+        bool done = more.size() < 100;
+        for (const RankedRider& r : more) {
+          if (r.points != cut) {
+            done = true;
+            break;
+          }
+          top.push_back(r);
         }
-        top.push_back(r);
+        if (done) break;
       }
-      if (done) break;
     }
-  }
+    return read;
+  };
+  ASSIGN_OR_RETURN(
+      std::shared_ptr<const TopRead> read,
+      top_cache_.Get(absl::StrCat(key, "|top:", n, req.include_ties() ? "+ties" : ""), read_top));
   v1::GetTopRankingResponse resp;
   *resp.mutable_period() = req.period();
-  for (const RankedRider& r : top) *resp.add_entries() = ToEntry(r);
-  resp.set_total_ranked(total);
+  for (const RankedRider& r : read->riders) *resp.add_entries() = ToEntry(r);
+  resp.set_total_ranked(read->total);
   return resp;
 }
 
@@ -1027,6 +1037,7 @@ absl::StatusOr<v1::ExcludeFromRankingsResponse> Ledger::ExcludeFromRankings(
   }));
   SyncRankings(scores);
   if (!rankings_->SetExcluded(req.person_id(), true).ok()) rankings_dirty_ = true;
+  top_cache_.Invalidate();
   return resp;
 }
 
@@ -1049,6 +1060,7 @@ absl::StatusOr<v1::RestoreToRankingsResponse> Ledger::RestoreToRankings(
   }));
   SyncRankings(scores);
   if (!rankings_->SetExcluded(req.person_id(), false).ok()) rankings_dirty_ = true;
+  top_cache_.Invalidate();
   return resp;
 }
 
@@ -1221,6 +1233,7 @@ absl::StatusOr<v1::RebuildRankingsResponse> Ledger::RebuildRankings() {
   }));
   ASSIGN_OR_RETURN(std::vector<std::string> excluded, store_->AllExcluded());
   RETURN_IF_ERROR(rankings_->ReplaceExcluded(excluded));
+  top_cache_.Invalidate();
   RETURN_IF_ERROR(rankings_->SetRebuildMarker());
   v1::RebuildRankingsResponse resp;
   resp.set_rankings_rebuilt(static_cast<int64_t>(keys.size()));

@@ -18,6 +18,7 @@
 #include "absl/synchronization/notification.h"
 #include "civicpoints/ledger/v1/ledger_service.pb.h"
 #include "services/ledger/rankings.h"
+#include "services/ledger/top_ranking_cache.h"
 
 namespace pqxx {
 class dbtransaction;
@@ -33,8 +34,10 @@ inline constexpr int kMaxBulkItems = 1000;
 
 class Ledger {
  public:
-  // All three must outlive the ledger.
-  Ledger(PgLedgerStore* store, GroupCommitter* committer, Rankings* rankings);
+  // All three must outlive the ledger. Top-N ranking answers are kept up to
+  // `top_ranking_cache_ttl` (top_ranking_cache.h; zero reads Redis every time).
+  Ledger(PgLedgerStore* store, GroupCommitter* committer, Rankings* rankings,
+         absl::Duration top_ranking_cache_ttl = absl::ZeroDuration());
   ~Ledger();  // stops the background work
 
   // Starts the hold-timeout sweeper and the ranking reconciler (a full rebuild first, then a
@@ -125,6 +128,7 @@ class Ledger {
   PgLedgerStore* const store_;
   GroupCommitter* const committer_;
   Rankings* const rankings_;
+  TopRankingCache top_cache_;
   std::atomic<bool> rankings_dirty_{true};
   absl::Notification stop_;
   std::thread background_;

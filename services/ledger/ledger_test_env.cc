@@ -41,7 +41,10 @@ LedgerTestEnv::LedgerTestEnv() {
   store_ = std::make_unique<PgLedgerStore>(pool_.get());
   committer_ = std::make_unique<GroupCommitter>(pool_.get(), GroupCommitOptions{.committers = 4});
   rankings_ = std::make_unique<Rankings>(redis_.get());
-  ledger_ = std::make_unique<Ledger>(store_.get(), committer_.get(), rankings_.get());
+  // Top-N answers are kept for an hour, so every test also checks that the ledger's own writes
+  // drop them.
+  ledger_ =
+      std::make_unique<Ledger>(store_.get(), committer_.get(), rankings_.get(), absl::Hours(1));
 }
 
 LedgerTestEnv::~LedgerTestEnv() {

@@ -19,6 +19,7 @@ using namespace civicpoints;
 struct LedgerSettings {
   int64_t committers = 2;
   int64_t max_batch = 256;
+  int64_t top_ranking_cache_ms = 250;
 };
 LedgerSettings g_settings;
 
@@ -31,7 +32,8 @@ class LedgerProcess final : public ledger::LedgerGrpcService {
         committer_(deps.pg, {.committers = static_cast<int>(g_settings.committers),
                              .max_batch = static_cast<int>(g_settings.max_batch)}),
         rankings_(deps.redis),
-        ledger_(&store_, &committer_, &rankings_) {
+        ledger_(&store_, &committer_, &rankings_,
+                absl::Milliseconds(g_settings.top_ranking_cache_ms)) {
     ledger_.StartBackground();
   }
 
@@ -61,6 +63,10 @@ int main(int argc, char** argv) {
                            &g_settings.committers, 1, 64);
              parser.AddInt("ledger_max_batch", "most requests in one group commit",
                            &g_settings.max_batch, 1, 10000);
+             parser.AddInt("ledger_top_ranking_cache_ms",
+                           "how long a top-N ranking answer is reused (0: read Redis every time); "
+                           "this replica's own writes drop it at once",
+                           &g_settings.top_ranking_cache_ms, 0, 60000);
            }},
       argc, argv,
       [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
