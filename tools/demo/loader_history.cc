@@ -1,0 +1,142 @@
+// The history behind the points: riders report their services and problems and log their duty
+// shifts on the six days before the story's day; the community and street workers verify and
+// confirm them, and activity's award relay carries each award to the ledger.
+#include "absl/strings/str_cat.h"
+#include "common/status/status_macros.h"
+#include "tools/demo/history_plan.h"
+#include "tools/demo/loader.h"
+
+namespace civicpoints::demo {
+namespace {
+
+namespace av1 = activity::v1;
+using Kind = HistoryItem::Kind;
+
+void SetTime(google::protobuf::Timestamp* out, absl::Time t) {
+  out->set_seconds(absl::ToUnixSeconds(t));
+}
+
+common::v1::GeoPoint ItemLocation(const HistoryItem& item, const RiderSpec& rider) {
+  common::v1::GeoPoint p;
+  if (item.kind == Kind::kCleanup) {
+    p = CleanupVenue().place.location();
+  } else {
+    // Somewhere along the demonstration street.
+    const int step = (rider.index * 13 + item.day * 5 + item.slot) % kDemonstrationStreetCorners;
+    p.set_latitude(40.0903);
+    p.set_longitude(113.2790 + 0.00016 * step);
+  }
+  return p;
+}
+
+absl::StatusOr<int64_t> NetEarned(GatewayClient* gw, const Session& staff,
+                                  const std::string& person_id) {
+  ledger::v1::GetBalanceRequest req;
+  req.set_person_id(person_id);
+  ledger::v1::GetBalanceResponse resp;
+  RETURN_IF_ERROR(gw->Call(&LedgerStub::GetBalance, staff.token, req, &resp));
+  return resp.account().net_earned();
+}
+
+}  // namespace
+
+absl::Status DemoLoader::LoadHistory() {
+  const std::vector<RiderSpec>& riders = StoryRiders();
+  history_loaded_.assign(riders.size(), false);
+  const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
+  // The story's day is the day before the community was set up, so every item lies in the past
+  // and within the week the API accepts late reports for.
+  const absl::CivilDay story_day = absl::ToCivilDay(anchor_, shanghai) - 1;
+  return ForEach(static_cast<int>(riders.size()), [&](int i) -> absl::Status {
+    const RiderSpec& rider = riders[i];
+    if (rider.points == 0) return absl::OkStatus();
+    ASSIGN_OR_RETURN(int64_t earned, NetEarned(gw_, community_, rider_ids_[i]));
+    if (earned >= rider.points) return absl::OkStatus();
+    ASSIGN_OR_RETURN(std::string token, RiderToken(i));
+    const Session& reviewer = Reviewer(i);
+    const std::string& post_id = post_ids_.at(rider.post_kind);
+    for (const HistoryItem& item : PlanHistory(rider)) {
+      const absl::CivilDay day = story_day - (kHistoryDays - 1 - item.day);
+      const ClockTime at = ItemStart(item);
+      const absl::Time start = absl::FromCivil(
+          absl::CivilMinute(day.year(), day.month(), day.day(), at.hour, at.minute), shanghai);
+      const std::string key = absl::StrCat("demo-", rider.phone, "-", item.key);
+      if (item.kind == Kind::kShift) {
+        av1::LogDutyShiftRequest log;
+        log.set_post_id(post_id);
+        SetTime(log.mutable_start_time(), start);
+        SetTime(log.mutable_end_time(), start + absl::Hours(2));
+        log.set_summary(ItemDescription(item, rider));
+        *log.mutable_location() = ItemLocation(item, rider);
+        log.set_idempotency_key(key);
+        av1::LogDutyShiftResponse logged;
+        RETURN_IF_ERROR(gw_->Call(&ActivityStub::LogDutyShift, token, log, &logged));
+        if (logged.shift().status() == av1::DUTY_SHIFT_STATUS_REJECTED) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("shift ", logged.shift().shift_id(), " was rejected"));
+        }
+        av1::ConfirmDutyShiftRequest confirm;
+        confirm.set_post_id(post_id);
+        confirm.set_shift_id(logged.shift().shift_id());
+        av1::ConfirmDutyShiftResponse confirmed;
+        RETURN_IF_ERROR(
+            gw_->Call(&ActivityStub::ConfirmDutyShift, reviewer.token, confirm, &confirmed));
+      } else {
+        av1::SubmitServiceRecordRequest submit;
+        av1::ServiceRecord* r = submit.mutable_service_record();
+        r->set_kind(item.record_kind);
+        r->set_description(ItemDescription(item, rider));
+        *r->mutable_location() = ItemLocation(item, rider);
+        r->set_address(item.kind == Kind::kCleanup ? "平城区大西街1号（大西街一号小区）"
+                                                   : "平城区清远西街");
+        r->set_community_id(Community());
+        SetTime(r->mutable_occur_time(), start);
+        submit.set_idempotency_key(key);
+        av1::SubmitServiceRecordResponse submitted;
+        RETURN_IF_ERROR(gw_->Call(&ActivityStub::SubmitServiceRecord, token, submit, &submitted));
+        av1::VerifyServiceRecordRequest verify;
+        verify.set_service_record_id(submitted.service_record().service_record_id());
+        verify.set_note(item.kind == Kind::kProblem ? "已转街道综合行政执法队整改，感谢反映。"
+                                                    : "情况属实，感谢服务社区。");
+        av1::VerifyServiceRecordResponse verified;
+        RETURN_IF_ERROR(
+            gw_->Call(&ActivityStub::VerifyServiceRecord, reviewer.token, verify, &verified));
+      }
+    }
+    history_loaded_[i] = true;
+    return absl::OkStatus();
+  });
+}
+
+absl::Status DemoLoader::AwaitAwards() {
+  const std::vector<RiderSpec>& riders = StoryRiders();
+  std::vector<int> waiting;
+  for (const RiderSpec& r : riders) {
+    if (r.points > 0) waiting.push_back(r.index);
+  }
+  const absl::Time deadline = absl::Now() + opt_.award_wait;
+  while (true) {
+    std::vector<int> still;
+    for (int i : waiting) {
+      ASSIGN_OR_RETURN(int64_t earned, NetEarned(gw_, community_, rider_ids_[i]));
+      if (earned < riders[i].points) {
+        still.push_back(i);
+      } else if (history_loaded_[i] && earned != riders[i].points) {
+        return absl::InternalError(absl::StrCat(riders[i].display_name, " holds ", earned,
+                                                " points after the history, not ",
+                                                riders[i].points));
+      }
+    }
+    if (still.empty()) return absl::OkStatus();
+    if (absl::Now() > deadline) {
+      return absl::DeadlineExceededError(
+          absl::StrCat(still.size(), " riders' awards had not reached the ledger after ",
+                       absl::FormatDuration(opt_.award_wait),
+                       " (is the award relay running?), e.g. ", riders[still[0]].display_name));
+    }
+    waiting = std::move(still);
+    absl::SleepFor(absl::Milliseconds(300));
+  }
+}
+
+}  // namespace civicpoints::demo
