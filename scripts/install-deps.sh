@@ -10,6 +10,7 @@ PACKAGES=(
   libabsl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libcli11-dev libcsv-dev
   postgresql redis-server grpc-proto
+  python3-grpcio python3-protobuf
 
 )
 # Node.js and npm (for buf) may come from elsewhere on the machine; take Debian's only if absent.
