@@ -1,5 +1,4 @@
 // login, logout, whoami, password change.
-#include <sodium.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -38,14 +37,6 @@ std::string DeviceName() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   return absl::StrCat("cpctl@", host);
-}
-
-std::string RandomKey() {
-  unsigned char bytes[16];
-  randombytes_buf(bytes, sizeof bytes);
-  char hex[33];
-  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
-  return absl::StrCat("cpctl-", hex);
 }
 
 struct LoginOptions {
@@ -140,7 +131,7 @@ absl::Status ChangePassword(Context& ctx, const PasswordOptions& o) {
   absl::StatusOr<std::optional<Session>> session = ctx.client().session();
   if (!session.ok()) return session.status();
   idv1::ChangePasswordRequest req;
-  req.set_idempotency_key(RandomKey());
+  req.set_idempotency_key(NewIdempotencyKey());
   req.set_current_password(*current);
   req.set_new_password(*next);
   req.set_device_name(DeviceName());

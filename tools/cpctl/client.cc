@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/client_unary_call.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
+#include <sodium.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -148,6 +149,14 @@ std::string Describe(const absl::Status& status) {
     absl::StrAppend(&out, " (", reason, ")");
   }
   return out;
+}
+
+std::string NewIdempotencyKey() {
+  unsigned char bytes[16];
+  randombytes_buf(bytes, sizeof bytes);
+  char hex[33];
+  sodium_bin2hex(hex, sizeof hex, bytes, sizeof bytes);
+  return absl::StrCat("cpctl-", hex);
 }
 
 }  // namespace civicpoints::cpctl

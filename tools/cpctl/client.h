@@ -78,6 +78,10 @@ std::string Describe(const absl::Status& status);
 // The ErrorInfo reason of `status`, or "" when it has none.
 std::string ErrorReason(const absl::Status& status);
 
+// A fresh random idempotency key ("cpctl-" and 32 hex digits) for a one-off change; pass --key to
+// a command to make a retry by hand safe.
+std::string NewIdempotencyKey();
+
 }  // namespace civicpoints::cpctl
 
 #endif  // CIVICPOINTS_TOOLS_CPCTL_CLIENT_H_
