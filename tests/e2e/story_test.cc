@@ -1,0 +1,508 @@
+// The story of SEED-STORY.md end to end, against the running suite (ctest fixture cp_suite) and
+// only through the gateway, once over gRPC and once over REST/JSON: the admin builds a street, its
+// staff open a rider station, a governance post and an activity; a rider registers, checks in at
+// the community, claims the post, enrols, checks in with the rotating code inside the geofence, is
+// confirmed, sees the points arrive in the ledger and the rank move, redeems a gift in an exchange
+// window and picks it up at the station. On the way, the refusals a real user meets.
+//
+// One shortcut: an activity may start no sooner than 10 minutes ahead and attendance is confirmed
+// from its start, so the test moves the activity's start into the past in activity's database (the
+// same clock move activity's own tests make). Every other step is a public call.
+#include <google/protobuf/util/time_util.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <pqxx/pqxx>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "civicpoints/activity/v1/activity_service.pb.h"
+#include "civicpoints/identity/v1/identity_service.pb.h"
+#include "civicpoints/ledger/v1/ledger_service.pb.h"
+#include "civicpoints/rewards/v1/rewards_service.pb.h"
+#include "tests/e2e/face.h"
+
+namespace civicpoints::e2e {
+namespace {
+
+namespace gp = google::protobuf;
+using common::v1::ORG_LEVEL_COMMUNITY;
+using common::v1::ORG_LEVEL_DISTRICT;
+using common::v1::ORG_LEVEL_STREET;
+using gp::util::TimeUtil;
+using grpc::StatusCode;
+
+const std::string kIdentity = "civicpoints.identity.v1.IdentityService.";
+const std::string kActivity = "civicpoints.activity.v1.ActivityService.";
+const std::string kLedger = "civicpoints.ledger.v1.LedgerService.";
+const std::string kRewards = "civicpoints.rewards.v1.RewardsService.";
+
+// 清远西街 in 大同: the station, a phone 50 m from it and one 2 km away.
+constexpr double kLat = 40.0937, kLon = 113.2956;
+constexpr double kNearLat = 40.0941, kFarLat = 40.1117;
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+class StoryTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    const std::string grpc_addr = Env("CP_SUITE_GATEWAY_ADDR");
+    const std::string http_url = Env("CP_SUITE_HTTP_URL");
+    ASSERT_FALSE(grpc_addr.empty() || http_url.empty())
+        << "run under ctest (fixture cp_suite sets CP_SUITE_*)";
+    face_ = GetParam() == "grpc" ? MakeGrpcFace(grpc_addr) : MakeRestFace(http_url);
+    // Names, codes and phone numbers of this run: the suite is shared with other tests.
+    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    run_ = absl::StrCat(GetParam(), now % 1000000);
+    phone_base_ = (now % 10000) * 1000 + (GetParam() == "grpc" ? 0 : 500);
+  }
+
+  // Calls `method` of `service` and expects OK.
+  template <typename Resp, typename Req>
+  Resp Ok(const std::string& method, const std::string& token, const Req& req) {
+    Resp resp;
+    grpc::Status s = face_->Call(method, token, req, &resp);
+    EXPECT_TRUE(s.ok()) << face_->name() << " " << method << ": " << s.error_code() << " "
+                        << s.error_message();
+    return resp;
+  }
+
+  // Calls `method` and returns its status (the response is dropped).
+  template <typename Resp, typename Req>
+  grpc::Status Try(const std::string& method, const std::string& token, const Req& req) {
+    Resp resp;
+    return face_->Call(method, token, req, &resp);
+  }
+
+  std::string Key(const std::string& what) { return absl::StrCat(run_, "-", what); }
+  // A phone number no other test of this run uses (158 + 8 digits).
+  std::string Phone() {
+    return absl::StrCat("158", absl::Dec(phone_base_ + phones_++, absl::kZeroPad8));
+  }
+
+  std::string Login(const std::string& phone, const std::string& password) {
+    identity::v1::LoginRequest req;
+    req.set_phone(phone);
+    req.set_password(password);
+    auto resp = Ok<identity::v1::LoginResponse>(kIdentity + "Login", "", req);
+    return resp.tokens().access_token();
+  }
+
+  identity::v1::OrgNode MakeOrg(const std::string& parent, common::v1::OrgLevel level,
+                                const std::string& code, const std::string& name) {
+    identity::v1::CreateOrgNodeRequest req;
+    req.set_parent_id(parent);
+    req.set_level(level);
+    req.set_code(Key(code));
+    req.set_name(absl::StrCat(name, "·", run_));
+    return Ok<identity::v1::CreateOrgNodeResponse>(kIdentity + "CreateOrgNode", admin_, req).node();
+  }
+
+  // A staff member holding `role` at `org`, signed in after the first-login password change.
+  struct Staff {
+    std::string person_id, token;
+  };
+  Staff MakeStaff(const std::string& name, common::v1::Role role, const std::string& org) {
+    const std::string phone = Phone();
+    identity::v1::CreatePersonRequest create;
+    create.set_idempotency_key(Key("person-" + phone));
+    create.set_phone(phone);
+    create.set_display_name(name);
+    create.set_initial_password("Initial-pass-1");
+    auto person =
+        Ok<identity::v1::CreatePersonResponse>(kIdentity + "CreatePerson", admin_, create);
+    identity::v1::GrantRoleRequest grant;
+    grant.set_person_id(person.person().person_id());
+    grant.set_role(role);
+    grant.set_org_id(org);
+    Ok<identity::v1::GrantRoleResponse>(kIdentity + "GrantRole", admin_, grant);
+
+    identity::v1::LoginRequest login;
+    login.set_phone(phone);
+    login.set_password("Initial-pass-1");
+    auto first = Ok<identity::v1::LoginResponse>(kIdentity + "Login", "", login);
+    EXPECT_TRUE(first.password_change_required());
+    identity::v1::ChangePasswordRequest change;
+    change.set_idempotency_key(Key("first-login-" + phone));
+    change.set_current_password("Initial-pass-1");
+    change.set_new_password("Staff-pass-2026");
+    auto changed = Ok<identity::v1::ChangePasswordResponse>(kIdentity + "ChangePassword",
+                                                            first.tokens().access_token(), change);
+    return {person.person().person_id(), changed.tokens().access_token()};
+  }
+
+  // The rider's available balance once it equals `want`, or the last one seen after 30 s: the
+  // award reaches the ledger through activity's relay, asynchronously.
+  ledger::v1::Account WaitForBalance(const std::string& rider, const std::string& token,
+                                     int64_t want) {
+    ledger::v1::GetBalanceRequest req;
+    req.set_person_id(rider);
+    ledger::v1::GetBalanceResponse resp;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      resp.Clear();
+      grpc::Status s = face_->Call(kLedger + "GetBalance", token, req, &resp);
+      if (s.ok() && resp.account().available() == want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return resp.account();
+  }
+
+  ledger::v1::GetRankResponse Rank(const std::string& rider, const std::string& token,
+                                   const std::string& community) {
+    ledger::v1::GetRankRequest req;
+    req.set_person_id(rider);
+    req.mutable_scope()->set_level(ORG_LEVEL_COMMUNITY);
+    req.mutable_scope()->set_org_id(community);
+    req.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+    return Ok<ledger::v1::GetRankResponse>(kLedger + "GetRank", token, req);
+  }
+
+  // Moves the activity's start 10 minutes into the past (see the file comment).
+  void StartNow(const std::string& activity_id) {
+    pqxx::connection c(Env("CP_SUITE_PG_URL"));
+    pqxx::work tx(c);
+    tx.exec_params(
+        "UPDATE activity.activities SET start_at = now() - interval '10 minutes', "
+        "enrol_close_at = now() - interval '10 minutes', end_at = now() + interval '1 hour' "
+        "WHERE activity_id = $1",
+        activity_id);
+    tx.commit();
+  }
+
+  std::unique_ptr<Face> face_;
+  std::string run_;
+  int64_t phone_base_ = 0;
+  int phones_ = 0;
+  std::string admin_;
+};
+
+TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
+  // The city's first admin (the fixture already made the first-login password change).
+  admin_ = Login(Env("CP_SUITE_ADMIN_PHONE"), Env("CP_SUITE_ADMIN_PASSWORD"));
+  ASSERT_FALSE(admin_.empty());
+
+  // The org tree: 平城区 / 清远街道 / 清远西街社区, with names unique to this run.
+  const auto district = MakeOrg("root", ORG_LEVEL_DISTRICT, "pc", "平城区");
+  const auto street = MakeOrg(district.org_id(), ORG_LEVEL_STREET, "qy", "清远街道");
+  const auto west = MakeOrg(street.org_id(), ORG_LEVEL_COMMUNITY, "qyxj", "清远西街社区");
+  ASSERT_FALSE(west.org_id().empty());
+  EXPECT_EQ(west.path().street_id(), street.org_id());
+  const Staff west_staff =
+      MakeStaff("清远西街社工", common::v1::ROLE_COMMUNITY_STAFF, west.org_id());
+  const Staff street_staff =
+      MakeStaff("清远街道干部", common::v1::ROLE_STREET_STAFF, street.org_id());
+  const Staff keeper = MakeStaff("驿站站长", common::v1::ROLE_STATION_KEEPER, west.org_id());
+  ASSERT_FALSE(west_staff.token.empty() || street_staff.token.empty() || keeper.token.empty());
+
+  // The rider station, kept by the keeper.
+  activity::v1::CreatePlaceRequest place_req;
+  activity::v1::Place* p = place_req.mutable_place();
+  p->set_kind(activity::v1::PLACE_KIND_RIDER_STATION);
+  p->set_name("清远西街小哥驿站");
+  p->set_address("大同市平城区清远西街12号");
+  p->mutable_location()->set_latitude(kLat);
+  p->mutable_location()->set_longitude(kLon);
+  p->set_community_id(west.org_id());
+  p->mutable_opening_hours()->set_always_open(true);
+  p->set_keeper_person_id(keeper.person_id);
+  place_req.set_idempotency_key(Key("station"));
+  const std::string station =
+      Ok<activity::v1::CreatePlaceResponse>(kActivity + "CreatePlace", west_staff.token, place_req)
+          .place()
+          .place_id();
+  ASSERT_FALSE(station.empty());
+
+  // A governance post with two seats.
+  activity::v1::CreatePostRequest post_req;
+  post_req.mutable_post()->set_community_id(west.org_id());
+  post_req.mutable_post()->set_kind(activity::v1::POST_KIND_MOBILE_GRID_MONITOR);
+  post_req.mutable_post()->set_title("清远西街流动网格员");
+  post_req.mutable_post()->set_seats_total(2);
+  post_req.set_idempotency_key(Key("post"));
+  const std::string post =
+      Ok<activity::v1::CreatePostResponse>(kActivity + "CreatePost", west_staff.token, post_req)
+          .post()
+          .post_id();
+
+  // The clean-up, starting in 11 minutes (check-in opens 30 minutes before the start).
+  activity::v1::CreateActivityRequest act_req;
+  activity::v1::Activity* a = act_req.mutable_activity();
+  a->set_title("大西街一号小区环境整治");
+  a->set_category(activity::v1::ACTIVITY_CATEGORY_ENVIRONMENTAL_CLEANUP);
+  a->set_place_id(station);
+  a->set_organiser_org_id(west.org_id());
+  const gp::Timestamp start = TimeUtil::GetCurrentTime() + TimeUtil::MinutesToDuration(11);
+  *a->mutable_start_time() = start;
+  *a->mutable_end_time() = start + TimeUtil::HoursToDuration(2);
+  a->set_capacity(30);
+  act_req.set_idempotency_key(Key("activity"));
+  const activity::v1::Activity cleanup =
+      Ok<activity::v1::CreateActivityResponse>(kActivity + "CreateActivity", west_staff.token,
+                                               act_req)
+          .activity();
+  ASSERT_FALSE(cleanup.activity_id().empty());
+  const int64_t points = cleanup.effective_points();
+  EXPECT_GT(points, 0);
+
+  // A rider registers with the current privacy policy...
+  auto policy = Ok<identity::v1::GetPrivacyPolicyResponse>(kIdentity + "GetPrivacyPolicy", "",
+                                                           identity::v1::GetPrivacyPolicyRequest());
+  identity::v1::RegisterRiderRequest reg;
+  const std::string rider_phone = Phone();
+  reg.set_idempotency_key(Key("register"));
+  reg.set_phone(rider_phone);
+  reg.set_password("Rider-pass-2026");
+  reg.set_display_name("李师傅");
+  reg.mutable_consent()->set_policy_version(policy.policy_version());
+  for (const auto& purpose : policy.purposes())
+    reg.mutable_consent()->add_purposes(purpose.purpose());
+  auto registered = Ok<identity::v1::RegisterRiderResponse>(kIdentity + "RegisterRider", "", reg);
+  const std::string rider = registered.person().person_id();
+  const std::string rider_token = registered.tokens().access_token();
+  ASSERT_FALSE(rider.empty() || rider_token.empty());
+
+  // ...and checks in at 清远西街社区 with the code shown at its station.
+  identity::v1::GetCheckInCodeRequest code_req;
+  code_req.set_org_id(west.org_id());
+  const std::string community_code =
+      Ok<identity::v1::GetCheckInCodeResponse>(kIdentity + "GetCheckInCode", keeper.token, code_req)
+          .code()
+          .code();
+  identity::v1::CheckInWithCodeRequest checkin;
+  checkin.set_idempotency_key(Key("community-checkin"));
+  checkin.set_code(community_code);
+  auto checked_in = Ok<identity::v1::CheckInWithCodeResponse>(kIdentity + "CheckInWithCode",
+                                                              rider_token, checkin);
+  EXPECT_EQ(checked_in.check_in().community_id(), west.org_id());
+
+  // The rider claims the post; the community's staff approve.
+  activity::v1::ClaimPostRequest claim_req;
+  claim_req.set_post_id(post);
+  claim_req.set_note("我每天都在清远西街送餐");
+  claim_req.set_idempotency_key(Key("claim"));
+  auto claim = Ok<activity::v1::ClaimPostResponse>(kActivity + "ClaimPost", rider_token, claim_req);
+  EXPECT_EQ(claim.claim().status(), activity::v1::POST_CLAIM_STATUS_PENDING);
+  activity::v1::ApprovePostClaimRequest approve;
+  approve.set_post_id(post);
+  approve.set_claim_id(claim.claim().claim_id());
+  EXPECT_EQ(Ok<activity::v1::ApprovePostClaimResponse>(kActivity + "ApprovePostClaim",
+                                                       west_staff.token, approve)
+                .claim()
+                .status(),
+            activity::v1::POST_CLAIM_STATUS_APPROVED);
+
+  // Enrols in the clean-up.
+  activity::v1::EnrolInActivityRequest enrol;
+  enrol.set_activity_id(cleanup.activity_id());
+  enrol.set_idempotency_key(Key("enrol"));
+  EXPECT_EQ(
+      Ok<activity::v1::EnrolInActivityResponse>(kActivity + "EnrolInActivity", rider_token, enrol)
+          .enrolment()
+          .status(),
+      activity::v1::ENROLMENT_STATUS_ENROLLED);
+
+  // Not yet ranked in the community.
+  EXPECT_EQ(Rank(rider, rider_token, west.org_id()).entry().rank(), 0);
+
+  // At the activity: the staff device shows the rotating code; the rider types it in.
+  activity::v1::GetCheckInCodeRequest act_code_req;
+  act_code_req.set_activity_id(cleanup.activity_id());
+  const std::string code = Ok<activity::v1::GetCheckInCodeResponse>(kActivity + "GetCheckInCode",
+                                                                    west_staff.token, act_code_req)
+                               .code();
+  ASSERT_EQ(code.size(), 6u);
+  auto check_in = [&](const std::string& c, double lat, const std::string& key) {
+    activity::v1::CheckInToActivityRequest req;
+    req.set_activity_id(cleanup.activity_id());
+    req.set_code(c);
+    req.mutable_location()->set_latitude(lat);
+    req.mutable_location()->set_longitude(kLon);
+    req.set_location_accuracy_meters(10);
+    req.set_idempotency_key(Key(key));
+    activity::v1::CheckInToActivityResponse resp;
+    grpc::Status s = face_->Call(kActivity + "CheckInToActivity", rider_token, req, &resp);
+    return std::make_pair(s, resp);
+  };
+  // A mistyped code, then the right code from 2 km away: both refused.
+  std::string wrong = code;
+  wrong[0] = static_cast<char>('0' + (wrong[0] - '0' + 5) % 10);
+  EXPECT_EQ(check_in(wrong, kNearLat, "checkin-wrong").first.error_code(),
+            StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(check_in(code, kFarLat, "checkin-far").first.error_code(),
+            StatusCode::FAILED_PRECONDITION);
+  // The right code at the station.
+  auto [checkin_status, checkin_resp] = check_in(code, kNearLat, "checkin");
+  ASSERT_TRUE(checkin_status.ok()) << checkin_status.error_message();
+  EXPECT_EQ(checkin_resp.enrolment().status(), activity::v1::ENROLMENT_STATUS_CHECKED_IN);
+
+  // The activity has begun; staff confirm everyone checked in.
+  StartNow(cleanup.activity_id());
+  activity::v1::ConfirmAttendanceRequest confirm;
+  confirm.set_activity_id(cleanup.activity_id());
+  confirm.set_all_checked_in(true);
+  // A rider cannot confirm their own attendance: the method is for staff.
+  grpc::Status refused = Try<activity::v1::ConfirmAttendanceResponse>(
+      kActivity + "ConfirmAttendance", rider_token, confirm);
+  EXPECT_EQ(refused.error_code(), StatusCode::PERMISSION_DENIED);
+  if (face_->name() == "rest") {
+    EXPECT_EQ(face_->last_http_status(), 403);
+  }
+  auto confirmed = Ok<activity::v1::ConfirmAttendanceResponse>(kActivity + "ConfirmAttendance",
+                                                               west_staff.token, confirm);
+  ASSERT_EQ(confirmed.confirmed_size(), 1);
+  EXPECT_EQ(confirmed.confirmed(0).rider_id(), rider);
+
+  // The award reaches the ledger; the rider now leads the community.
+  ledger::v1::Account account = WaitForBalance(rider, rider_token, points);
+  EXPECT_EQ(account.available(), points);
+  EXPECT_EQ(account.lifetime_earned(), points);
+  EXPECT_EQ(account.org_path().community_id(), west.org_id());
+  ledger::v1::GetRankResponse rank = Rank(rider, rider_token, west.org_id());
+  EXPECT_EQ(rank.entry().rank(), 1);
+  EXPECT_EQ(rank.entry().score(), points);
+  ledger::v1::GetTopRankingRequest top_req;
+  top_req.mutable_scope()->set_level(ORG_LEVEL_STREET);
+  top_req.mutable_scope()->set_org_id(street.org_id());
+  top_req.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+  top_req.set_top_n(15);
+  auto top =
+      Ok<ledger::v1::GetTopRankingResponse>(kLedger + "GetTopRanking", street_staff.token, top_req);
+  ASSERT_EQ(top.entries_size(), 1);
+  EXPECT_EQ(top.entries(0).person_id(), rider);
+  EXPECT_EQ(top.entries(0).score(), points);
+
+  // No token: refused before anything else.
+  ledger::v1::GetBalanceRequest balance_req;
+  balance_req.set_person_id(rider);
+  EXPECT_EQ(
+      Try<ledger::v1::GetBalanceResponse>(kLedger + "GetBalance", "", balance_req).error_code(),
+      StatusCode::UNAUTHENTICATED);
+  if (face_->name() == "rest") {
+    EXPECT_EQ(face_->last_http_status(), 401);
+  }
+
+  // The street's gifts, stocked at the station.
+  auto make_gift = [&](const std::string& name, int64_t cost) {
+    rewards::v1::CreateGiftRequest req;
+    req.set_name(name);
+    req.set_category(rewards::v1::GIFT_CATEGORY_DAILY_NECESSITIES);
+    req.set_points_cost(cost);
+    req.set_owner_org_id(street.org_id());
+    req.set_idempotency_key(Key("gift-" + std::to_string(cost)));
+    const std::string gift =
+        Ok<rewards::v1::CreateGiftResponse>(kRewards + "CreateGift", street_staff.token, req)
+            .gift()
+            .gift_id();
+    rewards::v1::AddStationStockRequest stock;
+    stock.set_station_id(station);
+    stock.set_gift_id(gift);
+    stock.set_quantity(5);
+    stock.set_reason("街道办配送");
+    stock.set_idempotency_key(Key("stock-" + std::to_string(cost)));
+    Ok<rewards::v1::AddStationStockResponse>(kRewards + "AddStationStock", street_staff.token,
+                                             stock);
+    return gift;
+  };
+  const int64_t cost = points - 2;
+  const std::string towel = make_gift("毛巾", cost);
+  const std::string helmet = make_gift("头盔", points + 100);
+
+  // An exchange window for the street's top 15, opened by hand (which freezes the cut).
+  rewards::v1::CreateExchangeWindowRequest window_req;
+  rewards::v1::ExchangeWindow* w = window_req.mutable_window();
+  w->set_title("清远西街驿站积分兑换日");
+  w->set_owner_org_id(street.org_id());
+  w->add_station_ids(station);
+  *w->mutable_start_time() = TimeUtil::GetCurrentTime() + TimeUtil::MinutesToDuration(1);
+  *w->mutable_end_time() = TimeUtil::GetCurrentTime() + TimeUtil::HoursToDuration(8);
+  for (const std::string& g : {towel, helmet}) {
+    rewards::v1::WindowGift* wg = w->add_gifts();
+    wg->set_gift_id(g);
+    wg->set_max_per_rider(1);
+  }
+  auto* ranking = w->mutable_eligibility()->mutable_ranking();
+  ranking->mutable_scope()->set_level(ORG_LEVEL_STREET);
+  ranking->mutable_scope()->set_org_id(street.org_id());
+  ranking->mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+  ranking->set_top_n(15);
+  window_req.set_idempotency_key(Key("window"));
+  const std::string window = Ok<rewards::v1::CreateExchangeWindowResponse>(
+                                 kRewards + "CreateExchangeWindow", street_staff.token, window_req)
+                                 .window()
+                                 .window_id();
+  rewards::v1::OpenExchangeWindowRequest open;
+  open.set_window_id(window);
+  auto opened = Ok<rewards::v1::OpenExchangeWindowResponse>(kRewards + "OpenExchangeWindow",
+                                                            street_staff.token, open);
+  EXPECT_EQ(opened.window().state(), rewards::v1::EXCHANGE_WINDOW_STATE_OPEN);
+  EXPECT_EQ(opened.window().snapshot().eligible_count(), 1);
+
+  auto redeem = [&](const std::string& gift, const std::string& key) {
+    rewards::v1::CreateRedemptionRequest req;
+    req.set_window_id(window);
+    req.set_station_id(station);
+    req.set_gift_id(gift);
+    req.set_quantity(1);
+    req.set_idempotency_key(Key(key));
+    rewards::v1::CreateRedemptionResponse resp;
+    grpc::Status s = face_->Call(kRewards + "CreateRedemption", rider_token, req, &resp);
+    return std::make_pair(s, resp.redemption());
+  };
+  // The helmet costs more than the rider holds: refused, nothing held.
+  EXPECT_EQ(redeem(helmet, "redeem-helmet").first.error_code(), StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(WaitForBalance(rider, rider_token, points).held(), 0);
+  // The towel: held, ready with a pickup code.
+  auto [redeemed, order] = redeem(towel, "redeem-towel");
+  ASSERT_TRUE(redeemed.ok()) << redeemed.error_message();
+  EXPECT_EQ(order.state(), rewards::v1::REDEMPTION_STATE_READY);
+  ASSERT_EQ(order.pickup_code().size(), 6u);
+  account = WaitForBalance(rider, rider_token, points - cost);
+  EXPECT_EQ(account.held(), cost);
+
+  // At the station the keeper enters the code the rider reads out.
+  auto fulfil = [&](const std::string& key) {
+    rewards::v1::FulfilRedemptionRequest req;
+    req.set_station_id(station);
+    req.set_pickup_code(order.pickup_code());
+    req.set_idempotency_key(Key(key));
+    rewards::v1::FulfilRedemptionResponse resp;
+    grpc::Status s = face_->Call(kRewards + "FulfilRedemption", keeper.token, req, &resp);
+    return std::make_pair(s, resp.redemption());
+  };
+  auto [fulfilled, done] = fulfil("fulfil");
+  ASSERT_TRUE(fulfilled.ok()) << fulfilled.error_message();
+  EXPECT_EQ(done.state(), rewards::v1::REDEMPTION_STATE_FULFILLED);
+  // The same code again, from another tap: refused.
+  EXPECT_EQ(fulfil("fulfil-again").first.error_code(), StatusCode::FAILED_PRECONDITION);
+
+  // The rider's balance shows the capture: the hold is gone and the points are spent.
+  account = WaitForBalance(rider, rider_token, points - cost);
+  EXPECT_EQ(account.available(), points - cost);
+  EXPECT_EQ(account.held(), 0);
+  EXPECT_EQ(account.lifetime_spent(), cost);
+  rewards::v1::ListStationStockRequest stock_req;
+  stock_req.set_station_id(station);
+  auto stock = Ok<rewards::v1::ListStationStockResponse>(kRewards + "ListStationStock",
+                                                         keeper.token, stock_req);
+  for (const auto& s : stock.stock()) {
+    if (s.gift_id() == towel) {
+      EXPECT_EQ(s.available_quantity(), 4);
+    }
+    if (s.gift_id() == helmet) {
+      EXPECT_EQ(s.available_quantity(), 5);
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Faces, StoryTest, ::testing::Values("grpc", "rest"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace civicpoints::e2e
