@@ -33,6 +33,10 @@ class Face {
 
   // The HTTP status of the last call on REST; 0 on gRPC.
   virtual int last_http_status() const = 0;
+
+  // The reason of the last call's refusal, from its google.rpc.ErrorInfo detail (gRPC status
+  // details, or the REST error body's "details"), e.g. "OUTSIDE_GEOFENCE"; empty when none.
+  virtual std::string last_reason() const = 0;
 };
 
 // The gateway's gRPC face at `address` ("127.0.0.1:31050").

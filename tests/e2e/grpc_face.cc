@@ -10,6 +10,8 @@
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
 #include "civicpoints/ledger/v1/ledger_service.grpc.pb.h"
 #include "civicpoints/rewards/v1/rewards_service.grpc.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "tests/e2e/face.h"
 
 namespace civicpoints::e2e {
@@ -78,6 +80,16 @@ class GrpcFace : public Face {
   std::string name() const override { return "grpc"; }
   int last_http_status() const override { return 0; }
 
+  std::string last_reason() const override {
+    google::rpc::Status rich;
+    if (last_details_.empty() || !rich.ParseFromString(last_details_)) return "";
+    for (const gp::Any& detail : rich.details()) {
+      google::rpc::ErrorInfo info;
+      if (detail.UnpackTo(&info)) return info.reason();
+    }
+    return "";
+  }
+
   grpc::Status Call(const std::string& method, const std::string& token, const gp::Message& request,
                     gp::Message* response) override {
     auto it = invokers_.find(method);
@@ -88,7 +100,9 @@ class GrpcFace : public Face {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
-    return it->second(&ctx, request, response);
+    grpc::Status status = it->second(&ctx, request, response);
+    last_details_ = status.error_details();
+    return status;
   }
 
  private:
@@ -98,6 +112,7 @@ class GrpcFace : public Face {
   std::unique_ptr<ledger::v1::LedgerService::Stub> ledger_;
   std::unique_ptr<rewards::v1::RewardsService::Stub> rewards_;
   std::map<std::string, Invoker> invokers_;
+  std::string last_details_;
 };
 
 }  // namespace

@@ -56,10 +56,12 @@ class RestFace : public Face {
 
   std::string name() const override { return "rest"; }
   int last_http_status() const override { return last_http_status_; }
+  std::string last_reason() const override { return last_reason_; }
 
   grpc::Status Call(const std::string& method, const std::string& token, const gp::Message& request,
                     gp::Message* response) override {
     last_http_status_ = 0;
+    last_reason_.clear();
     const gp::MethodDescriptor* m = gp::DescriptorPool::generated_pool()->FindMethodByName(method);
     if (m == nullptr || !m->options().HasExtension(options::v1::http)) {
       return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, method + " declares no REST route");
@@ -143,6 +145,13 @@ class RestFace : public Face {
                           absl::StrCat("HTTP ", result->status,
                                        " without an error body: ", result->body.substr(0, 200)));
     }
+    if (error.contains("details") && error["details"].is_array()) {
+      for (const json& d : error["details"]) {
+        if (d.is_object() && d.value("@type", std::string()).ends_with("google.rpc.ErrorInfo")) {
+          last_reason_ = d.value("reason", std::string());
+        }
+      }
+    }
     return grpc::Status(static_cast<grpc::StatusCode>(error["code"].get<int>()),
                         error.value("message", std::string()));
   }
@@ -159,6 +168,7 @@ class RestFace : public Face {
 
   httplib::Client client_;
   int last_http_status_ = 0;
+  std::string last_reason_;
 };
 
 }  // namespace

@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -78,6 +79,22 @@ class StoryTest : public ::testing::TestWithParam<std::string> {
   grpc::Status Try(const std::string& method, const std::string& token, const Req& req) {
     Resp resp;
     return face_->Call(method, token, req, &resp);
+  }
+
+  // Expects the last call to have been refused with `code` and, when given, the ErrorInfo
+  // `reason`; on REST also the matching HTTP status.
+  void ExpectRefused(const grpc::Status& s, StatusCode code, const std::string& reason = "") {
+    EXPECT_EQ(s.error_code(), code) << face_->name() << ": " << s.error_message();
+    if (!reason.empty()) {
+      EXPECT_EQ(face_->last_reason(), reason) << s.error_message();
+    }
+    if (face_->name() == "rest") {
+      const std::map<StatusCode, int> http = {
+          {StatusCode::INVALID_ARGUMENT, 400},    {StatusCode::UNAUTHENTICATED, 401},
+          {StatusCode::PERMISSION_DENIED, 403},   {StatusCode::NOT_FOUND, 404},
+          {StatusCode::FAILED_PRECONDITION, 400}, {StatusCode::RESOURCE_EXHAUSTED, 429}};
+      EXPECT_EQ(face_->last_http_status(), http.at(code));
+    }
   }
 
   std::string Key(const std::string& what) { return absl::StrCat(run_, "-", what); }
@@ -333,10 +350,10 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   // A mistyped code, then the right code from 2 km away: both refused.
   std::string wrong = code;
   wrong[0] = static_cast<char>('0' + (wrong[0] - '0' + 5) % 10);
-  EXPECT_EQ(check_in(wrong, kNearLat, "checkin-wrong").first.error_code(),
-            StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(check_in(code, kFarLat, "checkin-far").first.error_code(),
-            StatusCode::FAILED_PRECONDITION);
+  ExpectRefused(check_in(wrong, kNearLat, "checkin-wrong").first, StatusCode::INVALID_ARGUMENT,
+                "CHECK_IN_CODE_WRONG");
+  ExpectRefused(check_in(code, kFarLat, "checkin-far").first, StatusCode::FAILED_PRECONDITION,
+                "OUTSIDE_GEOFENCE");
   // The right code at the station.
   auto [checkin_status, checkin_resp] = check_in(code, kNearLat, "checkin");
   ASSERT_TRUE(checkin_status.ok()) << checkin_status.error_message();
@@ -350,10 +367,7 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   // A rider cannot confirm their own attendance: the method is for staff.
   grpc::Status refused = Try<activity::v1::ConfirmAttendanceResponse>(
       kActivity + "ConfirmAttendance", rider_token, confirm);
-  EXPECT_EQ(refused.error_code(), StatusCode::PERMISSION_DENIED);
-  if (face_->name() == "rest") {
-    EXPECT_EQ(face_->last_http_status(), 403);
-  }
+  ExpectRefused(refused, StatusCode::PERMISSION_DENIED);
   auto confirmed = Ok<activity::v1::ConfirmAttendanceResponse>(kActivity + "ConfirmAttendance",
                                                                west_staff.token, confirm);
   ASSERT_EQ(confirmed.confirmed_size(), 1);
@@ -381,12 +395,8 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   // No token: refused before anything else.
   ledger::v1::GetBalanceRequest balance_req;
   balance_req.set_person_id(rider);
-  EXPECT_EQ(
-      Try<ledger::v1::GetBalanceResponse>(kLedger + "GetBalance", "", balance_req).error_code(),
-      StatusCode::UNAUTHENTICATED);
-  if (face_->name() == "rest") {
-    EXPECT_EQ(face_->last_http_status(), 401);
-  }
+  ExpectRefused(Try<ledger::v1::GetBalanceResponse>(kLedger + "GetBalance", "", balance_req),
+                StatusCode::UNAUTHENTICATED);
 
   // The street's gifts, stocked at the station.
   auto make_gift = [&](const std::string& name, int64_t cost) {
@@ -456,7 +466,8 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
     return std::make_pair(s, resp.redemption());
   };
   // The helmet costs more than the rider holds: refused, nothing held.
-  EXPECT_EQ(redeem(helmet, "redeem-helmet").first.error_code(), StatusCode::FAILED_PRECONDITION);
+  ExpectRefused(redeem(helmet, "redeem-helmet").first, StatusCode::FAILED_PRECONDITION,
+                "INSUFFICIENT_POINTS");
   EXPECT_EQ(WaitForBalance(rider, rider_token, points).held(), 0);
   // The towel: held, ready with a pickup code.
   auto [redeemed, order] = redeem(towel, "redeem-towel");
@@ -480,7 +491,8 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   ASSERT_TRUE(fulfilled.ok()) << fulfilled.error_message();
   EXPECT_EQ(done.state(), rewards::v1::REDEMPTION_STATE_FULFILLED);
   // The same code again, from another tap: refused.
-  EXPECT_EQ(fulfil("fulfil-again").first.error_code(), StatusCode::FAILED_PRECONDITION);
+  ExpectRefused(fulfil("fulfil-again").first, StatusCode::FAILED_PRECONDITION,
+                "PICKUP_CODE_ALREADY_USED");
 
   // The rider's balance shows the capture: the hold is gone and the points are spent.
   account = WaitForBalance(rider, rider_token, points - cost);
