@@ -61,6 +61,8 @@ class GrpcFace : public Face {
     CP_BIND(activity_, ActivityService, GetCheckInCode);
     CP_BIND(activity_, ActivityService, CheckInToActivity);
     CP_BIND(activity_, ActivityService, ConfirmAttendance);
+    CP_BIND(activity_, ActivityService, SubmitServiceRecord);
+    CP_BIND(activity_, ActivityService, VerifyServiceRecord);
     using ledger::v1::LedgerService;
     CP_BIND(ledger_, LedgerService, GetBalance);
     CP_BIND(ledger_, LedgerService, GetRank);

@@ -2,8 +2,9 @@
 // only through the gateway, once over gRPC and once over REST/JSON: the admin builds a street, its
 // staff open a rider station, a governance post and an activity; a rider registers, checks in at
 // the community, claims the post, enrols, checks in with the rotating code inside the geofence, is
-// confirmed, sees the points arrive in the ledger and the rank move, redeems a gift in an exchange
-// window and picks it up at the station. On the way, the refusals a real user meets.
+// confirmed, sees the points arrive in the ledger and overtakes a rider who reported a problem in
+// the ranking, redeems a gift in an exchange window and picks it up at the station. On the way,
+// the refusals a real user meets.
 //
 // One shortcut: an activity may start no sooner than 10 minutes ahead and attendance is confirmed
 // from its start, so the test moves the activity's start into the past in activity's database (the
@@ -325,7 +326,39 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
           .status(),
       activity::v1::ENROLMENT_STATUS_ENROLLED);
 
-  // Not yet ranked in the community.
+  // Another rider, checked in at registration with the same code, already earned points for a
+  // problem they reported and staff verified: they lead the community, our rider is unranked.
+  identity::v1::RegisterRiderRequest reg2 = reg;
+  reg2.set_idempotency_key(Key("register-2"));
+  reg2.set_phone(Phone());
+  reg2.set_display_name("张师傅");
+  reg2.set_check_in_code(community_code);
+  auto second = Ok<identity::v1::RegisterRiderResponse>(kIdentity + "RegisterRider", "", reg2);
+  EXPECT_EQ(second.check_in().community_id(), west.org_id());
+  activity::v1::SubmitServiceRecordRequest report;
+  activity::v1::ServiceRecord* r = report.mutable_service_record();
+  r->set_kind(activity::v1::SERVICE_RECORD_KIND_ROAD_OCCUPATION);
+  r->set_description("清远西街菜市场门口占道经营，影响通行");
+  r->mutable_location()->set_latitude(kLat);
+  r->mutable_location()->set_longitude(kLon);
+  r->set_address("清远西街12号");
+  r->set_community_id(west.org_id());
+  report.set_idempotency_key(Key("report"));
+  auto reported = Ok<activity::v1::SubmitServiceRecordResponse>(
+      kActivity + "SubmitServiceRecord", second.tokens().access_token(), report);
+  activity::v1::VerifyServiceRecordRequest verify;
+  verify.set_service_record_id(reported.service_record().service_record_id());
+  verify.set_note("已核实，感谢");
+  const int64_t second_points = Ok<activity::v1::VerifyServiceRecordResponse>(
+                                    kActivity + "VerifyServiceRecord", west_staff.token, verify)
+                                    .service_record()
+                                    .award()
+                                    .points();
+  ASSERT_GT(second_points, 0);
+  EXPECT_EQ(
+      WaitForBalance(second.person().person_id(), second.tokens().access_token(), second_points)
+          .available(),
+      second_points);
   EXPECT_EQ(Rank(rider, rider_token, west.org_id()).entry().rank(), 0);
 
   // At the activity: the staff device shows the rotating code; the rider types it in.
@@ -378,9 +411,11 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   EXPECT_EQ(account.available(), points);
   EXPECT_EQ(account.lifetime_earned(), points);
   EXPECT_EQ(account.org_path().community_id(), west.org_id());
+  ASSERT_GT(points, second_points);
   ledger::v1::GetRankResponse rank = Rank(rider, rider_token, west.org_id());
   EXPECT_EQ(rank.entry().rank(), 1);
   EXPECT_EQ(rank.entry().score(), points);
+  EXPECT_EQ(rank.total_ranked(), 2);
   ledger::v1::GetTopRankingRequest top_req;
   top_req.mutable_scope()->set_level(ORG_LEVEL_STREET);
   top_req.mutable_scope()->set_org_id(street.org_id());
@@ -388,9 +423,11 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   top_req.set_top_n(15);
   auto top =
       Ok<ledger::v1::GetTopRankingResponse>(kLedger + "GetTopRanking", street_staff.token, top_req);
-  ASSERT_EQ(top.entries_size(), 1);
+  ASSERT_EQ(top.entries_size(), 2);
   EXPECT_EQ(top.entries(0).person_id(), rider);
   EXPECT_EQ(top.entries(0).score(), points);
+  EXPECT_EQ(top.entries(1).person_id(), second.person().person_id());
+  EXPECT_EQ(top.entries(1).rank(), 2);
 
   // No token: refused before anything else.
   ledger::v1::GetBalanceRequest balance_req;
@@ -452,7 +489,7 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   auto opened = Ok<rewards::v1::OpenExchangeWindowResponse>(kRewards + "OpenExchangeWindow",
                                                             street_staff.token, open);
   EXPECT_EQ(opened.window().state(), rewards::v1::EXCHANGE_WINDOW_STATE_OPEN);
-  EXPECT_EQ(opened.window().snapshot().eligible_count(), 1);
+  EXPECT_EQ(opened.window().snapshot().eligible_count(), 2);
 
   auto redeem = [&](const std::string& gift, const std::string& key) {
     rewards::v1::CreateRedemptionRequest req;
