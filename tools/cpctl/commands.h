@@ -11,10 +11,12 @@ namespace civicpoints::cpctl {
 
 class Context;
 
-void AddAuthCommands(CLI::App& app, Context& ctx);      // login, logout, whoami, password
-void AddOrgCommands(CLI::App& app, Context& ctx);       // org create|show|rename|children|lookup
-void AddPlaceCommands(CLI::App& app, Context& ctx);     // place create|list|get|close|reopen|retire
-void AddPostCommands(CLI::App& app, Context& ctx);      // post create|list|claims|approve|reject
+void AddAuthCommands(CLI::App& app, Context& ctx);  // login, logout, whoami, password
+void AddOrgCommands(CLI::App& app, Context& ctx);
+void AddPeopleCommands(CLI::App& app, Context& ctx);  // person create|find, role grant|list|revoke
+                                                      // // org create|show|rename|children|lookup
+void AddPlaceCommands(CLI::App& app, Context& ctx);   // place create|list|get|close|reopen|retire
+void AddPostCommands(CLI::App& app, Context& ctx);    // post create|list|claims|approve|reject
 void AddActivityCommands(CLI::App& app, Context& ctx);  // activity ...
 void AddRecordCommands(CLI::App& app, Context& ctx);    // record pending|verify|reject
 void AddPointsCommands(CLI::App& app, Context& ctx);    // balance, ranking top|rank

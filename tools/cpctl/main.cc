@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
 
   AddAuthCommands(app, ctx);
   AddOrgCommands(app, ctx);
+  AddPeopleCommands(app, ctx);
   AddPlaceCommands(app, ctx);
   AddPostCommands(app, ctx);
   AddActivityCommands(app, ctx);

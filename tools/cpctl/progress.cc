@@ -42,7 +42,7 @@ void Progress::Finish(size_t done, size_t failed) {
   if (tty_) {
     Draw(done, failed);
     std::fputc('\n', stderr);
-  } else {
+  } else if (last_decile_ < 10) {
     std::fprintf(stderr, "%s: %zu/%zu rows, %zu bad\n", label_.c_str(), done, total_, failed);
   }
 }
