@@ -214,7 +214,11 @@ absl::Status RetryOnUniqueViolation(F&& f) {
 
 Ledger::Ledger(PgLedgerStore* store, GroupCommitter* committer, Rankings* rankings,
                absl::Duration top_ranking_cache_ttl)
-    : store_(store), committer_(committer), rankings_(rankings), top_cache_(top_ranking_cache_ttl) {
+    : store_(store),
+      committer_(committer),
+      rankings_(rankings),
+      ranking_writer_(rankings),
+      top_cache_(top_ranking_cache_ttl) {
   [[maybe_unused]] const int sodium = sodium_init();  // idempotent; needed for SHA-256
 }
 
@@ -273,7 +277,7 @@ std::optional<bool> Ledger::KeyTakenMeanwhile(pqxx::dbtransaction& tx, const std
 
 void Ledger::SyncRankings(const std::vector<RankingScore>& scores) {
   if (scores.empty()) return;
-  absl::Status s = rankings_->Apply(scores);
+  absl::Status s = ranking_writer_.Write(scores);
   top_cache_.Invalidate();  // after the write: a read that began before it is not kept
   if (!s.ok()) {
     // PostgreSQL holds the truth; the reconciler brings Redis back in step.

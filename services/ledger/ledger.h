@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "civicpoints/ledger/v1/ledger_service.pb.h"
+#include "services/ledger/ranking_writer.h"
 #include "services/ledger/rankings.h"
 #include "services/ledger/top_ranking_cache.h"
 
@@ -128,6 +129,7 @@ class Ledger {
   PgLedgerStore* const store_;
   GroupCommitter* const committer_;
   Rankings* const rankings_;
+  RankingWriter ranking_writer_;  // after-commit writes to Redis, coalesced across callers
   TopRankingCache top_cache_;
   std::atomic<bool> rankings_dirty_{true};
   absl::Notification stop_;

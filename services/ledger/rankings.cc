@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/redis/redis_client.h"
@@ -60,24 +61,57 @@ int64_t DecodeRankingPoints(double score) {
   return static_cast<int64_t>(std::floor(score / kTieSlots));
 }
 
+absl::StatusOr<std::string> Rankings::ApplyScriptSha() {
+  {
+    absl::MutexLock lock(&sha_mu_);
+    if (!apply_sha_.empty()) return apply_sha_;
+  }
+  absl::StatusOr<redis::RedisReply> loaded = redis_->Command({"SCRIPT", "LOAD", kApplyScript});
+  if (!loaded.ok()) return loaded.status();
+  absl::MutexLock lock(&sha_mu_);
+  apply_sha_ = loaded->str;
+  return apply_sha_;
+}
+
 absl::Status Rankings::Apply(const std::vector<RankingScore>& scores) {
-  // One script call per run of the same ranking key (callers pass scores grouped by key).
+  if (scores.empty()) return absl::OkStatus();
+  // The script goes by its SHA1 (EVALSHA); a Redis that restarted since has forgotten it
+  // (NOSCRIPT), and the round trip is sent again with the script's text, which is harmless: the
+  // versions make every write idempotent.
+  absl::StatusOr<std::string> sha = ApplyScriptSha();
+  if (!sha.ok()) return sha.status();
   std::vector<std::vector<std::string>> commands;
   auto flush = [&]() -> absl::Status {
     if (commands.empty()) return absl::OkStatus();
-    absl::StatusOr<std::vector<redis::RedisReply>> replies = redis_->Pipeline(commands);
-    commands.clear();
-    if (!replies.ok()) return replies.status();
-    for (const redis::RedisReply& r : *replies) {
-      if (r.type == redis::RedisReply::Type::kError) {
+    for (int attempt = 0;; ++attempt) {
+      absl::StatusOr<std::vector<redis::RedisReply>> replies = redis_->Pipeline(commands);
+      if (!replies.ok()) return replies.status();
+      bool noscript = false;
+      for (const redis::RedisReply& r : *replies) {
+        if (r.type != redis::RedisReply::Type::kError) continue;
+        if (attempt == 0 && absl::StartsWith(r.str, "NOSCRIPT")) {
+          noscript = true;
+          continue;
+        }
         return absl::InternalError(absl::StrCat("Redis refused a ranking write: ", r.str));
       }
+      if (!noscript) break;
+      {
+        absl::MutexLock lock(&sha_mu_);
+        apply_sha_.clear();
+      }
+      for (std::vector<std::string>& command : commands) {
+        command[0] = "EVAL";
+        command[1] = kApplyScript;
+      }
     }
+    commands.clear();
     return absl::OkStatus();
   };
+  // One script call per run of the same ranking key (callers pass scores grouped by key).
   for (size_t i = 0; i < scores.size();) {
     const std::string& key = scores[i].ranking_key;
-    std::vector<std::string> command = {"EVAL", kApplyScript, "2", kSetPrefix + key,
+    std::vector<std::string> command = {"EVALSHA", *sha, "2", kSetPrefix + key,
                                         kVersionPrefix + key};
     for (size_t n = 0; i < scores.size() && scores[i].ranking_key == key && n < kMembersPerScript;
          ++i, ++n) {

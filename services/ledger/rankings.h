@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace civicpoints::redis {
@@ -82,7 +84,12 @@ class Rankings {
   absl::Status SetRebuildMarker();
 
  private:
+  // The SHA1 Redis knows the write script by, loaded on first use.
+  absl::StatusOr<std::string> ApplyScriptSha();
+
   redis::RedisClient* const redis_;
+  absl::Mutex sha_mu_;
+  std::string apply_sha_ ABSL_GUARDED_BY(sha_mu_);
 };
 
 }  // namespace civicpoints::ledger
