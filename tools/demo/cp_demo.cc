@@ -58,6 +58,9 @@ int main(int argc, char** argv) {
   parser.AddInt("threads", "riders loaded at once", &threads, 1, 32);
   parser.AddDuration("award_wait", "how long to wait for the awards to reach the ledger",
                      &opt.award_wait, absl::Seconds(1), absl::Hours(1));
+  absl::Duration patience = absl::Minutes(2);
+  parser.AddDuration("patience", "how long one call keeps retrying a busy or unreachable gateway",
+                     &patience, absl::Seconds(1), absl::Hours(1));
   if (absl::Status s = parser.Parse(argc, argv, civicpoints::config::ProcessEnvironment());
       !s.ok()) {
     std::cerr << "cp_demo: " << s.message() << "\n";
@@ -71,6 +74,7 @@ int main(int argc, char** argv) {
 
   const absl::Time start = absl::Now();
   civicpoints::demo::GatewayClient gw(gateway);
+  gw.set_patience(patience);
   civicpoints::demo::DemoLoader loader(&gw, opt);
   absl::StatusOr<DemoSummary> summary = loader.Run();
   if (!summary.ok()) {
