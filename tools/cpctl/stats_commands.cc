@@ -53,7 +53,7 @@ void Add(DayFigures& days, const DailyCounts& counts, size_t column) {
 }
 
 absl::Status ExportNode(Context& ctx, const idv1::OrgNode& node, const std::string& from,
-                        const std::string& to) {
+                        const std::string& to, std::string* csv) {
   lv1::GetOrgStatisticsRequest lreq;
   lreq.mutable_scope()->set_level(node.level());
   lreq.mutable_scope()->set_org_id(node.org_id());
@@ -92,7 +92,7 @@ absl::Status ExportNode(Context& ctx, const idv1::OrgNode& node, const std::stri
     std::vector<std::string> row = {key, node.org_id(), node.code(), node.name(),
                                     EnumLabel(node.level())};
     for (int64_t v : figures) row.push_back(absl::StrCat(v));
-    std::cout << CsvLine(row);
+    *csv += CsvLine(row);
   }
   return absl::OkStatus();
 }
@@ -119,10 +119,12 @@ absl::Status Export(Context& ctx, const ExportOptions& o) {
       req.set_page_token(resp.next_page_token());
     } while (!req.page_token().empty());
   }
-  std::cout << CsvLine(kColumns);
+  // Written only when every node's figures came back, so a failed export leaves no partial file.
+  std::string csv = CsvLine(kColumns);
   for (const idv1::OrgNode& n : nodes) {
-    if (absl::Status s = ExportNode(ctx, n, *from, *to); !s.ok()) return s;
+    if (absl::Status s = ExportNode(ctx, n, *from, *to, &csv); !s.ok()) return s;
   }
+  std::cout << csv;
   std::cout.flush();
   return absl::OkStatus();
 }

@@ -1,0 +1,390 @@
+// cpctl end to end: the binary run as a child process against the running suite (ctest fixture
+// cp_suite), checking its output, files and exit codes the way a script would.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "civicpoints/activity/v1/activity_service.grpc.pb.h"
+#include "civicpoints/identity/v1/identity_service.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void WriteFile(const std::string& path, const std::string& text) {
+  std::ofstream(path, std::ios::trunc) << text;
+}
+
+std::string Env(const char* name) {
+  const char* v = std::getenv(name);
+  return v == nullptr ? "" : v;
+}
+
+// A scratch directory for this run, and names unique to it (the suite is shared by other tests).
+const std::string& Dir() {
+  static const std::string* dir = [] {
+    std::string tmpl = "/tmp/cpctl_test.XXXXXX";
+    return new std::string(mkdtemp(tmpl.data()));
+  }();
+  return *dir;
+}
+const std::string& Tag() {
+  static const std::string* tag =
+      new std::string(absl::StrCat((getpid() * 7919 + time(nullptr)) % 9000000 + 1000000));
+  return *tag;
+}
+std::string Phone(int i) { return absl::StrCat("15", Tag(), i < 10 ? "0" : "", i); }
+std::string Code(const std::string& what) { return absl::StrCat("T", Tag(), "-", what); }
+
+// Runs cpctl with `args`, the session file of `user` and `input` on stdin.
+Result Cpctl(const std::vector<std::string>& args, const std::string& user = "admin",
+             const std::string& input = "") {
+  static int n = 0;
+  const std::string base = absl::StrCat(Dir(), "/run", ++n);
+  WriteFile(base + ".in", input);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int in = open((base + ".in").c_str(), O_RDONLY);
+    const int out = open((base + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const int err = open((base + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    // No terminal: progress is written as plain lines, passwords never prompted for.
+    setsid();
+    setenv("CPCTL_ADDR", Env("CP_SUITE_GATEWAY_ADDR").c_str(), 1);
+    setenv("CPCTL_CONFIG", absl::StrCat(Dir(), "/", user, ".json").c_str(), 1);
+    unsetenv("CPCTL_PASSWORD");
+    std::vector<char*> argv = {const_cast<char*>(CPCTL_BIN)};
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(CPCTL_BIN, argv.data());
+    _exit(127);
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  Result r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = ReadFile(base + ".out");
+  r.err = ReadFile(base + ".err");
+  return r;
+}
+
+std::string Show(const Result& r) {
+  return absl::StrCat("exit ", r.code, "\n--- stdout\n", r.out, "--- stderr\n", r.err);
+}
+
+// The subcommand names listed in a --help text.
+std::vector<std::string> Subcommands(const std::string& help) {
+  std::vector<std::string> names;
+  bool in_section = false;
+  for (absl::string_view line : absl::StrSplit(help, '\n')) {
+    if (line == "Subcommands:") {
+      in_section = true;
+      continue;
+    }
+    if (!in_section) continue;
+    if (line.empty()) break;
+    std::vector<std::string> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (!words.empty()) names.push_back(words[0]);
+  }
+  return names;
+}
+
+TEST(CpctlHelp, EveryCommandAndSubcommandHasHelp) {
+  std::vector<std::vector<std::string>> todo = {{}};
+  std::set<std::string> seen;
+  while (!todo.empty()) {
+    std::vector<std::string> path = todo.back();
+    todo.pop_back();
+    std::vector<std::string> args = path;
+    args.push_back("--help");
+    const Result r = Cpctl(args);
+    ASSERT_EQ(r.code, 0) << absl::StrJoin(path, " ") << "\n" << Show(r);
+    EXPECT_THAT(r.out, HasSubstr("Usage: cpctl")) << absl::StrJoin(path, " ");
+    seen.insert(absl::StrJoin(path, " "));
+    for (const std::string& sub : Subcommands(r.out)) {
+      std::vector<std::string> next = path;
+      next.push_back(sub);
+      todo.push_back(next);
+    }
+  }
+  // The tree the help walked is the whole command set, down to the leaves.
+  for (const char* leaf : {"login", "org show", "place close", "activity confirm", "record verify",
+                           "ranking top", "exchange open", "pickup fulfil", "import riders",
+                           "import places", "stats export", "password change"}) {
+    EXPECT_TRUE(seen.count(leaf)) << leaf;
+  }
+  EXPECT_GT(seen.size(), 50u);
+  const Result top = Cpctl({"--help"});
+  EXPECT_THAT(top.out, HasSubstr("7  an import finished with some bad rows"));
+}
+
+TEST(CpctlUsage, UsageErrorsExitTwo) {
+  EXPECT_EQ(Cpctl({}).code, 2);
+  EXPECT_EQ(Cpctl({"no-such-command"}).code, 2);
+  EXPECT_EQ(Cpctl({"org"}).code, 2);
+  const Result missing = Cpctl({"org", "create", "--level", "district", "--name", "x"});
+  EXPECT_EQ(missing.code, 2) << Show(missing);
+  EXPECT_THAT(missing.err, HasSubstr("--code"));
+  EXPECT_EQ(Cpctl({"place", "create", "--lat", "north"}).code, 2);
+}
+
+TEST(CpctlAuth, CallWithoutLoginExitsThree) {
+  const Result r = Cpctl({"org", "show"}, "nobody");
+  EXPECT_EQ(r.code, 3) << Show(r);
+  EXPECT_THAT(r.err, HasSubstr("cpctl login"));
+  const Result wrong = Cpctl({"login", "--phone", Env("CP_SUITE_ADMIN_PHONE"), "--password-stdin"},
+                             "nobody", "Not-the-password-1\n");
+  EXPECT_EQ(wrong.code, 3) << Show(wrong);
+}
+
+// Logged in as the suite's admin, with a district → street → community of its own.
+class CpctlSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const Result login =
+        Cpctl({"login", "--phone", Env("CP_SUITE_ADMIN_PHONE"), "--password-stdin"}, "admin",
+              Env("CP_SUITE_ADMIN_PASSWORD") + "\n");
+    ASSERT_EQ(login.code, 0) << Show(login);
+    for (const auto& [level, parent, what, name] :
+         std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+             {"district", "root", "D", "测试区" + Tag()},
+             {"street", Code("D"), "S", "测试街道"},
+             {"community", Code("S"), "C", "测试社区"}}) {
+      const Result r = Cpctl({"org", "create", "--parent", parent, "--level", level, "--code",
+                              Code(what), "--name", name});
+      ASSERT_EQ(r.code, 0) << Show(r);
+    }
+  }
+};
+
+TEST_F(CpctlSuite, LoginKeepsTheSessionInAPrivateFile) {
+  struct stat st;
+  ASSERT_EQ(stat(absl::StrCat(Dir(), "/admin.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  const Result me = Cpctl({"whoami"});
+  EXPECT_EQ(me.code, 0) << Show(me);
+  EXPECT_THAT(me.out, HasSubstr("district-admin"));
+}
+
+TEST_F(CpctlSuite, OrgShowPrintsTheSubtreeAsAnIndentedTree) {
+  const Result r = Cpctl({"org", "show", Code("D")});
+  ASSERT_EQ(r.code, 0) << Show(r);
+  EXPECT_THAT(r.out, HasSubstr("测试区" + Tag() + " (" + Code("D") + ", district)"));
+  EXPECT_THAT(r.out, HasSubstr("└── 测试街道 (" + Code("S") + ", street)"));
+  EXPECT_THAT(r.out, HasSubstr("    └── 测试社区 (" + Code("C") + ", community)"));
+  EXPECT_EQ(Cpctl({"org", "show", "NO-SUCH-CODE"}).code, 4);
+  // The same create again is the same node; the code under another name is a conflict.
+  EXPECT_EQ(Cpctl({"org", "create", "--parent", Code("S"), "--level", "community", "--code",
+                   Code("C"), "--name", "测试社区"})
+                .code,
+            0);
+  EXPECT_EQ(Cpctl({"org", "create", "--parent", Code("S"), "--level", "community", "--code",
+                   Code("C"), "--name", "别的社区"})
+                .code,
+            5);
+}
+
+TEST_F(CpctlSuite, ImportPlacesReportsBadRowsAndImportsNothingTwice) {
+  const std::string file = Dir() + "/places.csv";
+  WriteFile(file,
+            absl::StrCat("community,kind,name,address,latitude,longitude,services,hours\n",
+                         Code("C"), ",rider-station,驿站", Tag(),
+                         ",平城区测试街1号,40.09,113.29,rest;supply;study,always\n",  // row 2
+                         Code("C"), ",love-corner,爱心角甲", Tag(),
+                         ",平城区测试街2号,40.091,113.291,phone-charging,08:00-20:00\n",  // row 3
+                         Code("C"), ",love-corner,爱心角乙", Tag(),
+                         ",平城区测试街3号,north,113.292,rest,\n",  // row 4: bad latitude
+                         Code("C"), ",love-corner,爱心角丙", Tag(),
+                         ",平城区测试街4号,40.093,113.293,drinking-water,\n",  // row 5
+                         Code("C"), ",love-corner,爱心角丁", Tag(),
+                         ",平城区测试街5号,40.094,113.294,teleport,\n"));  // row 6: bad service
+  const std::string errors = Dir() + "/place-errors.csv";
+  const Result first = Cpctl({"import", "places", file, "--errors", errors});
+  ASSERT_EQ(first.code, 7) << Show(first);
+  EXPECT_THAT(first.out, HasSubstr("5 rows, 3 imported, 0 already imported before, 2 bad"));
+  EXPECT_THAT(first.err, HasSubstr("row 4, column latitude"));
+  EXPECT_THAT(first.err, HasSubstr("row 6, column services"));
+  EXPECT_THAT(first.err, HasSubstr("'teleport'"));
+  const std::string report = ReadFile(errors);
+  EXPECT_THAT(report, HasSubstr("row,field,code,message\n"));
+  EXPECT_THAT(report, HasSubstr("4,latitude,INVALID_ROW,"));
+  EXPECT_THAT(report, HasSubstr("6,services,INVALID_ROW,"));
+
+  const Result list = Cpctl({"place", "list", "--org", Code("C")});
+  ASSERT_EQ(list.code, 0) << Show(list);
+  EXPECT_THAT(list.out, HasSubstr("驿站" + Tag()));
+  EXPECT_THAT(list.out, HasSubstr("爱心角丙" + Tag()));
+  EXPECT_THAT(list.out, Not(HasSubstr("爱心角乙")));
+  EXPECT_THAT(list.out, HasSubstr("3 places"));
+
+  const Result again = Cpctl({"import", "places", file});
+  EXPECT_EQ(again.code, 7) << Show(again);
+  EXPECT_THAT(again.out, HasSubstr("0 imported, 3 already imported before, 2 bad"));
+  EXPECT_THAT(Cpctl({"place", "list", "--org", Code("C")}).out, HasSubstr("3 places"));
+
+  // A file without a required column is refused before anything is sent.
+  WriteFile(Dir() + "/bad-header.csv", "community,kind,name\nX,love-corner,Y\n");
+  const Result header = Cpctl({"import", "places", Dir() + "/bad-header.csv"});
+  EXPECT_EQ(header.code, 2) << Show(header);
+  EXPECT_THAT(header.err, HasSubstr("no column 'address'"));
+}
+
+TEST_F(CpctlSuite, ImportedRiderEarnsPointsAndShowsInTheRankingTable) {
+  // Riders: two good rows, one bad phone.
+  const std::string riders = Dir() + "/riders.csv";
+  WriteFile(riders, absl::StrCat("phone,display_name,password,community\n", Phone(1), ",王师傅",
+                                 Tag(), ",Rider-pass-2026,", Code("C"), "\n", Phone(2), ",李师傅",
+                                 Tag(), ",Rider-pass-2026,", Code("C"), "\n",
+                                 "1381234,坏号码,Rider-pass-2026,", Code("C"), "\n"));
+  const Result imported = Cpctl({"import", "riders", riders});
+  ASSERT_EQ(imported.code, 7) << Show(imported);
+  EXPECT_THAT(imported.out, HasSubstr("3 rows, 2 imported"));
+  EXPECT_THAT(imported.err, HasSubstr("row 4, column phone"));
+  const Result again = Cpctl({"import", "riders", riders});
+  EXPECT_THAT(again.out, HasSubstr("0 imported, 2 already imported before, 1 bad")) << Show(again);
+
+  // Community staff: created by the admin, must change the password at first login.
+  const Result person =
+      Cpctl({"person", "create", "--phone", Phone(50), "--name", "社区小刘", "--password-stdin"},
+            "admin", "Staff-first-2026\n");
+  ASSERT_EQ(person.code, 0) << Show(person);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(person.out, m, std::regex("person (p_[a-z0-9]+)")));
+  const std::string staff_id = m[1];
+  ASSERT_EQ(Cpctl({"role", "grant", "--person", staff_id, "--role", "community-staff", "--org",
+                   Code("C")})
+                .code,
+            0);
+  const Result staff_login =
+      Cpctl({"login", "--phone", Phone(50), "--password-stdin"}, "staff", "Staff-first-2026\n");
+  ASSERT_EQ(staff_login.code, 0) << Show(staff_login);
+  EXPECT_THAT(staff_login.out, HasSubstr("cpctl password change"));
+  const Result refused = Cpctl({"record", "pending", "--org", Code("C")}, "staff");
+  EXPECT_EQ(refused.code, 5) << Show(refused);
+  EXPECT_THAT(refused.err, HasSubstr("cpctl password change"));
+  ASSERT_EQ(
+      Cpctl({"password", "change", "--stdin"}, "staff", "Staff-first-2026\nStaff-second-2026\n")
+          .code,
+      0);
+
+  // The rider reports a service from the app (plain gRPC through the gateway).
+  auto channel =
+      grpc::CreateChannel(Env("CP_SUITE_GATEWAY_ADDR"), grpc::InsecureChannelCredentials());
+  namespace idv1 = civicpoints::identity::v1;
+  namespace av1 = civicpoints::activity::v1;
+  auto identity = idv1::IdentityService::NewStub(channel);
+  idv1::LoginRequest lreq;
+  lreq.set_phone(Phone(1));
+  lreq.set_password("Rider-pass-2026");
+  idv1::LoginResponse lresp;
+  grpc::ClientContext lctx;
+  ASSERT_TRUE(identity->Login(&lctx, lreq, &lresp).ok());
+  const std::string rider_id = lresp.person_id();
+  const Result community = Cpctl({"--json", "org", "children", Code("S")});
+  ASSERT_TRUE(std::regex_search(community.out, m, std::regex("\"org_id\": \"(c_[a-z0-9]+)\"")))
+      << Show(community);
+  av1::SubmitServiceRecordRequest sreq;
+  sreq.set_idempotency_key("cpctl-test-record-" + Tag());
+  av1::ServiceRecord* rec = sreq.mutable_service_record();
+  rec->set_kind(av1::SERVICE_RECORD_KIND_GRID_PATROL);
+  rec->set_description("巡查测试街");
+  rec->set_community_id(m[1]);
+  rec->mutable_location()->set_latitude(40.09);
+  rec->mutable_location()->set_longitude(113.29);
+  rec->mutable_occur_time()->set_seconds(time(nullptr) - 600);
+  av1::SubmitServiceRecordResponse sresp;
+  grpc::ClientContext sctx;
+  sctx.AddMetadata("authorization", "Bearer " + lresp.tokens().access_token());
+  const grpc::Status submitted =
+      av1::ActivityService::NewStub(channel)->SubmitServiceRecord(&sctx, sreq, &sresp);
+  ASSERT_TRUE(submitted.ok()) << submitted.error_message();
+  const std::string record_id = sresp.service_record().service_record_id();
+
+  // Staff see it pending and verify it; the award reaches the ledger and the ranking.
+  const Result pending = Cpctl({"record", "pending", "--org", Code("C")}, "staff");
+  ASSERT_EQ(pending.code, 0) << Show(pending);
+  EXPECT_THAT(pending.out, HasSubstr(record_id));
+  EXPECT_THAT(pending.out, HasSubstr("王师傅" + Tag()));
+  const Result verified = Cpctl({"record", "verify", record_id}, "staff");
+  ASSERT_EQ(verified.code, 0) << Show(verified);
+  EXPECT_THAT(verified.out, HasSubstr("verified"));
+
+  Result top;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  do {
+    top = Cpctl({"ranking", "top", "--org", Code("C"), "-n", "5"}, "staff");
+    if (absl::StrContains(top.out, "王师傅" + Tag())) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  } while (absl::Now() < deadline);
+  ASSERT_EQ(top.code, 0) << Show(top);
+  EXPECT_THAT(top.out, HasSubstr("RANK  RIDER"));
+  // Rank 1, the name (wide characters padded to the column), the points right-aligned.
+  EXPECT_TRUE(
+      std::regex_search(top.out, std::regex("\n   1  王师傅[0-9]+ +[1-9][0-9]*  " + rider_id)))
+      << top.out;
+  const Result rank = Cpctl({"ranking", "rank", rider_id, "--org", Code("C")}, "staff");
+  EXPECT_EQ(rank.code, 0) << Show(rank);
+  EXPECT_THAT(rank.out, HasSubstr("is #1 of 1"));
+  const Result balance = Cpctl({"balance", rider_id}, "staff");
+  EXPECT_EQ(balance.code, 0) << Show(balance);
+  EXPECT_THAT(balance.out, HasSubstr("AVAILABLE"));
+  EXPECT_THAT(balance.out, HasSubstr("service-record"));
+
+  // The day's statistics as CSV: a header and one row per day.
+  const Result stats =
+      Cpctl({"stats", "export", "--node", Code("C"), "--from", "today", "--to", "today"}, "staff");
+  ASSERT_EQ(stats.code, 0) << Show(stats);
+  const std::vector<std::string> lines = absl::StrSplit(stats.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << stats.out;
+  EXPECT_THAT(lines[0], HasSubstr("day,org_id,org_code,org_name,level,points_issued"));
+  EXPECT_THAT(lines[1], HasSubstr(Code("C") + ",测试社区,community,"));
+  EXPECT_EQ(Cpctl({"stats", "export", "--node", Code("C"), "--from", "2026-13-01", "--to", "today"},
+                  "staff")
+                .code,
+            2);
+}
+
+TEST_F(CpctlSuite, LogoutEndsTheSession) {
+  ASSERT_EQ(Cpctl({"login", "--phone", Env("CP_SUITE_ADMIN_PHONE"), "--password-stdin"}, "brief",
+                  Env("CP_SUITE_ADMIN_PASSWORD") + "\n")
+                .code,
+            0);
+  EXPECT_EQ(Cpctl({"whoami"}, "brief").code, 0);
+  EXPECT_EQ(Cpctl({"logout"}, "brief").code, 0);
+  EXPECT_EQ(Cpctl({"whoami"}, "brief").code, 3);
+}
+
+}  // namespace
