@@ -20,6 +20,7 @@ void AddPostCommands(CLI::App& app, Context& ctx);    // post create|list|claims
 void AddActivityCommands(CLI::App& app, Context& ctx);  // activity ...
 void AddRecordCommands(CLI::App& app, Context& ctx);    // record pending|verify|reject
 void AddPointsCommands(CLI::App& app, Context& ctx);    // balance, ranking top|rank
+void AddGiftCommands(CLI::App& app, Context& ctx);      // gift create|list, stock add
 void AddExchangeCommands(CLI::App& app, Context& ctx);  // exchange ..., pickup fulfil|list
 void AddImportCommands(CLI::App& app, Context& ctx);    // import riders|places
 void AddStatsCommands(CLI::App& app, Context& ctx);     // stats export

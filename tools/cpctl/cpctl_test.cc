@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -121,6 +122,15 @@ std::vector<std::string> Subcommands(const std::string& help) {
   }
   return names;
 }
+
+// Removes the scratch directory when every test passed (kept for a look otherwise).
+class ScratchCleanup : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    if (::testing::UnitTest::GetInstance()->Passed()) std::filesystem::remove_all(Dir());
+  }
+};
+const auto* const kCleanup = ::testing::AddGlobalTestEnvironment(new ScratchCleanup);
 
 TEST(CpctlHelp, EveryCommandAndSubcommandHasHelp) {
   std::vector<std::vector<std::string>> todo = {{}};

@@ -40,6 +40,7 @@ int main(int argc, char** argv) {
   AddActivityCommands(app, ctx);
   AddRecordCommands(app, ctx);
   AddPointsCommands(app, ctx);
+  AddGiftCommands(app, ctx);
   AddExchangeCommands(app, ctx);
   AddImportCommands(app, ctx);
   AddStatsCommands(app, ctx);
