@@ -492,51 +492,22 @@ grpc::Status ActivityServiceImpl::ListPostClaims(grpc::ServerContext* ctx,
     if (!v1::PostClaimStatus_IsValid(req->status())) {
       return absl::InvalidArgumentError("status: is unknown");
     }
-    std::optional<OrgInfo> org;
-    if (any_post && !req->org_id().empty()) {
-      absl::StatusOr<OrgInfo> o = directory_->Org(req->org_id(), "org_id");
-      if (!o.ok()) return o.status();
-      if (staff) {
-        if (absl::Status s =
-                CheckCovers(caller.who(), o->path, absl::StrCat("org node ", o->org_id));
-            !s.ok()) {
-          return s;
-        }
-      }
-      org = *std::move(o);
-    }
+    absl::StatusOr<std::optional<OrgInfo>> org =
+        PostListingOrg(*directory_, caller, any_post, req->org_id());
+    if (!org.ok()) return org.status();
     return InReadTx("list post claims", [&](pqxx::transaction_base& tx) -> absl::Status {
-      std::string where;
-      if (!any_post) {
-        absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), false);
-        if (!post.ok()) return post.status();
-        if (staff) {
-          if (absl::Status s = CheckCovers(caller.who(), post->org_path(),
-                                           absl::StrCat("post ", post->post_id()));
-              !s.ok()) {
-            return s;
-          }
-        }
-        where = "c.post_id = $1";
-      } else if (org) {
-        const char* column = PostLevelColumn(org->level);
-        where = absl::StrCat(column ? column : "$1::text", " = $1::text");
-      } else {
-        where = "$1::text = $1::text";
-      }
-      // A staff member's query by rider alone shows the claims in their scope.
-      const std::optional<std::vector<std::string>> scope =
-          staff && any_post && !org ? ScopeNodes(caller.who()) : std::nullopt;
+      absl::StatusOr<PostListingFilter> filter =
+          PostListingWhere(tx, caller, req->post_id(), *org, "c.post_id");
+      if (!filter.ok()) return filter.status();
       pqxx::result rows = tx.exec_params(
-          absl::StrCat(kClaimSelect, " WHERE ", where,
+          absl::StrCat(kClaimSelect, " WHERE ", filter->where,
                        " AND ($2 = '' OR c.rider_id = $2) AND ($3 = 0 OR c.status = $3)"
                        " AND ($4 OR p.district_id = ANY($5::text[]) OR"
                        " p.street_id = ANY($5::text[]) OR p.community_id = ANY($5::text[]))"
                        " AND ($6::bigint = 0 OR (us(c.created_at), c.claim_id) > ($6::bigint, $7))"
                        " ORDER BY c.created_at, c.claim_id LIMIT $8"),
-          any_post ? (org ? org->org_id : std::string("-")) : req->post_id(), rider,
-          static_cast<int>(req->status()), !scope.has_value(),
-          TextArray(scope.value_or(std::vector<std::string>{})), paging->after_us(),
+          filter->first_param, rider, static_cast<int>(req->status()), !filter->scope.has_value(),
+          TextArray(filter->scope.value_or(std::vector<std::string>{})), paging->after_us(),
           paging->after_id(), paging->size + 1);
       resp->set_next_page_token(pg::FillPage(
           rows, *paging, 11, [&](const pqxx::row& row) { FillClaim(row, resp->add_claims()); }));

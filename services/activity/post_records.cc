@@ -167,4 +167,49 @@ const char* PostLevelColumn(common::v1::OrgLevel level) {
   }
 }
 
+absl::StatusOr<std::optional<OrgInfo>> PostListingOrg(Directory& directory, const Caller& caller,
+                                                      bool any_post, const std::string& org_id) {
+  if (!any_post || org_id.empty()) return std::optional<OrgInfo>();
+  absl::StatusOr<OrgInfo> org = directory.Org(org_id, "org_id");
+  if (!org.ok()) return org.status();
+  if (caller.is_staff()) {
+    if (absl::Status s = CheckCovers(caller.who(), org->path, absl::StrCat("org node ", org_id));
+        !s.ok()) {
+      return s;
+    }
+  }
+  return std::optional<OrgInfo>(*std::move(org));
+}
+
+absl::StatusOr<PostListingFilter> PostListingWhere(pqxx::transaction_base& tx, const Caller& caller,
+                                                   const std::string& post_id,
+                                                   const std::optional<OrgInfo>& org,
+                                                   const char* post_column) {
+  PostListingFilter filter;
+  const bool staff = caller.is_staff();
+  if (post_id != "-") {
+    absl::StatusOr<v1::Post> post = LoadPost(tx, post_id, false);
+    if (!post.ok()) return post.status();
+    if (staff) {
+      if (absl::Status s =
+              CheckCovers(caller.who(), post->org_path(), absl::StrCat("post ", post->post_id()));
+          !s.ok()) {
+        return s;
+      }
+    }
+    filter.where = absl::StrCat(post_column, " = $1");
+    filter.first_param = post_id;
+  } else if (org) {
+    const char* column = PostLevelColumn(org->level);
+    filter.where = absl::StrCat(column ? column : "$1::text", " = $1::text");
+    filter.first_param = org->org_id;
+  } else {
+    filter.where = "$1::text = $1::text";
+    filter.first_param.assign(1, '-');  // (a literal assignment trips GCC 12 -Wrestrict)
+    // A staff member's query by rider alone shows what is in their scope.
+    if (staff) filter.scope = ScopeNodes(caller.who());
+  }
+  return filter;
+}
+
 }  // namespace civicpoints::activity

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "civicpoints/activity/v1/post.pb.h"
 #include "common/auth/principal.h"
+#include "services/activity/directory.h"
 
 namespace pqxx {
 class transaction_base;
@@ -50,6 +51,27 @@ std::string TextArray(const std::vector<std::string>& items);
 
 // "p.district_id" / "p.street_id" / "p.community_id" for a node of `level`; nullptr for the city.
 const char* PostLevelColumn(common::v1::OrgLevel level);
+
+struct Caller;
+
+// Listings of claims and of shifts (ListPostClaims, ListDutyShifts) look at one post, or with
+// post_id "-" at the posts of an org node's subtree or of a rider. Before the listing's
+// transaction: the node named by `org_id` when post_id is "-" (a staff caller must cover it).
+absl::StatusOr<std::optional<OrgInfo>> PostListingOrg(Directory& directory, const Caller& caller,
+                                                      bool any_post, const std::string& org_id);
+
+// Inside it: the SQL condition on $1 (over posts p and `post_column`, e.g. "c.post_id") with
+// $1's value, and the staff caller's scope nodes when they list by rider alone (nullopt: no scope
+// filter). One post is loaded, and a staff caller must cover it (NOT_FOUND, PERMISSION_DENIED).
+struct PostListingFilter {
+  std::string where;
+  std::string first_param;
+  std::optional<std::vector<std::string>> scope;
+};
+absl::StatusOr<PostListingFilter> PostListingWhere(pqxx::transaction_base& tx, const Caller& caller,
+                                                   const std::string& post_id,
+                                                   const std::optional<OrgInfo>& org,
+                                                   const char* post_column);
 
 }  // namespace civicpoints::activity
 

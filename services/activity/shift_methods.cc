@@ -269,53 +269,24 @@ grpc::Status ActivityServiceImpl::ListDutyShifts(grpc::ServerContext* ctx,
       if (req->time_range().has_end_time()) to = Us(TimeOf(req->time_range().end_time()));
       if (from > to) return absl::InvalidArgumentError("time_range: start_time is after end_time");
     }
-    std::optional<OrgInfo> org;
-    if (any_post && !req->org_id().empty()) {
-      absl::StatusOr<OrgInfo> o = directory_->Org(req->org_id(), "org_id");
-      if (!o.ok()) return o.status();
-      if (staff) {
-        if (absl::Status s =
-                CheckCovers(caller.who(), o->path, absl::StrCat("org node ", o->org_id));
-            !s.ok()) {
-          return s;
-        }
-      }
-      org = *std::move(o);
-    }
+    absl::StatusOr<std::optional<OrgInfo>> org =
+        PostListingOrg(*directory_, caller, any_post, req->org_id());
+    if (!org.ok()) return org.status();
     return InReadTx("list duty shifts", [&](pqxx::transaction_base& tx) -> absl::Status {
-      std::string where;
-      if (!any_post) {
-        absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), false);
-        if (!post.ok()) return post.status();
-        if (staff) {
-          if (absl::Status s = CheckCovers(caller.who(), post->org_path(),
-                                           absl::StrCat("post ", post->post_id()));
-              !s.ok()) {
-            return s;
-          }
-        }
-        where = "s.post_id = $1";
-      } else if (org) {
-        const char* column = PostLevelColumn(org->level);
-        where = absl::StrCat(column ? column : "$1::text", " = $1::text");
-      } else {
-        where = "$1::text = $1::text";
-      }
-      // A staff member's query by rider alone shows the shifts in their scope.
-      const std::optional<std::vector<std::string>> scope =
-          staff && any_post && !org ? ScopeNodes(caller.who()) : std::nullopt;
+      absl::StatusOr<PostListingFilter> filter =
+          PostListingWhere(tx, caller, req->post_id(), *org, "s.post_id");
+      if (!filter.ok()) return filter.status();
       pqxx::result rows = tx.exec_params(
-          absl::StrCat(kShiftSelect, " WHERE ", where,
+          absl::StrCat(kShiftSelect, " WHERE ", filter->where,
                        " AND ($2 = '' OR s.rider_id = $2) AND ($3 = 0 OR s.status = $3)"
                        " AND ($4 OR p.district_id = ANY($5::text[]) OR"
                        " p.street_id = ANY($5::text[]) OR p.community_id = ANY($5::text[]))"
                        " AND s.start_at >= from_us($6::bigint) AND s.start_at < from_us($7::bigint)"
                        " AND ($8::bigint = 0 OR (us(s.start_at), s.shift_id) < ($8::bigint, $9))"
                        " ORDER BY s.start_at DESC, s.shift_id DESC LIMIT $10"),
-          any_post ? (org ? org->org_id : std::string("-")) : req->post_id(), rider,
-          static_cast<int>(req->status()), !scope.has_value(),
-          TextArray(scope.value_or(std::vector<std::string>{})), from, to, paging->after_us(),
-          paging->after_id(), paging->size + 1);
+          filter->first_param, rider, static_cast<int>(req->status()), !filter->scope.has_value(),
+          TextArray(filter->scope.value_or(std::vector<std::string>{})), from, to,
+          paging->after_us(), paging->after_id(), paging->size + 1);
       resp->set_next_page_token(pg::FillPage(rows, *paging, 8, [&](const pqxx::row& row) {
         FillShift(tx, row, staff, resp->add_shifts());
       }));
