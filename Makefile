@@ -8,6 +8,7 @@ BUILD_DIR ?= build
 BUILD_TYPE ?= Release
 JOBS ?= $(shell nproc)
 CTEST_ARGS ?=
+DEMO ?= 1
 
 # safe.directory: CI runs as root in a clone it may not own.
 CLANG_FORMAT_FILES = $(shell git -c safe.directory='*' ls-files '*.cc' '*.h' 2>/dev/null)
@@ -43,8 +44,9 @@ format:
 test: lint build
 	cd $(BUILD_DIR) && ctest --output-on-failure -j 2 $(CTEST_ARGS)
 
+# DEMO=0 starts without the story's demo data (tools/demo/cp_demo).
 run: build
-	@bash scripts/run.sh $(BUILD_DIR)
+	@DEMO=$(DEMO) bash scripts/run.sh $(BUILD_DIR)
 
 # Benchmarks print their figures; they are not tests and do not run in `make test`.
 bench: build
