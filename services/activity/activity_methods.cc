@@ -123,9 +123,10 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* ctx,
     if (a.organiser_org_id().empty()) {
       return absl::InvalidArgumentError("activity.organiser_org_id: is required");
     }
-    if (TimeOf(a.start_time()) < caller.now + absl::Minutes(10)) {
-      return absl::InvalidArgumentError(
-          "activity.start_time: must be at least 10 minutes ahead, so riders can enrol");
+    if (TimeOf(a.start_time()) < caller.now + min_start_lead_) {
+      return absl::InvalidArgumentError(absl::StrCat("activity.start_time: must be at least ",
+                                                     absl::FormatDuration(min_start_lead_),
+                                                     " ahead, so riders can enrol"));
     }
     absl::StatusOr<OrgInfo> org =
         directory_->Org(a.organiser_org_id(), "activity.organiser_org_id");
@@ -269,9 +270,10 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* ctx,
       }
       if (absl::Status s = CheckActivityFields(next); !s.ok()) return s;
       if (TimeOf(next.start_time()) != TimeOf(cur->proto.start_time()) &&
-          TimeOf(next.start_time()) < caller.now + absl::Minutes(10)) {
-        return absl::InvalidArgumentError(
-            "activity.start_time: must be at least 10 minutes ahead, so riders can enrol");
+          TimeOf(next.start_time()) < caller.now + min_start_lead_) {
+        return absl::InvalidArgumentError(absl::StrCat("activity.start_time: must be at least ",
+                                                       absl::FormatDuration(min_start_lead_),
+                                                       " ahead, so riders can enrol"));
       }
       if (next.capacity() < cur->proto.enrolled_count()) {
         return absl::FailedPreconditionError(

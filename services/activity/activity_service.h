@@ -27,8 +27,10 @@ class Directory;
 class ActivityServiceImpl final : public v1::ActivityService::Service {
  public:
   // All pointers must outlive the service; `relay` may be null (awards wait for its next pass).
+  // A new activity must start at least `min_start_lead` after it is created or moved, so riders
+  // can enrol (setting CP_ACTIVITY_MIN_START_LEAD).
   ActivityServiceImpl(pg::PgPool* pool, const auth::Authorizer* authorizer, Directory* directory,
-                      AwardRelay* relay);
+                      AwardRelay* relay, absl::Duration min_start_lead = absl::Minutes(10));
 
   // ---- Places (place_methods.cc) ----
   grpc::Status CreatePlace(grpc::ServerContext* ctx, const v1::CreatePlaceRequest* req,
@@ -172,6 +174,7 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   const auth::Authorizer* authorizer_;
   Directory* directory_;
   AwardRelay* relay_;
+  const absl::Duration min_start_lead_;
 };
 
 }  // namespace civicpoints::activity

@@ -18,6 +18,7 @@ using namespace civicpoints;
 struct ActivitySettings {
   std::string ledger_addr = "127.0.0.1:50053";
   absl::Duration relay_poll = absl::Seconds(1);
+  absl::Duration min_start_lead = absl::Minutes(10);
 };
 ActivitySettings g_settings;
 
@@ -46,6 +47,10 @@ int main(int argc, char** argv) {
                                 "how often the award relay looks for awards due (it is also woken "
                                 "by each confirmation)",
                                 &g_settings.relay_poll, absl::Milliseconds(10), absl::Minutes(1));
+             parser.AddDuration("activity_min_start_lead",
+                                "how far ahead of its creation an activity must start, so riders "
+                                "can enrol (end-to-end tests shorten it to seconds)",
+                                &g_settings.min_start_lead, absl::ZeroDuration(), absl::Hours(24));
            }},
       argc, argv,
       [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
@@ -59,7 +64,8 @@ int main(int argc, char** argv) {
         std::vector<server::BuiltService> services;
         services.push_back({activity::v1::ActivityService::service_full_name(),
                             std::make_unique<activity::ActivityServiceImpl>(
-                                deps.pg, deps.authorizer, g_directory.get(), g_relay.get())});
+                                deps.pg, deps.authorizer, g_directory.get(), g_relay.get(),
+                                g_settings.min_start_lead)});
         return services;
       });
 }

@@ -22,8 +22,13 @@ std::string Metadata(const grpc::ServerContext& ctx, const char* key) {
 }  // namespace
 
 ActivityServiceImpl::ActivityServiceImpl(pg::PgPool* pool, const auth::Authorizer* authorizer,
-                                         Directory* directory, AwardRelay* relay)
-    : pool_(pool), authorizer_(authorizer), directory_(directory), relay_(relay) {}
+                                         Directory* directory, AwardRelay* relay,
+                                         absl::Duration min_start_lead)
+    : pool_(pool),
+      authorizer_(authorizer),
+      directory_(directory),
+      relay_(relay),
+      min_start_lead_(min_start_lead) {}
 
 grpc::Status ActivityServiceImpl::Handle(grpc::ServerContext* ctx, const char* method,
                                          const Body& body) {
