@@ -387,6 +387,38 @@ TEST_F(CpctlSuite, ImportedRiderEarnsPointsAndShowsInTheRankingTable) {
             2);
 }
 
+TEST_F(CpctlSuite, ExpiredAccessTokenIsRefreshedAndTheFileRewritten) {
+  ASSERT_EQ(Cpctl({"login", "--phone", Env("CP_SUITE_ADMIN_PHONE"), "--password-stdin"}, "aged",
+                  Env("CP_SUITE_ADMIN_PASSWORD") + "\n")
+                .code,
+            0);
+  const std::string path = Dir() + "/aged.json";
+  const std::string before = ReadFile(path);
+  // Age the access token as if 15 minutes had passed.
+  WriteFile(path, std::regex_replace(before, std::regex("\"access_expire_unix\": [0-9]+"),
+                                     "\"access_expire_unix\": 1000"));
+  chmod(path.c_str(), 0600);
+  const Result me = Cpctl({"whoami"}, "aged");
+  EXPECT_EQ(me.code, 0) << Show(me);
+  const std::string after = ReadFile(path);
+  std::smatch a, b;
+  ASSERT_TRUE(std::regex_search(before, b, std::regex("\"refresh_token\": \"([^\"]+)\"")));
+  ASSERT_TRUE(std::regex_search(after, a, std::regex("\"refresh_token\": \"([^\"]+)\"")));
+  EXPECT_NE(a[1], b[1]);  // rotated
+  EXPECT_THAT(after, Not(HasSubstr("\"access_expire_unix\": 1000")));
+  // A refresh token the server does not know ends the session: log in again.
+  WriteFile(path, std::regex_replace(after, std::regex("\"access_expire_unix\": [0-9]+"),
+                                     "\"access_expire_unix\": 1000"));
+  WriteFile(path, std::regex_replace(ReadFile(path), std::regex("\"refresh_token\": \"[^\"]+\""),
+                                     "\"refresh_token\": \"rt_forged\""));
+  const Result ended = Cpctl({"whoami"}, "aged");
+  EXPECT_EQ(ended.code, 3) << Show(ended);
+  EXPECT_THAT(ended.err, HasSubstr("cpctl login"));
+  // A session file others may read is refused rather than used.
+  chmod(path.c_str(), 0644);
+  EXPECT_EQ(Cpctl({"whoami"}, "aged").code, 3);
+}
+
 TEST_F(CpctlSuite, LogoutEndsTheSession) {
   ASSERT_EQ(Cpctl({"login", "--phone", Env("CP_SUITE_ADMIN_PHONE"), "--password-stdin"}, "brief",
                   Env("CP_SUITE_ADMIN_PASSWORD") + "\n")
