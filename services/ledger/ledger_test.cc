@@ -589,6 +589,19 @@ TEST_F(LedgerTest, OrgStatisticsCountPerShanghaiDayAndPerChild) {
   EXPECT_EQ(stats->children(0).points_issued(), 15);
   EXPECT_EQ(stats->children(0).scope().level(), common::v1::ORG_LEVEL_COMMUNITY);
 
+  // The whole city, per district (its query names no org id).
+  v1::GetOrgStatisticsRequest city = req;
+  city.mutable_scope()->set_level(common::v1::ORG_LEVEL_CITY);
+  city.mutable_scope()->clear_org_id();
+  auto city_stats = ledger_->GetOrgStatistics(city);
+  ASSERT_TRUE(city_stats.ok()) << city_stats.status();
+  EXPECT_EQ(city_stats->total().points_issued(), 22);
+  ASSERT_EQ(city_stats->points_issued_per_day_size(), 3);
+  EXPECT_EQ(city_stats->points_issued_per_day(1).value(), 15);
+  ASSERT_EQ(city_stats->children_size(), 1);
+  EXPECT_EQ(city_stats->children(0).scope().level(), common::v1::ORG_LEVEL_DISTRICT);
+  EXPECT_EQ(city_stats->children(0).points_issued(), 22);
+
   req.set_start_day(absl::FormatCivilTime(first + 3));
   EXPECT_THAT(ledger_->GetOrgStatistics(req).status().message(), HasSubstr("after end_day"));
   req.set_start_day("2026/11/01");

@@ -762,7 +762,8 @@ absl::StatusOr<PgLedgerStore::OrgFigures> PgLedgerStore::OrgStatistics(
       "WITH p AS (SELECT kind, amount, person_id, ", child_column.empty() ? "''" : child_column,
       " AS child, CASE WHEN kind IN (1, 2, 6) THEN occur_time ELSE created_at END AS t "
       "FROM entries WHERE kind IN (1, 2, 4, 6) AND ",
-      column.empty() ? "true" : column + " = $1",
+      // The city names no node, but every query passes $1, which must appear to have a type.
+      column.empty() ? "$1::text IS NOT NULL" : column + " = $1",
       "), r AS (SELECT * FROM p WHERE t >= to_timestamp($2::bigint / 1000000.0) "
       "AND t < to_timestamp($3::bigint / 1000000.0)) ");
   constexpr char kSums[] =
