@@ -29,13 +29,13 @@ common::v1::GeoPoint ItemLocation(const HistoryItem& item, const RiderSpec& ride
   return p;
 }
 
-absl::StatusOr<int64_t> NetEarned(GatewayClient* gw, const Session& staff,
-                                  const std::string& person_id) {
+absl::StatusOr<ledger::v1::Account> Balance(GatewayClient* gw, const Session& staff,
+                                            const std::string& person_id) {
   ledger::v1::GetBalanceRequest req;
   req.set_person_id(person_id);
   ledger::v1::GetBalanceResponse resp;
   RETURN_IF_ERROR(gw->Call(&LedgerStub::GetBalance, staff.token, req, &resp));
-  return resp.account().net_earned();
+  return resp.account();
 }
 
 }  // namespace
@@ -50,8 +50,10 @@ absl::Status DemoLoader::LoadHistory() {
   return ForEach(static_cast<int>(riders.size()), [&](int i) -> absl::Status {
     const RiderSpec& rider = riders[i];
     if (rider.points == 0) return absl::OkStatus();
-    ASSIGN_OR_RETURN(int64_t earned, NetEarned(gw_, community_, rider_ids_[i]));
-    if (earned >= rider.points) return absl::OkStatus();
+    // Points ever awarded only grow (spending, deductions and reversals do not lower them), so a
+    // rider who once reached the story's figure has their history, whatever happened since.
+    ASSIGN_OR_RETURN(ledger::v1::Account account, Balance(gw_, community_, rider_ids_[i]));
+    if (account.lifetime_earned() >= rider.points) return absl::OkStatus();
     ASSIGN_OR_RETURN(std::string token, RiderToken(i));
     const Session& reviewer = Reviewer(i);
     const std::string& post_id = post_ids_.at(rider.post_kind);
@@ -118,13 +120,13 @@ absl::Status DemoLoader::AwaitAwards() {
   while (true) {
     std::vector<int> still;
     for (int i : waiting) {
-      ASSIGN_OR_RETURN(int64_t earned, NetEarned(gw_, community_, rider_ids_[i]));
-      if (earned < riders[i].points) {
+      ASSIGN_OR_RETURN(ledger::v1::Account account, Balance(gw_, community_, rider_ids_[i]));
+      if (account.lifetime_earned() < riders[i].points) {
         still.push_back(i);
-      } else if (history_loaded_[i] && earned != riders[i].points) {
-        return absl::InternalError(absl::StrCat(riders[i].display_name, " holds ", earned,
-                                                " points after the history, not ",
-                                                riders[i].points));
+      } else if (history_loaded_[i] && account.net_earned() != riders[i].points) {
+        return absl::InternalError(
+            absl::StrCat(riders[i].display_name, " holds ", account.net_earned(),
+                         " points after the history, not ", riders[i].points));
       }
     }
     if (still.empty()) return absl::OkStatus();

@@ -37,9 +37,11 @@ TEST(StoryTest, OrgTreeHoldsTheStorysDistrictsStreetsAndCommunities) {
 TEST(StoryTest, QingyuanHasNineStationsAnd137LoveCornersOfNineKindsOfService) {
   int stations = 0, corners = 0, on_street = 0;
   std::set<int> corner_services;
-  std::set<std::string> keys;
+  std::set<std::string> keys, names{CleanupVenue().place.name()};
   for (const PlaceSpec& p : StoryPlaces()) {
     EXPECT_TRUE(keys.insert(p.key).second) << p.key;
+    // The loader finds places it made before by name.
+    EXPECT_TRUE(names.insert(p.place.name()).second) << p.place.name();
     const av1::Place& place = p.place;
     EXPECT_NEAR(place.location().latitude(), 40.09, 0.02) << place.name();
     EXPECT_NEAR(place.location().longitude(), 113.29, 0.02) << place.name();
