@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/log/log.h"
 #include "common/pg/pg_errors.h"
 #include "common/pg/pg_pool.h"
@@ -14,8 +15,10 @@ struct GroupCommitter::Pending {
   std::string order_key;
   Unit unit;
   int attempts = 0;
-  bool done = false;  // guarded by the committer's mu_
-  absl::Status result;
+  absl::Status result;  // written before `done` is notified
+  // Each caller sleeps on its own notification: with a hundred callers waiting, one condition
+  // per caller on the shared mutex was re-checked at every unlock.
+  absl::Notification done;
 };
 
 GroupCommitter::GroupCommitter(pg::PgPool* pool, GroupCommitOptions options)
@@ -40,11 +43,12 @@ absl::Status GroupCommitter::Run(std::string order_key, Unit unit) {
   auto pending = std::make_shared<Pending>();
   pending->order_key = std::move(order_key);
   pending->unit = std::move(unit);
-  absl::MutexLock lock(&mu_);
-  if (stopping_) return absl::UnavailableError("ledger is shutting down");
-  queue_.push_back(pending);
-  mu_.Await(absl::Condition(
-      +[](Pending* p) { return p->done; }, pending.get()));
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopping_) return absl::UnavailableError("ledger is shutting down");
+    queue_.push_back(pending);
+  }
+  pending->done.WaitForNotification();
   return pending->result;
 }
 
@@ -98,24 +102,28 @@ void GroupCommitter::RunBatch(std::vector<std::shared_ptr<Pending>>& batch) {
     return absl::OkStatus();
   });
 
-  absl::MutexLock lock(&mu_);
-  ++stats_.batches;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    Pending& p = *batch[i];
-    absl::Status s = batch_status.ok() ? results[i] : batch_status;
-    if (s.code() == absl::StatusCode::kAborted && ++p.attempts < options_.max_attempts) {
-      queue_.push_back(batch[i]);  // its savepoint (or the batch) rolled back: run it again
-      continue;
+  std::vector<Pending*> finished;
+  {
+    absl::MutexLock lock(&mu_);
+    ++stats_.batches;
+    for (size_t i = 0; i < batch.size(); ++i) {
+      Pending& p = *batch[i];
+      absl::Status s = batch_status.ok() ? results[i] : batch_status;
+      if (s.code() == absl::StatusCode::kAborted && ++p.attempts < options_.max_attempts) {
+        queue_.push_back(batch[i]);  // its savepoint (or the batch) rolled back: run it again
+        continue;
+      }
+      if (!batch_status.ok() && batch_status.code() != absl::StatusCode::kAborted) {
+        s = absl::UnavailableError(absl::StrCat(
+            "the ledger could not commit (", batch_status.message(),
+            "); the change may or may not have been applied: retry with the same idempotency key"));
+      }
+      ++stats_.units;
+      p.result = s;
+      finished.push_back(&p);
     }
-    if (!batch_status.ok() && batch_status.code() != absl::StatusCode::kAborted) {
-      s = absl::UnavailableError(absl::StrCat(
-          "the ledger could not commit (", batch_status.message(),
-          "); the change may or may not have been applied: retry with the same idempotency key"));
-    }
-    ++stats_.units;
-    p.result = s;
-    p.done = true;
   }
+  for (Pending* p : finished) p->done.Notify();
 }
 
 }  // namespace civicpoints::ledger
