@@ -234,7 +234,10 @@ void AddActivityCommands(CLI::App& app, Context& ctx) {
   create->add_option("--title", co->title, "title, up to 60 characters")->required();
   create->add_option("--category", co->category, EnumChoicesOf<av1::ActivityCategory>())
       ->required();
-  create->add_option("--start", co->start, "start " + time_help + " (10+ minutes ahead)")
+  create
+      ->add_option("--start", co->start,
+                   "start " + time_help +
+                       " (at least the service's start lead ahead: 10 minutes unless set)")
       ->required();
   create->add_option("--end", co->end, "end " + time_help)->required();
   create->add_option("--enrol-close", co->enrol_close, "enrolment closes " + time_help);

@@ -387,6 +387,78 @@ TEST_F(CpctlSuite, ImportedRiderEarnsPointsAndShowsInTheRankingTable) {
             2);
 }
 
+TEST_F(CpctlSuite, StaffCheckInAndConfirmedAttendanceBecomePoints) {
+  // A rider of the test community, imported; its id from `person find`.
+  const std::string riders = Dir() + "/attendee.csv";
+  WriteFile(riders, absl::StrCat("phone,display_name,password,community\n", Phone(3), ",赵师傅",
+                                 Tag(), ",Rider-pass-2026,", Code("C"), "\n"));
+  ASSERT_EQ(Cpctl({"import", "riders", riders}).code, 0);
+  std::smatch m;
+  const Result found = Cpctl({"--json", "person", "find", "--phone", Phone(3)});
+  ASSERT_TRUE(std::regex_search(found.out, m, std::regex("\"person_id\": \"(p_[a-z0-9]+)\"")))
+      << Show(found);
+  const std::string rider_id = m[1];
+
+  // A community worker of its own (first login, then the password change).
+  const Result person =
+      Cpctl({"person", "create", "--phone", Phone(51), "--name", "社区小王", "--password-stdin"},
+            "admin", "Staff-first-2026\n");
+  ASSERT_TRUE(std::regex_search(person.out, m, std::regex("person (p_[a-z0-9]+)"))) << Show(person);
+  const std::string staff_id = m[1];
+  ASSERT_EQ(Cpctl({"role", "grant", "--person", staff_id, "--role", "community-staff", "--org",
+                   Code("C")})
+                .code,
+            0);
+  ASSERT_EQ(
+      Cpctl({"login", "--phone", Phone(51), "--password-stdin"}, "worker", "Staff-first-2026\n")
+          .code,
+      0);
+  ASSERT_EQ(
+      Cpctl({"password", "change", "--stdin"}, "worker", "Staff-first-2026\nStaff-second-2026\n")
+          .code,
+      0);
+
+  // A venue and an activity there (the fixture lets an activity start 5 s after it is made).
+  const Result place = Cpctl({"--json", "place", "create", "--community", Code("C"), "--kind",
+                              "activity-venue", "--name", "测试广场" + Tag(), "--address",
+                              "测试街1号", "--lat", "40.09", "--lng", "113.29"});
+  ASSERT_TRUE(std::regex_search(place.out, m, std::regex("\"place_id\": \"([a-z0-9_]+)\"")))
+      << Show(place);
+  const std::string place_id = m[1];
+  const Result activity = Cpctl(
+      {"--json", "activity", "create", "--organiser", Code("C"), "--place", place_id, "--title",
+       "测试清扫", "--category", "environmental-cleanup", "--start", "+8s", "--end", "+2h"},
+      "worker");
+  ASSERT_TRUE(std::regex_search(activity.out, m, std::regex("\"activity_id\": \"([a-z0-9_]+)\"")))
+      << Show(activity);
+  const std::string activity_id = m[1];
+  const absl::Time start = absl::Now() + absl::Seconds(8);
+
+  // Staff check the rider in as a walk-in; confirming before the start is refused (exit 5).
+  const Result checkin =
+      Cpctl({"activity", "checkin", activity_id, "--rider", rider_id, "--enrol"}, "worker");
+  ASSERT_EQ(checkin.code, 0) << Show(checkin);
+  const Result early = Cpctl({"activity", "confirm", activity_id, "--all"}, "worker");
+  EXPECT_EQ(early.code, 5) << Show(early);
+  const Result nobody = Cpctl({"activity", "confirm", activity_id}, "worker");
+  EXPECT_EQ(nobody.code, 2) << Show(nobody);  // neither --all nor --rider
+
+  absl::SleepFor(start - absl::Now() + absl::Milliseconds(500));
+  const Result confirmed = Cpctl({"activity", "confirm", activity_id, "--all"}, "worker");
+  ASSERT_EQ(confirmed.code, 0) << Show(confirmed);
+
+  // The award travels activity -> relay -> ledger: the rider's statement shows it.
+  Result balance;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  do {
+    balance = Cpctl({"balance", rider_id}, "worker");
+    if (absl::StrContains(balance.out, "activity")) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  } while (absl::Now() < deadline);
+  EXPECT_EQ(balance.code, 0) << Show(balance);
+  EXPECT_THAT(balance.out, HasSubstr("activity")) << balance.out;
+}
+
 TEST_F(CpctlSuite, ExpiredAccessTokenIsRefreshedAndTheFileRewritten) {
   ASSERT_EQ(Cpctl({"login", "--phone", Env("CP_SUITE_ADMIN_PHONE"), "--password-stdin"}, "aged",
                   Env("CP_SUITE_ADMIN_PASSWORD") + "\n")
