@@ -200,7 +200,10 @@ class GatewayTest : public ::testing::Test {
     ASSERT_TRUE(host.ok()) << host.status();
     host_ = *std::move(host);
     ASSERT_TRUE(gateway_
-                    ->StartRest({.port = 0, .max_body_bytes = 64 * 1024, .threads = 8},
+                    ->StartRest({.port = 0,
+                                 .max_body_bytes = 64 * 1024,
+                                 .threads = 8,
+                                 .cors_origins = {"https://dashboard.example.cn"}},
                                 &host_->metrics().registry())
                     .ok());
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", host_->grpc_port()),
@@ -708,6 +711,42 @@ TEST_F(GatewayTest, ApiKeyIsExchangedOnceAndItsTokenForwarded) {
   CallResult bad = CallGrpc(kTopRanking, "", {{"x-api-key", "cpk_nope_nope"}});
   EXPECT_EQ(bad.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(CallRest("GET", "/v1/rankings/top", "", {{"X-Api-Key", "cpk_nope_nope"}})->status, 401);
+}
+
+TEST_F(GatewayTest, ADashboardOnAnAllowedOriginMayCallFromABrowserAndOthersMayNot) {
+  // The browser's preflight before a POST with a token and a JSON body.
+  httplib::Headers preflight = {{"Origin", "https://dashboard.example.cn"},
+                                {"Access-Control-Request-Method", "POST"},
+                                {"Access-Control-Request-Headers", "authorization, content-type"}};
+  httplib::Result ok = CallRest("OPTIONS", "/v1/auth:login", "", preflight);
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 204);
+  EXPECT_EQ(ok->get_header_value("Access-Control-Allow-Origin"), "https://dashboard.example.cn");
+  EXPECT_TRUE(absl::StrContains(ok->get_header_value("Access-Control-Allow-Methods"), "POST"));
+  EXPECT_TRUE(
+      absl::StrContains(ok->get_header_value("Access-Control-Allow-Headers"), "authorization"));
+
+  // Another origin is refused, and gets no header a browser would accept.
+  preflight.erase("Origin");
+  preflight.emplace("Origin", "https://elsewhere.example.com");
+  httplib::Result refused = CallRest("OPTIONS", "/v1/auth:login", "", preflight);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_FALSE(refused->has_header("Access-Control-Allow-Origin"));
+  EXPECT_TRUE(absl::StrContains(refused->body, "elsewhere.example.com")) << refused->body;
+
+  // The call itself carries the header, and lets the page read the request id.
+  httplib::Result doc =
+      CallRest("GET", "/openapi.json", "", {{"Origin", "https://dashboard.example.cn"}});
+  ASSERT_TRUE(doc);
+  EXPECT_EQ(doc->status, 200);
+  EXPECT_EQ(doc->get_header_value("Access-Control-Allow-Origin"), "https://dashboard.example.cn");
+  EXPECT_TRUE(
+      absl::StrContains(doc->get_header_value("Access-Control-Expose-Headers"), "X-Request-Id"));
+  // Without an Origin (curl, a city system) nothing changes.
+  httplib::Result plain = CallRest("GET", "/openapi.json");
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->has_header("Access-Control-Allow-Origin"));
 }
 
 TEST_F(GatewayTest, OpenApiDocumentListsEveryRouteFromTheContracts) {

@@ -1,6 +1,7 @@
 // civicpoints-gateway: the one door from outside — gRPC for city systems, REST/JSON for apps and
 // dashboards — authenticating, authorizing by each method's declared policy, rate limiting and
 // forwarding to identity, activity, ledger and rewards. Wiring only (see gateway.h).
+#include "absl/strings/str_split.h"
 #include "common/config/config_parser.h"
 #include "common/server/service_main.h"
 #include "services/gateway/gateway.h"
@@ -21,6 +22,7 @@ struct GatewayFlags {
   int64_t burst_per_address = 20;
   int64_t max_body_bytes = 1024 * 1024;
   int64_t http_threads = 64;
+  std::string cors_origins;
 };
 GatewayFlags g_flags;
 std::unique_ptr<gateway::Gateway> g_gateway;
@@ -46,6 +48,10 @@ void Settings(config::ConfigParser& p) {
   p.AddInt("max_body_bytes", "largest REST request body (413 beyond)", &g_flags.max_body_bytes,
            1024, 64 * 1024 * 1024);
   p.AddInt("http_threads", "REST connections served at once", &g_flags.http_threads, 1, 4096);
+  p.AddString("cors_origins",
+              "browser origins whose pages may call the REST face, comma-separated (e.g. "
+              "https://dashboard.example.cn), or * for any; empty: none",
+              &g_flags.cors_origins);
 }
 
 absl::StatusOr<std::vector<server::BuiltService>> Build(server::ServiceDeps& deps) {
@@ -71,12 +77,13 @@ absl::StatusOr<std::vector<server::BuiltService>> Build(server::ServiceDeps& dep
 
 absl::StatusOr<std::function<void()>> StartRest(server::ServiceDeps& deps,
                                                 server::ServiceHost& host) {
-  absl::Status s =
-      g_gateway->StartRest({.host = deps.config->listen_host,
-                            .port = g_flags.http_port,
-                            .max_body_bytes = static_cast<size_t>(g_flags.max_body_bytes),
-                            .threads = static_cast<int>(g_flags.http_threads)},
-                           &host.metrics().registry());
+  absl::Status s = g_gateway->StartRest(
+      {.host = deps.config->listen_host,
+       .port = g_flags.http_port,
+       .max_body_bytes = static_cast<size_t>(g_flags.max_body_bytes),
+       .threads = static_cast<int>(g_flags.http_threads),
+       .cors_origins = absl::StrSplit(g_flags.cors_origins, ',', absl::SkipWhitespace())},
+      &host.metrics().registry());
   if (!s.ok()) return s;
   return std::function<void()>([] { g_gateway->StopRest(); });
 }

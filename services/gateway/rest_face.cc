@@ -2,8 +2,10 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -48,12 +50,14 @@ void SendError(httplib::Response& res, const grpc::Status& status, int http_stat
 class Handler {
  public:
   Handler(const RouteTable* routes, Gatekeeper* gatekeeper, Forwarder* forwarder, CallLog* log,
-          std::string openapi_json)
+          std::string openapi_json, const std::vector<std::string>& cors_origins)
       : routes_(routes),
         gatekeeper_(gatekeeper),
         forwarder_(forwarder),
         log_(log),
-        openapi_json_(std::move(openapi_json)) {}
+        openapi_json_(std::move(openapi_json)),
+        cors_any_(std::find(cors_origins.begin(), cors_origins.end(), "*") != cors_origins.end()),
+        cors_origins_(cors_origins.begin(), cors_origins.end()) {}
 
   void Serve(const httplib::Request& req, httplib::Response& res) const {
     const absl::Time start = absl::Now();
@@ -62,7 +66,16 @@ class Handler {
     res.set_header("X-Request-Id", request_id);
     std::string route_label = "unknown";
     std::string principal;
-    grpc::Status status = Handle(req, res, start, request_id, route_label, principal);
+    const std::string origin = req.get_header_value("Origin");
+    const bool cors = !origin.empty() && (cors_any_ || cors_origins_.contains(origin));
+    if (cors) {
+      res.set_header("Access-Control-Allow-Origin", origin);
+      res.set_header("Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
+    }
+    if (!origin.empty()) res.set_header("Vary", "Origin");
+    grpc::Status status = req.method == "OPTIONS" && req.has_header("Access-Control-Request-Method")
+                              ? Preflight(res, origin, cors, route_label)
+                              : Handle(req, res, start, request_id, route_label, principal);
     log_->Record({.face = "rest",
                   .route = route_label,
                   .principal = principal,
@@ -75,6 +88,24 @@ class Handler {
   }
 
  private:
+  // A browser asks before a cross-origin call with credentials or a JSON body.
+  grpc::Status Preflight(httplib::Response& res, const std::string& origin, bool allowed,
+                         std::string& route_label) const {
+    route_label = "OPTIONS preflight";
+    if (!allowed) {
+      return Fail(res, grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                                    absl::StrCat("origin '", origin,
+                                                 "' may not call this gateway from a browser "
+                                                 "(the gateway's cors_origins setting)")));
+    }
+    res.status = 204;
+    res.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE");
+    res.set_header("Access-Control-Allow-Headers",
+                   "authorization, content-type, x-api-key, x-request-id");
+    res.set_header("Access-Control-Max-Age", "600");
+    return grpc::Status::OK;
+  }
+
   grpc::Status Fail(httplib::Response& res, grpc::Status status, int http_status = 0) const {
     SendError(res, status, http_status);
     return status;
@@ -169,6 +200,8 @@ class Handler {
   Forwarder* forwarder_;
   CallLog* log_;
   const std::string openapi_json_;
+  const bool cors_any_;
+  const absl::flat_hash_set<std::string> cors_origins_;
 };
 
 }  // namespace
@@ -181,8 +214,8 @@ absl::StatusOr<std::unique_ptr<RestFace>> RestFace::Start(const RestOptions& opt
   std::unique_ptr<RestFace> face(new RestFace);
   face->server_ = std::make_unique<httplib::Server>();
   httplib::Server& server = *face->server_;
-  auto handler =
-      std::make_shared<Handler>(routes, gatekeeper, forwarder, log, std::move(openapi_json));
+  auto handler = std::make_shared<Handler>(routes, gatekeeper, forwarder, log,
+                                           std::move(openapi_json), options.cors_origins);
   auto serve = [handler](const httplib::Request& req, httplib::Response& res) {
     handler->Serve(req, res);
   };

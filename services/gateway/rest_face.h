@@ -5,6 +5,9 @@
 // JSON, or an error as JSON {code, status, message, details} with the matching HTTP status:
 // 400 bad input, 401, 403, 404 unknown route, 405 wrong verb (with Allow), 413 body over the
 // limit, 429 with Retry-After, 503 backend down. GET /openapi.json serves the OpenAPI document.
+// Browsers on the origins named in RestOptions::cors_origins (a district dashboard, say) may call
+// it: their preflight is answered 204 and every answer carries Access-Control-Allow-Origin; a
+// preflight from another origin is refused 403.
 // Start and Stop are not thread-safe; serving is.
 #ifndef CIVICPOINTS_SERVICES_GATEWAY_REST_FACE_H_
 #define CIVICPOINTS_SERVICES_GATEWAY_REST_FACE_H_
@@ -12,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -31,6 +35,9 @@ struct RestOptions {
   int port = 0;  // 0 picks a free one
   size_t max_body_bytes = 1024 * 1024;
   int threads = 64;  // connections served at once (keep-alive connections hold one each)
+  // Origins ("https://dashboard.example.cn") whose browser pages may call; "*" for any; empty for
+  // none (browsers then refuse cross-origin calls, as before).
+  std::vector<std::string> cors_origins;
 };
 
 class RestFace {
