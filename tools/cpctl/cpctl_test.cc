@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "civicpoints/activity/v1/activity_service.grpc.pb.h"
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
+#include "civicpoints/rewards/v1/rewards_service.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -387,7 +388,7 @@ TEST_F(CpctlSuite, ImportedRiderEarnsPointsAndShowsInTheRankingTable) {
             2);
 }
 
-TEST_F(CpctlSuite, StaffCheckInAndConfirmedAttendanceBecomePoints) {
+TEST_F(CpctlSuite, ConfirmedAttendanceBecomesPointsAndAGiftAtTheStation) {
   // A rider of the test community, imported; its id from `person find`.
   const std::string riders = Dir() + "/attendee.csv";
   WriteFile(riders, absl::StrCat("phone,display_name,password,community\n", Phone(3), ",赵师傅",
@@ -456,7 +457,107 @@ TEST_F(CpctlSuite, StaffCheckInAndConfirmedAttendanceBecomePoints) {
     absl::SleepFor(absl::Milliseconds(200));
   } while (absl::Now() < deadline);
   EXPECT_EQ(balance.code, 0) << Show(balance);
-  EXPECT_THAT(balance.out, HasSubstr("activity")) << balance.out;
+  ASSERT_THAT(balance.out, HasSubstr("activity")) << balance.out;
+
+  // Exchange day. A station with its keeper, a 5-point gift stocked there, a window opened.
+  const Result keeper =
+      Cpctl({"person", "create", "--phone", Phone(52), "--name", "驿站老周", "--password-stdin"},
+            "admin", "Keeper-first-2026\n");
+  ASSERT_TRUE(std::regex_search(keeper.out, m, std::regex("person (p_[a-z0-9]+)"))) << Show(keeper);
+  const std::string keeper_id = m[1];
+  ASSERT_EQ(Cpctl({"role", "grant", "--person", keeper_id, "--role", "station-keeper", "--org",
+                   Code("C")})
+                .code,
+            0);
+  ASSERT_EQ(
+      Cpctl({"login", "--phone", Phone(52), "--password-stdin"}, "keeper", "Keeper-first-2026\n")
+          .code,
+      0);
+  ASSERT_EQ(
+      Cpctl({"password", "change", "--stdin"}, "keeper", "Keeper-first-2026\nKeeper-second-2026\n")
+          .code,
+      0);
+  const Result station = Cpctl({"--json",
+                                "place",
+                                "create",
+                                "--community",
+                                Code("C"),
+                                "--kind",
+                                "rider-station",
+                                "--name",
+                                "测试驿站" + Tag(),
+                                "--address",
+                                "测试街2号",
+                                "--lat",
+                                "40.09",
+                                "--lng",
+                                "113.29",
+                                "--services",
+                                "rest;drinking-water",
+                                "--hours",
+                                "always",
+                                "--keeper",
+                                keeper_id});
+  ASSERT_TRUE(std::regex_search(station.out, m, std::regex("\"place_id\": \"([a-z0-9_]+)\"")))
+      << Show(station);
+  const std::string station_id = m[1];
+  const Result gift = Cpctl({"--json", "gift", "create", "--owner", Code("S"), "--name",
+                             "毛巾" + Tag(), "--points", "5", "--category", "daily-necessities"});
+  ASSERT_TRUE(std::regex_search(gift.out, m, std::regex("\"gift_id\": \"([a-z0-9_]+)\"")))
+      << Show(gift);
+  const std::string gift_id = m[1];
+  ASSERT_EQ(
+      Cpctl({"stock", "add", "--station", station_id, "--gift", gift_id, "--quantity", "3"}).code,
+      0);
+  const Result window =
+      Cpctl({"--json", "exchange", "create", "--owner", Code("S"), "--title", "测试兑换日",
+             "--station", station_id, "--gift", gift_id + ":1", "--start", "+1m", "--end", "+8h"});
+  ASSERT_TRUE(std::regex_search(window.out, m, std::regex("\"window_id\": \"([a-z0-9_]+)\"")))
+      << Show(window);
+  const std::string window_id = m[1];
+  const Result opened = Cpctl({"exchange", "open", window_id});
+  ASSERT_EQ(opened.code, 0) << Show(opened);
+
+  // The rider orders on the phone (gRPC through the gateway) and reads out the pickup code.
+  auto channel =
+      grpc::CreateChannel(Env("CP_SUITE_GATEWAY_ADDR"), grpc::InsecureChannelCredentials());
+  civicpoints::identity::v1::LoginRequest lreq;
+  lreq.set_phone(Phone(3));
+  lreq.set_password("Rider-pass-2026");
+  civicpoints::identity::v1::LoginResponse lresp;
+  grpc::ClientContext lctx;
+  ASSERT_TRUE(civicpoints::identity::v1::IdentityService::NewStub(channel)
+                  ->Login(&lctx, lreq, &lresp)
+                  .ok());
+  civicpoints::rewards::v1::CreateRedemptionRequest order;
+  order.set_window_id(window_id);
+  order.set_station_id(station_id);
+  order.set_gift_id(gift_id);
+  order.set_quantity(1);
+  order.set_idempotency_key("cpctl-test-order-" + Tag());
+  civicpoints::rewards::v1::CreateRedemptionResponse ordered;
+  grpc::ClientContext octx;
+  octx.AddMetadata("authorization", "Bearer " + lresp.tokens().access_token());
+  const grpc::Status placed =
+      civicpoints::rewards::v1::RewardsService::NewStub(channel)->CreateRedemption(&octx, order,
+                                                                                   &ordered);
+  ASSERT_TRUE(placed.ok()) << placed.error_message();
+  const std::string code = ordered.redemption().pickup_code();
+  ASSERT_EQ(code.size(), 6u);
+
+  // The keeper sees the order waiting, hands the gift over by its code, and a wrong code is
+  // not found (exit 4).
+  const Result waiting = Cpctl({"pickup", "list", "--station", station_id}, "keeper");
+  ASSERT_EQ(waiting.code, 0) << Show(waiting);
+  EXPECT_THAT(waiting.out, HasSubstr("毛巾" + Tag()));
+  const Result handed =
+      Cpctl({"pickup", "fulfil", "--station", station_id, "--code", code}, "keeper");
+  ASSERT_EQ(handed.code, 0) << Show(handed);
+  EXPECT_THAT(handed.out, HasSubstr("fulfilled"));
+  std::string wrong = code;
+  wrong[0] = static_cast<char>('0' + (wrong[0] - '0' + 1) % 10);
+  EXPECT_EQ(Cpctl({"pickup", "fulfil", "--station", station_id, "--code", wrong}, "keeper").code,
+            4);
 }
 
 TEST_F(CpctlSuite, ExpiredAccessTokenIsRefreshedAndTheFileRewritten) {
