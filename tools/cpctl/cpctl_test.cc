@@ -184,6 +184,33 @@ TEST(CpctlAuth, CallWithoutLoginExitsThree) {
 // Logged in as the suite's admin, with a district → street → community of its own.
 class CpctlSuite : public ::testing::Test {
  protected:
+  // A person the admin makes and grants `role` at the test community, signed in as `session`
+  // with the first-login password change done. Returns the person id ("" after a failure).
+  static std::string NewStaff(int phone, const std::string& name, const std::string& role,
+                              const std::string& session) {
+    const Result person =
+        Cpctl({"person", "create", "--phone", Phone(phone), "--name", name, "--password-stdin"},
+              "admin", "Staff-first-2026\n");
+    std::smatch m;
+    if (!std::regex_search(person.out, m, std::regex("person (p_[a-z0-9]+)"))) {
+      ADD_FAILURE() << Show(person);
+      return "";
+    }
+    const std::string id = m[1];
+    for (const Result& r :
+         {Cpctl({"role", "grant", "--person", id, "--role", role, "--org", Code("C")}),
+          Cpctl({"login", "--phone", Phone(phone), "--password-stdin"}, session,
+                "Staff-first-2026\n"),
+          Cpctl({"password", "change", "--stdin"}, session,
+                "Staff-first-2026\nStaff-second-2026\n")}) {
+      if (r.code != 0) {
+        ADD_FAILURE() << Show(r);
+        return "";
+      }
+    }
+    return id;
+  }
+
   static void SetUpTestSuite() {
     const Result login =
         Cpctl({"login", "--phone", Env("CP_SUITE_ADMIN_PHONE"), "--password-stdin"}, "admin",
@@ -401,23 +428,7 @@ TEST_F(CpctlSuite, ConfirmedAttendanceBecomesPointsAndAGiftAtTheStation) {
   const std::string rider_id = m[1];
 
   // A community worker of its own (first login, then the password change).
-  const Result person =
-      Cpctl({"person", "create", "--phone", Phone(51), "--name", "社区小王", "--password-stdin"},
-            "admin", "Staff-first-2026\n");
-  ASSERT_TRUE(std::regex_search(person.out, m, std::regex("person (p_[a-z0-9]+)"))) << Show(person);
-  const std::string staff_id = m[1];
-  ASSERT_EQ(Cpctl({"role", "grant", "--person", staff_id, "--role", "community-staff", "--org",
-                   Code("C")})
-                .code,
-            0);
-  ASSERT_EQ(
-      Cpctl({"login", "--phone", Phone(51), "--password-stdin"}, "worker", "Staff-first-2026\n")
-          .code,
-      0);
-  ASSERT_EQ(
-      Cpctl({"password", "change", "--stdin"}, "worker", "Staff-first-2026\nStaff-second-2026\n")
-          .code,
-      0);
+  ASSERT_FALSE(NewStaff(51, "社区小王", "community-staff", "worker").empty());
 
   // A venue and an activity there (the fixture lets an activity start 5 s after it is made).
   const Result place = Cpctl({"--json", "place", "create", "--community", Code("C"), "--kind",
@@ -460,23 +471,8 @@ TEST_F(CpctlSuite, ConfirmedAttendanceBecomesPointsAndAGiftAtTheStation) {
   ASSERT_THAT(balance.out, HasSubstr("activity")) << balance.out;
 
   // Exchange day. A station with its keeper, a 5-point gift stocked there, a window opened.
-  const Result keeper =
-      Cpctl({"person", "create", "--phone", Phone(52), "--name", "驿站老周", "--password-stdin"},
-            "admin", "Keeper-first-2026\n");
-  ASSERT_TRUE(std::regex_search(keeper.out, m, std::regex("person (p_[a-z0-9]+)"))) << Show(keeper);
-  const std::string keeper_id = m[1];
-  ASSERT_EQ(Cpctl({"role", "grant", "--person", keeper_id, "--role", "station-keeper", "--org",
-                   Code("C")})
-                .code,
-            0);
-  ASSERT_EQ(
-      Cpctl({"login", "--phone", Phone(52), "--password-stdin"}, "keeper", "Keeper-first-2026\n")
-          .code,
-      0);
-  ASSERT_EQ(
-      Cpctl({"password", "change", "--stdin"}, "keeper", "Keeper-first-2026\nKeeper-second-2026\n")
-          .code,
-      0);
+  const std::string keeper_id = NewStaff(52, "驿站老周", "station-keeper", "keeper");
+  ASSERT_FALSE(keeper_id.empty());
   const Result station = Cpctl({"--json",
                                 "place",
                                 "create",
