@@ -230,14 +230,7 @@ int main(int argc, char** argv) {
   parser.AddInt("seconds", "seconds per timed run", &s.seconds, 1, 600);
   parser.AddInt("places", "places seeded", &s.places, 1000, 10000000);
   parser.AddInt("checkins", "riders checking in, in each check-in run", &s.checkins, 16, 5000);
-  if (absl::Status st = parser.Parse(argc, argv, cp::config::ProcessEnvironment()); !st.ok()) {
-    std::cerr << st.message() << "\n";
-    return 2;
-  }
-  if (parser.help_requested()) {
-    std::cout << parser.Usage();
-    return 0;
-  }
+  if (const int exit_code = ParseSettings(parser, argc, argv); exit_code >= 0) return exit_code;
 
   std::cout << std::unitbuf;  // each figure as it is measured, in order with the service's log
   std::cout << "machine: " << MachineLine() << "\n";

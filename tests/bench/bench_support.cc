@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <pqxx/pqxx>
 #include <regex>
 #include <thread>
@@ -17,9 +18,22 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/config/config_parser.h"
 #include "cptest/v1/test_service.grpc.pb.h"
 
 namespace civicpoints::bench {
+
+int ParseSettings(config::ConfigParser& parser, int argc, char** argv) {
+  if (absl::Status st = parser.Parse(argc, argv, config::ProcessEnvironment()); !st.ok()) {
+    std::cerr << st.message() << "\n";
+    return 2;
+  }
+  if (parser.help_requested()) {
+    std::cout << parser.Usage();
+    return 0;
+  }
+  return -1;
+}
 
 double Percentile(std::vector<double>& v, double p) {
   if (v.empty()) return 0;

@@ -12,7 +12,15 @@
 #include <string>
 #include <vector>
 
+namespace civicpoints::config {
+class ConfigParser;
+}
+
 namespace civicpoints::bench {
+
+// Parses a benchmark's flags and environment. Returns -1 to go on, or the exit code after printing
+// the usage (0, --help) or the error (2).
+int ParseSettings(config::ConfigParser& parser, int argc, char** argv);
 
 struct Run {
   double per_second = 0;

@@ -109,14 +109,7 @@ int main(int argc, char** argv) {
   parser.AddString("ledger_bin", "path of civicpoints-ledger", &s.ledger_bin, true);
   parser.AddString("gateway_bin", "path of civicpoints-gateway", &s.gateway_bin, true);
   parser.AddInt("seconds", "seconds per measured run", &s.seconds, 1, 600);
-  if (absl::Status st = parser.Parse(argc, argv, cp::config::ProcessEnvironment()); !st.ok()) {
-    std::cerr << st.message() << "\n";
-    return 2;
-  }
-  if (parser.help_requested()) {
-    std::cout << parser.Usage();
-    return 0;
-  }
+  if (const int exit_code = ParseSettings(parser, argc, argv); exit_code >= 0) return exit_code;
   std::cout << "machine: " << MachineLine() << "\n";
 
   RecreateDatabase(s.pg_url, "cp_bench_gateway");

@@ -81,13 +81,8 @@ int main(int argc, char** argv) {
   parser.AddString("identity_bin", "path of civicpoints-identity", &s.identity_bin, true);
   parser.AddInt("seconds", "seconds per measured run", &s.seconds, 1, 600);
   parser.AddInt("riders", "riders registered (and logging in)", &s.riders, 1, 10000);
-  if (absl::Status st = parser.Parse(argc, argv, cp::config::ProcessEnvironment()); !st.ok()) {
-    std::cerr << st.message() << "\n";
-    return 2;
-  }
-  if (parser.help_requested()) {
-    std::cout << parser.Usage();
-    return 0;
+  if (const int exit_code = cp::bench::ParseSettings(parser, argc, argv); exit_code >= 0) {
+    return exit_code;
   }
   std::cout << "machine: " << cp::bench::MachineLine() << "\n";
 

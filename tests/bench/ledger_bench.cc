@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <pqxx/pqxx>
 #include <thread>
 
@@ -56,14 +57,7 @@ int main(int argc, char** argv) {
   parser.AddInt("seconds", "seconds per measured run", &s.seconds, 1, 600);
   parser.AddInt("rebuild_accounts", "accounts seeded for the rebuild timing", &s.rebuild_accounts,
                 1000, 10000000);
-  if (absl::Status st = parser.Parse(argc, argv, cp::config::ProcessEnvironment()); !st.ok()) {
-    std::cerr << st.message() << "\n";
-    return 2;
-  }
-  if (parser.help_requested()) {
-    std::cout << parser.Usage();
-    return 0;
-  }
+  if (const int exit_code = ParseSettings(parser, argc, argv); exit_code >= 0) return exit_code;
 
   std::cout << "machine: " << MachineLine() << "\n";
   const double pgbench_tps = PgbenchTps(s.pg_url, 32);
@@ -79,14 +73,19 @@ int main(int argc, char** argv) {
   keys.Add("bench", pk);
   const std::string jwks_path = "/tmp/cp-ledger-bench-jwks.json";
   std::ofstream(jwks_path) << keys.ToJwks();
+  // A ledger process on `port` over the run's database and Redis, with `extra` settings.
+  auto start_ledger = [&](int port, std::map<std::string, std::string> extra) {
+    std::map<std::string, std::string> env = {{"CP_PG_URL", ledger_url},
+                                              {"CP_REDIS_ADDR", s.redis_addr},
+                                              {"CP_GRPC_PORT", std::to_string(port)},
+                                              {"CP_METRICS_PORT", "0"},
+                                              {"CP_JWKS_FILE", jwks_path},
+                                              {"CP_LOG_LEVEL", "warn"}};
+    env.merge(extra);
+    return StartProcess(s.ledger_bin, env);
+  };
   const int port = FreePort();
-  const pid_t ledger = StartProcess(s.ledger_bin, {{"CP_PG_URL", ledger_url},
-                                                   {"CP_REDIS_ADDR", s.redis_addr},
-                                                   {"CP_GRPC_PORT", std::to_string(port)},
-                                                   {"CP_METRICS_PORT", "0"},
-                                                   {"CP_JWKS_FILE", jwks_path},
-                                                   {"CP_PG_POOL_SIZE", "16"},
-                                                   {"CP_LOG_LEVEL", "warn"}});
+  const pid_t ledger = start_ledger(port, {{"CP_PG_POOL_SIZE", "16"}});
   const std::string address = absl::StrCat("127.0.0.1:", port);
   auto probe_channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   if (!cp::probe::WaitUntilServing(probe_channel, absl::Seconds(60))) {
@@ -156,15 +155,8 @@ int main(int argc, char** argv) {
   Run uncached_reads;
   {
     const int uncached_port = FreePort();
-    const pid_t uncached =
-        StartProcess(s.ledger_bin, {{"CP_PG_URL", ledger_url},
-                                    {"CP_REDIS_ADDR", s.redis_addr},
-                                    {"CP_GRPC_PORT", std::to_string(uncached_port)},
-                                    {"CP_METRICS_PORT", "0"},
-                                    {"CP_JWKS_FILE", jwks_path},
-                                    {"CP_PG_POOL_SIZE", "4"},
-                                    {"CP_LEDGER_TOP_RANKING_CACHE_MS", "0"},
-                                    {"CP_LOG_LEVEL", "warn"}});
+    const pid_t uncached = start_ledger(
+        uncached_port, {{"CP_PG_POOL_SIZE", "4"}, {"CP_LEDGER_TOP_RANKING_CACHE_MS", "0"}});
     const std::string uncached_address = absl::StrCat("127.0.0.1:", uncached_port);
     if (cp::probe::WaitUntilServing(
             grpc::CreateChannel(uncached_address, grpc::InsecureChannelCredentials()),

@@ -105,14 +105,7 @@ int main(int argc, char** argv) {
   parser.AddString("redis_addr", "Redis host:port for the ledger", &s.redis_addr);
   parser.AddString("ledger_bin", "path of civicpoints-ledger", &s.ledger_bin, true);
   parser.AddInt("seconds", "seconds per measured run", &s.seconds, 1, 600);
-  if (absl::Status st = parser.Parse(argc, argv, cp::config::ProcessEnvironment()); !st.ok()) {
-    std::cerr << st.message() << "\n";
-    return 2;
-  }
-  if (parser.help_requested()) {
-    std::cout << parser.Usage();
-    return 0;
-  }
+  if (const int exit_code = ParseSettings(parser, argc, argv); exit_code >= 0) return exit_code;
   cp::log::Init("rewards_bench", cp::log::Level::kWarn);
   std::cout << "machine: " << MachineLine() << "\n";
 
