@@ -42,9 +42,19 @@ absl::StatusOr<MethodPolicy> PolicyFor(absl::string_view method) {
   for (int role : access.roles()) policy.roles.push_back(static_cast<Role>(role));
   for (const std::string& scope : access.scopes()) policy.scopes.push_back(scope);
   policy.retry_safe = options.idempotency_level() != gp::MethodOptions::IDEMPOTENCY_UNKNOWN;
+  policy.internal = access.internal();
   if (policy.is_public && (!policy.roles.empty() || policy.any_authenticated)) {
     return absl::PermissionDeniedError(
         absl::StrCat("method ", name, " declares a contradictory access policy; refused"));
+  }
+  // An internal method is for the services' own accounts only, and has no outside face.
+  if (policy.internal &&
+      (policy.is_public || policy.any_authenticated || options.HasExtension(opts::http) ||
+       policy.roles != std::vector<Role>{::civicpoints::common::v1::ROLE_INTERNAL_SERVICE})) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        "method ", name,
+        " is internal but declares a REST route or a role other than ROLE_INTERNAL_SERVICE; "
+        "refused"));
   }
   return policy;
 }

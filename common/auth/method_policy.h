@@ -32,11 +32,14 @@ struct MethodPolicy {
   std::vector<std::string> scopes;
   // From the standard idempotency_level option: reads and keyed mutations are safe to retry.
   bool retry_safe = false;
+  // Only the suite's own services call it, on the internal network; the gateway never forwards it.
+  bool internal = false;
 };
 
 // Looks up the policy of a method by "/pkg.Service/Method" or "pkg.Service.Method". Errors:
 // NOT_FOUND for an unknown method; PERMISSION_DENIED when it declares no access policy or a
-// contradictory one (public together with roles).
+// contradictory one (public together with roles; internal with any role but ROLE_INTERNAL_SERVICE
+// or with a REST route).
 absl::StatusOr<MethodPolicy> PolicyFor(absl::string_view method);
 
 // Checks a caller (nullptr: no credentials) against a policy. Errors: UNAUTHENTICATED when the

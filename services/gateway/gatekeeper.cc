@@ -28,6 +28,14 @@ Admission Gatekeeper::Admit(const Route& route, const Credentials& credentials, 
     admission.status = ToGrpcStatus(route.policy_status);
     return admission;
   }
+  // Whatever the credential: a leaked service key must not mint points from outside.
+  if (route.policy.internal) {
+    admission.status = grpc::Status(
+        grpc::StatusCode::PERMISSION_DENIED,
+        absl::StrCat(route.grpc_path,
+                     " is internal to the suite's services; the gateway does not forward it"));
+    return admission;
+  }
   if (!credentials.authorization.empty()) {
     admission.authorization = std::string(credentials.authorization);
   } else if (!credentials.api_key.empty()) {

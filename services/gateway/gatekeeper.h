@@ -46,7 +46,8 @@ class Gatekeeper {
         per_address_(per_address) {}
 
   // Decides on one call. Refusals: UNIMPLEMENTED for a streaming method; the route's policy
-  // error for a method without a valid declaration (PERMISSION_DENIED); UNAUTHENTICATED for a
+  // error for a method without a valid declaration (PERMISSION_DENIED); PERMISSION_DENIED for a
+  // method marked internal, whatever the credential; UNAUTHENTICATED for a
   // missing, malformed or bad token or API key; PERMISSION_DENIED / FAILED_PRECONDITION as the
   // policy says; RESOURCE_EXHAUSTED with a RetryInfo detail over a rate limit.
   Admission Admit(const Route& route, const Credentials& credentials, absl::Time now);

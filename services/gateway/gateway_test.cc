@@ -330,6 +330,7 @@ TEST_F(GatewayTest, EveryMethodTimesEveryRoleIsAllowedOrDeniedAsDeclaredOnBothFa
   for (const auto& r : gateway_->routes().routes()) {
     const Route& route = *r;
     ASSERT_TRUE(route.policy_status.ok()) << route.grpc_path << ": " << route.policy_status;
+    if (route.policy.internal) continue;  // InternalMethodsAreRefusedWhateverTheToken
     ASSERT_FALSE(route.http_template.empty()) << route.grpc_path << " has no REST route";
     for (const std::optional<Role>& role : callers) {
       const bool allowed = Allowed(route.policy, role);
@@ -516,7 +517,9 @@ TEST_F(GatewayTest, BadRestInputGetsAClearJsonErrorAndTheGatewayKeepsServing) {
       {"DELETE", "/v1/rankings/top", "", true, 405, "UNIMPLEMENTED", "allowed: GET"},
       {"POST", "/v1/orgs", "{}", false, 401, "UNAUTHENTICATED", "access token"},
       {"GET", "/v1/rankings/top", "", false, 401, "UNAUTHENTICATED", "access token"},
-      {"POST", "/v1/accounts/p1:award", "{}", true, 403, "PERMISSION_DENIED", "ROLE_INTERNAL"},
+      // Award is internal: it has no REST route at all.
+      {"POST", "/v1/accounts/p1:award", "{}", true, 404, "NOT_FOUND", "no route"},
+      {"POST", "/v1/accounts/p1:deduct", "{}", false, 401, "UNAUTHENTICATED", "access token"},
   };
   for (const Case& c : cases) {
     httplib::Headers headers;
@@ -749,6 +752,33 @@ TEST_F(GatewayTest, ADashboardOnAnAllowedOriginMayCallFromABrowserAndOthersMayNo
   EXPECT_FALSE(plain->has_header("Access-Control-Allow-Origin"));
 }
 
+TEST_F(GatewayTest, InternalMethodsAreRefusedWhateverTheToken) {
+  std::vector<std::string> internal;
+  for (const auto& r : gateway_->routes().routes()) {
+    if (r->policy.internal) internal.push_back(r->grpc_path);
+  }
+  // Award, BulkAward, Hold, Capture, Release and RebuildRankings at least.
+  ASSERT_GE(internal.size(), 6u);
+  const std::string service = Token(common::v1::ROLE_INTERNAL_SERVICE);
+  const std::string admin = Token(common::v1::ROLE_DISTRICT_ADMIN);
+  for (const std::string& method : internal) {
+    for (const std::vector<std::pair<std::string, std::string>>& md :
+         std::vector<std::vector<std::pair<std::string, std::string>>>{
+             {{"authorization", service}}, {{"authorization", admin}}, {}}) {
+      backend_.Clear();
+      CallResult g = CallGrpc(method, "", md);
+      EXPECT_EQ(g.status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << method;
+      EXPECT_TRUE(absl::StrContains(g.status.error_message(), "internal")) << method;
+      EXPECT_EQ(backend_.CountOf(method), 0) << method;
+    }
+  }
+  httplib::Result doc = CallRest("GET", "/openapi.json");
+  ASSERT_TRUE(doc);
+  for (const std::string& method : internal) {
+    EXPECT_FALSE(absl::StrContains(doc->body, absl::StrCat("\"", method, "\""))) << method;
+  }
+}
+
 TEST_F(GatewayTest, OpenApiDocumentListsEveryRouteFromTheContracts) {
   httplib::Result h = CallRest("GET", "/openapi.json");
   ASSERT_TRUE(h);
@@ -757,7 +787,9 @@ TEST_F(GatewayTest, OpenApiDocumentListsEveryRouteFromTheContracts) {
   EXPECT_EQ(doc["openapi"], "3.0.3");
   int operations = 0;
   for (const auto& [path, verbs] : doc["paths"].items()) operations += verbs.size();
-  EXPECT_EQ(operations, static_cast<int>(gateway_->routes().routes().size()));
+  int public_routes = 0;
+  for (const auto& r : gateway_->routes().routes()) public_routes += r->policy.internal ? 0 : 1;
+  EXPECT_EQ(operations, public_routes);
   const json& top = doc["paths"]["/v1/rankings/top"]["get"];
   EXPECT_EQ(top["x-civicpoints-grpc"], kTopRanking);
   bool has_scope_level = false;

@@ -151,7 +151,7 @@ std::string OpenApiJson(const RouteTable& routes) {
   json paths = json::object();
   for (const auto& r : routes.routes()) {
     const Route& route = *r;
-    if (route.http_template.empty()) continue;
+    if (route.http_template.empty() || route.policy.internal) continue;
     std::set<std::string> bound;
     json parameters = json::array();
     for (const std::string& s : route.segments) {

@@ -46,12 +46,14 @@ TEST(ContractTest, EveryMethodDeclaresAValidAccessPolicy) {
   EXPECT_GT(methods, 100);
 }
 
-TEST(ContractTest, EveryMethodHasOneRestRouteWhosePathFieldsExist) {
+// Internal methods (only the services call them) have no outside face; every other one has a route.
+TEST(ContractTest, EveryPublicMethodHasOneRestRouteWhosePathFieldsExist) {
   std::map<std::string, std::string> routes;  // "VERB path" -> method
   static const std::regex kParam(R"(\{([a-z_]+)\})");
   for (const gp::ServiceDescriptor* s : Services()) {
     for (int i = 0; i < s->method_count(); ++i) {
       const gp::MethodDescriptor* m = s->method(i);
+      if (m->options().GetExtension(options::v1::access).internal()) continue;
       ASSERT_TRUE(m->options().HasExtension(options::v1::http)) << m->full_name();
       const options::v1::HttpRoute& http = m->options().GetExtension(options::v1::http);
       std::string verb, path;
@@ -91,6 +93,26 @@ TEST(ContractTest, EveryMethodHasOneRestRouteWhosePathFieldsExist) {
       EXPECT_TRUE(inserted) << shape << " is claimed by " << it->second << " and "
                             << m->full_name();
     }
+  }
+}
+
+// What only the services may call: points minted, held, spent or released, and rankings rebuilt.
+TEST(ContractTest, MoneyMovingServiceMethodsAreInternalAndInternalMeansServicesOnly) {
+  std::set<std::string> internal;
+  for (const gp::ServiceDescriptor* s : Services()) {
+    for (int i = 0; i < s->method_count(); ++i) {
+      const gp::MethodDescriptor* m = s->method(i);
+      absl::StatusOr<auth::MethodPolicy> policy = auth::PolicyFor(m->full_name());
+      ASSERT_TRUE(policy.ok()) << m->full_name() << ": " << policy.status();
+      if (!policy->internal) continue;
+      internal.insert(m->name());
+      EXPECT_FALSE(m->options().HasExtension(options::v1::http)) << m->full_name();
+      EXPECT_EQ(policy->roles, std::vector<auth::Role>{common::v1::ROLE_INTERNAL_SERVICE})
+          << m->full_name();
+    }
+  }
+  for (const char* name : {"Award", "BulkAward", "Hold", "Capture", "Release", "RebuildRankings"}) {
+    EXPECT_TRUE(internal.count(name)) << name << " must be marked internal";
   }
 }
 
