@@ -2,12 +2,14 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
 #include "common/status/grpc_status.h"
 
@@ -20,33 +22,85 @@ absl::Status AttachServiceToken(ServiceToken& token, grpc::ClientContext& ctx) {
   return absl::OkStatus();
 }
 
-ApiKeyServiceToken::ApiKeyServiceToken(const std::string& identity_addr, std::string api_key)
+ApiKeyServiceToken::ApiKeyServiceToken(const std::string& identity_addr, std::string api_key,
+                                       Options options)
     : channel_(grpc::CreateChannel(identity_addr, grpc::InsecureChannelCredentials())),
-      api_key_(std::move(api_key)) {}
+      api_key_(std::move(api_key)),
+      options_(options),
+      renewer_([this] { RenewLoop(); }) {}
+
+ApiKeyServiceToken::~ApiKeyServiceToken() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  renewer_.join();
+}
+
+bool ApiKeyServiceToken::HasValidToken(absl::Time now) const { return now < valid_until_; }
 
 absl::StatusOr<std::string> ApiKeyServiceToken::Get() {
-  // One exchange at a time: callers arriving while it runs wait for its token rather than
-  // sending identity a burst of exchanges (it throttles a key at 60 a minute).
   absl::MutexLock lock(&mu_);
-  const absl::Time now = absl::Now();
-  if (now + absl::Minutes(1) < expires_) return token_;
-  auto stub = identity::v1::IdentityService::NewStub(channel_);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
-  identity::v1::ExchangeApiKeyRequest req;
-  req.set_api_key(api_key_);
-  identity::v1::ExchangeApiKeyResponse resp;
-  grpc::Status s = stub->ExchangeApiKey(&ctx, req, &resp);
-  if (!s.ok()) {
-    absl::Status st = FromGrpcStatus(s);
-    return absl::Status(st.code(),
-                        absl::StrCat("cannot get a service token from identity: ", st.message()));
+  if (HasValidToken(absl::Now())) return token_;
+  // Only before the first exchange has answered is there anything worth waiting for.
+  if (!attempted_) {
+    auto first_answer = [this]()
+                            ABSL_SHARED_LOCKS_REQUIRED(mu_) { return attempted_ || stopping_; };
+    mu_.AwaitWithTimeout(absl::Condition(&first_answer), options_.first_token_wait);
+    if (HasValidToken(absl::Now())) return token_;
+    if (!attempted_) {
+      return absl::UnavailableError("cannot get a service token from identity: no answer yet");
+    }
   }
-  token_ = resp.access_token();
-  expires_ = absl::FromUnixSeconds(resp.access_token_expire_time().seconds());
-  // A clock far behind identity's would see a token that never needs renewing; cap at 15 min.
-  expires_ = std::min(expires_, now + absl::Minutes(15));
-  return token_;
+  if (last_error_.ok()) return absl::UnavailableError("the service token expired; renewing");
+  return last_error_;
+}
+
+int ApiKeyServiceToken::exchanges() const {
+  absl::MutexLock lock(&mu_);
+  return exchanges_;
+}
+
+void ApiKeyServiceToken::RenewLoop() {
+  auto stub = identity::v1::IdentityService::NewStub(channel_);
+  absl::Time next_attempt = absl::Now();
+  absl::Duration backoff = options_.min_backoff;
+  mu_.Lock();
+  while (true) {
+    mu_.AwaitWithDeadline(absl::Condition(&stopping_), next_attempt);
+    if (stopping_) break;
+    ++exchanges_;
+    mu_.Unlock();
+    // The exchange runs with no lock held: Get keeps answering from the current token meanwhile.
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(absl::Now() + options_.call_timeout));
+    identity::v1::ExchangeApiKeyRequest req;
+    req.set_api_key(api_key_);
+    identity::v1::ExchangeApiKeyResponse resp;
+    const grpc::Status s = stub->ExchangeApiKey(&ctx, req, &resp);
+    const absl::Time now = absl::Now();
+    mu_.Lock();
+    attempted_ = true;
+    if (s.ok()) {
+      token_ = resp.access_token();
+      // A clock far behind identity's would see a token that never needs renewing; cap at 15 min.
+      const absl::Duration lifetime =
+          std::min(absl::FromUnixSeconds(resp.access_token_expire_time().seconds()) - now,
+                   absl::Minutes(15));
+      // Handed out only while it will still be valid on arrival: up to 5 s before it expires.
+      valid_until_ = now + lifetime - std::min(absl::Seconds(5), lifetime / 10);
+      last_error_ = absl::OkStatus();
+      backoff = options_.min_backoff;
+      next_attempt = now + std::max(lifetime / 2, absl::Seconds(1));
+      continue;
+    }
+    const absl::Status st = FromGrpcStatus(s);
+    last_error_ = absl::Status(
+        st.code(), absl::StrCat("cannot get a service token from identity: ", st.message()));
+    next_attempt = now + backoff;
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+  mu_.Unlock();
 }
 
 absl::StatusOr<std::string> ReadApiKeyFile(const std::string& path) {
