@@ -27,6 +27,12 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   const std::string address = absl::StrCat(options.host, ":", options.grpc_port);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &host->grpc_port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  if (options.max_threads > 0) {
+    // Without a quota the synchronous server starts a thread per waiting call, without limit.
+    grpc::ResourceQuota quota(absl::StrCat(options.service_name, "-calls"));
+    quota.SetMaxThreads(options.max_threads);
+    builder.SetResourceQuota(quota);
+  }
   // Two processes silently sharing a port would split traffic between versions; refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (const HostedService& s : services) builder.RegisterService(s.service);

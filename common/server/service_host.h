@@ -32,6 +32,9 @@ struct HostOptions {
   int grpc_port = 0;     // 0 picks a free port (tests)
   int metrics_port = 0;  // 0 serves no metrics endpoint
   int max_message_bytes = 4 * 1024 * 1024;
+  // Threads gRPC may use for calls (a resource quota; 0: gRPC's default, unbounded). A call that
+  // arrives when all are busy is answered RESOURCE_EXHAUSTED rather than given another thread.
+  int max_threads = 0;
   // Optional: answers every method the hosted services do not have (the gateway). Must outlive
   // the host.
   grpc::CallbackGenericService* generic_service = nullptr;

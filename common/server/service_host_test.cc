@@ -10,7 +10,9 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "common/probe/probe.h"
 #include "common/testing/slow_test_service.h"
 #include "common/testing/test_env.h"
@@ -148,6 +150,48 @@ TEST(ServiceHostStartTest, BusyPortIsAnErrorNamingTheAddress) {
                                    {{"cptest.v1.TestService", &b}});
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(second.status().message(), HasSubstr("cannot listen"));
+}
+
+// 64 callers each holding a call open for a second cannot make a host with 16 threads start 64:
+// the calls over the quota are refused at once, and the host keeps answering afterwards.
+TEST(ServiceHostThreadsTest, CallsBeyondTheThreadQuotaAreRefusedNotGivenMoreThreads) {
+  TestServiceImpl service;
+  auto host = ServiceHost::Start({.service_name = "quota", .max_threads = 16},
+                                 {{"cptest.v1.TestService", &service}});
+  ASSERT_TRUE(host.ok()) << host.status();
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*host)->grpc_port()),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = ::cptest::v1::TestService::NewStub(channel);
+  std::atomic<int> finished{0}, exhausted{0}, other{0};
+  std::vector<std::thread> callers;
+  for (int i = 0; i < 64; ++i) {
+    callers.emplace_back([&] {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+      ::cptest::v1::SlowRequest req;
+      req.set_sleep_ms(1000);
+      ::cptest::v1::SlowResponse resp;
+      grpc::Status s = stub->Slow(&ctx, req, &resp);
+      if (s.ok()) {
+        ++finished;
+      } else if (s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) {
+        ++exhausted;
+      } else {
+        ++other;
+      }
+    });
+  }
+  for (std::thread& t : callers) t.join();
+  EXPECT_GT(exhausted.load(), 0);
+  EXPECT_GT(finished.load(), 0);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_LE(finished.load(), 64 - exhausted.load());
+  // The host still serves once the burst is over.
+  grpc::ClientContext ctx;
+  ::cptest::v1::EchoRequest req;
+  req.set_text("still here");
+  ::cptest::v1::EchoResponse resp;
+  EXPECT_TRUE(stub->Echo(&ctx, req, &resp).ok());
 }
 
 }  // namespace

@@ -56,6 +56,7 @@ struct ServiceConfig {
   std::string identity_addr;
   std::string service_api_key_file;
   bool migrate_only = false;
+  int64_t max_request_threads = 256;
 };
 
 struct ServiceDeps;
