@@ -1,9 +1,13 @@
 #include "common/config/config_parser.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdlib>
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -16,6 +20,22 @@ std::string Describe(absl::string_view name) {
   return absl::StrCat("setting --", name, " (", EnvName(name), ")");
 }
 
+// Edits (insert, delete, substitute) between a and b.
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
 }  // namespace
 
 Environment ProcessEnvironment() {
@@ -24,6 +44,16 @@ Environment ProcessEnvironment() {
     if (value == nullptr) return std::nullopt;
     return std::string(value);
   };
+}
+
+std::vector<std::string> ProcessVariableNames(absl::string_view prefix) {
+  std::vector<std::string> names;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    absl::string_view entry = *e;
+    absl::string_view name = entry.substr(0, entry.find('='));
+    if (absl::StartsWith(name, prefix)) names.emplace_back(name);
+  }
+  return names;
 }
 
 Environment MapEnvironment(std::map<std::string, std::string> values) {
@@ -185,6 +215,30 @@ absl::Status ConfigParser::Parse(int argc, const char* const* argv, const Enviro
     }
   }
   return absl::OkStatus();
+}
+
+std::vector<std::pair<std::string, std::string>> ConfigParser::UnknownVariables(
+    const std::vector<std::string>& variable_names) const {
+  std::vector<std::pair<std::string, std::string>> unknown;
+  for (const std::string& var : variable_names) {
+    if (!absl::StartsWith(var, "CP_")) continue;
+    std::string nearest;
+    size_t best = std::string::npos;
+    bool known = false;
+    for (const Setting& s : settings_) {
+      const std::string env = EnvName(s.name);
+      if (env == var) known = true;
+      const size_t d = EditDistance(var, env);
+      if (d < best) {
+        best = d;
+        nearest = env;
+      }
+    }
+    if (known) continue;
+    // Two edits or fewer, or a quarter of the name: a slip of the keyboard, not another setting.
+    unknown.emplace_back(var, best <= std::max<size_t>(2, var.size() / 4) ? nearest : "");
+  }
+  return unknown;
 }
 
 std::string ConfigParser::Usage() const {

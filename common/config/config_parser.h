@@ -34,6 +34,9 @@ using Environment = std::function<std::optional<std::string>(const std::string& 
 // The real process environment.
 Environment ProcessEnvironment();
 
+// The names of the process's environment variables that start with `prefix`.
+std::vector<std::string> ProcessVariableNames(absl::string_view prefix);
+
 // An environment made of the given map (for tests).
 Environment MapEnvironment(std::map<std::string, std::string> values);
 
@@ -66,6 +69,12 @@ class ConfigParser {
 
   // The effective settings as "name=value" pairs (secrets masked), for the start-up log line.
   std::vector<std::pair<std::string, std::string>> Effective() const;
+
+  // Of the environment variable names given, those that look like settings (CP_...) but name none
+  // of this program's, each with a hint: the nearest setting's variable when one is close (a
+  // misspelling), e.g. {"CP_PG_POOLSIZE", "CP_PG_POOL_SIZE"}; the hint is empty otherwise.
+  std::vector<std::pair<std::string, std::string>> UnknownVariables(
+      const std::vector<std::string>& variable_names) const;
 
  private:
   struct Setting {

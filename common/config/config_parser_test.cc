@@ -113,5 +113,15 @@ TEST_F(ConfigParserTest, SecretsAreMaskedInTheEffectiveSettings) {
   }
 }
 
+TEST_F(ConfigParserTest, MisspeltVariablesAreNamedWithTheSettingTheyWereMeantFor) {
+  const auto unknown = parser_.UnknownVariables(
+      {"CP_PG_POOLSIZE", "CP_PG_POOL_SIZE", "CP_SUITE_GATEWAY_ADDR", "HOME", "CP_SHUTDOWN_GARCE"});
+  ASSERT_EQ(unknown.size(), 3u);
+  EXPECT_EQ(unknown[0], (std::pair<std::string, std::string>{"CP_PG_POOLSIZE", "CP_PG_POOL_SIZE"}));
+  EXPECT_EQ(unknown[1].first, "CP_SUITE_GATEWAY_ADDR");
+  EXPECT_EQ(unknown[1].second, "");  // another program's variable, not a slip
+  EXPECT_EQ(unknown[2].second, "CP_SHUTDOWN_GRACE");
+}
+
 }  // namespace
 }  // namespace civicpoints::config

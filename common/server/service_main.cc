@@ -49,6 +49,10 @@ void RegisterSettings(const ServiceSpec& spec, config::ConfigParser& parser, Ser
     parser.AddString("redis_addr", "Redis host:port", &cfg.redis_addr);
     parser.AddInt("redis_pool_size", "Redis connections in the pool", &cfg.redis_pool_size, 1, 256);
   }
+  parser.AddInt("max_request_threads",
+                "threads that may serve calls at once; a call beyond them is answered "
+                "RESOURCE_EXHAUSTED",
+                &cfg.max_request_threads, 8, 4096);
   parser.AddDuration("shutdown_grace", "time in-flight calls get to finish after SIGTERM",
                      &cfg.shutdown_grace, absl::ZeroDuration(), absl::Minutes(5));
   parser.AddString("log_level", "debug, info, warn or error", &cfg.log_level);
@@ -133,6 +137,11 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
   if (parser.help_requested()) {
     std::cout << parser.Usage();
     return 0;
+  }
+  // A misspelt variable would otherwise leave its setting at the default without a word.
+  for (const auto& [var, hint] : parser.UnknownVariables(config::ProcessVariableNames("CP_"))) {
+    log::Warn("environment variable names no setting of this binary and is ignored",
+              {{"variable", var}, {"did_you_mean", hint}});
   }
   log::Level level;
   if (!log::ParseLevel(cfg.log_level, &level)) {
@@ -254,6 +263,7 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
                           .host = cfg.listen_host,
                           .grpc_port = cfg.grpc_port,
                           .metrics_port = cfg.metrics_port,
+                          .max_threads = static_cast<int>(cfg.max_request_threads),
                           .generic_service = deps.generic_service,
                           .log_calls = deps.generic_service == nullptr},
                          hosted);
