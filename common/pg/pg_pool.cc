@@ -46,6 +46,45 @@ absl::Status CheckUrl(const std::string& url) {
   return absl::OkStatus();
 }
 
+// Quotes a value for a libpq keyword/value connection string.
+std::string QuoteConnValue(absl::string_view value) {
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('\'');
+  return out;
+}
+
+}  // namespace
+
+std::string WithNetworkDefaults(const std::string& url) {
+  // A peer that vanishes (a host powered off, a partition) sends no RST: without these a
+  // connection waits on it for the kernel's two hours, holding a pool slot and its caller.
+  static constexpr std::pair<const char*, const char*> kDefaults[] = {
+      {"keepalives", "1"},       {"keepalives_idle", "30"},     {"keepalives_interval", "10"},
+      {"keepalives_count", "3"}, {"tcp_user_timeout", "30000"},
+  };
+  PQconninfoOption* parsed = PQconninfoParse(url.c_str(), nullptr);
+  if (parsed == nullptr) return url;  // CheckUrl reports it
+  std::string out;
+  for (PQconninfoOption* o = parsed; o->keyword != nullptr; ++o) {
+    const char* value = o->val;
+    if (value == nullptr) {
+      for (const auto& [key, fallback] : kDefaults) {
+        if (std::string_view(o->keyword) == key) value = fallback;
+      }
+    }
+    if (value == nullptr) continue;
+    absl::StrAppend(&out, out.empty() ? "" : " ", o->keyword, "=", QuoteConnValue(value));
+  }
+  PQconninfoFree(parsed);
+  return out;
+}
+
+namespace {
+
 void PrepareSession(pqxx::connection_base& conn, const std::string& schema,
                     absl::Duration statement_timeout) {
   pqxx::nontransaction tx(conn);
@@ -66,7 +105,7 @@ absl::StatusOr<std::unique_ptr<pqxx::connection_base>> ConnectWithRetry(
   std::string last_error;
   for (int attempt = 1;; ++attempt) {
     try {
-      auto conn = std::make_unique<pqxx::connection>(url);
+      auto conn = std::make_unique<pqxx::connection>(WithNetworkDefaults(url));
       PrepareSession(*conn, schema, statement_timeout);
       if (attempt > 1) log::Info("database reachable", {{"attempts", attempt}});
       return std::unique_ptr<pqxx::connection_base>(std::move(conn));

@@ -33,6 +33,31 @@ TEST(PgPoolTest, ConnectionsUseTheServiceSchemaAsSearchPath) {
   EXPECT_THAT(path, HasSubstr("ledger"));
 }
 
+TEST(PgPoolTest, ConnectionsDetectAVanishedPeerWithKeepalivesAndAUserTimeout) {
+  const std::string conninfo =
+      WithNetworkDefaults("postgresql://cp:s3cret@127.0.0.1:5432/db?keepalives_idle=5");
+  EXPECT_THAT(conninfo, HasSubstr("keepalives='1'"));
+  EXPECT_THAT(conninfo, HasSubstr("keepalives_idle='5'"));  // the URL's own value wins
+  EXPECT_THAT(conninfo, HasSubstr("tcp_user_timeout='30000'"));
+  EXPECT_THAT(conninfo, HasSubstr("password='s3cret'"));
+  EXPECT_THAT(RedactUrl(conninfo), Not(HasSubstr("s3cret")));
+
+  testing::ScratchDatabase db;
+  absl::StatusOr<std::unique_ptr<PgPool>> pool =
+      PgPool::Connect({.url = db.url(), .schema = "ledger", .pool_size = 1});
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  // And the pool connects with them (libpq accepts every keyword it was given).
+  EXPECT_TRUE((*pool)
+                  ->WithConnection("select 1",
+                                   [&](pqxx::connection_base& c) {
+                                     pqxx::read_transaction tx(c);
+                                     return tx.exec1("SELECT 1")[0].as<int>() == 1
+                                                ? absl::OkStatus()
+                                                : absl::InternalError("1 != 1");
+                                   })
+                  .ok());
+}
+
 TEST(PgPoolTest, SqlErrorsBecomeSpecificStatusesWithoutSqlText) {
   testing::ScratchDatabase db;
   auto pool = PgPool::Connect({.url = db.url(), .pool_size = 1});
