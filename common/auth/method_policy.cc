@@ -152,6 +152,12 @@ absl::StatusOr<std::optional<Principal>> Authorizer::AuthorizeHeader(
 
 absl::StatusOr<std::optional<Principal>> Authorizer::Authorize(const grpc::ServerContext& context,
                                                                absl::string_view method) const {
+  // A call that waited for a thread past its caller's deadline is not started: nobody is there to
+  // take the answer, and its work would only delay the calls that still have one.
+  if (context.deadline() < std::chrono::system_clock::now()) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(DottedName(method), ": the caller's deadline passed before the call started"));
+  }
   const auto& metadata = context.client_metadata();
   auto it = metadata.find("authorization");
   absl::string_view header;

@@ -56,7 +56,8 @@ class Authorizer {
   // Returns the principal, or nullopt for a public method called without credentials. A token
   // that is present is always verified, even on public methods. For a method that declares roles,
   // the principal keeps only the grants of those roles, so a handler's org-scope check uses a
-  // grant that also gives the role. Errors as PolicyFor, CheckPolicy and TokenVerifier::Verify.
+  // grant that also gives the role. Errors as PolicyFor, CheckPolicy and TokenVerifier::Verify;
+  // DEADLINE_EXCEEDED when the caller's deadline has already passed (the call waited too long).
   absl::StatusOr<std::optional<Principal>> Authorize(const grpc::ServerContext& context,
                                                      absl::string_view method) const;
 
