@@ -66,12 +66,15 @@ suite_export_env() {
   export CP_IDENTITY_BOOTSTRAP_ADMIN_PASSWORD="$SUITE_ADMIN_PASSWORD"
   # The API keys of the services that call others (activity, rewards): identity registers each
   # as an internal service account; each service exchanges its key for a token.
-  local internal_keys=() name key_file secret
+  # The key id is random too (80 bits), so nobody can name a service's key to aim wrong secrets
+  # at it; a key file made before keeps working.
+  local internal_keys=() name key_file id secret
   for name in activity rewards; do
     key_file="$keys/$name.apikey"
     if [[ ! -s "$key_file" ]]; then
+      id=$(head -c 10 /dev/urandom | od -An -tx1 | tr -d ' \n')
       secret=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
-      (umask 077 && echo "cpk_ak_internal_${name}_$secret" >"$key_file")
+      (umask 077 && echo "cpk_ak_${id}_$secret" >"$key_file")
     fi
     internal_keys+=("$name=$key_file")
   done
