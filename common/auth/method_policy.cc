@@ -130,6 +130,11 @@ absl::StatusOr<std::optional<Principal>> Authorizer::AuthorizeHeader(
     }
     absl::StatusOr<Principal> verified = verifier_->Verify(token, now);
     if (!verified.ok()) return verified.status();
+    if (revocations_ != nullptr && revocations_->Revoked(*verified)) {
+      return absl::UnauthenticatedError(
+          "access token revoked (signed out, suspended, or a role or API key revoked): sign in "
+          "or refresh the token again");
+    }
     principal = *std::move(verified);
   }
   if (absl::Status s = CheckPolicy(*policy, principal ? &*principal : nullptr); !s.ok()) return s;

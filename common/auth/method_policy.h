@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "common/auth/jwt.h"
 #include "common/auth/principal.h"
+#include "common/auth/revocations.h"
 
 namespace grpc {
 class ServerContext;
@@ -50,13 +51,16 @@ absl::Status CheckPolicy(const MethodPolicy& policy, const Principal* principal)
 // Verifies the call's bearer token (if any) and checks it against the method's policy.
 class Authorizer {
  public:
-  explicit Authorizer(std::shared_ptr<const TokenVerifier> verifier)
-      : verifier_(std::move(verifier)) {}
+  // `revocations` (optional) is consulted after a token verifies: a revoked token is refused.
+  explicit Authorizer(std::shared_ptr<const TokenVerifier> verifier,
+                      std::shared_ptr<const RevocationChecker> revocations = nullptr)
+      : verifier_(std::move(verifier)), revocations_(std::move(revocations)) {}
 
   // Returns the principal, or nullopt for a public method called without credentials. A token
   // that is present is always verified, even on public methods. For a method that declares roles,
   // the principal keeps only the grants of those roles, so a handler's org-scope check uses a
-  // grant that also gives the role. Errors as PolicyFor, CheckPolicy and TokenVerifier::Verify;
+  // grant that also gives the role. Errors as PolicyFor, CheckPolicy and TokenVerifier::Verify,
+  // and UNAUTHENTICATED for a token identity has revoked;
   // DEADLINE_EXCEEDED when the caller's deadline has already passed (the call waited too long).
   absl::StatusOr<std::optional<Principal>> Authorize(const grpc::ServerContext& context,
                                                      absl::string_view method) const;
@@ -73,6 +77,7 @@ class Authorizer {
 
  private:
   std::shared_ptr<const TokenVerifier> verifier_;
+  std::shared_ptr<const RevocationChecker> revocations_;
 };
 
 }  // namespace civicpoints::auth

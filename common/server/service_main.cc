@@ -20,6 +20,7 @@
 #include "common/pg/pg_pool.h"
 #include "common/redis/redis_client.h"
 #include "common/server/identity_keys.h"
+#include "common/server/identity_revocations.h"
 #include "common/server/service_token.h"
 #include "common/server/signals.h"
 
@@ -63,6 +64,10 @@ void RegisterSettings(const ServiceSpec& spec, config::ConfigParser& parser, Ser
                      "identity's gRPC host:port, whose published keys verify access tokens "
                      "(fetched at start, every 5 minutes and on an unknown key id)",
                      &cfg.identity_addr);
+    parser.AddDuration("revocation_poll",
+                       "how often identity's list of revoked tokens is fetched (a signed-out "
+                       "session or a revoked role is refused here within about this long)",
+                       &cfg.revocation_poll, absl::Milliseconds(100), absl::Minutes(1));
   }
   if (spec.calls_services) {
     // Required to serve, checked after parsing: a --migrate_only run needs neither.
@@ -249,8 +254,15 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
     service_token = std::make_unique<ApiKeyServiceToken>(cfg.identity_addr, *std::move(api_key));
     deps.service_token = service_token.get();
   }
+  // Revoked tokens: identity knows them itself; every other process polls identity's list.
+  std::shared_ptr<const auth::RevocationChecker> revocations;
+  if (spec.own_revocations) {
+    revocations = spec.own_revocations(deps);
+  } else if (!cfg.identity_addr.empty()) {
+    revocations = std::make_shared<IdentityRevocations>(cfg.identity_addr, cfg.revocation_poll);
+  }
   auto verifier = std::make_shared<const auth::TokenVerifier>(std::move(key_provider));
-  auth::Authorizer authorizer(verifier);
+  auth::Authorizer authorizer(verifier, revocations);
   deps.authorizer = &authorizer;
 
   absl::StatusOr<std::vector<BuiltService>> built = factory(deps);

@@ -57,6 +57,7 @@ struct ServiceConfig {
   std::string service_api_key_file;
   bool migrate_only = false;
   int64_t max_request_threads = 256;
+  absl::Duration revocation_poll = absl::Seconds(3);
 };
 
 struct ServiceDeps;
@@ -79,6 +80,9 @@ struct ServiceSpec {
   // For the service that keeps the token-signing keys itself (identity): where the keys that
   // verify access tokens come from, called once storage is up. Unset: --jwks_file.
   std::function<absl::StatusOr<std::shared_ptr<auth::KeyProvider>>(ServiceDeps&)> own_keys;
+  // For identity: what tells its Authorizer which tokens are revoked, called once storage is up.
+  // Unset: identity's ListRevocations at identity_addr, polled every revocation_poll.
+  std::function<std::shared_ptr<const auth::RevocationChecker>(ServiceDeps&)> own_revocations;
   // Default of --identity_addr (empty: none), for a process that always needs identity.
   std::string default_identity_addr;
   // For a process serving more than its gRPC services (the gateway's HTTP port): runs once the
