@@ -136,7 +136,7 @@ absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::T
     absl::StatusOr<Principal> verified = VerifyUnchecked(token, now);
     if (verified.ok()) {
       absl::MutexLock lock(&cache_mu_);
-      if (cache_.size() >= kCacheSize) cache_.clear();
+      if (cache_.size() >= kCacheSize) EvictOneLocked(now);
       cache_.emplace(std::string(token), *verified);
     }
     return verified;
@@ -144,6 +144,28 @@ absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::T
     // A header or claim of the wrong JSON type: as malformed as any other bad token.
     return Unauthenticated("malformed (a header field or claim has the wrong type)");
   }
+}
+
+void TokenVerifier::EvictOneLocked(absl::Time now) const {
+  // Clearing the whole cache when full would let a flood of fresh tokens make every client's next
+  // call pay a signature check again. Instead one entry goes: among a few (the table's order is
+  // seeded per process, so a caller cannot aim at a victim), an expired one, else the one that
+  // expires first.
+  auto victim = cache_.begin();
+  int seen = 0;
+  for (auto it = cache_.begin(); it != cache_.end() && seen < kEvictionSample; ++it, ++seen) {
+    if (it->second.expires_at + kLeeway <= now) {
+      victim = it;
+      break;
+    }
+    if (it->second.expires_at < victim->second.expires_at) victim = it;
+  }
+  if (victim != cache_.end()) cache_.erase(victim);
+}
+
+size_t TokenVerifier::CachedTokensForTest() const {
+  absl::MutexLock lock(&cache_mu_);
+  return cache_.size();
 }
 
 absl::StatusOr<Principal> TokenVerifier::VerifyUnchecked(absl::string_view token,

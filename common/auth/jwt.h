@@ -73,6 +73,8 @@ class TokenVerifier {
   static constexpr absl::Duration kLeeway = absl::Seconds(30);
   // Verified tokens remembered until they expire, so a client's repeated calls cost one
   // signature check (access tokens cannot be revoked early, so this loses nothing).
+  // Full, it evicts one entry (an expired one, else the earliest to expire among a few), never
+  // everything.
   static constexpr size_t kCacheSize = 10000;
 
   explicit TokenVerifier(std::shared_ptr<KeyProvider> keys) : keys_(std::move(keys)) {}
@@ -83,8 +85,13 @@ class TokenVerifier {
   // claims). Claims it does not know (identity's "name", "sid", ...) are ignored.
   absl::StatusOr<Principal> Verify(absl::string_view token, absl::Time now) const;
 
+  // How many verified tokens are remembered.
+  size_t CachedTokensForTest() const;
+
  private:
+  static constexpr int kEvictionSample = 8;
   absl::StatusOr<Principal> VerifyUnchecked(absl::string_view token, absl::Time now) const;
+  void EvictOneLocked(absl::Time now) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(cache_mu_);
   std::shared_ptr<KeyProvider> keys_;
   mutable absl::Mutex cache_mu_;
   mutable absl::flat_hash_map<std::string, Principal> cache_ ABSL_GUARDED_BY(cache_mu_);

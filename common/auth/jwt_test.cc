@@ -220,11 +220,34 @@ TEST(KeySetTest, JwksRoundTripsAndBadKeysAreNamed) {
               HasSubstr("32-byte"));
 }
 
+TEST_F(JwtTest, AFullCacheDropsOneTokenNotAll) {
+  Principal p = Rider();
+  for (size_t i = 0; i <= TokenVerifier::kCacheSize; ++i) {
+    p.token_id = "t_" + std::to_string(i);
+    ASSERT_TRUE(verifier_->Verify(Sign(p), kNow).ok());
+  }
+  // One more than fits: the cache is still full, not emptied.
+  EXPECT_EQ(verifier_->CachedTokensForTest(), TokenVerifier::kCacheSize);
+}
+
 }  // namespace
 }  // namespace civicpoints::auth
 
 namespace civicpoints::auth {
 namespace {
+
+TEST(GrantCoversTest, AGrantWithoutANodeCoversNothing) {
+  common::v1::OrgPath west;
+  west.set_district_id("d_pingcheng");
+  west.set_street_id("s_qingyuan");
+  west.set_community_id("c_west");
+  EXPECT_FALSE(GrantCovers({common::v1::ROLE_DISTRICT_ADMIN, ""}, west));
+  EXPECT_TRUE(GrantCovers({common::v1::ROLE_DISTRICT_ADMIN, "root"}, west));
+  Principal staff;
+  staff.roles = {{common::v1::ROLE_DISTRICT_ADMIN, ""}};
+  EXPECT_EQ(CheckStaffCovers(staff, west, "account p1").code(),
+            absl::StatusCode::kPermissionDenied);
+}
 
 TEST(GrantCoversTest, AGrantCoversItsNodesSubtreeOnly) {
   common::v1::OrgPath west;

@@ -17,7 +17,9 @@ bool Principal::HasScope(absl::string_view scope) const {
 
 bool GrantCovers(const RoleGrant& grant, const common::v1::OrgPath& path) {
   const std::string& node = grant.org_id;
-  if (node.empty() || node == "city" || node == "root") return true;
+  // A grant that names no node is a faulty or forged claim, not a city-wide one.
+  if (node.empty()) return false;
+  if (node == "city" || node == "root") return true;
   return node == path.district_id() || node == path.street_id() || node == path.community_id();
 }
 

@@ -16,8 +16,9 @@ namespace civicpoints::auth {
 
 using Role = ::civicpoints::common::v1::Role;
 
-// A role held at an org node; it covers the node's subtree. `org_id` is empty for roles that are
-// not tied to a node (a city system, an internal service).
+// A role held at an org node; it covers the node's subtree. `org_id` may be empty only for an
+// internal service, whose access does not depend on a node; any other grant without one covers
+// nothing.
 struct RoleGrant {
   Role role = ::civicpoints::common::v1::ROLE_UNSPECIFIED;
   std::string org_id;
@@ -53,8 +54,8 @@ struct Principal {
 };
 
 // Whether a grant covers a place in the org tree: a grant at a node covers that node's subtree, so
-// it covers `path` when its node is the path's district, street or community. A grant with no node
-// (or the city root, "city" or "root") covers everything.
+// it covers `path` when its node is the path's district, street or community. A grant at the city
+// root ("city" or "root") covers everything; a grant with no node covers nothing.
 bool GrantCovers(const RoleGrant& grant, const common::v1::OrgPath& path);
 
 // Org scope for staff: OK when the principal is an internal service or a city system (their
