@@ -97,15 +97,18 @@ suite_export_env() {
 # showing its last log lines, when one does not become SERVING within 30 s.
 suite_start_services() {
   local logs="$SUITE_RUN_DIR/logs" probe="$SUITE_BUILD_DIR/tools/probe/cp_probe"
-  local entry name grpc_port metrics_port detach=()
+  local entry name grpc_port metrics_port detach=() only_gateway=()
   mkdir -p "$logs" "$SUITE_RUN_DIR/pids"
   [[ ${SUITE_DETACH:-0} == 1 ]] && detach=(setsid)
   SUITE_PIDS=()
   for entry in "${SUITE_SERVICES[@]}"; do
     read -r name grpc_port metrics_port <<<"$entry"
+    # The gateway takes the development keys of CP_JWKS_FILE only in development mode.
+    only_gateway=()
+    [[ $name == gateway ]] && only_gateway=(CP_DEV_MODE=true)
     CP_GRPC_PORT=$grpc_port CP_METRICS_PORT=$metrics_port \
       CP_SERVICE_API_KEY_FILE="$SUITE_RUN_DIR/keys/$name.apikey" \
-      "${detach[@]}" "$SUITE_BUILD_DIR/services/$name/civicpoints-$name" \
+      env "${only_gateway[@]}" "${detach[@]}" "$SUITE_BUILD_DIR/services/$name/civicpoints-$name" \
       </dev/null >"$logs/$name.log" 2>&1 &
     SUITE_PIDS+=($!)
     echo $! >"$SUITE_RUN_DIR/pids/$name.pid"

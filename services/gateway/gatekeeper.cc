@@ -15,18 +15,21 @@ grpc::Status Gatekeeper::Throttled(std::optional<absl::Duration> wait, Admission
       *admission.retry_after));
 }
 
-Admission Gatekeeper::Admit(const Route& route, const Credentials& credentials, absl::Time now) {
+void Gatekeeper::Admit(const Route& route, const Credentials& credentials, absl::Time now,
+                       AdmitDone done) {
   Admission admission;
   if (route.streaming) {
     admission.status =
         grpc::Status(grpc::StatusCode::UNIMPLEMENTED, absl::StrCat(route.grpc_path,
                                                                    " is a streaming method, which "
                                                                    "the gateway does not forward"));
-    return admission;
+    done(std::move(admission));
+    return;
   }
   if (!route.policy_status.ok()) {
     admission.status = ToGrpcStatus(route.policy_status);
-    return admission;
+    done(std::move(admission));
+    return;
   }
   // Whatever the credential: a leaked service key must not mint points from outside.
   if (route.policy.internal) {
@@ -34,35 +37,63 @@ Admission Gatekeeper::Admit(const Route& route, const Credentials& credentials, 
         grpc::StatusCode::PERMISSION_DENIED,
         absl::StrCat(route.grpc_path,
                      " is internal to the suite's services; the gateway does not forward it"));
-    return admission;
+    done(std::move(admission));
+    return;
   }
-  if (!credentials.authorization.empty()) {
-    admission.authorization = std::string(credentials.authorization);
-  } else if (!credentials.api_key.empty()) {
-    std::optional<std::string> token = exchanger_->Cached(credentials.api_key, now);
-    if (!token) {
-      // An exchange costs identity a call: unknown keys count against the caller's address.
-      const std::string key = absl::StrCat("a:", credentials.client_address);
-      if (std::optional<absl::Duration> wait = per_address_.Take(key, now)) {
-        admission.status = Throttled(wait, admission);
-        return admission;
-      }
-      absl::StatusOr<std::string> exchanged = exchanger_->TokenFor(credentials.api_key, now);
-      if (!exchanged.ok()) {
-        admission.status = ToGrpcStatus(exchanged.status());
-        return admission;
-      }
-      token = *std::move(exchanged);
-    }
-    admission.authorization = absl::StrCat("Bearer ", *token);
+  std::string address(credentials.client_address);
+  if (!credentials.authorization.empty() || credentials.api_key.empty()) {
+    Verify(route, std::string(credentials.authorization), std::move(address), now, std::move(done));
+    return;
   }
+  if (std::optional<std::string> token = exchanger_->Cached(credentials.api_key, now)) {
+    Verify(route, absl::StrCat("Bearer ", *token), std::move(address), now, std::move(done));
+    return;
+  }
+  // An exchange costs identity a call: unknown keys count against the caller's address.
+  if (std::optional<absl::Duration> wait = per_address_.Take(absl::StrCat("a:", address), now)) {
+    admission.status = Throttled(wait, admission);
+    done(std::move(admission));
+    return;
+  }
+  exchanger_->TokenFor(credentials.api_key, now,
+                       [this, &route, address = std::move(address), now,
+                        done = std::move(done)](absl::StatusOr<std::string> token) mutable {
+                         if (!token.ok()) {
+                           Admission refused;
+                           refused.status = ToGrpcStatus(token.status());
+                           done(std::move(refused));
+                           return;
+                         }
+                         Verify(route, absl::StrCat("Bearer ", *token), std::move(address), now,
+                                std::move(done));
+                       });
+}
+
+void Gatekeeper::Verify(const Route& route, std::string authorization, std::string client_address,
+                        absl::Time now, AdmitDone done) {
+  if (keys_ != nullptr && !authorization.empty() && !keys_->KnowsKidOf(authorization)) {
+    // A kid not seen yet (identity rotated its keys): decide once identity's keys are fetched
+    // again, or at once when they were fetched moments ago.
+    keys_->AfterRefresh([this, &route, authorization = std::move(authorization),
+                         client_address = std::move(client_address), now,
+                         done = std::move(done)]() mutable {
+      done(Decide(route, std::move(authorization), client_address, now));
+    });
+    return;
+  }
+  done(Decide(route, std::move(authorization), client_address, now));
+}
+
+Admission Gatekeeper::Decide(const Route& route, std::string authorization,
+                             absl::string_view client_address, absl::Time now) {
+  Admission admission;
+  admission.authorization = std::move(authorization);
   absl::StatusOr<std::optional<auth::Principal>> principal =
       authorizer_->AuthorizeHeader(admission.authorization, route.policy, now);
   if (principal.ok() && principal->has_value()) admission.principal = (*principal)->subject;
   // Limits apply before the policy's answer too, so refusals cannot be probed at full speed.
-  const std::string key = admission.principal.empty()
-                              ? absl::StrCat("a:", credentials.client_address)
-                              : absl::StrCat("p:", admission.principal);
+  const std::string key = admission.principal.empty() ? absl::StrCat("a:", client_address)
+                                                      : absl::StrCat("p:", admission.principal);
   RateLimiter& limiter = admission.principal.empty() ? per_address_ : per_principal_;
   if (std::optional<absl::Duration> wait = limiter.Take(key, now)) {
     admission.status = Throttled(wait, admission);

@@ -1,12 +1,15 @@
 // Gatekeeper: what the gateway decides before forwarding a call, the same for both faces —
 // which credential goes on (a bearer token as it came, or the token an API key was exchanged
 // for), whether the route's declared policy lets the caller in, and whether the caller is within
-// its rate limit (per principal; per client address when there is none). Thread-safe.
+// its rate limit (per principal; per client address when there is none). Admission never blocks
+// the calling thread: what needs identity (an API key's exchange, the keys of a token whose kid
+// is not known yet) is asked asynchronously and the decision arrives by callback. Thread-safe.
 #ifndef CIVICPOINTS_SERVICES_GATEWAY_GATEKEEPER_H_
 #define CIVICPOINTS_SERVICES_GATEWAY_GATEKEEPER_H_
 
 #include <grpcpp/support/status.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -15,6 +18,7 @@
 #include "services/gateway/api_key_exchanger.h"
 #include "services/gateway/rate_limiter.h"
 #include "services/gateway/route_table.h"
+#include "services/gateway/token_keys.h"
 
 namespace civicpoints::auth {
 class Authorizer;
@@ -35,13 +39,17 @@ struct Admission {
   std::optional<absl::Duration> retry_after;  // set with RESOURCE_EXHAUSTED from a rate limit
 };
 
+using AdmitDone = std::function<void(Admission)>;
+
 class Gatekeeper {
  public:
-  // All pointers must outlive the gatekeeper.
+  // All pointers must outlive the gatekeeper. `keys` (may be null: every key is at hand, as
+  // with a static key set) are the keys behind `authorizer`'s verifier.
   Gatekeeper(const auth::Authorizer* authorizer, ApiKeyExchanger* exchanger,
-             RateLimit per_principal, RateLimit per_address)
+             RateLimit per_principal, RateLimit per_address, TokenKeys* keys = nullptr)
       : authorizer_(authorizer),
         exchanger_(exchanger),
+        keys_(keys),
         per_principal_(per_principal),
         per_address_(per_address) {}
 
@@ -49,14 +57,23 @@ class Gatekeeper {
   // error for a method without a valid declaration (PERMISSION_DENIED); PERMISSION_DENIED for a
   // method marked internal, whatever the credential; UNAUTHENTICATED for a
   // missing, malformed or bad token or API key; PERMISSION_DENIED / FAILED_PRECONDITION as the
-  // policy says; RESOURCE_EXHAUSTED with a RetryInfo detail over a rate limit.
-  Admission Admit(const Route& route, const Credentials& credentials, absl::Time now);
+  // policy says; RESOURCE_EXHAUSTED with a RetryInfo detail over a rate limit; an API key's
+  // exchange errors (UNAVAILABLE while identity is down). `done` runs once: at once, on this
+  // thread, when nothing needs identity; else on a gRPC thread once identity has answered.
+  // `credentials` need not outlive the call; `route` must.
+  void Admit(const Route& route, const Credentials& credentials, absl::Time now, AdmitDone done);
 
  private:
   grpc::Status Throttled(std::optional<absl::Duration> wait, Admission& admission) const;
+  // With the credential to forward settled: waits for the token's keys if need be, then decides.
+  void Verify(const Route& route, std::string authorization, std::string client_address,
+              absl::Time now, AdmitDone done);
+  Admission Decide(const Route& route, std::string authorization, absl::string_view client_address,
+                   absl::Time now);
 
   const auth::Authorizer* authorizer_;
   ApiKeyExchanger* exchanger_;
+  TokenKeys* keys_;
   RateLimiter per_principal_;
   RateLimiter per_address_;
 };

@@ -8,7 +8,8 @@
 namespace civicpoints::gateway {
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const GatewaySettings& settings,
-                                                         const auth::Authorizer* authorizer) {
+                                                         const auth::Authorizer* authorizer,
+                                                         TokenKeys* keys) {
   std::unique_ptr<Gateway> gw(new Gateway);
   absl::StatusOr<RouteTable> routes = RouteTable::Build(DefaultServices());
   if (!routes.ok()) return routes.status();
@@ -19,19 +20,23 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const GatewaySettings& 
   gw->forwarder_ = *std::move(forwarder);
   const BackendOptions& identity = settings.backends.at("identity");
   gw->exchanger_ = std::make_unique<ApiKeyExchanger>(
-      grpc::CreateChannel(identity.address, grpc::InsecureChannelCredentials()), identity.timeout);
+      grpc::CreateChannel(identity.address, grpc::InsecureChannelCredentials()), identity.timeout,
+      settings.max_api_keys);
   gw->log_.set_access_log(settings.access_log);
-  gw->gatekeeper_ = std::make_unique<Gatekeeper>(authorizer, gw->exchanger_.get(),
-                                                 settings.per_principal, settings.per_address);
-  gw->grpc_face_ = std::make_unique<GrpcFace>(&gw->routes_, gw->gatekeeper_.get(),
-                                              gw->forwarder_.get(), &gw->log_);
+  gw->trusted_proxies_ = settings.trusted_proxies;
+  gw->gatekeeper_ = std::make_unique<Gatekeeper>(
+      authorizer, gw->exchanger_.get(), settings.per_principal, settings.per_address, keys);
+  gw->grpc_face_ = std::make_unique<GrpcFace>(
+      &gw->routes_, gw->gatekeeper_.get(), gw->forwarder_.get(), &gw->log_, &gw->trusted_proxies_);
   return gw;
 }
 
 absl::Status Gateway::StartRest(const RestOptions& options, prometheus::Registry* registry) {
   if (registry != nullptr) log_.AttachRegistry(*registry);
+  RestOptions with_proxies = options;
+  with_proxies.trusted_proxies = trusted_proxies_;
   absl::StatusOr<std::unique_ptr<RestFace>> rest = RestFace::Start(
-      options, &routes_, gatekeeper_.get(), forwarder_.get(), &log_, OpenApiJson(routes_));
+      with_proxies, &routes_, gatekeeper_.get(), forwarder_.get(), &log_, OpenApiJson(routes_));
   if (!rest.ok()) return rest.status();
   rest_ = *std::move(rest);
   return absl::OkStatus();

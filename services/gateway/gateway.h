@@ -18,12 +18,14 @@
 #include "absl/time/time.h"
 #include "services/gateway/api_key_exchanger.h"
 #include "services/gateway/call_log.h"
+#include "services/gateway/client_address.h"
 #include "services/gateway/forwarder.h"
 #include "services/gateway/gatekeeper.h"
 #include "services/gateway/grpc_face.h"
 #include "services/gateway/rate_limiter.h"
 #include "services/gateway/rest_face.h"
 #include "services/gateway/route_table.h"
+#include "services/gateway/token_keys.h"
 
 namespace civicpoints::auth {
 class Authorizer;
@@ -36,23 +38,30 @@ struct GatewaySettings {
   std::map<std::string, BackendOptions> backends;
   RateLimit per_principal{.per_second = 50, .burst = 100};
   RateLimit per_address{.per_second = 5, .burst = 20};
+  size_t max_api_keys = 10000;  // API keys whose tokens are remembered
   int max_message_bytes = 4 * 1024 * 1024;
   bool access_log = true;  // one log line per call (at log level info)
+  // Peers whose forwarding headers name the caller (both faces); none by default.
+  TrustedProxies trusted_proxies;
 };
 
 class Gateway {
  public:
-  // `authorizer` must outlive the gateway. Errors: as RouteTable::Build and Forwarder::Create.
+  // `authorizer` and `keys` (the keys behind its verifier; may be null for a static key set)
+  // must outlive the gateway. Errors: as RouteTable::Build and Forwarder::Create.
   static absl::StatusOr<std::unique_ptr<Gateway>> Create(const GatewaySettings& settings,
-                                                         const auth::Authorizer* authorizer);
+                                                         const auth::Authorizer* authorizer,
+                                                         TokenKeys* keys = nullptr);
 
   GrpcFace* grpc_face() { return grpc_face_.get(); }
+  ApiKeyExchanger* api_key_exchanger() { return exchanger_.get(); }
   const RouteTable& routes() const { return routes_; }
 
-  // Records per-route metrics into `registry` (may be null) and serves REST. Errors: as
-  // RestFace::Start.
+  // Records per-route metrics into `registry` (may be null) and serves REST (with the
+  // settings' trusted proxies). Errors: as RestFace::Start.
   absl::Status StartRest(const RestOptions& options, prometheus::Registry* registry);
   int rest_port() const { return rest_ != nullptr ? rest_->port() : 0; }
+  int rest_open_connections() const { return rest_ != nullptr ? rest_->open_connections() : 0; }
   void StopRest();
 
  private:
@@ -62,6 +71,7 @@ class Gateway {
   std::unique_ptr<ApiKeyExchanger> exchanger_;
   std::unique_ptr<Gatekeeper> gatekeeper_;
   CallLog log_;
+  TrustedProxies trusted_proxies_;
   std::unique_ptr<GrpcFace> grpc_face_;
   std::unique_ptr<RestFace> rest_;
 };

@@ -14,6 +14,12 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <cstring>
 #include <functional>
@@ -22,11 +28,13 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "civicpoints/identity/v1/identity_service.pb.h"
 #include "civicpoints/ledger/v1/ledger_service.pb.h"
@@ -35,6 +43,7 @@
 #include "common/server/service_host.h"
 #include "common/status/grpc_status.h"
 #include "google/rpc/status.pb.h"
+#include "services/gateway/http_server.h"
 
 namespace civicpoints::gateway {
 namespace {
@@ -60,6 +69,7 @@ struct Answer {
   grpc::Status status;
   std::string response;
   std::vector<std::pair<std::string, std::string>> trailers;
+  absl::Duration delay;  // answered this much later (a slow identity), holding no thread
 };
 using Script = std::function<Answer(const Seen&)>;
 
@@ -127,6 +137,16 @@ class AnyMethodBackend final : public grpc::CallbackGenericService {
           if (backend_->script_) answer = backend_->script_(seen);
         }
         for (const auto& [k, v] : answer.trailers) ctx_->AddTrailingMetadata(k, v);
+        if (answer.delay > absl::ZeroDuration()) {
+          std::thread([this, answer] {
+            absl::SleepFor(answer.delay);
+            Reply(answer);
+          }).detach();
+          return;
+        }
+        Reply(answer);
+      }
+      void Reply(const Answer& answer) {
         if (!answer.status.ok()) {
           Finish(answer.status);
           return;
@@ -169,6 +189,9 @@ class GatewayTest : public ::testing::Test {
     RateLimit per_principal{.per_second = 1e6, .burst = 1e6};
     RateLimit per_address{.per_second = 1e6, .burst = 1e6};
     std::string ledger_address;  // empty: the test backend
+    std::string trusted_proxies;
+    int max_connections = 10000;
+    absl::Duration request_timeout = absl::Seconds(10);
   };
 
   void StartGateway(const Limits& limits) {
@@ -191,6 +214,9 @@ class GatewayTest : public ::testing::Test {
         {"rewards", {backend, absl::Seconds(5)}}};
     settings.per_principal = limits.per_principal;
     settings.per_address = limits.per_address;
+    absl::StatusOr<TrustedProxies> proxies = TrustedProxies::Parse(limits.trusted_proxies);
+    ASSERT_TRUE(proxies.ok()) << proxies.status();
+    settings.trusted_proxies = *std::move(proxies);
     absl::StatusOr<std::unique_ptr<Gateway>> gw = Gateway::Create(settings, authorizer_.get());
     ASSERT_TRUE(gw.ok()) << gw.status();
     gateway_ = *std::move(gw);
@@ -202,7 +228,9 @@ class GatewayTest : public ::testing::Test {
     ASSERT_TRUE(gateway_
                     ->StartRest({.port = 0,
                                  .max_body_bytes = 64 * 1024,
-                                 .threads = 8,
+                                 .io_threads = 2,
+                                 .max_connections = limits.max_connections,
+                                 .request_timeout = limits.request_timeout,
                                  .cors_origins = {"https://dashboard.example.cn"}},
                                 &host_->metrics().registry())
                     .ok());
@@ -518,7 +546,8 @@ TEST_F(GatewayTest, BadRestInputGetsAClearJsonErrorAndTheGatewayKeepsServing) {
       {"POST", "/v1/orgs", "{}", false, 401, "UNAUTHENTICATED", "access token"},
       {"GET", "/v1/rankings/top", "", false, 401, "UNAUTHENTICATED", "access token"},
       // Award is internal: it has no REST route at all.
-      {"POST", "/v1/accounts/p1:award", "{}", true, 404, "NOT_FOUND", "no route"},
+      // Award has no REST route any more; the path is GetBalance's, under GET only.
+      {"POST", "/v1/accounts/p1:award", "{}", true, 405, "UNIMPLEMENTED", "allowed: GET"},
       {"POST", "/v1/accounts/p1:deduct", "{}", false, 401, "UNAUTHENTICATED", "access token"},
   };
   for (const Case& c : cases) {
@@ -714,6 +743,314 @@ TEST_F(GatewayTest, ApiKeyIsExchangedOnceAndItsTokenForwarded) {
   CallResult bad = CallGrpc(kTopRanking, "", {{"x-api-key", "cpk_nope_nope"}});
   EXPECT_EQ(bad.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(CallRest("GET", "/v1/rankings/top", "", {{"X-Api-Key", "cpk_nope_nope"}})->status, 401);
+}
+
+// An exchange answer for any key: a city system's token, valid for 15 minutes, after `delay`.
+Script ExchangeScript(const std::string& city_token, absl::Duration delay = absl::ZeroDuration()) {
+  return [city_token, delay](const Seen& s) {
+    if (s.method != kExchange) return Answer{};
+    identity::v1::ExchangeApiKeyResponse resp;
+    resp.set_access_token(city_token.substr(strlen("Bearer ")));
+    resp.mutable_access_token_expire_time()->set_seconds(
+        absl::ToUnixSeconds(absl::Now() + absl::Minutes(15)));
+    return Answer{grpc::Status::OK, resp.SerializeAsString(), {}, delay};
+  };
+}
+
+TEST_F(GatewayTest, ConcurrentCallsWithOneApiKeyShareOneExchangeAndNoThreadWaitsOnIdentity) {
+  const std::string city_token = Token(common::v1::ROLE_CITY_SYSTEM, {"ledger.read"});
+  // Identity takes a second to answer each exchange.
+  backend_.SetScript(ExchangeScript(city_token, absl::Seconds(1)));
+  std::vector<std::thread> callers;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < 6; ++i) {
+    callers.emplace_back([&] {
+      ok += CallGrpc(kTopRanking, "", {{"x-api-key", kGoodApiKey}}).status.ok();
+    });
+  }
+  // Four more keys being exchanged over REST, more than the REST face has io threads (2).
+  std::vector<std::unique_ptr<httplib::Client>> clients;
+  for (int i = 0; i < 4; ++i) {
+    clients.push_back(std::make_unique<httplib::Client>("127.0.0.1", gateway_->rest_port()));
+    callers.emplace_back([&, i] {
+      httplib::Result h = clients[i]->Get(
+          "/v1/rankings/top", {{"X-Api-Key", absl::StrCat("cpk_other", i, "_secretsecretsecret")}});
+      ok += h && h->status == 200;
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(200));
+  // Meanwhile a caller with a token is served at once on both faces.
+  const std::string rider = Token(common::v1::ROLE_RIDER);
+  absl::Time start = absl::Now();
+  EXPECT_TRUE(CallGrpc(kTopRanking, "", {{"authorization", rider}}).status.ok());
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(300));
+  start = absl::Now();
+  httplib::Result h = CallRest("GET", "/v1/rankings/top", "", {{"Authorization", rider}});
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->status, 200);
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(300));
+  for (std::thread& t : callers) t.join();
+  EXPECT_EQ(ok, 10);
+  // One exchange for the six calls with one key, one for each other key.
+  EXPECT_EQ(backend_.CountOf(kExchange), 5);
+}
+
+TEST_F(GatewayTest, ApiKeyTokenCacheForgetsOnlyTheLeastRecentlyUsedKeyWhenFull) {
+  const std::string city_token = Token(common::v1::ROLE_CITY_SYSTEM, {"ledger.read"});
+  backend_.SetScript(ExchangeScript(city_token));
+  ApiKeyExchanger exchanger(grpc::CreateChannel(absl::StrCat("127.0.0.1:", backend_.port()),
+                                                grpc::InsecureChannelCredentials()),
+                            absl::Seconds(5), /*max_keys=*/3);
+  auto exchange = [&](const std::string& key) {
+    absl::Notification done;
+    absl::StatusOr<std::string> token;
+    exchanger.TokenFor(key, absl::Now(), [&](absl::StatusOr<std::string> t) {
+      token = std::move(t);
+      done.Notify();
+    });
+    done.WaitForNotification();
+    return token;
+  };
+  ASSERT_TRUE(exchange("cpk_a_x").ok());
+  ASSERT_TRUE(exchange("cpk_b_x").ok());
+  ASSERT_TRUE(exchange("cpk_c_x").ok());
+  EXPECT_TRUE(
+      exchanger.Cached("cpk_a_x", absl::Now()).has_value());  // a is now the most recently used
+  ASSERT_TRUE(exchange("cpk_d_x").ok());
+  EXPECT_EQ(exchanger.size(), 3u);
+  EXPECT_FALSE(exchanger.Cached("cpk_b_x", absl::Now()).has_value());
+  EXPECT_TRUE(exchanger.Cached("cpk_a_x", absl::Now()).has_value());
+  EXPECT_TRUE(exchanger.Cached("cpk_c_x", absl::Now()).has_value());
+  EXPECT_TRUE(exchanger.Cached("cpk_d_x", absl::Now()).has_value());
+  EXPECT_EQ(backend_.CountOf(kExchange), 4);
+}
+
+TEST_F(GatewayTest, ATokenOfANewKeyIsAdmittedByCallbackOnceIdentitysKeysArriveWithoutBlocking) {
+  // Identity rotated to a key the gateway has not seen, and is slow to list its keys.
+  auth::Ed25519PublicKey new_pk;
+  auth::Ed25519SecretKey new_sk;
+  auth::TokenSigner::GenerateKeyPair(&new_pk, &new_sk);
+  backend_.SetScript([&](const Seen& s) {
+    if (s.method != "/civicpoints.identity.v1.IdentityService/ListPublicKeys") return Answer{};
+    identity::v1::ListPublicKeysResponse resp;
+    identity::v1::SigningKey* key = resp.add_keys();
+    key->set_kid("rotated");
+    key->set_public_key(auth::Base64UrlEncode(
+        absl::string_view(reinterpret_cast<const char*>(new_pk.data()), new_pk.size())));
+    resp.set_max_age_seconds(300);
+    return Answer{grpc::Status::OK, resp.SerializeAsString(), {}, absl::Seconds(1)};
+  });
+  auto keys = std::make_shared<TokenKeys>(
+      auth::KeySet(), grpc::CreateChannel(absl::StrCat("127.0.0.1:", backend_.port()),
+                                          grpc::InsecureChannelCredentials()));
+  auth::Authorizer authorizer(std::make_shared<const auth::TokenVerifier>(keys));
+  Gatekeeper gatekeeper(&authorizer, gateway_->api_key_exchanger(), {1e6, 1e6}, {1e6, 1e6},
+                        keys.get());
+  const Route& route = *gateway_->routes().FindGrpc(kTopRanking);
+  auth::Principal p;
+  p.subject = "p-rotated";
+  p.roles = {{common::v1::ROLE_RIDER, "c1"}};
+  p.issued_at = absl::Now();
+  p.expires_at = absl::Now() + absl::Minutes(15);
+  const std::string token = absl::StrCat("Bearer ", auth::TokenSigner("rotated", new_sk).Sign(p));
+  EXPECT_FALSE(keys->KnowsKidOf(token));
+
+  absl::Notification admitted;
+  Admission result;
+  const absl::Time start = absl::Now();
+  gatekeeper.Admit(route, {.authorization = token, .client_address = "127.0.0.1"}, absl::Now(),
+                   [&](Admission a) {
+                     result = std::move(a);
+                     admitted.Notify();
+                   });
+  // The caller's thread is free at once; the decision comes when the keys do.
+  EXPECT_LT(absl::Now() - start, absl::Milliseconds(100));
+  EXPECT_FALSE(admitted.HasBeenNotified());
+  ASSERT_TRUE(admitted.WaitForNotificationWithTimeout(absl::Seconds(5)));
+  EXPECT_TRUE(result.status.ok()) << result.status.error_message();
+  EXPECT_EQ(result.principal, "p-rotated");
+  EXPECT_TRUE(keys->KnowsKidOf(token));
+
+  // A forged kid right after: refused at once, without another call to identity.
+  const std::string forged = absl::StrCat("Bearer ", auth::TokenSigner("forged", new_sk).Sign(p));
+  absl::Notification refused;
+  gatekeeper.Admit(route, {.authorization = forged, .client_address = "127.0.0.1"}, absl::Now(),
+                   [&](Admission a) {
+                     EXPECT_EQ(a.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+                     refused.Notify();
+                   });
+  EXPECT_TRUE(refused.HasBeenNotified());
+  EXPECT_EQ(keys->fetches(), 1);
+  EXPECT_EQ(backend_.CountOf("/civicpoints.identity.v1.IdentityService/ListPublicKeys"), 1);
+}
+
+TEST_F(GatewayTest, AnUntrustedPeersForwardedForIsIgnored) {
+  backend_.SetScript(nullptr);
+  const std::string rider = Token(common::v1::ROLE_RIDER);
+  ASSERT_TRUE(CallGrpc(kTopRanking, "",
+                       {{"authorization", rider},
+                        {"x-forwarded-for", "198.51.100.7"},
+                        {"forwarded", "for=198.51.100.7"}})
+                  .status.ok());
+  httplib::Result h = CallRest("GET", "/v1/rankings/top", "",
+                               {{"Authorization", rider}, {"X-Forwarded-For", "198.51.100.7"}});
+  ASSERT_TRUE(h);
+  ASSERT_EQ(h->status, 200);
+  std::vector<Seen> calls = backend_.Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  for (const Seen& s : calls) EXPECT_EQ(s.metadata.at("x-client-address"), "127.0.0.1");
+}
+
+TEST_F(GatewayTest, ATrustedProxysForwardedForKeysTheRateLimitAndReachesTheBackend) {
+  Limits limits;
+  limits.per_address = {.per_second = 0.01, .burst = 2};
+  limits.trusted_proxies = "127.0.0.0/8, ::1";
+  StartGateway(limits);
+  const std::string login = "/civicpoints.identity.v1.IdentityService/Login";
+  // Two riders behind the same ingress (the peer, 127.0.0.1) each have their own bucket.
+  auto rest = [&](const std::string& who) {
+    return CallRest("POST", "/v1/auth:login", "{}",
+                    {{"X-Forwarded-For", absl::StrCat("203.0.113.66, ", who)}})
+        ->status;
+  };
+  EXPECT_EQ(rest("198.51.100.7"), 200);
+  EXPECT_TRUE(CallGrpc(login, "", {{"x-forwarded-for", "198.51.100.7"}}).status.ok());
+  EXPECT_EQ(rest("198.51.100.7"), 429);
+  EXPECT_EQ(CallGrpc(login, "", {{"forwarded", "for=198.51.100.7"}}).status.error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(rest("198.51.100.8"), 200);
+  EXPECT_TRUE(
+      CallGrpc(login, "", {{"forwarded", "for=\"[2001:db8::8]:4711\";proto=https"}}).status.ok());
+  std::vector<Seen> calls = backend_.Calls();
+  ASSERT_EQ(calls.size(), 4u);
+  EXPECT_EQ(calls[0].metadata.at("x-client-address"), "198.51.100.7");
+  EXPECT_EQ(calls[1].metadata.at("x-client-address"), "198.51.100.7");
+  EXPECT_EQ(calls[2].metadata.at("x-client-address"), "198.51.100.8");
+  EXPECT_EQ(calls[3].metadata.at("x-client-address"), "2001:db8::8");
+  // A malformed chain falls back to the peer.
+  EXPECT_EQ(rest("not-an-address"), 200);
+  EXPECT_EQ(backend_.Calls().back().metadata.at("x-client-address"), "127.0.0.1");
+}
+
+// A raw HTTP exchange with the REST face: what is sent, the answer's first line and body.
+std::pair<std::string, std::string> RawHttp(int port, const std::string& bytes,
+                                            absl::Duration timeout = absl::Seconds(5)) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return {};
+  }
+  (void)send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+  std::string got;
+  const absl::Time give_up = absl::Now() + timeout;
+  char buf[4096];
+  while (absl::Now() < give_up) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(give_up - absl::Now()))) <= 0) {
+      break;
+    }
+    const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+    if (n <= 0) break;
+    got.append(buf, static_cast<size_t>(n));
+  }
+  close(fd);
+  const size_t eol = got.find("\r\n");
+  const size_t body = got.find("\r\n\r\n");
+  return {got.substr(0, eol), body == std::string::npos ? "" : got.substr(body + 4)};
+}
+
+TEST_F(GatewayTest, RestRefusesBadContentLengthAtOnceAndSlowRequestsWith408InTheErrorShape) {
+  Limits limits;
+  limits.request_timeout = absl::Milliseconds(400);
+  StartGateway(limits);
+  const int port = gateway_->rest_port();
+  struct Case {
+    std::string content_length, line, status;
+  } cases[] = {{"-5", "HTTP/1.1 400", "INVALID_ARGUMENT"},
+               {"five", "HTTP/1.1 400", "INVALID_ARGUMENT"},
+               {"1000000000", "HTTP/1.1 413", "RESOURCE_EXHAUSTED"}};
+  for (const Case& c : cases) {
+    const absl::Time start = absl::Now();
+    auto [line, body] =
+        RawHttp(port, absl::StrCat("POST /v1/orgs HTTP/1.1\r\nHost: x\r\n",
+                                   "Content-Length: ", c.content_length, "\r\n\r\n{"));
+    EXPECT_TRUE(absl::StartsWith(line, c.line)) << c.content_length << ": " << line;
+    EXPECT_LT(absl::Now() - start, absl::Milliseconds(300)) << c.content_length;
+    json err = json::parse(body, nullptr, false);
+    ASSERT_TRUE(err.is_object()) << body;
+    EXPECT_EQ(err["status"], c.status) << body;
+    EXPECT_TRUE(err["details"].is_array()) << body;
+  }
+  const absl::Time start = absl::Now();
+  auto [line, body] =
+      RawHttp(port, "POST /v1/orgs HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{");
+  EXPECT_TRUE(absl::StartsWith(line, "HTTP/1.1 408")) << line;
+  EXPECT_EQ(json::parse(body, nullptr, false)["status"], "DEADLINE_EXCEEDED") << body;
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(350));
+  EXPECT_EQ(backend_.Calls().size(), 0u);
+}
+
+TEST_F(GatewayTest, RestConnectionsBeyondTheCapAre503AndSlowClientsDoNotStallOthers) {
+  Limits limits;
+  limits.max_connections = 600;
+  StartGateway(limits);
+  const int port = gateway_->rest_port();
+  // 500 clients trickling their requests, a byte every second.
+  std::vector<int> slow;
+  for (int i = 0; i < 500; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0) << i;
+    const std::string start = "GET /v1/rankings/top HTTP/1.1\r\nHost: x\r\nX-Slow: ";
+    (void)send(fd, start.data(), start.size(), MSG_NOSIGNAL);
+    slow.push_back(fd);
+  }
+  std::atomic<bool> stop{false};
+  std::thread trickle([&] {
+    while (!stop) {
+      for (int fd : slow) (void)send(fd, "a", 1, MSG_NOSIGNAL);
+      for (int i = 0; i < 10 && !stop; ++i) absl::SleepFor(absl::Milliseconds(100));
+    }
+  });
+  const std::string rider = Token(common::v1::ROLE_RIDER);
+  for (int i = 0; i < 3; ++i) {
+    const absl::Time start = absl::Now();
+    httplib::Result h = CallRest("GET", "/v1/rankings/top", "", {{"Authorization", rider}});
+    ASSERT_TRUE(h) << i;
+    EXPECT_EQ(h->status, 200) << h->body;
+    EXPECT_LT(absl::Now() - start, absl::Seconds(1)) << i;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  // 100 more fill the cap; the next is refused.
+  std::vector<int> filler;
+  for (int i = 0; i < 100; ++i) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    filler.push_back(fd);
+  }
+  const absl::Time give_up = absl::Now() + absl::Seconds(5);
+  while (gateway_->rest_open_connections() < 600 && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(gateway_->rest_open_connections(), 600);
+  auto [line, body] = RawHttp(port, "GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_TRUE(absl::StartsWith(line, "HTTP/1.1 503")) << line;
+  EXPECT_EQ(json::parse(body, nullptr, false)["status"], "UNAVAILABLE") << body;
+  stop = true;
+  trickle.join();
+  for (int fd : slow) close(fd);
+  for (int fd : filler) close(fd);
 }
 
 TEST_F(GatewayTest, ADashboardOnAnAllowedOriginMayCallFromABrowserAndOthersMayNot) {

@@ -19,6 +19,18 @@ absl::string_view Header(const std::multimap<grpc::string_ref, grpc::string_ref>
   return absl::string_view(it->second.data(), it->second.size());
 }
 
+// Every value of `key`, joined by ", " (metadata may repeat a key).
+std::string JoinedHeader(const std::multimap<grpc::string_ref, grpc::string_ref>& md,
+                         const char* key) {
+  std::string out;
+  auto [begin, end] = md.equal_range(key);
+  for (auto it = begin; it != end; ++it) {
+    if (!out.empty()) out.append(", ");
+    out.append(it->second.data(), it->second.size());
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string PeerAddress(absl::string_view peer) {
@@ -53,11 +65,36 @@ class GrpcFace::Call final : public grpc::ServerGenericBidiReactor {
     }
     const auto& md = ctx_->client_metadata();
     client_address_ = PeerAddress(ctx_->peer());
-    Admission admission = face_->gatekeeper_->Admit(*route_,
-                                                    {.authorization = Header(md, "authorization"),
-                                                     .api_key = Header(md, "x-api-key"),
-                                                     .client_address = client_address_},
-                                                    start_);
+    if (face_->proxies_ != nullptr && !face_->proxies_->empty()) {
+      client_address_ = face_->proxies_->ClientAddress(
+          client_address_, JoinedHeader(md, "x-forwarded-for"), JoinedHeader(md, "forwarded"));
+    }
+    face_->gatekeeper_->Admit(*route_,
+                              {.authorization = Header(md, "authorization"),
+                               .api_key = Header(md, "x-api-key"),
+                               .client_address = client_address_},
+                              start_,
+                              [this](Admission admission) { Admitted(std::move(admission)); });
+  }
+
+  void OnCancel() override { handle_->Cancel(); }
+
+  void OnDone() override {
+    face_->log_->Record({.face = "grpc",
+                         .route = route_ != nullptr ? absl::string_view(route_->grpc_path)
+                                                    : absl::string_view("unknown"),
+                         .principal = principal_,
+                         .code = status_.error_code(),
+                         .message = status_.error_message(),
+                         .seconds = absl::ToDoubleSeconds(absl::Now() - start_),
+                         .request_id = request_id_,
+                         .client_address = client_address_});
+    delete this;
+  }
+
+ private:
+  // Runs on the thread that decided: the reactor's, or a gRPC thread after identity answered.
+  void Admitted(Admission admission) {
     principal_ = std::move(admission.principal);
     if (!admission.status.ok()) {
       if (admission.retry_after) {
@@ -90,22 +127,6 @@ class GrpcFace::Call final : public grpc::ServerGenericBidiReactor {
     });
   }
 
-  void OnCancel() override { handle_->Cancel(); }
-
-  void OnDone() override {
-    face_->log_->Record({.face = "grpc",
-                         .route = route_ != nullptr ? absl::string_view(route_->grpc_path)
-                                                    : absl::string_view("unknown"),
-                         .principal = principal_,
-                         .code = status_.error_code(),
-                         .message = status_.error_message(),
-                         .seconds = absl::ToDoubleSeconds(absl::Now() - start_),
-                         .request_id = request_id_,
-                         .client_address = client_address_});
-    delete this;
-  }
-
- private:
   void Answer(grpc::Status status) {
     status_ = std::move(status);
     Finish(status_);

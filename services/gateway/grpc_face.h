@@ -9,6 +9,7 @@
 #include <grpcpp/generic/async_generic_service.h>
 
 #include "services/gateway/call_log.h"
+#include "services/gateway/client_address.h"
 #include "services/gateway/forwarder.h"
 #include "services/gateway/gatekeeper.h"
 #include "services/gateway/route_table.h"
@@ -17,9 +18,15 @@ namespace civicpoints::gateway {
 
 class GrpcFace final : public grpc::CallbackGenericService {
  public:
-  // All pointers must outlive the face.
-  GrpcFace(const RouteTable* routes, Gatekeeper* gatekeeper, Forwarder* forwarder, CallLog* log)
-      : routes_(routes), gatekeeper_(gatekeeper), forwarder_(forwarder), log_(log) {}
+  // All pointers must outlive the face. `proxies` (may be null: none) are the peers whose
+  // x-forwarded-for / forwarded metadata names the caller.
+  GrpcFace(const RouteTable* routes, Gatekeeper* gatekeeper, Forwarder* forwarder, CallLog* log,
+           const TrustedProxies* proxies = nullptr)
+      : routes_(routes),
+        gatekeeper_(gatekeeper),
+        forwarder_(forwarder),
+        log_(log),
+        proxies_(proxies) {}
 
   grpc::ServerGenericBidiReactor* CreateReactor(grpc::GenericCallbackServerContext* ctx) override;
 
@@ -29,6 +36,7 @@ class GrpcFace final : public grpc::CallbackGenericService {
   Gatekeeper* gatekeeper_;
   Forwarder* forwarder_;
   CallLog* log_;
+  const TrustedProxies* proxies_;
 };
 
 // "10.0.0.7" from a gRPC peer string ("ipv4:10.0.0.7:53211", "ipv6:[::1]:53211").

@@ -1,8 +1,17 @@
 // civicpoints-gateway: the one door from outside — gRPC for city systems, REST/JSON for apps and
 // dashboards — authenticating, authorizing by each method's declared policy, rate limiting and
 // forwarding to identity, activity, ledger and rewards. Wiring only (see gateway.h).
+#include <grpcpp/grpcpp.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/auth/jwt.h"
+#include "common/auth/method_policy.h"
 #include "common/config/config_parser.h"
+#include "common/log/log.h"
 #include "common/server/service_main.h"
 #include "services/gateway/gateway.h"
 
@@ -21,11 +30,29 @@ struct GatewayFlags {
   int64_t rate_per_address = 5;
   int64_t burst_per_address = 20;
   int64_t max_body_bytes = 1024 * 1024;
-  int64_t http_threads = 64;
+  int64_t http_io_threads = 0;
+  int64_t http_max_connections = 10000;
+  absl::Duration http_request_timeout = absl::Seconds(10);
+  absl::Duration http_idle_timeout = absl::Seconds(30);
+  int64_t http_max_requests_per_connection = 1000;
   std::string cors_origins;
+  std::string trusted_proxies;
+  bool dev_mode = false;
 };
 GatewayFlags g_flags;
+// Declared before the gateway, which uses them until it is gone.
+std::shared_ptr<gateway::TokenKeys> g_keys;
+std::unique_ptr<auth::Authorizer> g_authorizer;
 std::unique_ptr<gateway::Gateway> g_gateway;
+
+// The JWKS file's keys (RunService has already checked that it reads and parses).
+absl::StatusOr<auth::KeySet> FileKeys(const std::string& path) {
+  if (path.empty()) return auth::KeySet();
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return auth::KeySet::FromJwks(text.str());
+}
 
 void Settings(config::ConfigParser& p) {
   p.AddPort("http_port", "REST/JSON port (0 picks a free one)", &g_flags.http_port);
@@ -47,16 +74,67 @@ void Settings(config::ConfigParser& p) {
            &g_flags.burst_per_address, 1, 1000000);
   p.AddInt("max_body_bytes", "largest REST request body (413 beyond)", &g_flags.max_body_bytes,
            1024, 64 * 1024 * 1024);
-  p.AddInt("http_threads", "REST connections served at once", &g_flags.http_threads, 1, 4096);
+  p.AddInt("http_io_threads", "threads serving REST connections (0: one per core)",
+           &g_flags.http_io_threads, 0, 256);
+  p.AddInt("http_max_connections",
+           "open REST connections at most; a connection beyond is answered 503 and closed",
+           &g_flags.http_max_connections, 1, 1000000);
+  p.AddDuration("http_request_timeout",
+                "longest a REST request (header and body) may take to arrive (408 beyond)",
+                &g_flags.http_request_timeout, absl::Milliseconds(100), absl::Minutes(10));
+  p.AddDuration("http_idle_timeout", "longest a keep-alive REST connection may wait idle",
+                &g_flags.http_idle_timeout, absl::Milliseconds(100), absl::Hours(1));
+  p.AddInt("http_max_requests_per_connection",
+           "requests one keep-alive REST connection may carry before it is closed",
+           &g_flags.http_max_requests_per_connection, 1, 1000000);
   p.AddString("cors_origins",
               "browser origins whose pages may call the REST face, comma-separated (e.g. "
               "https://dashboard.example.cn), or * for any; empty: none",
               &g_flags.cors_origins);
+  p.AddString("trusted_proxies",
+              "proxies (comma-separated CIDRs, IPv4 or IPv6, e.g. 10.0.0.0/8) whose "
+              "X-Forwarded-For / Forwarded name the caller for rate limits and x-client-address; "
+              "empty: none, the TCP peer is the caller",
+              &g_flags.trusted_proxies);
+  p.AddBool("dev_mode",
+            "development mode: accept the development signing keys of jwks_file (refused "
+            "otherwise); never in production",
+            &g_flags.dev_mode);
 }
 
 absl::StatusOr<std::vector<server::BuiltService>> Build(server::ServiceDeps& deps) {
+  // Whoever holds a development key could sign any token: the public door takes them only in
+  // development.
+  if (!deps.config->jwks_file.empty()) {
+    if (!g_flags.dev_mode) {
+      return absl::InvalidArgumentError(
+          "setting --jwks_file (CP_JWKS_FILE) names development signing keys, which the gateway "
+          "refuses unless started with --dev_mode=true (CP_DEV_MODE)");
+    }
+    log::Warn(
+        "DEVELOPMENT MODE: tokens signed by the development keys of jwks_file are "
+        "accepted; never run this way in production",
+        {{"jwks_file", deps.config->jwks_file}});
+  }
+  absl::StatusOr<gateway::TrustedProxies> proxies =
+      gateway::TrustedProxies::Parse(g_flags.trusted_proxies);
+  if (!proxies.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "setting --trusted_proxies (CP_TRUSTED_PROXIES): ", proxies.status().message()));
+  }
+  // The gateway's own verifier: its keys never make a caller's thread wait on identity.
+  absl::StatusOr<auth::KeySet> file_keys = FileKeys(deps.config->jwks_file);
+  if (!file_keys.ok()) return file_keys.status();
+  g_keys = std::make_shared<gateway::TokenKeys>(
+      *std::move(file_keys),
+      deps.config->identity_addr.empty()
+          ? nullptr
+          : grpc::CreateChannel(deps.config->identity_addr, grpc::InsecureChannelCredentials()));
+  g_authorizer =
+      std::make_unique<auth::Authorizer>(std::make_shared<const auth::TokenVerifier>(g_keys));
   const absl::Duration timeout = g_flags.backend_timeout;
   gateway::GatewaySettings settings;
+  settings.trusted_proxies = *std::move(proxies);
   settings.backends = {{"identity", {deps.config->identity_addr, timeout}},
                        {"activity", {g_flags.activity_addr, timeout}},
                        {"ledger", {g_flags.ledger_addr, timeout}},
@@ -68,7 +146,7 @@ absl::StatusOr<std::vector<server::BuiltService>> Build(server::ServiceDeps& dep
   // Access lines are info lines: skip building them when the level hides them.
   settings.access_log = deps.config->log_level == "info" || deps.config->log_level == "debug";
   absl::StatusOr<std::unique_ptr<gateway::Gateway>> gw =
-      gateway::Gateway::Create(settings, deps.authorizer);
+      gateway::Gateway::Create(settings, g_authorizer.get(), g_keys.get());
   if (!gw.ok()) return gw.status();
   g_gateway = *std::move(gw);
   deps.generic_service = g_gateway->grpc_face();
@@ -81,7 +159,11 @@ absl::StatusOr<std::function<void()>> StartRest(server::ServiceDeps& deps,
       {.host = deps.config->listen_host,
        .port = g_flags.http_port,
        .max_body_bytes = static_cast<size_t>(g_flags.max_body_bytes),
-       .threads = static_cast<int>(g_flags.http_threads),
+       .io_threads = static_cast<int>(g_flags.http_io_threads),
+       .max_connections = static_cast<int>(g_flags.http_max_connections),
+       .request_timeout = g_flags.http_request_timeout,
+       .idle_timeout = g_flags.http_idle_timeout,
+       .max_requests_per_connection = static_cast<int>(g_flags.http_max_requests_per_connection),
        .cors_origins = absl::StrSplit(g_flags.cors_origins, ',', absl::SkipWhitespace())},
       &host.metrics().registry());
   if (!s.ok()) return s;

@@ -1,12 +1,9 @@
 #include "services/gateway/rest_face.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -18,7 +15,7 @@ namespace {
 
 constexpr char kJson[] = "application/json; charset=utf-8";
 
-bool UsableRequestId(const std::string& id) {
+bool UsableRequestId(absl::string_view id) {
   if (id.empty() || id.size() > 128) return false;
   for (char c : id) {
     if (c < 0x21 || c > 0x7e) return false;
@@ -42,157 +39,206 @@ std::string ToString(const grpc::ByteBuffer& buffer) {
   return out;
 }
 
-void SendError(httplib::Response& res, const grpc::Status& status, int http_status = 0) {
-  res.status = http_status != 0 ? http_status : HttpStatusFor(status.error_code());
-  res.set_content(ErrorJson(status), kJson);
-}
+// One request on its way through admission and the backend; answered exactly once.
+struct RestCall {
+  HttpRequest request;
+  Respond respond;
+  absl::Time start;
+  std::string request_id;
+  std::string client_address;
+  std::string route_label = "unknown";
+  std::string principal;
+  Headers headers;  // of the answer: X-Request-Id, CORS, Retry-After, Allow
+};
 
 class Handler {
  public:
   Handler(const RouteTable* routes, Gatekeeper* gatekeeper, Forwarder* forwarder, CallLog* log,
-          std::string openapi_json, const std::vector<std::string>& cors_origins)
+          std::string openapi_json, const RestOptions& options)
       : routes_(routes),
         gatekeeper_(gatekeeper),
         forwarder_(forwarder),
         log_(log),
         openapi_json_(std::move(openapi_json)),
-        cors_any_(std::find(cors_origins.begin(), cors_origins.end(), "*") != cors_origins.end()),
-        cors_origins_(cors_origins.begin(), cors_origins.end()) {}
+        trusted_proxies_(options.trusted_proxies),
+        cors_any_(std::find(options.cors_origins.begin(), options.cors_origins.end(), "*") !=
+                  options.cors_origins.end()),
+        cors_origins_(options.cors_origins.begin(), options.cors_origins.end()) {}
 
-  void Serve(const httplib::Request& req, httplib::Response& res) const {
-    const absl::Time start = absl::Now();
-    std::string request_id = req.get_header_value("x-request-id");
-    if (!UsableRequestId(request_id)) request_id = log::NewRequestId();
-    res.set_header("X-Request-Id", request_id);
-    std::string route_label = "unknown";
-    std::string principal;
-    const std::string origin = req.get_header_value("Origin");
+  void Serve(HttpRequest req, Respond respond) const {
+    auto call = std::make_shared<RestCall>();
+    call->start = absl::Now();
+    call->respond = std::move(respond);
+    call->request_id = std::string(req.Header("x-request-id"));
+    if (!UsableRequestId(call->request_id)) call->request_id = log::NewRequestId();
+    call->headers.emplace_back("X-Request-Id", call->request_id);
+    call->client_address = trusted_proxies_.ClientAddress(
+        req.remote_address, req.JoinedHeader("x-forwarded-for"), req.JoinedHeader("forwarded"));
+    const std::string origin(req.Header("origin"));
     const bool cors = !origin.empty() && (cors_any_ || cors_origins_.contains(origin));
     if (cors) {
-      res.set_header("Access-Control-Allow-Origin", origin);
-      res.set_header("Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
+      call->headers.emplace_back("Access-Control-Allow-Origin", origin);
+      call->headers.emplace_back("Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
     }
-    if (!origin.empty()) res.set_header("Vary", "Origin");
-    grpc::Status status = req.method == "OPTIONS" && req.has_header("Access-Control-Request-Method")
-                              ? Preflight(res, origin, cors, route_label)
-                              : Handle(req, res, start, request_id, route_label, principal);
+    if (!origin.empty()) call->headers.emplace_back("Vary", "Origin");
+    call->request = std::move(req);
+    if (call->request.method == "OPTIONS" &&
+        call->request.HasHeader("access-control-request-method")) {
+      Preflight(call, origin, cors);
+    } else {
+      Handle(call);
+    }
+  }
+
+  // The answer to a request the server refused by itself, in the same error shape.
+  HttpResponse Refused(const Refusal& refusal) const {
+    grpc::StatusCode code = grpc::StatusCode::INVALID_ARGUMENT;
+    if (refusal.status == 413 || refusal.status == 431) {
+      code = grpc::StatusCode::RESOURCE_EXHAUSTED;
+    } else if (refusal.status == 408) {
+      code = grpc::StatusCode::DEADLINE_EXCEEDED;
+    } else if (refusal.status == 503) {
+      code = grpc::StatusCode::UNAVAILABLE;
+    }
+    const grpc::Status status(code, refusal.message);
     log_->Record({.face = "rest",
-                  .route = route_label,
-                  .principal = principal,
+                  .route = "unknown",
                   .code = status.error_code(),
                   .message = status.error_message(),
-                  .http_status = res.status,
-                  .seconds = absl::ToDoubleSeconds(absl::Now() - start),
-                  .request_id = request_id,
-                  .client_address = req.remote_addr});
+                  .http_status = refusal.status,
+                  .client_address = refusal.remote_address});
+    HttpResponse out{.status = refusal.status, .content_type = kJson, .body = ErrorJson(status)};
+    if (refusal.status == 503) out.headers.emplace_back("Retry-After", "1");
+    return out;
   }
 
  private:
+  using CallPtr = std::shared_ptr<RestCall>;
+
+  void Finish(const CallPtr& call, int http_status, std::string body,
+              const grpc::Status& status) const {
+    log_->Record({.face = "rest",
+                  .route = call->route_label,
+                  .principal = call->principal,
+                  .code = status.error_code(),
+                  .message = status.error_message(),
+                  .http_status = http_status,
+                  .seconds = absl::ToDoubleSeconds(absl::Now() - call->start),
+                  .request_id = call->request_id,
+                  .client_address = call->client_address});
+    HttpResponse response{.status = http_status,
+                          .headers = std::move(call->headers),
+                          .content_type = body.empty() ? "" : kJson,
+                          .body = std::move(body)};
+    Respond respond = std::move(call->respond);
+    respond(std::move(response));
+  }
+
+  void Fail(const CallPtr& call, const grpc::Status& status, int http_status = 0) const {
+    Finish(call, http_status != 0 ? http_status : HttpStatusFor(status.error_code()),
+           ErrorJson(status), status);
+  }
+
   // A browser asks before a cross-origin call with credentials or a JSON body.
-  grpc::Status Preflight(httplib::Response& res, const std::string& origin, bool allowed,
-                         std::string& route_label) const {
-    route_label = "OPTIONS preflight";
+  void Preflight(const CallPtr& call, const std::string& origin, bool allowed) const {
+    call->route_label = "OPTIONS preflight";
     if (!allowed) {
-      return Fail(res, grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                                    absl::StrCat("origin '", origin,
-                                                 "' may not call this gateway from a browser "
-                                                 "(the gateway's cors_origins setting)")));
+      Fail(call, grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                              absl::StrCat("origin '", origin,
+                                           "' may not call this gateway from a browser "
+                                           "(the gateway's cors_origins setting)")));
+      return;
     }
-    res.status = 204;
-    res.set_header("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE");
-    res.set_header("Access-Control-Allow-Headers",
-                   "authorization, content-type, x-api-key, x-request-id");
-    res.set_header("Access-Control-Max-Age", "600");
-    return grpc::Status::OK;
+    call->headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE");
+    call->headers.emplace_back("Access-Control-Allow-Headers",
+                               "authorization, content-type, x-api-key, x-request-id");
+    call->headers.emplace_back("Access-Control-Max-Age", "600");
+    Finish(call, 204, "", grpc::Status::OK);
   }
 
-  grpc::Status Fail(httplib::Response& res, grpc::Status status, int http_status = 0) const {
-    SendError(res, status, http_status);
-    return status;
-  }
-
-  grpc::Status Handle(const httplib::Request& req, httplib::Response& res, absl::Time start,
-                      const std::string& request_id, std::string& route_label,
-                      std::string& principal) const {
+  void Handle(const CallPtr& call) const {
+    const HttpRequest& req = call->request;
     if (req.path == "/openapi.json") {
-      route_label = "GET /openapi.json";
+      call->route_label = "GET /openapi.json";
       if (req.method != "GET") {
-        res.set_header("Allow", "GET");
-        return Fail(res, grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "use GET"), 405);
+        call->headers.emplace_back("Allow", "GET");
+        Fail(call, grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "use GET"), 405);
+        return;
       }
-      res.status = 200;
-      res.set_content(openapi_json_, kJson);
-      return grpc::Status::OK;
+      Finish(call, 200, openapi_json_, grpc::Status::OK);
+      return;
     }
     HttpMatch match = routes_->MatchHttp(req.method, req.path);
     if (match.route == nullptr) {
       if (!match.allowed_verbs.empty()) {
-        res.set_header("Allow", absl::StrJoin(match.allowed_verbs, ", "));
-        return Fail(
-            res,
-            grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                         absl::StrCat(req.method, " is not allowed on ", req.path,
-                                      "; allowed: ", absl::StrJoin(match.allowed_verbs, ", "))),
-            405);
+        call->headers.emplace_back("Allow", absl::StrJoin(match.allowed_verbs, ", "));
+        Fail(call,
+             grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                          absl::StrCat(req.method, " is not allowed on ", req.path,
+                                       "; allowed: ", absl::StrJoin(match.allowed_verbs, ", "))),
+             405);
+        return;
       }
-      return Fail(res, grpc::Status(grpc::StatusCode::NOT_FOUND,
-                                    absl::StrCat("no route ", req.method, " ", req.path)));
+      Fail(call, grpc::Status(grpc::StatusCode::NOT_FOUND,
+                              absl::StrCat("no route ", req.method, " ", req.path)));
+      return;
     }
-    const Route& route = *match.route;
-    route_label = absl::StrCat(route.http_verb, " ", route.http_template);
-    const std::string authorization = req.get_header_value("authorization");
-    const std::string api_key = req.get_header_value("x-api-key");
-    Admission admission = gatekeeper_->Admit(
-        route,
-        {.authorization = authorization, .api_key = api_key, .client_address = req.remote_addr},
-        start);
-    principal = admission.principal;
+    const Route* route = match.route;
+    call->route_label = absl::StrCat(route->http_verb, " ", route->http_template);
+    gatekeeper_->Admit(
+        *route,
+        {.authorization = req.Header("authorization"),
+         .api_key = req.Header("x-api-key"),
+         .client_address = call->client_address},
+        call->start,
+        [this, call, route, bindings = std::move(match.bindings)](Admission admission) mutable {
+          Admitted(call, route, std::move(bindings), std::move(admission));
+        });
+  }
+
+  void Admitted(const CallPtr& call, const Route* route, Params bindings,
+                Admission admission) const {
+    call->principal = std::move(admission.principal);
     if (!admission.status.ok()) {
       if (admission.retry_after) {
-        res.set_header("Retry-After", absl::StrCat(absl::ToInt64Seconds(*admission.retry_after)));
+        call->headers.emplace_back("Retry-After",
+                                   absl::StrCat(absl::ToInt64Seconds(*admission.retry_after)));
       }
-      return Fail(res, admission.status);
+      Fail(call, admission.status);
+      return;
     }
-    // Bodies are JSON whatever their declared type: `curl -d '{...}'` labels JSON as a form, and
-    // the form's "fields" would otherwise be taken for query parameters.
-    Params query;
-    if (absl::StartsWith(req.get_header_value("Content-Type"),
-                         "application/x-www-form-urlencoded")) {
-      httplib::Params from_url;
-      const size_t mark = req.target.find('?');
-      if (mark != std::string::npos) {
-        httplib::detail::parse_query_text(req.target.substr(mark + 1), from_url);
-      }
-      query.assign(from_url.begin(), from_url.end());
-    } else {
-      query.assign(req.params.begin(), req.params.end());
-    }
-    absl::StatusOr<std::string> message = BuildRequest(route, match.bindings, query, req.body);
+    // The query string binds fields whatever the body's declared type (`curl -d '{...}'` labels
+    // JSON as a form).
+    absl::StatusOr<std::string> message =
+        BuildRequest(*route, bindings, ParseQuery(call->request.query), call->request.body);
     if (!message.ok()) {
-      return Fail(res, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                                    std::string(message.status().message())));
+      Fail(call, grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                              std::string(message.status().message())));
+      return;
     }
     ForwardRequest forward;
-    forward.route = &route;
+    forward.route = route;
     forward.message = ToByteBuffer(*message);
     if (!admission.authorization.empty()) {
       forward.metadata.emplace_back("authorization", std::move(admission.authorization));
     }
-    forward.metadata.emplace_back("x-request-id", request_id);
-    forward.metadata.emplace_back("x-client-address", req.remote_addr);
-    ForwardResult result = forwarder_->ForwardBlocking(std::move(forward));
-    for (const auto& [key, value] : result.metadata) {
-      if (key == "retry-after") res.set_header("Retry-After", value);
-    }
-    if (!result.status.ok()) return Fail(res, result.status);
-    absl::StatusOr<std::string> json = ResponseJson(route, ToString(result.message));
-    if (!json.ok()) {
-      return Fail(res,
-                  grpc::Status(grpc::StatusCode::INTERNAL, std::string(json.status().message())));
-    }
-    res.status = 200;
-    res.set_content(*std::move(json), kJson);
-    return grpc::Status::OK;
+    forward.metadata.emplace_back("x-request-id", call->request_id);
+    forward.metadata.emplace_back("x-client-address", call->client_address);
+    forwarder_->Forward(std::move(forward), nullptr, [this, call, route](ForwardResult result) {
+      for (const auto& [key, value] : result.metadata) {
+        if (key == "retry-after") call->headers.emplace_back("Retry-After", value);
+      }
+      if (!result.status.ok()) {
+        Fail(call, result.status);
+        return;
+      }
+      absl::StatusOr<std::string> json = ResponseJson(*route, ToString(result.message));
+      if (!json.ok()) {
+        Fail(call, grpc::Status(grpc::StatusCode::INTERNAL, std::string(json.status().message())));
+        return;
+      }
+      Finish(call, 200, *std::move(json), grpc::Status::OK);
+    });
   }
 
   const RouteTable* routes_;
@@ -200,6 +246,7 @@ class Handler {
   Forwarder* forwarder_;
   CallLog* log_;
   const std::string openapi_json_;
+  const TrustedProxies trusted_proxies_;
   const bool cors_any_;
   const absl::flat_hash_set<std::string> cors_origins_;
 };
@@ -211,71 +258,31 @@ absl::StatusOr<std::unique_ptr<RestFace>> RestFace::Start(const RestOptions& opt
                                                           Gatekeeper* gatekeeper,
                                                           Forwarder* forwarder, CallLog* log,
                                                           std::string openapi_json) {
-  std::unique_ptr<RestFace> face(new RestFace);
-  face->server_ = std::make_unique<httplib::Server>();
-  httplib::Server& server = *face->server_;
   auto handler = std::make_shared<Handler>(routes, gatekeeper, forwarder, log,
-                                           std::move(openapi_json), options.cors_origins);
-  auto serve = [handler](const httplib::Request& req, httplib::Response& res) {
-    handler->Serve(req, res);
-  };
-  server.Get(".*", serve);
-  server.Post(".*", serve);
-  server.Put(".*", serve);
-  server.Patch(".*", serve);
-  server.Delete(".*", serve);
-  server.Options(".*", serve);
-  // What the server answers by itself (a body over the limit, a request it cannot parse) gets
-  // the same JSON error shape.
-  server.set_error_handler(httplib::Server::HandlerWithResponse(
-      [log](const httplib::Request& req, httplib::Response& res) {
-        if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-        grpc::Status status;
-        if (res.status == 413) {
-          status = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                "request body over the gateway's size limit");
-        } else if (res.status == 404) {
-          status = grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("no route ", req.path));
-        } else {
-          status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "malformed HTTP request");
-        }
-        res.set_content(ErrorJson(status), kJson);
-        log->Record({.face = "rest",
-                     .route = "unknown",
-                     .code = status.error_code(),
-                     .message = status.error_message(),
-                     .http_status = res.status,
-                     .client_address = req.remote_addr});
-        return httplib::Server::HandlerResponse::Handled;
-      }));
-  server.set_payload_max_length(options.max_body_bytes);
-  server.set_keep_alive_max_count(100000);
-  server.set_keep_alive_timeout(10);
-  server.set_tcp_nodelay(true);
-  const int threads = options.threads;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  if (options.port == 0) {
-    face->port_ = server.bind_to_any_port(options.host);
-  } else if (server.bind_to_port(options.host, options.port)) {
-    face->port_ = options.port;
-  }
-  if (face->port_ <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen for HTTP on ", options.host, ":",
-                                               options.port, " (port in use?)"));
-  }
-  face->thread_ = std::thread([&server] { server.listen_after_bind(); });
-  // Stop() only takes effect on a running server: return once it runs.
-  const absl::Time give_up = absl::Now() + absl::Seconds(5);
-  while (!server.is_running() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
+                                           std::move(openapi_json), options);
+  absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::Start(
+      {.host = options.host,
+       .port = options.port,
+       .io_threads = options.io_threads,
+       .max_connections = options.max_connections,
+       .request_timeout = options.request_timeout,
+       .idle_timeout = options.idle_timeout,
+       .max_requests_per_connection = options.max_requests_per_connection,
+       .max_body_bytes = options.max_body_bytes},
+      [handler](HttpRequest req, Respond respond) {
+        handler->Serve(std::move(req), std::move(respond));
+      },
+      [handler](const Refusal& refusal) { return handler->Refused(refusal); });
+  if (!server.ok()) return server.status();
+  std::unique_ptr<RestFace> face(new RestFace);
+  face->server_ = *std::move(server);
   return face;
 }
 
 RestFace::~RestFace() { Stop(); }
 
 void RestFace::Stop() {
-  if (server_ == nullptr) return;
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
+  if (server_ != nullptr) server_->Stop();
 }
 
 }  // namespace civicpoints::gateway

@@ -145,6 +145,7 @@ int main(int argc, char** argv) {
                                                      {"CP_HTTP_PORT", std::to_string(http_port)},
                                                      {"CP_METRICS_PORT", "0"},
                                                      {"CP_JWKS_FILE", jwks_path},
+                                                     {"CP_DEV_MODE", "true"},
                                                      {"CP_IDENTITY_ADDR", "127.0.0.1:1"},
                                                      {"CP_ACTIVITY_ADDR", "127.0.0.1:1"},
                                                      {"CP_REWARDS_ADDR", "127.0.0.1:1"},
