@@ -26,9 +26,9 @@ bool GrantCovers(const RoleGrant& grant, const common::v1::OrgPath& path) {
 absl::Status CheckStaffCovers(const Principal& principal, const common::v1::OrgPath& path,
                               absl::string_view what) {
   for (const RoleGrant& g : principal.roles) {
-    if (g.role == common::v1::ROLE_INTERNAL_SERVICE || g.role == common::v1::ROLE_CITY_SYSTEM) {
-      return absl::OkStatus();
-    }
+    if (g.role == common::v1::ROLE_INTERNAL_SERVICE) return absl::OkStatus();
+    // A city system's grant is at its account's node, like a staff grant: its key reaches that
+    // subtree only, as in identity and activity.
     if (g.role != common::v1::ROLE_RIDER && GrantCovers(g, path)) return absl::OkStatus();
   }
   return absl::PermissionDeniedError(

@@ -58,9 +58,10 @@ struct Principal {
 // root ("city" or "root") covers everything; a grant with no node covers nothing.
 bool GrantCovers(const RoleGrant& grant, const common::v1::OrgPath& path);
 
-// Org scope for staff: OK when the principal is an internal service or a city system (their
-// access is settled by role and scope), or holds a grant of a role other than ROLE_RIDER that
-// covers `path`. Errors: PERMISSION_DENIED naming what is out of reach.
+// Org scope for staff and city systems: OK when the principal is an internal service, or holds a
+// grant of a role other than ROLE_RIDER that covers `path` (a city system's grant is at its
+// account's node, so its key is confined to that subtree). Errors: PERMISSION_DENIED naming what
+// is out of reach.
 absl::Status CheckStaffCovers(const Principal& principal, const common::v1::OrgPath& path,
                               absl::string_view what);
 

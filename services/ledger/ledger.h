@@ -2,8 +2,10 @@
 // idempotent unit in a group-committed transaction (group_committer.h), and keeps the Redis
 // rankings in step after commit. No gRPC here; values are the v1 proto messages.
 //
-// Every mutation takes an idempotency key: the same key and the same request return the first
-// result; the same key with a different request is FAILED_PRECONDITION. Thread-safe.
+// Every mutation takes an idempotency key, which belongs to its caller (`actor`, the token's
+// subject): the same caller, key and request return the first result; the same caller and key with
+// a different request is FAILED_PRECONDITION; another caller's key is no concern of this caller's.
+// Thread-safe.
 #ifndef CIVICPOINTS_SERVICES_LEDGER_LEDGER_H_
 #define CIVICPOINTS_SERVICES_LEDGER_LEDGER_H_
 
@@ -29,6 +31,7 @@ namespace civicpoints::ledger {
 
 class GroupCommitter;
 class PgLedgerStore;
+struct IdempotentResult;
 
 inline constexpr int64_t kMaxAmount = 1000000;
 inline constexpr int kMaxBulkItems = 1000;
@@ -76,6 +79,17 @@ class Ledger {
   absl::StatusOr<v1::GetOrgStatisticsResponse> GetOrgStatistics(
       const v1::GetOrgStatisticsRequest& request);
 
+  // Where the org node `scope` names lies, for checking a caller's grants against it: `path` runs
+  // down to the node (empty for the city; a district is its own path). A street's district and a
+  // community's street and district are taken from an account whose latest award lies under the
+  // node (node ids never move); when there is none, `placed` is false and `path` holds only the
+  // node's own id. Errors: INVALID_ARGUMENT for a malformed scope; UNAVAILABLE.
+  struct OrgPlace {
+    common::v1::OrgPath path;
+    bool placed = true;
+  };
+  absl::StatusOr<OrgPlace> PlaceOf(const common::v1::OrgScope& scope);
+
   // Rankings, read from Redis only.
   absl::StatusOr<v1::GetTopRankingResponse> GetTopRanking(const v1::GetTopRankingRequest& request);
   absl::StatusOr<v1::GetRankResponse> GetRank(const v1::GetRankRequest& request);
@@ -110,19 +124,27 @@ class Ledger {
  private:
   using Body = std::function<absl::Status(pqxx::dbtransaction&, google::protobuf::Message*,
                                           std::vector<RankingScore>*)>;
-  // Runs `body` once per idempotency key (see the class comment) and syncs rankings after commit.
-  absl::Status Mutate(const std::string& method, const std::string& key,
+  // Where a mutation's idempotency key lives: keys belong to the caller that chose them.
+  struct IdempotencyScope {
+    const std::string& caller;  // the token's subject (the `actor` of a mutation)
+    const std::string& method;
+    const std::string& key;
+    bool legacy;  // also read keys stored before keys were scoped by caller
+  };
+  // Runs `body` once per (caller, method, idempotency key) (see the class comment) and syncs
+  // rankings after commit.
+  absl::Status Mutate(const std::string& caller, const std::string& method, const std::string& key,
                       const google::protobuf::Message& request, const std::string& order_key,
                       google::protobuf::Message* response, const Body& body);
+  std::optional<IdempotentResult> FindKey(pqxx::dbtransaction& tx, const IdempotencyScope& scope);
   absl::StatusOr<v1::ReleaseResponse> ReleaseHold(const std::string& method,
                                                   const v1::ReleaseRequest& request,
                                                   const std::string& actor, bool by_timeout);
   std::string LockOrderForHold(const std::string& order_id);
-  // Whether another call stored a result under (method, key) since this unit began; nullopt when
+  // Whether another call stored a result under the scope's key since this unit began; nullopt when
   // the unit's failed statement left no way to ask (the unit is then run once more, and the
   // re-run replays that result or fails the same way again).
-  std::optional<bool> KeyTakenMeanwhile(pqxx::dbtransaction& tx, const std::string& method,
-                                        const std::string& key);
+  std::optional<bool> KeyTakenMeanwhile(pqxx::dbtransaction& tx, const IdempotencyScope& scope);
   void SyncRankings(const std::vector<RankingScore>& scores);
   void BackgroundLoop(absl::Duration interval);
 

@@ -34,6 +34,31 @@ absl::Status CheckAccount(const auth::Principal& p, const v1::Account& account) 
                                 absl::StrCat("account ", account.person_id()));
 }
 
+// Who may read a named rider's place in a ranking: the rider, internal services, and staff and
+// city systems whose grants cover the rider's account (the boards themselves are public, but a
+// named rider's standing is read like their balance).
+absl::Status CheckRankOf(const auth::Principal& p, Ledger& ledger, const std::string& person_id) {
+  if (OnlyRider(p)) return CheckOwn(p, person_id);
+  if (p.HasRole(common::v1::ROLE_INTERNAL_SERVICE)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(v1::Account account, ledger.GetBalance(person_id));
+  return CheckAccount(p, account);
+}
+
+// Who may change a rider's standing in the rankings: staff whose grants cover where the rider's
+// account earned its latest points. A person with no account has nothing to exclude or restore.
+absl::Status CheckRiderInScope(const auth::Principal& p, const v1::Account& account) {
+  if (!account.has_org_path()) {
+    return absl::NotFoundError(absl::StrCat("person ", account.person_id(), " has no account"));
+  }
+  return auth::CheckStaffCovers(p, account.org_path(),
+                                absl::StrCat("account ", account.person_id()));
+}
+
+std::string ScopeName(const common::v1::OrgScope& scope) {
+  if (scope.level() == common::v1::ORG_LEVEL_CITY) return "the city";
+  return absl::StrCat("org node ", scope.org_id());
+}
+
 std::string RequestId(const grpc::ServerContext& ctx) {
   auto it = ctx.client_metadata().find("x-request-id");
   if (it == ctx.client_metadata().end()) return "";
@@ -54,6 +79,21 @@ grpc::Status LedgerGrpcService::Handle(
   return ToGrpcStatus(body(**who));
 }
 
+absl::Status LedgerGrpcService::CheckScope(const auth::Principal& who,
+                                           const common::v1::OrgScope& scope) {
+  // The suite's own services act city-wide; no need to place the node for them.
+  if (who.HasRole(common::v1::ROLE_INTERNAL_SERVICE)) return absl::OkStatus();
+  ASSIGN_OR_RETURN(Ledger::OrgPlace place, ledger_->PlaceOf(scope));
+  absl::Status covered = auth::CheckStaffCovers(who, place.path, ScopeName(scope));
+  if (covered.ok() || place.placed) return covered;
+  // Only a grant at the node itself (or the root) could be checked: the ledger cannot tell what
+  // lies above a node no rider has points under, and it refuses rather than guess.
+  return absl::PermissionDeniedError(absl::StrCat(
+      ScopeName(scope),
+      " is not inside the org nodes the caller's roles cover as far as the ledger can tell (no "
+      "rider has points under it yet); ask with a grant at the node itself"));
+}
+
 #define CP_LEDGER_MUTATION(Method)                                                                 \
   grpc::Status LedgerGrpcService::Method(grpc::ServerContext* ctx, const v1::Method##Request* req, \
                                          v1::Method##Response* resp) {                             \
@@ -68,10 +108,30 @@ CP_LEDGER_MUTATION(BulkAward)
 CP_LEDGER_MUTATION(Hold)
 CP_LEDGER_MUTATION(Capture)
 CP_LEDGER_MUTATION(Release)
-CP_LEDGER_MUTATION(ExcludeFromRankings)
-CP_LEDGER_MUTATION(RestoreToRankings)
 
 #undef CP_LEDGER_MUTATION
+
+grpc::Status LedgerGrpcService::ExcludeFromRankings(grpc::ServerContext* ctx,
+                                                    const v1::ExcludeFromRankingsRequest* req,
+                                                    v1::ExcludeFromRankingsResponse* resp) {
+  return Handle(ctx, "ExcludeFromRankings", [&](const auth::Principal& who) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Account account, ledger_->GetBalance(req->person_id()));
+    RETURN_IF_ERROR(CheckRiderInScope(who, account));
+    ASSIGN_OR_RETURN(*resp, ledger_->ExcludeFromRankings(*req, who.subject));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status LedgerGrpcService::RestoreToRankings(grpc::ServerContext* ctx,
+                                                  const v1::RestoreToRankingsRequest* req,
+                                                  v1::RestoreToRankingsResponse* resp) {
+  return Handle(ctx, "RestoreToRankings", [&](const auth::Principal& who) -> absl::Status {
+    ASSIGN_OR_RETURN(v1::Account account, ledger_->GetBalance(req->person_id()));
+    RETURN_IF_ERROR(CheckRiderInScope(who, account));
+    ASSIGN_OR_RETURN(*resp, ledger_->RestoreToRankings(*req, who.subject));
+    return absl::OkStatus();
+  });
+}
 
 grpc::Status LedgerGrpcService::Deduct(grpc::ServerContext* ctx, const v1::DeductRequest* req,
                                        v1::DeductResponse* resp) {
@@ -143,7 +203,16 @@ grpc::Status LedgerGrpcService::ListEntries(grpc::ServerContext* ctx,
 grpc::Status LedgerGrpcService::VerifyJournal(grpc::ServerContext* ctx,
                                               const v1::VerifyJournalRequest* req,
                                               v1::VerifyJournalResponse* resp) {
-  return Handle(ctx, "VerifyJournal", [&](const auth::Principal&) -> absl::Status {
+  return Handle(ctx, "VerifyJournal", [&](const auth::Principal& who) -> absl::Status {
+    if (req->person_id().empty()) {
+      // Every account: the whole city's journal.
+      common::v1::OrgScope city;
+      city.set_level(common::v1::ORG_LEVEL_CITY);
+      RETURN_IF_ERROR(CheckScope(who, city));
+    } else {
+      ASSIGN_OR_RETURN(v1::Account account, ledger_->GetBalance(req->person_id()));
+      RETURN_IF_ERROR(CheckAccount(who, account));
+    }
     ASSIGN_OR_RETURN(*resp, ledger_->VerifyJournal(*req));
     return absl::OkStatus();
   });
@@ -163,7 +232,8 @@ grpc::Status LedgerGrpcService::GetPeriodTotals(grpc::ServerContext* ctx,
 grpc::Status LedgerGrpcService::GetOrgStatistics(grpc::ServerContext* ctx,
                                                  const v1::GetOrgStatisticsRequest* req,
                                                  v1::GetOrgStatisticsResponse* resp) {
-  return Handle(ctx, "GetOrgStatistics", [&](const auth::Principal&) -> absl::Status {
+  return Handle(ctx, "GetOrgStatistics", [&](const auth::Principal& who) -> absl::Status {
+    RETURN_IF_ERROR(CheckScope(who, req->scope()));
     ASSIGN_OR_RETURN(*resp, ledger_->GetOrgStatistics(*req));
     return absl::OkStatus();
   });
@@ -181,7 +251,7 @@ grpc::Status LedgerGrpcService::GetTopRanking(grpc::ServerContext* ctx,
 grpc::Status LedgerGrpcService::GetRank(grpc::ServerContext* ctx, const v1::GetRankRequest* req,
                                         v1::GetRankResponse* resp) {
   return Handle(ctx, "GetRank", [&](const auth::Principal& who) -> absl::Status {
-    RETURN_IF_ERROR(CheckOwn(who, req->person_id()));
+    RETURN_IF_ERROR(CheckRankOf(who, *ledger_, req->person_id()));
     ASSIGN_OR_RETURN(*resp, ledger_->GetRank(*req));
     return absl::OkStatus();
   });
@@ -191,7 +261,7 @@ grpc::Status LedgerGrpcService::GetRankingNeighbours(grpc::ServerContext* ctx,
                                                      const v1::GetRankingNeighboursRequest* req,
                                                      v1::GetRankingNeighboursResponse* resp) {
   return Handle(ctx, "GetRankingNeighbours", [&](const auth::Principal& who) -> absl::Status {
-    RETURN_IF_ERROR(CheckOwn(who, req->person_id()));
+    RETURN_IF_ERROR(CheckRankOf(who, *ledger_, req->person_id()));
     ASSIGN_OR_RETURN(*resp, ledger_->GetRankingNeighbours(*req));
     return absl::OkStatus();
   });
@@ -200,7 +270,8 @@ grpc::Status LedgerGrpcService::GetRankingNeighbours(grpc::ServerContext* ctx,
 grpc::Status LedgerGrpcService::ListRankingExclusions(grpc::ServerContext* ctx,
                                                       const v1::ListRankingExclusionsRequest* req,
                                                       v1::ListRankingExclusionsResponse* resp) {
-  return Handle(ctx, "ListRankingExclusions", [&](const auth::Principal&) -> absl::Status {
+  return Handle(ctx, "ListRankingExclusions", [&](const auth::Principal& who) -> absl::Status {
+    RETURN_IF_ERROR(CheckScope(who, req->scope()));
     ASSIGN_OR_RETURN(*resp, ledger_->ListRankingExclusions(*req));
     return absl::OkStatus();
   });
@@ -210,6 +281,7 @@ grpc::Status LedgerGrpcService::CreateSeason(grpc::ServerContext* ctx,
                                              const v1::CreateSeasonRequest* req,
                                              v1::CreateSeasonResponse* resp) {
   return Handle(ctx, "CreateSeason", [&](const auth::Principal& who) -> absl::Status {
+    RETURN_IF_ERROR(CheckScope(who, req->scope()));
     ASSIGN_OR_RETURN(*resp->mutable_season(), ledger_->CreateSeason(*req, who.subject));
     return absl::OkStatus();
   });
@@ -236,6 +308,7 @@ grpc::Status LedgerGrpcService::SnapshotRanking(grpc::ServerContext* ctx,
                                                 const v1::SnapshotRankingRequest* req,
                                                 v1::SnapshotRankingResponse* resp) {
   return Handle(ctx, "SnapshotRanking", [&](const auth::Principal& who) -> absl::Status {
+    RETURN_IF_ERROR(CheckScope(who, req->scope()));
     ASSIGN_OR_RETURN(*resp->mutable_snapshot(), ledger_->SnapshotRanking(*req, who.subject));
     return absl::OkStatus();
   });

@@ -1,7 +1,8 @@
 // LedgerGrpcService: the ledger's gRPC face. Converts between the wire and the Ledger, checks
 // each call's access policy (declared on the method in ledger_service.proto), that riders touch
-// only their own account, and that staff touch only accounts where their grants reach (by the
-// org path the account earned its points in). The only place grpc::Status appears.
+// only their own account, and that staff and city systems touch only accounts (by the org path
+// the account earned its latest points in) and org nodes (rankings, statistics, seasons,
+// exclusions) where their grants reach. The only place grpc::Status appears.
 #ifndef CIVICPOINTS_SERVICES_LEDGER_LEDGER_GRPC_SERVICE_H_
 #define CIVICPOINTS_SERVICES_LEDGER_LEDGER_GRPC_SERVICE_H_
 
@@ -79,6 +80,11 @@ class LedgerGrpcService : public v1::LedgerService::Service {
                                v1::RebuildRankingsResponse* resp) override;
 
  private:
+  // Org scope of a call naming an org node (a ranking, statistics, a season): OK for internal
+  // services, and for staff and city systems whose grants cover the node. Errors: INVALID_ARGUMENT
+  // for a malformed scope; PERMISSION_DENIED when no grant covers it, or when only a grant above
+  // it could and the ledger cannot place the node (no rider has points under it).
+  absl::Status CheckScope(const auth::Principal& who, const common::v1::OrgScope& scope);
   // Authorizes the call to `method` and runs `body` with the caller.
   grpc::Status Handle(grpc::ServerContext* ctx, const char* method,
                       const std::function<absl::Status(const auth::Principal&)>& body);

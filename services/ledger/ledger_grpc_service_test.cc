@@ -158,6 +158,232 @@ TEST_F(LedgerGrpcServiceTest, CitySystemsNeedTheReadScope) {
       stub_->GetBalance(As("grid", ROLE_CITY_SYSTEM, {"ledger.read"}).get(), req, &resp).ok());
 }
 
+// Street staff of another street and a district admin of another district, against a rider of
+// d_pingcheng / s_qingyuan / c_west: every admin method naming the rider or an org node there is
+// refused, and nothing is written.
+TEST_F(LedgerGrpcServiceTest, AdminMethodsStayInsideTheCallersPartOfTheTree) {
+  v1::AwardRequest award = Award("k1", "p1");
+  award.mutable_org_path()->set_district_id("d_pingcheng");
+  award.mutable_org_path()->set_community_id("c_west");
+  v1::AwardResponse awarded;
+  ASSERT_TRUE(stub_->Award(As("svc", ROLE_INTERNAL_SERVICE).get(), award, &awarded).ok());
+
+  auto scope = [](common::v1::OrgLevel level, const std::string& id) {
+    common::v1::OrgScope s;
+    s.set_level(level);
+    s.set_org_id(id);
+    return s;
+  };
+  const common::v1::OrgScope street = scope(common::v1::ORG_LEVEL_STREET, "s_qingyuan");
+  const common::v1::OrgScope community = scope(common::v1::ORG_LEVEL_COMMUNITY, "c_west");
+  const common::v1::OrgScope district = scope(common::v1::ORG_LEVEL_DISTRICT, "d_pingcheng");
+  const common::v1::OrgScope city = scope(common::v1::ORG_LEVEL_CITY, "");
+
+  struct Outsider {
+    std::string subject;
+    auth::Role role;
+    std::string org;
+  };
+  for (const Outsider& o : {Outsider{"other_street", ROLE_STREET_STAFF, "s_xinwang"},
+                            Outsider{"other_district", ROLE_DISTRICT_ADMIN, "d_yungang"}}) {
+    SCOPED_TRACE(o.subject);
+    auto as = [&] { return As(o.subject, o.role, {}, o.org); };
+    v1::ExcludeFromRankingsRequest exclude;
+    exclude.set_person_id("p1");
+    exclude.set_reason("gaming the ranking");
+    v1::ExcludeFromRankingsResponse excluded;
+    EXPECT_EQ(stub_->ExcludeFromRankings(as().get(), exclude, &excluded).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    v1::RestoreToRankingsRequest restore;
+    restore.set_person_id("p1");
+    restore.set_reason("back");
+    v1::RestoreToRankingsResponse restored;
+    EXPECT_EQ(stub_->RestoreToRankings(as().get(), restore, &restored).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    v1::GetRankRequest rank;
+    rank.set_person_id("p1");
+    *rank.mutable_scope() = community;
+    rank.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+    v1::GetRankResponse ranked;
+    EXPECT_EQ(stub_->GetRank(as().get(), rank, &ranked).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    v1::GetRankingNeighboursRequest around;
+    around.set_person_id("p1");
+    *around.mutable_scope() = community;
+    around.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+    v1::GetRankingNeighboursResponse neighbours;
+    EXPECT_EQ(stub_->GetRankingNeighbours(as().get(), around, &neighbours).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    for (const common::v1::OrgScope& where : {street, community, district, city}) {
+      SCOPED_TRACE(where.ShortDebugString());
+      v1::ListRankingExclusionsRequest list;
+      *list.mutable_scope() = where;
+      v1::ListRankingExclusionsResponse listed;
+      EXPECT_EQ(stub_->ListRankingExclusions(as().get(), list, &listed).error_code(),
+                grpc::StatusCode::PERMISSION_DENIED);
+      v1::GetOrgStatisticsRequest stats;
+      *stats.mutable_scope() = where;
+      v1::GetOrgStatisticsResponse figures;
+      EXPECT_EQ(stub_->GetOrgStatistics(as().get(), stats, &figures).error_code(),
+                grpc::StatusCode::PERMISSION_DENIED);
+      v1::CreateSeasonRequest season;
+      season.set_idempotency_key("season-" + o.subject);
+      season.set_display_name("autumn");
+      *season.mutable_scope() = where;
+      season.mutable_start_time()->set_seconds(absl::ToUnixSeconds(absl::Now()));
+      season.mutable_end_time()->set_seconds(absl::ToUnixSeconds(absl::Now() + absl::Hours(24)));
+      v1::CreateSeasonResponse created;
+      EXPECT_EQ(stub_->CreateSeason(as().get(), season, &created).error_code(),
+                grpc::StatusCode::PERMISSION_DENIED);
+      v1::SnapshotRankingRequest snapshot;
+      snapshot.set_idempotency_key("rewards/window/w1/cut");
+      *snapshot.mutable_scope() = where;
+      snapshot.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+      snapshot.set_top_n(15);
+      v1::SnapshotRankingResponse snapped;
+      EXPECT_EQ(stub_->SnapshotRanking(as().get(), snapshot, &snapped).error_code(),
+                grpc::StatusCode::PERMISSION_DENIED);
+    }
+    v1::VerifyJournalRequest verify;
+    v1::VerifyJournalResponse verified;
+    if (o.role == ROLE_DISTRICT_ADMIN) {  // the method's roles: district admins and city systems
+      EXPECT_EQ(stub_->VerifyJournal(as().get(), verify, &verified).error_code(),
+                grpc::StatusCode::PERMISSION_DENIED);
+      verify.set_person_id("p1");
+      EXPECT_EQ(stub_->VerifyJournal(as().get(), verify, &verified).error_code(),
+                grpc::StatusCode::PERMISSION_DENIED);
+    }
+  }
+  // Nothing was written.
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM ledger.ranking_exclusions"), 0);
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM ledger.ranking_exclusion_events"), 0);
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM ledger.seasons"), 0);
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM ledger.ranking_snapshots"), 0);
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM ledger.idempotency_keys WHERE method <> 'Award'"), 0);
+
+  // The rider's own street and district may, down to the community (placed by the rider's
+  // account), and the window's key is still free for its owner.
+  v1::ExcludeFromRankingsRequest exclude;
+  exclude.set_person_id("p1");
+  exclude.set_reason("gaming the ranking");
+  v1::ExcludeFromRankingsResponse excluded;
+  grpc::Status s =
+      stub_->ExcludeFromRankings(As("staff", ROLE_STREET_STAFF).get(), exclude, &excluded);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  v1::ListRankingExclusionsRequest list;
+  *list.mutable_scope() = community;
+  v1::ListRankingExclusionsResponse listed;
+  s = stub_->ListRankingExclusions(As("admin", ROLE_DISTRICT_ADMIN, {}, "d_pingcheng").get(), list,
+                                   &listed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(listed.exclusions_size(), 1);
+  v1::SnapshotRankingRequest snapshot;
+  snapshot.set_idempotency_key("rewards/window/w1/cut");
+  *snapshot.mutable_scope() = street;
+  snapshot.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+  snapshot.set_top_n(15);
+  v1::SnapshotRankingResponse snapped;
+  s = stub_->SnapshotRanking(As("sa_rewards", ROLE_INTERNAL_SERVICE).get(), snapshot, &snapped);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+TEST_F(LedgerGrpcServiceTest, ANodeTheLedgerCannotPlaceIsRefusedToGrantsAboveIt) {
+  v1::GetOrgStatisticsRequest stats;
+  stats.mutable_scope()->set_level(common::v1::ORG_LEVEL_COMMUNITY);
+  stats.mutable_scope()->set_org_id("c_new");
+  v1::GetOrgStatisticsResponse figures;
+  grpc::Status s = stub_->GetOrgStatistics(
+      As("admin", ROLE_DISTRICT_ADMIN, {}, "d_pingcheng").get(), stats, &figures);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("no rider has points under it"));
+  // A grant at the node itself needs no placing; the city root covers everything.
+  s = stub_->GetOrgStatistics(As("community", common::v1::ROLE_COMMUNITY_STAFF, {}, "c_new").get(),
+                              stats, &figures);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  s = stub_->GetOrgStatistics(As("root", ROLE_DISTRICT_ADMIN, {}, "root").get(), stats, &figures);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  // Bad input is named before any scope question.
+  stats.mutable_scope()->clear_org_id();
+  s = stub_->GetOrgStatistics(As("admin", ROLE_DISTRICT_ADMIN, {}, "d_pingcheng").get(), stats,
+                              &figures);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("scope.org_id"));
+}
+
+TEST_F(LedgerGrpcServiceTest, ACitySystemIsConfinedToItsAccountsNode) {
+  v1::AwardRequest award = Award("k1", "p1");
+  award.mutable_org_path()->set_district_id("d_pingcheng");
+  v1::AwardResponse awarded;
+  ASSERT_TRUE(stub_->Award(As("svc", ROLE_INTERNAL_SERVICE).get(), award, &awarded).ok());
+  auto grid = [&](const std::string& org) {
+    return As("sa_grid_" + org, ROLE_CITY_SYSTEM, {"ledger.read", "ledger.audit"}, org);
+  };
+  v1::GetBalanceRequest balance;
+  balance.set_person_id("p1");
+  v1::GetBalanceResponse account;
+  EXPECT_EQ(stub_->GetBalance(grid("d_yungang").get(), balance, &account).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ListEntriesRequest entries;
+  entries.set_person_id("p1");
+  v1::ListEntriesResponse listed;
+  EXPECT_EQ(stub_->ListEntries(grid("d_yungang").get(), entries, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::GetOrgStatisticsRequest stats;
+  stats.mutable_scope()->set_level(common::v1::ORG_LEVEL_DISTRICT);
+  stats.mutable_scope()->set_org_id("d_pingcheng");
+  v1::GetOrgStatisticsResponse figures;
+  EXPECT_EQ(stub_->GetOrgStatistics(grid("d_yungang").get(), stats, &figures).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::GetOrgStatisticsRequest whole_city;
+  whole_city.mutable_scope()->set_level(common::v1::ORG_LEVEL_CITY);
+  EXPECT_EQ(stub_->GetOrgStatistics(grid("d_pingcheng").get(), whole_city, &figures).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::VerifyJournalRequest verify;
+  v1::VerifyJournalResponse verified;
+  EXPECT_EQ(stub_->VerifyJournal(grid("d_pingcheng").get(), verify, &verified).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // In its own district it reads the rider, the district and the street below it.
+  grpc::Status s = stub_->GetBalance(grid("d_pingcheng").get(), balance, &account);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  s = stub_->GetOrgStatistics(grid("d_pingcheng").get(), stats, &figures);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  stats.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  stats.mutable_scope()->set_org_id("s_qingyuan");
+  s = stub_->GetOrgStatistics(grid("d_pingcheng").get(), stats, &figures);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+}
+
+TEST_F(LedgerGrpcServiceTest, AServiceKeepsItsKeysAcrossTokensAndAnotherCallerCannotTakeThem) {
+  v1::AwardResponse awarded;
+  ASSERT_TRUE(
+      stub_->Award(As("svc", ROLE_INTERNAL_SERVICE).get(), Award("k1", "p1"), &awarded).ok());
+  v1::SnapshotRankingRequest cut;
+  cut.set_idempotency_key("rewards/window/w1/cut");
+  cut.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  cut.mutable_scope()->set_org_id("s_qingyuan");
+  cut.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+  cut.set_top_n(15);
+  // Street staff in scope take the window's key first, with another request.
+  v1::SnapshotRankingRequest squat = cut;
+  squat.set_top_n(1);
+  v1::SnapshotRankingResponse squatted;
+  ASSERT_TRUE(
+      stub_->SnapshotRanking(As("mallory", ROLE_STREET_STAFF).get(), squat, &squatted).ok());
+  // Rewards still freezes its own cut, and a renewed token (same service account) replays it.
+  v1::SnapshotRankingResponse first, again;
+  grpc::Status s =
+      stub_->SnapshotRanking(As("sa_rewards", ROLE_INTERNAL_SERVICE).get(), cut, &first);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(first.snapshot().top_n(), 15);
+  EXPECT_NE(first.snapshot().snapshot_id(), squatted.snapshot().snapshot_id());
+  ASSERT_TRUE(
+      stub_->Award(As("svc", ROLE_INTERNAL_SERVICE).get(), Award("k2", "p2"), &awarded).ok());
+  s = stub_->SnapshotRanking(As("sa_rewards", ROLE_INTERNAL_SERVICE).get(), cut, &again);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(again.snapshot().snapshot_id(), first.snapshot().snapshot_id());
+  EXPECT_EQ(again.snapshot().entries_size(), 1);
+}
+
 TEST_F(LedgerGrpcServiceTest, BadInputComesBackAsInvalidArgumentNamingTheField) {
   v1::AwardRequest req = Award("k1", "p1");
   req.set_amount(0);

@@ -174,8 +174,8 @@ TEST_F(LedgerTest, HoldCaptureAndReleaseMoveBalancesOnceAndRefuseWrongStates) {
   EXPECT_EQ(captured->account().held(), 0);
   EXPECT_EQ(captured->account().lifetime_spent(), 30);
   EXPECT_EQ(captured->hold().state(), v1::HOLD_STATE_CAPTURED);
-  EXPECT_EQ(ledger_->Capture(CaptureReq("c1", "o1"), "svc")->entry().entry_id(),
-            captured->entry().entry_id());  // retry: same result
+  EXPECT_EQ(ledger_->Capture(CaptureReq("c1", "o1"), "svc:rewards")->entry().entry_id(),
+            captured->entry().entry_id());  // retry by the same caller: same result
   EXPECT_THAT(ledger_->Capture(CaptureReq("c2", "o1"), "svc").status().message(),
               HasSubstr("already captured"));
   EXPECT_EQ(ledger_->Release(ReleaseReq("r1", "o1"), "svc").status().code(),
@@ -783,6 +783,101 @@ TEST_F(LedgerTest, SnapshotsFreezeARankingWithItsTies) {
   req.set_idempotency_key("window/w2/snapshot");
   req.set_top_n(0);
   EXPECT_THAT(ledger_->SnapshotRanking(req, "svc").status().message(), HasSubstr("top_n"));
+}
+
+TEST_F(LedgerTest, AKeyBelongsToItsCallerSoAnotherCannotTakeAWindowsCut) {
+  ASSERT_TRUE(ledger_->Award(AwardReq("a", "early", 10), "svc").ok());
+  v1::SnapshotRankingRequest req;
+  req.set_idempotency_key("rewards/window/w1/cut");
+  req.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  req.mutable_scope()->set_org_id("s_qingyuan");
+  req.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+  req.set_top_n(2);
+  // Someone else freezes the cut early under the window's key, and with another request too.
+  auto squatted = ledger_->SnapshotRanking(req, "staff_mallory");
+  ASSERT_TRUE(squatted.ok()) << squatted.status();
+  v1::SnapshotRankingRequest other = req;
+  other.set_top_n(1);
+  ASSERT_TRUE(ledger_->SnapshotRanking(other, "staff_eve").ok());
+
+  // The window's owner still gets its own cut, taken now, and its retries replay it.
+  ASSERT_TRUE(ledger_->Award(AwardReq("b", "late", 20), "svc").ok());
+  auto cut = ledger_->SnapshotRanking(req, "sa_rewards");
+  ASSERT_TRUE(cut.ok()) << cut.status();
+  EXPECT_NE(cut->snapshot_id(), squatted->snapshot_id());
+  ASSERT_EQ(cut->entries_size(), 2);
+  EXPECT_EQ(cut->entries(0).person_id(), "late");
+  auto retry = ledger_->SnapshotRanking(req, "sa_rewards");
+  ASSERT_TRUE(retry.ok());
+  EXPECT_EQ(retry->snapshot_id(), cut->snapshot_id());
+  // And the first caller's replay is still its own.
+  auto replay = ledger_->SnapshotRanking(req, "staff_mallory");
+  ASSERT_TRUE(replay.ok());
+  EXPECT_EQ(replay->snapshot_id(), squatted->snapshot_id());
+  ASSERT_EQ(replay->entries_size(), 1);
+  EXPECT_EQ(replay->entries(0).person_id(), "early");
+  EXPECT_EQ(Sql("SELECT count(*) FROM ledger.idempotency_keys WHERE key = "
+                "'rewards/window/w1/cut'"),
+            3);
+}
+
+TEST_F(LedgerTest, ADeductionKeyOfOneStaffMemberDoesNotAnswerAnother) {
+  ASSERT_TRUE(ledger_->Award(AwardReq("a", "p1", 10), "svc").ok());
+  v1::DeductRequest d;
+  d.set_idempotency_key("fix-1");
+  d.set_person_id("p1");
+  d.set_amount(3);
+  d.set_reason("abuse");
+  ASSERT_TRUE(ledger_->Deduct(d, "staff_a").ok());
+  // The same key from someone else is that caller's own request, not a replay of staff_a's.
+  d.set_amount(2);
+  auto second = ledger_->Deduct(d, "staff_b");
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->account().available(), 5);
+  EXPECT_EQ(second->entry().actor_id(), "staff_b");
+  // staff_a's key with staff_a's other request is still refused.
+  EXPECT_EQ(ledger_->Deduct(d, "staff_a").status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(LedgerTest, AnAwardStoredBeforeKeysHadCallersStillReplays) {
+  auto first = ledger_->Award(AwardReq("activity/a1/rider/p1", "p1", 5), "sa_activity");
+  ASSERT_TRUE(first.ok());
+  // As migrations/0007 left a key stored before it.
+  {
+    pqxx::connection c(env_.db_url());
+    pqxx::work tx(c);
+    tx.exec("UPDATE ledger.idempotency_keys SET caller = ''");
+    tx.commit();
+  }
+  auto again = ledger_->Award(AwardReq("activity/a1/rider/p1", "p1", 5), "sa_activity");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->entry().entry_id(), first->entry().entry_id());
+  EXPECT_EQ(Balance("p1").available(), 5);
+}
+
+TEST_F(LedgerTest, AStreetOrCommunityIsPlacedByTheAccountsUnderIt) {
+  ASSERT_TRUE(ledger_->Award(AwardReq("a", "p1", 5), "svc").ok());
+  common::v1::OrgScope scope;
+  scope.set_level(common::v1::ORG_LEVEL_COMMUNITY);
+  scope.set_org_id("c_west");
+  auto place = ledger_->PlaceOf(scope);
+  ASSERT_TRUE(place.ok()) << place.status();
+  EXPECT_TRUE(place->placed);
+  EXPECT_EQ(place->path.district_id(), "d_pingcheng");
+  EXPECT_EQ(place->path.street_id(), "s_qingyuan");
+  scope.set_level(common::v1::ORG_LEVEL_STREET);
+  scope.set_org_id("s_qingyuan");
+  place = ledger_->PlaceOf(scope);
+  ASSERT_TRUE(place.ok());
+  EXPECT_EQ(place->path.district_id(), "d_pingcheng");
+  EXPECT_TRUE(place->path.community_id().empty());
+  scope.set_org_id("s_unknown");
+  place = ledger_->PlaceOf(scope);
+  ASSERT_TRUE(place.ok());
+  EXPECT_FALSE(place->placed);
+  EXPECT_EQ(place->path.street_id(), "s_unknown");
+  scope.set_org_id("");
+  EXPECT_THAT(ledger_->PlaceOf(scope).status().message(), HasSubstr("scope.org_id"));
 }
 
 TEST_F(LedgerTest, RankingRequestsNameTheirBadFields) {

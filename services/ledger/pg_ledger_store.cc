@@ -239,21 +239,26 @@ absl::StatusOr<PgLedgerStore::AwardResult> PgLedgerStore::PostAward(
 }
 
 std::optional<IdempotentResult> PgLedgerStore::FindIdempotent(pqxx::dbtransaction& tx,
+                                                              const std::string& caller,
                                                               const std::string& method,
-                                                              const std::string& key) {
-  pqxx::result r =
-      Exec(tx, "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2",
-           method, key);
+                                                              const std::string& key, bool legacy) {
+  // Rows from before migrations/0007 have an empty caller; the caller's own row sorts first.
+  pqxx::result r = Exec(tx,
+                        "SELECT request_hash, response FROM idempotency_keys "
+                        "WHERE caller IN ($1, CASE WHEN $4 THEN '' ELSE $1 END) "
+                        "AND method = $2 AND key = $3 ORDER BY caller DESC LIMIT 1",
+                        caller, method, key, legacy);
   if (r.empty()) return std::nullopt;
   return IdempotentResult{Bytes(r[0][0]), Bytes(r[0][1])};
 }
 
-void PgLedgerStore::SaveIdempotent(pqxx::dbtransaction& tx, const std::string& method,
-                                   const std::string& key, const std::string& request_hash,
-                                   const std::string& response) {
+void PgLedgerStore::SaveIdempotent(pqxx::dbtransaction& tx, const std::string& caller,
+                                   const std::string& method, const std::string& key,
+                                   const std::string& request_hash, const std::string& response) {
   Exec(tx,
-       "INSERT INTO idempotency_keys (method, key, request_hash, response) VALUES ($1, $2, $3, $4)",
-       method, key, pqxx::binarystring(request_hash), pqxx::binarystring(response));
+       "INSERT INTO idempotency_keys (caller, method, key, request_hash, response) "
+       "VALUES ($1, $2, $3, $4, $5)",
+       caller, method, key, pqxx::binarystring(request_hash), pqxx::binarystring(response));
 }
 
 std::vector<RankingScore> PgLedgerStore::AddRankingScores(
@@ -676,6 +681,39 @@ absl::StatusOr<std::optional<v1::Hold>> PgLedgerStore::GetHold(const std::string
   });
   if (!s.ok()) return s;
   return hold;
+}
+
+absl::StatusOr<std::optional<common::v1::OrgPath>> PgLedgerStore::FindOrgPath(
+    common::v1::OrgLevel level, const std::string& org_id) {
+  const char* sql = nullptr;
+  switch (level) {
+    case common::v1::ORG_LEVEL_STREET:
+      sql =
+          "SELECT district_id, street_id, '' FROM accounts WHERE street_id = $1 AND "
+          "street_id <> '' LIMIT 1";
+      break;
+    case common::v1::ORG_LEVEL_COMMUNITY:
+      sql =
+          "SELECT district_id, street_id, community_id FROM accounts WHERE community_id = $1 AND "
+          "community_id <> '' LIMIT 1";
+      break;
+    default:
+      return absl::InvalidArgumentError("only a street's or a community's path is looked up");
+  }
+  std::optional<common::v1::OrgPath> path;
+  absl::Status s = pool_->WithReadConnection("find org path", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    pqxx::result r = Exec(tx, sql, org_id);
+    if (!r.empty()) {
+      path.emplace();
+      path->set_district_id(r[0][0].as<std::string>());
+      path->set_street_id(r[0][1].as<std::string>());
+      path->set_community_id(r[0][2].as<std::string>());
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) return s;
+  return path;
 }
 
 absl::StatusOr<std::vector<v1::Entry>> PgLedgerStore::ListEntries(const EntryFilter& f) {

@@ -79,10 +79,14 @@ class PgLedgerStore {
   absl::StatusOr<AwardResult> PostAward(pqxx::dbtransaction& tx, const Posting& award,
                                         const std::vector<std::string>& ranking_keys);
 
-  std::optional<IdempotentResult> FindIdempotent(pqxx::dbtransaction& tx, const std::string& method,
-                                                 const std::string& key);
-  void SaveIdempotent(pqxx::dbtransaction& tx, const std::string& method, const std::string& key,
-                      const std::string& request_hash, const std::string& response);
+  // The result `caller` stored under (method, key); with `legacy`, also one stored before keys
+  // were scoped by caller (migrations/0007), preferring the caller's own.
+  std::optional<IdempotentResult> FindIdempotent(pqxx::dbtransaction& tx, const std::string& caller,
+                                                 const std::string& method, const std::string& key,
+                                                 bool legacy);
+  void SaveIdempotent(pqxx::dbtransaction& tx, const std::string& caller, const std::string& method,
+                      const std::string& key, const std::string& request_hash,
+                      const std::string& response);
 
   // Adds `delta` (floored at zero) to the rider's score in each ranking, and in every season
   // ranking whose season holds `occur_time` and `path`; returns the new rows.
@@ -144,6 +148,10 @@ class PgLedgerStore {
   absl::StatusOr<v1::Account> GetAccount(const std::string& person_id);
   absl::StatusOr<std::optional<v1::Entry>> GetEntry(const std::string& entry_id);
   absl::StatusOr<std::optional<v1::Hold>> GetHold(const std::string& order_id);
+  // The path down to a street or community (its own id included), as some account's latest award
+  // recorded it; nullopt when no account's latest award lies under the node.
+  absl::StatusOr<std::optional<common::v1::OrgPath>> FindOrgPath(common::v1::OrgLevel level,
+                                                                 const std::string& org_id);
   // Entries of an account, newest first, strictly before (created micros, sequence) `after`.
   struct EntryFilter {
     std::string person_id;
