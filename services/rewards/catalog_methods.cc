@@ -80,7 +80,7 @@ grpc::Status RewardsServiceImpl::CreateGift(grpc::ServerContext* ctx,
     }
     RETURN_IF_ERROR(auth::CheckStaffCovers(caller.who(), org->path, "owner_org_id"));
     return Idempotent(
-        "CreateGift", req->idempotency_key(), *req, resp,
+        caller.who(), "CreateGift", req->idempotency_key(), *req, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
           RETURN_IF_ERROR(CheckNameFree(tx, req->owner_org_id(), req->name(), ""));
           const std::string id = NewId("g_");

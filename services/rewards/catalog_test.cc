@@ -22,6 +22,33 @@ v1::CreateGiftRequest GiftRequest(const std::string& name, const std::string& ke
   return r;
 }
 
+TEST(CatalogTest, AnIdempotencyKeyBelongsToTheStaffMemberWhoChoseIt) {
+  RewardsTestEnv env;
+  ASSERT_TRUE(env.ok());
+  v1::CreateGiftResponse first, theirs, same;
+  ASSERT_TRUE(
+      env.stub().CreateGift(env.StreetStaff().get(), GiftRequest("蓝牙耳机", "k1"), &first).ok());
+  // Staff of another street under the same key get their own gift, not a refusal.
+  v1::CreateGiftRequest other = GiftRequest("充电宝", "k1");
+  other.set_owner_org_id(RewardsTestEnv::kOtherStreet);
+  grpc::Status s = env.stub().CreateGift(
+      env.As("staff_xinwang", ROLE_STREET_STAFF, RewardsTestEnv::kOtherStreet).get(), other,
+      &theirs);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_NE(theirs.gift().gift_id(), first.gift().gift_id());
+  EXPECT_EQ(theirs.gift().owner_org_id(), RewardsTestEnv::kOtherStreet);
+  // A district admin repeating the first request under its key is not handed the first caller's
+  // gift: the request runs as its own, and the name is taken.
+  s = env.stub().CreateGift(
+      env.As("admin", common::v1::ROLE_DISTRICT_ADMIN, RewardsTestEnv::kDistrict).get(),
+      GiftRequest("蓝牙耳机", "k1"), &same);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  // The first caller's retry still replays its own gift.
+  ASSERT_TRUE(
+      env.stub().CreateGift(env.StreetStaff().get(), GiftRequest("蓝牙耳机", "k1"), &same).ok());
+  EXPECT_EQ(same.gift().gift_id(), first.gift().gift_id());
+}
+
 TEST(CatalogTest, StaffCreateGiftsAndRidersSeeOnlyActiveOnes) {
   RewardsTestEnv env;
   ASSERT_TRUE(env.ok());

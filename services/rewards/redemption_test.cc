@@ -373,5 +373,42 @@ TEST_F(RedemptionTest, DashboardCountsPerGiftStationAndDay) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+TEST_F(RedemptionTest, ACitySystemReadsTheDashboardOfItsOwnNodeOnly) {
+  v1::Redemption a;
+  ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &a).ok());
+  auto grid = [&](const std::string& org) {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->AddMetadata("authorization",
+                     "Bearer " + env_.Token("sa_grid_" + org, common::v1::ROLE_CITY_SYSTEM, org,
+                                            {"rewards.read"}));
+    return ctx;
+  };
+  v1::GetRedemptionStatsRequest r;
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600));
+  r.set_start_day(absl::FormatCivilTime(today));
+  r.set_end_day(absl::FormatCivilTime(today));
+  v1::GetRedemptionStatsResponse stats;
+  // A key issued at another street reaches neither this street, its district nor the city.
+  for (const auto& [level, id] : std::vector<std::pair<common::v1::OrgLevel, std::string>>{
+           {common::v1::ORG_LEVEL_STREET, RewardsTestEnv::kStreet},
+           {common::v1::ORG_LEVEL_COMMUNITY, RewardsTestEnv::kCommunity},
+           {common::v1::ORG_LEVEL_DISTRICT, RewardsTestEnv::kDistrict},
+           {common::v1::ORG_LEVEL_CITY, ""}}) {
+    SCOPED_TRACE(id);
+    r.mutable_scope()->set_level(level);
+    r.mutable_scope()->set_org_id(id);
+    EXPECT_EQ(env_.stub()
+                  .GetRedemptionStats(grid(RewardsTestEnv::kOtherStreet).get(), r, &stats)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  // Its own street's key reads it.
+  r.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  r.mutable_scope()->set_org_id(RewardsTestEnv::kStreet);
+  grpc::Status s = env_.stub().GetRedemptionStats(grid(RewardsTestEnv::kStreet).get(), r, &stats);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(stats.totals().ready_now(), 1);
+}
+
 }  // namespace
 }  // namespace civicpoints::rewards

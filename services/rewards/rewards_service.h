@@ -162,11 +162,12 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
   grpc::Status Handle(grpc::ServerContext* ctx, const char* method, const Body& body);
   absl::Status InTx(absl::string_view what, const TxFn& fn);
   absl::Status InReadTx(absl::string_view what, const TxFn& fn);
-  // Runs `fn` once per (scope, key): a repeat with the same request returns the stored response,
-  // another request under the key is FAILED_PRECONDITION (IDEMPOTENCY_KEY_REUSED). `scope` is the
-  // method, with the caller's id when keys are chosen by apps.
-  absl::Status Idempotent(const std::string& scope, const std::string& key,
-                          const google::protobuf::Message& request,
+  // Runs `fn` once per (caller, method, key): a repeat with the same request returns the stored
+  // response, another request under the caller's key is FAILED_PRECONDITION
+  // (IDEMPOTENCY_KEY_REUSED). Keys belong to their caller (`who.subject`), so nobody can take or
+  // replay another's.
+  absl::Status Idempotent(const auth::Principal& who, const std::string& method,
+                          const std::string& key, const google::protobuf::Message& request,
                           google::protobuf::Message* response, const TxFn& fn);
   // Counts one hit in `bucket`'s fixed window; RESOURCE_EXHAUSTED (with a retry delay) beyond
   // `limit`.

@@ -12,7 +12,6 @@
 
 namespace civicpoints::rewards {
 
-using common::v1::ROLE_CITY_SYSTEM;
 using common::v1::ROLE_INTERNAL_SERVICE;
 using common::v1::ROLE_RIDER;
 using common::v1::ROLE_STATION_KEEPER;
@@ -62,10 +61,14 @@ absl::Status RewardsServiceImpl::InReadTx(absl::string_view what, const TxFn& fn
   return pg::InReadTx(*pool_, what, fn);
 }
 
-absl::Status RewardsServiceImpl::Idempotent(const std::string& scope, const std::string& key,
+absl::Status RewardsServiceImpl::Idempotent(const auth::Principal& who, const std::string& method,
+                                            const std::string& key,
                                             const google::protobuf::Message& request,
                                             google::protobuf::Message* response, const TxFn& fn) {
   if (absl::Status s = CheckIdempotencyKey(key); !s.ok()) return s;
+  // The caller's subject (a person or service-account id) is stable across token renewals, so a
+  // retry under a new token still replays. Same "<method>|<caller>" form as FulfilRedemption's.
+  const std::string scope = absl::StrCat(method, "|", who.subject);
   const std::string hash = RequestHash(request);
   for (int attempt = 0;; ++attempt) {
     absl::Status s = InTx(scope, [&](pqxx::transaction_base& tx) -> absl::Status {
@@ -180,7 +183,8 @@ absl::StatusOr<StationInfo> RewardsServiceImpl::Station(const std::string& stati
 absl::Status RewardsServiceImpl::CheckStationScope(const auth::Principal& who,
                                                    const StationInfo& station) {
   for (const auth::RoleGrant& g : who.roles) {
-    if (g.role == ROLE_INTERNAL_SERVICE || g.role == ROLE_CITY_SYSTEM) return absl::OkStatus();
+    if (g.role == ROLE_INTERNAL_SERVICE) return absl::OkStatus();
+    // A city system's grant is at its account's node: it reaches that subtree only.
     if (g.role == ROLE_RIDER || !auth::GrantCovers(g, station.org_path)) continue;
     // A keeper acts only at the stations activity names them keeper of.
     if (g.role == ROLE_STATION_KEEPER && station.keeper_person_id != who.subject) continue;

@@ -101,7 +101,7 @@ grpc::Status RewardsServiceImpl::AddStationStock(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(StationInfo station, Station(req->station_id()));
     RETURN_IF_ERROR(CheckStationScope(caller.who(), station));
     return Idempotent(
-        "AddStationStock", req->idempotency_key(), *req, resp,
+        caller.who(), "AddStationStock", req->idempotency_key(), *req, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
           pqxx::result gift =
               tx.exec_params("SELECT active FROM gifts WHERE gift_id = $1", req->gift_id());
@@ -150,7 +150,7 @@ grpc::Status RewardsServiceImpl::CorrectStationStock(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(StationInfo station, Station(req->station_id()));
     RETURN_IF_ERROR(CheckStationScope(caller.who(), station));
     return Idempotent(
-        "CorrectStationStock", req->idempotency_key(), *req, resp,
+        caller.who(), "CorrectStationStock", req->idempotency_key(), *req, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
           pqxx::result row = LockStock(tx, req->station_id(), req->gift_id());
           if (row.empty()) {

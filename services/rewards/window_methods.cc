@@ -244,7 +244,7 @@ grpc::Status RewardsServiceImpl::CreateExchangeWindow(grpc::ServerContext* ctx,
       ASSIGN_OR_RETURN(stations[id], Station(id));
     }
     return Idempotent(
-        "CreateExchangeWindow", req->idempotency_key(), *req, resp,
+        caller.who(), "CreateExchangeWindow", req->idempotency_key(), *req, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
           v1::ExchangeWindow out = w;
           out.set_window_id(NewId("w_"));
