@@ -167,33 +167,70 @@ TEST_F(ApiKeyTest, ExpiredRevokedAndDisabledKeysStopWorking) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
-TEST_F(ApiKeyTest, InternalServiceAccountsNeedARootAdminAndTheRoot) {
+TEST_F(ApiKeyTest, InternalServiceAccountsComeOnlyFromTheDeployment) {
+  // Not by CreateServiceAccount, even for a root admin at the root.
   v1::CreateServiceAccountRequest req;
   req.set_idempotency_key("sa-int");
   req.set_display_name("activity");
   req.set_role(common::v1::ROLE_INTERNAL_SERVICE);
-  req.set_org_id(district_);
-  v1::CreateServiceAccountResponse resp;
-  EXPECT_EQ(env_.stub()
-                .CreateServiceAccount(env_.With(env_.admin_token()).get(), req, &resp)
-                .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
-  req.set_idempotency_key("sa-int-2");
   req.set_org_id("root");
-  EXPECT_TRUE(
-      env_.stub().CreateServiceAccount(env_.With(env_.admin_token()).get(), req, &resp).ok());
+  v1::CreateServiceAccountResponse resp;
+  grpc::Status s =
+      env_.stub().CreateServiceAccount(env_.With(env_.admin_token()).get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("role"), std::string::npos) << s.error_message();
   req.set_idempotency_key("sa-bad");
   req.set_role(common::v1::ROLE_RIDER);
   EXPECT_EQ(env_.stub()
                 .CreateServiceAccount(env_.With(env_.admin_token()).get(), req, &resp)
                 .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+  // Not by GrantRole to a person.
+  const std::string staff = env_.Staff("13900000071", common::v1::ROLE_DISTRICT_ADMIN, district_);
+  v1::WhoAmIResponse me;
+  ASSERT_TRUE(env_.stub().WhoAmI(env_.With(staff).get(), {}, &me).ok());
+  v1::GrantRoleRequest grant;
+  grant.set_person_id(me.person().person_id());
+  grant.set_role(common::v1::ROLE_INTERNAL_SERVICE);
+  grant.set_org_id("root");
+  v1::GrantRoleResponse granted;
+  s = env_.stub().GrantRole(env_.With(env_.admin_token()).get(), grant, &granted);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("role"), std::string::npos) << s.error_message();
+  // And a deployment's internal account gets no further keys through the API.
+  ASSERT_FALSE(env_.InternalServiceKey("activity").empty());
+  v1::CreateApiKeyRequest key;
+  key.set_idempotency_key("int-key");
+  key.set_service_account_id("sa_internal_activity");
+  key.set_display_name("extra");
+  key.add_scopes("ledger.read");
+  v1::CreateApiKeyResponse created;
+  s = env_.stub().CreateApiKey(env_.With(env_.admin_token()).get(), key, &created);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("service_account_id"), std::string::npos);
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM api_keys WHERE service_account_id = "
+                     "'sa_internal_activity'"),
+            "1");
+}
 
-  v1::ListServiceAccountsRequest list;
-  v1::ListServiceAccountsResponse accounts;
-  ASSERT_TRUE(
-      env_.stub().ListServiceAccounts(env_.With(env_.admin_token()).get(), list, &accounts).ok());
-  EXPECT_EQ(accounts.service_accounts_size(), 2);
+TEST_F(ApiKeyTest, AFloodOfWrongSecretsFromOneAddressLeavesTheRightKeyWorking) {
+  v1::CreateApiKeyResponse created;
+  ASSERT_TRUE(CreateKey("k1", {"ledger.read"}, &created).ok());
+  std::string forged = created.secret();
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  v1::ExchangeApiKeyResponse token;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_EQ(Exchange(forged, &token).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  }
+  // The sender of wrong secrets is held (only for wrong ones)...
+  for (int i = 0; i < 70; ++i) {
+    EXPECT_EQ(Exchange(forged, &token).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  }
+  // ... while the right secret, even from that same address, is never refused.
+  for (int i = 0; i < 5; ++i) {
+    grpc::Status s = Exchange(created.secret(), &token);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
 }
 
 TEST(InternalServiceKeyTest, ADeploymentKeyIsRegisteredOnceAndServesAServiceToken) {
@@ -237,6 +274,34 @@ TEST(InternalServiceKeyTest, ADeploymentKeyIsRegisteredOnceAndServesAServiceToke
   server::ApiKeyServiceToken stranger(absl::StrCat("127.0.0.1:", env.port()),
                                       absl::StrCat("cpk_ak_x_", std::string(43, 'A')));
   EXPECT_EQ(stranger.Get().status().code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST(InternalServiceKeyTest, WrongSecretsFromManyAddressesNeverStopTheServiceKey) {
+  IdentityTestEnv env([](IdentityOptions& o) { o.trust_client_address_header = true; });
+  ASSERT_TRUE(env.ok());
+  const std::string key = env.InternalServiceKey("activity");
+  ASSERT_FALSE(key.empty());
+  std::string forged = key;
+  forged.back() = forged.back() == 'A' ? 'B' : 'A';
+  auto exchange = [&](const std::string& secret, const std::string& address) {
+    v1::ExchangeApiKeyRequest req;
+    req.set_api_key(secret);
+    auto ctx = env.With("");
+    ctx->AddMetadata("x-client-address", address);
+    v1::ExchangeApiKeyResponse resp;
+    return env.stub().ExchangeApiKey(ctx.get(), req, &resp);
+  };
+  // Far more than a minute's worth of the old per-key budget (60), from 200 addresses.
+  for (int i = 0; i < 200; ++i) {
+    EXPECT_EQ(exchange(forged, absl::StrCat("10.9.", i / 250, ".", i % 250)).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+  grpc::Status s = exchange(key, "10.0.0.5");
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  server::ApiKeyServiceToken source(absl::StrCat("127.0.0.1:", env.port()), key);
+  EXPECT_TRUE(source.Get().ok());
+  // The deployment's key id is random, not derived from the service's name.
+  EXPECT_EQ(key.find("activity"), std::string::npos) << key;
 }
 
 TEST(OrgStatsTest, FiguresRollUpTheTreeAndCountOnlyConsentingRiders) {

@@ -222,8 +222,7 @@ grpc::Status IdentityServiceImpl::CheckInWithCode(grpc::ServerContext* ctx,
           return s;
         });
     // Only wrong codes count against the rider.
-    if (done.code() != absl::StatusCode::kNotFound)
-      RefundThrottle(bucket, kWrongCodeWindow, caller.now);
+    if (done.code() != absl::StatusCode::kNotFound) RefundThrottle(bucket);
     return done;
   });
 }

@@ -45,6 +45,7 @@ absl::StatusOr<Secrets> Secrets::FromHex(absl::string_view hex) {
   crypto_kdf_derive_from_key(s.refresh_key_.data(), s.refresh_key_.size(), 3, kContext, master);
   crypto_kdf_derive_from_key(s.seal_key_.data(), s.seal_key_.size(), 4, kContext, master);
   crypto_kdf_derive_from_key(s.request_key_.data(), s.request_key_.size(), 5, kContext, master);
+  crypto_kdf_derive_from_key(s.device_key_.data(), s.device_key_.size(), 6, kContext, master);
   sodium_memzero(master, sizeof master);
   return s;
 }
@@ -91,6 +92,14 @@ std::string Secrets::RequestHash(absl::string_view bytes) const {
   unsigned char out[32];
   crypto_generichash(out, sizeof out, U(bytes), bytes.size(), request_key_.data(),
                      request_key_.size());
+  return S(out, sizeof out);
+}
+
+std::string Secrets::DeviceTokenMac(absl::string_view phone_hash, absl::string_view nonce) const {
+  const std::string message = absl::StrCat(phone_hash, nonce);
+  unsigned char out[16];
+  crypto_generichash(out, sizeof out, U(message), message.size(), device_key_.data(),
+                     device_key_.size());
   return S(out, sizeof out);
 }
 

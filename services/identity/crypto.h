@@ -33,13 +33,16 @@ class Secrets {
   // Keyed BLAKE2b of a serialized request (32 bytes): the idempotency records keep this, so a
   // database dump cannot be used to test guesses of a phone number against a stored request.
   std::string RequestHash(absl::string_view bytes) const;
+  // Keyed BLAKE2b (16 bytes) binding a device token's nonce to a phone hash: a device token
+  // (OWASP "device cookie") proves an earlier successful login for that phone from this device.
+  std::string DeviceTokenMac(absl::string_view phone_hash, absl::string_view nonce) const;
   // Encrypts (XSalsa20-Poly1305, random nonce prepended) / decrypts a signing secret key.
   std::string Seal(absl::string_view plaintext) const;
   absl::StatusOr<std::string> Unseal(absl::string_view sealed) const;
 
  private:
   using Key = std::array<unsigned char, 32>;
-  Key phone_key_{}, api_key_key_{}, refresh_key_{}, seal_key_{}, request_key_{};
+  Key phone_key_{}, api_key_key_{}, refresh_key_{}, seal_key_{}, request_key_{}, device_key_{};
 };
 
 // argon2id password hashing (crypto_pwhash_str: the parameters travel inside each hash string, so

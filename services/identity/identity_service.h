@@ -17,6 +17,8 @@
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
 #include "common/auth/method_policy.h"
 #include "services/identity/crypto.h"
+#include "services/identity/hash_gate.h"
+#include "services/identity/throttle.h"
 
 namespace pqxx {
 class transaction_base;
@@ -29,9 +31,43 @@ class PgPool;
 namespace civicpoints::identity {
 
 class KeyRing;
+struct PersonRow;
+
+// How failed logins are limited (all windows slide). Nobody can lock a rider out: failures from
+// one address lock only that address (for one phone, or for all after many); failures at one
+// phone from everywhere only slow further attempts down; and a device that signed in before
+// (a valid device token) counts only its own failures.
+struct LoginLimits {
+  absl::Duration window = absl::Minutes(15);
+  int failures_per_phone_and_address = 5;
+  int failures_per_address = 50;
+  // Per phone, from any address: after this many failures within phone_window, each further
+  // attempt waits phone_first_delay doubled per failure beyond it, at most phone_max_delay, after
+  // the phone's latest failure.
+  int phone_failures_before_delays = 10;
+  absl::Duration phone_window = absl::Hours(24);
+  absl::Duration phone_first_delay = absl::Seconds(1);
+  absl::Duration phone_max_delay = absl::Minutes(15);
+  // A device token's own budget, and how long one stays valid.
+  int failures_per_device = 5;
+  absl::Duration device_token_ttl = absl::Hours(24 * 90);
+};
 
 struct IdentityOptions {
   PasswordHasher hasher;
+  // argon2id memory all hashes in flight may take together; with hasher.memlimit_bytes it sets
+  // how many run at once (256 MiB / 64 MiB = 4). A caller finding none free waits hash_queue_wait,
+  // then gets RESOURCE_EXHAUSTED with a retry delay.
+  size_t hash_memory_budget_bytes = size_t{256} << 20;
+  absl::Duration hash_queue_wait = absl::Milliseconds(250);
+  LoginLimits login;
+  // Registrations per client address per hour. Generous: a whole station's riders may register
+  // over its Wi-Fi on a check-in day.
+  int registrations_per_address = 200;
+  // Wrong API keys per (key id, client address) and per client address, per 15 minutes (sliding).
+  // A right key is never refused for others' failures.
+  int api_key_failures_per_key_and_address = 10;
+  int api_key_failures_per_address = 100;
   // The city root's display name (ResolveOrgPath's display_path for the root).
   std::string city_name = "大同市";
   absl::Duration access_token_ttl = absl::Minutes(15);
@@ -208,13 +244,33 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
                           google::protobuf::Message* response,
                           const std::function<absl::Status(pqxx::transaction_base&)>& fn);
 
-  // Throttling in fixed windows. Take counts an attempt before it is made, in one statement, so
-  // parallel attempts cannot all slip under the limit; it fails RESOURCE_EXHAUSTED (with the wait
-  // in the message) when the attempt would exceed `limit`. Refund uncounts one that turned out not
-  // to count (a successful login: only failures are limited).
+  // One sliding-window limit (throttle.h). Take counts an attempt before it is made, so parallel
+  // attempts cannot all slip under the limit; it fails RESOURCE_EXHAUSTED (with the exact wait)
+  // when the attempt would exceed `limit` within `window`. Refund uncounts the bucket's latest
+  // attempt when it turned out not to count (a right code: only failures are limited).
   absl::Status TakeThrottle(const std::string& bucket, int limit, absl::Duration window,
                             absl::Time now);
-  void RefundThrottle(const std::string& bucket, absl::Duration window, absl::Time now);
+  void RefundThrottle(const std::string& bucket);
+
+  // Counts a password attempt for `phone_hash` against the login limits (LoginLimits): a device
+  // token valid for the phone (`device_id`) has its own budget; otherwise the phone-and-address,
+  // address and growing per-phone limits apply. Refund the ticket when the password was right.
+  // Errors: RESOURCE_EXHAUSTED with the exact wait.
+  absl::StatusOr<Throttle::Ticket> TakeLoginAttempt(const std::string& phone_hash,
+                                                    const std::optional<std::string>& device_id,
+                                                    const Caller& caller);
+  // Checks a phone-and-password sign-in under the login limits and returns the person. Errors:
+  // UNAUTHENTICATED (one message for an unknown phone, a wrong password or an inactive account),
+  // counted as a failure; RESOURCE_EXHAUSTED from the limits or the hash gate (not counted).
+  absl::StatusOr<PersonRow> CheckLogin(const std::string& phone_hash, const std::string& password,
+                                       const std::optional<std::string>& device_id,
+                                       const Caller& caller);
+  // Checks `password` against `hash` inside a hash slot (HashGate). Errors: RESOURCE_EXHAUSTED
+  // with a retry delay when too many hashes are running.
+  absl::StatusOr<bool> VerifyPassword(const std::string& hash, const std::string& password);
+  // Hashes `password` inside a hash slot. Errors: RESOURCE_EXHAUSTED as VerifyPassword, or when
+  // argon2id could not get its memory.
+  absl::StatusOr<std::string> HashPassword(const std::string& password);
 
   // Opens a session for `person_id` and returns its first token pair.
   absl::StatusOr<v1::TokenPair> OpenSession(pqxx::transaction_base& tx,
@@ -251,6 +307,11 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   KeyRing* const keys_;
   const auth::Authorizer* const authorizer_;
   const IdentityOptions options_;
+  Throttle throttle_;
+  HashGate hash_gate_;
+  // An argon2id hash of no one's password, verified for an unknown phone so that timing does not
+  // tell which phones are registered.
+  const std::string dummy_hash_;
   std::atomic<uint64_t> sweep_counter_{0};
 };
 

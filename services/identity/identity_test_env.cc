@@ -11,7 +11,7 @@ std::vector<std::pair<std::string, std::string>> IdentityMigrations();
 
 namespace civicpoints::identity {
 
-IdentityTestEnv::IdentityTestEnv() {
+IdentityTestEnv::IdentityTestEnv(const std::function<void(IdentityOptions&)>& adjust) {
   auto pool = pg::PgPool::Connect({.url = db_.url(), .schema = "identity", .pool_size = 8});
   if (!pool.ok()) {
     ADD_FAILURE() << pool.status();
@@ -38,6 +38,7 @@ IdentityTestEnv::IdentityTestEnv() {
   // The cheapest argon2id the library allows: tests hash many passwords on two cores.
   options.hasher.opslimit = 1;
   options.hasher.memlimit_bytes = 64 << 10;
+  if (adjust) adjust(options);
   service_ = std::make_unique<IdentityServiceImpl>(pool_.get(), secrets_.get(), keys_.get(),
                                                    authorizer_.get(), options);
   if (absl::Status s = service_->SetCityName(); !s.ok()) {
@@ -165,7 +166,7 @@ std::string IdentityTestEnv::Login(const std::string& phone, const std::string& 
 }
 
 std::string IdentityTestEnv::InternalServiceKey(const std::string& name) {
-  const std::string key = absl::StrCat("cpk_ak_internal_", name, "_", Base64Url(RandomBytes(32)));
+  const std::string key = absl::StrCat("cpk_", NewId("ak"), "_", Base64Url(RandomBytes(32)));
   absl::Status s = service_->EnsureInternalServiceKey(name, key);
   EXPECT_TRUE(s.ok()) << s;
   return s.ok() ? key : "";

@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -29,8 +30,9 @@ class IdentityTestEnv {
   static constexpr char kAdminPassword[] = "Admin-pass-2027";
   static constexpr char kStaffPassword[] = "Staff-pass-2027";
 
-  // Sets everything up and signs the bootstrap admin in; check ok() before use.
-  IdentityTestEnv();
+  // Sets everything up and signs the bootstrap admin in; check ok() before use. `adjust` may
+  // change the service's options (limits, the hash budget) from the test defaults.
+  explicit IdentityTestEnv(const std::function<void(IdentityOptions&)>& adjust = nullptr);
   ~IdentityTestEnv();
 
   bool ok() const { return stub_ != nullptr; }
@@ -39,10 +41,13 @@ class IdentityTestEnv {
   std::shared_ptr<KeyRing> shared_keys() { return keys_; }
   IdentityServiceImpl& service() { return *service_; }
   const auth::Authorizer* authorizer() const { return authorizer_.get(); }
-  // An internal service account `name` holding a fresh API key (as a deployment registers
-  // activity and rewards); returns the key (empty on failure).
+  // An internal service account `name` holding a fresh API key with a random id, registered the
+  // way the deployment's CP_IDENTITY_INTERNAL_SERVICE_KEYS does for activity and rewards; returns
+  // the key (empty on failure).
   std::string InternalServiceKey(const std::string& name);
   const std::string& db_url() const { return db_.url(); }
+  pg::PgPool* pool() { return pool_.get(); }
+  const Secrets& secrets() const { return *secrets_; }
   int port() const { return host_->grpc_port(); }
   // The bootstrap admin's access token (district admin at the city root).
   const std::string& admin_token() const { return admin_token_; }

@@ -26,6 +26,8 @@ struct IdentitySettings {
   std::string bootstrap_admin_password;
   int64_t pwhash_opslimit = 3;
   int64_t pwhash_memlimit_mib = 64;
+  int64_t hash_memory_budget_mib = 256;
+  int64_t registrations_per_address = 200;
   bool trust_client_address = false;
   std::string internal_service_keys;
 };
@@ -74,6 +76,15 @@ int main(int argc, char** argv) {
                               &g_settings.internal_service_keys);
              parser.AddInt("identity_pwhash_memlimit_mib", "argon2id memory per password hash",
                            &g_settings.pwhash_memlimit_mib, 1, 1024);
+             parser.AddInt("identity_hash_memory_budget_mib",
+                           "memory all password hashes in flight may take together: with "
+                           "identity_pwhash_memlimit_mib it bounds concurrent hashes (256/64 = 4); "
+                           "beyond them a login waits 250 ms, then gets RESOURCE_EXHAUSTED with a "
+                           "retry delay. Keep it well under the pod's memory limit",
+                           &g_settings.hash_memory_budget_mib, 1, 65536);
+             parser.AddInt("identity_registrations_per_address",
+                           "rider registrations one client address may make per hour (sliding)",
+                           &g_settings.registrations_per_address, 1, 1000000);
            },
        .own_keys =
            [](server::ServiceDeps& deps) -> absl::StatusOr<std::shared_ptr<auth::KeyProvider>> {
@@ -96,6 +107,9 @@ int main(int argc, char** argv) {
         options.hasher.opslimit = static_cast<uint64_t>(g_settings.pwhash_opslimit);
         options.hasher.memlimit_bytes = static_cast<size_t>(g_settings.pwhash_memlimit_mib) << 20;
         options.trust_client_address_header = g_settings.trust_client_address;
+        options.hash_memory_budget_bytes = static_cast<size_t>(g_settings.hash_memory_budget_mib)
+                                           << 20;
+        options.registrations_per_address = static_cast<int>(g_settings.registrations_per_address);
         auto service = std::make_unique<identity::IdentityServiceImpl>(
             deps.pg, g_secrets.get(), g_keys.get(), deps.authorizer, options);
         if (absl::Status s = service->SetCityName(); !s.ok()) return s;

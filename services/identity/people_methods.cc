@@ -98,10 +98,8 @@ grpc::Status IdentityServiceImpl::CreatePerson(grpc::ServerContext* ctx,
     }
     v1::CreatePersonRequest hashed = *req;
     hashed.clear_initial_password();
-    const std::string password_hash = options_.hasher.Hash(req->initial_password());
-    if (password_hash.empty()) {
-      return absl::ResourceExhaustedError("password hashing ran out of memory; try again");
-    }
+    absl::StatusOr<std::string> password_hash = HashPassword(req->initial_password());
+    if (!password_hash.ok()) return password_hash.status();
     return Idempotent(
         absl::StrCat("CreatePerson:", caller.who().subject), req->idempotency_key(), hashed, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
@@ -116,7 +114,7 @@ grpc::Status IdentityServiceImpl::CreatePerson(grpc::ServerContext* ctx,
               "INSERT INTO people (person_id, display_name, phone_hash, phone_masked, "
               "password_hash, password_change_required) VALUES ($1, $2, $3, $4, $5, true)",
               id, req->display_name(), pqxx::binarystring(phone_hash), MaskPhone(*phone),
-              password_hash);
+              *password_hash);
           tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $3)",
                          caller.who().subject, "create_person", id);
           return FetchPerson(tx, id, true, resp->mutable_person());

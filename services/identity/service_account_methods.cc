@@ -20,7 +20,7 @@ namespace civicpoints::identity {
 namespace {
 
 constexpr int kMaxActiveKeys = 10;
-constexpr int kExchangesPerKeyPerMinute = 60;
+constexpr absl::Duration kApiKeyFailureWindow = absl::Minutes(15);
 constexpr size_t kSecretChars = 43;  // 32 bytes, unpadded base64url
 constexpr absl::Duration kDefaultKeyLifetime = absl::Hours(24 * 90);
 
@@ -115,8 +115,15 @@ grpc::Status IdentityServiceImpl::CreateServiceAccount(grpc::ServerContext* ctx,
       return s;
     const common::v1::Role role =
         req->role() == common::v1::ROLE_UNSPECIFIED ? common::v1::ROLE_CITY_SYSTEM : req->role();
-    if (role != common::v1::ROLE_CITY_SYSTEM && role != common::v1::ROLE_INTERNAL_SERVICE) {
-      return absl::InvalidArgumentError("role: must be ROLE_CITY_SYSTEM or ROLE_INTERNAL_SERVICE");
+    if (role == common::v1::ROLE_INTERNAL_SERVICE) {
+      // The suite's own services get their accounts from the deployment
+      // (CP_IDENTITY_INTERNAL_SERVICE_KEYS), never from a call a leaked admin session could make.
+      return absl::InvalidArgumentError(
+          "role: ROLE_INTERNAL_SERVICE accounts are made only by the deployment "
+          "(CP_IDENTITY_INTERNAL_SERVICE_KEYS), not through the API");
+    }
+    if (role != common::v1::ROLE_CITY_SYSTEM) {
+      return absl::InvalidArgumentError("role: must be ROLE_CITY_SYSTEM");
     }
     if (req->org_id().empty()) return absl::InvalidArgumentError("org_id: is required");
     return Idempotent(
@@ -128,11 +135,6 @@ grpc::Status IdentityServiceImpl::CreateServiceAccount(grpc::ServerContext* ctx,
                   CheckCoversOrg(caller.who(), *org, absl::StrCat("org node ", org->org_id));
               !s.ok()) {
             return s;
-          }
-          if (role == common::v1::ROLE_INTERNAL_SERVICE &&
-              (!IsRootAdmin(caller.who()) || org->org_id != kRootId)) {
-            return absl::PermissionDeniedError(
-                "an internal service account is held at the city root and created by a root admin");
           }
           if (org->retired) {
             return absl::FailedPreconditionError(
@@ -280,6 +282,12 @@ grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
           if (a->status() != v1::SERVICE_ACCOUNT_STATUS_ACTIVE) {
             return absl::FailedPreconditionError(
                 absl::StrCat("service account ", a->service_account_id(), " is disabled"));
+          }
+          if (a->role() == common::v1::ROLE_INTERNAL_SERVICE) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("service_account_id: ", a->service_account_id(),
+                             " is an internal service's; its keys come only from the deployment "
+                             "(CP_IDENTITY_INTERNAL_SERVICE_KEYS)"));
           }
           pqxx::result active = tx.exec_params(
               "SELECT count(*) FROM api_keys WHERE service_account_id = $1 AND revoked_at IS NULL "
@@ -435,12 +443,6 @@ grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
     }
     const absl::Status unknown = absl::UnauthenticatedError(
         "API key is unknown, expired or revoked, or its account is disabled");
-    const std::string bucket = absl::StrCat("exchange:", key_id);
-    if (absl::Status s =
-            TakeThrottle(bucket, kExchangesPerKeyPerMinute, absl::Minutes(1), caller.now);
-        !s.ok()) {
-      return s;
-    }
     absl::Status done = InTx("exchange api key", [&](pqxx::transaction_base& tx) -> absl::Status {
       pqxx::result r = tx.exec_params(
           "SELECT k.secret_hash, k.scopes, us(k.expires_at), k.revoked_at IS NOT NULL, "
@@ -489,7 +491,18 @@ grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
       for (const std::string& s : granted) resp->add_scopes(s);
       return absl::OkStatus();
     });
-    return done;
+    if (done.code() != absl::StatusCode::kUnauthenticated) return done;
+    // Only a wrong key counts, and only against the address that sent it: a flood of wrong
+    // secrets for a key cannot stop its holder, whose right secret is checked first.
+    absl::StatusOr<Throttle::Ticket> counted = throttle_.Take(
+        {{.bucket = absl::StrCat("exchange:key-addr:", key_id, ":", caller.client_address),
+          .limit = options_.api_key_failures_per_key_and_address,
+          .window = kApiKeyFailureWindow},
+         {.bucket = "exchange:addr:" + caller.client_address,
+          .limit = options_.api_key_failures_per_address,
+          .window = kApiKeyFailureWindow}},
+        caller.now);
+    return counted.ok() ? done : counted.status();
   });
 }
 
@@ -504,6 +517,12 @@ absl::Status IdentityServiceImpl::EnsureInternalServiceKey(const std::string& na
   if (key_id.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("the API key for internal service '", name, "' is not cpk_<id>_<secret>"));
+  }
+  if (absl::StartsWith(key_id, "ak_internal_")) {
+    // Still accepted, so an upgrade does not stop the suite; a wrong secret for it now only
+    // throttles its sender, but a random id keeps the key out of sight altogether.
+    log::Warn("an internal service key has a predictable id; generate a new key file",
+              {{"service", name}, {"api_key_id", key_id}});
   }
   const std::string account_id = absl::StrCat("sa_internal_", name);
   const std::string hash = secrets_->ApiKeyHash(api_key);

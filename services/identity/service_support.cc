@@ -29,7 +29,9 @@ using common::v1::ROLE_INTERNAL_SERVICE;
 using common::v1::ROLE_RIDER;
 
 bool GrantCoversOrg(const auth::RoleGrant& g, const OrgRow& org) {
-  if (g.org_id.empty() || g.org_id == kRootId) return true;
+  // A grant names its node; one without (a malformed or hand-made token) covers nothing.
+  if (g.org_id.empty()) return false;
+  if (g.org_id == kRootId) return true;
   return g.org_id == org.org_id || g.org_id == org.district_id || g.org_id == org.street_id;
 }
 
@@ -67,7 +69,12 @@ IdentityServiceImpl::IdentityServiceImpl(pg::PgPool* pool, const Secrets* secret
       secrets_(secrets),
       keys_(keys),
       authorizer_(authorizer),
-      options_(std::move(options)) {}
+      options_(std::move(options)),
+      throttle_(pool),
+      hash_gate_(
+          HashGate::SlotsFor(options_.hash_memory_budget_bytes, options_.hasher.memlimit_bytes),
+          options_.hash_queue_wait),
+      dummy_hash_(options_.hasher.Hash("not a password of anyone")) {}
 
 namespace {
 
@@ -134,53 +141,59 @@ absl::Status IdentityServiceImpl::Idempotent(absl::string_view method, const std
                            response, fn);
 }
 
-namespace {
-
-absl::Time WindowStart(absl::Time now, absl::Duration window) {
-  const int64_t w = absl::ToInt64Seconds(window);
-  return absl::FromUnixSeconds(absl::ToUnixSeconds(now) / w * w);
-}
-
-}  // namespace
-
 absl::Status IdentityServiceImpl::TakeThrottle(const std::string& bucket, int limit,
                                                absl::Duration window, absl::Time now) {
-  const absl::Time start = WindowStart(now, window);
-  int hits = 0;
-  absl::Status counted = InTx("count attempt", [&](pqxx::transaction_base& tx) {
-    hits = tx.exec_params(
-                 "INSERT INTO throttle_windows (bucket, window_start, hits) "
-                 "VALUES ($1, from_us($2), 1) ON CONFLICT (bucket, window_start) "
-                 "DO UPDATE SET hits = throttle_windows.hits + 1 RETURNING hits",
-                 bucket, Us(start))[0][0]
-               .as<int>();
-    // Old windows are dropped as new ones open, a few at a time.
-    if (hits == 1) {
-      tx.exec_params(
-          "DELETE FROM throttle_windows WHERE ctid = ANY (ARRAY(SELECT ctid FROM "
-          "throttle_windows WHERE window_start < from_us($1) LIMIT 20))",
-          Us(now - absl::Hours(24)));
-    }
-    return absl::OkStatus();
-  });
-  if (!counted.ok()) return counted;
-  if (hits <= limit) return absl::OkStatus();
-  const int64_t wait = std::max<int64_t>(1, absl::ToInt64Seconds(start + window - now));
-  return WithRetryDelay(absl::ResourceExhaustedError(
-                            absl::StrCat("too many attempts; try again in ", wait, " seconds")),
-                        absl::Seconds(wait));
+  return throttle_.Take({{.bucket = bucket, .limit = limit, .window = window}}, now).status();
 }
 
-void IdentityServiceImpl::RefundThrottle(const std::string& bucket, absl::Duration window,
-                                         absl::Time now) {
-  absl::Status s = InTx("refund attempt", [&](pqxx::transaction_base& tx) {
-    tx.exec_params(
-        "UPDATE throttle_windows SET hits = hits - 1 WHERE bucket = $1 "
-        "AND window_start = from_us($2) AND hits > 0",
-        bucket, Us(WindowStart(now, window)));
-    return absl::OkStatus();
-  });
-  if (!s.ok()) log::Warn("throttle refund not recorded", {{"error", std::string(s.message())}});
+void IdentityServiceImpl::RefundThrottle(const std::string& bucket) {
+  throttle_.RefundLatest(bucket);
+}
+
+absl::StatusOr<Throttle::Ticket> IdentityServiceImpl::TakeLoginAttempt(
+    const std::string& phone_hash, const std::optional<std::string>& device_id,
+    const Caller& caller) {
+  const LoginLimits& l = options_.login;
+  if (device_id.has_value()) {
+    // A device that signed in to this phone before: only its own failures hold it back.
+    return throttle_.Take({{.bucket = "login:device:" + *device_id,
+                            .limit = l.failures_per_device,
+                            .window = l.window}},
+                          caller.now);
+  }
+  const std::string phone = absl::BytesToHexString(phone_hash);
+  return throttle_.Take(
+      {{.bucket = absl::StrCat("login:phone-addr:", phone, ":", caller.client_address),
+        .limit = l.failures_per_phone_and_address,
+        .window = l.window},
+       {.bucket = "login:addr:" + caller.client_address,
+        .limit = l.failures_per_address,
+        .window = l.window},
+       {.bucket = "login:phone:" + phone,
+        .limit = l.phone_failures_before_delays,
+        .window = l.phone_window,
+        .first_delay = l.phone_first_delay,
+        .max_delay = l.phone_max_delay}},
+      caller.now);
+}
+
+absl::StatusOr<bool> IdentityServiceImpl::VerifyPassword(const std::string& hash,
+                                                         const std::string& password) {
+  absl::StatusOr<HashGate::Slot> slot = hash_gate_.Acquire();
+  if (!slot.ok()) return slot.status();
+  return PasswordHasher::Verify(hash, password);
+}
+
+absl::StatusOr<std::string> IdentityServiceImpl::HashPassword(const std::string& password) {
+  absl::StatusOr<HashGate::Slot> slot = hash_gate_.Acquire();
+  if (!slot.ok()) return slot.status();
+  std::string hash = options_.hasher.Hash(password);
+  if (hash.empty()) {
+    return WithRetryDelay(
+        absl::ResourceExhaustedError("password hashing ran out of memory; try again"),
+        HashGate::kRetryDelay);
+  }
+  return hash;
 }
 
 absl::StatusOr<bool> IdentityServiceImpl::CoversPerson(pqxx::transaction_base& tx,
@@ -198,10 +211,9 @@ absl::StatusOr<bool> IdentityServiceImpl::CoversPerson(pqxx::transaction_base& t
                          "    AND ($2 OR revoked_at IS NULL))",
                      person_id, !for_write);
   if (nodes.empty()) {
-    const bool at_root =
-        std::any_of(who.roles.begin(), who.roles.end(), [](const auth::RoleGrant& g) {
-          return g.role != ROLE_RIDER && (g.org_id == kRootId || g.org_id.empty());
-        });
+    const bool at_root = std::any_of(
+        who.roles.begin(), who.roles.end(),
+        [](const auth::RoleGrant& g) { return g.role != ROLE_RIDER && g.org_id == kRootId; });
     if (at_root) return true;
     const bool staff = std::any_of(who.roles.begin(), who.roles.end(),
                                    [](const auth::RoleGrant& g) { return g.role != ROLE_RIDER; });

@@ -15,7 +15,8 @@
 
 namespace civicpoints::identity {
 
-// Whether a grant's node is `org` or one of its ancestors (the city root covers everything).
+// Whether a grant's node is `org` or one of its ancestors (the city root covers everything; a
+// grant without a node covers nothing).
 bool GrantCoversOrg(const auth::RoleGrant& grant, const OrgRow& org);
 
 // OK when the caller may act on `org`: an internal service always; a city system or staff member

@@ -4,6 +4,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
+#include "services/identity/device_token.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/key_ring.h"
@@ -13,11 +14,6 @@
 namespace civicpoints::identity {
 namespace {
 
-constexpr int kLoginFailuresPerPhone = 5;
-constexpr int kLoginFailuresPerAddress = 50;
-constexpr absl::Duration kLoginWindow = absl::Minutes(15);
-// Generous: a whole station's riders may register over its Wi-Fi on a check-in day.
-constexpr int kRegistrationsPerAddress = 200;
 constexpr absl::Duration kRegistrationWindow = absl::Hours(1);
 // A rotated refresh token presented again within this grace returns the same successor (a retry
 // after a lost answer); later it is treated as stolen.
@@ -246,8 +242,8 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
     }
     if (absl::Status s = CheckText(req->device_name(), 64, false, "device_name"); !s.ok()) return s;
     const std::string addr_bucket = "register:addr:" + caller.client_address;
-    if (absl::Status s =
-            TakeThrottle(addr_bucket, kRegistrationsPerAddress, kRegistrationWindow, caller.now);
+    if (absl::Status s = TakeThrottle(addr_bucket, options_.registrations_per_address,
+                                      kRegistrationWindow, caller.now);
         !s.ok()) {
       return s;
     }
@@ -255,9 +251,9 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
     // The password never enters the stored request hash; a repeat proves it again instead.
     v1::RegisterRiderRequest hashed = *req;
     hashed.clear_password();
-    const std::string password_hash = options_.hasher.Hash(req->password());
-    if (password_hash.empty())
-      return absl::ResourceExhaustedError("password hashing ran out of memory");
+    const std::string phone_hash = secrets_->PhoneHash(*phone);
+    absl::StatusOr<std::string> password_hash = HashPassword(req->password());
+    if (!password_hash.ok()) return password_hash.status();
     // The id this call created; a stored answer with another id is a repeat (or a concurrent
     // first call that won), whose caller must prove the password.
     std::string created_id;
@@ -265,11 +261,14 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
     absl::Status done = Idempotent(
         "RegisterRider", req->idempotency_key(), hashed, &stored,
         [&](pqxx::transaction_base& tx) -> absl::Status {
-          const std::string phone_hash = secrets_->PhoneHash(*phone);
-          if (!tx.exec_params("SELECT 1 FROM people WHERE phone_hash = $1",
-                              pqxx::binarystring(phone_hash))
-                   .empty()) {
-            return absl::AlreadyExistsError("phone: is already registered");
+          pqxx::result existing = tx.exec_params(
+              absl::StrCat("SELECT ", kPersonColumns, " FROM people WHERE phone_hash = $1"),
+              pqxx::binarystring(phone_hash));
+          if (!existing.empty()) {
+            // Not "already registered", which would tell anyone which phones are: the answer is
+            // the account's, given only to a caller who proves its password below.
+            FillPerson(tx, existing[0], true, stored.mutable_person());
+            return absl::OkStatus();
           }
           std::string community;
           if (!code.empty()) {
@@ -284,7 +283,7 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
               "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, true, $6, NULLIF($7, ''), "
               "from_us($8), from_us($8), from_us($8))",
               id, req->display_name(), pqxx::binarystring(phone_hash), MaskPhone(*phone),
-              password_hash, statistics, community, Us(caller.now));
+              *password_hash, statistics, community, Us(caller.now));
           if (absl::Status s = LinkPlatformAccounts(tx, id, req->platform_accounts()); !s.ok())
             return s;
           std::vector<std::string> purposes;
@@ -311,16 +310,14 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
           return absl::OkStatus();
         });
     if (!done.ok()) return done;
+    if (stored.person().person_id() != created_id) {
+      // A repeat, or a phone registered before: the caller must hold the account's password, and
+      // the guess counts against the login limits as a Login would.
+      absl::StatusOr<PersonRow> person = CheckLogin(phone_hash, req->password(), {}, caller);
+      if (!person.ok()) return person.status();
+      if (person->person_id != stored.person().person_id()) return kBadCredentials;
+    }
     return InTx("open first session", [&](pqxx::transaction_base& tx) -> absl::Status {
-      if (stored.person().person_id() != created_id) {
-        // A repeat: the caller must still hold the password.
-        absl::StatusOr<PersonRow> person = LoadPerson(tx, stored.person().person_id());
-        if (!person.ok()) return person.status();
-        if (person->status != v1::PERSON_STATUS_ACTIVE ||
-            !PasswordHasher::Verify(person->password_hash, req->password())) {
-          return kBadCredentials;
-        }
-      }
       absl::StatusOr<v1::TokenPair> tokens =
           OpenSession(tx, stored.person().person_id(), req->device_name(), caller.now);
       if (!tokens.ok()) return tokens.status();
@@ -342,37 +339,15 @@ grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::Logi
     }
     if (absl::Status s = CheckText(req->device_name(), 64, false, "device_name"); !s.ok()) return s;
     const std::string phone_hash = secrets_->PhoneHash(*phone);
-    const std::string phone_bucket = "login:phone:" + absl::BytesToHexString(phone_hash);
-    const std::string addr_bucket = "login:addr:" + caller.client_address;
-    if (absl::Status s =
-            TakeThrottle(phone_bucket, kLoginFailuresPerPhone, kLoginWindow, caller.now);
-        !s.ok()) {
-      return s;
+    std::optional<std::string> device_id;
+    if (!req->device_token().empty()) {
+      absl::StatusOr<std::optional<std::string>> device =
+          CheckDeviceToken(*secrets_, req->device_token(), phone_hash, caller.now);
+      if (!device.ok()) return device.status();
+      device_id = *device;
     }
-    if (absl::Status s =
-            TakeThrottle(addr_bucket, kLoginFailuresPerAddress, kLoginWindow, caller.now);
-        !s.ok()) {
-      RefundThrottle(phone_bucket, kLoginWindow, caller.now);
-      return s;
-    }
-    std::optional<PersonRow> person;
-    absl::Status read = InReadTx("find login", [&](pqxx::transaction_base& tx) {
-      pqxx::result r = tx.exec_params(
-          absl::StrCat("SELECT ", kPersonColumns, " FROM people WHERE phone_hash = $1"),
-          pqxx::binarystring(phone_hash));
-      if (!r.empty()) person = ReadPerson(r[0]);
-      return absl::OkStatus();
-    });
-    if (!read.ok()) return read;
-    // An unknown phone costs the same hash as a known one, so timing does not tell them apart.
-    static const std::string kDummyHash = options_.hasher.Hash("not a password of anyone");
-    const bool verified =
-        PasswordHasher::Verify(person ? person->password_hash : kDummyHash, req->password()) &&
-        person.has_value();
-    if (!verified || person->status != v1::PERSON_STATUS_ACTIVE) return kBadCredentials;
-    // Only failures count against the phone and the address.
-    RefundThrottle(phone_bucket, kLoginWindow, caller.now);
-    RefundThrottle(addr_bucket, kLoginWindow, caller.now);
+    absl::StatusOr<PersonRow> person = CheckLogin(phone_hash, req->password(), device_id, caller);
+    if (!person.ok()) return person.status();
     return InTx("open session", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<v1::TokenPair> tokens =
           OpenSession(tx, person->person_id, req->device_name(), caller.now);
@@ -380,9 +355,42 @@ grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::Logi
       resp->set_person_id(person->person_id);
       *resp->mutable_tokens() = *std::move(tokens);
       resp->set_password_change_required(person->password_change_required);
+      resp->set_device_token(
+          IssueDeviceToken(*secrets_, phone_hash, caller.now + options_.login.device_token_ttl));
       return absl::OkStatus();
     });
   });
+}
+
+absl::StatusOr<PersonRow> IdentityServiceImpl::CheckLogin(
+    const std::string& phone_hash, const std::string& password,
+    const std::optional<std::string>& device_id, const Caller& caller) {
+  absl::StatusOr<Throttle::Ticket> attempt = TakeLoginAttempt(phone_hash, device_id, caller);
+  if (!attempt.ok()) return attempt.status();
+  std::optional<PersonRow> person;
+  absl::Status read = InReadTx("find login", [&](pqxx::transaction_base& tx) {
+    pqxx::result r = tx.exec_params(
+        absl::StrCat("SELECT ", kPersonColumns, " FROM people WHERE phone_hash = $1"),
+        pqxx::binarystring(phone_hash));
+    if (!r.empty()) person = ReadPerson(r[0]);
+    return absl::OkStatus();
+  });
+  // Not the caller's failure: the attempt does not count.
+  auto refund = [&](absl::Status s) {
+    throttle_.Refund(*attempt);
+    return s;
+  };
+  if (!read.ok()) return refund(read);
+  // An unknown phone costs the same hash as a known one, so timing does not tell them apart.
+  absl::StatusOr<bool> verified =
+      VerifyPassword(person ? person->password_hash : dummy_hash_, password);
+  if (!verified.ok()) return refund(verified.status());
+  if (!*verified || !person.has_value() || person->status != v1::PERSON_STATUS_ACTIVE) {
+    return kBadCredentials;
+  }
+  // Only failures count against the phone, the address and the device.
+  throttle_.Refund(*attempt);
+  return *std::move(person);
 }
 
 grpc::Status IdentityServiceImpl::RefreshToken(grpc::ServerContext* ctx,
@@ -527,34 +535,43 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
       return absl::OkStatus();
     });
     if (!read.ok()) return read;
-    const bool current_ok = PasswordHasher::Verify(stored_hash, req->current_password());
+    absl::StatusOr<bool> current_ok = VerifyPassword(stored_hash, req->current_password());
+    if (!current_ok.ok()) {
+      RefundThrottle(bucket);  // not judged: no guess was made
+      return current_ok.status();
+    }
     // A repeat of a change that went through: its new password is the current one now. Only a key
     // already used can take this path, so it is no second guess per attempt.
-    const bool repeat =
-        !current_ok && key_used && PasswordHasher::Verify(stored_hash, req->new_password());
-    if (!current_ok && !repeat) return absl::UnauthenticatedError("current_password: is wrong");
-    if (current_ok && key_used) {
+    bool repeat = false;
+    if (!*current_ok && key_used) {
+      absl::StatusOr<bool> is_new = VerifyPassword(stored_hash, req->new_password());
+      if (!is_new.ok()) {
+        RefundThrottle(bucket);
+        return is_new.status();
+      }
+      repeat = *is_new;
+    }
+    if (!*current_ok && !repeat) return absl::UnauthenticatedError("current_password: is wrong");
+    if (*current_ok && key_used) {
       // The current password still works, so the change under this key was to another password.
       return absl::FailedPreconditionError(
           "idempotency_key: was already used with a different request");
     }
-    RefundThrottle(bucket, absl::Minutes(15), caller.now);
+    RefundThrottle(bucket);
     v1::ChangePasswordRequest hashed = *req;
     hashed.clear_current_password();
     hashed.clear_new_password();
-    const std::string new_hash = options_.hasher.Hash(req->new_password());
-    if (new_hash.empty()) {
-      return absl::ResourceExhaustedError("password hashing ran out of memory; try again");
-    }
+    absl::StatusOr<std::string> new_hash = HashPassword(req->new_password());
+    if (!new_hash.ok()) return new_hash.status();
     v1::ChangePasswordResponse stored;  // nothing is stored but the fact of the change
     absl::Status done = Idempotent(
         method, req->idempotency_key(), hashed, &stored,
         [&](pqxx::transaction_base& tx) -> absl::Status {
-          if (!current_ok) return absl::UnauthenticatedError("current_password: is wrong");
+          if (!*current_ok) return absl::UnauthenticatedError("current_password: is wrong");
           tx.exec_params(
               "UPDATE people SET password_hash = $2, password_change_required = false, "
               "updated_at = now() WHERE person_id = $1",
-              me, new_hash);
+              me, *new_hash);
           RevokeSessions(tx, me, "password changed", caller.now);
           tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $1)", me,
                          "change_password");
@@ -623,8 +640,9 @@ absl::Status IdentityServiceImpl::BootstrapAdmin(const std::string& phone,
   if (!digits.ok()) return digits.status();
   if (absl::Status s = CheckPassword(password, *digits, "bootstrap_admin_password"); !s.ok())
     return s;
-  const std::string hash = options_.hasher.Hash(password);
-  if (hash.empty()) return absl::ResourceExhaustedError("password hashing ran out of memory");
+  absl::StatusOr<std::string> hashed = HashPassword(password);
+  if (!hashed.ok()) return hashed.status();
+  const std::string& hash = *hashed;
   return InTx("bootstrap admin", [&](pqxx::transaction_base& tx) -> absl::Status {
     tx.exec("LOCK TABLE role_grants IN SHARE ROW EXCLUSIVE MODE");
     if (!tx.exec("SELECT 1 FROM role_grants WHERE role = 6 AND org_id = 'root' "

@@ -98,9 +98,21 @@ TEST_F(SessionTest, RepeatingARegistrationReturnsTheSamePersonOnlyWithThePasswor
   v1::RegisterRiderRequest changed = Registration("13800138000");
   changed.set_display_name("小张");
   EXPECT_EQ(Register(changed, &again).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  // A new key with a registered phone: ALREADY_EXISTS.
+  // A new key with a registered phone is a sign-in, never "already registered": the rider
+  // retrying from a reinstalled app gets their account back (unchanged); another password gets
+  // Login's answer.
   changed.set_idempotency_key("another-key");
-  EXPECT_EQ(Register(changed, &again).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  ASSERT_TRUE(Register(changed, &again).ok());
+  EXPECT_EQ(again.person().person_id(), first.person().person_id());
+  EXPECT_EQ(again.person().display_name(), "小李");
+  v1::LoginResponse login;
+  v1::RegisterRiderRequest guess = Registration("13800138000");
+  guess.set_idempotency_key("third-key");
+  guess.set_password("another-pass-9");
+  grpc::Status refused = Register(guess, &again);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(refused.error_message(),
+            Login("13800138000", "another-pass-9", &login).error_message());
   EXPECT_EQ(env_.Sql("SELECT count(*) FROM people WHERE is_rider"), "1");
 }
 

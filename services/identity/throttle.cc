@@ -1,0 +1,121 @@
+#include "services/identity/throttle.h"
+
+#include <algorithm>
+#include <cmath>
+#include <pqxx/pqxx>
+
+#include "absl/strings/str_cat.h"
+#include "common/log/log.h"
+#include "common/pg/pg_pool.h"
+#include "common/pg/transactions.h"
+#include "common/status/grpc_status.h"
+
+namespace civicpoints::identity {
+namespace {
+
+int64_t Us(absl::Time t) { return absl::ToUnixMicros(t); }
+
+// Whole seconds, rounded up: a client that waits exactly this long is admitted.
+absl::Duration CeilSeconds(absl::Duration d) {
+  return absl::Seconds(std::ceil(absl::ToDoubleSeconds(d)));
+}
+
+}  // namespace
+
+absl::Duration Throttle::WaitFor(const Limit& limit, const std::vector<absl::Time>& recent,
+                                 int64_t count, absl::Time now) {
+  if (count < limit.limit || recent.empty()) return absl::ZeroDuration();
+  if (limit.first_delay <= absl::ZeroDuration()) {
+    // Hard limit: admitted once the limit-th newest attempt has left the window.
+    const size_t blocking = static_cast<size_t>(limit.limit) - 1;
+    if (recent.size() <= blocking) return absl::ZeroDuration();
+    return std::max(absl::ZeroDuration(), recent[blocking] + limit.window - now);
+  }
+  // Growing delay after the latest attempt: first_delay, doubled per attempt beyond the limit.
+  const int64_t beyond = count - limit.limit;
+  absl::Duration delay = limit.first_delay;
+  for (int64_t i = 0; i < beyond && delay < limit.max_delay; ++i) delay *= 2;
+  delay = std::min(delay, limit.max_delay);
+  return std::max(absl::ZeroDuration(), recent.front() + delay - now);
+}
+
+absl::StatusOr<Throttle::Ticket> Throttle::Take(absl::Span<const Limit> limits, absl::Time now) {
+  std::vector<const Limit*> sorted;
+  for (const Limit& l : limits) {
+    if (l.window > kLongestWindow || l.window <= absl::ZeroDuration() || l.limit < 1) {
+      return absl::InvalidArgumentError(absl::StrCat("throttle bucket ", l.bucket,
+                                                     ": needs a limit of at least 1 and a window "
+                                                     "of at most 24 hours"));
+    }
+    sorted.push_back(&l);
+  }
+  // Buckets are locked in one order, so two Takes sharing buckets cannot deadlock.
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Limit* a, const Limit* b) { return a->bucket < b->bucket; });
+  Ticket ticket;
+  absl::Duration wait;
+  absl::Status done = pg::InTx(*pool_, "count attempt", [&](pqxx::transaction_base& tx) {
+    for (const Limit* l : sorted) {
+      tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", l->bucket);
+      const bool delays = l->first_delay > absl::ZeroDuration();
+      pqxx::result rows = tx.exec_params(
+          "SELECT at_us, count(*) OVER () FROM throttle_events WHERE bucket = $1 "
+          "AND at_us > $2 ORDER BY at_us DESC LIMIT $3",
+          l->bucket, Us(now - l->window), delays ? 1 : l->limit);
+      std::vector<absl::Time> recent;
+      for (const auto& r : rows) recent.push_back(absl::FromUnixMicros(r[0].as<int64_t>()));
+      const int64_t count = rows.empty() ? 0 : rows[0][1].as<int64_t>();
+      wait = std::max(wait, WaitFor(*l, recent, count, now));
+    }
+    if (wait > absl::ZeroDuration()) return absl::OkStatus();  // nothing counted
+    for (const Limit* l : sorted) {
+      ticket.event_ids.push_back(
+          tx.exec_params("INSERT INTO throttle_events (bucket, at_us) VALUES ($1, $2) "
+                         "RETURNING event_id",
+                         l->bucket, Us(now))[0][0]
+              .as<int64_t>());
+    }
+    // Events that left every window are dropped a few at a time as new ones arrive.
+    if (takes_.fetch_add(1) % 16 == 0) {
+      tx.exec_params(
+          "DELETE FROM throttle_events WHERE event_id = ANY (ARRAY(SELECT event_id FROM "
+          "throttle_events WHERE at_us < $1 LIMIT 200))",
+          Us(now - kLongestWindow));
+    }
+    return absl::OkStatus();
+  });
+  if (!done.ok()) return done;
+  if (wait <= absl::ZeroDuration()) return ticket;
+  const absl::Duration told = CeilSeconds(wait);
+  return WithRetryDelay(
+      absl::ResourceExhaustedError(
+          absl::StrCat("too many attempts; try again in ", absl::ToInt64Seconds(told), " seconds")),
+      told);
+}
+
+void Throttle::Refund(const Ticket& ticket) {
+  if (ticket.event_ids.empty()) return;
+  std::string ids = "{";
+  for (size_t i = 0; i < ticket.event_ids.size(); ++i) {
+    absl::StrAppend(&ids, i ? "," : "", ticket.event_ids[i]);
+  }
+  ids += "}";
+  absl::Status s = pg::InTx(*pool_, "refund attempt", [&](pqxx::transaction_base& tx) {
+    tx.exec_params("DELETE FROM throttle_events WHERE event_id = ANY($1::bigint[])", ids);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) log::Warn("throttle refund not recorded", {{"error", std::string(s.message())}});
+}
+
+void Throttle::RefundLatest(const std::string& bucket) {
+  absl::Status s = pg::InTx(*pool_, "refund attempt", [&](pqxx::transaction_base& tx) {
+    tx.exec_params(
+        "DELETE FROM throttle_events WHERE event_id = (SELECT event_id FROM throttle_events "
+        "WHERE bucket = $1 ORDER BY at_us DESC, event_id DESC LIMIT 1)",
+        bucket);
+    return absl::OkStatus();
+  });
+  if (!s.ok()) log::Warn("throttle refund not recorded", {{"error", std::string(s.message())}});
+}
+
+}  // namespace civicpoints::identity

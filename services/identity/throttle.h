@@ -1,0 +1,82 @@
+// Throttle: sliding-window limits on attempts (wrong passwords, wrong codes, lookups), kept in
+// PostgreSQL's throttle_events so every replica of identity sees the same counts. Each attempt is
+// one row (a sliding log): a limit holds over the last `window` exactly, and the wait told to a
+// refused caller is the time until the attempt that blocks it leaves the window, to the second.
+//
+//   Throttle throttle(pool);
+//   absl::StatusOr<Throttle::Ticket> t = throttle.Take({{"login:addr:1.2.3.4", 50, kWindow}}, now);
+//   if (!t.ok()) return t.status();            // RESOURCE_EXHAUSTED with RetryInfo
+//   if (attempt_succeeded) throttle.Refund(*t);  // only failures count
+//
+// Thread-safe: concurrent Takes of one bucket are serialized by a transaction-scoped advisory
+// lock per bucket, so parallel attempts cannot all slip under a limit.
+#ifndef CIVICPOINTS_SERVICES_IDENTITY_THROTTLE_H_
+#define CIVICPOINTS_SERVICES_IDENTITY_THROTTLE_H_
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+
+namespace civicpoints::pg {
+class PgPool;
+}
+
+namespace civicpoints::identity {
+
+class Throttle {
+ public:
+  // The longest window a limit may use; events older than this are swept.
+  static constexpr absl::Duration kLongestWindow = absl::Hours(24);
+
+  // One bucket's rule. By default a hard limit: at most `limit` attempts within any `window`.
+  // With `first_delay` set it never locks: past `limit` attempts within `window`, each further
+  // attempt must come `first_delay` doubled per attempt beyond the limit (at most `max_delay`)
+  // after the bucket's latest attempt — a growing delay, as for guesses at one phone from many
+  // addresses, which must slow an attacker without locking the owner out.
+  struct Limit {
+    std::string bucket;
+    int limit = 0;
+    absl::Duration window;
+    absl::Duration first_delay = absl::ZeroDuration();
+    absl::Duration max_delay = absl::ZeroDuration();
+  };
+
+  // The attempts one Take counted, to be refunded when they turn out not to count.
+  struct Ticket {
+    std::vector<int64_t> event_ids;
+  };
+
+  // `pool` must outlive the throttle.
+  explicit Throttle(pg::PgPool* pool) : pool_(pool) {}
+
+  // Counts one attempt at `now` in every bucket of `limits`, all or none. Errors:
+  // RESOURCE_EXHAUSTED (with the wait in the message and as RetryInfo, the longest wait of the
+  // buckets that refuse) when any bucket is at its limit; INVALID_ARGUMENT for a window longer
+  // than kLongestWindow; UNAVAILABLE and the like from the database.
+  absl::StatusOr<Ticket> Take(absl::Span<const Limit> limits, absl::Time now);
+
+  // Uncounts the attempts of `ticket` (a login that succeeded). Failures are logged, not returned:
+  // at worst a caller keeps one attempt fewer.
+  void Refund(const Ticket& ticket);
+  // Uncounts the newest attempt of `bucket`, for a caller that kept no ticket.
+  void RefundLatest(const std::string& bucket);
+
+  // The wait before bucket `limit` admits an attempt at `now`, given its attempts within the
+  // window, newest first (`recent`, at most `limit.limit` of them for a hard limit) and how many
+  // there are in all (`count`). Zero when one is admitted now. Exposed for tests.
+  static absl::Duration WaitFor(const Limit& limit, const std::vector<absl::Time>& recent,
+                                int64_t count, absl::Time now);
+
+ private:
+  pg::PgPool* const pool_;
+  std::atomic<uint64_t> takes_{0};
+};
+
+}  // namespace civicpoints::identity
+
+#endif  // CIVICPOINTS_SERVICES_IDENTITY_THROTTLE_H_
