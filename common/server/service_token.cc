@@ -83,10 +83,9 @@ void ApiKeyServiceToken::RenewLoop() {
     attempted_ = true;
     if (s.ok()) {
       token_ = resp.access_token();
-      // A clock far behind identity's would see a token that never needs renewing; cap at 15 min.
       const absl::Duration lifetime =
           std::min(absl::FromUnixSeconds(resp.access_token_expire_time().seconds()) - now,
-                   absl::Minutes(15));
+                   options_.max_lifetime);
       // Handed out only while it will still be valid on arrival: up to 5 s before it expires.
       valid_until_ = now + lifetime - std::min(absl::Seconds(5), lifetime / 10);
       last_error_ = absl::OkStatus();

@@ -47,6 +47,9 @@ class ApiKeyServiceToken final : public ServiceToken {
     absl::Duration first_token_wait = absl::Seconds(5);
     absl::Duration min_backoff = absl::Milliseconds(500);
     absl::Duration max_backoff = absl::Seconds(30);
+    // The longest a token is used, whatever identity says (a clock far behind identity's would
+    // otherwise see a token that never needs renewing).
+    absl::Duration max_lifetime = absl::Minutes(15);
   };
   ApiKeyServiceToken(const std::string& identity_addr, std::string api_key)
       : ApiKeyServiceToken(identity_addr, std::move(api_key), Options()) {}

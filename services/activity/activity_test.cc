@@ -19,8 +19,10 @@ namespace {
 constexpr double kLat = 40.0937, kLon = 113.2956;
 constexpr double kNearLat = 40.0941, kFarLat = 40.1117;
 
-class ActivityTest : public ::testing::Test {
+class ActivityTestBase : public ::testing::Test {
  protected:
+  explicit ActivityTestBase(ActivityTestEnv::Options options) : env_(std::move(options)) {}
+
   void SetUp() override {
     ASSERT_TRUE(env_.ok());
     place_ = env_.MakePlace(env_.west, kLat, kLon);
@@ -130,6 +132,11 @@ class ActivityTest : public ::testing::Test {
   ActivityTestEnv env_;
   std::string place_;
   int keys_ = 0;
+};
+
+class ActivityTest : public ActivityTestBase {
+ protected:
+  ActivityTest() : ActivityTestBase({}) {}
 };
 
 TEST_F(ActivityTest, StaffCreateActivitiesInTheirScopeWithValidFields) {
@@ -670,6 +677,67 @@ TEST_F(ActivityTest, TwoHundredAttendancesConfirmedWhileTheLedgerIsDownAreEachAw
   EXPECT_EQ(env_.ledger().Sql("SELECT count(DISTINCT person_id) FROM ledger.entries"), kRiders);
   EXPECT_EQ(env_.ledger().Sql("SELECT sum(available) FROM ledger.accounts"), 10 * kRiders);
   EXPECT_EQ(env_.ledger().Sql("SELECT count(*) FROM ledger.accounts WHERE available <> 10"), 0);
+}
+
+// Activity's service token lives 4 s here (15 minutes in production) and is renewed every 2 s.
+class IdentityOutageTest : public ActivityTestBase {
+ protected:
+  IdentityOutageTest()
+      : ActivityTestBase({.token = {.call_timeout = absl::Milliseconds(500),
+                                    .min_backoff = absl::Milliseconds(100),
+                                    .max_backoff = absl::Milliseconds(400),
+                                    .max_lifetime = absl::Seconds(4)}}) {}
+};
+
+TEST_F(IdentityOutageTest, AwardsWaitOutAnOutageLongerThanATokenWithoutAnyCallWaitingOnIdentity) {
+  constexpr int kRiders = 20;
+  const std::string activity = MakeActivity(30, 10);
+  std::vector<std::string> riders;
+  for (int i = 0; i < kRiders; ++i) {
+    riders.push_back(env_.Rider(env_.west).first);
+    ASSERT_TRUE(StaffCheckIn(activity, riders.back(), /*walk_in=*/true).ok()) << i;
+  }
+  Start(activity);
+  env_.StopLedger();
+  v1::ConfirmAttendanceResponse confirmed;
+  ASSERT_TRUE(ConfirmAll(activity, &confirmed).ok());
+  ASSERT_EQ(confirmed.confirmed_size(), kRiders);
+
+  // Identity goes away for activity, for longer than its token lives; the ledger comes back.
+  env_.identity_link().Cut();
+  const absl::Time cut_at = absl::Now();
+  absl::SleepFor(absl::Seconds(5));
+  env_.StartLedger();
+  const std::string attempts_before = env_.Sql("SELECT sum(attempts) FROM awards");
+  // With no valid token the relay's calls fail at once and back off; the awards wait. Activity
+  // answers at once too: a call that must ask identity (a staff member's view of a rider is
+  // checked against the rider's community) is refused UNAVAILABLE, never held up.
+  absl::Duration slowest;
+  while (absl::Now() < cut_at + absl::Seconds(9)) {
+    const absl::Time t0 = absl::Now();
+    v1::ListAwardsRequest list;
+    list.set_rider_id(riders[0]);
+    v1::ListAwardsResponse pending;
+    const grpc::Status s = env_.stub().ListAwards(env_.With(env_.west_staff).get(), list, &pending);
+    slowest = std::max(slowest, absl::Now() - t0);
+    EXPECT_TRUE(s.ok() || s.error_code() == grpc::StatusCode::UNAVAILABLE) << s.error_message();
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  EXPECT_LT(slowest, absl::Milliseconds(500));
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM awards WHERE status = 1"), std::to_string(kRiders));
+  EXPECT_NE(env_.Sql("SELECT sum(attempts) FROM awards"), attempts_before)
+      << "the relay kept trying";
+  EXPECT_EQ(env_.ledger().Sql("SELECT count(*) FROM ledger.entries"), 0);
+
+  // Identity returns: a token is had again and every award lands exactly once.
+  env_.identity_link().Restore();
+  ASSERT_TRUE(testing::WaitFor([&] { return AllDelivered(); }, absl::Seconds(30)));
+  EXPECT_EQ(env_.ledger().Sql("SELECT count(*) FROM ledger.entries"), kRiders);
+  EXPECT_EQ(env_.ledger().Sql("SELECT count(*) FROM ledger.accounts WHERE available <> 10"), 0);
+  v1::ListAwardsRequest list;
+  list.set_rider_id(riders[0]);
+  v1::ListAwardsResponse after;
+  EXPECT_TRUE(env_.stub().ListAwards(env_.With(env_.west_staff).get(), list, &after).ok());
 }
 
 }  // namespace

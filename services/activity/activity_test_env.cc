@@ -19,7 +19,7 @@ using common::v1::ORG_LEVEL_COMMUNITY;
 using common::v1::ORG_LEVEL_DISTRICT;
 using common::v1::ORG_LEVEL_STREET;
 
-ActivityTestEnv::ActivityTestEnv() {
+ActivityTestEnv::ActivityTestEnv(Options options) {
   if (!identity_.ok() || !ledger_.ok()) return;
   // The ledger trusts identity's keys, as in a deployment.
   ledger_authorizer_ = std::make_unique<auth::Authorizer>(
@@ -43,9 +43,11 @@ ActivityTestEnv::ActivityTestEnv() {
     ADD_FAILURE() << migrated;
     return;
   }
-  const std::string identity_addr = absl::StrCat("127.0.0.1:", identity_.port());
-  token_ = std::make_unique<server::ApiKeyServiceToken>(identity_addr,
-                                                        identity_.InternalServiceKey("activity"));
+  identity_link_ =
+      std::make_unique<testing::TcpRelay>(absl::StrCat("127.0.0.1:", identity_.port()));
+  const std::string identity_addr = identity_link_->address();
+  token_ = std::make_unique<server::ApiKeyServiceToken>(
+      identity_addr, identity_.InternalServiceKey("activity"), options.token);
   directory_ = std::make_unique<IdentityDirectory>(identity_addr, token_.get(), pool_.get());
   AwardRelay::Options relay_options;
   relay_options.idle_poll = absl::Milliseconds(50);

@@ -9,6 +9,8 @@
 #include <string>
 
 #include "civicpoints/activity/v1/activity_service.grpc.pb.h"
+#include "common/server/service_token.h"
+#include "common/testing/tcp_relay.h"
 #include "common/testing/test_env.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/award_relay.h"
@@ -21,7 +23,12 @@ namespace civicpoints::activity {
 
 class ActivityTestEnv {
  public:
-  ActivityTestEnv();
+  struct Options {
+    // How activity's service token behaves (tests of an identity outage shorten it).
+    server::ApiKeyServiceToken::Options token;
+  };
+  ActivityTestEnv() : ActivityTestEnv(Options()) {}
+  explicit ActivityTestEnv(Options options);
   ~ActivityTestEnv();
 
   bool ok() const { return stub_ != nullptr; }
@@ -33,6 +40,9 @@ class ActivityTestEnv {
   // The ledger's port stops answering (UNAVAILABLE) and comes back on the same address.
   void StopLedger();
   void StartLedger();
+  // Activity reaches identity through a relay: cut, identity is down for activity (its service
+  // token and directory) while it still serves the tests themselves.
+  testing::TcpRelay& identity_link() { return *identity_link_; }
 
   // First column of the first row of a query on activity's database, as text.
   std::string Sql(const std::string& query);
@@ -62,6 +72,7 @@ class ActivityTestEnv {
   std::unique_ptr<server::ServiceHost> ledger_host_;
   int ledger_port_ = 0;
   testing::ScratchDatabase db_;
+  std::unique_ptr<testing::TcpRelay> identity_link_;
   std::unique_ptr<pg::PgPool> pool_;
   std::unique_ptr<server::ServiceToken> token_;
   std::unique_ptr<IdentityDirectory> directory_;
