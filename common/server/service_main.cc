@@ -218,7 +218,12 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
   std::shared_ptr<auth::KeyProvider> key_provider;
   if (spec.own_keys) {
     absl::StatusOr<std::shared_ptr<auth::KeyProvider>> own = spec.own_keys(deps);
-    if (!own.ok()) return Fail(kExitStartFailed, "cannot load token keys", own.status());
+    if (!own.ok()) {
+      // A setting the keys need (identity's master key file) is missing or unreadable: exit 2.
+      return own.status().code() == absl::StatusCode::kInvalidArgument
+                 ? Fail(kExitBadConfig, "bad setting", own.status())
+                 : Fail(kExitStartFailed, "cannot load token keys", own.status());
+    }
     key_provider = *std::move(own);
   } else {
     key_provider = std::make_shared<auth::StaticKeyProvider>(*std::move(keys));

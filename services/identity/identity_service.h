@@ -18,6 +18,7 @@
 #include "common/auth/method_policy.h"
 #include "services/identity/crypto.h"
 #include "services/identity/hash_gate.h"
+#include "services/identity/revocation_feed.h"
 #include "services/identity/throttle.h"
 
 namespace pqxx {
@@ -224,6 +225,8 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
                            v1::GetOrgStatsResponse* resp) override;
   grpc::Status ListChildOrgStats(grpc::ServerContext* ctx, const v1::ListChildOrgStatsRequest* req,
                                  v1::ListChildOrgStatsResponse* resp) override;
+  grpc::Status ListRevocations(grpc::ServerContext* ctx, const v1::ListRevocationsRequest* req,
+                               v1::ListRevocationsResponse* resp) override;
 
  private:
   using Body = std::function<absl::Status(const Caller&)>;
@@ -309,6 +312,7 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   const IdentityOptions options_;
   Throttle throttle_;
   HashGate hash_gate_;
+  RevocationFeed revocation_feed_;
   // An argon2id hash of no one's password, verified for an unknown phone so that timing does not
   // tell which phones are registered.
   const std::string dummy_hash_;

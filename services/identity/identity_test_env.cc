@@ -32,8 +32,11 @@ IdentityTestEnv::IdentityTestEnv(const std::function<void(IdentityOptions&)>& ad
     ADD_FAILURE() << s;
     return;
   }
-  authorizer_ =
-      std::make_unique<auth::Authorizer>(std::make_shared<const auth::TokenVerifier>(keys_));
+  // As in a deployment, identity refuses the tokens on its own revocation list.
+  authorizer_ = std::make_unique<auth::Authorizer>(
+      std::make_shared<const auth::TokenVerifier>(keys_),
+      std::make_shared<RevocationFeed>(pool_.get(),
+                                       RevocationWindow(IdentityOptions().access_token_ttl)));
   IdentityOptions options;
   // The cheapest argon2id the library allows: tests hash many passwords on two cores.
   options.hasher.opslimit = 1;

@@ -30,6 +30,18 @@ grpc::Status IdentityServiceImpl::ListPublicKeys(grpc::ServerContext* ctx,
   });
 }
 
+grpc::Status IdentityServiceImpl::ListRevocations(grpc::ServerContext* ctx,
+                                                  const v1::ListRevocationsRequest*,
+                                                  v1::ListRevocationsResponse* resp) {
+  return Handle(ctx, "ListRevocations", [&](const Caller&) -> absl::Status {
+    absl::StatusOr<std::shared_ptr<const RevocationFeed::Snapshot>> current =
+        revocation_feed_.Current();
+    if (!current.ok()) return current.status();
+    *resp = (*current)->answer;
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status IdentityServiceImpl::GetJwks(grpc::ServerContext* ctx, const v1::GetJwksRequest*,
                                           v1::GetJwksResponse* resp) {
   return Handle(ctx, "GetJwks", [&](const Caller& caller) -> absl::Status {

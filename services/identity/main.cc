@@ -52,8 +52,9 @@ int main(int argc, char** argv) {
            [](config::ConfigParser& parser) {
              parser.AddString("identity_master_key_file",
                               "file holding the 64-hex-digit master key that keys phone hashes, "
-                              "API key hashes and sealed signing keys (keep it secret, back it up)",
-                              &g_settings.master_key_file, /*required=*/true);
+                              "API key hashes and sealed signing keys (keep it secret, back it "
+                              "up; required unless --migrate_only)",
+                              &g_settings.master_key_file, /*required=*/false);
              parser.AddString("identity_city_name", "the city root's display name",
                               &g_settings.city_name);
              parser.AddString("identity_bootstrap_admin_phone",
@@ -88,6 +89,13 @@ int main(int argc, char** argv) {
            },
        .own_keys =
            [](server::ServiceDeps& deps) -> absl::StatusOr<std::shared_ptr<auth::KeyProvider>> {
+         // Checked here rather than at parsing: a migration run (--migrate_only) stops before
+         // this and must not need the key (the migration job does not mount it).
+         if (g_settings.master_key_file.empty()) {
+           return absl::InvalidArgumentError(
+               "setting --identity_master_key_file (CP_IDENTITY_MASTER_KEY_FILE) is required to "
+               "serve");
+         }
          absl::StatusOr<identity::Secrets> secrets =
              identity::Secrets::FromFile(g_settings.master_key_file);
          if (!secrets.ok()) {
@@ -99,6 +107,12 @@ int main(int argc, char** argv) {
          g_keys = std::make_shared<identity::KeyRing>(deps.pg, g_secrets.get());
          if (absl::Status s = g_keys->EnsureKey(absl::Now()); !s.ok()) return s;
          return std::shared_ptr<auth::KeyProvider>(g_keys);
+       },
+       .own_revocations =
+           [](server::ServiceDeps& deps) -> std::shared_ptr<const auth::RevocationChecker> {
+         // Identity checks its own list; the others poll ListRevocations.
+         return std::make_shared<identity::RevocationFeed>(
+             deps.pg, identity::RevocationWindow(identity::IdentityOptions().access_token_ttl));
        }},
       argc, argv,
       [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {

@@ -480,6 +480,8 @@ grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
       p.issued_at = caller.now;
       p.expires_at = caller.now + options_.access_token_ttl;
       p.kind = "service_account";
+      // The key is the token's session: revoking the key revokes its tokens (ListRevocations).
+      p.session_id = key_id;
       p.display_name = r[0][5].as<std::string>();
       absl::StatusOr<std::string> token = keys_->Sign(p, caller.now);
       if (!token.ok()) return token.status();

@@ -74,6 +74,7 @@ IdentityServiceImpl::IdentityServiceImpl(pg::PgPool* pool, const Secrets* secret
       hash_gate_(
           HashGate::SlotsFor(options_.hash_memory_budget_bytes, options_.hasher.memlimit_bytes),
           options_.hash_queue_wait),
+      revocation_feed_(pool, RevocationWindow(options_.access_token_ttl)),
       dummy_hash_(options_.hasher.Hash("not a password of anyone")) {}
 
 namespace {
