@@ -83,6 +83,14 @@ class RiderRowImporter : public RowImporter {
     req.set_idempotency_key(key);
     idv1::RegisterRiderResponse resp;
     absl::Status s = ctx_.client().Call(absl::StrCat(kIdentity, "RegisterRider"), req, &resp);
+    // A phone that already has an account with another password is answered as a failed
+    // sign-in (identity never says "already registered"): that row's problem, not the session's.
+    if (s.code() == absl::StatusCode::kUnauthenticated &&
+        absl::StrContains(s.message(), "phone number or password is wrong")) {
+      *field = "phone";
+      return absl::FailedPreconditionError(
+          "the phone already has an account with another password (not imported)");
+    }
     if (!s.ok()) {
       *field = ColumnOf(s.message());
       return s;

@@ -54,7 +54,8 @@ int Sign(const std::string& dir, int argc, char** argv) {
   parser.AddString("subject", "the principal's id (person id, or svc:NAME)", &subject, true);
   parser.AddString("role", "a role, e.g. ROLE_INTERNAL_SERVICE or ROLE_STREET_STAFF", &role_name,
                    true);
-  parser.AddString("org", "the org node the role is held at (empty: everywhere)", &org);
+  parser.AddString("org", "the org node the role is held at (root for the whole city; empty: none)",
+                   &org);
   parser.AddString("scope", "an API-key scope for ROLE_CITY_SYSTEM, e.g. ledger.read", &scope);
   parser.AddDuration("ttl", "lifetime", &ttl, absl::Minutes(1), absl::Hours(24));
   if (absl::Status s = parser.Parse(argc, argv, civicpoints::config::MapEnvironment({})); !s.ok()) {
