@@ -255,6 +255,10 @@ bool ReadsUnscopedKeys(const std::string& method) {
 absl::Status Ledger::Mutate(const std::string& caller, const std::string& method,
                             const std::string& key, const gp::Message& request,
                             const std::string& order_key, gp::Message* response, const Body& body) {
+  // An empty caller would share the rows left from before keys had callers.
+  if (caller.empty()) {
+    return absl::UnauthenticatedError("the caller's token names no subject to own the key");
+  }
   const IdempotencyScope scope{caller, method, key, ReadsUnscopedKeys(method)};
   const std::string hash = RequestHash(request);
   std::vector<RankingScore> scores;

@@ -855,6 +855,13 @@ TEST_F(LedgerTest, AnAwardStoredBeforeKeysHadCallersStillReplays) {
   EXPECT_EQ(Balance("p1").available(), 5);
 }
 
+TEST_F(LedgerTest, AMutationWhoseCallerHasNoSubjectIsRefused) {
+  // Its key would otherwise land among the rows stored before keys had callers.
+  EXPECT_EQ(ledger_->Award(AwardReq("a", "p1", 5), "").status().code(),
+            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(Sql("SELECT count(*) FROM ledger.entries"), 0);
+}
+
 TEST_F(LedgerTest, AStreetOrCommunityIsPlacedByTheAccountsUnderIt) {
   ASSERT_TRUE(ledger_->Award(AwardReq("a", "p1", 5), "svc").ok());
   common::v1::OrgScope scope;
