@@ -31,6 +31,24 @@ namespace {
 // first; the ledger's timeout only matters if rewards is gone for good.
 constexpr absl::Duration kHoldMargin = absl::Hours(1);
 
+// Whether a failed ledger call may succeed when repeated (the ledger or the token is away, or a
+// race): the order then waits for the next try. Any other refusal is final.
+bool Retryable(absl::StatusCode c) {
+  switch (c) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kUnknown:
+      return true;
+    default:
+      return false;
+  }
+}
+
 struct OrderRow {
   v1::Redemption order;
   OrderInternals in;
@@ -97,18 +115,32 @@ absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redem
       order.station_org(), absl::StrCat("兑换 ", order.gift_name(), " ×", order.quantity()));
   if (!hold.ok()) {
     const absl::StatusCode c = hold.status().code();
-    if (c != absl::StatusCode::kFailedPrecondition && c != absl::StatusCode::kNotFound) {
+    if (Retryable(c)) {
       return hold.status();  // the ledger is unreachable: the order stays PENDING for a retry
     }
-    // Too few points (or no account at all): nothing was held, so the order fails at once.
-    const std::string message =
+    v1::ErrorReason reason = v1::ERROR_REASON_INSUFFICIENT_POINTS;
+    std::string message =
         absl::StrCat("not enough points: the order needs ", order.points_cost(), " points");
+    if (c != absl::StatusCode::kFailedPrecondition && c != absl::StatusCode::kNotFound) {
+      // A refusal no retry can change (a bad request, a permission): retrying forever would hold
+      // the order and its rider's limits. The order fails if, and only if, the ledger holds
+      // nothing for it; an operator is told either way.
+      log::Error("the ledger refused a redemption's hold; the order fails",
+                 {{"redemption_id", id}, {"error", hold.status().ToString()}});
+      absl::StatusOr<ledger::v1::Hold> existing = ledger_->GetHold(id);
+      if (existing.ok() || existing.status().code() != absl::StatusCode::kNotFound) {
+        return hold.status();  // something is held, or the ledger cannot say: stays PENDING
+      }
+      reason = v1::ERROR_REASON_UNSPECIFIED;
+      message = "the points could not be held for this order; nothing was taken";
+    }
+    // Nothing was held, so the order fails at once.
     RETURN_IF_ERROR(InTx("fail redemption", [&](pqxx::transaction_base& tx) {
       tx.exec_params(
           "UPDATE redemptions SET state = 6, failure_reason = $2::smallint, failure_message = "
           "$3, ended_at = now(), updated_at = now() WHERE redemption_id = $1 AND state = 1 AND "
           "intent = 0",
-          id, static_cast<int>(v1::ERROR_REASON_INSUFFICIENT_POINTS), message);
+          id, static_cast<int>(reason), message);
       return absl::OkStatus();
     }));
     return Settle(id, out);

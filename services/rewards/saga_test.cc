@@ -170,5 +170,30 @@ TEST(SagaTest, CrashAfterCaptureIsRecordedByRecovery) {
   EXPECT_EQ(env.Account("r1").lifetime_spent(), 25);
 }
 
+// A refusal no retry can change used to leave the order PENDING, retried by every recovery pass
+// for ever while it counted against the rider's limits.
+TEST(SagaTest, AHoldTheLedgerRefusesForGoodFailsTheOrderWithNothingTaken) {
+  // A pickup time past the ledger's 30-day limit on holds (the setting itself stops at 7 days; a
+  // stand-in for any refusal no retry can change): the ledger refuses every such hold.
+  RewardsOptions options;
+  options.default_pickup_ttl = absl::Hours(24 * 31);
+  RewardsTestEnv env(options);
+  ASSERT_TRUE(env.ok());
+  const std::string gift = env.MakeGift("洗衣液", 30);
+  env.Stock(RewardsTestEnv::kStationA, gift, 2);
+  const std::string window = env.MakeWindow({gift}).window_id();
+  ASSERT_TRUE(env.Award("r1", 100));
+  v1::Redemption order;
+  env.Redeem("r1", window, gift, &order);
+  const std::string id = env.Sql("SELECT redemption_id FROM redemptions WHERE rider_id = 'r1'");
+  ASSERT_FALSE(id.empty());
+  EXPECT_EQ(env.Sql("SELECT state FROM redemptions WHERE redemption_id = '" + id + "'"), "6");
+  EXPECT_EQ(env.Hold(id).state(), ledger::v1::HOLD_STATE_UNSPECIFIED);
+  EXPECT_EQ(env.Account("r1").available(), 100);
+  EXPECT_EQ(env.Account("r1").held(), 0);
+  EXPECT_EQ(env.StockOf(RewardsTestEnv::kStationA, gift).reserved_quantity(), 0);
+  EXPECT_EQ(env.service().RunMaintenance(absl::Now(), absl::ZeroDuration()).orders_recovered, 0);
+}
+
 }  // namespace
 }  // namespace civicpoints::rewards
