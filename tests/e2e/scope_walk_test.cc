@@ -1,9 +1,10 @@
 // Every RPC of the four contracts, read from the linked descriptors, called through the gateway by
-// a street's staff of another street and by a district admin of another district, each request
-// naming the things of one street (its community, rider, station, activity, post, gift, window,
-// entry): no call may succeed except the reads the contracts make public to every signed-in
-// caller, the methods that name org-scoped things with a well-formed request must answer
-// PERMISSION_DENIED or NOT_FOUND, and no table of any service gains a row.
+// staff of another street, a district admin of another district and that district's city system
+// (an API key with every scope), each request naming the things of one street (its community,
+// rider, station, activity, post, gift, window, entry): no call may succeed except the reads the
+// contracts make public to every signed-in caller, the methods that name org-scoped things with a
+// well-formed request must answer PERMISSION_DENIED or NOT_FOUND, and no table of any service
+// gains a row.
 //
 // Requests are filled from field names (person_id → the rider, scope → the community, ...), so a
 // method whose request needs more than names may answer INVALID_ARGUMENT: that writes nothing and
@@ -443,6 +444,33 @@ TEST_F(ScopeWalkTest, CallersFromAnotherStreetOrDistrictReachNothingOfAStreet) {
   const Staff outsider_district =
       MakeStaff("外区管理员", common::v1::ROLE_DISTRICT_ADMIN, other_district.org_id());
   ASSERT_FALSE(outsider_street.token.empty() || outsider_district.token.empty());
+  // And another district's city system, with every scope a key may carry.
+  identity::v1::CreateServiceAccountRequest account_req;
+  account_req.set_idempotency_key(Key("city-system"));
+  account_req.set_display_name("外区网格系统");
+  account_req.set_role(common::v1::ROLE_CITY_SYSTEM);
+  account_req.set_org_id(other_district.org_id());
+  const std::string account = Identity<identity::v1::CreateServiceAccountResponse>(
+                                  "CreateServiceAccount", admin_, account_req)
+                                  .service_account()
+                                  .service_account_id();
+  identity::v1::CreateApiKeyRequest key_req;
+  key_req.set_idempotency_key(Key("city-system-key"));
+  key_req.set_service_account_id(account);
+  key_req.set_display_name("walk");
+  for (const char* scope :
+       {"activity.activities.write", "activity.read", "activity.service_records.write",
+        "activity.stats.read", "identity.people.read", "identity.stats.read", "ledger.audit",
+        "ledger.read", "rewards.read"}) {
+    key_req.add_scopes(scope);
+  }
+  identity::v1::ExchangeApiKeyRequest exchange;
+  exchange.set_api_key(
+      Identity<identity::v1::CreateApiKeyResponse>("CreateApiKey", admin_, key_req).secret());
+  const Staff outsider_system = {
+      account, Identity<identity::v1::ExchangeApiKeyResponse>("ExchangeApiKey", "", exchange)
+                   .access_token()};
+  ASSERT_FALSE(outsider_system.token.empty());
 
   const std::string here = "scope walk";
   names_ = {{"person_id", rider},
@@ -480,8 +508,10 @@ TEST_F(ScopeWalkTest, CallersFromAnotherStreetOrDistrictReachNothingOfAStreet) {
   const std::map<std::string, int64_t> before = RowCounts();
 
   std::map<std::string, std::vector<std::string>> vague;  // code -> methods, for the summary
-  for (const Staff* who : {&outsider_street, &outsider_district}) {
-    const std::string as = who == &outsider_street ? "other street" : "other district";
+  for (const Staff* who : {&outsider_street, &outsider_district, &outsider_system}) {
+    const std::string as = who == &outsider_street     ? "other street"
+                           : who == &outsider_district ? "other district"
+                                                       : "other district's city system";
     for (const char* service_name : kServices) {
       const gp::ServiceDescriptor* service =
           gp::DescriptorPool::generated_pool()->FindServiceByName(service_name);
