@@ -3,6 +3,7 @@
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/message.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/type_resolver_util.h>
 
 #include <cstdlib>
 #include <memory>
@@ -21,9 +22,16 @@ namespace {
 namespace gp = ::google::protobuf;
 using nlohmann::json;
 
-std::unique_ptr<gp::Message> NewMessage(const gp::Descriptor* type) {
-  const gp::Message* prototype = gp::MessageFactory::generated_factory()->GetPrototype(type);
-  return std::unique_ptr<gp::Message>(prototype->New());
+// protobuf's JSON conversion works on the binary form: converting bytes directly spares the
+// parse and re-serialization MessageToJsonString / JsonStringToMessage add around it.
+gp::util::TypeResolver* Resolver() {
+  static gp::util::TypeResolver* const resolver = gp::util::NewTypeResolverForDescriptorPool(
+      "type.googleapis.com", gp::DescriptorPool::generated_pool());
+  return resolver;
+}
+
+std::string TypeUrl(const gp::Descriptor* type) {
+  return absl::StrCat("type.googleapis.com/", type->full_name());
 }
 
 const gp::FieldDescriptor* FindField(const gp::Descriptor* type, const std::string& name) {
@@ -127,12 +135,15 @@ std::string CleanParseError(absl::string_view message) {
 absl::StatusOr<std::string> BuildRequest(const Route& route, const Params& bindings,
                                          const Params& query, absl::string_view body) {
   const gp::Descriptor* type = route.method->input_type();
-  std::unique_ptr<gp::Message> request = NewMessage(type);
+  const std::string type_url = TypeUrl(type);
+  // Serialized messages concatenated are merged (the later's singular fields win, repeated ones
+  // append), so the URL's fields are appended after the body's.
+  std::string out;
   const bool has_body =
       route.http_verb == "POST" || route.http_verb == "PUT" || route.http_verb == "PATCH";
   if (has_body && !body.empty()) {
-    gp::util::Status s = gp::util::JsonStringToMessage(gp::StringPiece(body.data(), body.size()),
-                                                       request.get(), ParseOptions());
+    gp::util::Status s = gp::util::JsonToBinaryString(
+        Resolver(), type_url, gp::StringPiece(body.data(), body.size()), &out, ParseOptions());
     if (!s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("request body: ", CleanParseError(s.message().as_string())));
@@ -146,30 +157,29 @@ absl::StatusOr<std::string> BuildRequest(const Route& route, const Params& bindi
     if (absl::Status s = SetParam(type, name, value, /*replace=*/true, params); !s.ok()) return s;
   }
   if (!params.empty()) {
-    std::unique_ptr<gp::Message> from_url = NewMessage(type);
-    gp::util::Status s =
-        gp::util::JsonStringToMessage(params.dump(), from_url.get(), ParseOptions());
+    std::string from_url;
+    gp::util::Status s = gp::util::JsonToBinaryString(Resolver(), type_url, params.dump(),
+                                                      &from_url, ParseOptions());
     if (!s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("URL parameters: ", CleanParseError(s.message().as_string())));
     }
-    request->MergeFrom(*from_url);
+    out.append(from_url);
   }
-  return request->SerializeAsString();
+  return out;
 }
 
 absl::StatusOr<std::string> ResponseJson(const Route& route, const std::string& bytes) {
-  std::unique_ptr<gp::Message> response = NewMessage(route.method->output_type());
-  if (!response->ParseFromString(bytes)) {
-    return absl::InternalError(absl::StrCat("the ", route.backend, " service answered ",
-                                            route.method->full_name(),
-                                            " with a malformed message"));
-  }
   gp::util::JsonPrintOptions options;
   options.always_print_primitive_fields = true;
   std::string out;
-  gp::util::Status s = gp::util::MessageToJsonString(*response, &out, options);
-  if (!s.ok()) return absl::InternalError(std::string(s.message()));
+  gp::util::Status s = gp::util::BinaryToJsonString(
+      Resolver(), TypeUrl(route.method->output_type()), bytes, &out, options);
+  if (!s.ok()) {
+    return absl::InternalError(
+        absl::StrCat("the ", route.backend, " service answered ", route.method->full_name(),
+                     " with a malformed message: ", s.message().as_string()));
+  }
   return out;
 }
 

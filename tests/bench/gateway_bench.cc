@@ -14,6 +14,7 @@
 #include <httplib.h>
 #include <signal.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -46,6 +47,12 @@ struct Settings {
 constexpr char kStreet[] = "s-qingyuan";
 constexpr int kCallerCounts[] = {1, 64};
 
+// The first failed call's answer, on stderr (the figures count errors without saying why).
+void ReportFirstError(const std::string& what) {
+  static std::atomic<bool> reported{false};
+  if (!reported.exchange(true)) std::cerr << "first error: " << what << "\n";
+}
+
 bool WaitServing(const std::string& address) {
   return cp::probe::WaitUntilServing(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()), absl::Seconds(60));
@@ -71,8 +78,11 @@ Run GrpcReads(std::vector<std::unique_ptr<v1::LedgerService::Stub>>& stubs,
     grpc::ClientContext ctx;
     ctx.AddMetadata("authorization", bearers[c]);
     v1::GetTopRankingResponse resp;
-    return stubs[c % stubs.size()]->GetTopRanking(&ctx, req, &resp).ok() &&
-           resp.entries_size() == 10;
+    const grpc::Status status = stubs[c % stubs.size()]->GetTopRanking(&ctx, req, &resp);
+    if (status.ok() && resp.entries_size() == 10) return true;
+    ReportFirstError(absl::StrCat("gRPC ", status.error_code(), " ", status.error_message(),
+                                  " (", resp.entries_size(), " entries)"));
+    return false;
   });
 }
 
@@ -88,7 +98,12 @@ Run RestReads(int port, const std::vector<std::string>& bearers, int callers, in
                    "&period.kind=RANKING_PERIOD_KIND_ALL_TIME&topN=10");
   return Measure(callers, seconds, [&](int c, int64_t) {
     httplib::Result r = clients[c]->Get(path, {{"Authorization", bearers[c]}});
-    return r && r->status == 200 && r->body.find("\"rank\":\"10\"") != std::string::npos;
+    if (r && r->status == 200 && r->body.find("\"rank\":\"10\"") != std::string::npos) {
+      return true;
+    }
+    ReportFirstError(r ? absl::StrCat("REST ", r->status, " ", r->body.substr(0, 300))
+                       : absl::StrCat("REST ", httplib::to_string(r.error())));
+    return false;
   });
 }
 
@@ -164,7 +179,8 @@ int main(int argc, char** argv) {
   auto sign = [&](cp::common::v1::Role role, const std::string& subject) {
     cp::auth::Principal p;
     p.subject = subject;
-    p.roles = {{role, ""}};
+    // A grant names its node; the city root covers the whole city.
+    p.roles = {{role, role == cp::common::v1::ROLE_INTERNAL_SERVICE ? "" : "root"}};
     if (role == cp::common::v1::ROLE_CITY_SYSTEM) p.scopes = {"ledger.read"};
     p.issued_at = absl::Now();
     p.expires_at = absl::Now() + absl::Hours(1);
