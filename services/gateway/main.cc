@@ -13,6 +13,7 @@
 #include "common/auth/method_policy.h"
 #include "common/config/config_parser.h"
 #include "common/log/log.h"
+#include "common/server/identity_revocations.h"
 #include "common/server/service_main.h"
 #include "services/gateway/gateway.h"
 
@@ -42,6 +43,7 @@ struct GatewayFlags {
 };
 GatewayFlags g_flags;
 // Declared before the gateway, which uses them until it is gone.
+std::shared_ptr<const auth::RevocationChecker> g_revocations;
 std::shared_ptr<gateway::TokenKeys> g_keys;
 std::unique_ptr<auth::Authorizer> g_authorizer;
 std::unique_ptr<gateway::Gateway> g_gateway;
@@ -101,6 +103,15 @@ void Settings(config::ConfigParser& p) {
             "development mode: accept the development signing keys of jwks_file (refused "
             "otherwise); never in production",
             &g_flags.dev_mode);
+}
+
+// Identity's revocation list, polled in the background as for every service, and shared with the
+// gateway's own Authorizer (Build).
+std::shared_ptr<const auth::RevocationChecker> Revocations(server::ServiceDeps& deps) {
+  if (deps.config->identity_addr.empty()) return nullptr;
+  g_revocations = std::make_shared<server::IdentityRevocations>(deps.config->identity_addr,
+                                                                deps.config->revocation_poll);
+  return g_revocations;
 }
 
 absl::StatusOr<std::vector<server::BuiltService>> Build(server::ServiceDeps& deps) {
@@ -184,6 +195,7 @@ int main(int argc, char** argv) {
        .default_grpc_port = 50050,
        .default_metrics_port = 9150,
        .extra_settings = &Settings,
+       .own_revocations = &Revocations,
        .default_identity_addr = "127.0.0.1:50051",
        .after_start = &StartRest},
       argc, argv, &Build);
