@@ -71,25 +71,29 @@ void Gatekeeper::Admit(const Route& route, const Credentials& credentials, absl:
 
 void Gatekeeper::Verify(const Route& route, std::string authorization, std::string client_address,
                         absl::Time now, AdmitDone done) {
-  if (keys_ != nullptr && !authorization.empty() && !keys_->KnowsKidOf(authorization)) {
+  absl::StatusOr<std::optional<auth::Principal>> principal =
+      authorizer_->AuthorizeHeader(authorization, route.policy, now);
+  if (!principal.ok() && keys_ != nullptr && !authorization.empty() &&
+      !keys_->KnowsKidOf(authorization)) {
     // A kid not seen yet (identity rotated its keys): decide once identity's keys are fetched
     // again, or at once when they were fetched moments ago.
     keys_->AfterRefresh([this, &route, authorization = std::move(authorization),
                          client_address = std::move(client_address), now,
                          done = std::move(done)]() mutable {
-      done(Decide(route, std::move(authorization), client_address, now));
+      absl::StatusOr<std::optional<auth::Principal>> again =
+          authorizer_->AuthorizeHeader(authorization, route.policy, now);
+      done(Decide(std::move(authorization), client_address, now, std::move(again)));
     });
     return;
   }
-  done(Decide(route, std::move(authorization), client_address, now));
+  done(Decide(std::move(authorization), client_address, now, std::move(principal)));
 }
 
-Admission Gatekeeper::Decide(const Route& route, std::string authorization,
-                             absl::string_view client_address, absl::Time now) {
+Admission Gatekeeper::Decide(std::string authorization, absl::string_view client_address,
+                             absl::Time now,
+                             absl::StatusOr<std::optional<auth::Principal>> principal) {
   Admission admission;
   admission.authorization = std::move(authorization);
-  absl::StatusOr<std::optional<auth::Principal>> principal =
-      authorizer_->AuthorizeHeader(admission.authorization, route.policy, now);
   if (principal.ok() && principal->has_value()) admission.principal = (*principal)->subject;
   // Limits apply before the policy's answer too, so refusals cannot be probed at full speed.
   const std::string key = admission.principal.empty() ? absl::StrCat("a:", client_address)

@@ -15,6 +15,7 @@
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "common/auth/principal.h"
 #include "services/gateway/api_key_exchanger.h"
 #include "services/gateway/rate_limiter.h"
 #include "services/gateway/route_table.h"
@@ -65,11 +66,13 @@ class Gatekeeper {
 
  private:
   grpc::Status Throttled(std::optional<absl::Duration> wait, Admission& admission) const;
-  // With the credential to forward settled: waits for the token's keys if need be, then decides.
+  // With the credential to forward settled: verifies it, once more after identity's keys are
+  // fetched again when it failed for a kid not known yet, then decides.
   void Verify(const Route& route, std::string authorization, std::string client_address,
               absl::Time now, AdmitDone done);
-  Admission Decide(const Route& route, std::string authorization, absl::string_view client_address,
-                   absl::Time now);
+  // The rate limit and the verdict on a verified (or refused) credential.
+  Admission Decide(std::string authorization, absl::string_view client_address, absl::Time now,
+                   absl::StatusOr<std::optional<auth::Principal>> principal);
 
   const auth::Authorizer* authorizer_;
   ApiKeyExchanger* exchanger_;
