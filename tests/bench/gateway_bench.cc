@@ -80,8 +80,8 @@ Run GrpcReads(std::vector<std::unique_ptr<v1::LedgerService::Stub>>& stubs,
     v1::GetTopRankingResponse resp;
     const grpc::Status status = stubs[c % stubs.size()]->GetTopRanking(&ctx, req, &resp);
     if (status.ok() && resp.entries_size() == 10) return true;
-    ReportFirstError(absl::StrCat("gRPC ", status.error_code(), " ", status.error_message(),
-                                  " (", resp.entries_size(), " entries)"));
+    ReportFirstError(absl::StrCat("gRPC ", status.error_code(), " ", status.error_message(), " (",
+                                  resp.entries_size(), " entries)"));
     return false;
   });
 }
