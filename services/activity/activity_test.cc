@@ -3,9 +3,11 @@
 // every refusal the contract names; and the ledger stopped while 200 attendances are confirmed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <pqxx/pqxx>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/status/grpc_status.h"
@@ -128,6 +130,23 @@ class ActivityTestBase : public ::testing::Test {
   }
 
   bool AllDelivered() { return env_.Sql("SELECT count(*) FROM awards WHERE status = 1") == "0"; }
+
+  // `count` walk-in riders of 清远西街 attend an activity worth `points` (0: the rules' default),
+  // and are confirmed while the ledger is stopped, so their awards wait; returns the riders.
+  std::vector<std::string> ConfirmedWhileTheLedgerIsDown(int count, int64_t points = 0) {
+    const std::string activity = MakeActivity(/*capacity=*/std::max(count, 30), points);
+    std::vector<std::string> riders;
+    for (int i = 0; i < count; ++i) {
+      riders.push_back(env_.Rider(env_.west).first);
+      EXPECT_TRUE(StaffCheckIn(activity, riders.back(), /*walk_in=*/true).ok()) << i;
+    }
+    Start(activity);
+    env_.StopLedger();
+    v1::ConfirmAttendanceResponse confirmed;
+    EXPECT_TRUE(ConfirmAll(activity, &confirmed).ok());
+    EXPECT_EQ(confirmed.confirmed_size(), count);
+    return riders;
+  }
 
   ActivityTestEnv env_;
   std::string place_;
@@ -647,17 +666,8 @@ TEST_F(ActivityTest, DashboardFiguresCountTheSubtreeOverTheDays) {
 
 TEST_F(ActivityTest, TwoHundredAttendancesConfirmedWhileTheLedgerIsDownAreEachAwardedOnce) {
   constexpr int kRiders = 200;
-  const std::string activity = MakeActivity(/*capacity=*/kRiders);
-  std::vector<std::string> riders;
-  for (int i = 0; i < kRiders; ++i) {
-    riders.push_back(env_.Rider(env_.west).first);
-    ASSERT_TRUE(StaffCheckIn(activity, riders.back(), /*walk_in=*/true).ok()) << i;
-  }
-  Start(activity);
-  env_.StopLedger();
-  v1::ConfirmAttendanceResponse confirmed;
-  ASSERT_TRUE(ConfirmAll(activity, &confirmed).ok());
-  ASSERT_EQ(confirmed.confirmed_size(), kRiders);
+  const std::vector<std::string> riders = ConfirmedWhileTheLedgerIsDown(kRiders);
+  ASSERT_FALSE(HasFailure());
   // The relay keeps failing and backing off; the awards wait, pending.
   ASSERT_TRUE(testing::WaitFor(
       [&] { return env_.Sql("SELECT count(*) FROM awards WHERE attempts > 0") != "0"; },
@@ -691,17 +701,8 @@ class IdentityOutageTest : public ActivityTestBase {
 
 TEST_F(IdentityOutageTest, AwardsWaitOutAnOutageLongerThanATokenWithoutAnyCallWaitingOnIdentity) {
   constexpr int kRiders = 20;
-  const std::string activity = MakeActivity(30, 10);
-  std::vector<std::string> riders;
-  for (int i = 0; i < kRiders; ++i) {
-    riders.push_back(env_.Rider(env_.west).first);
-    ASSERT_TRUE(StaffCheckIn(activity, riders.back(), /*walk_in=*/true).ok()) << i;
-  }
-  Start(activity);
-  env_.StopLedger();
-  v1::ConfirmAttendanceResponse confirmed;
-  ASSERT_TRUE(ConfirmAll(activity, &confirmed).ok());
-  ASSERT_EQ(confirmed.confirmed_size(), kRiders);
+  const std::vector<std::string> riders = ConfirmedWhileTheLedgerIsDown(kRiders, /*points=*/10);
+  ASSERT_FALSE(HasFailure());
 
   // Identity goes away for activity, for longer than its token lives; the ledger comes back.
   env_.identity_link().Cut();

@@ -12,11 +12,10 @@
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/codegen/client_unary_call.h>
-#include <grpcpp/impl/codegen/proto_utils.h>
 #include "absl/strings/str_cat.h"
 #include "civicpoints/identity/v1/identity_service.pb.h"
 #include "civicpoints/ledger/v1/ledger_service.pb.h"
+#include "tests/e2e/suite_client.h"
 
 namespace civicpoints::e2e {
 namespace {
@@ -31,25 +30,18 @@ const std::string kIdentity = "civicpoints.identity.v1.IdentityService.";
 const std::string kLedger = "civicpoints.ledger.v1.LedgerService.";
 constexpr auto kPromised = std::chrono::seconds(10);
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
-
 class RevocationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string addr = Env("CP_SUITE_GATEWAY_ADDR");
+    const std::string addr = SuiteSetting("CP_SUITE_GATEWAY_ADDR");
     ASSERT_FALSE(addr.empty()) << "run under ctest (fixture cp_suite sets CP_SUITE_*)";
     channel_ = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
-    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    run_ = absl::StrCat("rv", now % 1000000);
-    phone_base_ = (now % 10000) * 1000 + 900;
+    const RunNames names = NamesOfThisRun("rv", 9);
+    run_ = names.tag;
+    phone_base_ = names.phone_base;
     identity::v1::LoginRequest login;
-    login.set_phone(Env("CP_SUITE_ADMIN_PHONE"));
-    login.set_password(Env("CP_SUITE_ADMIN_PASSWORD"));
+    login.set_phone(SuiteSetting("CP_SUITE_ADMIN_PHONE"));
+    login.set_password(SuiteSetting("CP_SUITE_ADMIN_PASSWORD"));
     admin_ = Ok<identity::v1::LoginResponse>("Login", login).tokens().access_token();
     ASSERT_FALSE(admin_.empty());
   }
@@ -136,14 +128,7 @@ class RevocationTest : public ::testing::Test {
                     const google::protobuf::Message& req, google::protobuf::Message* resp) {
     std::string path = "/" + method;
     path[path.rfind('.')] = '/';
-    const grpc::internal::RpcMethod rpc(path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC,
-                                        channel_);
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
-    return grpc::internal::BlockingUnaryCall<google::protobuf::Message, google::protobuf::Message,
-                                             google::protobuf::Message, google::protobuf::Message>(
-        channel_.get(), rpc, &ctx, req, resp);
+    return CallMethod(channel_, path, token, req, resp);
   }
 
   std::shared_ptr<grpc::Channel> channel_;

@@ -13,8 +13,6 @@
 #include <google/protobuf/message.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/codegen/client_unary_call.h>
-#include <grpcpp/impl/codegen/proto_utils.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -32,6 +30,7 @@
 #include "civicpoints/ledger/v1/ledger_service.pb.h"
 #include "civicpoints/options/v1/options.pb.h"
 #include "civicpoints/rewards/v1/rewards_service.pb.h"
+#include "tests/e2e/suite_client.h"
 
 namespace civicpoints::e2e {
 namespace {
@@ -90,11 +89,6 @@ const std::set<std::string> kMustRefuseByScope = {"LedgerService.GetBalance",
                                                   "RewardsService.OpenExchangeWindow",
                                                   "RewardsService.CloseExchangeWindow"};
 
-std::string Env(const char* name) {
-  const char* v = std::getenv(name);
-  return v == nullptr ? "" : v;
-}
-
 // "IdentityService.GetOrgNode" from the method's descriptor.
 std::string ShortName(const gp::MethodDescriptor& m) {
   return absl::StrCat(m.service()->name(), ".", m.name());
@@ -103,27 +97,20 @@ std::string ShortName(const gp::MethodDescriptor& m) {
 class ScopeWalkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const std::string addr = Env("CP_SUITE_GATEWAY_ADDR");
+    const std::string addr = SuiteSetting("CP_SUITE_GATEWAY_ADDR");
     ASSERT_FALSE(addr.empty()) << "run under ctest (fixture cp_suite sets CP_SUITE_*)";
     channel_ = grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
-    const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
-                            std::chrono::system_clock::now().time_since_epoch())
-                            .count();
-    run_ = absl::StrCat("walk", now % 1000000);
-    phone_base_ = (now % 10000) * 1000 + 300;
+    const RunNames names = NamesOfThisRun("walk", 3);
+    run_ = names.tag;
+    phone_base_ = names.phone_base;
   }
 
   // Any method by its descriptor, with `token` as the bearer token unless empty.
   grpc::Status Call(const gp::MethodDescriptor& method, const std::string& token,
                     const gp::Message& req, gp::Message* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
-    const std::string path = absl::StrCat("/", method.service()->full_name(), "/", method.name());
-    return grpc::internal::BlockingUnaryCall(
-        channel_.get(),
-        grpc::internal::RpcMethod(path.c_str(), grpc::internal::RpcMethod::NORMAL_RPC), &ctx, req,
-        resp);
+    return CallMethod(channel_,
+                      absl::StrCat("/", method.service()->full_name(), "/", method.name()), token,
+                      req, resp);
   }
 
   template <typename Resp, typename Req>
@@ -212,7 +199,7 @@ class ScopeWalkTest : public ::testing::Test {
   // left out: counting failed attempts is their job.
   std::map<std::string, int64_t> RowCounts() {
     std::map<std::string, int64_t> counts;
-    pqxx::connection c(Env("CP_SUITE_PG_URL"));
+    pqxx::connection c(SuiteSetting("CP_SUITE_PG_URL"));
     pqxx::work tx(c);
     for (const auto& row :
          tx.exec("SELECT table_schema || '.' || table_name FROM information_schema.tables WHERE "
@@ -282,7 +269,7 @@ class ScopeWalkTest : public ::testing::Test {
 };
 
 TEST_F(ScopeWalkTest, CallersFromAnotherStreetOrDistrictReachNothingOfAStreet) {
-  admin_ = Login(Env("CP_SUITE_ADMIN_PHONE"), Env("CP_SUITE_ADMIN_PASSWORD"));
+  admin_ = Login(SuiteSetting("CP_SUITE_ADMIN_PHONE"), SuiteSetting("CP_SUITE_ADMIN_PASSWORD"));
   ASSERT_FALSE(admin_.empty());
 
   // The street everything belongs to, a second street of its district, a second district.
