@@ -27,6 +27,8 @@ using gp::util::TimeUtil;
 
 constexpr size_t kMaxKeyLength = 128;
 constexpr size_t kMaxIdLength = 64;
+constexpr int kDefaultVerifyChunk = 100000;
+constexpr int kMaxVerifyChunk = 1000000;
 constexpr size_t kMaxSourceIdLength = 128;
 constexpr size_t kMaxReasonChars = 500;
 constexpr int kDefaultPageSize = 20;
@@ -828,17 +830,30 @@ absl::StatusOr<v1::ListEntriesResponse> Ledger::ListEntries(const v1::ListEntrie
 }
 
 absl::StatusOr<v1::VerifyJournalResponse> Ledger::VerifyJournal(
-    const v1::VerifyJournalRequest& req) {
+    const v1::VerifyJournalRequest& req, const std::function<bool()>& cancelled) {
   if (req.person_id().size() > kMaxIdLength)
     return Invalid("person_id is longer than 64 characters");
-  int64_t entries = 0, accounts = 0;
-  ASSIGN_OR_RETURN(std::optional<v1::JournalBreak> broken,
-                   store_->VerifyJournal(req.person_id(), &entries, &accounts));
+  if (req.start_sequence() < 0) return Invalid("start_sequence must not be negative");
+  if (req.max_entries() < 0 || req.max_entries() > kMaxVerifyChunk) {
+    return Invalid(absl::StrCat("max_entries must be 0 (", kDefaultVerifyChunk, ") to ",
+                                kMaxVerifyChunk, ", got ", req.max_entries()));
+  }
+  // One bounded chunk per call: a nightly job walks the whole journal by next_start_sequence,
+  // and no call holds a connection or a statement for longer than its chunk.
+  const int chunk = req.max_entries() == 0 ? kDefaultVerifyChunk : req.max_entries();
+  ASSIGN_OR_RETURN(PgLedgerStore::JournalCheck check,
+                   store_->VerifyJournal(
+                       req.person_id(), req.start_sequence(), chunk,
+                       cancelled ? cancelled : [] { return false; }));
   v1::VerifyJournalResponse resp;
-  resp.set_intact(!broken.has_value());
-  if (broken.has_value()) *resp.mutable_first_break() = *broken;
-  resp.set_entries_checked(entries);
-  resp.set_accounts_checked(accounts);
+  resp.set_intact(!check.first_break.has_value());
+  if (check.first_break.has_value()) *resp.mutable_first_break() = *check.first_break;
+  resp.set_entries_checked(check.entries_checked);
+  resp.set_accounts_checked(check.accounts_checked);
+  resp.set_last_checked_sequence(check.last_checked_sequence);
+  if (!check.first_break.has_value() && !check.reached_end) {
+    resp.set_next_start_sequence(check.last_checked_sequence + 1);
+  }
   return resp;
 }
 

@@ -69,7 +69,11 @@ class Ledger {
   absl::StatusOr<v1::Entry> GetEntry(const std::string& entry_id);
   absl::StatusOr<v1::Hold> GetHold(const std::string& order_id);
   absl::StatusOr<v1::ListEntriesResponse> ListEntries(const v1::ListEntriesRequest& request);
-  absl::StatusOr<v1::VerifyJournalResponse> VerifyJournal(const v1::VerifyJournalRequest& request);
+  // Checks one bounded chunk of the journal (max_entries, default 100,000, from start_sequence);
+  // `cancelled` (optional) is asked as it goes. Errors: INVALID_ARGUMENT for a negative start or a
+  // chunk over 1,000,000; CANCELLED when `cancelled` says so.
+  absl::StatusOr<v1::VerifyJournalResponse> VerifyJournal(
+      const v1::VerifyJournalRequest& request, const std::function<bool()>& cancelled = nullptr);
 
   // A rider's statement summed per day, ISO week or month (from PostgreSQL).
   absl::StatusOr<v1::GetPeriodTotalsResponse> GetPeriodTotals(

@@ -213,7 +213,7 @@ grpc::Status LedgerGrpcService::VerifyJournal(grpc::ServerContext* ctx,
       ASSIGN_OR_RETURN(v1::Account account, ledger_->GetBalance(req->person_id()));
       RETURN_IF_ERROR(CheckAccount(who, account));
     }
-    ASSIGN_OR_RETURN(*resp, ledger_->VerifyJournal(*req));
+    ASSIGN_OR_RETURN(*resp, ledger_->VerifyJournal(*req, [ctx] { return ctx->IsCancelled(); }));
     return absl::OkStatus();
   });
 }

@@ -336,6 +336,67 @@ TEST_F(LedgerTest, VerifyJournalFindsTheFirstEditedEntry) {
   EXPECT_EQ(result->first_break().account_sequence(), 2);
 }
 
+// The nightly audit walks the journal in bounded chunks, each one call holding its connection only
+// for its own entries, and a break or a balance that disagrees is found in whichever chunk holds
+// it.
+TEST_F(LedgerTest, VerifyJournalWalksTheJournalInBoundedChunks) {
+  for (int i = 0; i < 12; ++i) {
+    ASSERT_TRUE(
+        ledger_->Award(AwardReq(absl::StrCat("c", i), absl::StrCat("p", i % 3), 5), "svc").ok());
+  }
+  auto walk = [&](int chunk, int* calls) -> v1::VerifyJournalResponse {
+    v1::VerifyJournalRequest req;
+    req.set_max_entries(chunk);
+    int64_t checked = 0;
+    for (*calls = 0; *calls < 20; ++*calls) {
+      absl::StatusOr<v1::VerifyJournalResponse> r = ledger_->VerifyJournal(req);
+      EXPECT_TRUE(r.ok()) << r.status();
+      if (!r.ok()) return {};
+      checked += r->entries_checked();
+      EXPECT_LE(r->entries_checked(), chunk);
+      if (!r->intact() || r->next_start_sequence() == 0) {
+        v1::VerifyJournalResponse last = *r;
+        last.set_entries_checked(checked);
+        ++*calls;
+        return last;
+      }
+      req.set_start_sequence(r->next_start_sequence());
+    }
+    return {};
+  };
+  int calls = 0;
+  v1::VerifyJournalResponse whole = walk(5, &calls);
+  EXPECT_TRUE(whole.intact());
+  EXPECT_EQ(whole.entries_checked(), 12);
+  EXPECT_EQ(calls, 3);
+
+  // A balance changed behind the journal's back is found in the chunk holding the account's last
+  // entry.
+  {
+    pqxx::connection c(env_.db_url());
+    pqxx::work tx(c);
+    tx.exec(
+        "UPDATE ledger.accounts SET available = available + 5, earned = earned + 5 "
+        "WHERE person_id = 'p1'");
+    tx.commit();
+  }
+  v1::VerifyJournalResponse broken = walk(5, &calls);
+  EXPECT_FALSE(broken.intact());
+  EXPECT_EQ(broken.first_break().kind(), v1::JOURNAL_BREAK_KIND_ACCOUNT_MISMATCH);
+  EXPECT_EQ(broken.first_break().person_id(), "p1");
+  EXPECT_EQ(broken.next_start_sequence(), 0);
+
+  // Bad chunks are refused; a cancelled caller stops the walk.
+  v1::VerifyJournalRequest bad;
+  bad.set_start_sequence(-1);
+  EXPECT_EQ(ledger_->VerifyJournal(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  bad.set_start_sequence(0);
+  bad.set_max_entries(1000001);
+  EXPECT_EQ(ledger_->VerifyJournal(bad).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger_->VerifyJournal({}, [] { return true; }).status().code(),
+            absl::StatusCode::kCancelled);
+}
+
 // Many threads award, hold, capture and release with random retries of the same keys; afterwards
 // every account balances against its journal and no key was applied twice.
 TEST_F(LedgerTest, TheSameAwardSentAtOnceFromManyThreadsIsAppliedOnce) {

@@ -2,6 +2,7 @@
 
 #include <pqxx/array>
 #include <pqxx/pqxx>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -867,84 +868,111 @@ absl::StatusOr<std::map<std::string, PgLedgerStore::PeriodSums>> PgLedgerStore::
   return out;
 }
 
-absl::StatusOr<std::optional<v1::JournalBreak>> PgLedgerStore::VerifyJournal(
-    const std::string& person_id, int64_t* entries_checked, int64_t* accounts_checked) {
-  std::optional<v1::JournalBreak> found;
-  *entries_checked = 0;
-  *accounts_checked = 0;
+absl::StatusOr<PgLedgerStore::JournalCheck> PgLedgerStore::VerifyJournal(
+    const std::string& person_id, int64_t start_sequence, int max_entries,
+    const std::function<bool()>& cancelled) {
+  JournalCheck check;
   absl::Status s = pool_->WithReadConnection("verify journal", [&](pqxx::connection_base& c) {
+    check = JournalCheck();
     pqxx::read_transaction tx(c);
-    // Walk each account's chain in order, recomputing every hash in the database.
-    pqxx::result accounts =
-        Exec(tx,
-             "SELECT person_id, available, held, entry_count, head_hash FROM accounts "
-             "WHERE $1 = '' OR person_id = $1 ORDER BY person_id",
-             person_id);
-    for (const auto& account : accounts) {
-      ++*accounts_checked;
-      const std::string person = account[0].c_str();
-      std::string prev(32, '\0');
-      int64_t expected_seq = 1, available = 0, held = 0;
-      pqxx::result rows =
-          Exec(tx,
-               "SELECT e.sequence, e.account_sequence, e.prev_hash, e.hash, entry_hash(e), "
-               "e.available_delta, e.held_delta FROM entries e WHERE e.person_id = $1 "
-               "ORDER BY e.account_sequence",
-               person);
-      for (const auto& row : rows) {
-        ++*entries_checked;
-        v1::JournalBreak b;
-        b.set_person_id(person);
-        b.set_entry_id(row[0].c_str());
-        b.set_sequence(row[0].as<int64_t>());
-        b.set_account_sequence(row[1].as<int64_t>());
-        const std::string stored_prev = Bytes(row[2]), stored = Bytes(row[3]),
-                          recomputed = Bytes(row[4]);
-        if (row[1].as<int64_t>() != expected_seq) {
-          b.set_kind(v1::JOURNAL_BREAK_KIND_SEQUENCE_GAP);
-          b.set_expected(absl::StrCat(expected_seq));
-          b.set_found(row[1].c_str());
-          b.set_detail(absl::StrCat("account ", person, " skips from entry ", expected_seq - 1,
-                                    " to ", row[1].c_str()));
-        } else if (stored_prev != prev) {
-          b.set_kind(v1::JOURNAL_BREAK_KIND_PREV_HASH_MISMATCH);
-          b.set_expected(absl::BytesToHexString(prev));
-          b.set_found(absl::BytesToHexString(stored_prev));
-          b.set_detail(absl::StrCat("entry ", row[0].c_str(),
-                                    " does not chain to the account's previous entry"));
-        } else if (stored != recomputed) {
-          b.set_kind(v1::JOURNAL_BREAK_KIND_HASH_MISMATCH);
-          b.set_expected(absl::BytesToHexString(recomputed));
-          b.set_found(absl::BytesToHexString(stored));
-          b.set_detail(absl::StrCat("entry ", row[0].c_str(), " was changed after it was written"));
-        }
-        if (b.kind() != v1::JOURNAL_BREAK_KIND_UNSPECIFIED) {
-          found = b;
-          return absl::OkStatus();
-        }
-        prev = stored;
-        available += row[5].as<int64_t>();
-        held += row[6].as<int64_t>();
-        ++expected_seq;
+    // In ledger-wide order, each entry with its account's previous entry's hash (by the unique
+    // (person_id, account_sequence) index) and whether it is the account's last one.
+    pqxx::result rows = Exec(
+        tx,
+        "SELECT e.sequence, e.person_id, e.account_sequence, e.prev_hash, e.hash, entry_hash(e), "
+        "p.hash, a.available, a.held, a.entry_count, a.head_hash, "
+        "NOT EXISTS (SELECT 1 FROM entries n WHERE n.person_id = e.person_id "
+        "            AND n.account_sequence = e.account_sequence + 1) "
+        "FROM entries e JOIN accounts a ON a.person_id = e.person_id "
+        "LEFT JOIN entries p ON p.person_id = e.person_id "
+        "  AND p.account_sequence = e.account_sequence - 1 "
+        "WHERE e.sequence >= $1 AND ($2 = '' OR e.person_id = $2) "
+        "ORDER BY e.sequence LIMIT $3",
+        start_sequence, person_id, max_entries);
+    std::set<std::string> accounts;
+    for (const auto& row : rows) {
+      if (check.entries_checked % 1000 == 0 && cancelled()) {
+        return absl::CancelledError("the journal check was cancelled by its caller");
       }
-      if (available != account[1].as<int64_t>() || held != account[2].as<int64_t>() ||
-          expected_seq - 1 != account[3].as<int64_t>() || Bytes(account[4]) != prev) {
+      ++check.entries_checked;
+      const std::string person = row[1].c_str();
+      accounts.insert(person);
+      const int64_t account_seq = row[2].as<int64_t>();
+      check.last_checked_sequence = row[0].as<int64_t>();
+      v1::JournalBreak b;
+      b.set_person_id(person);
+      b.set_entry_id(row[0].c_str());
+      b.set_sequence(row[0].as<int64_t>());
+      b.set_account_sequence(account_seq);
+      const std::string stored_prev = Bytes(row[3]), stored = Bytes(row[4]),
+                        recomputed = Bytes(row[5]);
+      const std::string prev = account_seq == 1   ? std::string(32, '\0')
+                               : row[6].is_null() ? std::string()
+                                                  : Bytes(row[6]);
+      if (account_seq > 1 && row[6].is_null()) {
+        b.set_kind(v1::JOURNAL_BREAK_KIND_SEQUENCE_GAP);
+        b.set_expected(absl::StrCat(account_seq - 1));
+        b.set_found("none");
+        b.set_detail(absl::StrCat("account ", person, " has entry ", account_seq, " but not entry ",
+                                  account_seq - 1));
+      } else if (stored_prev != prev) {
+        b.set_kind(v1::JOURNAL_BREAK_KIND_PREV_HASH_MISMATCH);
+        b.set_expected(absl::BytesToHexString(prev));
+        b.set_found(absl::BytesToHexString(stored_prev));
+        b.set_detail(absl::StrCat("entry ", row[0].c_str(),
+                                  " does not chain to the account's previous entry"));
+      } else if (stored != recomputed) {
+        b.set_kind(v1::JOURNAL_BREAK_KIND_HASH_MISMATCH);
+        b.set_expected(absl::BytesToHexString(recomputed));
+        b.set_found(absl::BytesToHexString(stored));
+        b.set_detail(absl::StrCat("entry ", row[0].c_str(), " was changed after it was written"));
+      } else if (row[11].as<bool>()) {
+        // The account's last entry: the account must agree with its whole journal.
+        const pqxx::row sums = Exec(tx,
+                                    "SELECT coalesce(sum(available_delta), 0), "
+                                    "coalesce(sum(held_delta), 0), count(*) FROM entries "
+                                    "WHERE person_id = $1",
+                                    person)[0];
+        if (sums[0].as<int64_t>() != row[7].as<int64_t>() ||
+            sums[1].as<int64_t>() != row[8].as<int64_t>() || account_seq != row[9].as<int64_t>() ||
+            sums[2].as<int64_t>() != account_seq || Bytes(row[10]) != stored) {
+          b.set_kind(v1::JOURNAL_BREAK_KIND_ACCOUNT_MISMATCH);
+          b.set_expected(absl::StrCat(sums[0].c_str(), "/", sums[1].c_str(), "/", account_seq));
+          b.set_found(absl::StrCat(row[7].c_str(), "/", row[8].c_str(), "/", row[9].c_str()));
+          b.set_detail(absl::StrCat(
+              "account ", person, " balances (available/held/entries) disagree with its journal"));
+        }
+      }
+      if (b.kind() != v1::JOURNAL_BREAK_KIND_UNSPECIFIED) {
+        check.first_break = b;
+        break;
+      }
+    }
+    check.accounts_checked = static_cast<int64_t>(accounts.size());
+    check.reached_end = static_cast<int>(rows.size()) < max_entries;
+    // At the end, an account that claims entries but has none is a break too.
+    if (!check.first_break && check.reached_end) {
+      pqxx::result empty = Exec(tx,
+                                "SELECT person_id, entry_count FROM accounts a "
+                                "WHERE entry_count > 0 AND ($1 = '' OR person_id = $1) "
+                                "AND NOT EXISTS (SELECT 1 FROM entries e "
+                                "                WHERE e.person_id = a.person_id) LIMIT 1",
+                                person_id);
+      if (!empty.empty()) {
         v1::JournalBreak b;
         b.set_kind(v1::JOURNAL_BREAK_KIND_ACCOUNT_MISMATCH);
-        b.set_person_id(person);
-        b.set_expected(absl::StrCat(available, "/", held, "/", expected_seq - 1));
-        b.set_found(
-            absl::StrCat(account[1].c_str(), "/", account[2].c_str(), "/", account[3].c_str()));
-        b.set_detail(absl::StrCat("account ", person,
-                                  " balances (available/held/entries) disagree with its journal"));
-        found = b;
-        return absl::OkStatus();
+        b.set_person_id(empty[0][0].c_str());
+        b.set_expected("0/0/0");
+        b.set_found(absl::StrCat("?/?/", empty[0][1].c_str()));
+        b.set_detail(absl::StrCat("account ", empty[0][0].c_str(),
+                                  " counts entries its journal does not have"));
+        check.first_break = b;
       }
     }
     return absl::OkStatus();
   });
   if (!s.ok()) return s;
-  return found;
+  return check;
 }
 
 }  // namespace civicpoints::ledger

@@ -198,10 +198,21 @@ class PgLedgerStore {
                                                                const std::string& pg_format,
                                                                absl::Time start, absl::Time end);
 
-  // Recomputes every entry's hash and each account's chain and totals; returns the first break.
-  absl::StatusOr<std::optional<v1::JournalBreak>> VerifyJournal(const std::string& person_id,
-                                                                int64_t* entries_checked,
-                                                                int64_t* accounts_checked);
+  // One bounded chunk of the journal check: recomputes the hash of at most `max_entries`
+  // entries from ledger-wide sequence `start_sequence` on (of one account, or all), checks each
+  // against its account's previous entry, and each account whose last entry is in the chunk
+  // against the sum of its journal. `cancelled` is asked between rows: the caller gave up.
+  // Errors: CANCELLED; the database's.
+  struct JournalCheck {
+    std::optional<v1::JournalBreak> first_break;
+    int64_t entries_checked = 0;
+    int64_t accounts_checked = 0;
+    int64_t last_checked_sequence = 0;
+    bool reached_end = false;
+  };
+  absl::StatusOr<JournalCheck> VerifyJournal(const std::string& person_id, int64_t start_sequence,
+                                             int max_entries,
+                                             const std::function<bool()>& cancelled);
 
  private:
   pg::PgPool* const pool_;
