@@ -175,32 +175,12 @@ TEST_F(RevocationTest, ASuspendedRidersTokenIsRefused) {
 TEST_F(RevocationTest, AStaffMemberWhoseRoleIsRevokedLosesItWithinSeconds) {
   const std::string district = Org("root", ORG_LEVEL_DISTRICT, "d");
   const std::string street = Org(district, ORG_LEVEL_STREET, "s");
-  const std::string phone = Phone();
-  identity::v1::CreatePersonRequest create;
-  create.set_idempotency_key(absl::StrCat(run_, "-staff"));
-  create.set_phone(phone);
-  create.set_display_name("街道工作人员");
-  create.set_initial_password("Initial-pass-1");
-  const std::string person =
-      Ok<identity::v1::CreatePersonResponse>("CreatePerson", create).person().person_id();
-  identity::v1::GrantRoleRequest grant;
-  grant.set_person_id(person);
-  grant.set_role(common::v1::ROLE_STREET_STAFF);
-  grant.set_org_id(street);
-  const std::string grant_id =
-      Ok<identity::v1::GrantRoleResponse>("GrantRole", grant).grant().grant_id();
-  identity::v1::LoginRequest login;
-  login.set_phone(phone);
-  login.set_password("Initial-pass-1");
-  identity::v1::LoginResponse first = OkAs<identity::v1::LoginResponse>("Login", login, "");
-  identity::v1::ChangePasswordRequest change;
-  change.set_idempotency_key(absl::StrCat(run_, "-first-login"));
-  change.set_current_password("Initial-pass-1");
-  change.set_new_password("Staff-pass-2026");
-  const std::string token = OkAs<identity::v1::ChangePasswordResponse>(
-                                "ChangePassword", change, first.tokens().access_token())
-                                .tokens()
-                                .access_token();
+  const StaffMember staff = MakeStaff(
+      [&](const std::string& m, const std::string& token, const google::protobuf::Message& req,
+          google::protobuf::Message* resp) { return Call(m, token, req, resp); },
+      admin_, Phone(), "街道工作人员", common::v1::ROLE_STREET_STAFF, street, run_ + "-");
+  const std::string& token = staff.token;
+  const std::string& grant_id = staff.grant_id;
 
   ledger::v1::GetOrgStatisticsRequest stats;
   stats.mutable_scope()->set_level(ORG_LEVEL_STREET);

@@ -166,33 +166,15 @@ class ScopeWalkTest : public ::testing::Test {
     return Identity<identity::v1::CreateOrgNodeResponse>("CreateOrgNode", admin_, req).node();
   }
 
-  struct Staff {
-    std::string person_id, token;
-  };
-  Staff MakeStaff(const std::string& name, common::v1::Role role, const std::string& org) {
-    const std::string phone = Phone();
-    identity::v1::CreatePersonRequest create;
-    create.set_idempotency_key(Key("person-" + phone));
-    create.set_phone(phone);
-    create.set_display_name(name);
-    create.set_initial_password("Initial-pass-1");
-    auto person = Identity<identity::v1::CreatePersonResponse>("CreatePerson", admin_, create);
-    identity::v1::GrantRoleRequest grant;
-    grant.set_person_id(person.person().person_id());
-    grant.set_role(role);
-    grant.set_org_id(org);
-    Identity<identity::v1::GrantRoleResponse>("GrantRole", admin_, grant);
-    identity::v1::LoginRequest login;
-    login.set_phone(phone);
-    login.set_password("Initial-pass-1");
-    auto first = Identity<identity::v1::LoginResponse>("Login", "", login);
-    identity::v1::ChangePasswordRequest change;
-    change.set_idempotency_key(Key("first-login-" + phone));
-    change.set_current_password("Initial-pass-1");
-    change.set_new_password("Staff-pass-2026");
-    auto changed = Identity<identity::v1::ChangePasswordResponse>(
-        "ChangePassword", first.tokens().access_token(), change);
-    return {person.person().person_id(), changed.tokens().access_token()};
+  StaffMember MakeStaff(const std::string& name, common::v1::Role role, const std::string& org) {
+    return e2e::MakeStaff(
+        [&](const std::string& m, const std::string& token, const gp::Message& req,
+            gp::Message* resp) {
+          std::string path = "/" + m;
+          path[path.rfind('.')] = '/';
+          return CallMethod(channel_, path, token, req, resp);
+        },
+        admin_, Phone(), name, role, org, Key(""));
   }
 
   // Rows per table of every service's schema, for "nothing was written". Login throttles are
@@ -280,9 +262,12 @@ TEST_F(ScopeWalkTest, CallersFromAnotherStreetOrDistrictReachNothingOfAStreet) {
   const auto other_district = MakeOrg("root", ORG_LEVEL_DISTRICT, "db");
   ASSERT_FALSE(community_.org_id().empty() || other_district.org_id().empty());
 
-  const Staff worker = MakeStaff("社工", common::v1::ROLE_COMMUNITY_STAFF, community_.org_id());
-  const Staff street_staff = MakeStaff("街道干部", common::v1::ROLE_STREET_STAFF, street.org_id());
-  const Staff keeper = MakeStaff("站长", common::v1::ROLE_STATION_KEEPER, community_.org_id());
+  const StaffMember worker =
+      MakeStaff("社工", common::v1::ROLE_COMMUNITY_STAFF, community_.org_id());
+  const StaffMember street_staff =
+      MakeStaff("街道干部", common::v1::ROLE_STREET_STAFF, street.org_id());
+  const StaffMember keeper =
+      MakeStaff("站长", common::v1::ROLE_STATION_KEEPER, community_.org_id());
 
   // A station, a post and an activity of the community.
   activity::v1::CreatePlaceRequest place_req;
@@ -426,9 +411,9 @@ TEST_F(ScopeWalkTest, CallersFromAnotherStreetOrDistrictReachNothingOfAStreet) {
   ASSERT_FALSE(station.empty() || post.empty() || activity.empty() || gift.empty() ||
                window.empty() || claim.empty());
 
-  const Staff outsider_street =
+  const StaffMember outsider_street =
       MakeStaff("外街干部", common::v1::ROLE_STREET_STAFF, other_street.org_id());
-  const Staff outsider_district =
+  const StaffMember outsider_district =
       MakeStaff("外区管理员", common::v1::ROLE_DISTRICT_ADMIN, other_district.org_id());
   ASSERT_FALSE(outsider_street.token.empty() || outsider_district.token.empty());
   // And another district's city system, with every scope a key may carry.
@@ -454,8 +439,9 @@ TEST_F(ScopeWalkTest, CallersFromAnotherStreetOrDistrictReachNothingOfAStreet) {
   identity::v1::ExchangeApiKeyRequest exchange;
   exchange.set_api_key(
       Identity<identity::v1::CreateApiKeyResponse>("CreateApiKey", admin_, key_req).secret());
-  const Staff outsider_system = {
-      account, Identity<identity::v1::ExchangeApiKeyResponse>("ExchangeApiKey", "", exchange)
+  const StaffMember outsider_system = {
+      .person_id = account,
+      .token = Identity<identity::v1::ExchangeApiKeyResponse>("ExchangeApiKey", "", exchange)
                    .access_token()};
   ASSERT_FALSE(outsider_system.token.empty());
 
@@ -495,7 +481,7 @@ TEST_F(ScopeWalkTest, CallersFromAnotherStreetOrDistrictReachNothingOfAStreet) {
   const std::map<std::string, int64_t> before = RowCounts();
 
   std::map<std::string, std::vector<std::string>> vague;  // code -> methods, for the summary
-  for (const Staff* who : {&outsider_street, &outsider_district, &outsider_system}) {
+  for (const StaffMember* who : {&outsider_street, &outsider_district, &outsider_system}) {
     const std::string as = who == &outsider_street     ? "other street"
                            : who == &outsider_district ? "other district"
                                                        : "other district's city system";

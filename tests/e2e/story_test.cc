@@ -23,6 +23,7 @@
 #include "civicpoints/ledger/v1/ledger_service.pb.h"
 #include "civicpoints/rewards/v1/rewards_service.pb.h"
 #include "tests/e2e/face.h"
+#include "tests/e2e/suite_client.h"
 
 namespace civicpoints::e2e {
 namespace {
@@ -122,36 +123,11 @@ class StoryTest : public ::testing::TestWithParam<std::string> {
   }
 
   // A staff member holding `role` at `org`, signed in after the first-login password change.
-  struct Staff {
-    std::string person_id, token;
-  };
-  Staff MakeStaff(const std::string& name, common::v1::Role role, const std::string& org) {
-    const std::string phone = Phone();
-    identity::v1::CreatePersonRequest create;
-    create.set_idempotency_key(Key("person-" + phone));
-    create.set_phone(phone);
-    create.set_display_name(name);
-    create.set_initial_password("Initial-pass-1");
-    auto person =
-        Ok<identity::v1::CreatePersonResponse>(kIdentity + "CreatePerson", admin_, create);
-    identity::v1::GrantRoleRequest grant;
-    grant.set_person_id(person.person().person_id());
-    grant.set_role(role);
-    grant.set_org_id(org);
-    Ok<identity::v1::GrantRoleResponse>(kIdentity + "GrantRole", admin_, grant);
-
-    identity::v1::LoginRequest login;
-    login.set_phone(phone);
-    login.set_password("Initial-pass-1");
-    auto first = Ok<identity::v1::LoginResponse>(kIdentity + "Login", "", login);
-    EXPECT_TRUE(first.password_change_required());
-    identity::v1::ChangePasswordRequest change;
-    change.set_idempotency_key(Key("first-login-" + phone));
-    change.set_current_password("Initial-pass-1");
-    change.set_new_password("Staff-pass-2026");
-    auto changed = Ok<identity::v1::ChangePasswordResponse>(kIdentity + "ChangePassword",
-                                                            first.tokens().access_token(), change);
-    return {person.person().person_id(), changed.tokens().access_token()};
+  StaffMember MakeStaff(const std::string& name, common::v1::Role role, const std::string& org) {
+    return e2e::MakeStaff(
+        [&](const std::string& m, const std::string& token, const gp::Message& req,
+            gp::Message* resp) { return face_->Call(m, token, req, resp); },
+        admin_, Phone(), name, role, org, Key(""));
   }
 
   // The rider's available balance once it equals `want`, or the last one seen after 30 s: the
@@ -206,11 +182,11 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   const auto west = MakeOrg(street.org_id(), ORG_LEVEL_COMMUNITY, "qyxj", "清远西街社区");
   ASSERT_FALSE(west.org_id().empty());
   EXPECT_EQ(west.path().street_id(), street.org_id());
-  const Staff west_staff =
+  const StaffMember west_staff =
       MakeStaff("清远西街社工", common::v1::ROLE_COMMUNITY_STAFF, west.org_id());
-  const Staff street_staff =
+  const StaffMember street_staff =
       MakeStaff("清远街道干部", common::v1::ROLE_STREET_STAFF, street.org_id());
-  const Staff keeper = MakeStaff("驿站站长", common::v1::ROLE_STATION_KEEPER, west.org_id());
+  const StaffMember keeper = MakeStaff("驿站站长", common::v1::ROLE_STATION_KEEPER, west.org_id());
   ASSERT_FALSE(west_staff.token.empty() || street_staff.token.empty() || keeper.token.empty());
 
   // The rider station, kept by the keeper.

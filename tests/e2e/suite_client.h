@@ -13,11 +13,13 @@
 #include <grpcpp/support/status.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "civicpoints/common/v1/role.pb.h"
 
 namespace grpc {
 class Channel;
@@ -43,6 +45,26 @@ grpc::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel, const std
                         const std::string& token, const google::protobuf::Message& request,
                         google::protobuf::Message* response,
                         absl::Duration timeout = absl::Seconds(20));
+
+// Calls a method by its full name ("civicpoints.identity.v1.IdentityService.Login") as `token`
+// ("" for none): a gateway face, or CallMethod.
+using MethodCaller = std::function<grpc::Status(const std::string& method, const std::string& token,
+                                                const google::protobuf::Message& request,
+                                                google::protobuf::Message* response)>;
+
+// A member of staff made through the public API.
+struct StaffMember {
+  std::string person_id;
+  std::string grant_id;
+  std::string token;  // after the first-login password change
+};
+
+// As `admin`, creates a person with `phone` and `name` holding `role` at `org`, then signs them
+// in and makes the first-login password change, as a new member of staff does; the calls'
+// idempotency keys begin with `key_prefix`. Fails the current test on any refusal.
+StaffMember MakeStaff(const MethodCaller& call, const std::string& admin, const std::string& phone,
+                      const std::string& name, common::v1::Role role, const std::string& org,
+                      const std::string& key_prefix);
 
 }  // namespace civicpoints::e2e
 
