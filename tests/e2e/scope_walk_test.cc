@@ -476,9 +476,15 @@ TEST_F(ScopeWalkTest, CallersFromAnotherStreetOrDistrictReachNothingOfAStreet) {
             {"name", here},
             {"description", here}};
 
-  // Let in-flight background work settle (the award's ranking rows, the relay's bookkeeping).
-  std::this_thread::sleep_for(std::chrono::seconds(2));
-  const std::map<std::string, int64_t> before = RowCounts();
+  // Background work of the set-up (the award relay, its bookkeeping) must be over before the
+  // walk: wait until two counts half a second apart agree, at most 15 s.
+  std::map<std::string, int64_t> before = RowCounts();
+  for (int i = 0; i < 30; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    std::map<std::string, int64_t> again = RowCounts();
+    if (again == before) break;
+    before = std::move(again);
+  }
 
   std::map<std::string, std::vector<std::string>> vague;  // code -> methods, for the summary
   for (const StaffMember* who : {&outsider_street, &outsider_district, &outsider_system}) {
