@@ -22,9 +22,27 @@ absl::Status AttachServiceToken(ServiceToken& token, grpc::ClientContext& ctx) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// A channel to identity that reconnects on the renewals' own backoff. With gRPC's default (1 s
+// growing to 120 s) an exchange sent while the channel waits to reconnect fails at once without
+// trying, so after a long outage the token would come back up to two minutes after identity did.
+std::shared_ptr<grpc::Channel> IdentityChannel(const std::string& addr,
+                                               const ApiKeyServiceToken::Options& options) {
+  grpc::ChannelArguments args;
+  const int min_ms = static_cast<int>(absl::ToInt64Milliseconds(options.min_backoff));
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, min_ms);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, min_ms);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
+              static_cast<int>(absl::ToInt64Milliseconds(options.max_backoff)));
+  return grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
+}
+
+}  // namespace
+
 ApiKeyServiceToken::ApiKeyServiceToken(const std::string& identity_addr, std::string api_key,
                                        Options options)
-    : channel_(grpc::CreateChannel(identity_addr, grpc::InsecureChannelCredentials())),
+    : channel_(IdentityChannel(identity_addr, options)),
       api_key_(std::move(api_key)),
       options_(options),
       renewer_([this] { RenewLoop(); }) {}
