@@ -33,6 +33,27 @@ grpc::Status FakeOrgs::GetOrgNode(grpc::ServerContext*, const identity::v1::GetO
   return grpc::Status::OK;
 }
 
+grpc::Status FakeOrgs::ExchangeApiKey(grpc::ServerContext*,
+                                      const identity::v1::ExchangeApiKeyRequest* req,
+                                      identity::v1::ExchangeApiKeyResponse* resp) {
+  if (api_key.empty() || req->api_key() != api_key || !sign) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
+                        "API key is unknown, expired or revoked, or its account is disabled");
+  }
+  const absl::Time now = absl::Now();
+  auth::Principal p;
+  p.subject = "svc:rewards";
+  p.token_id = absl::StrCat("t_exchange_", ++exchanges);
+  p.roles = {{common::v1::ROLE_INTERNAL_SERVICE, "root"}};
+  p.kind = "service_account";
+  p.issued_at = now;
+  p.expires_at = absl::FromUnixSeconds(absl::ToUnixSeconds(now + token_lifetime));
+  resp->set_access_token(sign(p));
+  resp->mutable_access_token_expire_time()->set_seconds(absl::ToUnixSeconds(p.expires_at));
+  resp->set_token_type("Bearer");
+  return grpc::Status::OK;
+}
+
 std::string ReasonOf(const grpc::Status& status) {
   const v1::ErrorReason r = ReasonOf(FromGrpcStatus(status));
   if (r == v1::ERROR_REASON_UNSPECIFIED) return "";
@@ -78,7 +99,7 @@ activity::v1::Place Place(const std::string& id, activity::v1::PlaceKind kind,
 
 }  // namespace
 
-RewardsTestEnv::RewardsTestEnv(RewardsOptions options) {
+RewardsTestEnv::RewardsTestEnv(RewardsOptions options, Options env) {
   if (!ledger_env_.ok()) return;
   auth::TokenSigner::GenerateKeyPair(&pk_, &sk_);
   auth::KeySet keys;
@@ -123,17 +144,30 @@ RewardsTestEnv::RewardsTestEnv(RewardsOptions options) {
   }
   peers_host_ = *std::move(peers);
 
-  service_token_ = std::make_unique<server::FixedServiceToken>(
-      Token("svc:rewards", ROLE_INTERNAL_SERVICE, "root"));
-  auto channel = [](int port) {
-    return grpc::CreateChannel(absl::StrCat("127.0.0.1:", port),
-                               grpc::InsecureChannelCredentials());
+  // Rewards' way to identity goes through a relay; its ways to activity and the ledger do not.
+  identity_link_ =
+      std::make_unique<testing::TcpRelay>(absl::StrCat("127.0.0.1:", peers_host_->grpc_port()));
+  if (env.exchange_api_key) {
+    orgs_.api_key = "cpk_akrewards_" + std::string(43, 'k');
+    orgs_.token_lifetime = env.token_lifetime;
+    orgs_.sign = [this](const auth::Principal& p) {
+      return auth::TokenSigner("test", sk_).Sign(p);
+    };
+    service_token_ = std::make_unique<server::ApiKeyServiceToken>(identity_link_->address(),
+                                                                  orgs_.api_key, env.token);
+  } else {
+    service_token_ = std::make_unique<server::FixedServiceToken>(
+        Token("svc:rewards", ROLE_INTERNAL_SERVICE, "root"));
+  }
+  auto channel = [](const std::string& address) {
+    return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   };
-  ledger_client_ =
-      std::make_unique<LedgerClient>(channel(ledger_host_->grpc_port()), service_token_.get());
-  directory_ = std::make_unique<GrpcDirectory>(
-      channel(peers_host_->grpc_port()), channel(peers_host_->grpc_port()), service_token_.get());
-  ledger_stub_ = ledger::v1::LedgerService::NewStub(channel(ledger_host_->grpc_port()));
+  const std::string ledger_addr = absl::StrCat("127.0.0.1:", ledger_host_->grpc_port());
+  ledger_client_ = std::make_unique<LedgerClient>(channel(ledger_addr), service_token_.get());
+  directory_ =
+      std::make_unique<GrpcDirectory>(channel(absl::StrCat("127.0.0.1:", peers_host_->grpc_port())),
+                                      channel(identity_link_->address()), service_token_.get());
+  ledger_stub_ = ledger::v1::LedgerService::NewStub(channel(ledger_addr));
 
   auto pool = pg::PgPool::Connect({.url = db_.url(), .schema = "rewards", .pool_size = 16});
   if (!pool.ok()) {

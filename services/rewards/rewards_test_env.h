@@ -1,13 +1,18 @@
 // A whole rewards service for tests, over the real ledger: the ledger (scratch database, its own
-// Redis) served on a free port, stand-ins for activity's GetPlace and identity's GetOrgNode (the
-// only things rewards reads from them) on another port, and the rewards service on a third, over
-// a scratch database of its own. Tokens are minted with a test signing key that every service
-// trusts. The org tree and places are the story's: 平城区 › 清远街道 › 清远西街社区 and 工农路社区.
+// Redis) served on a free port, stand-ins for activity's GetPlace and identity's GetOrgNode and
+// ExchangeApiKey (the only things rewards asks them) on another port, and the rewards service on a
+// third, over a scratch database of its own. Rewards reaches identity (but not activity or the
+// ledger) through a relay a test can cut. Tokens are minted with a test signing key that every
+// service trusts; rewards' own is fixed, or traded for an API key with the stand-in identity as in
+// a deployment. The org tree and places are the story's: 平城区 › 清远街道 › 清远西街社区 and
+// 工农路社区.
 #ifndef CIVICPOINTS_SERVICES_REWARDS_REWARDS_TEST_ENV_H_
 #define CIVICPOINTS_SERVICES_REWARDS_REWARDS_TEST_ENV_H_
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -23,6 +28,7 @@
 #include "common/pg/pg_pool.h"
 #include "common/server/service_host.h"
 #include "common/server/service_token.h"
+#include "common/testing/tcp_relay.h"
 #include "common/testing/test_env.h"
 #include "services/ledger/ledger_grpc_service.h"
 #include "services/ledger/ledger_test_env.h"
@@ -43,7 +49,15 @@ class FakeOrgs final : public identity::v1::IdentityService::Service {
  public:
   grpc::Status GetOrgNode(grpc::ServerContext*, const identity::v1::GetOrgNodeRequest* req,
                           identity::v1::GetOrgNodeResponse* resp) override;
+  // Trades `api_key`, and no other, for a token `sign` makes for svc:rewards as an internal service
+  // at the root, expiring `token_lifetime` from now (in whole seconds, as a token's exp is).
+  grpc::Status ExchangeApiKey(grpc::ServerContext*, const identity::v1::ExchangeApiKeyRequest* req,
+                              identity::v1::ExchangeApiKeyResponse* resp) override;
   std::map<std::string, identity::v1::OrgNode> nodes;
+  std::string api_key;
+  absl::Duration token_lifetime = absl::Minutes(15);
+  std::function<std::string(const auth::Principal&)> sign;
+  std::atomic<int> exchanges{0};  // tokens given
 };
 
 class RewardsTestEnv {
@@ -57,7 +71,18 @@ class RewardsTestEnv {
   static constexpr char kStationB[] = "pl_station_gongnong";  // in kCommunity2, kept by keeper_b
   static constexpr char kLoveCorner[] = "pl_corner_1";
 
-  explicit RewardsTestEnv(RewardsOptions options = {});
+  struct Options {
+    // Rewards' service token: by default one minted here and never renewed; when set, a real
+    // ApiKeyServiceToken trading an API key with the stand-in identity (through identity_link()).
+    bool exchange_api_key = false;
+    // How that token behaves (tests of an identity outage shorten its timeouts and backoff).
+    server::ApiKeyServiceToken::Options token;
+    // How long the stand-in identity's tokens live.
+    absl::Duration token_lifetime = absl::Minutes(15);
+  };
+  explicit RewardsTestEnv(RewardsOptions options = {})
+      : RewardsTestEnv(std::move(options), Options()) {}
+  RewardsTestEnv(RewardsOptions options, Options env);
   ~RewardsTestEnv();
   bool ok() const { return stub_ != nullptr; }
 
@@ -65,6 +90,15 @@ class RewardsTestEnv {
   ledger::v1::LedgerService::Stub& ledger_stub() { return *ledger_stub_; }
   RewardsServiceImpl& service() { return *service_; }
   const std::string& db_url() const { return db_.url(); }
+  // Rewards reaches identity (its token exchanges and org lookups) through this relay: cut,
+  // identity is down for rewards while activity and the ledger still answer.
+  testing::TcpRelay& identity_link() { return *identity_link_; }
+  // The token rewards presents to the ledger and its peers.
+  server::ServiceToken& service_token() { return *service_token_; }
+  // How many tokens the stand-in identity has given for rewards' API key.
+  int identity_exchanges() const { return orgs_.exchanges.load(); }
+  // The first column of the first row of a query on the ledger's database ("ledger." tables).
+  int64_t LedgerSql(const std::string& query) { return ledger_env_.Sql(query); }
 
   // Stops the rewards service (as a crash would: nothing is finished) and starts a fresh one over
   // the same database with `options`.
@@ -131,7 +165,8 @@ class RewardsTestEnv {
   FakePlaces places_;
   FakeOrgs orgs_;
   std::unique_ptr<server::ServiceHost> peers_host_;
-  std::unique_ptr<server::FixedServiceToken> service_token_;
+  std::unique_ptr<testing::TcpRelay> identity_link_;
+  std::unique_ptr<server::ServiceToken> service_token_;
   std::unique_ptr<LedgerClient> ledger_client_;
   std::unique_ptr<GrpcDirectory> directory_;
   std::unique_ptr<pg::PgPool> pool_;
