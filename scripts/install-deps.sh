@@ -9,7 +9,7 @@ PACKAGES=(
   libpqxx-dev libpq-dev libhiredis-dev libsodium-dev libssl-dev
   libabsl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libcli11-dev libcsv-dev
-  libboost-dev
+  libboost-dev libgoogle-perftools-dev
   postgresql redis-server grpc-proto
   python3-grpcio python3-protobuf
 

@@ -1,6 +1,7 @@
 #include "tests/bench/bench_support.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <iostream>
 #include <pqxx/pqxx>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -41,10 +43,40 @@ double Percentile(std::vector<double>& v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
-Run Measure(int callers, int64_t seconds, const std::function<bool(int caller, int64_t i)>& call) {
+namespace {
+
+double ProcessCpuSeconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// User and system CPU of another process, from /proc (0 if it cannot be read).
+double ProcessCpuSeconds(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  // Fields after the command's closing parenthesis: state is the 3rd, utime the 14th, stime 15th.
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && fields >> field; ++i) {
+    if (i >= 14) ticks += std::stod(field);
+  }
+  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// One timed run: appends every call's latency (ms) to `samples`; returns the errors.
+int64_t RunFor(int callers, absl::Duration length,
+               const std::function<bool(int caller, int64_t i)>& call,
+               std::vector<double>* samples) {
   std::vector<std::vector<double>> latencies(callers);
   std::atomic<int64_t> errors{0};
-  const absl::Time end = absl::Now() + absl::Seconds(seconds);
+  const absl::Time end = absl::Now() + length;
   std::vector<std::thread> threads;
   for (int c = 0; c < callers; ++c) {
     threads.emplace_back([&, c] {
@@ -56,15 +88,60 @@ Run Measure(int callers, int64_t seconds, const std::function<bool(int caller, i
     });
   }
   for (auto& t : threads) t.join();
-  std::vector<double> all;
-  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  for (auto& l : latencies) samples->insert(samples->end(), l.begin(), l.end());
+  return errors;
+}
+
+Run Summarize(std::vector<double>& samples, int64_t errors, double seconds, double cpu_seconds) {
   Run r;
-  r.calls = static_cast<int64_t>(all.size());
+  r.calls = static_cast<int64_t>(samples.size());
   r.errors = errors;
-  r.per_second = static_cast<double>(r.calls - r.errors) / static_cast<double>(seconds);
-  r.p50_ms = Percentile(all, 0.50);
-  r.p99_ms = Percentile(all, 0.99);
+  r.per_second = static_cast<double>(r.calls - r.errors) / seconds;
+  r.p50_ms = Percentile(samples, 0.50);
+  r.p99_ms = Percentile(samples, 0.99);
+  r.client_cpu_us_per_call = r.calls > 0 ? cpu_seconds * 1e6 / static_cast<double>(r.calls) : 0;
   return r;
+}
+
+}  // namespace
+
+Run Measure(int callers, int64_t seconds, const std::function<bool(int caller, int64_t i)>& call) {
+  std::vector<double> samples;
+  const double cpu_before = ProcessCpuSeconds();
+  const int64_t errors = RunFor(callers, absl::Seconds(seconds), call, &samples);
+  return Summarize(samples, errors, static_cast<double>(seconds), ProcessCpuSeconds() - cpu_before);
+}
+
+std::vector<Run> MeasureInTurns(
+    int callers, int rounds, double turn_seconds,
+    const std::vector<std::function<bool(int caller, int64_t i)>>& contenders,
+    const std::vector<pid_t>& watched) {
+  const size_t n = contenders.size();
+  std::vector<std::vector<double>> samples(n);
+  std::vector<int64_t> errors(n, 0);
+  std::vector<double> cpu(n, 0);
+  std::vector<std::vector<double>> watched_cpu(n, std::vector<double>(watched.size(), 0));
+  for (int round = 0; round < rounds; ++round) {
+    for (size_t k = 0; k < n; ++k) {
+      std::vector<double> watched_before;
+      for (pid_t pid : watched) watched_before.push_back(ProcessCpuSeconds(pid));
+      const double cpu_before = ProcessCpuSeconds();
+      errors[k] += RunFor(callers, absl::Seconds(turn_seconds), contenders[k], &samples[k]);
+      cpu[k] += ProcessCpuSeconds() - cpu_before;
+      for (size_t w = 0; w < watched.size(); ++w) {
+        watched_cpu[k][w] += ProcessCpuSeconds(watched[w]) - watched_before[w];
+      }
+    }
+  }
+  std::vector<Run> runs;
+  for (size_t k = 0; k < n; ++k) {
+    runs.push_back(Summarize(samples[k], errors[k], turn_seconds * rounds, cpu[k]));
+    for (double seconds : watched_cpu[k]) {
+      runs.back().watched_cpu_us_per_call.push_back(
+          runs.back().calls > 0 ? seconds * 1e6 / static_cast<double>(runs.back().calls) : 0);
+    }
+  }
+  return runs;
 }
 
 Run MeasureCount(int callers, int64_t total,

@@ -28,12 +28,25 @@ struct Run {
   double p99_ms = 0;
   int64_t calls = 0;
   int64_t errors = 0;
+  // CPU the benchmark process itself spent per call (user + system, all its threads): what the
+  // load generator took from the cores it shares with the servers it measures.
+  double client_cpu_us_per_call = 0;
+  // The same for each watched server process (MeasureInTurns' `watched`, in its order).
+  std::vector<double> watched_cpu_us_per_call;
 };
 
 double Percentile(std::vector<double>& v, double p);
 
 // Runs `call` from `callers` threads for `seconds`; each call returns whether it succeeded.
 Run Measure(int callers, int64_t seconds, const std::function<bool(int caller, int64_t i)>& call);
+// Runs each contender in turn, `rounds` times over, each turn `turn` long, and sums each one's
+// turns: a shared machine's slow moments then fall on every contender alike, so their ratios hold
+// better than those of back-to-back runs.
+// `watched`: server processes whose CPU per call to report.
+std::vector<Run> MeasureInTurns(
+    int callers, int rounds, double turn_seconds,
+    const std::vector<std::function<bool(int caller, int64_t i)>>& contenders,
+    const std::vector<pid_t>& watched = {});
 // Runs `call` exactly `total` times from `callers` threads (i is 0..total-1, each once), for work
 // that can be done only once per item; per_second is successes over the time all of them took.
 Run MeasureCount(int callers, int64_t total,

@@ -8,8 +8,11 @@
 // It starts a ledger on a fresh database and a gateway in front of it (both trusting a key made
 // for this run, logging at warn), awards 200 riders of one street, and measures. Each caller is
 // its own city system (ROLE_CITY_SYSTEM with ledger.read), and the gateway's rate limits are
-// raised out of the way: this measures forwarding, not the limiter's refusals. Prints a line per
-// figure and, last, one JSON object with all of them.
+// raised out of the way: this measures forwarding, not the limiter's refusals. The three paths
+// take one-second turns, `seconds` rounds over, so each is measured for `seconds` in all. Each
+// line also says how much CPU each process spent per call (the benchmark's own client, the ledger
+// and the gateway), since they share the cores. Prints a line per figure and, last, one JSON object
+// with all of them.
 #include <grpcpp/grpcpp.h>
 #include <httplib.h>
 #include <signal.h>
@@ -67,50 +70,57 @@ std::vector<std::unique_ptr<v1::LedgerService::Stub>> Stubs(const std::string& a
   return stubs;
 }
 
-Run GrpcReads(std::vector<std::unique_ptr<v1::LedgerService::Stub>>& stubs,
-              const std::vector<std::string>& bearers, int callers, int64_t seconds) {
-  return Measure(callers, seconds, [&](int c, int64_t) {
-    v1::GetTopRankingRequest req;
-    req.mutable_scope()->set_level(cp::common::v1::ORG_LEVEL_STREET);
-    req.mutable_scope()->set_org_id(kStreet);
-    req.mutable_period()->set_kind(cp::common::v1::RANKING_PERIOD_KIND_ALL_TIME);
-    req.set_top_n(10);
-    grpc::ClientContext ctx;
-    ctx.AddMetadata("authorization", bearers[c]);
-    v1::GetTopRankingResponse resp;
-    const grpc::Status status = stubs[c % stubs.size()]->GetTopRanking(&ctx, req, &resp);
-    if (status.ok() && resp.entries_size() == 10) return true;
-    ReportFirstError(absl::StrCat("gRPC ", status.error_code(), " ", status.error_message(), " (",
-                                  resp.entries_size(), " entries)"));
-    return false;
-  });
+bool GrpcRead(std::vector<std::unique_ptr<v1::LedgerService::Stub>>& stubs,
+              const std::vector<std::string>& bearers, int c, int64_t) {
+  v1::GetTopRankingRequest req;
+  req.mutable_scope()->set_level(cp::common::v1::ORG_LEVEL_STREET);
+  req.mutable_scope()->set_org_id(kStreet);
+  req.mutable_period()->set_kind(cp::common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+  req.set_top_n(10);
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", bearers[c]);
+  v1::GetTopRankingResponse resp;
+  const grpc::Status status = stubs[c % stubs.size()]->GetTopRanking(&ctx, req, &resp);
+  if (status.ok() && resp.entries_size() == 10) return true;
+  ReportFirstError(absl::StrCat("gRPC ", status.error_code(), " ", status.error_message(), " (",
+                                resp.entries_size(), " entries)"));
+  return false;
 }
 
-Run RestReads(int port, const std::vector<std::string>& bearers, int callers, int64_t seconds) {
-  // One keep-alive connection per caller, as an app backend's HTTP client pool would hold.
-  std::vector<std::unique_ptr<httplib::Client>> clients;
-  for (int i = 0; i < callers; ++i) {
-    clients.push_back(std::make_unique<httplib::Client>("127.0.0.1", port));
-    clients.back()->set_keep_alive(true);
+// One keep-alive connection per caller, as an app backend's HTTP client pool would hold.
+class RestReader {
+ public:
+  RestReader(int port, const std::vector<std::string>& bearers) : bearers_(bearers) {
+    for (size_t i = 0; i < bearers.size(); ++i) {
+      clients_.push_back(std::make_unique<httplib::Client>("127.0.0.1", port));
+      clients_.back()->set_keep_alive(true);
+    }
   }
-  const std::string path =
-      absl::StrCat("/v1/rankings/top?scope.level=ORG_LEVEL_STREET&scope.orgId=", kStreet,
-                   "&period.kind=RANKING_PERIOD_KIND_ALL_TIME&topN=10");
-  return Measure(callers, seconds, [&](int c, int64_t) {
-    httplib::Result r = clients[c]->Get(path, {{"Authorization", bearers[c]}});
+
+  bool Read(int c) {
+    httplib::Result r = clients_[c]->Get(path_, {{"Authorization", bearers_[c]}});
     if (r && r->status == 200 && r->body.find("\"rank\":\"10\"") != std::string::npos) {
       return true;
     }
     ReportFirstError(r ? absl::StrCat("REST ", r->status, " ", r->body.substr(0, 300))
                        : absl::StrCat("REST ", httplib::to_string(r.error())));
     return false;
-  });
-}
+  }
+
+ private:
+  const std::vector<std::string>& bearers_;
+  std::vector<std::unique_ptr<httplib::Client>> clients_;
+  const std::string path_ =
+      absl::StrCat("/v1/rankings/top?scope.level=ORG_LEVEL_STREET&scope.orgId=", kStreet,
+                   "&period.kind=RANKING_PERIOD_KIND_ALL_TIME&topN=10");
+};
 
 std::string Line(const char* what, int callers, const Run& r) {
   return absl::StrFormat(
-      "%-22s %2d callers: %7.0f/s  p50 %6.2f ms  p99 %6.2f ms  (%d calls, %d errors)", what,
-      callers, r.per_second, r.p50_ms, r.p99_ms, r.calls, r.errors);
+      "%-22s %2d callers: %7.0f/s  p50 %6.2f ms  p99 %6.2f ms  (%d calls, %d errors); CPU per "
+      "call: client %.0f us, ledger %.0f us, gateway %.0f us",
+      what, callers, r.per_second, r.p50_ms, r.p99_ms, r.calls, r.errors, r.client_cpu_us_per_call,
+      r.watched_cpu_us_per_call[0], r.watched_cpu_us_per_call[1]);
 }
 
 }  // namespace
@@ -123,7 +133,8 @@ int main(int argc, char** argv) {
   parser.AddString("redis_addr", "Redis host:port (written by the run)", &s.redis_addr);
   parser.AddString("ledger_bin", "path of civicpoints-ledger", &s.ledger_bin, true);
   parser.AddString("gateway_bin", "path of civicpoints-gateway", &s.gateway_bin, true);
-  parser.AddInt("seconds", "seconds per measured run", &s.seconds, 1, 600);
+  parser.AddInt("seconds", "seconds each path is measured, in one-second turns", &s.seconds, 1,
+                600);
   if (const int exit_code = ParseSettings(parser, argc, argv); exit_code >= 0) return exit_code;
   std::cout << "machine: " << MachineLine() << "\n";
 
@@ -217,18 +228,28 @@ int main(int argc, char** argv) {
     }
   }
   auto via_gateway = Stubs(gateway_addr);
-  // Warm both paths (connections, token caches).
-  GrpcReads(direct, bearers, 64, 1);
-  GrpcReads(via_gateway, bearers, 64, 1);
-  RestReads(http_port, bearers, 64, 1);
+  RestReader rest(http_port, bearers);
+  // Warm the three paths (connections, token caches).
+  MeasureInTurns(64, 1, 1.0,
+                 {[&](int c, int64_t i) { return GrpcRead(direct, bearers, c, i); },
+                  [&](int c, int64_t i) { return GrpcRead(via_gateway, bearers, c, i); },
+                  [&](int c, int64_t) { return rest.Read(c); }});
 
+  // The three paths take one-second turns, `seconds` rounds over, so the ratios compare like with
+  // like on a machine whose speed drifts.
   std::map<int, Run> d, g, r;
   for (int callers : kCallerCounts) {
-    d[callers] = GrpcReads(direct, bearers, callers, s.seconds);
+    const std::vector<Run> runs =
+        MeasureInTurns(callers, static_cast<int>(s.seconds), 1.0,
+                       {[&](int c, int64_t i) { return GrpcRead(direct, bearers, c, i); },
+                        [&](int c, int64_t i) { return GrpcRead(via_gateway, bearers, c, i); },
+                        [&](int c, int64_t i) { return rest.Read(c); }},
+                       {ledger, gateway});
+    d[callers] = runs[0];
+    g[callers] = runs[1];
+    r[callers] = runs[2];
     std::cout << Line("direct to the ledger", callers, d[callers]) << "\n";
-    g[callers] = GrpcReads(via_gateway, bearers, callers, s.seconds);
     std::cout << Line("gateway gRPC face", callers, g[callers]) << "\n";
-    r[callers] = RestReads(http_port, bearers, callers, s.seconds);
     std::cout << Line("gateway REST face", callers, r[callers]) << "\n";
   }
   StopProcess(gateway);
@@ -239,15 +260,20 @@ int main(int argc, char** argv) {
       absl::StrFormat("{\"machine\":\"%s\",\"seconds_per_run\":%d", MachineLine(), s.seconds);
   for (const auto& [name, runs] : std::vector<std::pair<std::string, std::map<int, Run>*>>{
            {"direct", &d}, {"grpc_face", &g}, {"rest_face", &r}}) {
-    for (const char* what : {"per_s", "p50_ms", "p99_ms", "errors"}) {
+    for (const char* what : {"per_s", "p50_ms", "p99_ms", "errors", "client_cpu_us_per_call",
+                             "ledger_cpu_us_per_call", "gateway_cpu_us_per_call"}) {
       absl::StrAppend(&json, ",\"", name, "_", what, "\":{");
       bool first = true;
       for (int c : kCallerCounts) {
         const Run& run = (*runs)[c];
-        const double v = std::string(what) == "per_s"    ? run.per_second
-                         : std::string(what) == "p50_ms" ? run.p50_ms
-                         : std::string(what) == "p99_ms" ? run.p99_ms
-                                                         : static_cast<double>(run.errors);
+        const double v =
+            std::string(what) == "per_s"                    ? run.per_second
+            : std::string(what) == "p50_ms"                 ? run.p50_ms
+            : std::string(what) == "p99_ms"                 ? run.p99_ms
+            : std::string(what) == "errors"                 ? static_cast<double>(run.errors)
+            : std::string(what) == "client_cpu_us_per_call" ? run.client_cpu_us_per_call
+            : std::string(what) == "ledger_cpu_us_per_call" ? run.watched_cpu_us_per_call[0]
+                                                            : run.watched_cpu_us_per_call[1];
         absl::StrAppend(&json, first ? "" : ",", absl::StrFormat("\"%d\":%.2f", c, v));
         first = false;
       }
