@@ -1,4 +1,5 @@
 #include "common/server/identity_keys.h"
+#include "common/server/peer_channel.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -12,9 +13,7 @@ namespace civicpoints::server {
 IdentityKeyProvider::IdentityKeyProvider(const std::string& address,
                                          std::shared_ptr<auth::KeyProvider> fallback,
                                          absl::Duration min_refresh)
-    : channel_(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
-      fallback_(std::move(fallback)),
-      min_refresh_(min_refresh) {}
+    : channel_(PeerChannel(address)), fallback_(std::move(fallback)), min_refresh_(min_refresh) {}
 
 absl::Status IdentityKeyProvider::Refresh() {
   auto stub = identity::v1::IdentityService::NewStub(channel_);

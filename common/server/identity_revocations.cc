@@ -1,4 +1,5 @@
 #include "common/server/identity_revocations.h"
+#include "common/server/peer_channel.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -10,7 +11,7 @@
 namespace civicpoints::server {
 
 IdentityRevocations::IdentityRevocations(const std::string& address, absl::Duration poll)
-    : channel_(grpc::CreateChannel(address, grpc::InsecureChannelCredentials())),
+    : channel_(PeerChannel(address)),
       poll_(poll),
       set_(std::make_shared<const auth::RevocationSet>()),
       poller_([this] { PollLoop(); }) {}

@@ -1,5 +1,7 @@
 #include "common/server/service_token.h"
 
+#include "common/server/peer_channel.h"
+
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
@@ -22,27 +24,11 @@ absl::Status AttachServiceToken(ServiceToken& token, grpc::ClientContext& ctx) {
   return absl::OkStatus();
 }
 
-namespace {
-
-// A channel to identity that reconnects on the renewals' own backoff. With gRPC's default (1 s
-// growing to 120 s) an exchange sent while the channel waits to reconnect fails at once without
-// trying, so after a long outage the token would come back up to two minutes after identity did.
-std::shared_ptr<grpc::Channel> IdentityChannel(const std::string& addr,
-                                               const ApiKeyServiceToken::Options& options) {
-  grpc::ChannelArguments args;
-  const int min_ms = static_cast<int>(absl::ToInt64Milliseconds(options.min_backoff));
-  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, min_ms);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, min_ms);
-  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS,
-              static_cast<int>(absl::ToInt64Milliseconds(options.max_backoff)));
-  return grpc::CreateCustomChannel(addr, grpc::InsecureChannelCredentials(), args);
-}
-
-}  // namespace
-
 ApiKeyServiceToken::ApiKeyServiceToken(const std::string& identity_addr, std::string api_key,
                                        Options options)
-    : channel_(IdentityChannel(identity_addr, options)),
+    // Reconnecting on the renewals' own backoff: the token is back within one step of identity's.
+    : channel_(PeerChannel(
+          identity_addr, {.min_backoff = options.min_backoff, .max_backoff = options.max_backoff})),
       api_key_(std::move(api_key)),
       options_(options),
       renewer_([this] { RenewLoop(); }) {}

@@ -1,4 +1,5 @@
 #include "services/activity/award_relay.h"
+#include "common/server/peer_channel.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -40,10 +41,7 @@ bool Transient(absl::StatusCode code) {
 
 AwardRelay::AwardRelay(pg::PgPool* pool, const std::string& ledger_addr,
                        server::ServiceToken* token, Options options)
-    : pool_(pool),
-      channel_(grpc::CreateChannel(ledger_addr, grpc::InsecureChannelCredentials())),
-      token_(token),
-      options_(options) {}
+    : pool_(pool), channel_(server::PeerChannel(ledger_addr)), token_(token), options_(options) {}
 
 AwardRelay::~AwardRelay() {
   {

@@ -1,4 +1,5 @@
 #include "services/activity/directory.h"
+#include "common/server/peer_channel.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -27,9 +28,7 @@ absl::Status FromIdentity(const grpc::Status& s, absl::string_view what) {
 
 IdentityDirectory::IdentityDirectory(const std::string& identity_addr, server::ServiceToken* token,
                                      pg::PgPool* pool)
-    : channel_(grpc::CreateChannel(identity_addr, grpc::InsecureChannelCredentials())),
-      token_(token),
-      pool_(pool) {}
+    : channel_(server::PeerChannel(identity_addr)), token_(token), pool_(pool) {}
 
 absl::StatusOr<OrgInfo> IdentityDirectory::Org(const std::string& org_id, absl::string_view field) {
   if (org_id.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));

@@ -1,4 +1,5 @@
 #include "services/gateway/gateway.h"
+#include "common/server/peer_channel.h"
 
 #include <grpcpp/grpcpp.h>
 
@@ -19,9 +20,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const GatewaySettings& 
   if (!forwarder.ok()) return forwarder.status();
   gw->forwarder_ = *std::move(forwarder);
   const BackendOptions& identity = settings.backends.at("identity");
-  gw->exchanger_ = std::make_unique<ApiKeyExchanger>(
-      grpc::CreateChannel(identity.address, grpc::InsecureChannelCredentials()), identity.timeout,
-      settings.max_api_keys);
+  gw->exchanger_ = std::make_unique<ApiKeyExchanger>(server::PeerChannel(identity.address),
+                                                     identity.timeout, settings.max_api_keys);
   gw->log_.set_access_log(settings.access_log);
   gw->trusted_proxies_ = settings.trusted_proxies;
   gw->gatekeeper_ = std::make_unique<Gatekeeper>(

@@ -14,6 +14,7 @@
 #include "common/config/config_parser.h"
 #include "common/log/log.h"
 #include "common/server/identity_revocations.h"
+#include "common/server/peer_channel.h"
 #include "common/server/service_main.h"
 #include "services/gateway/gateway.h"
 
@@ -138,10 +139,9 @@ absl::StatusOr<std::vector<server::BuiltService>> Build(server::ServiceDeps& dep
   absl::StatusOr<auth::KeySet> file_keys = FileKeys(deps.config->jwks_file);
   if (!file_keys.ok()) return file_keys.status();
   g_keys = std::make_shared<gateway::TokenKeys>(
-      *std::move(file_keys),
-      deps.config->identity_addr.empty()
-          ? nullptr
-          : grpc::CreateChannel(deps.config->identity_addr, grpc::InsecureChannelCredentials()));
+      *std::move(file_keys), deps.config->identity_addr.empty()
+                                 ? nullptr
+                                 : server::PeerChannel(deps.config->identity_addr));
   g_authorizer =
       std::make_unique<auth::Authorizer>(std::make_shared<const auth::TokenVerifier>(g_keys));
   const absl::Duration timeout = g_flags.backend_timeout;

@@ -5,6 +5,7 @@
 
 #include "civicpoints/rewards/v1/rewards_service.grpc.pb.h"
 #include "common/config/config_parser.h"
+#include "common/server/peer_channel.h"
 #include "common/server/service_main.h"
 #include "services/rewards/directory.h"
 #include "services/rewards/ledger_client.h"
@@ -28,12 +29,9 @@ RewardsSettings g_settings;
 class RewardsProcess final {
  public:
   explicit RewardsProcess(server::ServiceDeps& deps)
-      : ledger_(grpc::CreateChannel(g_settings.ledger_addr, grpc::InsecureChannelCredentials()),
-                deps.service_token),
-        directory_(
-            grpc::CreateChannel(g_settings.activity_addr, grpc::InsecureChannelCredentials()),
-            grpc::CreateChannel(deps.config->identity_addr, grpc::InsecureChannelCredentials()),
-            deps.service_token) {}
+      : ledger_(server::PeerChannel(g_settings.ledger_addr), deps.service_token),
+        directory_(server::PeerChannel(g_settings.activity_addr),
+                   server::PeerChannel(deps.config->identity_addr), deps.service_token) {}
   rewards::LedgerClient ledger_;
   rewards::GrpcDirectory directory_;
 };
