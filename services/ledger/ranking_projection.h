@@ -1,0 +1,93 @@
+// Rankings as a projection of the journal, in Redis (docs/design/ledger-projection.md).
+//
+// A ranking (ranking_keys.h) is three Redis keys under one hash tag, so every script touches one
+// cluster slot: a sorted set of riders, a hash of each rider's running sum with the journal
+// sequence and time of the entry that last raised it, and the ranking's watermark, the last journal
+// sequence applied to it. Changes carry their sequence and a script applies only those above the
+// watermark, so applying the same changes twice, or from two processes, changes nothing. A global
+// watermark says how far the whole journal is applied; its absence means Redis holds no
+// projection (new, or flushed).
+//
+// A rider's points in a ranking are the sum of the changes, shown while above zero. Equal points go
+// to whoever reached them first by journal order: the Redis score is points × 2^30 plus the
+// complement of the reaching sequence, exact while points stay under 2^23 (8,388,608) and
+// sequences under 2^30 (1,073,741,824); beyond, ties fall back to Redis's member order. Riders
+// excluded from rankings stay in the projection and are skipped by every read, so excluding or
+// restoring one is one set write. Thread-safe.
+#ifndef CIVICPOINTS_SERVICES_LEDGER_RANKING_PROJECTION_H_
+#define CIVICPOINTS_SERVICES_LEDGER_RANKING_PROJECTION_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace civicpoints::redis {
+class RedisClient;
+}
+
+namespace civicpoints::ledger {
+
+// One journal entry's change to one rider's points in one ranking.
+struct RankingChange {
+  std::string person_id;
+  int64_t delta = 0;     // a raise (award) or a fall (reversal, deduction)
+  int64_t sequence = 0;  // the entry's journal sequence
+  absl::Time time;       // the entry's time, shown as when a raise reached its score
+};
+
+// One rider's place in a ranking.
+struct RankingPlace {
+  std::string person_id;
+  int64_t points = 0;
+  int64_t rank = 0;            // 1-based, among riders not excluded
+  int64_t reach_sequence = 0;  // the entry that brought the rider to these points
+  absl::Time reach_time;
+};
+
+class RankingProjection {
+ public:
+  // `redis` must outlive this object.
+  explicit RankingProjection(redis::RedisClient* redis) : redis_(redis) {}
+
+  // Applies each ranking's changes (in journal order) above its watermark and raises the
+  // ranking's watermark to `through`, every ranking in one round trip per few hundred. Errors:
+  // UNAVAILABLE when Redis cannot be reached (nothing is lost: the caller applies again from its
+  // global watermark); INTERNAL when Redis refuses a script.
+  absl::Status Apply(const std::map<std::string, std::vector<RankingChange>>& changes,
+                     int64_t through);
+
+  // How far the whole journal is applied; nullopt when Redis holds no projection.
+  absl::StatusOr<std::optional<int64_t>> Watermark();
+  // Raises the global watermark to `sequence` (never lowers it).
+  absl::Status RaiseWatermark(int64_t sequence);
+
+  // Riders at 0-based places start .. start+count-1, best first; `total` (if given) gets how many
+  // riders the ranking holds, both counting only riders not excluded.
+  absl::StatusOr<std::vector<RankingPlace>> Range(const std::string& ranking_key, int64_t start,
+                                                  int64_t count, int64_t* total = nullptr);
+  // A rider's place, or nullopt when the rider has no points there or is excluded.
+  absl::StatusOr<std::optional<RankingPlace>> PlaceOf(const std::string& ranking_key,
+                                                      const std::string& person_id);
+  // Up to `above` riders just above the rider, the rider and up to `below` just below; empty when
+  // the rider is not ranked.
+  absl::StatusOr<std::vector<RankingPlace>> Around(const std::string& ranking_key,
+                                                   const std::string& person_id, int64_t above,
+                                                   int64_t below);
+
+  // The riders excluded from every ranking.
+  absl::Status SetExcluded(const std::string& person_id, bool excluded);
+  absl::Status ReplaceExcluded(const std::vector<std::string>& person_ids);
+  absl::StatusOr<std::vector<std::string>> Excluded();
+
+ private:
+  redis::RedisClient* const redis_;
+};
+
+}  // namespace civicpoints::ledger
+
+#endif  // CIVICPOINTS_SERVICES_LEDGER_RANKING_PROJECTION_H_
