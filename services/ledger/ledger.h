@@ -6,6 +6,15 @@
 // subject): the same caller, key and request return the first result; the same caller and key with
 // a different request is FAILED_PRECONDITION; another caller's key is no concern of this caller's.
 // Thread-safe.
+//
+// One file per area, all members of this class: ledger.cc (construction, Mutate and its
+// idempotency keys, the after-commit ranking sync, the background loop), ledger_postings.cc
+// (Award, BulkAward, Deduct, Reverse), ledger_holds.cc (Hold, Capture, Release, timed-out holds),
+// ledger_statements.cc (balances, entries, VerifyJournal, period totals, org statistics, PlaceOf),
+// ledger_rankings.cc (reads from Redis, exclusions, rebuild) and ledger_seasons.cc (seasons and
+// snapshots); checks they share are in ledger_support.h. The rules hold no SQL and no database
+// types: the store (pg_ledger_store.h) answers in statuses, and the batch transaction passes
+// through them only as the opaque pqxx::dbtransaction& the GroupCommitter hands out.
 #ifndef CIVICPOINTS_SERVICES_LEDGER_LEDGER_H_
 #define CIVICPOINTS_SERVICES_LEDGER_LEDGER_H_
 
@@ -140,7 +149,8 @@ class Ledger {
   absl::Status Mutate(const std::string& caller, const std::string& method, const std::string& key,
                       const google::protobuf::Message& request, const std::string& order_key,
                       google::protobuf::Message* response, const Body& body);
-  std::optional<IdempotentResult> FindKey(pqxx::dbtransaction& tx, const IdempotencyScope& scope);
+  absl::StatusOr<std::optional<IdempotentResult>> FindKey(pqxx::dbtransaction& tx,
+                                                          const IdempotencyScope& scope);
   absl::StatusOr<v1::ReleaseResponse> ReleaseHold(const std::string& method,
                                                   const v1::ReleaseRequest& request,
                                                   const std::string& actor, bool by_timeout);

@@ -1,6 +1,19 @@
 // PgLedgerStore: the only place the ledger's SQL runs. Mutating calls take the batch transaction
 // the GroupCommitter hands out; reads take a connection from the pool. Values cross as the v1
 // proto messages, which are the ledger's domain types. Thread-safe (stateless besides the pool).
+//
+// Errors: every method returns absl::Status or absl::StatusOr<T>, those inside a caller's batch
+// transaction too; no exception leaves the store. "Not there" is an empty std::optional, not an
+// error. A statement the database fails inside a batch transaction comes back with the code
+// pg::StatusFromException gives it (pg_errors.h) and IsDatabaseFailure() true: the transaction is
+// then unusable until the GroupCommitter rolls back to the unit's savepoint. Where a method says
+// so, a unique violation (another transaction committed the same row first) is ABORTED instead, so
+// the GroupCommitter runs the unit again and it sees that row. Reads map the database's errors as
+// PgPool::WithReadConnection does (pg_pool.h).
+//
+// Files, by area, all members of this class: pg_ledger_store.cc (idempotency keys, how rows are
+// read, the error convention; pg_ledger_rows.h), pg_postings.cc, pg_holds.cc, pg_statements.cc,
+// pg_rankings.cc and pg_seasons.cc (seasons and snapshots).
 #ifndef CIVICPOINTS_SERVICES_LEDGER_PG_LEDGER_STORE_H_
 #define CIVICPOINTS_SERVICES_LEDGER_PG_LEDGER_STORE_H_
 
@@ -60,16 +73,35 @@ class PgLedgerStore {
  public:
   explicit PgLedgerStore(pg::PgPool* pool) : pool_(pool) {}
 
-  // --- inside a batch transaction ---
+  // Whether `status`, returned by a method inside a batch transaction, is the database failing a
+  // statement (see the header comment) rather than a refusal of the ledger's own.
+  static bool IsDatabaseFailure(const absl::Status& status);
+
+  // --- idempotency keys (pg_ledger_store.cc), inside a batch transaction ---
+
+  // The result `caller` stored under (method, key); with `legacy`, also one stored before keys
+  // were scoped by caller (migrations/0007), preferring the caller's own.
+  absl::StatusOr<std::optional<IdempotentResult>> FindIdempotent(pqxx::dbtransaction& tx,
+                                                                 const std::string& caller,
+                                                                 const std::string& method,
+                                                                 const std::string& key,
+                                                                 bool legacy);
+  // Errors: ABORTED when another transaction stored the same key first.
+  absl::Status SaveIdempotent(pqxx::dbtransaction& tx, const std::string& caller,
+                              const std::string& method, const std::string& key,
+                              const std::string& request_hash, const std::string& response);
+
+  // --- postings (pg_postings.cc), inside a batch transaction ---
 
   // Appends an entry. Errors: NOT_FOUND when the account does not exist and the posting may not
   // open it; FAILED_PRECONDITION when a balance would go negative; RESOURCE_EXHAUSTED when the
-  // account would pass its bound.
+  // account would pass its bound (these three with IsDatabaseFailure false); ABORTED when another
+  // transaction committed the same unique row first (a second reversal of one award).
   absl::StatusOr<v1::Entry> Post(pqxx::dbtransaction& tx, const Posting& posting);
 
   // Posts an award with award_entry() (migrations/0005): the entry, the account after it, the id
   // of an earlier unreversed award of the same source and rider ("" if none; the caller then
-  // refuses and rolls back), and the ranking rows for Redis. Errors as Post.
+  // refuses and rolls back), and the ranking rows for Redis. Errors as Post, less ABORTED.
   struct AwardResult {
     v1::Entry entry;
     v1::Account account;
@@ -79,51 +111,53 @@ class PgLedgerStore {
   absl::StatusOr<AwardResult> PostAward(pqxx::dbtransaction& tx, const Posting& award,
                                         const std::vector<std::string>& ranking_keys);
 
-  // The result `caller` stored under (method, key); with `legacy`, also one stored before keys
-  // were scoped by caller (migrations/0007), preferring the caller's own.
-  std::optional<IdempotentResult> FindIdempotent(pqxx::dbtransaction& tx, const std::string& caller,
-                                                 const std::string& method, const std::string& key,
-                                                 bool legacy);
-  void SaveIdempotent(pqxx::dbtransaction& tx, const std::string& caller, const std::string& method,
-                      const std::string& key, const std::string& request_hash,
-                      const std::string& response);
+  absl::StatusOr<std::optional<v1::Entry>> LoadEntry(pqxx::dbtransaction& tx,
+                                                     const std::string& entry_id);
+  // The reversal of an award, if it has one.
+  absl::StatusOr<std::optional<v1::Entry>> FindReversal(pqxx::dbtransaction& tx,
+                                                        const std::string& entry_id);
+  absl::StatusOr<std::optional<v1::Account>> LoadAccountTx(pqxx::dbtransaction& tx,
+                                                           const std::string& person_id);
+
+  // --- holds (pg_holds.cc) ---
+
+  // The hold of an order, locked for update.
+  absl::StatusOr<std::optional<v1::Hold>> LockHold(pqxx::dbtransaction& tx,
+                                                   const std::string& order_id);
+  // Errors: ABORTED when another transaction inserted the order's hold first.
+  absl::Status InsertHold(pqxx::dbtransaction& tx, const v1::Hold& hold, const v1::Entry& entry,
+                          const common::v1::OrgPath& path);
+  absl::Status SettleHold(pqxx::dbtransaction& tx, const std::string& order_id, v1::HoldState state,
+                          const v1::Entry& entry, bool expired);
+  absl::StatusOr<std::optional<v1::Hold>> GetHold(const std::string& order_id);
+  // Orders whose holds are past their timeout and still HELD.
+  absl::StatusOr<std::vector<std::string>> DueHolds(int limit);
+
+  // --- rankings (pg_rankings.cc) ---
 
   // Adds `delta` (floored at zero) to the rider's score in each ranking, and in every season
   // ranking whose season holds `occur_time` and `path`; returns the new rows.
-  std::vector<RankingScore> AddRankingScores(pqxx::dbtransaction& tx, const std::string& person_id,
-                                             const std::vector<std::string>& ranking_keys,
-                                             int64_t delta, absl::Time reached_at,
-                                             absl::Time occur_time,
-                                             const common::v1::OrgPath& path);
-
-  // Seasons.
-  // Inserts a season and counts the journal's earlier postings in it (awards less corrections
-  // whose occur_time and path fall in the season); returns the season and its new rows.
-  v1::Season InsertSeason(pqxx::dbtransaction& tx, const v1::Season& season,
-                          std::vector<RankingScore>* scores);
-  absl::StatusOr<std::optional<v1::Season>> GetSeason(const std::string& season_id);
-  // Seasons whose scope is `level`/`org_id` or an ancestor of it (all when level is 0), after
-  // `after_seq`, oldest first.
-  absl::StatusOr<std::vector<std::pair<int64_t, v1::Season>>> ListSeasons(
-      int level, const std::string& org_id, const std::string& district_id,
-      const std::string& street_id, int64_t after_seq, int limit);
-
-  // Snapshots: the top of a ranking from PostgreSQL, read in the caller's transaction.
-  std::vector<v1::RankingEntry> ReadRanking(pqxx::dbtransaction& tx, const std::string& ranking_key,
-                                            int limit, bool include_ties, int64_t* as_of_sequence);
-  void SaveSnapshot(pqxx::dbtransaction& tx, const v1::RankingSnapshot& snapshot);
-  absl::StatusOr<std::optional<v1::RankingSnapshot>> GetSnapshot(const std::string& snapshot_id);
+  absl::StatusOr<std::vector<RankingScore>> AddRankingScores(
+      pqxx::dbtransaction& tx, const std::string& person_id,
+      const std::vector<std::string>& ranking_keys, int64_t delta, absl::Time reached_at,
+      absl::Time occur_time, const common::v1::OrgPath& path);
+  // Walks every ranking score in key order, `chunk` rows at a time.
+  absl::Status ForEachRankingScore(
+      size_t chunk, const std::function<absl::Status(std::vector<RankingScore>&)>& fn);
 
   // Exclusions. Exclude and Restore record an audit event and return the rider's ranking rows
   // with bumped versions (scores 0 while excluded) for Redis.
-  std::optional<v1::RankingExclusion> FindExclusion(pqxx::dbtransaction& tx,
-                                                    const std::string& person_id);
-  v1::RankingExclusion Exclude(pqxx::dbtransaction& tx, const std::string& person_id,
-                               const std::string& reason, const std::string& actor,
-                               std::vector<RankingScore>* scores);
-  absl::Time Restore(pqxx::dbtransaction& tx, const std::string& person_id,
-                     const std::string& reason, const std::string& actor,
-                     std::vector<RankingScore>* scores);
+  absl::StatusOr<std::optional<v1::RankingExclusion>> FindExclusion(pqxx::dbtransaction& tx,
+                                                                    const std::string& person_id);
+  // Errors: ABORTED when another transaction excluded the rider first.
+  absl::StatusOr<v1::RankingExclusion> Exclude(pqxx::dbtransaction& tx,
+                                               const std::string& person_id,
+                                               const std::string& reason, const std::string& actor,
+                                               std::vector<RankingScore>* scores);
+  // Returns when the rider was restored.
+  absl::StatusOr<absl::Time> Restore(pqxx::dbtransaction& tx, const std::string& person_id,
+                                     const std::string& reason, const std::string& actor,
+                                     std::vector<RankingScore>* scores);
   // Current exclusions of riders whose account's org path has `org_id` in `column` ("" for all),
   // ordered by person id, after `after_person`.
   absl::StatusOr<std::vector<v1::RankingExclusion>> ListExclusions(const std::string& column,
@@ -132,22 +166,32 @@ class PgLedgerStore {
                                                                    int limit);
   absl::StatusOr<std::vector<std::string>> AllExcluded();
 
-  std::optional<v1::Entry> LoadEntry(pqxx::dbtransaction& tx, const std::string& entry_id);
-  // The reversal of an award, if it has one.
-  std::optional<v1::Entry> FindReversal(pqxx::dbtransaction& tx, const std::string& entry_id);
-  // The hold of an order, locked for update.
-  std::optional<v1::Hold> LockHold(pqxx::dbtransaction& tx, const std::string& order_id);
-  void InsertHold(pqxx::dbtransaction& tx, const v1::Hold& hold, const v1::Entry& entry,
-                  const common::v1::OrgPath& path);
-  void SettleHold(pqxx::dbtransaction& tx, const std::string& order_id, v1::HoldState state,
-                  const v1::Entry& entry, bool expired);
-  std::optional<v1::Account> LoadAccountTx(pqxx::dbtransaction& tx, const std::string& person_id);
+  // --- seasons and snapshots (pg_seasons.cc) ---
 
-  // --- reads ---
+  // Inserts a season and counts the journal's earlier postings in it (awards less corrections
+  // whose occur_time and path fall in the season); returns the season and its new rows.
+  absl::StatusOr<v1::Season> InsertSeason(pqxx::dbtransaction& tx, const v1::Season& season,
+                                          std::vector<RankingScore>* scores);
+  absl::StatusOr<std::optional<v1::Season>> GetSeason(const std::string& season_id);
+  // Seasons whose scope is `level`/`org_id` or an ancestor of it (all when level is 0), after
+  // `after_seq`, oldest first.
+  absl::StatusOr<std::vector<std::pair<int64_t, v1::Season>>> ListSeasons(
+      int level, const std::string& org_id, const std::string& district_id,
+      const std::string& street_id, int64_t after_seq, int limit);
+
+  // Snapshots: the top of a ranking from PostgreSQL, read in the caller's transaction.
+  absl::StatusOr<std::vector<v1::RankingEntry>> ReadRanking(pqxx::dbtransaction& tx,
+                                                            const std::string& ranking_key,
+                                                            int limit, bool include_ties,
+                                                            int64_t* as_of_sequence);
+  // Errors: ABORTED when another transaction saved the same snapshot id first.
+  absl::Status SaveSnapshot(pqxx::dbtransaction& tx, const v1::RankingSnapshot& snapshot);
+  absl::StatusOr<std::optional<v1::RankingSnapshot>> GetSnapshot(const std::string& snapshot_id);
+
+  // --- statements (pg_statements.cc), reads ---
 
   absl::StatusOr<v1::Account> GetAccount(const std::string& person_id);
   absl::StatusOr<std::optional<v1::Entry>> GetEntry(const std::string& entry_id);
-  absl::StatusOr<std::optional<v1::Hold>> GetHold(const std::string& order_id);
   // The path down to a street or community (its own id included), as some account's latest award
   // recorded it; nullopt when no account's latest award lies under the node.
   absl::StatusOr<std::optional<common::v1::OrgPath>> FindOrgPath(common::v1::OrgLevel level,
@@ -162,11 +206,6 @@ class PgLedgerStore {
     int limit = 20;
   };
   absl::StatusOr<std::vector<v1::Entry>> ListEntries(const EntryFilter& filter);
-  // Orders whose holds are past their timeout and still HELD.
-  absl::StatusOr<std::vector<std::string>> DueHolds(int limit);
-  // Walks every ranking score in key order, `chunk` rows at a time.
-  absl::Status ForEachRankingScore(
-      size_t chunk, const std::function<absl::Status(std::vector<RankingScore>&)>& fn);
 
   // Dashboard figures of one org node over [start, end): per Shanghai day and per direct child.
   // `column` is the entries column naming the node ("" for the city) and `child_column` the one

@@ -1,0 +1,198 @@
+// PgLedgerStore's seasons (named ranking periods, counted from the journal when created) and
+// ranking snapshots (a ranking's top read from PostgreSQL and kept).
+#include <optional>
+#include <pqxx/pqxx>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/pg/pg_pool.h"
+#include "services/ledger/pg_ledger_rows.h"
+#include "services/ledger/pg_ledger_store.h"
+
+namespace civicpoints::ledger {
+
+using pg_rows::Bytes;
+using pg_rows::Exec;
+using pg_rows::InBatch;
+using pg_rows::OnUniqueViolation;
+using pg_rows::RowToScore;
+using pg_rows::SetTime;
+using pg_rows::TsMicros;
+
+namespace {
+
+// Columns of a season (table alias `s`), read by RowToSeason by these names.
+constexpr char kSeasonColumns[] =
+    "s.seq, s.season_id, s.display_name, s.scope_level, s.scope_org_id, "
+    "(extract(epoch FROM s.start_time) * 1000000)::bigint AS start_micros, "
+    "(extract(epoch FROM s.end_time) * 1000000)::bigint AS end_micros, s.creator_id, "
+    "(extract(epoch FROM s.created_at) * 1000000)::bigint AS created_micros";
+
+v1::Season RowToSeason(const pqxx::row& r) {
+  v1::Season s;
+  s.set_season_id(r["season_id"].c_str());
+  s.set_display_name(r["display_name"].c_str());
+  s.mutable_scope()->set_level(static_cast<common::v1::OrgLevel>(r["scope_level"].as<int>()));
+  s.mutable_scope()->set_org_id(r["scope_org_id"].c_str());
+  const int64_t start = r["start_micros"].as<int64_t>(), end = r["end_micros"].as<int64_t>();
+  SetTime(s.mutable_start_time(), start);
+  SetTime(s.mutable_end_time(), end);
+  s.set_creator_id(r["creator_id"].c_str());
+  SetTime(s.mutable_create_time(), r["created_micros"].as<int64_t>());
+  const int64_t now = absl::ToUnixMicros(absl::Now());
+  s.set_state(now < start ? v1::SEASON_STATE_UPCOMING
+              : now < end ? v1::SEASON_STATE_ACTIVE
+                          : v1::SEASON_STATE_ENDED);
+  return s;
+}
+
+}  // namespace
+
+absl::StatusOr<v1::Season> PgLedgerStore::InsertSeason(pqxx::dbtransaction& tx,
+                                                       const v1::Season& season,
+                                                       std::vector<RankingScore>* scores) {
+  return InBatch([&]() -> absl::StatusOr<v1::Season> {
+    pqxx::result r = Exec(
+        tx,
+        absl::StrCat(
+            "INSERT INTO seasons AS s (season_id, display_name, scope_level, scope_org_id, "
+            "start_time, end_time, creator_id) VALUES ('season-' || "
+            "currval(pg_get_serial_sequence('seasons', 'seq')), $1, $2, $3, "
+            "to_timestamp($4::bigint / 1000000.0), to_timestamp($5::bigint / 1000000.0), $6) "
+            "RETURNING ",
+            kSeasonColumns),
+        season.display_name(), static_cast<int>(season.scope().level()), season.scope().org_id(),
+        TsMicros(season.start_time()), TsMicros(season.end_time()), season.creator_id());
+    v1::Season created = RowToSeason(r[0]);
+    // Postings that already happened in the season's range count in it, scope by scope, as new
+    // postings would (the same join as AddRankingScores, over the journal).
+    for (const auto& row :
+         Exec(tx,
+              "INSERT INTO ranking_scores (ranking_key, person_id, score, reached_at, version) "
+              "SELECT sc.k || '|season:' || s.season_id, e.person_id, "
+              "GREATEST(sum(e.earned_delta), 0), "
+              "  max(e.created_at), 1 "
+              "FROM seasons s JOIN entries e ON e.occur_time >= s.start_time "
+              "  AND e.occur_time < s.end_time AND e.earned_delta <> 0 AND e.community_id <> '' "
+              "  AND (s.scope_level = 1 OR (s.scope_level = 2 AND e.district_id = s.scope_org_id) "
+              "    OR (s.scope_level = 3 AND e.street_id = s.scope_org_id) "
+              "    OR (s.scope_level = 4 AND e.community_id = s.scope_org_id)) "
+              "CROSS JOIN LATERAL (VALUES (1, 'city'), (2, 'district:' || e.district_id), "
+              "  (3, 'street:' || e.street_id), (4, 'community:' || e.community_id)) "
+              "  AS sc(level, k) "
+              "WHERE s.season_id = $1 AND sc.level >= s.scope_level "
+              "GROUP BY 1, 2 "
+              "RETURNING ranking_key, person_id, CASE WHEN EXISTS (SELECT 1 FROM "
+              "  ranking_exclusions x WHERE x.person_id = ranking_scores.person_id) "
+              "  THEN 0 ELSE score END AS score, "
+              "(extract(epoch FROM reached_at) * 1000000)::bigint AS reached_micros, version",
+              created.season_id())) {
+      scores->push_back(RowToScore(row, row["person_id"].c_str()));
+    }
+    return created;
+  });
+}
+
+absl::StatusOr<std::optional<v1::Season>> PgLedgerStore::GetSeason(const std::string& season_id) {
+  std::optional<v1::Season> out;
+  absl::Status st = pool_->WithReadConnection("read season", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    pqxx::result r =
+        Exec(tx, absl::StrCat("SELECT ", kSeasonColumns, " FROM seasons s WHERE s.season_id = $1"),
+             season_id);
+    if (!r.empty()) out = RowToSeason(r[0]);
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, v1::Season>>> PgLedgerStore::ListSeasons(
+    int level, const std::string& org_id, const std::string& district_id,
+    const std::string& street_id, int64_t after_seq, int limit) {
+  std::vector<std::pair<int64_t, v1::Season>> out;
+  absl::Status st = pool_->WithReadConnection("list seasons", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    for (const auto& row :
+         Exec(tx,
+              absl::StrCat(
+                  "SELECT ", kSeasonColumns,
+                  " FROM seasons s WHERE s.seq > $1 AND ($2 = 0 OR s.scope_level = 1 "
+                  "OR (s.scope_level = $2 AND s.scope_org_id = $3) "
+                  "OR (s.scope_level = 2 AND s.scope_org_id = $4) "
+                  "OR (s.scope_level = 3 AND s.scope_org_id = $5)) ORDER BY s.seq LIMIT $6"),
+              after_seq, level, org_id, district_id, street_id, limit)) {
+      out.emplace_back(row["seq"].as<int64_t>(), RowToSeason(row));
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::RankingEntry>> PgLedgerStore::ReadRanking(
+    pqxx::dbtransaction& tx, const std::string& ranking_key, int limit, bool include_ties,
+    int64_t* as_of_sequence) {
+  return InBatch([&]() -> absl::StatusOr<std::vector<v1::RankingEntry>> {
+    *as_of_sequence =
+        tx.exec1("SELECT coalesce(max(sequence), 0) AS as_of FROM entries")["as_of"].as<int64_t>();
+    // The same order Redis keeps: points, then who reached them first, then person id.
+    pqxx::result r = Exec(
+        tx,
+        "WITH ranked AS (SELECT s.person_id, s.score, s.reached_at, "
+        "  row_number() OVER (ORDER BY s.score DESC, date_trunc('second', s.reached_at), "
+        "    s.person_id DESC) AS rank "
+        "  FROM ranking_scores s WHERE s.ranking_key = $1 AND s.score > 0 "
+        "  AND NOT EXISTS (SELECT 1 FROM ranking_exclusions x WHERE x.person_id = s.person_id)) "
+        "SELECT rank, person_id, score, "
+        "(extract(epoch FROM reached_at) * 1000000)::bigint AS reached_micros "
+        "FROM ranked WHERE rank <= $2 OR ($3 AND rank <= $2 + 1000 AND score = "
+        "  (SELECT score FROM ranked WHERE rank = $2)) ORDER BY rank",
+        ranking_key, limit, include_ties);
+    std::vector<v1::RankingEntry> out;
+    for (const auto& row : r) {
+      v1::RankingEntry e;
+      e.set_rank(row["rank"].as<int64_t>());
+      e.set_person_id(row["person_id"].c_str());
+      e.set_score(row["score"].as<int64_t>());
+      SetTime(e.mutable_reach_time(), row["reached_micros"].as<int64_t>());
+      out.push_back(std::move(e));
+    }
+    return out;
+  });
+}
+
+absl::Status PgLedgerStore::SaveSnapshot(pqxx::dbtransaction& tx,
+                                         const v1::RankingSnapshot& snapshot) {
+  return InBatch(
+      [&] {
+        Exec(tx, "INSERT INTO ranking_snapshots (snapshot_id, snapshot) VALUES ($1, $2)",
+             snapshot.snapshot_id(), pqxx::binarystring(snapshot.SerializeAsString()));
+        return absl::OkStatus();
+      },
+      OnUniqueViolation::kRace);
+}
+
+absl::StatusOr<std::optional<v1::RankingSnapshot>> PgLedgerStore::GetSnapshot(
+    const std::string& snapshot_id) {
+  std::optional<v1::RankingSnapshot> out;
+  absl::Status st = pool_->WithReadConnection("read snapshot", [&](pqxx::connection_base& c) {
+    pqxx::read_transaction tx(c);
+    pqxx::result r =
+        Exec(tx, "SELECT snapshot FROM ranking_snapshots WHERE snapshot_id = $1", snapshot_id);
+    if (!r.empty()) {
+      v1::RankingSnapshot snap;
+      if (!snap.ParseFromString(Bytes(r[0]["snapshot"]))) {
+        return absl::InternalError("stored snapshot does not parse");
+      }
+      out = std::move(snap);
+    }
+    return absl::OkStatus();
+  });
+  if (!st.ok()) return st;
+  return out;
+}
+
+}  // namespace civicpoints::ledger
