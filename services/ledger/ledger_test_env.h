@@ -26,6 +26,8 @@ class LedgerTestEnv {
   Ledger& ledger() { return *ledger_; }
   redis::RedisClient& redis() { return *redis_; }
   GroupCommitter& committer() { return *committer_; }
+  pg::PgPool& pool() { return *pool_; }
+  testing::RedisServer& redis_server() { return redis_server_; }
   const std::string& db_url() const { return db_.url(); }
   // The first column of the first row of a query run on the scratch database.
   int64_t Sql(const std::string& query);

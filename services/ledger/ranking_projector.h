@@ -1,0 +1,80 @@
+// RankingProjector: keeps the Redis projection (ranking_projection.h) up with the journal. It reads
+// the entries after the projection's watermark, in journal order, turns each one that moves a
+// rider's earned points into changes to the rankings it counts in (its scope × all time, month and
+// ISO week, and the seasons holding it), applies them and raises the watermark. Reading "every
+// entry after N" is complete because entries are appended in commit order (the journal lock,
+// docs/design/ledger-projection.md).
+//
+// Where an entry counts: an award at its own org path and time; a reversal at the reversed award's;
+// a deduction at its own path, or the account's for deductions stored without one.
+//
+// One thread applies, woken by Nudge() after a commit or every `idle_poll`; a Redis or PostgreSQL
+// failure is retried after `retry`, nothing lost (the watermark has not moved). A Redis without a
+// projection (new or flushed) is replayed from the journal's start. Thread-safe.
+#ifndef CIVICPOINTS_SERVICES_LEDGER_RANKING_PROJECTOR_H_
+#define CIVICPOINTS_SERVICES_LEDGER_RANKING_PROJECTOR_H_
+
+#include <cstdint>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "services/ledger/ranking_projection.h"
+
+namespace civicpoints::pg {
+class PgPool;
+}
+
+namespace civicpoints::ledger {
+
+struct RankingProjectorOptions {
+  absl::Duration idle_poll = absl::Seconds(1);
+  absl::Duration retry = absl::Milliseconds(500);
+  int max_entries_per_pass = 5000;
+};
+
+class RankingProjector {
+ public:
+  // `pool` (the ledger's schema) and `projection` must outlive the projector.
+  RankingProjector(pg::PgPool* pool, RankingProjection* projection,
+                   RankingProjectorOptions options = {});
+  ~RankingProjector();  // stops the thread
+
+  void Start();
+
+  // Applies everything committed so far, on the caller's thread; returns the watermark reached.
+  // Errors: UNAVAILABLE when PostgreSQL or Redis cannot be reached.
+  absl::StatusOr<int64_t> CatchUp();
+
+  // Wakes the thread: something was committed.
+  void Nudge();
+  // Waits until the projection holds the journal through `sequence`; false after `timeout`, or at
+  // once while the last pass failed (Redis down: callers do not wait for what cannot come).
+  bool WaitFor(int64_t sequence, absl::Duration timeout);
+
+  // The watermark this process last reached (0 before its first pass).
+  int64_t applied() const;
+
+ private:
+  // One pass: at most max_entries_per_pass entries. Returns the watermark after it and whether
+  // more entries remain.
+  absl::StatusOr<std::pair<int64_t, bool>> Pass();
+  void Loop();
+
+  pg::PgPool* const pool_;
+  RankingProjection* const projection_;
+  const RankingProjectorOptions options_;
+  absl::Mutex pass_mu_;  // one pass at a time (the thread, CatchUp)
+  mutable absl::Mutex mu_;
+  int64_t applied_ ABSL_GUARDED_BY(mu_) = 0;
+  bool failing_ ABSL_GUARDED_BY(mu_) = false;
+  bool nudged_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
+
+}  // namespace civicpoints::ledger
+
+#endif  // CIVICPOINTS_SERVICES_LEDGER_RANKING_PROJECTOR_H_

@@ -1,0 +1,158 @@
+#include "services/ledger/ranking_projector.h"
+
+#include <gtest/gtest.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "services/ledger/ledger_test_env.h"
+#include "services/ledger/ranking_keys.h"
+
+namespace civicpoints::ledger {
+namespace {
+
+class RankingProjectorTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(env_.ok()); }
+
+  static common::v1::OrgPath Path(const std::string& street, const std::string& community) {
+    common::v1::OrgPath p;
+    p.set_district_id("d_pingcheng");
+    p.set_street_id(street);
+    p.set_community_id(community);
+    return p;
+  }
+
+  v1::AwardResponse Award(const std::string& key, const std::string& person, int64_t amount,
+                          const common::v1::OrgPath& path) {
+    v1::AwardRequest r;
+    r.set_idempotency_key(key);
+    r.set_person_id(person);
+    r.set_amount(amount);
+    r.set_source_kind(v1::SOURCE_KIND_ACTIVITY_ATTENDANCE);
+    r.set_source_id(key);
+    r.set_verified_by_person_id("staff_1");
+    r.set_points_rule_id("rule_1");
+    *r.mutable_org_path() = path;
+    absl::StatusOr<v1::AwardResponse> out = env_.ledger().Award(r, "svc:activity");
+    EXPECT_TRUE(out.ok()) << out.status();
+    return out.ok() ? *out : v1::AwardResponse();
+  }
+
+  // "rider:points" best first.
+  std::vector<std::string> Board(const std::string& key) {
+    auto places = projection_.Range(key, 0, 100);
+    EXPECT_TRUE(places.ok()) << places.status();
+    std::vector<std::string> out;
+    if (!places.ok()) return out;
+    for (const RankingPlace& p : *places) out.push_back(absl::StrCat(p.person_id, ":", p.points));
+    return out;
+  }
+
+  std::string Month() { return "month:" + MonthKey(absl::Now()); }
+
+  LedgerTestEnv env_;
+  RankingProjection projection_{&env_.redis()};
+};
+
+TEST_F(RankingProjectorTest, AwardsReversalsAndDeductionsCountWhereTheJournalSaysTheyDo) {
+  const auto west = Path("s_qingyuan", "c_west");
+  const auto east = Path("s_qingyuan", "c_east");
+  const auto other = Path("s_xinwang", "c_far");
+  Award("a1", "p1", 10, west);
+  const v1::AwardResponse reversed = Award("a2", "p2", 30, east);
+  Award("a3", "p2", 5, east);
+  Award("a4", "p3", 7, other);
+  Award("a5", "p4", 10, west);  // equal to p1, reached later
+  v1::ReverseRequest reverse;
+  reverse.set_idempotency_key("rev");
+  reverse.set_entry_id(reversed.entry().entry_id());
+  reverse.set_reason("recorded twice");
+  ASSERT_TRUE(env_.ledger().Reverse(reverse, "staff").ok());
+  v1::DeductRequest deduct;
+  deduct.set_idempotency_key("ded");
+  deduct.set_person_id("p1");
+  deduct.set_amount(4);
+  deduct.set_reason("correction");
+  ASSERT_TRUE(env_.ledger().Deduct(deduct, "staff").ok());
+
+  RankingProjector projector(&env_.pool(), &projection_);
+  absl::StatusOr<int64_t> reached = projector.CatchUp();
+  ASSERT_TRUE(reached.ok()) << reached.status();
+  EXPECT_EQ(*reached, env_.Sql("SELECT max(sequence) FROM ledger.entries"));
+  EXPECT_EQ(Board("street:s_qingyuan|all"), (std::vector<std::string>{"p4:10", "p1:6", "p2:5"}));
+  EXPECT_EQ(Board("community:c_west|" + Month()), (std::vector<std::string>{"p4:10", "p1:6"}));
+  EXPECT_EQ(Board("community:c_east|all"), (std::vector<std::string>{"p2:5"}));
+  EXPECT_EQ(Board("city|all"), (std::vector<std::string>{"p4:10", "p3:7", "p1:6", "p2:5"}));
+
+  // Nothing new: a second pass changes nothing; Redis flushed: the journal is replayed.
+  ASSERT_TRUE(projector.CatchUp().ok());
+  EXPECT_EQ(Board("city|all"), (std::vector<std::string>{"p4:10", "p3:7", "p1:6", "p2:5"}));
+  ASSERT_TRUE(env_.redis().Command({"FLUSHALL"}).ok());
+  ASSERT_TRUE(projector.CatchUp().ok());
+  EXPECT_EQ(Board("city|all"), (std::vector<std::string>{"p4:10", "p3:7", "p1:6", "p2:5"}));
+}
+
+TEST_F(RankingProjectorTest, ALongJournalIsAppliedInBoundedPassesAndSeasonsCountTheirRange) {
+  const absl::Time now = absl::Now();
+  v1::CreateSeasonRequest create;
+  create.set_idempotency_key("season-1");
+  create.set_display_name("冬季");
+  create.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  create.mutable_scope()->set_org_id("s_qingyuan");
+  create.mutable_start_time()->set_seconds(absl::ToUnixSeconds(now - absl::Hours(24)));
+  create.mutable_end_time()->set_seconds(absl::ToUnixSeconds(now + absl::Hours(24)));
+  absl::StatusOr<v1::Season> season = env_.ledger().CreateSeason(create, "staff");
+  ASSERT_TRUE(season.ok()) << season.status();
+  for (int i = 0; i < 23; ++i) {
+    Award(absl::StrCat("k", i), absl::StrCat("p", i % 5), 1 + i,
+          i % 2 == 0 ? Path("s_qingyuan", "c_west") : Path("s_xinwang", "c_far"));
+  }
+  RankingProjector projector(&env_.pool(), &projection_, {.max_entries_per_pass = 4});
+  ASSERT_TRUE(projector.CatchUp().ok());
+  // p0: 1+11+21 = 33 and p2 (i=2,12,22): 3+13+23 = 39 and p4 (4,14): 5+15 = 20, p1 (6,16) ...
+  int64_t total = 0;
+  int64_t sum = 0;
+  auto city = projection_.Range("city|all", 0, 10, &total);
+  ASSERT_TRUE(city.ok());
+  for (const RankingPlace& p : *city) sum += p.points;
+  EXPECT_EQ(total, 5);
+  EXPECT_EQ(sum, 23 * 24 / 2);
+  // The season counts only its street's awards (i even: 1+3+...+23 = 144).
+  auto in_season = projection_.Range("street:s_qingyuan|season:" + season->season_id(), 0, 10);
+  ASSERT_TRUE(in_season.ok());
+  sum = 0;
+  for (const RankingPlace& p : *in_season) sum += p.points;
+  EXPECT_EQ(sum, 144);
+  EXPECT_EQ(Board("community:c_west|season:" + season->season_id()).size(), 5u);
+  EXPECT_TRUE(Board("street:s_xinwang|season:" + season->season_id()).empty());
+}
+
+TEST_F(RankingProjectorTest, WaitersSeeTheirAwardAndDoNotWaitWhileRedisIsDown) {
+  RankingProjector projector(&env_.pool(), &projection_,
+                             {.idle_poll = absl::Seconds(30), .retry = absl::Milliseconds(100)});
+  projector.Start();
+  const v1::AwardResponse award = Award("w1", "p1", 3, Path("s_qingyuan", "c_west"));
+  int64_t sequence = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(award.entry().entry_id(), &sequence));
+  EXPECT_TRUE(projector.WaitFor(sequence, absl::Seconds(5)));
+  EXPECT_EQ(Board("city|all"), (std::vector<std::string>{"p1:3"}));
+
+  env_.redis_server().Stop();
+  const v1::AwardResponse during = Award("w2", "p2", 4, Path("s_qingyuan", "c_west"));
+  ASSERT_TRUE(absl::SimpleAtoi(during.entry().entry_id(), &sequence));
+  const absl::Time t0 = absl::Now();
+  EXPECT_FALSE(projector.WaitFor(sequence, absl::Seconds(5)));
+  EXPECT_LT(absl::Now() - t0, absl::Seconds(3)) << "a waiter must not wait on a Redis that is down";
+  ASSERT_TRUE(env_.redis_server().Start());
+  // Back: the projector retries on its own and the waiter gets its award.
+  const absl::Time give_up = absl::Now() + absl::Seconds(15);
+  while (!projector.WaitFor(sequence, absl::Seconds(1)) && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_GE(projector.applied(), sequence);
+  EXPECT_EQ(Board("city|all"), (std::vector<std::string>{"p2:4", "p1:3"}));
+}
+
+}  // namespace
+}  // namespace civicpoints::ledger
