@@ -1,6 +1,6 @@
 // Ledger: construction, the idempotent-mutation plumbing (Mutate) every area's mutations run
-// through, the after-commit ranking sync and the background loop. The areas live beside it:
-// ledger_postings.cc, ledger_holds.cc, ledger_statements.cc, ledger_rankings.cc and
+// through, the wait for the ranking projection after commit and the background loop. The areas live
+// beside it: ledger_postings.cc, ledger_holds.cc, ledger_statements.cc, ledger_rankings.cc and
 // ledger_seasons.cc.
 #include "services/ledger/ledger.h"
 
@@ -18,14 +18,17 @@ namespace civicpoints::ledger {
 namespace gp = ::google::protobuf;
 using support::RequestHash;
 
-Ledger::Ledger(PgLedgerStore* store, GroupCommitter* committer, Rankings* rankings,
-               absl::Duration top_ranking_cache_ttl)
+Ledger::Ledger(PgLedgerStore* store, GroupCommitter* committer, RankingProjection* projection,
+               RankingProjector* projector, absl::Duration top_ranking_cache_ttl)
     : store_(store),
       committer_(committer),
-      rankings_(rankings),
-      ranking_writer_(rankings),
+      projection_(projection),
+      projector_(projector),
       top_cache_(top_ranking_cache_ttl) {
   [[maybe_unused]] const int sodium = sodium_init();  // idempotent; needed for SHA-256
+  // After the projection changed: a read that began before it is not kept.
+  projector_->OnChange([this] { top_cache_.Invalidate(); });
+  projector_->Start();
 }
 
 Ledger::~Ledger() {
@@ -55,11 +58,11 @@ absl::Status Ledger::Mutate(const std::string& caller, const std::string& method
   }
   const IdempotencyScope scope{caller, method, key, ReadsUnscopedKeys(method)};
   const std::string hash = RequestHash(request);
-  std::vector<RankingScore> scores;
+  int64_t ranked = 0;
   bool reran = false;  // a failure whose cause could not be told was run once more
   absl::Status s = committer_->Run(order_key, [&](pqxx::dbtransaction& tx) -> absl::Status {
     response->Clear();
-    scores.clear();
+    ranked = 0;
     ASSIGN_OR_RETURN(std::optional<IdempotentResult> found, FindKey(tx, scope));
     if (found.has_value()) {
       if (found->request_hash != hash) {
@@ -71,7 +74,7 @@ absl::Status Ledger::Mutate(const std::string& caller, const std::string& method
       }
       return absl::OkStatus();
     }
-    absl::Status done = body(tx, response, &scores);
+    absl::Status done = body(tx, response, &ranked);
     // A statement the database failed ends the unit with that failure; only a refusal may be the
     // shadow of a concurrent first call.
     if (!done.ok() && done.code() != absl::StatusCode::kAborted &&
@@ -87,7 +90,7 @@ absl::Status Ledger::Mutate(const std::string& caller, const std::string& method
     return store_->SaveIdempotent(tx, caller, method, key, hash, response->SerializeAsString());
   });
   if (!s.ok()) return s;
-  SyncRankings(scores);
+  if (ranked > 0) AwaitRankings(ranked);
   return absl::OkStatus();
 }
 
@@ -104,14 +107,10 @@ std::optional<bool> Ledger::KeyTakenMeanwhile(pqxx::dbtransaction& tx,
   return found->has_value();
 }
 
-void Ledger::SyncRankings(const std::vector<RankingScore>& scores) {
-  if (scores.empty()) return;
-  absl::Status s = ranking_writer_.Write(scores);
-  top_cache_.Invalidate();  // after the write: a read that began before it is not kept
-  if (!s.ok()) {
-    // PostgreSQL holds the truth; the reconciler brings Redis back in step.
-    rankings_dirty_ = true;
-    log::Warn("ranking update deferred to the reconciler", {{"error", std::string(s.message())}});
+void Ledger::AwaitRankings(int64_t sequence) {
+  if (!projector_->WaitFor(sequence, absl::Seconds(1))) {
+    // The journal holds the truth; the projector carries it to Redis when Redis answers.
+    log::Warn("ranking update left to the projector", {{"sequence", sequence}});
   }
 }
 
@@ -121,16 +120,11 @@ void Ledger::StartBackground(absl::Duration interval) {
 
 void Ledger::BackgroundLoop(absl::Duration interval) {
   do {
-    absl::StatusOr<bool> marker = rankings_->HasRebuildMarker();
-    if (marker.ok() && (!*marker || rankings_dirty_.exchange(false))) {
-      absl::StatusOr<v1::RebuildRankingsResponse> rebuilt = RebuildRankings();
-      if (rebuilt.ok()) {
-        log::Info("rankings rebuilt from PostgreSQL", {{"rankings", rebuilt->rankings_rebuilt()},
-                                                       {"members", rebuilt->members_written()}});
-      } else {
-        rankings_dirty_ = true;
-        log::Warn("ranking rebuild failed", {{"error", std::string(rebuilt.status().message())}});
-      }
+    if (exclusions_dirty_.exchange(false)) {
+      absl::StatusOr<std::vector<std::string>> excluded = store_->AllExcluded();
+      absl::Status s = excluded.ok() ? projection_->ReplaceExcluded(*excluded) : excluded.status();
+      if (!s.ok()) exclusions_dirty_ = true;
+      top_cache_.Invalidate();
     }
     if (absl::StatusOr<int> released = ReleaseDueHolds(); released.ok() && *released > 0) {
       log::Info("holds released on timeout", {{"count", *released}});

@@ -1,6 +1,7 @@
 // Ledger: the rules of the points journal. Validates requests, runs each mutation as one
-// idempotent unit in a group-committed transaction (group_committer.h), and keeps the Redis
-// rankings in step after commit. No gRPC here; values are the v1 proto messages.
+// idempotent unit in a group-committed transaction (group_committer.h); after a commit that moved
+// earned points it waits (briefly) for the ranking projector to carry the change to Redis. No gRPC
+// here; values are the v1 proto messages.
 //
 // Every mutation takes an idempotency key, which belongs to its caller (`actor`, the token's
 // subject): the same caller, key and request return the first result; the same caller and key with
@@ -11,10 +12,11 @@
 // idempotency keys, the after-commit ranking sync, the background loop), ledger_postings.cc
 // (Award, BulkAward, Deduct, Reverse), ledger_holds.cc (Hold, Capture, Release, timed-out holds),
 // ledger_statements.cc (balances, entries, VerifyJournal, period totals, org statistics, PlaceOf),
-// ledger_rankings.cc (reads from Redis, exclusions, rebuild) and ledger_seasons.cc (seasons and
-// snapshots); checks they share are in ledger_support.h. The rules hold no SQL and no database
-// types: the store (pg_ledger_store.h) answers in statuses, and the batch transaction passes
-// through them only as the opaque pqxx::dbtransaction& the GroupCommitter hands out.
+// ledger_rankings.cc (reads from the projection in Redis, exclusions, rebuild) and
+// ledger_seasons.cc (seasons and snapshots); checks they share are in ledger_support.h. The rules
+// hold no SQL and no database types: the store (pg_ledger_store.h) answers in statuses, and the
+// batch transaction passes through them only as the opaque pqxx::dbtransaction& the GroupCommitter
+// hands out.
 #ifndef CIVICPOINTS_SERVICES_LEDGER_LEDGER_H_
 #define CIVICPOINTS_SERVICES_LEDGER_LEDGER_H_
 
@@ -28,8 +30,8 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/notification.h"
 #include "civicpoints/ledger/v1/ledger_service.pb.h"
-#include "services/ledger/ranking_writer.h"
-#include "services/ledger/rankings.h"
+#include "services/ledger/ranking_projection.h"
+#include "services/ledger/ranking_projector.h"
 #include "services/ledger/top_ranking_cache.h"
 
 namespace pqxx {
@@ -47,14 +49,14 @@ inline constexpr int kMaxBulkItems = 1000;
 
 class Ledger {
  public:
-  // All three must outlive the ledger. Top-N ranking answers are kept up to
-  // `top_ranking_cache_ttl` (top_ranking_cache.h; zero reads Redis every time).
-  Ledger(PgLedgerStore* store, GroupCommitter* committer, Rankings* rankings,
-         absl::Duration top_ranking_cache_ttl = absl::ZeroDuration());
+  // All must outlive the ledger; the ledger starts the projector. Top-N ranking answers are kept
+  // up to `top_ranking_cache_ttl` (top_ranking_cache.h; zero reads Redis every time).
+  Ledger(PgLedgerStore* store, GroupCommitter* committer, RankingProjection* projection,
+         RankingProjector* projector, absl::Duration top_ranking_cache_ttl = absl::ZeroDuration());
   ~Ledger();  // stops the background work
 
-  // Starts the hold-timeout sweeper and the ranking reconciler (a full rebuild first, then a
-  // check every `interval` for a flushed Redis or failed writes).
+  // Starts the hold-timeout sweeper, which also puts the exclusion list back in Redis after a
+  // failed write, every `interval`.
   void StartBackground(absl::Duration interval = absl::Seconds(2));
 
   // Mutations. `actor` is the caller's principal, recorded on the entry. Errors as documented on
@@ -128,15 +130,17 @@ class Ledger {
                                                       const std::string& actor);
   absl::StatusOr<v1::RankingSnapshot> GetRankingSnapshot(const std::string& snapshot_id);
 
-  // Rewrites every ranking in Redis from PostgreSQL (versioned, so it never double counts).
+  // Deletes the projection in Redis and applies the whole journal again.
   absl::StatusOr<v1::RebuildRankingsResponse> RebuildRankings();
 
   // Releases holds past their timeout; returns how many were released.
   absl::StatusOr<int> ReleaseDueHolds();
 
  private:
-  using Body = std::function<absl::Status(pqxx::dbtransaction&, google::protobuf::Message*,
-                                          std::vector<RankingScore>*)>;
+  // A mutation's work in the batch transaction; it sets `ranked` to the journal sequence of the
+  // last entry it wrote that moves earned points (rankings), and leaves it 0 otherwise.
+  using Body =
+      std::function<absl::Status(pqxx::dbtransaction&, google::protobuf::Message*, int64_t*)>;
   // Where a mutation's idempotency key lives: keys belong to the caller that chose them.
   struct IdempotencyScope {
     const std::string& caller;  // the token's subject (the `actor` of a mutation)
@@ -144,8 +148,8 @@ class Ledger {
     const std::string& key;
     bool legacy;  // also read keys stored before keys were scoped by caller
   };
-  // Runs `body` once per (caller, method, idempotency key) (see the class comment) and syncs
-  // rankings after commit.
+  // Runs `body` once per (caller, method, idempotency key) (see the class comment) and waits for
+  // the projection to carry what it changed in rankings.
   absl::Status Mutate(const std::string& caller, const std::string& method, const std::string& key,
                       const google::protobuf::Message& request, const std::string& order_key,
                       google::protobuf::Message* response, const Body& body);
@@ -159,15 +163,17 @@ class Ledger {
   // the unit's failed statement left no way to ask (the unit is then run once more, and the
   // re-run replays that result or fails the same way again).
   std::optional<bool> KeyTakenMeanwhile(pqxx::dbtransaction& tx, const IdempotencyScope& scope);
-  void SyncRankings(const std::vector<RankingScore>& scores);
+  // After a commit that moved earned points up to `sequence`: waits (at most a second, not at all
+  // while Redis is down) until the projection holds it, so a rider sees their own award.
+  void AwaitRankings(int64_t sequence);
   void BackgroundLoop(absl::Duration interval);
 
   PgLedgerStore* const store_;
   GroupCommitter* const committer_;
-  Rankings* const rankings_;
-  RankingWriter ranking_writer_;  // after-commit writes to Redis, coalesced across callers
+  RankingProjection* const projection_;
+  RankingProjector* const projector_;
   TopRankingCache top_cache_;
-  std::atomic<bool> rankings_dirty_{true};
+  std::atomic<bool> exclusions_dirty_{false};  // Redis's exclusion list missed a change
   absl::Notification stop_;
   std::thread background_;
 };

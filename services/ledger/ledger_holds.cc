@@ -45,7 +45,7 @@ absl::StatusOr<v1::HoldResponse> Ledger::Hold(const v1::HoldRequest& req,
   v1::HoldResponse response;
   RETURN_IF_ERROR(Mutate(
       actor, "Hold", req.idempotency_key(), req, req.person_id(), &response,
-      [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>*) {
+      [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t*) {
         auto* resp = static_cast<v1::HoldResponse*>(out);
         ASSIGN_OR_RETURN(std::optional<v1::Hold> existing, store_->LockHold(tx, req.order_id()));
         if (existing.has_value()) {
@@ -103,7 +103,7 @@ absl::StatusOr<v1::CaptureResponse> Ledger::Capture(const v1::CaptureRequest& re
   v1::CaptureResponse response;
   RETURN_IF_ERROR(Mutate(
       actor, "Capture", req.idempotency_key(), req, LockOrderForHold(req.order_id()), &response,
-      [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>*) {
+      [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t*) {
         auto* resp = static_cast<v1::CaptureResponse*>(out);
         ASSIGN_OR_RETURN(std::optional<v1::Hold> hold, store_->LockHold(tx, req.order_id()));
         if (!hold.has_value()) {
@@ -170,7 +170,7 @@ absl::StatusOr<v1::ReleaseResponse> Ledger::ReleaseHold(const std::string& metho
   v1::ReleaseResponse response;
   RETURN_IF_ERROR(
       Mutate(actor, method, req.idempotency_key(), req, LockOrderForHold(req.order_id()), &response,
-             [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>*) {
+             [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t*) {
                auto* resp = static_cast<v1::ReleaseResponse*>(out);
                ASSIGN_OR_RETURN(std::optional<v1::Hold> hold, store_->LockHold(tx, req.order_id()));
                if (!hold.has_value()) {

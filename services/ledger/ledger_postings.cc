@@ -22,6 +22,7 @@ using support::CheckReason;
 using support::Invalid;
 using support::kMaxIdLength;
 using support::RequestHash;
+using support::SequenceOf;
 using support::ToTime;
 
 namespace {
@@ -103,12 +104,11 @@ absl::StatusOr<v1::AwardResponse> Ledger::Award(const v1::AwardRequest& req,
   v1::AwardResponse response;
   RETURN_IF_ERROR(
       Mutate(actor, "Award", req.idempotency_key(), req, req.person_id(), &response,
-             [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>* scores) {
+             [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t* ranked) {
                auto* resp = static_cast<v1::AwardResponse*>(out);
                const Posting p =
                    AwardPosting(req, req.person_id(), req.amount(), req.org_path(), actor, occur);
-               ASSIGN_OR_RETURN(PgLedgerStore::AwardResult posted,
-                                store_->PostAward(tx, p, RankingKeysFor(req.org_path(), occur)));
+               ASSIGN_OR_RETURN(PgLedgerStore::AwardResult posted, store_->PostAward(tx, p));
                // Checked under the account lock, so a concurrent award for the same source under
                // another key is seen once it commits; refusing rolls this one back.
                if (!posted.duplicate_of.empty()) {
@@ -117,7 +117,7 @@ absl::StatusOr<v1::AwardResponse> Ledger::Award(const v1::AwardRequest& req,
                      " for this source (", v1::SourceKind_Name(req.source_kind()), " ",
                      req.source_id(), ")"));
                }
-               *scores = std::move(posted.scores);
+               *ranked = SequenceOf(posted.entry);
                *resp->mutable_entry() = std::move(posted.entry);
                *resp->mutable_account() = std::move(posted.account);
                return absl::OkStatus();
@@ -151,7 +151,7 @@ absl::StatusOr<v1::BulkAwardResponse> Ledger::BulkAward(const v1::BulkAwardReque
   v1::BulkAwardResponse response;
   RETURN_IF_ERROR(Mutate(
       actor, "BulkAward", req.idempotency_key(), req, *seen.begin(), &response,
-      [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>* scores) {
+      [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t* ranked) {
         auto* resp = static_cast<v1::BulkAwardResponse*>(out);
         resp->set_bulk_award_id(bulk_id);
         std::vector<std::string> duplicates;
@@ -165,10 +165,9 @@ absl::StatusOr<v1::BulkAwardResponse> Ledger::BulkAward(const v1::BulkAwardReque
           Posting p =
               AwardPosting(req, item.person_id(), item.amount(), item.org_path(), actor, occur);
           p.bulk_award_id = bulk_id;
-          ASSIGN_OR_RETURN(PgLedgerStore::AwardResult posted,
-                           store_->PostAward(tx, p, RankingKeysFor(item.org_path(), occur)));
+          ASSIGN_OR_RETURN(PgLedgerStore::AwardResult posted, store_->PostAward(tx, p));
           if (!posted.duplicate_of.empty()) duplicates.push_back(item.person_id());
-          scores->insert(scores->end(), posted.scores.begin(), posted.scores.end());
+          *ranked = std::max(*ranked, SequenceOf(posted.entry));
           *resp->add_entries() = std::move(posted.entry);
           *resp->add_accounts() = std::move(posted.account);
         }
@@ -193,7 +192,7 @@ absl::StatusOr<v1::DeductResponse> Ledger::Deduct(const v1::DeductRequest& req,
   v1::DeductResponse response;
   RETURN_IF_ERROR(Mutate(
       actor, "Deduct", req.idempotency_key(), req, req.person_id(), &response,
-      [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>* scores) {
+      [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t* ranked) {
         auto* resp = static_cast<v1::DeductResponse*>(out);
         if (!req.related_entry_id().empty()) {
           ASSIGN_OR_RETURN(std::optional<v1::Entry> related,
@@ -203,6 +202,9 @@ absl::StatusOr<v1::DeductResponse> Ledger::Deduct(const v1::DeductRequest& req,
                                                     " names no entry of ", req.person_id()));
           }
         }
+        // A deduction counts in the rankings of the rider's place at the time: the entry keeps it.
+        ASSIGN_OR_RETURN(std::optional<v1::Account> before,
+                         store_->LoadAccountTx(tx, req.person_id()));
         Posting p{.person_id = req.person_id(),
                   .kind = v1::ENTRY_KIND_DEDUCT,
                   .amount = req.amount(),
@@ -210,19 +212,15 @@ absl::StatusOr<v1::DeductResponse> Ledger::Deduct(const v1::DeductRequest& req,
                   .earned_delta = -req.amount(),
                   .source_kind = v1::SOURCE_KIND_CORRECTION,
                   .source_id = req.related_entry_id(),
+                  .org_path = before.has_value() ? before->org_path() : common::v1::OrgPath(),
                   .reason = req.reason(),
                   .actor_id = actor};
         ASSIGN_OR_RETURN(v1::Entry entry, store_->Post(tx, p));
-        ASSIGN_OR_RETURN(std::optional<v1::Account> loaded,
+        ASSIGN_OR_RETURN(std::optional<v1::Account> account,
                          store_->LoadAccountTx(tx, req.person_id()));
-        v1::Account account = *loaded;
-        const absl::Time when = ToTime(entry.occur_time());
-        ASSIGN_OR_RETURN(*scores,
-                         store_->AddRankingScores(
-                             tx, req.person_id(), RankingKeysFor(account.org_path(), when),
-                             -req.amount(), ToTime(entry.create_time()), when, account.org_path()));
+        *ranked = SequenceOf(entry);
         *resp->mutable_entry() = entry;
-        *resp->mutable_account() = account;
+        *resp->mutable_account() = *account;
         return absl::OkStatus();
       }));
   return response;
@@ -240,7 +238,7 @@ absl::StatusOr<v1::ReverseResponse> Ledger::Reverse(const v1::ReverseRequest& re
   }
   RETURN_IF_ERROR(Mutate(
       actor, "Reverse", req.idempotency_key(), req, order_key, &response,
-      [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>* scores) {
+      [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t* ranked) {
         auto* resp = static_cast<v1::ReverseResponse*>(out);
         ASSIGN_OR_RETURN(std::optional<v1::Entry> award, store_->LoadEntry(tx, req.entry_id()));
         if (!award.has_value()) {
@@ -279,13 +277,8 @@ absl::StatusOr<v1::ReverseResponse> Ledger::Reverse(const v1::ReverseRequest& re
           }
           return entry.status();
         }
-        // The reversal counts against the periods the award counted in.
-        const absl::Time awarded_at = ToTime(award->occur_time());
-        ASSIGN_OR_RETURN(*scores,
-                         store_->AddRankingScores(tx, award->person_id(),
-                                                  RankingKeysFor(award->org_path(), awarded_at),
-                                                  -award->amount(), ToTime(entry->create_time()),
-                                                  awarded_at, award->org_path()));
+        // The reversal counts against the periods the award counted in (ranking_changes).
+        *ranked = SequenceOf(*entry);
         *resp->mutable_entry() = *entry;
         *resp->mutable_reversed_entry() = *award;
         resp->mutable_reversed_entry()->set_reversed_by_entry_id(entry->entry_id());

@@ -1,8 +1,7 @@
-// Ledger's rankings: the top, a rider's rank and neighbours (read from Redis), exclusions from
-// rankings, and the rebuild of Redis from PostgreSQL.
+// Ledger's rankings: the top, a rider's rank and neighbours (read from the projection in Redis),
+// exclusions from rankings, and the rebuild of the projection from the journal.
 #include <algorithm>
 #include <memory>
-#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -27,11 +26,12 @@ using support::ToProto;
 
 namespace {
 
-v1::RankingEntry ToEntry(const RankedRider& r) {
+v1::RankingEntry ToEntry(const RankingPlace& r) {
   v1::RankingEntry e;
   e.set_rank(r.rank);
   e.set_person_id(r.person_id);
   e.set_score(r.points);
+  *e.mutable_reach_time() = ToProto(r.reach_time);
   return e;
 }
 
@@ -44,17 +44,16 @@ absl::StatusOr<v1::GetTopRankingResponse> Ledger::GetTopRanking(
   const int64_t n = req.top_n() == 0 ? 10 : req.top_n();
   auto read_top = [&]() -> absl::StatusOr<TopRead> {
     TopRead read;
-    ASSIGN_OR_RETURN(read.riders, rankings_->Top(key, n, &read.total));
-    std::vector<RankedRider>& top = read.riders;
+    ASSIGN_OR_RETURN(read.riders, projection_->Range(key, 0, n, &read.total));
+    std::vector<RankingPlace>& top = read.riders;
     if (req.include_ties() && static_cast<int64_t>(top.size()) == n) {
       // Riders tied with the n-th place are inside the cut (up to 1,000 more), read a page at a
       // time below it.
       const int64_t cut = top.back().points;
       for (int64_t start = n; start < n + kMaxTopN; start += 100) {
-        ASSIGN_OR_RETURN(std::vector<RankedRider> more,
-                         rankings_->Range(key, start, start + 99, nullptr));
+        ASSIGN_OR_RETURN(std::vector<RankingPlace> more, projection_->Range(key, start, 100));
         bool done = more.size() < 100;
-        for (const RankedRider& r : more) {
+        for (const RankingPlace& r : more) {
           if (r.points != cut) {
             done = true;
             break;
@@ -71,7 +70,7 @@ absl::StatusOr<v1::GetTopRankingResponse> Ledger::GetTopRanking(
       top_cache_.Get(absl::StrCat(key, "|top:", n, req.include_ties() ? "+ties" : ""), read_top));
   v1::GetTopRankingResponse resp;
   *resp.mutable_period() = req.period();
-  for (const RankedRider& r : read->riders) *resp.add_entries() = ToEntry(r);
+  for (const RankingPlace& r : read->riders) *resp.add_entries() = ToEntry(r);
   resp.set_total_ranked(read->total);
   return resp;
 }
@@ -79,16 +78,16 @@ absl::StatusOr<v1::GetTopRankingResponse> Ledger::GetTopRanking(
 absl::StatusOr<v1::GetRankResponse> Ledger::GetRank(const v1::GetRankRequest& req) {
   RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
   ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
-  ASSIGN_OR_RETURN(std::optional<RankedRider> me, rankings_->RankOf(key, req.person_id()));
+  ASSIGN_OR_RETURN(std::optional<RankingPlace> me, projection_->PlaceOf(key, req.person_id()));
   v1::GetRankResponse resp;
-  ASSIGN_OR_RETURN(bool excluded, rankings_->IsExcluded(req.person_id()));
-  resp.set_excluded(excluded);
+  ASSIGN_OR_RETURN(std::vector<std::string> excluded, projection_->Excluded());
+  resp.set_excluded(std::find(excluded.begin(), excluded.end(), req.person_id()) != excluded.end());
   if (me.has_value()) {
     *resp.mutable_entry() = ToEntry(*me);
   } else {
     resp.mutable_entry()->set_person_id(req.person_id());  // rank 0: not ranked yet
   }
-  ASSIGN_OR_RETURN(int64_t count, rankings_->Count(key));
+  ASSIGN_OR_RETURN(int64_t count, projection_->Count(key));
   resp.set_total_ranked(count);
   *resp.mutable_period() = req.period();
   return resp;
@@ -103,11 +102,11 @@ absl::StatusOr<v1::GetRankingNeighboursResponse> Ledger::GetRankingNeighbours(
   }
   const int above = req.above() == 0 && req.below() == 0 ? 1 : req.above();
   const int below = req.above() == 0 && req.below() == 0 ? 1 : req.below();
-  ASSIGN_OR_RETURN(std::vector<RankedRider> around,
-                   rankings_->Around(key, req.person_id(), above, below));
+  ASSIGN_OR_RETURN(std::vector<RankingPlace> around,
+                   projection_->Around(key, req.person_id(), above, below));
   v1::GetRankingNeighboursResponse resp;
   bool seen_self = false;
-  for (const RankedRider& r : around) {
+  for (const RankingPlace& r : around) {
     if (r.person_id == req.person_id()) {
       *resp.mutable_self() = ToEntry(r);
       seen_self = true;
@@ -116,7 +115,7 @@ absl::StatusOr<v1::GetRankingNeighboursResponse> Ledger::GetRankingNeighbours(
     }
   }
   if (!seen_self) resp.mutable_self()->set_person_id(req.person_id());
-  ASSIGN_OR_RETURN(int64_t count, rankings_->Count(key));
+  ASSIGN_OR_RETURN(int64_t count, projection_->Count(key));
   resp.set_total_ranked(count);
   *resp.mutable_period() = req.period();
   return resp;
@@ -127,9 +126,7 @@ absl::StatusOr<v1::ExcludeFromRankingsResponse> Ledger::ExcludeFromRankings(
   RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
   RETURN_IF_ERROR(CheckReason(req.reason(), true));
   v1::ExcludeFromRankingsResponse resp;
-  std::vector<RankingScore> scores;
   RETURN_IF_ERROR(committer_->Run(req.person_id(), [&](pqxx::dbtransaction& tx) {
-    scores.clear();
     ASSIGN_OR_RETURN(std::optional<v1::RankingExclusion> existing,
                      store_->FindExclusion(tx, req.person_id()));
     if (existing.has_value()) {
@@ -137,11 +134,11 @@ absl::StatusOr<v1::ExcludeFromRankingsResponse> Ledger::ExcludeFromRankings(
       return absl::OkStatus();
     }
     ASSIGN_OR_RETURN(*resp.mutable_exclusion(),
-                     store_->Exclude(tx, req.person_id(), req.reason(), actor, &scores));
+                     store_->Exclude(tx, req.person_id(), req.reason(), actor));
     return absl::OkStatus();
   }));
-  SyncRankings(scores);
-  if (!rankings_->SetExcluded(req.person_id(), true).ok()) rankings_dirty_ = true;
+  // Reads skip excluded riders: one set write, put right by the background loop if it fails.
+  if (!projection_->SetExcluded(req.person_id(), true).ok()) exclusions_dirty_ = true;
   top_cache_.Invalidate();
   return resp;
 }
@@ -151,22 +148,19 @@ absl::StatusOr<v1::RestoreToRankingsResponse> Ledger::RestoreToRankings(
   RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
   RETURN_IF_ERROR(CheckReason(req.reason(), true));
   v1::RestoreToRankingsResponse resp;
-  std::vector<RankingScore> scores;
   RETURN_IF_ERROR(committer_->Run(req.person_id(), [&](pqxx::dbtransaction& tx) {
     resp.Clear();
-    scores.clear();
     ASSIGN_OR_RETURN(std::optional<v1::RankingExclusion> existing,
                      store_->FindExclusion(tx, req.person_id()));
     if (!existing.has_value()) return absl::OkStatus();  // nothing to restore
     resp.set_was_excluded(true);
     *resp.mutable_ended_exclusion() = *existing;
     ASSIGN_OR_RETURN(absl::Time restored,
-                     store_->Restore(tx, req.person_id(), req.reason(), actor, &scores));
+                     store_->Restore(tx, req.person_id(), req.reason(), actor));
     *resp.mutable_restore_time() = ToProto(restored);
     return absl::OkStatus();
   }));
-  SyncRankings(scores);
-  if (!rankings_->SetExcluded(req.person_id(), false).ok()) rankings_dirty_ = true;
+  if (!projection_->SetExcluded(req.person_id(), false).ok()) exclusions_dirty_ = true;
   top_cache_.Invalidate();
   return resp;
 }
@@ -194,20 +188,12 @@ absl::StatusOr<v1::ListRankingExclusionsResponse> Ledger::ListRankingExclusions(
 
 absl::StatusOr<v1::RebuildRankingsResponse> Ledger::RebuildRankings() {
   const absl::Time start = absl::Now();
-  int64_t written = 0;
-  std::set<std::string> keys;
-  RETURN_IF_ERROR(store_->ForEachRankingScore(5000, [&](std::vector<RankingScore>& scores) {
-    for (const RankingScore& s : scores) keys.insert(s.ranking_key);
-    written += static_cast<int64_t>(scores.size());
-    return rankings_->Apply(scores);
-  }));
   ASSIGN_OR_RETURN(std::vector<std::string> excluded, store_->AllExcluded());
-  RETURN_IF_ERROR(rankings_->ReplaceExcluded(excluded));
-  top_cache_.Invalidate();
-  RETURN_IF_ERROR(rankings_->SetRebuildMarker());
+  RETURN_IF_ERROR(projection_->ReplaceExcluded(excluded));
+  ASSIGN_OR_RETURN(auto rebuilt, projector_->Rebuild());
   v1::RebuildRankingsResponse resp;
-  resp.set_rankings_rebuilt(static_cast<int64_t>(keys.size()));
-  resp.set_members_written(written);
+  resp.set_rankings_rebuilt(rebuilt.first);
+  resp.set_members_written(rebuilt.second.changes);
   const absl::Duration elapsed = absl::Now() - start;
   resp.mutable_elapsed()->set_seconds(absl::ToInt64Seconds(elapsed));
   resp.mutable_elapsed()->set_nanos(

@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/log/log.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/ledger.h"
 #include "services/ledger/ledger_support.h"
@@ -63,20 +64,28 @@ absl::StatusOr<v1::Season> Ledger::CreateSeason(const v1::CreateSeasonRequest& r
     return Invalid("start_time is more than 366 days ago");
   }
   v1::CreateSeasonResponse response;
-  RETURN_IF_ERROR(
-      Mutate(actor, "CreateSeason", req.idempotency_key(), req, "season", &response,
-             [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>* scores) {
-               v1::Season season;
-               season.set_display_name(req.display_name());
-               *season.mutable_scope() = req.scope();
-               if (level == common::v1::ORG_LEVEL_CITY) season.mutable_scope()->clear_org_id();
-               *season.mutable_start_time() = req.start_time();
-               *season.mutable_end_time() = req.end_time();
-               season.set_creator_id(actor);
-               ASSIGN_OR_RETURN(*static_cast<v1::CreateSeasonResponse*>(out)->mutable_season(),
-                                store_->InsertSeason(tx, season, scores));
-               return absl::OkStatus();
-             }));
+  RETURN_IF_ERROR(Mutate(actor, "CreateSeason", req.idempotency_key(), req, "season", &response,
+                         [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t*) {
+                           v1::Season season;
+                           season.set_display_name(req.display_name());
+                           *season.mutable_scope() = req.scope();
+                           if (level == common::v1::ORG_LEVEL_CITY)
+                             season.mutable_scope()->clear_org_id();
+                           *season.mutable_start_time() = req.start_time();
+                           *season.mutable_end_time() = req.end_time();
+                           season.set_creator_id(actor);
+                           ASSIGN_OR_RETURN(
+                               *static_cast<v1::CreateSeasonResponse*>(out)->mutable_season(),
+                               store_->InsertSeason(tx, season));
+                           return absl::OkStatus();
+                         }));
+  // The projector fills the season's rankings from the journal; do it now, so they are there
+  // when this answers (or, with Redis down, once it is back).
+  if (absl::StatusOr<ProjectionRun> filled = projector_->CatchUp(); !filled.ok()) {
+    log::Warn("season rankings left to the projector",
+              {{"season", response.season().season_id()},
+               {"error", std::string(filled.status().message())}});
+  }
   return response.season();
 }
 
@@ -141,30 +150,31 @@ absl::StatusOr<v1::RankingSnapshot> Ledger::SnapshotRanking(const v1::SnapshotRa
   ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
   if (req.top_n() < 1 || req.top_n() > kMaxTopN) return Invalid("top_n must be 1-1000");
   v1::SnapshotRankingResponse response;
-  RETURN_IF_ERROR(Mutate(
-      actor, "SnapshotRanking", req.idempotency_key(), req, "snapshot", &response,
-      [&](pqxx::dbtransaction& tx, gp::Message* out, std::vector<RankingScore>*) {
-        v1::RankingSnapshot* snap =
-            static_cast<v1::SnapshotRankingResponse*>(out)->mutable_snapshot();
-        snap->set_snapshot_id(SnapshotId(req, actor, req.idempotency_key()));
-        *snap->mutable_scope() = req.scope();
-        *snap->mutable_period() = req.period();
-        // The resolved key, so "this month" stays the month the snapshot was taken in.
-        const std::string period_part = key.substr(key.find('|') + 1);
-        const size_t colon = period_part.find(':');
-        if (colon != std::string::npos)
-          snap->mutable_period()->set_key(period_part.substr(colon + 1));
-        snap->set_top_n(req.top_n());
-        snap->set_include_ties(req.include_ties());
-        int64_t as_of = 0;
-        ASSIGN_OR_RETURN(std::vector<v1::RankingEntry> top,
-                         store_->ReadRanking(tx, key, req.top_n(), req.include_ties(), &as_of));
-        for (v1::RankingEntry& e : top) *snap->add_entries() = std::move(e);
-        snap->set_as_of_sequence(as_of);
-        *snap->mutable_create_time() = ToProto(absl::Now());
-        snap->set_creator_id(actor);
-        return store_->SaveSnapshot(tx, *snap);
-      }));
+  RETURN_IF_ERROR(Mutate(actor, "SnapshotRanking", req.idempotency_key(), req, "snapshot",
+                         &response, [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t*) {
+                           v1::RankingSnapshot* snap =
+                               static_cast<v1::SnapshotRankingResponse*>(out)->mutable_snapshot();
+                           snap->set_snapshot_id(SnapshotId(req, actor, req.idempotency_key()));
+                           *snap->mutable_scope() = req.scope();
+                           *snap->mutable_period() = req.period();
+                           // The resolved key, so "this month" stays the month the snapshot was
+                           // taken in.
+                           const std::string period_part = key.substr(key.find('|') + 1);
+                           const size_t colon = period_part.find(':');
+                           if (colon != std::string::npos)
+                             snap->mutable_period()->set_key(period_part.substr(colon + 1));
+                           snap->set_top_n(req.top_n());
+                           snap->set_include_ties(req.include_ties());
+                           int64_t as_of = 0;
+                           ASSIGN_OR_RETURN(std::vector<v1::RankingEntry> top,
+                                            store_->ReadRanking(tx, key, req.top_n(),
+                                                                req.include_ties(), &as_of));
+                           for (v1::RankingEntry& e : top) *snap->add_entries() = std::move(e);
+                           snap->set_as_of_sequence(as_of);
+                           *snap->mutable_create_time() = ToProto(absl::Now());
+                           snap->set_creator_id(actor);
+                           return store_->SaveSnapshot(tx, *snap);
+                         }));
   return response.snapshot();
 }
 

@@ -6,6 +6,7 @@
 
 #include <memory>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/ledger.h"
@@ -118,6 +119,11 @@ absl::StatusOr<NodeColumns> ColumnsFor(const common::v1::OrgScope& scope) {
   }
   if (!n.column.empty()) RETURN_IF_ERROR(CheckId(scope.org_id(), "scope.org_id"));
   return n;
+}
+
+int64_t SequenceOf(const v1::Entry& entry) {
+  int64_t sequence = 0;
+  return absl::SimpleAtoi(entry.entry_id(), &sequence) ? sequence : 0;
 }
 
 }  // namespace civicpoints::ledger::support

@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "civicpoints/common/v1/types.pb.h"
+#include "civicpoints/ledger/v1/entry.pb.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -39,6 +40,8 @@ absl::Status CheckFullPath(const common::v1::OrgPath& path, absl::string_view fi
 std::string RequestHash(const google::protobuf::Message& request);
 
 absl::Time ToTime(const google::protobuf::Timestamp& ts);
+// An entry's journal sequence (its id); 0 for an entry without one.
+int64_t SequenceOf(const v1::Entry& entry);
 google::protobuf::Timestamp ToProto(absl::Time t);
 
 // The columns of the journal's org path that name a node of a scope's level and its children.

@@ -40,15 +40,20 @@ LedgerTestEnv::LedgerTestEnv() {
   redis_ = *std::move(redis);
   store_ = std::make_unique<PgLedgerStore>(pool_.get());
   committer_ = std::make_unique<GroupCommitter>(pool_.get(), GroupCommitOptions{.committers = 4});
-  rankings_ = std::make_unique<Rankings>(redis_.get());
-  // Top-N answers are kept for an hour, so every test also checks that the ledger's own writes
+  projection_ = std::make_unique<RankingProjection>(redis_.get());
+  projector_ = std::make_unique<RankingProjector>(
+      pool_.get(), projection_.get(),
+      RankingProjectorOptions{.idle_poll = absl::Milliseconds(100),
+                              .retry = absl::Milliseconds(100)});
+  // Top-N answers are kept for an hour, so every test also checks that the projector's changes
   // drop them.
-  ledger_ =
-      std::make_unique<Ledger>(store_.get(), committer_.get(), rankings_.get(), absl::Hours(1));
+  ledger_ = std::make_unique<Ledger>(store_.get(), committer_.get(), projection_.get(),
+                                     projector_.get(), absl::Hours(1));
 }
 
 LedgerTestEnv::~LedgerTestEnv() {
   ledger_.reset();
+  projector_.reset();
   committer_.reset();
 }
 

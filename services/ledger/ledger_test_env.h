@@ -12,7 +12,8 @@
 #include "services/ledger/group_committer.h"
 #include "services/ledger/ledger.h"
 #include "services/ledger/pg_ledger_store.h"
-#include "services/ledger/rankings.h"
+#include "services/ledger/ranking_projection.h"
+#include "services/ledger/ranking_projector.h"
 
 namespace civicpoints::ledger {
 
@@ -28,6 +29,8 @@ class LedgerTestEnv {
   GroupCommitter& committer() { return *committer_; }
   pg::PgPool& pool() { return *pool_; }
   testing::RedisServer& redis_server() { return redis_server_; }
+  RankingProjection& projection() { return *projection_; }
+  RankingProjector& projector() { return *projector_; }
   const std::string& db_url() const { return db_.url(); }
   // The first column of the first row of a query run on the scratch database.
   int64_t Sql(const std::string& query);
@@ -39,7 +42,8 @@ class LedgerTestEnv {
   std::unique_ptr<redis::RedisClient> redis_;
   std::unique_ptr<PgLedgerStore> store_;
   std::unique_ptr<GroupCommitter> committer_;
-  std::unique_ptr<Rankings> rankings_;
+  std::unique_ptr<RankingProjection> projection_;
+  std::unique_ptr<RankingProjector> projector_;
   std::unique_ptr<Ledger> ledger_;
 };
 

@@ -7,7 +7,7 @@
 #include "services/ledger/ledger.h"
 #include "services/ledger/ledger_grpc_service.h"
 #include "services/ledger/pg_ledger_store.h"
-#include "services/ledger/rankings.h"
+#include "services/ledger/ranking_projector.h"
 
 std::vector<std::pair<std::string, std::string>> LedgerMigrations();
 
@@ -31,8 +31,9 @@ class LedgerProcess final : public ledger::LedgerGrpcService {
         store_(deps.pg),
         committer_(deps.pg, {.committers = static_cast<int>(g_settings.committers),
                              .max_batch = static_cast<int>(g_settings.max_batch)}),
-        rankings_(deps.redis),
-        ledger_(&store_, &committer_, &rankings_,
+        projection_(deps.redis),
+        projector_(deps.pg, &projection_),
+        ledger_(&store_, &committer_, &projection_, &projector_,
                 absl::Milliseconds(g_settings.top_ranking_cache_ms)) {
     ledger_.StartBackground();
   }
@@ -40,7 +41,8 @@ class LedgerProcess final : public ledger::LedgerGrpcService {
  private:
   ledger::PgLedgerStore store_;
   ledger::GroupCommitter committer_;
-  ledger::Rankings rankings_;
+  ledger::RankingProjection projection_;
+  ledger::RankingProjector projector_;
   ledger::Ledger ledger_;
 };
 

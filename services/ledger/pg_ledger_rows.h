@@ -18,7 +18,6 @@
 #include "civicpoints/ledger/v1/account.pb.h"
 #include "civicpoints/ledger/v1/entry.pb.h"
 #include "google/protobuf/timestamp.pb.h"
-#include "services/ledger/rankings.h"
 
 namespace civicpoints::ledger::pg_rows {
 
@@ -47,7 +46,6 @@ inline constexpr char kAccountColumns[] =
 v1::Account RowToAccount(const pqxx::row& r);
 
 // A ranking row of `person_id` from columns named ranking_key, score, reached_micros and version.
-RankingScore RowToScore(const pqxx::row& r, const std::string& person_id);
 
 void SetTime(google::protobuf::Timestamp* ts, int64_t micros);
 int64_t Micros(absl::Time t);

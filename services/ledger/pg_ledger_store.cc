@@ -79,11 +79,6 @@ v1::Account RowToAccount(const pqxx::row& r) {
   return a;
 }
 
-RankingScore RowToScore(const pqxx::row& r, const std::string& person_id) {
-  return {r["ranking_key"].c_str(), person_id, r["score"].as<int64_t>(),
-          absl::FromUnixMicros(r["reached_micros"].as<int64_t>()), r["version"].as<int64_t>()};
-}
-
 void SetTime(google::protobuf::Timestamp* ts, int64_t micros) {
   ts->set_seconds(micros / 1000000);
   ts->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));

@@ -30,7 +30,6 @@
 #include "civicpoints/ledger/v1/hold.pb.h"
 #include "civicpoints/ledger/v1/ranking.pb.h"
 #include "civicpoints/ledger/v1/season.pb.h"
-#include "services/ledger/rankings.h"
 
 namespace pqxx {
 class dbtransaction;
@@ -99,17 +98,15 @@ class PgLedgerStore {
   // transaction committed the same unique row first (a second reversal of one award).
   absl::StatusOr<v1::Entry> Post(pqxx::dbtransaction& tx, const Posting& posting);
 
-  // Posts an award with award_entry() (migrations/0005): the entry, the account after it, the id
-  // of an earlier unreversed award of the same source and rider ("" if none; the caller then
-  // refuses and rolls back), and the ranking rows for Redis. Errors as Post, less ABORTED.
+  // Posts an award with award_entry() (migrations/0009): the entry, the account after it and the
+  // id of an earlier unreversed award of the same source and rider ("" if none; the caller then
+  // refuses and rolls back). Errors as Post, less ABORTED.
   struct AwardResult {
     v1::Entry entry;
     v1::Account account;
     std::string duplicate_of;
-    std::vector<RankingScore> scores;
   };
-  absl::StatusOr<AwardResult> PostAward(pqxx::dbtransaction& tx, const Posting& award,
-                                        const std::vector<std::string>& ranking_keys);
+  absl::StatusOr<AwardResult> PostAward(pqxx::dbtransaction& tx, const Posting& award);
 
   absl::StatusOr<std::optional<v1::Entry>> LoadEntry(pqxx::dbtransaction& tx,
                                                      const std::string& entry_id);
@@ -135,29 +132,17 @@ class PgLedgerStore {
 
   // --- rankings (pg_rankings.cc) ---
 
-  // Adds `delta` (floored at zero) to the rider's score in each ranking, and in every season
-  // ranking whose season holds `occur_time` and `path`; returns the new rows.
-  absl::StatusOr<std::vector<RankingScore>> AddRankingScores(
-      pqxx::dbtransaction& tx, const std::string& person_id,
-      const std::vector<std::string>& ranking_keys, int64_t delta, absl::Time reached_at,
-      absl::Time occur_time, const common::v1::OrgPath& path);
-  // Walks every ranking score in key order, `chunk` rows at a time.
-  absl::Status ForEachRankingScore(
-      size_t chunk, const std::function<absl::Status(std::vector<RankingScore>&)>& fn);
-
-  // Exclusions. Exclude and Restore record an audit event and return the rider's ranking rows
-  // with bumped versions (scores 0 while excluded) for Redis.
+  // Exclusions (rankings skip excluded riders when read). Exclude and Restore record an audit
+  // event.
   absl::StatusOr<std::optional<v1::RankingExclusion>> FindExclusion(pqxx::dbtransaction& tx,
                                                                     const std::string& person_id);
   // Errors: ABORTED when another transaction excluded the rider first.
   absl::StatusOr<v1::RankingExclusion> Exclude(pqxx::dbtransaction& tx,
                                                const std::string& person_id,
-                                               const std::string& reason, const std::string& actor,
-                                               std::vector<RankingScore>* scores);
+                                               const std::string& reason, const std::string& actor);
   // Returns when the rider was restored.
   absl::StatusOr<absl::Time> Restore(pqxx::dbtransaction& tx, const std::string& person_id,
-                                     const std::string& reason, const std::string& actor,
-                                     std::vector<RankingScore>* scores);
+                                     const std::string& reason, const std::string& actor);
   // Current exclusions of riders whose account's org path has `org_id` in `column` ("" for all),
   // ordered by person id, after `after_person`.
   absl::StatusOr<std::vector<v1::RankingExclusion>> ListExclusions(const std::string& column,
@@ -168,10 +153,8 @@ class PgLedgerStore {
 
   // --- seasons and snapshots (pg_seasons.cc) ---
 
-  // Inserts a season and counts the journal's earlier postings in it (awards less corrections
-  // whose occur_time and path fall in the season); returns the season and its new rows.
-  absl::StatusOr<v1::Season> InsertSeason(pqxx::dbtransaction& tx, const v1::Season& season,
-                                          std::vector<RankingScore>* scores);
+  // Inserts a season (the ranking projector fills its rankings from the journal).
+  absl::StatusOr<v1::Season> InsertSeason(pqxx::dbtransaction& tx, const v1::Season& season);
   absl::StatusOr<std::optional<v1::Season>> GetSeason(const std::string& season_id);
   // Seasons whose scope is `level`/`org_id` or an ancestor of it (all when level is 0), after
   // `after_seq`, oldest first.
@@ -179,7 +162,10 @@ class PgLedgerStore {
       int level, const std::string& org_id, const std::string& district_id,
       const std::string& street_id, int64_t after_seq, int limit);
 
-  // Snapshots: the top of a ranking from PostgreSQL, read in the caller's transaction.
+  // Snapshots: the top of a ranking computed from the journal (the view ranking_changes) in the
+  // caller's transaction, ordered as the projection orders it (points, then whoever reached them
+  // first in journal order), excluded riders left out; `as_of_sequence` gets the journal's head.
+  // Errors: INVALID_ARGUMENT for a key that is not a ranking's.
   absl::StatusOr<std::vector<v1::RankingEntry>> ReadRanking(pqxx::dbtransaction& tx,
                                                             const std::string& ranking_key,
                                                             int limit, bool include_ties,

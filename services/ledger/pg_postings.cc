@@ -20,7 +20,6 @@ using pg_rows::Micros;
 using pg_rows::OnUniqueViolation;
 using pg_rows::RowToAccount;
 using pg_rows::RowToEntry;
-using pg_rows::TextArray;
 
 namespace {
 
@@ -35,17 +34,6 @@ std::optional<absl::Status> PostingRefusal(const pqxx::sql_error& e) {
   if (state == "CPL02") return absl::FailedPreconditionError(message);
   if (state == "CPL03") return absl::ResourceExhaustedError(message);
   return std::nullopt;
-}
-
-// The elements of a text[] field (none when it is null).
-std::vector<std::string> Strings(const pqxx::field& f) {
-  std::vector<std::string> values;
-  if (f.is_null()) return values;
-  pqxx::array_parser parser = f.as_array();
-  for (auto e = parser.get_next(); e.first != pqxx::array_parser::done; e = parser.get_next()) {
-    if (e.first == pqxx::array_parser::string_value) values.push_back(e.second);
-  }
-  return values;
 }
 
 }  // namespace
@@ -77,42 +65,26 @@ absl::StatusOr<v1::Entry> PgLedgerStore::Post(pqxx::dbtransaction& tx, const Pos
       OnUniqueViolation::kRace);
 }
 
-absl::StatusOr<PgLedgerStore::AwardResult> PgLedgerStore::PostAward(
-    pqxx::dbtransaction& tx, const Posting& p, const std::vector<std::string>& keys) {
+absl::StatusOr<PgLedgerStore::AwardResult> PgLedgerStore::PostAward(pqxx::dbtransaction& tx,
+                                                                    const Posting& p) {
   static const std::string kSql = absl::StrCat(
       "SELECT ", kEntryColumns, ", ", kAccountColumns,
-      ", x.duplicate_of, x.r_keys, x.r_scores, x.r_reached, x.r_versions "
+      ", x.duplicate_of "
       "FROM award_entry($1, $2, $3::smallint, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-      "CASE WHEN $13::bigint = 0 THEN NULL ELSE to_timestamp($13::bigint / 1000000.0) END, "
-      "$14::text[]) x, LATERAL (SELECT (x.entry).*) e, LATERAL (SELECT (x.account).*) a");
+      "CASE WHEN $13::bigint = 0 THEN NULL ELSE to_timestamp($13::bigint / 1000000.0) END) x, "
+      "LATERAL (SELECT (x.entry).*) e, LATERAL (SELECT (x.account).*) a");
   return InBatch([&]() -> absl::StatusOr<AwardResult> {
     try {
       pqxx::result r =
           Exec(tx, kSql, p.person_id, p.amount, static_cast<int>(p.source_kind), p.source_id,
                p.points_rule_id, p.verified_by, p.org_path.district_id(), p.org_path.street_id(),
                p.org_path.community_id(), p.reason, p.actor_id, p.bulk_award_id,
-               p.occur_time.has_value() ? Micros(*p.occur_time) : int64_t{0}, TextArray(keys));
+               p.occur_time.has_value() ? Micros(*p.occur_time) : int64_t{0});
       const pqxx::row row = r[0];
       AwardResult out;
       out.entry = RowToEntry(row);
       out.account = RowToAccount(row);
       out.duplicate_of = row["duplicate_of"].c_str();
-      const std::vector<std::string> rkeys = Strings(row["r_keys"]);
-      const std::vector<std::string> scores = Strings(row["r_scores"]);
-      const std::vector<std::string> reached = Strings(row["r_reached"]);
-      const std::vector<std::string> versions = Strings(row["r_versions"]);
-      for (size_t i = 0;
-           i < rkeys.size() && i < scores.size() && i < reached.size() && i < versions.size();
-           ++i) {
-        RankingScore score{rkeys[i], p.person_id};
-        int64_t micros = 0;
-        if (!absl::SimpleAtoi(scores[i], &score.score) || !absl::SimpleAtoi(reached[i], &micros) ||
-            !absl::SimpleAtoi(versions[i], &score.version)) {
-          return absl::InternalError("award_entry returned a malformed ranking row");
-        }
-        score.reached_at = absl::FromUnixMicros(micros);
-        out.scores.push_back(std::move(score));
-      }
       return out;
     } catch (const pqxx::sql_error& e) {
       if (std::optional<absl::Status> refused = PostingRefusal(e)) return *refused;

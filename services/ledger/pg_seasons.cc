@@ -8,8 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/pg/pg_pool.h"
+#include "common/status/status_macros.h"
 #include "services/ledger/pg_ledger_rows.h"
 #include "services/ledger/pg_ledger_store.h"
+#include "services/ledger/ranking_keys.h"
 
 namespace civicpoints::ledger {
 
@@ -17,7 +19,6 @@ using pg_rows::Bytes;
 using pg_rows::Exec;
 using pg_rows::InBatch;
 using pg_rows::OnUniqueViolation;
-using pg_rows::RowToScore;
 using pg_rows::SetTime;
 using pg_rows::TsMicros;
 
@@ -51,8 +52,7 @@ v1::Season RowToSeason(const pqxx::row& r) {
 }  // namespace
 
 absl::StatusOr<v1::Season> PgLedgerStore::InsertSeason(pqxx::dbtransaction& tx,
-                                                       const v1::Season& season,
-                                                       std::vector<RankingScore>* scores) {
+                                                       const v1::Season& season) {
   return InBatch([&]() -> absl::StatusOr<v1::Season> {
     pqxx::result r = Exec(
         tx,
@@ -65,33 +65,7 @@ absl::StatusOr<v1::Season> PgLedgerStore::InsertSeason(pqxx::dbtransaction& tx,
             kSeasonColumns),
         season.display_name(), static_cast<int>(season.scope().level()), season.scope().org_id(),
         TsMicros(season.start_time()), TsMicros(season.end_time()), season.creator_id());
-    v1::Season created = RowToSeason(r[0]);
-    // Postings that already happened in the season's range count in it, scope by scope, as new
-    // postings would (the same join as AddRankingScores, over the journal).
-    for (const auto& row :
-         Exec(tx,
-              "INSERT INTO ranking_scores (ranking_key, person_id, score, reached_at, version) "
-              "SELECT sc.k || '|season:' || s.season_id, e.person_id, "
-              "GREATEST(sum(e.earned_delta), 0), "
-              "  max(e.created_at), 1 "
-              "FROM seasons s JOIN entries e ON e.occur_time >= s.start_time "
-              "  AND e.occur_time < s.end_time AND e.earned_delta <> 0 AND e.community_id <> '' "
-              "  AND (s.scope_level = 1 OR (s.scope_level = 2 AND e.district_id = s.scope_org_id) "
-              "    OR (s.scope_level = 3 AND e.street_id = s.scope_org_id) "
-              "    OR (s.scope_level = 4 AND e.community_id = s.scope_org_id)) "
-              "CROSS JOIN LATERAL (VALUES (1, 'city'), (2, 'district:' || e.district_id), "
-              "  (3, 'street:' || e.street_id), (4, 'community:' || e.community_id)) "
-              "  AS sc(level, k) "
-              "WHERE s.season_id = $1 AND sc.level >= s.scope_level "
-              "GROUP BY 1, 2 "
-              "RETURNING ranking_key, person_id, CASE WHEN EXISTS (SELECT 1 FROM "
-              "  ranking_exclusions x WHERE x.person_id = ranking_scores.person_id) "
-              "  THEN 0 ELSE score END AS score, "
-              "(extract(epoch FROM reached_at) * 1000000)::bigint AS reached_micros, version",
-              created.season_id())) {
-      scores->push_back(RowToScore(row, row["person_id"].c_str()));
-    }
-    return created;
+    return RowToSeason(r[0]);
   });
 }
 
@@ -135,28 +109,73 @@ absl::StatusOr<std::vector<std::pair<int64_t, v1::Season>>> PgLedgerStore::ListS
 absl::StatusOr<std::vector<v1::RankingEntry>> PgLedgerStore::ReadRanking(
     pqxx::dbtransaction& tx, const std::string& ranking_key, int limit, bool include_ties,
     int64_t* as_of_sequence) {
+  ASSIGN_OR_RETURN(const RankingWindow window, ParseRankingKey(ranking_key));
+  // The window as conditions on ranking_changes (alias c); only fixed column names go into the
+  // text, every value is a parameter.
+  std::string where = "c.sequence <= head.as_of";
+  switch (window.level) {
+    case common::v1::ORG_LEVEL_DISTRICT:
+      where += " AND c.district_id = $3";
+      break;
+    case common::v1::ORG_LEVEL_STREET:
+      where += " AND c.street_id = $3";
+      break;
+    case common::v1::ORG_LEVEL_COMMUNITY:
+      where += " AND c.community_id = $3";
+      break;
+    default:
+      where += " AND $3 = ''";
+  }
+  if (window.start.has_value()) {
+    where +=
+        " AND c.counts_at >= to_timestamp($4::bigint / 1000000.0)"
+        " AND c.counts_at < to_timestamp($5::bigint / 1000000.0)";
+  } else {
+    where += " AND $4::bigint = $5::bigint";
+  }
+  if (!window.season_id.empty()) {
+    // As SeasonKeysFor: entries down to a community, in the season's range, under its node, for
+    // rankings at or below the season's level.
+    where +=
+        " AND EXISTS (SELECT 1 FROM seasons s WHERE s.season_id = $6"
+        " AND c.counts_at >= s.start_time AND c.counts_at < s.end_time"
+        " AND c.community_id <> '' AND $7 >= s.scope_level"
+        " AND (s.scope_level = 1 OR (s.scope_level = 2 AND c.district_id = s.scope_org_id)"
+        " OR (s.scope_level = 3 AND c.street_id = s.scope_org_id)"
+        " OR (s.scope_level = 4 AND c.community_id = s.scope_org_id)))";
+  } else {
+    where += " AND $6 = '' AND $7 > 0";
+  }
+  const std::string sql = absl::StrCat(
+      "WITH head AS (SELECT coalesce(max(sequence), 0) AS as_of FROM entries), "
+      "totals AS (SELECT c.person_id, sum(c.delta) AS points, "
+      "  max(c.sequence) FILTER (WHERE c.delta > 0) AS reach_sequence "
+      "  FROM ranking_changes c, head WHERE ",
+      where,
+      " GROUP BY c.person_id), "
+      "ranked AS (SELECT t.person_id, t.points, t.reach_sequence, "
+      "  row_number() OVER (ORDER BY t.points DESC, t.reach_sequence) AS rank FROM totals t "
+      "  WHERE t.points > 0 AND NOT EXISTS "
+      "    (SELECT 1 FROM ranking_exclusions x WHERE x.person_id = t.person_id)) "
+      "SELECT h.as_of, r.rank, r.person_id, r.points, "
+      "  (extract(epoch FROM e.created_at) * 1000000)::bigint AS reached_micros "
+      "FROM head h LEFT JOIN (ranked r JOIN entries e ON e.sequence = r.reach_sequence) "
+      "  ON r.rank <= $1 OR ($2 AND r.rank <= $1 + 1000 "
+      "    AND r.points = (SELECT points FROM ranked WHERE rank = $1)) "
+      "ORDER BY r.rank");
   return InBatch([&]() -> absl::StatusOr<std::vector<v1::RankingEntry>> {
-    *as_of_sequence =
-        tx.exec1("SELECT coalesce(max(sequence), 0) AS as_of FROM entries")["as_of"].as<int64_t>();
-    // The same order Redis keeps: points, then who reached them first, then person id.
-    pqxx::result r = Exec(
-        tx,
-        "WITH ranked AS (SELECT s.person_id, s.score, s.reached_at, "
-        "  row_number() OVER (ORDER BY s.score DESC, date_trunc('second', s.reached_at), "
-        "    s.person_id DESC) AS rank "
-        "  FROM ranking_scores s WHERE s.ranking_key = $1 AND s.score > 0 "
-        "  AND NOT EXISTS (SELECT 1 FROM ranking_exclusions x WHERE x.person_id = s.person_id)) "
-        "SELECT rank, person_id, score, "
-        "(extract(epoch FROM reached_at) * 1000000)::bigint AS reached_micros "
-        "FROM ranked WHERE rank <= $2 OR ($3 AND rank <= $2 + 1000 AND score = "
-        "  (SELECT score FROM ranked WHERE rank = $2)) ORDER BY rank",
-        ranking_key, limit, include_ties);
+    pqxx::result r = Exec(tx, sql, limit, include_ties, window.org_id,
+                          window.start.has_value() ? absl::ToUnixMicros(*window.start) : int64_t{0},
+                          window.end.has_value() ? absl::ToUnixMicros(*window.end) : int64_t{0},
+                          window.season_id, static_cast<int>(window.level));
     std::vector<v1::RankingEntry> out;
     for (const auto& row : r) {
+      *as_of_sequence = row["as_of"].as<int64_t>();
+      if (row["rank"].is_null()) continue;  // nobody ranked: the head alone
       v1::RankingEntry e;
       e.set_rank(row["rank"].as<int64_t>());
       e.set_person_id(row["person_id"].c_str());
-      e.set_score(row["score"].as<int64_t>());
+      e.set_score(row["points"].as<int64_t>());
       SetTime(e.mutable_reach_time(), row["reached_micros"].as<int64_t>());
       out.push_back(std::move(e));
     }

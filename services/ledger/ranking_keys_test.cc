@@ -3,8 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "services/ledger/rankings.h"
-
 namespace civicpoints::ledger {
 namespace {
 
@@ -69,14 +67,6 @@ TEST(RankingKeysTest, AnAwardCountsInEveryScopeOfItsPathTimesEveryPeriod) {
   EXPECT_THAT(keys, ::testing::Contains("community:c|month:2026-11"));
   EXPECT_THAT(keys, ::testing::Contains("city|all"));
   EXPECT_THAT(keys, ::testing::Contains("street:s|week:2026-W45"));
-}
-
-TEST(RankingScoreTest, MorePointsRankHigherAndEarlierWinsTies) {
-  const absl::Time t = Shanghai(2026, 11, 8, 10);
-  EXPECT_GT(EncodeRankingScore(11, t + absl::Hours(1)), EncodeRankingScore(10, t));
-  EXPECT_GT(EncodeRankingScore(10, t), EncodeRankingScore(10, t + absl::Seconds(1)));
-  EXPECT_EQ(DecodeRankingPoints(EncodeRankingScore(109, t)), 109);
-  EXPECT_EQ(DecodeRankingPoints(EncodeRankingScore(8388607, t)), 8388607);
 }
 
 }  // namespace

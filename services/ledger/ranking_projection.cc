@@ -1,5 +1,6 @@
 #include "services/ledger/ranking_projection.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -15,6 +16,7 @@ using redis::RedisScript;
 
 constexpr char kWatermark[] = "cp:rk:wm";
 constexpr char kExcluded[] = "cp:rk:excluded";
+constexpr char kFilledSeasons[] = "cp:rk:seasons";
 
 // The three keys of a ranking, under one hash tag.
 std::string Sorted(const std::string& ranking) { return absl::StrCat("cp:rk:{", ranking, "}:z"); }
@@ -147,13 +149,16 @@ constexpr size_t kCallsPerRoundTrip = 20;
 
 }  // namespace
 
-absl::Status RankingProjection::Apply(
+absl::StatusOr<int64_t> RankingProjection::Apply(
     const std::map<std::string, std::vector<RankingChange>>& changes, int64_t through) {
   std::vector<RedisScript::Call> calls;
+  int64_t applied = 0;
   auto flush = [&]() -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<RedisReply> replies, ApplyScript().Run(redis_, calls));
     calls.clear();
-    return CheckReplies(replies, "a ranking change");
+    RETURN_IF_ERROR(CheckReplies(replies, "a ranking change"));
+    for (const RedisReply& r : replies) applied += r.integer;
+    return absl::OkStatus();
   };
   for (const auto& [ranking, list] : changes) {
     for (size_t i = 0; i < list.size(); i += kChangesPerCall) {
@@ -175,7 +180,8 @@ absl::Status RankingProjection::Apply(
       if (calls.size() >= kCallsPerRoundTrip) RETURN_IF_ERROR(flush());
     }
   }
-  return calls.empty() ? absl::OkStatus() : flush();
+  if (!calls.empty()) RETURN_IF_ERROR(flush());
+  return applied;
 }
 
 absl::StatusOr<std::optional<int64_t>> RankingProjection::Watermark() {
@@ -241,6 +247,42 @@ absl::StatusOr<std::vector<RankingPlace>> RankingProjection::Around(const std::s
   if (!me.has_value()) return std::vector<RankingPlace>{};
   const int64_t first = std::max<int64_t>(0, me->rank - 1 - above);
   return Range(ranking_key, first, me->rank - first + below);
+}
+
+absl::StatusOr<int64_t> RankingProjection::Count(const std::string& ranking_key) {
+  int64_t total = 0;
+  RETURN_IF_ERROR(Range(ranking_key, 0, 0, &total).status());
+  return total;
+}
+
+absl::StatusOr<int64_t> RankingProjection::Clear() {
+  int64_t rankings = 0;
+  std::string cursor = "0";
+  do {
+    ASSIGN_OR_RETURN(RedisReply page,
+                     redis_->Command({"SCAN", cursor, "MATCH", "cp:rk:{*", "COUNT", "1000"}));
+    if (page.elements.size() != 2) return absl::InternalError("malformed SCAN reply");
+    cursor = page.elements[0].str;
+    std::vector<std::string> del = {"UNLINK"};
+    for (const RedisReply& key : page.elements[1].elements) {
+      if (absl::EndsWith(key.str, ":z")) ++rankings;
+      del.push_back(key.str);
+    }
+    if (del.size() > 1) RETURN_IF_ERROR(redis_->Command(del).status());
+  } while (cursor != "0");
+  RETURN_IF_ERROR(redis_->Command({"DEL", kWatermark, kFilledSeasons}).status());
+  return rankings;
+}
+
+absl::StatusOr<std::vector<std::string>> RankingProjection::FilledSeasons() {
+  ASSIGN_OR_RETURN(RedisReply r, redis_->Command({"SMEMBERS", kFilledSeasons}));
+  std::vector<std::string> out;
+  for (const RedisReply& e : r.elements) out.push_back(e.str);
+  return out;
+}
+
+absl::Status RankingProjection::MarkSeasonFilled(const std::string& season_id) {
+  return redis_->Command({"SADD", kFilledSeasons, season_id}).status();
 }
 
 absl::Status RankingProjection::SetExcluded(const std::string& person_id, bool excluded) {

@@ -58,8 +58,9 @@ class RankingProjection {
   // ranking's watermark to `through`, every ranking in one round trip per few hundred. Errors:
   // UNAVAILABLE when Redis cannot be reached (nothing is lost: the caller applies again from its
   // global watermark); INTERNAL when Redis refuses a script.
-  absl::Status Apply(const std::map<std::string, std::vector<RankingChange>>& changes,
-                     int64_t through);
+  // Returns how many changes counted (those not applied before).
+  absl::StatusOr<int64_t> Apply(const std::map<std::string, std::vector<RankingChange>>& changes,
+                                int64_t through);
 
   // How far the whole journal is applied; nullopt when Redis holds no projection.
   absl::StatusOr<std::optional<int64_t>> Watermark();
@@ -78,6 +79,17 @@ class RankingProjection {
   absl::StatusOr<std::vector<RankingPlace>> Around(const std::string& ranking_key,
                                                    const std::string& person_id, int64_t above,
                                                    int64_t below);
+
+  // How many riders the ranking holds, not counting excluded ones.
+  absl::StatusOr<int64_t> Count(const std::string& ranking_key);
+
+  // Seasons whose rankings were filled from the journal before them (RankingProjector).
+  absl::StatusOr<std::vector<std::string>> FilledSeasons();
+  absl::Status MarkSeasonFilled(const std::string& season_id);
+
+  // Deletes the whole projection (every ranking, the global watermark and the filled seasons; the
+  // exclusion list stays) and returns how many rankings it held.
+  absl::StatusOr<int64_t> Clear();
 
   // The riders excluded from every ranking.
   absl::Status SetExcluded(const std::string& person_id, bool excluded);

@@ -77,7 +77,9 @@ TEST_F(RankingProjectionTest, ApplyingTheSameChangesAgainOrInOverlappingBatchesC
   std::vector<RankingChange> second(all.begin() + 299, all.end());
   ASSERT_TRUE(projection_->Apply({{kStreet, first}}, 700).ok());
   ASSERT_TRUE(projection_->Apply({{kStreet, second}}, 1200).ok());
-  ASSERT_TRUE(projection_->Apply({{kStreet, first}}, 700).ok());
+  absl::StatusOr<int64_t> again = projection_->Apply({{kStreet, first}}, 700);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, 0);
   int64_t total = 0;
   int64_t sum = 0;
   auto places = projection_->Range(kStreet, 0, 10, &total);

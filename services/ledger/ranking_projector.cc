@@ -1,5 +1,6 @@
 #include "services/ledger/ranking_projector.h"
 
+#include <algorithm>
 #include <map>
 #include <pqxx/pqxx>
 #include <vector>
@@ -13,29 +14,27 @@
 namespace civicpoints::ledger {
 namespace {
 
-// The entries after a sequence that move earned points, each with the path and moment it counts
-// at (entry kinds: 1 award, 2 deduction, 6 reversal).
+// The entries after a sequence that move earned points, each where it counts (the view
+// ranking_changes, migrations/0009).
 constexpr char kChangesSql[] = R"sql(
-SELECT e.sequence, e.person_id, e.earned_delta,
-       (extract(epoch FROM e.created_at) * 1000000)::bigint AS created_micros,
-       CASE WHEN e.kind = 6 THEN r.district_id
-            WHEN e.kind = 2 AND e.community_id = '' THEN a.district_id
-            ELSE e.district_id END AS district_id,
-       CASE WHEN e.kind = 6 THEN r.street_id
-            WHEN e.kind = 2 AND e.community_id = '' THEN a.street_id
-            ELSE e.street_id END AS street_id,
-       CASE WHEN e.kind = 6 THEN r.community_id
-            WHEN e.kind = 2 AND e.community_id = '' THEN a.community_id
-            ELSE e.community_id END AS community_id,
-       (extract(epoch FROM CASE WHEN e.kind = 6 THEN r.occur_time ELSE e.occur_time END)
-         * 1000000)::bigint AS counts_micros
-  FROM entries e
-  LEFT JOIN entries r
-    ON r.sequence = CASE WHEN e.kind = 6 THEN e.reversed_entry_id::bigint END
-  LEFT JOIN accounts a ON e.kind = 2 AND e.community_id = '' AND a.person_id = e.person_id
- WHERE e.sequence > $1 AND e.earned_delta <> 0
- ORDER BY e.sequence
+SELECT sequence, person_id, delta, district_id, street_id, community_id,
+       (extract(epoch FROM created_at) * 1000000)::bigint AS created_micros,
+       (extract(epoch FROM counts_at) * 1000000)::bigint AS counts_micros
+  FROM ranking_changes
+ WHERE sequence > $1
+ ORDER BY sequence
  LIMIT $2
+)sql";
+
+// The same, up to a sequence, in one season's range.
+constexpr char kSeasonFillSql[] = R"sql(
+SELECT sequence, person_id, delta, district_id, street_id, community_id,
+       (extract(epoch FROM created_at) * 1000000)::bigint AS created_micros,
+       (extract(epoch FROM counts_at) * 1000000)::bigint AS counts_micros
+  FROM ranking_changes
+ WHERE sequence <= $1 AND counts_at >= to_timestamp($2::bigint / 1000000.0)
+   AND counts_at < to_timestamp($3::bigint / 1000000.0)
+ ORDER BY sequence
 )sql";
 
 constexpr char kSeasonsSql[] = R"sql(
@@ -44,6 +43,26 @@ SELECT season_id, scope_level, scope_org_id,
        (extract(epoch FROM end_time) * 1000000)::bigint AS end_micros
   FROM seasons
 )sql";
+
+// One row of kChangesSql: its change and the org path and moment it counts at.
+struct JournalChange {
+  RankingChange change;
+  common::v1::OrgPath path;
+  absl::Time counts_at;
+};
+
+JournalChange ReadChange(const pqxx::row& row) {
+  JournalChange c;
+  c.change = {.person_id = row["person_id"].as<std::string>(),
+              .delta = row["delta"].as<int64_t>(),
+              .sequence = row["sequence"].as<int64_t>(),
+              .time = absl::FromUnixMicros(row["created_micros"].as<int64_t>())};
+  c.path.set_district_id(row["district_id"].as<std::string>());
+  c.path.set_street_id(row["street_id"].as<std::string>());
+  c.path.set_community_id(row["community_id"].as<std::string>());
+  c.counts_at = absl::FromUnixMicros(row["counts_micros"].as<int64_t>());
+  return c;
+}
 
 }  // namespace
 
@@ -83,19 +102,31 @@ bool RankingProjector::WaitFor(int64_t sequence, absl::Duration timeout) {
   return applied_ >= sequence;
 }
 
-absl::StatusOr<std::pair<int64_t, bool>> RankingProjector::Pass() {
+absl::StatusOr<ProjectionRun> RankingProjector::Pass(bool* more) {
   ASSIGN_OR_RETURN(std::optional<int64_t> watermark, projection_->Watermark());
   const int64_t from = watermark.value_or(0);
+  std::vector<std::string> filled;
+  if (watermark.has_value()) {
+    ASSIGN_OR_RETURN(filled, projection_->FilledSeasons());
+  }
   std::map<std::string, std::vector<RankingChange>> changes;
+  std::vector<std::string> excluded;
+  std::vector<std::string> newly_filled;
   int64_t through = from;
-  bool more = false;
   RETURN_IF_ERROR(pool_->WithReadConnection("project rankings", [&](pqxx::connection_base& c) {
     changes.clear();
+    excluded.clear();
+    newly_filled.clear();
     // One snapshot for the head and the entries: everything up to the head is in it.
     pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(
         c);
     const int64_t head =
         tx.exec1("SELECT coalesce(max(sequence), 0) FROM entries")[0].as<int64_t>();
+    if (!watermark.has_value()) {
+      for (const pqxx::row& row : tx.exec("SELECT person_id FROM ranking_exclusions")) {
+        excluded.push_back(row[0].as<std::string>());
+      }
+    }
     std::vector<SeasonRange> seasons;
     for (const pqxx::row& row : tx.exec(kSeasonsSql)) {
       seasons.push_back({.season_id = row["season_id"].as<std::string>(),
@@ -104,43 +135,73 @@ absl::StatusOr<std::pair<int64_t, bool>> RankingProjector::Pass() {
                          .start = absl::FromUnixMicros(row["start_micros"].as<int64_t>()),
                          .end = absl::FromUnixMicros(row["end_micros"].as<int64_t>())});
     }
-    const pqxx::result rows = tx.exec_params(kChangesSql, from, options_.max_entries_per_pass);
-    more = static_cast<int>(rows.size()) >= options_.max_entries_per_pass;
-    through = more ? rows.back()["sequence"].as<int64_t>() : head;
-    for (const pqxx::row& row : rows) {
-      common::v1::OrgPath path;
-      path.set_district_id(row["district_id"].is_null() ? "" : row["district_id"].c_str());
-      path.set_street_id(row["street_id"].is_null() ? "" : row["street_id"].c_str());
-      path.set_community_id(row["community_id"].is_null() ? "" : row["community_id"].c_str());
-      const absl::Time counts_at = absl::FromUnixMicros(row["counts_micros"].as<int64_t>());
-      const RankingChange change{.person_id = row["person_id"].as<std::string>(),
-                                 .delta = row["earned_delta"].as<int64_t>(),
-                                 .sequence = row["sequence"].as<int64_t>(),
-                                 .time = absl::FromUnixMicros(row["created_micros"].as<int64_t>())};
-      for (const std::string& key : RankingKeysFor(path, counts_at)) {
-        changes[key].push_back(change);
+    // A season new to the projection first gets the entries before the watermark; they come
+    // first in each of its rankings, as journal order wants.
+    for (const SeasonRange& season : seasons) {
+      if (std::find(filled.begin(), filled.end(), season.season_id) != filled.end()) continue;
+      newly_filled.push_back(season.season_id);
+      if (from == 0) continue;  // the pass below applies the whole journal
+      for (const pqxx::row& row :
+           tx.exec_params(kSeasonFillSql, from, absl::ToUnixMicros(season.start),
+                          absl::ToUnixMicros(season.end))) {
+        const JournalChange c = ReadChange(row);
+        for (const std::string& key : SeasonKeysFor(c.path, c.counts_at, {season})) {
+          changes[key].push_back(c.change);
+        }
       }
-      for (const std::string& key : SeasonKeysFor(path, counts_at, seasons)) {
-        changes[key].push_back(change);
+    }
+    const pqxx::result rows = tx.exec_params(kChangesSql, from, options_.max_entries_per_pass);
+    *more = static_cast<int>(rows.size()) >= options_.max_entries_per_pass;
+    through = *more ? rows.back()["sequence"].as<int64_t>() : head;
+    for (const pqxx::row& row : rows) {
+      const JournalChange c = ReadChange(row);
+      for (const std::string& key : RankingKeysFor(c.path, c.counts_at)) {
+        changes[key].push_back(c.change);
+      }
+      for (const std::string& key : SeasonKeysFor(c.path, c.counts_at, seasons)) {
+        changes[key].push_back(c.change);
       }
     }
     return absl::OkStatus();
   }));
-  RETURN_IF_ERROR(projection_->Apply(changes, through));
+  if (!watermark.has_value()) RETURN_IF_ERROR(projection_->ReplaceExcluded(excluded));
+  ASSIGN_OR_RETURN(const int64_t applied, projection_->Apply(changes, through));
+  for (const std::string& season : newly_filled) {
+    RETURN_IF_ERROR(projection_->MarkSeasonFilled(season));
+  }
   RETURN_IF_ERROR(projection_->RaiseWatermark(through));
-  return std::make_pair(through, more);
+  return ProjectionRun{.watermark = through, .changes = applied};
 }
 
-absl::StatusOr<int64_t> RankingProjector::CatchUp() {
-  absl::MutexLock pass(&pass_mu_);
+absl::StatusOr<ProjectionRun> RankingProjector::CatchUpLocked() {
+  ProjectionRun total;
   for (;;) {
-    absl::StatusOr<std::pair<int64_t, bool>> done = Pass();
-    absl::MutexLock lock(&mu_);
-    failing_ = !done.ok();
+    bool more = false;
+    absl::StatusOr<ProjectionRun> done = Pass(&more);
+    {
+      absl::MutexLock lock(&mu_);
+      failing_ = !done.ok();
+      if (done.ok()) applied_ = done->watermark;
+    }
     if (!done.ok()) return done.status();
-    applied_ = done->first;
-    if (!done->second) return applied_;
+    total.watermark = done->watermark;
+    total.changes += done->changes;
+    if (done->changes > 0 && on_change_) on_change_();
+    if (!more) return total;
   }
+}
+
+absl::StatusOr<ProjectionRun> RankingProjector::CatchUp() {
+  absl::MutexLock pass(&pass_mu_);
+  return CatchUpLocked();
+}
+
+absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::Rebuild() {
+  absl::MutexLock pass(&pass_mu_);
+  ASSIGN_OR_RETURN(const int64_t old_rankings, projection_->Clear());
+  ASSIGN_OR_RETURN(ProjectionRun run, CatchUpLocked());
+  if (on_change_) on_change_();
+  return std::make_pair(old_rankings, run);
 }
 
 void RankingProjector::Loop() {
@@ -154,12 +215,13 @@ void RankingProjector::Loop() {
       if (stopping_) return;
       nudged_ = false;
     }
-    absl::StatusOr<int64_t> reached = CatchUp();
+    absl::StatusOr<ProjectionRun> reached = CatchUp();
     if (!reached.ok() && !failed_before) {
       log::Warn("rankings fall behind the journal until Redis and PostgreSQL answer",
                 {{"error", std::string(reached.status().message())}});
     } else if (reached.ok() && failed_before) {
-      log::Info("rankings caught up with the journal", {{"sequence", absl::StrCat(*reached)}});
+      log::Info("rankings caught up with the journal",
+                {{"sequence", absl::StrCat(reached->watermark)}});
     }
     failed_before = !reached.ok();
   }

@@ -8,14 +8,21 @@
 // Where an entry counts: an award at its own org path and time; a reversal at the reversed award's;
 // a deduction at its own path, or the account's for deductions stored without one.
 //
+// A season created after entries in its range were applied is filled from the journal up to the
+// watermark, once (Redis remembers the filled seasons). This assumes one projector applies at a
+// time, which holds while one ledger process writes (docs/design/ledger-projection.md).
+//
 // One thread applies, woken by Nudge() after a commit or every `idle_poll`; a Redis or PostgreSQL
 // failure is retried after `retry`, nothing lost (the watermark has not moved). A Redis without a
-// projection (new or flushed) is replayed from the journal's start. Thread-safe.
+// projection (new or flushed) gets the exclusion list back from PostgreSQL and is replayed from
+// the journal's start. Thread-safe.
 #ifndef CIVICPOINTS_SERVICES_LEDGER_RANKING_PROJECTOR_H_
 #define CIVICPOINTS_SERVICES_LEDGER_RANKING_PROJECTOR_H_
 
 #include <cstdint>
+#include <functional>
 #include <thread>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -35,6 +42,12 @@ struct RankingProjectorOptions {
   int max_entries_per_pass = 5000;
 };
 
+// What a catch-up did.
+struct ProjectionRun {
+  int64_t watermark = 0;  // the journal is applied through this sequence
+  int64_t changes = 0;    // changes that counted (not applied before)
+};
+
 class RankingProjector {
  public:
   // `pool` (the ledger's schema) and `projection` must outlive the projector.
@@ -42,11 +55,17 @@ class RankingProjector {
                    RankingProjectorOptions options = {});
   ~RankingProjector();  // stops the thread
 
+  // Runs after every pass that changed a ranking (e.g. to drop cached reads). Set before Start().
+  void OnChange(std::function<void()> on_change) { on_change_ = std::move(on_change); }
+
   void Start();
 
-  // Applies everything committed so far, on the caller's thread; returns the watermark reached.
-  // Errors: UNAVAILABLE when PostgreSQL or Redis cannot be reached.
-  absl::StatusOr<int64_t> CatchUp();
+  // Applies everything committed so far, on the caller's thread. Errors: UNAVAILABLE when
+  // PostgreSQL or Redis cannot be reached.
+  absl::StatusOr<ProjectionRun> CatchUp();
+  // Deletes the projection and applies the whole journal again; returns how many rankings the old
+  // projection held and what the new one applied.
+  absl::StatusOr<std::pair<int64_t, ProjectionRun>> Rebuild();
 
   // Wakes the thread: something was committed.
   void Nudge();
@@ -58,14 +77,15 @@ class RankingProjector {
   int64_t applied() const;
 
  private:
-  // One pass: at most max_entries_per_pass entries. Returns the watermark after it and whether
-  // more entries remain.
-  absl::StatusOr<std::pair<int64_t, bool>> Pass();
+  // One pass: at most max_entries_per_pass entries. Sets `more` when entries remain.
+  absl::StatusOr<ProjectionRun> Pass(bool* more) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
+  absl::StatusOr<ProjectionRun> CatchUpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
   void Loop();
 
   pg::PgPool* const pool_;
   RankingProjection* const projection_;
   const RankingProjectorOptions options_;
+  std::function<void()> on_change_;
   absl::Mutex pass_mu_;  // one pass at a time (the thread, CatchUp)
   mutable absl::Mutex mu_;
   int64_t applied_ ABSL_GUARDED_BY(mu_) = 0;

@@ -77,9 +77,9 @@ TEST_F(RankingProjectorTest, AwardsReversalsAndDeductionsCountWhereTheJournalSay
   ASSERT_TRUE(env_.ledger().Deduct(deduct, "staff").ok());
 
   RankingProjector projector(&env_.pool(), &projection_);
-  absl::StatusOr<int64_t> reached = projector.CatchUp();
+  absl::StatusOr<ProjectionRun> reached = projector.CatchUp();
   ASSERT_TRUE(reached.ok()) << reached.status();
-  EXPECT_EQ(*reached, env_.Sql("SELECT max(sequence) FROM ledger.entries"));
+  EXPECT_EQ(reached->watermark, env_.Sql("SELECT max(sequence) FROM ledger.entries"));
   EXPECT_EQ(Board("street:s_qingyuan|all"), (std::vector<std::string>{"p4:10", "p1:6", "p2:5"}));
   EXPECT_EQ(Board("community:c_west|" + Month()), (std::vector<std::string>{"p4:10", "p1:6"}));
   EXPECT_EQ(Board("community:c_east|all"), (std::vector<std::string>{"p2:5"}));
@@ -126,6 +126,21 @@ TEST_F(RankingProjectorTest, ALongJournalIsAppliedInBoundedPassesAndSeasonsCount
   EXPECT_EQ(sum, 144);
   EXPECT_EQ(Board("community:c_west|season:" + season->season_id()).size(), 5u);
   EXPECT_TRUE(Board("street:s_xinwang|season:" + season->season_id()).empty());
+
+  // A season created after its entries were applied is filled from the journal, once.
+  create.set_idempotency_key("season-2");
+  create.mutable_scope()->set_org_id("s_xinwang");
+  absl::StatusOr<v1::Season> late = env_.ledger().CreateSeason(create, "staff");
+  ASSERT_TRUE(late.ok()) << late.status();
+  Award("after", "p9", 100, Path("s_xinwang", "c_far"));
+  for (int pass = 0; pass < 2; ++pass) {
+    ASSERT_TRUE(projector.CatchUp().ok());
+    auto far = projection_.Range("street:s_xinwang|season:" + late->season_id(), 0, 10);
+    ASSERT_TRUE(far.ok());
+    sum = 0;
+    for (const RankingPlace& p : *far) sum += p.points;
+    EXPECT_EQ(sum, 23 * 24 / 2 - 144 + 100);
+  }
 }
 
 TEST_F(RankingProjectorTest, WaitersSeeTheirAwardAndDoNotWaitWhileRedisIsDown) {

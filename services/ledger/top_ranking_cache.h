@@ -19,13 +19,13 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
-#include "services/ledger/rankings.h"
+#include "services/ledger/ranking_projection.h"
 
 namespace civicpoints::ledger {
 
 // One top-N read: the riders, best first, and how many the ranking holds.
 struct TopRead {
-  std::vector<RankedRider> riders;
+  std::vector<RankingPlace> riders;
   int64_t total = 0;
 };
 

@@ -178,20 +178,16 @@ int main(int argc, char** argv) {
   std::cout << absl::StrFormat("anchor bare gRPC echo, 64 callers: %7.0f/s  p99 %6.2f ms\n",
                                echo.per_second, echo.p99_ms);
 
-  // Rebuild: seed the authoritative scores of N accounts in the 12 rankings an award of one
-  // community touches, drop Redis, and time the reconciler's full rebuild through the API.
+  // Rebuild: award N accounts of one community once each (12 rankings per award, straight into
+  // the journal), drop Redis, and time the rebuild of the projection through the API.
   {
     pqxx::connection c(ledger_url);
     pqxx::work tx(c);
-    tx.exec("TRUNCATE ledger.ranking_scores");
     tx.exec_params(
-        "INSERT INTO ledger.ranking_scores (ranking_key, person_id, score, reached_at, version) "
-        "SELECT k, 'seed-' || n, 1 + n % 500, now() - (n % 86400) * interval '1 second', 1 "
-        "FROM generate_series(1, $1::bigint) AS n, unnest(ARRAY['city|all', 'city|month:2026-11', "
-        "'city|week:2026-W48', 'district:d|all', 'district:d|month:2026-11', "
-        "'district:d|week:2026-W48', 'street:s|all', 'street:s|month:2026-11', "
-        "'street:s|week:2026-W48', 'community:c|all', 'community:c|month:2026-11', "
-        "'community:c|week:2026-W48']) AS k",
+        "SELECT count(*) FROM (SELECT ledger.post_entry('seed-' || n, true, 1::smallint, "
+        "1 + n % 500, 1 + n % 500, 0, 1 + n % 500, 1::smallint, 'seed-' || n, 'rule', 'staff', "
+        "'d', 's', 'c', '', 'bench', '', '', '', now() - (n % 86400) * interval '1 second') "
+        "FROM generate_series(1, $1::bigint) AS n) x",
         s.rebuild_accounts);
     tx.commit();
   }
@@ -213,7 +209,7 @@ int main(int argc, char** argv) {
   }
   const double rebuild_seconds = absl::ToDoubleSeconds(absl::Now() - rebuild_start);
   std::cout << absl::StrFormat(
-      "rebuild rankings, %d accounts (%d ranking members): %.1f s%s\n", s.rebuild_accounts,
+      "rebuild rankings, %d accounts (%d ranking changes): %.1f s%s\n", s.rebuild_accounts,
       rebuilt.members_written(), rebuild_seconds,
       rebuild_status.ok() ? "" : " FAILED: " + rebuild_status.error_message());
 
