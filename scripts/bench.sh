@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # `make bench`: the ledger, identity, gateway, rewards and activity benchmarks against a throwaway
-# PostgreSQL and Redis of their own (ports 55434 and 56381, under build/bench-run), stopped
+# PostgreSQL and Redis of their own (ports 25434 and 26381, under build/bench-run), stopped
 # afterwards. Each prints its figures; each one's last line is a JSON object. `make bench BENCH=identity` (or
 # ledger, gateway, rewards, activity) runs one of them.
 set -euo pipefail
@@ -8,12 +8,12 @@ build_dir=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
 run="$root/$build_dir/bench-run"
 trap 'bash "$root/scripts/redis.sh" stop "$run/redis"; bash "$root/scripts/pg.sh" stop "$run/pg"' EXIT
-bash "$root/scripts/pg.sh" start "$run/pg" 55434 >/dev/null
-bash "$root/scripts/redis.sh" start "$run/redis" 56381 >/dev/null
-pg_url="postgresql://civicpoints@127.0.0.1:55434/civicpoints"
+bash "$root/scripts/pg.sh" start "$run/pg" 25434 >/dev/null
+bash "$root/scripts/redis.sh" start "$run/redis" 26381 >/dev/null
+pg_url="postgresql://civicpoints@127.0.0.1:25434/civicpoints"
 which=${BENCH:-all}
 if [[ $which == all || $which == ledger ]]; then
-  "$root/$build_dir/tests/bench/ledger_bench" --pg_url="$pg_url" --redis_addr=127.0.0.1:56381 \
+  "$root/$build_dir/tests/bench/ledger_bench" --pg_url="$pg_url" --redis_addr=127.0.0.1:26381 \
     --ledger_bin="$root/$build_dir/services/ledger/civicpoints-ledger" "${@:2}"
 fi
 if [[ $which == all || $which == identity ]]; then
@@ -21,12 +21,12 @@ if [[ $which == all || $which == identity ]]; then
     --identity_bin="$root/$build_dir/services/identity/civicpoints-identity" "${@:2}"
 fi
 if [[ $which == all || $which == gateway ]]; then
-  "$root/$build_dir/tests/bench/gateway_bench" --pg_url="$pg_url" --redis_addr=127.0.0.1:56381 \
+  "$root/$build_dir/tests/bench/gateway_bench" --pg_url="$pg_url" --redis_addr=127.0.0.1:26381 \
     --ledger_bin="$root/$build_dir/services/ledger/civicpoints-ledger" \
     --gateway_bin="$root/$build_dir/services/gateway/civicpoints-gateway" "${@:2}"
 fi
 if [[ $which == all || $which == rewards ]]; then
-  "$root/$build_dir/tests/bench/rewards_bench" --pg_url="$pg_url" --redis_addr=127.0.0.1:56381 \
+  "$root/$build_dir/tests/bench/rewards_bench" --pg_url="$pg_url" --redis_addr=127.0.0.1:26381 \
     --ledger_bin="$root/$build_dir/services/ledger/civicpoints-ledger" "${@:2}"
 fi
 if [[ $which == all || $which == activity ]]; then

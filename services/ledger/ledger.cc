@@ -1,5 +1,5 @@
 // Ledger: construction, the idempotent-mutation plumbing (Mutate) every area's mutations run
-// through, the wait for the ranking projection after commit and the background loop. The areas live
+// through, read-your-writes for rankings (SettleRankings) and the background loop. The areas live
 // beside it: ledger_postings.cc, ledger_holds.cc, ledger_statements.cc, ledger_rankings.cc and
 // ledger_seasons.cc.
 #include "services/ledger/ledger.h"
@@ -90,7 +90,13 @@ absl::Status Ledger::Mutate(const std::string& caller, const std::string& method
     return store_->SaveIdempotent(tx, caller, method, key, hash, response->SerializeAsString());
   });
   if (!s.ok()) return s;
-  if (ranked > 0) AwaitRankings(ranked);
+  if (ranked > 0) {
+    // The projector carries it to Redis; this call does not wait (reads do, see SettleRankings).
+    int64_t seen = committed_through_.load();
+    while (ranked > seen && !committed_through_.compare_exchange_weak(seen, ranked)) {
+    }
+    projector_->Nudge();
+  }
   return absl::OkStatus();
 }
 
@@ -107,10 +113,12 @@ std::optional<bool> Ledger::KeyTakenMeanwhile(pqxx::dbtransaction& tx,
   return found->has_value();
 }
 
-void Ledger::AwaitRankings(int64_t sequence) {
-  if (!projector_->WaitFor(sequence, absl::Seconds(1))) {
-    // The journal holds the truth; the projector carries it to Redis when Redis answers.
-    log::Warn("ranking update left to the projector", {{"sequence", sequence}});
+void Ledger::SettleRankings() {
+  const int64_t committed = committed_through_.load();
+  if (committed <= projector_->applied()) return;
+  // Usually one projector pass (a millisecond or two); bounded, and not at all while Redis is down.
+  if (!projector_->WaitFor(committed, absl::Milliseconds(250))) {
+    log::Debug("ranking read ahead of the projector", {{"sequence", committed}});
   }
 }
 

@@ -1,6 +1,7 @@
 // Ledger: the rules of the points journal. Validates requests, runs each mutation as one
 // idempotent unit in a group-committed transaction (group_committer.h); after a commit that moved
-// earned points it waits (briefly) for the ranking projector to carry the change to Redis. No gRPC
+// earned points it nudges the ranking projector, and ranking reads wait (briefly) until the
+// projection holds what this process committed before them. No gRPC
 // here; values are the v1 proto messages.
 //
 // Every mutation takes an idempotency key, which belongs to its caller (`actor`, the token's
@@ -148,8 +149,8 @@ class Ledger {
     const std::string& key;
     bool legacy;  // also read keys stored before keys were scoped by caller
   };
-  // Runs `body` once per (caller, method, idempotency key) (see the class comment) and waits for
-  // the projection to carry what it changed in rankings.
+  // Runs `body` once per (caller, method, idempotency key) (see the class comment) and nudges the
+  // projector when it changed rankings.
   absl::Status Mutate(const std::string& caller, const std::string& method, const std::string& key,
                       const google::protobuf::Message& request, const std::string& order_key,
                       google::protobuf::Message* response, const Body& body);
@@ -163,9 +164,10 @@ class Ledger {
   // the unit's failed statement left no way to ask (the unit is then run once more, and the
   // re-run replays that result or fails the same way again).
   std::optional<bool> KeyTakenMeanwhile(pqxx::dbtransaction& tx, const IdempotencyScope& scope);
-  // After a commit that moved earned points up to `sequence`: waits (at most a second, not at all
-  // while Redis is down) until the projection holds it, so a rider sees their own award.
-  void AwaitRankings(int64_t sequence);
+  // Before a ranking read: waits (at most 250 ms, not at all while Redis is down) until the
+  // projection holds everything this process committed, so a caller reads its own writes; an
+  // award itself never waits for Redis.
+  void SettleRankings();
   void BackgroundLoop(absl::Duration interval);
 
   PgLedgerStore* const store_;
@@ -174,6 +176,7 @@ class Ledger {
   RankingProjector* const projector_;
   TopRankingCache top_cache_;
   std::atomic<bool> exclusions_dirty_{false};  // Redis's exclusion list missed a change
+  std::atomic<int64_t> committed_through_{0};  // the last entry this process wrote that ranks
   absl::Notification stop_;
   std::thread background_;
 };

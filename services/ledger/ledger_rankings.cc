@@ -39,6 +39,7 @@ v1::RankingEntry ToEntry(const RankingPlace& r) {
 
 absl::StatusOr<v1::GetTopRankingResponse> Ledger::GetTopRanking(
     const v1::GetTopRankingRequest& req) {
+  SettleRankings();
   ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
   if (req.top_n() < 0 || req.top_n() > kMaxTopN) return Invalid("top_n must be 1-1000");
   const int64_t n = req.top_n() == 0 ? 10 : req.top_n();
@@ -76,6 +77,7 @@ absl::StatusOr<v1::GetTopRankingResponse> Ledger::GetTopRanking(
 }
 
 absl::StatusOr<v1::GetRankResponse> Ledger::GetRank(const v1::GetRankRequest& req) {
+  SettleRankings();
   RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
   ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
   ASSIGN_OR_RETURN(std::optional<RankingPlace> me, projection_->PlaceOf(key, req.person_id()));
@@ -95,6 +97,7 @@ absl::StatusOr<v1::GetRankResponse> Ledger::GetRank(const v1::GetRankRequest& re
 
 absl::StatusOr<v1::GetRankingNeighboursResponse> Ledger::GetRankingNeighbours(
     const v1::GetRankingNeighboursRequest& req) {
+  SettleRankings();
   RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
   ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
   if (req.above() < 0 || req.above() > 50 || req.below() < 0 || req.below() > 50) {

@@ -81,6 +81,7 @@ absl::StatusOr<v1::Season> Ledger::CreateSeason(const v1::CreateSeasonRequest& r
                          }));
   // The projector fills the season's rankings from the journal; do it now, so they are there
   // when this answers (or, with Redis down, once it is back).
+  projector_->SeasonsChanged();
   if (absl::StatusOr<ProjectionRun> filled = projector_->CatchUp(); !filled.ok()) {
     log::Warn("season rankings left to the projector",
               {{"season", response.season().season_id()},

@@ -64,6 +64,9 @@ JournalChange ReadChange(const pqxx::row& row) {
   return c;
 }
 
+// Seasons other ledger processes created are seen within this.
+constexpr absl::Duration kSeasonsRefresh = absl::Seconds(5);
+
 }  // namespace
 
 RankingProjector::RankingProjector(pg::PgPool* pool, RankingProjection* projection,
@@ -105,9 +108,15 @@ bool RankingProjector::WaitFor(int64_t sequence, absl::Duration timeout) {
 absl::StatusOr<ProjectionRun> RankingProjector::Pass(bool* more) {
   ASSIGN_OR_RETURN(std::optional<int64_t> watermark, projection_->Watermark());
   const int64_t from = watermark.value_or(0);
-  std::vector<std::string> filled;
-  if (watermark.has_value()) {
-    ASSIGN_OR_RETURN(filled, projection_->FilledSeasons());
+  const absl::Time now = absl::Now();
+  // Seasons and the filled list are read again when Redis starts over, when this process created
+  // a season, and every kSeasonsRefresh for seasons other processes created.
+  const bool reload =
+      !watermark.has_value() || seasons_stale_ || now >= seasons_read_at_ + kSeasonsRefresh;
+  if (!watermark.has_value()) {
+    filled_.clear();
+  } else if (reload) {
+    ASSIGN_OR_RETURN(filled_, projection_->FilledSeasons());
   }
   std::map<std::string, std::vector<RankingChange>> changes;
   std::vector<std::string> excluded;
@@ -117,48 +126,49 @@ absl::StatusOr<ProjectionRun> RankingProjector::Pass(bool* more) {
     changes.clear();
     excluded.clear();
     newly_filled.clear();
-    // One snapshot for the head and the entries: everything up to the head is in it.
-    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(
-        c);
-    const int64_t head =
-        tx.exec1("SELECT coalesce(max(sequence), 0) FROM entries")[0].as<int64_t>();
+    // Entries come in commit order (the journal lock): the rows after `from` are a complete
+    // prefix of what will ever follow it, whatever snapshot each statement sees.
+    pqxx::nontransaction tx(c);
     if (!watermark.has_value()) {
       for (const pqxx::row& row : tx.exec("SELECT person_id FROM ranking_exclusions")) {
         excluded.push_back(row[0].as<std::string>());
       }
     }
-    std::vector<SeasonRange> seasons;
-    for (const pqxx::row& row : tx.exec(kSeasonsSql)) {
-      seasons.push_back({.season_id = row["season_id"].as<std::string>(),
-                         .level = static_cast<common::v1::OrgLevel>(row["scope_level"].as<int>()),
-                         .org_id = row["scope_org_id"].as<std::string>(),
-                         .start = absl::FromUnixMicros(row["start_micros"].as<int64_t>()),
-                         .end = absl::FromUnixMicros(row["end_micros"].as<int64_t>())});
-    }
-    // A season new to the projection first gets the entries before the watermark; they come
-    // first in each of its rankings, as journal order wants.
-    for (const SeasonRange& season : seasons) {
-      if (std::find(filled.begin(), filled.end(), season.season_id) != filled.end()) continue;
-      newly_filled.push_back(season.season_id);
-      if (from == 0) continue;  // the pass below applies the whole journal
-      for (const pqxx::row& row :
-           tx.exec_params(kSeasonFillSql, from, absl::ToUnixMicros(season.start),
-                          absl::ToUnixMicros(season.end))) {
-        const JournalChange c = ReadChange(row);
-        for (const std::string& key : SeasonKeysFor(c.path, c.counts_at, {season})) {
-          changes[key].push_back(c.change);
+    if (reload) {
+      seasons_.clear();
+      for (const pqxx::row& row : tx.exec(kSeasonsSql)) {
+        seasons_.push_back(
+            {.season_id = row["season_id"].as<std::string>(),
+             .level = static_cast<common::v1::OrgLevel>(row["scope_level"].as<int>()),
+             .org_id = row["scope_org_id"].as<std::string>(),
+             .start = absl::FromUnixMicros(row["start_micros"].as<int64_t>()),
+             .end = absl::FromUnixMicros(row["end_micros"].as<int64_t>())});
+      }
+      // A season new to the projection first gets the entries up to the watermark; they come
+      // first in each of its rankings, as journal order wants.
+      for (const SeasonRange& season : seasons_) {
+        if (std::find(filled_.begin(), filled_.end(), season.season_id) != filled_.end()) continue;
+        newly_filled.push_back(season.season_id);
+        if (from == 0) continue;  // the pass below applies the whole journal
+        for (const pqxx::row& row :
+             tx.exec_params(kSeasonFillSql, from, absl::ToUnixMicros(season.start),
+                            absl::ToUnixMicros(season.end))) {
+          const JournalChange c = ReadChange(row);
+          for (const std::string& key : SeasonKeysFor(c.path, c.counts_at, {season})) {
+            changes[key].push_back(c.change);
+          }
         }
       }
     }
     const pqxx::result rows = tx.exec_params(kChangesSql, from, options_.max_entries_per_pass);
     *more = static_cast<int>(rows.size()) >= options_.max_entries_per_pass;
-    through = *more ? rows.back()["sequence"].as<int64_t>() : head;
+    if (!rows.empty()) through = rows.back()["sequence"].as<int64_t>();
     for (const pqxx::row& row : rows) {
       const JournalChange c = ReadChange(row);
       for (const std::string& key : RankingKeysFor(c.path, c.counts_at)) {
         changes[key].push_back(c.change);
       }
-      for (const std::string& key : SeasonKeysFor(c.path, c.counts_at, seasons)) {
+      for (const std::string& key : SeasonKeysFor(c.path, c.counts_at, seasons_)) {
         changes[key].push_back(c.change);
       }
     }
@@ -168,9 +178,21 @@ absl::StatusOr<ProjectionRun> RankingProjector::Pass(bool* more) {
   ASSIGN_OR_RETURN(const int64_t applied, projection_->Apply(changes, through));
   for (const std::string& season : newly_filled) {
     RETURN_IF_ERROR(projection_->MarkSeasonFilled(season));
+    filled_.push_back(season);
   }
-  RETURN_IF_ERROR(projection_->RaiseWatermark(through));
+  if (reload) {
+    seasons_read_at_ = now;
+    seasons_stale_ = false;
+  }
+  if (!watermark.has_value() || through > from) {
+    RETURN_IF_ERROR(projection_->RaiseWatermark(through));
+  }
   return ProjectionRun{.watermark = through, .changes = applied};
+}
+
+void RankingProjector::SeasonsChanged() {
+  absl::MutexLock pass(&pass_mu_);
+  seasons_stale_ = true;
 }
 
 absl::StatusOr<ProjectionRun> RankingProjector::CatchUpLocked() {

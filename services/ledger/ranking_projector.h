@@ -23,11 +23,13 @@
 #include <functional>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/ledger/ranking_keys.h"
 #include "services/ledger/ranking_projection.h"
 
 namespace civicpoints::pg {
@@ -67,6 +69,10 @@ class RankingProjector {
   // projection held and what the new one applied.
   absl::StatusOr<std::pair<int64_t, ProjectionRun>> Rebuild();
 
+  // This process created a season: the next pass reads the seasons again (others' seasons are
+  // read every few seconds).
+  void SeasonsChanged();
+
   // Wakes the thread: something was committed.
   void Nudge();
   // Waits until the projection holds the journal through `sequence`; false after `timeout`, or at
@@ -87,6 +93,10 @@ class RankingProjector {
   const RankingProjectorOptions options_;
   std::function<void()> on_change_;
   absl::Mutex pass_mu_;  // one pass at a time (the thread, CatchUp)
+  std::vector<SeasonRange> seasons_ ABSL_GUARDED_BY(pass_mu_);
+  std::vector<std::string> filled_ ABSL_GUARDED_BY(pass_mu_);  // seasons filled (Redis's list)
+  absl::Time seasons_read_at_ ABSL_GUARDED_BY(pass_mu_) = absl::InfinitePast();
+  bool seasons_stale_ ABSL_GUARDED_BY(pass_mu_) = true;
   mutable absl::Mutex mu_;
   int64_t applied_ ABSL_GUARDED_BY(mu_) = 0;
   bool failing_ ABSL_GUARDED_BY(mu_) = false;

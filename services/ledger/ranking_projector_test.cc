@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <map>
+#include <pqxx/pqxx>
+#include <thread>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -133,6 +138,7 @@ TEST_F(RankingProjectorTest, ALongJournalIsAppliedInBoundedPassesAndSeasonsCount
   absl::StatusOr<v1::Season> late = env_.ledger().CreateSeason(create, "staff");
   ASSERT_TRUE(late.ok()) << late.status();
   Award("after", "p9", 100, Path("s_xinwang", "c_far"));
+  projector.SeasonsChanged();  // this projector is not the ledger's, which was told
   for (int pass = 0; pass < 2; ++pass) {
     ASSERT_TRUE(projector.CatchUp().ok());
     auto far = projection_.Range("street:s_xinwang|season:" + late->season_id(), 0, 10);
@@ -167,6 +173,101 @@ TEST_F(RankingProjectorTest, WaitersSeeTheirAwardAndDoNotWaitWhileRedisIsDown) {
   }
   EXPECT_GE(projector.applied(), sequence);
   EXPECT_EQ(Board("city|all"), (std::vector<std::string>{"p2:4", "p1:3"}));
+}
+
+// The city's totals in the projection against the journal's.
+void ExpectCityMatchesTheJournal(LedgerTestEnv& env, RankingProjection& projection) {
+  auto city = projection.Range("city|all", 0, 1000);
+  ASSERT_TRUE(city.ok()) << city.status();
+  std::map<std::string, int64_t> got;
+  for (const RankingPlace& p : *city) got[p.person_id] = p.points;
+  pqxx::connection c(env.db_url());
+  pqxx::read_transaction tx(c);
+  std::map<std::string, int64_t> want;
+  for (const auto& row : tx.exec("SELECT person_id, sum(earned_delta) FROM ledger.entries "
+                                 "GROUP BY person_id HAVING sum(earned_delta) > 0")) {
+    want[row[0].c_str()] = row[1].as<int64_t>();
+  }
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(RankingProjectorTest, AnAwardWhoseAnswerWasLostReachesTheRankingsExactlyOnce) {
+  // Redis is down when the award commits: the caller gets its answer late or not at all, and
+  // retries with its key.
+  env_.redis_server().Stop();
+  Award("lost-answer", "p1", 7, Path("s_qingyuan", "c_west"));
+  Award("lost-answer", "p1", 7, Path("s_qingyuan", "c_west"));
+  ASSERT_TRUE(env_.redis_server().Start());
+  const int64_t head = env_.Sql("SELECT max(sequence) FROM ledger.entries");
+  const absl::Time give_up = absl::Now() + absl::Seconds(15);
+  while (!env_.projector().WaitFor(head, absl::Seconds(1)) && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(Board("city|all"), (std::vector<std::string>{"p1:7"}));
+  // Another projector (a restarted ledger) applies nothing twice.
+  RankingProjector again(&env_.pool(), &projection_);
+  ASSERT_TRUE(again.CatchUp().ok());
+  ASSERT_TRUE(again.CatchUp().ok());
+  EXPECT_EQ(Board("city|all"), (std::vector<std::string>{"p1:7"}));
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM ledger.entries"), 1);
+}
+
+TEST_F(RankingProjectorTest, ARebuildDuringAwardsConverges) {
+  std::atomic<int> next{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&] {
+      for (int i = next++; i < 200; i = next++) {
+        Award(absl::StrCat("k", i), absl::StrCat("p", i % 23), 1 + i % 11,
+              Path("s_qingyuan", i % 2 ? "c_west" : "c_east"));
+      }
+    });
+  }
+  for (int r = 0; r < 3; ++r) {
+    absl::StatusOr<v1::RebuildRankingsResponse> rebuilt = env_.ledger().RebuildRankings();
+    EXPECT_TRUE(rebuilt.ok()) << rebuilt.status();
+  }
+  for (std::thread& w : writers) w.join();
+  ASSERT_TRUE(env_.projector().CatchUp().ok());
+  ExpectCityMatchesTheJournal(env_, projection_);
+}
+
+TEST_F(RankingProjectorTest, ASeasonCreatedDuringARunCountsExactlyTheAwardsInItsRange) {
+  const absl::Time now = absl::Now();
+  std::atomic<int> next{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&] {
+      for (int i = next++; i < 160; i = next++) {
+        Award(absl::StrCat("k", i), absl::StrCat("p", i % 17), 1 + i % 5,
+              Path(i % 3 ? "s_qingyuan" : "s_xinwang", "c_" + std::to_string(i % 4)));
+      }
+    });
+  }
+  absl::SleepFor(absl::Milliseconds(50));
+  v1::CreateSeasonRequest create;
+  create.set_idempotency_key("mid-run");
+  create.set_display_name("冬季");
+  create.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  create.mutable_scope()->set_org_id("s_qingyuan");
+  create.mutable_start_time()->set_seconds(absl::ToUnixSeconds(now - absl::Hours(1)));
+  create.mutable_end_time()->set_seconds(absl::ToUnixSeconds(now + absl::Hours(1)));
+  absl::StatusOr<v1::Season> season = env_.ledger().CreateSeason(create, "staff");
+  ASSERT_TRUE(season.ok()) << season.status();
+  for (std::thread& w : writers) w.join();
+  ASSERT_TRUE(env_.projector().CatchUp().ok());
+  auto board = projection_.Range("street:s_qingyuan|season:" + season->season_id(), 0, 100);
+  ASSERT_TRUE(board.ok()) << board.status();
+  std::map<std::string, int64_t> got;
+  for (const RankingPlace& p : *board) got[p.person_id] = p.points;
+  pqxx::connection c(env_.db_url());
+  pqxx::read_transaction tx(c);
+  std::map<std::string, int64_t> want;
+  for (const auto& row : tx.exec("SELECT person_id, sum(earned_delta) FROM ledger.entries "
+                                 "WHERE street_id = 's_qingyuan' GROUP BY person_id")) {
+    want[row[0].c_str()] = row[1].as<int64_t>();
+  }
+  EXPECT_EQ(got, want);
 }
 
 }  // namespace

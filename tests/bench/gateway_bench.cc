@@ -41,7 +41,7 @@ using namespace ::civicpoints::bench;
 
 struct Settings {
   std::string pg_url;
-  std::string redis_addr = "127.0.0.1:56381";
+  std::string redis_addr = "127.0.0.1:26381";
   std::string ledger_bin;
   std::string gateway_bin;
   int64_t seconds = 5;

@@ -50,7 +50,7 @@ constexpr char kStation[] = "pl_station_qyxj";
 
 struct Settings {
   std::string pg_url;
-  std::string redis_addr = "127.0.0.1:56381";
+  std::string redis_addr = "127.0.0.1:26381";
   std::string ledger_bin;
   int64_t seconds = 5;
 };
