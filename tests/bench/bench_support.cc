@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <pqxx/pqxx>
@@ -43,9 +44,7 @@ double Percentile(std::vector<double>& v, double p) {
   return v[std::min(v.size() - 1, static_cast<size_t>(p * static_cast<double>(v.size())))];
 }
 
-namespace {
-
-double ProcessCpuSeconds() {
+double SelfCpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
   auto seconds = [](const timeval& t) {
@@ -54,8 +53,7 @@ double ProcessCpuSeconds() {
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
-// User and system CPU of another process, from /proc (0 if it cannot be read).
-double ProcessCpuSeconds(pid_t pid) {
+double CpuSecondsOf(pid_t pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
   std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   // Fields after the command's closing parenthesis: state is the 3rd, utime the 14th, stime 15th.
@@ -69,6 +67,21 @@ double ProcessCpuSeconds(pid_t pid) {
   }
   return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
+
+double CpuSecondsOfCommand(const std::string& name) {
+  double total = 0;
+  for (const std::filesystem::directory_entry& dir : std::filesystem::directory_iterator(
+           "/proc", std::filesystem::directory_options::skip_permission_denied)) {
+    const std::string pid = dir.path().filename().string();
+    if (pid.empty() || !std::all_of(pid.begin(), pid.end(), ::isdigit)) continue;
+    std::ifstream comm(dir.path() / "comm");
+    std::string command;
+    if (std::getline(comm, command) && command == name) total += CpuSecondsOf(std::stoi(pid));
+  }
+  return total;
+}
+
+namespace {
 
 // One timed run: appends every call's latency (ms) to `samples`; returns the errors.
 int64_t RunFor(int callers, absl::Duration length,
@@ -107,9 +120,9 @@ Run Summarize(std::vector<double>& samples, int64_t errors, double seconds, doub
 
 Run Measure(int callers, int64_t seconds, const std::function<bool(int caller, int64_t i)>& call) {
   std::vector<double> samples;
-  const double cpu_before = ProcessCpuSeconds();
+  const double cpu_before = SelfCpuSeconds();
   const int64_t errors = RunFor(callers, absl::Seconds(seconds), call, &samples);
-  return Summarize(samples, errors, static_cast<double>(seconds), ProcessCpuSeconds() - cpu_before);
+  return Summarize(samples, errors, static_cast<double>(seconds), SelfCpuSeconds() - cpu_before);
 }
 
 std::vector<Run> MeasureInTurns(
@@ -124,12 +137,12 @@ std::vector<Run> MeasureInTurns(
   for (int round = 0; round < rounds; ++round) {
     for (size_t k = 0; k < n; ++k) {
       std::vector<double> watched_before;
-      for (pid_t pid : watched) watched_before.push_back(ProcessCpuSeconds(pid));
-      const double cpu_before = ProcessCpuSeconds();
+      for (pid_t pid : watched) watched_before.push_back(CpuSecondsOf(pid));
+      const double cpu_before = SelfCpuSeconds();
       errors[k] += RunFor(callers, absl::Seconds(turn_seconds), contenders[k], &samples[k]);
-      cpu[k] += ProcessCpuSeconds() - cpu_before;
+      cpu[k] += SelfCpuSeconds() - cpu_before;
       for (size_t w = 0; w < watched.size(); ++w) {
-        watched_cpu[k][w] += ProcessCpuSeconds(watched[w]) - watched_before[w];
+        watched_cpu[k][w] += CpuSecondsOf(watched[w]) - watched_before[w];
       }
     }
   }
@@ -251,14 +264,31 @@ class BareEcho final : public cptest::v1::TestService::Service {
   }
 };
 
+// The same on gRPC's callback API: no thread held per call.
+class CallbackEcho final : public cptest::v1::TestService::CallbackService {
+  grpc::ServerUnaryReactor* Echo(grpc::CallbackServerContext* ctx,
+                                 const cptest::v1::EchoRequest* req,
+                                 cptest::v1::EchoResponse* resp) override {
+    resp->set_text(req->text());
+    grpc::ServerUnaryReactor* reactor = ctx->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
 }  // namespace
 
-Run EchoAnchor(int callers, int64_t seconds) {
-  BareEcho service;
+Run EchoAnchor(int callers, int64_t seconds, bool callback_api) {
+  BareEcho sync_service;
+  CallbackEcho callback_service;
   int port = 0;
   grpc::ServerBuilder builder;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
-  builder.RegisterService(&service);
+  if (callback_api) {
+    builder.RegisterService(&callback_service);
+  } else {
+    builder.RegisterService(&sync_service);
+  }
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   std::vector<std::unique_ptr<cptest::v1::TestService::Stub>> stubs;
   for (int i = 0; i < 4; ++i) {

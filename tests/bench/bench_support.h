@@ -72,9 +72,16 @@ std::string MachineLine();
 // cp_bench_pgbench made through `admin_url`; 0 when pgbench fails.
 double PgbenchTps(const std::string& admin_url, int clients);
 
-// Anchor: a bare gRPC echo service (no interceptors, no auth) in this process, called over 4
-// channels by `callers` threads for `seconds`.
-Run EchoAnchor(int callers, int64_t seconds);
+// Anchor: a bare gRPC echo service (no interceptors, no auth) in this process, on gRPC's
+// synchronous API or its callback API, called over 4 channels by `callers` threads for `seconds`.
+Run EchoAnchor(int callers, int64_t seconds, bool callback_api = false);
+
+// CPU seconds (user + system) spent so far by this process, by process `pid`, and by every
+// process whose command is `name` (e.g. "postgres", "redis-server"), read from /proc; 0 for what
+// cannot be read.
+double SelfCpuSeconds();
+double CpuSecondsOf(pid_t pid);
+double CpuSecondsOfCommand(const std::string& name);
 
 }  // namespace civicpoints::bench
 

@@ -6,7 +6,9 @@
 // Prints a line per figure and, last, one JSON object with all of them. It starts its own ledger
 // process against a fresh database, so run it against a throwaway PostgreSQL and Redis
 // (scripts/bench.sh does). Anchors: pgbench's TPC-B-like tps at 32 clients on the same server,
-// and a bare gRPC echo service (no interceptors, no auth) in this process at 64 callers.
+// and a bare gRPC echo service (no interceptors, no auth) in this process at 64 callers, on the
+// synchronous and the callback API (reads are held to the faster). At 32 callers it also says
+// where an award's time goes: the CPU each process spent per award.
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -109,7 +111,15 @@ int main(int argc, char** argv) {
   constexpr int kRiders = 10000;
   std::map<int, Run> awards;
   std::atomic<int64_t> sequence{0};
+  // Where an award's time goes at 32 callers: CPU per award of each process on the machine's cores
+  // (this load generator, the ledger, every PostgreSQL process, Redis), against the cores' time.
+  struct AwardCpu {
+    double client = 0, ledger = 0, postgres = 0, redis = 0, available = 0;
+  } award_cpu;
   for (int callers : {1, 8, 32, 128}) {
+    const double client0 = SelfCpuSeconds(), ledger0 = CpuSecondsOf(ledger),
+                 postgres0 = CpuSecondsOfCommand("postgres"),
+                 redis0 = CpuSecondsOfCommand("redis-server");
     awards[callers] = Measure(callers, s.seconds, [&](int c, int64_t) {
       const int64_t n = sequence++;
       v1::AwardRequest req;
@@ -129,10 +139,23 @@ int main(int argc, char** argv) {
       return stubs[c % stubs.size()]->Award(&ctx, req, &resp).ok();
     });
     const Run& r = awards[callers];
+    if (callers == 32 && r.calls > 0) {
+      const double per = 1e6 / static_cast<double>(r.calls);
+      award_cpu = {.client = (SelfCpuSeconds() - client0) * per,
+                   .ledger = (CpuSecondsOf(ledger) - ledger0) * per,
+                   .postgres = (CpuSecondsOfCommand("postgres") - postgres0) * per,
+                   .redis = (CpuSecondsOfCommand("redis-server") - redis0) * per,
+                   .available = static_cast<double>(std::thread::hardware_concurrency()) *
+                                static_cast<double>(s.seconds) * per};
+    }
     std::cout << absl::StrFormat(
         "awards, %3d callers: %7.0f/s  p50 %6.2f ms  p99 %6.2f ms  (%d calls, %d errors)\n",
         callers, r.per_second, r.p50_ms, r.p99_ms, r.calls, r.errors);
   }
+  std::cout << absl::StrFormat(
+      "  CPU per award at 32 callers: ledger %.0f us, PostgreSQL %.0f us, Redis %.0f us, this "
+      "load generator %.0f us; the cores had %.0f us per award\n",
+      award_cpu.ledger, award_cpu.postgres, award_cpu.redis, award_cpu.client, award_cpu.available);
 
   // Top-10 reads, as a leaderboard page makes them: through the ledger's short-lived answer cache
   // (its default), and through a second ledger process with the cache off, so every read is a
@@ -174,9 +197,14 @@ int main(int argc, char** argv) {
   }
   std::cout << absl::StrFormat("  the same, answer cache off:        %7.0f/s  p99 %6.2f ms\n",
                                uncached_reads.per_second, uncached_reads.p99_ms);
-  const Run echo = EchoAnchor(64, s.seconds);
+  const Run echo_sync = EchoAnchor(64, s.seconds);
   std::cout << absl::StrFormat("anchor bare gRPC echo, 64 callers: %7.0f/s  p99 %6.2f ms\n",
-                               echo.per_second, echo.p99_ms);
+                               echo_sync.per_second, echo_sync.p99_ms);
+  const Run echo_callback = EchoAnchor(64, s.seconds, /*callback_api=*/true);
+  std::cout << absl::StrFormat("  the same on the callback API:      %7.0f/s  p99 %6.2f ms\n",
+                               echo_callback.per_second, echo_callback.p99_ms);
+  // Reads are held to the faster echo.
+  const Run& echo = echo_callback.per_second > echo_sync.per_second ? echo_callback : echo_sync;
 
   // Rebuild: award N accounts of one community once each (12 rankings per award, straight into
   // the journal), drop Redis, and time the rebuild of the projection through the API.
@@ -218,6 +246,8 @@ int main(int argc, char** argv) {
   const Run& a32 = awards[32];
   const double awards_vs_pgbench = pgbench_tps > 0 ? a32.per_second / pgbench_tps : 0;
   const double reads_vs_echo = echo.per_second > 0 ? reads.per_second / echo.per_second : 0;
+  const double uncached_vs_echo =
+      echo.per_second > 0 ? uncached_reads.per_second / echo.per_second : 0;
   std::cout << absl::StrFormat(
       "{\"machine\":\"%s\",\"seconds_per_run\":%d,"
       "\"awards_per_s\":{\"1\":%.0f,\"8\":%.0f,\"32\":%.0f,\"128\":%.0f},"
@@ -227,13 +257,19 @@ int main(int argc, char** argv) {
       "\"ranking_reads_uncached_per_s\":%.0f,\"ranking_read_uncached_p99_ms\":%.2f,"
       "\"echo_per_s\":%.0f,\"pgbench_tps\":%.0f,\"rebuild_accounts\":%d,"
       "\"rebuild_members\":%d,\"rebuild_seconds\":%.2f,\"rebuild_ok\":%s,"
-      "\"awards_vs_pgbench\":%.2f,\"ranking_reads_vs_echo\":%.2f}\n",
+      "\"awards_vs_pgbench\":%.2f,\"ranking_reads_vs_echo\":%.2f,"
+      "\"award_p99_ms_32\":%.2f,\"ranking_reads_uncached_vs_echo\":%.2f,"
+      "\"echo_sync_per_s\":%.0f,\"echo_callback_per_s\":%.0f,"
+      "\"award_cpu_us_32\":{\"ledger\":%.0f,\"postgres\":%.0f,\"redis\":%.0f,"
+      "\"load_generator\":%.0f,\"cores_available\":%.0f}}\n",
       MachineLine(), s.seconds, awards[1].per_second, awards[8].per_second, awards[32].per_second,
       awards[128].per_second, awards[1].p50_ms, awards[8].p50_ms, awards[32].p50_ms,
       awards[128].p50_ms, awards[1].p99_ms, awards[8].p99_ms, awards[32].p99_ms, awards[128].p99_ms,
       awards[1].errors + awards[8].errors + awards[32].errors + awards[128].errors,
       reads.per_second, reads.p99_ms, uncached_reads.per_second, uncached_reads.p99_ms,
       echo.per_second, pgbench_tps, s.rebuild_accounts, rebuilt.members_written(), rebuild_seconds,
-      rebuild_status.ok() ? "true" : "false", awards_vs_pgbench, reads_vs_echo);
+      rebuild_status.ok() ? "true" : "false", awards_vs_pgbench, reads_vs_echo, a32.p99_ms,
+      uncached_vs_echo, echo_sync.per_second, echo_callback.per_second, award_cpu.ledger,
+      award_cpu.postgres, award_cpu.redis, award_cpu.client, award_cpu.available);
   return rebuild_status.ok() ? 0 : 1;
 }
