@@ -131,8 +131,11 @@ class Ledger {
                                                       const std::string& actor);
   absl::StatusOr<v1::RankingSnapshot> GetRankingSnapshot(const std::string& snapshot_id);
 
-  // Deletes the projection in Redis and applies the whole journal again.
-  absl::StatusOr<v1::RebuildRankingsResponse> RebuildRankings();
+  // Deletes the projection in Redis and applies the whole journal again; with a scope or a period
+  // (or both), only the rankings they name. Errors: INVALID_ARGUMENT for a scope or period that is
+  // invalid as for GetTopRanking; NOT_FOUND for a season that does not exist.
+  absl::StatusOr<v1::RebuildRankingsResponse> RebuildRankings(
+      const v1::RebuildRankingsRequest& request = {});
 
   // Releases holds past their timeout; returns how many were released.
   absl::StatusOr<int> ReleaseDueHolds();

@@ -327,11 +327,7 @@ grpc::Status LedgerGrpcService::RebuildRankings(grpc::ServerContext* ctx,
                                                 const v1::RebuildRankingsRequest* req,
                                                 v1::RebuildRankingsResponse* resp) {
   return Handle(ctx, "RebuildRankings", [&](const auth::Principal&) -> absl::Status {
-    if (req->has_scope() || req->has_period()) {
-      return absl::UnimplementedError(
-          "rebuilding one ranking is not built yet; omit scope and period");
-    }
-    ASSIGN_OR_RETURN(*resp, ledger_->RebuildRankings());
+    ASSIGN_OR_RETURN(*resp, ledger_->RebuildRankings(*req));
     return absl::OkStatus();
   });
 }

@@ -393,12 +393,16 @@ TEST_F(LedgerGrpcServiceTest, BadInputComesBackAsInvalidArgumentNamingTheField) 
   EXPECT_THAT(s.error_message(), ::testing::HasSubstr("amount"));
 }
 
-TEST_F(LedgerGrpcServiceTest, PartsNotBuiltAnswerUnimplemented) {
-  v1::RebuildRankingsRequest req;  // rebuilding a single ranking is not built yet
+TEST_F(LedgerGrpcServiceTest, RebuildingOneScopesRankingsAnswersWhatItRebuilt) {
+  v1::RebuildRankingsRequest req;
   req.mutable_scope()->set_level(common::v1::ORG_LEVEL_CITY);
   v1::RebuildRankingsResponse resp;
-  EXPECT_EQ(stub_->RebuildRankings(As("svc", ROLE_INTERNAL_SERVICE).get(), req, &resp).error_code(),
-            grpc::StatusCode::UNIMPLEMENTED);
+  grpc::Status s = stub_->RebuildRankings(As("svc", ROLE_INTERNAL_SERVICE).get(), req, &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  req.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);  // a street names its id
+  s = stub_->RebuildRankings(As("svc", ROLE_INTERNAL_SERVICE).get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("scope.org_id"));
 }
 
 }  // namespace

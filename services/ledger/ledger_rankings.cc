@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/group_committer.h"
@@ -189,14 +190,44 @@ absl::StatusOr<v1::ListRankingExclusionsResponse> Ledger::ListRankingExclusions(
   return resp;
 }
 
-absl::StatusOr<v1::RebuildRankingsResponse> Ledger::RebuildRankings() {
+absl::StatusOr<v1::RebuildRankingsResponse> Ledger::RebuildRankings(
+    const v1::RebuildRankingsRequest& req) {
   const absl::Time start = absl::Now();
+  // The parts of the keys to rebuild: "<scope>" and "<period>" of "<scope>|<period>".
+  std::string scope_part, period_part;
+  if (req.has_scope()) {
+    common::v1::RankingPeriod all_time;
+    all_time.set_kind(common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+    ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), all_time, start));
+    scope_part = key.substr(0, key.find('|'));
+  }
+  if (req.has_period()) {
+    common::v1::OrgScope city;
+    city.set_level(common::v1::ORG_LEVEL_CITY);
+    ASSIGN_OR_RETURN(std::string key, RankingKeyFor(city, req.period(), start));
+    period_part = key.substr(key.find('|') + 1);
+    if (req.period().kind() == common::v1::RANKING_PERIOD_KIND_SEASON) {
+      ASSIGN_OR_RETURN(std::optional<v1::Season> season, store_->GetSeason(req.period().key()));
+      if (!season.has_value()) {
+        return absl::NotFoundError(absl::StrCat("season ", req.period().key(), " does not exist"));
+      }
+    }
+  }
   ASSIGN_OR_RETURN(std::vector<std::string> excluded, store_->AllExcluded());
   RETURN_IF_ERROR(projection_->ReplaceExcluded(excluded));
-  ASSIGN_OR_RETURN(auto rebuilt, projector_->Rebuild());
+  std::pair<int64_t, ProjectionRun> rebuilt;
+  if (scope_part.empty() && period_part.empty()) {
+    ASSIGN_OR_RETURN(rebuilt, projector_->Rebuild());
+  } else {
+    ASSIGN_OR_RETURN(rebuilt, projector_->RebuildMatching([&](const std::string& key) {
+      return (scope_part.empty() || absl::StartsWith(key, scope_part + "|")) &&
+             (period_part.empty() || absl::EndsWith(key, "|" + period_part));
+    }));
+  }
   v1::RebuildRankingsResponse resp;
   resp.set_rankings_rebuilt(rebuilt.first);
   resp.set_members_written(rebuilt.second.changes);
+  resp.set_as_of_sequence(rebuilt.second.watermark);
   const absl::Duration elapsed = absl::Now() - start;
   resp.mutable_elapsed()->set_seconds(absl::ToInt64Seconds(elapsed));
   resp.mutable_elapsed()->set_nanos(

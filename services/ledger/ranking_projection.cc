@@ -256,6 +256,13 @@ absl::StatusOr<int64_t> RankingProjection::Count(const std::string& ranking_key)
 }
 
 absl::StatusOr<int64_t> RankingProjection::Clear() {
+  ASSIGN_OR_RETURN(const int64_t rankings, ClearMatching([](const std::string&) { return true; }));
+  RETURN_IF_ERROR(redis_->Command({"DEL", kWatermark, kFilledSeasons}).status());
+  return rankings;
+}
+
+absl::StatusOr<int64_t> RankingProjection::ClearMatching(
+    const std::function<bool(const std::string&)>& matching) {
   int64_t rankings = 0;
   std::string cursor = "0";
   do {
@@ -265,12 +272,16 @@ absl::StatusOr<int64_t> RankingProjection::Clear() {
     cursor = page.elements[0].str;
     std::vector<std::string> del = {"UNLINK"};
     for (const RedisReply& key : page.elements[1].elements) {
+      // "cp:rk:{<ranking>}:z" and its ":p" and ":w".
+      const size_t open = key.str.find('{');
+      const size_t close = key.str.rfind("}:");
+      if (open == std::string::npos || close == std::string::npos || close < open) continue;
+      if (!matching(key.str.substr(open + 1, close - open - 1))) continue;
       if (absl::EndsWith(key.str, ":z")) ++rankings;
       del.push_back(key.str);
     }
     if (del.size() > 1) RETURN_IF_ERROR(redis_->Command(del).status());
   } while (cursor != "0");
-  RETURN_IF_ERROR(redis_->Command({"DEL", kWatermark, kFilledSeasons}).status());
   return rankings;
 }
 

@@ -18,6 +18,7 @@
 #define CIVICPOINTS_SERVICES_LEDGER_RANKING_PROJECTION_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -90,6 +91,9 @@ class RankingProjection {
   // Deletes the whole projection (every ranking, the global watermark and the filled seasons; the
   // exclusion list stays) and returns how many rankings it held.
   absl::StatusOr<int64_t> Clear();
+  // Deletes the rankings whose key `matching` accepts (their sums and watermarks with them) and
+  // returns how many there were.
+  absl::StatusOr<int64_t> ClearMatching(const std::function<bool(const std::string&)>& matching);
 
   // The riders excluded from every ranking.
   absl::Status SetExcluded(const std::string& person_id, bool excluded);

@@ -196,6 +196,62 @@ absl::StatusOr<ProjectionRun> RankingProjector::Pass(bool* more) {
   return ProjectionRun{.watermark = through, .changes = applied};
 }
 
+absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::RebuildMatching(
+    const std::function<bool(const std::string&)>& matching) {
+  absl::MutexLock pass(&pass_mu_);
+  ASSIGN_OR_RETURN(std::optional<int64_t> watermark, projection_->Watermark());
+  if (!watermark.has_value()) {
+    // Nothing projected yet (or Redis flushed): the whole journal is due anyway.
+    ASSIGN_OR_RETURN(ProjectionRun run, CatchUpLocked());
+    return std::make_pair(int64_t{0}, run);
+  }
+  ASSIGN_OR_RETURN(const int64_t old_rankings, projection_->ClearMatching(matching));
+  ProjectionRun run{.watermark = *watermark};
+  std::vector<SeasonRange> seasons;
+  int64_t cursor = 0;
+  while (cursor < *watermark) {
+    std::map<std::string, std::vector<RankingChange>> changes;
+    int64_t through = *watermark;
+    RETURN_IF_ERROR(pool_->WithReadConnection("rebuild rankings", [&](pqxx::connection_base& c) {
+      changes.clear();
+      pqxx::read_transaction tx(c);
+      tx.exec("SET LOCAL max_parallel_workers_per_gather = 0");
+      if (seasons.empty()) {
+        for (const pqxx::row& row : tx.exec(kSeasonsSql)) {
+          seasons.push_back(
+              {.season_id = row["season_id"].as<std::string>(),
+               .level = static_cast<common::v1::OrgLevel>(row["scope_level"].as<int>()),
+               .org_id = row["scope_org_id"].as<std::string>(),
+               .start = absl::FromUnixMicros(row["start_micros"].as<int64_t>()),
+               .end = absl::FromUnixMicros(row["end_micros"].as<int64_t>())});
+        }
+      }
+      const pqxx::result rows = pg_rows::Exec(tx, kChangesSql, cursor,
+                                              static_cast<int64_t>(options_.max_entries_per_pass));
+      if (static_cast<int>(rows.size()) >= options_.max_entries_per_pass) {
+        through = std::min(*watermark, rows.back()["sequence"].as<int64_t>());
+      }
+      for (const pqxx::row& row : rows) {
+        const JournalChange c = ReadChange(row);
+        if (c.change.sequence > *watermark) break;  // the regular passes apply the rest
+        auto add = [&](const std::vector<std::string>& keys) {
+          for (const std::string& key : keys) {
+            if (matching(key)) changes[key].push_back(c.change);
+          }
+        };
+        add(RankingKeysFor(c.path, c.counts_at));
+        add(SeasonKeysFor(c.path, c.counts_at, seasons));
+      }
+      return absl::OkStatus();
+    }));
+    ASSIGN_OR_RETURN(const int64_t applied, projection_->Apply(changes, through));
+    run.changes += applied;
+    cursor = through;
+  }
+  if (on_change_) on_change_();
+  return std::make_pair(old_rankings, run);
+}
+
 void RankingProjector::SeasonsChanged() {
   absl::MutexLock pass(&pass_mu_);
   seasons_stale_ = true;

@@ -68,6 +68,11 @@ class RankingProjector {
   // Deletes the projection and applies the whole journal again; returns how many rankings the old
   // projection held and what the new one applied.
   absl::StatusOr<std::pair<int64_t, ProjectionRun>> Rebuild();
+  // The same for the rankings whose key `matching` accepts: deletes them and applies the journal
+  // to them again up to the watermark (the others skip every change: their watermarks are past
+  // it); returns how many rankings were deleted and what was applied.
+  absl::StatusOr<std::pair<int64_t, ProjectionRun>> RebuildMatching(
+      const std::function<bool(const std::string&)>& matching);
 
   // This process created a season: the next pass reads the seasons again (others' seasons are
   // read every few seconds).

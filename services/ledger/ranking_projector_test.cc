@@ -270,5 +270,48 @@ TEST_F(RankingProjectorTest, ASeasonCreatedDuringARunCountsExactlyTheAwardsInIts
   EXPECT_EQ(got, want);
 }
 
+TEST_F(RankingProjectorTest, ARebuildOfOneScopeOrPeriodRewritesOnlyTheRankingsItNames) {
+  Award("a", "p1", 10, Path("s_qingyuan", "c_west"));
+  Award("b", "p2", 20, Path("s_xinwang", "c_far"));
+  ASSERT_TRUE(env_.projector().CatchUp().ok());
+  // Damage two streets' rankings behind the projection's back.
+  for (const char* street : {"s_qingyuan", "s_xinwang"}) {
+    const std::string key = absl::StrCat("street:", street, "|all");
+    ASSERT_TRUE(
+        env_.redis().Command({"ZADD", "cp:rk:{" + key + "}:z", "99999999999", "ghost"}).ok());
+    ASSERT_TRUE(env_.redis().Command({"HSET", "cp:rk:{" + key + "}:p", "ghost", "90:1:0"}).ok());
+  }
+  v1::RebuildRankingsRequest req;
+  req.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  req.mutable_scope()->set_org_id("s_qingyuan");
+  absl::StatusOr<v1::RebuildRankingsResponse> rebuilt = env_.ledger().RebuildRankings(req);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_EQ(rebuilt->rankings_rebuilt(), 3);  // all time, this month, this week
+  EXPECT_EQ(rebuilt->members_written(), 3);
+  EXPECT_EQ(rebuilt->as_of_sequence(), env_.Sql("SELECT max(sequence) FROM ledger.entries"));
+  EXPECT_EQ(Board("street:s_qingyuan|all"), (std::vector<std::string>{"p1:10"}));
+  EXPECT_EQ(Board("street:s_xinwang|all"), (std::vector<std::string>{"ghost:90", "p2:20"}));
+
+  // One period in every scope: the other street's all-time ranking comes right too.
+  req.clear_scope();
+  req.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+  rebuilt = env_.ledger().RebuildRankings(req);
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_EQ(Board("street:s_xinwang|all"), (std::vector<std::string>{"p2:20"}));
+  EXPECT_EQ(Board("city|all"), (std::vector<std::string>{"p2:20", "p1:10"}));
+  // Later awards still count once in what was rebuilt.
+  Award("c", "p1", 15, Path("s_qingyuan", "c_west"));
+  ASSERT_TRUE(env_.projector().CatchUp().ok());
+  EXPECT_EQ(Board("city|all"), (std::vector<std::string>{"p1:25", "p2:20"}));
+
+  // Bad requests.
+  req.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_SEASON);
+  req.mutable_period()->set_key("season-404");
+  EXPECT_EQ(env_.ledger().RebuildRankings(req).status().code(), absl::StatusCode::kNotFound);
+  req.clear_period();
+  req.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  EXPECT_EQ(env_.ledger().RebuildRankings(req).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace civicpoints::ledger
