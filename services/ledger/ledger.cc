@@ -32,6 +32,8 @@ Ledger::Ledger(PgLedgerStore* store, GroupCommitter* committer, RankingProjectio
 }
 
 Ledger::~Ledger() {
+  // The projector calls back into this ledger (its answer cache): it stops first.
+  projector_->Stop();
   stop_.Notify();
   if (background_.joinable()) background_.join();
 }

@@ -45,6 +45,18 @@ SELECT season_id, scope_level, scope_org_id,
   FROM seasons
 )sql";
 
+std::vector<SeasonRange> ReadSeasons(pqxx::transaction_base& tx) {
+  std::vector<SeasonRange> seasons;
+  for (const pqxx::row& row : tx.exec(kSeasonsSql)) {
+    seasons.push_back({.season_id = row["season_id"].as<std::string>(),
+                       .level = static_cast<common::v1::OrgLevel>(row["scope_level"].as<int>()),
+                       .org_id = row["scope_org_id"].as<std::string>(),
+                       .start = absl::FromUnixMicros(row["start_micros"].as<int64_t>()),
+                       .end = absl::FromUnixMicros(row["end_micros"].as<int64_t>())});
+  }
+  return seasons;
+}
+
 // One row of kChangesSql: its change and the org path and moment it counts at.
 struct JournalChange {
   RankingChange change;
@@ -74,7 +86,9 @@ RankingProjector::RankingProjector(pg::PgPool* pool, RankingProjection* projecti
                                    RankingProjectorOptions options)
     : pool_(pool), projection_(projection), options_(options) {}
 
-RankingProjector::~RankingProjector() {
+RankingProjector::~RankingProjector() { Stop(); }
+
+void RankingProjector::Stop() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
@@ -140,15 +154,7 @@ absl::StatusOr<ProjectionRun> RankingProjector::Pass(bool* more) {
       }
     }
     if (reload) {
-      seasons_.clear();
-      for (const pqxx::row& row : tx.exec(kSeasonsSql)) {
-        seasons_.push_back(
-            {.season_id = row["season_id"].as<std::string>(),
-             .level = static_cast<common::v1::OrgLevel>(row["scope_level"].as<int>()),
-             .org_id = row["scope_org_id"].as<std::string>(),
-             .start = absl::FromUnixMicros(row["start_micros"].as<int64_t>()),
-             .end = absl::FromUnixMicros(row["end_micros"].as<int64_t>())});
-      }
+      seasons_ = ReadSeasons(tx);
       // A season new to the projection first gets the entries up to the watermark; they come
       // first in each of its rankings, as journal order wants.
       for (const SeasonRange& season : seasons_) {
@@ -216,16 +222,7 @@ absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::RebuildMatch
       changes.clear();
       pqxx::read_transaction tx(c);
       tx.exec("SET LOCAL max_parallel_workers_per_gather = 0");
-      if (seasons.empty()) {
-        for (const pqxx::row& row : tx.exec(kSeasonsSql)) {
-          seasons.push_back(
-              {.season_id = row["season_id"].as<std::string>(),
-               .level = static_cast<common::v1::OrgLevel>(row["scope_level"].as<int>()),
-               .org_id = row["scope_org_id"].as<std::string>(),
-               .start = absl::FromUnixMicros(row["start_micros"].as<int64_t>()),
-               .end = absl::FromUnixMicros(row["end_micros"].as<int64_t>())});
-        }
-      }
+      if (seasons.empty()) seasons = ReadSeasons(tx);
       const pqxx::result rows = pg_rows::Exec(tx, kChangesSql, cursor,
                                               static_cast<int64_t>(options_.max_entries_per_pass));
       if (static_cast<int>(rows.size()) >= options_.max_entries_per_pass) {

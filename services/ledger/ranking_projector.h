@@ -61,6 +61,9 @@ class RankingProjector {
   void OnChange(std::function<void()> on_change) { on_change_ = std::move(on_change); }
 
   void Start();
+  // Stops the thread (waiting for a pass in progress); idempotent. Whoever set OnChange stops the
+  // projector before what the callback touches goes away.
+  void Stop();
 
   // Applies everything committed so far, on the caller's thread. Errors: UNAVAILABLE when
   // PostgreSQL or Redis cannot be reached.
