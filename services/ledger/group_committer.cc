@@ -1,6 +1,7 @@
 #include "services/ledger/group_committer.h"
 
 #include <algorithm>
+#include <optional>
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
@@ -14,6 +15,7 @@ namespace civicpoints::ledger {
 struct GroupCommitter::Pending {
   std::string order_key;
   Unit unit;
+  SetItem* item = nullptr;  // the unit as data for its runner, if it has one
   int attempts = 0;
   absl::Status result;  // written before `done` is notified
   // Each caller sleeps on its own notification: with a hundred callers waiting, one condition
@@ -40,9 +42,14 @@ GroupCommitStats GroupCommitter::stats() const {
 }
 
 absl::Status GroupCommitter::Run(std::string order_key, Unit unit) {
+  return Run(std::move(order_key), std::move(unit), nullptr);
+}
+
+absl::Status GroupCommitter::Run(std::string order_key, Unit unit, SetItem* item) {
   auto pending = std::make_shared<Pending>();
   pending->order_key = std::move(order_key);
   pending->unit = std::move(unit);
+  pending->item = item;
   {
     absl::MutexLock lock(&mu_);
     if (stopping_) return absl::UnavailableError("ledger is shutting down");
@@ -73,33 +80,99 @@ void GroupCommitter::CommitterLoop() {
   }
 }
 
+std::optional<std::vector<bool>> GroupCommitter::RunSets(
+    pqxx::dbtransaction& tx, const std::vector<std::shared_ptr<Pending>>& batch,
+    std::vector<absl::Status>& results) {
+  std::vector<bool> ran(batch.size(), false);
+  std::vector<bool> offered(batch.size(), false);
+  for (size_t first = 0; first < batch.size(); ++first) {
+    SetItem* lead = batch[first]->item;
+    if (lead == nullptr || lead->runner == nullptr || offered[first]) continue;
+    std::vector<size_t> members;
+    std::vector<SetItem*> items;
+    for (size_t i = first; i < batch.size(); ++i) {
+      if (batch[i]->item != nullptr && batch[i]->item->runner == lead->runner) {
+        offered[i] = true;
+        members.push_back(i);
+        items.push_back(batch[i]->item);
+      }
+    }
+    absl::Status s;
+    try {
+      s = lead->runner->RunSet(tx, items);
+    } catch (const pqxx::broken_connection&) {
+      throw;  // the whole batch is lost; WithConnection maps it
+    } catch (...) {
+      s = pg::StatusFromException(std::current_exception(), "apply a set of ledger changes");
+    }
+    if (!s.ok()) {
+      log::Warn("a set of ledger changes failed; running its batch one change at a time",
+                {{"items", static_cast<int64_t>(items.size())}, {"error", s.ToString()}});
+      absl::MutexLock lock(&mu_);
+      ++stats_.set_fallbacks;
+      return std::nullopt;
+    }
+    for (size_t m = 0; m < members.size(); ++m) {
+      ran[members[m]] = true;
+      results[members[m]] = items[m]->result;
+    }
+    absl::MutexLock lock(&mu_);
+    stats_.set_items += static_cast<int64_t>(items.size());
+  }
+  return ran;
+}
+
+void GroupCommitter::RunUnits(pqxx::dbtransaction& tx,
+                              const std::vector<std::shared_ptr<Pending>>& batch,
+                              const std::vector<bool>& ran, std::vector<absl::Status>& results) {
+  // One savepoint, reused: ROLLBACK TO keeps it, and after a success the RELEASE and the next
+  // SAVEPOINT travel in one round trip.
+  size_t last = batch.size();
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!ran[i]) last = i;
+  }
+  if (last == batch.size()) return;
+  tx.exec0("SAVEPOINT unit");
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (ran[i]) continue;
+    absl::Status s;
+    try {
+      s = batch[i]->unit(tx);
+    } catch (const pqxx::broken_connection&) {
+      throw;  // the whole batch is lost; WithConnection maps it
+    } catch (...) {
+      s = pg::StatusFromException(std::current_exception(), "apply ledger change");
+    }
+    if (s.ok()) {
+      tx.exec(i < last ? "RELEASE SAVEPOINT unit; SAVEPOINT unit" : "RELEASE SAVEPOINT unit");
+    } else {
+      tx.exec0("ROLLBACK TO SAVEPOINT unit");
+    }
+    results[i] = s;
+  }
+}
+
 void GroupCommitter::RunBatch(std::vector<std::shared_ptr<Pending>>& batch) {
-  std::vector<std::shared_ptr<Pending>> retry;
   std::vector<absl::Status> results(batch.size());
   absl::Status batch_status = pool_->WithConnection("commit batch", [&](pqxx::connection_base& c) {
-    pqxx::work tx(c);
-    // One savepoint, reused: ROLLBACK TO keeps it, and after a success the RELEASE and the next
-    // SAVEPOINT travel in one round trip.
-    tx.exec0("SAVEPOINT unit");
-    for (size_t i = 0; i < batch.size(); ++i) {
-      absl::Status s;
-      try {
-        s = batch[i]->unit(tx);
-      } catch (const pqxx::broken_connection&) {
-        throw;  // the whole batch is lost; WithConnection maps it
-      } catch (...) {
-        s = pg::StatusFromException(std::current_exception(), "apply ledger change");
+    // Sets first, without a savepoint of their own (they are the common case, and every round
+    // trip counts there): if one fails, the transaction is rolled back and the batch runs again,
+    // every unit alone.
+    for (bool sets = true;; sets = false) {
+      pqxx::work tx(c);
+      std::vector<bool> ran(batch.size(), false);
+      if (sets) {
+        std::optional<std::vector<bool>> in_sets = RunSets(tx, batch, results);
+        if (!in_sets.has_value()) {
+          tx.abort();
+          continue;
+        }
+        ran = std::move(*in_sets);
       }
-      if (s.ok()) {
-        tx.exec(i + 1 < batch.size() ? "RELEASE SAVEPOINT unit; SAVEPOINT unit"
-                                     : "RELEASE SAVEPOINT unit");
-      } else {
-        tx.exec0("ROLLBACK TO SAVEPOINT unit");
-      }
-      results[i] = s;
+      RunUnits(tx, batch, ran, results);
+      tx.commit();
+      return absl::OkStatus();
     }
-    tx.commit();
-    return absl::OkStatus();
   });
 
   std::vector<Pending*> finished;

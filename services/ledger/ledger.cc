@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
+#include "services/ledger/award_set.h"
 #include "services/ledger/group_committer.h"
 #include "services/ledger/ledger_support.h"
 #include "services/ledger/pg_ledger_store.h"
@@ -24,6 +25,7 @@ Ledger::Ledger(PgLedgerStore* store, GroupCommitter* committer, RankingProjectio
       committer_(committer),
       projection_(projection),
       projector_(projector),
+      award_runner_(std::make_unique<AwardSetRunner>(store)),
       top_cache_(top_ranking_cache_ttl) {
   [[maybe_unused]] const int sodium = sodium_init();  // idempotent; needed for SHA-256
   // After the projection changed: a read that began before it is not kept.
@@ -53,7 +55,8 @@ bool ReadsUnscopedKeys(const std::string& method) {
 
 absl::Status Ledger::Mutate(const std::string& caller, const std::string& method,
                             const std::string& key, const gp::Message& request,
-                            const std::string& order_key, gp::Message* response, const Body& body) {
+                            const std::string& order_key, gp::Message* response, const Body& body,
+                            AwardItem* awards) {
   // An empty caller would share the rows left from before keys had callers.
   if (caller.empty()) {
     return absl::UnauthenticatedError("the caller's token names no subject to own the key");
@@ -62,35 +65,50 @@ absl::Status Ledger::Mutate(const std::string& caller, const std::string& method
   const std::string hash = RequestHash(request);
   int64_t ranked = 0;
   bool reran = false;  // a failure whose cause could not be told was run once more
-  absl::Status s = committer_->Run(order_key, [&](pqxx::dbtransaction& tx) -> absl::Status {
-    response->Clear();
-    ranked = 0;
-    ASSIGN_OR_RETURN(std::optional<IdempotentResult> found, FindKey(tx, scope));
-    if (found.has_value()) {
-      if (found->request_hash != hash) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "idempotency key '", key, "' was already used with a different ", method, " request"));
-      }
-      if (!response->ParseFromString(found->response)) {
-        return absl::InternalError("stored result of an idempotent call does not parse");
-      }
-      return absl::OkStatus();
-    }
-    absl::Status done = body(tx, response, &ranked);
-    // A statement the database failed ends the unit with that failure; only a refusal may be the
-    // shadow of a concurrent first call.
-    if (!done.ok() && done.code() != absl::StatusCode::kAborted &&
-        !PgLedgerStore::IsDatabaseFailure(done) && KeyTakenMeanwhile(tx, scope).value_or(!reran)) {
-      reran = true;
-      // A first call with this key (a client's retry racing it, in another batch) committed while
-      // this one waited for the account lock, and its change is why this one failed (the hold
-      // already exists, the points are already held or captured): roll this one back and run it
-      // again, when it replays that call's answer.
-      return absl::AbortedError("a concurrent request with the same key went first");
-    }
-    RETURN_IF_ERROR(done);
-    return store_->SaveIdempotent(tx, caller, method, key, hash, response->SerializeAsString());
-  });
+  if (awards != nullptr) {
+    awards->runner = award_runner_.get();
+    awards->caller = caller;
+    awards->method = method;
+    awards->key = key;
+    awards->legacy_keys = scope.legacy;
+    awards->request_hash = hash;
+    awards->response = response;
+    awards->ranked = &ranked;
+  }
+  absl::Status s = committer_->Run(
+      order_key,
+      [&](pqxx::dbtransaction& tx) -> absl::Status {
+        response->Clear();
+        ranked = 0;
+        ASSIGN_OR_RETURN(std::optional<IdempotentResult> found, FindKey(tx, scope));
+        if (found.has_value()) {
+          if (found->request_hash != hash) {
+            return absl::FailedPreconditionError(
+                absl::StrCat("idempotency key '", key, "' was already used with a different ",
+                             method, " request"));
+          }
+          if (!response->ParseFromString(found->response)) {
+            return absl::InternalError("stored result of an idempotent call does not parse");
+          }
+          return absl::OkStatus();
+        }
+        absl::Status done = body(tx, response, &ranked);
+        // A statement the database failed ends the unit with that failure; only a refusal may be
+        // the shadow of a concurrent first call.
+        if (!done.ok() && done.code() != absl::StatusCode::kAborted &&
+            !PgLedgerStore::IsDatabaseFailure(done) &&
+            KeyTakenMeanwhile(tx, scope).value_or(!reran)) {
+          reran = true;
+          // A first call with this key (a client's retry racing it, in another batch) committed
+          // while this one waited for the account lock, and its change is why this one failed (the
+          // hold already exists, the points are already held or captured): roll this one back and
+          // run it again, when it replays that call's answer.
+          return absl::AbortedError("a concurrent request with the same key went first");
+        }
+        RETURN_IF_ERROR(done);
+        return store_->SaveIdempotent(tx, caller, method, key, hash, response->SerializeAsString());
+      },
+      awards);
   if (!s.ok()) return s;
   if (ranked > 0) {
     // The projector carries it to Redis; this call does not wait (reads do, see SettleRankings).

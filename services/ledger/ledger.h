@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -41,8 +42,10 @@ class dbtransaction;
 
 namespace civicpoints::ledger {
 
+class AwardSetRunner;
 class GroupCommitter;
 class PgLedgerStore;
+struct AwardItem;
 struct IdempotentResult;
 
 inline constexpr int64_t kMaxAmount = 1000000;
@@ -153,10 +156,12 @@ class Ledger {
     bool legacy;  // also read keys stored before keys were scoped by caller
   };
   // Runs `body` once per (caller, method, idempotency key) (see the class comment) and nudges the
-  // projector when it changed rankings.
+  // projector when it changed rankings. With `awards` (its postings set), the call runs in a set
+  // with the batch's other awards (award_set.h), and `body` only if that set fails.
   absl::Status Mutate(const std::string& caller, const std::string& method, const std::string& key,
                       const google::protobuf::Message& request, const std::string& order_key,
-                      google::protobuf::Message* response, const Body& body);
+                      google::protobuf::Message* response, const Body& body,
+                      AwardItem* awards = nullptr);
   absl::StatusOr<std::optional<IdempotentResult>> FindKey(pqxx::dbtransaction& tx,
                                                           const IdempotencyScope& scope);
   absl::StatusOr<v1::ReleaseResponse> ReleaseHold(const std::string& method,
@@ -177,6 +182,7 @@ class Ledger {
   GroupCommitter* const committer_;
   RankingProjection* const projection_;
   RankingProjector* const projector_;
+  std::unique_ptr<AwardSetRunner> award_runner_;
   TopRankingCache top_cache_;
   std::atomic<bool> exclusions_dirty_{false};  // Redis's exclusion list missed a change
   std::atomic<int64_t> committed_through_{0};  // the last entry this process wrote that ranks

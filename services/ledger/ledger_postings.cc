@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/status/status_macros.h"
+#include "services/ledger/award_set.h"
 #include "services/ledger/ledger.h"
 #include "services/ledger/ledger_support.h"
 #include "services/ledger/pg_ledger_store.h"
@@ -102,26 +103,30 @@ absl::StatusOr<v1::AwardResponse> Ledger::Award(const v1::AwardRequest& req,
   ASSIGN_OR_RETURN(absl::Time occur, OccurTime(req.occur_time(), req.has_occur_time(), now));
 
   v1::AwardResponse response;
-  RETURN_IF_ERROR(
-      Mutate(actor, "Award", req.idempotency_key(), req, req.person_id(), &response,
-             [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t* ranked) {
-               auto* resp = static_cast<v1::AwardResponse*>(out);
-               const Posting p =
-                   AwardPosting(req, req.person_id(), req.amount(), req.org_path(), actor, occur);
-               ASSIGN_OR_RETURN(PgLedgerStore::AwardResult posted, store_->PostAward(tx, p));
-               // Checked under the account lock, so a concurrent award for the same source under
-               // another key is seen once it commits; refusing rolls this one back.
-               if (!posted.duplicate_of.empty()) {
-                 return absl::AlreadyExistsError(absl::StrCat(
-                     "rider ", req.person_id(), " already has award ", posted.duplicate_of,
-                     " for this source (", v1::SourceKind_Name(req.source_kind()), " ",
-                     req.source_id(), ")"));
-               }
-               *ranked = SequenceOf(posted.entry);
-               *resp->mutable_entry() = std::move(posted.entry);
-               *resp->mutable_account() = std::move(posted.account);
-               return absl::OkStatus();
-             }));
+  AwardItem item;
+  item.postings.push_back(
+      AwardPosting(req, req.person_id(), req.amount(), req.org_path(), actor, occur));
+  RETURN_IF_ERROR(Mutate(
+      actor, "Award", req.idempotency_key(), req, req.person_id(), &response,
+      [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t* ranked) {
+        auto* resp = static_cast<v1::AwardResponse*>(out);
+        const Posting p =
+            AwardPosting(req, req.person_id(), req.amount(), req.org_path(), actor, occur);
+        ASSIGN_OR_RETURN(PgLedgerStore::AwardResult posted, store_->PostAward(tx, p));
+        // Checked under the account lock, so a concurrent award for the same source under
+        // another key is seen once it commits; refusing rolls this one back.
+        if (!posted.duplicate_of.empty()) {
+          return absl::AlreadyExistsError(
+              absl::StrCat("rider ", req.person_id(), " already has award ", posted.duplicate_of,
+                           " for this source (", v1::SourceKind_Name(req.source_kind()), " ",
+                           req.source_id(), ")"));
+        }
+        *ranked = SequenceOf(posted.entry);
+        *resp->mutable_entry() = std::move(posted.entry);
+        *resp->mutable_account() = std::move(posted.account);
+        return absl::OkStatus();
+      },
+      &item));
   return response;
 }
 
@@ -149,6 +154,19 @@ absl::StatusOr<v1::BulkAwardResponse> Ledger::BulkAward(const v1::BulkAwardReque
   const std::string bulk_id = "bulk-" + absl::BytesToHexString(RequestHash(req)).substr(0, 24);
 
   v1::BulkAwardResponse response;
+  AwardItem item;
+  item.bulk = true;
+  item.bulk_award_id = bulk_id;
+  std::vector<const v1::BulkAwardItem*> by_person;
+  for (const v1::BulkAwardItem& award : req.items()) by_person.push_back(&award);
+  std::sort(by_person.begin(), by_person.end(),
+            [](const auto* a, const auto* b) { return a->person_id() < b->person_id(); });
+  for (const v1::BulkAwardItem* award : by_person) {
+    Posting p =
+        AwardPosting(req, award->person_id(), award->amount(), award->org_path(), actor, occur);
+    p.bulk_award_id = bulk_id;
+    item.postings.push_back(std::move(p));
+  }
   RETURN_IF_ERROR(Mutate(
       actor, "BulkAward", req.idempotency_key(), req, *seen.begin(), &response,
       [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t* ranked) {
@@ -176,7 +194,8 @@ absl::StatusOr<v1::BulkAwardResponse> Ledger::BulkAward(const v1::BulkAwardReque
               absl::StrCat("already awarded for this source: ", absl::StrJoin(duplicates, ", ")));
         }
         return absl::OkStatus();
-      }));
+      },
+      &item));
   return response;
 }
 

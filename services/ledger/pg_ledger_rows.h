@@ -54,6 +54,11 @@ std::string Bytes(const pqxx::field& f);
 // A PostgreSQL text[] literal with every element quoted.
 std::string TextArray(const std::vector<std::string>& items);
 std::string IntArray(const std::vector<int>& items);
+std::string IntArray(const std::vector<int64_t>& items);
+// A PostgreSQL text[] literal of each item's bytes in hex, for decode(…, 'hex') into bytea.
+std::string HexArray(const std::vector<std::string>& items);
+// A timestamptz literal in UTC that PostgreSQL reads back to the exact microsecond.
+std::string TimestampText(int64_t micros);
 
 // Runs a statement as a prepared statement of the connection, named after its text, so PostgreSQL
 // plans each statement once per connection instead of on every call.

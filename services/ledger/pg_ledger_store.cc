@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/cord.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
 #include "common/pg/pg_errors.h"
@@ -109,6 +110,25 @@ std::string TextArray(const std::vector<std::string>& items) {
 
 std::string IntArray(const std::vector<int>& items) {
   return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+}
+
+std::string IntArray(const std::vector<int64_t>& items) {
+  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
+}
+
+std::string HexArray(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out += absl::BytesToHexString(items[i]);
+  }
+  out.push_back('}');
+  return out;
+}
+
+std::string TimestampText(int64_t micros) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00", absl::FromUnixMicros(micros),
+                          absl::UTCTimeZone());
 }
 
 std::optional<v1::Entry> QueryEntry(pqxx::transaction_base& tx, const std::string& entry_id) {

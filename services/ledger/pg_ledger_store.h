@@ -116,6 +116,51 @@ class PgLedgerStore {
   absl::StatusOr<std::optional<v1::Account>> LoadAccountTx(pqxx::dbtransaction& tx,
                                                            const std::string& person_id);
 
+  // --- awards in sets (pg_award_set.cc), inside a batch transaction ---
+
+  // Takes the journal's lock (held to the commit, so the journal's order is its commit order; see
+  // migrations/0009), then locks the accounts of `person_ids` (distinct) in person order, then
+  // opens and locks those that did not exist yet. The journal's lock comes first, as in
+  // post_entry(): a set that locked accounts and then waited for the journal could wait in a
+  // circle with a batch that holds the journal and waits for one of those accounts. Also asks for
+  // generic plans for the rest of the transaction: the set's statements take arrays, and
+  // PostgreSQL otherwise plans them anew each time, which cost more than running them.
+  absl::StatusOr<std::vector<v1::Account>> LockJournalAndAccounts(
+      pqxx::dbtransaction& tx, const std::vector<std::string>& person_ids);
+
+  // What a set of awards must know before it writes, read under its locks: the results already
+  // stored under its idempotency keys, the earlier unreversed awards of its sources, and the
+  // database's clock (the entries' create time); and `draw` journal sequences for its entries
+  // (those left unused are gaps, as a rolled-back transaction leaves).
+  struct KeyLookup {
+    std::string caller, method, key;
+    bool legacy = false;  // as FindIdempotent's
+  };
+  struct SourceLookup {
+    v1::SourceKind kind = v1::SOURCE_KIND_UNSPECIFIED;
+    std::string source_id, person_id;
+  };
+  struct AwardChecks {
+    std::map<size_t, IdempotentResult> stored;  // by index into the keys
+    std::map<size_t, int64_t> awarded;          // by index into the sources: the award's sequence
+    int64_t now_micros = 0;
+    std::vector<int64_t> sequences;  // ascending
+  };
+  absl::StatusOr<AwardChecks> CheckAwards(pqxx::dbtransaction& tx,
+                                          const std::vector<KeyLookup>& keys,
+                                          const std::vector<SourceLookup>& sources, int draw);
+
+  // In one statement: writes each account's balances, entry count, head hash, update time and
+  // (when set) org path; inserts the entries as they are (sequences and hashes included) and the
+  // idempotency records of the calls that wrote them. Errors: ABORTED when another transaction
+  // stored one of the keys first.
+  struct IdempotentRecord {
+    std::string caller, method, key, request_hash, response;
+  };
+  absl::Status AppendEntries(pqxx::dbtransaction& tx, const std::vector<v1::Entry>& entries,
+                             const std::vector<v1::Account>& accounts,
+                             const std::vector<IdempotentRecord>& records);
+
   // --- holds (pg_holds.cc) ---
 
   // The hold of an order, locked for update.
