@@ -184,6 +184,42 @@ absl::StatusOr<int64_t> RankingProjection::Apply(
   return applied;
 }
 
+absl::Status RankingProjection::WriteTotals(
+    const std::map<std::string, std::vector<RankingTotal>>& totals, int64_t through) {
+  constexpr size_t kMembersPerCommand = 1000;
+  constexpr size_t kCommandsPerRoundTrip = 16;
+  constexpr int64_t kSlots = int64_t{1} << 30;  // as ApplyScript scores them
+  std::vector<std::vector<std::string>> pipeline;
+  auto flush = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<RedisReply> replies, redis_->Pipeline(pipeline));
+    pipeline.clear();
+    return CheckReplies(replies, "a ranking total");
+  };
+  for (const auto& [ranking, list] : totals) {
+    for (size_t i = 0; i < list.size(); i += kMembersPerCommand) {
+      const size_t end = std::min(list.size(), i + kMembersPerCommand);
+      std::vector<std::string> zadd = {"ZADD", Sorted(ranking)};
+      std::vector<std::string> hset = {"HSET", Sums(ranking)};
+      for (size_t k = i; k < end; ++k) {
+        const RankingTotal& t = list[k];
+        hset.push_back(t.person_id);
+        hset.push_back(
+            absl::StrCat(t.sum, ":", t.reach_sequence, ":", absl::ToUnixMicros(t.reach_time)));
+        if (t.sum <= 0) continue;
+        zadd.push_back(
+            absl::StrCat(t.sum * kSlots + (kSlots - 1 - std::min(t.reach_sequence, kSlots - 1))));
+        zadd.push_back(t.person_id);
+      }
+      if (zadd.size() > 2) pipeline.push_back(std::move(zadd));
+      pipeline.push_back(std::move(hset));
+      if (pipeline.size() >= kCommandsPerRoundTrip) RETURN_IF_ERROR(flush());
+    }
+    pipeline.push_back({"SET", Applied(ranking), absl::StrCat(through)});
+  }
+  if (!pipeline.empty()) RETURN_IF_ERROR(flush());
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::optional<int64_t>> RankingProjection::Watermark() {
   ASSIGN_OR_RETURN(RedisReply r, redis_->Command({"GET", kWatermark}));
   if (r.is_nil()) return std::optional<int64_t>();

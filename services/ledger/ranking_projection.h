@@ -41,6 +41,15 @@ struct RankingChange {
   absl::Time time;       // the entry's time, shown as when a raise reached its score
 };
 
+// One rider's total in one ranking, as a rebuild computes it from the journal: the sum of the
+// changes and the last raise (its sequence and time; 0 when none raised).
+struct RankingTotal {
+  std::string person_id;
+  int64_t sum = 0;
+  int64_t reach_sequence = 0;
+  absl::Time reach_time = absl::UnixEpoch();
+};
+
 // One rider's place in a ranking.
 struct RankingPlace {
   std::string person_id;
@@ -62,6 +71,12 @@ class RankingProjection {
   // Returns how many changes counted (those not applied before).
   absl::StatusOr<int64_t> Apply(const std::map<std::string, std::vector<RankingChange>>& changes,
                                 int64_t through);
+
+  // Writes totals as they are (not added to what a ranking holds: for rankings just cleared) and
+  // sets each named ranking's watermark to `through`, in pipelined multi-member commands. Errors
+  // as Apply.
+  absl::Status WriteTotals(const std::map<std::string, std::vector<RankingTotal>>& totals,
+                           int64_t through);
 
   // How far the whole journal is applied; nullopt when Redis holds no projection.
   absl::StatusOr<std::optional<int64_t>> Watermark();

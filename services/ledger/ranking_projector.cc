@@ -1,5 +1,7 @@
 #include "services/ledger/ranking_projector.h"
 
+#include "services/ledger/ranking_rebuild.h"
+
 #include <algorithm>
 #include <map>
 #include <pqxx/pqxx>
@@ -37,25 +39,6 @@ SELECT sequence, person_id, delta, district_id, street_id, community_id,
    AND counts_at < to_timestamp($3::bigint / 1000000.0)
  ORDER BY sequence
 )sql";
-
-constexpr char kSeasonsSql[] = R"sql(
-SELECT season_id, scope_level, scope_org_id,
-       (extract(epoch FROM start_time) * 1000000)::bigint AS start_micros,
-       (extract(epoch FROM end_time) * 1000000)::bigint AS end_micros
-  FROM seasons
-)sql";
-
-std::vector<SeasonRange> ReadSeasons(pqxx::transaction_base& tx) {
-  std::vector<SeasonRange> seasons;
-  for (const pqxx::row& row : tx.exec(kSeasonsSql)) {
-    seasons.push_back({.season_id = row["season_id"].as<std::string>(),
-                       .level = static_cast<common::v1::OrgLevel>(row["scope_level"].as<int>()),
-                       .org_id = row["scope_org_id"].as<std::string>(),
-                       .start = absl::FromUnixMicros(row["start_micros"].as<int64_t>()),
-                       .end = absl::FromUnixMicros(row["end_micros"].as<int64_t>())});
-  }
-  return seasons;
-}
 
 // One row of kChangesSql: its change and the org path and moment it counts at.
 struct JournalChange {
@@ -208,45 +191,41 @@ absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::RebuildMatch
   ASSIGN_OR_RETURN(std::optional<int64_t> watermark, projection_->Watermark());
   if (!watermark.has_value()) {
     // Nothing projected yet (or Redis flushed): the whole journal is due anyway.
-    ASSIGN_OR_RETURN(ProjectionRun run, CatchUpLocked());
-    return std::make_pair(int64_t{0}, run);
+    return RebuildLocked();
   }
+  // Up to the watermark: the regular passes apply the rest, to these rankings as to the others.
   ASSIGN_OR_RETURN(const int64_t old_rankings, projection_->ClearMatching(matching));
-  ProjectionRun run{.watermark = *watermark};
-  std::vector<SeasonRange> seasons;
-  int64_t cursor = 0;
-  while (cursor < *watermark) {
-    std::map<std::string, std::vector<RankingChange>> changes;
-    int64_t through = *watermark;
-    RETURN_IF_ERROR(pool_->WithReadConnection("rebuild rankings", [&](pqxx::connection_base& c) {
-      changes.clear();
-      pqxx::read_transaction tx(c);
-      tx.exec("SET LOCAL max_parallel_workers_per_gather = 0");
-      if (seasons.empty()) seasons = ReadSeasons(tx);
-      const pqxx::result rows = pg_rows::Exec(tx, kChangesSql, cursor,
-                                              static_cast<int64_t>(options_.max_entries_per_pass));
-      if (static_cast<int>(rows.size()) >= options_.max_entries_per_pass) {
-        through = std::min(*watermark, rows.back()["sequence"].as<int64_t>());
-      }
-      for (const pqxx::row& row : rows) {
-        const JournalChange c = ReadChange(row);
-        if (c.change.sequence > *watermark) break;  // the regular passes apply the rest
-        auto add = [&](const std::vector<std::string>& keys) {
-          for (const std::string& key : keys) {
-            if (matching(key)) changes[key].push_back(c.change);
-          }
-        };
-        add(RankingKeysFor(c.path, c.counts_at));
-        add(SeasonKeysFor(c.path, c.counts_at, seasons));
-      }
-      return absl::OkStatus();
-    }));
-    ASSIGN_OR_RETURN(const int64_t applied, projection_->Apply(changes, through));
-    run.changes += applied;
-    cursor = through;
+  ASSIGN_OR_RETURN(RebuiltRankings rebuilt,
+                   RebuildFromJournal(pool_, projection_, matching, *watermark));
+  if (on_change_) on_change_();
+  return std::make_pair(old_rankings,
+                        ProjectionRun{.watermark = *watermark, .changes = rebuilt.members});
+}
+
+absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::RebuildLocked() {
+  ASSIGN_OR_RETURN(const int64_t old_rankings, projection_->Clear());
+  ASSIGN_OR_RETURN(RebuiltRankings rebuilt,
+                   RebuildFromJournal(
+                       pool_, projection_, [](const std::string&) { return true; }, std::nullopt));
+  RETURN_IF_ERROR(projection_->ReplaceExcluded(rebuilt.excluded));
+  for (const SeasonRange& season : rebuilt.seasons) {
+    RETURN_IF_ERROR(projection_->MarkSeasonFilled(season.season_id));
+  }
+  // Last: a projection with a watermark is a whole one.
+  RETURN_IF_ERROR(projection_->RaiseWatermark(rebuilt.through));
+  seasons_ = rebuilt.seasons;
+  filled_.clear();
+  for (const SeasonRange& season : rebuilt.seasons) filled_.push_back(season.season_id);
+  seasons_read_at_ = absl::Now();
+  seasons_stale_ = false;
+  {
+    absl::MutexLock lock(&mu_);
+    failing_ = false;
+    applied_ = std::max(applied_, rebuilt.through);
   }
   if (on_change_) on_change_();
-  return std::make_pair(old_rankings, run);
+  return std::make_pair(old_rankings,
+                        ProjectionRun{.watermark = rebuilt.through, .changes = rebuilt.members});
 }
 
 void RankingProjector::SeasonsChanged() {
@@ -279,10 +258,7 @@ absl::StatusOr<ProjectionRun> RankingProjector::CatchUp() {
 
 absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::Rebuild() {
   absl::MutexLock pass(&pass_mu_);
-  ASSIGN_OR_RETURN(const int64_t old_rankings, projection_->Clear());
-  ASSIGN_OR_RETURN(ProjectionRun run, CatchUpLocked());
-  if (on_change_) on_change_();
-  return std::make_pair(old_rankings, run);
+  return RebuildLocked();
 }
 
 void RankingProjector::Loop() {

@@ -68,12 +68,12 @@ class RankingProjector {
   // Applies everything committed so far, on the caller's thread. Errors: UNAVAILABLE when
   // PostgreSQL or Redis cannot be reached.
   absl::StatusOr<ProjectionRun> CatchUp();
-  // Deletes the projection and applies the whole journal again; returns how many rankings the old
-  // projection held and what the new one applied.
+  // Deletes the projection and writes it again from the journal's totals (ranking_rebuild.h);
+  // returns how many rankings the old projection held and, as `changes`, the riders written.
   absl::StatusOr<std::pair<int64_t, ProjectionRun>> Rebuild();
-  // The same for the rankings whose key `matching` accepts: deletes them and applies the journal
-  // to them again up to the watermark (the others skip every change: their watermarks are past
-  // it); returns how many rankings were deleted and what was applied.
+  // The same for the rankings whose key `matching` accepts, from the journal up to the watermark
+  // (the regular passes go on from there); returns how many rankings were deleted and the riders
+  // written.
   absl::StatusOr<std::pair<int64_t, ProjectionRun>> RebuildMatching(
       const std::function<bool(const std::string&)>& matching);
 
@@ -95,6 +95,8 @@ class RankingProjector {
   absl::StatusOr<ProjectionRun> Pass(bool* more) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
   absl::StatusOr<ProjectionRun> CatchUpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
   void Loop();
+  absl::StatusOr<std::pair<int64_t, ProjectionRun>> RebuildLocked()
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
 
   pg::PgPool* const pool_;
   RankingProjection* const projection_;

@@ -7,6 +7,7 @@
 #include <pqxx/pqxx>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -312,6 +313,95 @@ TEST_F(RankingProjectorTest, ARebuildOfOneScopeOrPeriodRewritesOnlyTheRankingsIt
   req.clear_period();
   req.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
   EXPECT_EQ(env_.ledger().RebuildRankings(req).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace civicpoints::ledger
+
+namespace civicpoints::ledger {
+namespace {
+
+// Every ranking in Redis: each sorted set's members with their scores and each sums hash.
+std::map<std::string, std::string> DumpRankings(redis::RedisClient& redis) {
+  std::map<std::string, std::string> out;
+  std::string cursor = "0";
+  do {
+    absl::StatusOr<redis::RedisReply> page =
+        redis.Command({"SCAN", cursor, "MATCH", "cp:rk:{*", "COUNT", "1000"});
+    EXPECT_TRUE(page.ok()) << page.status();
+    if (!page.ok()) return out;
+    cursor = page->elements[0].str;
+    for (const redis::RedisReply& key : page->elements[1].elements) {
+      const bool sorted = absl::EndsWith(key.str, ":z");
+      if (!sorted && !absl::EndsWith(key.str, ":p")) continue;  // watermarks may differ
+      absl::StatusOr<redis::RedisReply> all =
+          sorted ? redis.Command({"ZRANGE", key.str, "0", "-1", "WITHSCORES"})
+                 : redis.Command({"HGETALL", key.str});
+      EXPECT_TRUE(all.ok()) << all.status();
+      if (!all.ok()) continue;
+      std::map<std::string, std::string> pairs;
+      for (size_t i = 0; i + 1 < all->elements.size(); i += 2) {
+        pairs[all->elements[i].str] = all->elements[i + 1].str;
+      }
+      std::string text;
+      for (const auto& [member, value] : pairs) absl::StrAppend(&text, member, "=", value, " ");
+      out[key.str] = text;
+    }
+  } while (cursor != "0");
+  return out;
+}
+
+TEST_F(RankingProjectorTest, ARebuildWritesExactlyWhatThePassesWrote) {
+  // Months and weeks apart, equal points reached in different orders, a reversal of an award
+  // in an earlier month, a deduction, two seasons (one made after the awards it covers).
+  const absl::Time now = absl::Now();
+  v1::CreateSeasonRequest season;
+  season.set_idempotency_key("s1");
+  season.set_display_name("秋");
+  season.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+  season.mutable_scope()->set_org_id("s_qingyuan");
+  season.mutable_start_time()->set_seconds(absl::ToUnixSeconds(now - absl::Hours(24 * 50)));
+  season.mutable_end_time()->set_seconds(absl::ToUnixSeconds(now + absl::Hours(24)));
+  ASSERT_TRUE(env_.ledger().CreateSeason(season, "staff").ok());
+  std::string early_award;
+  for (int i = 0; i < 60; ++i) {
+    v1::AwardRequest r;
+    r.set_idempotency_key(absl::StrCat("x", i));
+    r.set_person_id(absl::StrCat("p", i % 9));
+    r.set_amount(1 + i % 4);
+    r.set_source_kind(v1::SOURCE_KIND_ACTIVITY_ATTENDANCE);
+    r.set_source_id(absl::StrCat("x", i));
+    r.set_verified_by_person_id("staff_1");
+    r.set_points_rule_id("rule_1");
+    *r.mutable_org_path() = Path(i % 3 ? "s_qingyuan" : "s_xinwang", absl::StrCat("c_", i % 4));
+    r.mutable_occur_time()->set_seconds(absl::ToUnixSeconds(now - absl::Hours(24 * (i % 5) * 9)));
+    absl::StatusOr<v1::AwardResponse> got = env_.ledger().Award(r, "svc:activity");
+    ASSERT_TRUE(got.ok()) << got.status();
+    if (i == 4) early_award = got->entry().entry_id();
+  }
+  v1::ReverseRequest reverse;
+  reverse.set_idempotency_key("rev");
+  reverse.set_entry_id(early_award);
+  reverse.set_reason("recorded twice");
+  ASSERT_TRUE(env_.ledger().Reverse(reverse, "staff").ok());
+  v1::DeductRequest deduct;
+  deduct.set_idempotency_key("ded");
+  deduct.set_person_id("p1");
+  deduct.set_amount(3);
+  deduct.set_reason("correction");
+  ASSERT_TRUE(env_.ledger().Deduct(deduct, "staff").ok());
+  season.set_idempotency_key("s2");
+  season.mutable_scope()->set_level(common::v1::ORG_LEVEL_CITY);
+  season.mutable_scope()->clear_org_id();
+  season.mutable_start_time()->set_seconds(absl::ToUnixSeconds(now - absl::Hours(24 * 20)));
+  ASSERT_TRUE(env_.ledger().CreateSeason(season, "staff").ok());
+
+  ASSERT_TRUE(env_.projector().CatchUp().ok());
+  const std::map<std::string, std::string> passes = DumpRankings(env_.redis());
+  ASSERT_GT(passes.size(), 40u);
+  absl::StatusOr<std::pair<int64_t, ProjectionRun>> rebuilt = env_.projector().Rebuild();
+  ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+  EXPECT_EQ(DumpRankings(env_.redis()), passes);
 }
 
 }  // namespace
