@@ -50,6 +50,9 @@ struct IdempotentResult;
 
 inline constexpr int64_t kMaxAmount = 1000000;
 inline constexpr int kMaxBulkItems = 1000;
+// Seasons of one scope that have not ended: each is a set of rankings every award in its range
+// and under its node counts in, so their number is bounded.
+inline constexpr int kMaxOpenSeasons = 50;
 
 class Ledger {
  public:

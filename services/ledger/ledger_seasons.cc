@@ -76,7 +76,7 @@ absl::StatusOr<v1::Season> Ledger::CreateSeason(const v1::CreateSeasonRequest& r
                            season.set_creator_id(actor);
                            ASSIGN_OR_RETURN(
                                *static_cast<v1::CreateSeasonResponse*>(out)->mutable_season(),
-                               store_->InsertSeason(tx, season));
+                               store_->InsertSeason(tx, season, kMaxOpenSeasons));
                            return absl::OkStatus();
                          }));
   // The projector fills the season's rankings from the journal; do it now, so they are there

@@ -760,6 +760,33 @@ TEST_F(LedgerTest, ExcludedRidersLeaveTheRankingsAndComeBackWhenRestored) {
   EXPECT_EQ(Sql("SELECT count(*) FROM ledger.ranking_exclusion_events"), 2);
 }
 
+TEST_F(LedgerTest, AScopeHoldsABoundedNumberOfSeasonsThatHaveNotEnded) {
+  const absl::Time now = absl::Now();
+  auto create = [&](const std::string& key, const std::string& street, absl::Time start,
+                    absl::Time end) {
+    v1::CreateSeasonRequest r;
+    r.set_idempotency_key(key);
+    r.set_display_name(key);
+    r.mutable_scope()->set_level(common::v1::ORG_LEVEL_STREET);
+    r.mutable_scope()->set_org_id(street);
+    r.mutable_start_time()->set_seconds(absl::ToUnixSeconds(start));
+    r.mutable_end_time()->set_seconds(absl::ToUnixSeconds(end));
+    return ledger_->CreateSeason(r, "staff");
+  };
+  // Ended seasons do not count.
+  ASSERT_TRUE(create("old", "s_qingyuan", now - absl::Hours(72), now - absl::Hours(48)).ok());
+  for (int i = 0; i < kMaxOpenSeasons; ++i) {
+    absl::StatusOr<v1::Season> s = create(absl::StrCat("open-", i), "s_qingyuan",
+                                          now + absl::Hours(i), now + absl::Hours(i + 24));
+    ASSERT_TRUE(s.ok()) << i << ": " << s.status();
+  }
+  absl::StatusOr<v1::Season> over = create("one-more", "s_qingyuan", now, now + absl::Hours(24));
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted) << over.status();
+  EXPECT_THAT(over.status().message(), HasSubstr("50 upcoming or active seasons"));
+  EXPECT_TRUE(create("next-street", "s_xinwang", now, now + absl::Hours(24)).ok());
+  EXPECT_EQ(Sql("SELECT count(*) FROM ledger.seasons"), kMaxOpenSeasons + 2);
+}
+
 TEST_F(LedgerTest, SeasonsCountAwardsInTheirRangeAndScope) {
   const absl::Time now = absl::Now();
   // Earned before the season was created, inside its range: it counts.

@@ -198,8 +198,11 @@ class PgLedgerStore {
 
   // --- seasons and snapshots (pg_seasons.cc) ---
 
-  // Inserts a season (the ranking projector fills its rankings from the journal).
-  absl::StatusOr<v1::Season> InsertSeason(pqxx::dbtransaction& tx, const v1::Season& season);
+  // Inserts a season (the ranking projector fills its rankings from the journal). Errors:
+  // RESOURCE_EXHAUSTED (IsDatabaseFailure false) when its scope already has `max_open` seasons that
+  // have not ended.
+  absl::StatusOr<v1::Season> InsertSeason(pqxx::dbtransaction& tx, const v1::Season& season,
+                                          int max_open);
   absl::StatusOr<std::optional<v1::Season>> GetSeason(const std::string& season_id);
   // Seasons whose scope is `level`/`org_id` or an ancestor of it (all when level is 0), after
   // `after_seq`, oldest first.

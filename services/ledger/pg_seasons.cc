@@ -52,8 +52,21 @@ v1::Season RowToSeason(const pqxx::row& r) {
 }  // namespace
 
 absl::StatusOr<v1::Season> PgLedgerStore::InsertSeason(pqxx::dbtransaction& tx,
-                                                       const v1::Season& season) {
+                                                       const v1::Season& season, int max_open) {
   return InBatch([&]() -> absl::StatusOr<v1::Season> {
+    // Counted under a lock per node, so two creations at once cannot both pass the bound.
+    Exec(tx, "SELECT pg_advisory_xact_lock(hashtextextended('season:' || $1 || ':' || $2, 0))",
+         static_cast<int>(season.scope().level()), season.scope().org_id());
+    const int64_t open =
+        Exec(tx,
+             "SELECT count(*) FROM seasons WHERE scope_level = $1 AND scope_org_id = $2 "
+             "AND end_time > now()",
+             static_cast<int>(season.scope().level()), season.scope().org_id())[0][0]
+            .as<int64_t>();
+    if (open >= max_open) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "the scope already has ", open, " upcoming or active seasons (at most ", max_open, ")"));
+    }
     pqxx::result r = Exec(
         tx,
         absl::StrCat(

@@ -17,6 +17,7 @@ using redis::RedisScript;
 constexpr char kWatermark[] = "cp:rk:wm";
 constexpr char kExcluded[] = "cp:rk:excluded";
 constexpr char kFilledSeasons[] = "cp:rk:seasons";
+constexpr char kLease[] = "cp:rk:lease";
 
 // The three keys of a ranking, under one hash tag.
 std::string Sorted(const std::string& ranking) { return absl::StrCat("cp:rk:{", ranking, "}:z"); }
@@ -114,6 +115,26 @@ RedisScript& RaiseScript() {
   static RedisScript* const script = new RedisScript(R"lua(
 local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
 if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+)lua");
+  return *script;
+}
+
+// KEYS: the lease. ARGV: the holder, the ttl in ms. 1 when the holder has the lease.
+RedisScript& HoldScript() {
+  static RedisScript* const script = new RedisScript(R"lua(
+local current = redis.call('GET', KEYS[1])
+if current and current ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+)lua");
+  return *script;
+}
+
+// KEYS: the lease. ARGV: the holder.
+RedisScript& ReleaseScript() {
+  static RedisScript* const script = new RedisScript(R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 )lua");
   return *script;
@@ -319,6 +340,22 @@ absl::StatusOr<int64_t> RankingProjection::ClearMatching(
     if (del.size() > 1) RETURN_IF_ERROR(redis_->Command(del).status());
   } while (cursor != "0");
   return rankings;
+}
+
+absl::StatusOr<bool> RankingProjection::HoldLease(const std::string& holder, absl::Duration ttl) {
+  ASSIGN_OR_RETURN(
+      std::vector<RedisReply> replies,
+      HoldScript().Run(redis_, {{.keys = {kLease},
+                                 .args = {holder, absl::StrCat(std::max<int64_t>(
+                                                      1, absl::ToInt64Milliseconds(ttl)))}}}));
+  RETURN_IF_ERROR(CheckReplies(replies, "the projection's lease"));
+  return replies[0].integer == 1;
+}
+
+absl::Status RankingProjection::ReleaseLease(const std::string& holder) {
+  ASSIGN_OR_RETURN(std::vector<RedisReply> replies,
+                   ReleaseScript().Run(redis_, {{.keys = {kLease}, .args = {holder}}}));
+  return CheckReplies(replies, "the projection's lease");
 }
 
 absl::StatusOr<std::vector<std::string>> RankingProjection::FilledSeasons() {

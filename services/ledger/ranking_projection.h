@@ -99,6 +99,13 @@ class RankingProjection {
   // How many riders the ranking holds, not counting excluded ones.
   absl::StatusOr<int64_t> Count(const std::string& ranking_key);
 
+  // The projection's lease: one applier at a time among the ledger processes sharing this Redis
+  // (RankingProjector takes it for each pass and each rebuild). Hold renews it for `ttl` if
+  // `holder` has it or nobody does, and says whether `holder` has it now; the ttl bounds how long
+  // a holder that died keeps others out. Release gives it up if `holder` has it.
+  absl::StatusOr<bool> HoldLease(const std::string& holder, absl::Duration ttl);
+  absl::Status ReleaseLease(const std::string& holder);
+
   // Seasons whose rankings were filled from the journal before them (RankingProjector).
   absl::StatusOr<std::vector<std::string>> FilledSeasons();
   absl::Status MarkSeasonFilled(const std::string& season_id);

@@ -170,5 +170,19 @@ TEST_F(RankingProjectionTest, TheGlobalWatermarkIsAbsentUntilSetAndOnlyRises) {
   EXPECT_FALSE(wm->has_value()) << "a flushed Redis must say it holds no projection";
 }
 
+TEST_F(RankingProjectionTest, TheLeaseHasOneHolderUntilReleasedOrExpired) {
+  auto held = projection_->HoldLease("a", absl::Seconds(10));
+  ASSERT_TRUE(held.ok()) << held.status();
+  EXPECT_TRUE(*held);
+  EXPECT_FALSE(*projection_->HoldLease("b", absl::Seconds(10)));
+  EXPECT_TRUE(*projection_->HoldLease("a", absl::Seconds(10))) << "the holder renews it";
+  ASSERT_TRUE(projection_->ReleaseLease("b").ok());
+  EXPECT_FALSE(*projection_->HoldLease("b", absl::Seconds(10))) << "only the holder releases it";
+  ASSERT_TRUE(projection_->ReleaseLease("a").ok());
+  EXPECT_TRUE(*projection_->HoldLease("b", absl::Milliseconds(50)));
+  absl::SleepFor(absl::Milliseconds(200));
+  EXPECT_TRUE(*projection_->HoldLease("a", absl::Seconds(10))) << "a holder that went quiet";
+}
+
 }  // namespace
 }  // namespace civicpoints::ledger

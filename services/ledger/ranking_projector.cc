@@ -1,18 +1,21 @@
 #include "services/ledger/ranking_projector.h"
 
-#include "services/ledger/ranking_rebuild.h"
+#include <unistd.h>
 
 #include <algorithm>
 #include <map>
 #include <pqxx/pqxx>
+#include <random>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "common/log/log.h"
 #include "common/pg/pg_pool.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/pg_ledger_rows.h"
 #include "services/ledger/ranking_keys.h"
+#include "services/ledger/ranking_rebuild.h"
 
 namespace civicpoints::ledger {
 namespace {
@@ -63,11 +66,25 @@ JournalChange ReadChange(const pqxx::row& row) {
 // Seasons other ledger processes created are seen within this.
 constexpr absl::Duration kSeasonsRefresh = absl::Seconds(5);
 
+// How long a holder of the projection's lease keeps it without renewing: a pass, and a whole
+// rebuild. A process that died holding it keeps the others out this long.
+constexpr absl::Duration kPassLease = absl::Seconds(10);
+constexpr absl::Duration kRebuildLease = absl::Minutes(10);
+// How long a rebuild or an explicit catch-up waits for the lease, and how often a process without
+// it asks again.
+constexpr absl::Duration kLeaseWait = absl::Seconds(5);
+constexpr absl::Duration kLeaseRetry = absl::Milliseconds(20);
+
+std::string NewHolder() {
+  std::random_device random;
+  return absl::StrCat("ledger-", getpid(), "-", absl::Hex(random()), absl::Hex(random()));
+}
+
 }  // namespace
 
 RankingProjector::RankingProjector(pg::PgPool* pool, RankingProjection* projection,
                                    RankingProjectorOptions options)
-    : pool_(pool), projection_(projection), options_(options) {}
+    : pool_(pool), projection_(projection), options_(options), holder_(NewHolder()) {}
 
 RankingProjector::~RankingProjector() { Stop(); }
 
@@ -193,7 +210,12 @@ absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::RebuildMatch
     // Nothing projected yet (or Redis flushed): the whole journal is due anyway.
     return RebuildLocked();
   }
-  // Up to the watermark: the regular passes apply the rest, to these rankings as to the others.
+  RETURN_IF_ERROR(TakeLeaseForRebuild());
+  absl::Cleanup release = [this] { projection_->ReleaseLease(holder_).IgnoreError(); };
+  // Read again under the lease. Up to the watermark: the regular passes apply the rest, to these
+  // rankings as to the others.
+  ASSIGN_OR_RETURN(watermark, projection_->Watermark());
+  if (!watermark.has_value()) return RebuildLocked();
   ASSIGN_OR_RETURN(const int64_t old_rankings, projection_->ClearMatching(matching));
   ASSIGN_OR_RETURN(RebuiltRankings rebuilt,
                    RebuildFromJournal(pool_, projection_, matching, *watermark));
@@ -203,6 +225,8 @@ absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::RebuildMatch
 }
 
 absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::RebuildLocked() {
+  RETURN_IF_ERROR(TakeLeaseForRebuild());
+  absl::Cleanup release = [this] { projection_->ReleaseLease(holder_).IgnoreError(); };
   ASSIGN_OR_RETURN(const int64_t old_rankings, projection_->Clear());
   ASSIGN_OR_RETURN(RebuiltRankings rebuilt,
                    RebuildFromJournal(
@@ -233,7 +257,33 @@ void RankingProjector::SeasonsChanged() {
   seasons_stale_ = true;
 }
 
-absl::StatusOr<ProjectionRun> RankingProjector::CatchUpLocked() {
+absl::StatusOr<ProjectionRun> RankingProjector::CatchUpLocked(bool wait_for_lease) {
+  absl::StatusOr<ProjectionRun> run = ApplyUnderLease(wait_for_lease);
+  if (!run.ok()) {
+    absl::MutexLock lock(&mu_);
+    failing_ = true;  // waiters stop waiting
+  }
+  return run;
+}
+
+absl::StatusOr<ProjectionRun> RankingProjector::ApplyUnderLease(bool wait_for_lease) {
+  const absl::Time give_up = absl::Now() + (wait_for_lease ? kLeaseWait : absl::ZeroDuration());
+  for (;;) {
+    ASSIGN_OR_RETURN(const bool held, projection_->HoldLease(holder_, kPassLease));
+    if (held) break;
+    if (absl::Now() >= give_up) {
+      // Another ledger process is applying, this process's entries with the rest: its watermark
+      // answers this process's waiters.
+      ASSIGN_OR_RETURN(std::optional<int64_t> watermark, projection_->Watermark());
+      absl::MutexLock lock(&mu_);
+      failing_ = false;
+      if (watermark.has_value()) applied_ = std::max(applied_, *watermark);
+      return ProjectionRun{.watermark = applied_, .lease_elsewhere = true};
+    }
+    absl::SleepFor(kLeaseRetry);
+  }
+  // Given up after each catch-up, so that the processes take turns and a rebuild gets in.
+  absl::Cleanup release = [this] { projection_->ReleaseLease(holder_).IgnoreError(); };
   ProjectionRun total;
   for (;;) {
     bool more = false;
@@ -253,12 +303,25 @@ absl::StatusOr<ProjectionRun> RankingProjector::CatchUpLocked() {
 
 absl::StatusOr<ProjectionRun> RankingProjector::CatchUp() {
   absl::MutexLock pass(&pass_mu_);
-  return CatchUpLocked();
+  return CatchUpLocked(/*wait_for_lease=*/true);
 }
 
 absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::Rebuild() {
   absl::MutexLock pass(&pass_mu_);
   return RebuildLocked();
+}
+
+absl::Status RankingProjector::TakeLeaseForRebuild() {
+  const absl::Time give_up = absl::Now() + kLeaseWait;
+  for (;;) {
+    ASSIGN_OR_RETURN(const bool held, projection_->HoldLease(holder_, kRebuildLease));
+    if (held) return absl::OkStatus();
+    if (absl::Now() >= give_up) {
+      return absl::UnavailableError(
+          "another ledger process kept the rankings' lease for 5 s; retry the rebuild");
+    }
+    absl::SleepFor(kLeaseRetry);
+  }
 }
 
 void RankingProjector::Loop() {
@@ -272,7 +335,19 @@ void RankingProjector::Loop() {
       if (stopping_) return;
       nudged_ = false;
     }
-    absl::StatusOr<ProjectionRun> reached = CatchUp();
+    absl::StatusOr<ProjectionRun> reached;
+    {
+      absl::MutexLock pass(&pass_mu_);
+      reached = CatchUpLocked(/*wait_for_lease=*/false);
+    }
+    if (reached.ok() && (reached->lease_elsewhere || reached->changes > 0)) {
+      // Another process applies (ask again shortly, not at every nudge), or this one just did:
+      // the awards committed meanwhile go together in the next pass.
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_),
+                           reached->lease_elsewhere ? kLeaseRetry : options_.pass_interval);
+      if (reached->lease_elsewhere) nudged_ = true;
+    }
     if (!reached.ok() && !failed_before) {
       log::Warn("rankings fall behind the journal until Redis and PostgreSQL answer",
                 {{"error", std::string(reached.status().message())}});

@@ -9,8 +9,12 @@
 // a deduction at its own path, or the account's for deductions stored without one.
 //
 // A season created after entries in its range were applied is filled from the journal up to the
-// watermark, once (Redis remembers the filled seasons). This assumes one projector applies at a
-// time, which holds while one ledger process writes (docs/design/ledger-projection.md).
+// watermark, once (Redis remembers the filled seasons).
+//
+// Several ledger processes may share a Redis: each pass and each rebuild holds the projection's
+// lease (RankingProjection::HoldLease), given up after it, so one applies at a time and they take
+// turns; a process without the lease answers its waiters from the global watermark the holder
+// raises.
 //
 // One thread applies, woken by Nudge() after a commit or every `idle_poll`; a Redis or PostgreSQL
 // failure is retried after `retry`, nothing lost (the watermark has not moved). A Redis without a
@@ -42,12 +46,19 @@ struct RankingProjectorOptions {
   absl::Duration idle_poll = absl::Seconds(1);
   absl::Duration retry = absl::Milliseconds(500);
   int max_entries_per_pass = 5000;
+  // The thread's passes come at most this often: under load a pass then carries many awards, each
+  // ranking one script call for all of them, instead of a pass (a query and twelve calls) per
+  // award. A ranking read after one's own award waits up to this much longer.
+  absl::Duration pass_interval = absl::Milliseconds(5);
 };
 
 // What a catch-up did.
 struct ProjectionRun {
   int64_t watermark = 0;  // the journal is applied through this sequence
   int64_t changes = 0;    // changes that counted (not applied before)
+  // Another ledger process held the projection's lease and applies for everyone; `watermark` is
+  // how far it has come.
+  bool lease_elsewhere = false;
 };
 
 class RankingProjector {
@@ -65,8 +76,8 @@ class RankingProjector {
   // projector before what the callback touches goes away.
   void Stop();
 
-  // Applies everything committed so far, on the caller's thread. Errors: UNAVAILABLE when
-  // PostgreSQL or Redis cannot be reached.
+  // Applies everything committed so far, on the caller's thread (waiting up to 5 s for another
+  // process's pass to end). Errors: UNAVAILABLE when PostgreSQL or Redis cannot be reached.
   absl::StatusOr<ProjectionRun> CatchUp();
   // Deletes the projection and writes it again from the journal's totals (ranking_rebuild.h);
   // returns how many rankings the old projection held and, as `changes`, the riders written.
@@ -93,14 +104,22 @@ class RankingProjector {
  private:
   // One pass: at most max_entries_per_pass entries. Sets `more` when entries remain.
   absl::StatusOr<ProjectionRun> Pass(bool* more) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
-  absl::StatusOr<ProjectionRun> CatchUpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
+  // Applies what is due if this process gets the lease (waiting up to 5 s for it when asked);
+  // otherwise answers from the holder's watermark. Sets `failing_` on an error.
+  absl::StatusOr<ProjectionRun> CatchUpLocked(bool wait_for_lease)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
+  absl::StatusOr<ProjectionRun> ApplyUnderLease(bool wait_for_lease)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
   void Loop();
   absl::StatusOr<std::pair<int64_t, ProjectionRun>> RebuildLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
+  // Waits (at most 5 s) for the projection's lease. Errors: UNAVAILABLE.
+  absl::Status TakeLeaseForRebuild() ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
 
   pg::PgPool* const pool_;
   RankingProjection* const projection_;
   const RankingProjectorOptions options_;
+  const std::string holder_;  // this projector's name on the lease
   std::function<void()> on_change_;
   absl::Mutex pass_mu_;  // one pass at a time (the thread, CatchUp)
   std::vector<SeasonRange> seasons_ ABSL_GUARDED_BY(pass_mu_);

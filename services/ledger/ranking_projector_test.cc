@@ -404,5 +404,32 @@ TEST_F(RankingProjectorTest, ARebuildWritesExactlyWhatThePassesWrote) {
   EXPECT_EQ(DumpRankings(env_.redis()), passes);
 }
 
+TEST_F(RankingProjectorTest, TwoLedgerProcessesTakeTurnsAndEachSeesItsOwnAwards) {
+  // A second ledger process's projector over the same journal and Redis: the two share the lease,
+  // each waiter sees its award, and every award counts once.
+  RankingProjection other_projection(&env_.redis());
+  RankingProjector other(&env_.pool(), &other_projection, {.idle_poll = absl::Milliseconds(5)});
+  other.Start();
+  std::atomic<int> next{0};
+  std::atomic<int> unseen{0};
+  std::vector<std::thread> writers;
+  for (int t = 0; t < 4; ++t) {
+    writers.emplace_back([&, t] {
+      RankingProjector& mine = t % 2 ? other : env_.projector();
+      for (int i = next++; i < 160; i = next++) {
+        const v1::AwardResponse a = Award(absl::StrCat("k", i), absl::StrCat("p", i % 13),
+                                          1 + i % 6, Path("s_qingyuan", "c_west"));
+        if (!mine.WaitFor(a.entry().sequence(), absl::Seconds(5))) ++unseen;
+      }
+    });
+  }
+  for (std::thread& w : writers) w.join();
+  EXPECT_EQ(unseen.load(), 0);
+  ASSERT_TRUE(other.CatchUp().ok());
+  ASSERT_TRUE(env_.projector().CatchUp().ok());
+  ExpectCityMatchesTheJournal(env_, projection_);
+  other.Stop();
+}
+
 }  // namespace
 }  // namespace civicpoints::ledger

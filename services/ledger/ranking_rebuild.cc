@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 #include <utility>
 
+#include "common/log/log.h"
 #include "common/pg/pg_pool.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/pg_ledger_rows.h"
@@ -33,17 +34,21 @@ SELECT person_id, district_id, street_id, community_id,
  ORDER BY 1
 )sql";
 
-// The same per org path over one season's range.
-constexpr char kSeasonSql[] = R"sql(
-SELECT person_id, district_id, street_id, community_id, 0::bigint AS day_micros,
-       sum(delta)::bigint AS delta,
-       max(ARRAY[sequence, (extract(epoch FROM created_at) * 1000000)::bigint])
-         FILTER (WHERE delta > 0) AS reach
-  FROM ranking_changes
- WHERE sequence <= $1 AND counts_at >= to_timestamp($2::bigint / 1000000.0)
-   AND counts_at < to_timestamp($3::bigint / 1000000.0)
- GROUP BY 1, 2, 3, 4
- ORDER BY 1
+// The same per season and org path over each season's range and node, season by season.
+constexpr char kSeasonsTotalsSql[] = R"sql(
+SELECT s.season_id, c.person_id, c.district_id, c.street_id, c.community_id,
+       sum(c.delta)::bigint AS delta,
+       max(ARRAY[c.sequence, (extract(epoch FROM c.created_at) * 1000000)::bigint])
+         FILTER (WHERE c.delta > 0) AS reach
+  FROM ranking_changes c
+  JOIN seasons s
+    ON c.counts_at >= s.start_time AND c.counts_at < s.end_time
+   AND (s.scope_level = 1 OR (s.scope_level = 2 AND s.scope_org_id = c.district_id)
+        OR (s.scope_level = 3 AND s.scope_org_id = c.street_id)
+        OR (s.scope_level = 4 AND s.scope_org_id = c.community_id))
+ WHERE c.sequence <= $1
+ GROUP BY 1, 2, 3, 4, 5
+ ORDER BY 1, 2
 )sql";
 
 // Members buffered before they are written.
@@ -87,6 +92,7 @@ class TotalsBuilder {
   }
 
   int64_t members() const { return members_; }
+  absl::Duration writing() const { return writing_; }
 
  private:
   absl::Status EndPerson(const std::string& next) {
@@ -103,7 +109,9 @@ class TotalsBuilder {
 
   absl::Status Write() {
     if (pending_.empty()) return absl::OkStatus();
+    const absl::Time start = absl::Now();
     RETURN_IF_ERROR(projection_->WriteTotals(pending_, through_));
+    writing_ += absl::Now() - start;
     pending_.clear();
     buffered_ = 0;
     return absl::OkStatus();
@@ -117,6 +125,7 @@ class TotalsBuilder {
   std::map<std::string, std::vector<RankingTotal>> pending_;
   int64_t buffered_ = 0;
   int64_t members_ = 0;
+  absl::Duration writing_;
 };
 
 common::v1::OrgPath PathOf(const pqxx::row& row) {
@@ -161,8 +170,11 @@ absl::StatusOr<RebuiltRankings> RebuildFromJournal(
     for (const pqxx::row& row : tx.exec("SELECT person_id FROM ranking_exclusions")) {
       out.excluded.push_back(row[0].as<std::string>());
     }
+    const absl::Time start = absl::Now();
     TotalsBuilder totals(projection, out.through, matching);
-    for (const pqxx::row& row : pg_rows::Exec(tx, kDaysSql, out.through)) {
+    const pqxx::result days = pg_rows::Exec(tx, kDaysSql, out.through);
+    const absl::Time summed = absl::Now();
+    for (const pqxx::row& row : days) {
       // Any moment of the Shanghai day lies in the same month and ISO week.
       const absl::Time noon =
           absl::FromUnixMicros(row["day_micros"].as<int64_t>()) + absl::Hours(12);
@@ -170,15 +182,23 @@ absl::StatusOr<RebuiltRankings> RebuildFromJournal(
     }
     RETURN_IF_ERROR(totals.Finish());
     out.members = totals.members();
-    for (const SeasonRange& season : out.seasons) {
-      TotalsBuilder in_season(projection, out.through, matching);
-      for (const pqxx::row& row :
-           pg_rows::Exec(tx, kSeasonSql, out.through, absl::ToUnixMicros(season.start),
-                         absl::ToUnixMicros(season.end))) {
-        RETURN_IF_ERROR(in_season.Add(row, SeasonKeysFor(PathOf(row), season.start, {season})));
+    log::Info("rankings rebuilt from the journal's daily sums",
+              {{"through", out.through},
+               {"rows", static_cast<int64_t>(days.size())},
+               {"members", out.members},
+               {"sum_ms", absl::ToInt64Milliseconds(summed - start)},
+               {"fold_ms", absl::ToInt64Milliseconds(absl::Now() - summed - totals.writing())},
+               {"redis_ms", absl::ToInt64Milliseconds(totals.writing())}});
+    if (!out.seasons.empty()) {
+      std::map<std::string, const SeasonRange*> seasons;
+      for (const SeasonRange& season : out.seasons) seasons[season.season_id] = &season;
+      TotalsBuilder in_seasons(projection, out.through, matching);
+      for (const pqxx::row& row : pg_rows::Exec(tx, kSeasonsTotalsSql, out.through)) {
+        const SeasonRange& season = *seasons.at(row["season_id"].as<std::string>());
+        RETURN_IF_ERROR(in_seasons.Add(row, SeasonKeysFor(PathOf(row), season.start, {season})));
       }
-      RETURN_IF_ERROR(in_season.Finish());
-      out.members += in_season.members();
+      RETURN_IF_ERROR(in_seasons.Finish());
+      out.members += in_seasons.members();
     }
     return absl::OkStatus();
   }));

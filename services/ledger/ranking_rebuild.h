@@ -1,6 +1,7 @@
 // Rankings rebuilt from the journal in one aggregate pass (docs/design/ledger-projection.md,
 // "Rebuild"): in one snapshot, PostgreSQL sums each rider's changes per org path and Shanghai day
-// (and per season, over the season's range), with the last raise of each; here the days are
+// (and per season and org path, over the seasons' ranges in one scan), with the last raise of
+// each; here the days are
 // folded into the rankings they count in (ranking_keys.h spells them) rider by rider, and the
 // totals are written to Redis in multi-member commands. Its cost follows the riders and days in
 // the journal, not its entries.
