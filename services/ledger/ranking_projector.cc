@@ -204,6 +204,8 @@ absl::StatusOr<ProjectionRun> RankingProjector::Pass(bool* more) {
 
 absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::RebuildMatching(
     const std::function<bool(const std::string&)>& matching) {
+  ++rebuilds_waiting_;
+  absl::Cleanup done = [this] { --rebuilds_waiting_; };
   absl::MutexLock pass(&pass_mu_);
   ASSIGN_OR_RETURN(std::optional<int64_t> watermark, projection_->Watermark());
   if (!watermark.has_value()) {
@@ -248,8 +250,10 @@ absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::RebuildLocke
     applied_ = std::max(applied_, rebuilt.through);
   }
   if (on_change_) on_change_();
-  return std::make_pair(old_rankings,
-                        ProjectionRun{.watermark = rebuilt.through, .changes = rebuilt.members});
+  last_rebuild_ = std::make_pair(
+      old_rankings, ProjectionRun{.watermark = rebuilt.through, .changes = rebuilt.members});
+  ++rebuilds_finished_;
+  return last_rebuild_;
 }
 
 void RankingProjector::SeasonsChanged() {
@@ -284,6 +288,14 @@ absl::StatusOr<ProjectionRun> RankingProjector::ApplyUnderLease(bool wait_for_le
   }
   // Given up after each catch-up, so that the processes take turns and a rebuild gets in.
   absl::Cleanup release = [this] { projection_->ReleaseLease(holder_).IgnoreError(); };
+  ASSIGN_OR_RETURN(std::optional<int64_t> watermark, projection_->Watermark());
+  if (!watermark.has_value() && rebuilds_waiting_.load() == 0) {
+    // Redis is new or was flushed: the aggregate writes the whole journal far faster than passes
+    // replaying it would.
+    log::Info("rankings rebuilt from the journal: Redis holds no projection");
+    ASSIGN_OR_RETURN(auto rebuilt, RebuildLocked());
+    return rebuilt.second;
+  }
   ProjectionRun total;
   for (;;) {
     bool more = false;
@@ -297,7 +309,8 @@ absl::StatusOr<ProjectionRun> RankingProjector::ApplyUnderLease(bool wait_for_le
     total.watermark = done->watermark;
     total.changes += done->changes;
     if (done->changes > 0 && on_change_) on_change_();
-    if (!more) return total;
+    // A rebuild asked for meanwhile goes first; the thread resumes from what it leaves.
+    if (!more || rebuilds_waiting_.load() > 0) return total;
   }
 }
 
@@ -307,7 +320,13 @@ absl::StatusOr<ProjectionRun> RankingProjector::CatchUp() {
 }
 
 absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::Rebuild() {
+  ++rebuilds_waiting_;
+  absl::Cleanup done = [this] { --rebuilds_waiting_; };
+  const int64_t finished_before = rebuilds_finished_.load();
   absl::MutexLock pass(&pass_mu_);
+  // One finished while this waited (the thread's, for a flushed Redis): the projection is whole
+  // again, and that one's figures answer.
+  if (rebuilds_finished_.load() != finished_before) return last_rebuild_;
   return RebuildLocked();
 }
 

@@ -18,11 +18,12 @@
 //
 // One thread applies, woken by Nudge() after a commit or every `idle_poll`; a Redis or PostgreSQL
 // failure is retried after `retry`, nothing lost (the watermark has not moved). A Redis without a
-// projection (new or flushed) gets the exclusion list back from PostgreSQL and is replayed from
-// the journal's start. Thread-safe.
+// projection (new or flushed) gets the exclusion list back from PostgreSQL and the whole journal
+// by one aggregate (ranking_rebuild.h), not by replaying it pass by pass. Thread-safe.
 #ifndef CIVICPOINTS_SERVICES_LEDGER_RANKING_PROJECTOR_H_
 #define CIVICPOINTS_SERVICES_LEDGER_RANKING_PROJECTOR_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <thread>
@@ -119,7 +120,10 @@ class RankingProjector {
   pg::PgPool* const pool_;
   RankingProjection* const projection_;
   const RankingProjectorOptions options_;
-  const std::string holder_;  // this projector's name on the lease
+  const std::string holder_;                   // this projector's name on the lease
+  std::atomic<int> rebuilds_waiting_{0};       // asked for, not begun: passes make way
+  std::atomic<int64_t> rebuilds_finished_{0};  // whole rebuilds done
+  std::pair<int64_t, ProjectionRun> last_rebuild_ ABSL_GUARDED_BY(pass_mu_);
   std::function<void()> on_change_;
   absl::Mutex pass_mu_;  // one pass at a time (the thread, CatchUp)
   std::vector<SeasonRange> seasons_ ABSL_GUARDED_BY(pass_mu_);
