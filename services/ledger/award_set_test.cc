@@ -150,14 +150,9 @@ TEST_F(AwardSetTest, OneSourceSentUnderManyKeysAtOnceIsAwardedOnce) {
 
 TEST_F(AwardSetTest, AnAwardOverTheAccountsBoundIsRefusedAndWritesNothing) {
   ASSERT_TRUE(env_.ledger().Award(AwardReq("near-1", "near", 5, "a1", "x"), "svc").ok());
-  {
-    pqxx::connection c(env_.db_url());
-    pqxx::work tx(c);
-    tx.exec0(
-        "UPDATE ledger.accounts SET available = 999999999998, earned = 999999999998, "
-        "gross_earned = 999999999998 WHERE person_id = 'near'");
-    tx.commit();
-  }
+  env_.Change(
+      "UPDATE ledger.accounts SET available = 999999999998, earned = 999999999998, "
+      "gross_earned = 999999999998 WHERE person_id = 'near'");
   absl::StatusOr<v1::AwardResponse> over =
       env_.ledger().Award(AwardReq("near-2", "near", 5, "a2", "x"), "svc");
   EXPECT_EQ(over.status().code(), absl::StatusCode::kResourceExhausted) << over.status();

@@ -202,12 +202,7 @@ TEST_F(LedgerTest, HoldPastItsTimeoutIsReleasedByTheLedger) {
   v1::HoldRequest req = HoldReq("h", "o1", "p1", 15);
   req.mutable_timeout()->set_seconds(60);
   ASSERT_TRUE(ledger_->Hold(req, "svc").ok());
-  {
-    pqxx::connection c(env_.db_url());
-    pqxx::work tx(c);
-    tx.exec("UPDATE ledger.holds SET expire_time = now() - interval '1 second'");
-    tx.commit();
-  }
+  env_.Change("UPDATE ledger.holds SET expire_time = now() - interval '1 second'");
   absl::StatusOr<int> released = ledger_->ReleaseDueHolds();
   ASSERT_TRUE(released.ok()) << released.status();
   EXPECT_EQ(*released, 1);
@@ -322,13 +317,9 @@ TEST_F(LedgerTest, VerifyJournalFindsTheFirstEditedEntry) {
     EXPECT_THROW(tx.exec("UPDATE ledger.entries SET amount = 50 WHERE account_sequence = 2"),
                  pqxx::sql_error);
   }
-  {
-    pqxx::connection c(env_.db_url());
-    pqxx::work tx(c);
-    tx.exec("ALTER TABLE ledger.entries DISABLE TRIGGER entries_append_only");
-    tx.exec("UPDATE ledger.entries SET reason = 'forged' WHERE account_sequence = 2");
-    tx.commit();
-  }
+  env_.Change(
+      "ALTER TABLE ledger.entries DISABLE TRIGGER entries_append_only; "
+      "UPDATE ledger.entries SET reason = 'forged' WHERE account_sequence = 2");
   auto result = ledger_->VerifyJournal({});
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_FALSE(result->intact());
@@ -372,14 +363,9 @@ TEST_F(LedgerTest, VerifyJournalWalksTheJournalInBoundedChunks) {
 
   // A balance changed behind the journal's back is found in the chunk holding the account's last
   // entry.
-  {
-    pqxx::connection c(env_.db_url());
-    pqxx::work tx(c);
-    tx.exec(
-        "UPDATE ledger.accounts SET available = available + 5, earned = earned + 5 "
-        "WHERE person_id = 'p1'");
-    tx.commit();
-  }
+  env_.Change(
+      "UPDATE ledger.accounts SET available = available + 5, earned = earned + 5 "
+      "WHERE person_id = 'p1'");
   v1::VerifyJournalResponse broken = walk(5, &calls);
   EXPECT_FALSE(broken.intact());
   EXPECT_EQ(broken.first_break().kind(), v1::JOURNAL_BREAK_KIND_ACCOUNT_MISMATCH);
@@ -989,12 +975,7 @@ TEST_F(LedgerTest, AnAwardStoredBeforeKeysHadCallersStillReplays) {
   auto first = ledger_->Award(AwardReq("activity/a1/rider/p1", "p1", 5), "sa_activity");
   ASSERT_TRUE(first.ok());
   // As migrations/0007 left a key stored before it.
-  {
-    pqxx::connection c(env_.db_url());
-    pqxx::work tx(c);
-    tx.exec("UPDATE ledger.idempotency_keys SET caller = ''");
-    tx.commit();
-  }
+  env_.Change("UPDATE ledger.idempotency_keys SET caller = ''");
   auto again = ledger_->Award(AwardReq("activity/a1/rider/p1", "p1", 5), "sa_activity");
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->entry().entry_id(), first->entry().entry_id());

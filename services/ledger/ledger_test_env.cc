@@ -63,4 +63,11 @@ int64_t LedgerTestEnv::Sql(const std::string& query) {
   return tx.exec1(query)[0].as<int64_t>();
 }
 
+void LedgerTestEnv::Change(const std::string& statements) {
+  pqxx::connection c(db_.url());
+  pqxx::work tx(c);
+  tx.exec(statements);
+  tx.commit();
+}
+
 }  // namespace civicpoints::ledger

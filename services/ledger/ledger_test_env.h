@@ -34,6 +34,9 @@ class LedgerTestEnv {
   const std::string& db_url() const { return db_.url(); }
   // The first column of the first row of a query run on the scratch database.
   int64_t Sql(const std::string& query);
+  // Runs statements on the scratch database behind the ledger's back (a tamper, an expiry made
+  // due, a state left by an older version) and commits them.
+  void Change(const std::string& statements);
 
  private:
   testing::ScratchDatabase db_;

@@ -370,7 +370,10 @@ absl::Status RankingProjection::MarkSeasonFilled(const std::string& season_id) {
 }
 
 absl::Status RankingProjection::SetExcluded(const std::string& person_id, bool excluded) {
-  return redis_->Command({excluded ? "SADD" : "SREM", kExcluded, person_id}).status();
+  absl::Status written =
+      redis_->Command({excluded ? "SADD" : "SREM", kExcluded, person_id}).status();
+  ForgetExcluded();
+  return written;
 }
 
 absl::Status RankingProjection::ReplaceExcluded(const std::vector<std::string>& person_ids) {
@@ -382,15 +385,36 @@ absl::Status RankingProjection::ReplaceExcluded(const std::vector<std::string>& 
     commands.push_back(std::move(add));
   }
   commands.push_back({"EXEC"});
-  ASSIGN_OR_RETURN(std::vector<RedisReply> replies, redis_->Pipeline(commands));
-  return CheckReplies(replies, "the exclusion list");
+  absl::StatusOr<std::vector<RedisReply>> replies = redis_->Pipeline(commands);
+  ForgetExcluded();
+  if (!replies.ok()) return replies.status();
+  return CheckReplies(*replies, "the exclusion list");
 }
 
 absl::StatusOr<std::vector<std::string>> RankingProjection::Excluded() {
+  constexpr absl::Duration kKeep = absl::Seconds(1);
+  int64_t version = 0;
+  {
+    absl::MutexLock lock(&excluded_mu_);
+    if (absl::Now() < excluded_read_at_ + kKeep) return excluded_;
+    version = excluded_version_;
+  }
+  const absl::Time asked = absl::Now();
   ASSIGN_OR_RETURN(RedisReply r, redis_->Command({"SMEMBERS", kExcluded}));
   std::vector<std::string> out;
   for (const RedisReply& e : r.elements) out.push_back(e.str);
+  absl::MutexLock lock(&excluded_mu_);
+  if (version == excluded_version_) {  // no write of this object's went past the read
+    excluded_ = out;
+    excluded_read_at_ = asked;
+  }
   return out;
+}
+
+void RankingProjection::ForgetExcluded() {
+  absl::MutexLock lock(&excluded_mu_);
+  ++excluded_version_;
+  excluded_read_at_ = absl::InfinitePast();
 }
 
 }  // namespace civicpoints::ledger

@@ -24,7 +24,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 
 namespace civicpoints::redis {
@@ -117,13 +119,21 @@ class RankingProjection {
   // returns how many there were.
   absl::StatusOr<int64_t> ClearMatching(const std::function<bool(const std::string&)>& matching);
 
-  // The riders excluded from every ranking.
+  // The riders excluded from every ranking. Reads keep the set up to a second (one Redis round
+  // trip less per ranking read); this object's own writes drop it at once, another process's
+  // show within that second.
   absl::Status SetExcluded(const std::string& person_id, bool excluded);
   absl::Status ReplaceExcluded(const std::vector<std::string>& person_ids);
   absl::StatusOr<std::vector<std::string>> Excluded();
 
  private:
+  void ForgetExcluded();
+
   redis::RedisClient* const redis_;
+  absl::Mutex excluded_mu_;
+  std::vector<std::string> excluded_ ABSL_GUARDED_BY(excluded_mu_);
+  absl::Time excluded_read_at_ ABSL_GUARDED_BY(excluded_mu_) = absl::InfinitePast();
+  int64_t excluded_version_ ABSL_GUARDED_BY(excluded_mu_) = 0;  // bumped by every write
 };
 
 }  // namespace civicpoints::ledger

@@ -170,6 +170,20 @@ TEST_F(RankingProjectionTest, TheGlobalWatermarkIsAbsentUntilSetAndOnlyRises) {
   EXPECT_FALSE(wm->has_value()) << "a flushed Redis must say it holds no projection";
 }
 
+TEST_F(RankingProjectionTest, AnotherProcessSeesAnExclusionWithinASecond) {
+  RankingProjection other(redis_.get());
+  ASSERT_TRUE(projection_->Apply({{kStreet, {Change("r-1", 5, 1), Change("r-2", 3, 2)}}}, 2).ok());
+  ASSERT_TRUE(other.PlaceOf(kStreet, "r-1").ok());  // `other` now keeps an empty exclusion set
+  ASSERT_TRUE(projection_->SetExcluded("r-1", true).ok());
+  EXPECT_FALSE(projection_->PlaceOf(kStreet, "r-1")->has_value()) << "the writer sees it at once";
+  const absl::Time written = absl::Now();
+  while (other.PlaceOf(kStreet, "r-1")->has_value() && absl::Now() < written + absl::Seconds(3)) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  EXPECT_LT(absl::Now() - written, absl::Milliseconds(1500));
+  EXPECT_FALSE(other.PlaceOf(kStreet, "r-1")->has_value());
+}
+
 TEST_F(RankingProjectionTest, TheLeaseHasOneHolderUntilReleasedOrExpired) {
   auto held = projection_->HoldLease("a", absl::Seconds(10));
   ASSERT_TRUE(held.ok()) << held.status();
