@@ -18,6 +18,8 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -196,7 +198,9 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
                            v1::RedemptionState target);
   absl::Status LoadRedemption(const std::string& redemption_id, v1::Redemption* out);
   // The refusal a FAILED order answers with.
-  static absl::Status FailureStatus(const v1::Redemption& order, const std::string& message);
+  static absl::Status FailureStatus(
+      const v1::Redemption& order, const std::string& message,
+      const std::vector<std::pair<std::string, std::string>>& figures = {});
 
   // Opens a SCHEDULED window (freezing its ranking cut from the ledger) as of `now`.
   absl::Status DoOpenWindow(const std::string& window_id, absl::Time now);

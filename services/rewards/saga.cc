@@ -81,7 +81,8 @@ absl::Status RewardsServiceImpl::LoadRedemption(const std::string& redemption_id
 }
 
 absl::Status RewardsServiceImpl::FailureStatus(const v1::Redemption& order,
-                                               const std::string& message) {
+                                               const std::string& message,
+                                               const RefusalFigures& figures) {
   const v1::ErrorReason reason = order.failure_reason();
   const absl::StatusCode code = reason == v1::ERROR_REASON_GIFT_LIMIT_REACHED ||
                                         reason == v1::ERROR_REASON_WINDOW_LIMIT_REACHED
@@ -89,7 +90,8 @@ absl::Status RewardsServiceImpl::FailureStatus(const v1::Redemption& order,
                                     : absl::StatusCode::kFailedPrecondition;
   return Refuse(
       code, reason,
-      message.empty() ? absl::StrCat("redemption ", order.redemption_id(), " failed") : message);
+      message.empty() ? absl::StrCat("redemption ", order.redemption_id(), " failed") : message,
+      figures);
 }
 
 absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redemption* out,
@@ -209,8 +211,19 @@ absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redem
 
 absl::Status RewardsServiceImpl::Settle(const std::string& id, v1::Redemption* out) {
   std::optional<OrderRow> o;
+  RefusalFigures figures;
   RETURN_IF_ERROR(InReadTx("load redemption", [&](pqxx::transaction_base& tx) {
     o = ReadOrder(tx, id, false);
+    figures.clear();
+    if (o.has_value() && o->in.intent == 0 && o->order.state() == v1::REDEMPTION_STATE_FAILED &&
+        o->order.failure_reason() == v1::ERROR_REASON_OUT_OF_STOCK) {
+      // As the contract promises: how many the station has now, for the app to offer.
+      pqxx::result left = tx.exec_params(
+          "SELECT available FROM station_stock WHERE station_id = $1 AND gift_id = $2",
+          o->order.station_id(), o->order.gift_id());
+      figures.emplace_back("available_quantity",
+                           left.empty() ? "0" : std::string(left[0][0].c_str()));
+    }
     return absl::OkStatus();
   }));
   if (!o.has_value()) return absl::NotFoundError(absl::StrCat("redemption ", id, " not found"));
@@ -218,7 +231,7 @@ absl::Status RewardsServiceImpl::Settle(const std::string& id, v1::Redemption* o
   if (intent == 0) {
     if (out != nullptr) *out = o->order;
     if (o->order.state() == v1::REDEMPTION_STATE_FAILED) {
-      return FailureStatus(o->order, o->in.failure_message);
+      return FailureStatus(o->order, o->in.failure_message, figures);
     }
     return absl::OkStatus();
   }

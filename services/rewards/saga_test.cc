@@ -53,6 +53,10 @@ TEST(SagaTest, TwoHundredRidersRaceForTenItemsAndExactlyTenGetOne) {
     } else {
       EXPECT_EQ(ReasonOf(results[i]), "OUT_OF_STOCK") << results[i].error_message();
       out_of_stock += ReasonOf(results[i]) == "OUT_OF_STOCK";
+      // What the station has left when the refusal is answered: none, or a few given back by an
+      // order that was still being refused.
+      EXPECT_TRUE(FiguresOf(results[i]).count("available_quantity"))
+          << "the contract's metadata for OUT_OF_STOCK";
       EXPECT_EQ(account.available(), 100);  // untouched, or held and released
       EXPECT_EQ(account.held(), 0);
     }
