@@ -626,6 +626,27 @@ TEST_F(GatewayTest, BackendErrorsAndTheirDetailsReachBothFaces) {
   ASSERT_TRUE(h);
   EXPECT_EQ(h->status, 429);
   EXPECT_EQ(h->get_header_value("Retry-After"), "30");
+
+  {
+    // A backend that says when to retry only in the RetryInfo detail, as activity's check-in
+    // throttle does: REST clients still get the header, rounded up to whole seconds.
+    backend_.SetScript([](const Seen&) {
+      return Answer{ToGrpcStatus(WithRetryDelay(absl::ResourceExhaustedError("slow down"),
+                                                absl::Milliseconds(2500))),
+                    "",
+                    {}};
+    });
+    httplib::Result detail_only =
+        CallRest("GET", "/v1/rankings/top", "", {{"Authorization", rider}});
+    ASSERT_TRUE(detail_only);
+    EXPECT_EQ(detail_only->status, 429);
+    EXPECT_EQ(detail_only->get_header_value("Retry-After"), "3");
+    backend_.SetScript([](const Seen&) {
+      grpc::Status s = ToGrpcStatus(WithRetryDelay(
+          absl::ResourceExhaustedError("too many guesses; wait 30 s"), absl::Seconds(30)));
+      return Answer{s, "", {{"retry-after", "30"}}};
+    });
+  }
   json err = json::parse(h->body);
   EXPECT_EQ(err["code"], 8);
   ASSERT_EQ(err["details"].size(), 1u) << h->body;

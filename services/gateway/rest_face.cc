@@ -1,6 +1,7 @@
 #include "services/gateway/rest_face.h"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "absl/container/flat_hash_set.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "common/log/log.h"
+#include "common/status/grpc_status.h"
 #include "services/gateway/json_transcoder.h"
 
 namespace civicpoints::gateway {
@@ -225,8 +227,21 @@ class Handler {
     forward.metadata.emplace_back("x-request-id", call->request_id);
     forward.metadata.emplace_back("x-client-address", call->client_address);
     forwarder_->Forward(std::move(forward), nullptr, [this, call, route](ForwardResult result) {
+      bool retry_after = false;
       for (const auto& [key, value] : result.metadata) {
-        if (key == "retry-after") call->headers.emplace_back("Retry-After", value);
+        if (key == "retry-after") {
+          call->headers.emplace_back("Retry-After", value);
+          retry_after = true;
+        }
+      }
+      if (!result.status.ok() && !retry_after) {
+        // A backend that says when to retry only in the status's RetryInfo detail (activity's
+        // check-in throttle): the header REST clients read, in whole seconds rounded up.
+        if (std::optional<absl::Duration> delay = RetryDelayOf(FromGrpcStatus(result.status))) {
+          call->headers.emplace_back(
+              "Retry-After", absl::StrCat(std::max<int64_t>(
+                                 1, absl::ToInt64Seconds(absl::Ceil(*delay, absl::Seconds(1))))));
+        }
       }
       if (!result.status.ok()) {
         Fail(call, result.status);
