@@ -134,12 +134,10 @@ absl::StatusOr<ProjectionRun> RankingProjector::Pass(bool* more) {
     ASSIGN_OR_RETURN(filled_, projection_->FilledSeasons());
   }
   std::map<std::string, std::vector<RankingChange>> changes;
-  std::vector<std::string> excluded;
   std::vector<std::string> newly_filled;
   int64_t through = from;
   RETURN_IF_ERROR(pool_->WithReadConnection("project rankings", [&](pqxx::connection_base& c) {
     changes.clear();
-    excluded.clear();
     newly_filled.clear();
     // Entries come in commit order (the journal lock): the rows after `from` are a complete
     // prefix of what will ever follow it, whatever snapshot each statement sees. The queries are
@@ -148,11 +146,6 @@ absl::StatusOr<ProjectionRun> RankingProjector::Pass(bool* more) {
     // more than the awards did.
     pqxx::read_transaction tx(c);
     tx.exec("SET LOCAL max_parallel_workers_per_gather = 0");
-    if (!watermark.has_value()) {
-      for (const pqxx::row& row : tx.exec("SELECT person_id FROM ranking_exclusions")) {
-        excluded.push_back(row[0].as<std::string>());
-      }
-    }
     if (reload) {
       seasons_ = ReadSeasons(tx);
       // A season new to the projection first gets the entries up to the watermark; they come
@@ -186,7 +179,7 @@ absl::StatusOr<ProjectionRun> RankingProjector::Pass(bool* more) {
     }
     return absl::OkStatus();
   }));
-  if (!watermark.has_value()) RETURN_IF_ERROR(projection_->ReplaceExcluded(excluded));
+  if (!watermark.has_value()) RETURN_IF_ERROR(RestoreExcluded());
   ASSIGN_OR_RETURN(const int64_t applied, projection_->Apply(changes, through));
   for (const std::string& season : newly_filled) {
     RETURN_IF_ERROR(projection_->MarkSeasonFilled(season));
@@ -233,7 +226,7 @@ absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::RebuildLocke
   ASSIGN_OR_RETURN(RebuiltRankings rebuilt,
                    RebuildFromJournal(
                        pool_, projection_, [](const std::string&) { return true; }, std::nullopt));
-  RETURN_IF_ERROR(projection_->ReplaceExcluded(rebuilt.excluded));
+  RETURN_IF_ERROR(RestoreExcluded());
   for (const SeasonRange& season : rebuilt.seasons) {
     RETURN_IF_ERROR(projection_->MarkSeasonFilled(season.season_id));
   }
@@ -317,6 +310,29 @@ absl::StatusOr<ProjectionRun> RankingProjector::ApplyUnderLease(bool wait_for_le
 absl::StatusOr<ProjectionRun> RankingProjector::CatchUp() {
   absl::MutexLock pass(&pass_mu_);
   return CatchUpLocked(/*wait_for_lease=*/true);
+}
+
+absl::Status RankingProjector::RestoreExcluded() {
+  // Read from PostgreSQL now, not from a snapshot the rebuild took earlier: an exclusion or a
+  // restore committed meanwhile has already written Redis, and a stale list would undo it. Read
+  // again after the write until two reads agree, so one committed between read and write is in.
+  std::vector<std::string> written;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::vector<std::string> excluded;
+    RETURN_IF_ERROR(pool_->WithReadConnection("read exclusions", [&](pqxx::connection_base& c) {
+      excluded.clear();
+      pqxx::read_transaction tx(c);
+      for (const pqxx::row& row :
+           tx.exec("SELECT person_id FROM ranking_exclusions ORDER BY person_id")) {
+        excluded.push_back(row[0].as<std::string>());
+      }
+      return absl::OkStatus();
+    }));
+    if (attempt > 0 && excluded == written) return absl::OkStatus();
+    RETURN_IF_ERROR(projection_->ReplaceExcluded(excluded));
+    written = std::move(excluded);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::Rebuild() {

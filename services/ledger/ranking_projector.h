@@ -114,6 +114,8 @@ class RankingProjector {
   void Loop();
   absl::StatusOr<std::pair<int64_t, ProjectionRun>> RebuildLocked()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
+  // Puts the exclusion list from PostgreSQL back into a Redis that lost it.
+  absl::Status RestoreExcluded();
   // Waits (at most 5 s) for the projection's lease. Errors: UNAVAILABLE.
   absl::Status TakeLeaseForRebuild() ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
 

@@ -175,7 +175,7 @@ absl::StatusOr<RebuiltRankings> RebuildFromJournal(
   RebuiltRankings out;
   RETURN_IF_ERROR(pool->WithReadConnection("rebuild rankings", [&](pqxx::connection_base& c) {
     out = RebuiltRankings{};
-    // One snapshot for the head, the seasons, the exclusions and every sum. Entries are appended
+    // One snapshot for the head, the seasons and every sum. Entries are appended
     // in commit order, so the snapshot's entries are all those up to its last sequence.
     pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(c);
     tx.exec("SET LOCAL max_parallel_workers_per_gather = 0");
@@ -186,9 +186,6 @@ absl::StatusOr<RebuiltRankings> RebuildFromJournal(
             ? *through
             : tx.exec("SELECT coalesce(max(sequence), 0) FROM entries")[0][0].as<int64_t>();
     out.seasons = ReadSeasons(tx);
-    for (const pqxx::row& row : tx.exec("SELECT person_id FROM ranking_exclusions")) {
-      out.excluded.push_back(row[0].as<std::string>());
-    }
     const absl::Time start = absl::Now();
     TotalsBuilder totals(projection, out.through, matching);
     const pqxx::result days = pg_rows::Exec(tx, kDaysSql, out.through);

@@ -31,10 +31,9 @@ namespace civicpoints::ledger {
 std::vector<SeasonRange> ReadSeasons(pqxx::transaction_base& tx);
 
 struct RebuiltRankings {
-  int64_t through = 0;                // the journal sequence the totals run through
-  int64_t members = 0;                // riders written, summed over the rankings
-  std::vector<SeasonRange> seasons;   // as read in the same snapshot
-  std::vector<std::string> excluded;  // riders excluded from rankings, likewise
+  int64_t through = 0;               // the journal sequence the totals run through
+  int64_t members = 0;               // riders written, summed over the rankings
+  std::vector<SeasonRange> seasons;  // as read in the same snapshot
 };
 
 // Writes to `projection` the totals of the rankings `matching` accepts, from the journal's entries
