@@ -134,6 +134,11 @@ std::optional<bool> Ledger::KeyTakenMeanwhile(pqxx::dbtransaction& tx,
 }
 
 void Ledger::SettleRankings() {
+  // Just started, over a Redis that may have lost the projection: the first catch-up rebuilds it
+  // (milliseconds for a small journal), and a read waits for it rather than answer empty.
+  if (!projector_->WaitForFirstCatchUp(absl::Seconds(5))) {
+    log::Debug("ranking read before the projection's first catch-up");
+  }
   const int64_t committed = committed_through_.load();
   if (committed <= projector_->applied()) return;
   // Usually one projector pass (a millisecond or two); bounded, and not at all while Redis is down.

@@ -177,7 +177,8 @@ class Ledger {
   std::optional<bool> KeyTakenMeanwhile(pqxx::dbtransaction& tx, const IdempotencyScope& scope);
   // Before a ranking read: waits (at most 250 ms, not at all while Redis is down) until the
   // projection holds everything this process committed, so a caller reads its own writes; an
-  // award itself never waits for Redis.
+  // award itself never waits for Redis. Right after start it first waits (at most 5 s) for the
+  // projector's first catch-up, which rebuilds a projection Redis lost.
   void SettleRankings();
   void BackgroundLoop(absl::Duration interval);
 

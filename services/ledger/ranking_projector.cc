@@ -97,7 +97,18 @@ void RankingProjector::Stop() {
 }
 
 void RankingProjector::Start() {
+  {
+    absl::MutexLock lock(&mu_);
+    nudged_ = true;  // the first pass at once: a Redis that restarted empty is rebuilt now
+  }
   thread_ = std::thread([this] { Loop(); });
+}
+
+bool RankingProjector::WaitForFirstCatchUp(absl::Duration timeout) {
+  absl::MutexLock lock(&mu_);
+  auto done = [&]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return caught_up_ || failing_ || stopping_; };
+  mu_.AwaitWithTimeout(absl::Condition(&done), timeout);
+  return caught_up_;
 }
 
 void RankingProjector::Nudge() {
@@ -120,8 +131,7 @@ bool RankingProjector::WaitFor(int64_t sequence, absl::Duration timeout) {
   return applied_ >= sequence;
 }
 
-absl::StatusOr<ProjectionRun> RankingProjector::Pass(bool* more) {
-  ASSIGN_OR_RETURN(std::optional<int64_t> watermark, projection_->Watermark());
+absl::StatusOr<ProjectionRun> RankingProjector::Pass(std::optional<int64_t> watermark, bool* more) {
   const int64_t from = watermark.value_or(0);
   const absl::Time now = absl::Now();
   // Seasons and the filled list are read again when Redis starts over, when this process created
@@ -200,16 +210,11 @@ absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::RebuildMatch
   ++rebuilds_waiting_;
   absl::Cleanup done = [this] { --rebuilds_waiting_; };
   absl::MutexLock pass(&pass_mu_);
-  ASSIGN_OR_RETURN(std::optional<int64_t> watermark, projection_->Watermark());
-  if (!watermark.has_value()) {
-    // Nothing projected yet (or Redis flushed): the whole journal is due anyway.
-    return RebuildLocked();
-  }
   RETURN_IF_ERROR(TakeLeaseForRebuild());
   absl::Cleanup release = [this] { projection_->ReleaseLease(holder_).IgnoreError(); };
-  // Read again under the lease. Up to the watermark: the regular passes apply the rest, to these
-  // rankings as to the others.
-  ASSIGN_OR_RETURN(watermark, projection_->Watermark());
+  // Up to the watermark, read under the lease: the regular passes apply the rest, to these
+  // rankings as to the others. Nothing projected yet (or Redis flushed): the whole journal is due.
+  ASSIGN_OR_RETURN(std::optional<int64_t> watermark, projection_->Watermark());
   if (!watermark.has_value()) return RebuildLocked();
   ASSIGN_OR_RETURN(const int64_t old_rankings, projection_->ClearMatching(matching));
   ASSIGN_OR_RETURN(RebuiltRankings rebuilt,
@@ -241,6 +246,7 @@ absl::StatusOr<std::pair<int64_t, ProjectionRun>> RankingProjector::RebuildLocke
     absl::MutexLock lock(&mu_);
     failing_ = false;
     applied_ = std::max(applied_, rebuilt.through);
+    caught_up_ = true;
   }
   if (on_change_) on_change_();
   last_rebuild_ = std::make_pair(
@@ -256,9 +262,11 @@ void RankingProjector::SeasonsChanged() {
 
 absl::StatusOr<ProjectionRun> RankingProjector::CatchUpLocked(bool wait_for_lease) {
   absl::StatusOr<ProjectionRun> run = ApplyUnderLease(wait_for_lease);
+  absl::MutexLock lock(&mu_);
   if (!run.ok()) {
-    absl::MutexLock lock(&mu_);
     failing_ = true;  // waiters stop waiting
+  } else if (!run->lease_elsewhere || applied_ > 0) {
+    caught_up_ = true;  // (another process's projection counts once it has a watermark)
   }
   return run;
 }
@@ -292,7 +300,7 @@ absl::StatusOr<ProjectionRun> RankingProjector::ApplyUnderLease(bool wait_for_le
   ProjectionRun total;
   for (;;) {
     bool more = false;
-    absl::StatusOr<ProjectionRun> done = Pass(&more);
+    absl::StatusOr<ProjectionRun> done = Pass(watermark, &more);
     {
       absl::MutexLock lock(&mu_);
       failing_ = !done.ok();
@@ -301,6 +309,7 @@ absl::StatusOr<ProjectionRun> RankingProjector::ApplyUnderLease(bool wait_for_le
     if (!done.ok()) return done.status();
     total.watermark = done->watermark;
     total.changes += done->changes;
+    watermark = done->watermark;  // what the pass left in Redis, under this process's lease
     if (done->changes > 0 && on_change_) on_change_();
     // A rebuild asked for meanwhile goes first; the thread resumes from what it leaves.
     if (!more || rebuilds_waiting_.load() > 0) return total;

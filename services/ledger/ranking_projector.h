@@ -26,6 +26,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -102,9 +103,16 @@ class RankingProjector {
   // The watermark this process last reached (0 before its first pass).
   int64_t applied() const;
 
+  // Waits until this projector's first catch-up (or rebuild) is done, so a read right after the
+  // process started does not find the rankings still missing; false after `timeout`, or at once
+  // while the last pass failed.
+  bool WaitForFirstCatchUp(absl::Duration timeout);
+
  private:
-  // One pass: at most max_entries_per_pass entries. Sets `more` when entries remain.
-  absl::StatusOr<ProjectionRun> Pass(bool* more) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
+  // One pass from `watermark` (the global one, read under the lease; nullopt: Redis holds no
+  // projection): at most max_entries_per_pass entries. Sets `more` when entries remain.
+  absl::StatusOr<ProjectionRun> Pass(std::optional<int64_t> watermark, bool* more)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_);
   // Applies what is due if this process gets the lease (waiting up to 5 s for it when asked);
   // otherwise answers from the holder's watermark. Sets `failing_` on an error.
   absl::StatusOr<ProjectionRun> CatchUpLocked(bool wait_for_lease)
@@ -136,6 +144,7 @@ class RankingProjector {
   int64_t applied_ ABSL_GUARDED_BY(mu_) = 0;
   bool failing_ ABSL_GUARDED_BY(mu_) = false;
   bool nudged_ ABSL_GUARDED_BY(mu_) = false;
+  bool caught_up_ ABSL_GUARDED_BY(mu_) = false;  // a catch-up or rebuild has completed
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread thread_;
 };

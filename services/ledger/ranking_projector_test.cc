@@ -431,5 +431,21 @@ TEST_F(RankingProjectorTest, TwoLedgerProcessesTakeTurnsAndEachSeesItsOwnAwards)
   other.Stop();
 }
 
+TEST_F(RankingProjectorTest, AProjectorStartingOverAnEmptyRedisRebuildsAtOnce) {
+  // As `make run` restarts its Redis empty: the first pass runs at start, not at the first poll.
+  Award("a1", "p1", 7, Path("s_qingyuan", "c_west"));
+  Award("a2", "p2", 9, Path("s_qingyuan", "c_west"));
+  ASSERT_TRUE(env_.projector().CatchUp().ok());
+  env_.projector().Stop();
+  ASSERT_TRUE(env_.redis().Command({"FLUSHALL"}).ok());
+  RankingProjector fresh(&env_.pool(), &projection_, {.idle_poll = absl::Seconds(30)});
+  const absl::Time started = absl::Now();
+  fresh.Start();
+  EXPECT_TRUE(fresh.WaitForFirstCatchUp(absl::Seconds(5)));
+  EXPECT_LT(absl::Now() - started, absl::Seconds(5));
+  EXPECT_EQ(Board("city|all"), (std::vector<std::string>{"p2:9", "p1:7"}));
+  fresh.Stop();
+}
+
 }  // namespace
 }  // namespace civicpoints::ledger
