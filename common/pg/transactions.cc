@@ -4,6 +4,7 @@
 
 #include <pqxx/pqxx>
 
+#include "common/base/text.h"
 #include "common/pg/pg_pool.h"
 
 namespace civicpoints::pg {
@@ -24,23 +25,10 @@ absl::Status InReadTx(PgPool& pool, absl::string_view what, const TxBody& body) 
   });
 }
 
-absl::Status CheckIdempotencyKey(absl::string_view key) {
-  if (key.empty()) return absl::InvalidArgumentError("idempotency_key: is required");
-  if (key.size() > 128) {
-    return absl::InvalidArgumentError("idempotency_key: is longer than 128 characters");
-  }
-  for (unsigned char c : key) {
-    if (c < 0x21 || c > 0x7E) {
-      return absl::InvalidArgumentError("idempotency_key: must be printable ASCII without spaces");
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::string& key,
                            const std::string& request_hash, google::protobuf::Message* response,
                            const TxBody& body) {
-  if (absl::Status s = CheckIdempotencyKey(key); !s.ok()) return s;
+  if (absl::Status s = text::CheckIdempotencyKey(key); !s.ok()) return s;
   const std::string m(method);
   for (int attempt = 0;; ++attempt) {
     absl::Status s = InTx(pool, m, [&](pqxx::transaction_base& tx) -> absl::Status {

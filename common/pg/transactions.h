@@ -29,15 +29,12 @@ absl::Status InTx(PgPool& pool, absl::string_view what, const TxBody& body);
 // As InTx on a read-only transaction (a replica when the pool has one).
 absl::Status InReadTx(PgPool& pool, absl::string_view what, const TxBody& body);
 
-// OK when `key` is a usable idempotency key: 1–128 printable ASCII characters without spaces.
-// Errors: INVALID_ARGUMENT naming idempotency_key.
-absl::Status CheckIdempotencyKey(absl::string_view key);
-
 // Runs `body` once per (method, key) in the schema's `idempotency_keys` table: the first call
 // runs it and stores `request_hash` and the filled `response` in the same transaction; a repeat
 // with the same hash gets the stored response without running it; another hash under the key is
-// FAILED_PRECONDITION. Two concurrent first calls: the loser's insert conflicts, it retries once
-// and finds the winner's answer.
+// FAILED_PRECONDITION, and a malformed key INVALID_ARGUMENT (text::CheckIdempotencyKey). Two
+// concurrent first calls: the loser's insert conflicts, it retries once and finds the winner's
+// answer.
 absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::string& key,
                            const std::string& request_hash, google::protobuf::Message* response,
                            const TxBody& body);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/text.h"
 #include "common/pg/paging.h"
 #include "services/activity/activity_records.h"
 #include "services/activity/activity_service.h"
@@ -26,8 +27,12 @@ constexpr int kDefaultCodePeriod = 30;
 
 // Fields an activity's creator sets, checked as CreateActivity and UpdateActivity require.
 absl::Status CheckActivityFields(const v1::Activity& a) {
-  if (absl::Status s = CheckText(a.title(), 60, true, "activity.title"); !s.ok()) return s;
-  if (absl::Status s = CheckText(a.description(), 2000, false, "activity.description"); !s.ok())
+  if (absl::Status s = text::CheckText(a.title(), "activity.title", {.max = 60, .required = true});
+      !s.ok())
+    return s;
+  if (absl::Status s = text::CheckText(a.description(), "activity.description",
+                                       {.max = 2000, .lines = text::Lines::kMany});
+      !s.ok())
     return s;
   if (a.category() == v1::ACTIVITY_CATEGORY_UNSPECIFIED ||
       !v1::ActivityCategory_IsValid(a.category())) {
@@ -117,7 +122,7 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* ctx,
                                                  const v1::CreateActivityRequest* req,
                                                  v1::CreateActivityResponse* resp) {
   return Handle(ctx, "CreateActivity", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     const v1::Activity& a = req->activity();
     if (absl::Status s = CheckActivityFields(a); !s.ok()) return s;
     if (a.organiser_org_id().empty()) {
@@ -315,7 +320,10 @@ grpc::Status ActivityServiceImpl::CancelActivity(grpc::ServerContext* ctx,
                                                  v1::CancelActivityResponse* resp) {
   return Handle(ctx, "CancelActivity", [&](const Caller& caller) -> absl::Status {
     if (req->activity_id().empty()) return absl::InvalidArgumentError("activity_id: is required");
-    if (absl::Status s = CheckText(req->reason(), 500, true, "reason"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(
+            req->reason(), "reason", {.max = 500, .required = true, .lines = text::Lines::kMany});
+        !s.ok())
+      return s;
     return InTx("cancel activity", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), true, caller.now);
       if (!a.ok()) return a.status();
@@ -408,7 +416,7 @@ grpc::Status ActivityServiceImpl::EnrolInActivity(grpc::ServerContext* ctx,
                                                   v1::EnrolInActivityResponse* resp) {
   return Handle(ctx, "EnrolInActivity", [&](const Caller& caller) -> absl::Status {
     if (req->activity_id().empty()) return absl::InvalidArgumentError("activity_id: is required");
-    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     // The audience check needs the rider's home community, asked of identity before the
     // transaction (no network call while rows are locked).
     absl::StatusOr<std::vector<RiderInfo>> me = directory_->Riders({caller.id()});

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/text.h"
 #include "common/status/grpc_status.h"
 #include "services/activity/activity_records.h"
 #include "services/activity/activity_service.h"
@@ -96,7 +97,7 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
         req->code().find_first_not_of("0123456789") != std::string::npos) {
       return absl::InvalidArgumentError("code: must be the 6 digits shown on the staff device");
     }
-    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     // Every attempt is counted before it is judged, in one statement, so parallel guesses cannot
     // all slip under the limit; an attempt that turns out not to be a wrong code is uncounted.
     const absl::Time window = WindowStart(caller.now);
@@ -216,7 +217,7 @@ grpc::Status ActivityServiceImpl::CheckInRider(grpc::ServerContext* ctx,
   return Handle(ctx, "CheckInRider", [&](const Caller& caller) -> absl::Status {
     if (req->activity_id().empty()) return absl::InvalidArgumentError("activity_id: is required");
     if (req->rider_id().empty()) return absl::InvalidArgumentError("rider_id: is required");
-    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     if (req->rider_id() == caller.id()) {
       return Refuse(absl::StatusCode::kPermissionDenied,
                     v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
@@ -458,7 +459,10 @@ grpc::Status ActivityServiceImpl::RejectAttendance(grpc::ServerContext* ctx,
   return Handle(ctx, "RejectAttendance", [&](const Caller& caller) -> absl::Status {
     if (req->activity_id().empty()) return absl::InvalidArgumentError("activity_id: is required");
     if (req->rider_id().empty()) return absl::InvalidArgumentError("rider_id: is required");
-    if (absl::Status s = CheckText(req->reason(), 500, true, "reason"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(
+            req->reason(), "reason", {.max = 500, .required = true, .lines = text::Lines::kMany});
+        !s.ok())
+      return s;
     return InTx("reject attendance", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), true, caller.now);
       if (!a.ok()) return a.status();

@@ -13,7 +13,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/base/text.h"
 #include "common/pg/paging.h"
+#include "common/pg/sql_values.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/directory.h"
 #include "services/activity/place_hours.h"
@@ -84,14 +86,6 @@ absl::StatusOr<v1::Place> LoadPlace(pqxx::transaction_base& tx, const std::strin
   return ReadPlace(r[0]);
 }
 
-// "{1,4,8}" for a smallint[] parameter.
-template <typename Values>
-std::string SqlArray(const Values& values) {
-  std::vector<std::string> parts;
-  for (const auto& v : values) parts.push_back(std::to_string(static_cast<int>(v)));
-  return absl::StrCat("{", absl::StrJoin(parts, ","), "}");
-}
-
 // Services a list or search asks for: each known and specified.
 absl::Status CheckServiceFilter(const google::protobuf::RepeatedField<int>& services,
                                 absl::string_view field) {
@@ -117,9 +111,14 @@ absl::Status CheckKindFilter(const google::protobuf::RepeatedField<int>& kinds,
 
 // One field of a place as CreatePlace and UpdatePlace require it.
 absl::Status CheckPlaceField(const v1::Place& p, absl::string_view field) {
-  if (field == "name") return CheckText(p.name(), 64, true, "place.name");
-  if (field == "description") return CheckText(p.description(), 1000, false, "place.description");
-  if (field == "address") return CheckText(p.address(), 200, true, "place.address");
+  if (field == "name")
+    return text::CheckText(p.name(), "place.name", {.max = 64, .required = true});
+  if (field == "description")
+    return text::CheckText(p.description(), "place.description",
+                           {.max = 1000, .lines = text::Lines::kMany});
+  if (field == "address")
+    return text::CheckText(p.address(), "place.address",
+                           {.max = 200, .required = true, .lines = text::Lines::kMany});
   if (field == "location") {
     if (!p.has_location()) return absl::InvalidArgumentError("place.location: is required");
     return CheckPoint(p.location(), "place.location");
@@ -260,7 +259,7 @@ grpc::Status ActivityServiceImpl::CreatePlace(grpc::ServerContext* ctx,
           "closed_until", "check_in_radius_meters"}) {
       if (absl::Status s = CheckPlaceField(p, field); !s.ok()) return s;
     }
-    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     absl::StatusOr<OrgInfo> org = PlaceCommunity(*directory_, p.community_id());
     if (!org.ok()) return org.status();
     std::string keeper = p.keeper_person_id();
@@ -296,8 +295,8 @@ grpc::Status ActivityServiceImpl::CreatePlace(grpc::ServerContext* ctx,
               "from_us($14::bigint), $15, $16, $17)",
               id, static_cast<int>(p.kind()), p.name(), p.description(), p.address(),
               p.location().latitude(), p.location().longitude(), org->org_id, org->path.street_id(),
-              org->path.district_id(), SqlArray(p.services()), pqxx::binarystring(HoursBytes(p)),
-              p.temporarily_closed(), closed_until,
+              org->path.district_id(), pg::IntArray(p.services()),
+              pqxx::binarystring(HoursBytes(p)), p.temporarily_closed(), closed_until,
               p.check_in_radius_meters() == 0 ? kDefaultRadius : p.check_in_radius_meters(), keeper,
               caller.id());
           absl::StatusOr<v1::Place> made = LoadPlace(tx, id, false);
@@ -431,7 +430,7 @@ grpc::Status ActivityServiceImpl::UpdatePlace(grpc::ServerContext* ctx,
           "updated_at = now() WHERE place_id = $1",
           cur->place_id(), next.name(), next.description(), next.address(),
           next.location().latitude(), next.location().longitude(), community.org_id,
-          community.path.street_id(), community.path.district_id(), SqlArray(next.services()),
+          community.path.street_id(), community.path.district_id(), pg::IntArray(next.services()),
           pqxx::binarystring(HoursBytes(next)), next.temporarily_closed(), ClosedUntilUs(next),
           next.check_in_radius_meters(), next.keeper_person_id());
       absl::StatusOr<v1::Place> after = LoadPlace(tx, cur->place_id(), false);
@@ -447,7 +446,10 @@ grpc::Status ActivityServiceImpl::DeletePlace(grpc::ServerContext* ctx,
                                               v1::DeletePlaceResponse* resp) {
   return Handle(ctx, "DeletePlace", [&](const Caller& caller) -> absl::Status {
     if (req->place_id().empty()) return absl::InvalidArgumentError("place_id: is required");
-    if (absl::Status s = CheckText(req->reason(), 200, true, "reason"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(
+            req->reason(), "reason", {.max = 200, .required = true, .lines = text::Lines::kMany});
+        !s.ok())
+      return s;
     return InTx("retire place", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<v1::Place> cur = LoadPlace(tx, req->place_id(), true);
       if (!cur.ok()) return cur.status();
@@ -532,8 +534,8 @@ grpc::Status ActivityServiceImpl::ListPlaces(grpc::ServerContext* ctx,
                        " AND ($6::text = '' OR (community_id, name, place_id) > "
                        "($6::text, $7::text, $8::text))"
                        " ORDER BY community_id, name, place_id LIMIT $9"),
-          org->org_id, SqlArray(req->kinds()), SqlArray(req->services()), req->include_retired(),
-          req->keeper_person_id(), a, b, c, paging->size + 1);
+          org->org_id, pg::IntArray(req->kinds()), pg::IntArray(req->services()),
+          req->include_retired(), req->keeper_person_id(), a, b, c, paging->size + 1);
       resp->set_next_page_token(pg::FillPage(
           rows, *paging, [&](const pqxx::row& row) { *resp->add_places() = ReadPlace(row); },
           [](const pqxx::row& last) {
@@ -614,7 +616,7 @@ grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
                 "point($7::double precision, $8::double precision))) c "
                 "WHERE d <= $9::double precision AND (d, place_id) > ($10::double precision, "
                 "$11::text) ORDER BY d, place_id LIMIT $12"),
-            lat, lon, SqlArray(kinds), SqlArray(req->services()), box.lon_min, box.lat_min,
+            lat, lon, pg::IntArray(kinds), pg::IntArray(req->services()), box.lon_min, box.lat_min,
             box.lon_max, box.lat_max, reach, after_distance, after_id, batch);
         for (const pqxx::row& row : rows) {
           v1::Place p = ReadPlace(row);

@@ -4,7 +4,9 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/text.h"
 #include "common/pg/paging.h"
+#include "common/pg/sql_values.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/directory.h"
 #include "services/activity/post_records.h"
@@ -94,14 +96,18 @@ grpc::Status ActivityServiceImpl::CreatePost(grpc::ServerContext* ctx,
   return Handle(ctx, "CreatePost", [&](const Caller& caller) -> absl::Status {
     const v1::Post& p = req->post();
     if (!ValidKind(p.kind())) return absl::InvalidArgumentError("post.kind: is unspecified");
-    if (absl::Status s = CheckText(p.title(), 60, true, "post.title"); !s.ok()) return s;
-    if (absl::Status s = CheckText(p.description(), 1000, false, "post.description"); !s.ok())
+    if (absl::Status s = text::CheckText(p.title(), "post.title", {.max = 60, .required = true});
+        !s.ok())
+      return s;
+    if (absl::Status s = text::CheckText(p.description(), "post.description",
+                                         {.max = 1000, .lines = text::Lines::kMany});
+        !s.ok())
       return s;
     if (absl::Status s = CheckSeats(p.seats_total()); !s.ok()) return s;
     if (p.community_id().empty()) {
       return absl::InvalidArgumentError("post.community_id: is required");
     }
-    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     absl::StatusOr<OrgInfo> org = directory_->Org(p.community_id(), "post.community_id");
     if (!org.ok()) return org.status();
     if (org->level != common::v1::ORG_LEVEL_COMMUNITY) {
@@ -173,9 +179,13 @@ grpc::Status ActivityServiceImpl::UpdatePost(grpc::ServerContext* ctx,
     std::set<std::string> paths;
     for (const std::string& path : req->update_mask().paths()) {
       if (path == "title") {
-        if (absl::Status s = CheckText(in.title(), 60, true, "post.title"); !s.ok()) return s;
+        if (absl::Status s =
+                text::CheckText(in.title(), "post.title", {.max = 60, .required = true});
+            !s.ok())
+          return s;
       } else if (path == "description") {
-        if (absl::Status s = CheckText(in.description(), 1000, false, "post.description");
+        if (absl::Status s = text::CheckText(in.description(), "post.description",
+                                             {.max = 1000, .lines = text::Lines::kMany});
             !s.ok()) {
           return s;
         }
@@ -293,8 +303,11 @@ grpc::Status ActivityServiceImpl::ClaimPost(grpc::ServerContext* ctx,
                                             v1::ClaimPostResponse* resp) {
   return Handle(ctx, "ClaimPost", [&](const Caller& caller) -> absl::Status {
     if (req->post_id().empty()) return absl::InvalidArgumentError("post_id: is required");
-    if (absl::Status s = CheckText(req->note(), 200, false, "note"); !s.ok()) return s;
-    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s =
+            text::CheckText(req->note(), "note", {.max = 200, .lines = text::Lines::kMany});
+        !s.ok())
+      return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     // Where the rider is checked in, asked of identity before the transaction (no network call
     // while the post is locked).
     absl::StatusOr<std::vector<RiderInfo>> me = directory_->Riders({caller.id()});
@@ -395,7 +408,10 @@ grpc::Status ActivityServiceImpl::RejectPostClaim(grpc::ServerContext* ctx,
                                                   v1::RejectPostClaimResponse* resp) {
   return Handle(ctx, "RejectPostClaim", [&](const Caller& caller) -> absl::Status {
     if (absl::Status s = CheckIds(req->post_id(), req->claim_id()); !s.ok()) return s;
-    if (absl::Status s = CheckText(req->reason(), 500, true, "reason"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(
+            req->reason(), "reason", {.max = 500, .required = true, .lines = text::Lines::kMany});
+        !s.ok())
+      return s;
     return InTx("reject post claim", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), true);
       if (!post.ok()) return post.status();
@@ -437,7 +453,10 @@ grpc::Status ActivityServiceImpl::WithdrawPostClaim(grpc::ServerContext* ctx,
                                                     v1::WithdrawPostClaimResponse* resp) {
   return Handle(ctx, "WithdrawPostClaim", [&](const Caller& caller) -> absl::Status {
     if (absl::Status s = CheckIds(req->post_id(), req->claim_id()); !s.ok()) return s;
-    if (absl::Status s = CheckText(req->reason(), 500, false, "reason"); !s.ok()) return s;
+    if (absl::Status s =
+            text::CheckText(req->reason(), "reason", {.max = 500, .lines = text::Lines::kMany});
+        !s.ok())
+      return s;
     const absl::Status no_reason =
         absl::InvalidArgumentError("reason: is required when staff remove a rider");
     // A caller who is only staff always removes someone else; a staff member who also rides
@@ -507,7 +526,7 @@ grpc::Status ActivityServiceImpl::ListPostClaims(grpc::ServerContext* ctx,
                        " AND ($6::bigint = 0 OR (us(c.created_at), c.claim_id) > ($6::bigint, $7))"
                        " ORDER BY c.created_at, c.claim_id LIMIT $8"),
           filter->first_param, rider, static_cast<int>(req->status()), !filter->scope.has_value(),
-          TextArray(filter->scope.value_or(std::vector<std::string>{})), paging->after_us(),
+          pg::TextArray(filter->scope.value_or(std::vector<std::string>{})), paging->after_us(),
           paging->after_id(), paging->size + 1);
       resp->set_next_page_token(pg::FillPage(
           rows, *paging, 11, [&](const pqxx::row& row) { FillClaim(row, resp->add_claims()); }));

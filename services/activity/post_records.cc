@@ -139,21 +139,6 @@ std::optional<std::vector<std::string>> ScopeNodes(const auth::Principal& who) {
   return nodes;
 }
 
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.push_back('"');
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
-
 const char* PostLevelColumn(common::v1::OrgLevel level) {
   switch (level) {
     case common::v1::ORG_LEVEL_DISTRICT:

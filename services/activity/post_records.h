@@ -46,9 +46,6 @@ std::optional<v1::DutyShift> LoadShift(pqxx::transaction_base& tx, const std::st
 // the whole city (a grant at the root, or an internal service), else the granted node ids.
 std::optional<std::vector<std::string>> ScopeNodes(const auth::Principal& who);
 
-// A PostgreSQL array literal of `items` (for a `$n::text[]` parameter).
-std::string TextArray(const std::vector<std::string>& items);
-
 // "p.district_id" / "p.street_id" / "p.community_id" for a node of `level`; nullptr for the city.
 const char* PostLevelColumn(common::v1::OrgLevel level);
 

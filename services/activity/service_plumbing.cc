@@ -4,22 +4,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/auth/method_policy.h"
-#include "common/log/log.h"
-#include "common/status/grpc_status.h"
+#include "common/base/request_hash.h"
+#include "common/server/call_handler.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/award_relay.h"
 #include "services/activity/directory.h"
 
 namespace civicpoints::activity {
-namespace {
-
-std::string Metadata(const grpc::ServerContext& ctx, const char* key) {
-  auto it = ctx.client_metadata().find(key);
-  if (it == ctx.client_metadata().end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
-
-}  // namespace
 
 ActivityServiceImpl::ActivityServiceImpl(pg::PgPool* pool, const auth::Authorizer* authorizer,
                                          Directory* directory, AwardRelay* relay,
@@ -32,15 +23,10 @@ ActivityServiceImpl::ActivityServiceImpl(pg::PgPool* pool, const auth::Authorize
 
 grpc::Status ActivityServiceImpl::Handle(grpc::ServerContext* ctx, const char* method,
                                          const Body& body) {
-  log::ScopedRequestId scope(Metadata(*ctx, "x-request-id"));
-  absl::StatusOr<std::optional<auth::Principal>> who = authorizer_->Authorize(
-      *ctx, absl::StrCat("/", v1::ActivityService::service_full_name(), "/", method));
-  if (!who.ok()) return ToGrpcStatus(who.status());
-  if (!who->has_value()) return ToGrpcStatus(absl::UnauthenticatedError("sign in first"));
-  Caller caller;
-  caller.principal = &**who;
-  caller.now = absl::Now();
-  return ToGrpcStatus(body(caller));
+  return server::HandleCall(ctx, *authorizer_, v1::ActivityService::service_full_name(), method,
+                            [&](const server::Call& call) {
+                              return body(Caller{.principal = call.principal, .now = call.now});
+                            });
 }
 
 absl::Status ActivityServiceImpl::InTx(absl::string_view what, const pg::TxBody& body) {

@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/text.h"
 #include "common/pg/paging.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/awards.h"
@@ -239,13 +240,15 @@ grpc::Status ActivityServiceImpl::SubmitServiceRecord(grpc::ServerContext* ctx,
                                                       const v1::SubmitServiceRecordRequest* req,
                                                       v1::SubmitServiceRecordResponse* resp) {
   return Handle(ctx, "SubmitServiceRecord", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = pg::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     const v1::ServiceRecord& r = req->service_record();
     if (r.kind() == v1::SERVICE_RECORD_KIND_UNSPECIFIED ||
         !v1::ServiceRecordKind_IsValid(r.kind())) {
       return absl::InvalidArgumentError("service_record.kind: is unspecified or unknown");
     }
-    if (absl::Status s = CheckText(r.description(), 1000, true, "service_record.description");
+    if (absl::Status s =
+            text::CheckText(r.description(), "service_record.description",
+                            {.max = 1000, .required = true, .lines = text::Lines::kMany});
         !s.ok()) {
       return s;
     }
@@ -255,7 +258,9 @@ grpc::Status ActivityServiceImpl::SubmitServiceRecord(grpc::ServerContext* ctx,
                     "service_record.location: is required");
     }
     if (absl::Status s = CheckPoint(r.location(), "service_record.location"); !s.ok()) return s;
-    if (absl::Status s = CheckText(r.address(), 200, false, "service_record.address"); !s.ok())
+    if (absl::Status s = text::CheckText(r.address(), "service_record.address",
+                                         {.max = 200, .lines = text::Lines::kMany});
+        !s.ok())
       return s;
     const absl::Time occur = r.has_occur_time() ? TimeOf(r.occur_time()) : caller.now;
     if (occur > caller.now + kClockSkew) {
@@ -459,7 +464,10 @@ grpc::Status ActivityServiceImpl::VerifyServiceRecord(grpc::ServerContext* ctx,
     if (req->service_record_id().empty()) {
       return absl::InvalidArgumentError("service_record_id: is required");
     }
-    if (absl::Status s = CheckText(req->note(), 500, false, "note"); !s.ok()) return s;
+    if (absl::Status s =
+            text::CheckText(req->note(), "note", {.max = 500, .lines = text::Lines::kMany});
+        !s.ok())
+      return s;
     absl::StatusOr<common::v1::OrgPath> rider_path = RiderPathOfRecord(req->service_record_id());
     if (!rider_path.ok()) return rider_path.status();
     bool awarded = false;
@@ -505,7 +513,10 @@ grpc::Status ActivityServiceImpl::RejectServiceRecord(grpc::ServerContext* ctx,
     if (req->service_record_id().empty()) {
       return absl::InvalidArgumentError("service_record_id: is required");
     }
-    if (absl::Status s = CheckText(req->reason(), 500, true, "reason"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(
+            req->reason(), "reason", {.max = 500, .required = true, .lines = text::Lines::kMany});
+        !s.ok())
+      return s;
     return InTx("reject service record", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<RecordRow> r = LoadRecord(tx, req->service_record_id(), true, true);
       if (!r.ok()) return r.status();
@@ -540,7 +551,10 @@ grpc::Status ActivityServiceImpl::AppealServiceRecord(grpc::ServerContext* ctx,
     if (req->service_record_id().empty()) {
       return absl::InvalidArgumentError("service_record_id: is required");
     }
-    if (absl::Status s = CheckText(req->reason(), 500, true, "reason"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(
+            req->reason(), "reason", {.max = 500, .required = true, .lines = text::Lines::kMany});
+        !s.ok())
+      return s;
     if (absl::Status s = CheckAttachments(req->attachments(), "attachments"); !s.ok()) return s;
     return InTx("appeal service record", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<RecordRow> r = LoadRecord(tx, req->service_record_id(), true, false);
@@ -592,7 +606,10 @@ grpc::Status ActivityServiceImpl::DecideServiceRecordAppeal(
         !v1::AppealDecision_IsValid(req->decision())) {
       return absl::InvalidArgumentError("decision: is unspecified or unknown");
     }
-    if (absl::Status s = CheckText(req->reason(), 500, true, "reason"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(
+            req->reason(), "reason", {.max = 500, .required = true, .lines = text::Lines::kMany});
+        !s.ok())
+      return s;
     absl::StatusOr<common::v1::OrgPath> rider_path = RiderPathOfRecord(req->service_record_id());
     if (!rider_path.ok()) return rider_path.status();
     bool awarded = false;

@@ -3,7 +3,9 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/text.h"
 #include "common/pg/paging.h"
+#include "common/pg/sql_values.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/awards.h"
 #include "services/activity/directory.h"
@@ -55,7 +57,10 @@ absl::Status CheckLog(const v1::LogDutyShiftRequest& req, absl::Time now) {
     return absl::InvalidArgumentError(
         "start_time: is more than 7 days ago; shifts are logged within a week");
   }
-  if (absl::Status s = CheckText(req.summary(), 500, true, "summary"); !s.ok()) return s;
+  if (absl::Status s = text::CheckText(req.summary(), "summary",
+                                       {.max = 500, .required = true, .lines = text::Lines::kMany});
+      !s.ok())
+    return s;
   if (req.has_location()) {
     if (absl::Status s = CheckPoint(req.location(), "location"); !s.ok()) return s;
   }
@@ -65,12 +70,13 @@ absl::Status CheckLog(const v1::LogDutyShiftRequest& req, absl::Time now) {
   }
   for (int i = 0; i < req.attachment_refs_size(); ++i) {
     if (absl::Status s =
-            CheckText(req.attachment_refs(i), 512, true, absl::StrCat("attachment_refs[", i, "]"));
+            text::CheckText(req.attachment_refs(i), absl::StrCat("attachment_refs[", i, "]"),
+                            {.max = 512, .required = true});
         !s.ok()) {
       return s;
     }
   }
-  return pg::CheckIdempotencyKey(req.idempotency_key());
+  return text::CheckIdempotencyKey(req.idempotency_key());
 }
 
 }  // namespace
@@ -125,7 +131,7 @@ grpc::Status ActivityServiceImpl::LogDutyShift(grpc::ServerContext* ctx,
               "CASE WHEN $8 THEN $10::double precision END, $11::text[], 1, "
               "from_us($12::bigint))",
               shift_id, id, claim_id, caller.id(), start, end, req->summary(), located,
-              req->location().latitude(), req->location().longitude(), TextArray(refs),
+              req->location().latitude(), req->location().longitude(), pg::TextArray(refs),
               Us(caller.now));
           *resp->mutable_shift() = *LoadShift(tx, id, shift_id, false, false);
           return absl::OkStatus();
@@ -213,7 +219,10 @@ grpc::Status ActivityServiceImpl::RejectDutyShift(grpc::ServerContext* ctx,
                                                   v1::RejectDutyShiftResponse* resp) {
   return Handle(ctx, "RejectDutyShift", [&](const Caller& caller) -> absl::Status {
     if (absl::Status s = CheckShiftIds(req->post_id(), req->shift_id()); !s.ok()) return s;
-    if (absl::Status s = CheckText(req->reason(), 500, true, "reason"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(
+            req->reason(), "reason", {.max = 500, .required = true, .lines = text::Lines::kMany});
+        !s.ok())
+      return s;
     return InTx("reject duty shift", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), false);
       if (!post.ok()) return post.status();
@@ -285,7 +294,7 @@ grpc::Status ActivityServiceImpl::ListDutyShifts(grpc::ServerContext* ctx,
                        " AND ($8::bigint = 0 OR (us(s.start_at), s.shift_id) < ($8::bigint, $9))"
                        " ORDER BY s.start_at DESC, s.shift_id DESC LIMIT $10"),
           filter->first_param, rider, static_cast<int>(req->status()), !filter->scope.has_value(),
-          TextArray(filter->scope.value_or(std::vector<std::string>{})), from, to,
+          pg::TextArray(filter->scope.value_or(std::vector<std::string>{})), from, to,
           paging->after_us(), paging->after_id(), paging->size + 1);
       resp->set_next_page_token(pg::FillPage(rows, *paging, 8, [&](const pqxx::row& row) {
         FillShift(tx, row, staff, resp->add_shifts());

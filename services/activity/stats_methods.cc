@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/pg/sql_values.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/directory.h"
 
@@ -18,21 +19,6 @@ using common::v1::ROLE_STREET_STAFF;
 namespace {
 
 constexpr int kMaxUncovered = 200;
-
-// '{"a","b"}' for a text[] parameter.
-std::string TextArray(const std::vector<std::string>& values) {
-  std::vector<std::string> quoted;
-  for (const std::string& v : values) {
-    std::string q = "\"";
-    for (char c : v) {
-      if (c == '"' || c == '\\') q.push_back('\\');
-      q.push_back(c);
-    }
-    q.push_back('"');
-    quoted.push_back(std::move(q));
-  }
-  return absl::StrCat("{", absl::StrJoin(quoted, ","), "}");
-}
 
 // What is counted per street before the rows are built.
 struct StreetFigures {
@@ -128,7 +114,7 @@ grpc::Status ActivityServiceImpl::GetPlaceCoverageStats(grpc::ServerContext* ctx
     }
 
     return InReadTx("place coverage", [&](pqxx::transaction_base& tx) -> absl::Status {
-      const std::string ids = TextArray(street_ids);
+      const std::string ids = pg::TextArray(street_ids);
       // Rider stations and love corners only: venues are not coverage.
       pqxx::result kinds = tx.exec_params(
           "SELECT street_id, community_id, kind, count(*) FROM places WHERE retired_at IS NULL "

@@ -68,57 +68,6 @@ std::string NewId(absl::string_view prefix) {
   return id;
 }
 
-int64_t Us(absl::Time t) { return absl::ToUnixMicros(t); }
-absl::Time FromUs(int64_t us) { return absl::FromUnixMicros(us); }
-
-void SetTime(google::protobuf::Timestamp* ts, int64_t us) {
-  ts->set_seconds(us / 1000000);
-  ts->set_nanos(static_cast<int32_t>(us % 1000000) * 1000);
-}
-
-absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-const absl::TimeZone& Shanghai() {
-  // China has kept UTC+8 without daylight saving since 1991; a fixed zone needs no tzdata.
-  static const absl::TimeZone zone = absl::FixedTimeZone(8 * 3600);
-  return zone;
-}
-
-std::string ShanghaiDay(absl::Time t) { return absl::FormatTime("%Y-%m-%d", t, Shanghai()); }
-
-absl::Status CheckText(absl::string_view text, size_t max, bool required, absl::string_view field) {
-  if (required && text.empty())
-    return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
-  size_t chars = 0;
-  for (size_t i = 0; i < text.size();) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    const size_t len = c < 0x80         ? 1
-                       : (c >> 5) == 6  ? 2
-                       : (c >> 4) == 14 ? 3
-                       : (c >> 3) == 30 ? 4
-                                        : 0;
-    if (len == 0 || i + len > text.size()) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": is not valid UTF-8"));
-    }
-    for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 2) {
-        return absl::InvalidArgumentError(absl::StrCat(field, ": is not valid UTF-8"));
-      }
-    }
-    if (c < 0x20 && c != '\n' && c != '\t') {
-      return absl::InvalidArgumentError(absl::StrCat(field, ": holds a control character"));
-    }
-    i += len;
-    ++chars;
-  }
-  if (chars > max) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": is longer than ", max, " characters"));
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CheckPoint(const common::v1::GeoPoint& point, absl::string_view field) {
   const double lat = point.latitude(), lon = point.longitude();
   if (!std::isfinite(lat) || !std::isfinite(lon) || lat < -90 || lat > 90 || lon < -180 ||
@@ -141,14 +90,6 @@ double DistanceMeters(double lat1, double lon1, double lat2, double lon2) {
       std::sin(dlat / 2) * std::sin(dlat / 2) +
       std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
   return 2 * kEarthRadius * std::asin(std::min(1.0, std::sqrt(a)));
-}
-
-std::string RequestHash(const google::protobuf::Message& request) {
-  const std::string bytes = pg::DeterministicBytes(request);
-  std::string digest(crypto_hash_sha256_BYTES, '\0');
-  crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
-                     reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  return digest;
 }
 
 std::string PathText(const common::v1::OrgPath& path) {

@@ -12,6 +12,8 @@
 #include "civicpoints/activity/v1/errors.pb.h"
 #include "civicpoints/common/v1/types.pb.h"
 #include "common/auth/principal.h"
+#include "common/base/text.h"
+#include "common/base/time_units.h"
 
 namespace google::protobuf {
 class Message;
@@ -53,26 +55,19 @@ absl::Status OutsideScope(absl::string_view what);
 // A new opaque id: prefix, '_', 16 random base32 characters.
 std::string NewId(absl::string_view prefix);
 
-int64_t Us(absl::Time t);
-absl::Time FromUs(int64_t us);
-void SetTime(google::protobuf::Timestamp* ts, int64_t us);
-absl::Time TimeOf(const google::protobuf::Timestamp& ts);
-// The calendar day of `t` in Asia/Shanghai as "YYYY-MM-DD".
-std::string ShanghaiDay(absl::Time t);
-const absl::TimeZone& Shanghai();
-
-// INVALID_ARGUMENT naming `field` unless `text` is valid UTF-8 of at most `max` characters
-// (and not empty when `required`).
-absl::Status CheckText(absl::string_view text, size_t max, bool required, absl::string_view field);
+// Times (common/base/time_units.h).
+using times::FromUs;
+using times::SetTime;
+using times::Shanghai;
+using times::ShanghaiDay;
+using times::TimeOf;
+using times::Us;
 // INVALID_ARGUMENT (COORDINATES_OUT_OF_RANGE) naming `field` for a point off the globe (or the
 // unset 0,0, which is in the Gulf of Guinea, not in a city).
 absl::Status CheckPoint(const common::v1::GeoPoint& point, absl::string_view field);
 
 // Great-circle distance in metres.
 double DistanceMeters(double lat1, double lon1, double lat2, double lon2);
-
-// SHA-256 of a request's deterministic bytes, for idempotency records.
-std::string RequestHash(const google::protobuf::Message& request);
 
 // Text of a path for messages: "district/street/community".
 std::string PathText(const common::v1::OrgPath& path);

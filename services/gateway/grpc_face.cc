@@ -7,6 +7,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/log/log.h"
+#include "common/server/call_handler.h"
 #include "common/server/call_interceptor.h"
 
 namespace civicpoints::gateway {
@@ -33,15 +34,6 @@ std::string JoinedHeader(const std::multimap<grpc::string_ref, grpc::string_ref>
 
 }  // namespace
 
-std::string PeerAddress(absl::string_view peer) {
-  if (absl::ConsumePrefix(&peer, "ipv6:")) {
-    absl::ConsumePrefix(&peer, "[");
-    return std::string(peer.substr(0, peer.find(']')));
-  }
-  absl::ConsumePrefix(&peer, "ipv4:");
-  return std::string(peer.substr(0, peer.rfind(':')));
-}
-
 // One call: read the request, admit, forward, answer. Deletes itself when done.
 class GrpcFace::Call final : public grpc::ServerGenericBidiReactor {
  public:
@@ -64,7 +56,7 @@ class GrpcFace::Call final : public grpc::ServerGenericBidiReactor {
       return;
     }
     const auto& md = ctx_->client_metadata();
-    client_address_ = PeerAddress(ctx_->peer());
+    client_address_ = server::PeerHost(ctx_->peer());
     if (face_->proxies_ != nullptr && !face_->proxies_->empty()) {
       client_address_ = face_->proxies_->ClientAddress(
           client_address_, JoinedHeader(md, "x-forwarded-for"), JoinedHeader(md, "forwarded"));

@@ -39,9 +39,6 @@ class GrpcFace final : public grpc::CallbackGenericService {
   const TrustedProxies* proxies_;
 };
 
-// "10.0.0.7" from a gRPC peer string ("ipv4:10.0.0.7:53211", "ipv6:[::1]:53211").
-std::string PeerAddress(absl::string_view peer);
-
 }  // namespace civicpoints::gateway
 
 #endif  // CIVICPOINTS_SERVICES_GATEWAY_GRPC_FACE_H_

@@ -3,6 +3,8 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/text.h"
+#include "common/pg/sql_values.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/records.h"
@@ -162,7 +164,7 @@ grpc::Status IdentityServiceImpl::RotateCheckInCode(grpc::ServerContext* ctx,
                                                     v1::RotateCheckInCodeResponse* resp) {
   return Handle(ctx, "RotateCheckInCode", [&](const Caller& caller) -> absl::Status {
     if (req->org_id().empty()) return absl::InvalidArgumentError("org_id: is required");
-    if (absl::Status s = CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     std::optional<absl::Time> expiry;
     if (req->has_expire_time()) {
       expiry = TimeOf(req->expire_time());
@@ -198,7 +200,7 @@ grpc::Status IdentityServiceImpl::CheckInWithCode(grpc::ServerContext* ctx,
                                                   const v1::CheckInWithCodeRequest* req,
                                                   v1::CheckInWithCodeResponse* resp) {
   return Handle(ctx, "CheckInWithCode", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     absl::StatusOr<std::string> code = NormalizeCheckInCode(req->code(), "code");
     if (!code.ok()) return code.status();
     const std::string& me = caller.who().subject;
@@ -231,9 +233,9 @@ grpc::Status IdentityServiceImpl::RequestCheckIn(grpc::ServerContext* ctx,
                                                  const v1::RequestCheckInRequest* req,
                                                  v1::RequestCheckInResponse* resp) {
   return Handle(ctx, "RequestCheckIn", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     if (req->community_id().empty()) return absl::InvalidArgumentError("community_id: is required");
-    if (absl::Status s = CheckText(req->note(), 200, false, "note"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(req->note(), "note", {.max = 200}); !s.ok()) return s;
     const std::string& me = caller.who().subject;
     return Idempotent(
         absl::StrCat("RequestCheckIn:", me), req->idempotency_key(), *req, resp,
@@ -348,7 +350,9 @@ grpc::Status IdentityServiceImpl::RejectCheckIn(grpc::ServerContext* ctx,
                                                 v1::RejectCheckInResponse* resp) {
   return Handle(ctx, "RejectCheckIn", [&](const Caller& caller) -> absl::Status {
     if (req->check_in_id().empty()) return absl::InvalidArgumentError("check_in_id: is required");
-    if (absl::Status s = CheckText(req->reason(), 200, true, "reason"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(req->reason(), "reason", {.max = 200, .required = true});
+        !s.ok())
+      return s;
     return InTx("reject check-in", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<v1::CheckIn> c = LoadCheckIn(tx, req->check_in_id(), /*lock=*/true);
       if (!c.ok()) return c.status();
@@ -441,9 +445,8 @@ grpc::Status IdentityServiceImpl::ListCheckIns(grpc::ServerContext* ctx,
               " AND ($6::bigint = 0 OR ci.created_at < from_us($6))"
               " AND ($7::bigint = 0 OR (us(ci.created_at), ci.check_in_id) < ($7, $8))"
               " ORDER BY ci.created_at DESC, ci.check_in_id DESC LIMIT $9"),
-          org->org_id, TextArrayLiteral(statuses), static_cast<int>(req->method()),
-          req->person_id(), from_us, to_us, paging->after_us(), paging->after_id(),
-          paging->size + 1);
+          org->org_id, pg::TextArray(statuses), static_cast<int>(req->method()), req->person_id(),
+          from_us, to_us, paging->after_us(), paging->after_id(), paging->size + 1);
       resp->set_next_page_token(FillPage(rows, *paging, 11, [&](const pqxx::row& row) {
         FillCheckIn(row, resp->add_check_ins());
       }));

@@ -2,6 +2,8 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/text.h"
+#include "common/pg/sql_values.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/records.h"
@@ -123,7 +125,7 @@ grpc::Status IdentityServiceImpl::RevokeRole(grpc::ServerContext* ctx,
                                              v1::RevokeRoleResponse* resp) {
   return Handle(ctx, "RevokeRole", [&](const Caller& caller) -> absl::Status {
     if (req->grant_id().empty()) return absl::InvalidArgumentError("grant_id: is required");
-    if (absl::Status s = CheckText(req->reason(), 200, false, "reason"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(req->reason(), "reason", {.max = 200}); !s.ok()) return s;
     return InTx("revoke role", [&](pqxx::transaction_base& tx) -> absl::Status {
       v1::RoleGrant grant;
       if (absl::Status s = FetchGrant(tx, req->grant_id(), &grant); !s.ok()) return s;
@@ -209,7 +211,7 @@ grpc::Status IdentityServiceImpl::ListRoleGrants(grpc::ServerContext* ctx,
               "ANY($3::smallint[])) AND ($4 OR g.revoked_at IS NULL) AND ($5::bigint = 0 OR "
               "(us(g.granted_at), g.grant_id) < ($5, $6)) "
               "ORDER BY g.granted_at DESC, g.grant_id DESC LIMIT $7"),
-          scope.org_id, req->person_id(), TextArrayLiteral(roles), req->include_revoked(), after_us,
+          scope.org_id, req->person_id(), pg::TextArray(roles), req->include_revoked(), after_us,
           paging->after_id(), paging->size + 1);
       resp->set_next_page_token(FillPage(
           rows, *paging, 7, [&](const pqxx::row& row) { FillGrant(row, resp->add_grants()); }));

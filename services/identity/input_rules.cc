@@ -8,42 +8,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/base/text.h"
 
 namespace civicpoints::identity {
 namespace {
 
 absl::Status Invalid(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
-}
-
-// Decodes one code point; returns false on invalid UTF-8 (overlong, surrogate, out of range).
-bool NextCodePoint(absl::string_view text, size_t* pos, char32_t* cp) {
-  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char b0 = byte(*pos);
-  size_t len;
-  char32_t value;
-  if (b0 < 0x80) {
-    len = 1, value = b0;
-  } else if ((b0 & 0xE0) == 0xC0) {
-    len = 2, value = b0 & 0x1F;
-  } else if ((b0 & 0xF0) == 0xE0) {
-    len = 3, value = b0 & 0x0F;
-  } else if ((b0 & 0xF8) == 0xF0) {
-    len = 4, value = b0 & 0x07;
-  } else {
-    return false;
-  }
-  if (*pos + len > text.size()) return false;
-  for (size_t i = 1; i < len; ++i) {
-    const unsigned char b = byte(*pos + i);
-    if ((b & 0xC0) != 0x80) return false;
-    value = (value << 6) | (b & 0x3F);
-  }
-  static constexpr std::array<char32_t, 5> kMin = {0, 0, 0x80, 0x800, 0x10000};
-  if (value < kMin[len] || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) return false;
-  *pos += len;
-  *cp = value;
-  return true;
 }
 
 // Passwords seen most often in leaks (and their obvious Chinese-app variants); lower-cased.
@@ -54,16 +25,6 @@ constexpr std::array<absl::string_view, 24> kCommonPasswords = {
     "asdf1234", "zxcvbnm123", "admin123",   "password123", "qq123456",   "123qwe123"};
 
 }  // namespace
-
-size_t Utf8Length(absl::string_view text) {
-  size_t pos = 0, count = 0;
-  char32_t cp;
-  while (pos < text.size()) {
-    if (!NextCodePoint(text, &pos, &cp)) return text.size();
-    ++count;
-  }
-  return count;
-}
 
 absl::StatusOr<std::string> NormalizePhone(absl::string_view phone, absl::string_view field) {
   if (phone.empty()) return Invalid(field, "is required");
@@ -94,7 +55,7 @@ absl::Status CheckPassword(absl::string_view password, absl::string_view phone_d
                            absl::string_view field) {
   if (password.empty()) return Invalid(field, "is required");
   if (password.size() > 256) return Invalid(field, "is longer than 256 bytes");
-  const size_t chars = Utf8Length(password);
+  const size_t chars = text::Utf8Length(password).value_or(password.size());
   if (chars < 8) return Invalid(field, "is shorter than 8 characters");
   if (chars > 64) return Invalid(field, "is longer than 64 characters");
   bool letter = false, digit = false, other = false;
@@ -117,35 +78,6 @@ absl::Status CheckPassword(absl::string_view password, absl::string_view phone_d
   if (std::find(kCommonPasswords.begin(), kCommonPasswords.end(), lower) !=
       kCommonPasswords.end()) {
     return Invalid(field, "is one of the most common passwords");
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckText(absl::string_view text, size_t max_chars, bool required,
-                       absl::string_view field) {
-  if (text.empty()) return required ? Invalid(field, "is required") : absl::OkStatus();
-  size_t pos = 0, count = 0;
-  char32_t cp;
-  while (pos < text.size()) {
-    if (!NextCodePoint(text, &pos, &cp)) return Invalid(field, "is not valid UTF-8");
-    if (cp < 0x20 || (cp >= 0x7F && cp < 0xA0)) {
-      return Invalid(field, "must not contain control characters");
-    }
-    ++count;
-  }
-  if (count > max_chars) {
-    return Invalid(field, absl::StrCat("is longer than ", max_chars, " characters"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckIdempotencyKey(absl::string_view key) {
-  if (key.empty()) return Invalid("idempotency_key", "is required");
-  if (key.size() > 128) return Invalid("idempotency_key", "is longer than 128 characters");
-  for (unsigned char c : key) {
-    if (c < 0x21 || c > 0x7E) {
-      return Invalid("idempotency_key", "must be printable ASCII without spaces");
-    }
   }
   return absl::OkStatus();
 }

@@ -23,17 +23,6 @@ std::string MaskPhone(absl::string_view digits);
 absl::Status CheckPassword(absl::string_view password, absl::string_view phone_digits,
                            absl::string_view field);
 
-// Valid UTF-8 of 1..max_chars code points with no control characters (when required), or empty
-// (when not required).
-absl::Status CheckText(absl::string_view text, size_t max_chars, bool required,
-                       absl::string_view field);
-
-// Number of code points in valid UTF-8 (bytes counted otherwise).
-size_t Utf8Length(absl::string_view text);
-
-// 1–128 printable ASCII characters.
-absl::Status CheckIdempotencyKey(absl::string_view key);
-
 // An org node code: 2–32 characters of [0-9A-Za-z_-].
 absl::Status CheckOrgCode(absl::string_view code, absl::string_view field);
 

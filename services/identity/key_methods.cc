@@ -2,6 +2,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/text.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/key_ring.h"
@@ -65,7 +66,7 @@ grpc::Status IdentityServiceImpl::RotateSigningKey(grpc::ServerContext* ctx,
                                                    v1::RotateSigningKeyResponse* resp) {
   return Handle(ctx, "RotateSigningKey", [&](const Caller& caller) -> absl::Status {
     if (absl::Status s = RequireRootAdmin(caller.who()); !s.ok()) return s;
-    if (absl::Status s = CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     if (req->activation_delay_seconds() < 0 || req->activation_delay_seconds() > 86400) {
       return absl::InvalidArgumentError("activation_delay_seconds: must be 0-86400");
     }
@@ -97,7 +98,7 @@ grpc::Status IdentityServiceImpl::RevokeSigningKey(grpc::ServerContext* ctx,
   return Handle(ctx, "RevokeSigningKey", [&](const Caller& caller) -> absl::Status {
     if (absl::Status s = RequireRootAdmin(caller.who()); !s.ok()) return s;
     if (req->kid().empty()) return absl::InvalidArgumentError("kid: is required");
-    if (absl::Status s = CheckText(req->reason(), 200, false, "reason"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(req->reason(), "reason", {.max = 200}); !s.ok()) return s;
     absl::Status done = InTx("revoke signing key", [&](pqxx::transaction_base& tx) -> absl::Status {
       auto revoked = keys_->Revoke(tx, req->kid(), req->reason(), caller.now);
       if (!revoked.ok()) return revoked.status();

@@ -3,19 +3,15 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/time_units.h"
 #include "common/pg/pg_pool.h"
 #include "services/identity/crypto.h"
 
 namespace civicpoints::identity {
 namespace {
 
-int64_t Us(absl::Time t) { return absl::ToUnixMicros(t); }
-
-void SetTime(google::protobuf::Timestamp* ts, absl::Time t) {
-  ts->set_seconds(absl::ToUnixSeconds(t));
-  ts->set_nanos(
-      static_cast<int32_t>(absl::ToInt64Nanoseconds(t - absl::FromUnixSeconds(ts->seconds()))));
-}
+using times::SetTime;
+using times::Us;
 
 // A superseded key stays published until tokens it signed have expired, with clock leeway.
 const absl::Duration kRetireAfter = KeyRing::kAccessTokenTtl + auth::TokenVerifier::kLeeway;

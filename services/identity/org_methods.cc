@@ -3,6 +3,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/text.h"
+#include "common/pg/sql_values.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/records.h"
@@ -37,7 +39,9 @@ grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
                                                 v1::CreateOrgNodeResponse* resp) {
   return Handle(ctx, "CreateOrgNode", [&](const Caller& caller) -> absl::Status {
     if (absl::Status s = CheckOrgCode(req->code(), "code"); !s.ok()) return s;
-    if (absl::Status s = CheckText(req->name(), 64, true, "name"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(req->name(), "name", {.max = 64, .required = true});
+        !s.ok())
+      return s;
     if (req->parent_id().empty()) return absl::InvalidArgumentError("parent_id: is required");
     if (req->level() < common::v1::ORG_LEVEL_DISTRICT ||
         req->level() > common::v1::ORG_LEVEL_COMMUNITY) {
@@ -99,7 +103,9 @@ grpc::Status IdentityServiceImpl::RenameOrgNode(grpc::ServerContext* ctx,
                                                 v1::RenameOrgNodeResponse* resp) {
   return Handle(ctx, "RenameOrgNode", [&](const Caller& caller) -> absl::Status {
     if (req->org_id().empty()) return absl::InvalidArgumentError("org_id: is required");
-    if (absl::Status s = CheckText(req->name(), 64, true, "name"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(req->name(), "name", {.max = 64, .required = true});
+        !s.ok())
+      return s;
     return InTx("rename org node", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id", RowLock::kUpdate);
       if (!org.ok()) return org.status();
@@ -228,7 +234,7 @@ grpc::Status IdentityServiceImpl::BatchGetOrgNodes(grpc::ServerContext* ctx,
       std::map<std::string, v1::OrgNode> found;
       for (const auto& row : tx.exec_params(
                absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE org_id = ANY($1)"),
-               TextArrayLiteral(ids))) {
+               pg::TextArray(ids))) {
         v1::OrgNode n;
         FillOrg(row, &n);
         found[n.org_id()] = std::move(n);
@@ -284,7 +290,7 @@ grpc::Status IdentityServiceImpl::ResolveOrgPath(grpc::ServerContext* ctx,
       std::map<std::string, v1::OrgNode> nodes;
       for (const auto& row : tx.exec_params(
                absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE org_id = ANY($1)"),
-               TextArrayLiteral(chain))) {
+               pg::TextArray(chain))) {
         v1::OrgNode n;
         FillOrg(row, &n);
         nodes[n.org_id()] = std::move(n);

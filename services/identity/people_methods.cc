@@ -4,6 +4,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/text.h"
+#include "common/pg/sql_values.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/records.h"
@@ -87,10 +89,12 @@ grpc::Status IdentityServiceImpl::CreatePerson(grpc::ServerContext* ctx,
                                                const v1::CreatePersonRequest* req,
                                                v1::CreatePersonResponse* resp) {
   return Handle(ctx, "CreatePerson", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     absl::StatusOr<std::string> phone = NormalizePhone(req->phone(), "phone");
     if (!phone.ok()) return phone.status();
-    if (absl::Status s = CheckText(req->display_name(), 32, true, "display_name"); !s.ok())
+    if (absl::Status s =
+            text::CheckText(req->display_name(), "display_name", {.max = 32, .required = true});
+        !s.ok())
       return s;
     if (absl::Status s = CheckPassword(req->initial_password(), *phone, "initial_password");
         !s.ok()) {
@@ -179,7 +183,8 @@ grpc::Status IdentityServiceImpl::ListPeople(grpc::ServerContext* ctx,
                                              const v1::ListPeopleRequest* req,
                                              v1::ListPeopleResponse* resp) {
   return Handle(ctx, "ListPeople", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = CheckText(req->display_name_prefix(), 32, false, "display_name_prefix");
+    if (absl::Status s =
+            text::CheckText(req->display_name_prefix(), "display_name_prefix", {.max = 32});
         !s.ok()) {
       return s;
     }
@@ -228,8 +233,8 @@ grpc::Status IdentityServiceImpl::ListPeople(grpc::ServerContext* ctx,
           ")) AND ($5::bigint = 0 OR (us(p.created_at), p.person_id) < ($5, $6)) "
           "ORDER BY p.created_at DESC, p.person_id DESC LIMIT $7");
       const int64_t after_us = paging->after_us();
-      pqxx::result rows = tx.exec_params(sql, org->org_id, TextArrayLiteral(statuses),
-                                         req->display_name_prefix(), TextArrayLiteral(staff_roles),
+      pqxx::result rows = tx.exec_params(sql, org->org_id, pg::TextArray(statuses),
+                                         req->display_name_prefix(), pg::TextArray(staff_roles),
                                          after_us, paging->after_id(), paging->size + 1);
       resp->set_next_page_token(FillPage(rows, *paging, 9, [&](const pqxx::row& row) {
         FillPerson(tx, row, true, resp->add_people());
@@ -277,7 +282,9 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
     const bool name = InMask(req->update_mask(), "display_name");
     const bool status = InMask(req->update_mask(), "status");
     if (name) {
-      if (absl::Status s = CheckText(req->display_name(), 32, true, "display_name"); !s.ok())
+      if (absl::Status s =
+              text::CheckText(req->display_name(), "display_name", {.max = 32, .required = true});
+          !s.ok())
         return s;
     }
     if (status) {
@@ -285,7 +292,9 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
           !v1::PersonStatus_IsValid(req->status())) {
         return absl::InvalidArgumentError("status: must be ACTIVE, SUSPENDED or CLOSED");
       }
-      if (absl::Status s = CheckText(req->reason(), 200, true, "reason"); !s.ok()) return s;
+      if (absl::Status s = text::CheckText(req->reason(), "reason", {.max = 200, .required = true});
+          !s.ok())
+        return s;
     }
     const std::string& me = caller.who().subject;
     return InTx("update person", [&](pqxx::transaction_base& tx) -> absl::Status {
@@ -381,7 +390,9 @@ grpc::Status IdentityServiceImpl::UpdateMyRiderProfile(grpc::ServerContext* ctx,
     const bool name = InMask(req->update_mask(), "display_name");
     const bool accounts = InMask(req->update_mask(), "platform_accounts");
     if (name) {
-      if (absl::Status s = CheckText(req->display_name(), 32, true, "display_name"); !s.ok())
+      if (absl::Status s =
+              text::CheckText(req->display_name(), "display_name", {.max = 32, .required = true});
+          !s.ok())
         return s;
     }
     if (accounts) {

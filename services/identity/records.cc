@@ -6,23 +6,6 @@
 
 namespace civicpoints::identity {
 
-int64_t Us(absl::Time t) { return absl::ToUnixMicros(t); }
-
-void SetTime(google::protobuf::Timestamp* ts, int64_t us) {
-  int64_t seconds = us / 1000000, micros = us % 1000000;
-  if (micros < 0) micros += 1000000, seconds -= 1;
-  ts->set_seconds(seconds);
-  ts->set_nanos(static_cast<int32_t>(micros * 1000));
-}
-
-void SetTime(google::protobuf::Timestamp* ts, const pqxx::field& us_or_null) {
-  if (!us_or_null.is_null()) SetTime(ts, us_or_null.as<int64_t>());
-}
-
-absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 OrgRow ReadOrg(const pqxx::row& row) {
   OrgRow o;
   o.org_id = row[0].as<std::string>();
@@ -274,20 +257,6 @@ std::vector<std::string> ParseTextArray(const pqxx::field& field) {
     if (item.first == pqxx::array_parser::juncture::string_value) out.push_back(item.second);
   }
   return out;
-}
-
-std::string TextArrayLiteral(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i) out += ",";
-    out += "\"";
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += "\"";
-  }
-  return out + "}";
 }
 
 }  // namespace civicpoints::identity

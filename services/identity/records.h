@@ -17,14 +17,17 @@
 #include "civicpoints/identity/v1/role_grant.pb.h"
 #include "civicpoints/identity/v1/service_account.pb.h"
 #include "common/auth/principal.h"
+#include "common/base/time_units.h"
+#include "common/pg/sql_values.h"
 
 namespace civicpoints::identity {
 
-// Timestamps travel between C++ and SQL as microseconds (SQL functions us() and from_us()).
-int64_t Us(absl::Time t);
-void SetTime(google::protobuf::Timestamp* ts, int64_t us);
-void SetTime(google::protobuf::Timestamp* ts, const pqxx::field& us_or_null);
-absl::Time TimeOf(const google::protobuf::Timestamp& ts);
+// Timestamps travel between C++ and SQL as microseconds (SQL functions us() and from_us()):
+// common/base/time_units.h, and common/pg/sql_values.h for nullable columns.
+using pg::SetTime;
+using times::SetTime;
+using times::TimeOf;
+using times::Us;
 
 inline constexpr char kRootId[] = "root";
 
@@ -112,8 +115,6 @@ std::vector<auth::RoleGrant> LoadTokenGrants(pqxx::transaction_base& tx,
 
 // Parses a Postgres text[] literal as read by libpqxx.
 std::vector<std::string> ParseTextArray(const pqxx::field& field);
-// A Postgres array literal for parameters.
-std::string TextArrayLiteral(const std::vector<std::string>& items);
 
 }  // namespace civicpoints::identity
 

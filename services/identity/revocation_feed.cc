@@ -3,6 +3,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/time/clock.h"
+#include "common/base/time_units.h"
 #include "common/log/log.h"
 #include "common/pg/pg_pool.h"
 
@@ -22,10 +23,7 @@ constexpr char kRevocationsSql[] =
     "UNION ALL SELECT 'p', service_account_id, us(disabled_at) FROM service_accounts "
     "  WHERE disabled_at > from_us($1)";
 
-void SetTime(google::protobuf::Timestamp* ts, int64_t us) {
-  ts->set_seconds(us / 1'000'000);
-  ts->set_nanos(static_cast<int32_t>(us % 1'000'000) * 1000);
-}
+using times::SetTime;
 
 }  // namespace
 

@@ -8,7 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "civicpoints/options/v1/options.pb.h"
+#include "common/base/text.h"
 #include "common/log/log.h"
+#include "common/pg/sql_values.h"
 #include "google/protobuf/descriptor.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
@@ -108,10 +110,12 @@ grpc::Status IdentityServiceImpl::CreateServiceAccount(grpc::ServerContext* ctx,
                                                        const v1::CreateServiceAccountRequest* req,
                                                        v1::CreateServiceAccountResponse* resp) {
   return Handle(ctx, "CreateServiceAccount", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
-    if (absl::Status s = CheckText(req->display_name(), 64, true, "display_name"); !s.ok())
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s =
+            text::CheckText(req->display_name(), "display_name", {.max = 64, .required = true});
+        !s.ok())
       return s;
-    if (absl::Status s = CheckText(req->description(), 500, false, "description"); !s.ok())
+    if (absl::Status s = text::CheckText(req->description(), "description", {.max = 500}); !s.ok())
       return s;
     const common::v1::Role role =
         req->role() == common::v1::ROLE_UNSPECIFIED ? common::v1::ROLE_CITY_SYSTEM : req->role();
@@ -203,7 +207,7 @@ grpc::Status IdentityServiceImpl::ListServiceAccounts(grpc::ServerContext* ctx,
                        "($2::bigint = 0 OR (us(created_at), service_account_id) < ($2, $3)) "
                        "ORDER BY created_at DESC, service_account_id DESC LIMIT $4"),
           req->include_disabled(), paging->after_us(), paging->after_id(), paging->size + 1,
-          everything, TextArrayLiteral(roots));
+          everything, pg::TextArray(roots));
       resp->set_next_page_token(FillPage(rows, *paging, 6, [&](const pqxx::row& row) {
         FillServiceAccount(row, resp->add_service_accounts());
       }));
@@ -216,7 +220,7 @@ grpc::Status IdentityServiceImpl::DisableServiceAccount(grpc::ServerContext* ctx
                                                         const v1::DisableServiceAccountRequest* req,
                                                         v1::DisableServiceAccountResponse* resp) {
   return Handle(ctx, "DisableServiceAccount", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = CheckText(req->reason(), 200, false, "reason"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(req->reason(), "reason", {.max = 200}); !s.ok()) return s;
     return InTx("disable service account", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<v1::ServiceAccount> a =
           LoadCoveredAccount(tx, caller.who(), req->service_account_id(), /*lock=*/true);
@@ -247,11 +251,13 @@ grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
                                                const v1::CreateApiKeyRequest* req,
                                                v1::CreateApiKeyResponse* resp) {
   return Handle(ctx, "CreateApiKey", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     if (req->service_account_id().empty()) {
       return absl::InvalidArgumentError("service_account_id: is required");
     }
-    if (absl::Status s = CheckText(req->display_name(), 64, true, "display_name"); !s.ok())
+    if (absl::Status s =
+            text::CheckText(req->display_name(), "display_name", {.max = 64, .required = true});
+        !s.ok())
       return s;
     if (req->scopes().empty()) return absl::InvalidArgumentError("scopes: is empty");
     if (req->scopes_size() > 20) return absl::InvalidArgumentError("scopes: has more than 20");
@@ -308,7 +314,7 @@ grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
                            kApiKeyColumns),
               id, a->service_account_id(), req->display_name(),
               pqxx::binarystring(secrets_->ApiKeyHash(secret)), secret.substr(0, id.size() + 9),
-              TextArrayLiteral(scopes), caller.who().subject, Us(expiry));
+              pg::TextArray(scopes), caller.who().subject, Us(expiry));
           FillApiKey(r[0], Us(caller.now), resp->mutable_api_key());
           tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $3)",
                          caller.who().subject, "create_api_key", id);
@@ -409,7 +415,7 @@ grpc::Status IdentityServiceImpl::RevokeApiKey(grpc::ServerContext* ctx,
                                                const v1::RevokeApiKeyRequest* req,
                                                v1::RevokeApiKeyResponse* resp) {
   return Handle(ctx, "RevokeApiKey", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = CheckText(req->reason(), 200, false, "reason"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(req->reason(), "reason", {.max = 200}); !s.ok()) return s;
     return InTx("revoke api key", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<v1::ApiKey> key =
           LoadCoveredKey(tx, caller.who(), req->api_key_id(), caller.now, /*lock=*/true);

@@ -12,10 +12,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/jwt.h"
+#include "common/base/text.h"
 #include "common/log/log.h"
 #include "common/pg/pg_errors.h"
 #include "common/pg/pg_pool.h"
 #include "common/pg/transactions.h"
+#include "common/server/call_handler.h"
 #include "common/status/grpc_status.h"
 #include "services/identity/crypto.h"
 #include "services/identity/identity_service.h"
@@ -77,50 +79,22 @@ IdentityServiceImpl::IdentityServiceImpl(pg::PgPool* pool, const Secrets* secret
       revocation_feed_(pool, RevocationWindow(options_.access_token_ttl)),
       dummy_hash_(options_.hasher.Hash("not a password of anyone")) {}
 
-namespace {
-
-std::string Metadata(const grpc::ServerContext& ctx, const char* key) {
-  auto it = ctx.client_metadata().find(key);
-  if (it == ctx.client_metadata().end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
-
-// "ipv4:127.0.0.1:5555" → "127.0.0.1".
-std::string PeerAddress(const std::string& peer) {
-  std::string_view p = peer;
-  const size_t colon = p.find(':');
-  if (colon != std::string::npos) p.remove_prefix(colon + 1);
-  const size_t last = p.rfind(':');
-  if (last != std::string::npos) p = p.substr(0, last);
-  return std::string(p);
-}
-
-}  // namespace
-
 grpc::Status IdentityServiceImpl::Handle(grpc::ServerContext* ctx, const char* method,
                                          const Body& body) {
-  log::ScopedRequestId scope(Metadata(*ctx, "x-request-id"));
-  absl::StatusOr<std::optional<auth::Principal>> who = authorizer_->Authorize(
-      *ctx, absl::StrCat("/", v1::IdentityService::service_full_name(), "/", method));
-  if (!who.ok()) return ToGrpcStatus(who.status());
-  Caller caller;
-  if (who->has_value()) {
-    caller.principal = &**who;
-  }
-  // Behind the gateway (when trusted) the outside client's address comes as metadata; otherwise
-  // the peer address names the caller, and a header cannot dodge the per-address limits.
-  if (options_.trust_client_address_header) {
-    caller.client_address = Metadata(*ctx, "x-client-address");
-  }
-  if (caller.client_address.empty()) caller.client_address = PeerAddress(ctx->peer());
-  caller.now = absl::Now();
-  absl::Status status = body(caller);
-  // Throttled answers say when to come back: a google.rpc.RetryInfo detail, and the same wait in
-  // seconds as "retry-after" trailing metadata for the gateway's Retry-After header.
-  if (std::optional<absl::Duration> wait = RetryDelayOf(status)) {
-    ctx->AddTrailingMetadata("retry-after", std::to_string(absl::ToInt64Seconds(*wait)));
-  }
-  return ToGrpcStatus(status);
+  return server::HandleCall(
+      ctx, *authorizer_, v1::IdentityService::service_full_name(), method,
+      [&](const server::Call& call) {
+        Caller caller{.principal = call.principal, .now = call.now};
+        // Behind the gateway (when trusted) the outside client's address comes as metadata;
+        // otherwise the peer address names the caller, and a header cannot dodge the per-address
+        // limits.
+        if (options_.trust_client_address_header) {
+          caller.client_address = server::ClientMetadata(*ctx, "x-client-address");
+        }
+        if (caller.client_address.empty()) caller.client_address = server::PeerHost(ctx->peer());
+        return body(caller);
+      },
+      server::Anonymous::kAllowed);
 }
 
 absl::Status IdentityServiceImpl::InTx(absl::string_view what, const pg::TxBody& fn) {
@@ -135,7 +109,7 @@ absl::Status IdentityServiceImpl::Idempotent(absl::string_view method, const std
                                              const google::protobuf::Message& request,
                                              google::protobuf::Message* response,
                                              const pg::TxBody& fn) {
-  if (absl::Status s = CheckIdempotencyKey(key); !s.ok()) return s;
+  if (absl::Status s = text::CheckIdempotencyKey(key); !s.ok()) return s;
   // Keyed: requests carry passwords and phone numbers, which a plain hash would let a reader of
   // the table guess offline.
   return pg::RunIdempotent(*pool_, method, key, secrets_->RequestHash(DeterministicBytes(request)),

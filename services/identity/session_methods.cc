@@ -3,7 +3,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/text.h"
 #include "common/log/log.h"
+#include "common/pg/sql_values.h"
 #include "services/identity/device_token.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
@@ -54,7 +56,8 @@ absl::Status CheckPlatformAccounts(
       return absl::InvalidArgumentError(absl::StrCat(field, ".platform: is required"));
     }
     if (a.platform() == v1::DELIVERY_PLATFORM_OTHER) {
-      if (absl::Status s = CheckText(a.platform_name(), 32, true, field + ".platform_name");
+      if (absl::Status s = text::CheckText(a.platform_name(), field + ".platform_name",
+                                           {.max = 32, .required = true});
           !s.ok()) {
         return s;
       }
@@ -205,11 +208,13 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
                                                 const v1::RegisterRiderRequest* req,
                                                 v1::RegisterRiderResponse* resp) {
   return Handle(ctx, "RegisterRider", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     absl::StatusOr<std::string> phone = NormalizePhone(req->phone(), "phone");
     if (!phone.ok()) return phone.status();
     if (absl::Status s = CheckPassword(req->password(), *phone, "password"); !s.ok()) return s;
-    if (absl::Status s = CheckText(req->display_name(), 32, true, "display_name"); !s.ok())
+    if (absl::Status s =
+            text::CheckText(req->display_name(), "display_name", {.max = 32, .required = true});
+        !s.ok())
       return s;
     if (absl::Status s = CheckPlatformAccounts(req->platform_accounts()); !s.ok()) return s;
     if (!req->has_consent()) return absl::InvalidArgumentError("consent: is required");
@@ -240,7 +245,8 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
       if (!c.ok()) return c.status();
       code = *c;
     }
-    if (absl::Status s = CheckText(req->device_name(), 64, false, "device_name"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(req->device_name(), "device_name", {.max = 64}); !s.ok())
+      return s;
     const std::string addr_bucket = "register:addr:" + caller.client_address;
     if (absl::Status s = TakeThrottle(addr_bucket, options_.registrations_per_address,
                                       kRegistrationWindow, caller.now);
@@ -291,7 +297,7 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
           tx.exec_params(
               "INSERT INTO consents (person_id, policy_version, purposes, consented_at) "
               "VALUES ($1, $2, $3::smallint[], from_us($4))",
-              id, options_.policy_version, TextArrayLiteral(purposes), Us(caller.now));
+              id, options_.policy_version, pg::TextArray(purposes), Us(caller.now));
           tx.exec_params(
               "INSERT INTO role_grants (grant_id, person_id, role, org_id, granted_by) "
               "VALUES ($1, $2, 1, 'root', 'registration')",
@@ -334,10 +340,12 @@ grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::Logi
     absl::StatusOr<std::string> phone = NormalizePhone(req->phone(), "phone");
     if (!phone.ok()) return phone.status();
     if (req->password().empty()) return absl::InvalidArgumentError("password: is required");
-    if (req->password().size() > 256 || Utf8Length(req->password()) > 64) {
+    if (req->password().size() > 256 ||
+        text::Utf8Length(req->password()).value_or(req->password().size()) > 64) {
       return absl::InvalidArgumentError("password: is longer than 64 characters");
     }
-    if (absl::Status s = CheckText(req->device_name(), 64, false, "device_name"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(req->device_name(), "device_name", {.max = 64}); !s.ok())
+      return s;
     const std::string phone_hash = secrets_->PhoneHash(*phone);
     std::optional<std::string> device_id;
     if (!req->device_token().empty()) {
@@ -504,7 +512,7 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
                                                  const v1::ChangePasswordRequest* req,
                                                  v1::ChangePasswordResponse* resp) {
   return Handle(ctx, "ChangePassword", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
+    if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
     if (req->current_password().empty()) {
       return absl::InvalidArgumentError("current_password: is required");
     }
@@ -515,7 +523,8 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
     if (req->new_password() == req->current_password()) {
       return absl::InvalidArgumentError("new_password: must differ from the current password");
     }
-    if (absl::Status s = CheckText(req->device_name(), 64, false, "device_name"); !s.ok()) return s;
+    if (absl::Status s = text::CheckText(req->device_name(), "device_name", {.max = 64}); !s.ok())
+      return s;
     const std::string& me = caller.who().subject;
     const std::string bucket = "password:" + me;
     if (absl::Status s = TakeThrottle(bucket, 5, absl::Minutes(15), caller.now); !s.ok()) return s;
@@ -673,7 +682,10 @@ absl::Status IdentityServiceImpl::BootstrapAdmin(const std::string& phone,
 }
 
 absl::Status IdentityServiceImpl::SetCityName() {
-  if (absl::Status s = CheckText(options_.city_name, 64, true, "city_name"); !s.ok()) return s;
+  if (absl::Status s =
+          text::CheckText(options_.city_name, "city_name", {.max = 64, .required = true});
+      !s.ok())
+    return s;
   return InTx("set city name", [&](pqxx::transaction_base& tx) {
     tx.exec_params(
         "UPDATE org_nodes SET name = $1, version = version + 1, updated_at = now() "

@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/time_units.h"
 #include "common/log/log.h"
 #include "common/pg/pg_pool.h"
 #include "common/pg/transactions.h"
@@ -13,7 +14,7 @@
 namespace civicpoints::identity {
 namespace {
 
-int64_t Us(absl::Time t) { return absl::ToUnixMicros(t); }
+using times::Us;
 
 // Whole seconds, rounded up: a client that waits exactly this long is admitted.
 absl::Duration CeilSeconds(absl::Duration d) {

@@ -5,15 +5,13 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/text.h"
+#include "common/base/time_units.h"
 #include "services/ledger/ledger_support.h"
 
 namespace civicpoints::ledger {
 
 namespace {
-
-int64_t Micros(const google::protobuf::Timestamp& t) {
-  return t.seconds() * 1000000 + t.nanos() / 1000;
-}
 
 class FieldHasher {
  public:
@@ -23,7 +21,7 @@ class FieldHasher {
   }
   void Text(const std::string& f) {
     // PostgreSQL's length() of UTF-8 text counts characters, not bytes.
-    const std::string prefix = absl::StrCat(support::Utf8Length(f), ":");
+    const std::string prefix = absl::StrCat(text::CountChars(f), ":");
     Bytes(prefix);
     Bytes(f);
   }
@@ -67,8 +65,8 @@ std::string EntryHash(const v1::Entry& e) {
   h.Text(e.order_id());
   h.Text(e.reversed_entry_id());
   h.Text(e.bulk_award_id());
-  h.Number(Micros(e.occur_time()));
-  h.Number(Micros(e.create_time()));
+  h.Number(times::UsOf(e.occur_time()));
+  h.Number(times::UsOf(e.create_time()));
   return h.Finish();
 }
 

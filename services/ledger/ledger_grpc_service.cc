@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "common/log/log.h"
+#include "common/server/call_handler.h"
 #include "common/status/grpc_status.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/ledger.h"
@@ -59,24 +59,13 @@ std::string ScopeName(const common::v1::OrgScope& scope) {
   return absl::StrCat("org node ", scope.org_id());
 }
 
-std::string RequestId(const grpc::ServerContext& ctx) {
-  auto it = ctx.client_metadata().find("x-request-id");
-  if (it == ctx.client_metadata().end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
-
 }  // namespace
 
 grpc::Status LedgerGrpcService::Handle(
     grpc::ServerContext* ctx, const char* method,
     const std::function<absl::Status(const auth::Principal&)>& body) {
-  log::ScopedRequestId scope(RequestId(*ctx));
-  absl::StatusOr<std::optional<auth::Principal>> who = authorizer_->Authorize(
-      *ctx, absl::StrCat("/", v1::LedgerService::service_full_name(), "/", method));
-  if (!who.ok()) return ToGrpcStatus(who.status());
-  // Every ledger method needs credentials, so a principal is always present here.
-  if (!who->has_value()) return ToGrpcStatus(absl::UnauthenticatedError("credentials required"));
-  return ToGrpcStatus(body(**who));
+  return server::HandleCall(ctx, *authorizer_, v1::LedgerService::service_full_name(), method,
+                            [&](const server::Call& call) { return body(*call.principal); });
 }
 
 absl::Status LedgerGrpcService::CheckScope(const auth::Principal& who,

@@ -2,6 +2,8 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/text.h"
+#include "common/base/time_units.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/ledger.h"
@@ -15,15 +17,13 @@ using gp::util::TimeUtil;
 using support::CheckAmount;
 using support::CheckFullPath;
 using support::CheckId;
-using support::CheckKey;
 using support::CheckReason;
 using support::Invalid;
 using support::ToProto;
-using support::ToTime;
 
 absl::StatusOr<v1::HoldResponse> Ledger::Hold(const v1::HoldRequest& req,
                                               const std::string& actor) {
-  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  RETURN_IF_ERROR(text::CheckIdempotencyKey(req.idempotency_key()));
   RETURN_IF_ERROR(CheckId(req.order_id(), "order_id"));
   RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
   RETURN_IF_ERROR(CheckAmount(req.amount()));
@@ -33,7 +33,7 @@ absl::StatusOr<v1::HoldResponse> Ledger::Hold(const v1::HoldRequest& req,
     const absl::Duration d =
         absl::Seconds(req.timeout().seconds()) + absl::Nanoseconds(req.timeout().nanos());
     if (d < absl::Minutes(1) || d > absl::Hours(24 * 30)) {
-      return Invalid("timeout must be between 1 minute and 30 days");
+      return Invalid("timeout: must be between 1 minute and 30 days");
     }
     timeout = d;
   }
@@ -80,7 +80,7 @@ absl::StatusOr<v1::HoldResponse> Ledger::Hold(const v1::HoldRequest& req,
         hold.set_amount(req.amount());
         hold.set_state(v1::HOLD_STATE_HELD);
         if (timeout.has_value()) {
-          *hold.mutable_expire_time() = ToProto(ToTime(entry->create_time()) + *timeout);
+          *hold.mutable_expire_time() = ToProto(times::TimeOf(entry->create_time()) + *timeout);
         }
         if (path_set) *hold.mutable_org_path() = path;
         hold.set_hold_entry_id(entry->entry_id());
@@ -98,7 +98,7 @@ absl::StatusOr<v1::HoldResponse> Ledger::Hold(const v1::HoldRequest& req,
 
 absl::StatusOr<v1::CaptureResponse> Ledger::Capture(const v1::CaptureRequest& req,
                                                     const std::string& actor) {
-  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  RETURN_IF_ERROR(text::CheckIdempotencyKey(req.idempotency_key()));
   RETURN_IF_ERROR(CheckId(req.order_id(), "order_id"));
   v1::CaptureResponse response;
   RETURN_IF_ERROR(Mutate(
@@ -119,7 +119,7 @@ absl::StatusOr<v1::CaptureResponse> Ledger::Capture(const v1::CaptureRequest& re
                                                             " was already captured (entry ",
                                                             hold->settle_entry_id(), ")"));
         }
-        if (hold->has_expire_time() && ToTime(hold->expire_time()) <= absl::Now()) {
+        if (hold->has_expire_time() && times::TimeOf(hold->expire_time()) <= absl::Now()) {
           return absl::FailedPreconditionError(
               absl::StrCat("the hold of order ", req.order_id(), " expired at ",
                            TimeUtil::ToString(hold->expire_time())));
@@ -151,7 +151,7 @@ absl::StatusOr<v1::CaptureResponse> Ledger::Capture(const v1::CaptureRequest& re
 
 absl::StatusOr<v1::ReleaseResponse> Ledger::Release(const v1::ReleaseRequest& req,
                                                     const std::string& actor) {
-  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  RETURN_IF_ERROR(text::CheckIdempotencyKey(req.idempotency_key()));
   RETURN_IF_ERROR(CheckId(req.order_id(), "order_id"));
   RETURN_IF_ERROR(CheckReason(req.reason(), false));
   return ReleaseHold("Release", req, actor, /*by_timeout=*/false);

@@ -5,6 +5,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/text.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/award_set.h"
 #include "services/ledger/ledger.h"
@@ -18,13 +19,11 @@ namespace gp = ::google::protobuf;
 using support::CheckAmount;
 using support::CheckFullPath;
 using support::CheckId;
-using support::CheckKey;
 using support::CheckReason;
 using support::Invalid;
 using support::kMaxIdLength;
 using support::RequestHash;
 using support::SequenceOf;
-using support::ToTime;
 
 namespace {
 
@@ -35,33 +34,33 @@ absl::StatusOr<absl::Time> OccurTime(const gp::Timestamp& ts, bool set, absl::Ti
   // The range google.protobuf.Timestamp allows: years 0001 to 9999.
   if (ts.seconds() < -62135596800 || ts.seconds() > 253402300799 || ts.nanos() < 0 ||
       ts.nanos() > 999999999) {
-    return Invalid("occur_time is not a valid timestamp");
+    return Invalid("occur_time: is not a valid timestamp");
   }
   const absl::Time t = absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-  if (t > now + absl::Minutes(5)) return Invalid("occur_time is in the future");
-  if (t < now - absl::Hours(24 * 400)) return Invalid("occur_time is more than 400 days ago");
+  if (t > now + absl::Minutes(5)) return Invalid("occur_time: is in the future");
+  if (t < now - absl::Hours(24 * 400)) return Invalid("occur_time: is more than 400 days ago");
   return t;
 }
 
 absl::Status CheckAwardSource(v1::SourceKind kind, const std::string& source_id,
                               const std::string& verified_by, const std::string& rule) {
   if (kind == v1::SOURCE_KIND_UNSPECIFIED || !v1::SourceKind_IsValid(kind)) {
-    return Invalid("source_kind is required");
+    return Invalid("source_kind: is required");
   }
   if (kind == v1::SOURCE_KIND_REDEMPTION) {
-    return Invalid("source_kind REDEMPTION is for holds, not awards");
+    return Invalid("source_kind: REDEMPTION is for holds, not awards");
   }
   if (kind != v1::SOURCE_KIND_CORRECTION) {
-    if (source_id.empty()) return Invalid("source_id is required for this source_kind");
+    if (source_id.empty()) return Invalid("source_id: is required for this source_kind");
     if (verified_by.empty())
-      return Invalid("verified_by_person_id is required for this source_kind");
-    if (rule.empty()) return Invalid("points_rule_id is required for this source_kind");
+      return Invalid("verified_by_person_id: is required for this source_kind");
+    if (rule.empty()) return Invalid("points_rule_id: is required for this source_kind");
   }
   if (source_id.size() > kMaxSourceIdLength)
-    return Invalid("source_id is longer than 128 characters");
+    return Invalid("source_id: is longer than 128 characters");
   if (verified_by.size() > kMaxIdLength)
-    return Invalid("verified_by_person_id is longer than 64 characters");
-  if (rule.size() > kMaxIdLength) return Invalid("points_rule_id is longer than 64 characters");
+    return Invalid("verified_by_person_id: is longer than 64 characters");
+  if (rule.size() > kMaxIdLength) return Invalid("points_rule_id: is longer than 64 characters");
   return absl::OkStatus();
 }
 
@@ -93,7 +92,7 @@ Posting AwardPosting(const Source& source, const std::string& person_id, int64_t
 absl::StatusOr<v1::AwardResponse> Ledger::Award(const v1::AwardRequest& req,
                                                 const std::string& actor) {
   const absl::Time now = absl::Now();
-  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  RETURN_IF_ERROR(text::CheckIdempotencyKey(req.idempotency_key()));
   RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
   RETURN_IF_ERROR(CheckAmount(req.amount()));
   RETURN_IF_ERROR(CheckAwardSource(req.source_kind(), req.source_id(), req.verified_by_person_id(),
@@ -133,9 +132,9 @@ absl::StatusOr<v1::AwardResponse> Ledger::Award(const v1::AwardRequest& req,
 absl::StatusOr<v1::BulkAwardResponse> Ledger::BulkAward(const v1::BulkAwardRequest& req,
                                                         const std::string& actor) {
   const absl::Time now = absl::Now();
-  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
-  if (req.items().empty()) return Invalid("items is empty");
-  if (req.items_size() > kMaxBulkItems) return Invalid("items has more than 1000 items");
+  RETURN_IF_ERROR(text::CheckIdempotencyKey(req.idempotency_key()));
+  if (req.items().empty()) return Invalid("items: is empty");
+  if (req.items_size() > kMaxBulkItems) return Invalid("items: has more than 1000 items");
   RETURN_IF_ERROR(CheckAwardSource(req.source_kind(), req.source_id(), req.verified_by_person_id(),
                                    req.points_rule_id()));
   RETURN_IF_ERROR(CheckReason(req.reason(), false));
@@ -148,7 +147,7 @@ absl::StatusOr<v1::BulkAwardResponse> Ledger::BulkAward(const v1::BulkAwardReque
     RETURN_IF_ERROR(CheckAmount(item.amount(), where + ".amount"));
     RETURN_IF_ERROR(CheckFullPath(item.org_path(), where + ".org_path"));
     if (!seen.insert(item.person_id()).second) {
-      return Invalid(absl::StrCat(where, ".person_id ", item.person_id(), " repeats"));
+      return Invalid(absl::StrCat(where, ".person_id: ", item.person_id(), " repeats"));
     }
   }
   const std::string bulk_id = "bulk-" + absl::BytesToHexString(RequestHash(req)).substr(0, 24);
@@ -201,12 +200,12 @@ absl::StatusOr<v1::BulkAwardResponse> Ledger::BulkAward(const v1::BulkAwardReque
 
 absl::StatusOr<v1::DeductResponse> Ledger::Deduct(const v1::DeductRequest& req,
                                                   const std::string& actor) {
-  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  RETURN_IF_ERROR(text::CheckIdempotencyKey(req.idempotency_key()));
   RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
   RETURN_IF_ERROR(CheckAmount(req.amount()));
   RETURN_IF_ERROR(CheckReason(req.reason(), true));
   if (req.related_entry_id().size() > kMaxIdLength) {
-    return Invalid("related_entry_id is longer than 64 characters");
+    return Invalid("related_entry_id: is longer than 64 characters");
   }
   v1::DeductResponse response;
   RETURN_IF_ERROR(Mutate(
@@ -247,7 +246,7 @@ absl::StatusOr<v1::DeductResponse> Ledger::Deduct(const v1::DeductRequest& req,
 
 absl::StatusOr<v1::ReverseResponse> Ledger::Reverse(const v1::ReverseRequest& req,
                                                     const std::string& actor) {
-  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  RETURN_IF_ERROR(text::CheckIdempotencyKey(req.idempotency_key()));
   RETURN_IF_ERROR(CheckId(req.entry_id(), "entry_id"));
   RETURN_IF_ERROR(CheckReason(req.reason(), true));
   v1::ReverseResponse response;

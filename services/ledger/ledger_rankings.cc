@@ -42,7 +42,7 @@ absl::StatusOr<v1::GetTopRankingResponse> Ledger::GetTopRanking(
     const v1::GetTopRankingRequest& req) {
   SettleRankings();
   ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
-  if (req.top_n() < 0 || req.top_n() > kMaxTopN) return Invalid("top_n must be 1-1000");
+  if (req.top_n() < 0 || req.top_n() > kMaxTopN) return Invalid("top_n: must be 1-1000");
   const int64_t n = req.top_n() == 0 ? 10 : req.top_n();
   auto read_top = [&]() -> absl::StatusOr<TopRead> {
     TopRead read;
@@ -102,7 +102,7 @@ absl::StatusOr<v1::GetRankingNeighboursResponse> Ledger::GetRankingNeighbours(
   RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
   ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
   if (req.above() < 0 || req.above() > 50 || req.below() < 0 || req.below() > 50) {
-    return Invalid("above and below must be 0-50");
+    return Invalid("above, below: must be 0-50");
   }
   const int above = req.above() == 0 && req.below() == 0 ? 1 : req.above();
   const int below = req.above() == 0 && req.below() == 0 ? 1 : req.below();
@@ -172,12 +172,12 @@ absl::StatusOr<v1::RestoreToRankingsResponse> Ledger::RestoreToRankings(
 absl::StatusOr<v1::ListRankingExclusionsResponse> Ledger::ListRankingExclusions(
     const v1::ListRankingExclusionsRequest& req) {
   ASSIGN_OR_RETURN(const NodeColumns node, ColumnsFor(req.scope()));
-  if (req.page_size() < 0) return Invalid("page_size must not be negative");
+  if (req.page_size() < 0) return Invalid("page_size: must not be negative");
   const int limit =
       req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
   std::string after;
   if (!req.page_token().empty() && !absl::WebSafeBase64Unescape(req.page_token(), &after)) {
-    return Invalid("page_token is not valid for this request");
+    return Invalid("page_token: is not valid for this request");
   }
   ASSIGN_OR_RETURN(std::vector<v1::RankingExclusion> rows,
                    store_->ListExclusions(node.column, req.scope().org_id(), after, limit));

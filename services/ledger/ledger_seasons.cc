@@ -6,6 +6,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/text.h"
+#include "common/base/time_units.h"
 #include "common/log/log.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/ledger.h"
@@ -17,15 +19,12 @@ namespace civicpoints::ledger {
 
 namespace gp = ::google::protobuf;
 using support::CheckId;
-using support::CheckKey;
 using support::Invalid;
 using support::kDefaultPageSize;
 using support::kMaxPageSize;
 using support::kMaxTopN;
 using support::RequestHash;
 using support::ToProto;
-using support::ToTime;
-using support::Utf8Length;
 
 namespace {
 
@@ -45,23 +44,24 @@ std::string SnapshotId(const gp::Message& request, const std::string& caller,
 
 absl::StatusOr<v1::Season> Ledger::CreateSeason(const v1::CreateSeasonRequest& req,
                                                 const std::string& actor) {
-  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
-  const size_t name_chars = Utf8Length(req.display_name());
-  if (name_chars < 1 || name_chars > 64) return Invalid("display_name must be 1-64 characters");
+  RETURN_IF_ERROR(text::CheckIdempotencyKey(req.idempotency_key()));
+  RETURN_IF_ERROR(
+      text::CheckText(req.display_name(), "display_name", {.max = 64, .required = true}));
   const common::v1::OrgLevel level = req.scope().level();
   if (level < common::v1::ORG_LEVEL_CITY || level > common::v1::ORG_LEVEL_COMMUNITY) {
-    return Invalid("scope.level is required (city, district, street or community)");
+    return Invalid("scope.level: is required (city, district, street or community)");
   }
   if (level != common::v1::ORG_LEVEL_CITY)
     RETURN_IF_ERROR(CheckId(req.scope().org_id(), "scope.org_id"));
   if (!req.has_start_time() || !req.has_end_time()) {
-    return Invalid("start_time and end_time are required");
+    return Invalid("start_time, end_time: are required");
   }
-  const absl::Time start = ToTime(req.start_time()), end = ToTime(req.end_time());
-  if (end <= start) return Invalid("end_time must be after start_time");
-  if (end - start > absl::Hours(24 * 366)) return Invalid("a season lasts at most 366 days");
+  const absl::Time start = times::TimeOf(req.start_time()), end = times::TimeOf(req.end_time());
+  if (end <= start) return Invalid("end_time: must be after start_time");
+  if (end - start > absl::Hours(24 * 366))
+    return Invalid("end_time: is more than 366 days after start_time");
   if (start < absl::Now() - absl::Hours(24 * 366)) {
-    return Invalid("start_time is more than 366 days ago");
+    return Invalid("start_time: is more than 366 days ago");
   }
   v1::CreateSeasonResponse response;
   RETURN_IF_ERROR(Mutate(actor, "CreateSeason", req.idempotency_key(), req, "season", &response,
@@ -99,21 +99,21 @@ absl::StatusOr<v1::Season> Ledger::GetSeason(const std::string& season_id) {
 }
 
 absl::StatusOr<v1::ListSeasonsResponse> Ledger::ListSeasons(const v1::ListSeasonsRequest& req) {
-  if (req.page_size() < 0) return Invalid("page_size must not be negative");
+  if (req.page_size() < 0) return Invalid("page_size: must not be negative");
   const int limit =
       req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
   int level = 0;
   if (req.has_scope()) {
     level = req.scope().level();
     if (level < common::v1::ORG_LEVEL_CITY || level > common::v1::ORG_LEVEL_COMMUNITY) {
-      return Invalid("scope.level must be city, district, street or community");
+      return Invalid("scope.level: must be city, district, street or community");
     }
     if (level != common::v1::ORG_LEVEL_CITY)
       RETURN_IF_ERROR(CheckId(req.scope().org_id(), "scope.org_id"));
   }
   for (int st : req.states()) {
     if (st == v1::SEASON_STATE_UNSPECIFIED || !v1::SeasonState_IsValid(st)) {
-      return Invalid("states holds an unknown state");
+      return Invalid("states: holds an unknown state");
     }
   }
   int64_t after = 0;
@@ -121,7 +121,7 @@ absl::StatusOr<v1::ListSeasonsResponse> Ledger::ListSeasons(const v1::ListSeason
     std::string decoded;
     if (!absl::WebSafeBase64Unescape(req.page_token(), &decoded) ||
         !absl::SimpleAtoi(decoded, &after) || after <= 0) {
-      return Invalid("page_token is not valid for this request");
+      return Invalid("page_token: is not valid for this request");
     }
   }
   // Ancestors of a node are not known to the ledger; a node's seasons and the city's are listed.
@@ -147,9 +147,9 @@ absl::StatusOr<v1::ListSeasonsResponse> Ledger::ListSeasons(const v1::ListSeason
 
 absl::StatusOr<v1::RankingSnapshot> Ledger::SnapshotRanking(const v1::SnapshotRankingRequest& req,
                                                             const std::string& actor) {
-  RETURN_IF_ERROR(CheckKey(req.idempotency_key()));
+  RETURN_IF_ERROR(text::CheckIdempotencyKey(req.idempotency_key()));
   ASSIGN_OR_RETURN(std::string key, RankingKeyFor(req.scope(), req.period(), absl::Now()));
-  if (req.top_n() < 1 || req.top_n() > kMaxTopN) return Invalid("top_n must be 1-1000");
+  if (req.top_n() < 1 || req.top_n() > kMaxTopN) return Invalid("top_n: must be 1-1000");
   v1::SnapshotRankingResponse response;
   RETURN_IF_ERROR(Mutate(actor, "SnapshotRanking", req.idempotency_key(), req, "snapshot",
                          &response, [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t*) {

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "common/base/time_units.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/ledger.h"
 #include "services/ledger/ledger_support.h"
@@ -25,7 +26,6 @@ using support::kMaxPageSize;
 using support::NodeColumns;
 using support::RequestHash;
 using support::ToProto;
-using support::ToTime;
 
 namespace {
 
@@ -77,22 +77,22 @@ absl::StatusOr<v1::ListEntriesResponse> Ledger::ListEntries(const v1::ListEntrie
   RETURN_IF_ERROR(CheckId(req.person_id(), "person_id"));
   PgLedgerStore::EntryFilter f;
   f.person_id = req.person_id();
-  if (req.page_size() < 0) return Invalid("page_size must not be negative");
+  if (req.page_size() < 0) return Invalid("page_size: must not be negative");
   f.limit = req.page_size() == 0 ? kDefaultPageSize : std::min(req.page_size(), kMaxPageSize);
   if (req.has_time_range()) {
-    if (req.time_range().has_start_time()) f.start = ToTime(req.time_range().start_time());
-    if (req.time_range().has_end_time()) f.end = ToTime(req.time_range().end_time());
+    if (req.time_range().has_start_time()) f.start = times::TimeOf(req.time_range().start_time());
+    if (req.time_range().has_end_time()) f.end = times::TimeOf(req.time_range().end_time());
     if (f.start && f.end && *f.start >= *f.end)
-      return Invalid("time_range.start_time is not before end_time");
+      return Invalid("time_range.start_time: is not before end_time");
   }
   for (int k : req.kinds()) {
     if (k == v1::ENTRY_KIND_UNSPECIFIED || !v1::EntryKind_IsValid(k))
-      return Invalid("kinds holds an unknown kind");
+      return Invalid("kinds: holds an unknown kind");
     f.kinds.push_back(k);
   }
   for (int k : req.source_kinds()) {
     if (k == v1::SOURCE_KIND_UNSPECIFIED || !v1::SourceKind_IsValid(k)) {
-      return Invalid("source_kinds holds an unknown kind");
+      return Invalid("source_kinds: holds an unknown kind");
     }
     f.source_kinds.push_back(k);
   }
@@ -110,7 +110,7 @@ absl::StatusOr<v1::ListEntriesResponse> Ledger::ListEntries(const v1::ListEntrie
     if (!absl::WebSafeBase64Unescape(req.page_token(), &decoded) ||
         (parts = absl::StrSplit(decoded, ':')).size() != 2 || parts[1] != filter_tag ||
         !absl::SimpleAtoi(parts[0], &f.before_sequence) || f.before_sequence <= 0) {
-      return Invalid("page_token is not valid for this request");
+      return Invalid("page_token: is not valid for this request");
     }
   }
   ASSIGN_OR_RETURN(std::vector<v1::Entry> entries, store_->ListEntries(f));
@@ -126,8 +126,8 @@ absl::StatusOr<v1::ListEntriesResponse> Ledger::ListEntries(const v1::ListEntrie
 absl::StatusOr<v1::VerifyJournalResponse> Ledger::VerifyJournal(
     const v1::VerifyJournalRequest& req, const std::function<bool()>& cancelled) {
   if (req.person_id().size() > kMaxIdLength)
-    return Invalid("person_id is longer than 64 characters");
-  if (req.start_sequence() < 0) return Invalid("start_sequence must not be negative");
+    return Invalid("person_id: is longer than 64 characters");
+  if (req.start_sequence() < 0) return Invalid("start_sequence: must not be negative");
   if (req.max_entries() < 0 || req.max_entries() > kMaxVerifyChunk) {
     return Invalid(absl::StrCat("max_entries must be 0 (", kDefaultVerifyChunk, ") to ",
                                 kMaxVerifyChunk, ", got ", req.max_entries()));
@@ -200,7 +200,7 @@ absl::StatusOr<v1::GetPeriodTotalsResponse> Ledger::GetPeriodTotals(
       pg_format = "YYYY-MM";
       break;
     default:
-      return Invalid("granularity is required (day, ISO week or month)");
+      return Invalid("granularity: is required (day, ISO week or month)");
   }
   // The buckets: those overlapping time_range, or the 30 up to and including the current one.
   std::vector<Bucket> buckets;
@@ -208,10 +208,10 @@ absl::StatusOr<v1::GetPeriodTotalsResponse> Ledger::GetPeriodTotals(
   if (req.has_time_range() &&
       (req.time_range().has_start_time() || req.time_range().has_end_time())) {
     const absl::Time end =
-        req.time_range().has_end_time() ? ToTime(req.time_range().end_time()) : now;
-    if (!req.time_range().has_start_time()) return Invalid("time_range.start_time is required");
-    const absl::Time start = ToTime(req.time_range().start_time());
-    if (start >= end) return Invalid("time_range.start_time is not before end_time");
+        req.time_range().has_end_time() ? times::TimeOf(req.time_range().end_time()) : now;
+    if (!req.time_range().has_start_time()) return Invalid("time_range.start_time: is required");
+    const absl::Time start = times::TimeOf(req.time_range().start_time());
+    if (start >= end) return Invalid("time_range.start_time: is not before end_time");
     for (Bucket b = BucketAt(g, start); b.start < end; b = BucketAt(g, b.end)) {
       if (buckets.size() == kMaxBuckets) return Invalid("time_range spans more than 400 buckets");
       buckets.push_back(b);
@@ -256,8 +256,8 @@ absl::StatusOr<v1::GetOrgStatisticsResponse> Ledger::GetOrgStatistics(
   if (!req.start_day().empty() && !absl::ParseCivilTime(req.start_day(), &start_day)) {
     return Invalid(absl::StrCat("start_day '", req.start_day(), "' is not a day like 2026-11-08"));
   }
-  if (start_day > end_day) return Invalid("start_day is after end_day");
-  if (end_day - start_day > 366) return Invalid("the range is longer than 366 days");
+  if (start_day > end_day) return Invalid("start_day: is after end_day");
+  if (end_day - start_day > 366) return Invalid("end_day: is more than 366 days after start_day");
 
   ASSIGN_OR_RETURN(PgLedgerStore::OrgFigures figures,
                    store_->OrgStatistics(node.column, req.scope().org_id(), node.child_column,

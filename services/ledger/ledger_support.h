@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "civicpoints/common/v1/types.pb.h"
 #include "civicpoints/ledger/v1/entry.pb.h"
+#include "common/base/request_hash.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -26,20 +27,18 @@ inline constexpr int kMaxTopN = 1000;
 
 absl::Status Invalid(absl::string_view what);
 
-// Characters (code points) of UTF-8 text.
-size_t Utf8Length(const std::string& s);
-
 // Request checks; each error is INVALID_ARGUMENT naming the field.
-absl::Status CheckKey(const std::string& key);
 absl::Status CheckId(const std::string& id, absl::string_view field);
 absl::Status CheckAmount(int64_t amount, absl::string_view field = "amount");
 absl::Status CheckReason(const std::string& reason, bool required);
 absl::Status CheckFullPath(const common::v1::OrgPath& path, absl::string_view field);
 
-// SHA-256 of the request without its idempotency key, in deterministic wire form.
-std::string RequestHash(const google::protobuf::Message& request);
+// The ledger's fingerprint of a request leaves its idempotency key out (the stored hashes were
+// made so).
+inline std::string RequestHash(const google::protobuf::Message& request) {
+  return civicpoints::RequestHash(request, "idempotency_key");
+}
 
-absl::Time ToTime(const google::protobuf::Timestamp& ts);
 // An entry's journal sequence (its id); 0 for an entry without one.
 int64_t SequenceOf(const v1::Entry& entry);
 google::protobuf::Timestamp ToProto(absl::Time t);

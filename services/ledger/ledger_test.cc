@@ -103,20 +103,20 @@ TEST_F(LedgerTest, BadAwardsAreRefusedPreciselyAndWriteNothing) {
     std::string message;
   };
   const std::vector<Case> cases = {
-      {[](auto& r) { r.set_amount(0); }, "amount must be 1-1000000"},
-      {[](auto& r) { r.set_amount(-3); }, "amount must be 1-1000000"},
-      {[](auto& r) { r.set_amount(1000001); }, "amount must be 1-1000000"},
-      {[](auto& r) { r.clear_idempotency_key(); }, "idempotency_key is required"},
+      {[](auto& r) { r.set_amount(0); }, "amount: must be 1-1000000"},
+      {[](auto& r) { r.set_amount(-3); }, "amount: must be 1-1000000"},
+      {[](auto& r) { r.set_amount(1000001); }, "amount: must be 1-1000000"},
+      {[](auto& r) { r.clear_idempotency_key(); }, "idempotency_key: is required"},
       {[](auto& r) { r.set_idempotency_key("has space"); }, "printable ASCII"},
-      {[](auto& r) { r.clear_person_id(); }, "person_id is required"},
-      {[](auto& r) { r.clear_org_path(); }, "org_path must name"},
-      {[](auto& r) { r.set_source_kind(v1::SOURCE_KIND_UNSPECIFIED); }, "source_kind is required"},
-      {[](auto& r) { r.clear_verified_by_person_id(); }, "verified_by_person_id is required"},
+      {[](auto& r) { r.clear_person_id(); }, "person_id: is required"},
+      {[](auto& r) { r.clear_org_path(); }, "org_path: must name"},
+      {[](auto& r) { r.set_source_kind(v1::SOURCE_KIND_UNSPECIFIED); }, "source_kind: is required"},
+      {[](auto& r) { r.clear_verified_by_person_id(); }, "verified_by_person_id: is required"},
       {[](auto& r) {
          r.mutable_occur_time()->set_seconds(absl::ToUnixSeconds(absl::Now()) + 3600);
        },
-       "occur_time is in the future"},
-      {[](auto& r) { r.set_reason(std::string(501, 'x')); }, "reason is longer"},
+       "occur_time: is in the future"},
+      {[](auto& r) { r.set_reason(std::string(501, 'x')); }, "reason: is longer"},
   };
   for (const Case& c : cases) {
     v1::AwardRequest r = AwardReq("k", "p1", 5);
@@ -242,7 +242,7 @@ TEST_F(LedgerTest, DeductNeedsAReasonAndCannotOverdraw) {
   req.set_idempotency_key("d1");
   req.set_person_id("p1");
   req.set_amount(11);
-  EXPECT_THAT(ledger_->Deduct(req, "staff").status().message(), HasSubstr("reason is required"));
+  EXPECT_THAT(ledger_->Deduct(req, "staff").status().message(), HasSubstr("reason: is required"));
   req.set_reason("违规刷分");
   EXPECT_EQ(ledger_->Deduct(req, "staff").status().code(), absl::StatusCode::kFailedPrecondition);
   req.set_amount(3);
@@ -704,7 +704,7 @@ TEST_F(LedgerTest, ExcludedRidersLeaveTheRankingsAndComeBackWhenRestored) {
   v1::ExcludeFromRankingsRequest ex;
   ex.set_person_id("cheat");
   EXPECT_THAT(ledger_->ExcludeFromRankings(ex, "staff").status().message(),
-              HasSubstr("reason is required"));
+              HasSubstr("reason: is required"));
   ex.set_reason("刷分");
   auto excluded = ledger_->ExcludeFromRankings(ex, "staff_7");
   ASSERT_TRUE(excluded.ok()) << excluded.status();

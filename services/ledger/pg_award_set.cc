@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/time_units.h"
 #include "services/ledger/pg_ledger_rows.h"
 #include "services/ledger/pg_ledger_store.h"
 
@@ -23,7 +24,6 @@ using pg_rows::OnUniqueViolation;
 using pg_rows::RowToAccount;
 using pg_rows::TextArray;
 using pg_rows::TimestampText;
-using pg_rows::TsMicros;
 
 absl::StatusOr<std::vector<v1::Account>> PgLedgerStore::LockJournalAndAccounts(
     pqxx::dbtransaction& tx, const std::vector<std::string>& person_ids) {
@@ -208,8 +208,8 @@ absl::Status PgLedgerStore::AppendEntries(pqxx::dbtransaction& tx,
           orders.push_back(e.order_id());
           reversed.push_back(e.reversed_entry_id());
           bulk_ids.push_back(e.bulk_award_id());
-          occur.push_back(TimestampText(TsMicros(e.occur_time())));
-          created.push_back(TimestampText(TsMicros(e.create_time())));
+          occur.push_back(TimestampText(times::UsOf(e.occur_time())));
+          created.push_back(TimestampText(times::UsOf(e.create_time())));
           prev.push_back(e.prev_hash());
           hash.push_back(e.hash());
         }
@@ -236,7 +236,7 @@ absl::Status PgLedgerStore::AppendEntries(pqxx::dbtransaction& tx,
           account_districts.push_back(a.org_path().district_id());
           account_streets.push_back(a.org_path().street_id());
           account_communities.push_back(a.org_path().community_id());
-          updated.push_back(TimestampText(TsMicros(a.update_time())));
+          updated.push_back(TimestampText(times::UsOf(a.update_time())));
         }
         Exec(tx, kSql, IntArray(sequences), TextArray(persons), IntArray(account_sequences),
              IntArray(kinds), IntArray(amounts), IntArray(available_deltas), IntArray(held_deltas),

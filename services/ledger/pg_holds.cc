@@ -5,6 +5,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/time_units.h"
 #include "common/pg/pg_pool.h"
 #include "services/ledger/pg_ledger_rows.h"
 #include "services/ledger/pg_ledger_store.h"
@@ -15,7 +16,6 @@ using pg_rows::Exec;
 using pg_rows::InBatch;
 using pg_rows::OnUniqueViolation;
 using pg_rows::SetTime;
-using pg_rows::TsMicros;
 
 namespace {
 
@@ -66,7 +66,7 @@ absl::StatusOr<std::optional<v1::Hold>> PgLedgerStore::LockHold(pqxx::dbtransact
 
 absl::Status PgLedgerStore::InsertHold(pqxx::dbtransaction& tx, const v1::Hold& hold,
                                        const v1::Entry& entry, const common::v1::OrgPath& path) {
-  const int64_t expire = hold.has_expire_time() ? TsMicros(hold.expire_time()) : 0;
+  const int64_t expire = hold.has_expire_time() ? times::UsOf(hold.expire_time()) : 0;
   return InBatch(
       [&] {
         Exec(tx,
@@ -76,7 +76,7 @@ absl::Status PgLedgerStore::InsertHold(pqxx::dbtransaction& tx, const v1::Hold& 
              "$5, $6, $7, $8, to_timestamp($9::bigint / 1000000.0))",
              hold.order_id(), hold.person_id(), hold.amount(), expire, entry.sequence(),
              path.district_id(), path.street_id(), path.community_id(),
-             TsMicros(entry.create_time()));
+             times::UsOf(entry.create_time()));
         return absl::OkStatus();
       },
       OnUniqueViolation::kRace);
@@ -89,7 +89,7 @@ absl::Status PgLedgerStore::SettleHold(pqxx::dbtransaction& tx, const std::strin
          "UPDATE holds SET state = $2, settle_sequence = $3, expired = $4, "
          "settled_at = to_timestamp($5::bigint / 1000000.0) WHERE order_id = $1 AND state = 1",
          order_id, static_cast<int>(state), entry.sequence(), expired,
-         TsMicros(entry.create_time()));
+         times::UsOf(entry.create_time()));
     return absl::OkStatus();
   });
 }

@@ -17,6 +17,8 @@
 #include "absl/time/time.h"
 #include "civicpoints/ledger/v1/account.pb.h"
 #include "civicpoints/ledger/v1/entry.pb.h"
+#include "common/base/time_units.h"
+#include "common/pg/sql_values.h"
 #include "google/protobuf/timestamp.pb.h"
 
 namespace civicpoints::ledger::pg_rows {
@@ -45,16 +47,12 @@ inline constexpr char kAccountColumns[] =
     "(extract(epoch FROM a.updated_at) * 1000000)::bigint AS account_updated_micros";
 v1::Account RowToAccount(const pqxx::row& r);
 
-// A ranking row of `person_id` from columns named ranking_key, score, reached_micros and version.
+// Times and array parameters as every service moves them.
+using pg::IntArray;
+using pg::TextArray;
+using times::SetTime;
 
-void SetTime(google::protobuf::Timestamp* ts, int64_t micros);
-int64_t Micros(absl::Time t);
-int64_t TsMicros(const google::protobuf::Timestamp& ts);
 std::string Bytes(const pqxx::field& f);
-// A PostgreSQL text[] literal with every element quoted.
-std::string TextArray(const std::vector<std::string>& items);
-std::string IntArray(const std::vector<int>& items);
-std::string IntArray(const std::vector<int64_t>& items);
 // A PostgreSQL text[] literal of each item's bytes in hex, for decode(…, 'hex') into bytea.
 std::string HexArray(const std::vector<std::string>& items);
 // A timestamptz literal in UTC that PostgreSQL reads back to the exact microsecond.

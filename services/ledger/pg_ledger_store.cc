@@ -80,41 +80,7 @@ v1::Account RowToAccount(const pqxx::row& r) {
   return a;
 }
 
-void SetTime(google::protobuf::Timestamp* ts, int64_t micros) {
-  ts->set_seconds(micros / 1000000);
-  ts->set_nanos(static_cast<int32_t>((micros % 1000000) * 1000));
-}
-
-int64_t Micros(absl::Time t) { return absl::ToUnixMicros(t); }
-
-int64_t TsMicros(const google::protobuf::Timestamp& ts) {
-  return ts.seconds() * 1000000 + ts.nanos() / 1000;
-}
-
 std::string Bytes(const pqxx::field& f) { return pqxx::binarystring(f).str(); }
-
-std::string TextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out.push_back(',');
-    out.push_back('"');
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      out.push_back(c);
-    }
-    out.push_back('"');
-  }
-  out.push_back('}');
-  return out;
-}
-
-std::string IntArray(const std::vector<int>& items) {
-  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
-}
-
-std::string IntArray(const std::vector<int64_t>& items) {
-  return absl::StrCat("{", absl::StrJoin(items, ","), "}");
-}
 
 std::string HexArray(const std::vector<std::string>& items) {
   std::string out = "{";

@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/time_units.h"
 #include "services/ledger/pg_ledger_rows.h"
 #include "services/ledger/pg_ledger_store.h"
 
@@ -16,7 +17,6 @@ using pg_rows::Exec;
 using pg_rows::InBatch;
 using pg_rows::kAccountColumns;
 using pg_rows::kEntryColumns;
-using pg_rows::Micros;
 using pg_rows::OnUniqueViolation;
 using pg_rows::RowToAccount;
 using pg_rows::RowToEntry;
@@ -54,7 +54,7 @@ absl::StatusOr<v1::Entry> PgLedgerStore::Post(pqxx::dbtransaction& tx, const Pos
               p.held_delta, p.earned_delta, static_cast<int>(p.source_kind), p.source_id,
               p.points_rule_id, p.verified_by, p.org_path.district_id(), p.org_path.street_id(),
               p.org_path.community_id(), p.reason, p.actor_id, p.order_id, p.reversed_entry_id,
-              p.bulk_award_id, p.occur_time.has_value() ? Micros(*p.occur_time) : int64_t{0});
+              p.bulk_award_id, p.occur_time.has_value() ? times::Us(*p.occur_time) : int64_t{0});
           return RowToEntry(r[0]);
         } catch (const pqxx::sql_error& e) {
           if (std::optional<absl::Status> refused = PostingRefusal(e)) return *refused;
@@ -79,7 +79,7 @@ absl::StatusOr<PgLedgerStore::AwardResult> PgLedgerStore::PostAward(pqxx::dbtran
           Exec(tx, kSql, p.person_id, p.amount, static_cast<int>(p.source_kind), p.source_id,
                p.points_rule_id, p.verified_by, p.org_path.district_id(), p.org_path.street_id(),
                p.org_path.community_id(), p.reason, p.actor_id, p.bulk_award_id,
-               p.occur_time.has_value() ? Micros(*p.occur_time) : int64_t{0});
+               p.occur_time.has_value() ? times::Us(*p.occur_time) : int64_t{0});
       const pqxx::row row = r[0];
       AwardResult out;
       out.entry = RowToEntry(row);

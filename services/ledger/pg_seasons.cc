@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/time_units.h"
 #include "common/pg/pg_pool.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/pg_ledger_rows.h"
@@ -20,7 +21,6 @@ using pg_rows::Exec;
 using pg_rows::InBatch;
 using pg_rows::OnUniqueViolation;
 using pg_rows::SetTime;
-using pg_rows::TsMicros;
 
 namespace {
 
@@ -77,7 +77,7 @@ absl::StatusOr<v1::Season> PgLedgerStore::InsertSeason(pqxx::dbtransaction& tx,
             "RETURNING ",
             kSeasonColumns),
         season.display_name(), static_cast<int>(season.scope().level()), season.scope().org_id(),
-        TsMicros(season.start_time()), TsMicros(season.end_time()), season.creator_id());
+        times::UsOf(season.start_time()), times::UsOf(season.end_time()), season.creator_id());
     return RowToSeason(r[0]);
   });
 }

@@ -9,6 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/base/time_units.h"
 #include "common/pg/pg_pool.h"
 #include "services/ledger/pg_ledger_rows.h"
 #include "services/ledger/pg_ledger_store.h"
@@ -19,7 +20,6 @@ using pg_rows::Bytes;
 using pg_rows::Exec;
 using pg_rows::IntArray;
 using pg_rows::kEntryColumns;
-using pg_rows::Micros;
 using pg_rows::RowToEntry;
 
 absl::StatusOr<v1::Account> PgLedgerStore::GetAccount(const std::string& person_id) {
@@ -68,7 +68,8 @@ absl::StatusOr<std::optional<common::v1::OrgPath>> PgLedgerStore::FindOrgPath(
           "community_id <> '' LIMIT 1";
       break;
     default:
-      return absl::InvalidArgumentError("only a street's or a community's path is looked up");
+      return absl::InvalidArgumentError(
+          "scope.level: only a street's or a community's path is looked up");
   }
   std::optional<common::v1::OrgPath> path;
   absl::Status s = pool_->WithReadConnection("find org path", [&](pqxx::connection_base& c) {
@@ -102,8 +103,9 @@ absl::StatusOr<std::vector<v1::Entry>> PgLedgerStore::ListEntries(const EntryFil
                      "AND (cardinality($5::int[]) = 0 OR e.kind = ANY($5::int[])) "
                      "AND (cardinality($6::int[]) = 0 OR e.source_kind = ANY($6::int[])) "
                      "ORDER BY e.account_sequence DESC LIMIT $7"),
-        f.person_id, f.before_sequence, f.start ? Micros(*f.start) : int64_t{0},
-        f.end ? Micros(*f.end) : int64_t{0}, IntArray(f.kinds), IntArray(f.source_kinds), f.limit);
+        f.person_id, f.before_sequence, f.start ? times::Us(*f.start) : int64_t{0},
+        f.end ? times::Us(*f.end) : int64_t{0}, IntArray(f.kinds), IntArray(f.source_kinds),
+        f.limit);
     for (const auto& row : r) {
       v1::Entry e = RowToEntry(row);
       if (!row["reversed_by"].is_null()) e.set_reversed_by_entry_id(row["reversed_by"].c_str());
@@ -137,7 +139,7 @@ absl::StatusOr<PgLedgerStore::OrgFigures> PgLedgerStore::OrgStatistics(
   OrgFigures out;
   absl::Status s = pool_->WithReadConnection("org statistics", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
-    const int64_t from = Micros(start), to = Micros(end);
+    const int64_t from = times::Us(start), to = times::Us(end);
     for (const auto& row :
          Exec(tx,
               postings + "SELECT to_char(t AT TIME ZONE INTERVAL '+08:00', 'YYYY-MM-DD') AS day, " +
@@ -187,7 +189,7 @@ absl::StatusOr<std::map<std::string, PgLedgerStore::PeriodSums>> PgLedgerStore::
               "count(*) FILTER (WHERE kind = 1) AS award_count "
               "FROM p WHERE t >= to_timestamp($3::bigint / 1000000.0) "
               "AND t < to_timestamp($4::bigint / 1000000.0) GROUP BY 1",
-              person_id, pg_format, Micros(start), Micros(end))) {
+              person_id, pg_format, times::Us(start), times::Us(end))) {
       out[row["bucket"].c_str()] = {row["awarded"].as<int64_t>(), row["deducted"].as<int64_t>(),
                                     row["reversed"].as<int64_t>(), row["spent"].as<int64_t>(),
                                     row["award_count"].as<int64_t>()};

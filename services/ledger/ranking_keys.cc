@@ -147,7 +147,7 @@ absl::StatusOr<std::string> RankingKeyFor(const common::v1::OrgScope& scope,
   }
   if (scope.level() != common::v1::ORG_LEVEL_CITY) {
     if (scope.org_id().empty() || scope.org_id().size() > kMaxOrgIdLength) {
-      return absl::InvalidArgumentError("scope.org_id must be 1-64 characters for this level");
+      return absl::InvalidArgumentError("scope.org_id: must be 1-64 characters for this level");
     }
     scope_part += scope.org_id();
   }
@@ -157,7 +157,7 @@ absl::StatusOr<std::string> RankingKeyFor(const common::v1::OrgScope& scope,
   switch (period.kind()) {
     case common::v1::RANKING_PERIOD_KIND_ALL_TIME:
       if (!period.key().empty()) {
-        return absl::InvalidArgumentError("period.key must be empty for ALL_TIME");
+        return absl::InvalidArgumentError("period.key: must be empty for ALL_TIME");
       }
       period_part = "all";
       break;
@@ -177,12 +177,12 @@ absl::StatusOr<std::string> RankingKeyFor(const common::v1::OrgScope& scope,
       break;
     case common::v1::RANKING_PERIOD_KIND_SEASON:
       if (period.key().empty() || period.key().size() > kMaxOrgIdLength) {
-        return absl::InvalidArgumentError("period.key must name the season (1-64 characters)");
+        return absl::InvalidArgumentError("period.key: must name the season (1-64 characters)");
       }
       period_part = "season:" + period.key();
       break;
     default:
-      return absl::InvalidArgumentError("period.kind is required");
+      return absl::InvalidArgumentError("period.kind: is required");
   }
   return absl::StrCat(scope_part, "|", period_part);
 }

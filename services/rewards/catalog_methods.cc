@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/text.h"
 #include "services/rewards/access.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_service.h"
@@ -17,9 +18,10 @@ namespace {
 absl::Status CheckGiftFields(const std::string& name, const std::string& description,
                              const std::string& image_uri, v1::GiftCategory category,
                              int64_t points_cost) {
-  RETURN_IF_ERROR(CheckText(name, "name", 1, 60));
-  RETURN_IF_ERROR(CheckText(description, "description", 0, 1000));
-  RETURN_IF_ERROR(CheckText(image_uri, "image_uri", 0, 2048));
+  RETURN_IF_ERROR(text::CheckText(name, "name", {.max = 60, .required = true}));
+  RETURN_IF_ERROR(
+      text::CheckText(description, "description", {.max = 1000, .lines = text::Lines::kMany}));
+  RETURN_IF_ERROR(text::CheckText(image_uri, "image_uri", {.max = 2048}));
   if (category == v1::GIFT_CATEGORY_UNSPECIFIED || !v1::GiftCategory_IsValid(category)) {
     return absl::InvalidArgumentError("category: is required (one of GIFT_CATEGORY_*)");
   }
@@ -65,7 +67,7 @@ grpc::Status RewardsServiceImpl::CreateGift(grpc::ServerContext* ctx,
     RETURN_IF_ERROR(CheckGiftFields(req->name(), req->description(), req->image_uri(),
                                     req->category(), req->points_cost()));
     RETURN_IF_ERROR(CheckId(req->owner_org_id(), "owner_org_id"));
-    RETURN_IF_ERROR(CheckIdempotencyKey(req->idempotency_key()));
+    RETURN_IF_ERROR(text::CheckIdempotencyKey(req->idempotency_key()));
     absl::StatusOr<OrgInfo> org = directory_->GetOrg(req->owner_org_id());
     if (!org.ok()) {
       if (org.status().code() == absl::StatusCode::kNotFound) {
@@ -121,7 +123,7 @@ grpc::Status RewardsServiceImpl::ListGifts(grpc::ServerContext* ctx,
     if (!v1::GiftCategory_IsValid(req->category())) {
       return absl::InvalidArgumentError("category: is not a GiftCategory");
     }
-    RETURN_IF_ERROR(CheckText(req->name_contains(), "name_contains", 0, 60));
+    RETURN_IF_ERROR(text::CheckText(req->name_contains(), "name_contains", {.max = 60}));
     ASSIGN_OR_RETURN(Paging paging, StartPaging(*req, 3));
     const bool inactive = req->include_inactive() && !IsRiderOnly(caller.who());
     // "Owned by this node or its ancestors": the node's path from identity.
@@ -148,7 +150,7 @@ grpc::Status RewardsServiceImpl::ListGifts(grpc::ServerContext* ctx,
                        "AND (cardinality($4::text[]) = 0 OR g.owner_org_id = ANY ($4::text[])) "
                        "AND (g.category, g.name, g.gift_id) > ($5::smallint, $6, $7) "
                        "ORDER BY g.category, g.name, g.gift_id LIMIT $8::int"),
-          static_cast<int>(req->category()), inactive, req->name_contains(), PgTextArray(owners),
+          static_cast<int>(req->category()), inactive, req->name_contains(), pg::TextArray(owners),
           after_cat, after_name, after_id, paging.size + 1);
       resp->set_next_page_token(FillPage(
           rows, paging, [&](const pqxx::row& row) { FillGift(row, resp->add_gifts()); },

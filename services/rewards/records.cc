@@ -19,23 +19,6 @@ constexpr char kErrorInfoType[] = "type.googleapis.com/google.rpc.ErrorInfo";
 constexpr char kDomain[] = "rewards.civicpoints";
 }  // namespace
 
-int64_t Us(absl::Time t) { return absl::ToUnixMicros(t); }
-
-void SetTime(google::protobuf::Timestamp* ts, int64_t us) {
-  int64_t seconds = us / 1000000, micros = us % 1000000;
-  if (micros < 0) micros += 1000000, seconds -= 1;
-  ts->set_seconds(seconds);
-  ts->set_nanos(static_cast<int32_t>(micros * 1000));
-}
-
-void SetTime(google::protobuf::Timestamp* ts, const pqxx::field& us_or_null) {
-  if (!us_or_null.is_null()) SetTime(ts, us_or_null.as<int64_t>());
-}
-
-absl::Time TimeOf(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 std::string NewId(absl::string_view prefix) {
   unsigned char bytes[8];
   randombytes_buf(bytes, sizeof bytes);
@@ -48,19 +31,6 @@ std::string NewPickupCode() {
   for (int i = 0; i < 6; ++i) code[i] = static_cast<char>('0' + randombytes_uniform(10));
   code[6] = '\0';
   return code;
-}
-
-std::string RequestHash(const google::protobuf::Message& message) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream out(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&out);
-    coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
-  }
-  unsigned char hash[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-  return std::string(reinterpret_cast<const char*>(hash), sizeof hash);
 }
 
 absl::Status Refuse(absl::StatusCode code, v1::ErrorReason reason, absl::string_view message,
@@ -90,72 +60,12 @@ v1::ErrorReason ReasonOf(const absl::Status& status) {
   return reason;
 }
 
-size_t CharCount(absl::string_view text) {
-  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
-  }));
-}
-
-namespace {
-bool ValidUtf8(absl::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    size_t n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (size_t k = 1; k < n; ++k) {
-      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
-    }
-    i += n;
-  }
-  return true;
-}
-}  // namespace
-
-absl::Status CheckText(absl::string_view text, const char* field, size_t min, size_t max) {
-  if (!ValidUtf8(text)) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": is not valid UTF-8"));
-  }
-  const size_t n = CharCount(text);
-  if (n < min || n > max) {
-    if (min > 0 && n == 0) return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": must be ", min, "–", max, " characters, got ", n));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckIdempotencyKey(absl::string_view key) {
-  if (key.empty()) return absl::InvalidArgumentError("idempotency_key: is required");
-  if (key.size() > 128 ||
-      !std::all_of(key.begin(), key.end(), [](char c) { return c > 0x20 && c < 0x7f; })) {
-    return absl::InvalidArgumentError(
-        "idempotency_key: must be 1–128 printable ASCII characters without spaces");
-  }
-  return absl::OkStatus();
-}
-
 absl::Status CheckId(absl::string_view id, const char* field) {
   if (id.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
   if (id.size() > 64) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": is longer than 64 characters"));
   }
   return absl::OkStatus();
-}
-
-std::string PgTextArray(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  out += '}';
-  return out;
 }
 
 // ---- rows ----

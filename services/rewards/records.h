@@ -17,24 +17,25 @@
 #include "civicpoints/rewards/v1/gift.pb.h"
 #include "civicpoints/rewards/v1/redemption.pb.h"
 #include "civicpoints/rewards/v1/stock.pb.h"
+#include "common/base/time_units.h"
 #include "common/pg/paging.h"
+#include "common/pg/sql_values.h"
 #include "common/status/status_macros.h"
 #include "google/protobuf/message.h"
 
 namespace civicpoints::rewards {
 
-// Timestamps travel between C++ and SQL as microseconds (SQL functions us() and from_us()).
-int64_t Us(absl::Time t);
-void SetTime(google::protobuf::Timestamp* ts, int64_t us);
-void SetTime(google::protobuf::Timestamp* ts, const pqxx::field& us_or_null);
-absl::Time TimeOf(const google::protobuf::Timestamp& ts);
+// Timestamps travel between C++ and SQL as microseconds (SQL functions us() and from_us()):
+// common/base/time_units.h, and common/pg/sql_values.h for nullable columns.
+using pg::SetTime;
+using times::SetTime;
+using times::TimeOf;
+using times::Us;
 
 // A fresh opaque id: `prefix` and 16 random hex digits.
 std::string NewId(absl::string_view prefix);
 // A fresh six-digit pickup code from a cryptographic source.
 std::string NewPickupCode();
-// SHA-256 of a message's deterministic serialisation.
-std::string RequestHash(const google::protobuf::Message& message);
 
 // The figures behind a refusal, as ErrorInfo metadata ("available_balance" → "42").
 using RefusalFigures = std::vector<std::pair<std::string, std::string>>;
@@ -45,17 +46,8 @@ absl::Status Refuse(absl::StatusCode code, v1::ErrorReason reason, absl::string_
 // The ErrorReason carried by `status` (UNSPECIFIED when none).
 v1::ErrorReason ReasonOf(const absl::Status& status);
 
-// Text length in characters (UTF-8 code points).
-size_t CharCount(absl::string_view text);
-// INVALID_ARGUMENT naming `field` unless `text` holds min..max characters of valid UTF-8.
-absl::Status CheckText(absl::string_view text, const char* field, size_t min, size_t max);
-// INVALID_ARGUMENT unless `key` is 1–128 printable ASCII characters.
-absl::Status CheckIdempotencyKey(absl::string_view key);
 // INVALID_ARGUMENT naming `field` when `id` is empty or longer than 64 characters.
 absl::Status CheckId(absl::string_view id, const char* field);
-
-// A PostgreSQL text[] literal of `items` (each quoted), for `$n::text[]` parameters.
-std::string PgTextArray(const std::vector<std::string>& items);
 
 // ---- paging (common/pg/paging.h) ----
 using pg::EncodePageToken;

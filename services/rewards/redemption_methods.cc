@@ -7,6 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/auth/principal.h"
+#include "common/base/request_hash.h"
+#include "common/base/text.h"
 #include "services/rewards/access.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_service.h"
@@ -77,7 +79,7 @@ grpc::Status RewardsServiceImpl::CreateRedemption(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError(
           absl::StrCat("quantity: must be 1–10, got ", req->quantity()));
     }
-    RETURN_IF_ERROR(CheckIdempotencyKey(req->idempotency_key()));
+    RETURN_IF_ERROR(text::CheckIdempotencyKey(req->idempotency_key()));
     const std::string rider = caller.who().subject;
     const std::string hash = RequestHash(*req);
 
@@ -329,7 +331,8 @@ grpc::Status RewardsServiceImpl::CancelRedemption(grpc::ServerContext* ctx,
                                                   v1::CancelRedemptionResponse* resp) {
   return Handle(ctx, "CancelRedemption", [&](const Caller& caller) -> absl::Status {
     RETURN_IF_ERROR(CheckId(req->redemption_id(), "redemption_id"));
-    RETURN_IF_ERROR(CheckText(req->reason(), "reason", 0, 200));
+    RETURN_IF_ERROR(
+        text::CheckText(req->reason(), "reason", {.max = 200, .lines = text::Lines::kMany}));
     RETURN_IF_ERROR(InTx("cancel redemption", [&](pqxx::transaction_base& tx) -> absl::Status {
       pqxx::result r = tx.exec_params(
           "SELECT rider_id, state, intent FROM redemptions WHERE redemption_id = $1 FOR UPDATE",
@@ -374,7 +377,7 @@ grpc::Status RewardsServiceImpl::FulfilRedemption(grpc::ServerContext* ctx,
     if (code.size() != 6 || !std::all_of(code.begin(), code.end(), absl::ascii_isdigit)) {
       return absl::InvalidArgumentError("pickup_code: must be six digits");
     }
-    RETURN_IF_ERROR(CheckIdempotencyKey(req->idempotency_key()));
+    RETURN_IF_ERROR(text::CheckIdempotencyKey(req->idempotency_key()));
     ASSIGN_OR_RETURN(StationInfo station, Station(req->station_id()));
     RETURN_IF_ERROR(CheckStationScope(caller.who(), station));
     const std::string keeper = caller.who().subject;

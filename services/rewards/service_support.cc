@@ -3,9 +3,12 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/base/request_hash.h"
+#include "common/base/text.h"
 #include "common/log/log.h"
 #include "common/pg/pg_pool.h"
 #include "common/pg/transactions.h"
+#include "common/server/call_handler.h"
 #include "common/status/grpc_status.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_service.h"
@@ -28,29 +31,12 @@ RewardsServiceImpl::RewardsServiceImpl(pg::PgPool* pool, const auth::Authorizer*
 
 RewardsServiceImpl::~RewardsServiceImpl() { StopBackground(); }
 
-namespace {
-
-std::string Metadata(const grpc::ServerContext& ctx, const char* key) {
-  auto it = ctx.client_metadata().find(key);
-  if (it == ctx.client_metadata().end()) return "";
-  return std::string(it->second.data(), it->second.size());
-}
-
-}  // namespace
-
 grpc::Status RewardsServiceImpl::Handle(grpc::ServerContext* ctx, const char* method,
                                         const Body& body) {
-  log::ScopedRequestId scope(Metadata(*ctx, "x-request-id"));
-  absl::StatusOr<std::optional<auth::Principal>> who = authorizer_->Authorize(
-      *ctx, absl::StrCat("/", v1::RewardsService::service_full_name(), "/", method));
-  if (!who.ok()) return ToGrpcStatus(who.status());
-  if (!who->has_value()) return ToGrpcStatus(absl::UnauthenticatedError("no credentials"));
-  Caller caller{.principal = &**who, .now = absl::Now()};
-  absl::Status status = body(caller);
-  if (std::optional<absl::Duration> wait = RetryDelayOf(status)) {
-    ctx->AddTrailingMetadata("retry-after", std::to_string(absl::ToInt64Seconds(*wait)));
-  }
-  return ToGrpcStatus(status);
+  return server::HandleCall(ctx, *authorizer_, v1::RewardsService::service_full_name(), method,
+                            [&](const server::Call& call) {
+                              return body(Caller{.principal = call.principal, .now = call.now});
+                            });
 }
 
 absl::Status RewardsServiceImpl::InTx(absl::string_view what, const TxFn& fn) {
@@ -65,7 +51,7 @@ absl::Status RewardsServiceImpl::Idempotent(const auth::Principal& who, const st
                                             const std::string& key,
                                             const google::protobuf::Message& request,
                                             google::protobuf::Message* response, const TxFn& fn) {
-  if (absl::Status s = CheckIdempotencyKey(key); !s.ok()) return s;
+  if (absl::Status s = text::CheckIdempotencyKey(key); !s.ok()) return s;
   // The caller's subject (a person or service-account id) is stable across token renewals, so a
   // retry under a new token still replays. Same "<method>|<caller>" form as FulfilRedemption's.
   const std::string scope = absl::StrCat(method, "|", who.subject);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/text.h"
 #include "services/rewards/access.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_service.h"
@@ -96,8 +97,9 @@ grpc::Status RewardsServiceImpl::AddStationStock(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError(
           absl::StrCat("quantity: must be 1–10,000, got ", req->quantity()));
     }
-    RETURN_IF_ERROR(CheckText(req->reason(), "reason", 1, 200));
-    RETURN_IF_ERROR(CheckIdempotencyKey(req->idempotency_key()));
+    RETURN_IF_ERROR(text::CheckText(req->reason(), "reason",
+                                    {.max = 200, .required = true, .lines = text::Lines::kMany}));
+    RETURN_IF_ERROR(text::CheckIdempotencyKey(req->idempotency_key()));
     ASSIGN_OR_RETURN(StationInfo station, Station(req->station_id()));
     RETURN_IF_ERROR(CheckStationScope(caller.who(), station));
     return Idempotent(
@@ -145,8 +147,9 @@ grpc::Status RewardsServiceImpl::CorrectStationStock(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError(
           absl::StrCat("counted_quantity: must be 0–1,000,000, got ", req->counted_quantity()));
     }
-    RETURN_IF_ERROR(CheckText(req->reason(), "reason", 1, 200));
-    RETURN_IF_ERROR(CheckIdempotencyKey(req->idempotency_key()));
+    RETURN_IF_ERROR(text::CheckText(req->reason(), "reason",
+                                    {.max = 200, .required = true, .lines = text::Lines::kMany}));
+    RETURN_IF_ERROR(text::CheckIdempotencyKey(req->idempotency_key()));
     ASSIGN_OR_RETURN(StationInfo station, Station(req->station_id()));
     RETURN_IF_ERROR(CheckStationScope(caller.who(), station));
     return Idempotent(

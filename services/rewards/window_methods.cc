@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/text.h"
 #include "common/log/log.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_service.h"
@@ -57,8 +58,9 @@ absl::Status CheckPeriod(const common::v1::RankingPeriod& p) {
 
 // The field rules of a window (not its references to other things).
 absl::Status CheckWindowFields(const v1::ExchangeWindow& w) {
-  RETURN_IF_ERROR(CheckText(w.title(), "title", 1, 80));
-  RETURN_IF_ERROR(CheckText(w.description(), "description", 0, 2000));
+  RETURN_IF_ERROR(text::CheckText(w.title(), "title", {.max = 80, .required = true}));
+  RETURN_IF_ERROR(
+      text::CheckText(w.description(), "description", {.max = 2000, .lines = text::Lines::kMany}));
   if (w.station_ids_size() < 1 || w.station_ids_size() > 20) {
     return absl::InvalidArgumentError("station_ids: must hold 1–20 stations");
   }
@@ -222,7 +224,7 @@ grpc::Status RewardsServiceImpl::CreateExchangeWindow(grpc::ServerContext* ctx,
     const v1::ExchangeWindow& w = req->window();
     RETURN_IF_ERROR(CheckId(w.owner_org_id(), "window.owner_org_id"));
     RETURN_IF_ERROR(CheckWindowFields(w));
-    RETURN_IF_ERROR(CheckIdempotencyKey(req->idempotency_key()));
+    RETURN_IF_ERROR(text::CheckIdempotencyKey(req->idempotency_key()));
     absl::StatusOr<OrgInfo> owner = directory_->GetOrg(w.owner_org_id());
     if (!owner.ok()) {
       if (owner.status().code() == absl::StatusCode::kNotFound) {
@@ -559,7 +561,8 @@ grpc::Status RewardsServiceImpl::CloseExchangeWindow(grpc::ServerContext* ctx,
                                                      v1::CloseExchangeWindowResponse* resp) {
   return Handle(ctx, "CloseExchangeWindow", [&](const Caller& caller) -> absl::Status {
     RETURN_IF_ERROR(CheckId(req->window_id(), "window_id"));
-    RETURN_IF_ERROR(CheckText(req->reason(), "reason", 0, 200));
+    RETURN_IF_ERROR(
+        text::CheckText(req->reason(), "reason", {.max = 200, .lines = text::Lines::kMany}));
     return InTx("CloseExchangeWindow", [&](pqxx::transaction_base& tx) -> absl::Status {
       ASSIGN_OR_RETURN(WindowRecord rec, LoadWindow(tx, req->window_id(), true));
       RETURN_IF_ERROR(
