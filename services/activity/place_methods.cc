@@ -269,12 +269,14 @@ grpc::Status ActivityServiceImpl::CreatePlace(grpc::ServerContext* ctx,
       }
       // A merchant registers their own love corner, in a community their role covers.
       if (p.kind() != v1::PLACE_KIND_LOVE_CORNER) {
-        return absl::PermissionDeniedError(
-            absl::StrCat("place.kind: a merchant may register only a love corner, not ",
-                         v1::PlaceKind_Name(p.kind())));
+        return Refuse(absl::StatusCode::kPermissionDenied,
+                      v1::ACTIVITY_ERROR_REASON_PLACE_CHANGE_NOT_ALLOWED,
+                      absl::StrCat("place.kind: a merchant may register only a love corner, not ",
+                                   v1::PlaceKind_Name(p.kind())));
       }
       if (!keeper.empty() && keeper != caller.id()) {
-        return absl::PermissionDeniedError(
+        return Refuse(
+            absl::StatusCode::kPermissionDenied, v1::ACTIVITY_ERROR_REASON_PLACE_CHANGE_NOT_ALLOWED,
             "place.keeper_person_id: a merchant registers love corners kept by themselves");
       }
       keeper = caller.id();
@@ -354,9 +356,10 @@ grpc::Status ActivityServiceImpl::UpdatePlace(grpc::ServerContext* ctx,
     const bool any_staff_role =
         HoldsAny(caller.who(), {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF, ROLE_DISTRICT_ADMIN});
     if ((moves || rekeeps) && !any_staff_role) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("update_mask: a station keeper or merchant cannot change ",
-                       moves ? "community_id" : "keeper_person_id"));
+      return Refuse(absl::StatusCode::kPermissionDenied,
+                    v1::ACTIVITY_ERROR_REASON_PLACE_CHANGE_NOT_ALLOWED,
+                    absl::StrCat("update_mask: a station keeper or merchant cannot change ",
+                                 moves ? "community_id" : "keeper_person_id"));
     }
     // Identity is asked before the transaction (no network call while the row is locked).
     std::optional<OrgInfo> new_community;
@@ -382,14 +385,17 @@ grpc::Status ActivityServiceImpl::UpdatePlace(grpc::ServerContext* ctx,
                            HoldsAny(caller.who(), {ROLE_STATION_KEEPER, ROLE_MERCHANT});
         if (!keeps) {
           if (HoldsAny(caller.who(), {ROLE_STATION_KEEPER, ROLE_MERCHANT}) && !any_staff_role) {
-            return absl::PermissionDeniedError(absl::StrCat(what, " is not kept by the caller"));
+            return Refuse(absl::StatusCode::kPermissionDenied,
+                          v1::ACTIVITY_ERROR_REASON_NOT_PLACE_KEEPER,
+                          absl::StrCat(what, " is not kept by the caller"));
           }
           return OutsideScope(what);
         }
         if (moves || rekeeps) {
-          return absl::PermissionDeniedError(
-              "update_mask: a station keeper or merchant cannot change community_id or "
-              "keeper_person_id");
+          return Refuse(absl::StatusCode::kPermissionDenied,
+                        v1::ACTIVITY_ERROR_REASON_PLACE_CHANGE_NOT_ALLOWED,
+                        "update_mask: a station keeper or merchant cannot change community_id or "
+                        "keeper_person_id");
         }
       }
       if (new_community) {
@@ -462,7 +468,9 @@ grpc::Status ActivityServiceImpl::DeletePlace(grpc::ServerContext* ctx,
           if (caller.who().HasRole(ROLE_MERCHANT) &&
               !HoldsAny(caller.who(),
                         {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF, ROLE_DISTRICT_ADMIN})) {
-            return absl::PermissionDeniedError(absl::StrCat(what, " is not kept by the caller"));
+            return Refuse(absl::StatusCode::kPermissionDenied,
+                          v1::ACTIVITY_ERROR_REASON_NOT_PLACE_KEEPER,
+                          absl::StrCat(what, " is not kept by the caller"));
           }
           return OutsideScope(what);
         }

@@ -627,8 +627,9 @@ grpc::Status ActivityServiceImpl::DecideServiceRecordAppeal(
       }
       if (absl::Status s = CheckNotOwn(caller, r->proto); !s.ok()) return s;
       if (r->proto.reviewed_by() == caller.id()) {
-        return absl::PermissionDeniedError(
-            "the staff member who rejected a record cannot decide its appeal");
+        return Refuse(absl::StatusCode::kPermissionDenied,
+                      v1::ACTIVITY_ERROR_REASON_APPEAL_NEEDS_ANOTHER_REVIEWER,
+                      "the staff member who rejected a record cannot decide its appeal");
       }
       const v1::ServiceRecordStatus status = r->proto.status();
       if (status == v1::SERVICE_RECORD_STATUS_APPEALED) {

@@ -25,13 +25,6 @@ bool Caller::is_staff() const {
 bool Caller::is_city_system() const { return principal->HasRole(ROLE_CITY_SYSTEM); }
 bool Caller::is_internal() const { return principal->HasRole(ROLE_INTERNAL_SERVICE); }
 
-absl::Status Refuse(absl::StatusCode code, Reason reason, absl::string_view message) {
-  std::string name = v1::ActivityErrorReason_Name(reason);
-  constexpr absl::string_view kPrefix = "ACTIVITY_ERROR_REASON_";
-  if (absl::StartsWith(name, kPrefix)) name = name.substr(kPrefix.size());
-  return WithErrorReason(absl::Status(code, message), name, "activity.civicpoints");
-}
-
 bool Covers(const auth::Principal& who, const common::v1::OrgPath& path,
             std::initializer_list<auth::Role> roles) {
   for (const auth::RoleGrant& g : who.roles) {

@@ -14,6 +14,7 @@
 #include "common/auth/principal.h"
 #include "common/base/text.h"
 #include "common/base/time_units.h"
+#include "common/status/refusal.h"
 
 namespace google::protobuf {
 class Message;
@@ -37,9 +38,9 @@ struct Caller {
   bool is_internal() const;
 };
 
-// `status` with an ErrorInfo naming `reason` (e.g. "CHECK_IN_CODE_WRONG", domain
-// "activity.civicpoints"), so clients can branch without parsing messages.
-absl::Status Refuse(absl::StatusCode code, Reason reason, absl::string_view message);
+// Refusals carry an ActivityErrorReason (common/status/refusal.h): "CHECK_IN_CODE_WRONG" in domain
+// "activity.civicpoints", so clients can branch without parsing messages.
+using civicpoints::Refuse;
 
 // Whether one of the caller's grants of `roles` (any non-rider role when empty) sits at the city
 // root or at a node on `path` (its district, street or community). Internal services cover all.

@@ -3,8 +3,10 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "civicpoints/identity/v1/errors.pb.h"
 #include "common/base/text.h"
 #include "common/pg/sql_values.h"
+#include "common/status/refusal.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/records.h"
@@ -30,8 +32,8 @@ absl::StatusOr<OrgRow> LoadCommunity(pqxx::transaction_base& tx, const std::stri
 
 absl::Status FailIfRetired(const OrgRow& org) {
   if (!org.retired) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      absl::StrCat("community ", org.org_id, " (", org.name, ") is retired"));
+  return Refuse(absl::StatusCode::kFailedPrecondition, v1::IDENTITY_ERROR_REASON_ORG_NODE_RETIRED,
+                absl::StrCat("community ", org.org_id, " (", org.name, ") is retired"));
 }
 
 void FillCode(const pqxx::row& row, v1::CheckInCode* code) {
@@ -255,9 +257,11 @@ grpc::Status IdentityServiceImpl::RequestCheckIn(grpc::ServerContext* ctx,
           pqxx::result pending = tx.exec_params(
               "SELECT check_in_id FROM check_ins WHERE person_id = $1 AND status = 1", me);
           if (!pending.empty()) {
-            return absl::FailedPreconditionError(
-                absl::StrCat("you already have a pending request (",
-                             pending[0][0].as<std::string>(), "); cancel it first"));
+            return Refuse(absl::StatusCode::kFailedPrecondition,
+                          v1::IDENTITY_ERROR_REASON_CHECK_IN_EXISTS,
+                          absl::StrCat("you already have a pending request (",
+                                       pending[0][0].as<std::string>(), "); cancel it first"),
+                          {{"check_in_id", pending[0][0].as<std::string>()}});
           }
           const std::string id = NewId("ci");
           tx.exec_params(
@@ -291,8 +295,10 @@ grpc::Status IdentityServiceImpl::CancelCheckInRequest(grpc::ServerContext* ctx,
         c = LoadCheckIn(tx, c->check_in_id());
         if (!c.ok()) return c.status();
       } else if (c->status() != v1::CHECK_IN_STATUS_CANCELLED) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "check-in ", c->check_in_id(), " was already ", v1::CheckInStatus_Name(c->status())));
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_CHECK_IN_NOT_PENDING,
+                      absl::StrCat("check-in ", c->check_in_id(), " was already ",
+                                   v1::CheckInStatus_Name(c->status())));
       }
       *resp->mutable_check_in() = *std::move(c);
       return absl::OkStatus();
@@ -326,9 +332,10 @@ grpc::Status IdentityServiceImpl::ApproveCheckIn(grpc::ServerContext* ctx,
         return absl::OkStatus();
       }
       if (c->status() != v1::CHECK_IN_STATUS_PENDING) {
-        return absl::FailedPreconditionError(absl::StrCat("check-in ", c->check_in_id(), " is ",
-                                                          v1::CheckInStatus_Name(c->status()),
-                                                          ", not pending"));
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_CHECK_IN_NOT_PENDING,
+                      absl::StrCat("check-in ", c->check_in_id(), " is ",
+                                   v1::CheckInStatus_Name(c->status()), ", not pending"));
       }
       v1::CheckIn ended;
       absl::Status done = CheckInNow(
@@ -336,9 +343,10 @@ grpc::Status IdentityServiceImpl::ApproveCheckIn(grpc::ServerContext* ctx,
           caller.who().subject, caller.now, resp->mutable_check_in(), &ended);
       if (!ended.check_in_id().empty()) *resp->mutable_ended_check_in() = std::move(ended);
       if (done.code() == absl::StatusCode::kAlreadyExists) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("the rider is already checked in at ", community->name,
-                         "; reject or let them cancel the request"));
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_CHECK_IN_EXISTS,
+                      absl::StrCat("the rider is already checked in at ", community->name,
+                                   "; reject or let them cancel the request"));
       }
       return done;
     });
@@ -371,9 +379,10 @@ grpc::Status IdentityServiceImpl::RejectCheckIn(grpc::ServerContext* ctx,
         c = LoadCheckIn(tx, c->check_in_id());
         if (!c.ok()) return c.status();
       } else if (c->status() != v1::CHECK_IN_STATUS_REJECTED) {
-        return absl::FailedPreconditionError(absl::StrCat("check-in ", c->check_in_id(), " is ",
-                                                          v1::CheckInStatus_Name(c->status()),
-                                                          ", not pending"));
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_CHECK_IN_NOT_PENDING,
+                      absl::StrCat("check-in ", c->check_in_id(), " is ",
+                                   v1::CheckInStatus_Name(c->status()), ", not pending"));
       }
       *resp->mutable_check_in() = *std::move(c);
       return absl::OkStatus();

@@ -2,8 +2,10 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "civicpoints/identity/v1/errors.pb.h"
 #include "common/base/text.h"
 #include "common/pg/sql_values.h"
+#include "common/status/refusal.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/records.h"
@@ -56,9 +58,9 @@ absl::Status CheckMayGrant(const auth::Principal& who, Role role, const OrgRow& 
   if (street_grantable && CoversOrgWithRole(who, org, {common::v1::ROLE_STREET_STAFF})) {
     return absl::OkStatus();
   }
-  return absl::PermissionDeniedError(absl::StrCat("the caller may not grant or revoke ",
-                                                  common::v1::Role_Name(role), " at org node ",
-                                                  org.org_id));
+  return Refuse(absl::StatusCode::kPermissionDenied, v1::IDENTITY_ERROR_REASON_ROLE_NOT_GRANTABLE,
+                absl::StrCat("the caller may not grant or revoke ", common::v1::Role_Name(role),
+                             " at org node ", org.org_id));
 }
 
 absl::Status FetchGrant(pqxx::transaction_base& tx, const std::string& grant_id,
@@ -97,18 +99,23 @@ grpc::Status IdentityServiceImpl::GrantRole(grpc::ServerContext* ctx,
         return FetchGrant(tx, existing[0][0].as<std::string>(), resp->mutable_grant());
       }
       if (org->retired) {
-        return absl::FailedPreconditionError(absl::StrCat("org node ", org->org_id, " is retired"));
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_ORG_NODE_RETIRED,
+                      absl::StrCat("org node ", org->org_id, " is retired"));
       }
       if (person->status != v1::PERSON_STATUS_ACTIVE) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("person ", person->person_id, " is not active"));
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_PERSON_NOT_ACTIVE,
+                      absl::StrCat("person ", person->person_id, " is not active"));
       }
       pqxx::result count = tx.exec_params(
           "SELECT count(*) FROM role_grants WHERE person_id = $1 AND revoked_at IS NULL",
           person->person_id);
       if (count[0][0].as<int>() >= kMaxActiveGrants) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            "person ", person->person_id, " already holds ", kMaxActiveGrants, " active grants"));
+        return Refuse(absl::StatusCode::kResourceExhausted, v1::IDENTITY_ERROR_REASON_LIMIT_REACHED,
+                      absl::StrCat("person ", person->person_id, " already holds ",
+                                   kMaxActiveGrants, " active grants"),
+                      {{"limit", absl::StrCat(kMaxActiveGrants)}});
       }
       const std::string id = NewId("g");
       tx.exec_params(
@@ -132,9 +139,10 @@ grpc::Status IdentityServiceImpl::RevokeRole(grpc::ServerContext* ctx,
       absl::StatusOr<OrgRow> org = LoadOrg(tx, grant.org_id(), "org_id");
       if (!org.ok()) return org.status();
       if (grant.role() == common::v1::ROLE_RIDER) {
-        return absl::FailedPreconditionError(
-            "a rider's ROLE_RIDER grant cannot be revoked; "
-            "suspend or close the account instead");
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_GRANT_PROTECTED,
+                      "a rider's ROLE_RIDER grant cannot be revoked; "
+                      "suspend or close the account instead");
       }
       if (absl::Status s = CheckMayGrant(caller.who(), grant.role(), *org); !s.ok()) return s;
       if (grant.status() == v1::ROLE_GRANT_STATUS_REVOKED) {
@@ -148,7 +156,8 @@ grpc::Status IdentityServiceImpl::RevokeRole(grpc::ServerContext* ctx,
             "AND revoked_at IS NULL AND grant_id <> $1",
             grant.grant_id());
         if (others[0][0].as<int>() == 0) {
-          return absl::FailedPreconditionError(
+          return Refuse(
+              absl::StatusCode::kFailedPrecondition, v1::IDENTITY_ERROR_REASON_GRANT_PROTECTED,
               "this is the city's last district-admin grant at the root; grant another first");
         }
       }
@@ -197,8 +206,10 @@ grpc::Status IdentityServiceImpl::ListRoleGrants(grpc::ServerContext* ctx,
           absl::StatusOr<bool> covered = CoversPerson(tx, caller.who(), req->person_id());
           if (!covered.ok()) return covered.status();
           if (!*covered) {
-            return absl::PermissionDeniedError(absl::StrCat(
-                "person ", req->person_id(), " is outside the org nodes the caller's roles cover"));
+            return Refuse(absl::StatusCode::kPermissionDenied,
+                          v1::IDENTITY_ERROR_REASON_OUTSIDE_ORG_SCOPE,
+                          absl::StrCat("person ", req->person_id(),
+                                       " is outside the org nodes the caller's roles cover"));
           }
         }
       }

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "civicpoints/identity/v1/errors.pb.h"
 #include "common/status/grpc_status.h"
+#include "common/status/refusal.h"
 
 namespace civicpoints::identity {
 
@@ -23,8 +25,8 @@ absl::StatusOr<HashGate::Slot> HashGate::Acquire() {
   absl::MutexLock lock(&mu_);
   if (!mu_.AwaitWithTimeout(absl::Condition(&Positive, &free_), queue_wait_)) {
     return WithRetryDelay(
-        absl::ResourceExhaustedError(
-            "too many passwords are being checked at once; try again in 1 second"),
+        Refuse(absl::StatusCode::kResourceExhausted, v1::IDENTITY_ERROR_REASON_BUSY,
+               "too many passwords are being checked at once; try again in 1 second"),
         kRetryDelay);
   }
   --free_;

@@ -2,7 +2,9 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "civicpoints/identity/v1/errors.pb.h"
 #include "common/base/text.h"
+#include "common/status/refusal.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/key_ring.h"
@@ -13,8 +15,9 @@ namespace {
 
 absl::Status RequireRootAdmin(const auth::Principal& who) {
   if (IsRootAdmin(who)) return absl::OkStatus();
-  return absl::PermissionDeniedError(
-      "signing keys are managed by a district admin at the city root");
+  return Refuse(absl::StatusCode::kPermissionDenied,
+                v1::IDENTITY_ERROR_REASON_DISTRICT_ADMIN_REQUIRED,
+                "signing keys are managed by a district admin at the city root");
 }
 
 }  // namespace

@@ -3,8 +3,10 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "civicpoints/identity/v1/errors.pb.h"
 #include "common/base/time_units.h"
 #include "common/pg/pg_pool.h"
+#include "common/status/refusal.h"
 #include "services/identity/crypto.h"
 
 namespace civicpoints::identity {
@@ -198,8 +200,10 @@ absl::StatusOr<std::pair<v1::SigningKey, std::optional<v1::SigningKey>>> KeyRing
   if (!keys.ok()) return keys.status();
   for (const Key& k : *keys) {
     if (k.activates_at > now && !k.revoked_at.has_value()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "key ", k.kid, " is still pending activation; wait for it before rotating again"));
+      return Refuse(
+          absl::StatusCode::kFailedPrecondition, v1::IDENTITY_ERROR_REASON_KEY_ROTATION_PENDING,
+          absl::StrCat("key ", k.kid,
+                       " is still pending activation; wait for it before rotating again"));
     }
   }
   const std::optional<size_t> previous = ActiveIndex(*keys, now);

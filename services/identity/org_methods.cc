@@ -3,8 +3,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "civicpoints/identity/v1/errors.pb.h"
 #include "common/base/text.h"
 #include "common/pg/sql_values.h"
+#include "common/status/refusal.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/records.h"
@@ -73,8 +75,9 @@ grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
             absl::StrCat("code: '", req->code(), "' is taken by org node ", existing.org_id));
       }
       if (parent->retired) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("parent node ", parent->org_id, " is retired"));
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_ORG_NODE_RETIRED,
+                      absl::StrCat("parent node ", parent->org_id, " is retired"));
       }
       static constexpr const char* kPrefix[] = {"", "", "d", "s", "c"};
       const std::string id = NewId(kPrefix[req->level()]);
@@ -114,7 +117,9 @@ grpc::Status IdentityServiceImpl::RenameOrgNode(grpc::ServerContext* ctx,
       if (org->name == req->name()) return FetchNode(tx, org->org_id, resp->mutable_node());
       if (absl::Status s = CheckVersion(req->expected_version(), *org); !s.ok()) return s;
       if (org->retired) {
-        return absl::FailedPreconditionError(absl::StrCat("org node ", org->org_id, " is retired"));
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_ORG_NODE_RETIRED,
+                      absl::StrCat("org node ", org->org_id, " is retired"));
       }
       tx.exec_params(
           "UPDATE org_nodes SET name = $2, version = version + 1, updated_at = now() "
@@ -136,16 +141,20 @@ grpc::Status IdentityServiceImpl::RetireOrgNode(grpc::ServerContext* ctx,
         return s;
       if (org->retired) return FetchNode(tx, org->org_id, resp->mutable_node());
       if (org->level == common::v1::ORG_LEVEL_CITY) {
-        return absl::FailedPreconditionError("the city root cannot be retired");
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_ROOT_NODE_PROTECTED,
+                      "the city root cannot be retired");
       }
       if (absl::Status s = CheckVersion(req->expected_version(), *org); !s.ok()) return s;
       pqxx::result active = tx.exec_params(
           "SELECT count(*) FROM org_nodes WHERE parent_id = $1 AND retired_at IS NULL",
           org->org_id);
       if (active[0][0].as<int64_t>() > 0) {
-        return absl::FailedPreconditionError(absl::StrCat("org node ", org->org_id, " has ",
-                                                          active[0][0].as<int64_t>(),
-                                                          " active children; retire them first"));
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_ORG_NODE_IN_USE,
+                      absl::StrCat("org node ", org->org_id, " has ", active[0][0].as<int64_t>(),
+                                   " active children; retire them first"),
+                      {{"count", active[0][0].as<std::string>()}});
       }
       tx.exec_params(
           "UPDATE org_nodes SET retired_at = now(), version = version + 1, updated_at = now() "
@@ -168,7 +177,9 @@ grpc::Status IdentityServiceImpl::DeleteOrgNode(grpc::ServerContext* ctx,
       if (absl::Status s = CheckCoversOrg(caller.who(), *org, "org node " + org->org_id); !s.ok())
         return s;
       if (org->level == common::v1::ORG_LEVEL_CITY) {
-        return absl::FailedPreconditionError("the city root cannot be deleted");
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_ROOT_NODE_PROTECTED,
+                      "the city root cannot be deleted");
       }
       pqxx::result uses = tx.exec_params(
           "SELECT (SELECT count(*) FROM org_nodes WHERE parent_id = $1), "
@@ -181,9 +192,11 @@ grpc::Status IdentityServiceImpl::DeleteOrgNode(grpc::ServerContext* ctx,
                                               "service accounts", "registered riders"};
       for (int i = 0; i < 5; ++i) {
         if (uses[0][i].as<int64_t>() > 0) {
-          return absl::FailedPreconditionError(absl::StrCat("org node ", org->org_id, " has ",
-                                                            uses[0][i].as<int64_t>(), " ", kWhat[i],
-                                                            "; it can only be retired"));
+          return Refuse(absl::StatusCode::kFailedPrecondition,
+                        v1::IDENTITY_ERROR_REASON_ORG_NODE_IN_USE,
+                        absl::StrCat("org node ", org->org_id, " has ", uses[0][i].as<int64_t>(),
+                                     " ", kWhat[i], "; it can only be retired"),
+                        {{"count", uses[0][i].as<std::string>()}});
         }
       }
       tx.exec_params("DELETE FROM check_in_codes WHERE community_id = $1", org->org_id);

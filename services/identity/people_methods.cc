@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "civicpoints/identity/v1/errors.pb.h"
 #include "common/base/text.h"
 #include "common/pg/sql_values.h"
+#include "common/status/refusal.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/records.h"
@@ -141,8 +143,10 @@ grpc::Status IdentityServiceImpl::GetPerson(grpc::ServerContext* ctx,
       if (!covered.ok()) return covered.status();
       if (!*covered) {
         resp->Clear();
-        return absl::PermissionDeniedError(absl::StrCat(
-            "person ", req->person_id(), " is outside the org nodes the caller's roles cover"));
+        return Refuse(absl::StatusCode::kPermissionDenied,
+                      v1::IDENTITY_ERROR_REASON_OUTSIDE_ORG_SCOPE,
+                      absl::StrCat("person ", req->person_id(),
+                                   " is outside the org nodes the caller's roles cover"));
       }
       return absl::OkStatus();
     });
@@ -309,11 +313,14 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
           CoversPerson(tx, caller.who(), person.person_id, /*for_write=*/true);
       if (!covered.ok()) return covered.status();
       if (!*covered) {
-        return absl::PermissionDeniedError(absl::StrCat(
-            "person ", person.person_id, " is outside the org nodes the caller's roles cover"));
+        return Refuse(absl::StatusCode::kPermissionDenied,
+                      v1::IDENTITY_ERROR_REASON_OUTSIDE_ORG_SCOPE,
+                      absl::StrCat("person ", person.person_id,
+                                   " is outside the org nodes the caller's roles cover"));
       }
       if (person.status == v1::PERSON_STATUS_CLOSED) {
-        return absl::FailedPreconditionError("the account is closed");
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_PERSON_NOT_ACTIVE, "the account is closed");
       }
       if (req->has_expected_update_time() &&
           Us(TimeOf(req->expected_update_time())) != row[0][10].as<int64_t>()) {
@@ -321,7 +328,9 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
       }
       if (status && req->status() != person.status) {
         if (person.person_id == me && req->status() != v1::PERSON_STATUS_ACTIVE) {
-          return absl::FailedPreconditionError("you cannot suspend or close your own account");
+          return Refuse(absl::StatusCode::kFailedPrecondition,
+                        v1::IDENTITY_ERROR_REASON_OWN_ACCOUNT,
+                        "you cannot suspend or close your own account");
         }
         if (req->status() == v1::PERSON_STATUS_CLOSED) {
           // Closing takes a district-admin grant that itself covers the person.
@@ -332,7 +341,9 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
               CoversPerson(tx, admin, person.person_id, /*for_write=*/true);
           if (!admin_covers.ok()) return admin_covers.status();
           if (admin.roles.empty() || !*admin_covers) {
-            return absl::PermissionDeniedError(
+            return Refuse(
+                absl::StatusCode::kPermissionDenied,
+                v1::IDENTITY_ERROR_REASON_DISTRICT_ADMIN_REQUIRED,
                 "only a district admin whose district holds the person may close the account");
           }
         }
@@ -397,7 +408,8 @@ grpc::Status IdentityServiceImpl::UpdateMyRiderProfile(grpc::ServerContext* ctx,
     }
     if (accounts) {
       if (req->platform_accounts_size() > 10) {
-        return absl::ResourceExhaustedError("platform_accounts: at most 10 accounts can be linked");
+        return Refuse(absl::StatusCode::kResourceExhausted, v1::IDENTITY_ERROR_REASON_LIMIT_REACHED,
+                      "platform_accounts: at most 10 accounts can be linked", {{"limit", "10"}});
       }
       if (absl::Status s = CheckRiderPlatformAccounts(req->platform_accounts()); !s.ok()) return s;
     }

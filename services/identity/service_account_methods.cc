@@ -7,10 +7,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "civicpoints/identity/v1/errors.pb.h"
 #include "civicpoints/options/v1/options.pb.h"
 #include "common/base/text.h"
 #include "common/log/log.h"
 #include "common/pg/sql_values.h"
+#include "common/status/refusal.h"
 #include "google/protobuf/descriptor.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
@@ -141,8 +143,9 @@ grpc::Status IdentityServiceImpl::CreateServiceAccount(grpc::ServerContext* ctx,
             return s;
           }
           if (org->retired) {
-            return absl::FailedPreconditionError(
-                absl::StrCat("org node ", org->org_id, " is retired"));
+            return Refuse(absl::StatusCode::kFailedPrecondition,
+                          v1::IDENTITY_ERROR_REASON_ORG_NODE_RETIRED,
+                          absl::StrCat("org node ", org->org_id, " is retired"));
           }
           const std::string id = NewId("sa");
           pqxx::result r = tx.exec_params(
@@ -286,11 +289,15 @@ grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
               LoadCoveredAccount(tx, caller.who(), req->service_account_id(), /*lock=*/true);
           if (!a.ok()) return a.status();
           if (a->status() != v1::SERVICE_ACCOUNT_STATUS_ACTIVE) {
-            return absl::FailedPreconditionError(
+            return Refuse(
+                absl::StatusCode::kFailedPrecondition,
+                v1::IDENTITY_ERROR_REASON_CREDENTIAL_DISABLED,
                 absl::StrCat("service account ", a->service_account_id(), " is disabled"));
           }
           if (a->role() == common::v1::ROLE_INTERNAL_SERVICE) {
-            return absl::FailedPreconditionError(
+            return Refuse(
+                absl::StatusCode::kFailedPrecondition,
+                v1::IDENTITY_ERROR_REASON_INTERNAL_SERVICE_ACCOUNT,
                 absl::StrCat("service_account_id: ", a->service_account_id(),
                              " is an internal service's; its keys come only from the deployment "
                              "(CP_IDENTITY_INTERNAL_SERVICE_KEYS)"));
@@ -300,9 +307,11 @@ grpc::Status IdentityServiceImpl::CreateApiKey(grpc::ServerContext* ctx,
               "AND expires_at > from_us($2)",
               a->service_account_id(), Us(caller.now));
           if (active[0][0].as<int>() >= kMaxActiveKeys) {
-            return absl::ResourceExhaustedError(
-                absl::StrCat("service account ", a->service_account_id(), " already has ",
-                             kMaxActiveKeys, " active keys; revoke one first"));
+            return Refuse(absl::StatusCode::kResourceExhausted,
+                          v1::IDENTITY_ERROR_REASON_LIMIT_REACHED,
+                          absl::StrCat("service account ", a->service_account_id(), " already has ",
+                                       kMaxActiveKeys, " active keys; revoke one first"),
+                          {{"limit", absl::StrCat(kMaxActiveKeys)}});
           }
           const std::string id = NewId("ak");
           secret = absl::StrCat("cpk_", id, "_", Base64Url(RandomBytes(32)));
@@ -389,8 +398,9 @@ grpc::Status IdentityServiceImpl::ExpireApiKey(grpc::ServerContext* ctx,
           LoadCoveredKey(tx, caller.who(), req->api_key_id(), caller.now, /*lock=*/true);
       if (!key.ok()) return key.status();
       if (key->status() == v1::API_KEY_STATUS_REVOKED) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("API key ", key->api_key_id(), " is revoked"));
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::IDENTITY_ERROR_REASON_CREDENTIAL_DISABLED,
+                      absl::StrCat("API key ", key->api_key_id(), " is revoked"));
       }
       const absl::Time current = TimeOf(key->expire_time());
       if (wanted > current) {
@@ -559,14 +569,16 @@ absl::Status IdentityServiceImpl::EnsureInternalServiceKey(const std::string& na
     }
     const std::string stored = pqxx::binarystring(key[0][1]).str();
     if (key[0][0].as<std::string>() != account_id || stored != hash) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("API key id ", key_id, " for internal service '", name,
-                       "' is already held with another secret; generate a new key file"));
+      return Refuse(absl::StatusCode::kFailedPrecondition,
+                    v1::IDENTITY_ERROR_REASON_INTERNAL_SERVICE_ACCOUNT,
+                    absl::StrCat("API key id ", key_id, " for internal service '", name,
+                                 "' is already held with another secret; generate a new key file"));
     }
     if (key[0][2].as<bool>()) {
-      return absl::FailedPreconditionError(absl::StrCat("API key ", key_id,
-                                                        " for internal service '", name,
-                                                        "' was revoked; generate a new key file"));
+      return Refuse(absl::StatusCode::kFailedPrecondition,
+                    v1::IDENTITY_ERROR_REASON_CREDENTIAL_DISABLED,
+                    absl::StrCat("API key ", key_id, " for internal service '", name,
+                                 "' was revoked; generate a new key file"));
     }
     return absl::OkStatus();
   });

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "civicpoints/identity/v1/errors.pb.h"
 #include "common/auth/jwt.h"
 #include "common/base/text.h"
 #include "common/log/log.h"
@@ -19,6 +20,7 @@
 #include "common/pg/transactions.h"
 #include "common/server/call_handler.h"
 #include "common/status/grpc_status.h"
+#include "common/status/refusal.h"
 #include "services/identity/crypto.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
@@ -51,8 +53,8 @@ absl::Status CheckCoversOrg(const auth::Principal& who, const OrgRow& org, absl:
     if (g.role == ROLE_INTERNAL_SERVICE) return absl::OkStatus();
     if (g.role != ROLE_RIDER && GrantCoversOrg(g, org)) return absl::OkStatus();
   }
-  return absl::PermissionDeniedError(
-      absl::StrCat(what, " is outside the org nodes the caller's roles cover"));
+  return Refuse(absl::StatusCode::kPermissionDenied, v1::IDENTITY_ERROR_REASON_OUTSIDE_ORG_SCOPE,
+                absl::StrCat(what, " is outside the org nodes the caller's roles cover"));
 }
 
 bool CoversOrgWithRole(const auth::Principal& who, const OrgRow& org,
@@ -165,7 +167,8 @@ absl::StatusOr<std::string> IdentityServiceImpl::HashPassword(const std::string&
   std::string hash = options_.hasher.Hash(password);
   if (hash.empty()) {
     return WithRetryDelay(
-        absl::ResourceExhaustedError("password hashing ran out of memory; try again"),
+        Refuse(absl::StatusCode::kResourceExhausted, v1::IDENTITY_ERROR_REASON_BUSY,
+               "password hashing ran out of memory; try again"),
         HashGate::kRetryDelay);
   }
   return hash;

@@ -3,9 +3,11 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "civicpoints/identity/v1/errors.pb.h"
 #include "common/base/text.h"
 #include "common/log/log.h"
 #include "common/pg/sql_values.h"
+#include "common/status/refusal.h"
 #include "services/identity/device_token.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
@@ -497,8 +499,8 @@ grpc::Status IdentityServiceImpl::LogoutEverywhere(grpc::ServerContext* ctx,
                                                    v1::LogoutEverywhereResponse* resp) {
   return Handle(ctx, "LogoutEverywhere", [&](const Caller& caller) -> absl::Status {
     if (caller.who().kind == "service_account") {
-      return absl::FailedPreconditionError(
-          "a service account has no sessions; revoke its API keys instead");
+      return Refuse(absl::StatusCode::kFailedPrecondition, v1::IDENTITY_ERROR_REASON_NOT_A_PERSON,
+                    "a service account has no sessions; revoke its API keys instead");
     }
     return InTx("logout everywhere", [&](pqxx::transaction_base& tx) -> absl::Status {
       resp->set_revoked_sessions(
@@ -563,8 +565,9 @@ grpc::Status IdentityServiceImpl::ChangePassword(grpc::ServerContext* ctx,
     if (!*current_ok && !repeat) return absl::UnauthenticatedError("current_password: is wrong");
     if (*current_ok && key_used) {
       // The current password still works, so the change under this key was to another password.
-      return absl::FailedPreconditionError(
-          "idempotency_key: was already used with a different request");
+      return Refuse(absl::StatusCode::kFailedPrecondition,
+                    v1::IDENTITY_ERROR_REASON_IDEMPOTENCY_KEY_REUSED,
+                    "idempotency_key: was already used with a different request");
     }
     RefundThrottle(bucket);
     v1::ChangePasswordRequest hashed = *req;

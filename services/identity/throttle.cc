@@ -5,11 +5,13 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "civicpoints/identity/v1/errors.pb.h"
 #include "common/base/time_units.h"
 #include "common/log/log.h"
 #include "common/pg/pg_pool.h"
 #include "common/pg/transactions.h"
 #include "common/status/grpc_status.h"
+#include "common/status/refusal.h"
 
 namespace civicpoints::identity {
 namespace {
@@ -89,7 +91,8 @@ absl::StatusOr<Throttle::Ticket> Throttle::Take(absl::Span<const Limit> limits, 
   if (wait <= absl::ZeroDuration()) return ticket;
   const absl::Duration told = CeilSeconds(wait);
   return WithRetryDelay(
-      absl::ResourceExhaustedError(
+      Refuse(
+          absl::StatusCode::kResourceExhausted, v1::IDENTITY_ERROR_REASON_TOO_MANY_ATTEMPTS,
           absl::StrCat("too many attempts; try again in ", absl::ToInt64Seconds(told), " seconds")),
       told);
 }

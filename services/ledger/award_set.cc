@@ -8,7 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "civicpoints/ledger/v1/errors.pb.h"
 #include "civicpoints/ledger/v1/ledger_service.pb.h"
+#include "common/status/refusal.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/entry_hash.h"
 
@@ -28,12 +30,14 @@ void SetMicros(google::protobuf::Timestamp* ts, int64_t micros) {
 absl::Status CheckBalances(const v1::Account& a, const Posting& p) {
   if (a.available() + p.available_delta < 0 || a.held() + p.held_delta < 0 ||
       a.net_earned() + p.earned_delta < 0) {
-    return absl::FailedPreconditionError(absl::StrCat("account ", p.person_id, " has ",
-                                                      a.available(), " points available, ",
-                                                      -p.available_delta, " needed"));
+    return Refuse(absl::StatusCode::kFailedPrecondition,
+                  v1::LEDGER_ERROR_REASON_INSUFFICIENT_POINTS,
+                  absl::StrCat("account ", p.person_id, " has ", a.available(),
+                               " points available, ", -p.available_delta, " needed"));
   }
   if (a.available() + p.available_delta + a.held() + p.held_delta > kMaxAccountTotal) {
-    return absl::ResourceExhaustedError(
+    return Refuse(
+        absl::StatusCode::kResourceExhausted, v1::LEDGER_ERROR_REASON_ACCOUNT_LIMIT,
         absl::StrCat("account ", p.person_id, " would exceed ", kMaxAccountTotal, " points"));
   }
   return absl::OkStatus();
@@ -131,7 +135,8 @@ absl::Status AwardSetRunner::RunSet(pqxx::dbtransaction& tx, const std::vector<S
         // Nothing was stored under the key: the copy runs again in a later batch.
         copy->result = absl::AbortedError("the same idempotency key came twice in one batch");
       } else if (copy->request_hash != first->request_hash) {
-        copy->result = absl::FailedPreconditionError(
+        copy->result = Refuse(
+            absl::StatusCode::kFailedPrecondition, v1::LEDGER_ERROR_REASON_IDEMPOTENCY_KEY_REUSED,
             absl::StrCat("idempotency key '", copy->key, "' was already used with a different ",
                          copy->method, " request"));
       } else {
@@ -180,7 +185,8 @@ absl::Status AwardSetRunner::RunSet(pqxx::dbtransaction& tx, const std::vector<S
     AwardItem& item = *live[i];
     if (auto stored = checks.stored.find(i); stored != checks.stored.end()) {
       if (stored->second.request_hash != item.request_hash) {
-        item.result = absl::FailedPreconditionError(
+        item.result = Refuse(
+            absl::StatusCode::kFailedPrecondition, v1::LEDGER_ERROR_REASON_IDEMPOTENCY_KEY_REUSED,
             absl::StrCat("idempotency key '", item.key, "' was already used with a different ",
                          item.method, " request"));
       } else if (!item.response->ParseFromString(stored->second.response)) {

@@ -7,7 +7,9 @@
 #include <sodium.h>
 
 #include "absl/strings/str_cat.h"
+#include "civicpoints/ledger/v1/errors.pb.h"
 #include "common/log/log.h"
+#include "common/status/refusal.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/award_set.h"
 #include "services/ledger/group_committer.h"
@@ -83,9 +85,10 @@ absl::Status Ledger::Mutate(const std::string& caller, const std::string& method
         ASSIGN_OR_RETURN(std::optional<IdempotentResult> found, FindKey(tx, scope));
         if (found.has_value()) {
           if (found->request_hash != hash) {
-            return absl::FailedPreconditionError(
-                absl::StrCat("idempotency key '", key, "' was already used with a different ",
-                             method, " request"));
+            return Refuse(absl::StatusCode::kFailedPrecondition,
+                          v1::LEDGER_ERROR_REASON_IDEMPOTENCY_KEY_REUSED,
+                          absl::StrCat("idempotency key '", key,
+                                       "' was already used with a different ", method, " request"));
           }
           if (!response->ParseFromString(found->response)) {
             return absl::InternalError("stored result of an idempotent call does not parse");

@@ -3,13 +3,22 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "civicpoints/ledger/v1/errors.pb.h"
 #include "common/server/call_handler.h"
 #include "common/status/grpc_status.h"
+#include "common/status/refusal.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/ledger.h"
 
 namespace civicpoints::ledger {
 namespace {
+
+// auth::CheckStaffCovers, its denial carrying the ledger's reason.
+absl::Status CheckCovers(const auth::Principal& p, const common::v1::OrgPath& path,
+                         absl::string_view what) {
+  return WithReason(auth::CheckStaffCovers(p, path, what),
+                    v1::LEDGER_ERROR_REASON_OUTSIDE_ORG_SCOPE);
+}
 
 // A caller whose every grant is ROLE_RIDER may only see its own account.
 bool OnlyRider(const auth::Principal& p) {
@@ -20,7 +29,8 @@ bool OnlyRider(const auth::Principal& p) {
 
 absl::Status CheckOwn(const auth::Principal& p, const std::string& person_id) {
   if (OnlyRider(p) && p.subject != person_id) {
-    return absl::PermissionDeniedError("riders may only see their own account");
+    return Refuse(absl::StatusCode::kPermissionDenied, v1::LEDGER_ERROR_REASON_NOT_OWN_ACCOUNT,
+                  "riders may only see their own account");
   }
   return absl::OkStatus();
 }
@@ -30,8 +40,7 @@ absl::Status CheckOwn(const auth::Principal& p, const std::string& person_id) {
 absl::Status CheckAccount(const auth::Principal& p, const v1::Account& account) {
   if (OnlyRider(p)) return CheckOwn(p, account.person_id());
   if (!account.has_org_path()) return absl::OkStatus();
-  return auth::CheckStaffCovers(p, account.org_path(),
-                                absl::StrCat("account ", account.person_id()));
+  return CheckCovers(p, account.org_path(), absl::StrCat("account ", account.person_id()));
 }
 
 // Who may read a named rider's place in a ranking: the rider, internal services, and staff and
@@ -50,8 +59,7 @@ absl::Status CheckRiderInScope(const auth::Principal& p, const v1::Account& acco
   if (!account.has_org_path()) {
     return absl::NotFoundError(absl::StrCat("person ", account.person_id(), " has no account"));
   }
-  return auth::CheckStaffCovers(p, account.org_path(),
-                                absl::StrCat("account ", account.person_id()));
+  return CheckCovers(p, account.org_path(), absl::StrCat("account ", account.person_id()));
 }
 
 std::string ScopeName(const common::v1::OrgScope& scope) {
@@ -73,14 +81,16 @@ absl::Status LedgerGrpcService::CheckScope(const auth::Principal& who,
   // The suite's own services act city-wide; no need to place the node for them.
   if (who.HasRole(common::v1::ROLE_INTERNAL_SERVICE)) return absl::OkStatus();
   ASSIGN_OR_RETURN(Ledger::OrgPlace place, ledger_->PlaceOf(scope));
-  absl::Status covered = auth::CheckStaffCovers(who, place.path, ScopeName(scope));
+  absl::Status covered = CheckCovers(who, place.path, ScopeName(scope));
   if (covered.ok() || place.placed) return covered;
   // Only a grant at the node itself (or the root) could be checked: the ledger cannot tell what
   // lies above a node no rider has points under, and it refuses rather than guess.
-  return absl::PermissionDeniedError(absl::StrCat(
-      ScopeName(scope),
-      " is not inside the org nodes the caller's roles cover as far as the ledger can tell (no "
-      "rider has points under it yet); ask with a grant at the node itself"));
+  return Refuse(
+      absl::StatusCode::kPermissionDenied, v1::LEDGER_ERROR_REASON_OUTSIDE_ORG_SCOPE,
+      absl::StrCat(
+          ScopeName(scope),
+          " is not inside the org nodes the caller's roles cover as far as the ledger can tell (no "
+          "rider has points under it yet); ask with a grant at the node itself"));
 }
 
 #define CP_LEDGER_MUTATION(Method)                                                                 \
@@ -137,8 +147,7 @@ grpc::Status LedgerGrpcService::Reverse(grpc::ServerContext* ctx, const v1::Reve
   return Handle(ctx, "Reverse", [&](const auth::Principal& who) -> absl::Status {
     absl::StatusOr<v1::Entry> award = ledger_->GetEntry(req->entry_id());
     if (award.ok()) {
-      RETURN_IF_ERROR(
-          auth::CheckStaffCovers(who, award->org_path(), absl::StrCat("entry ", req->entry_id())));
+      RETURN_IF_ERROR(CheckCovers(who, award->org_path(), absl::StrCat("entry ", req->entry_id())));
     }
     ASSIGN_OR_RETURN(*resp, ledger_->Reverse(*req, who.subject));
     return absl::OkStatus();

@@ -2,9 +2,11 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "absl/strings/str_cat.h"
+#include "civicpoints/ledger/v1/errors.pb.h"
 #include "common/base/text.h"
 #include "common/base/time_units.h"
 #include "common/log/log.h"
+#include "common/status/refusal.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/ledger.h"
 #include "services/ledger/ledger_support.h"
@@ -68,9 +70,10 @@ absl::StatusOr<v1::HoldResponse> Ledger::Hold(const v1::HoldRequest& req,
         if (!entry.ok()) {
           if (entry.status().code() == absl::StatusCode::kFailedPrecondition &&
               !PgLedgerStore::IsDatabaseFailure(entry.status())) {
-            return absl::FailedPreconditionError(
-                absl::StrCat("not enough points to hold ", req.amount(), " for order ",
-                             req.order_id(), ": ", entry.status().message()));
+            return Refuse(absl::StatusCode::kFailedPrecondition,
+                          v1::LEDGER_ERROR_REASON_INSUFFICIENT_POINTS,
+                          absl::StrCat("not enough points to hold ", req.amount(), " for order ",
+                                       req.order_id(), ": ", entry.status().message()));
           }
           return entry.status();
         }
@@ -110,19 +113,21 @@ absl::StatusOr<v1::CaptureResponse> Ledger::Capture(const v1::CaptureRequest& re
           return absl::NotFoundError(absl::StrCat("order ", req.order_id(), " has no hold"));
         }
         if (hold->state() == v1::HOLD_STATE_RELEASED) {
-          return absl::FailedPreconditionError(
+          return Refuse(
+              absl::StatusCode::kFailedPrecondition, v1::LEDGER_ERROR_REASON_HOLD_RELEASED,
               absl::StrCat("the hold of order ", req.order_id(), " was released",
                            hold->expired() ? " when it timed out" : "", "; nothing to capture"));
         }
         if (hold->state() == v1::HOLD_STATE_CAPTURED) {
-          return absl::FailedPreconditionError(absl::StrCat("the hold of order ", req.order_id(),
-                                                            " was already captured (entry ",
-                                                            hold->settle_entry_id(), ")"));
+          return Refuse(
+              absl::StatusCode::kFailedPrecondition, v1::LEDGER_ERROR_REASON_HOLD_CAPTURED,
+              absl::StrCat("the hold of order ", req.order_id(), " was already captured (entry ",
+                           hold->settle_entry_id(), ")"));
         }
         if (hold->has_expire_time() && times::TimeOf(hold->expire_time()) <= absl::Now()) {
-          return absl::FailedPreconditionError(
-              absl::StrCat("the hold of order ", req.order_id(), " expired at ",
-                           TimeUtil::ToString(hold->expire_time())));
+          return Refuse(absl::StatusCode::kFailedPrecondition, v1::LEDGER_ERROR_REASON_HOLD_EXPIRED,
+                        absl::StrCat("the hold of order ", req.order_id(), " expired at ",
+                                     TimeUtil::ToString(hold->expire_time())));
         }
         Posting p{.person_id = hold->person_id(),
                   .kind = v1::ENTRY_KIND_CAPTURE,
@@ -168,55 +173,56 @@ absl::StatusOr<v1::ReleaseResponse> Ledger::ReleaseHold(const std::string& metho
                                                         const v1::ReleaseRequest& req,
                                                         const std::string& actor, bool by_timeout) {
   v1::ReleaseResponse response;
-  RETURN_IF_ERROR(
-      Mutate(actor, method, req.idempotency_key(), req, LockOrderForHold(req.order_id()), &response,
-             [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t*) {
-               auto* resp = static_cast<v1::ReleaseResponse*>(out);
-               ASSIGN_OR_RETURN(std::optional<v1::Hold> hold, store_->LockHold(tx, req.order_id()));
-               if (!hold.has_value()) {
-                 return absl::NotFoundError(absl::StrCat("order ", req.order_id(), " has no hold"));
-               }
-               if (hold->state() == v1::HOLD_STATE_CAPTURED) {
-                 return absl::FailedPreconditionError(
-                     absl::StrCat("the hold of order ", req.order_id(), " was captured (entry ",
-                                  hold->settle_entry_id(), "); it cannot be released"));
-               }
-               if (hold->state() == v1::HOLD_STATE_RELEASED) {
-                 // Already released (by the caller earlier, or by the timeout): the goal is met.
-                 *resp->mutable_hold() = *hold;
-                 ASSIGN_OR_RETURN(std::optional<v1::Entry> e,
-                                  store_->LoadEntry(tx, hold->settle_entry_id()));
-                 if (e.has_value()) *resp->mutable_entry() = *e;
-                 ASSIGN_OR_RETURN(std::optional<v1::Account> account,
-                                  store_->LoadAccountTx(tx, hold->person_id()));
-                 *resp->mutable_account() = *account;
-                 return absl::OkStatus();
-               }
-               Posting p{.person_id = hold->person_id(),
-                         .kind = v1::ENTRY_KIND_RELEASE,
-                         .amount = hold->amount(),
-                         .available_delta = hold->amount(),
-                         .held_delta = -hold->amount(),
-                         .source_kind = v1::SOURCE_KIND_REDEMPTION,
-                         .source_id = req.order_id(),
-                         .org_path = hold->org_path(),
-                         .reason = req.reason(),
-                         .actor_id = actor,
-                         .order_id = req.order_id()};
-               ASSIGN_OR_RETURN(v1::Entry entry, store_->Post(tx, p));
-               RETURN_IF_ERROR(store_->SettleHold(tx, req.order_id(), v1::HOLD_STATE_RELEASED,
-                                                  entry, by_timeout));
-               hold->set_state(v1::HOLD_STATE_RELEASED);
-               hold->set_expired(by_timeout);
-               hold->set_settle_entry_id(entry.entry_id());
-               *hold->mutable_settle_time() = entry.create_time();
-               *resp->mutable_hold() = *hold;
-               *resp->mutable_entry() = entry;
-               ASSIGN_OR_RETURN(std::optional<v1::Account> account,
-                                store_->LoadAccountTx(tx, hold->person_id()));
-               *resp->mutable_account() = *account;
-               return absl::OkStatus();
-             }));
+  RETURN_IF_ERROR(Mutate(
+      actor, method, req.idempotency_key(), req, LockOrderForHold(req.order_id()), &response,
+      [&](pqxx::dbtransaction& tx, gp::Message* out, int64_t*) {
+        auto* resp = static_cast<v1::ReleaseResponse*>(out);
+        ASSIGN_OR_RETURN(std::optional<v1::Hold> hold, store_->LockHold(tx, req.order_id()));
+        if (!hold.has_value()) {
+          return absl::NotFoundError(absl::StrCat("order ", req.order_id(), " has no hold"));
+        }
+        if (hold->state() == v1::HOLD_STATE_CAPTURED) {
+          return Refuse(absl::StatusCode::kFailedPrecondition,
+                        v1::LEDGER_ERROR_REASON_HOLD_CAPTURED,
+                        absl::StrCat("the hold of order ", req.order_id(), " was captured (entry ",
+                                     hold->settle_entry_id(), "); it cannot be released"));
+        }
+        if (hold->state() == v1::HOLD_STATE_RELEASED) {
+          // Already released (by the caller earlier, or by the timeout): the goal is met.
+          *resp->mutable_hold() = *hold;
+          ASSIGN_OR_RETURN(std::optional<v1::Entry> e,
+                           store_->LoadEntry(tx, hold->settle_entry_id()));
+          if (e.has_value()) *resp->mutable_entry() = *e;
+          ASSIGN_OR_RETURN(std::optional<v1::Account> account,
+                           store_->LoadAccountTx(tx, hold->person_id()));
+          *resp->mutable_account() = *account;
+          return absl::OkStatus();
+        }
+        Posting p{.person_id = hold->person_id(),
+                  .kind = v1::ENTRY_KIND_RELEASE,
+                  .amount = hold->amount(),
+                  .available_delta = hold->amount(),
+                  .held_delta = -hold->amount(),
+                  .source_kind = v1::SOURCE_KIND_REDEMPTION,
+                  .source_id = req.order_id(),
+                  .org_path = hold->org_path(),
+                  .reason = req.reason(),
+                  .actor_id = actor,
+                  .order_id = req.order_id()};
+        ASSIGN_OR_RETURN(v1::Entry entry, store_->Post(tx, p));
+        RETURN_IF_ERROR(
+            store_->SettleHold(tx, req.order_id(), v1::HOLD_STATE_RELEASED, entry, by_timeout));
+        hold->set_state(v1::HOLD_STATE_RELEASED);
+        hold->set_expired(by_timeout);
+        hold->set_settle_entry_id(entry.entry_id());
+        *hold->mutable_settle_time() = entry.create_time();
+        *resp->mutable_hold() = *hold;
+        *resp->mutable_entry() = entry;
+        ASSIGN_OR_RETURN(std::optional<v1::Account> account,
+                         store_->LoadAccountTx(tx, hold->person_id()));
+        *resp->mutable_account() = *account;
+        return absl::OkStatus();
+      }));
   return response;
 }
 

@@ -5,7 +5,9 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "civicpoints/ledger/v1/errors.pb.h"
 #include "common/base/text.h"
+#include "common/status/refusal.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/award_set.h"
 #include "services/ledger/ledger.h"
@@ -263,14 +265,17 @@ absl::StatusOr<v1::ReverseResponse> Ledger::Reverse(const v1::ReverseRequest& re
           return absl::NotFoundError(absl::StrCat("entry ", req.entry_id(), " does not exist"));
         }
         if (award->kind() != v1::ENTRY_KIND_AWARD) {
-          return absl::FailedPreconditionError(absl::StrCat("entry ", req.entry_id(), " is ",
-                                                            v1::EntryKind_Name(award->kind()),
-                                                            "; only awards can be reversed"));
+          return Refuse(
+              absl::StatusCode::kFailedPrecondition, v1::LEDGER_ERROR_REASON_NOT_AN_AWARD,
+              absl::StrCat("entry ", req.entry_id(), " is ", v1::EntryKind_Name(award->kind()),
+                           "; only awards can be reversed"));
         }
         ASSIGN_OR_RETURN(std::optional<v1::Entry> prior, store_->FindReversal(tx, req.entry_id()));
         if (prior.has_value()) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "award ", req.entry_id(), " was already reversed by entry ", prior->entry_id()));
+          return Refuse(absl::StatusCode::kFailedPrecondition,
+                        v1::LEDGER_ERROR_REASON_ALREADY_REVERSED,
+                        absl::StrCat("award ", req.entry_id(), " was already reversed by entry ",
+                                     prior->entry_id()));
         }
         Posting p{.person_id = award->person_id(),
                   .kind = v1::ENTRY_KIND_REVERSAL,
@@ -289,9 +294,11 @@ absl::StatusOr<v1::ReverseResponse> Ledger::Reverse(const v1::ReverseRequest& re
         if (!entry.ok()) {
           if (entry.status().code() == absl::StatusCode::kFailedPrecondition &&
               !PgLedgerStore::IsDatabaseFailure(entry.status())) {
-            return absl::FailedPreconditionError(absl::StrCat(
-                "cannot reverse award ", req.entry_id(), ": ", entry.status().message(),
-                " (the rider already spent it; deduct what is left instead)"));
+            return Refuse(
+                absl::StatusCode::kFailedPrecondition, v1::LEDGER_ERROR_REASON_INSUFFICIENT_POINTS,
+                absl::StrCat("cannot reverse award ", req.entry_id(), ": ",
+                             entry.status().message(),
+                             " (the rider already spent it; deduct what is left instead)"));
           }
           return entry.status();
         }

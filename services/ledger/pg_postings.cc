@@ -7,7 +7,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "civicpoints/ledger/v1/errors.pb.h"
 #include "common/base/time_units.h"
+#include "common/status/refusal.h"
 #include "services/ledger/pg_ledger_rows.h"
 #include "services/ledger/pg_ledger_store.h"
 
@@ -31,8 +33,12 @@ std::optional<absl::Status> PostingRefusal(const pqxx::sql_error& e) {
   if (size_t nl = message.find('\n'); nl != std::string::npos) message.resize(nl);
   if (size_t colon = message.find(": "); colon != std::string::npos) message.erase(0, colon + 2);
   if (state == "CPL01") return absl::NotFoundError(message);
-  if (state == "CPL02") return absl::FailedPreconditionError(message);
-  if (state == "CPL03") return absl::ResourceExhaustedError(message);
+  if (state == "CPL02")
+    return Refuse(absl::StatusCode::kFailedPrecondition,
+                  v1::LEDGER_ERROR_REASON_INSUFFICIENT_POINTS, message);
+  if (state == "CPL03")
+    return Refuse(absl::StatusCode::kResourceExhausted, v1::LEDGER_ERROR_REASON_ACCOUNT_LIMIT,
+                  message);
   return std::nullopt;
 }
 

@@ -7,8 +7,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "civicpoints/ledger/v1/errors.pb.h"
 #include "common/base/time_units.h"
 #include "common/pg/pg_pool.h"
+#include "common/status/refusal.h"
 #include "common/status/status_macros.h"
 #include "services/ledger/pg_ledger_rows.h"
 #include "services/ledger/pg_ledger_store.h"
@@ -64,8 +66,9 @@ absl::StatusOr<v1::Season> PgLedgerStore::InsertSeason(pqxx::dbtransaction& tx,
              static_cast<int>(season.scope().level()), season.scope().org_id())[0][0]
             .as<int64_t>();
     if (open >= max_open) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "the scope already has ", open, " upcoming or active seasons (at most ", max_open, ")"));
+      return Refuse(absl::StatusCode::kResourceExhausted, v1::LEDGER_ERROR_REASON_TOO_MANY_SEASONS,
+                    absl::StrCat("the scope already has ", open,
+                                 " upcoming or active seasons (at most ", max_open, ")"));
     }
     pqxx::result r = Exec(
         tx,

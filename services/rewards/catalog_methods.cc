@@ -80,7 +80,8 @@ grpc::Status RewardsServiceImpl::CreateGift(grpc::ServerContext* ctx,
       return absl::FailedPreconditionError(
           absl::StrCat("owner_org_id: ", req->owner_org_id(), " is not a street or district"));
     }
-    RETURN_IF_ERROR(auth::CheckStaffCovers(caller.who(), org->path, "owner_org_id"));
+    RETURN_IF_ERROR(WithReason(auth::CheckStaffCovers(caller.who(), org->path, "owner_org_id"),
+                               v1::ERROR_REASON_OUTSIDE_ORG_SCOPE));
     return Idempotent(
         caller.who(), "CreateGift", req->idempotency_key(), *req, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
@@ -182,7 +183,9 @@ grpc::Status RewardsServiceImpl::UpdateGift(grpc::ServerContext* ctx,
       ASSIGN_OR_RETURN(pqxx::row row, LoadGift(tx, req->gift_id(), false, /*lock=*/true));
       v1::Gift gift;
       FillGift(row, &gift);
-      RETURN_IF_ERROR(auth::CheckStaffCovers(caller.who(), GiftOwnerPath(row), "the gift's owner"));
+      RETURN_IF_ERROR(
+          WithReason(auth::CheckStaffCovers(caller.who(), GiftOwnerPath(row), "the gift's owner"),
+                     v1::ERROR_REASON_OUTSIDE_ORG_SCOPE));
       if (!req->etag().empty() && req->etag() != gift.etag()) {
         return Refuse(
             absl::StatusCode::kAborted, v1::ERROR_REASON_CONCURRENT_CHANGE,

@@ -1,7 +1,5 @@
 #include "services/rewards/records.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -10,14 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "google/rpc/error_details.pb.h"
 
 namespace civicpoints::rewards {
-
-namespace {
-constexpr char kErrorInfoType[] = "type.googleapis.com/google.rpc.ErrorInfo";
-constexpr char kDomain[] = "rewards.civicpoints";
-}  // namespace
 
 std::string NewId(absl::string_view prefix) {
   unsigned char bytes[8];
@@ -31,33 +23,6 @@ std::string NewPickupCode() {
   for (int i = 0; i < 6; ++i) code[i] = static_cast<char>('0' + randombytes_uniform(10));
   code[6] = '\0';
   return code;
-}
-
-absl::Status Refuse(absl::StatusCode code, v1::ErrorReason reason, absl::string_view message,
-                    const RefusalFigures& figures) {
-  absl::Status status(code, message);
-  google::rpc::ErrorInfo info;
-  std::string name = v1::ErrorReason_Name(reason);
-  constexpr absl::string_view kPrefix = "ERROR_REASON_";
-  if (absl::StartsWith(name, kPrefix)) name = name.substr(kPrefix.size());
-  info.set_reason(name);
-  info.set_domain(kDomain);
-  for (const auto& [key, value] : figures) (*info.mutable_metadata())[key] = value;
-  status.SetPayload(kErrorInfoType, absl::Cord(info.SerializeAsString()));
-  return status;
-}
-
-v1::ErrorReason ReasonOf(const absl::Status& status) {
-  auto payload = status.GetPayload(kErrorInfoType);
-  google::rpc::ErrorInfo info;
-  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) {
-    return v1::ERROR_REASON_UNSPECIFIED;
-  }
-  v1::ErrorReason reason;
-  if (!v1::ErrorReason_Parse(absl::StrCat("ERROR_REASON_", info.reason()), &reason)) {
-    return v1::ERROR_REASON_UNSPECIFIED;
-  }
-  return reason;
 }
 
 absl::Status CheckId(absl::string_view id, const char* field) {

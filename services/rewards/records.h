@@ -20,6 +20,7 @@
 #include "common/base/time_units.h"
 #include "common/pg/paging.h"
 #include "common/pg/sql_values.h"
+#include "common/status/refusal.h"
 #include "common/status/status_macros.h"
 #include "google/protobuf/message.h"
 
@@ -37,14 +38,12 @@ std::string NewId(absl::string_view prefix);
 // A fresh six-digit pickup code from a cryptographic source.
 std::string NewPickupCode();
 
-// The figures behind a refusal, as ErrorInfo metadata ("available_balance" → "42").
-using RefusalFigures = std::vector<std::pair<std::string, std::string>>;
-// A refusal: `code` and `message`, with a google.rpc.ErrorInfo of `reason` in the rewards domain
-// carrying `figures` as its metadata.
-absl::Status Refuse(absl::StatusCode code, v1::ErrorReason reason, absl::string_view message,
-                    const RefusalFigures& figures = {});
-// The ErrorReason carried by `status` (UNSPECIFIED when none).
-v1::ErrorReason ReasonOf(const absl::Status& status);
+// Refusals carry a v1::ErrorReason (common/status/refusal.h).
+using civicpoints::RefusalFigures;
+using civicpoints::Refuse;
+inline v1::ErrorReason ReasonOf(const absl::Status& status) {
+  return civicpoints::ReasonOf<v1::ErrorReason>(status);
+}
 
 // INVALID_ARGUMENT naming `field` when `id` is empty or longer than 64 characters.
 absl::Status CheckId(absl::string_view id, const char* field);

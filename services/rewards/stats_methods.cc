@@ -97,7 +97,8 @@ grpc::Status RewardsServiceImpl::GetRedemptionStats(grpc::ServerContext* ctx,
       }
       path = org->path;
     }
-    RETURN_IF_ERROR(auth::CheckStaffCovers(caller.who(), path, "scope"));
+    RETURN_IF_ERROR(WithReason(auth::CheckStaffCovers(caller.who(), path, "scope"),
+                               v1::ERROR_REASON_OUTSIDE_ORG_SCOPE));
 
     const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
     const int64_t from = Us(absl::FromCivil(start, shanghai));

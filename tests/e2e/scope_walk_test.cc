@@ -6,6 +6,10 @@
 // well-formed request must answer PERMISSION_DENIED or NOT_FOUND, and no table of any service
 // gains a row.
 //
+// Every PERMISSION_DENIED a handler answers (past the method's declared policy, which the gateway
+// and the services' authorizer check alike) carries a google.rpc.ErrorInfo in the service's domain
+// whose reason is a value of the service's error-reason enum (docs/api-conventions.md).
+//
 // Requests are filled from field names (person_id → the rider, scope → the community, ...), so a
 // method whose request needs more than names may answer INVALID_ARGUMENT: that writes nothing and
 // tells nothing, and the summary line lists those methods. Runs against the cp_suite fixture.
@@ -25,11 +29,18 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "civicpoints/activity/v1/activity_service.pb.h"
+#include "civicpoints/activity/v1/errors.pb.h"
+#include "civicpoints/identity/v1/errors.pb.h"
 #include "civicpoints/identity/v1/identity_service.pb.h"
+#include "civicpoints/ledger/v1/errors.pb.h"
 #include "civicpoints/ledger/v1/ledger_service.pb.h"
 #include "civicpoints/options/v1/options.pb.h"
+#include "civicpoints/rewards/v1/errors.pb.h"
 #include "civicpoints/rewards/v1/rewards_service.pb.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 #include "tests/e2e/suite_client.h"
 
 namespace civicpoints::e2e {
@@ -40,6 +51,40 @@ using common::v1::ORG_LEVEL_COMMUNITY;
 using common::v1::ORG_LEVEL_DISTRICT;
 using common::v1::ORG_LEVEL_STREET;
 using gp::util::TimeUtil;
+
+// "" when a PERMISSION_DENIED `status` of `service` keeps the error contract, else what is wrong.
+// Refusals by the method's declared policy come before any handler and name the method path.
+std::string ErrorContractBreach(const gp::ServiceDescriptor& service, const grpc::Status& status) {
+  const std::string& message = status.error_message();
+  if (absl::StartsWith(message, "civicpoints.") || absl::StartsWith(message, "/civicpoints.") ||
+      absl::StartsWith(message, "method ")) {
+    return "";
+  }
+  const std::string package = service.file()->package();  // civicpoints.<service>.v1
+  const std::vector<std::string> parts = absl::StrSplit(package, '.');
+  const std::string domain = absl::StrCat(parts[1], ".civicpoints");
+  google::rpc::Status details;
+  if (!details.ParseFromString(status.error_details())) return "details do not parse";
+  for (const auto& detail : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (!detail.UnpackTo(&info)) continue;
+    if (info.domain() != domain) return absl::StrCat("domain ", info.domain(), ", not ", domain);
+    // The service's error-reason enum, named here so its descriptor is linked in.
+    const std::map<std::string, const gp::EnumDescriptor*> kReasonEnums = {
+        {"identity", identity::v1::IdentityErrorReason_descriptor()},
+        {"activity", activity::v1::ActivityErrorReason_descriptor()},
+        {"ledger", ledger::v1::LedgerErrorReason_descriptor()},
+        {"rewards", rewards::v1::ErrorReason_descriptor()}};
+    const gp::EnumDescriptor& reasons = *kReasonEnums.at(parts[1]);
+    for (int i = 0; i < reasons.value_count(); ++i) {
+      if (absl::EndsWith(reasons.value(i)->name(), absl::StrCat("_REASON_", info.reason()))) {
+        return "";
+      }
+    }
+    return absl::StrCat("reason ", info.reason(), " is not a value of ", reasons.name());
+  }
+  return "no ErrorInfo";
+}
 
 const char* const kServices[] = {
     "civicpoints.identity.v1.IdentityService", "civicpoints.activity.v1.ActivityService",
@@ -521,6 +566,11 @@ TEST_F(ScopeWalkTest, CallersFromAnotherStreetOrDistrictReachNothingOfAStreet) {
         if (s.ok()) {
           EXPECT_TRUE(open) << as << " got OK from " << name << " with " << req->ShortDebugString();
           continue;
+        }
+        if (s.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+          const std::string breach = ErrorContractBreach(*service, s);
+          EXPECT_EQ(breach, "") << as << ": " << name << " answered PERMISSION_DENIED \""
+                                << s.error_message() << "\"";
         }
         if (kMustRefuseByScope.count(name) > 0) {
           EXPECT_TRUE(s.error_code() == grpc::StatusCode::PERMISSION_DENIED ||

@@ -1,0 +1,72 @@
+#include "common/status/refusal.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/descriptor.h"
+#include "google/rpc/error_details.pb.h"
+
+namespace civicpoints {
+namespace {
+
+constexpr char kErrorInfoType[] = "type.googleapis.com/google.rpc.ErrorInfo";
+
+// "ActivityErrorReason" → "ACTIVITY_ERROR_REASON_": the prefix every value of the enum carries
+// (buf's ENUM_VALUE_PREFIX rule).
+std::string ValuePrefix(const google::protobuf::EnumDescriptor& type) {
+  std::string prefix;
+  for (char c : type.name()) {
+    if (absl::ascii_isupper(static_cast<unsigned char>(c)) && !prefix.empty())
+      prefix.push_back('_');
+    prefix.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+  }
+  return prefix + "_";
+}
+
+// The name a client sees: the value's name without the enum's prefix.
+std::string WireName(const google::protobuf::EnumValueDescriptor& value) {
+  absl::string_view name = value.name();
+  absl::ConsumePrefix(&name, ValuePrefix(*value.type()));
+  return std::string(name);
+}
+
+// "civicpoints.rewards.v1" → "rewards.civicpoints"; another package names itself.
+std::string Domain(const google::protobuf::EnumDescriptor& type) {
+  std::vector<std::string> parts = absl::StrSplit(type.file()->package(), '.');
+  if (parts.size() < 2 || parts[0] != "civicpoints") return type.file()->package();
+  return absl::StrCat(parts[1], ".civicpoints");
+}
+
+}  // namespace
+
+absl::Status RefuseWith(absl::StatusCode code, const google::protobuf::EnumDescriptor& type,
+                        int number, absl::string_view message, const RefusalFigures& figures) {
+  absl::Status status(code, message);
+  google::rpc::ErrorInfo info;
+  const google::protobuf::EnumValueDescriptor* reason = type.FindValueByNumber(number);
+  info.set_reason(reason != nullptr ? WireName(*reason) : absl::StrCat(number));
+  info.set_domain(Domain(type));
+  for (const auto& [key, value] : figures) (*info.mutable_metadata())[key] = value;
+  status.SetPayload(kErrorInfoType, absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+std::string ReasonNameOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kErrorInfoType);
+  google::rpc::ErrorInfo info;
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return "";
+  return info.reason();
+}
+
+int ReasonNumberOf(const absl::Status& status, const google::protobuf::EnumDescriptor& type) {
+  const std::string name = ReasonNameOf(status);
+  if (name.empty()) return 0;
+  for (int i = 0; i < type.value_count(); ++i) {
+    if (WireName(*type.value(i)) == name) return type.value(i)->number();
+  }
+  return 0;
+}
+
+}  // namespace civicpoints
