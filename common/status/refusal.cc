@@ -43,7 +43,11 @@ std::string Domain(const google::protobuf::EnumDescriptor& type) {
 
 absl::Status RefuseWith(absl::StatusCode code, const google::protobuf::EnumDescriptor& type,
                         int number, absl::string_view message, const RefusalFigures& figures) {
-  absl::Status status(code, message);
+  return AddReason(absl::Status(code, message), type, number, figures);
+}
+
+absl::Status AddReason(absl::Status status, const google::protobuf::EnumDescriptor& type,
+                       int number, const RefusalFigures& figures) {
   google::rpc::ErrorInfo info;
   const google::protobuf::EnumValueDescriptor* reason = type.FindValueByNumber(number);
   info.set_reason(reason != nullptr ? WireName(*reason) : absl::StrCat(number));

@@ -22,6 +22,9 @@ namespace civicpoints {
 // The figures behind a refusal, as ErrorInfo metadata ("available_balance" → "42").
 using RefusalFigures = std::vector<std::pair<std::string, std::string>>;
 
+// `status` with an ErrorInfo naming the value `number` of the enum `type` (replacing any it had).
+absl::Status AddReason(absl::Status status, const google::protobuf::EnumDescriptor& type,
+                       int number, const RefusalFigures& figures);
 // As Refuse below, for the value `number` of the enum `type`.
 absl::Status RefuseWith(absl::StatusCode code, const google::protobuf::EnumDescriptor& type,
                         int number, absl::string_view message, const RefusalFigures& figures);
@@ -35,10 +38,12 @@ absl::Status Refuse(absl::StatusCode code, ReasonEnum reason, absl::string_view 
 
 // `status` unchanged when OK, else the same refusal carrying `reason` (for checks shared by all
 // services, such as auth::CheckStaffCovers, whose denials each service names in its own enum).
+// (Its other details, such as a RetryInfo, stay.)
 template <typename ReasonEnum>
-absl::Status WithReason(const absl::Status& status, ReasonEnum reason) {
+absl::Status WithReason(absl::Status status, ReasonEnum reason) {
   if (status.ok()) return status;
-  return Refuse(status.code(), reason, status.message());
+  return AddReason(std::move(status), *google::protobuf::GetEnumDescriptor<ReasonEnum>(),
+                   static_cast<int>(reason), {});
 }
 
 // The ErrorInfo reason of `status` as sent ("OUT_OF_STOCK"), or "" when it carries none.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "common/status/grpc_status.h"
 #include "cptest/v1/test_service.pb.h"
 #include "google/rpc/error_details.pb.h"
 
@@ -36,6 +37,17 @@ TEST(RefusalTest, ReadsTheReasonBackExactly) {
   EXPECT_EQ(ReasonOf<cptest::v1::TestErrorReason>(absl::InternalError("x")),
             cptest::v1::TEST_ERROR_REASON_UNSPECIFIED);
   EXPECT_EQ(ReasonNameOf(absl::OkStatus()), "");
+}
+
+TEST(RefusalTest, WithReasonNamesASharedChecksDenialAndKeepsItsOtherDetails) {
+  EXPECT_TRUE(WithReason(absl::OkStatus(), cptest::v1::TEST_ERROR_REASON_OUT_OF_STOCK).ok());
+  absl::Status s = WithReason(
+      WithRetryDelay(absl::ResourceExhaustedError("too many attempts"), absl::Seconds(7)),
+      cptest::v1::TEST_ERROR_REASON_OUT_OF_STOCK);
+  EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(s.message(), "too many attempts");
+  EXPECT_EQ(ReasonNameOf(s), "OUT_OF_STOCK");
+  EXPECT_EQ(RetryDelayOf(s), absl::Seconds(7));
 }
 
 }  // namespace

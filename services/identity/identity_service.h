@@ -16,10 +16,10 @@
 #include "absl/time/time.h"
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
 #include "common/auth/method_policy.h"
+#include "common/pg/throttle.h"
 #include "services/identity/crypto.h"
 #include "services/identity/hash_gate.h"
 #include "services/identity/revocation_feed.h"
-#include "services/identity/throttle.h"
 
 namespace pqxx {
 class transaction_base;
@@ -247,10 +247,10 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
                           google::protobuf::Message* response,
                           const std::function<absl::Status(pqxx::transaction_base&)>& fn);
 
-  // One sliding-window limit (throttle.h). Take counts an attempt before it is made, so parallel
-  // attempts cannot all slip under the limit; it fails RESOURCE_EXHAUSTED (with the exact wait)
-  // when the attempt would exceed `limit` within `window`. Refund uncounts the bucket's latest
-  // attempt when it turned out not to count (a right code: only failures are limited).
+  // One sliding-window limit (common/pg/throttle.h). Take counts an attempt before it is made, so
+  // parallel attempts cannot all slip under the limit; it fails RESOURCE_EXHAUSTED (with the exact
+  // wait) when the attempt would exceed `limit` within `window`. Refund uncounts the bucket's
+  // latest attempt when it turned out not to count (a right code: only failures are limited).
   absl::Status TakeThrottle(const std::string& bucket, int limit, absl::Duration window,
                             absl::Time now);
   void RefundThrottle(const std::string& bucket);
@@ -259,9 +259,13 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   // token valid for the phone (`device_id`) has its own budget; otherwise the phone-and-address,
   // address and growing per-phone limits apply. Refund the ticket when the password was right.
   // Errors: RESOURCE_EXHAUSTED with the exact wait.
-  absl::StatusOr<Throttle::Ticket> TakeLoginAttempt(const std::string& phone_hash,
-                                                    const std::optional<std::string>& device_id,
-                                                    const Caller& caller);
+  absl::StatusOr<pg::Throttle::Ticket> TakeLoginAttempt(const std::string& phone_hash,
+                                                        const std::optional<std::string>& device_id,
+                                                        const Caller& caller);
+  // TakeLoginAttempt without the reason on its refusal.
+  absl::StatusOr<pg::Throttle::Ticket> TakeLoginLimits(const std::string& phone_hash,
+                                                       const std::optional<std::string>& device_id,
+                                                       const Caller& caller);
   // Checks a phone-and-password sign-in under the login limits and returns the person. Errors:
   // UNAUTHENTICATED (one message for an unknown phone, a wrong password or an inactive account),
   // counted as a failure; RESOURCE_EXHAUSTED from the limits or the hash gate (not counted).
@@ -310,7 +314,7 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   KeyRing* const keys_;
   const auth::Authorizer* const authorizer_;
   const IdentityOptions options_;
-  Throttle throttle_;
+  pg::Throttle throttle_;
   HashGate hash_gate_;
   RevocationFeed revocation_feed_;
   // An argon2id hash of no one's password, verified for an unknown phone so that timing does not

@@ -512,7 +512,7 @@ grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
     if (done.code() != absl::StatusCode::kUnauthenticated) return done;
     // Only a wrong key counts, and only against the address that sent it: a flood of wrong
     // secrets for a key cannot stop its holder, whose right secret is checked first.
-    absl::StatusOr<Throttle::Ticket> counted = throttle_.Take(
+    absl::StatusOr<pg::Throttle::Ticket> counted = throttle_.Take(
         {{.bucket = absl::StrCat("exchange:key-addr:", key_id, ":", caller.client_address),
           .limit = options_.api_key_failures_per_key_and_address,
           .window = kApiKeyFailureWindow},
@@ -520,7 +520,8 @@ grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
           .limit = options_.api_key_failures_per_address,
           .window = kApiKeyFailureWindow}},
         caller.now);
-    return counted.ok() ? done : counted.status();
+    return counted.ok() ? done
+                        : WithReason(counted.status(), v1::IDENTITY_ERROR_REASON_TOO_MANY_ATTEMPTS);
   });
 }
 

@@ -120,14 +120,24 @@ absl::Status IdentityServiceImpl::Idempotent(absl::string_view method, const std
 
 absl::Status IdentityServiceImpl::TakeThrottle(const std::string& bucket, int limit,
                                                absl::Duration window, absl::Time now) {
-  return throttle_.Take({{.bucket = bucket, .limit = limit, .window = window}}, now).status();
+  return WithReason(
+      throttle_.Take({{.bucket = bucket, .limit = limit, .window = window}}, now).status(),
+      v1::IDENTITY_ERROR_REASON_TOO_MANY_ATTEMPTS);
 }
 
 void IdentityServiceImpl::RefundThrottle(const std::string& bucket) {
   throttle_.RefundLatest(bucket);
 }
 
-absl::StatusOr<Throttle::Ticket> IdentityServiceImpl::TakeLoginAttempt(
+absl::StatusOr<pg::Throttle::Ticket> IdentityServiceImpl::TakeLoginAttempt(
+    const std::string& phone_hash, const std::optional<std::string>& device_id,
+    const Caller& caller) {
+  absl::StatusOr<pg::Throttle::Ticket> ticket = TakeLoginLimits(phone_hash, device_id, caller);
+  if (ticket.ok()) return ticket;
+  return WithReason(ticket.status(), v1::IDENTITY_ERROR_REASON_TOO_MANY_ATTEMPTS);
+}
+
+absl::StatusOr<pg::Throttle::Ticket> IdentityServiceImpl::TakeLoginLimits(
     const std::string& phone_hash, const std::optional<std::string>& device_id,
     const Caller& caller) {
   const LoginLimits& l = options_.login;

@@ -375,7 +375,7 @@ grpc::Status IdentityServiceImpl::Login(grpc::ServerContext* ctx, const v1::Logi
 absl::StatusOr<PersonRow> IdentityServiceImpl::CheckLogin(
     const std::string& phone_hash, const std::string& password,
     const std::optional<std::string>& device_id, const Caller& caller) {
-  absl::StatusOr<Throttle::Ticket> attempt = TakeLoginAttempt(phone_hash, device_id, caller);
+  absl::StatusOr<pg::Throttle::Ticket> attempt = TakeLoginAttempt(phone_hash, device_id, caller);
   if (!attempt.ok()) return attempt.status();
   std::optional<PersonRow> person;
   absl::Status read = InReadTx("find login", [&](pqxx::transaction_base& tx) {

@@ -1,17 +1,18 @@
-// Throttle: sliding-window limits on attempts (wrong passwords, wrong codes, lookups), kept in
-// PostgreSQL's throttle_events so every replica of identity sees the same counts. Each attempt is
+// Throttle: sliding-window limits on attempts (wrong passwords, check-in and pickup codes,
+// lookups), kept in the service's own throttle_events table (each schema has one, created by its
+// migrations) so every replica sees the same counts. Each attempt is
 // one row (a sliding log): a limit holds over the last `window` exactly, and the wait told to a
 // refused caller is the time until the attempt that blocks it leaves the window, to the second.
 //
 //   Throttle throttle(pool);
 //   absl::StatusOr<Throttle::Ticket> t = throttle.Take({{"login:addr:1.2.3.4", 50, kWindow}}, now);
-//   if (!t.ok()) return t.status();            // RESOURCE_EXHAUSTED with RetryInfo
+//   if (!t.ok()) return WithReason(t.status(), v1::...TOO_MANY_ATTEMPTS);  // with RetryInfo
 //   if (attempt_succeeded) throttle.Refund(*t);  // only failures count
 //
 // Thread-safe: concurrent Takes of one bucket are serialized by a transaction-scoped advisory
 // lock per bucket, so parallel attempts cannot all slip under a limit.
-#ifndef CIVICPOINTS_SERVICES_IDENTITY_THROTTLE_H_
-#define CIVICPOINTS_SERVICES_IDENTITY_THROTTLE_H_
+#ifndef CIVICPOINTS_COMMON_PG_THROTTLE_H_
+#define CIVICPOINTS_COMMON_PG_THROTTLE_H_
 
 #include <atomic>
 #include <cstdint>
@@ -22,11 +23,13 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 
-namespace civicpoints::pg {
-class PgPool;
+namespace pqxx {
+class transaction_base;
 }
 
-namespace civicpoints::identity {
+namespace civicpoints::pg {
+
+class PgPool;
 
 class Throttle {
  public:
@@ -55,14 +58,22 @@ class Throttle {
   explicit Throttle(pg::PgPool* pool) : pool_(pool) {}
 
   // Counts one attempt at `now` in every bucket of `limits`, all or none. Errors:
-  // RESOURCE_EXHAUSTED (with the wait in the message and as RetryInfo, the longest wait of the
-  // buckets that refuse) when any bucket is at its limit; INVALID_ARGUMENT for a window longer
-  // than kLongestWindow; UNAVAILABLE and the like from the database.
+  // RESOURCE_EXHAUSTED (with the wait in whole seconds, rounded up, in the message and as
+  // RetryInfo: the longest wait of the buckets that refuse) when any bucket is at its limit;
+  // INVALID_ARGUMENT for a window longer than kLongestWindow; UNAVAILABLE and the like from the
+  // database.
   absl::StatusOr<Ticket> Take(absl::Span<const Limit> limits, absl::Time now);
 
   // Uncounts the attempts of `ticket` (a login that succeeded). Failures are logged, not returned:
   // at worst a caller keeps one attempt fewer.
   void Refund(const Ticket& ticket);
+  // As Refund, in the caller's transaction: the attempt is uncounted in the same commit as the
+  // work that showed it was no guess.
+  static void Refund(pqxx::transaction_base& tx, const Ticket& ticket);
+  // The wait before `limit` would admit an attempt at `now`, read in the caller's transaction
+  // without counting anything (zero when one is admitted), for a caller that must not even try
+  // while refused.
+  static absl::Duration WaitIn(pqxx::transaction_base& tx, const Limit& limit, absl::Time now);
   // Uncounts the newest attempt of `bucket`, for a caller that kept no ticket.
   void RefundLatest(const std::string& bucket);
 
@@ -77,6 +88,6 @@ class Throttle {
   std::atomic<uint64_t> takes_{0};
 };
 
-}  // namespace civicpoints::identity
+}  // namespace civicpoints::pg
 
-#endif  // CIVICPOINTS_SERVICES_IDENTITY_THROTTLE_H_
+#endif  // CIVICPOINTS_COMMON_PG_THROTTLE_H_

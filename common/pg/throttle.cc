@@ -1,19 +1,18 @@
-#include "services/identity/throttle.h"
+#include "common/pg/throttle.h"
 
 #include <algorithm>
 #include <cmath>
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
-#include "civicpoints/identity/v1/errors.pb.h"
 #include "common/base/time_units.h"
 #include "common/log/log.h"
 #include "common/pg/pg_pool.h"
+#include "common/pg/sql_values.h"
 #include "common/pg/transactions.h"
 #include "common/status/grpc_status.h"
-#include "common/status/refusal.h"
 
-namespace civicpoints::identity {
+namespace civicpoints::pg {
 namespace {
 
 using times::Us;
@@ -42,6 +41,18 @@ absl::Duration Throttle::WaitFor(const Limit& limit, const std::vector<absl::Tim
   return std::max(absl::ZeroDuration(), recent.front() + delay - now);
 }
 
+absl::Duration Throttle::WaitIn(pqxx::transaction_base& tx, const Limit& limit, absl::Time now) {
+  const bool delays = limit.first_delay > absl::ZeroDuration();
+  pqxx::result rows = tx.exec_params(
+      "SELECT at_us, count(*) OVER () FROM throttle_events WHERE bucket = $1 "
+      "AND at_us > $2 ORDER BY at_us DESC LIMIT $3",
+      limit.bucket, Us(now - limit.window), delays ? 1 : limit.limit);
+  std::vector<absl::Time> recent;
+  for (const auto& r : rows) recent.push_back(absl::FromUnixMicros(r[0].as<int64_t>()));
+  const int64_t count = rows.empty() ? 0 : rows[0][1].as<int64_t>();
+  return WaitFor(limit, recent, count, now);
+}
+
 absl::StatusOr<Throttle::Ticket> Throttle::Take(absl::Span<const Limit> limits, absl::Time now) {
   std::vector<const Limit*> sorted;
   for (const Limit& l : limits) {
@@ -57,18 +68,10 @@ absl::StatusOr<Throttle::Ticket> Throttle::Take(absl::Span<const Limit> limits, 
             [](const Limit* a, const Limit* b) { return a->bucket < b->bucket; });
   Ticket ticket;
   absl::Duration wait;
-  absl::Status done = pg::InTx(*pool_, "count attempt", [&](pqxx::transaction_base& tx) {
+  absl::Status done = InTx(*pool_, "count attempt", [&](pqxx::transaction_base& tx) {
     for (const Limit* l : sorted) {
       tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", l->bucket);
-      const bool delays = l->first_delay > absl::ZeroDuration();
-      pqxx::result rows = tx.exec_params(
-          "SELECT at_us, count(*) OVER () FROM throttle_events WHERE bucket = $1 "
-          "AND at_us > $2 ORDER BY at_us DESC LIMIT $3",
-          l->bucket, Us(now - l->window), delays ? 1 : l->limit);
-      std::vector<absl::Time> recent;
-      for (const auto& r : rows) recent.push_back(absl::FromUnixMicros(r[0].as<int64_t>()));
-      const int64_t count = rows.empty() ? 0 : rows[0][1].as<int64_t>();
-      wait = std::max(wait, WaitFor(*l, recent, count, now));
+      wait = std::max(wait, WaitIn(tx, *l, now));
     }
     if (wait > absl::ZeroDuration()) return absl::OkStatus();  // nothing counted
     for (const Limit* l : sorted) {
@@ -91,28 +94,28 @@ absl::StatusOr<Throttle::Ticket> Throttle::Take(absl::Span<const Limit> limits, 
   if (wait <= absl::ZeroDuration()) return ticket;
   const absl::Duration told = CeilSeconds(wait);
   return WithRetryDelay(
-      Refuse(
-          absl::StatusCode::kResourceExhausted, v1::IDENTITY_ERROR_REASON_TOO_MANY_ATTEMPTS,
+      absl::ResourceExhaustedError(
           absl::StrCat("too many attempts; try again in ", absl::ToInt64Seconds(told), " seconds")),
       told);
 }
 
+void Throttle::Refund(pqxx::transaction_base& tx, const Ticket& ticket) {
+  if (ticket.event_ids.empty()) return;
+  tx.exec_params("DELETE FROM throttle_events WHERE event_id = ANY($1::bigint[])",
+                 IntArray(ticket.event_ids));
+}
+
 void Throttle::Refund(const Ticket& ticket) {
   if (ticket.event_ids.empty()) return;
-  std::string ids = "{";
-  for (size_t i = 0; i < ticket.event_ids.size(); ++i) {
-    absl::StrAppend(&ids, i ? "," : "", ticket.event_ids[i]);
-  }
-  ids += "}";
-  absl::Status s = pg::InTx(*pool_, "refund attempt", [&](pqxx::transaction_base& tx) {
-    tx.exec_params("DELETE FROM throttle_events WHERE event_id = ANY($1::bigint[])", ids);
+  absl::Status s = InTx(*pool_, "refund attempt", [&](pqxx::transaction_base& tx) {
+    Refund(tx, ticket);
     return absl::OkStatus();
   });
   if (!s.ok()) log::Warn("throttle refund not recorded", {{"error", std::string(s.message())}});
 }
 
 void Throttle::RefundLatest(const std::string& bucket) {
-  absl::Status s = pg::InTx(*pool_, "refund attempt", [&](pqxx::transaction_base& tx) {
+  absl::Status s = InTx(*pool_, "refund attempt", [&](pqxx::transaction_base& tx) {
     tx.exec_params(
         "DELETE FROM throttle_events WHERE event_id = (SELECT event_id FROM throttle_events "
         "WHERE bucket = $1 ORDER BY at_us DESC, event_id DESC LIMIT 1)",
@@ -122,4 +125,4 @@ void Throttle::RefundLatest(const std::string& bucket) {
   if (!s.ok()) log::Warn("throttle refund not recorded", {{"error", std::string(s.message())}});
 }
 
-}  // namespace civicpoints::identity
+}  // namespace civicpoints::pg
