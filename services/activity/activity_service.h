@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "civicpoints/activity/v1/activity_service.grpc.pb.h"
+#include "common/pg/throttle.h"
 #include "common/pg/transactions.h"
 #include "services/activity/support.h"
 
@@ -171,6 +172,7 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   void NudgeRelay();
 
   pg::PgPool* pool_;
+  pg::Throttle throttle_{pool_};  // wrong check-in codes per rider and activity
   const auth::Authorizer* authorizer_;
   Directory* directory_;
   AwardRelay* relay_;

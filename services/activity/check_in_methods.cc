@@ -45,11 +45,6 @@ absl::Status CheckCheckInOpen(const ActivityRow& a, absl::Time now) {
   return absl::OkStatus();
 }
 
-absl::Time WindowStart(absl::Time now) {
-  const int64_t w = absl::ToInt64Seconds(kWrongCodeWindow);
-  return absl::FromUnixSeconds(absl::ToUnixSeconds(now) / w * w);
-}
-
 }  // namespace
 
 grpc::Status ActivityServiceImpl::GetCheckInCode(grpc::ServerContext* ctx,
@@ -98,39 +93,23 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError("code: must be the 6 digits shown on the staff device");
     }
     if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
-    // Every attempt is counted before it is judged, in one statement, so parallel guesses cannot
-    // all slip under the limit; an attempt that turns out not to be a wrong code is uncounted.
-    const absl::Time window = WindowStart(caller.now);
-    auto count = [&](int delta) -> absl::StatusOr<int> {
-      int attempts = 0;
-      absl::Status s = InTx("count code attempt", [&](pqxx::transaction_base& tx) {
-        // Throttling data: losing the last few counts in a crash is harmless, so this commit
-        // does not wait for the disk.
-        tx.exec("SET LOCAL synchronous_commit = off");
-        attempts = tx.exec_params1(
-                         "INSERT INTO code_attempts (activity_id, rider_id, window_start, wrong) "
-                         "VALUES ($1, $2, from_us($3::bigint), greatest($4::int, 0)) "
-                         "ON CONFLICT (activity_id, rider_id, window_start) "
-                         "DO UPDATE SET wrong = greatest(code_attempts.wrong + $4::int, 0) "
-                         "RETURNING wrong",
-                         req->activity_id(), caller.id(), Us(window), delta)[0]
-                       .as<int>();
-        return absl::OkStatus();
-      });
-      if (!s.ok()) return s;
-      return attempts;
-    };
-    absl::StatusOr<int> attempts = count(1);
-    if (!attempts.ok()) return attempts.status();
-    if (*attempts > kWrongCodesAllowed) {
-      (void)count(-1);  // the refused attempt is not a guess
-      const int64_t wait =
-          std::max<int64_t>(1, absl::ToInt64Seconds(window + kWrongCodeWindow - caller.now));
-      return WithRetryDelay(Refuse(absl::StatusCode::kResourceExhausted,
-                                   v1::ACTIVITY_ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
-                                   absl::StrCat("too many wrong codes; try again in ", wait,
-                                                " seconds or ask the staff to check you in")),
-                            absl::Seconds(wait));
+    // Every attempt is counted before it is judged (common/pg/throttle.h), so parallel guesses
+    // cannot all slip under the limit; an attempt that turns out not to be a wrong code is
+    // uncounted.
+    absl::StatusOr<pg::Throttle::Ticket> attempt = throttle_.Take(
+        {{.bucket = absl::StrCat("check-in-code:", req->activity_id(), ":", caller.id()),
+          .limit = kWrongCodesAllowed,
+          .window = kWrongCodeWindow}},
+        caller.now);
+    if (!attempt.ok()) {
+      std::optional<absl::Duration> wait = RetryDelayOf(attempt.status());
+      if (!wait.has_value()) return attempt.status();
+      return WithRetryDelay(
+          Refuse(absl::StatusCode::kResourceExhausted,
+                 v1::ACTIVITY_ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
+                 absl::StrCat("too many wrong codes; try again in ", absl::ToInt64Seconds(*wait),
+                              " seconds or ask the staff to check you in")),
+          *wait);
     }
     bool wrong_code = false, uncounted = false;
     absl::Status done = Idempotent(
@@ -196,17 +175,14 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
               "WHERE activity_id = $1 AND rider_id = $2",
               id, caller.id(), static_cast<int>(distance));
           // Checked in: the attempt was no guess, uncounted in the same commit.
-          tx.exec_params(
-              "UPDATE code_attempts SET wrong = greatest(wrong - 1, 0) WHERE activity_id = $1 "
-              "AND rider_id = $2 AND window_start = from_us($3::bigint)",
-              id, caller.id(), Us(window));
+          pg::Throttle::Refund(tx, *attempt);
           uncounted = true;
           *resp->mutable_enrolment() = *LoadEnrolment(tx, id, caller.id(), false, false);
           return absl::OkStatus();
         });
     // Refused for another reason than the code (or a replayed answer): uncounted too. A failed
     // uncount leaves the counter one high, which errs on the side of the limit.
-    if (!wrong_code && !(done.ok() && uncounted)) (void)count(-1);
+    if (!wrong_code && !(done.ok() && uncounted)) throttle_.Refund(*attempt);
     return done;
   });
 }

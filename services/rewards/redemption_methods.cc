@@ -9,6 +9,8 @@
 #include "common/auth/principal.h"
 #include "common/base/request_hash.h"
 #include "common/base/text.h"
+#include "common/pg/throttle.h"
+#include "common/status/grpc_status.h"
 #include "services/rewards/access.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_service.h"
@@ -19,6 +21,19 @@ namespace civicpoints::rewards {
 using common::v1::ROLE_RIDER;
 
 namespace {
+
+// Wrong pickup codes a keeper may enter (sliding window, common/pg/throttle.h).
+constexpr int kWrongCodesPerKeeper = 10;
+constexpr absl::Duration kWrongCodeWindow = absl::Minutes(10);
+
+absl::Status WrongCodesRefusal(absl::Duration wait) {
+  const int64_t seconds = absl::ToInt64Seconds(wait);
+  return WithRetryDelay(
+      Refuse(absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
+             absl::StrCat("too many wrong pickup codes; try again in ", seconds, " seconds"),
+             {{"retry_after_seconds", std::to_string(seconds)}}),
+      wait);
+}
 
 // The first reason of a standing as the refusal CreateRedemption answers with.
 absl::Status RefusalFor(const Standing& st, const v1::ExchangeWindow& w) {
@@ -383,7 +398,9 @@ grpc::Status RewardsServiceImpl::FulfilRedemption(grpc::ServerContext* ctx,
     const std::string keeper = caller.who().subject;
     const std::string scope = absl::StrCat("FulfilRedemption|", keeper);
     const std::string hash = RequestHash(*req);
-    const std::string bucket = absl::StrCat("code|", keeper);
+    const pg::Throttle::Limit code_limit{.bucket = absl::StrCat("pickup-code:", keeper),
+                                         .limit = kWrongCodesPerKeeper,
+                                         .window = kWrongCodeWindow};
 
     // A repeated key: the order it named, settled and answered as the first time.
     std::string order_id;
@@ -404,14 +421,11 @@ grpc::Status RewardsServiceImpl::FulfilRedemption(grpc::ServerContext* ctx,
         order_id = first.redemption_id();
         return absl::OkStatus();
       }
-      pqxx::result hits = tx.exec_params(
-          "SELECT coalesce(sum(hits), 0) FROM throttle_windows WHERE bucket = $1 AND "
-          "window_start > now() - interval '10 minutes'",
-          bucket);
-      if (hits[0][0].as<int64_t>() >= 10) {
-        early =
-            Refuse(absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
-                   "too many wrong pickup codes entered recently; try again later");
+      // Over the limit no code is even looked up, so a keeper's device cannot be used to try
+      // codes faster than the limit allows.
+      if (const absl::Duration wait = pg::Throttle::WaitIn(tx, code_limit, caller.now);
+          wait > absl::ZeroDuration()) {
+        early = WrongCodesRefusal(wait);
         return absl::OkStatus();
       }
       pqxx::result ready = tx.exec_params(
@@ -492,9 +506,11 @@ grpc::Status RewardsServiceImpl::FulfilRedemption(grpc::ServerContext* ctx,
     }));
     if (ReasonOf(early) == v1::ERROR_REASON_PICKUP_CODE_UNKNOWN) {
       // Count the wrong code; over the limit the answer says to wait.
-      int hits = 0;
-      absl::Status limited = TakeThrottle(bucket, 10, absl::Minutes(10), caller.now, &hits);
-      if (!limited.ok()) return limited;
+      absl::StatusOr<pg::Throttle::Ticket> counted = throttle_.Take({code_limit}, caller.now);
+      if (!counted.ok()) {
+        std::optional<absl::Duration> wait = RetryDelayOf(counted.status());
+        return wait.has_value() ? WrongCodesRefusal(*wait) : counted.status();
+      }
     }
     RETURN_IF_ERROR(early);
     v1::Redemption order;

@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "civicpoints/rewards/v1/rewards_service.grpc.pb.h"
 #include "common/auth/method_policy.h"
+#include "common/pg/throttle.h"
 #include "services/rewards/directory.h"
 #include "services/rewards/ledger_client.h"
 #include "services/rewards/stock_batcher.h"
@@ -171,11 +172,6 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
   absl::Status Idempotent(const auth::Principal& who, const std::string& method,
                           const std::string& key, const google::protobuf::Message& request,
                           google::protobuf::Message* response, const TxFn& fn);
-  // Counts one hit in `bucket`'s fixed window; RESOURCE_EXHAUSTED (with a retry delay) beyond
-  // `limit`.
-  absl::Status TakeThrottle(const std::string& bucket, int limit, absl::Duration window,
-                            absl::Time now, int* hits);
-
   // The station `station_id` from the local copy, refreshed from activity when older than a
   // minute. Errors: FAILED_PRECONDITION (NOT_A_STATION) when activity knows no active rider
   // station of that id; UNAVAILABLE when activity is down and no copy exists.
@@ -208,6 +204,7 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
   void BackgroundLoop();
 
   pg::PgPool* const pool_;
+  pg::Throttle throttle_{pool_};  // wrong pickup codes per keeper
   const auth::Authorizer* const authorizer_;
   LedgerClient* const ledger_;
   Directory* const directory_;

@@ -85,36 +85,6 @@ absl::Status RewardsServiceImpl::Idempotent(const auth::Principal& who, const st
   }
 }
 
-absl::Status RewardsServiceImpl::TakeThrottle(const std::string& bucket, int limit,
-                                              absl::Duration window, absl::Time now, int* hits) {
-  const int64_t w = absl::ToInt64Seconds(window);
-  const absl::Time start = absl::FromUnixSeconds(absl::ToUnixSeconds(now) / w * w);
-  int count = 0;
-  RETURN_IF_ERROR(InTx("count attempt", [&](pqxx::transaction_base& tx) {
-    count = tx.exec_params1(
-                  "INSERT INTO throttle_windows (bucket, window_start, hits) "
-                  "VALUES ($1, from_us($2::bigint), 1) ON CONFLICT (bucket, window_start) "
-                  "DO UPDATE SET hits = throttle_windows.hits + 1 RETURNING hits",
-                  bucket, Us(start))[0]
-                .as<int>();
-    if (count == 1) {
-      tx.exec_params(
-          "DELETE FROM throttle_windows WHERE ctid = ANY (ARRAY(SELECT ctid FROM "
-          "throttle_windows WHERE window_start < from_us($1::bigint) LIMIT 20))",
-          Us(now - absl::Hours(24)));
-    }
-    return absl::OkStatus();
-  }));
-  if (hits != nullptr) *hits = count;
-  if (count <= limit) return absl::OkStatus();
-  const int64_t wait = std::max<int64_t>(1, absl::ToInt64Seconds(start + window - now));
-  return WithRetryDelay(
-      Refuse(absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
-             absl::StrCat("too many wrong pickup codes; try again in ", wait, " seconds"),
-             {{"retry_after_seconds", std::to_string(wait)}}),
-      absl::Seconds(wait));
-}
-
 absl::StatusOr<StationInfo> RewardsServiceImpl::Station(const std::string& station_id) {
   RETURN_IF_ERROR(CheckId(station_id, "station_id"));
   std::optional<StationInfo> cached;
