@@ -27,7 +27,7 @@ absl::Status InReadTx(PgPool& pool, absl::string_view what, const TxBody& body) 
 
 absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::string& key,
                            const std::string& request_hash, google::protobuf::Message* response,
-                           const TxBody& body) {
+                           const TxBody& body, const absl::Status& key_reused) {
   if (absl::Status s = text::CheckIdempotencyKey(key); !s.ok()) return s;
   const std::string m(method);
   for (int attempt = 0;; ++attempt) {
@@ -36,10 +36,7 @@ absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::st
           "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2", m,
           key);
       if (!found.empty()) {
-        if (pqxx::binarystring(found[0][0]).str() != request_hash) {
-          return absl::FailedPreconditionError(
-              "idempotency_key: was already used with a different request");
-        }
+        if (pqxx::binarystring(found[0][0]).str() != request_hash) return key_reused;
         if (!response->ParseFromString(pqxx::binarystring(found[0][1]).str())) {
           return absl::DataLossError("stored response does not parse");
         }

@@ -9,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/status/refusal.h"
 
 namespace google::protobuf {
 class Message;
@@ -32,12 +33,20 @@ absl::Status InReadTx(PgPool& pool, absl::string_view what, const TxBody& body);
 // Runs `body` once per (method, key) in the schema's `idempotency_keys` table: the first call
 // runs it and stores `request_hash` and the filled `response` in the same transaction; a repeat
 // with the same hash gets the stored response without running it; another hash under the key is
-// FAILED_PRECONDITION, and a malformed key INVALID_ARGUMENT (text::CheckIdempotencyKey). Two
-// concurrent first calls: the loser's insert conflicts, it retries once and finds the winner's
-// answer.
+// answered `key_reused` (KeyReused below), and a malformed key INVALID_ARGUMENT
+// (text::CheckIdempotencyKey). Two concurrent first calls: the loser's insert conflicts, it
+// retries once and finds the winner's answer.
 absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::string& key,
                            const std::string& request_hash, google::protobuf::Message* response,
-                           const TxBody& body);
+                           const TxBody& body, const absl::Status& key_reused);
+
+// FAILED_PRECONDITION "idempotency_key: was already used with a different request", carrying the
+// service's `reason` (its IDEMPOTENCY_KEY_REUSED).
+template <typename ReasonEnum>
+absl::Status KeyReused(ReasonEnum reason) {
+  return Refuse(absl::StatusCode::kFailedPrecondition, reason,
+                "idempotency_key: was already used with a different request");
+}
 
 }  // namespace civicpoints::pg
 

@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "services/activity/award_rules.h"
 #include "services/activity/support.h"
 
 namespace civicpoints::activity {
@@ -75,30 +76,22 @@ absl::StatusOr<v1::Award> CreateAward(pqxx::transaction_base& tx, const AwardSou
   tx.exec_params(
       "INSERT INTO rider_days (rider_id, day) VALUES ($1, $2::date) ON CONFLICT DO NOTHING",
       source.rider_id, day);
-  pqxx::row earned = tx.exec_params1(
+  pqxx::row earned_row = tx.exec_params1(
       "SELECT points, service_records, post_shifts FROM rider_days "
       "WHERE rider_id = $1 AND day = $2::date FOR UPDATE",
       source.rider_id, day);
-  int64_t points = std::max<int64_t>(0, source.rule.value);
-  points =
-      std::min(points, std::max<int64_t>(0, caps.DailyCapPoints().value - earned[0].as<int64_t>()));
-  if (source.kind == v1::AWARD_SOURCE_KIND_SERVICE_RECORD &&
-      earned[1].as<int64_t>() >= caps.DailyCapServiceRecords().value) {
-    points = 0;
-  }
-  if (source.kind == v1::AWARD_SOURCE_KIND_POST_SHIFT &&
-      earned[2].as<int64_t>() >= caps.DailyCapPostShifts().value) {
-    points = 0;
-  }
-  // Only sources that earned something count towards the per-kind caps.
+  const DayEarned earned{.points = earned_row[0].as<int64_t>(),
+                         .service_records = earned_row[1].as<int64_t>(),
+                         .post_shifts = earned_row[2].as<int64_t>()};
+  const DailyCaps limits{.points = caps.DailyCapPoints().value,
+                         .service_records = caps.DailyCapServiceRecords().value,
+                         .post_shifts = caps.DailyCapPostShifts().value};
+  const CappedAward capped = ApplyDailyCaps(source.kind, source.rule.value, earned, limits);
   tx.exec_params(
-      "UPDATE rider_days SET points = points + $3::bigint, "
-      "service_records = service_records + $4::int, post_shifts = post_shifts + $5::int "
-      "WHERE rider_id = $1 AND day = $2::date",
-      source.rider_id, day, points,
-      points > 0 && source.kind == v1::AWARD_SOURCE_KIND_SERVICE_RECORD ? 1 : 0,
-      points > 0 && source.kind == v1::AWARD_SOURCE_KIND_POST_SHIFT ? 1 : 0);
-  const v1::AwardStatus status = points > 0 ? v1::AWARD_STATUS_PENDING : v1::AWARD_STATUS_CAPPED;
+      "UPDATE rider_days SET points = $3::bigint, service_records = $4::int, "
+      "post_shifts = $5::int WHERE rider_id = $1 AND day = $2::date",
+      source.rider_id, day, capped.day_after.points, capped.day_after.service_records,
+      capped.day_after.post_shifts);
   pqxx::result r = tx.exec_params(
       absl::StrCat(
           "INSERT INTO awards (idempotency_key, source_kind, source_id, rider_id, points, "
@@ -108,10 +101,10 @@ absl::StatusOr<v1::Award> CreateAward(pqxx::transaction_base& tx, const AwardSou
           "from_us($14::bigint), $15, from_us($16::bigint), from_us($16::bigint)) RETURNING ",
           kAwardColumns),
       AwardKey(source.kind, source.source_id, source.rider_id), static_cast<int>(source.kind),
-      source.source_id, source.rider_id, points, std::max<int64_t>(0, source.rule.value),
-      static_cast<int>(status), source.rider_path.district_id(), source.rider_path.street_id(),
-      source.rider_path.community_id(), source.rule.org_id, source.rule.version, source.verified_by,
-      Us(source.occur), source.reason, Us(now));
+      source.source_id, source.rider_id, capped.points, capped.points_before_cap,
+      static_cast<int>(capped.status), source.rider_path.district_id(),
+      source.rider_path.street_id(), source.rider_path.community_id(), source.rule.org_id,
+      source.rule.version, source.verified_by, Us(source.occur), source.reason, Us(now));
   v1::Award award;
   FillAward(r[0], true, &award);
   return award;

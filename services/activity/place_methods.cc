@@ -164,16 +164,6 @@ absl::Status CheckPlaceField(const v1::Place& p, absl::string_view field) {
   return absl::OkStatus();  // temporarily_closed, keeper_person_id: any value
 }
 
-// Pin the idempotency refusal to its reason, as the other refusals are.
-absl::Status WithKeyReason(absl::Status s) {
-  if (s.code() == absl::StatusCode::kFailedPrecondition &&
-      absl::StartsWith(s.message(), "idempotency_key:")) {
-    return Refuse(absl::StatusCode::kFailedPrecondition,
-                  v1::ACTIVITY_ERROR_REASON_IDEMPOTENCY_KEY_REUSED, s.message());
-  }
-  return s;
-}
-
 bool HoldsAny(const auth::Principal& who, std::initializer_list<auth::Role> roles) {
   for (auth::Role r : roles) {
     if (who.HasRole(r)) return true;
@@ -284,7 +274,7 @@ grpc::Status ActivityServiceImpl::CreatePlace(grpc::ServerContext* ctx,
       return s;
     }
     const std::optional<int64_t> closed_until = ClosedUntilUs(p);
-    return WithKeyReason(Idempotent(
+    return Idempotent(
         caller, "CreatePlace", req->idempotency_key(), *req, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
           const std::string id = NewId("pl");
@@ -305,7 +295,7 @@ grpc::Status ActivityServiceImpl::CreatePlace(grpc::ServerContext* ctx,
           if (!made.ok()) return made.status();
           *resp->mutable_place() = *std::move(made);
           return absl::OkStatus();
-        }));
+        });
   });
 }
 

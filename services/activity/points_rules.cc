@@ -1,7 +1,6 @@
 #include "services/activity/points_rules.h"
 
 #include <optional>
-#include <pqxx/pqxx>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -37,30 +36,15 @@ std::vector<Enum> Values(const google::protobuf::EnumDescriptor* desc) {
 
 std::string RuleValue::rule_id() const { return absl::StrCat(org_id, "@v", version); }
 
-ResolvedRules ResolvedRules::Read(pqxx::transaction_base& tx, const common::v1::OrgPath& path) {
+ResolvedRules ResolvedRules::FromLevels(std::vector<RuleLevel> levels) {
   ResolvedRules out;
-  pqxx::result rows =
-      tx.exec_params("SELECT org_id, version, rules FROM points_rules WHERE org_id IN ($1, $2, $3)",
-                     path.community_id().empty() ? std::string("-") : path.community_id(),
-                     path.street_id().empty() ? std::string("-") : path.street_id(),
-                     path.district_id().empty() ? std::string("-") : path.district_id());
-  for (const std::string* id : {&path.community_id(), &path.street_id(), &path.district_id()}) {
-    if (id->empty()) continue;
-    for (const auto& row : rows) {
-      if (row[0].as<std::string>() != *id) continue;
-      Level level;
-      level.org_id = *id;
-      level.version = row[1].as<int64_t>();
-      level.rules.ParseFromString(pqxx::binarystring(row[2]).str());
-      out.levels_.push_back(std::move(level));
-    }
-  }
+  out.levels_ = std::move(levels);
   return out;
 }
 
 template <typename Pick>
 RuleValue ResolvedRules::Find(Pick pick, int64_t fallback) const {
-  for (const Level& level : levels_) {
+  for (const RuleLevel& level : levels_) {
     if (std::optional<int64_t> v = pick(level.rules)) {
       return RuleValue{*v, level.org_id, level.version};
     }

@@ -5,6 +5,7 @@
 #define CIVICPOINTS_SERVICES_ACTIVITY_POINTS_RULES_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "civicpoints/activity/v1/points_rules.pb.h"
@@ -27,10 +28,21 @@ struct RuleValue {
   std::string rule_id() const;
 };
 
-// The rules in force at the node with `path` (a district, street or community), read in `tx`.
+// One org node's rule set, with its version.
+struct RuleLevel {
+  std::string org_id;
+  int64_t version = 0;
+  v1::PointsRules rules;
+};
+
+// The rules in force at one node: its own rule set over its street's over its district's over the
+// built-in city defaults. Pure; ResolvedRules::Read (pg_points_rules.cc) reads the levels.
 class ResolvedRules {
  public:
+  // The rules at the node with `path` (a district, street or community), read in `tx`.
   static ResolvedRules Read(pqxx::transaction_base& tx, const common::v1::OrgPath& path);
+  // The rules of `levels`, the most specific first (community, street, district).
+  static ResolvedRules FromLevels(std::vector<RuleLevel> levels);
 
   RuleValue ActivityPoints(v1::ActivityCategory category) const;
   RuleValue PostShiftPoints(v1::PostKind kind) const;
@@ -45,15 +57,9 @@ class ResolvedRules {
             v1::EffectivePointsRules* out) const;
 
  private:
-  // Rule sets from the most specific node up (community, street, district), with versions.
-  struct Level {
-    std::string org_id;
-    int64_t version = 0;
-    v1::PointsRules rules;
-  };
   template <typename Pick>
   RuleValue Find(Pick pick, int64_t fallback) const;
-  std::vector<Level> levels_;
+  std::vector<RuleLevel> levels_;  // the most specific node first
 };
 
 // INVALID_ARGUMENT naming the field unless every entry of `rules` is specified, unrepeated and

@@ -44,7 +44,8 @@ absl::Status ActivityServiceImpl::Idempotent(const Caller& caller, absl::string_
                                              const pg::TxBody& body) {
   // Keys are per caller: two riders choosing the same key never see each other's answers.
   return pg::RunIdempotent(*pool_, absl::StrCat(method, ":", caller.id()), key,
-                           RequestHash(request), response, body);
+                           RequestHash(request), response, body,
+                           pg::KeyReused(v1::ACTIVITY_ERROR_REASON_IDEMPOTENCY_KEY_REUSED));
 }
 
 void ActivityServiceImpl::NudgeRelay() {

@@ -115,7 +115,8 @@ absl::Status IdentityServiceImpl::Idempotent(absl::string_view method, const std
   // Keyed: requests carry passwords and phone numbers, which a plain hash would let a reader of
   // the table guess offline.
   return pg::RunIdempotent(*pool_, method, key, secrets_->RequestHash(DeterministicBytes(request)),
-                           response, fn);
+                           response, fn,
+                           pg::KeyReused(v1::IDENTITY_ERROR_REASON_IDEMPOTENCY_KEY_REUSED));
 }
 
 absl::Status IdentityServiceImpl::TakeThrottle(const std::string& bucket, int limit,

@@ -51,38 +51,11 @@ absl::Status RewardsServiceImpl::Idempotent(const auth::Principal& who, const st
                                             const std::string& key,
                                             const google::protobuf::Message& request,
                                             google::protobuf::Message* response, const TxFn& fn) {
-  if (absl::Status s = text::CheckIdempotencyKey(key); !s.ok()) return s;
   // The caller's subject (a person or service-account id) is stable across token renewals, so a
   // retry under a new token still replays. Same "<method>|<caller>" form as FulfilRedemption's.
-  const std::string scope = absl::StrCat(method, "|", who.subject);
-  const std::string hash = RequestHash(request);
-  for (int attempt = 0;; ++attempt) {
-    absl::Status s = InTx(scope, [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result found = tx.exec_params(
-          "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2",
-          scope, key);
-      if (!found.empty()) {
-        if (pqxx::binarystring(found[0][0]).str() != hash) {
-          return Refuse(absl::StatusCode::kFailedPrecondition,
-                        v1::ERROR_REASON_IDEMPOTENCY_KEY_REUSED,
-                        "idempotency_key: was already used with a different request");
-        }
-        if (!response->ParseFromString(pqxx::binarystring(found[0][1]).str())) {
-          return absl::DataLossError("stored response does not parse");
-        }
-        return absl::OkStatus();
-      }
-      if (absl::Status done = fn(tx); !done.ok()) return done;
-      tx.exec_params(
-          "INSERT INTO idempotency_keys (method, key, request_hash, response) "
-          "VALUES ($1, $2, $3, $4)",
-          scope, key, pqxx::binarystring(hash), pqxx::binarystring(response->SerializeAsString()));
-      return absl::OkStatus();
-    });
-    // Two first calls with one key at once: the loser's insert fails; its retry replays.
-    if (s.code() != absl::StatusCode::kAlreadyExists || attempt > 0) return s;
-    response->Clear();
-  }
+  return pg::RunIdempotent(*pool_, absl::StrCat(method, "|", who.subject), key,
+                           RequestHash(request), response, fn,
+                           pg::KeyReused(v1::ERROR_REASON_IDEMPOTENCY_KEY_REUSED));
 }
 
 absl::StatusOr<StationInfo> RewardsServiceImpl::Station(const std::string& station_id) {
