@@ -106,8 +106,14 @@ struct ServiceDeps {
 };
 
 // Builds the gRPC services to host. Errors abort the start (exit 1).
+//
+// Every main owns what its service uses the same way: one `parts` object (clients of other
+// services, the rules and their store, background threads), built by the factory in dependency
+// order and handed back here with the service, which is destroyed before them (members go in
+// reverse order). Initialise with designators: a unique_ptr would convert to `parts` silently.
 struct BuiltService {
-  std::string name;  // full service name for health checks
+  std::string name;             // full service name for health checks
+  std::shared_ptr<void> parts;  // what `service` uses; outlives it
   std::unique_ptr<grpc::Service> service;
 };
 using ServiceFactory = std::function<absl::StatusOr<std::vector<BuiltService>>(ServiceDeps&)>;
@@ -118,8 +124,8 @@ template <typename GeneratedService>
 ServiceFactory HostUnimplemented() {
   return [](ServiceDeps&) -> absl::StatusOr<std::vector<BuiltService>> {
     std::vector<BuiltService> services;
-    services.push_back({GeneratedService::service_full_name(),
-                        std::make_unique<typename GeneratedService::Service>()});
+    services.push_back({.name = GeneratedService::service_full_name(),
+                        .service = std::make_unique<typename GeneratedService::Service>()});
     return services;
   };
 }

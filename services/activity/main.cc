@@ -22,9 +22,16 @@ struct ActivitySettings {
 };
 ActivitySettings g_settings;
 
-// Made by the factory, live until exit (the relay's thread stops with the process).
-std::unique_ptr<activity::IdentityDirectory> g_directory;
-std::unique_ptr<activity::AwardRelay> g_relay;
+// What activity's service uses, in dependency order (BuiltService::parts).
+struct ActivityParts {
+  ActivityParts(server::ServiceDeps& deps, const activity::AwardRelay::Options& relay_options)
+      : directory(deps.config->identity_addr, deps.service_token, deps.pg),
+        relay(deps.pg, g_settings.ledger_addr, deps.service_token, relay_options) {
+    relay.Start();
+  }
+  activity::IdentityDirectory directory;
+  activity::AwardRelay relay;
+};
 
 }  // namespace
 
@@ -54,17 +61,14 @@ int main(int argc, char** argv) {
            }},
       argc, argv,
       [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
-        g_directory = std::make_unique<activity::IdentityDirectory>(deps.config->identity_addr,
-                                                                    deps.service_token, deps.pg);
         activity::AwardRelay::Options relay_options;
         relay_options.idle_poll = g_settings.relay_poll;
-        g_relay = std::make_unique<activity::AwardRelay>(deps.pg, g_settings.ledger_addr,
-                                                         deps.service_token, relay_options);
-        g_relay->Start();
+        auto parts = std::make_shared<ActivityParts>(deps, relay_options);
         std::vector<server::BuiltService> services;
-        services.push_back({activity::v1::ActivityService::service_full_name(),
-                            std::make_unique<activity::ActivityServiceImpl>(
-                                deps.pg, deps.authorizer, g_directory.get(), g_relay.get(),
+        services.push_back({.name = activity::v1::ActivityService::service_full_name(),
+                            .parts = parts,
+                            .service = std::make_unique<activity::ActivityServiceImpl>(
+                                deps.pg, deps.authorizer, &parts->directory, &parts->relay,
                                 g_settings.min_start_lead)});
         return services;
       });

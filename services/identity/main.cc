@@ -33,9 +33,16 @@ struct IdentitySettings {
 };
 IdentitySettings g_settings;
 
-// Made by own_keys (once PostgreSQL is up), used by the service; live until exit.
-std::unique_ptr<identity::Secrets> g_secrets;
-std::shared_ptr<identity::KeyRing> g_keys;
+// What identity's service uses (BuiltService::parts). Made when storage is up, before the
+// factory, because the token verifier needs the key ring first; the verifier's pointer to the ring
+// shares ownership of the whole, so the secrets live as long as the ring.
+struct IdentityParts {
+  explicit IdentityParts(identity::Secrets s, pg::PgPool* pool)
+      : secrets(std::move(s)), keys(pool, &secrets) {}
+  identity::Secrets secrets;
+  identity::KeyRing keys;
+};
+std::shared_ptr<IdentityParts> g_parts;  // from own_keys to the factory
 
 }  // namespace
 
@@ -103,10 +110,9 @@ int main(int argc, char** argv) {
                absl::StrCat("setting --identity_master_key_file (CP_IDENTITY_MASTER_KEY_FILE): ",
                             secrets.status().message()));
          }
-         g_secrets = std::make_unique<identity::Secrets>(*std::move(secrets));
-         g_keys = std::make_shared<identity::KeyRing>(deps.pg, g_secrets.get());
-         if (absl::Status s = g_keys->EnsureKey(absl::Now()); !s.ok()) return s;
-         return std::shared_ptr<auth::KeyProvider>(g_keys);
+         g_parts = std::make_shared<IdentityParts>(*std::move(secrets), deps.pg);
+         if (absl::Status s = g_parts->keys.EnsureKey(absl::Now()); !s.ok()) return s;
+         return std::shared_ptr<auth::KeyProvider>(g_parts, &g_parts->keys);
        },
        .own_revocations =
            [](server::ServiceDeps& deps) -> std::shared_ptr<const auth::RevocationChecker> {
@@ -125,7 +131,7 @@ int main(int argc, char** argv) {
                                            << 20;
         options.registrations_per_address = static_cast<int>(g_settings.registrations_per_address);
         auto service = std::make_unique<identity::IdentityServiceImpl>(
-            deps.pg, g_secrets.get(), g_keys.get(), deps.authorizer, options);
+            deps.pg, &g_parts->secrets, &g_parts->keys, deps.authorizer, options);
         if (absl::Status s = service->SetCityName(); !s.ok()) return s;
         if (!g_settings.bootstrap_admin_phone.empty()) {
           if (absl::Status s = service->BootstrapAdmin(
@@ -151,8 +157,9 @@ int main(int argc, char** argv) {
           }
         }
         std::vector<server::BuiltService> services;
-        services.push_back(
-            {identity::v1::IdentityService::service_full_name(), std::move(service)});
+        services.push_back({.name = identity::v1::IdentityService::service_full_name(),
+                            .parts = std::move(g_parts),
+                            .service = std::move(service)});
         return services;
       });
 }

@@ -23,27 +23,23 @@ struct LedgerSettings {
 };
 LedgerSettings g_settings;
 
-// Owns the ledger's parts for the life of the process, in dependency order.
-class LedgerProcess final : public ledger::LedgerGrpcService {
- public:
-  explicit LedgerProcess(server::ServiceDeps& deps)
-      : LedgerGrpcService(&ledger_, deps.authorizer),
-        store_(deps.pg),
-        committer_(deps.pg, {.committers = static_cast<int>(g_settings.committers),
-                             .max_batch = static_cast<int>(g_settings.max_batch)}),
-        projection_(deps.redis),
-        projector_(deps.pg, &projection_),
-        ledger_(&store_, &committer_, &projection_, &projector_,
-                absl::Milliseconds(g_settings.top_ranking_cache_ms)) {
-    ledger_.StartBackground();
+// What the ledger's gRPC face uses, in dependency order (BuiltService::parts).
+struct LedgerParts {
+  explicit LedgerParts(server::ServiceDeps& deps)
+      : store(deps.pg),
+        committer(deps.pg, {.committers = static_cast<int>(g_settings.committers),
+                            .max_batch = static_cast<int>(g_settings.max_batch)}),
+        projection(deps.redis),
+        projector(deps.pg, &projection),
+        ledger(&store, &committer, &projection, &projector,
+               absl::Milliseconds(g_settings.top_ranking_cache_ms)) {
+    ledger.StartBackground();
   }
-
- private:
-  ledger::PgLedgerStore store_;
-  ledger::GroupCommitter committer_;
-  ledger::RankingProjection projection_;
-  ledger::RankingProjector projector_;
-  ledger::Ledger ledger_;
+  ledger::PgLedgerStore store;
+  ledger::GroupCommitter committer;
+  ledger::RankingProjection projection;
+  ledger::RankingProjector projector;
+  ledger::Ledger ledger;
 };
 
 }  // namespace
@@ -72,9 +68,12 @@ int main(int argc, char** argv) {
            }},
       argc, argv,
       [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
+        auto parts = std::make_shared<LedgerParts>(deps);
         std::vector<server::BuiltService> services;
-        services.push_back({ledger::v1::LedgerService::service_full_name(),
-                            std::make_unique<LedgerProcess>(deps)});
+        services.push_back({.name = ledger::v1::LedgerService::service_full_name(),
+                            .parts = parts,
+                            .service = std::make_unique<ledger::LedgerGrpcService>(
+                                &parts->ledger, deps.authorizer)});
         return services;
       });
 }

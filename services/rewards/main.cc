@@ -25,15 +25,14 @@ struct RewardsSettings {
 };
 RewardsSettings g_settings;
 
-// Owns the service's parts for the life of the process, in dependency order.
-class RewardsProcess final {
- public:
-  explicit RewardsProcess(server::ServiceDeps& deps)
-      : ledger_(server::PeerChannel(g_settings.ledger_addr), deps.service_token),
-        directory_(server::PeerChannel(g_settings.activity_addr),
-                   server::PeerChannel(deps.config->identity_addr), deps.service_token) {}
-  rewards::LedgerClient ledger_;
-  rewards::GrpcDirectory directory_;
+// What rewards' service uses, in dependency order (BuiltService::parts).
+struct RewardsParts {
+  explicit RewardsParts(server::ServiceDeps& deps)
+      : ledger(server::PeerChannel(g_settings.ledger_addr), deps.service_token),
+        directory(server::PeerChannel(g_settings.activity_addr),
+                  server::PeerChannel(deps.config->identity_addr), deps.service_token) {}
+  rewards::LedgerClient ledger;
+  rewards::GrpcDirectory directory;
 };
 
 }  // namespace
@@ -74,14 +73,16 @@ int main(int argc, char** argv) {
           return absl::InvalidArgumentError(
               "setting --ledger_addr (CP_LEDGER_ADDR) is required: the ledger's host:port");
         }
-        static RewardsProcess* parts = new RewardsProcess(deps);  // lives until exit
+        auto parts = std::make_shared<RewardsParts>(deps);
         auto service = std::make_unique<rewards::RewardsServiceImpl>(
-            deps.pg, deps.authorizer, &parts->ledger_, &parts->directory_,
+            deps.pg, deps.authorizer, &parts->ledger, &parts->directory,
             rewards::RewardsOptions{.default_pickup_ttl = g_settings.pickup_ttl,
                                     .recovery_age = g_settings.recovery_age});
         service->StartBackground();
         std::vector<server::BuiltService> services;
-        services.push_back({rewards::v1::RewardsService::service_full_name(), std::move(service)});
+        services.push_back({.name = rewards::v1::RewardsService::service_full_name(),
+                            .parts = parts,
+                            .service = std::move(service)});
         return services;
       });
 }

@@ -12,8 +12,8 @@ int main(int argc, char** argv) {
       {.name = "testserver", .description = "bootstrap test process"}, argc, argv,
       [](civicpoints::server::ServiceDeps&) -> absl::StatusOr<std::vector<BuiltService>> {
         std::vector<BuiltService> services;
-        services.push_back({cptest::v1::TestService::service_full_name(),
-                            std::make_unique<civicpoints::testing::SlowTestService>()});
+        services.push_back({.name = cptest::v1::TestService::service_full_name(),
+                            .service = std::make_unique<civicpoints::testing::SlowTestService>()});
         return services;
       });
 }
