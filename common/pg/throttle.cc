@@ -90,7 +90,8 @@ absl::StatusOr<Throttle::Ticket> Throttle::Take(absl::Span<const Limit> limits, 
           "SELECT (SELECT event_id FROM ins) FROM n",
           l.bucket, Us(now - l.window), Us(now), l.limit);
       if (counted[0].is_null()) {
-        wait = WaitIn(tx, l, now);
+        // At the limit, so the blocking attempt is still in the window: the wait is positive.
+        wait = std::max(WaitIn(tx, l, now), absl::Microseconds(1));
         return absl::OkStatus();  // nothing counted
       }
       ticket.event_ids.push_back(counted[0].as<int64_t>());
@@ -116,11 +117,17 @@ absl::StatusOr<Throttle::Ticket> Throttle::Take(absl::Span<const Limit> limits, 
   });
   if (!done.ok()) return done;
   if (wait <= absl::ZeroDuration()) return ticket;
-  const absl::Duration told = CeilSeconds(wait);
-  return WithRetryDelay(
-      absl::ResourceExhaustedError(
-          absl::StrCat("too many attempts; try again in ", absl::ToInt64Seconds(told), " seconds")),
-      told);
+  return Refused(wait);
+}
+
+absl::Status Throttle::TooManyAttempts(int64_t wait_seconds) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("too many attempts; try again in ", wait_seconds, " seconds"));
+}
+
+absl::Status Throttle::Refused(absl::Duration wait) const {
+  const absl::Duration told = std::max(CeilSeconds(wait), absl::Seconds(1));
+  return WithRetryDelay(refusal_(absl::ToInt64Seconds(told)), told);
 }
 
 void Throttle::Refund(pqxx::transaction_base& tx, const Ticket& ticket) {

@@ -4,9 +4,9 @@
 // one row (a sliding log): a limit holds over the last `window` exactly, and the wait told to a
 // refused caller is the time until the attempt that blocks it leaves the window, to the second.
 //
-//   Throttle throttle(pool);
+//   Throttle throttle(pool, [](int64_t s) { return Refuse(kResourceExhausted, v1::..., ...); });
 //   absl::StatusOr<Throttle::Ticket> t = throttle.Take({{"login:addr:1.2.3.4", 50, kWindow}}, now);
-//   if (!t.ok()) return WithReason(t.status(), v1::...TOO_MANY_ATTEMPTS);  // with RetryInfo
+//   if (!t.ok()) return t.status();            // the service's refusal, with RetryInfo
 //   if (attempt_succeeded) throttle.Refund(*t);  // only failures count
 //
 // Thread-safe: concurrent Takes of one bucket are serialized by a transaction-scoped advisory
@@ -16,6 +16,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -54,14 +55,20 @@ class Throttle {
     std::vector<int64_t> event_ids;
   };
 
-  // `pool` must outlive the throttle.
-  explicit Throttle(pg::PgPool* pool) : pool_(pool) {}
+  // What a refused attempt is answered, given the wait in whole seconds (rounded up, at least 1):
+  // the service's refusal with its reason and message; the throttle adds the RetryInfo.
+  using Refusal = std::function<absl::Status(int64_t wait_seconds)>;
+  // RESOURCE_EXHAUSTED "too many attempts; try again in N seconds", without a reason.
+  static absl::Status TooManyAttempts(int64_t wait_seconds);
 
-  // Counts one attempt at `now` in every bucket of `limits`, all or none. Errors:
-  // RESOURCE_EXHAUSTED (with the wait in whole seconds, rounded up, in the message and as
-  // RetryInfo: the longest wait of the buckets that refuse) when any bucket is at its limit;
-  // INVALID_ARGUMENT for a window longer than kLongestWindow; UNAVAILABLE and the like from the
-  // database.
+  // `pool` must outlive the throttle.
+  explicit Throttle(pg::PgPool* pool, Refusal refusal = &TooManyAttempts)
+      : pool_(pool), refusal_(std::move(refusal)) {}
+
+  // Counts one attempt at `now` in every bucket of `limits`, all or none. Errors: the refusal
+  // (for the longest wait of the buckets that refuse, with it as RetryInfo) when any bucket is at
+  // its limit; INVALID_ARGUMENT for a window longer than kLongestWindow; UNAVAILABLE and the like
+  // from the database.
   absl::StatusOr<Ticket> Take(absl::Span<const Limit> limits, absl::Time now);
 
   // Uncounts the attempts of `ticket` (a login that succeeded). Failures are logged, not returned:
@@ -72,8 +79,10 @@ class Throttle {
   static void Refund(pqxx::transaction_base& tx, const Ticket& ticket);
   // The wait before `limit` would admit an attempt at `now`, read in the caller's transaction
   // without counting anything (zero when one is admitted), for a caller that must not even try
-  // while refused.
+  // while refused; Refused turns it into the answer.
   static absl::Duration WaitIn(pqxx::transaction_base& tx, const Limit& limit, absl::Time now);
+  // The refusal for a wait of `wait` (> 0), with its RetryInfo.
+  absl::Status Refused(absl::Duration wait) const;
   // Uncounts the newest attempt of `bucket`, for a caller that kept no ticket.
   void RefundLatest(const std::string& bucket);
 
@@ -85,6 +94,7 @@ class Throttle {
 
  private:
   pg::PgPool* const pool_;
+  const Refusal refusal_;
   std::atomic<uint64_t> takes_{0};
 };
 

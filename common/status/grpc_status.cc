@@ -94,12 +94,20 @@ std::optional<absl::Duration> RetryDelayOf(const absl::Status& status) {
 }
 
 absl::Status WithErrorReason(absl::Status status, absl::string_view reason,
-                             absl::string_view domain) {
+                             absl::string_view domain, const ErrorMetadata& metadata) {
   google::rpc::ErrorInfo info;
   info.set_reason(std::string(reason));
   info.set_domain(std::string(domain));
+  for (const auto& [key, value] : metadata) (*info.mutable_metadata())[key] = value;
   status.SetPayload(kErrorInfoType, absl::Cord(info.SerializeAsString()));
   return status;
+}
+
+std::string ErrorReasonOf(const absl::Status& status) {
+  auto payload = status.GetPayload(kErrorInfoType);
+  google::rpc::ErrorInfo info;
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return "";
+  return info.reason();
 }
 
 }  // namespace civicpoints

@@ -14,6 +14,9 @@
 #include <grpcpp/support/status.h>
 
 #include <optional>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -28,9 +31,14 @@ grpc::Status ToGrpcStatus(const absl::Status& status);
 absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
 // The RetryInfo delay of `status`, if it carries one.
 std::optional<absl::Duration> RetryDelayOf(const absl::Status& status);
-// `status` with a google.rpc.ErrorInfo detail naming a stable reason in `domain`.
+// ErrorInfo metadata: the figures behind a refusal ("available_balance" → "42").
+using ErrorMetadata = std::vector<std::pair<std::string, std::string>>;
+// `status` with a google.rpc.ErrorInfo detail naming a stable reason in `domain` (replacing any it
+// had). Services name reasons from their enums through Refuse (refusal.h).
 absl::Status WithErrorReason(absl::Status status, absl::string_view reason,
-                             absl::string_view domain);
+                             absl::string_view domain, const ErrorMetadata& metadata = {});
+// The ErrorInfo reason `status` carries, or "" when none.
+std::string ErrorReasonOf(const absl::Status& status);
 
 // Returns the absl::Status with the same code, message and google.rpc details as `status`. An
 // unknown numeric code (a peer speaking a newer protocol) becomes UNKNOWN.

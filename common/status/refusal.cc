@@ -1,17 +1,14 @@
 #include "common/status/refusal.h"
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/status/grpc_status.h"
 #include "google/protobuf/descriptor.h"
-#include "google/rpc/error_details.pb.h"
 
 namespace civicpoints {
 namespace {
-
-constexpr char kErrorInfoType[] = "type.googleapis.com/google.rpc.ErrorInfo";
 
 // "ActivityErrorReason" → "ACTIVITY_ERROR_REASON_": the prefix every value of the enum carries
 // (buf's ENUM_VALUE_PREFIX rule).
@@ -48,24 +45,14 @@ absl::Status RefuseWith(absl::StatusCode code, const google::protobuf::EnumDescr
 
 absl::Status AddReason(absl::Status status, const google::protobuf::EnumDescriptor& type,
                        int number, const RefusalFigures& figures) {
-  google::rpc::ErrorInfo info;
   const google::protobuf::EnumValueDescriptor* reason = type.FindValueByNumber(number);
-  info.set_reason(reason != nullptr ? WireName(*reason) : absl::StrCat(number));
-  info.set_domain(Domain(type));
-  for (const auto& [key, value] : figures) (*info.mutable_metadata())[key] = value;
-  status.SetPayload(kErrorInfoType, absl::Cord(info.SerializeAsString()));
-  return status;
-}
-
-std::string ReasonNameOf(const absl::Status& status) {
-  auto payload = status.GetPayload(kErrorInfoType);
-  google::rpc::ErrorInfo info;
-  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return "";
-  return info.reason();
+  return WithErrorReason(std::move(status),
+                         reason != nullptr ? WireName(*reason) : absl::StrCat(number), Domain(type),
+                         figures);
 }
 
 int ReasonNumberOf(const absl::Status& status, const google::protobuf::EnumDescriptor& type) {
-  const std::string name = ReasonNameOf(status);
+  const std::string name = ErrorReasonOf(status);
   if (name.empty()) return 0;
   for (int i = 0; i < type.value_count(); ++i) {
     if (WireName(*type.value(i)) == name) return type.value(i)->number();

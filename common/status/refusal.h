@@ -15,12 +15,13 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "common/status/grpc_status.h"
 #include "google/protobuf/generated_enum_reflection.h"
 
 namespace civicpoints {
 
 // The figures behind a refusal, as ErrorInfo metadata ("available_balance" → "42").
-using RefusalFigures = std::vector<std::pair<std::string, std::string>>;
+using RefusalFigures = ErrorMetadata;
 
 // `status` with an ErrorInfo naming the value `number` of the enum `type` (replacing any it had).
 absl::Status AddReason(absl::Status status, const google::protobuf::EnumDescriptor& type,
@@ -45,9 +46,6 @@ absl::Status WithReason(absl::Status status, ReasonEnum reason) {
   return AddReason(std::move(status), *google::protobuf::GetEnumDescriptor<ReasonEnum>(),
                    static_cast<int>(reason), {});
 }
-
-// The ErrorInfo reason of `status` as sent ("OUT_OF_STOCK"), or "" when it carries none.
-std::string ReasonNameOf(const absl::Status& status);
 
 // The number of the value of `type` that `status` carries, or 0 (UNSPECIFIED) when it carries none
 // of that enum's reasons.

@@ -31,12 +31,12 @@ TEST(RefusalTest, SendsTheReasonWithoutTheEnumsPrefixInThePackagesDomain) {
 TEST(RefusalTest, ReadsTheReasonBackExactly) {
   absl::Status s = Refuse(absl::StatusCode::kFailedPrecondition,
                           cptest::v1::TEST_ERROR_REASON_NOT_OUT_OF_STOCK, "no");
-  EXPECT_EQ(ReasonNameOf(s), "NOT_OUT_OF_STOCK");
+  EXPECT_EQ(ErrorReasonOf(s), "NOT_OUT_OF_STOCK");
   EXPECT_EQ(ReasonOf<cptest::v1::TestErrorReason>(s),
             cptest::v1::TEST_ERROR_REASON_NOT_OUT_OF_STOCK);
   EXPECT_EQ(ReasonOf<cptest::v1::TestErrorReason>(absl::InternalError("x")),
             cptest::v1::TEST_ERROR_REASON_UNSPECIFIED);
-  EXPECT_EQ(ReasonNameOf(absl::OkStatus()), "");
+  EXPECT_EQ(ErrorReasonOf(absl::OkStatus()), "");
 }
 
 TEST(RefusalTest, WithReasonNamesASharedChecksDenialAndKeepsItsOtherDetails) {
@@ -46,7 +46,7 @@ TEST(RefusalTest, WithReasonNamesASharedChecksDenialAndKeepsItsOtherDetails) {
       cptest::v1::TEST_ERROR_REASON_OUT_OF_STOCK);
   EXPECT_EQ(s.code(), absl::StatusCode::kResourceExhausted);
   EXPECT_EQ(s.message(), "too many attempts");
-  EXPECT_EQ(ReasonNameOf(s), "OUT_OF_STOCK");
+  EXPECT_EQ(ErrorReasonOf(s), "OUT_OF_STOCK");
   EXPECT_EQ(RetryDelayOf(s), absl::Seconds(7));
 }
 

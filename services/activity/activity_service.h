@@ -172,7 +172,7 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   void NudgeRelay();
 
   pg::PgPool* pool_;
-  pg::Throttle throttle_{pool_};  // wrong check-in codes per rider and activity
+  pg::Throttle throttle_;  // wrong check-in codes per rider and activity
   const auth::Authorizer* authorizer_;
   Directory* directory_;
   AwardRelay* relay_;

@@ -7,7 +7,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/base/text.h"
-#include "common/status/grpc_status.h"
 #include "services/activity/activity_records.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/awards.h"
@@ -101,16 +100,7 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
           .limit = kWrongCodesAllowed,
           .window = kWrongCodeWindow}},
         caller.now);
-    if (!attempt.ok()) {
-      std::optional<absl::Duration> wait = RetryDelayOf(attempt.status());
-      if (!wait.has_value()) return attempt.status();
-      return WithRetryDelay(
-          Refuse(absl::StatusCode::kResourceExhausted,
-                 v1::ACTIVITY_ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
-                 absl::StrCat("too many wrong codes; try again in ", absl::ToInt64Seconds(*wait),
-                              " seconds or ask the staff to check you in")),
-          *wait);
-    }
+    if (!attempt.ok()) return attempt.status();
     bool wrong_code = false, uncounted = false;
     absl::Status done = Idempotent(
         caller, "CheckInToActivity", req->idempotency_key(), *req, resp,

@@ -16,6 +16,13 @@ ActivityServiceImpl::ActivityServiceImpl(pg::PgPool* pool, const auth::Authorize
                                          Directory* directory, AwardRelay* relay,
                                          absl::Duration min_start_lead)
     : pool_(pool),
+      throttle_(pool,
+                [](int64_t seconds) {
+                  return Refuse(absl::StatusCode::kResourceExhausted,
+                                v1::ACTIVITY_ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
+                                absl::StrCat("too many wrong codes; try again in ", seconds,
+                                             " seconds or ask the staff to check you in"));
+                }),
       authorizer_(authorizer),
       directory_(directory),
       relay_(relay),

@@ -262,10 +262,6 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   absl::StatusOr<pg::Throttle::Ticket> TakeLoginAttempt(const std::string& phone_hash,
                                                         const std::optional<std::string>& device_id,
                                                         const Caller& caller);
-  // TakeLoginAttempt without the reason on its refusal.
-  absl::StatusOr<pg::Throttle::Ticket> TakeLoginLimits(const std::string& phone_hash,
-                                                       const std::optional<std::string>& device_id,
-                                                       const Caller& caller);
   // Checks a phone-and-password sign-in under the login limits and returns the person. Errors:
   // UNAUTHENTICATED (one message for an unknown phone, a wrong password or an inactive account),
   // counted as a failure; RESOURCE_EXHAUSTED from the limits or the hash gate (not counted).

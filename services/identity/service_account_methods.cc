@@ -520,8 +520,7 @@ grpc::Status IdentityServiceImpl::ExchangeApiKey(grpc::ServerContext* ctx,
           .limit = options_.api_key_failures_per_address,
           .window = kApiKeyFailureWindow}},
         caller.now);
-    return counted.ok() ? done
-                        : WithReason(counted.status(), v1::IDENTITY_ERROR_REASON_TOO_MANY_ATTEMPTS);
+    return counted.ok() ? done : counted.status();
   });
 }
 

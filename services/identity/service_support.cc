@@ -74,7 +74,13 @@ IdentityServiceImpl::IdentityServiceImpl(pg::PgPool* pool, const Secrets* secret
       keys_(keys),
       authorizer_(authorizer),
       options_(std::move(options)),
-      throttle_(pool),
+      throttle_(pool,
+                [](int64_t seconds) {
+                  return Refuse(
+                      absl::StatusCode::kResourceExhausted,
+                      v1::IDENTITY_ERROR_REASON_TOO_MANY_ATTEMPTS,
+                      absl::StrCat("too many attempts; try again in ", seconds, " seconds"));
+                }),
       hash_gate_(
           HashGate::SlotsFor(options_.hash_memory_budget_bytes, options_.hasher.memlimit_bytes),
           options_.hash_queue_wait),
@@ -121,9 +127,7 @@ absl::Status IdentityServiceImpl::Idempotent(absl::string_view method, const std
 
 absl::Status IdentityServiceImpl::TakeThrottle(const std::string& bucket, int limit,
                                                absl::Duration window, absl::Time now) {
-  return WithReason(
-      throttle_.Take({{.bucket = bucket, .limit = limit, .window = window}}, now).status(),
-      v1::IDENTITY_ERROR_REASON_TOO_MANY_ATTEMPTS);
+  return throttle_.Take({{.bucket = bucket, .limit = limit, .window = window}}, now).status();
 }
 
 void IdentityServiceImpl::RefundThrottle(const std::string& bucket) {
@@ -131,14 +135,6 @@ void IdentityServiceImpl::RefundThrottle(const std::string& bucket) {
 }
 
 absl::StatusOr<pg::Throttle::Ticket> IdentityServiceImpl::TakeLoginAttempt(
-    const std::string& phone_hash, const std::optional<std::string>& device_id,
-    const Caller& caller) {
-  absl::StatusOr<pg::Throttle::Ticket> ticket = TakeLoginLimits(phone_hash, device_id, caller);
-  if (ticket.ok()) return ticket;
-  return WithReason(ticket.status(), v1::IDENTITY_ERROR_REASON_TOO_MANY_ATTEMPTS);
-}
-
-absl::StatusOr<pg::Throttle::Ticket> IdentityServiceImpl::TakeLoginLimits(
     const std::string& phone_hash, const std::optional<std::string>& device_id,
     const Caller& caller) {
   const LoginLimits& l = options_.login;

@@ -80,8 +80,7 @@ grpc::Status RewardsServiceImpl::CreateGift(grpc::ServerContext* ctx,
       return absl::FailedPreconditionError(
           absl::StrCat("owner_org_id: ", req->owner_org_id(), " is not a street or district"));
     }
-    RETURN_IF_ERROR(WithReason(auth::CheckStaffCovers(caller.who(), org->path, "owner_org_id"),
-                               v1::ERROR_REASON_OUTSIDE_ORG_SCOPE));
+    RETURN_IF_ERROR(CheckCovers(caller.who(), org->path, "owner_org_id"));
     return Idempotent(
         caller.who(), "CreateGift", req->idempotency_key(), *req, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
@@ -183,9 +182,7 @@ grpc::Status RewardsServiceImpl::UpdateGift(grpc::ServerContext* ctx,
       ASSIGN_OR_RETURN(pqxx::row row, LoadGift(tx, req->gift_id(), false, /*lock=*/true));
       v1::Gift gift;
       FillGift(row, &gift);
-      RETURN_IF_ERROR(
-          WithReason(auth::CheckStaffCovers(caller.who(), GiftOwnerPath(row), "the gift's owner"),
-                     v1::ERROR_REASON_OUTSIDE_ORG_SCOPE));
+      RETURN_IF_ERROR(CheckCovers(caller.who(), GiftOwnerPath(row), "the gift's owner"));
       if (!req->etag().empty() && req->etag() != gift.etag()) {
         return Refuse(
             absl::StatusCode::kAborted, v1::ERROR_REASON_CONCURRENT_CHANGE,

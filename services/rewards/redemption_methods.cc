@@ -10,7 +10,6 @@
 #include "common/base/request_hash.h"
 #include "common/base/text.h"
 #include "common/pg/throttle.h"
-#include "common/status/grpc_status.h"
 #include "services/rewards/access.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_service.h"
@@ -25,15 +24,6 @@ namespace {
 // Wrong pickup codes a keeper may enter (sliding window, common/pg/throttle.h).
 constexpr int kWrongCodesPerKeeper = 10;
 constexpr absl::Duration kWrongCodeWindow = absl::Minutes(10);
-
-absl::Status WrongCodesRefusal(absl::Duration wait) {
-  const int64_t seconds = absl::ToInt64Seconds(wait);
-  return WithRetryDelay(
-      Refuse(absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
-             absl::StrCat("too many wrong pickup codes; try again in ", seconds, " seconds"),
-             {{"retry_after_seconds", std::to_string(seconds)}}),
-      wait);
-}
 
 // The first reason of a standing as the refusal CreateRedemption answers with.
 absl::Status RefusalFor(const Standing& st, const v1::ExchangeWindow& w) {
@@ -425,7 +415,7 @@ grpc::Status RewardsServiceImpl::FulfilRedemption(grpc::ServerContext* ctx,
       // codes faster than the limit allows.
       if (const absl::Duration wait = pg::Throttle::WaitIn(tx, code_limit, caller.now);
           wait > absl::ZeroDuration()) {
-        early = WrongCodesRefusal(wait);
+        early = throttle_.Refused(wait);
         return absl::OkStatus();
       }
       pqxx::result ready = tx.exec_params(
@@ -507,10 +497,7 @@ grpc::Status RewardsServiceImpl::FulfilRedemption(grpc::ServerContext* ctx,
     if (ReasonOf(early) == v1::ERROR_REASON_PICKUP_CODE_UNKNOWN) {
       // Count the wrong code; over the limit the answer says to wait.
       absl::StatusOr<pg::Throttle::Ticket> counted = throttle_.Take({code_limit}, caller.now);
-      if (!counted.ok()) {
-        std::optional<absl::Duration> wait = RetryDelayOf(counted.status());
-        return wait.has_value() ? WrongCodesRefusal(*wait) : counted.status();
-      }
+      if (!counted.ok()) return counted.status();
     }
     RETURN_IF_ERROR(early);
     v1::Redemption order;

@@ -204,7 +204,7 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
   void BackgroundLoop();
 
   pg::PgPool* const pool_;
-  pg::Throttle throttle_{pool_};  // wrong pickup codes per keeper
+  pg::Throttle throttle_;  // wrong pickup codes per keeper
   const auth::Authorizer* const authorizer_;
   LedgerClient* const ledger_;
   Directory* const directory_;

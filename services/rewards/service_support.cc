@@ -23,6 +23,14 @@ RewardsServiceImpl::RewardsServiceImpl(pg::PgPool* pool, const auth::Authorizer*
                                        LedgerClient* ledger, Directory* directory,
                                        RewardsOptions options)
     : pool_(pool),
+      throttle_(
+          pool,
+          [](int64_t seconds) {
+            return Refuse(
+                absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_TOO_MANY_CODE_ATTEMPTS,
+                absl::StrCat("too many wrong pickup codes; try again in ", seconds, " seconds"),
+                {{"retry_after_seconds", std::to_string(seconds)}});
+          }),
       authorizer_(authorizer),
       ledger_(ledger),
       directory_(directory),

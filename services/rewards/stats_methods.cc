@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "services/rewards/access.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_service.h"
 
@@ -97,8 +98,7 @@ grpc::Status RewardsServiceImpl::GetRedemptionStats(grpc::ServerContext* ctx,
       }
       path = org->path;
     }
-    RETURN_IF_ERROR(WithReason(auth::CheckStaffCovers(caller.who(), path, "scope"),
-                               v1::ERROR_REASON_OUTSIDE_ORG_SCOPE));
+    RETURN_IF_ERROR(CheckCovers(caller.who(), path, "scope"));
 
     const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
     const int64_t from = Us(absl::FromCivil(start, shanghai));

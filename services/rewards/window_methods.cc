@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "common/base/text.h"
 #include "common/log/log.h"
+#include "services/rewards/access.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_service.h"
 
@@ -237,8 +238,7 @@ grpc::Status RewardsServiceImpl::CreateExchangeWindow(grpc::ServerContext* ctx,
         owner->level != ORG_LEVEL_DISTRICT) {
       return absl::InvalidArgumentError("owner_org_id: must be a community, street or district");
     }
-    RETURN_IF_ERROR(WithReason(auth::CheckStaffCovers(caller.who(), owner->path, "owner_org_id"),
-                               v1::ERROR_REASON_OUTSIDE_ORG_SCOPE));
+    RETURN_IF_ERROR(CheckCovers(caller.who(), owner->path, "owner_org_id"));
     if (TimeOf(w.end_time()) <= caller.now) {
       return absl::FailedPreconditionError("end_time: is already past");
     }
@@ -365,9 +365,7 @@ grpc::Status RewardsServiceImpl::UpdateExchangeWindow(grpc::ServerContext* ctx,
       ASSIGN_OR_RETURN(current, LoadWindow(tx, req->window_id(), false));
       return absl::OkStatus();
     }));
-    RETURN_IF_ERROR(WithReason(
-        auth::CheckStaffCovers(caller.who(), current.owner_path, "the window's owner org"),
-        v1::ERROR_REASON_OUTSIDE_ORG_SCOPE));
+    RETURN_IF_ERROR(CheckCovers(caller.who(), current.owner_path, "the window's owner org"));
     v1::ExchangeWindow next = current.window;
     for (const std::string& path : req->update_mask().paths()) {
       const v1::ExchangeWindow& in = req->window();
@@ -531,9 +529,7 @@ grpc::Status RewardsServiceImpl::OpenExchangeWindow(grpc::ServerContext* ctx,
       ASSIGN_OR_RETURN(rec, LoadWindow(tx, req->window_id(), false));
       return absl::OkStatus();
     }));
-    RETURN_IF_ERROR(
-        WithReason(auth::CheckStaffCovers(caller.who(), rec.owner_path, "the window's owner org"),
-                   v1::ERROR_REASON_OUTSIDE_ORG_SCOPE));
+    RETURN_IF_ERROR(CheckCovers(caller.who(), rec.owner_path, "the window's owner org"));
     RETURN_IF_ERROR(DoOpenWindow(req->window_id(), caller.now));
     return InReadTx("load window", [&](pqxx::transaction_base& tx) -> absl::Status {
       ASSIGN_OR_RETURN(rec, LoadWindow(tx, req->window_id(), false));
@@ -569,9 +565,7 @@ grpc::Status RewardsServiceImpl::CloseExchangeWindow(grpc::ServerContext* ctx,
         text::CheckText(req->reason(), "reason", {.max = 200, .lines = text::Lines::kMany}));
     return InTx("CloseExchangeWindow", [&](pqxx::transaction_base& tx) -> absl::Status {
       ASSIGN_OR_RETURN(WindowRecord rec, LoadWindow(tx, req->window_id(), true));
-      RETURN_IF_ERROR(
-          WithReason(auth::CheckStaffCovers(caller.who(), rec.owner_path, "the window's owner org"),
-                     v1::ERROR_REASON_OUTSIDE_ORG_SCOPE));
+      RETURN_IF_ERROR(CheckCovers(caller.who(), rec.owner_path, "the window's owner org"));
       RETURN_IF_ERROR(CloseWindowTx(tx, req->window_id(), caller.now, req->reason()));
       ASSIGN_OR_RETURN(rec, LoadWindow(tx, req->window_id(), false));
       *resp->mutable_window() = rec.window;
