@@ -110,4 +110,12 @@ std::string ErrorReasonOf(const absl::Status& status) {
   return info.reason();
 }
 
+std::string ErrorFigureOf(const absl::Status& status, absl::string_view key) {
+  auto payload = status.GetPayload(kErrorInfoType);
+  google::rpc::ErrorInfo info;
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return "";
+  auto it = info.metadata().find(std::string(key));
+  return it == info.metadata().end() ? "" : it->second;
+}
+
 }  // namespace civicpoints

@@ -39,6 +39,8 @@ absl::Status WithErrorReason(absl::Status status, absl::string_view reason,
                              absl::string_view domain, const ErrorMetadata& metadata = {});
 // The ErrorInfo reason `status` carries, or "" when none.
 std::string ErrorReasonOf(const absl::Status& status);
+// The ErrorInfo metadata value under `key` that `status` carries, or "" when none.
+std::string ErrorFigureOf(const absl::Status& status, absl::string_view key);
 
 // Returns the absl::Status with the same code, message and google.rpc details as `status`. An
 // unknown numeric code (a peer speaking a newer protocol) becomes UNKNOWN.

@@ -4,8 +4,10 @@
 // access policy, validates its input (INVALID_ARGUMENT naming the field, nothing written), checks
 // org scope on the resource, then works in one transaction; refusals carry an ErrorInfo reason
 // (errors.proto). Methods live in files by area: catalog_methods.cc, stock_methods.cc,
-// window_methods.cc, eligibility_methods.cc, redemption_methods.cc (the saga, with saga.cc for its
-// steps and the recovery pass) and stats_methods.cc; shared plumbing is in service_support.cc.
+// window_methods.cc, eligibility_methods.cc, redemption_methods.cc and stats_methods.cc; shared
+// plumbing is in service_support.cc. The redemption path is in the ledger's shape: its handlers
+// only translate, saga.cc runs the saga (placing, holding, settling, recovery), its decisions are
+// pure functions in redemption_rules.h and its SQL is in PgRedemptionStore.
 //
 // Background work (StartBackground): open and close windows on time, expire READY orders, and
 // finish or unwind orders a crash left half-way. Thread-safe.
@@ -31,6 +33,8 @@
 #include "common/pg/throttle.h"
 #include "services/rewards/directory.h"
 #include "services/rewards/ledger_client.h"
+#include "services/rewards/pg_redemption_store.h"
+#include "services/rewards/redemption_rules.h"
 #include "services/rewards/stock_batcher.h"
 
 namespace pqxx {
@@ -181,22 +185,33 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
   // (NOT_STATION_KEEPER).
   static absl::Status CheckStationScope(const auth::Principal& who, const StationInfo& station);
 
-  // Saga steps (saga.cc). Each is idempotent and safe to run from any process.
+  // The saga (saga.cc; its rules in redemption_rules.h). Each step is idempotent and safe to run
+  // from any process.
+  // Accepts an order under the rider's key: the order PENDING (`fresh`, as just inserted), or the
+  // order or refusal the key answered with before. Errors: the refusal; IDEMPOTENCY_KEY_REUSED;
+  // ABORTED when another order of the rider in the window is being placed.
+  struct PlacedOrder {
+    std::string redemption_id;
+    std::optional<PgRedemptionStore::Order> fresh;
+  };
+  absl::StatusOr<PlacedOrder> PlaceOrder(const std::string& rider, const std::string& key,
+                                         const std::string& request_hash, const OrderRequest& req,
+                                         absl::Time now);
   // Drives a PENDING order forward: hold, then stock reservation → READY, or release → FAILED.
-  // Returns the order's final status for the caller (the refusal when it FAILED).
-  // `fresh` (with its pickup time `fresh_ttl_s`) is the order as just inserted, saving a read.
+  // Returns the order's final status for the caller (the refusal when it FAILED). `fresh` is the
+  // order as just inserted, saving a read.
   absl::Status AdvancePending(const std::string& redemption_id, v1::Redemption* out,
-                              const v1::Redemption* fresh = nullptr, int64_t fresh_ttl_s = 0);
+                              const PgRedemptionStore::Order* fresh = nullptr);
   // Finishes a settling step recorded in `intent` (capture or release, then the final state).
   absl::Status Settle(const std::string& redemption_id, v1::Redemption* out);
-  // Marks a READY order to settle toward `target` (if still READY and unclaimed) and settles it.
-  absl::Status StartSettle(pqxx::transaction_base& tx, const std::string& redemption_id,
-                           v1::RedemptionState target);
   absl::Status LoadRedemption(const std::string& redemption_id, v1::Redemption* out);
-  // The refusal a FAILED order answers with.
-  static absl::Status FailureStatus(
-      const v1::Redemption& order, const std::string& message,
-      const std::vector<std::pair<std::string, std::string>>& figures = {});
+  // A keeper's entry of a pickup code at a station (redemption_methods.cc): the order it starts
+  // handing over, or resumes under a repeated key. Errors: the pickup's refusal; RESOURCE_EXHAUSTED
+  // past the keeper's wrong codes.
+  absl::StatusOr<std::string> EnterPickupCode(const std::string& keeper,
+                                              const std::string& station_id,
+                                              const std::string& code, const std::string& key,
+                                              const std::string& request_hash, absl::Time now);
 
   // Opens a SCHEDULED window (freezing its ranking cut from the ledger) as of `now`.
   absl::Status DoOpenWindow(const std::string& window_id, absl::Time now);
@@ -205,6 +220,7 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
 
   pg::PgPool* const pool_;
   pg::Throttle throttle_;  // wrong pickup codes per keeper
+  const PgRedemptionStore redemptions_{};
   const auth::Authorizer* const authorizer_;
   LedgerClient* const ledger_;
   Directory* const directory_;

@@ -1,8 +1,6 @@
-// The redemption saga's steps after an order is accepted, and the maintenance pass.
-//
-//   PENDING ──Hold──► stock reserved ──► READY ──(intent FULFILLED) Capture──► FULFILLED
-//      │                   │                 └──(intent CANCELLED/EXPIRED) Release + restock
-//      └── too few points ─┴── out of stock: (intent FAILED) Release ──► FAILED
+// The redemption saga, run by whoever holds an order: placing it (PlaceOrder), then the steps after
+// it was accepted (AdvancePending, Settle), and the maintenance pass. What each step decides is in
+// redemption_rules.h (with the saga's diagram); the SQL is in PgRedemptionStore.
 //
 // Every ledger call uses the order's key, so any step may run again; every state change is
 // conditional on the state it starts from, so two runners (a retry and the recovery pass) cannot
@@ -18,10 +16,6 @@
 
 namespace civicpoints::rewards {
 
-void WriteMovement(pqxx::transaction_base& tx, const std::string& station_id,
-                   const std::string& gift_id, v1::StockMovementKind kind, int64_t available_delta,
-                   int64_t reserved_delta, const std::string& reason, const std::string& actor,
-                   const std::string& redemption_id, v1::StockMovement* out);
 absl::Status CloseWindowNow(pqxx::transaction_base& tx, const std::string& window_id,
                             absl::Time now);
 
@@ -31,47 +25,89 @@ namespace {
 // first; the ledger's timeout only matters if rewards is gone for good.
 constexpr absl::Duration kHoldMargin = absl::Hours(1);
 
-// Whether a failed ledger call may succeed when repeated (the ledger or the token is away, or a
-// race): the order then waits for the next try. Any other refusal is final.
-bool Retryable(absl::StatusCode c) {
-  switch (c) {
-    case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kAborted:
-    case absl::StatusCode::kResourceExhausted:
-    case absl::StatusCode::kUnauthenticated:
-    case absl::StatusCode::kCancelled:
-    case absl::StatusCode::kInternal:
-    case absl::StatusCode::kUnknown:
-      return true;
-    default:
-      return false;
-  }
-}
-
-struct OrderRow {
-  v1::Redemption order;
-  OrderInternals in;
-};
-
-std::optional<OrderRow> ReadOrder(pqxx::transaction_base& tx, const std::string& id, bool lock) {
-  pqxx::result r = tx.exec_params(
-      absl::StrCat("SELECT ", kRedemptionColumns, " FROM redemptions r WHERE r.redemption_id = $1",
-                   lock ? " FOR UPDATE" : ""),
-      id);
-  if (r.empty()) return std::nullopt;
-  OrderRow o;
-  FillRedemption(r[0], /*with_code=*/true, &o.order);
-  o.in = ReadOrderInternals(r[0]);
-  return o;
+std::vector<std::string> Column(const pqxx::result& rows) {
+  std::vector<std::string> out;
+  for (const auto& row : rows) out.push_back(row[0].as<std::string>());
+  return out;
 }
 
 }  // namespace
 
+absl::StatusOr<RewardsServiceImpl::PlacedOrder> RewardsServiceImpl::PlaceOrder(
+    const std::string& rider, const std::string& key, const std::string& request_hash,
+    const OrderRequest& req, absl::Time now) {
+  // A key seen before answers as the first time did (resuming an order cut short).
+  auto replay = [&](const PgRedemptionStore::StoredRequest& seen) -> absl::StatusOr<PlacedOrder> {
+    if (seen.request_hash != request_hash) {
+      return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_IDEMPOTENCY_KEY_REUSED,
+                    "idempotency_key: was already used with a different request");
+    }
+    if (seen.redemption_id.empty()) return seen.refusal;
+    return PlacedOrder{.redemption_id = seen.redemption_id};
+  };
+  // One read for a repeated key and the window's times (to open it if its time came).
+  std::optional<PgRedemptionStore::StoredRequest> seen;
+  std::optional<PgRedemptionStore::WindowTimes> times;
+  RETURN_IF_ERROR(InReadTx("replay", [&](pqxx::transaction_base& tx) {
+    seen = redemptions_.FindRequest(tx, rider, key);
+    times = redemptions_.ReadWindowTimes(tx, req.window_id);
+    return absl::OkStatus();
+  }));
+  if (seen.has_value()) return replay(*seen);
+  if (!times.has_value()) {
+    return absl::NotFoundError(absl::StrCat("exchange window ", req.window_id, " does not exist"));
+  }
+  if (times->state == v1::EXCHANGE_WINDOW_STATE_SCHEDULED && times->start <= now &&
+      times->end > now) {
+    RETURN_IF_ERROR(DoOpenWindow(req.window_id, now));
+  }
+  ASSIGN_OR_RETURN(const int64_t balance, ledger_->AvailableBalance(rider));
+
+  PlacedOrder placed;
+  absl::Status refusal;
+  RETURN_IF_ERROR(InTx("place redemption", [&](pqxx::transaction_base& tx) -> absl::Status {
+    if (!redemptions_.TryLockRiderWindow(tx, req.window_id, rider)) {
+      return absl::AbortedError(
+          "another order of this rider in this window is being placed; retry with the same "
+          "idempotency_key");
+    }
+    if ((seen = redemptions_.FindRequest(tx, rider, key))) return absl::OkStatus();
+    absl::StatusOr<PgRedemptionStore::OrderContext> context =
+        redemptions_.ReadOrderContext(tx, req, rider, balance, now);
+    absl::StatusOr<OrderTerms> terms =
+        context.ok() ? DecideOrder(req, context->facts) : context.status();
+    if (terms.ok()) {
+      const PgRedemptionStore::NewOrder order{
+          .redemption_id = NewId("r_"),
+          .rider_id = rider,
+          .request = req,
+          .gift_name = context->facts.gift->name,
+          .terms = *terms,
+          .station_path = context->station_path,
+          .pickup_ttl_s = context->window_pickup_ttl_s > 0
+                              ? context->window_pickup_ttl_s
+                              : absl::ToInt64Seconds(options_.default_pickup_ttl)};
+      placed.redemption_id = order.redemption_id;
+      placed.fresh = PgRedemptionStore::Order{.order = redemptions_.InsertOrder(tx, order),
+                                              .pickup_ttl_s = order.pickup_ttl_s};
+    } else if (terms.status().code() == absl::StatusCode::kNotFound ||
+               ReasonOf(terms.status()) != v1::ERROR_REASON_UNSPECIFIED) {
+      refusal = terms.status();  // a refusal: the key answers with it from now on
+    } else {
+      return terms.status();  // not a refusal: nothing is recorded, a retry runs again
+    }
+    redemptions_.SaveRequest(tx, rider, key, request_hash, placed.redemption_id, refusal);
+    return absl::OkStatus();
+  }));
+  if (seen.has_value()) return replay(*seen);
+  if (!refusal.ok()) return refusal;
+  return placed;
+}
+
 absl::Status RewardsServiceImpl::LoadRedemption(const std::string& redemption_id,
                                                 v1::Redemption* out) {
   return InReadTx("load redemption", [&](pqxx::transaction_base& tx) -> absl::Status {
-    std::optional<OrderRow> o = ReadOrder(tx, redemption_id, false);
+    std::optional<PgRedemptionStore::Order> o = redemptions_.ReadOrder(tx, redemption_id, false);
     if (!o.has_value()) {
       return absl::NotFoundError(absl::StrCat("redemption ", redemption_id, " does not exist"));
     }
@@ -80,69 +116,36 @@ absl::Status RewardsServiceImpl::LoadRedemption(const std::string& redemption_id
   });
 }
 
-absl::Status RewardsServiceImpl::FailureStatus(const v1::Redemption& order,
-                                               const std::string& message,
-                                               const RefusalFigures& figures) {
-  const v1::ErrorReason reason = order.failure_reason();
-  const absl::StatusCode code = reason == v1::ERROR_REASON_GIFT_LIMIT_REACHED ||
-                                        reason == v1::ERROR_REASON_WINDOW_LIMIT_REACHED
-                                    ? absl::StatusCode::kResourceExhausted
-                                    : absl::StatusCode::kFailedPrecondition;
-  return Refuse(
-      code, reason,
-      message.empty() ? absl::StrCat("redemption ", order.redemption_id(), " failed") : message,
-      figures);
-}
-
 absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redemption* out,
-                                                const v1::Redemption* fresh, int64_t fresh_ttl_s) {
-  std::optional<OrderRow> o;
+                                                const PgRedemptionStore::Order* fresh) {
+  std::optional<PgRedemptionStore::Order> o;
   if (fresh != nullptr) {
-    o.emplace();
-    o->order = *fresh;
-    o->in.pickup_ttl_s = fresh_ttl_s;
+    o = *fresh;
   } else {
     RETURN_IF_ERROR(InReadTx("load redemption", [&](pqxx::transaction_base& tx) {
-      o = ReadOrder(tx, id, false);
+      o = redemptions_.ReadOrder(tx, id, false);
       return absl::OkStatus();
     }));
   }
   if (!o.has_value()) return absl::NotFoundError(absl::StrCat("redemption ", id, " not found"));
-  if (o->order.state() != v1::REDEMPTION_STATE_PENDING || o->in.intent != 0) {
-    return Settle(id, out);
-  }
+  if (NextSagaStep(o->order.state(), o->intent) != SagaStep::kHold) return Settle(id, out);
   const v1::Redemption& order = o->order;
   absl::StatusOr<ledger::v1::Hold> hold = ledger_->Hold(
-      id, order.rider_id(), order.points_cost(), absl::Seconds(o->in.pickup_ttl_s) + kHoldMargin,
+      id, order.rider_id(), order.points_cost(), absl::Seconds(o->pickup_ttl_s) + kHoldMargin,
       order.station_org(), absl::StrCat("兑换 ", order.gift_name(), " ×", order.quantity()));
   if (!hold.ok()) {
-    const absl::StatusCode c = hold.status().code();
-    if (Retryable(c)) {
-      return hold.status();  // the ledger is unreachable: the order stays PENDING for a retry
-    }
-    v1::ErrorReason reason = v1::ERROR_REASON_INSUFFICIENT_POINTS;
-    std::string message =
-        absl::StrCat("not enough points: the order needs ", order.points_cost(), " points");
-    if (c != absl::StatusCode::kFailedPrecondition && c != absl::StatusCode::kNotFound) {
-      // A refusal no retry can change (a bad request, a permission): retrying forever would hold
-      // the order and its rider's limits. The order fails if, and only if, the ledger holds
-      // nothing for it; an operator is told either way.
+    const HoldRefusal refused = OnHoldRefused(hold.status().code(), order.points_cost());
+    if (refused.action == HoldRefusal::Action::kRetryLater) return hold.status();
+    if (refused.action == HoldRefusal::Action::kFailIfNoneHeld) {
       log::Error("the ledger refused a redemption's hold; the order fails",
                  {{"redemption_id", id}, {"error", hold.status().ToString()}});
       absl::StatusOr<ledger::v1::Hold> existing = ledger_->GetHold(id);
       if (existing.ok() || existing.status().code() != absl::StatusCode::kNotFound) {
         return hold.status();  // something is held, or the ledger cannot say: stays PENDING
       }
-      reason = v1::ERROR_REASON_UNSPECIFIED;
-      message = "the points could not be held for this order; nothing was taken";
     }
-    // Nothing was held, so the order fails at once.
     RETURN_IF_ERROR(InTx("fail redemption", [&](pqxx::transaction_base& tx) {
-      tx.exec_params(
-          "UPDATE redemptions SET state = 6, failure_reason = $2::smallint, failure_message = "
-          "$3, ended_at = now(), updated_at = now() WHERE redemption_id = $1 AND state = 1 AND "
-          "intent = 0",
-          id, static_cast<int>(reason), message);
+      redemptions_.FailPending(tx, id, refused.reason, refused.message);
       return absl::OkStatus();
     }));
     return Settle(id, out);
@@ -151,171 +154,109 @@ absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redem
     return absl::UnavailableError("the saga stopped after the hold (test hook)");
   }
   // The stock step: reserve the items and issue a pickup code, or give up for lack of stock.
-  bool ready = false;
-  v1::Redemption made_ready;
+  std::optional<v1::Redemption> ready;
   for (int attempt = 0;; ++attempt) {
+    ready.reset();
     absl::Status s = stock_batcher_->Run([&](pqxx::transaction_base& tx) -> absl::Status {
-      std::optional<OrderRow> locked = ReadOrder(tx, id, true);
-      if (!locked.has_value() || locked->order.state() != v1::REDEMPTION_STATE_PENDING ||
-          locked->in.intent != 0) {
+      std::optional<PgRedemptionStore::Order> locked = redemptions_.ReadOrder(tx, id, true);
+      if (!locked.has_value() ||
+          NextSagaStep(locked->order.state(), locked->intent) != SagaStep::kHold) {
         return absl::OkStatus();  // another runner got here first
       }
-      pqxx::result taken = tx.exec_params(
-          "UPDATE station_stock SET available = available - $3::int, reserved = reserved + "
-          "$3::int, updated_at = now() WHERE station_id = $1 AND gift_id = $2 AND available >= "
-          "$3::int RETURNING available",
-          order.station_id(), order.gift_id(), order.quantity());
-      if (taken.empty()) {
-        tx.exec_params(
-            "UPDATE redemptions SET intent = 6, intent_reason = $2::smallint, failure_message = "
-            "$3, updated_at = now() WHERE redemption_id = $1",
-            id, static_cast<int>(v1::ERROR_REASON_OUT_OF_STOCK),
-            absl::StrCat("out of stock: the station has fewer than ", order.quantity(),
-                         " items of ", order.gift_name(), " left"));
+      if (!redemptions_.ReserveStock(tx, order)) {
+        redemptions_.MarkOutOfStock(tx, order);
         return absl::OkStatus();
       }
       std::string code = NewPickupCode();
-      for (int i = 0; i < 20 && !tx.exec_params("SELECT 1 FROM redemptions WHERE state = 2 AND "
-                                                "pickup_code = $1",
-                                                code)
-                                     .empty();
-           ++i) {
+      for (int i = 0; i < 20 && redemptions_.PickupCodeInUse(tx, code); ++i) {
         code = NewPickupCode();
       }
-      pqxx::result r = tx.exec_params(
-          absl::StrCat("UPDATE redemptions AS r SET state = 2, pickup_code = $2, stock_reserved = "
-                       "true, ready_at = now(), expire_at = now() + make_interval(secs => "
-                       "pickup_ttl_s), updated_at = now() WHERE redemption_id = $1 RETURNING ",
-                       kRedemptionColumns),
-          id, code);
-      FillRedemption(r[0], /*with_code=*/true, &made_ready);
-      ready = true;
-      WriteMovement(tx, order.station_id(), order.gift_id(), v1::STOCK_MOVEMENT_KIND_RESERVE,
-                    -order.quantity(), order.quantity(), "", "", id, nullptr);
+      ready = redemptions_.MakeReady(tx, id, code);
       return absl::OkStatus();
     });
     // A pickup code taken at the same instant by another order: draw again.
-    if (s.code() == absl::StatusCode::kAlreadyExists && attempt < 5) {
-      ready = false;
-      continue;
-    }
+    if (s.code() == absl::StatusCode::kAlreadyExists && attempt < 5) continue;
     RETURN_IF_ERROR(s);
     break;
   }
-  if (ready) {
-    if (out != nullptr) *out = made_ready;
+  if (ready.has_value()) {
+    if (out != nullptr) *out = *ready;
     return absl::OkStatus();
   }
   return Settle(id, out);
 }
 
 absl::Status RewardsServiceImpl::Settle(const std::string& id, v1::Redemption* out) {
-  std::optional<OrderRow> o;
+  std::optional<PgRedemptionStore::Order> o;
   RefusalFigures figures;
   RETURN_IF_ERROR(InReadTx("load redemption", [&](pqxx::transaction_base& tx) {
-    o = ReadOrder(tx, id, false);
+    o = redemptions_.ReadOrder(tx, id, false);
     figures.clear();
-    if (o.has_value() && o->in.intent == 0 && o->order.state() == v1::REDEMPTION_STATE_FAILED &&
+    if (o.has_value() && o->intent == 0 && o->order.state() == v1::REDEMPTION_STATE_FAILED &&
         o->order.failure_reason() == v1::ERROR_REASON_OUT_OF_STOCK) {
       // As the contract promises: how many the station has now, for the app to offer.
-      pqxx::result left = tx.exec_params(
-          "SELECT available FROM station_stock WHERE station_id = $1 AND gift_id = $2",
-          o->order.station_id(), o->order.gift_id());
       figures.emplace_back("available_quantity",
-                           left.empty() ? "0" : std::string(left[0][0].c_str()));
+                           std::to_string(redemptions_.StockAvailable(tx, o->order.station_id(),
+                                                                      o->order.gift_id())));
     }
     return absl::OkStatus();
   }));
   if (!o.has_value()) return absl::NotFoundError(absl::StrCat("redemption ", id, " not found"));
-  const int intent = o->in.intent;
-  if (intent == 0) {
-    if (out != nullptr) *out = o->order;
-    if (o->order.state() == v1::REDEMPTION_STATE_FAILED) {
-      return FailureStatus(o->order, o->in.failure_message, figures);
-    }
-    return absl::OkStatus();
-  }
   const v1::Redemption& order = o->order;
-  if (intent == v1::REDEMPTION_STATE_FULFILLED) {
-    absl::StatusOr<ledger::v1::Hold> captured = ledger_->Capture(id);
-    if (!captured.ok()) {
-      if (captured.status().code() != absl::StatusCode::kFailedPrecondition) {
+  const int intent = o->intent;
+  switch (NextSagaStep(order.state(), intent)) {
+    case SagaStep::kDone:
+    case SagaStep::kHold:  // PENDING: answered as it stands (its runner is elsewhere)
+      if (out != nullptr) *out = order;
+      if (order.state() == v1::REDEMPTION_STATE_FAILED) {
+        return FailureStatus(order, o->failure_message, figures);
+      }
+      return absl::OkStatus();
+    case SagaStep::kCapture: {
+      absl::StatusOr<ledger::v1::Hold> captured = ledger_->Capture(id);
+      if (!captured.ok() && !CaptureMeansExpired(captured.status().code())) {
         return captured.status();
       }
-      // The ledger released the hold by its timeout: the order expired after all.
-      RETURN_IF_ERROR(InTx("expire instead", [&](pqxx::transaction_base& tx) {
-        tx.exec_params(
-            "UPDATE redemptions SET intent = 5, fulfilled_by = '', updated_at = now() "
-            "WHERE redemption_id = $1 AND intent = 3",
-            id);
+      RETURN_IF_ERROR(InTx("fulfil redemption", [&](pqxx::transaction_base& tx) {
+        if (captured.ok()) {
+          redemptions_.FinishFulfil(tx, order);
+        } else {
+          redemptions_.ExpireInsteadOfFulfil(tx, id);  // the ledger's timeout released it
+        }
         return absl::OkStatus();
       }));
       return Settle(id, out);
     }
-    RETURN_IF_ERROR(InTx("fulfil redemption", [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result done = tx.exec_params(
-          "UPDATE redemptions SET state = 3, intent = 0, ended_at = now(), updated_at = now() "
-          "WHERE redemption_id = $1 AND intent = 3 RETURNING fulfilled_by",
-          id);
-      if (done.empty()) return absl::OkStatus();
-      tx.exec_params(
-          "UPDATE station_stock SET reserved = reserved - $3::int, updated_at = now() "
-          "WHERE station_id = $1 AND gift_id = $2",
-          order.station_id(), order.gift_id(), order.quantity());
-      WriteMovement(tx, order.station_id(), order.gift_id(), v1::STOCK_MOVEMENT_KIND_FULFIL, 0,
-                    -order.quantity(), "", done[0][0].as<std::string>(), id, nullptr);
-      return absl::OkStatus();
-    }));
-    return Settle(id, out);
-  }
-  // CANCELLED, EXPIRED or FAILED: give the points back, then the stock.
-  const char* why = intent == v1::REDEMPTION_STATE_CANCELLED ? "cancelled by the rider"
-                    : intent == v1::REDEMPTION_STATE_EXPIRED ? "not picked up in time"
-                                                             : "the order could not be completed";
-  absl::StatusOr<ledger::v1::Hold> released = ledger_->Release(id, why);
-  if (!released.ok() && released.status().code() != absl::StatusCode::kNotFound) {
-    if (released.status().code() == absl::StatusCode::kFailedPrecondition) {
-      log::Error("redemption hold was captured but the order is being released",
-                 {{"redemption_id", id}, {"error", std::string(released.status().message())}});
+    case SagaStep::kRelease: {
+      // CANCELLED, EXPIRED or FAILED: give the points back, then the stock.
+      absl::StatusOr<ledger::v1::Hold> released = ledger_->Release(id, ReleaseNote(intent));
+      if (!released.ok() && released.status().code() != absl::StatusCode::kNotFound) {
+        if (released.status().code() == absl::StatusCode::kFailedPrecondition) {
+          log::Error("redemption hold was captured but the order is being released",
+                     {{"redemption_id", id}, {"error", std::string(released.status().message())}});
+        }
+        return released.status();
+      }
+      RETURN_IF_ERROR(InTx("release redemption", [&](pqxx::transaction_base& tx) {
+        redemptions_.FinishRelease(tx, id, intent);
+        return absl::OkStatus();
+      }));
+      return Settle(id, out);
     }
-    return released.status();
   }
-  RETURN_IF_ERROR(InTx("release redemption", [&](pqxx::transaction_base& tx) -> absl::Status {
-    std::optional<OrderRow> locked = ReadOrder(tx, id, true);
-    if (!locked.has_value() || locked->in.intent != intent) return absl::OkStatus();
-    tx.exec_params(
-        "UPDATE redemptions SET state = $2::smallint, intent = 0, failure_reason = CASE WHEN "
-        "$2::smallint = 6 THEN intent_reason ELSE failure_reason END, ended_at = now(), "
-        "updated_at = now() WHERE redemption_id = $1",
-        id, intent);
-    if (locked->in.stock_reserved) {
-      tx.exec_params(
-          "UPDATE station_stock SET available = available + $3::int, reserved = reserved - "
-          "$3::int, updated_at = now() WHERE station_id = $1 AND gift_id = $2",
-          order.station_id(), order.gift_id(), order.quantity());
-      WriteMovement(tx, order.station_id(), order.gift_id(), v1::STOCK_MOVEMENT_KIND_RETURN,
-                    order.quantity(), -order.quantity(), "", "", id, nullptr);
-    }
-    return absl::OkStatus();
-  }));
-  return Settle(id, out);
-}
-
-absl::Status RewardsServiceImpl::StartSettle(pqxx::transaction_base& tx, const std::string& id,
-                                             v1::RedemptionState target) {
-  tx.exec_params(
-      "UPDATE redemptions SET intent = $2::smallint, updated_at = now() "
-      "WHERE redemption_id = $1 AND state = 2 AND intent = 0",
-      id, static_cast<int>(target));
-  return absl::OkStatus();
+  return absl::InternalError("unknown saga step");
 }
 
 MaintenanceCounts RewardsServiceImpl::RunMaintenance(absl::Time now, absl::Duration min_age) {
   MaintenanceCounts counts;
-  auto ids = [&](const char* what, const std::string& sql, int64_t param) {
+  // Window states go to SQL as parameters named in the code.
+  constexpr int kScheduled = v1::EXCHANGE_WINDOW_STATE_SCHEDULED;
+  constexpr int kOpen = v1::EXCHANGE_WINDOW_STATE_OPEN;
+  using IdQuery = std::function<std::vector<std::string>(pqxx::transaction_base&)>;
+  auto ids = [&](const char* what, const IdQuery& query) {
     std::vector<std::string> out;
     absl::Status s = InReadTx(what, [&](pqxx::transaction_base& tx) {
-      for (const auto& row : tx.exec_params(sql, param)) out.push_back(row[0].as<std::string>());
+      out = query(tx);
       return absl::OkStatus();
     });
     if (!s.ok()) log::Warn("maintenance query failed", {{"what", what}, {"error", s.ToString()}});
@@ -324,11 +265,12 @@ MaintenanceCounts RewardsServiceImpl::RunMaintenance(absl::Time now, absl::Durat
   auto warn = [](const char* what, const std::string& id, const absl::Status& s) {
     log::Warn("maintenance step failed", {{"what", what}, {"id", id}, {"error", s.ToString()}});
   };
-  for (const std::string& w :
-       ids("due windows",
-           "SELECT window_id FROM exchange_windows WHERE state = 1 AND start_at <= "
-           "from_us($1::bigint) AND end_at > from_us($1::bigint) ORDER BY start_at LIMIT 100",
-           Us(now))) {
+  for (const std::string& w : ids("due windows", [&](pqxx::transaction_base& tx) {
+         return Column(tx.exec_params(
+             "SELECT window_id FROM exchange_windows WHERE state = $2::smallint AND start_at <= "
+             "from_us($1::bigint) AND end_at > from_us($1::bigint) ORDER BY start_at LIMIT 100",
+             Us(now), kScheduled));
+       })) {
     absl::Status s = DoOpenWindow(w, now);
     if (s.ok()) {
       ++counts.windows_opened;
@@ -336,11 +278,12 @@ MaintenanceCounts RewardsServiceImpl::RunMaintenance(absl::Time now, absl::Durat
       warn("open window", w, s);
     }
   }
-  for (const std::string& w :
-       ids("ended windows",
-           "SELECT window_id FROM exchange_windows WHERE state IN (1, 2) AND end_at <= "
-           "from_us($1::bigint) ORDER BY end_at LIMIT 100",
-           Us(now))) {
+  for (const std::string& w : ids("ended windows", [&](pqxx::transaction_base& tx) {
+         return Column(tx.exec_params(
+             "SELECT window_id FROM exchange_windows WHERE state IN ($2::smallint, $3::smallint) "
+             "AND end_at <= from_us($1::bigint) ORDER BY end_at LIMIT 100",
+             Us(now), kScheduled, kOpen));
+       })) {
     absl::Status s = InTx("close window",
                           [&](pqxx::transaction_base& tx) { return CloseWindowNow(tx, w, now); });
     if (s.ok()) {
@@ -349,13 +292,12 @@ MaintenanceCounts RewardsServiceImpl::RunMaintenance(absl::Time now, absl::Durat
       warn("close window", w, s);
     }
   }
-  for (const std::string& id :
-       ids("expired orders",
-           "SELECT redemption_id FROM redemptions WHERE state = 2 AND intent = 0 AND expire_at <= "
-           "from_us($1::bigint) ORDER BY expire_at LIMIT 500",
-           Us(now))) {
+  for (const std::string& id : ids("expired orders", [&](pqxx::transaction_base& tx) {
+         return redemptions_.ExpiredOrders(tx, now, 500);
+       })) {
     absl::Status s = InTx("expire order", [&](pqxx::transaction_base& tx) {
-      return StartSettle(tx, id, v1::REDEMPTION_STATE_EXPIRED);
+      redemptions_.StartSettle(tx, id, v1::REDEMPTION_STATE_EXPIRED);
+      return absl::OkStatus();
     });
     if (s.ok()) s = Settle(id, nullptr);
     if (s.ok()) {
@@ -364,11 +306,9 @@ MaintenanceCounts RewardsServiceImpl::RunMaintenance(absl::Time now, absl::Durat
       warn("expire order", id, s);
     }
   }
-  for (const std::string& id :
-       ids("unsettled orders",
-           "SELECT redemption_id FROM redemptions WHERE (state = 1 OR intent <> 0) AND "
-           "updated_at <= from_us($1::bigint) ORDER BY updated_at LIMIT 500",
-           Us(now - min_age))) {
+  for (const std::string& id : ids("unsettled orders", [&](pqxx::transaction_base& tx) {
+         return redemptions_.UnsettledOrders(tx, now - min_age, 500);
+       })) {
     absl::Status s = AdvancePending(id, nullptr);
     // A FAILED order answers with its refusal; for recovery that is a finished order.
     if (s.ok() || ReasonOf(s) != v1::ERROR_REASON_UNSPECIFIED) {
