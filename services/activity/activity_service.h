@@ -5,12 +5,15 @@
 #define CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_SERVICE_H_
 
 #include <functional>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "civicpoints/activity/v1/activity_service.grpc.pb.h"
 #include "common/pg/throttle.h"
 #include "common/pg/transactions.h"
+#include "services/activity/pg_attendance_store.h"
 #include "services/activity/support.h"
 
 namespace civicpoints::auth {
@@ -168,11 +171,23 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
                                   const common::v1::OrgPath& rider_path);
   absl::StatusOr<common::v1::OrgPath> RiderPathOfRecord(const std::string& record_id);
 
+  // Confirming attendance (attendance.cc; its rules in attendance_rules.h). The home path of each
+  // of `riders` as identity knows it (an empty path for one it does not know).
+  using RiderHomes = std::map<std::string, common::v1::OrgPath>;
+  absl::StatusOr<RiderHomes> HomesOf(const std::vector<std::string>& riders);
+  // Confirms the attendance `req` asks for (`named`: its riders, checked) under the activity's
+  // lock, writing each rider's award, and fills `resp`.
+  absl::Status ConfirmIn(pqxx::transaction_base& tx, const Caller& caller,
+                         const v1::ConfirmAttendanceRequest& req,
+                         const std::vector<std::string>& named, const RiderHomes& homes,
+                         v1::ConfirmAttendanceResponse* resp);
+
   // Tells the relay new awards wait.
   void NudgeRelay();
 
   pg::PgPool* pool_;
   pg::Throttle throttle_;  // wrong check-in codes per rider and activity
+  const PgAttendanceStore attendance_{};
   const auth::Authorizer* authorizer_;
   Directory* directory_;
   AwardRelay* relay_;

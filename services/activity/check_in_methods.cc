@@ -7,8 +7,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/base/text.h"
+#include "common/status/status_macros.h"
 #include "services/activity/activity_records.h"
 #include "services/activity/activity_service.h"
+#include "services/activity/attendance_rules.h"
 #include "services/activity/awards.h"
 #include "services/activity/check_in_code.h"
 #include "services/activity/directory.h"
@@ -19,7 +21,6 @@ namespace {
 
 constexpr int kWrongCodesAllowed = 5;
 constexpr absl::Duration kWrongCodeWindow = absl::Minutes(10);
-constexpr absl::Duration kConfirmationWindow = absl::Hours(24 * 7);
 constexpr int kMaxAccuracyMeters = 5000;
 
 // Check-in is open during [start - lead, end) of an activity that is not cancelled.
@@ -251,171 +252,23 @@ grpc::Status ActivityServiceImpl::ConfirmAttendance(grpc::ServerContext* ctx,
                                                     const v1::ConfirmAttendanceRequest* req,
                                                     v1::ConfirmAttendanceResponse* resp) {
   return Handle(ctx, "ConfirmAttendance", [&](const Caller& caller) -> absl::Status {
-    if (req->activity_id().empty()) return absl::InvalidArgumentError("activity_id: is required");
-    if (req->all_checked_in() == (req->rider_ids_size() > 0)) {
-      return absl::InvalidArgumentError(
-          "all_checked_in, rider_ids: give exactly one (everyone checked in, or named riders)");
+    ASSIGN_OR_RETURN(const std::vector<std::string> named, CheckConfirmRequest(*req));
+    // Whose home communities to ask of identity, outside the transaction; the transaction
+    // re-checks every state under the activity's lock.
+    std::vector<std::string> riders = named;
+    if (req->all_checked_in()) {
+      RETURN_IF_ERROR(InReadTx("read attendance", [&](pqxx::transaction_base& tx) {
+        riders = attendance_.CheckedIn(tx, req->activity_id(), /*lock=*/false);
+        return absl::OkStatus();
+      }));
     }
-    if (req->rider_ids_size() > 500) {
-      return absl::InvalidArgumentError("rider_ids: at most 500 per call");
-    }
-    std::set<std::string> named;
-    for (const std::string& r : req->rider_ids()) {
-      if (r.empty()) return absl::InvalidArgumentError("rider_ids: holds an empty id");
-      if (!named.insert(r).second) {
-        return absl::InvalidArgumentError(absl::StrCat("rider_ids: repeats '", r, "'"));
-      }
-    }
-    // Who is to be confirmed, read first so their home communities can be asked of identity
-    // outside the transaction; the transaction re-checks every state under the activity's lock.
-    std::vector<std::string> candidates;
-    absl::Status read = InReadTx("read attendance", [&](pqxx::transaction_base& tx) {
-      pqxx::result rows =
-          tx.exec_params("SELECT rider_id FROM enrolments WHERE activity_id = $1 AND status = 3",
-                         req->activity_id());
-      for (const auto& row : rows) candidates.push_back(row[0].as<std::string>());
-      return absl::OkStatus();
-    });
-    if (!read.ok()) return read;
-    if (!req->all_checked_in()) candidates.assign(named.begin(), named.end());
-    std::vector<std::string> lookup;
-    for (const std::string& r : candidates) {
-      if (r != caller.id()) lookup.push_back(r);
-    }
-    // Every rider looked up gets an entry; one identity does not know (a closed account) keeps an
-    // empty path and counts where the work was done.
-    std::map<std::string, common::v1::OrgPath> homes;
-    if (!lookup.empty()) {
-      absl::StatusOr<std::vector<RiderInfo>> riders = directory_->Riders(lookup);
-      if (riders.ok()) {
-        for (const RiderInfo& r : *riders) homes[r.rider_id] = r.home;
-      } else if (riders.status().code() == absl::StatusCode::kNotFound) {
-        // The batch fails on the first unknown id: ask one by one.
-        for (const std::string& id : lookup) {
-          absl::StatusOr<std::vector<RiderInfo>> one = directory_->Riders({id});
-          if (!one.ok() && one.status().code() != absl::StatusCode::kNotFound) return one.status();
-          homes[id] = one.ok() && !one->empty() ? (*one)[0].home : common::v1::OrgPath();
-        }
-      } else {
-        return riders.status();
-      }
-    }
-    absl::Status done = InTx("confirm attendance", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), true, caller.now);
-      if (!a.ok()) return a.status();
-      const v1::Activity& act = a->proto;
-      if (absl::Status s = CheckCovers(caller.who(), act.org_path(),
-                                       absl::StrCat("activity ", act.activity_id()));
-          !s.ok()) {
-        return s;
-      }
-      if (a->cancelled) {
-        return Refuse(absl::StatusCode::kFailedPrecondition,
-                      v1::ACTIVITY_ERROR_REASON_ACTIVITY_CANCELLED,
-                      absl::StrCat("activity ", act.activity_id(), " was cancelled"));
-      }
-      if (caller.now < a->start || caller.now > a->end + kConfirmationWindow) {
-        return Refuse(absl::StatusCode::kFailedPrecondition,
-                      v1::ACTIVITY_ERROR_REASON_CONFIRMATION_WINDOW_CLOSED,
-                      caller.now < a->start
-                          ? absl::StrCat("attendance can be confirmed once the activity starts")
-                          : absl::StrCat("attendance can be confirmed until 7 days after the end"));
-      }
-      std::vector<std::string> to_confirm;
-      if (req->all_checked_in()) {
-        pqxx::result rows = tx.exec_params(
-            "SELECT rider_id FROM enrolments WHERE activity_id = $1 AND status = 3 "
-            "ORDER BY rider_id FOR UPDATE",
-            act.activity_id());
-        for (const auto& row : rows) {
-          const std::string r = row[0].as<std::string>();
-          if (r == caller.id()) {
-            v1::SkippedRider* skipped = resp->add_skipped();
-            skipped->set_rider_id(r);
-            skipped->set_reason(v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION);
-            continue;
-          }
-          to_confirm.push_back(r);
-        }
-      } else {
-        // Every named rider is checked first: one bad name confirms nobody.
-        for (const std::string& r : named) {
-          if (r == caller.id()) {
-            return Refuse(absl::StatusCode::kPermissionDenied,
-                          v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
-                          "staff cannot confirm their own attendance");
-          }
-          std::optional<v1::Enrolment> e = LoadEnrolment(tx, act.activity_id(), r, true, true);
-          if (!e) {
-            return absl::NotFoundError(
-                absl::StrCat("rider ", r, " never enrolled in activity ", act.activity_id()));
-          }
-          if (e->status() == v1::ENROLMENT_STATUS_CONFIRMED) {
-            resp->add_already_confirmed_rider_ids(r);
-            continue;
-          }
-          if (e->status() != v1::ENROLMENT_STATUS_CHECKED_IN) {
-            return Refuse(
-                absl::StatusCode::kFailedPrecondition,
-                e->status() == v1::ENROLMENT_STATUS_ENROLLED ||
-                        e->status() == v1::ENROLMENT_STATUS_WITHDRAWN
-                    ? v1::ACTIVITY_ERROR_REASON_NOT_ENROLLED
-                    : v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
-                absl::StrCat("rider ", r, " is not checked in (",
-                             v1::EnrolmentStatus_Name(e->status()), "); nobody was confirmed"));
-          }
-          to_confirm.push_back(r);
-        }
-      }
-      const ResolvedRules rules = ResolvedRules::Read(tx, act.org_path());
-      RuleValue price = rules.ActivityPoints(act.category());
-      if (act.points() > 0) {
-        // Points set on the activity itself: priced by its organiser, at the activity's version.
-        price = RuleValue{act.points(), act.organiser_org_id(), a->version};
-      }
-      // Awards count where the rider lives; a rider checked in nowhere counts where the work was
-      // done (the organiser's community, or the place's for a street-level activity).
-      common::v1::OrgPath fallback = act.org_path();
-      if (fallback.community_id().empty()) {
-        // A street-level activity: the place's own path (a whole path, as the ledger needs).
-        pqxx::row p = tx.exec_params1(
-            "SELECT district_id, street_id, community_id FROM places WHERE place_id = $1",
-            act.place_id());
-        fallback.set_district_id(p[0].as<std::string>());
-        fallback.set_street_id(p[1].as<std::string>());
-        fallback.set_community_id(p[2].as<std::string>());
-      }
-      for (const std::string& r : to_confirm) {
-        auto home = homes.find(r);
-        if (home == homes.end()) {
-          // Checked in after the riders were looked up: never guess where their points count.
-          return absl::AbortedError(
-              "attendance changed while it was being confirmed; confirm again");
-        }
-        const common::v1::OrgPath rider_path =
-            !home->second.community_id().empty() ? home->second : fallback;
-        tx.exec_params(
-            "UPDATE enrolments SET status = 4, reviewed_at = now(), reviewed_by = $3 "
-            "WHERE activity_id = $1 AND rider_id = $2",
-            act.activity_id(), r, caller.id());
-        absl::StatusOr<v1::Award> award =
-            CreateAward(tx,
-                        AwardSource{.kind = v1::AWARD_SOURCE_KIND_ACTIVITY_ATTENDANCE,
-                                    .source_id = act.activity_id(),
-                                    .rider_id = r,
-                                    .rule = price,
-                                    .verified_by = caller.id(),
-                                    .occur = a->start,
-                                    .reason = act.title(),
-                                    .rider_path = rider_path},
-                        ResolvedRules::Read(tx, rider_path), caller.now);
-        if (!award.ok()) return award.status();
-        *resp->add_confirmed() = *LoadEnrolment(tx, act.activity_id(), r, false, true);
-      }
-      return absl::OkStatus();
-    });
-    if (done.ok() && resp->confirmed_size() > 0) NudgeRelay();
-    return done;
+    std::erase(riders, caller.id());
+    ASSIGN_OR_RETURN(const RiderHomes homes, HomesOf(riders));
+    RETURN_IF_ERROR(InTx("confirm attendance", [&](pqxx::transaction_base& tx) {
+      return ConfirmIn(tx, caller, *req, named, homes, resp);
+    }));
+    if (resp->confirmed_size() > 0) NudgeRelay();
+    return absl::OkStatus();
   });
 }
 
