@@ -103,7 +103,8 @@ absl::StatusOr<std::vector<Migration>> MigrationsFromFiles(
 
 absl::StatusOr<MigrationReport> ApplyMigrations(pqxx::connection_base& conn,
                                                 const std::string& schema,
-                                                const std::vector<Migration>& migrations) {
+                                                const std::vector<Migration>& migrations,
+                                                const SqlEnums& enums) {
   static const std::regex kSchema(R"(^[a-z][a-z0-9_]{0,62}$)");
   if (!std::regex_match(schema, kSchema)) {
     return absl::InvalidArgumentError(absl::StrCat("schema name '", schema, "' is not valid"));
@@ -124,6 +125,8 @@ absl::StatusOr<MigrationReport> ApplyMigrations(pqxx::connection_base& conn,
               " name text NOT NULL,"
               " checksum text NOT NULL,"
               " applied_at timestamptz NOT NULL DEFAULT now())");
+      // The enums' names, as this binary's protos spell them, before any file that uses them.
+      if (!enums.empty()) tx.exec(SqlEnumFunctions(schema, enums));
       tx.commit();
     }
     std::map<int, std::pair<std::string, std::string>> recorded;  // version → name, checksum

@@ -3,7 +3,8 @@
 // A service ships numbered files `migrations/NNNN_what.sql`, embedded in its binary at build time
 // (cmake/Migrations.cmake). At start ApplyMigrations() takes a PostgreSQL advisory lock for the
 // schema (so replicas starting together apply each file once), creates the schema and its
-// `schema_migrations` table, and applies each file not yet recorded in its own transaction, with
+// `schema_migrations` table, (re)creates the functions naming the service's enum values in SQL
+// (sql_enums.h), and applies each file not yet recorded in its own transaction, with
 // the record of it. A file that fails rolls back whole and is named in the error. A recorded file
 // whose text changed since is refused: migrations are append-only.
 #ifndef CIVICPOINTS_COMMON_PG_MIGRATIONS_H_
@@ -15,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/pg/sql_enums.h"
 
 namespace pqxx {
 class connection_base;
@@ -43,7 +45,8 @@ struct MigrationReport {
 // applied; UNAVAILABLE when the connection is lost.
 absl::StatusOr<MigrationReport> ApplyMigrations(pqxx::connection_base& conn,
                                                 const std::string& schema,
-                                                const std::vector<Migration>& migrations);
+                                                const std::vector<Migration>& migrations,
+                                                const SqlEnums& enums = {});
 
 }  // namespace civicpoints::pg
 

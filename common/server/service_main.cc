@@ -186,7 +186,7 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
     if (!migrations.ok()) return Fail(kExitStartFailed, "bad migration files", migrations.status());
     absl::StatusOr<pg::MigrationReport> report;
     absl::Status run = pool->WithConnection("apply migrations", [&](pqxx::connection_base& conn) {
-      report = pg::ApplyMigrations(conn, spec.name, *migrations);
+      report = pg::ApplyMigrations(conn, spec.name, *migrations, spec.sql_enums);
       return report.status();
     });
     if (!run.ok()) return Fail(kExitStartFailed, "migrations failed", run);

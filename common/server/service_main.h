@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/auth/method_policy.h"
+#include "common/pg/sql_enums.h"
 #include "common/server/service_host.h"
 
 namespace grpc {
@@ -75,6 +76,8 @@ struct ServiceSpec {
   bool calls_services = false;
   // The service's embedded migrations as (file name, SQL) pairs.
   std::function<std::vector<std::pair<std::string, std::string>>()> migrations;
+  // The proto enums its SQL names values of (common/pg/sql_enums.h).
+  pg::SqlEnums sql_enums;
   // Registers the service's own settings beside the common ones (checked the same way).
   std::function<void(config::ConfigParser&)> extra_settings;
   // For the service that keeps the token-signing keys itself (identity): where the keys that

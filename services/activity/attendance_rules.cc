@@ -28,8 +28,8 @@ absl::StatusOr<std::vector<std::string>> CheckConfirmRequest(
   return std::vector<std::string>(named.begin(), named.end());
 }
 
-absl::Status CheckConfirmationOpen(const std::string& activity_id, bool cancelled,
-                                   absl::Time start, absl::Time end, absl::Time now) {
+absl::Status CheckConfirmationOpen(const std::string& activity_id, bool cancelled, absl::Time start,
+                                   absl::Time end, absl::Time now) {
   if (cancelled) {
     return Refuse(absl::StatusCode::kFailedPrecondition,
                   v1::ACTIVITY_ERROR_REASON_ACTIVITY_CANCELLED,

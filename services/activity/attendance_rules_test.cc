@@ -68,9 +68,9 @@ TEST(AttendanceRulesTest, OneBadNameConfirmsNobody) {
 
   EXPECT_EQ(ChooseNamed({in, {"r3", std::nullopt}}, "staff", "a1").status().code(),
             absl::StatusCode::kNotFound);
-  EXPECT_EQ(Reason(ChooseNamed({in, {"r3", v1::ENROLMENT_STATUS_ENROLLED}}, "staff", "a1")
-                       .status()),
-            v1::ACTIVITY_ERROR_REASON_NOT_ENROLLED);
+  EXPECT_EQ(
+      Reason(ChooseNamed({in, {"r3", v1::ENROLMENT_STATUS_ENROLLED}}, "staff", "a1").status()),
+      v1::ACTIVITY_ERROR_REASON_NOT_ENROLLED);
   absl::Status rejected =
       ChooseNamed({in, {"r3", v1::ENROLMENT_STATUS_ATTENDANCE_REJECTED}}, "staff", "a1").status();
   EXPECT_EQ(Reason(rejected), v1::ACTIVITY_ERROR_REASON_WRONG_STATE);

@@ -42,9 +42,9 @@ common::v1::OrgPath PgAttendanceStore::WorkPath(pqxx::transaction_base& tx,
                                                 const v1::Activity& activity) const {
   common::v1::OrgPath path = activity.org_path();
   if (!path.community_id().empty()) return path;
-  pqxx::row p = tx.exec_params1(
-      "SELECT district_id, street_id, community_id FROM places WHERE place_id = $1",
-      activity.place_id());
+  pqxx::row p =
+      tx.exec_params1("SELECT district_id, street_id, community_id FROM places WHERE place_id = $1",
+                      activity.place_id());
   path.set_district_id(p[0].as<std::string>());
   path.set_street_id(p[1].as<std::string>());
   path.set_community_id(p[2].as<std::string>());

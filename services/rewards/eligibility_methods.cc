@@ -76,9 +76,11 @@ grpc::Status RewardsServiceImpl::ListMyEligibleExchangeWindows(
       pqxx::result rows = tx.exec_params(
           absl::StrCat(
               "SELECT ", kWindowColumns,
-              " FROM exchange_windows w WHERE ((w.state = 2 AND w.end_at > now() AND (NOT "
+              " FROM exchange_windows w WHERE ((w.state = exchange_window_state('OPEN') AND "
+              "w.end_at > now() AND (NOT "
               "w.has_ranking OR EXISTS (SELECT 1 FROM window_eligible e WHERE e.window_id = "
-              "w.window_id AND e.rider_id = $1))) OR ($2::boolean AND w.state = 1 AND w.end_at > "
+              "w.window_id AND e.rider_id = $1))) OR ($2::boolean AND w.state = "
+              "exchange_window_state('SCHEDULED') AND w.end_at > "
               "now())) AND ($3 = '' OR EXISTS (SELECT 1 FROM window_stations ws WHERE "
               "ws.window_id = w.window_id AND ws.station_id = $3)) AND (us(w.end_at), "
               "w.window_id) > ($4::bigint, $5) ORDER BY w.end_at, w.window_id LIMIT $6::int"),

@@ -10,6 +10,7 @@
 #include "services/rewards/directory.h"
 #include "services/rewards/ledger_client.h"
 #include "services/rewards/rewards_service.h"
+#include "services/rewards/sql_enums.h"
 
 std::vector<std::pair<std::string, std::string>> RewardsMigrations();
 
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
        .uses_redis = false,
        .calls_services = true,
        .migrations = &RewardsMigrations,
+       .sql_enums = rewards::RewardsSqlEnums(),
        .extra_settings =
            [](config::ConfigParser& parser) {
              // Checked when the service starts rather than by the parser, so the migration

@@ -15,18 +15,12 @@ void WriteMovement(pqxx::transaction_base& tx, const std::string& station_id,
 
 namespace {
 
-// An enum value as the smallint column stores it: states and reasons go to SQL as parameters
-// named in the code, never as numbers in the statement's text.
+// An enum value the code holds, as its smallint column stores it. Values the statement itself
+// names are written by name (redemption_state('READY'), common/pg/sql_enums.h).
 template <typename Enum>
 int Stored(Enum value) {
   return static_cast<int>(value);
 }
-
-constexpr auto kPending = v1::REDEMPTION_STATE_PENDING;
-constexpr auto kReady = v1::REDEMPTION_STATE_READY;
-constexpr auto kFulfilled = v1::REDEMPTION_STATE_FULFILLED;
-constexpr auto kExpired = v1::REDEMPTION_STATE_EXPIRED;
-constexpr auto kFailed = v1::REDEMPTION_STATE_FAILED;
 
 }  // namespace
 
@@ -120,10 +114,10 @@ v1::Redemption PgRedemptionStore::InsertOrder(pqxx::transaction_base& tx, const 
           "INSERT INTO redemptions AS r (redemption_id, rider_id, window_id, station_id, gift_id, "
           "gift_name, quantity, unit_points, points, state, district_id, street_id, "
           "community_id, pickup_ttl_s) VALUES ($1, $2, $3, $4, $5, $6, $7::int, $8::bigint, "
-          "$9::bigint, $10::smallint, $11, $12, $13, $14::bigint) RETURNING ",
+          "$9::bigint, redemption_state('PENDING'), $10, $11, $12, $13::bigint) RETURNING ",
           kRedemptionColumns),
       o.redemption_id, o.rider_id, o.request.window_id, o.request.station_id, o.request.gift_id,
-      o.gift_name, o.request.quantity, o.terms.unit_points, o.terms.points, Stored(kPending),
+      o.gift_name, o.request.quantity, o.terms.unit_points, o.terms.points,
       o.station_path.district_id(), o.station_path.street_id(), o.station_path.community_id(),
       o.pickup_ttl_s);
   v1::Redemption order;
@@ -159,10 +153,10 @@ int64_t PgRedemptionStore::StockAvailable(pqxx::transaction_base& tx, const std:
 void PgRedemptionStore::FailPending(pqxx::transaction_base& tx, const std::string& redemption_id,
                                     v1::ErrorReason reason, const std::string& message) const {
   tx.exec_params(
-      "UPDATE redemptions SET state = $4::smallint, failure_reason = $2::smallint, "
+      "UPDATE redemptions SET state = redemption_state('FAILED'), failure_reason = $2::smallint, "
       "failure_message = $3, ended_at = now(), updated_at = now() WHERE redemption_id = $1 AND "
-      "state = $5::smallint AND intent = 0",
-      redemption_id, Stored(reason), message, Stored(kFailed), Stored(kPending));
+      "state = redemption_state('PENDING') AND intent = redemption_state('UNSPECIFIED')",
+      redemption_id, Stored(reason), message);
 }
 
 bool PgRedemptionStore::ReserveStock(pqxx::transaction_base& tx,
@@ -181,16 +175,17 @@ bool PgRedemptionStore::ReserveStock(pqxx::transaction_base& tx,
 void PgRedemptionStore::MarkOutOfStock(pqxx::transaction_base& tx,
                                        const v1::Redemption& order) const {
   tx.exec_params(
-      "UPDATE redemptions SET intent = $2::smallint, intent_reason = $3::smallint, "
-      "failure_message = $4, updated_at = now() WHERE redemption_id = $1",
-      order.redemption_id(), Stored(kFailed), Stored(v1::ERROR_REASON_OUT_OF_STOCK),
-      OutOfStockMessage(order.quantity(), order.gift_name()));
+      "UPDATE redemptions SET intent = redemption_state('FAILED'), intent_reason = "
+      "error_reason('OUT_OF_STOCK'), failure_message = $2, updated_at = now() "
+      "WHERE redemption_id = $1",
+      order.redemption_id(), OutOfStockMessage(order.quantity(), order.gift_name()));
 }
 
 bool PgRedemptionStore::PickupCodeInUse(pqxx::transaction_base& tx, const std::string& code) const {
   return !tx.exec_params(
-                "SELECT 1 FROM redemptions WHERE state = $2::smallint AND pickup_code = $1", code,
-                Stored(kReady))
+                "SELECT 1 FROM redemptions WHERE state = redemption_state('READY') AND "
+                "pickup_code = $1",
+                code)
               .empty();
 }
 
@@ -198,12 +193,13 @@ v1::Redemption PgRedemptionStore::MakeReady(pqxx::transaction_base& tx,
                                             const std::string& redemption_id,
                                             const std::string& code) const {
   pqxx::result r = tx.exec_params(
-      absl::StrCat("UPDATE redemptions AS r SET state = $3::smallint, pickup_code = $2, "
-                   "stock_reserved = true, ready_at = now(), expire_at = now() + "
-                   "make_interval(secs => pickup_ttl_s), updated_at = now() WHERE redemption_id "
-                   "= $1 RETURNING ",
-                   kRedemptionColumns),
-      redemption_id, code, Stored(kReady));
+      absl::StrCat(
+          "UPDATE redemptions AS r SET state = redemption_state('READY'), pickup_code = $2, "
+          "stock_reserved = true, ready_at = now(), expire_at = now() + "
+          "make_interval(secs => pickup_ttl_s), updated_at = now() WHERE redemption_id "
+          "= $1 RETURNING ",
+          kRedemptionColumns),
+      redemption_id, code);
   v1::Redemption order;
   FillRedemption(r[0], /*with_code=*/true, &order);
   return order;
@@ -213,24 +209,27 @@ void PgRedemptionStore::StartSettle(pqxx::transaction_base& tx, const std::strin
                                     v1::RedemptionState target) const {
   tx.exec_params(
       "UPDATE redemptions SET intent = $2::smallint, updated_at = now() "
-      "WHERE redemption_id = $1 AND state = $3::smallint AND intent = 0",
-      redemption_id, Stored(target), Stored(kReady));
+      "WHERE redemption_id = $1 AND state = redemption_state('READY') AND intent = "
+      "redemption_state('UNSPECIFIED')",
+      redemption_id, Stored(target));
 }
 
 void PgRedemptionStore::ExpireInsteadOfFulfil(pqxx::transaction_base& tx,
                                               const std::string& redemption_id) const {
   tx.exec_params(
-      "UPDATE redemptions SET intent = $2::smallint, fulfilled_by = '', updated_at = now() "
-      "WHERE redemption_id = $1 AND intent = $3::smallint",
-      redemption_id, Stored(kExpired), Stored(kFulfilled));
+      "UPDATE redemptions SET intent = redemption_state('EXPIRED'), fulfilled_by = '', "
+      "updated_at = now() WHERE redemption_id = $1 AND intent = redemption_state('FULFILLED')",
+      redemption_id);
 }
 
 bool PgRedemptionStore::FinishFulfil(pqxx::transaction_base& tx,
                                      const v1::Redemption& order) const {
   pqxx::result done = tx.exec_params(
-      "UPDATE redemptions SET state = $2::smallint, intent = 0, ended_at = now(), updated_at = "
-      "now() WHERE redemption_id = $1 AND intent = $2::smallint RETURNING fulfilled_by",
-      order.redemption_id(), Stored(kFulfilled));
+      "UPDATE redemptions SET state = redemption_state('FULFILLED'), intent = "
+      "redemption_state('UNSPECIFIED'), ended_at = "
+      "now(), updated_at = now() WHERE redemption_id = $1 AND intent = "
+      "redemption_state('FULFILLED') RETURNING fulfilled_by",
+      order.redemption_id());
   if (done.empty()) return false;
   tx.exec_params(
       "UPDATE station_stock SET reserved = reserved - $3::int, updated_at = now() "
@@ -247,10 +246,11 @@ void PgRedemptionStore::FinishRelease(pqxx::transaction_base& tx, const std::str
   std::optional<Order> locked = ReadOrder(tx, redemption_id, true);
   if (!locked.has_value() || locked->intent != intent) return;
   tx.exec_params(
-      "UPDATE redemptions SET state = $2::smallint, intent = 0, failure_reason = CASE WHEN "
-      "$2::smallint = $3::smallint THEN intent_reason ELSE failure_reason END, ended_at = now(), "
-      "updated_at = now() WHERE redemption_id = $1",
-      redemption_id, intent, Stored(kFailed));
+      "UPDATE redemptions SET state = $2::smallint, intent = redemption_state('UNSPECIFIED'), "
+      "failure_reason = CASE WHEN "
+      "$2::smallint = redemption_state('FAILED') THEN intent_reason ELSE failure_reason END, "
+      "ended_at = now(), updated_at = now() WHERE redemption_id = $1",
+      redemption_id, intent);
   if (!locked->stock_reserved) return;
   const v1::Redemption& order = locked->order;
   tx.exec_params(
@@ -264,11 +264,11 @@ void PgRedemptionStore::FinishRelease(pqxx::transaction_base& tx, const std::str
 std::vector<std::string> PgRedemptionStore::ExpiredOrders(pqxx::transaction_base& tx,
                                                           absl::Time now, int limit) const {
   std::vector<std::string> ids;
-  for (const auto& row :
-       tx.exec_params("SELECT redemption_id FROM redemptions WHERE state = $3::smallint AND "
-                      "intent = 0 AND expire_at <= from_us($1::bigint) ORDER BY expire_at "
-                      "LIMIT $2::int",
-                      Us(now), limit, Stored(kReady))) {
+  for (const auto& row : tx.exec_params("SELECT redemption_id FROM redemptions WHERE state = "
+                                        "redemption_state('READY') AND intent = "
+                                        "redemption_state('UNSPECIFIED') AND expire_at <= "
+                                        "from_us($1::bigint) ORDER BY expire_at LIMIT $2::int",
+                                        Us(now), limit)) {
     ids.push_back(row[0].as<std::string>());
   }
   return ids;
@@ -277,11 +277,11 @@ std::vector<std::string> PgRedemptionStore::ExpiredOrders(pqxx::transaction_base
 std::vector<std::string> PgRedemptionStore::UnsettledOrders(pqxx::transaction_base& tx,
                                                             absl::Time before, int limit) const {
   std::vector<std::string> ids;
-  for (const auto& row :
-       tx.exec_params("SELECT redemption_id FROM redemptions WHERE (state = $3::smallint OR "
-                      "intent <> 0) AND updated_at <= from_us($1::bigint) ORDER BY updated_at "
-                      "LIMIT $2::int",
-                      Us(before), limit, Stored(kPending))) {
+  for (const auto& row : tx.exec_params("SELECT redemption_id FROM redemptions WHERE (state = "
+                                        "redemption_state('PENDING') OR intent <> "
+                                        "redemption_state('UNSPECIFIED')) AND updated_at <= "
+                                        "from_us($1::bigint) ORDER BY updated_at LIMIT $2::int",
+                                        Us(before), limit)) {
     ids.push_back(row[0].as<std::string>());
   }
   return ids;
@@ -291,8 +291,8 @@ std::optional<WaitingPickup> PgRedemptionStore::FindWaitingPickup(pqxx::transact
                                                                   const std::string& code) const {
   pqxx::result r = tx.exec_params(
       "SELECT redemption_id, station_id, intent, expire_at <= now() FROM redemptions "
-      "WHERE pickup_code = $1 AND state = $2::smallint FOR UPDATE",
-      code, Stored(kReady));
+      "WHERE pickup_code = $1 AND state = redemption_state('READY') FOR UPDATE",
+      code);
   if (r.empty()) return std::nullopt;
   return WaitingPickup{.redemption_id = r[0][0].as<std::string>(),
                        .station_id = r[0][1].as<std::string>(),
@@ -304,8 +304,8 @@ std::optional<EndedPickup> PgRedemptionStore::FindEndedPickup(pqxx::transaction_
                                                               const std::string& code) const {
   pqxx::result r = tx.exec_params(
       "SELECT state, station_id, us(ended_at) FROM redemptions WHERE pickup_code = $1 "
-      "AND state <> $2::smallint ORDER BY ended_at DESC NULLS FIRST LIMIT 1",
-      code, Stored(kReady));
+      "AND state <> redemption_state('READY') ORDER BY ended_at DESC NULLS FIRST LIMIT 1",
+      code);
   if (r.empty()) return std::nullopt;
   EndedPickup ended{.state = static_cast<v1::RedemptionState>(r[0][0].as<int>()),
                     .station_id = r[0][1].as<std::string>()};
@@ -318,7 +318,7 @@ void PgRedemptionStore::MarkPickup(pqxx::transaction_base& tx, const std::string
   tx.exec_params(
       "UPDATE redemptions SET intent = $2::smallint, fulfilled_by = $3, updated_at = now() "
       "WHERE redemption_id = $1",
-      redemption_id, Stored(mark), mark == kFulfilled ? keeper : std::string());
+      redemption_id, Stored(mark), mark == v1::REDEMPTION_STATE_FULFILLED ? keeper : std::string());
 }
 
 std::optional<PgRedemptionStore::PickupKey> PgRedemptionStore::FindPickupKey(
@@ -357,9 +357,9 @@ std::optional<PgRedemptionStore::Ownership> PgRedemptionStore::LockForCancel(
 void PgRedemptionStore::MarkCancel(pqxx::transaction_base& tx, const std::string& redemption_id,
                                    const std::string& reason) const {
   tx.exec_params(
-      "UPDATE redemptions SET intent = $2::smallint, cancel_reason = $3, updated_at = now() "
-      "WHERE redemption_id = $1",
-      redemption_id, Stored(v1::REDEMPTION_STATE_CANCELLED), reason);
+      "UPDATE redemptions SET intent = redemption_state('CANCELLED'), cancel_reason = $2, "
+      "updated_at = now() WHERE redemption_id = $1",
+      redemption_id, reason);
 }
 
 }  // namespace civicpoints::rewards

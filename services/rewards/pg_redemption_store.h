@@ -2,9 +2,9 @@
 // stock an order reserves and returns, and the pickup keys in idempotency_keys). Every method runs
 // inside the caller's transaction (RewardsServiceImpl::InTx / InReadTx, or the stock batcher's),
 // so the rules (redemption_rules.h) decide between a read and a write of one transaction. Values
-// cross as plain structs and the v1 messages. States and kinds are written from the proto's enum
-// values, never as bare numbers. Stateless and thread-safe; a database error is thrown as pqxx's
-// exception, which the transaction's runner maps.
+// cross as plain structs and the v1 messages. Statements name enum values
+// (redemption_state('READY'), common/pg/sql_enums.h), never numbers. Stateless and thread-safe; a
+// database error is thrown as pqxx's exception, which the transaction's runner maps.
 #ifndef CIVICPOINTS_SERVICES_REWARDS_PG_REDEMPTION_STORE_H_
 #define CIVICPOINTS_SERVICES_REWARDS_PG_REDEMPTION_STORE_H_
 

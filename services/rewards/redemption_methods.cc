@@ -209,14 +209,15 @@ grpc::Status RewardsServiceImpl::ListStationPickups(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(StationInfo station, Station(req->station_id()));
     RETURN_IF_ERROR(CheckStationScope(caller.who(), station));
     return InReadTx("ListStationPickups", [&](pqxx::transaction_base& tx) -> absl::Status {
-      resp->set_total_waiting(
-          tx.exec_params1("SELECT count(*) FROM redemptions WHERE station_id = $1 AND state = 2 "
-                          "AND ($2 = '' OR window_id = $2)",
-                          req->station_id(), req->window_id())[0]
-              .as<int32_t>());
+      resp->set_total_waiting(tx.exec_params1("SELECT count(*) FROM redemptions WHERE station_id = "
+                                              "$1 AND state = redemption_state('READY') "
+                                              "AND ($2 = '' OR window_id = $2)",
+                                              req->station_id(), req->window_id())[0]
+                                  .as<int32_t>());
       pqxx::result rows = tx.exec_params(
           absl::StrCat("SELECT ", kRedemptionColumns,
-                       " FROM redemptions r WHERE r.station_id = $1 AND r.state = 2 AND ($2 = '' "
+                       " FROM redemptions r WHERE r.station_id = $1 AND r.state = "
+                       "redemption_state('READY') AND ($2 = '' "
                        "OR r.window_id = $2) AND (us(r.expire_at), r.redemption_id) > "
                        "($3::bigint, $4) ORDER BY r.expire_at, r.redemption_id LIMIT $5::int"),
           req->station_id(), req->window_id(),

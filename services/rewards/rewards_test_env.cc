@@ -9,6 +9,7 @@
 #include "common/status/grpc_status.h"
 #include "google/rpc/error_details.pb.h"
 #include "services/rewards/records.h"
+#include "services/rewards/sql_enums.h"
 
 std::vector<std::pair<std::string, std::string>> RewardsMigrations();
 
@@ -177,7 +178,7 @@ RewardsTestEnv::RewardsTestEnv(RewardsOptions options, Options env) {
   pool_ = *std::move(pool);
   auto migrations = pg::MigrationsFromFiles(RewardsMigrations());
   absl::Status migrated = pool_->WithConnection("migrate", [&](pqxx::connection_base& c) {
-    return pg::ApplyMigrations(c, "rewards", *migrations).status();
+    return pg::ApplyMigrations(c, "rewards", *migrations, RewardsSqlEnums()).status();
   });
   if (!migrated.ok()) {
     ADD_FAILURE() << migrated;

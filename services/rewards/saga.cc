@@ -249,9 +249,6 @@ absl::Status RewardsServiceImpl::Settle(const std::string& id, v1::Redemption* o
 
 MaintenanceCounts RewardsServiceImpl::RunMaintenance(absl::Time now, absl::Duration min_age) {
   MaintenanceCounts counts;
-  // Window states go to SQL as parameters named in the code.
-  constexpr int kScheduled = v1::EXCHANGE_WINDOW_STATE_SCHEDULED;
-  constexpr int kOpen = v1::EXCHANGE_WINDOW_STATE_OPEN;
   using IdQuery = std::function<std::vector<std::string>(pqxx::transaction_base&)>;
   auto ids = [&](const char* what, const IdQuery& query) {
     std::vector<std::string> out;
@@ -267,9 +264,10 @@ MaintenanceCounts RewardsServiceImpl::RunMaintenance(absl::Time now, absl::Durat
   };
   for (const std::string& w : ids("due windows", [&](pqxx::transaction_base& tx) {
          return Column(tx.exec_params(
-             "SELECT window_id FROM exchange_windows WHERE state = $2::smallint AND start_at <= "
-             "from_us($1::bigint) AND end_at > from_us($1::bigint) ORDER BY start_at LIMIT 100",
-             Us(now), kScheduled));
+             "SELECT window_id FROM exchange_windows WHERE state = "
+             "exchange_window_state('SCHEDULED') AND start_at <= from_us($1::bigint) AND end_at > "
+             "from_us($1::bigint) ORDER BY start_at LIMIT 100",
+             Us(now)));
        })) {
     absl::Status s = DoOpenWindow(w, now);
     if (s.ok()) {
@@ -280,9 +278,10 @@ MaintenanceCounts RewardsServiceImpl::RunMaintenance(absl::Time now, absl::Durat
   }
   for (const std::string& w : ids("ended windows", [&](pqxx::transaction_base& tx) {
          return Column(tx.exec_params(
-             "SELECT window_id FROM exchange_windows WHERE state IN ($2::smallint, $3::smallint) "
-             "AND end_at <= from_us($1::bigint) ORDER BY end_at LIMIT 100",
-             Us(now), kScheduled, kOpen));
+             "SELECT window_id FROM exchange_windows WHERE state IN "
+             "(exchange_window_state('SCHEDULED'), exchange_window_state('OPEN')) AND end_at <= "
+             "from_us($1::bigint) ORDER BY end_at LIMIT 100",
+             Us(now)));
        })) {
     absl::Status s = InTx("close window",
                           [&](pqxx::transaction_base& tx) { return CloseWindowNow(tx, w, now); });

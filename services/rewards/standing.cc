@@ -56,7 +56,8 @@ Standing EvaluateStanding(pqxx::transaction_base& tx, const WindowRecord& rec,
 
   for (const auto& row : tx.exec_params(
            "SELECT gift_id, sum(quantity) FROM redemptions WHERE window_id = $1 AND rider_id = $2 "
-           "AND state IN (1, 2, 3) GROUP BY gift_id",
+           "AND state IN (redemption_state('PENDING'), redemption_state('READY'), "
+           "redemption_state('FULFILLED')) GROUP BY gift_id",
            w.window_id(), rider)) {
     const int32_t n = row[1].as<int32_t>();
     st.redeemed_by_gift[row[0].as<std::string>()] = n;

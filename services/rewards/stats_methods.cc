@@ -118,11 +118,13 @@ grpc::Status RewardsServiceImpl::GetRedemptionStats(grpc::ServerContext* ctx,
                        "ZONE 'UTC') + interval '8 hours', 'YYYY-MM-DD'), state, count(*), "
                        "sum(quantity), sum(points) FROM redemptions WHERE ",
                        filters,
-                       " AND state IN (3, 4, 5, 6) AND ended_at >= from_us($6::bigint) AND "
+                       " AND state IN (redemption_state('FULFILLED'), "
+                       "redemption_state('CANCELLED'), redemption_state('EXPIRED'), "
+                       "redemption_state('FAILED')) AND ended_at >= from_us($6::bigint) AND "
                        "ended_at < from_us($7::bigint) GROUP BY 1, 3, 4, 5 "
                        "UNION ALL SELECT gift_id, max(gift_name), station_id, '', 2, count(*), "
                        "sum(quantity), sum(points) FROM redemptions WHERE ",
-                       filters, " AND state = 2 GROUP BY 1, 3"),
+                       filters, " AND state = redemption_state('READY') GROUP BY 1, 3"),
           static_cast<int>(scope.level()), scope.org_id(), req->window_id(), req->gift_id(),
           req->station_id(), from, to);
       for (const auto& row : rows) {

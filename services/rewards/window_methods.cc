@@ -511,7 +511,8 @@ absl::Status RewardsServiceImpl::DoOpenWindow(const std::string& window_id, absl
       ++i;
     }
     tx.exec_params(
-        "UPDATE exchange_windows SET state = 2, opened_at = from_us($2::bigint), start_at = "
+        "UPDATE exchange_windows SET state = exchange_window_state('OPEN'), opened_at = "
+        "from_us($2::bigint), start_at = "
         "least(start_at, from_us($2::bigint)), snapshot = CASE WHEN $4::boolean THEN $3::bytea "
         "END, version = version + 1, updated_at = now() WHERE window_id = $1",
         window_id, Us(now), pqxx::binarystring(snapshot.SerializeAsString()), has_ranking);
@@ -547,7 +548,8 @@ absl::Status CloseWindowTx(pqxx::transaction_base& tx, const std::string& window
   ASSIGN_OR_RETURN(WindowRecord locked, LoadWindow(tx, window_id, true));
   if (locked.window.state() == v1::EXCHANGE_WINDOW_STATE_CLOSED) return absl::OkStatus();
   tx.exec_params(
-      "UPDATE exchange_windows SET state = 3, closed_at = from_us($2::bigint), end_at = CASE "
+      "UPDATE exchange_windows SET state = exchange_window_state('CLOSED'), closed_at = "
+      "from_us($2::bigint), end_at = CASE "
       "WHEN start_at < from_us($2::bigint) THEN least(end_at, from_us($2::bigint)) ELSE end_at "
       "END, close_reason = $3, version = version + 1, updated_at = now() WHERE window_id = $1",
       window_id, Us(now), reason);

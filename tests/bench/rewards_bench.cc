@@ -34,6 +34,7 @@
 #include "common/server/service_host.h"
 #include "common/server/service_token.h"
 #include "services/rewards/rewards_service.h"
+#include "services/rewards/sql_enums.h"
 #include "tests/bench/bench_support.h"
 
 std::vector<std::pair<std::string, std::string>> RewardsMigrations();
@@ -151,11 +152,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   auto migrations = cp::pg::MigrationsFromFiles(RewardsMigrations());
-  if (absl::Status m = (*pool)->WithConnection(
-          "migrate",
-          [&](pqxx::connection_base& c) {
-            return cp::pg::ApplyMigrations(c, "rewards", *migrations).status();
-          });
+  if (absl::Status m = (*pool)->WithConnection("migrate",
+                                               [&](pqxx::connection_base& c) {
+                                                 return cp::pg::ApplyMigrations(
+                                                            c, "rewards", *migrations,
+                                                            cp::rewards::RewardsSqlEnums())
+                                                     .status();
+                                               });
       !m.ok()) {
     std::cerr << "rewards migrations failed: " << m << "\n";
     StopProcess(ledger);
