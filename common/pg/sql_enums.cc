@@ -60,8 +60,7 @@ std::string SqlEnumFunctions(const std::string& schema, const SqlEnums& enums) {
       const google::protobuf::EnumValueDescriptor* v = type->value(i);
       absl::StrAppend(&by_name, " WHEN ", Literal(SqlEnumValueName(*v)), " THEN ", v->number(),
                       "::smallint");
-      absl::StrAppend(&by_number, " WHEN ", v->number(), " THEN ",
-                      Literal(SqlEnumValueName(*v)));
+      absl::StrAppend(&by_number, " WHEN ", v->number(), " THEN ", Literal(SqlEnumValueName(*v)));
     }
     absl::StrAppend(&sql, "CREATE OR REPLACE FUNCTION ", fn,
                     "(name text) RETURNS smallint LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $f$ "

@@ -1,7 +1,7 @@
 // Proto enum values by name in SQL. A service's statements and migrations write
-// `state = redemption_state('READY')`, never `state = 2`: at every start, ApplyMigrations creates in
-// the service's schema, from the enum descriptors compiled into the binary, one pair of functions
-// per enum:
+// `state = redemption_state('READY')`, never `state = 2`: at every start, ApplyMigrations creates
+// in the service's schema, from the enum descriptors compiled into the binary, one pair of
+// functions per enum:
 //
 //   redemption_state(name text) → smallint    'READY' → 2; an unknown name is an error
 //   redemption_state_name(number integer) → text   2 → 'READY' (NULL for a number it lacks)

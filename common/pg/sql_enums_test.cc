@@ -23,7 +23,8 @@ const SqlEnums kEnums = {google::protobuf::FieldDescriptorProto_Type_descriptor(
 TEST(SqlEnumsTest, NamesDropThePrefixEveryValueShares) {
   const auto* type = google::protobuf::FieldDescriptorProto_Type_descriptor();
   EXPECT_EQ(SqlEnumFunctionName(*type), "type");
-  EXPECT_EQ(SqlEnumValueName(*type->FindValueByNumber(google::protobuf::FieldDescriptorProto::TYPE_INT64)),
+  EXPECT_EQ(SqlEnumValueName(
+                *type->FindValueByNumber(google::protobuf::FieldDescriptorProto::TYPE_INT64)),
             "INT64");
   // NullValue's one value is NULL_VALUE: no shared prefix to drop.
   const auto* null = google::protobuf::NullValue_descriptor();
@@ -68,22 +69,24 @@ TEST_F(SqlEnumsDbTest, AMisspeltNameFailsNamingTheEnumAndTheValue) {
     One("SELECT count(*) FROM rows WHERE type = type('STRIGN')");
     ADD_FAILURE() << "a misspelt value was accepted";
   } catch (const pqxx::sql_error& e) {
-    EXPECT_THAT(e.what(), HasSubstr("google.protobuf.FieldDescriptorProto.Type has no value STRIGN"));
+    EXPECT_THAT(e.what(),
+                HasSubstr("google.protobuf.FieldDescriptorProto.Type has no value STRIGN"));
   }
 }
 
 TEST_F(SqlEnumsDbTest, ANamedValueIsFoldedSoAPartialIndexServes) {
   {
     pqxx::work tx(c_);
-    tx.exec("INSERT INTO enums.rows SELECT g, g % 18 + 1, g::text FROM generate_series(1, 20000) g");
+    tx.exec(
+        "INSERT INTO enums.rows SELECT g, g % 18 + 1, g::text FROM generate_series(1, 20000) g");
     tx.exec("ANALYZE enums.rows");
     tx.commit();
   }
   pqxx::work tx(c_);
   tx.exec("SET LOCAL search_path TO enums");
   std::string plan;
-  for (const auto& row :
-       tx.exec_params("EXPLAIN SELECT id FROM rows WHERE code = $1 AND type = type('STRING')", "9")) {
+  for (const auto& row : tx.exec_params(
+           "EXPLAIN SELECT id FROM rows WHERE code = $1 AND type = type('STRING')", "9")) {
     plan += row[0].c_str();
   }
   EXPECT_THAT(plan, HasSubstr("rows_code")) << plan;

@@ -341,8 +341,9 @@ grpc::Status ActivityServiceImpl::CancelActivity(grpc::ServerContext* ctx,
                                                           : " is over"));
         }
         tx.exec_params(
-            "UPDATE enrolments SET status = 2, withdrawn_at = now() "
-            "WHERE activity_id = $1 AND status IN (1, 3)",
+            "UPDATE enrolments SET status = enrolment_status('WITHDRAWN'), withdrawn_at = now() "
+            "WHERE activity_id = $1 AND status IN (enrolment_status('ENROLLED'), "
+            "enrolment_status('CHECKED_IN'))",
             a->proto.activity_id());
         tx.exec_params(
             "UPDATE activities SET cancelled_at = now(), cancel_reason = $2, enrolled_count = 0, "
@@ -454,8 +455,9 @@ grpc::Status ActivityServiceImpl::EnrolInActivity(grpc::ServerContext* ctx,
           }
           tx.exec_params(
               "INSERT INTO enrolments (activity_id, rider_id, status, enrolled_at) "
-              "VALUES ($1, $2, 1, now()) ON CONFLICT (activity_id, rider_id) DO UPDATE SET "
-              "status = 1, enrolled_at = now(), withdrawn_at = NULL",
+              "VALUES ($1, $2, enrolment_status('ENROLLED'), now()) ON CONFLICT (activity_id, "
+              "rider_id) DO UPDATE SET "
+              "status = enrolment_status('ENROLLED'), enrolled_at = now(), withdrawn_at = NULL",
               id, caller.id());
           tx.exec_params(
               "UPDATE activities SET enrolled_count = enrolled_count + 1 WHERE activity_id = $1",
@@ -492,7 +494,7 @@ grpc::Status ActivityServiceImpl::WithdrawEnrolment(grpc::ServerContext* ctx,
                                                         : v1::EnrolmentStatus_Name(e->status())));
       }
       tx.exec_params(
-          "UPDATE enrolments SET status = 2, withdrawn_at = now() "
+          "UPDATE enrolments SET status = enrolment_status('WITHDRAWN'), withdrawn_at = now() "
           "WHERE activity_id = $1 AND rider_id = $2",
           id, caller.id());
       tx.exec_params(

@@ -18,8 +18,9 @@ const char kActivitySelect[] =
     "a.code_period_seconds, a.cancelled_at IS NOT NULL, a.cancel_reason, a.created_by, "
     "us(a.created_at), us(a.updated_at), a.version, a.code_secret, p.check_in_radius_meters "
     "FROM activities a JOIN places p USING (place_id) CROSS JOIN LATERAL (SELECT "
-    "count(*) FILTER (WHERE e.status IN (3, 4))::int AS checked_in, "
-    "count(*) FILTER (WHERE e.status = 4)::int AS confirmed "
+    "count(*) FILTER (WHERE e.status IN (enrolment_status('CHECKED_IN'), "
+    "enrolment_status('CONFIRMED')))::int AS checked_in, "
+    "count(*) FILTER (WHERE e.status = enrolment_status('CONFIRMED'))::int AS confirmed "
     "FROM enrolments e WHERE e.activity_id = a.activity_id) c";
 
 int ActivityRow::radius() const {

@@ -70,28 +70,33 @@ void Compute(pqxx::transaction_base& tx, common::v1::OrgLevel level, const std::
                      held))[0];
   out->set_activities_held(acts[0].as<int64_t>());
   out->set_activities_cancelled(acts[1].as<int64_t>());
-  pqxx::row seats = q(absl::StrCat(
-      "SELECT count(*) FILTER (WHERE e.status <> 2), count(*) FILTER (WHERE e.status = 4), "
-      "count(DISTINCT e.rider_id) FILTER (WHERE e.status = 4) FROM enrolments e JOIN activities a "
-      "USING (activity_id) WHERE a.cancelled_at IS NULL AND ",
-      held))[0];
+  pqxx::row seats =
+      q(absl::StrCat("SELECT count(*) FILTER (WHERE e.status <> enrolment_status('WITHDRAWN')), "
+                     "count(*) FILTER (WHERE e.status = enrolment_status('CONFIRMED')), "
+                     "count(DISTINCT e.rider_id) FILTER (WHERE e.status = "
+                     "enrolment_status('CONFIRMED')) FROM enrolments e JOIN activities a "
+                     "USING (activity_id) WHERE a.cancelled_at IS NULL AND ",
+                     held))[0];
   out->set_enrolments(seats[0].as<int64_t>());
   out->set_attendances_confirmed(seats[1].as<int64_t>());
   out->set_distinct_participants(seats[2].as<int64_t>());
 
   pqxx::row posts = q(absl::StrCat(
-      "SELECT count(*) FILTER (WHERE t.status = 1) FROM posts t WHERE ", InSubtree(level, "t"),
+      "SELECT count(*) FILTER (WHERE t.status = post_status('OPEN')) FROM posts t WHERE ",
+      InSubtree(level, "t"),
       " AND t.created_at < from_us($3::bigint) AND $2::bigint IS NOT NULL"))[0];
   out->set_posts_open(posts[0].as<int64_t>());
-  out->set_post_seats_filled(q(absl::StrCat(
-      "SELECT count(*) FROM post_claims c JOIN posts t USING (post_id) WHERE ",
-      InSubtree(level, "t"),
-      " AND c.status = 2 AND c.decided_at < from_us($3::bigint) AND $2::bigint IS NOT NULL"))[0][0]
-                                 .as<int64_t>());
-  out->set_shifts_confirmed(
-      q(absl::StrCat("SELECT count(*) FROM duty_shifts s JOIN posts t USING (post_id) WHERE ",
-                     InSubtree(level, "t"), " AND s.status = 2 AND s.start_at ", in_range))[0][0]
+  out->set_post_seats_filled(
+      q(absl::StrCat("SELECT count(*) FROM post_claims c JOIN posts t USING (post_id) WHERE ",
+                     InSubtree(level, "t"),
+                     " AND c.status = post_claim_status('APPROVED') AND c.decided_at < "
+                     "from_us($3::bigint) AND $2::bigint IS NOT NULL"))[0][0]
           .as<int64_t>());
+  out->set_shifts_confirmed(q(absl::StrCat(
+      "SELECT count(*) FROM duty_shifts s JOIN posts t USING (post_id) WHERE ",
+      InSubtree(level, "t"), " AND s.status = duty_shift_status('CONFIRMED') AND s.start_at ",
+      in_range))[0][0]
+                                .as<int64_t>());
 
   const std::string records = absl::StrCat(InSubtree(level, "t"), " AND t.created_at ", in_range);
   for (const auto& row : q(absl::StrCat("SELECT t.kind, t.status, count(*) FROM service_records t "
@@ -104,16 +109,19 @@ void Compute(pqxx::transaction_base& tx, common::v1::OrgLevel level, const std::
   }
   const std::string verified_at = "COALESCE(t.decided_at, t.reviewed_at)";
   const std::string verified =
-      absl::StrCat(InSubtree(level, "t"), " AND t.status = 2 AND ", verified_at, " ", in_range);
+      absl::StrCat(InSubtree(level, "t"), " AND t.status = service_record_status('VERIFIED') AND ",
+                   verified_at, " ", in_range);
   out->set_service_records_verified(
       q(absl::StrCat("SELECT count(*) FROM service_records t WHERE ", verified))[0][0]
           .as<int64_t>());
 
   const std::string awards = absl::StrCat(InSubtree(level, "t"), " AND t.created_at ", in_range);
-  pqxx::row earned = q(absl::StrCat(
-      "SELECT count(DISTINCT t.rider_id), COALESCE(sum(t.points) FILTER (WHERE t.status = 2), 0), "
-      "COALESCE(sum(t.points) FILTER (WHERE t.status IN (1, 4)), 0) FROM awards t WHERE ",
-      awards))[0];
+  pqxx::row earned =
+      q(absl::StrCat("SELECT count(DISTINCT t.rider_id), COALESCE(sum(t.points) FILTER (WHERE "
+                     "t.status = award_status('AWARDED')), 0), "
+                     "COALESCE(sum(t.points) FILTER (WHERE t.status IN (award_status('PENDING'), "
+                     "award_status('FAILED'))), 0) FROM awards t WHERE ",
+                     awards))[0];
   out->set_active_riders(earned[0].as<int64_t>());
   out->set_points_awarded(earned[1].as<int64_t>());
   out->set_points_pending(earned[2].as<int64_t>());
@@ -121,10 +129,11 @@ void Compute(pqxx::transaction_base& tx, common::v1::OrgLevel level, const std::
   AddDaily(q(absl::StrCat("SELECT ", Day("a.start_at"), ", count(*) FROM activities a WHERE ", held,
                           " AND a.cancelled_at IS NULL GROUP BY 1 ORDER BY 1")),
            out->mutable_activities_held_per_day());
-  AddDaily(q(absl::StrCat("SELECT ", Day("a.start_at"),
-                          ", count(*) FROM enrolments e JOIN activities a USING (activity_id) "
-                          "WHERE e.status = 4 AND a.cancelled_at IS NULL AND ",
-                          held, " GROUP BY 1 ORDER BY 1")),
+  AddDaily(q(absl::StrCat(
+               "SELECT ", Day("a.start_at"),
+               ", count(*) FROM enrolments e JOIN activities a USING (activity_id) "
+               "WHERE e.status = enrolment_status('CONFIRMED') AND a.cancelled_at IS NULL AND ",
+               held, " GROUP BY 1 ORDER BY 1")),
            out->mutable_attendances_confirmed_per_day());
   AddDaily(
       q(absl::StrCat("SELECT ", Day("t.created_at"), ", count(*) FROM service_records t WHERE ",

@@ -10,6 +10,7 @@
 #include "common/pg/pg_pool.h"
 #include "common/server/service_host.h"
 #include "common/server/service_token.h"
+#include "services/activity/sql_enums.h"
 
 std::vector<std::pair<std::string, std::string>> ActivityMigrations();
 
@@ -37,7 +38,7 @@ ActivityTestEnv::ActivityTestEnv(Options options) {
   pool_ = *std::move(pool);
   auto migrations = pg::MigrationsFromFiles(ActivityMigrations());
   absl::Status migrated = pool_->WithConnection("migrate", [&](pqxx::connection_base& c) {
-    return pg::ApplyMigrations(c, "activity", *migrations).status();
+    return pg::ApplyMigrations(c, "activity", *migrations, ActivitySqlEnums()).status();
   });
   if (!migrated.ok()) {
     ADD_FAILURE() << migrated;

@@ -90,7 +90,8 @@ absl::StatusOr<int> AwardRelay::DeliverDue() {
   absl::Status s = pg::InTx(*pool_, "claim awards", [&](pqxx::transaction_base& tx) {
     pqxx::result due = tx.exec_params(
         "UPDATE awards SET next_attempt_at = now() + make_interval(secs => $2::double precision) "
-        "WHERE idempotency_key IN (SELECT idempotency_key FROM awards WHERE status = 1 AND "
+        "WHERE idempotency_key IN (SELECT idempotency_key FROM awards WHERE status = "
+        "award_status('PENDING') AND "
         "next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) "
         "RETURNING idempotency_key, source_kind, source_id, rider_id, points, district_id, "
         "street_id, community_id, rule_org_id, rule_version, verified_by, us(occur_at), reason, "
@@ -148,8 +149,10 @@ absl::StatusOr<int> AwardRelay::DeliverDue() {
     for (const Outcome& o : outcomes) {
       if (o.status.ok()) {
         tx.exec_params(
-            "UPDATE awards SET status = 2, awarded_at = now(), ledger_entry_id = $2, "
-            "attempts = $3, last_error = '' WHERE idempotency_key = $1 AND status = 1",
+            "UPDATE awards SET status = award_status('AWARDED'), awarded_at = now(), "
+            "ledger_entry_id = $2, "
+            "attempts = $3, last_error = '' WHERE idempotency_key = $1 AND status = "
+            "award_status('PENDING')",
             o.key, o.entry_id, o.attempts);
         ++delivered;
         continue;
@@ -162,14 +165,14 @@ absl::StatusOr<int> AwardRelay::DeliverDue() {
         tx.exec_params(
             "UPDATE awards SET attempts = $2, last_error = $3, "
             "next_attempt_at = now() + make_interval(secs => $4::double precision) "
-            "WHERE idempotency_key = $1 AND status = 1",
+            "WHERE idempotency_key = $1 AND status = award_status('PENDING')",
             o.key, o.attempts, error, absl::ToDoubleSeconds(wait));
       } else {
         log::Error("the ledger refused an award; marked FAILED for an operator",
                    {{"idempotency_key", o.key}, {"error", error}});
         tx.exec_params(
-            "UPDATE awards SET status = 4, attempts = $2, last_error = $3 "
-            "WHERE idempotency_key = $1 AND status = 1",
+            "UPDATE awards SET status = award_status('FAILED'), attempts = $2, last_error = $3 "
+            "WHERE idempotency_key = $1 AND status = award_status('PENDING')",
             o.key, o.attempts, error);
       }
     }
@@ -177,7 +180,7 @@ absl::StatusOr<int> AwardRelay::DeliverDue() {
     for (size_t i = outcomes.size(); i < claimed.size(); ++i) {
       tx.exec_params(
           "UPDATE awards SET next_attempt_at = now() + make_interval(secs => $2::double precision) "
-          "WHERE idempotency_key = $1 AND status = 1",
+          "WHERE idempotency_key = $1 AND status = award_status('PENDING')",
           claimed[i].idempotency_key(), absl::ToDoubleSeconds(options_.first_backoff));
     }
     return absl::OkStatus();
@@ -189,9 +192,10 @@ absl::StatusOr<int> AwardRelay::DeliverDue() {
 absl::StatusOr<int> AwardRelay::RetryFailed() {
   int retried = 0;
   absl::Status s = pg::InTx(*pool_, "retry failed awards", [&](pqxx::transaction_base& tx) {
-    retried = static_cast<int>(
-        tx.exec("UPDATE awards SET status = 1, next_attempt_at = now() WHERE status = 4")
-            .affected_rows());
+    retried = static_cast<int>(tx.exec("UPDATE awards SET status = award_status('PENDING'), "
+                                       "next_attempt_at = now() WHERE status = "
+                                       "award_status('FAILED')")
+                                   .affected_rows());
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

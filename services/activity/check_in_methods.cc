@@ -161,7 +161,9 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
                              a->proto.place_name(), "; check-in needs ", radius, " m or less"));
           }
           tx.exec_params(
-              "UPDATE enrolments SET status = 3, checked_in_at = now(), check_in_method = 1, "
+              "UPDATE enrolments SET status = enrolment_status('CHECKED_IN'), checked_in_at = "
+              "now(), "
+              "check_in_method = check_in_method('CODE'), "
               "checked_in_by = $2, check_in_distance_m = $3 "
               "WHERE activity_id = $1 AND rider_id = $2",
               id, caller.id(), static_cast<int>(distance));
@@ -230,8 +232,10 @@ grpc::Status ActivityServiceImpl::CheckInRider(grpc::ServerContext* ctx,
                             absl::StrCat("activity ", id, " is full"));
             }
             tx.exec_params(
-                "INSERT INTO enrolments (activity_id, rider_id, status) VALUES ($1, $2, 1) "
-                "ON CONFLICT (activity_id, rider_id) DO UPDATE SET status = 1, "
+                "INSERT INTO enrolments (activity_id, rider_id, status) VALUES ($1, $2, "
+                "enrolment_status('ENROLLED')) "
+                "ON CONFLICT (activity_id, rider_id) DO UPDATE SET status = "
+                "enrolment_status('ENROLLED'), "
                 "enrolled_at = now(), withdrawn_at = NULL",
                 id, req->rider_id());
             tx.exec_params(
@@ -239,7 +243,9 @@ grpc::Status ActivityServiceImpl::CheckInRider(grpc::ServerContext* ctx,
                 id);
           }
           tx.exec_params(
-              "UPDATE enrolments SET status = 3, checked_in_at = now(), check_in_method = 2, "
+              "UPDATE enrolments SET status = enrolment_status('CHECKED_IN'), checked_in_at = "
+              "now(), "
+              "check_in_method = check_in_method('STAFF'), "
               "checked_in_by = $3 WHERE activity_id = $1 AND rider_id = $2",
               id, req->rider_id(), caller.id());
           *resp->mutable_enrolment() = *LoadEnrolment(tx, id, req->rider_id(), false, true);
@@ -315,7 +321,8 @@ grpc::Status ActivityServiceImpl::RejectAttendance(grpc::ServerContext* ctx,
       }
       // The rider keeps the seat (they came); only the award is refused.
       tx.exec_params(
-          "UPDATE enrolments SET status = 5, reviewed_at = now(), reviewed_by = $3, "
+          "UPDATE enrolments SET status = enrolment_status('ATTENDANCE_REJECTED'), reviewed_at = "
+          "now(), reviewed_by = $3, "
           "reject_reason = $4 WHERE activity_id = $1 AND rider_id = $2",
           id, req->rider_id(), caller.id(), req->reason());
       *resp->mutable_enrolment() = *LoadEnrolment(tx, id, req->rider_id(), false, true);

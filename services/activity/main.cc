@@ -8,6 +8,7 @@
 #include "services/activity/activity_service.h"
 #include "services/activity/award_relay.h"
 #include "services/activity/directory.h"
+#include "services/activity/sql_enums.h"
 
 std::vector<std::pair<std::string, std::string>> ActivityMigrations();
 
@@ -45,6 +46,7 @@ int main(int argc, char** argv) {
        .uses_redis = false,
        .calls_services = true,
        .migrations = &ActivityMigrations,
+       .sql_enums = activity::ActivitySqlEnums(),
        .extra_settings =
            [](config::ConfigParser& parser) {
              parser.AddString("ledger_addr",

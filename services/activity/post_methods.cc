@@ -120,22 +120,23 @@ grpc::Status ActivityServiceImpl::CreatePost(grpc::ServerContext* ctx,
         !s.ok()) {
       return s;
     }
-    return Idempotent(caller, "CreatePost", req->idempotency_key(), *req, resp,
-                      [&](pqxx::transaction_base& tx) -> absl::Status {
-                        const std::string id = NewId("post");
-                        tx.exec_params(
-                            "INSERT INTO posts (post_id, kind, title, description, community_id, "
-                            "street_id, district_id, seats_total, status, created_by, created_at, "
-                            "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, "
-                            "from_us($10::bigint), from_us($10::bigint))",
-                            id, static_cast<int>(p.kind()), p.title(), p.description(), org->org_id,
-                            org->path.street_id(), org->path.district_id(), p.seats_total(),
-                            caller.id(), Us(caller.now));
-                        absl::StatusOr<v1::Post> post = LoadPost(tx, id, false);
-                        if (!post.ok()) return post.status();
-                        *resp->mutable_post() = *std::move(post);
-                        return absl::OkStatus();
-                      });
+    return Idempotent(
+        caller, "CreatePost", req->idempotency_key(), *req, resp,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          const std::string id = NewId("post");
+          tx.exec_params(
+              "INSERT INTO posts (post_id, kind, title, description, community_id, "
+              "street_id, district_id, seats_total, status, created_by, created_at, "
+              "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, post_status('OPEN'), $9, "
+              "from_us($10::bigint), from_us($10::bigint))",
+              id, static_cast<int>(p.kind()), p.title(), p.description(), org->org_id,
+              org->path.street_id(), org->path.district_id(), p.seats_total(), caller.id(),
+              Us(caller.now));
+          absl::StatusOr<v1::Post> post = LoadPost(tx, id, false);
+          if (!post.ok()) return post.status();
+          *resp->mutable_post() = *std::move(post);
+          return absl::OkStatus();
+        });
   });
 }
 
@@ -242,12 +243,15 @@ grpc::Status ActivityServiceImpl::ClosePost(grpc::ServerContext* ctx,
       if (cur->status() != v1::POST_STATUS_CLOSED) {
         // Pending claims are turned down; approved riders keep their seats until withdrawn.
         pqxx::result rejected = tx.exec_params(
-            "UPDATE post_claims SET status = 3, reason = 'post closed', decided_by = $2, "
-            "decided_at = from_us($3::bigint) WHERE post_id = $1 AND status = 1 "
+            "UPDATE post_claims SET status = post_claim_status('REJECTED'), reason = 'post "
+            "closed', "
+            "decided_by = $2, decided_at = from_us($3::bigint) WHERE post_id = $1 AND status = "
+            "post_claim_status('PENDING') "
             "RETURNING claim_id",
             cur->post_id(), caller.id(), Us(caller.now));
         tx.exec_params(
-            "UPDATE posts SET status = 2, seats_taken = seats_taken - $2, version = version + 1, "
+            "UPDATE posts SET status = post_status('CLOSED'), seats_taken = seats_taken - $2, "
+            "version = version + 1, "
             "updated_at = from_us($3::bigint) WHERE post_id = $1",
             cur->post_id(), static_cast<int>(rejected.size()), Us(caller.now));
       }
@@ -336,7 +340,8 @@ grpc::Status ActivityServiceImpl::ClaimPost(grpc::ServerContext* ctx,
           }
           pqxx::result held = tx.exec_params(
               "SELECT claim_id, status FROM post_claims "
-              "WHERE post_id = $1 AND rider_id = $2 AND status IN (1, 2)",
+              "WHERE post_id = $1 AND rider_id = $2 AND status IN (post_claim_status('PENDING'), "
+              "post_claim_status('APPROVED'))",
               id, caller.id());
           if (!held.empty()) {
             return Refuse(
@@ -353,7 +358,7 @@ grpc::Status ActivityServiceImpl::ClaimPost(grpc::ServerContext* ctx,
           const std::string claim_id = NewId("claim");
           tx.exec_params(
               "INSERT INTO post_claims (claim_id, post_id, rider_id, status, note, created_at) "
-              "VALUES ($1, $2, $3, 1, $4, from_us($5::bigint))",
+              "VALUES ($1, $2, $3, post_claim_status('PENDING'), $4, from_us($5::bigint))",
               claim_id, id, caller.id(), req->note(), Us(caller.now));
           tx.exec_params(
               "UPDATE posts SET seats_taken = seats_taken + 1, updated_at = from_us($2::bigint) "
@@ -394,7 +399,8 @@ grpc::Status ActivityServiceImpl::ApprovePostClaim(grpc::ServerContext* ctx,
                                        "; only a pending claim can be approved"));
       }
       tx.exec_params(
-          "UPDATE post_claims SET status = 2, decided_by = $2, decided_at = from_us($3::bigint) "
+          "UPDATE post_claims SET status = post_claim_status('APPROVED'), decided_by = $2, "
+          "decided_at = from_us($3::bigint) "
           "WHERE claim_id = $1",
           claim->claim_id(), caller.id(), Us(caller.now));
       *resp->mutable_claim() = *LoadClaim(tx, post->post_id(), claim->claim_id(), false);
@@ -435,7 +441,8 @@ grpc::Status ActivityServiceImpl::RejectPostClaim(grpc::ServerContext* ctx,
                                            : "; only a pending claim can be rejected"));
       }
       tx.exec_params(
-          "UPDATE post_claims SET status = 3, reason = $2, decided_by = $3, "
+          "UPDATE post_claims SET status = post_claim_status('REJECTED'), reason = $2, decided_by "
+          "= $3, "
           "decided_at = from_us($4::bigint) WHERE claim_id = $1",
           claim->claim_id(), req->reason(), caller.id(), Us(caller.now));
       tx.exec_params(
@@ -482,7 +489,8 @@ grpc::Status ActivityServiceImpl::WithdrawPostClaim(grpc::ServerContext* ctx,
         return WrongState(absl::StrCat("claim ", claim->claim_id(), " was rejected"));
       }
       tx.exec_params(
-          "UPDATE post_claims SET status = 4, reason = $2, decided_by = $3, "
+          "UPDATE post_claims SET status = post_claim_status('WITHDRAWN'), reason = $2, decided_by "
+          "= $3, "
           "decided_at = from_us($4::bigint) WHERE claim_id = $1",
           claim->claim_id(), req->reason(), own ? std::string() : caller.id(), Us(caller.now));
       tx.exec_params(

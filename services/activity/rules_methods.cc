@@ -209,7 +209,8 @@ grpc::Status ActivityServiceImpl::ListAwards(grpc::ServerContext* ctx,
       }));
       if (!rider.empty()) {
         pqxx::row pending = tx.exec_params1(
-            "SELECT COALESCE(sum(points), 0) FROM awards WHERE rider_id = $1 AND status IN (1, 4)",
+            "SELECT COALESCE(sum(points), 0) FROM awards WHERE rider_id = $1 AND status IN "
+            "(award_status('PENDING'), award_status('FAILED'))",
             rider);
         resp->set_pending_points(pending[0].as<int64_t>());
       }

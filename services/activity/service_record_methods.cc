@@ -338,7 +338,7 @@ grpc::Status ActivityServiceImpl::SubmitServiceRecord(grpc::ServerContext* ctx,
               "latitude, longitude, address, community_id, street_id, district_id, occur_at, "
               "attachments, source_system, external_ref, status, submit_day) VALUES ($1, $2, $3, "
               "$4, $5::double precision, $6::double precision, $7, $8, $9, $10, "
-              "from_us($11::bigint), $12, $13, $14, 1, $15::date)",
+              "from_us($11::bigint), $12, $13, $14, service_record_status('SUBMITTED'), $15::date)",
               id, rider, static_cast<int>(r.kind()), r.description(), r.location().latitude(),
               r.location().longitude(), r.address(), community->org_id, community->path.street_id(),
               community->path.district_id(), Us(occur),
@@ -484,7 +484,8 @@ grpc::Status ActivityServiceImpl::VerifyServiceRecord(grpc::ServerContext* ctx,
       if (absl::Status s = CheckNotOwn(caller, r->proto); !s.ok()) return s;
       if (r->proto.status() == v1::SERVICE_RECORD_STATUS_SUBMITTED) {
         tx.exec_params(
-            "UPDATE service_records SET status = 2, reviewed_by = $2, review_note = $3, "
+            "UPDATE service_records SET status = service_record_status('VERIFIED'), reviewed_by = "
+            "$2, review_note = $3, "
             "reviewed_at = now(), updated_at = now() WHERE service_record_id = $1",
             r->proto.service_record_id(), caller.id(), req->note());
         r->proto.set_status(v1::SERVICE_RECORD_STATUS_VERIFIED);
@@ -530,7 +531,8 @@ grpc::Status ActivityServiceImpl::RejectServiceRecord(grpc::ServerContext* ctx,
       if (absl::Status s = CheckNotOwn(caller, r->proto); !s.ok()) return s;
       if (r->proto.status() == v1::SERVICE_RECORD_STATUS_SUBMITTED) {
         tx.exec_params(
-            "UPDATE service_records SET status = 3, reviewed_by = $2, review_note = $3, "
+            "UPDATE service_records SET status = service_record_status('REJECTED'), reviewed_by = "
+            "$2, review_note = $3, "
             "reviewed_at = now(), updated_at = now() WHERE service_record_id = $1",
             r->proto.service_record_id(), caller.id(), req->reason());
       } else if (r->proto.status() != v1::SERVICE_RECORD_STATUS_REJECTED) {
@@ -583,7 +585,8 @@ grpc::Status ActivityServiceImpl::AppealServiceRecord(grpc::ServerContext* ctx,
                       "the 7 days to appeal a rejection have passed");
       }
       tx.exec_params(
-          "UPDATE service_records SET status = 4, appeal_reason = $2, appeal_attachments = $3, "
+          "UPDATE service_records SET status = service_record_status('APPEALED'), appeal_reason = "
+          "$2, appeal_attachments = $3, "
           "appealed_at = now(), updated_at = now() WHERE service_record_id = $1",
           r->proto.service_record_id(), req->reason(),
           pqxx::binarystring(AttachmentBytes(req->attachments())));

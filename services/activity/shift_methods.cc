@@ -96,7 +96,8 @@ grpc::Status ActivityServiceImpl::LogDutyShift(grpc::ServerContext* ctx,
           // Shared lock: a withdrawal of the claim waits for this shift, or this sees it gone.
           pqxx::result held = tx.exec_params(
               "SELECT claim_id, status FROM post_claims WHERE post_id = $1 AND rider_id = $2 "
-              "AND status IN (1, 2) FOR SHARE",
+              "AND status IN (duty_shift_status('SUBMITTED'), duty_shift_status('CONFIRMED')) FOR "
+              "SHARE",
               id, caller.id());
           if (held.empty() || held[0][1].as<int>() != v1::POST_CLAIM_STATUS_APPROVED) {
             return Refuse(absl::StatusCode::kFailedPrecondition,
@@ -109,7 +110,8 @@ grpc::Status ActivityServiceImpl::LogDutyShift(grpc::ServerContext* ctx,
           tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
                          absl::StrCat("duty-shift:", caller.id()));
           pqxx::result overlap = tx.exec_params(
-              "SELECT shift_id, post_id FROM duty_shifts WHERE rider_id = $1 AND status IN (1, 2) "
+              "SELECT shift_id, post_id FROM duty_shifts WHERE rider_id = $1 AND status IN "
+              "(duty_shift_status('SUBMITTED'), duty_shift_status('CONFIRMED')) "
               "AND start_at < from_us($3::bigint) AND end_at > from_us($2::bigint) "
               "ORDER BY start_at LIMIT 1",
               caller.id(), start, end);
@@ -128,7 +130,8 @@ grpc::Status ActivityServiceImpl::LogDutyShift(grpc::ServerContext* ctx,
               "summary, latitude, longitude, attachment_refs, status, created_at) VALUES ($1, $2, "
               "$3, $4, from_us($5::bigint), from_us($6::bigint), $7, "
               "CASE WHEN $8 THEN $9::double precision END, "
-              "CASE WHEN $8 THEN $10::double precision END, $11::text[], 1, "
+              "CASE WHEN $8 THEN $10::double precision END, $11::text[], "
+              "duty_shift_status('SUBMITTED'), "
               "from_us($12::bigint))",
               shift_id, id, claim_id, caller.id(), start, end, req->summary(), located,
               req->location().latitude(), req->location().longitude(), pg::TextArray(refs),
@@ -185,7 +188,8 @@ grpc::Status ActivityServiceImpl::ConfirmDutyShift(grpc::ServerContext* ctx,
                       absl::StrCat("shift ", shift->shift_id(), " was rejected"));
       }
       tx.exec_params(
-          "UPDATE duty_shifts SET status = 2, reviewed_by = $2, reviewed_at = from_us($3::bigint) "
+          "UPDATE duty_shifts SET status = duty_shift_status('CONFIRMED'), reviewed_by = $2, "
+          "reviewed_at = from_us($3::bigint) "
           "WHERE shift_id = $1",
           shift->shift_id(), caller.id(), Us(caller.now));
       // Priced where the duty was done; counted (and capped) where the rider lives, or where the
@@ -246,7 +250,8 @@ grpc::Status ActivityServiceImpl::RejectDutyShift(grpc::ServerContext* ctx,
                                    "instead"));
       }
       tx.exec_params(
-          "UPDATE duty_shifts SET status = 3, reject_reason = $2, reviewed_by = $3, "
+          "UPDATE duty_shifts SET status = duty_shift_status('REJECTED'), reject_reason = $2, "
+          "reviewed_by = $3, "
           "reviewed_at = from_us($4::bigint) WHERE shift_id = $1",
           shift->shift_id(), req->reason(), caller.id(), Us(caller.now));
       *resp->mutable_shift() = *LoadShift(tx, post->post_id(), shift->shift_id(), false, true);

@@ -118,7 +118,8 @@ grpc::Status ActivityServiceImpl::GetPlaceCoverageStats(grpc::ServerContext* ctx
       // Rider stations and love corners only: venues are not coverage.
       pqxx::result kinds = tx.exec_params(
           "SELECT street_id, community_id, kind, count(*) FROM places WHERE retired_at IS NULL "
-          "AND kind IN (1, 2) AND street_id = ANY($1::text[]) GROUP BY 1, 2, 3",
+          "AND kind IN (place_kind('RIDER_STATION'), place_kind('LOVE_CORNER')) AND street_id = "
+          "ANY($1::text[]) GROUP BY 1, 2, 3",
           ids);
       for (const pqxx::row& row : kinds) {
         StreetFigures& f = figures[index.at(row[0].as<std::string>())];
@@ -128,7 +129,9 @@ grpc::Status ActivityServiceImpl::GetPlaceCoverageStats(grpc::ServerContext* ctx
       }
       pqxx::result services = tx.exec_params(
           "SELECT street_id, s, count(*) FROM places, unnest(services) AS s "
-          "WHERE retired_at IS NULL AND kind IN (1, 2) AND street_id = ANY($1::text[]) "
+          "WHERE retired_at IS NULL AND kind IN (place_kind('RIDER_STATION'), "
+          "place_kind('LOVE_CORNER')) "
+          "AND street_id = ANY($1::text[]) "
           "GROUP BY 1, 2",
           ids);
       for (const pqxx::row& row : services) {

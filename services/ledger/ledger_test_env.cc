@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "common/pg/migrations.h"
+#include "services/ledger/sql_enums.h"
 
 std::vector<std::pair<std::string, std::string>> LedgerMigrations();
 
@@ -23,7 +24,7 @@ LedgerTestEnv::LedgerTestEnv() {
   pool_ = *std::move(pool);
   auto migrations = pg::MigrationsFromFiles(LedgerMigrations());
   absl::Status migrated = pool_->WithConnection("migrate", [&](pqxx::connection_base& c) {
-    return pg::ApplyMigrations(c, "ledger", *migrations).status();
+    return pg::ApplyMigrations(c, "ledger", *migrations, LedgerSqlEnums()).status();
   });
   if (!migrated.ok()) {
     ADD_FAILURE() << migrated;

@@ -8,6 +8,7 @@
 #include "services/ledger/ledger_grpc_service.h"
 #include "services/ledger/pg_ledger_store.h"
 #include "services/ledger/ranking_projector.h"
+#include "services/ledger/sql_enums.h"
 
 std::vector<std::pair<std::string, std::string>> LedgerMigrations();
 
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
        .uses_postgres = true,
        .uses_redis = true,
        .migrations = &LedgerMigrations,
+       .sql_enums = ledger::LedgerSqlEnums(),
        .extra_settings =
            [](config::ConfigParser& parser) {
              parser.AddInt("ledger_committers",

@@ -87,7 +87,8 @@ absl::Status PgLedgerStore::SettleHold(pqxx::dbtransaction& tx, const std::strin
   return InBatch([&] {
     Exec(tx,
          "UPDATE holds SET state = $2, settle_sequence = $3, expired = $4, "
-         "settled_at = to_timestamp($5::bigint / 1000000.0) WHERE order_id = $1 AND state = 1",
+         "settled_at = to_timestamp($5::bigint / 1000000.0) WHERE order_id = $1 AND state = "
+         "hold_state('HELD')",
          order_id, static_cast<int>(state), entry.sequence(), expired,
          times::UsOf(entry.create_time()));
     return absl::OkStatus();
@@ -111,11 +112,11 @@ absl::StatusOr<std::vector<std::string>> PgLedgerStore::DueHolds(int limit) {
   std::vector<std::string> orders;
   absl::Status s = pool_->WithReadConnection("find due holds", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
-    for (const auto& row :
-         Exec(tx,
-              "SELECT order_id FROM holds WHERE state = 1 AND expire_time <= now() "
-              "ORDER BY expire_time LIMIT $1",
-              limit)) {
+    for (const auto& row : Exec(
+             tx,
+             "SELECT order_id FROM holds WHERE state = hold_state('HELD') AND expire_time <= now() "
+             "ORDER BY expire_time LIMIT $1",
+             limit)) {
       orders.push_back(row["order_id"].c_str());
     }
     return absl::OkStatus();

@@ -108,11 +108,12 @@ std::optional<v1::Entry> QueryEntry(pqxx::transaction_base& tx, const std::strin
 }
 
 std::optional<v1::Entry> QueryReversal(pqxx::transaction_base& tx, const std::string& entry_id) {
-  pqxx::result r =
-      Exec(tx,
-           absl::StrCat("SELECT ", kEntryColumns,
-                        " FROM entries e WHERE e.kind = 6 AND e.reversed_entry_id = $1"),
-           entry_id);
+  pqxx::result r = Exec(
+      tx,
+      absl::StrCat(
+          "SELECT ", kEntryColumns,
+          " FROM entries e WHERE e.kind = entry_kind('REVERSAL') AND e.reversed_entry_id = $1"),
+      entry_id);
   if (r.empty()) return std::nullopt;
   return RowToEntry(r[0]);
 }

@@ -107,12 +107,13 @@ absl::StatusOr<std::vector<std::pair<int64_t, v1::Season>>> PgLedgerStore::ListS
     pqxx::read_transaction tx(c);
     for (const auto& row :
          Exec(tx,
-              absl::StrCat(
-                  "SELECT ", kSeasonColumns,
-                  " FROM seasons s WHERE s.seq > $1 AND ($2 = 0 OR s.scope_level = 1 "
-                  "OR (s.scope_level = $2 AND s.scope_org_id = $3) "
-                  "OR (s.scope_level = 2 AND s.scope_org_id = $4) "
-                  "OR (s.scope_level = 3 AND s.scope_org_id = $5)) ORDER BY s.seq LIMIT $6"),
+              absl::StrCat("SELECT ", kSeasonColumns,
+                           " FROM seasons s WHERE s.seq > $1 AND ($2 = 0 OR s.scope_level = "
+                           "org_level('CITY') "
+                           "OR (s.scope_level = $2 AND s.scope_org_id = $3) "
+                           "OR (s.scope_level = org_level('DISTRICT') AND s.scope_org_id = $4) "
+                           "OR (s.scope_level = org_level('STREET') AND s.scope_org_id = $5)) "
+                           "ORDER BY s.seq LIMIT $6"),
               after_seq, level, org_id, district_id, street_id, limit)) {
       out.emplace_back(row["seq"].as<int64_t>(), RowToSeason(row));
     }
@@ -156,9 +157,10 @@ absl::StatusOr<std::vector<v1::RankingEntry>> PgLedgerStore::ReadRanking(
         " AND EXISTS (SELECT 1 FROM seasons s WHERE s.season_id = $6"
         " AND c.counts_at >= s.start_time AND c.counts_at < s.end_time"
         " AND c.community_id <> '' AND $7 >= s.scope_level"
-        " AND (s.scope_level = 1 OR (s.scope_level = 2 AND c.district_id = s.scope_org_id)"
-        " OR (s.scope_level = 3 AND c.street_id = s.scope_org_id)"
-        " OR (s.scope_level = 4 AND c.community_id = s.scope_org_id)))";
+        " AND (s.scope_level = org_level('CITY') OR (s.scope_level = org_level('DISTRICT') AND "
+        "c.district_id = s.scope_org_id)"
+        " OR (s.scope_level = org_level('STREET') AND c.street_id = s.scope_org_id)"
+        " OR (s.scope_level = org_level('COMMUNITY') AND c.community_id = s.scope_org_id)))";
   } else {
     where += " AND $6 = '' AND $7 > 0";
   }

@@ -93,16 +93,17 @@ absl::StatusOr<std::vector<v1::Entry>> PgLedgerStore::ListEntries(const EntryFil
     pqxx::read_transaction tx(c);
     pqxx::result r = Exec(
         tx,
-        absl::StrCat("SELECT ", kEntryColumns,
-                     ", (SELECT rv.sequence::text FROM entries rv WHERE rv.kind = 6 "
-                     "   AND rv.reversed_entry_id = e.sequence::text) AS reversed_by "
-                     "FROM entries e WHERE e.person_id = $1 "
-                     "AND ($2::bigint = 0 OR e.sequence < $2::bigint) "
-                     "AND ($3::bigint = 0 OR e.created_at >= to_timestamp($3::bigint / 1000000.0)) "
-                     "AND ($4::bigint = 0 OR e.created_at < to_timestamp($4::bigint / 1000000.0)) "
-                     "AND (cardinality($5::int[]) = 0 OR e.kind = ANY($5::int[])) "
-                     "AND (cardinality($6::int[]) = 0 OR e.source_kind = ANY($6::int[])) "
-                     "ORDER BY e.account_sequence DESC LIMIT $7"),
+        absl::StrCat(
+            "SELECT ", kEntryColumns,
+            ", (SELECT rv.sequence::text FROM entries rv WHERE rv.kind = entry_kind('REVERSAL') "
+            "   AND rv.reversed_entry_id = e.sequence::text) AS reversed_by "
+            "FROM entries e WHERE e.person_id = $1 "
+            "AND ($2::bigint = 0 OR e.sequence < $2::bigint) "
+            "AND ($3::bigint = 0 OR e.created_at >= to_timestamp($3::bigint / 1000000.0)) "
+            "AND ($4::bigint = 0 OR e.created_at < to_timestamp($4::bigint / 1000000.0)) "
+            "AND (cardinality($5::int[]) = 0 OR e.kind = ANY($5::int[])) "
+            "AND (cardinality($6::int[]) = 0 OR e.source_kind = ANY($6::int[])) "
+            "ORDER BY e.account_sequence DESC LIMIT $7"),
         f.person_id, f.before_sequence, f.start ? times::Us(*f.start) : int64_t{0},
         f.end ? times::Us(*f.end) : int64_t{0}, IntArray(f.kinds), IntArray(f.source_kinds),
         f.limit);
@@ -124,18 +125,21 @@ absl::StatusOr<PgLedgerStore::OrgFigures> PgLedgerStore::OrgStatistics(
   // days are Shanghai days (UTC+8, no daylight saving).
   const std::string postings = absl::StrCat(
       "WITH p AS (SELECT kind, amount, person_id, ", child_column.empty() ? "''" : child_column,
-      " AS child, CASE WHEN kind IN (1, 2, 6) THEN occur_time ELSE created_at END AS t "
-      "FROM entries WHERE kind IN (1, 2, 4, 6) AND ",
+      " AS child, CASE WHEN kind IN (entry_kind('AWARD'), entry_kind('DEDUCT'), "
+      "entry_kind('REVERSAL')) THEN occur_time ELSE created_at END AS t "
+      "FROM entries WHERE kind IN (entry_kind('AWARD'), entry_kind('DEDUCT'), "
+      "entry_kind('CAPTURE'), entry_kind('REVERSAL')) AND ",
       // The city names no node, but every query passes $1, which must appear to have a type.
       column.empty() ? "$1::text IS NOT NULL" : column + " = $1",
       "), r AS (SELECT * FROM p WHERE t >= to_timestamp($2::bigint / 1000000.0) "
       "AND t < to_timestamp($3::bigint / 1000000.0)) ");
   constexpr char kSums[] =
-      "coalesce(sum(amount) FILTER (WHERE kind = 1), 0) AS issued, "
-      "coalesce(sum(amount) FILTER (WHERE kind IN (2, 6)), 0) AS corrected, "
-      "coalesce(sum(amount) FILTER (WHERE kind = 4), 0) AS redeemed, "
-      "count(*) FILTER (WHERE kind = 1) AS award_count, "
-      "count(DISTINCT person_id) FILTER (WHERE kind = 1) AS riders_awarded";
+      "coalesce(sum(amount) FILTER (WHERE kind = entry_kind('AWARD')), 0) AS issued, "
+      "coalesce(sum(amount) FILTER (WHERE kind IN (entry_kind('DEDUCT'), entry_kind('REVERSAL'))), "
+      "0) AS corrected, "
+      "coalesce(sum(amount) FILTER (WHERE kind = entry_kind('CAPTURE')), 0) AS redeemed, "
+      "count(*) FILTER (WHERE kind = entry_kind('AWARD')) AS award_count, "
+      "count(DISTINCT person_id) FILTER (WHERE kind = entry_kind('AWARD')) AS riders_awarded";
   OrgFigures out;
   absl::Status s = pool_->WithReadConnection("org statistics", [&](pqxx::connection_base& c) {
     pqxx::read_transaction tx(c);
@@ -179,14 +183,15 @@ absl::StatusOr<std::map<std::string, PgLedgerStore::PeriodSums>> PgLedgerStore::
     pqxx::read_transaction tx(c);
     for (const auto& row :
          Exec(tx,
-              "WITH p AS (SELECT kind, amount, CASE WHEN kind IN (1, 2, 6) THEN occur_time "
+              "WITH p AS (SELECT kind, amount, CASE WHEN kind IN (entry_kind('AWARD'), "
+              "entry_kind('DEDUCT'), entry_kind('REVERSAL')) THEN occur_time "
               "  ELSE created_at END AS t FROM entries WHERE person_id = $1) "
               "SELECT to_char(t AT TIME ZONE INTERVAL '+08:00', $2) AS bucket, "
-              "coalesce(sum(amount) FILTER (WHERE kind = 1), 0) AS awarded, "
-              "coalesce(sum(amount) FILTER (WHERE kind = 2), 0) AS deducted, "
-              "coalesce(sum(amount) FILTER (WHERE kind = 6), 0) AS reversed, "
-              "coalesce(sum(amount) FILTER (WHERE kind = 4), 0) AS spent, "
-              "count(*) FILTER (WHERE kind = 1) AS award_count "
+              "coalesce(sum(amount) FILTER (WHERE kind = entry_kind('AWARD')), 0) AS awarded, "
+              "coalesce(sum(amount) FILTER (WHERE kind = entry_kind('DEDUCT')), 0) AS deducted, "
+              "coalesce(sum(amount) FILTER (WHERE kind = entry_kind('REVERSAL')), 0) AS reversed, "
+              "coalesce(sum(amount) FILTER (WHERE kind = entry_kind('CAPTURE')), 0) AS spent, "
+              "count(*) FILTER (WHERE kind = entry_kind('AWARD')) AS award_count "
               "FROM p WHERE t >= to_timestamp($3::bigint / 1000000.0) "
               "AND t < to_timestamp($4::bigint / 1000000.0) GROUP BY 1",
               person_id, pg_format, times::Us(start), times::Us(end))) {

@@ -44,9 +44,10 @@ SELECT s.season_id, c.person_id, c.district_id, c.street_id, c.community_id,
   FROM ranking_changes c
   JOIN seasons s
     ON c.counts_at >= s.start_time AND c.counts_at < s.end_time
-   AND (s.scope_level = 1 OR (s.scope_level = 2 AND s.scope_org_id = c.district_id)
-        OR (s.scope_level = 3 AND s.scope_org_id = c.street_id)
-        OR (s.scope_level = 4 AND s.scope_org_id = c.community_id))
+   AND (s.scope_level = org_level('CITY')
+        OR (s.scope_level = org_level('DISTRICT') AND s.scope_org_id = c.district_id)
+        OR (s.scope_level = org_level('STREET') AND s.scope_org_id = c.street_id)
+        OR (s.scope_level = org_level('COMMUNITY') AND s.scope_org_id = c.community_id))
  WHERE c.sequence <= $1
  GROUP BY 1, 2, 3, 4, 5
  ORDER BY 1, 2
