@@ -76,7 +76,8 @@ ActivityTestEnv::ActivityTestEnv(Options options) {
   gongnong_staff = identity_.Staff("13900000032", common::v1::ROLE_COMMUNITY_STAFF, gongnong);
   street_staff = identity_.Staff("13900000033", common::v1::ROLE_STREET_STAFF, street);
   west_staff_id = identity_.Sql(
-      "SELECT person_id FROM role_grants WHERE role = 2 AND revoked_at IS NULL AND org_id = '" +
+      "SELECT person_id FROM role_grants WHERE role = role('COMMUNITY_STAFF') AND revoked_at IS "
+      "NULL AND org_id = '" +
       west + "'");
   stub_ = v1::ActivityService::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", host_->grpc_port()), grpc::InsecureChannelCredentials()));

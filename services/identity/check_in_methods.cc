@@ -89,7 +89,8 @@ absl::Status IdentityServiceImpl::CheckInNow(
   if (!community.ok()) return community.status();
   if (absl::Status s = FailIfRetired(*community); !s.ok()) return s;
   pqxx::result active = tx.exec_params(
-      "SELECT check_in_id, community_id FROM check_ins WHERE person_id = $1 AND status = 2",
+      "SELECT check_in_id, community_id FROM check_ins WHERE person_id = $1 AND status = "
+      "check_in_status('ACTIVE')",
       person_id);
   if (!active.empty() && active[0][1].as<std::string>() == community_id) {
     return absl::AlreadyExistsError(
@@ -98,24 +99,27 @@ absl::Status IdentityServiceImpl::CheckInNow(
   const std::string id = existing_check_in_id.empty() ? NewId("ci") : existing_check_in_id;
   if (!active.empty()) {
     tx.exec_params(
-        "UPDATE check_ins SET status = 3, ended_at = from_us($2), superseded_by = $3 "
+        "UPDATE check_ins SET status = check_in_status('ENDED'), ended_at = from_us($2), "
+        "superseded_by = $3 "
         "WHERE check_in_id = $1",
         active[0][0].as<std::string>(), Us(now), id);
   }
   if (existing_check_in_id.empty()) {
     tx.exec_params(
-        "UPDATE check_ins SET status = 5, decided_at = from_us($2) WHERE person_id = $1 "
-        "AND status = 1",
+        "UPDATE check_ins SET status = check_in_status('CANCELLED'), decided_at = from_us($2) "
+        "WHERE "
+        "person_id = $1 AND status = check_in_status('PENDING')",
         person_id, Us(now));
     tx.exec_params(
         "INSERT INTO check_ins (check_in_id, person_id, community_id, street_id, district_id, "
         "method, status, created_at, started_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, 2, from_us($7), from_us($7))",
+        "VALUES ($1, $2, $3, $4, $5, $6, check_in_status('ACTIVE'), from_us($7), from_us($7))",
         id, person_id, community_id, community->street_id, community->district_id,
         static_cast<int>(method), Us(now));
   } else {
     tx.exec_params(
-        "UPDATE check_ins SET status = 2, decided_at = from_us($2), decided_by = $3, "
+        "UPDATE check_ins SET status = check_in_status('ACTIVE'), decided_at = from_us($2), "
+        "decided_by = $3, "
         "started_at = from_us($2) WHERE check_in_id = $1",
         id, Us(now), decided_by);
   }
@@ -246,7 +250,8 @@ grpc::Status IdentityServiceImpl::RequestCheckIn(grpc::ServerContext* ctx,
           absl::StatusOr<OrgRow> community =
               LoadCommunity(tx, req->community_id(), "community_id", RowLock::kShare);
           if (!community.ok()) return community.status();
-          if (!tx.exec_params("SELECT 1 FROM check_ins WHERE person_id = $1 AND status = 2 "
+          if (!tx.exec_params("SELECT 1 FROM check_ins WHERE person_id = $1 AND status = "
+                              "check_in_status('ACTIVE') "
                               "AND community_id = $2",
                               me, community->org_id)
                    .empty()) {
@@ -255,7 +260,9 @@ grpc::Status IdentityServiceImpl::RequestCheckIn(grpc::ServerContext* ctx,
           }
           if (absl::Status s = FailIfRetired(*community); !s.ok()) return s;
           pqxx::result pending = tx.exec_params(
-              "SELECT check_in_id FROM check_ins WHERE person_id = $1 AND status = 1", me);
+              "SELECT check_in_id FROM check_ins WHERE person_id = $1 AND status = "
+              "check_in_status('PENDING')",
+              me);
           if (!pending.empty()) {
             return Refuse(absl::StatusCode::kFailedPrecondition,
                           v1::IDENTITY_ERROR_REASON_CHECK_IN_EXISTS,
@@ -267,7 +274,9 @@ grpc::Status IdentityServiceImpl::RequestCheckIn(grpc::ServerContext* ctx,
           tx.exec_params(
               "INSERT INTO check_ins (check_in_id, person_id, community_id, street_id, "
               "district_id, method, status, note, created_at) "
-              "VALUES ($1, $2, $3, $4, $5, 2, 1, $6, from_us($7))",
+              "VALUES ($1, $2, $3, $4, $5, check_in_method('REQUEST'), check_in_status('PENDING'), "
+              "$6, "
+              "from_us($7))",
               id, me, community->org_id, community->street_id, community->district_id, req->note(),
               Us(caller.now));
           absl::StatusOr<v1::CheckIn> made = LoadCheckIn(tx, id);
@@ -290,7 +299,9 @@ grpc::Status IdentityServiceImpl::CancelCheckInRequest(grpc::ServerContext* ctx,
       }
       if (c->status() == v1::CHECK_IN_STATUS_PENDING) {
         tx.exec_params(
-            "UPDATE check_ins SET status = 5, decided_at = from_us($2) WHERE check_in_id = $1",
+            "UPDATE check_ins SET status = check_in_status('CANCELLED'), decided_at = from_us($2) "
+            "WHERE "
+            "check_in_id = $1",
             c->check_in_id(), Us(caller.now));
         c = LoadCheckIn(tx, c->check_in_id());
         if (!c.ok()) return c.status();
@@ -373,7 +384,8 @@ grpc::Status IdentityServiceImpl::RejectCheckIn(grpc::ServerContext* ctx,
       }
       if (c->status() == v1::CHECK_IN_STATUS_PENDING) {
         tx.exec_params(
-            "UPDATE check_ins SET status = 4, decided_at = from_us($2), decided_by = $3, "
+            "UPDATE check_ins SET status = check_in_status('REJECTED'), decided_at = from_us($2), "
+            "decided_by = $3, "
             "reject_reason = $4 WHERE check_in_id = $1",
             c->check_in_id(), Us(caller.now), caller.who().subject, req->reason());
         c = LoadCheckIn(tx, c->check_in_id());

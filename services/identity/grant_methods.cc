@@ -152,7 +152,8 @@ grpc::Status IdentityServiceImpl::RevokeRole(grpc::ServerContext* ctx,
       if (grant.role() == common::v1::ROLE_DISTRICT_ADMIN && grant.org_id() == kRootId) {
         tx.exec("LOCK TABLE role_grants IN SHARE ROW EXCLUSIVE MODE");
         pqxx::result others = tx.exec_params(
-            "SELECT count(*) FROM role_grants WHERE role = 6 AND org_id = 'root' "
+            "SELECT count(*) FROM role_grants WHERE role = role('DISTRICT_ADMIN') AND org_id = "
+            "'root' "
             "AND revoked_at IS NULL AND grant_id <> $1",
             grant.grant_id());
         if (others[0][0].as<int>() == 0) {

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/pg/migrations.h"
+#include "services/identity/sql_enums.h"
 
 std::vector<std::pair<std::string, std::string>> IdentityMigrations();
 
@@ -20,7 +21,7 @@ IdentityTestEnv::IdentityTestEnv(const std::function<void(IdentityOptions&)>& ad
   pool_ = *std::move(pool);
   auto migrations = pg::MigrationsFromFiles(IdentityMigrations());
   absl::Status migrated = pool_->WithConnection("migrate", [&](pqxx::connection_base& c) {
-    return pg::ApplyMigrations(c, "identity", *migrations).status();
+    return pg::ApplyMigrations(c, "identity", *migrations, IdentitySqlEnums()).status();
   });
   if (!migrated.ok()) {
     ADD_FAILURE() << migrated;

@@ -12,6 +12,7 @@
 #include "services/identity/crypto.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/key_ring.h"
+#include "services/identity/sql_enums.h"
 
 std::vector<std::pair<std::string, std::string>> IdentityMigrations();
 
@@ -55,6 +56,7 @@ int main(int argc, char** argv) {
        .uses_postgres = true,
        .uses_redis = false,
        .migrations = &IdentityMigrations,
+       .sql_enums = identity::IdentitySqlEnums(),
        .extra_settings =
            [](config::ConfigParser& parser) {
              parser.AddString("identity_master_key_file",

@@ -224,7 +224,7 @@ grpc::Status IdentityServiceImpl::ListPeople(grpc::ServerContext* ctx,
           org->level == common::v1::ORG_LEVEL_CITY
               ? "p.is_rider"
               : "EXISTS (SELECT 1 FROM check_ins ci WHERE ci.person_id = p.person_id AND "
-                "ci.status = 2 AND " +
+                "ci.status = check_in_status('ACTIVE') AND " +
                     InSubtree(*org, "ci.community_id", "ci.district_id", "ci.street_id", 1) + ")";
       const std::string sql = absl::StrCat(
           "SELECT ", kPersonColumns, " FROM people p WHERE p.status = ANY($2::smallint[]) ",
@@ -363,12 +363,14 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
               person.person_id, kClosedName);
           tx.exec_params("DELETE FROM platform_accounts WHERE person_id = $1", person.person_id);
           tx.exec_params(
-              "UPDATE check_ins SET status = 3, ended_at = now() WHERE person_id = $1 AND status = "
-              "2",
+              "UPDATE check_ins SET status = check_in_status('ENDED'), ended_at = now() WHERE "
+              "person_id = $1 "
+              "AND status = check_in_status('ACTIVE')",
               person.person_id);
           tx.exec_params(
-              "UPDATE check_ins SET status = 5, decided_at = now() WHERE person_id = $1 "
-              "AND status = 1",
+              "UPDATE check_ins SET status = check_in_status('CANCELLED'), decided_at = now() "
+              "WHERE "
+              "person_id = $1 AND status = check_in_status('PENDING')",
               person.person_id);
           tx.exec_params(
               "UPDATE role_grants SET revoked_at = now(), revoked_by = $2, "

@@ -124,7 +124,7 @@ void FillPerson(pqxx::transaction_base& tx, const pqxx::row& row, bool with_cont
   pqxx::result home = tx.exec_params(
       "SELECT ci.check_in_id, ci.community_id, o.name, ci.district_id, ci.street_id, "
       "us(ci.started_at) FROM check_ins ci JOIN org_nodes o ON o.org_id = ci.community_id "
-      "WHERE ci.person_id = $1 AND ci.status = 2",
+      "WHERE ci.person_id = $1 AND ci.status = check_in_status('ACTIVE')",
       p.person_id);
   if (!home.empty()) {
     v1::HomeCommunity* h = rider->mutable_home_community();

@@ -19,7 +19,7 @@ constexpr char kRevocationsSql[] =
     "UNION ALL SELECT 'p', person_id, us(revoked_at) FROM role_grants "
     "  WHERE revoked_at > from_us($1) "
     "UNION ALL SELECT 'p', person_id, us(updated_at) FROM people "
-    "  WHERE status <> 1 AND updated_at > from_us($1) "
+    "  WHERE status <> person_status('ACTIVE') AND updated_at > from_us($1) "
     "UNION ALL SELECT 'p', service_account_id, us(disabled_at) FROM service_accounts "
     "  WHERE disabled_at > from_us($1)";
 

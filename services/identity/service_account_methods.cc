@@ -547,7 +547,8 @@ absl::Status IdentityServiceImpl::EnsureInternalServiceKey(const std::string& na
   return InTx("ensure internal service key", [&](pqxx::transaction_base& tx) -> absl::Status {
     tx.exec_params(
         "INSERT INTO service_accounts (service_account_id, display_name, description, role, "
-        "org_id, created_by) VALUES ($1, $2, $3, 8, 'root', 'bootstrap') "
+        "org_id, created_by) VALUES ($1, $2, $3, role('INTERNAL_SERVICE'), 'root', "
+        "'bootstrap') "
         "ON CONFLICT (service_account_id) DO NOTHING",
         account_id, name, absl::StrCat("the suite's ", name, " service"));
     pqxx::result key = tx.exec_params(

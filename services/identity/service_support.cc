@@ -191,8 +191,10 @@ absl::StatusOr<bool> IdentityServiceImpl::CoversPerson(pqxx::transaction_base& t
   pqxx::result nodes =
       tx.exec_params("SELECT " + std::string(kOrgColumns) +
                          " FROM org_nodes WHERE org_id IN ("
-                         "  SELECT community_id FROM check_ins WHERE person_id = $1 AND status = 2"
-                         "  UNION SELECT org_id FROM role_grants WHERE person_id = $1 AND role <> 1"
+                         "  SELECT community_id FROM check_ins WHERE person_id = $1 AND "
+                         "status = check_in_status('ACTIVE')"
+                         "  UNION SELECT org_id FROM role_grants WHERE person_id = $1 AND "
+                         "role <> role('RIDER')"
                          "    AND ($2 OR revoked_at IS NULL))",
                      person_id, !for_write);
   if (nodes.empty()) {

@@ -302,7 +302,7 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
               id, options_.policy_version, pg::TextArray(purposes), Us(caller.now));
           tx.exec_params(
               "INSERT INTO role_grants (grant_id, person_id, role, org_id, granted_by) "
-              "VALUES ($1, $2, 1, 'root', 'registration')",
+              "VALUES ($1, $2, role('RIDER'), 'root', 'registration')",
               NewId("g"), id);
           if (!community.empty()) {
             if (absl::Status s = CheckInNow(tx, id, community, v1::CHECK_IN_METHOD_CODE, "", "",
@@ -629,7 +629,8 @@ grpc::Status IdentityServiceImpl::WhoAmI(grpc::ServerContext* ctx, const v1::Who
       }
       pqxx::result row =
           tx.exec_params(absl::StrCat("SELECT ", kPersonColumns,
-                                      " FROM people WHERE person_id = $1 AND status <> 3"),
+                                      " FROM people WHERE person_id = $1 AND status <> "
+                                      "person_status('CLOSED')"),
                          who.subject);
       if (row.empty()) return absl::NotFoundError("the token's subject no longer exists");
       FillPerson(tx, row[0], true, resp->mutable_person());
@@ -657,8 +658,9 @@ absl::Status IdentityServiceImpl::BootstrapAdmin(const std::string& phone,
   const std::string& hash = *hashed;
   return InTx("bootstrap admin", [&](pqxx::transaction_base& tx) -> absl::Status {
     tx.exec("LOCK TABLE role_grants IN SHARE ROW EXCLUSIVE MODE");
-    if (!tx.exec("SELECT 1 FROM role_grants WHERE role = 6 AND org_id = 'root' "
-                 "AND revoked_at IS NULL")
+    if (!tx.exec(
+               "SELECT 1 FROM role_grants WHERE role = role('DISTRICT_ADMIN') AND org_id = 'root' "
+               "AND revoked_at IS NULL")
              .empty()) {
       return absl::OkStatus();  // the city already has its admin
     }
@@ -677,7 +679,7 @@ absl::Status IdentityServiceImpl::BootstrapAdmin(const std::string& phone,
     }
     tx.exec_params(
         "INSERT INTO role_grants (grant_id, person_id, role, org_id, granted_by) "
-        "VALUES ($1, $2, 6, 'root', 'bootstrap')",
+        "VALUES ($1, $2, role('DISTRICT_ADMIN'), 'root', 'bootstrap')",
         NewId("g"), id);
     log::Info("created the first district admin at the city root", {{"person_id", id}});
     return absl::OkStatus();

@@ -37,9 +37,10 @@ std::map<std::string, Figures> Compute(pqxx::transaction_base& tx, const OrgRow&
     return group.empty() ? std::string("''") : absl::StrCat(table, ".", group);
   };
   const std::string riders_from =
-      "FROM people p LEFT JOIN check_ins h ON h.person_id = p.person_id AND h.status = 2 "
+      "FROM people p LEFT JOIN check_ins h ON h.person_id = p.person_id AND h.status = "
+      "check_in_status('ACTIVE') "
       "LEFT JOIN org_nodes oc ON oc.org_id = coalesce(h.community_id, p.origin_community_id) "
-      "WHERE p.is_rider AND p.status <> 3 AND p.counted_in_stats AND " +
+      "WHERE p.is_rider AND p.status <> person_status('CLOSED') AND p.counted_in_stats AND " +
       InSubtree(scope, "oc.org_id", "oc.district_id", "oc.street_id", 1);
   const std::string ci_key = group == "community_id" ? "ci.community_id" : key("ci");
   for (const auto& row : tx.exec_params(
@@ -68,17 +69,21 @@ std::map<std::string, Figures> Compute(pqxx::transaction_base& tx, const OrgRow&
         row[3].as<int64_t>();
   }
   for (const auto& row : tx.exec_params(
-           absl::StrCat("SELECT ", ci_key, ", count(*) FROM check_ins ci WHERE ci.status = 1 AND ",
-                        InSubtree(scope, "ci.community_id", "ci.district_id", "ci.street_id", 1),
-                        " GROUP BY 1"),
+           absl::StrCat(
+               "SELECT ", ci_key,
+               ", count(*) FROM check_ins ci WHERE ci.status = check_in_status('PENDING') AND ",
+               InSubtree(scope, "ci.community_id", "ci.district_id", "ci.street_id", 1),
+               " GROUP BY 1"),
            scope.org_id)) {
     if (row[0].is_null()) continue;
     out[row[0].as<std::string>()].pending = row[1].as<int64_t>();
   }
   const std::string staff_from =
       "FROM role_grants g JOIN org_nodes o ON o.org_id = g.org_id JOIN people p ON "
-      "p.person_id = g.person_id WHERE g.revoked_at IS NULL AND g.role BETWEEN 2 AND 6 AND "
-      "p.status = 1 AND " +
+      "p.person_id = g.person_id WHERE g.revoked_at IS NULL AND g.role IN "
+      "(role('COMMUNITY_STAFF'), "
+      "role('STREET_STAFF'), role('STATION_KEEPER'), role('MERCHANT'), role('DISTRICT_ADMIN')) AND "
+      "p.status = person_status('ACTIVE') AND " +
       InSubtree(scope, "o.org_id", "o.district_id", "o.street_id", 1);
   for (const auto& row :
        tx.exec_params(absl::StrCat("SELECT ", key("o"), ", g.role, count(DISTINCT g.person_id) ",
@@ -207,7 +212,8 @@ grpc::Status IdentityServiceImpl::GetOrgStats(grpc::ServerContext* ctx,
           tx.exec_params(
               absl::StrCat("SELECT ", DayOf("p.registered_at"),
                            ", count(*) FROM people p "
-                           "LEFT JOIN check_ins h ON h.person_id = p.person_id AND h.status = 2 "
+                           "LEFT JOIN check_ins h ON h.person_id = p.person_id AND h.status = "
+                           "check_in_status('ACTIVE') "
                            "LEFT JOIN org_nodes oc ON oc.org_id = "
                            "coalesce(h.community_id, p.origin_community_id) WHERE p.is_rider AND "
                            "p.counted_in_stats AND p.registered_at >= from_us($2) AND "
@@ -219,7 +225,8 @@ grpc::Status IdentityServiceImpl::GetOrgStats(grpc::ServerContext* ctx,
       FillSeries(
           tx.exec_params(
               absl::StrCat("SELECT ", DayOf("ci.started_at"),
-                           ", count(*) FROM check_ins ci WHERE ci.status IN (2, 3) AND "
+                           ", count(*) FROM check_ins ci WHERE ci.status IN "
+                           "(check_in_status('ACTIVE'), check_in_status('ENDED')) AND "
                            "ci.started_at >= from_us($2) AND ci.started_at < from_us($3) AND ",
                            InSubtree(*org, "ci.community_id", "ci.district_id", "ci.street_id", 1),
                            " GROUP BY 1"),

@@ -71,7 +71,8 @@ absl::Status PgLedgerStore::InsertHold(pqxx::dbtransaction& tx, const v1::Hold& 
       [&] {
         Exec(tx,
              "INSERT INTO holds (order_id, person_id, amount, state, expire_time, hold_sequence, "
-             "district_id, street_id, community_id, created_at) VALUES ($1, $2, $3, 1, "
+             "district_id, street_id, community_id, created_at) VALUES ($1, $2, $3, "
+             "hold_state('HELD'), "
              "CASE WHEN $4::bigint = 0 THEN NULL ELSE to_timestamp($4::bigint / 1000000.0) END, "
              "$5, $6, $7, $8, to_timestamp($9::bigint / 1000000.0))",
              hold.order_id(), hold.person_id(), hold.amount(), expire, entry.sequence(),
