@@ -55,9 +55,10 @@ std::string SqlEnumFunctions(const std::string& schema, const SqlEnums& enums) {
       "'22023'; END $f$;\n");
   for (const google::protobuf::EnumDescriptor* type : enums) {
     const std::string fn = absl::StrCat(schema, ".", SqlEnumFunctionName(*type));
-    std::string by_name, by_number;
+    std::string by_name, by_number, defined;
     for (int i = 0; i < type->value_count(); ++i) {
       const google::protobuf::EnumValueDescriptor* v = type->value(i);
+      if (v->number() != 0) absl::StrAppend(&defined, defined.empty() ? "" : ", ", v->number());
       absl::StrAppend(&by_name, " WHEN ", Literal(SqlEnumValueName(*v)), " THEN ", v->number(),
                       "::smallint");
       absl::StrAppend(&by_number, " WHEN ", v->number(), " THEN ", Literal(SqlEnumValueName(*v)));
@@ -71,6 +72,10 @@ std::string SqlEnumFunctions(const std::string& schema, const SqlEnums& enums) {
                     "_name(number integer) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS "
                     "$f$ SELECT CASE number",
                     by_number, " END $f$;\n");
+    absl::StrAppend(&sql, "CREATE OR REPLACE FUNCTION ", fn,
+                    "_defined(number integer) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL "
+                    "SAFE AS $f$ SELECT coalesce(number IN (",
+                    defined.empty() ? "NULL" : defined, "), false) $f$;\n");
   }
   return sql;
 }

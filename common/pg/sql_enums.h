@@ -5,6 +5,11 @@
 //
 //   redemption_state(name text) → smallint    'READY' → 2; an unknown name is an error
 //   redemption_state_name(number integer) → text   2 → 'READY' (NULL for a number it lacks)
+//   redemption_state_defined(number integer) → boolean   a value the enum defines, other than 0
+//
+// Enum columns are checked with them (CHECK (redemption_state_defined(state)), or
+// CHECK (redemption_state_name(intent) IS NOT NULL) where 0 means none), so a value the proto does
+// not define cannot be stored.
 //
 // The function is the enum's name in snake case; a value's name drops the prefix every value of
 // the enum shares (REDEMPTION_STATE_READY → READY). Both are IMMUTABLE SQL functions, so

@@ -37,8 +37,8 @@ class SqlEnumsDbTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(ApplyMigrations(c_, "enums",
                                 *MigrationsFromFiles({{"0001_rows.sql",
-                                                       "CREATE TABLE rows (id int, type smallint, "
-                                                       "code text);"
+                                                       "CREATE TABLE rows (id int, type smallint "
+                                                       "CHECK (type_defined(type)), code text);"
                                                        "CREATE UNIQUE INDEX rows_code ON rows "
                                                        "(code) WHERE type = type('STRING');"}}),
                                 kEnums)
@@ -60,6 +60,10 @@ TEST_F(SqlEnumsDbTest, EveryValueMapsBothWays) {
     EXPECT_EQ(One("SELECT type('" + SqlEnumValueName(*v) + "')"), std::to_string(v->number()));
     EXPECT_EQ(One("SELECT type_name(" + std::to_string(v->number()) + ")"), SqlEnumValueName(*v));
   }
+  EXPECT_EQ(One("SELECT type_defined(9)"), "t");
+  EXPECT_EQ(One("SELECT type_defined(0)"), "f");
+  EXPECT_EQ(One("SELECT type_defined(19)"), "f");
+  EXPECT_EQ(One("SELECT type_defined(NULL)"), "f");
   EXPECT_EQ(One("SELECT null_value('NULL_VALUE')"), "0");
   EXPECT_EQ(One("SELECT coalesce(type_name(99), 'none')"), "none");
 }
@@ -91,6 +95,12 @@ TEST_F(SqlEnumsDbTest, ANamedValueIsFoldedSoAPartialIndexServes) {
   }
   EXPECT_THAT(plan, HasSubstr("rows_code")) << plan;
   EXPECT_THAT(plan, ::testing::Not(HasSubstr("type("))) << plan;
+}
+
+TEST_F(SqlEnumsDbTest, AColumnCheckedByNameRefusesAValueTheEnumLacks) {
+  pqxx::work tx(c_);
+  tx.exec("INSERT INTO enums.rows VALUES (1, 18, 'a')");
+  EXPECT_THROW(tx.exec("INSERT INTO enums.rows VALUES (2, 19, 'b')"), pqxx::check_violation);
 }
 
 TEST_F(SqlEnumsDbTest, EveryStartReplacesTheFunctionsHarmlessly) {
