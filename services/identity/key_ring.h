@@ -9,7 +9,8 @@
 //
 // So a rotation needs no state changes in the table: publish a key with a future activates_at and
 // every replica switches to it on its own when the time comes. Keys are cached in memory for a
-// few seconds; an unknown kid reloads at once (at most once a second). Thread-safe.
+// few seconds; an unknown kid reloads at once (at most once a second). The states are pure rules
+// (key_states.h); the SQL is PgSigningKeys. Thread-safe.
 #ifndef CIVICPOINTS_SERVICES_IDENTITY_KEY_RING_H_
 #define CIVICPOINTS_SERVICES_IDENTITY_KEY_RING_H_
 
@@ -23,6 +24,8 @@
 #include "absl/time/time.h"
 #include "civicpoints/identity/v1/auth.pb.h"
 #include "common/auth/jwt.h"
+#include "services/identity/key_states.h"
+#include "services/identity/pg_signing_keys.h"
 
 namespace pqxx {
 class transaction_base;
@@ -39,8 +42,6 @@ class KeyRing final : public auth::KeyProvider {
  public:
   // How long published keys are cached before a reload; verifiers elsewhere may cache for 300 s.
   static constexpr absl::Duration kCacheTtl = absl::Seconds(5);
-  // Access tokens live this long, which is how long a superseded key stays published.
-  static constexpr absl::Duration kAccessTokenTtl = absl::Minutes(15);
   static constexpr absl::Duration kDefaultActivationDelay = absl::Seconds(600);
 
   KeyRing(pg::PgPool* pool, const Secrets* secrets) : pool_(pool), secrets_(secrets) {}
@@ -72,28 +73,19 @@ class KeyRing final : public auth::KeyProvider {
   absl::StatusOr<auth::Ed25519PublicKey> Find(const std::string& kid) override;
 
  private:
-  struct Key {
-    std::string kid;
-    auth::Ed25519PublicKey public_key{};
-    std::string sealed_secret;
-    absl::Time activates_at;
-    absl::Time created_at;
-    std::optional<absl::Time> revoked_at;
-  };
+  using Key = SigningKeyRecord;
   struct Snapshot {
     std::vector<Key> keys;  // every key, revoked ones too, oldest activation first
     absl::Time loaded_at = absl::InfinitePast();
   };
 
-  static absl::StatusOr<std::vector<Key>> LoadKeys(pqxx::transaction_base& tx);
   // The cached keys (shared, never copied per call), reloaded when stale or when `force`d.
   absl::StatusOr<std::shared_ptr<const Snapshot>> Current(bool force);
-  static v1::SigningKey Describe(const std::vector<Key>& keys, size_t i, absl::Time now);
-  static std::optional<size_t> ActiveIndex(const std::vector<Key>& keys, absl::Time now);
   Key NewKey(pqxx::transaction_base& tx, absl::Time activates_at);
 
   pg::PgPool* const pool_;
   const Secrets* const secrets_;
+  const PgSigningKeys store_{};
   absl::Mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   uint64_t generation_ ABSL_GUARDED_BY(mu_) = 0;  // bumped by Invalidate()
