@@ -273,7 +273,9 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
   absl::StatusOr<std::vector<BuiltService>> built = factory(deps);
   if (!built.ok()) return Fail(kExitStartFailed, "cannot build services", built.status());
   std::vector<HostedService> hosted;
-  for (BuiltService& b : *built) hosted.push_back({b.name, b.service.get()});
+  for (BuiltService& b : *built) {
+    if (b.service != nullptr) hosted.push_back({b.name, b.service.get()});
+  }
 
   absl::StatusOr<std::unique_ptr<ServiceHost>> host =
       ServiceHost::Start({.service_name = spec.name,

@@ -117,6 +117,7 @@ struct ServiceDeps {
 struct BuiltService {
   std::string name;             // full service name for health checks
   std::shared_ptr<void> parts;  // what `service` uses; outlives it
+  // Null for parts alone, such as the gateway's, which answers through deps.generic_service.
   std::unique_ptr<grpc::Service> service;
 };
 using ServiceFactory = std::function<absl::StatusOr<std::vector<BuiltService>>(ServiceDeps&)>;

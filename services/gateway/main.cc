@@ -42,12 +42,17 @@ struct GatewayFlags {
   std::string trusted_proxies;
   bool dev_mode = false;
 };
-GatewayFlags g_flags;
-// Declared before the gateway, which uses them until it is gone.
-std::shared_ptr<const auth::RevocationChecker> g_revocations;
-std::shared_ptr<gateway::TokenKeys> g_keys;
-std::unique_ptr<auth::Authorizer> g_authorizer;
-std::unique_ptr<gateway::Gateway> g_gateway;
+GatewayFlags g_settings;
+
+// What the gateway uses (BuiltService::parts), filled by the start's hooks in the order they run:
+// own_revocations, the factory, after_start. The gateway is declared last, so it goes first.
+struct GatewayParts {
+  std::shared_ptr<const auth::RevocationChecker> revocations;
+  std::shared_ptr<gateway::TokenKeys> keys;
+  std::unique_ptr<auth::Authorizer> authorizer;
+  std::unique_ptr<gateway::Gateway> gateway;
+};
+std::shared_ptr<GatewayParts> g_parts = std::make_shared<GatewayParts>();
 
 // The JWKS file's keys (RunService has already checked that it reads and parses).
 absl::StatusOr<auth::KeySet> FileKeys(const std::string& path) {
@@ -59,67 +64,67 @@ absl::StatusOr<auth::KeySet> FileKeys(const std::string& path) {
 }
 
 void Settings(config::ConfigParser& p) {
-  p.AddPort("http_port", "REST/JSON port (0 picks a free one)", &g_flags.http_port);
-  p.AddString("activity_addr", "activity's gRPC host:port", &g_flags.activity_addr);
-  p.AddString("ledger_addr", "ledger's gRPC host:port", &g_flags.ledger_addr);
-  p.AddString("rewards_addr", "rewards' gRPC host:port", &g_flags.rewards_addr);
+  p.AddPort("http_port", "REST/JSON port (0 picks a free one)", &g_settings.http_port);
+  p.AddString("activity_addr", "activity's gRPC host:port", &g_settings.activity_addr);
+  p.AddString("ledger_addr", "ledger's gRPC host:port", &g_settings.ledger_addr);
+  p.AddString("rewards_addr", "rewards' gRPC host:port", &g_settings.rewards_addr);
   p.AddDuration("backend_timeout",
                 "longest a forwarded call may take (the caller's deadline "
                 "applies when shorter)",
-                &g_flags.backend_timeout, absl::Milliseconds(10), absl::Minutes(10));
+                &g_settings.backend_timeout, absl::Milliseconds(10), absl::Minutes(10));
   p.AddInt("rate_per_principal", "calls per second a principal may make (token bucket refill)",
-           &g_flags.rate_per_principal, 1, 1000000);
+           &g_settings.rate_per_principal, 1, 1000000);
   p.AddInt("burst_per_principal", "calls a principal may make at once (token bucket size)",
-           &g_flags.burst_per_principal, 1, 1000000);
+           &g_settings.burst_per_principal, 1, 1000000);
   p.AddInt("rate_per_address",
            "calls per second from one client address without credentials (login, register)",
-           &g_flags.rate_per_address, 1, 1000000);
+           &g_settings.rate_per_address, 1, 1000000);
   p.AddInt("burst_per_address", "calls at once from one client address without credentials",
-           &g_flags.burst_per_address, 1, 1000000);
-  p.AddInt("max_body_bytes", "largest REST request body (413 beyond)", &g_flags.max_body_bytes,
+           &g_settings.burst_per_address, 1, 1000000);
+  p.AddInt("max_body_bytes", "largest REST request body (413 beyond)", &g_settings.max_body_bytes,
            1024, 64 * 1024 * 1024);
   p.AddInt("http_io_threads", "threads serving REST connections (0: one per core)",
-           &g_flags.http_io_threads, 0, 256);
+           &g_settings.http_io_threads, 0, 256);
   p.AddInt("http_max_connections",
            "open REST connections at most; a connection beyond is answered 503 and closed",
-           &g_flags.http_max_connections, 1, 1000000);
+           &g_settings.http_max_connections, 1, 1000000);
   p.AddDuration("http_request_timeout",
                 "longest a REST request (header and body) may take to arrive (408 beyond)",
-                &g_flags.http_request_timeout, absl::Milliseconds(100), absl::Minutes(10));
+                &g_settings.http_request_timeout, absl::Milliseconds(100), absl::Minutes(10));
   p.AddDuration("http_idle_timeout", "longest a keep-alive REST connection may wait idle",
-                &g_flags.http_idle_timeout, absl::Milliseconds(100), absl::Hours(1));
+                &g_settings.http_idle_timeout, absl::Milliseconds(100), absl::Hours(1));
   p.AddInt("http_max_requests_per_connection",
            "requests one keep-alive REST connection may carry before it is closed",
-           &g_flags.http_max_requests_per_connection, 1, 1000000);
+           &g_settings.http_max_requests_per_connection, 1, 1000000);
   p.AddString("cors_origins",
               "browser origins whose pages may call the REST face, comma-separated (e.g. "
               "https://dashboard.example.cn), or * for any; empty: none",
-              &g_flags.cors_origins);
+              &g_settings.cors_origins);
   p.AddString("trusted_proxies",
               "proxies (comma-separated CIDRs, IPv4 or IPv6, e.g. 10.0.0.0/8) whose "
               "X-Forwarded-For / Forwarded name the caller for rate limits and x-client-address; "
               "empty: none, the TCP peer is the caller",
-              &g_flags.trusted_proxies);
+              &g_settings.trusted_proxies);
   p.AddBool("dev_mode",
             "development mode: accept the development signing keys of jwks_file (refused "
             "otherwise); never in production",
-            &g_flags.dev_mode);
+            &g_settings.dev_mode);
 }
 
 // Identity's revocation list, polled in the background as for every service, and shared with the
 // gateway's own Authorizer (Build).
 std::shared_ptr<const auth::RevocationChecker> Revocations(server::ServiceDeps& deps) {
   if (deps.config->identity_addr.empty()) return nullptr;
-  g_revocations = std::make_shared<server::IdentityRevocations>(deps.config->identity_addr,
-                                                                deps.config->revocation_poll);
-  return g_revocations;
+  g_parts->revocations = std::make_shared<server::IdentityRevocations>(
+      deps.config->identity_addr, deps.config->revocation_poll);
+  return g_parts->revocations;
 }
 
 absl::StatusOr<std::vector<server::BuiltService>> Build(server::ServiceDeps& deps) {
   // Whoever holds a development key could sign any token: the public door takes them only in
   // development.
   if (!deps.config->jwks_file.empty()) {
-    if (!g_flags.dev_mode) {
+    if (!g_settings.dev_mode) {
       return absl::InvalidArgumentError(
           "setting --jwks_file (CP_JWKS_FILE) names development signing keys, which the gateway "
           "refuses unless started with --dev_mode=true (CP_DEV_MODE)");
@@ -130,7 +135,7 @@ absl::StatusOr<std::vector<server::BuiltService>> Build(server::ServiceDeps& dep
         {{"jwks_file", deps.config->jwks_file}});
   }
   absl::StatusOr<gateway::TrustedProxies> proxies =
-      gateway::TrustedProxies::Parse(g_flags.trusted_proxies);
+      gateway::TrustedProxies::Parse(g_settings.trusted_proxies);
   if (!proxies.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "setting --trusted_proxies (CP_TRUSTED_PROXIES): ", proxies.status().message()));
@@ -138,48 +143,52 @@ absl::StatusOr<std::vector<server::BuiltService>> Build(server::ServiceDeps& dep
   // The gateway's own verifier: its keys never make a caller's thread wait on identity.
   absl::StatusOr<auth::KeySet> file_keys = FileKeys(deps.config->jwks_file);
   if (!file_keys.ok()) return file_keys.status();
-  g_keys = std::make_shared<gateway::TokenKeys>(
+  GatewayParts& parts = *g_parts;
+  parts.keys = std::make_shared<gateway::TokenKeys>(
       *std::move(file_keys), deps.config->identity_addr.empty()
                                  ? nullptr
                                  : server::PeerChannel(deps.config->identity_addr));
-  g_authorizer =
-      std::make_unique<auth::Authorizer>(std::make_shared<const auth::TokenVerifier>(g_keys));
-  const absl::Duration timeout = g_flags.backend_timeout;
+  parts.authorizer =
+      std::make_unique<auth::Authorizer>(std::make_shared<const auth::TokenVerifier>(parts.keys));
+  const absl::Duration timeout = g_settings.backend_timeout;
   gateway::GatewaySettings settings;
   settings.trusted_proxies = *std::move(proxies);
   settings.backends = {{"identity", {deps.config->identity_addr, timeout}},
-                       {"activity", {g_flags.activity_addr, timeout}},
-                       {"ledger", {g_flags.ledger_addr, timeout}},
-                       {"rewards", {g_flags.rewards_addr, timeout}}};
-  settings.per_principal = {.per_second = static_cast<double>(g_flags.rate_per_principal),
-                            .burst = static_cast<double>(g_flags.burst_per_principal)};
-  settings.per_address = {.per_second = static_cast<double>(g_flags.rate_per_address),
-                          .burst = static_cast<double>(g_flags.burst_per_address)};
+                       {"activity", {g_settings.activity_addr, timeout}},
+                       {"ledger", {g_settings.ledger_addr, timeout}},
+                       {"rewards", {g_settings.rewards_addr, timeout}}};
+  settings.per_principal = {.per_second = static_cast<double>(g_settings.rate_per_principal),
+                            .burst = static_cast<double>(g_settings.burst_per_principal)};
+  settings.per_address = {.per_second = static_cast<double>(g_settings.rate_per_address),
+                          .burst = static_cast<double>(g_settings.burst_per_address)};
   // Access lines are info lines: skip building them when the level hides them.
   settings.access_log = deps.config->log_level == "info" || deps.config->log_level == "debug";
   absl::StatusOr<std::unique_ptr<gateway::Gateway>> gw =
-      gateway::Gateway::Create(settings, g_authorizer.get(), g_keys.get());
+      gateway::Gateway::Create(settings, parts.authorizer.get(), parts.keys.get());
   if (!gw.ok()) return gw.status();
-  g_gateway = *std::move(gw);
-  deps.generic_service = g_gateway->grpc_face();
-  return std::vector<server::BuiltService>{};
+  parts.gateway = *std::move(gw);
+  // No service of its own: every method goes to the generic face.
+  deps.generic_service = parts.gateway->grpc_face();
+  std::vector<server::BuiltService> built;
+  built.push_back({.name = "", .parts = g_parts, .service = nullptr});
+  return built;
 }
 
 absl::StatusOr<std::function<void()>> StartRest(server::ServiceDeps& deps,
                                                 server::ServiceHost& host) {
-  absl::Status s = g_gateway->StartRest(
+  absl::Status s = g_parts->gateway->StartRest(
       {.host = deps.config->listen_host,
-       .port = g_flags.http_port,
-       .max_body_bytes = static_cast<size_t>(g_flags.max_body_bytes),
-       .io_threads = static_cast<int>(g_flags.http_io_threads),
-       .max_connections = static_cast<int>(g_flags.http_max_connections),
-       .request_timeout = g_flags.http_request_timeout,
-       .idle_timeout = g_flags.http_idle_timeout,
-       .max_requests_per_connection = static_cast<int>(g_flags.http_max_requests_per_connection),
-       .cors_origins = absl::StrSplit(g_flags.cors_origins, ',', absl::SkipWhitespace())},
+       .port = g_settings.http_port,
+       .max_body_bytes = static_cast<size_t>(g_settings.max_body_bytes),
+       .io_threads = static_cast<int>(g_settings.http_io_threads),
+       .max_connections = static_cast<int>(g_settings.http_max_connections),
+       .request_timeout = g_settings.http_request_timeout,
+       .idle_timeout = g_settings.http_idle_timeout,
+       .max_requests_per_connection = static_cast<int>(g_settings.http_max_requests_per_connection),
+       .cors_origins = absl::StrSplit(g_settings.cors_origins, ',', absl::SkipWhitespace())},
       &host.metrics().registry());
   if (!s.ok()) return s;
-  return std::function<void()>([] { g_gateway->StopRest(); });
+  return std::function<void()>([] { g_parts->gateway->StopRest(); });
 }
 
 }  // namespace
