@@ -96,9 +96,11 @@ absl::Status CheckPlace(pqxx::transaction_base& tx, const std::string& place_id)
 absl::Status CheckMaxPoints(const ResolvedRules& rules, int64_t points) {
   const RuleValue max = rules.MaxPointsPerActivity();
   if (points > max.value) {
-    return absl::FailedPreconditionError(
+    return Refuse(
+        absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_MAX_POINTS_EXCEEDED,
         absl::StrCat("activity.points: ", points, " exceeds the effective max_points_per_activity ",
-                     max.value, " (set at ", max.org_id, ")"));
+                     max.value, " (set at ", max.org_id, ")"),
+        {{"max_points", std::to_string(max.value)}, {"set_at", max.org_id}});
   }
   return absl::OkStatus();
 }
@@ -138,8 +140,11 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* ctx,
     if (!org.ok()) return org.status();
     if (org->level != common::v1::ORG_LEVEL_COMMUNITY &&
         org->level != common::v1::ORG_LEVEL_STREET) {
-      return absl::FailedPreconditionError(absl::StrCat("activity.organiser_org_id: '", org->org_id,
-                                                        "' is not a community or street"));
+      return Refuse(absl::StatusCode::kFailedPrecondition,
+                    v1::ACTIVITY_ERROR_REASON_WRONG_ORG_LEVEL,
+                    absl::StrCat("activity.organiser_org_id: '", org->org_id,
+                                 "' is not a community or street"),
+                    {{"org_id", org->org_id}, {"level", common::v1::OrgLevel_Name(org->level)}});
     }
     if (absl::Status s =
             CheckCovers(caller.who(), org->path, absl::StrCat("organiser node ", org->org_id),
@@ -252,9 +257,12 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* ctx,
       v1::Activity next = cur->proto;
       for (const std::string& path : req->update_mask().paths()) {
         if (caller.now >= cur->check_in_open && !kAfterCheckInOpens.count(path)) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "update_mask: '", path,
-              "' cannot change once check-in has opened (only title, description, capacity)"));
+          return Refuse(absl::StatusCode::kFailedPrecondition,
+                        v1::ACTIVITY_ERROR_REASON_FIXED_AFTER_CHECK_IN_OPENS,
+                        absl::StrCat("update_mask: '", path,
+                                     "' cannot change once check-in has opened (only title, "
+                                     "description, capacity)"),
+                        {{"field", path}});
         }
       }
       google::protobuf::util::FieldMaskUtil::MergeOptions merge;
@@ -281,9 +289,11 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* ctx,
                                                        " ahead, so riders can enrol"));
       }
       if (next.capacity() < cur->proto.enrolled_count()) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("activity.capacity: ", next.capacity(), " is below the ",
-                         cur->proto.enrolled_count(), " riders already enrolled"));
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::ACTIVITY_ERROR_REASON_BELOW_SEATS_TAKEN,
+                      absl::StrCat("activity.capacity: ", next.capacity(), " is below the ",
+                                   cur->proto.enrolled_count(), " riders already enrolled"),
+                      {{"taken", std::to_string(cur->proto.enrolled_count())}});
       }
       if (next.place_id() != cur->proto.place_id()) {
         if (absl::Status s = CheckPlace(tx, next.place_id()); !s.ok()) return s;

@@ -231,6 +231,14 @@ TEST_F(ActivityTest, BadActivitiesAreRefusedAndWriteNothing) {
     EXPECT_EQ(s.error_code(), c.code) << c.what << ": " << s.error_message();
     EXPECT_FALSE(s.error_message().empty()) << c.what;
   }
+  // The refusals a client can act on say which rule and its figures.
+  v1::Activity rich = Draft(env_.west);
+  rich.set_points(500);
+  grpc::Status over = Create(env_.west_staff, rich, nullptr);
+  EXPECT_EQ(ReasonOf(over), "MAX_POINTS_EXCEEDED") << over.error_message();
+  v1::Activity at_district = Draft(env_.west);
+  at_district.set_organiser_org_id(env_.district);
+  EXPECT_EQ(ReasonOf(Create(env_.west_staff, at_district, nullptr)), "WRONG_ORG_LEVEL");
   // A retired place.
   env_.Sql("UPDATE places SET retired_at = now() WHERE place_id = '" + place_ + "'");
   grpc::Status s = Create(env_.west_staff, Draft(env_.west), nullptr);

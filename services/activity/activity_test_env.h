@@ -10,6 +10,7 @@
 
 #include "civicpoints/activity/v1/activity_service.grpc.pb.h"
 #include "common/server/service_token.h"
+#include "common/status/grpc_status.h"
 #include "common/testing/tcp_relay.h"
 #include "common/testing/test_env.h"
 #include "services/activity/activity_service.h"
@@ -20,6 +21,11 @@
 #include "services/ledger/ledger_test_env.h"
 
 namespace civicpoints::activity {
+
+// The ErrorInfo reason of a refused call ("POST_FULL"), "" when none.
+inline std::string ReasonOf(const grpc::Status& status) {
+  return ErrorReasonOf(FromGrpcStatus(status));
+}
 
 class ActivityTestEnv {
  public:

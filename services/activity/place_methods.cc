@@ -199,9 +199,10 @@ absl::StatusOr<OrgInfo> PlaceCommunity(Directory& directory, const std::string& 
   absl::StatusOr<OrgInfo> org = directory.Org(community_id, "place.community_id");
   if (!org.ok()) return org.status();
   if (org->level != common::v1::ORG_LEVEL_COMMUNITY) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("place.community_id: '", org->org_id, "' is a ",
-                     common::v1::OrgLevel_Name(org->level), " node, not a community"));
+    return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_ORG_LEVEL,
+                  absl::StrCat("place.community_id: '", org->org_id, "' is a ",
+                               common::v1::OrgLevel_Name(org->level), " node, not a community"),
+                  {{"org_id", org->org_id}, {"level", common::v1::OrgLevel_Name(org->level)}});
   }
   return org;
 }

@@ -29,14 +29,6 @@ common::v1::GeoPoint North(double metres) {
   return p;
 }
 
-// The ErrorInfo reason of a refused call ("PLACE_RETIRED"), empty when none.
-std::string ReasonOf(const grpc::Status& status) {
-  auto payload = FromGrpcStatus(status).GetPayload("type.googleapis.com/google.rpc.ErrorInfo");
-  google::rpc::ErrorInfo info;
-  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return "";
-  return info.reason();
-}
-
 // 2026-12-02 is a Wednesday.
 absl::Time Local(int month, int day, int hour, int minute = 0) {
   return absl::FromCivil(absl::CivilSecond(2026, month, day, hour, minute, 0), Shanghai());

@@ -111,8 +111,10 @@ grpc::Status ActivityServiceImpl::CreatePost(grpc::ServerContext* ctx,
     absl::StatusOr<OrgInfo> org = directory_->Org(p.community_id(), "post.community_id");
     if (!org.ok()) return org.status();
     if (org->level != common::v1::ORG_LEVEL_COMMUNITY) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("post.community_id: '", org->org_id, "' is not a community"));
+      return Refuse(absl::StatusCode::kFailedPrecondition,
+                    v1::ACTIVITY_ERROR_REASON_WRONG_ORG_LEVEL,
+                    absl::StrCat("post.community_id: '", org->org_id, "' is not a community"),
+                    {{"org_id", org->org_id}, {"level", common::v1::OrgLevel_Name(org->level)}});
     }
     if (absl::Status s =
             CheckCovers(caller.who(), org->path, absl::StrCat("community ", org->org_id),
@@ -212,9 +214,11 @@ grpc::Status ActivityServiceImpl::UpdatePost(grpc::ServerContext* ctx,
       if (paths.count("description")) next.set_description(in.description());
       if (paths.count("seats_total")) next.set_seats_total(in.seats_total());
       if (next.seats_total() < cur->seats_taken()) {
-        return absl::FailedPreconditionError(absl::StrCat("post.seats_total: ", next.seats_total(),
-                                                          " is below the ", cur->seats_taken(),
-                                                          " seats already taken"));
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::ACTIVITY_ERROR_REASON_BELOW_SEATS_TAKEN,
+                      absl::StrCat("post.seats_total: ", next.seats_total(), " is below the ",
+                                   cur->seats_taken(), " seats already taken"),
+                      {{"taken", std::to_string(cur->seats_taken())}});
       }
       if (next.title() != cur->title() || next.description() != cur->description() ||
           next.seats_total() != cur->seats_total()) {

@@ -19,14 +19,6 @@ namespace {
 
 using grpc::StatusCode;
 
-// The ActivityErrorReason a refusal carries ("POST_FULL"), or "".
-std::string ReasonOf(const grpc::Status& status) {
-  auto payload = FromGrpcStatus(status).GetPayload("type.googleapis.com/google.rpc.ErrorInfo");
-  google::rpc::ErrorInfo info;
-  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return "";
-  return info.reason();
-}
-
 // 清远西街 in 大同.
 constexpr double kLat = 40.0937, kLon = 113.2956;
 
@@ -289,8 +281,9 @@ TEST_F(PostTest, StaffOpenReadChangeAndListPostsInTheirScope) {
   grpc::Status s = Create(env_.gongnong_staff, Draft(env_.west));
   EXPECT_EQ(s.error_code(), StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(ReasonOf(s), "OUTSIDE_ORG_SCOPE");
-  EXPECT_EQ(Create(env_.street_staff, Draft(env_.street)).error_code(),
-            StatusCode::FAILED_PRECONDITION);  // a street is not a community
+  s = Create(env_.street_staff, Draft(env_.street));
+  EXPECT_EQ(s.error_code(), StatusCode::FAILED_PRECONDITION);  // a street is not a community
+  EXPECT_EQ(ReasonOf(s), "WRONG_ORG_LEVEL");
   EXPECT_EQ(Create(env_.street_staff, Draft("org_nowhere")).error_code(), StatusCode::NOT_FOUND);
   auto [rider_id, rider] = env_.Rider(env_.west);
   EXPECT_EQ(Create(rider, Draft(env_.west)).error_code(), StatusCode::PERMISSION_DENIED);

@@ -299,8 +299,10 @@ grpc::Status ActivityServiceImpl::SubmitServiceRecord(grpc::ServerContext* ctx,
         directory_->Org(r.community_id(), "service_record.community_id");
     if (!community.ok()) return community.status();
     if (community->level != common::v1::ORG_LEVEL_COMMUNITY) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("service_record.community_id: '", r.community_id(), "' is not a community"));
+      return Refuse(
+          absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_ORG_LEVEL,
+          absl::StrCat("service_record.community_id: '", r.community_id(), "' is not a community"),
+          {{"org_id", r.community_id()}, {"level", common::v1::OrgLevel_Name(community->level)}});
     }
     if (!caller.is_rider()) {
       if (absl::Status s = CheckCovers(caller.who(), community->path,

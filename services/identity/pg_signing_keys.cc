@@ -56,8 +56,8 @@ void PgSigningKeys::Insert(pqxx::transaction_base& tx, const SigningKeyRecord& k
   tx.exec_params(
       "INSERT INTO signing_keys (kid, public_key, sealed_secret_key, activates_at, created_at) "
       "VALUES ($1, $2, $3, from_us($4), from_us($5))",
-      k.kid, pqxx::binarystring(pk), pqxx::binarystring(k.sealed_secret),
-      times::Us(k.activates_at), times::Us(k.created_at));
+      k.kid, pqxx::binarystring(pk), pqxx::binarystring(k.sealed_secret), times::Us(k.activates_at),
+      times::Us(k.created_at));
 }
 
 void PgSigningKeys::MarkRevoked(pqxx::transaction_base& tx, const std::string& kid, absl::Time at,

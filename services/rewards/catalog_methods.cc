@@ -77,8 +77,10 @@ grpc::Status RewardsServiceImpl::CreateGift(grpc::ServerContext* ctx,
       return org.status();
     }
     if (org->level != ORG_LEVEL_STREET && org->level != ORG_LEVEL_DISTRICT) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("owner_org_id: ", req->owner_org_id(), " is not a street or district"));
+      return Refuse(
+          absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_WRONG_ORG_LEVEL,
+          absl::StrCat("owner_org_id: ", req->owner_org_id(), " is not a street or district"),
+          {{"org_id", req->owner_org_id()}, {"level", common::v1::OrgLevel_Name(org->level)}});
     }
     RETURN_IF_ERROR(CheckCovers(caller.who(), org->path, "owner_org_id"));
     return Idempotent(

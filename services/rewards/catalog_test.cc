@@ -130,6 +130,7 @@ TEST(CatalogTest, BadGiftInputIsRefusedByField) {
   refused(r, grpc::StatusCode::NOT_FOUND, "owner_org_id");
   r.set_owner_org_id(RewardsTestEnv::kCommunity);
   refused(r, grpc::StatusCode::FAILED_PRECONDITION, "street or district");
+  EXPECT_EQ(ReasonOf(env.stub().CreateGift(env.StreetStaff().get(), r, &resp)), "WRONG_ORG_LEVEL");
   ASSERT_TRUE(env.stub().CreateGift(env.StreetStaff().get(), GiftRequest("耳机", "b"), &resp).ok());
   refused(GiftRequest("耳机", "c"), grpc::StatusCode::ALREADY_EXISTS, "name");
   // Staff of another street and community staff may not manage this street's catalog.

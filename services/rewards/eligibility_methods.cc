@@ -171,8 +171,8 @@ grpc::Status RewardsServiceImpl::ListExchangeWindowEligibleRiders(
         caller.who(), rec, [&](const std::string& id) { return Station(id); },
         [](const auth::Principal& p, const StationInfo& s) { return CheckStationScope(p, s); }));
     if (!rec.window.eligibility().has_ranking()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("exchange window ", req->window_id(), " has no ranking rule"));
+      return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_NO_RANKING_RULE,
+                    absl::StrCat("exchange window ", req->window_id(), " has no ranking rule"));
     }
     if (rec.window.state() == v1::EXCHANGE_WINDOW_STATE_SCHEDULED || !rec.window.has_snapshot()) {
       return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_WINDOW_NOT_OPEN,

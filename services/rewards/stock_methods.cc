@@ -121,8 +121,11 @@ grpc::Status RewardsServiceImpl::AddStationStock(grpc::ServerContext* ctx,
           pqxx::result row = LockStock(tx, req->station_id(), req->gift_id());
           const int64_t on_hand = row[0][3].as<int64_t>() + row[0][4].as<int64_t>();
           if (on_hand + req->quantity() > kMaxOnHand) {
-            return absl::ResourceExhaustedError(absl::StrCat(
-                "quantity: on hand would be ", on_hand + req->quantity(), ", over 1,000,000"));
+            return Refuse(
+                absl::StatusCode::kResourceExhausted, v1::ERROR_REASON_STOCK_LIMIT,
+                absl::StrCat("quantity: on hand would be ", on_hand + req->quantity(),
+                             ", over 1,000,000"),
+                {{"on_hand", std::to_string(on_hand)}, {"limit", std::to_string(kMaxOnHand)}});
           }
           tx.exec_params(
               "UPDATE station_stock SET available = available + $3::bigint, updated_at = now() "

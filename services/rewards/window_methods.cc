@@ -140,8 +140,10 @@ absl::StatusOr<std::string> CheckWindowRefs(
   for (const std::string& id : w.station_ids()) {
     ASSIGN_OR_RETURN(StationInfo st, station_of(id));
     if (!PathHas(st.org_path, w.owner_org_id())) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "station_ids: station ", id, " is not inside the owner org ", w.owner_org_id()));
+      return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_STATION_OUTSIDE_OWNER,
+                    absl::StrCat("station_ids: station ", id, " is not inside the owner org ",
+                                 w.owner_org_id()),
+                    {{"station_id", id}});
     }
   }
   // `with_names` may be `w` itself: read the gifts before rewriting them.
@@ -240,7 +242,8 @@ grpc::Status RewardsServiceImpl::CreateExchangeWindow(grpc::ServerContext* ctx,
     }
     RETURN_IF_ERROR(CheckCovers(caller.who(), owner->path, "owner_org_id"));
     if (TimeOf(w.end_time()) <= caller.now) {
-      return absl::FailedPreconditionError("end_time: is already past");
+      return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_WINDOW_ALREADY_ENDED,
+                    "end_time: is already past");
     }
     std::map<std::string, StationInfo> stations;
     for (const std::string& id : w.station_ids()) {

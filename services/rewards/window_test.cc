@@ -163,6 +163,7 @@ TEST(WindowTest, BadWindowsAreRefusedByField) {
   grpc::Status s = env.stub().CreateExchangeWindow(
       env.As("cs2", ROLE_COMMUNITY_STAFF, RewardsTestEnv::kCommunity2).get(), r, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_EQ(ReasonOf(s), "STATION_OUTSIDE_OWNER");
   r = base();
   s = env.stub().CreateExchangeWindow(
       env.As("cs2", ROLE_COMMUNITY_STAFF, RewardsTestEnv::kCommunity2).get(), r, &resp);
