@@ -68,9 +68,9 @@ std::string SqlEnumFunctions(const std::string& schema, const SqlEnums& enums) {
     // measured); a PL/pgSQL function is compiled once per connection, and an IMMUTABLE one called
     // with constants is still folded to its value when the statement is planned.
     const char* kBody = " LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $f$ BEGIN RETURN ";
-    absl::StrAppend(&sql, "CREATE OR REPLACE FUNCTION ", fn, "(name text) RETURNS smallint",
-                    kBody, "CASE name", by_name, " ELSE ", unknown, "(",
-                    Literal(type->full_name()), ", name) END; END $f$;\n");
+    absl::StrAppend(&sql, "CREATE OR REPLACE FUNCTION ", fn, "(name text) RETURNS smallint", kBody,
+                    "CASE name", by_name, " ELSE ", unknown, "(", Literal(type->full_name()),
+                    ", name) END; END $f$;\n");
     absl::StrAppend(&sql, "CREATE OR REPLACE FUNCTION ", fn, "_name(number integer) RETURNS text",
                     kBody, "CASE number", by_number, " END; END $f$;\n");
     absl::StrAppend(&sql, "CREATE OR REPLACE FUNCTION ", fn,
