@@ -263,28 +263,20 @@ void PgRedemptionStore::FinishRelease(pqxx::transaction_base& tx, const std::str
 
 std::vector<std::string> PgRedemptionStore::ExpiredOrders(pqxx::transaction_base& tx,
                                                           absl::Time now, int limit) const {
-  std::vector<std::string> ids;
-  for (const auto& row : tx.exec_params("SELECT redemption_id FROM redemptions WHERE state = "
-                                        "redemption_state('READY') AND intent = "
-                                        "redemption_state('UNSPECIFIED') AND expire_at <= "
-                                        "from_us($1::bigint) ORDER BY expire_at LIMIT $2::int",
-                                        Us(now), limit)) {
-    ids.push_back(row[0].as<std::string>());
-  }
-  return ids;
+  return FirstColumn(tx.exec_params(
+      "SELECT redemption_id FROM redemptions WHERE state = redemption_state('READY') AND intent = "
+      "redemption_state('UNSPECIFIED') AND expire_at <= from_us($1::bigint) ORDER BY expire_at "
+      "LIMIT $2::int",
+      Us(now), limit));
 }
 
 std::vector<std::string> PgRedemptionStore::UnsettledOrders(pqxx::transaction_base& tx,
                                                             absl::Time before, int limit) const {
-  std::vector<std::string> ids;
-  for (const auto& row : tx.exec_params("SELECT redemption_id FROM redemptions WHERE (state = "
-                                        "redemption_state('PENDING') OR intent <> "
-                                        "redemption_state('UNSPECIFIED')) AND updated_at <= "
-                                        "from_us($1::bigint) ORDER BY updated_at LIMIT $2::int",
-                                        Us(before), limit)) {
-    ids.push_back(row[0].as<std::string>());
-  }
-  return ids;
+  return FirstColumn(tx.exec_params(
+      "SELECT redemption_id FROM redemptions WHERE (state = redemption_state('PENDING') OR intent "
+      "<> redemption_state('UNSPECIFIED')) AND updated_at <= from_us($1::bigint) ORDER BY "
+      "updated_at LIMIT $2::int",
+      Us(before), limit));
 }
 
 std::optional<WaitingPickup> PgRedemptionStore::FindWaitingPickup(pqxx::transaction_base& tx,

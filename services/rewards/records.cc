@@ -158,6 +158,12 @@ void LoadWindowParts(pqxx::transaction_base& tx, v1::ExchangeWindow* window) {
   }
 }
 
+std::vector<std::string> FirstColumn(const pqxx::result& rows) {
+  std::vector<std::string> out;
+  for (const auto& row : rows) out.push_back(row[0].as<std::string>());
+  return out;
+}
+
 void FillRedemption(const pqxx::row& row, bool with_code, v1::Redemption* out) {
   out->set_redemption_id(row[0].as<std::string>());
   out->set_rider_id(row[1].as<std::string>());

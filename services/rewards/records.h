@@ -54,6 +54,9 @@ using pg::FillPage;
 using pg::Paging;
 using pg::StartPaging;
 
+// The first column of every row, as text (lists of ids).
+std::vector<std::string> FirstColumn(const pqxx::result& rows);
+
 // ---- rows ----
 inline constexpr char kGiftColumns[] =
     "g.gift_id, g.name, g.description, g.image_uri, g.category, g.points_cost, g.active, "

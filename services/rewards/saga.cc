@@ -25,12 +25,6 @@ namespace {
 // first; the ledger's timeout only matters if rewards is gone for good.
 constexpr absl::Duration kHoldMargin = absl::Hours(1);
 
-std::vector<std::string> Column(const pqxx::result& rows) {
-  std::vector<std::string> out;
-  for (const auto& row : rows) out.push_back(row[0].as<std::string>());
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<RewardsServiceImpl::PlacedOrder> RewardsServiceImpl::PlaceOrder(
@@ -263,7 +257,7 @@ MaintenanceCounts RewardsServiceImpl::RunMaintenance(absl::Time now, absl::Durat
     log::Warn("maintenance step failed", {{"what", what}, {"id", id}, {"error", s.ToString()}});
   };
   for (const std::string& w : ids("due windows", [&](pqxx::transaction_base& tx) {
-         return Column(tx.exec_params(
+         return FirstColumn(tx.exec_params(
              "SELECT window_id FROM exchange_windows WHERE state = "
              "exchange_window_state('SCHEDULED') AND start_at <= from_us($1::bigint) AND end_at > "
              "from_us($1::bigint) ORDER BY start_at LIMIT 100",
@@ -277,7 +271,7 @@ MaintenanceCounts RewardsServiceImpl::RunMaintenance(absl::Time now, absl::Durat
     }
   }
   for (const std::string& w : ids("ended windows", [&](pqxx::transaction_base& tx) {
-         return Column(tx.exec_params(
+         return FirstColumn(tx.exec_params(
              "SELECT window_id FROM exchange_windows WHERE state IN "
              "(exchange_window_state('SCHEDULED'), exchange_window_state('OPEN')) AND end_at <= "
              "from_us($1::bigint) ORDER BY end_at LIMIT 100",
