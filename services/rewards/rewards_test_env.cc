@@ -55,11 +55,7 @@ grpc::Status FakeOrgs::ExchangeApiKey(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-std::string ReasonOf(const grpc::Status& status) {
-  const v1::ErrorReason r = ReasonOf(FromGrpcStatus(status));
-  if (r == v1::ERROR_REASON_UNSPECIFIED) return "";
-  return v1::ErrorReason_Name(r).substr(13);
-}
+std::string ReasonOf(const grpc::Status& status) { return ErrorReasonOf(FromGrpcStatus(status)); }
 
 std::map<std::string, std::string> FiguresOf(const grpc::Status& status) {
   auto payload = FromGrpcStatus(status).GetPayload("type.googleapis.com/google.rpc.ErrorInfo");

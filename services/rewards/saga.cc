@@ -65,7 +65,9 @@ absl::StatusOr<RewardsServiceImpl::PlacedOrder> RewardsServiceImpl::PlaceOrder(
           "another order of this rider in this window is being placed; retry with the same "
           "idempotency_key");
     }
-    if ((seen = redemptions_.FindRequest(tx, rider, key))) return absl::OkStatus();
+    // The same key may have been placed since the read above: answered as that one.
+    seen = redemptions_.FindRequest(tx, rider, key);
+    if (seen.has_value()) return absl::OkStatus();
     absl::StatusOr<PgRedemptionStore::OrderContext> context =
         redemptions_.ReadOrderContext(tx, req, rider, balance, now);
     absl::StatusOr<OrderTerms> terms =
