@@ -22,15 +22,20 @@ function(cp_executable name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
 endfunction()
 
-# cp_test(NAME SOURCES ... DEPS ... LABELS ... [NEEDS_DB] [NEEDS_REDIS]): a GoogleTest binary
-# registered with ctest under the given labels. NEEDS_DB / NEEDS_REDIS attach the ctest fixtures that
-# start a throwaway PostgreSQL / Redis (tests/CMakeLists.txt) and pass their addresses in CP_TEST_*.
+# cp_test(NAME SOURCES ... DEPS ... LABELS ... [NEEDS_DB] [NEEDS_REDIS] [PEERS service...]): a
+# GoogleTest binary registered with ctest under the given labels. NEEDS_DB / NEEDS_REDIS attach the
+# ctest fixtures that start a throwaway PostgreSQL / Redis (tests/CMakeLists.txt) and pass their
+# addresses in CP_TEST_*. PEERS names the services whose binaries the test starts as processes
+# (common/testing/service_process.h), so building the test builds them.
 function(cp_test name)
-  cmake_parse_arguments(ARG "NEEDS_DB;NEEDS_REDIS" "" "SOURCES;DEPS;LABELS" ${ARGN})
+  cmake_parse_arguments(ARG "NEEDS_DB;NEEDS_REDIS" "" "SOURCES;DEPS;LABELS;PEERS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${CP_WARNINGS})
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  foreach(peer ${ARG_PEERS})
+    add_dependencies(${name} civicpoints-${peer})
+  endforeach()
   set(fixtures "")
   set(env "")
   if(ARG_NEEDS_DB)

@@ -37,11 +37,26 @@ std::vector<std::string> LengthDelimited(const gp::UnknownFieldSet& set, int num
 
 }  // namespace
 
-absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
-                                        const std::string& service, absl::Duration timeout) {
+std::shared_ptr<grpc::Channel> ProbeChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+namespace {
+
+// One health check. `wait_for_ready` makes the call wait (within `timeout`) for a connection
+// being made instead of failing at once; the call's own polling then drives the connect, where
+// otherwise only gRPC's backup poller would, every 5 s.
+absl::StatusOr<std::string> Check(const std::shared_ptr<grpc::Channel>& channel,
+                                  const std::string& service, absl::Duration timeout,
+                                  bool wait_for_ready) {
   auto stub = grpc::health::v1::Health::NewStub(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  ctx.set_wait_for_ready(wait_for_ready);
   grpc::health::v1::HealthCheckRequest request;
   request.set_service(service);
   grpc::health::v1::HealthCheckResponse response;
@@ -50,10 +65,19 @@ absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& ch
   return grpc::health::v1::HealthCheckResponse::ServingStatus_Name(response.status());
 }
 
+}  // namespace
+
+absl::StatusOr<std::string> CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
+                                        const std::string& service, absl::Duration timeout) {
+  return Check(channel, service, timeout, /*wait_for_ready=*/false);
+}
+
 bool WaitUntilServing(const std::shared_ptr<grpc::Channel>& channel, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
-    absl::StatusOr<std::string> status = CheckHealth(channel, "", absl::Milliseconds(500));
+    absl::StatusOr<std::string> status =
+        Check(channel, "", std::min(absl::Milliseconds(500), deadline - absl::Now()),
+              /*wait_for_ready=*/true);
     if (status.ok() && *status == "SERVING") return true;
     if (absl::Now() >= deadline) return false;
     absl::SleepFor(absl::Milliseconds(50));

@@ -17,6 +17,11 @@ class Channel;
 
 namespace civicpoints::probe {
 
+// A channel to `address` for probing a server that may still be starting: it tries to connect
+// again every 100-500 ms, where gRPC's default waits 1 s and grows, so a wait for a server that
+// came up a moment after the first try would otherwise lose seconds.
+std::shared_ptr<grpc::Channel> ProbeChannel(const std::string& address);
+
 // Asks the health service about `service` ("" for the server as a whole) and returns the status
 // name: "SERVING", "NOT_SERVING", "UNKNOWN" or "SERVICE_UNKNOWN". Errors: the call's status
 // (UNAVAILABLE when nothing listens, NOT_FOUND for a service the server does not know).

@@ -8,6 +8,8 @@
 #include "common/auth/method_policy.h"
 #include "common/pg/migrations.h"
 #include "common/pg/pg_pool.h"
+#include "common/server/identity_keys.h"
+#include "common/server/identity_revocations.h"
 #include "common/server/service_host.h"
 #include "common/server/service_token.h"
 #include "services/activity/sql_enums.h"
@@ -21,14 +23,19 @@ using common::v1::ORG_LEVEL_DISTRICT;
 using common::v1::ORG_LEVEL_STREET;
 
 ActivityTestEnv::ActivityTestEnv(Options options) {
-  if (!identity_.ok() || !ledger_.ok()) return;
-  // The ledger trusts identity's keys, as in a deployment.
-  ledger_authorizer_ = std::make_unique<auth::Authorizer>(
-      std::make_shared<const auth::TokenVerifier>(identity_.shared_keys()));
-  ledger_service_ =
-      std::make_unique<ledger::LedgerGrpcService>(&ledger_.ledger(), ledger_authorizer_.get());
-  StartLedger();
-  if (ledger_host_ == nullptr) return;
+  if (!identity_.ok()) return;
+  // The ledger and activity trust identity's published keys and revocations, as in a deployment.
+  ledger_ = std::make_unique<testing::LedgerPeer>(
+      std::map<std::string, std::string>{{"CP_IDENTITY_ADDR", identity_.address()}});
+  if (!ledger_->ok()) return;
+  auto keys = std::make_shared<server::IdentityKeyProvider>(identity_.address(), nullptr);
+  if (absl::Status s = keys->Refresh(); !s.ok()) {
+    ADD_FAILURE() << "identity's keys: " << s;
+    return;
+  }
+  authorizer_ = std::make_unique<auth::Authorizer>(
+      std::make_shared<const auth::TokenVerifier>(std::move(keys)),
+      std::make_shared<server::IdentityRevocations>(identity_.address()));
 
   auto pool = pg::PgPool::Connect({.url = db_.url(), .schema = "activity", .pool_size = 8});
   if (!pool.ok()) {
@@ -44,22 +51,21 @@ ActivityTestEnv::ActivityTestEnv(Options options) {
     ADD_FAILURE() << migrated;
     return;
   }
-  identity_link_ =
-      std::make_unique<testing::TcpRelay>(absl::StrCat("127.0.0.1:", identity_.port()));
+  identity_link_ = std::make_unique<testing::TcpRelay>(identity_.address());
   const std::string identity_addr = identity_link_->address();
   token_ = std::make_unique<server::ApiKeyServiceToken>(
-      identity_addr, identity_.InternalServiceKey("activity"), options.token);
+      identity_addr, identity_.ServiceKey("activity"), options.token);
   directory_ = std::make_unique<IdentityDirectory>(identity_addr, token_.get(), pool_.get());
   AwardRelay::Options relay_options;
   relay_options.idle_poll = absl::Milliseconds(50);
   relay_options.first_backoff = absl::Milliseconds(50);
   relay_options.max_backoff = absl::Milliseconds(400);
   relay_options.call_deadline = absl::Seconds(2);
-  relay_ = std::make_unique<AwardRelay>(pool_.get(), absl::StrCat("127.0.0.1:", ledger_port_),
-                                        token_.get(), relay_options);
+  relay_ =
+      std::make_unique<AwardRelay>(pool_.get(), ledger_->address(), token_.get(), relay_options);
   relay_->Start();
-  service_ = std::make_unique<ActivityServiceImpl>(pool_.get(), identity_.authorizer(),
-                                                   directory_.get(), relay_.get());
+  service_ = std::make_unique<ActivityServiceImpl>(pool_.get(), authorizer_.get(), directory_.get(),
+                                                   relay_.get());
   auto host = server::ServiceHost::Start(
       {.service_name = "activity"}, {{v1::ActivityService::service_full_name(), service_.get()}});
   if (!host.ok()) {
@@ -72,13 +78,12 @@ ActivityTestEnv::ActivityTestEnv(Options options) {
   street = identity_.MakeOrg(district, ORG_LEVEL_STREET, "qingyuan", "清远街道");
   west = identity_.MakeOrg(street, ORG_LEVEL_COMMUNITY, "qyxj", "清远西街社区");
   gongnong = identity_.MakeOrg(street, ORG_LEVEL_COMMUNITY, "gnl", "工农路社区");
-  west_staff = identity_.Staff("13900000031", common::v1::ROLE_COMMUNITY_STAFF, west);
-  gongnong_staff = identity_.Staff("13900000032", common::v1::ROLE_COMMUNITY_STAFF, gongnong);
-  street_staff = identity_.Staff("13900000033", common::v1::ROLE_STREET_STAFF, street);
-  west_staff_id = identity_.Sql(
-      "SELECT person_id FROM role_grants WHERE role = role('COMMUNITY_STAFF') AND revoked_at IS "
-      "NULL AND org_id = '" +
-      west + "'");
+  const testing::IdentityPeer::Member west_member =
+      identity_.Staff("13900000031", common::v1::ROLE_COMMUNITY_STAFF, west);
+  west_staff = west_member.token;
+  west_staff_id = west_member.person_id;
+  gongnong_staff = identity_.Staff("13900000032", common::v1::ROLE_COMMUNITY_STAFF, gongnong).token;
+  street_staff = identity_.Staff("13900000033", common::v1::ROLE_STREET_STAFF, street).token;
   stub_ = v1::ActivityService::NewStub(grpc::CreateChannel(
       absl::StrCat("127.0.0.1:", host_->grpc_port()), grpc::InsecureChannelCredentials()));
 }
@@ -86,24 +91,6 @@ ActivityTestEnv::ActivityTestEnv(Options options) {
 ActivityTestEnv::~ActivityTestEnv() {
   if (host_) host_->Shutdown(absl::Seconds(1));
   relay_.reset();
-  if (ledger_host_) ledger_host_->Shutdown(absl::Seconds(1));
-}
-
-void ActivityTestEnv::StartLedger() {
-  auto host = server::ServiceHost::Start(
-      {.service_name = "ledger", .grpc_port = ledger_port_},
-      {{ledger::v1::LedgerService::service_full_name(), ledger_service_.get()}});
-  if (!host.ok()) {
-    ADD_FAILURE() << host.status();
-    return;
-  }
-  ledger_host_ = *std::move(host);
-  ledger_port_ = ledger_host_->grpc_port();
-}
-
-void ActivityTestEnv::StopLedger() {
-  ledger_host_->Shutdown(absl::Seconds(1));
-  ledger_host_.reset();
 }
 
 std::string ActivityTestEnv::Sql(const std::string& query) {

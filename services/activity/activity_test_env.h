@@ -1,7 +1,8 @@
-// The whole earning path for tests: identity (IdentityTestEnv) and the real ledger (over its own
-// scratch database and Redis, served on a port that can be stopped and started again), and the
+// The whole earning path for tests: identity and the ledger as their binaries (tests/peers: each
+// over scratch stores of its own; the ledger can crash and come back on its address), and the
 // activity service over a scratch database, calling both with a token identity issued for its
-// internal service key, with its award relay. Also the org tree, staff and riders most tests use.
+// internal service key, with its award relay. No code of identity or the ledger is linked. Also
+// the org tree, staff and riders most tests use, made through identity's contract.
 #ifndef CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_TEST_ENV_H_
 #define CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_TEST_ENV_H_
 
@@ -9,6 +10,9 @@
 #include <string>
 
 #include "civicpoints/activity/v1/activity_service.grpc.pb.h"
+#include "common/auth/method_policy.h"
+#include "common/pg/pg_pool.h"
+#include "common/server/service_host.h"
 #include "common/server/service_token.h"
 #include "common/status/grpc_status.h"
 #include "common/testing/tcp_relay.h"
@@ -16,9 +20,8 @@
 #include "services/activity/activity_service.h"
 #include "services/activity/award_relay.h"
 #include "services/activity/directory.h"
-#include "services/identity/identity_test_env.h"
-#include "services/ledger/ledger_grpc_service.h"
-#include "services/ledger/ledger_test_env.h"
+#include "tests/peers/identity_peer.h"
+#include "tests/peers/ledger_peer.h"
 
 namespace civicpoints::activity {
 
@@ -39,13 +42,13 @@ class ActivityTestEnv {
 
   bool ok() const { return stub_ != nullptr; }
   v1::ActivityService::Stub& stub() { return *stub_; }
-  identity::IdentityTestEnv& identity() { return identity_; }
-  ledger::LedgerTestEnv& ledger() { return ledger_; }
+  testing::IdentityPeer& identity() { return identity_; }
+  testing::LedgerPeer& ledger() { return *ledger_; }
   AwardRelay& relay() { return *relay_; }
 
-  // The ledger's port stops answering (UNAVAILABLE) and comes back on the same address.
-  void StopLedger();
-  void StartLedger();
+  // The ledger crashes (its address answers UNAVAILABLE) and comes back on the same address.
+  void StopLedger() { ledger_->Kill(); }
+  void StartLedger() { ledger_->Restart(); }
   // Activity reaches identity through a relay: cut, identity is down for activity (its service
   // token and directory) while it still serves the tests themselves.
   testing::TcpRelay& identity_link() { return *identity_link_; }
@@ -55,7 +58,7 @@ class ActivityTestEnv {
 
   // A context carrying `token`.
   static std::unique_ptr<grpc::ClientContext> With(const std::string& token) {
-    return identity::IdentityTestEnv::With(token);
+    return testing::IdentityPeer::With(token);
   }
 
   // The tree: 平城区 / 清远街道 / 清远西街社区 and 工农路社区, with staff of each community and of
@@ -71,12 +74,9 @@ class ActivityTestEnv {
   std::pair<std::string, std::string> Rider(const std::string& community);
 
  private:
-  identity::IdentityTestEnv identity_;
-  ledger::LedgerTestEnv ledger_;
-  std::unique_ptr<auth::Authorizer> ledger_authorizer_;
-  std::unique_ptr<ledger::LedgerGrpcService> ledger_service_;
-  std::unique_ptr<server::ServiceHost> ledger_host_;
-  int ledger_port_ = 0;
+  testing::IdentityPeer identity_;
+  std::unique_ptr<testing::LedgerPeer> ledger_;
+  std::unique_ptr<auth::Authorizer> authorizer_;
   testing::ScratchDatabase db_;
   std::unique_ptr<testing::TcpRelay> identity_link_;
   std::unique_ptr<pg::PgPool> pool_;

@@ -137,12 +137,14 @@ class PlaceTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_TRUE(env_.ok());
     auto& id = env_.identity();
-    merchant_ = id.Staff("13900000051", common::v1::ROLE_MERCHANT, env_.west);
-    keeper_ = id.Staff("13900000052", common::v1::ROLE_STATION_KEEPER, env_.west);
-    merchant_id_ =
-        id.Sql("SELECT person_id FROM role_grants WHERE role = 5 AND org_id = '" + env_.west + "'");
-    keeper_id_ =
-        id.Sql("SELECT person_id FROM role_grants WHERE role = 4 AND org_id = '" + env_.west + "'");
+    const testing::IdentityPeer::Member merchant =
+        id.Staff("13900000051", common::v1::ROLE_MERCHANT, env_.west);
+    const testing::IdentityPeer::Member keeper =
+        id.Staff("13900000052", common::v1::ROLE_STATION_KEEPER, env_.west);
+    merchant_ = merchant.token;
+    merchant_id_ = merchant.person_id;
+    keeper_ = keeper.token;
+    keeper_id_ = keeper.person_id;
     ASSERT_FALSE(merchant_.empty());
     ASSERT_FALSE(keeper_id_.empty());
   }

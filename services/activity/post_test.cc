@@ -203,7 +203,7 @@ class PostTest : public ::testing::Test {
                                          &granted);
     EXPECT_TRUE(s.ok()) << s.error_message();
     // Signed in again: a token carrying both roles.
-    const std::string both = env_.identity().Login(phone, identity::kRiderPassword);
+    const std::string both = env_.identity().Login(phone, testing::IdentityPeer::kRiderPassword);
     EXPECT_FALSE(both.empty());
     return {id, both};
   }

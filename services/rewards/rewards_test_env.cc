@@ -1,6 +1,10 @@
 #include "services/rewards/rewards_test_env.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
 
 #include <pqxx/pqxx>
 
@@ -97,23 +101,24 @@ activity::v1::Place Place(const std::string& id, activity::v1::PlaceKind kind,
 }  // namespace
 
 RewardsTestEnv::RewardsTestEnv(RewardsOptions options, Options env) {
-  if (!ledger_env_.ok()) return;
   auth::TokenSigner::GenerateKeyPair(&pk_, &sk_);
   auth::KeySet keys;
   keys.Add("test", pk_);
   authorizer_ = std::make_unique<auth::Authorizer>(
       std::make_shared<const auth::TokenVerifier>(std::make_shared<auth::StaticKeyProvider>(keys)));
-
-  ledger_service_ =
-      std::make_unique<ledger::LedgerGrpcService>(&ledger_env_.ledger(), authorizer_.get());
-  auto ledger_host = server::ServiceHost::Start(
-      {.service_name = "ledger"},
-      {{ledger::v1::LedgerService::service_full_name(), ledger_service_.get()}});
-  if (!ledger_host.ok()) {
-    ADD_FAILURE() << ledger_host.status();
+  // The ledger trusts the same key, given as a deployment gives development keys: a JWKS file.
+  char jwks_path[] = "/tmp/cp-rewards-jwks-XXXXXX";
+  const int fd = mkstemp(jwks_path);
+  if (fd < 0) {
+    ADD_FAILURE() << "mkstemp failed";
     return;
   }
-  ledger_host_ = *std::move(ledger_host);
+  close(fd);
+  jwks_file_ = jwks_path;
+  std::ofstream(jwks_file_) << keys.ToJwks();
+  ledger_ = std::make_unique<testing::LedgerPeer>(
+      std::map<std::string, std::string>{{"CP_JWKS_FILE", jwks_file_}});
+  if (!ledger_->ok()) return;
 
   using common::v1::ORG_LEVEL_COMMUNITY;
   using common::v1::ORG_LEVEL_DISTRICT;
@@ -159,7 +164,7 @@ RewardsTestEnv::RewardsTestEnv(RewardsOptions options, Options env) {
   auto channel = [](const std::string& address) {
     return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
   };
-  const std::string ledger_addr = absl::StrCat("127.0.0.1:", ledger_host_->grpc_port());
+  const std::string ledger_addr = ledger_->address();
   ledger_client_ = std::make_unique<LedgerClient>(channel(ledger_addr), service_token_.get());
   directory_ =
       std::make_unique<GrpcDirectory>(channel(absl::StrCat("127.0.0.1:", peers_host_->grpc_port())),
@@ -187,7 +192,8 @@ RewardsTestEnv::~RewardsTestEnv() {
   if (host_) host_->Shutdown(absl::ZeroDuration());
   service_.reset();
   if (peers_host_) peers_host_->Shutdown(absl::ZeroDuration());
-  if (ledger_host_) ledger_host_->Shutdown(absl::ZeroDuration());
+  ledger_.reset();
+  if (!jwks_file_.empty()) unlink(jwks_file_.c_str());
 }
 
 void RewardsTestEnv::StartRewards(RewardsOptions options) {

@@ -1,11 +1,11 @@
-// A whole rewards service for tests, over the real ledger: the ledger (scratch database, its own
-// Redis) served on a free port, stand-ins for activity's GetPlace and identity's GetOrgNode and
-// ExchangeApiKey (the only things rewards asks them) on another port, and the rewards service on a
-// third, over a scratch database of its own. Rewards reaches identity (but not activity or the
-// ledger) through a relay a test can cut. Tokens are minted with a test signing key that every
-// service trusts; rewards' own is fixed, or traded for an API key with the stand-in identity as in
-// a deployment. The org tree and places are the story's: 平城区 › 清远街道 › 清远西街社区 and
-// 工农路社区.
+// A whole rewards service for tests, over the real ledger: the ledger's binary (tests/peers:
+// scratch database, its own Redis, trusting the test signing key) on a free port, stand-ins for
+// activity's GetPlace and identity's GetOrgNode and ExchangeApiKey (the only things rewards asks
+// them) on another port, and the rewards service on a third, over a scratch database of its own.
+// Rewards reaches identity (but not activity or the ledger) through a relay a test can cut. Tokens
+// are minted with a test signing key that every service trusts; rewards' own is fixed, or traded
+// for an API key with the stand-in identity as in a deployment. The org tree and places are the
+// story's: 平城区 › 清远街道 › 清远西街社区 and 工农路社区.
 #ifndef CIVICPOINTS_SERVICES_REWARDS_REWARDS_TEST_ENV_H_
 #define CIVICPOINTS_SERVICES_REWARDS_REWARDS_TEST_ENV_H_
 
@@ -30,11 +30,10 @@
 #include "common/server/service_token.h"
 #include "common/testing/tcp_relay.h"
 #include "common/testing/test_env.h"
-#include "services/ledger/ledger_grpc_service.h"
-#include "services/ledger/ledger_test_env.h"
 #include "services/rewards/directory.h"
 #include "services/rewards/ledger_client.h"
 #include "services/rewards/rewards_service.h"
+#include "tests/peers/ledger_peer.h"
 
 namespace civicpoints::rewards {
 
@@ -98,7 +97,7 @@ class RewardsTestEnv {
   // How many tokens the stand-in identity has given for rewards' API key.
   int identity_exchanges() const { return orgs_.exchanges.load(); }
   // The first column of the first row of a query on the ledger's database ("ledger." tables).
-  int64_t LedgerSql(const std::string& query) { return ledger_env_.Sql(query); }
+  int64_t LedgerSql(const std::string& query) { return ledger_->Sql(query); }
 
   // Stops the rewards service (as a crash would: nothing is finished) and starts a fresh one over
   // the same database with `options`.
@@ -155,13 +154,12 @@ class RewardsTestEnv {
  private:
   void StartRewards(RewardsOptions options);
 
-  ledger::LedgerTestEnv ledger_env_;
   testing::ScratchDatabase db_;
   auth::Ed25519PublicKey pk_;
   auth::Ed25519SecretKey sk_;
   std::unique_ptr<auth::Authorizer> authorizer_;
-  std::unique_ptr<ledger::LedgerGrpcService> ledger_service_;
-  std::unique_ptr<server::ServiceHost> ledger_host_;
+  std::string jwks_file_;  // the test key, for the ledger
+  std::unique_ptr<testing::LedgerPeer> ledger_;
   FakePlaces places_;
   FakeOrgs orgs_;
   std::unique_ptr<server::ServiceHost> peers_host_;

@@ -14,9 +14,9 @@
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
 #include "civicpoints/ledger/v1/ledger_service.grpc.pb.h"
 #include "common/probe/probe.h"
+#include "common/testing/child_process.h"
 #include "common/testing/test_env.h"
 #include "cptest/v1/test_service.grpc.pb.h"
-#include "tests/integration/child_process.h"
 
 #include <thread>
 

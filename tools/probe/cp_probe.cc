@@ -23,7 +23,7 @@ int Usage() {
 int main(int argc, char** argv) {
   if (argc < 3) return Usage();
   const std::string command = argv[1];
-  auto channel = grpc::CreateChannel(argv[2], grpc::InsecureChannelCredentials());
+  auto channel = civicpoints::probe::ProbeChannel(argv[2]);
   if (command == "health") {
     absl::StatusOr<std::string> status =
         civicpoints::probe::CheckHealth(channel, argc > 3 ? argv[3] : "", absl::Seconds(3));

@@ -1,7 +1,8 @@
-#include "tests/integration/child_process.h"
+#include "common/testing/child_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,8 +21,13 @@ ChildProcess::ChildProcess(std::string path, std::vector<std::string> args,
   char tmpl[] = "/tmp/cp-child-XXXXXX";
   int fd = mkstemp(tmpl);
   stderr_path_ = tmpl;
+  const pid_t parent = getpid();
   pid_ = fork();
   if (pid_ == 0) {
+    // A test killed halfway (a timeout, ^C) must not leave services running: the child dies with
+    // the thread that started it.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);
     dup2(fd, STDERR_FILENO);
     for (const auto& [k, v] : env) setenv(k.c_str(), v.c_str(), 1);
     std::vector<char*> argv;

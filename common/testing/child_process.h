@@ -1,7 +1,7 @@
 // A child process for tests: started with arguments and extra environment, its stderr captured
-// to a file, signalled and waited for with a deadline.
-#ifndef CIVICPOINTS_TESTS_INTEGRATION_CHILD_PROCESS_H_
-#define CIVICPOINTS_TESTS_INTEGRATION_CHILD_PROCESS_H_
+// to a file, signalled and waited for with a deadline; killed when the thread that started it ends.
+#ifndef CIVICPOINTS_COMMON_TESTING_CHILD_PROCESS_H_
+#define CIVICPOINTS_COMMON_TESTING_CHILD_PROCESS_H_
 
 #include <sys/types.h>
 
@@ -38,4 +38,4 @@ class ChildProcess {
 
 }  // namespace civicpoints::testing
 
-#endif  // CIVICPOINTS_TESTS_INTEGRATION_CHILD_PROCESS_H_
+#endif  // CIVICPOINTS_COMMON_TESTING_CHILD_PROCESS_H_
