@@ -17,8 +17,7 @@ namespace {
 // service_process_test uses, overrides it).
 std::string BinaryOf(const std::string& name) {
   const char* dir = std::getenv("CP_TEST_BIN_DIR");
-  return absl::StrCat(dir != nullptr ? dir : CP_SERVICES_BIN_DIR, "/", name, "/civicpoints-",
-                      name);
+  return absl::StrCat(dir != nullptr ? dir : CP_SERVICES_BIN_DIR, "/", name, "/civicpoints-", name);
 }
 
 // The last `lines` lines of `text`.
@@ -58,8 +57,8 @@ absl::Status ServiceProcess::Start() {
                                                  child_->exit_signal(), "):\n", Tail(Log(), 8)));
     }
   }
-  return absl::UnavailableError(absl::StrCat("civicpoints-", name_,
-                                             " not SERVING within 30 s:\n", Tail(Log(), 8)));
+  return absl::UnavailableError(
+      absl::StrCat("civicpoints-", name_, " not SERVING within 30 s:\n", Tail(Log(), 8)));
 }
 
 void ServiceProcess::Kill() {

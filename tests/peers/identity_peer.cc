@@ -29,8 +29,8 @@ std::string RandomText(size_t n, const std::string& alphabet) {
 
 void WriteFile(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path) << text << "\n";
-  std::filesystem::permissions(path, std::filesystem::perms::owner_read |
-                                         std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 }  // namespace
@@ -48,10 +48,10 @@ IdentityPeer::IdentityPeer() {
   std::vector<std::string> internal_keys;
   for (const char* name : kInternalServices) {
     const std::filesystem::path file = keys_dir_ / absl::StrCat(name, ".apikey");
-    WriteFile(file,
-              absl::StrCat("cpk_ak_", RandomText(20, hex), "_",
-                           RandomText(43, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                          "0123456789-_")));
+    WriteFile(file, absl::StrCat("cpk_ak_", RandomText(20, hex), "_",
+                                 RandomText(43,
+                                            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                            "0123456789-_")));
     internal_keys.push_back(absl::StrCat(name, "=", file.string()));
   }
   process_ = std::make_unique<ServiceProcess>(
@@ -146,8 +146,7 @@ IdentityPeer::Member IdentityPeer::Staff(const std::string& phone, common::v1::R
   return {person.person().person_id(), FirstLogin(phone, kStaffInitialPassword, kStaffPassword)};
 }
 
-v1::RegisterRiderResponse IdentityPeer::Register(const std::string& phone,
-                                                 const std::string& name,
+v1::RegisterRiderResponse IdentityPeer::Register(const std::string& phone, const std::string& name,
                                                  const std::string& check_in_code) {
   v1::RegisterRiderRequest req;
   req.set_idempotency_key(absl::StrCat("reg-", phone, "-", ++registrations_));
