@@ -63,6 +63,8 @@ endfunction()
 #   CP_SUITE_RUN_DIR        the suite's folder (suite.env, admin.env, logs/, keys/)
 #   CP_SUITE_PG_URL         its PostgreSQL (one schema per service), for what no API can do
 # Labels default to e2e; tests share the suite, so each makes names of its own (unique per run).
+# They run one at a time (RESOURCE_LOCK cp_suite): the scope walk counts every table's rows and
+# must see none appear while it calls, so no other test may write to the suite meanwhile.
 function(cp_suite_test)
   cmake_parse_arguments(ARG "" "NAME;TIMEOUT" "COMMAND;LABELS" ${ARGN})
   if(NOT ARG_LABELS)
@@ -75,7 +77,7 @@ function(cp_suite_test)
   math(EXPR pg_port "${CP_TEST_SUITE_PORT_BASE} + 30")
   add_test(NAME ${ARG_NAME} COMMAND ${ARG_COMMAND})
   set_tests_properties(${ARG_NAME} PROPERTIES
-    FIXTURES_REQUIRED cp_suite LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    FIXTURES_REQUIRED cp_suite RESOURCE_LOCK cp_suite LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
     ENVIRONMENT "CP_SUITE_GATEWAY_ADDR=127.0.0.1:${CP_TEST_SUITE_PORT_BASE};\
 CP_SUITE_HTTP_URL=http://127.0.0.1:${http_port};CP_SUITE_ADMIN_PHONE=13900000000;\
 CP_SUITE_ADMIN_PASSWORD=${CP_TEST_SUITE_ADMIN_PASSWORD};CP_SUITE_RUN_DIR=${CP_TEST_SUITE_RUN_DIR};\

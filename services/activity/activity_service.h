@@ -14,6 +14,8 @@
 #include "common/pg/throttle.h"
 #include "common/pg/transactions.h"
 #include "services/activity/pg_attendance_store.h"
+#include "services/activity/pg_service_record_store.h"
+#include "services/activity/pg_shift_store.h"
 #include "services/activity/support.h"
 
 namespace civicpoints::auth {
@@ -170,6 +172,17 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
                                   const v1::ServiceRecord& record, absl::Time occur,
                                   const common::v1::OrgPath& rider_path);
   absl::StatusOr<common::v1::OrgPath> RiderPathOfRecord(const std::string& record_id);
+  struct RecordReview {
+    std::string record_id;
+    v1::ServiceRecordStatus outcome;  // VERIFIED or REJECTED
+    std::string note;                 // the verification's note or the rejection's reason
+    common::v1::OrgPath rider_path;   // where a verification's points count
+  };
+  // Verifies or rejects the record under its row lock (review_rules.h), writing a verification's
+  // award; fills `out` with the record as it stands and sets `applied` when this call changed it.
+  absl::Status ReviewServiceRecord(pqxx::transaction_base& tx, const Caller& caller,
+                                   const RecordReview& review, v1::ServiceRecord* out,
+                                   bool* applied);
 
   // Confirming attendance (attendance.cc; its rules in attendance_rules.h). The home path of each
   // of `riders` as identity knows it (an empty path for one it does not know).
@@ -182,12 +195,31 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
                          const std::vector<std::string>& named, const RiderHomes& homes,
                          v1::ConfirmAttendanceResponse* resp);
 
+  // Reviewing duty shifts (duty_shifts.cc; its rules in review_rules.h). The home path of the
+  // rider who logged the shift, asked of identity before the review's transaction (empty when
+  // the shift is missing, the caller's own, or its rider is unknown to identity).
+  absl::StatusOr<common::v1::OrgPath> HomeOfShiftRider(const Caller& caller,
+                                                       const std::string& post_id,
+                                                       const std::string& shift_id);
+  struct ShiftReview {
+    std::string post_id, shift_id;
+    v1::DutyShiftStatus outcome;  // CONFIRMED or REJECTED
+    std::string reject_reason;
+    common::v1::OrgPath rider_home;  // where a confirmation's points count (empty: at the post)
+  };
+  // Confirms or rejects the shift under its row lock, writing a confirmation's award; fills `out`
+  // with the shift as it stands and sets `applied` when this call changed it.
+  absl::Status ReviewShift(pqxx::transaction_base& tx, const Caller& caller,
+                           const ShiftReview& review, v1::DutyShift* out, bool* applied);
+
   // Tells the relay new awards wait.
   void NudgeRelay();
 
   pg::PgPool* pool_;
   pg::Throttle throttle_;  // wrong check-in codes per rider and activity
   const PgAttendanceStore attendance_{};
+  const PgShiftStore shifts_{};
+  const PgServiceRecordStore records_{};
   const auth::Authorizer* authorizer_;
   Directory* directory_;
   AwardRelay* relay_;

@@ -1,15 +1,18 @@
 // Service records: a rider (or a grid-management city system on a rider's behalf) reports a
 // service done or a problem found; staff of that community verify — which writes the record's one
-// award and its outbox row — or reject; the rider may appeal once, and street staff decide.
+// award and its outbox row — or reject; the rider may appeal once, and street staff decide. The
+// reviews' rules are review_rules.h's; the SQL is PgServiceRecordStore's.
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/text.h"
 #include "common/pg/paging.h"
+#include "common/status/status_macros.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/awards.h"
 #include "services/activity/directory.h"
 #include "services/activity/points_rules.h"
+#include "services/activity/review_rules.h"
 
 namespace civicpoints::activity {
 
@@ -23,13 +26,6 @@ constexpr int kDailySubmissions = 20;
 constexpr absl::Duration kMaxAge = absl::Hours(24 * 7);
 constexpr absl::Duration kAppealWindow = absl::Hours(24 * 7);
 constexpr absl::Duration kClockSkew = absl::Minutes(1);
-
-const char kRecordColumns[] =
-    "service_record_id, rider_id, kind, description, latitude, longitude, address, community_id, "
-    "street_id, district_id, us(occur_at), attachments, source_system, external_ref, status, "
-    "reviewed_by, review_note, COALESCE(us(reviewed_at), 0), appeal_reason, appeal_attachments, "
-    "COALESCE(us(appealed_at), 0), decision, decision_reason, decided_by, "
-    "COALESCE(us(decided_at), 0), us(created_at), us(updated_at)";
 
 // The statement text riders see next to the points.
 std::string KindText(v1::ServiceRecordKind kind) {
@@ -96,80 +92,6 @@ absl::Status CheckAttachments(const google::protobuf::RepeatedPtrField<v1::Attac
   return absl::OkStatus();
 }
 
-std::string AttachmentBytes(const google::protobuf::RepeatedPtrField<v1::Attachment>& list) {
-  v1::ServiceRecord holder;
-  *holder.mutable_attachments() = list;
-  return holder.SerializeAsString();
-}
-
-struct RecordRow {
-  v1::ServiceRecord proto;
-  absl::Time reviewed_at, occur;
-};
-
-RecordRow ReadRecord(pqxx::transaction_base& tx, const pqxx::row& row, bool for_staff) {
-  RecordRow out;
-  v1::ServiceRecord& r = out.proto;
-  r.set_service_record_id(row[0].as<std::string>());
-  r.set_rider_id(row[1].as<std::string>());
-  r.set_kind(static_cast<v1::ServiceRecordKind>(row[2].as<int>()));
-  r.set_description(row[3].as<std::string>());
-  r.mutable_location()->set_latitude(row[4].as<double>());
-  r.mutable_location()->set_longitude(row[5].as<double>());
-  r.set_address(row[6].as<std::string>());
-  r.set_community_id(row[7].as<std::string>());
-  r.mutable_org_path()->set_community_id(row[7].as<std::string>());
-  r.mutable_org_path()->set_street_id(row[8].as<std::string>());
-  r.mutable_org_path()->set_district_id(row[9].as<std::string>());
-  SetTime(r.mutable_occur_time(), row[10].as<int64_t>());
-  out.occur = FromUs(row[10].as<int64_t>());
-  v1::ServiceRecord holder;
-  holder.ParseFromString(pqxx::binarystring(row[11]).str());
-  *r.mutable_attachments() = holder.attachments();
-  r.set_source_system(row[12].as<std::string>());
-  r.set_external_ref(row[13].as<std::string>());
-  r.set_status(static_cast<v1::ServiceRecordStatus>(row[14].as<int>()));
-  r.set_reviewed_by(row[15].as<std::string>());
-  r.set_review_note(row[16].as<std::string>());
-  if (row[17].as<int64_t>() != 0) SetTime(r.mutable_review_time(), row[17].as<int64_t>());
-  out.reviewed_at = FromUs(row[17].as<int64_t>());
-  if (row[20].as<int64_t>() != 0) {
-    v1::Appeal* appeal = r.mutable_appeal();
-    appeal->set_reason(row[18].as<std::string>());
-    v1::ServiceRecord evidence;
-    evidence.ParseFromString(pqxx::binarystring(row[19]).str());
-    *appeal->mutable_attachments() = evidence.attachments();
-    SetTime(appeal->mutable_appeal_time(), row[20].as<int64_t>());
-    appeal->set_decision(static_cast<v1::AppealDecision>(row[21].as<int>()));
-    appeal->set_decision_reason(row[22].as<std::string>());
-    appeal->set_decided_by(row[23].as<std::string>());
-    if (row[24].as<int64_t>() != 0) SetTime(appeal->mutable_decide_time(), row[24].as<int64_t>());
-  }
-  SetTime(r.mutable_create_time(), row[25].as<int64_t>());
-  SetTime(r.mutable_update_time(), row[26].as<int64_t>());
-  if (r.status() == v1::SERVICE_RECORD_STATUS_VERIFIED) {
-    if (std::optional<v1::Award> award =
-            FindAward(tx, v1::AWARD_SOURCE_KIND_SERVICE_RECORD, r.service_record_id(), r.rider_id(),
-                      for_staff)) {
-      *r.mutable_award() = *std::move(award);
-    }
-  }
-  return out;
-}
-
-absl::StatusOr<RecordRow> LoadRecord(pqxx::transaction_base& tx, const std::string& id, bool lock,
-                                     bool for_staff) {
-  if (id.empty()) return absl::InvalidArgumentError("service_record_id: is required");
-  pqxx::result r = tx.exec_params(
-      absl::StrCat("SELECT ", kRecordColumns, " FROM service_records WHERE service_record_id = $1",
-                   lock ? " FOR UPDATE" : ""),
-      id);
-  if (r.empty()) {
-    return absl::NotFoundError(absl::StrCat("service record '", id, "' does not exist"));
-  }
-  return ReadRecord(tx, r[0], for_staff);
-}
-
 absl::Status WrongState(const v1::ServiceRecord& r, absl::string_view action) {
   return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
                 absl::StrCat("cannot ", action, " service record ", r.service_record_id(),
@@ -211,22 +133,14 @@ absl::Status ActivityServiceImpl::AwardServiceRecord(pqxx::transaction_base& tx,
 
 absl::StatusOr<common::v1::OrgPath> ActivityServiceImpl::RiderPathOfRecord(
     const std::string& record_id) {
-  std::string rider;
-  common::v1::OrgPath where;
-  absl::Status read = InReadTx("read service record", [&](pqxx::transaction_base& tx) {
-    pqxx::result r = tx.exec_params(
-        "SELECT rider_id, district_id, street_id, community_id FROM service_records "
-        "WHERE service_record_id = $1",
-        record_id);
-    if (r.empty()) return absl::OkStatus();
-    rider = r[0][0].as<std::string>();
-    where.set_district_id(r[0][1].as<std::string>());
-    where.set_street_id(r[0][2].as<std::string>());
-    where.set_community_id(r[0][3].as<std::string>());
+  std::optional<PgServiceRecordStore::Place> place;
+  RETURN_IF_ERROR(InReadTx("read service record", [&](pqxx::transaction_base& tx) {
+    place = records_.PlaceOf(tx, record_id);
     return absl::OkStatus();
-  });
-  if (!read.ok()) return read;
-  if (rider.empty()) return where;  // the transaction reports the missing record
+  }));
+  if (!place) return common::v1::OrgPath();  // the transaction reports the missing record
+  const std::string& rider = place->rider_id;
+  const common::v1::OrgPath& where = place->where;
   absl::StatusOr<std::vector<RiderInfo>> riders = directory_->Riders({rider});
   if (!riders.ok()) {
     if (riders.status().code() == absl::StatusCode::kNotFound) return where;
@@ -315,40 +229,30 @@ grpc::Status ActivityServiceImpl::SubmitServiceRecord(grpc::ServerContext* ctx,
         caller, "SubmitServiceRecord", req->idempotency_key(), *req, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
           // One submitter at a time per rider, so the daily limit cannot be raced past.
-          tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", rider);
+          records_.LockRiderSubmissions(tx, rider);
           const std::string day = ShanghaiDay(caller.now);
-          pqxx::row today = tx.exec_params1(
-              "SELECT count(*) FROM service_records WHERE rider_id = $1 AND submit_day = $2::date",
-              rider, day);
-          if (today[0].as<int>() >= kDailySubmissions) {
+          if (records_.SubmittedOn(tx, rider, day) >= kDailySubmissions) {
             return Refuse(absl::StatusCode::kResourceExhausted,
                           v1::ACTIVITY_ERROR_REASON_DAILY_SUBMISSION_LIMIT,
                           absl::StrCat("already ", kDailySubmissions,
                                        " service records today; submit more tomorrow"));
           }
           if (!r.external_ref().empty() &&
-              !tx.exec_params("SELECT 1 FROM service_records WHERE source_system = $1 AND "
-                              "external_ref = $2",
-                              source_system, r.external_ref())
-                   .empty()) {
+              records_.ExternalRefTaken(tx, source_system, r.external_ref())) {
             return absl::AlreadyExistsError(absl::StrCat(
                 "service_record.external_ref: '", r.external_ref(), "' was already submitted"));
           }
-          const std::string id = NewId("sr");
-          tx.exec_params(
-              "INSERT INTO service_records (service_record_id, rider_id, kind, description, "
-              "latitude, longitude, address, community_id, street_id, district_id, occur_at, "
-              "attachments, source_system, external_ref, status, submit_day) VALUES ($1, $2, $3, "
-              "$4, $5::double precision, $6::double precision, $7, $8, $9, $10, "
-              "from_us($11::bigint), $12, $13, $14, service_record_status('SUBMITTED'), $15::date)",
-              id, rider, static_cast<int>(r.kind()), r.description(), r.location().latitude(),
-              r.location().longitude(), r.address(), community->org_id, community->path.street_id(),
-              community->path.district_id(), Us(occur),
-              pqxx::binarystring(AttachmentBytes(r.attachments())), source_system, r.external_ref(),
-              day);
-          absl::StatusOr<RecordRow> row = LoadRecord(tx, id, false, !caller.is_rider());
-          if (!row.ok()) return row.status();
-          *resp->mutable_service_record() = row->proto;
+          v1::ServiceRecord record = r;
+          record.set_service_record_id(NewId("sr"));
+          record.set_rider_id(rider);
+          record.set_source_system(source_system);
+          *record.mutable_org_path() = community->path;
+          record.mutable_org_path()->set_community_id(community->org_id);
+          records_.Insert(tx, record, occur, day);
+          ASSIGN_OR_RETURN(
+              PgServiceRecordStore::Row row,
+              records_.Load(tx, record.service_record_id(), false, !caller.is_rider()));
+          *resp->mutable_service_record() = std::move(row.proto);
           return absl::OkStatus();
         });
   });
@@ -360,7 +264,8 @@ grpc::Status ActivityServiceImpl::GetServiceRecord(grpc::ServerContext* ctx,
   return Handle(ctx, "GetServiceRecord", [&](const Caller& caller) -> absl::Status {
     return InReadTx("get service record", [&](pqxx::transaction_base& tx) -> absl::Status {
       const bool staff = caller.is_staff();
-      absl::StatusOr<RecordRow> r = LoadRecord(tx, req->service_record_id(), false, staff);
+      absl::StatusOr<PgServiceRecordStore::Row> r =
+          records_.Load(tx, req->service_record_id(), false, staff);
       if (!r.ok()) return r.status();
       if (!staff) {
         // Another rider's record is as good as absent.
@@ -435,28 +340,65 @@ grpc::Status ActivityServiceImpl::ListServiceRecords(grpc::ServerContext* ctx,
       }
       org_id = column == "''" ? "" : org->org_id;
     }
-    auto array = [](const std::vector<int>& v) {
-      std::string out = "{";
-      for (size_t i = 0; i < v.size(); ++i) absl::StrAppend(&out, i ? "," : "", v[i]);
-      return out + "}";
-    };
+    const PgServiceRecordStore::Filter filter{.org_column = column,
+                                              .org_id = org_id,
+                                              .rider_id = rider,
+                                              .kinds = kinds,
+                                              .statuses = statuses,
+                                              .from_us = from,
+                                              .to_us = to,
+                                              .after_us = paging->after_us(),
+                                              .after_id = paging->after_id(),
+                                              .limit = paging->size + 1};
     return InReadTx("list service records", [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result rows = tx.exec_params(
-          absl::StrCat("SELECT ", kRecordColumns, " FROM service_records WHERE ", column,
-                       " = $1 AND ($2 = '' OR rider_id = $2) AND (cardinality($3::smallint[]) = 0 "
-                       "OR kind = ANY($3::smallint[])) AND (cardinality($4::smallint[]) = 0 OR "
-                       "status = ANY($4::smallint[])) AND created_at >= from_us($5::bigint) AND "
-                       "created_at < from_us($6::bigint) AND ($7::bigint = 0 OR "
-                       "(us(created_at), service_record_id) < ($7::bigint, $8)) "
-                       "ORDER BY created_at DESC, service_record_id DESC LIMIT $9"),
-          org_id, rider, array(kinds), array(statuses), from, to, paging->after_us(),
-          paging->after_id(), paging->size + 1);
-      resp->set_next_page_token(pg::FillPage(rows, *paging, 25, [&](const pqxx::row& row) {
-        *resp->add_service_records() = ReadRecord(tx, row, staff).proto;
-      }));
+      std::vector<PgServiceRecordStore::Row> rows = records_.List(tx, filter, staff);
+      if (static_cast<int>(rows.size()) > paging->size) {
+        rows.resize(paging->size);
+        const v1::ServiceRecord& last = rows.back().proto;
+        resp->set_next_page_token(pg::EncodePageToken(
+            paging->tag,
+            {std::to_string(Us(TimeOf(last.create_time()))), last.service_record_id()}));
+      }
+      for (PgServiceRecordStore::Row& row : rows) {
+        *resp->add_service_records() = std::move(row.proto);
+      }
       return absl::OkStatus();
     });
   });
+}
+
+absl::Status ActivityServiceImpl::ReviewServiceRecord(pqxx::transaction_base& tx,
+                                                      const Caller& caller,
+                                                      const RecordReview& review,
+                                                      v1::ServiceRecord* out, bool* applied) {
+  ASSIGN_OR_RETURN(PgServiceRecordStore::Row r, records_.Load(tx, review.record_id, true, true));
+  RETURN_IF_ERROR(CheckCovers(caller.who(), r.proto.org_path(),
+                              absl::StrCat("service record ", r.proto.service_record_id(),
+                                           " (community ", r.proto.community_id(), ")"),
+                              {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF}));
+  const bool verify = review.outcome == v1::SERVICE_RECORD_STATUS_VERIFIED;
+  switch (DecideReview(caller.id(), r.proto.rider_id(), r.proto.status(),
+                       v1::SERVICE_RECORD_STATUS_SUBMITTED, review.outcome)) {
+    case ReviewStep::kOwnSubmission:
+      return CheckNotOwn(caller, r.proto);
+    case ReviewStep::kWrongState:
+      return WrongState(r.proto, verify ? "verify" : "reject");
+    case ReviewStep::kAlreadyDone:
+      break;
+    case ReviewStep::kApply:
+      records_.MarkReviewed(tx, r.proto.service_record_id(), review.outcome, caller.id(),
+                            review.note);
+      if (verify) {
+        r.proto.set_status(review.outcome);
+        RETURN_IF_ERROR(AwardServiceRecord(tx, caller, r.proto, r.occur, review.rider_path));
+      }
+      *applied = true;
+      break;
+  }
+  ASSIGN_OR_RETURN(PgServiceRecordStore::Row after,
+                   records_.Load(tx, review.record_id, false, true));
+  *out = std::move(after.proto);
+  return absl::OkStatus();
 }
 
 grpc::Status ActivityServiceImpl::VerifyServiceRecord(grpc::ServerContext* ctx,
@@ -466,43 +408,16 @@ grpc::Status ActivityServiceImpl::VerifyServiceRecord(grpc::ServerContext* ctx,
     if (req->service_record_id().empty()) {
       return absl::InvalidArgumentError("service_record_id: is required");
     }
-    if (absl::Status s =
-            text::CheckText(req->note(), "note", {.max = 500, .lines = text::Lines::kMany});
-        !s.ok())
-      return s;
-    absl::StatusOr<common::v1::OrgPath> rider_path = RiderPathOfRecord(req->service_record_id());
-    if (!rider_path.ok()) return rider_path.status();
+    RETURN_IF_ERROR(
+        text::CheckText(req->note(), "note", {.max = 500, .lines = text::Lines::kMany}));
+    ASSIGN_OR_RETURN(common::v1::OrgPath rider_path, RiderPathOfRecord(req->service_record_id()));
+    const RecordReview review{.record_id = req->service_record_id(),
+                              .outcome = v1::SERVICE_RECORD_STATUS_VERIFIED,
+                              .note = req->note(),
+                              .rider_path = std::move(rider_path)};
     bool awarded = false;
     absl::Status done = InTx("verify service record", [&](pqxx::transaction_base& tx) {
-      absl::StatusOr<RecordRow> r = LoadRecord(tx, req->service_record_id(), true, true);
-      if (!r.ok()) return r.status();
-      if (absl::Status s = CheckCovers(caller.who(), r->proto.org_path(),
-                                       absl::StrCat("service record ", r->proto.service_record_id(),
-                                                    " (community ", r->proto.community_id(), ")"),
-                                       {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF});
-          !s.ok()) {
-        return s;
-      }
-      if (absl::Status s = CheckNotOwn(caller, r->proto); !s.ok()) return s;
-      if (r->proto.status() == v1::SERVICE_RECORD_STATUS_SUBMITTED) {
-        tx.exec_params(
-            "UPDATE service_records SET status = service_record_status('VERIFIED'), reviewed_by = "
-            "$2, review_note = $3, "
-            "reviewed_at = now(), updated_at = now() WHERE service_record_id = $1",
-            r->proto.service_record_id(), caller.id(), req->note());
-        r->proto.set_status(v1::SERVICE_RECORD_STATUS_VERIFIED);
-        if (absl::Status s = AwardServiceRecord(tx, caller, r->proto, r->occur, *rider_path);
-            !s.ok()) {
-          return s;
-        }
-        awarded = true;
-      } else if (r->proto.status() != v1::SERVICE_RECORD_STATUS_VERIFIED) {
-        return WrongState(r->proto, "verify");
-      }
-      absl::StatusOr<RecordRow> after = LoadRecord(tx, req->service_record_id(), false, true);
-      if (!after.ok()) return after.status();
-      *resp->mutable_service_record() = after->proto;
-      return absl::OkStatus();
+      return ReviewServiceRecord(tx, caller, review, resp->mutable_service_record(), &awarded);
     });
     if (done.ok() && awarded) NudgeRelay();
     return done;
@@ -516,34 +431,14 @@ grpc::Status ActivityServiceImpl::RejectServiceRecord(grpc::ServerContext* ctx,
     if (req->service_record_id().empty()) {
       return absl::InvalidArgumentError("service_record_id: is required");
     }
-    if (absl::Status s = text::CheckText(
-            req->reason(), "reason", {.max = 500, .required = true, .lines = text::Lines::kMany});
-        !s.ok())
-      return s;
-    return InTx("reject service record", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<RecordRow> r = LoadRecord(tx, req->service_record_id(), true, true);
-      if (!r.ok()) return r.status();
-      if (absl::Status s = CheckCovers(caller.who(), r->proto.org_path(),
-                                       absl::StrCat("service record ", r->proto.service_record_id(),
-                                                    " (community ", r->proto.community_id(), ")"),
-                                       {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF});
-          !s.ok()) {
-        return s;
-      }
-      if (absl::Status s = CheckNotOwn(caller, r->proto); !s.ok()) return s;
-      if (r->proto.status() == v1::SERVICE_RECORD_STATUS_SUBMITTED) {
-        tx.exec_params(
-            "UPDATE service_records SET status = service_record_status('REJECTED'), reviewed_by = "
-            "$2, review_note = $3, "
-            "reviewed_at = now(), updated_at = now() WHERE service_record_id = $1",
-            r->proto.service_record_id(), caller.id(), req->reason());
-      } else if (r->proto.status() != v1::SERVICE_RECORD_STATUS_REJECTED) {
-        return WrongState(r->proto, "reject");
-      }
-      absl::StatusOr<RecordRow> after = LoadRecord(tx, req->service_record_id(), false, true);
-      if (!after.ok()) return after.status();
-      *resp->mutable_service_record() = after->proto;
-      return absl::OkStatus();
+    RETURN_IF_ERROR(text::CheckText(req->reason(), "reason",
+                                    {.max = 500, .required = true, .lines = text::Lines::kMany}));
+    const RecordReview review{.record_id = req->service_record_id(),
+                              .outcome = v1::SERVICE_RECORD_STATUS_REJECTED,
+                              .note = req->reason()};
+    bool rejected = false;
+    return InTx("reject service record", [&](pqxx::transaction_base& tx) {
+      return ReviewServiceRecord(tx, caller, review, resp->mutable_service_record(), &rejected);
     });
   });
 }
@@ -561,7 +456,8 @@ grpc::Status ActivityServiceImpl::AppealServiceRecord(grpc::ServerContext* ctx,
       return s;
     if (absl::Status s = CheckAttachments(req->attachments(), "attachments"); !s.ok()) return s;
     return InTx("appeal service record", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<RecordRow> r = LoadRecord(tx, req->service_record_id(), true, false);
+      absl::StatusOr<PgServiceRecordStore::Row> r =
+          records_.Load(tx, req->service_record_id(), true, false);
       if (!r.ok()) return r.status();
       if (r->proto.rider_id() != caller.id()) {
         return absl::NotFoundError(
@@ -586,13 +482,9 @@ grpc::Status ActivityServiceImpl::AppealServiceRecord(grpc::ServerContext* ctx,
                       v1::ACTIVITY_ERROR_REASON_APPEAL_WINDOW_CLOSED,
                       "the 7 days to appeal a rejection have passed");
       }
-      tx.exec_params(
-          "UPDATE service_records SET status = service_record_status('APPEALED'), appeal_reason = "
-          "$2, appeal_attachments = $3, "
-          "appealed_at = now(), updated_at = now() WHERE service_record_id = $1",
-          r->proto.service_record_id(), req->reason(),
-          pqxx::binarystring(AttachmentBytes(req->attachments())));
-      absl::StatusOr<RecordRow> after = LoadRecord(tx, req->service_record_id(), false, false);
+      records_.MarkAppealed(tx, r->proto.service_record_id(), req->reason(), req->attachments());
+      absl::StatusOr<PgServiceRecordStore::Row> after =
+          records_.Load(tx, req->service_record_id(), false, false);
       if (!after.ok()) return after.status();
       *resp->mutable_service_record() = after->proto;
       return absl::OkStatus();
@@ -619,7 +511,8 @@ grpc::Status ActivityServiceImpl::DecideServiceRecordAppeal(
     if (!rider_path.ok()) return rider_path.status();
     bool awarded = false;
     absl::Status done = InTx("decide appeal", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<RecordRow> r = LoadRecord(tx, req->service_record_id(), true, true);
+      absl::StatusOr<PgServiceRecordStore::Row> r =
+          records_.Load(tx, req->service_record_id(), true, true);
       if (!r.ok()) return r.status();
       // Street staff decide: the record's street must be theirs (a community grant is not enough).
       common::v1::OrgPath street = r->proto.org_path();
@@ -638,14 +531,11 @@ grpc::Status ActivityServiceImpl::DecideServiceRecordAppeal(
       }
       const v1::ServiceRecordStatus status = r->proto.status();
       if (status == v1::SERVICE_RECORD_STATUS_APPEALED) {
-        const bool uphold = req->decision() == v1::APPEAL_DECISION_UPHOLD_APPEAL;
-        tx.exec_params(
-            "UPDATE service_records SET status = $2, decision = $3, decision_reason = $4, "
-            "decided_by = $5, decided_at = now(), updated_at = now() WHERE service_record_id = $1",
-            r->proto.service_record_id(), uphold ? 2 : 5, static_cast<int>(req->decision()),
-            req->reason(), caller.id());
-        if (uphold) {
-          r->proto.set_status(v1::SERVICE_RECORD_STATUS_VERIFIED);
+        const v1::ServiceRecordStatus after = StatusAfterAppeal(req->decision());
+        records_.MarkDecided(tx, r->proto.service_record_id(), after, req->decision(),
+                             req->reason(), caller.id());
+        if (after == v1::SERVICE_RECORD_STATUS_VERIFIED) {
+          r->proto.set_status(after);
           if (absl::Status s = AwardServiceRecord(tx, caller, r->proto, r->occur, *rider_path);
               !s.ok()) {
             return s;
@@ -655,7 +545,8 @@ grpc::Status ActivityServiceImpl::DecideServiceRecordAppeal(
       } else if (!r->proto.has_appeal() || r->proto.appeal().decision() != req->decision()) {
         return WrongState(r->proto, "decide the appeal of");
       }
-      absl::StatusOr<RecordRow> after = LoadRecord(tx, req->service_record_id(), false, true);
+      absl::StatusOr<PgServiceRecordStore::Row> after =
+          records_.Load(tx, req->service_record_id(), false, true);
       if (!after.ok()) return after.status();
       *resp->mutable_service_record() = after->proto;
       return absl::OkStatus();

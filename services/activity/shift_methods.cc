@@ -1,21 +1,18 @@
 // Duty shifts: a rider on a post logs a stretch of duty; staff confirm it (writing its one award
-// and outbox row in the same transaction) or reject it.
+// and outbox row in the same transaction, duty_shifts.cc) or reject it. The SQL is PgShiftStore's
+// and post_records.h's.
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
 #include "common/base/text.h"
 #include "common/pg/paging.h"
 #include "common/pg/sql_values.h"
+#include "common/status/status_macros.h"
 #include "services/activity/activity_service.h"
-#include "services/activity/awards.h"
 #include "services/activity/directory.h"
-#include "services/activity/points_rules.h"
 #include "services/activity/post_records.h"
 
 namespace civicpoints::activity {
-
-using common::v1::ROLE_COMMUNITY_STAFF;
-using common::v1::ROLE_STREET_STAFF;
 
 namespace {
 
@@ -29,16 +26,6 @@ absl::Status CheckShiftIds(const std::string& post_id, const std::string& shift_
   if (post_id.empty()) return absl::InvalidArgumentError("post_id: is required");
   if (shift_id.empty()) return absl::InvalidArgumentError("shift_id: is required");
   return absl::OkStatus();
-}
-
-absl::Status NoSuchShift(const std::string& post_id, const std::string& shift_id) {
-  return absl::NotFoundError(
-      absl::StrCat("shift '", shift_id, "' does not exist on post '", post_id, "'"));
-}
-
-absl::Status CheckShiftScope(const Caller& caller, const v1::Post& post) {
-  return CheckCovers(caller.who(), post.org_path(), absl::StrCat("post ", post.post_id()),
-                     {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF});
 }
 
 absl::Status CheckLog(const v1::LogDutyShiftRequest& req, absl::Time now) {
@@ -86,57 +73,40 @@ grpc::Status ActivityServiceImpl::LogDutyShift(grpc::ServerContext* ctx,
                                                v1::LogDutyShiftResponse* resp) {
   return Handle(ctx, "LogDutyShift", [&](const Caller& caller) -> absl::Status {
     if (absl::Status s = CheckLog(*req, caller.now); !s.ok()) return s;
-    const int64_t start = Us(TimeOf(req->start_time())), end = Us(TimeOf(req->end_time()));
     return Idempotent(
         caller, "LogDutyShift", req->idempotency_key(), *req, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
-          absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), false);
-          if (!post.ok()) return post.status();
-          const std::string& id = post->post_id();
-          // Shared lock: a withdrawal of the claim waits for this shift, or this sees it gone.
-          pqxx::result held = tx.exec_params(
-              "SELECT claim_id, status FROM post_claims WHERE post_id = $1 AND rider_id = $2 "
-              "AND status IN (duty_shift_status('SUBMITTED'), duty_shift_status('CONFIRMED')) FOR "
-              "SHARE",
-              id, caller.id());
-          if (held.empty() || held[0][1].as<int>() != v1::POST_CLAIM_STATUS_APPROVED) {
+          ASSIGN_OR_RETURN(const v1::Post post, LoadPost(tx, req->post_id(), false));
+          const std::string& id = post.post_id();
+          const std::optional<PgShiftStore::Claim> claim = shifts_.LiveClaim(tx, id, caller.id());
+          if (!claim || claim->status != v1::POST_CLAIM_STATUS_APPROVED) {
             return Refuse(absl::StatusCode::kFailedPrecondition,
                           v1::ACTIVITY_ERROR_REASON_CLAIM_NOT_APPROVED,
                           absl::StrCat("you do not hold post ", id,
-                                       held.empty() ? " (no claim)" : " (claim still pending)"));
+                                       claim ? " (claim still pending)" : " (no claim)"));
           }
-          const std::string claim_id = held[0][0].as<std::string>();
-          // One rider's shifts are logged one at a time, so two overlapping ones cannot both pass.
-          tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
-                         absl::StrCat("duty-shift:", caller.id()));
-          pqxx::result overlap = tx.exec_params(
-              "SELECT shift_id, post_id FROM duty_shifts WHERE rider_id = $1 AND status IN "
-              "(duty_shift_status('SUBMITTED'), duty_shift_status('CONFIRMED')) "
-              "AND start_at < from_us($3::bigint) AND end_at > from_us($2::bigint) "
-              "ORDER BY start_at LIMIT 1",
-              caller.id(), start, end);
-          if (!overlap.empty()) {
-            return Refuse(
-                absl::StatusCode::kAlreadyExists, v1::ACTIVITY_ERROR_REASON_SHIFT_OVERLAP,
-                absl::StrCat("the shift overlaps your shift ", overlap[0][0].as<std::string>(),
-                             " on post ", overlap[0][1].as<std::string>()));
+          const absl::Time start = TimeOf(req->start_time()), end = TimeOf(req->end_time());
+          shifts_.LockRiderShifts(tx, caller.id());
+          if (auto overlap = shifts_.Overlapping(tx, caller.id(), start, end)) {
+            return Refuse(absl::StatusCode::kAlreadyExists, v1::ACTIVITY_ERROR_REASON_SHIFT_OVERLAP,
+                          absl::StrCat("the shift overlaps your shift ", overlap->first,
+                                       " on post ", overlap->second));
           }
-          const std::string shift_id = NewId("shift");
-          std::vector<std::string> refs(req->attachment_refs().begin(),
-                                        req->attachment_refs().end());
-          const bool located = req->has_location();
-          tx.exec_params(
-              "INSERT INTO duty_shifts (shift_id, post_id, claim_id, rider_id, start_at, end_at, "
-              "summary, latitude, longitude, attachment_refs, status, created_at) VALUES ($1, $2, "
-              "$3, $4, from_us($5::bigint), from_us($6::bigint), $7, "
-              "CASE WHEN $8 THEN $9::double precision END, "
-              "CASE WHEN $8 THEN $10::double precision END, $11::text[], "
-              "duty_shift_status('SUBMITTED'), "
-              "from_us($12::bigint))",
-              shift_id, id, claim_id, caller.id(), start, end, req->summary(), located,
-              req->location().latitude(), req->location().longitude(), pg::TextArray(refs),
-              Us(caller.now));
-          *resp->mutable_shift() = *LoadShift(tx, id, shift_id, false, false);
+          PgShiftStore::NewShift shift{
+              .shift_id = NewId("shift"),
+              .post_id = id,
+              .claim_id = claim->claim_id,
+              .rider_id = caller.id(),
+              .start = start,
+              .end = end,
+              .created = caller.now,
+              .summary = req->summary(),
+              .attachment_refs = {req->attachment_refs().begin(), req->attachment_refs().end()}};
+          if (req->has_location()) {
+            shift.location = {req->location().latitude(), req->location().longitude()};
+          }
+          shifts_.Insert(tx, shift);
+          *resp->mutable_shift() = *LoadShift(tx, id, shift.shift_id, false, false);
           return absl::OkStatus();
         });
   });
@@ -146,72 +116,18 @@ grpc::Status ActivityServiceImpl::ConfirmDutyShift(grpc::ServerContext* ctx,
                                                    const v1::ConfirmDutyShiftRequest* req,
                                                    v1::ConfirmDutyShiftResponse* resp) {
   return Handle(ctx, "ConfirmDutyShift", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = CheckShiftIds(req->post_id(), req->shift_id()); !s.ok()) return s;
-    // The rider's home community (where the award counts and whose caps apply) is asked of
-    // identity before the transaction; the rider of a shift never changes.
-    std::string rider;
-    absl::Status read = InReadTx("read shift", [&](pqxx::transaction_base& tx) {
-      pqxx::result r =
-          tx.exec_params("SELECT rider_id FROM duty_shifts WHERE post_id = $1 AND shift_id = $2",
-                         req->post_id(), req->shift_id());
-      if (!r.empty()) rider = r[0][0].as<std::string>();
-      return absl::OkStatus();
-    });
-    if (!read.ok()) return read;
-    common::v1::OrgPath home;
-    if (!rider.empty() && rider != caller.id()) {
-      absl::StatusOr<std::vector<RiderInfo>> riders = directory_->Riders({rider});
-      if (!riders.ok() && riders.status().code() != absl::StatusCode::kNotFound) {
-        return riders.status();
-      }
-      if (riders.ok() && !riders->empty()) home = (*riders)[0].home;
-    }
+    RETURN_IF_ERROR(CheckShiftIds(req->post_id(), req->shift_id()));
+    // Where the award counts and whose caps apply is asked of identity before the transaction;
+    // the rider of a shift never changes.
+    ASSIGN_OR_RETURN(common::v1::OrgPath home,
+                     HomeOfShiftRider(caller, req->post_id(), req->shift_id()));
+    const ShiftReview review{.post_id = req->post_id(),
+                             .shift_id = req->shift_id(),
+                             .outcome = v1::DUTY_SHIFT_STATUS_CONFIRMED,
+                             .rider_home = std::move(home)};
     bool confirmed_now = false;
-    absl::Status done = InTx("confirm duty shift", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), false);
-      if (!post.ok()) return post.status();
-      if (absl::Status s = CheckShiftScope(caller, *post); !s.ok()) return s;
-      std::optional<v1::DutyShift> shift =
-          LoadShift(tx, post->post_id(), req->shift_id(), true, true);
-      if (!shift) return NoSuchShift(post->post_id(), req->shift_id());
-      if (shift->rider_id() == caller.id()) {
-        return Refuse(absl::StatusCode::kPermissionDenied,
-                      v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
-                      "staff cannot confirm their own shift");
-      }
-      if (shift->status() == v1::DUTY_SHIFT_STATUS_CONFIRMED) {
-        *resp->mutable_shift() = *std::move(shift);
-        return absl::OkStatus();
-      }
-      if (shift->status() != v1::DUTY_SHIFT_STATUS_SUBMITTED) {
-        return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
-                      absl::StrCat("shift ", shift->shift_id(), " was rejected"));
-      }
-      tx.exec_params(
-          "UPDATE duty_shifts SET status = duty_shift_status('CONFIRMED'), reviewed_by = $2, "
-          "reviewed_at = from_us($3::bigint) "
-          "WHERE shift_id = $1",
-          shift->shift_id(), caller.id(), Us(caller.now));
-      // Priced where the duty was done; counted (and capped) where the rider lives, or where the
-      // duty was done for a rider checked in nowhere.
-      const RuleValue price =
-          ResolvedRules::Read(tx, post->org_path()).PostShiftPoints(post->kind());
-      const common::v1::OrgPath rider_path = home.community_id().empty() ? post->org_path() : home;
-      absl::StatusOr<v1::Award> award =
-          CreateAward(tx,
-                      AwardSource{.kind = v1::AWARD_SOURCE_KIND_POST_SHIFT,
-                                  .source_id = shift->shift_id(),
-                                  .rider_id = shift->rider_id(),
-                                  .rule = price,
-                                  .verified_by = caller.id(),
-                                  .occur = TimeOf(shift->start_time()),
-                                  .reason = post->title(),
-                                  .rider_path = rider_path},
-                      ResolvedRules::Read(tx, rider_path), caller.now);
-      if (!award.ok()) return award.status();
-      *resp->mutable_shift() = *LoadShift(tx, post->post_id(), shift->shift_id(), false, true);
-      confirmed_now = true;
-      return absl::OkStatus();
+    absl::Status done = InTx("confirm duty shift", [&](pqxx::transaction_base& tx) {
+      return ReviewShift(tx, caller, review, resp->mutable_shift(), &confirmed_now);
     });
     if (done.ok() && confirmed_now) NudgeRelay();
     return done;
@@ -222,40 +138,16 @@ grpc::Status ActivityServiceImpl::RejectDutyShift(grpc::ServerContext* ctx,
                                                   const v1::RejectDutyShiftRequest* req,
                                                   v1::RejectDutyShiftResponse* resp) {
   return Handle(ctx, "RejectDutyShift", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = CheckShiftIds(req->post_id(), req->shift_id()); !s.ok()) return s;
-    if (absl::Status s = text::CheckText(
-            req->reason(), "reason", {.max = 500, .required = true, .lines = text::Lines::kMany});
-        !s.ok())
-      return s;
-    return InTx("reject duty shift", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), false);
-      if (!post.ok()) return post.status();
-      if (absl::Status s = CheckShiftScope(caller, *post); !s.ok()) return s;
-      std::optional<v1::DutyShift> shift =
-          LoadShift(tx, post->post_id(), req->shift_id(), true, true);
-      if (!shift) return NoSuchShift(post->post_id(), req->shift_id());
-      if (shift->rider_id() == caller.id()) {
-        return Refuse(absl::StatusCode::kPermissionDenied,
-                      v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
-                      "staff cannot review their own shift");
-      }
-      if (shift->status() == v1::DUTY_SHIFT_STATUS_REJECTED) {
-        *resp->mutable_shift() = *std::move(shift);
-        return absl::OkStatus();
-      }
-      if (shift->status() != v1::DUTY_SHIFT_STATUS_SUBMITTED) {
-        return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
-                      absl::StrCat("shift ", shift->shift_id(),
-                                   " is confirmed; correct its award with a ledger reversal "
-                                   "instead"));
-      }
-      tx.exec_params(
-          "UPDATE duty_shifts SET status = duty_shift_status('REJECTED'), reject_reason = $2, "
-          "reviewed_by = $3, "
-          "reviewed_at = from_us($4::bigint) WHERE shift_id = $1",
-          shift->shift_id(), req->reason(), caller.id(), Us(caller.now));
-      *resp->mutable_shift() = *LoadShift(tx, post->post_id(), shift->shift_id(), false, true);
-      return absl::OkStatus();
+    RETURN_IF_ERROR(CheckShiftIds(req->post_id(), req->shift_id()));
+    RETURN_IF_ERROR(text::CheckText(req->reason(), "reason",
+                                    {.max = 500, .required = true, .lines = text::Lines::kMany}));
+    const ShiftReview review{.post_id = req->post_id(),
+                             .shift_id = req->shift_id(),
+                             .outcome = v1::DUTY_SHIFT_STATUS_REJECTED,
+                             .reject_reason = req->reason()};
+    bool rejected_now = false;
+    return InTx("reject duty shift", [&](pqxx::transaction_base& tx) {
+      return ReviewShift(tx, caller, review, resp->mutable_shift(), &rejected_now);
     });
   });
 }

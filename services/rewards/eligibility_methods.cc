@@ -184,7 +184,9 @@ grpc::Status RewardsServiceImpl::ListExchangeWindowEligibleRiders(
       pqxx::result rows = tx.exec_params(
           "SELECT e.rider_id, e.rank, e.points, (SELECT coalesce(sum(quantity), 0) FROM "
           "redemptions r WHERE r.window_id = e.window_id AND r.rider_id = e.rider_id AND r.state "
-          "IN (1, 2, 3)) FROM window_eligible e WHERE e.window_id = $1 AND (e.rank, e.rider_id) > "
+          "IN (redemption_state('PENDING'), redemption_state('READY'), "
+          "redemption_state('FULFILLED'))) FROM window_eligible e WHERE e.window_id = $1 AND "
+          "(e.rank, e.rider_id) > "
           "($2::int, $3) ORDER BY e.rank, e.rider_id LIMIT $4::int",
           req->window_id(), paging.after.empty() ? "0" : paging.after[0],
           paging.after.empty() ? "" : paging.after[1], paging.size + 1);

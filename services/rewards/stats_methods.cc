@@ -122,7 +122,8 @@ grpc::Status RewardsServiceImpl::GetRedemptionStats(grpc::ServerContext* ctx,
                        "redemption_state('CANCELLED'), redemption_state('EXPIRED'), "
                        "redemption_state('FAILED')) AND ended_at >= from_us($6::bigint) AND "
                        "ended_at < from_us($7::bigint) GROUP BY 1, 3, 4, 5 "
-                       "UNION ALL SELECT gift_id, max(gift_name), station_id, '', 2, count(*), "
+                       "UNION ALL SELECT gift_id, max(gift_name), station_id, '', "
+                       "redemption_state('READY'), count(*), "
                        "sum(quantity), sum(points) FROM redemptions WHERE ",
                        filters, " AND state = redemption_state('READY') GROUP BY 1, 3"),
           static_cast<int>(scope.level()), scope.org_id(), req->window_id(), req->gift_id(),
