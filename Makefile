@@ -11,7 +11,9 @@ CTEST_ARGS ?=
 DEMO ?= 1
 
 # safe.directory: CI runs as root in a clone it may not own.
-CLANG_FORMAT_FILES = $(shell git -c safe.directory='*' ls-files '*.cc' '*.h' 2>/dev/null)
+# Our C++ files: tracked, and new ones not yet added (so `make format` before the first commit of a
+# file formats it too).
+CLANG_FORMAT_FILES = $(shell git -c safe.directory='*' ls-files --cached --others --exclude-standard '*.cc' '*.h' 2>/dev/null)
 
 .PHONY: all deps tools build test lint format run bench clean
 

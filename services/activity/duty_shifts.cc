@@ -48,10 +48,9 @@ absl::Status ActivityServiceImpl::ReviewShift(pqxx::transaction_base& tx, const 
   switch (DecideReview(caller.id(), shift->rider_id(), shift->status(),
                        v1::DUTY_SHIFT_STATUS_SUBMITTED, review.outcome)) {
     case ReviewStep::kOwnSubmission:
-      return Refuse(absl::StatusCode::kPermissionDenied,
-                    v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
-                    confirm ? "staff cannot confirm their own shift"
-                            : "staff cannot review their own shift");
+      return Refuse(
+          absl::StatusCode::kPermissionDenied, v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
+          confirm ? "staff cannot confirm their own shift" : "staff cannot review their own shift");
     case ReviewStep::kAlreadyDone:
       *out = *std::move(shift);
       return absl::OkStatus();

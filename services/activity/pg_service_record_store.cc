@@ -192,8 +192,8 @@ void PgServiceRecordStore::MarkAppealed(
 }
 
 void PgServiceRecordStore::MarkDecided(pqxx::transaction_base& tx, const std::string& id,
-                                       v1::ServiceRecordStatus status,
-                                       v1::AppealDecision decision, const std::string& reason,
+                                       v1::ServiceRecordStatus status, v1::AppealDecision decision,
+                                       const std::string& reason,
                                        const std::string& decider_id) const {
   tx.exec_params(
       "UPDATE service_records SET status = $2::smallint, decision = $3::smallint, "

@@ -36,9 +36,9 @@ class PgShiftStore {
   // The rider's earliest live (submitted or confirmed) shift overlapping [start, end), as
   // {shift id, post id}; nullopt when none.
   std::optional<std::pair<std::string, std::string>> Overlapping(pqxx::transaction_base& tx,
-                                                                  const std::string& rider_id,
-                                                                  absl::Time start,
-                                                                  absl::Time end) const;
+                                                                 const std::string& rider_id,
+                                                                 absl::Time start,
+                                                                 absl::Time end) const;
   // A shift as logged: submitted, waiting for review.
   struct NewShift {
     std::string shift_id, post_id, claim_id, rider_id;

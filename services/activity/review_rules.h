@@ -26,8 +26,8 @@ enum class ReviewStep {
 // move from `waiting` to `outcome`. Checked in this order: own submission, outcome reached,
 // waiting, anything else.
 template <typename Status>
-ReviewStep DecideReview(const std::string& reviewer_id, const std::string& rider_id,
-                        Status current, Status waiting, Status outcome) {
+ReviewStep DecideReview(const std::string& reviewer_id, const std::string& rider_id, Status current,
+                        Status waiting, Status outcome) {
   if (reviewer_id == rider_id) return ReviewStep::kOwnSubmission;
   if (current == outcome) return ReviewStep::kAlreadyDone;
   if (current == waiting) return ReviewStep::kApply;

@@ -34,8 +34,7 @@ TEST(ReviewRulesTest, ASubmissionThatWentTheOtherWayIsInTheWrongState) {
 
 TEST(ReviewRulesTest, NobodyReviewsTheirOwnSubmissionInAnyState) {
   for (auto status : {kSubmitted, kConfirmed, kRejected}) {
-    EXPECT_EQ(DecideReview("p1", "p1", status, kSubmitted, kConfirmed),
-              ReviewStep::kOwnSubmission)
+    EXPECT_EQ(DecideReview("p1", "p1", status, kSubmitted, kConfirmed), ReviewStep::kOwnSubmission)
         << status;
   }
 }
