@@ -19,6 +19,7 @@
 #include "common/pg/throttle.h"
 #include "services/identity/crypto.h"
 #include "services/identity/hash_gate.h"
+#include "services/identity/pg_session_store.h"
 #include "services/identity/revocation_feed.h"
 
 namespace pqxx {
@@ -317,6 +318,7 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   // tell which phones are registered.
   const std::string dummy_hash_;
   std::atomic<uint64_t> sweep_counter_{0};
+  const PgSessionStore sessions_{};
 };
 
 }  // namespace civicpoints::identity

@@ -1,4 +1,5 @@
 // Registration, login, sessions and refresh tokens, WhoAmI; the first admin of a fresh city.
+// Refresh tokens' rules are session_rules.h's; sessions' SQL is PgSessionStore's.
 #include <pqxx/pqxx>
 
 #include "absl/strings/escaping.h"
@@ -14,14 +15,12 @@
 #include "services/identity/key_ring.h"
 #include "services/identity/records.h"
 #include "services/identity/service_support.h"
+#include "services/identity/session_rules.h"
 
 namespace civicpoints::identity {
 namespace {
 
 constexpr absl::Duration kRegistrationWindow = absl::Hours(1);
-// A rotated refresh token presented again within this grace returns the same successor (a retry
-// after a lost answer); later it is treated as stolen.
-constexpr absl::Duration kRefreshReuseGrace = absl::Seconds(30);
 constexpr size_t kMaxPlatformAccounts = 10;
 
 const absl::Status kBadCredentials =
@@ -140,16 +139,7 @@ absl::StatusOr<v1::TokenPair> IdentityServiceImpl::OpenSession(pqxx::transaction
   const std::string session_id = NewId("ses");
   const std::string refresh = absl::StrCat("cpr_", Base64Url(RandomBytes(32)));
   const absl::Time refresh_expiry = now + options_.refresh_token_ttl;
-  tx.exec_params(
-      "INSERT INTO sessions (session_id, person_id, device_name, created_at, last_refresh_at, "
-      "expires_at) VALUES ($1, $2, $3, from_us($4), from_us($4), from_us($5))",
-      session_id, person_id, device_name, Us(now), Us(refresh_expiry));
-  tx.exec_params(
-      "INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at) "
-      "VALUES ($1, $2, from_us($3), from_us($4))",
-      pqxx::binarystring(Sha256(refresh)), session_id, Us(now), Us(refresh_expiry));
-  tx.exec_params("UPDATE people SET last_active_at = from_us($2) WHERE person_id = $1", person_id,
-                 Us(now));
+  sessions_.Open(tx, session_id, person_id, device_name, Sha256(refresh), now, refresh_expiry);
   MaybeSweep(tx, now);
   absl::StatusOr<std::string> access = PersonAccessToken(tx, person_id, session_id, now);
   if (!access.ok()) return access.status();
@@ -166,28 +156,12 @@ void IdentityServiceImpl::MaybeSweep(pqxx::transaction_base& tx, absl::Time now)
   // Every 256th session opened also clears a bounded slice of what has expired, so the tables
   // stay the size of what is live without a background job.
   if (sweep_counter_.fetch_add(1) % 256 != 0) return;
-  tx.exec_params(
-      "DELETE FROM refresh_tokens WHERE ctid = ANY (ARRAY(SELECT ctid FROM refresh_tokens "
-      "WHERE expires_at < from_us($1) LIMIT 1000))",
-      Us(now - absl::Hours(24)));
-  tx.exec_params(
-      "DELETE FROM sessions WHERE session_id = ANY (ARRAY(SELECT session_id FROM sessions "
-      "WHERE expires_at < from_us($1) LIMIT 1000))",
-      Us(now - absl::Hours(24 * 30)));
-  // Idempotency keys are kept at least 7 days (docs/api-conventions.md).
-  tx.exec_params(
-      "DELETE FROM idempotency_keys WHERE ctid = ANY (ARRAY(SELECT ctid FROM idempotency_keys "
-      "WHERE created_at < from_us($1) LIMIT 1000))",
-      Us(now - absl::Hours(24 * 7)));
+  sessions_.Sweep(tx, now);
 }
 
 int IdentityServiceImpl::RevokeSessions(pqxx::transaction_base& tx, const std::string& person_id,
                                         const std::string& reason, absl::Time now) {
-  pqxx::result r = tx.exec_params(
-      "UPDATE sessions SET revoked_at = from_us($2), revoke_reason = $3 "
-      "WHERE person_id = $1 AND revoked_at IS NULL",
-      person_id, Us(now), reason);
-  return static_cast<int>(r.affected_rows());
+  return sessions_.EndAll(tx, person_id, reason, now);
 }
 
 grpc::Status IdentityServiceImpl::GetPrivacyPolicy(grpc::ServerContext* ctx,
@@ -414,46 +388,29 @@ grpc::Status IdentityServiceImpl::RefreshToken(grpc::ServerContext* ctx,
     }
     absl::Status theft;  // set when a reused token revoked its session (committed, then returned)
     absl::Status done = InTx("refresh token", [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result r = tx.exec_params(
-          "SELECT rt.session_id, us(rt.expires_at), us(rt.rotated_at), s.person_id, "
-          "us(s.revoked_at), p.status FROM refresh_tokens rt "
-          "JOIN sessions s ON s.session_id = rt.session_id "
-          "JOIN people p ON p.person_id = s.person_id WHERE rt.token_hash = $1 FOR UPDATE OF s",
-          pqxx::binarystring(Sha256(req->refresh_token())));
-      if (r.empty()) return kBadRefresh;
-      const std::string session_id = r[0][0].as<std::string>();
-      const std::string person_id = r[0][3].as<std::string>();
-      if (!r[0][4].is_null() || r[0][5].as<int>() != v1::PERSON_STATUS_ACTIVE) return kBadRefresh;
-      if (r[0][1].as<int64_t>() <= Us(caller.now)) return kBadRefresh;
+      const std::string hash = Sha256(req->refresh_token());
+      const std::optional<PgSessionStore::Refresh> token = sessions_.FindRefresh(tx, hash);
       const std::string successor = secrets_->RefreshSuccessor(req->refresh_token());
       const absl::Time expiry = caller.now + options_.refresh_token_ttl;
-      if (!r[0][2].is_null()) {
-        if (caller.now - absl::FromUnixMicros(r[0][2].as<int64_t>()) > kRefreshReuseGrace) {
+      switch (DecideRefresh(token ? std::optional(token->facts) : std::nullopt, caller.now)) {
+        case RefreshStep::kRefuse:
+          return kBadRefresh;
+        case RefreshStep::kTheft:
           // A token already traded in, presented again: someone else holds a copy.
-          tx.exec_params(
-              "UPDATE sessions SET revoked_at = from_us($2), revoke_reason = 'refresh token reuse' "
-              "WHERE session_id = $1",
-              session_id, Us(caller.now));
+          sessions_.End(tx, token->session_id, "refresh token reuse", caller.now);
           tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $3)",
-                         person_id, "refresh_token_reuse", session_id);
+                         token->person_id, "refresh_token_reuse", token->session_id);
           theft = absl::UnauthenticatedError(
               "refresh token was already used; the session is revoked, sign in again");
           return absl::OkStatus();
-        }
-      } else {
-        tx.exec_params("UPDATE refresh_tokens SET rotated_at = from_us($2) WHERE token_hash = $1",
-                       pqxx::binarystring(Sha256(req->refresh_token())), Us(caller.now));
-        tx.exec_params(
-            "INSERT INTO refresh_tokens (token_hash, session_id, issued_at, expires_at) "
-            "VALUES ($1, $2, from_us($3), from_us($4)) ON CONFLICT DO NOTHING",
-            pqxx::binarystring(Sha256(successor)), session_id, Us(caller.now), Us(expiry));
-        tx.exec_params(
-            "UPDATE sessions SET last_refresh_at = from_us($2), expires_at = from_us($3) "
-            "WHERE session_id = $1",
-            session_id, Us(caller.now), Us(expiry));
-        tx.exec_params("UPDATE people SET last_active_at = from_us($2) WHERE person_id = $1",
-                       person_id, Us(caller.now));
+        case RefreshStep::kRotate:
+          sessions_.Rotate(tx, *token, hash, Sha256(successor), caller.now, expiry);
+          break;
+        case RefreshStep::kRepeat:
+          break;  // the successor is derived from the token: the same one again
       }
+      const std::string& session_id = token->session_id;
+      const std::string& person_id = token->person_id;
       absl::StatusOr<std::string> access = PersonAccessToken(tx, person_id, session_id, caller.now);
       if (!access.ok()) return access.status();
       v1::TokenPair* pair = resp->mutable_tokens();
@@ -482,13 +439,9 @@ grpc::Status IdentityServiceImpl::Logout(grpc::ServerContext* ctx, const v1::Log
       return absl::InvalidArgumentError("refresh_token: is longer than 256 characters");
     }
     return InTx("logout", [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result r = tx.exec_params("SELECT session_id FROM refresh_tokens WHERE token_hash = $1",
-                                      pqxx::binarystring(Sha256(req->refresh_token())));
-      if (r.empty()) return absl::UnauthenticatedError("refresh token was never issued");
-      tx.exec_params(
-          "UPDATE sessions SET revoked_at = from_us($2), revoke_reason = 'logout' "
-          "WHERE session_id = $1 AND revoked_at IS NULL",
-          r[0][0].as<std::string>(), Us(caller.now));
+      const std::string session = sessions_.SessionOf(tx, Sha256(req->refresh_token()));
+      if (session.empty()) return absl::UnauthenticatedError("refresh token was never issued");
+      sessions_.End(tx, session, "logout", caller.now);
       return absl::OkStatus();
     });
   });
