@@ -79,6 +79,16 @@ std::string FillPage(const pqxx::result& rows, const Paging& paging,
 std::string FillPage(const pqxx::result& rows, const Paging& paging, int time_col,
                      const std::function<void(const pqxx::row&)>& fill);
 
+// As FillPage for rows a store already read into `items` (the query asked for size + 1): drops
+// the extra item and returns the next page token, `last_keys` of the page's last item; empty when
+// there is no further item.
+template <typename T, typename LastKeys>
+std::string TrimPage(std::vector<T>& items, const Paging& paging, const LastKeys& last_keys) {
+  if (static_cast<int>(items.size()) <= paging.size) return "";
+  items.resize(paging.size);
+  return EncodePageToken(paging.tag, last_keys(items.back()));
+}
+
 }  // namespace civicpoints::pg
 
 #endif  // CIVICPOINTS_COMMON_PG_PAGING_H_

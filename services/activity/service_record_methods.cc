@@ -352,13 +352,11 @@ grpc::Status ActivityServiceImpl::ListServiceRecords(grpc::ServerContext* ctx,
                                               .limit = paging->size + 1};
     return InReadTx("list service records", [&](pqxx::transaction_base& tx) -> absl::Status {
       std::vector<PgServiceRecordStore::Row> rows = records_.List(tx, filter, staff);
-      if (static_cast<int>(rows.size()) > paging->size) {
-        rows.resize(paging->size);
-        const v1::ServiceRecord& last = rows.back().proto;
-        resp->set_next_page_token(pg::EncodePageToken(
-            paging->tag,
-            {std::to_string(Us(TimeOf(last.create_time()))), last.service_record_id()}));
-      }
+      resp->set_next_page_token(
+          pg::TrimPage(rows, *paging, [](const PgServiceRecordStore::Row& last) {
+            return std::vector<std::string>{std::to_string(Us(TimeOf(last.proto.create_time()))),
+                                            last.proto.service_record_id()};
+          }));
       for (PgServiceRecordStore::Row& row : rows) {
         *resp->add_service_records() = std::move(row.proto);
       }

@@ -3,15 +3,11 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "services/rewards/pg_stock_store.h"
 #include "services/rewards/records.h"
 #include "services/rewards/standing.h"
 
 namespace civicpoints::rewards {
-
-void WriteMovement(pqxx::transaction_base& tx, const std::string& station_id,
-                   const std::string& gift_id, v1::StockMovementKind kind, int64_t available_delta,
-                   int64_t reserved_delta, const std::string& reason, const std::string& actor,
-                   const std::string& redemption_id, v1::StockMovement* out);
 
 namespace {
 
@@ -167,8 +163,8 @@ bool PgRedemptionStore::ReserveStock(pqxx::transaction_base& tx,
       "RETURNING available",
       order.station_id(), order.gift_id(), order.quantity());
   if (taken.empty()) return false;
-  WriteMovement(tx, order.station_id(), order.gift_id(), v1::STOCK_MOVEMENT_KIND_RESERVE,
-                -order.quantity(), order.quantity(), "", "", order.redemption_id(), nullptr);
+  WriteStockMovement(tx, order.station_id(), order.gift_id(), v1::STOCK_MOVEMENT_KIND_RESERVE,
+                     -order.quantity(), order.quantity(), "", "", order.redemption_id(), nullptr);
   return true;
 }
 
@@ -235,9 +231,9 @@ bool PgRedemptionStore::FinishFulfil(pqxx::transaction_base& tx,
       "UPDATE station_stock SET reserved = reserved - $3::int, updated_at = now() "
       "WHERE station_id = $1 AND gift_id = $2",
       order.station_id(), order.gift_id(), order.quantity());
-  WriteMovement(tx, order.station_id(), order.gift_id(), v1::STOCK_MOVEMENT_KIND_FULFIL, 0,
-                -order.quantity(), "", done[0][0].as<std::string>(), order.redemption_id(),
-                nullptr);
+  WriteStockMovement(tx, order.station_id(), order.gift_id(), v1::STOCK_MOVEMENT_KIND_FULFIL, 0,
+                     -order.quantity(), "", done[0][0].as<std::string>(), order.redemption_id(),
+                     nullptr);
   return true;
 }
 
@@ -257,8 +253,8 @@ void PgRedemptionStore::FinishRelease(pqxx::transaction_base& tx, const std::str
       "UPDATE station_stock SET available = available + $3::int, reserved = reserved - $3::int, "
       "updated_at = now() WHERE station_id = $1 AND gift_id = $2",
       order.station_id(), order.gift_id(), order.quantity());
-  WriteMovement(tx, order.station_id(), order.gift_id(), v1::STOCK_MOVEMENT_KIND_RETURN,
-                order.quantity(), -order.quantity(), "", "", redemption_id, nullptr);
+  WriteStockMovement(tx, order.station_id(), order.gift_id(), v1::STOCK_MOVEMENT_KIND_RETURN,
+                     order.quantity(), -order.quantity(), "", "", redemption_id, nullptr);
 }
 
 std::vector<std::string> PgRedemptionStore::ExpiredOrders(pqxx::transaction_base& tx,

@@ -53,6 +53,7 @@ using pg::EncodePageToken;
 using pg::FillPage;
 using pg::Paging;
 using pg::StartPaging;
+using pg::TrimPage;
 
 // The first column of every row, as text (lists of ids).
 std::vector<std::string> FirstColumn(const pqxx::result& rows);

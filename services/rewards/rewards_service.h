@@ -34,6 +34,8 @@
 #include "services/rewards/directory.h"
 #include "services/rewards/ledger_client.h"
 #include "services/rewards/pg_redemption_store.h"
+#include "services/rewards/pg_stock_store.h"
+#include "services/rewards/pg_window_store.h"
 #include "services/rewards/redemption_rules.h"
 #include "services/rewards/stock_batcher.h"
 
@@ -221,6 +223,8 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
   pg::PgPool* const pool_;
   pg::Throttle throttle_;  // wrong pickup codes per keeper
   const PgRedemptionStore redemptions_{};
+  const PgStockStore stock_{};
+  const PgWindowStore windows_{};
   const auth::Authorizer* const authorizer_;
   LedgerClient* const ledger_;
   Directory* const directory_;

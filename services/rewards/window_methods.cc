@@ -1,6 +1,7 @@
 // Exchange windows: CreateExchangeWindow, GetExchangeWindow, ListExchangeWindows,
 // UpdateExchangeWindow, OpenExchangeWindow, CloseExchangeWindow, and the opening that freezes the
-// ranking cut (also run by the background pass at start_time).
+// ranking cut (also run by the background pass at start_time). The rules are window_rules.h's; the
+// SQL is PgWindowStore's and records.h's (reading a window).
 #include <pqxx/pqxx>
 
 #include <algorithm>
@@ -14,8 +15,10 @@
 #include "common/base/text.h"
 #include "common/log/log.h"
 #include "services/rewards/access.h"
+#include "services/rewards/pg_window_store.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_service.h"
+#include "services/rewards/window_rules.h"
 
 namespace civicpoints::rewards {
 
@@ -150,19 +153,18 @@ absl::StatusOr<std::string> CheckWindowRefs(
   const google::protobuf::RepeatedPtrField<v1::WindowGift> gifts = w.gifts();
   with_names->clear_gifts();
   for (const v1::WindowGift& g : gifts) {
-    pqxx::result r = tx.exec_params(
-        "SELECT name, points_cost, active FROM gifts WHERE gift_id = $1", g.gift_id());
-    if (r.empty()) {
+    const std::optional<PgWindowStore::GiftFacts> gift = PgWindowStore().Gift(tx, g.gift_id());
+    if (!gift) {
       return absl::NotFoundError(absl::StrCat("gifts: gift ", g.gift_id(), " does not exist"));
     }
-    if (!r[0][2].as<bool>()) {
+    if (!gift->active) {
       return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_GIFT_INACTIVE,
                     absl::StrCat("gifts: gift ", g.gift_id(), " is inactive"));
     }
     v1::WindowGift* out = with_names->add_gifts();
     *out = g;
-    out->set_gift_name(r[0][0].as<std::string>());
-    out->set_points_cost(r[0][1].as<int64_t>());
+    out->set_gift_name(gift->name);
+    out->set_points_cost(gift->points_cost);
   }
   if (!w.eligibility().has_ranking()) return std::string();
   const auto& ranking = w.eligibility().ranking();
@@ -191,34 +193,6 @@ absl::StatusOr<std::string> CheckWindowRefs(
   }
   return org->name;
 }
-
-namespace {
-
-// Writes the window's stations and gifts (replacing what was there).
-void WriteWindowParts(pqxx::transaction_base& tx, const v1::ExchangeWindow& w) {
-  tx.exec_params("DELETE FROM window_stations WHERE window_id = $1", w.window_id());
-  tx.exec_params("DELETE FROM window_gifts WHERE window_id = $1", w.window_id());
-  int pos = 0;
-  for (const std::string& s : w.station_ids()) {
-    tx.exec_params(
-        "INSERT INTO window_stations (window_id, station_id, position) VALUES ($1, $2, $3::int)",
-        w.window_id(), s, pos++);
-  }
-  pos = 0;
-  for (const v1::WindowGift& g : w.gifts()) {
-    tx.exec_params(
-        "INSERT INTO window_gifts (window_id, gift_id, position, max_per_rider) "
-        "VALUES ($1, $2, $3::int, $4::int)",
-        w.window_id(), g.gift_id(), pos++, g.max_per_rider());
-  }
-}
-
-std::optional<int64_t> TtlSeconds(const v1::ExchangeWindow& w) {
-  if (!w.has_pickup_ttl()) return std::nullopt;
-  return w.pickup_ttl().seconds();
-}
-
-}  // namespace
 
 grpc::Status RewardsServiceImpl::CreateExchangeWindow(grpc::ServerContext* ctx,
                                                       const v1::CreateExchangeWindowRequest* req,
@@ -249,33 +223,21 @@ grpc::Status RewardsServiceImpl::CreateExchangeWindow(grpc::ServerContext* ctx,
     for (const std::string& id : w.station_ids()) {
       ASSIGN_OR_RETURN(stations[id], Station(id));
     }
-    return Idempotent(
-        caller.who(), "CreateExchangeWindow", req->idempotency_key(), *req, resp,
-        [&](pqxx::transaction_base& tx) -> absl::Status {
-          v1::ExchangeWindow out = w;
-          out.set_window_id(NewId("w_"));
-          ASSIGN_OR_RETURN(std::string scope_name,
-                           CheckWindowRefs(
-                               directory_, ledger_, tx, w,
-                               [&](const std::string& id) { return stations.at(id); }, &out));
-          out.set_rule_text(ComposeRuleText(out, scope_name));
-          tx.exec_params(
-              "INSERT INTO exchange_windows (window_id, title, description, owner_org_id, "
-              "owner_district_id, owner_street_id, owner_community_id, start_at, end_at, "
-              "eligibility, has_ranking, max_items_per_rider, pickup_ttl_s, state, rule_text, "
-              "creator_id) VALUES ($1, $2, $3, $4, $5, $6, $7, from_us($8::bigint), "
-              "from_us($9::bigint), $10, $11::boolean, $12::int, $13::bigint, 1, $14, $15)",
-              out.window_id(), out.title(), out.description(), out.owner_org_id(),
-              owner->path.district_id(), owner->path.street_id(), owner->path.community_id(),
-              Us(TimeOf(out.start_time())), Us(TimeOf(out.end_time())),
-              pqxx::binarystring(out.eligibility().SerializeAsString()),
-              out.eligibility().has_ranking(), out.max_items_per_rider(), TtlSeconds(out),
-              out.rule_text(), caller.who().subject);
-          WriteWindowParts(tx, out);
-          ASSIGN_OR_RETURN(WindowRecord rec, LoadWindow(tx, out.window_id(), false));
-          *resp->mutable_window() = rec.window;
-          return absl::OkStatus();
-        });
+    return Idempotent(caller.who(), "CreateExchangeWindow", req->idempotency_key(), *req, resp,
+                      [&](pqxx::transaction_base& tx) -> absl::Status {
+                        v1::ExchangeWindow out = w;
+                        out.set_window_id(NewId("w_"));
+                        ASSIGN_OR_RETURN(
+                            std::string scope_name,
+                            CheckWindowRefs(
+                                directory_, ledger_, tx, w,
+                                [&](const std::string& id) { return stations.at(id); }, &out));
+                        out.set_rule_text(ComposeRuleText(out, scope_name));
+                        windows_.Insert(tx, out, owner->path, caller.who().subject);
+                        ASSIGN_OR_RETURN(WindowRecord rec, LoadWindow(tx, out.window_id(), false));
+                        *resp->mutable_window() = rec.window;
+                        return absl::OkStatus();
+                      });
   });
 }
 
@@ -296,12 +258,12 @@ grpc::Status RewardsServiceImpl::ListExchangeWindows(grpc::ServerContext* ctx,
                                                      const v1::ListExchangeWindowsRequest* req,
                                                      v1::ListExchangeWindowsResponse* resp) {
   return Handle(ctx, "ListExchangeWindows", [&](const Caller&) -> absl::Status {
-    std::vector<std::string> states;
+    std::vector<int> states;
     for (int s : req->states()) {
       if (s == v1::EXCHANGE_WINDOW_STATE_UNSPECIFIED || !v1::ExchangeWindowState_IsValid(s)) {
         return absl::InvalidArgumentError("states: holds an unspecified or unknown state");
       }
-      states.push_back(std::to_string(s));
+      states.push_back(s);
     }
     const auto& range = req->time_range();
     if (range.has_start_time() && range.has_end_time() &&
@@ -309,36 +271,24 @@ grpc::Status RewardsServiceImpl::ListExchangeWindows(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError("time_range: end_time is before start_time");
     }
     ASSIGN_OR_RETURN(Paging paging, StartPaging(*req, 2));
+    const PgWindowStore::Filter filter{
+        .states = std::move(states),
+        .station_id = req->station_id(),
+        .owner_org_id = req->owner_org_id(),
+        .from_us =
+            range.has_start_time() ? std::optional(Us(TimeOf(range.start_time()))) : std::nullopt,
+        .to_us = range.has_end_time() ? std::optional(Us(TimeOf(range.end_time()))) : std::nullopt,
+        .after_start_us =
+            paging.after.empty() ? std::nullopt : std::optional(pg::PageKeyInt(paging.after)),
+        .after_id = paging.after.empty() ? "" : paging.after[1],
+        .limit = paging.size + 1};
     return InReadTx("ListExchangeWindows", [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result rows = tx.exec_params(
-          absl::StrCat(
-              "SELECT ", kWindowColumns,
-              " FROM exchange_windows w WHERE (cardinality($1::smallint[]) = 0 OR w.state = ANY "
-              "($1::smallint[])) AND ($2 = '' OR EXISTS (SELECT 1 FROM window_stations ws WHERE "
-              "ws.window_id = w.window_id AND ws.station_id = $2)) AND ($3 = '' OR $3 IN "
-              "(w.owner_org_id, w.owner_district_id, w.owner_street_id)) "
-              "AND ($4::bigint IS NULL OR w.end_at > from_us($4::bigint)) "
-              "AND ($5::bigint IS NULL OR w.start_at < from_us($5::bigint)) "
-              "AND (us(w.start_at), w.window_id) > ($6::bigint, $7) "
-              "ORDER BY w.start_at, w.window_id LIMIT $8::int"),
-          absl::StrCat("{", absl::StrJoin(states, ","), "}"), req->station_id(),
-          req->owner_org_id(),
-          range.has_start_time() ? std::optional<int64_t>(Us(TimeOf(range.start_time())))
-                                 : std::nullopt,
-          range.has_end_time() ? std::optional<int64_t>(Us(TimeOf(range.end_time())))
-                               : std::nullopt,
-          paging.after.empty() ? "-9223372036854775807" : paging.after[0],
-          paging.after.empty() ? "" : paging.after[1], paging.size + 1);
-      resp->set_next_page_token(FillPage(
-          rows, paging,
-          [&](const pqxx::row& row) {
-            v1::ExchangeWindow* w = resp->add_windows();
-            *w = ReadWindow(row).window;
-            LoadWindowParts(tx, w);
-          },
-          [](const pqxx::row& row) {
-            return std::vector<std::string>{row[4].as<std::string>(), row[0].as<std::string>()};
-          }));
+      std::vector<v1::ExchangeWindow> windows = windows_.List(tx, filter);
+      resp->set_next_page_token(TrimPage(windows, paging, [](const v1::ExchangeWindow& last) {
+        return std::vector<std::string>{std::to_string(Us(TimeOf(last.start_time()))),
+                                        last.window_id()};
+      }));
+      for (v1::ExchangeWindow& w : windows) *resp->add_windows() = std::move(w);
       return absl::OkStatus();
     });
   });
@@ -355,7 +305,6 @@ grpc::Status RewardsServiceImpl::UpdateExchangeWindow(grpc::ServerContext* ctx,
     static const std::set<std::string> kWritable = {
         "title", "description", "station_ids",         "start_time", "end_time",
         "gifts", "eligibility", "max_items_per_rider", "pickup_ttl"};
-    static const std::set<std::string> kWhileOpen = {"title", "description", "end_time"};
     for (const std::string& path : req->update_mask().paths()) {
       if (kWritable.count(path) == 0) {
         return absl::InvalidArgumentError(
@@ -406,14 +355,7 @@ grpc::Status RewardsServiceImpl::UpdateExchangeWindow(grpc::ServerContext* ctx,
       }
       const v1::ExchangeWindowState state = locked.window.state();
       for (const std::string& path : req->update_mask().paths()) {
-        const bool editable = state == v1::EXCHANGE_WINDOW_STATE_SCHEDULED ||
-                              (state == v1::EXCHANGE_WINDOW_STATE_OPEN && kWhileOpen.count(path));
-        if (!editable) {
-          return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_WINDOW_NOT_EDITABLE,
-                        absl::StrCat(path, ": cannot change while the window is ",
-                                     v1::ExchangeWindowState_Name(state)),
-                        {{"field", path}});
-        }
+        RETURN_IF_ERROR(CheckEditable(state, path));
       }
       if (state == v1::EXCHANGE_WINDOW_STATE_OPEN && TimeOf(next.end_time()) <= caller.now) {
         return absl::InvalidArgumentError("end_time: must not be in the past");
@@ -428,16 +370,7 @@ grpc::Status RewardsServiceImpl::UpdateExchangeWindow(grpc::ServerContext* ctx,
         *resp->mutable_window() = locked.window;
         return absl::OkStatus();
       }
-      tx.exec_params(
-          "UPDATE exchange_windows SET title = $2, description = $3, start_at = "
-          "from_us($4::bigint), end_at = from_us($5::bigint), eligibility = $6, has_ranking = "
-          "$7::boolean, max_items_per_rider = $8::int, pickup_ttl_s = $9::bigint, rule_text = "
-          "$10, version = version + 1, updated_at = now() WHERE window_id = $1",
-          next.window_id(), next.title(), next.description(), Us(TimeOf(next.start_time())),
-          Us(TimeOf(next.end_time())), pqxx::binarystring(next.eligibility().SerializeAsString()),
-          next.eligibility().has_ranking(), next.max_items_per_rider(), TtlSeconds(next),
-          next.rule_text());
-      if (state == v1::EXCHANGE_WINDOW_STATE_SCHEDULED) WriteWindowParts(tx, next);
+      windows_.Update(tx, next, /*with_parts=*/state == v1::EXCHANGE_WINDOW_STATE_SCHEDULED);
       ASSIGN_OR_RETURN(WindowRecord rec, LoadWindow(tx, next.window_id(), false));
       *resp->mutable_window() = rec.window;
       return absl::OkStatus();
@@ -452,18 +385,12 @@ absl::Status RewardsServiceImpl::DoOpenWindow(const std::string& window_id, absl
     return absl::OkStatus();
   }));
   const v1::ExchangeWindow& w = rec.window;
-  if (w.state() == v1::EXCHANGE_WINDOW_STATE_OPEN) return absl::OkStatus();
-  if (w.state() == v1::EXCHANGE_WINDOW_STATE_CLOSED) {
-    return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_WINDOW_CLOSED,
-                  absl::StrCat("exchange window ", window_id, " is closed"));
-  }
-  if (TimeOf(w.end_time()) <= now) {
-    return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_WINDOW_CLOSED,
-                  absl::StrCat("exchange window ", window_id, " ended before it was opened"));
-  }
+  ASSIGN_OR_RETURN(const OpenStep step,
+                   DecideOpen(window_id, w.state(), TimeOf(w.end_time()), now));
+  if (step == OpenStep::kAlreadyOpen) return absl::OkStatus();
   // The cut comes from the ledger's authoritative totals, frozen once under a key of this window,
   // so a retried or concurrent opening freezes the same riders.
-  std::vector<std::pair<std::string, int64_t>> ranked;
+  EligibilityCut cut;
   v1::EligibilitySnapshot snapshot;
   const bool has_ranking = w.eligibility().has_ranking();
   if (has_ranking) {
@@ -479,46 +406,24 @@ absl::Status RewardsServiceImpl::DoOpenWindow(const std::string& window_id, absl
       }
       return taken.status();
     }
+    std::vector<std::pair<std::string, int64_t>> entries;
     for (const ledger::v1::RankingEntry& e : taken->entries()) {
-      if (e.score() > 0) ranked.emplace_back(e.person_id(), e.score());
+      entries.emplace_back(e.person_id(), e.score());
     }
-    std::sort(ranked.begin(), ranked.end(),
-              [](const auto& a, const auto& b) { return a.second > b.second; });
-    const size_t n = static_cast<size_t>(rule.top_n());
-    const int64_t cutoff = ranked.size() >= n ? ranked[n - 1].second : 0;
-    // Riders tied with the N-th place are inside: everyone with at least the cutoff.
-    ranked.erase(std::remove_if(ranked.begin(), ranked.end(),
-                                [&](const auto& r) { return r.second < cutoff; }),
-                 ranked.end());
-    int64_t total = static_cast<int64_t>(ranked.size());
+    cut = CutAtTopN(std::move(entries), rule.top_n());
+    int64_t total = static_cast<int64_t>(cut.riders.size());
     absl::StatusOr<ledger::v1::GetTopRankingResponse> top =
         ledger_->GetTop(rule.scope(), rule.period(), 1);
     if (top.ok()) total = std::max(total, top->total_ranked());
     SetTime(snapshot.mutable_freeze_time(), Us(now));
-    snapshot.set_cutoff_points(cutoff);
-    snapshot.set_eligible_count(static_cast<int32_t>(ranked.size()));
+    snapshot.set_cutoff_points(cut.cutoff_points);
+    snapshot.set_eligible_count(static_cast<int32_t>(cut.riders.size()));
     snapshot.set_ranked_count(static_cast<int32_t>(total));
   }
   return InTx("open window", [&](pqxx::transaction_base& tx) -> absl::Status {
     ASSIGN_OR_RETURN(WindowRecord locked, LoadWindow(tx, window_id, true));
     if (locked.window.state() != v1::EXCHANGE_WINDOW_STATE_SCHEDULED) return absl::OkStatus();
-    size_t i = 0;
-    for (const auto& [rider, points] : ranked) {
-      // Shared places: 1 + riders with more points.
-      size_t rank = i;
-      while (rank > 0 && ranked[rank - 1].second == points) --rank;
-      tx.exec_params(
-          "INSERT INTO window_eligible (window_id, rider_id, rank, points) "
-          "VALUES ($1, $2, $3::int, $4::bigint) ON CONFLICT DO NOTHING",
-          window_id, rider, static_cast<int>(rank + 1), points);
-      ++i;
-    }
-    tx.exec_params(
-        "UPDATE exchange_windows SET state = exchange_window_state('OPEN'), opened_at = "
-        "from_us($2::bigint), start_at = "
-        "least(start_at, from_us($2::bigint)), snapshot = CASE WHEN $4::boolean THEN $3::bytea "
-        "END, version = version + 1, updated_at = now() WHERE window_id = $1",
-        window_id, Us(now), pqxx::binarystring(snapshot.SerializeAsString()), has_ranking);
+    windows_.MarkOpen(tx, window_id, now, cut, snapshot, has_ranking);
     return absl::OkStatus();
   });
 }
@@ -550,12 +455,7 @@ absl::Status CloseWindowTx(pqxx::transaction_base& tx, const std::string& window
                            const std::string& reason) {
   ASSIGN_OR_RETURN(WindowRecord locked, LoadWindow(tx, window_id, true));
   if (locked.window.state() == v1::EXCHANGE_WINDOW_STATE_CLOSED) return absl::OkStatus();
-  tx.exec_params(
-      "UPDATE exchange_windows SET state = exchange_window_state('CLOSED'), closed_at = "
-      "from_us($2::bigint), end_at = CASE "
-      "WHEN start_at < from_us($2::bigint) THEN least(end_at, from_us($2::bigint)) ELSE end_at "
-      "END, close_reason = $3, version = version + 1, updated_at = now() WHERE window_id = $1",
-      window_id, Us(now), reason);
+  PgWindowStore().MarkClosed(tx, window_id, now, reason);
   return absl::OkStatus();
 }
 
