@@ -1,10 +1,13 @@
-// The gift catalog: CreateGift, GetGift, ListGifts, UpdateGift, ListGiftAvailability.
+// The gift catalog: CreateGift, GetGift, ListGifts, UpdateGift, ListGiftAvailability. The SQL is
+// PgCatalogStore's.
 #include <pqxx/pqxx>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/base/text.h"
 #include "services/rewards/access.h"
+#include "services/rewards/pg_catalog_store.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_service.h"
 
@@ -34,28 +37,22 @@ absl::Status CheckGiftFields(const std::string& name, const std::string& descrip
 
 absl::Status CheckNameFree(pqxx::transaction_base& tx, const std::string& owner,
                            const std::string& name, const std::string& except_id) {
-  pqxx::result taken = tx.exec_params(
-      "SELECT gift_id FROM gifts WHERE owner_org_id = $1 AND lower(name) = lower($2) "
-      "AND gift_id <> $3",
-      owner, name, except_id);
-  if (!taken.empty()) {
-    return absl::AlreadyExistsError(absl::StrCat("name: org ", owner, " already has a gift named '",
-                                                 name, "' (", taken[0][0].as<std::string>(), ")"));
+  if (std::optional<std::string> taken = PgCatalogStore().NameTaken(tx, owner, name, except_id)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("name: org ", owner, " already has a gift named '", name, "' (", *taken, ")"));
   }
   return absl::OkStatus();
 }
 
 // Loads a gift (FOR UPDATE when `lock`); riders do not see inactive gifts. Errors: NOT_FOUND.
-absl::StatusOr<pqxx::row> LoadGift(pqxx::transaction_base& tx, const std::string& gift_id,
-                                   bool rider, bool lock) {
-  pqxx::result r =
-      tx.exec_params(absl::StrCat("SELECT ", kGiftColumns, " FROM gifts g WHERE g.gift_id = $1",
-                                  lock ? " FOR UPDATE" : ""),
-                     gift_id);
-  if (r.empty() || (rider && !r[0][6].as<bool>())) {
+absl::StatusOr<PgCatalogStore::GiftRow> LoadGift(pqxx::transaction_base& tx,
+                                                 const std::string& gift_id, bool rider,
+                                                 bool lock) {
+  std::optional<PgCatalogStore::GiftRow> row = PgCatalogStore().Load(tx, gift_id, lock);
+  if (!row || (rider && !row->gift.active())) {
     return absl::NotFoundError(absl::StrCat("gift ", gift_id, " does not exist"));
   }
-  return r[0];
+  return *std::move(row);
 }
 
 }  // namespace
@@ -83,25 +80,22 @@ grpc::Status RewardsServiceImpl::CreateGift(grpc::ServerContext* ctx,
           {{"org_id", req->owner_org_id()}, {"level", common::v1::OrgLevel_Name(org->level)}});
     }
     RETURN_IF_ERROR(CheckCovers(caller.who(), org->path, "owner_org_id"));
-    return Idempotent(
-        caller.who(), "CreateGift", req->idempotency_key(), *req, resp,
-        [&](pqxx::transaction_base& tx) -> absl::Status {
-          RETURN_IF_ERROR(CheckNameFree(tx, req->owner_org_id(), req->name(), ""));
-          const std::string id = NewId("g_");
-          pqxx::result r = tx.exec_params(
-              absl::StrCat(
-                  "INSERT INTO gifts AS g (gift_id, name, description, image_uri, category, "
-                  "points_cost, active, owner_org_id, owner_district_id, owner_street_id, "
-                  "creator_id) VALUES ($1, $2, $3, $4, $5::smallint, $6::bigint, $7::boolean, $8, "
-                  "$9, $10, $11) RETURNING ",
-                  kGiftColumns),
-              id, req->name(), req->description(), req->image_uri(),
-              static_cast<int>(req->category()), req->points_cost(), !req->inactive(),
-              req->owner_org_id(), org->path.district_id(), org->path.street_id(),
-              caller.who().subject);
-          FillGift(r[0], resp->mutable_gift());
-          return absl::OkStatus();
-        });
+    return Idempotent(caller.who(), "CreateGift", req->idempotency_key(), *req, resp,
+                      [&](pqxx::transaction_base& tx) -> absl::Status {
+                        RETURN_IF_ERROR(CheckNameFree(tx, req->owner_org_id(), req->name(), ""));
+                        v1::Gift gift;
+                        gift.set_gift_id(NewId("g_"));
+                        gift.set_name(req->name());
+                        gift.set_description(req->description());
+                        gift.set_image_uri(req->image_uri());
+                        gift.set_category(req->category());
+                        gift.set_points_cost(req->points_cost());
+                        gift.set_active(!req->inactive());
+                        gift.set_owner_org_id(req->owner_org_id());
+                        *resp->mutable_gift() =
+                            catalog_.Insert(tx, gift, org->path, caller.who().subject);
+                        return absl::OkStatus();
+                      });
   });
 }
 
@@ -110,9 +104,9 @@ grpc::Status RewardsServiceImpl::GetGift(grpc::ServerContext* ctx, const v1::Get
   return Handle(ctx, "GetGift", [&](const Caller& caller) -> absl::Status {
     RETURN_IF_ERROR(CheckId(req->gift_id(), "gift_id"));
     return InReadTx("GetGift", [&](pqxx::transaction_base& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(pqxx::row row, LoadGift(tx, req->gift_id(), IsRiderOnly(caller.who()),
-                                               /*lock=*/false));
-      FillGift(row, resp->mutable_gift());
+      ASSIGN_OR_RETURN(PgCatalogStore::GiftRow row,
+                       LoadGift(tx, req->gift_id(), IsRiderOnly(caller.who()), /*lock=*/false));
+      *resp->mutable_gift() = std::move(row.gift);
       return absl::OkStatus();
     });
   });
@@ -140,26 +134,25 @@ grpc::Status RewardsServiceImpl::ListGifts(grpc::ServerContext* ctx,
         }
       }
     }
-    const std::string after_cat = paging.after.empty() ? "0" : paging.after[0];
-    const std::string after_name = paging.after.empty() ? "" : paging.after[1];
-    const std::string after_id = paging.after.empty() ? "" : paging.after[2];
+    int after_category = 0;
+    if (!paging.after.empty() && !absl::SimpleAtoi(paging.after[0], &after_category)) {
+      after_category = 0;  // a token from no list of ours restarts the list
+    }
+    const PgCatalogStore::Filter filter{.category = static_cast<int>(req->category()),
+                                        .include_inactive = inactive,
+                                        .name_contains = req->name_contains(),
+                                        .owners = std::move(owners),
+                                        .after_category = after_category,
+                                        .after_name = paging.after.empty() ? "" : paging.after[1],
+                                        .after_id = paging.after.empty() ? "" : paging.after[2],
+                                        .limit = paging.size + 1};
     return InReadTx("ListGifts", [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result rows = tx.exec_params(
-          absl::StrCat("SELECT ", kGiftColumns,
-                       " FROM gifts g WHERE ($1::smallint = 0 OR g.category = $1::smallint) "
-                       "AND ($2::boolean OR g.active) "
-                       "AND ($3 = '' OR strpos(lower(g.name), lower($3)) > 0) "
-                       "AND (cardinality($4::text[]) = 0 OR g.owner_org_id = ANY ($4::text[])) "
-                       "AND (g.category, g.name, g.gift_id) > ($5::smallint, $6, $7) "
-                       "ORDER BY g.category, g.name, g.gift_id LIMIT $8::int"),
-          static_cast<int>(req->category()), inactive, req->name_contains(), pg::TextArray(owners),
-          after_cat, after_name, after_id, paging.size + 1);
-      resp->set_next_page_token(FillPage(
-          rows, paging, [&](const pqxx::row& row) { FillGift(row, resp->add_gifts()); },
-          [](const pqxx::row& row) {
-            return std::vector<std::string>{row[4].as<std::string>(), row[1].as<std::string>(),
-                                            row[0].as<std::string>()};
-          }));
+      std::vector<v1::Gift> gifts = catalog_.List(tx, filter);
+      resp->set_next_page_token(TrimPage(gifts, paging, [](const v1::Gift& last) {
+        return std::vector<std::string>{std::to_string(static_cast<int>(last.category())),
+                                        last.name(), last.gift_id()};
+      }));
+      for (v1::Gift& g : gifts) *resp->add_gifts() = std::move(g);
       return absl::OkStatus();
     });
   });
@@ -181,10 +174,10 @@ grpc::Status RewardsServiceImpl::UpdateGift(grpc::ServerContext* ctx,
       }
     }
     return InTx("UpdateGift", [&](pqxx::transaction_base& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(pqxx::row row, LoadGift(tx, req->gift_id(), false, /*lock=*/true));
-      v1::Gift gift;
-      FillGift(row, &gift);
-      RETURN_IF_ERROR(CheckCovers(caller.who(), GiftOwnerPath(row), "the gift's owner"));
+      ASSIGN_OR_RETURN(PgCatalogStore::GiftRow row,
+                       LoadGift(tx, req->gift_id(), false, /*lock=*/true));
+      const v1::Gift& gift = row.gift;
+      RETURN_IF_ERROR(CheckCovers(caller.who(), row.owner_path, "the gift's owner"));
       if (!req->etag().empty() && req->etag() != gift.etag()) {
         return Refuse(
             absl::StatusCode::kAborted, v1::ERROR_REASON_CONCURRENT_CHANGE,
@@ -208,14 +201,7 @@ grpc::Status RewardsServiceImpl::UpdateGift(grpc::ServerContext* ctx,
       if (next.name() != gift.name()) {
         RETURN_IF_ERROR(CheckNameFree(tx, gift.owner_org_id(), next.name(), gift.gift_id()));
       }
-      pqxx::result r = tx.exec_params(
-          absl::StrCat("UPDATE gifts AS g SET name = $2, description = $3, image_uri = $4, "
-                       "category = $5::smallint, points_cost = $6::bigint, active = $7::boolean, "
-                       "version = version + 1, updated_at = now() WHERE gift_id = $1 RETURNING ",
-                       kGiftColumns),
-          gift.gift_id(), next.name(), next.description(), next.image_uri(),
-          static_cast<int>(next.category()), next.points_cost(), next.active());
-      FillGift(r[0], resp->mutable_gift());
+      *resp->mutable_gift() = catalog_.Update(tx, next);
       return absl::OkStatus();
     });
   });
@@ -227,39 +213,19 @@ grpc::Status RewardsServiceImpl::ListGiftAvailability(grpc::ServerContext* ctx,
   return Handle(ctx, "ListGiftAvailability", [&](const Caller& caller) -> absl::Status {
     RETURN_IF_ERROR(CheckId(req->gift_id(), "gift_id"));
     ASSIGN_OR_RETURN(Paging paging, StartPaging(*req, 2));
-    const std::string after_qty = paging.after.empty() ? "9223372036854775807" : paging.after[0];
-    const std::string after_id = paging.after.empty() ? "" : paging.after[1];
+    std::optional<int64_t> after_quantity;
+    if (!paging.after.empty()) after_quantity = pg::PageKeyInt(paging.after);
+    const std::string after_station = paging.after.empty() ? "" : paging.after[1];
     return InReadTx("ListGiftAvailability", [&](pqxx::transaction_base& tx) -> absl::Status {
       RETURN_IF_ERROR(
           LoadGift(tx, req->gift_id(), IsRiderOnly(caller.who()), /*lock=*/false).status());
-      pqxx::result rows = tx.exec_params(
-          "SELECT s.station_id, s.available, ARRAY(SELECT w.window_id FROM exchange_windows w "
-          "  JOIN window_stations ws ON ws.window_id = w.window_id AND ws.station_id = "
-          "  s.station_id JOIN window_gifts wg ON wg.window_id = w.window_id AND wg.gift_id = "
-          "  s.gift_id WHERE w.state IN (exchange_window_state('SCHEDULED'), "
-          "exchange_window_state('OPEN')) ORDER BY w.start_at, w.window_id LIMIT 5) "
-          "FROM station_stock s WHERE s.gift_id = $1 AND s.available >= 1 "
-          "AND ($2 = '' OR EXISTS (SELECT 1 FROM window_stations ws WHERE ws.window_id = $2 "
-          "  AND ws.station_id = s.station_id)) "
-          "AND (s.available < $3::bigint OR (s.available = $3::bigint AND s.station_id > $4)) "
-          "ORDER BY s.available DESC, s.station_id LIMIT $5::int",
-          req->gift_id(), req->window_id(), after_qty, after_id, paging.size + 1);
-      resp->set_next_page_token(FillPage(
-          rows, paging,
-          [&](const pqxx::row& row) {
-            v1::GiftAvailability* a = resp->add_availability();
-            a->set_station_id(row[0].as<std::string>());
-            a->set_gift_id(req->gift_id());
-            a->set_available_quantity(row[1].as<int64_t>());
-            pqxx::array_parser ids = row[2].as_array();
-            for (auto item = ids.get_next(); item.first != pqxx::array_parser::done;
-                 item = ids.get_next()) {
-              if (item.first == pqxx::array_parser::string_value) a->add_window_ids(item.second);
-            }
-          },
-          [](const pqxx::row& row) {
-            return std::vector<std::string>{row[1].as<std::string>(), row[0].as<std::string>()};
-          }));
+      std::vector<v1::GiftAvailability> rows = catalog_.Availability(
+          tx, req->gift_id(), req->window_id(), after_quantity, after_station, paging.size + 1);
+      resp->set_next_page_token(TrimPage(rows, paging, [](const v1::GiftAvailability& last) {
+        return std::vector<std::string>{std::to_string(last.available_quantity()),
+                                        last.station_id()};
+      }));
+      for (v1::GiftAvailability& a : rows) *resp->add_availability() = std::move(a);
       return absl::OkStatus();
     });
   });

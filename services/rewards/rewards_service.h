@@ -33,6 +33,7 @@
 #include "common/pg/throttle.h"
 #include "services/rewards/directory.h"
 #include "services/rewards/ledger_client.h"
+#include "services/rewards/pg_catalog_store.h"
 #include "services/rewards/pg_redemption_store.h"
 #include "services/rewards/pg_stock_store.h"
 #include "services/rewards/pg_window_store.h"
@@ -223,6 +224,7 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
   pg::PgPool* const pool_;
   pg::Throttle throttle_;  // wrong pickup codes per keeper
   const PgRedemptionStore redemptions_{};
+  const PgCatalogStore catalog_{};
   const PgStockStore stock_{};
   const PgWindowStore windows_{};
   const auth::Authorizer* const authorizer_;
