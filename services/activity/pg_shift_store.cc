@@ -10,17 +10,6 @@ namespace civicpoints::activity {
 
 using times::Us;
 
-std::optional<PgShiftStore::Claim> PgShiftStore::LiveClaim(pqxx::transaction_base& tx,
-                                                           const std::string& post_id,
-                                                           const std::string& rider_id) const {
-  pqxx::result r = tx.exec_params(
-      "SELECT claim_id, status FROM post_claims WHERE post_id = $1 AND rider_id = $2 "
-      "AND status IN (post_claim_status('PENDING'), post_claim_status('APPROVED')) FOR SHARE",
-      post_id, rider_id);
-  if (r.empty()) return std::nullopt;
-  return Claim{r[0][0].as<std::string>(), static_cast<v1::PostClaimStatus>(r[0][1].as<int>())};
-}
-
 void PgShiftStore::LockRiderShifts(pqxx::transaction_base& tx, const std::string& rider_id) const {
   tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))",
                  absl::StrCat("duty-shift:", rider_id));

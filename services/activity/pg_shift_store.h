@@ -22,14 +22,6 @@ namespace civicpoints::activity {
 
 class PgShiftStore {
  public:
-  // The rider's live claim (pending or approved) on the post, share-locked so a withdrawal waits
-  // for the shift being logged; nullopt when they have none.
-  struct Claim {
-    std::string claim_id;
-    v1::PostClaimStatus status;
-  };
-  std::optional<Claim> LiveClaim(pqxx::transaction_base& tx, const std::string& post_id,
-                                 const std::string& rider_id) const;
   // Serializes the rider's shift logging until the transaction ends, so two overlapping shifts
   // cannot both pass the overlap check.
   void LockRiderShifts(pqxx::transaction_base& tx, const std::string& rider_id) const;

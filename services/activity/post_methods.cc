@@ -1,4 +1,5 @@
 // Governance posts (社区治理岗位): the kinds, posts with seats, and riders' claims on the seats.
+// The rules are post_rules.h's and review_rules.h's; the SQL is PgPostStore's and post_records.h's.
 #include <pqxx/pqxx>
 
 #include <set>
@@ -7,9 +8,12 @@
 #include "common/base/text.h"
 #include "common/pg/paging.h"
 #include "common/pg/sql_values.h"
+#include "common/status/status_macros.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/directory.h"
 #include "services/activity/post_records.h"
+#include "services/activity/post_rules.h"
+#include "services/activity/review_rules.h"
 
 namespace civicpoints::activity {
 
@@ -122,23 +126,17 @@ grpc::Status ActivityServiceImpl::CreatePost(grpc::ServerContext* ctx,
         !s.ok()) {
       return s;
     }
-    return Idempotent(
-        caller, "CreatePost", req->idempotency_key(), *req, resp,
-        [&](pqxx::transaction_base& tx) -> absl::Status {
-          const std::string id = NewId("post");
-          tx.exec_params(
-              "INSERT INTO posts (post_id, kind, title, description, community_id, "
-              "street_id, district_id, seats_total, status, created_by, created_at, "
-              "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, post_status('OPEN'), $9, "
-              "from_us($10::bigint), from_us($10::bigint))",
-              id, static_cast<int>(p.kind()), p.title(), p.description(), org->org_id,
-              org->path.street_id(), org->path.district_id(), p.seats_total(), caller.id(),
-              Us(caller.now));
-          absl::StatusOr<v1::Post> post = LoadPost(tx, id, false);
-          if (!post.ok()) return post.status();
-          *resp->mutable_post() = *std::move(post);
-          return absl::OkStatus();
-        });
+    return Idempotent(caller, "CreatePost", req->idempotency_key(), *req, resp,
+                      [&](pqxx::transaction_base& tx) -> absl::Status {
+                        v1::Post draft = p;
+                        draft.set_post_id(NewId("post"));
+                        common::v1::OrgPath path = org->path;
+                        path.set_community_id(org->org_id);
+                        posts_.Insert(tx, draft, path, caller.id(), caller.now);
+                        ASSIGN_OR_RETURN(*resp->mutable_post(),
+                                         LoadPost(tx, draft.post_id(), false));
+                        return absl::OkStatus();
+                      });
   });
 }
 
@@ -157,12 +155,10 @@ grpc::Status ActivityServiceImpl::GetPost(grpc::ServerContext* ctx, const v1::Ge
         }
       }
       if (caller.is_rider()) {
-        pqxx::result r =
-            tx.exec_params(absl::StrCat(kClaimSelect,
-                                        " WHERE c.post_id = $1 AND c.rider_id = $2 "
-                                        "ORDER BY c.created_at DESC, c.claim_id DESC LIMIT 1"),
-                           post->post_id(), caller.id());
-        if (!r.empty()) FillClaim(r[0], resp->mutable_my_claim());
+        if (std::optional<v1::PostClaim> mine =
+                posts_.LatestClaimOf(tx, post->post_id(), caller.id())) {
+          *resp->mutable_my_claim() = *std::move(mine);
+        }
       }
       *resp->mutable_post() = *std::move(post);
       return absl::OkStatus();
@@ -213,19 +209,10 @@ grpc::Status ActivityServiceImpl::UpdatePost(grpc::ServerContext* ctx,
       if (paths.count("title")) next.set_title(in.title());
       if (paths.count("description")) next.set_description(in.description());
       if (paths.count("seats_total")) next.set_seats_total(in.seats_total());
-      if (next.seats_total() < cur->seats_taken()) {
-        return Refuse(absl::StatusCode::kFailedPrecondition,
-                      v1::ACTIVITY_ERROR_REASON_BELOW_SEATS_TAKEN,
-                      absl::StrCat("post.seats_total: ", next.seats_total(), " is below the ",
-                                   cur->seats_taken(), " seats already taken"),
-                      {{"taken", std::to_string(cur->seats_taken())}});
-      }
+      RETURN_IF_ERROR(CheckSeatsTotal(next.seats_total(), cur->seats_taken()));
       if (next.title() != cur->title() || next.description() != cur->description() ||
           next.seats_total() != cur->seats_total()) {
-        tx.exec_params(
-            "UPDATE posts SET title = $2, description = $3, seats_total = $4, "
-            "version = version + 1, updated_at = from_us($5::bigint) WHERE post_id = $1",
-            next.post_id(), next.title(), next.description(), next.seats_total(), Us(caller.now));
+        posts_.Update(tx, next, caller.now);
       }
       absl::StatusOr<v1::Post> after = LoadPost(tx, next.post_id(), false);
       if (!after.ok()) return after.status();
@@ -246,18 +233,7 @@ grpc::Status ActivityServiceImpl::ClosePost(grpc::ServerContext* ctx,
       if (absl::Status s = CheckPostScope(caller, *cur); !s.ok()) return s;
       if (cur->status() != v1::POST_STATUS_CLOSED) {
         // Pending claims are turned down; approved riders keep their seats until withdrawn.
-        pqxx::result rejected = tx.exec_params(
-            "UPDATE post_claims SET status = post_claim_status('REJECTED'), reason = 'post "
-            "closed', "
-            "decided_by = $2, decided_at = from_us($3::bigint) WHERE post_id = $1 AND status = "
-            "post_claim_status('PENDING') "
-            "RETURNING claim_id",
-            cur->post_id(), caller.id(), Us(caller.now));
-        tx.exec_params(
-            "UPDATE posts SET status = post_status('CLOSED'), seats_taken = seats_taken - $2, "
-            "version = version + 1, "
-            "updated_at = from_us($3::bigint) WHERE post_id = $1",
-            cur->post_id(), static_cast<int>(rejected.size()), Us(caller.now));
+        posts_.Close(tx, cur->post_id(), caller.id(), caller.now);
       }
       absl::StatusOr<v1::Post> after = LoadPost(tx, cur->post_id(), false);
       if (!after.ok()) return after.status();
@@ -328,46 +304,9 @@ grpc::Status ActivityServiceImpl::ClaimPost(grpc::ServerContext* ctx,
           absl::StatusOr<v1::Post> post = LoadPost(tx, req->post_id(), true);
           if (!post.ok()) return post.status();
           const std::string& id = post->post_id();
-          if (post->status() == v1::POST_STATUS_CLOSED) {
-            return Refuse(absl::StatusCode::kFailedPrecondition,
-                          v1::ACTIVITY_ERROR_REASON_POST_CLOSED,
-                          absl::StrCat("post ", id, " is closed to new claims"));
-          }
-          if (home != post->community_id()) {
-            return Refuse(
-                absl::StatusCode::kFailedPrecondition,
-                v1::ACTIVITY_ERROR_REASON_NOT_CHECKED_IN_AT_COMMUNITY,
-                absl::StrCat("post ", id, " is for riders checked in (社区报到) at community ",
-                             post->community_id(),
-                             home.empty() ? "; you are not checked in at any community"
-                                          : absl::StrCat("; you are checked in at ", home)));
-          }
-          pqxx::result held = tx.exec_params(
-              "SELECT claim_id, status FROM post_claims "
-              "WHERE post_id = $1 AND rider_id = $2 AND status IN (post_claim_status('PENDING'), "
-              "post_claim_status('APPROVED'))",
-              id, caller.id());
-          if (!held.empty()) {
-            return Refuse(
-                absl::StatusCode::kAlreadyExists, v1::ACTIVITY_ERROR_REASON_ALREADY_CLAIMED,
-                absl::StrCat("you already hold claim ", held[0][0].as<std::string>(), " (",
-                             v1::PostClaimStatus_Name(
-                                 static_cast<v1::PostClaimStatus>(held[0][1].as<int>())),
-                             ") on post ", id));
-          }
-          if (post->seats_taken() >= post->seats_total()) {
-            return Refuse(absl::StatusCode::kResourceExhausted, v1::ACTIVITY_ERROR_REASON_POST_FULL,
-                          absl::StrCat("post ", id, " is full (", post->seats_total(), " seats)"));
-          }
+          RETURN_IF_ERROR(CheckClaim(*post, home, posts_.LiveClaimOf(tx, id, caller.id(), false)));
           const std::string claim_id = NewId("claim");
-          tx.exec_params(
-              "INSERT INTO post_claims (claim_id, post_id, rider_id, status, note, created_at) "
-              "VALUES ($1, $2, $3, post_claim_status('PENDING'), $4, from_us($5::bigint))",
-              claim_id, id, caller.id(), req->note(), Us(caller.now));
-          tx.exec_params(
-              "UPDATE posts SET seats_taken = seats_taken + 1, updated_at = from_us($2::bigint) "
-              "WHERE post_id = $1",
-              id, Us(caller.now));
+          posts_.OpenClaim(tx, claim_id, id, caller.id(), req->note(), caller.now);
           *resp->mutable_claim() = *LoadClaim(tx, id, claim_id, false);
           absl::StatusOr<v1::Post> after = LoadPost(tx, id, false);
           if (!after.ok()) return after.status();
@@ -388,25 +327,24 @@ grpc::Status ActivityServiceImpl::ApprovePostClaim(grpc::ServerContext* ctx,
       if (absl::Status s = CheckPostScope(caller, *post); !s.ok()) return s;
       std::optional<v1::PostClaim> claim = LoadClaim(tx, post->post_id(), req->claim_id(), true);
       if (!claim) return NoSuchClaim(post->post_id(), req->claim_id());
-      if (claim->rider_id() == caller.id()) {
-        return Refuse(absl::StatusCode::kPermissionDenied,
-                      v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
-                      "staff cannot approve their own claim");
+      switch (DecideReview(caller.id(), claim->rider_id(), claim->status(),
+                           v1::POST_CLAIM_STATUS_PENDING, v1::POST_CLAIM_STATUS_APPROVED)) {
+        case ReviewStep::kOwnSubmission:
+          return Refuse(absl::StatusCode::kPermissionDenied,
+                        v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
+                        "staff cannot approve their own claim");
+        case ReviewStep::kAlreadyDone:
+          *resp->mutable_claim() = *std::move(claim);
+          return absl::OkStatus();
+        case ReviewStep::kWrongState:
+          return WrongState(absl::StrCat("claim ", claim->claim_id(), " is ",
+                                         v1::PostClaimStatus_Name(claim->status()),
+                                         "; only a pending claim can be approved"));
+        case ReviewStep::kApply:
+          break;
       }
-      if (claim->status() == v1::POST_CLAIM_STATUS_APPROVED) {
-        *resp->mutable_claim() = *std::move(claim);
-        return absl::OkStatus();
-      }
-      if (claim->status() != v1::POST_CLAIM_STATUS_PENDING) {
-        return WrongState(absl::StrCat("claim ", claim->claim_id(), " is ",
-                                       v1::PostClaimStatus_Name(claim->status()),
-                                       "; only a pending claim can be approved"));
-      }
-      tx.exec_params(
-          "UPDATE post_claims SET status = post_claim_status('APPROVED'), decided_by = $2, "
-          "decided_at = from_us($3::bigint) "
-          "WHERE claim_id = $1",
-          claim->claim_id(), caller.id(), Us(caller.now));
+      posts_.DecideClaim(tx, post->post_id(), claim->claim_id(), v1::POST_CLAIM_STATUS_APPROVED, "",
+                         caller.id(), caller.now);
       *resp->mutable_claim() = *LoadClaim(tx, post->post_id(), claim->claim_id(), false);
       return absl::OkStatus();
     });
@@ -428,31 +366,26 @@ grpc::Status ActivityServiceImpl::RejectPostClaim(grpc::ServerContext* ctx,
       if (absl::Status s = CheckPostScope(caller, *post); !s.ok()) return s;
       std::optional<v1::PostClaim> claim = LoadClaim(tx, post->post_id(), req->claim_id(), true);
       if (!claim) return NoSuchClaim(post->post_id(), req->claim_id());
-      if (claim->rider_id() == caller.id()) {
-        return Refuse(absl::StatusCode::kPermissionDenied,
-                      v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
-                      "staff cannot decide their own claim");
+      switch (DecideReview(caller.id(), claim->rider_id(), claim->status(),
+                           v1::POST_CLAIM_STATUS_PENDING, v1::POST_CLAIM_STATUS_REJECTED)) {
+        case ReviewStep::kOwnSubmission:
+          return Refuse(absl::StatusCode::kPermissionDenied,
+                        v1::ACTIVITY_ERROR_REASON_SELF_CONFIRMATION,
+                        "staff cannot decide their own claim");
+        case ReviewStep::kAlreadyDone:
+          *resp->mutable_claim() = *std::move(claim);
+          return absl::OkStatus();
+        case ReviewStep::kWrongState:
+          return WrongState(absl::StrCat("claim ", claim->claim_id(), " is ",
+                                         v1::PostClaimStatus_Name(claim->status()),
+                                         claim->status() == v1::POST_CLAIM_STATUS_APPROVED
+                                             ? "; remove an approved rider with WithdrawPostClaim"
+                                             : "; only a pending claim can be rejected"));
+        case ReviewStep::kApply:
+          break;
       }
-      if (claim->status() == v1::POST_CLAIM_STATUS_REJECTED) {
-        *resp->mutable_claim() = *std::move(claim);
-        return absl::OkStatus();
-      }
-      if (claim->status() != v1::POST_CLAIM_STATUS_PENDING) {
-        return WrongState(absl::StrCat("claim ", claim->claim_id(), " is ",
-                                       v1::PostClaimStatus_Name(claim->status()),
-                                       claim->status() == v1::POST_CLAIM_STATUS_APPROVED
-                                           ? "; remove an approved rider with WithdrawPostClaim"
-                                           : "; only a pending claim can be rejected"));
-      }
-      tx.exec_params(
-          "UPDATE post_claims SET status = post_claim_status('REJECTED'), reason = $2, decided_by "
-          "= $3, "
-          "decided_at = from_us($4::bigint) WHERE claim_id = $1",
-          claim->claim_id(), req->reason(), caller.id(), Us(caller.now));
-      tx.exec_params(
-          "UPDATE posts SET seats_taken = seats_taken - 1, updated_at = from_us($2::bigint) "
-          "WHERE post_id = $1",
-          post->post_id(), Us(caller.now));
+      posts_.DecideClaim(tx, post->post_id(), claim->claim_id(), v1::POST_CLAIM_STATUS_REJECTED,
+                         req->reason(), caller.id(), caller.now);
       *resp->mutable_claim() = *LoadClaim(tx, post->post_id(), claim->claim_id(), false);
       return absl::OkStatus();
     });
@@ -485,22 +418,17 @@ grpc::Status ActivityServiceImpl::WithdrawPostClaim(grpc::ServerContext* ctx,
         if (absl::Status s = CheckPostScope(caller, *post); !s.ok()) return s;
         if (req->reason().empty()) return no_reason;
       }
-      if (claim->status() == v1::POST_CLAIM_STATUS_WITHDRAWN) {
-        *resp->mutable_claim() = *std::move(claim);
-        return absl::OkStatus();
+      switch (DecideWithdraw(claim->status())) {
+        case WithdrawStep::kAlreadyDone:
+          *resp->mutable_claim() = *std::move(claim);
+          return absl::OkStatus();
+        case WithdrawStep::kWrongState:
+          return WrongState(absl::StrCat("claim ", claim->claim_id(), " was rejected"));
+        case WithdrawStep::kApply:
+          break;
       }
-      if (claim->status() == v1::POST_CLAIM_STATUS_REJECTED) {
-        return WrongState(absl::StrCat("claim ", claim->claim_id(), " was rejected"));
-      }
-      tx.exec_params(
-          "UPDATE post_claims SET status = post_claim_status('WITHDRAWN'), reason = $2, decided_by "
-          "= $3, "
-          "decided_at = from_us($4::bigint) WHERE claim_id = $1",
-          claim->claim_id(), req->reason(), own ? std::string() : caller.id(), Us(caller.now));
-      tx.exec_params(
-          "UPDATE posts SET seats_taken = seats_taken - 1, updated_at = from_us($2::bigint) "
-          "WHERE post_id = $1",
-          post->post_id(), Us(caller.now));
+      posts_.DecideClaim(tx, post->post_id(), claim->claim_id(), v1::POST_CLAIM_STATUS_WITHDRAWN,
+                         req->reason(), own ? std::string() : caller.id(), caller.now);
       *resp->mutable_claim() = *LoadClaim(tx, post->post_id(), claim->claim_id(), false);
       return absl::OkStatus();
     });

@@ -78,7 +78,9 @@ grpc::Status ActivityServiceImpl::LogDutyShift(grpc::ServerContext* ctx,
         [&](pqxx::transaction_base& tx) -> absl::Status {
           ASSIGN_OR_RETURN(const v1::Post post, LoadPost(tx, req->post_id(), false));
           const std::string& id = post.post_id();
-          const std::optional<PgShiftStore::Claim> claim = shifts_.LiveClaim(tx, id, caller.id());
+          // Share-locked: a withdrawal of the claim waits for this shift, or this sees it gone.
+          const std::optional<LiveClaim> claim =
+              posts_.LiveClaimOf(tx, id, caller.id(), /*share_lock=*/true);
           if (!claim || claim->status != v1::POST_CLAIM_STATUS_APPROVED) {
             return Refuse(absl::StatusCode::kFailedPrecondition,
                           v1::ACTIVITY_ERROR_REASON_CLAIM_NOT_APPROVED,
