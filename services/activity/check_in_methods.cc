@@ -1,6 +1,7 @@
 // At the activity: the rotating code on the staff device, riders checking in with it (or staff
 // checking them in), and staff confirming attendance — which writes each rider's award and its
-// outbox row in the same transaction.
+// outbox row in the same transaction. The rules are check_in_rules.h's and attendance_rules.h's;
+// the SQL is PgAttendanceStore's.
 #include <pqxx/pqxx>
 #include <set>
 
@@ -13,6 +14,7 @@
 #include "services/activity/attendance_rules.h"
 #include "services/activity/awards.h"
 #include "services/activity/check_in_code.h"
+#include "services/activity/check_in_rules.h"
 #include "services/activity/directory.h"
 #include "services/activity/points_rules.h"
 
@@ -25,24 +27,7 @@ constexpr int kMaxAccuracyMeters = 5000;
 
 // Check-in is open during [start - lead, end) of an activity that is not cancelled.
 absl::Status CheckCheckInOpen(const ActivityRow& a, absl::Time now) {
-  const std::string& id = a.proto.activity_id();
-  if (a.cancelled) {
-    return Refuse(absl::StatusCode::kFailedPrecondition,
-                  v1::ACTIVITY_ERROR_REASON_ACTIVITY_CANCELLED,
-                  absl::StrCat("activity ", id, " was cancelled"));
-  }
-  if (now < a.check_in_open) {
-    return Refuse(absl::StatusCode::kFailedPrecondition,
-                  v1::ACTIVITY_ERROR_REASON_CHECK_IN_NOT_OPEN,
-                  absl::StrCat("check-in for activity ", id, " opens at ",
-                               absl::FormatTime("%Y-%m-%d %H:%M", a.check_in_open, Shanghai())));
-  }
-  if (now >= a.end) {
-    return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_CHECK_IN_CLOSED,
-                  absl::StrCat("check-in for activity ", id, " closed at ",
-                               absl::FormatTime("%Y-%m-%d %H:%M", a.end, Shanghai())));
-  }
-  return absl::OkStatus();
+  return CheckCheckInWindow(a.proto.activity_id(), a.cancelled, a.check_in_open, a.end, now);
 }
 
 }  // namespace
@@ -112,61 +97,28 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
           const std::string& id = a->proto.activity_id();
           if (absl::Status s = CheckCheckInOpen(*a, caller.now); !s.ok()) return s;
           std::optional<v1::Enrolment> e = LoadEnrolment(tx, id, caller.id(), true, false);
-          if (!e || e->status() == v1::ENROLMENT_STATUS_WITHDRAWN) {
-            return Refuse(absl::StatusCode::kFailedPrecondition,
-                          v1::ACTIVITY_ERROR_REASON_NOT_ENROLLED,
-                          absl::StrCat("you are not enrolled in activity ", id));
-          }
-          if (e->status() != v1::ENROLMENT_STATUS_ENROLLED) {
-            return Refuse(absl::StatusCode::kAlreadyExists,
-                          v1::ACTIVITY_ERROR_REASON_ALREADY_CHECKED_IN,
-                          absl::StrCat("already checked in to activity ", id, " (",
-                                       v1::EnrolmentStatus_Name(e->status()), ")"));
-          }
-          // The code of this period, or of the last one within the grace after it rotated.
-          const int period = a->proto.check_in_code_period_seconds();
-          const int64_t index = CodePeriod(caller.now, period);
-          bool matched = req->code() == CheckInCode(a->code_secret, index);
-          if (!matched && caller.now < absl::FromUnixSeconds(index * period + kCodeGraceSeconds)) {
-            matched = req->code() == CheckInCode(a->code_secret, index - 1);
-          }
-          if (!matched) {
-            // A code from the last few minutes was seen on the device: stale, not mistyped.
-            for (int64_t back = 1; back <= std::max<int64_t>(2, 600 / period); ++back) {
-              if (req->code() == CheckInCode(a->code_secret, index - back)) {
-                return Refuse(absl::StatusCode::kFailedPrecondition,
-                              v1::ACTIVITY_ERROR_REASON_CHECK_IN_CODE_EXPIRED,
-                              "code: has rotated away; enter the code the device shows now");
-              }
-            }
-            wrong_code = true;
-            return Refuse(absl::StatusCode::kInvalidArgument,
-                          v1::ACTIVITY_ERROR_REASON_CHECK_IN_CODE_WRONG,
-                          "code: does not match the code on the staff device");
-          }
-          const int radius = a->radius();
-          if (req->location_accuracy_meters() > std::max(100, radius)) {
-            return Refuse(
-                absl::StatusCode::kFailedPrecondition,
-                v1::ACTIVITY_ERROR_REASON_LOCATION_TOO_INACCURATE,
-                absl::StrCat("location: accurate only to ", req->location_accuracy_meters(),
-                             " m; move into the open and try again"));
+          RETURN_IF_ERROR(CheckRiderMayCheckIn(id, e ? std::optional(e->status()) : std::nullopt));
+          switch (JudgeCode(req->code(), caller.now, a->proto.check_in_code_period_seconds(),
+                            [&](int64_t index) { return CheckInCode(a->code_secret, index); })) {
+            case CodeVerdict::kMatch:
+              break;
+            case CodeVerdict::kRotatedAway:
+              // A code from the last few minutes was seen on the device: stale, not mistyped.
+              return Refuse(absl::StatusCode::kFailedPrecondition,
+                            v1::ACTIVITY_ERROR_REASON_CHECK_IN_CODE_EXPIRED,
+                            "code: has rotated away; enter the code the device shows now");
+            case CodeVerdict::kWrong:
+              wrong_code = true;
+              return Refuse(absl::StatusCode::kInvalidArgument,
+                            v1::ACTIVITY_ERROR_REASON_CHECK_IN_CODE_WRONG,
+                            "code: does not match the code on the staff device");
           }
           const double distance = DistanceMeters(
               req->location().latitude(), req->location().longitude(), a->place_lat, a->place_lon);
-          if (distance > radius) {
-            return Refuse(
-                absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_OUTSIDE_GEOFENCE,
-                absl::StrCat("location: you are ", static_cast<int>(distance), " m from ",
-                             a->proto.place_name(), "; check-in needs ", radius, " m or less"));
-          }
-          tx.exec_params(
-              "UPDATE enrolments SET status = enrolment_status('CHECKED_IN'), checked_in_at = "
-              "now(), "
-              "check_in_method = check_in_method('CODE'), "
-              "checked_in_by = $2, check_in_distance_m = $3 "
-              "WHERE activity_id = $1 AND rider_id = $2",
-              id, caller.id(), static_cast<int>(distance));
+          RETURN_IF_ERROR(CheckPosition(req->location_accuracy_meters(), distance, a->radius(),
+                                        a->proto.place_name()));
+          attendance_.MarkCheckedIn(tx, id, caller.id(), v1::CHECK_IN_METHOD_CODE, caller.id(),
+                                    static_cast<int>(distance));
           // Checked in: the attempt was no guess, uncounted in the same commit.
           pg::Throttle::Refund(tx, *attempt);
           uncounted = true;
@@ -231,23 +183,10 @@ grpc::Status ActivityServiceImpl::CheckInRider(grpc::ServerContext* ctx,
                             v1::ACTIVITY_ERROR_REASON_ACTIVITY_FULL,
                             absl::StrCat("activity ", id, " is full"));
             }
-            tx.exec_params(
-                "INSERT INTO enrolments (activity_id, rider_id, status) VALUES ($1, $2, "
-                "enrolment_status('ENROLLED')) "
-                "ON CONFLICT (activity_id, rider_id) DO UPDATE SET status = "
-                "enrolment_status('ENROLLED'), "
-                "enrolled_at = now(), withdrawn_at = NULL",
-                id, req->rider_id());
-            tx.exec_params(
-                "UPDATE activities SET enrolled_count = enrolled_count + 1 WHERE activity_id = $1",
-                id);
+            attendance_.EnrolWalkIn(tx, id, req->rider_id());
           }
-          tx.exec_params(
-              "UPDATE enrolments SET status = enrolment_status('CHECKED_IN'), checked_in_at = "
-              "now(), "
-              "check_in_method = check_in_method('STAFF'), "
-              "checked_in_by = $3 WHERE activity_id = $1 AND rider_id = $2",
-              id, req->rider_id(), caller.id());
+          attendance_.MarkCheckedIn(tx, id, req->rider_id(), v1::CHECK_IN_METHOD_STAFF, caller.id(),
+                                    std::nullopt);
           *resp->mutable_enrolment() = *LoadEnrolment(tx, id, req->rider_id(), false, true);
           return absl::OkStatus();
         });
@@ -320,11 +259,7 @@ grpc::Status ActivityServiceImpl::RejectAttendance(grpc::ServerContext* ctx,
                                          v1::EnrolmentStatus_Name(e->status()), ")"));
       }
       // The rider keeps the seat (they came); only the award is refused.
-      tx.exec_params(
-          "UPDATE enrolments SET status = enrolment_status('ATTENDANCE_REJECTED'), reviewed_at = "
-          "now(), reviewed_by = $3, "
-          "reject_reason = $4 WHERE activity_id = $1 AND rider_id = $2",
-          id, req->rider_id(), caller.id(), req->reason());
+      attendance_.MarkRejected(tx, id, req->rider_id(), caller.id(), req->reason());
       *resp->mutable_enrolment() = *LoadEnrolment(tx, id, req->rider_id(), false, true);
       return absl::OkStatus();
     });

@@ -60,4 +60,35 @@ void PgAttendanceStore::MarkConfirmed(pqxx::transaction_base& tx, const std::str
       activity_id, rider_id, staff_id, kConfirmed);
 }
 
+void PgAttendanceStore::MarkCheckedIn(pqxx::transaction_base& tx, const std::string& activity_id,
+                                      const std::string& rider_id, v1::CheckInMethod method,
+                                      const std::string& by, std::optional<int> distance_m) const {
+  tx.exec_params(
+      "UPDATE enrolments SET status = enrolment_status('CHECKED_IN'), checked_in_at = now(), "
+      "check_in_method = $3::smallint, checked_in_by = $4, "
+      "check_in_distance_m = coalesce($5::int, check_in_distance_m) "
+      "WHERE activity_id = $1 AND rider_id = $2",
+      activity_id, rider_id, static_cast<int>(method), by, distance_m);
+}
+
+void PgAttendanceStore::EnrolWalkIn(pqxx::transaction_base& tx, const std::string& activity_id,
+                                    const std::string& rider_id) const {
+  tx.exec_params(
+      "INSERT INTO enrolments (activity_id, rider_id, status) VALUES ($1, $2, "
+      "enrolment_status('ENROLLED')) ON CONFLICT (activity_id, rider_id) DO UPDATE SET status = "
+      "enrolment_status('ENROLLED'), enrolled_at = now(), withdrawn_at = NULL",
+      activity_id, rider_id);
+  tx.exec_params("UPDATE activities SET enrolled_count = enrolled_count + 1 WHERE activity_id = $1",
+                 activity_id);
+}
+
+void PgAttendanceStore::MarkRejected(pqxx::transaction_base& tx, const std::string& activity_id,
+                                     const std::string& rider_id, const std::string& staff_id,
+                                     const std::string& reason) const {
+  tx.exec_params(
+      "UPDATE enrolments SET status = enrolment_status('ATTENDANCE_REJECTED'), reviewed_at = "
+      "now(), reviewed_by = $3, reject_reason = $4 WHERE activity_id = $1 AND rider_id = $2",
+      activity_id, rider_id, staff_id, reason);
+}
+
 }  // namespace civicpoints::activity

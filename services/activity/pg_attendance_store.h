@@ -1,11 +1,13 @@
-// PgAttendanceStore: the SQL of confirming attendance (enrolments checked in and confirmed, and
-// where an activity's work was done). Every method runs inside the caller's transaction, so the
-// rules (attendance_rules.h) decide between a read and a write of one transaction; enrolment
-// states go to SQL as parameters named from the proto's enum. Stateless and thread-safe; a database
-// error is thrown as pqxx's exception, which the transaction's runner maps.
+// PgAttendanceStore: the SQL of attendance — checking in (by code or by staff, a walk-in enrolled
+// on the spot), confirming and rejecting it, and where an activity's work was done. Every method
+// runs inside the caller's transaction, so the rules (attendance_rules.h) decide between a read and
+// a write of one transaction; enrolment states go to SQL as parameters named from the proto's enum.
+// Stateless and thread-safe; a database error is thrown as pqxx's exception, which the
+// transaction's runner maps.
 #ifndef CIVICPOINTS_SERVICES_ACTIVITY_PG_ATTENDANCE_STORE_H_
 #define CIVICPOINTS_SERVICES_ACTIVITY_PG_ATTENDANCE_STORE_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +32,18 @@ class PgAttendanceStore {
   // Where the activity's work was done, as a whole path: its organiser's community, or for a
   // street-level activity the place's community.
   common::v1::OrgPath WorkPath(pqxx::transaction_base& tx, const v1::Activity& activity) const;
+  // Marks the rider checked in, by code at `distance_m` from the place (`by` the rider), or by
+  // staff member `by` (distance unknown, nullopt).
+  void MarkCheckedIn(pqxx::transaction_base& tx, const std::string& activity_id,
+                     const std::string& rider_id, v1::CheckInMethod method, const std::string& by,
+                     std::optional<int> distance_m) const;
+  // Enrols a walk-in (again, after a withdrawal) and counts their seat.
+  void EnrolWalkIn(pqxx::transaction_base& tx, const std::string& activity_id,
+                   const std::string& rider_id) const;
+  // Marks the rider's attendance rejected by `staff_id` for `reason` (they keep their seat).
+  void MarkRejected(pqxx::transaction_base& tx, const std::string& activity_id,
+                    const std::string& rider_id, const std::string& staff_id,
+                    const std::string& reason) const;
   // Marks the rider's attendance confirmed by `staff_id`.
   void MarkConfirmed(pqxx::transaction_base& tx, const std::string& activity_id,
                      const std::string& rider_id, const std::string& staff_id) const;
