@@ -8,10 +8,12 @@
 #include "absl/strings/str_cat.h"
 #include "common/base/text.h"
 #include "common/pg/paging.h"
+#include "common/status/status_macros.h"
 #include "services/activity/activity_records.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/check_in_code.h"
 #include "services/activity/directory.h"
+#include "services/activity/enrolment_rules.h"
 #include "services/activity/points_rules.h"
 
 namespace civicpoints::activity {
@@ -343,23 +345,9 @@ grpc::Status ActivityServiceImpl::CancelActivity(grpc::ServerContext* ctx,
         return s;
       }
       if (!a->cancelled) {
-        if (a->ended(caller.now) || a->proto.confirmed_count() > 0) {
-          return Refuse(
-              absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
-              absl::StrCat("activity ", a->proto.activity_id(),
-                           a->proto.confirmed_count() > 0 ? " already has confirmed attendance"
-                                                          : " is over"));
-        }
-        tx.exec_params(
-            "UPDATE enrolments SET status = enrolment_status('WITHDRAWN'), withdrawn_at = now() "
-            "WHERE activity_id = $1 AND status IN (enrolment_status('ENROLLED'), "
-            "enrolment_status('CHECKED_IN'))",
-            a->proto.activity_id());
-        tx.exec_params(
-            "UPDATE activities SET cancelled_at = now(), cancel_reason = $2, enrolled_count = 0, "
-            "version = version + 1, updated_at = now() "
-            "WHERE activity_id = $1",
-            a->proto.activity_id(), req->reason());
+        RETURN_IF_ERROR(
+            CheckCancel(a->proto.activity_id(), a->ended(caller.now), a->proto.confirmed_count()));
+        attendance_.Cancel(tx, a->proto.activity_id(), req->reason());
       }
       absl::StatusOr<ActivityRow> row = LoadActivity(tx, req->activity_id(), false, caller.now);
       if (!row.ok()) return row.status();
@@ -439,39 +427,16 @@ grpc::Status ActivityServiceImpl::EnrolInActivity(grpc::ServerContext* ctx,
           absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), true, caller.now);
           if (!a.ok()) return a.status();
           const std::string& id = a->proto.activity_id();
-          if (a->cancelled) {
-            return Refuse(absl::StatusCode::kFailedPrecondition,
-                          v1::ACTIVITY_ERROR_REASON_ACTIVITY_CANCELLED,
-                          absl::StrCat("activity ", id, " was cancelled"));
-          }
-          if (a->ended(caller.now) || caller.now >= a->enrol_close) {
-            return Refuse(
-                absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_ENROLMENT_CLOSED,
-                absl::StrCat("enrolment for activity ", id, " closed at ",
-                             absl::FormatTime("%Y-%m-%d %H:%M", a->enrol_close, Shanghai())));
-          }
-          if (absl::Status s = CheckAudience(*a, home); !s.ok()) return s;
           std::optional<v1::Enrolment> e = LoadEnrolment(tx, id, caller.id(), true, false);
-          if (e && e->status() != v1::ENROLMENT_STATUS_WITHDRAWN) {
-            return Refuse(absl::StatusCode::kAlreadyExists,
-                          v1::ACTIVITY_ERROR_REASON_ALREADY_ENROLLED,
-                          absl::StrCat("already enrolled in activity ", id, " (",
-                                       v1::EnrolmentStatus_Name(e->status()), ")"));
-          }
-          if (a->proto.enrolled_count() >= a->proto.capacity()) {
-            return Refuse(
-                absl::StatusCode::kResourceExhausted, v1::ACTIVITY_ERROR_REASON_ACTIVITY_FULL,
-                absl::StrCat("activity ", id, " is full (", a->proto.capacity(), " seats)"));
-          }
-          tx.exec_params(
-              "INSERT INTO enrolments (activity_id, rider_id, status, enrolled_at) "
-              "VALUES ($1, $2, enrolment_status('ENROLLED'), now()) ON CONFLICT (activity_id, "
-              "rider_id) DO UPDATE SET "
-              "status = enrolment_status('ENROLLED'), enrolled_at = now(), withdrawn_at = NULL",
-              id, caller.id());
-          tx.exec_params(
-              "UPDATE activities SET enrolled_count = enrolled_count + 1 WHERE activity_id = $1",
-              id);
+          RETURN_IF_ERROR(CheckEnrol({.activity_id = id,
+                                      .cancelled = a->cancelled,
+                                      .ended = a->ended(caller.now),
+                                      .enrol_close = a->enrol_close,
+                                      .enrolled = a->proto.enrolled_count(),
+                                      .capacity = a->proto.capacity()},
+                                     CheckAudience(*a, home),
+                                     e ? std::optional(e->status()) : std::nullopt, caller.now));
+          attendance_.Enrol(tx, id, caller.id());
           *resp->mutable_enrolment() = *LoadEnrolment(tx, id, caller.id(), false, false);
           absl::StatusOr<ActivityRow> after = LoadActivity(tx, id, false, caller.now);
           if (!after.ok()) return after.status();
@@ -493,22 +458,13 @@ grpc::Status ActivityServiceImpl::WithdrawEnrolment(grpc::ServerContext* ctx,
       if (!e) {
         return absl::NotFoundError(absl::StrCat("you never enrolled in activity ", id));
       }
-      if (e->status() == v1::ENROLMENT_STATUS_WITHDRAWN) {
+      ASSIGN_OR_RETURN(const WithdrawEnrolmentStep step,
+                       DecideWithdrawEnrolment(id, e->status(), a->ended(caller.now)));
+      if (step == WithdrawEnrolmentStep::kAlreadyDone) {
         *resp->mutable_enrolment() = *std::move(e);
         return absl::OkStatus();
       }
-      if (e->status() != v1::ENROLMENT_STATUS_ENROLLED || a->ended(caller.now)) {
-        return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
-                      absl::StrCat("cannot withdraw from activity ", id, ": ",
-                                   a->ended(caller.now) ? "it is over"
-                                                        : v1::EnrolmentStatus_Name(e->status())));
-      }
-      tx.exec_params(
-          "UPDATE enrolments SET status = enrolment_status('WITHDRAWN'), withdrawn_at = now() "
-          "WHERE activity_id = $1 AND rider_id = $2",
-          id, caller.id());
-      tx.exec_params(
-          "UPDATE activities SET enrolled_count = enrolled_count - 1 WHERE activity_id = $1", id);
+      attendance_.Withdraw(tx, id, caller.id());
       *resp->mutable_enrolment() = *LoadEnrolment(tx, id, caller.id(), false, false);
       return absl::OkStatus();
     });

@@ -183,7 +183,7 @@ grpc::Status ActivityServiceImpl::CheckInRider(grpc::ServerContext* ctx,
                             v1::ACTIVITY_ERROR_REASON_ACTIVITY_FULL,
                             absl::StrCat("activity ", id, " is full"));
             }
-            attendance_.EnrolWalkIn(tx, id, req->rider_id());
+            attendance_.Enrol(tx, id, req->rider_id());
           }
           attendance_.MarkCheckedIn(tx, id, req->rider_id(), v1::CHECK_IN_METHOD_STAFF, caller.id(),
                                     std::nullopt);

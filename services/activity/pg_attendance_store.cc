@@ -71,15 +71,38 @@ void PgAttendanceStore::MarkCheckedIn(pqxx::transaction_base& tx, const std::str
       activity_id, rider_id, static_cast<int>(method), by, distance_m);
 }
 
-void PgAttendanceStore::EnrolWalkIn(pqxx::transaction_base& tx, const std::string& activity_id,
-                                    const std::string& rider_id) const {
+void PgAttendanceStore::Enrol(pqxx::transaction_base& tx, const std::string& activity_id,
+                              const std::string& rider_id) const {
   tx.exec_params(
-      "INSERT INTO enrolments (activity_id, rider_id, status) VALUES ($1, $2, "
-      "enrolment_status('ENROLLED')) ON CONFLICT (activity_id, rider_id) DO UPDATE SET status = "
-      "enrolment_status('ENROLLED'), enrolled_at = now(), withdrawn_at = NULL",
+      "INSERT INTO enrolments (activity_id, rider_id, status, enrolled_at) VALUES ($1, $2, "
+      "enrolment_status('ENROLLED'), now()) ON CONFLICT (activity_id, rider_id) DO UPDATE SET "
+      "status = enrolment_status('ENROLLED'), enrolled_at = now(), withdrawn_at = NULL",
       activity_id, rider_id);
   tx.exec_params("UPDATE activities SET enrolled_count = enrolled_count + 1 WHERE activity_id = $1",
                  activity_id);
+}
+
+void PgAttendanceStore::Withdraw(pqxx::transaction_base& tx, const std::string& activity_id,
+                                 const std::string& rider_id) const {
+  tx.exec_params(
+      "UPDATE enrolments SET status = enrolment_status('WITHDRAWN'), withdrawn_at = now() "
+      "WHERE activity_id = $1 AND rider_id = $2",
+      activity_id, rider_id);
+  tx.exec_params("UPDATE activities SET enrolled_count = enrolled_count - 1 WHERE activity_id = $1",
+                 activity_id);
+}
+
+void PgAttendanceStore::Cancel(pqxx::transaction_base& tx, const std::string& activity_id,
+                               const std::string& reason) const {
+  tx.exec_params(
+      "UPDATE enrolments SET status = enrolment_status('WITHDRAWN'), withdrawn_at = now() "
+      "WHERE activity_id = $1 AND status IN (enrolment_status('ENROLLED'), "
+      "enrolment_status('CHECKED_IN'))",
+      activity_id);
+  tx.exec_params(
+      "UPDATE activities SET cancelled_at = now(), cancel_reason = $2, enrolled_count = 0, "
+      "version = version + 1, updated_at = now() WHERE activity_id = $1",
+      activity_id, reason);
 }
 
 void PgAttendanceStore::MarkRejected(pqxx::transaction_base& tx, const std::string& activity_id,

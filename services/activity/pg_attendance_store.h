@@ -1,5 +1,6 @@
-// PgAttendanceStore: the SQL of attendance — checking in (by code or by staff, a walk-in enrolled
-// on the spot), confirming and rejecting it, and where an activity's work was done. Every method
+// PgAttendanceStore: the SQL of enrolments and attendance — enrolling and withdrawing, cancelling
+// an activity, checking in (by code or by staff, a walk-in enrolled on the spot), confirming and
+// rejecting attendance, and where an activity's work was done. Every method
 // runs inside the caller's transaction, so the rules (attendance_rules.h) decide between a read and
 // a write of one transaction; enrolment states go to SQL as parameters named from the proto's enum.
 // Stateless and thread-safe; a database error is thrown as pqxx's exception, which the
@@ -37,9 +38,15 @@ class PgAttendanceStore {
   void MarkCheckedIn(pqxx::transaction_base& tx, const std::string& activity_id,
                      const std::string& rider_id, v1::CheckInMethod method, const std::string& by,
                      std::optional<int> distance_m) const;
-  // Enrols a walk-in (again, after a withdrawal) and counts their seat.
-  void EnrolWalkIn(pqxx::transaction_base& tx, const std::string& activity_id,
-                   const std::string& rider_id) const;
+  // Enrols the rider (again, after a withdrawal; a walk-in at check-in too) and counts their seat.
+  void Enrol(pqxx::transaction_base& tx, const std::string& activity_id,
+             const std::string& rider_id) const;
+  // Withdraws the rider's enrolment and frees their seat.
+  void Withdraw(pqxx::transaction_base& tx, const std::string& activity_id,
+                const std::string& rider_id) const;
+  // Cancels the activity for `reason`: every enrolment not yet confirmed is withdrawn.
+  void Cancel(pqxx::transaction_base& tx, const std::string& activity_id,
+              const std::string& reason) const;
   // Marks the rider's attendance rejected by `staff_id` for `reason` (they keep their seat).
   void MarkRejected(pqxx::transaction_base& tx, const std::string& activity_id,
                     const std::string& rider_id, const std::string& staff_id,
