@@ -1,4 +1,4 @@
-// Points rules per org node, and the awards list.
+// Points rules per org node (their SQL is PgPointsRulesStore's), and the awards list.
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
@@ -6,6 +6,7 @@
 #include "services/activity/activity_service.h"
 #include "services/activity/awards.h"
 #include "services/activity/directory.h"
+#include "services/activity/pg_points_rules.h"
 #include "services/activity/points_rules.h"
 
 namespace civicpoints::activity {
@@ -17,16 +18,7 @@ namespace {
 
 // A node's own overrides as stored (version 0 and nothing set when it has none).
 v1::PointsRules ReadOwnRules(pqxx::transaction_base& tx, const OrgInfo& org) {
-  v1::PointsRules rules;
-  pqxx::result r = tx.exec_params(
-      "SELECT rules, version, updated_by, us(updated_at) FROM points_rules WHERE org_id = $1",
-      org.org_id);
-  if (!r.empty()) {
-    rules.ParseFromString(pqxx::binarystring(r[0][0]).str());
-    rules.set_version(r[0][1].as<int64_t>());
-    rules.set_updated_by(r[0][2].as<std::string>());
-    SetTime(rules.mutable_update_time(), r[0][3].as<int64_t>());
-  }
+  v1::PointsRules rules = PgPointsRulesStore().Own(tx, org.org_id).value_or(v1::PointsRules());
   rules.set_org_id(org.org_id);
   rules.set_org_level(org.level);
   rules.set_etag(absl::StrCat("v", rules.version()));
@@ -106,22 +98,16 @@ grpc::Status ActivityServiceImpl::UpdatePointsRules(grpc::ServerContext* ctx,
     }
     const std::string bytes = pg::DeterministicBytes(stored);
     return InTx("update points rules", [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result cur = tx.exec_params(
-          "SELECT rules, version FROM points_rules WHERE org_id = $1 FOR UPDATE", org->org_id);
-      const int64_t version = cur.empty() ? 0 : cur[0][1].as<int64_t>();
+      const PgPointsRulesStore::Stored cur = PgPointsRulesStore().Lock(tx, org->org_id);
+      const int64_t version = cur.version;
       if (!req->etag().empty() && req->etag() != absl::StrCat("v", version)) {
         return Refuse(absl::StatusCode::kAborted, v1::ACTIVITY_ERROR_REASON_ETAG_MISMATCH,
                       absl::StrCat("etag: the rules changed since '", req->etag(), "' (now v",
                                    version, "); read them again"));
       }
       // Replaying the same rules changes nothing, not even the version.
-      if (cur.empty() || pqxx::binarystring(cur[0][0]).str() != bytes) {
-        tx.exec_params(
-            "INSERT INTO points_rules (org_id, rules, version, updated_by) "
-            "VALUES ($1, $2, 1, $3) ON CONFLICT (org_id) DO UPDATE SET rules = EXCLUDED.rules, "
-            "version = points_rules.version + 1, updated_by = EXCLUDED.updated_by, "
-            "updated_at = now()",
-            org->org_id, pqxx::binarystring(bytes), caller.id());
+      if (cur.version == 0 || cur.bytes != bytes) {
+        PgPointsRulesStore().Save(tx, org->org_id, bytes, caller.id());
       }
       *resp->mutable_rules() = ReadOwnRules(tx, *org);
       return absl::OkStatus();
