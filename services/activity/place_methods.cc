@@ -18,6 +18,7 @@
 #include "common/pg/sql_values.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/directory.h"
+#include "services/activity/pg_place_store.h"
 #include "services/activity/place_hours.h"
 
 namespace civicpoints::activity {
@@ -34,56 +35,8 @@ namespace {
 constexpr int kDefaultRadius = 200;
 constexpr int kDefaultSearchRadius = 3000;
 
-constexpr char kPlaceColumns[] =
-    "place_id, kind, name, description, address, latitude, longitude, community_id, street_id, "
-    "district_id, array_to_string(services, ','), opening_hours, temporarily_closed, "
-    "us(closed_until), check_in_radius_meters, keeper_person_id, retired_at IS NOT NULL, "
-    "us(created_at), us(updated_at), version";
-constexpr int kPlaceColumnCount = 20;
-
-// Great-circle distance in SQL from ($1, $2), the same formula as DistanceMeters.
-constexpr char kDistanceSql[] =
-    "2 * 6371008.8 * asin(least(1.0, sqrt(power(sin(radians(latitude - $1::double precision) / "
-    "2), 2) + cos(radians($1::double precision)) * cos(radians(latitude)) * "
-    "power(sin(radians(longitude - $2::double precision) / 2), 2))))";
-
-v1::Place ReadPlace(const pqxx::row& row) {
-  v1::Place p;
-  p.set_place_id(row[0].as<std::string>());
-  p.set_kind(static_cast<v1::PlaceKind>(row[1].as<int>()));
-  p.set_name(row[2].as<std::string>());
-  p.set_description(row[3].as<std::string>());
-  p.set_address(row[4].as<std::string>());
-  p.mutable_location()->set_latitude(row[5].as<double>());
-  p.mutable_location()->set_longitude(row[6].as<double>());
-  p.set_community_id(row[7].as<std::string>());
-  p.mutable_org_path()->set_district_id(row[9].as<std::string>());
-  p.mutable_org_path()->set_street_id(row[8].as<std::string>());
-  p.mutable_org_path()->set_community_id(row[7].as<std::string>());
-  for (absl::string_view s : absl::StrSplit(row[10].as<std::string>(), ',', absl::SkipEmpty())) {
-    int v = 0;
-    if (absl::SimpleAtoi(s, &v)) p.add_services(static_cast<v1::PlaceServiceType>(v));
-  }
-  const std::string hours = pqxx::binarystring(row[11]).str();
-  if (!hours.empty()) p.mutable_opening_hours()->ParseFromString(hours);
-  p.set_temporarily_closed(row[12].as<bool>());
-  if (!row[13].is_null()) SetTime(p.mutable_closed_until(), row[13].as<int64_t>());
-  p.set_check_in_radius_meters(row[14].as<int>());
-  p.set_keeper_person_id(row[15].as<std::string>());
-  p.set_status(row[16].as<bool>() ? v1::PLACE_STATUS_RETIRED : v1::PLACE_STATUS_ACTIVE);
-  SetTime(p.mutable_create_time(), row[17].as<int64_t>());
-  SetTime(p.mutable_update_time(), row[18].as<int64_t>());
-  p.set_etag(absl::StrCat("v", row[19].as<int64_t>()));
-  return p;
-}
-
 absl::StatusOr<v1::Place> LoadPlace(pqxx::transaction_base& tx, const std::string& id, bool lock) {
-  pqxx::result r =
-      tx.exec_params(absl::StrCat("SELECT ", kPlaceColumns, " FROM places WHERE place_id = $1",
-                                  lock ? " FOR UPDATE" : ""),
-                     id);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("place '", id, "' does not exist"));
-  return ReadPlace(r[0]);
+  return PgPlaceStore().Load(tx, id, lock);
 }
 
 // Services a list or search asks for: each known and specified.
@@ -207,15 +160,6 @@ absl::StatusOr<OrgInfo> PlaceCommunity(Directory& directory, const std::string& 
   return org;
 }
 
-std::string HoursBytes(const v1::Place& p) {
-  return p.has_opening_hours() ? p.opening_hours().SerializeAsString() : std::string();
-}
-
-std::optional<int64_t> ClosedUntilUs(const v1::Place& p) {
-  if (!p.temporarily_closed() || !p.has_closed_until()) return std::nullopt;
-  return Us(TimeOf(p.closed_until()));
-}
-
 const char* LevelColumn(common::v1::OrgLevel level) {
   switch (level) {
     case common::v1::ORG_LEVEL_DISTRICT:
@@ -274,29 +218,22 @@ grpc::Status ActivityServiceImpl::CreatePlace(grpc::ServerContext* ctx,
     } else if (absl::Status s = CheckKeeperExists(*directory_, keeper); !s.ok()) {
       return s;
     }
-    const std::optional<int64_t> closed_until = ClosedUntilUs(p);
-    return Idempotent(
-        caller, "CreatePlace", req->idempotency_key(), *req, resp,
-        [&](pqxx::transaction_base& tx) -> absl::Status {
-          const std::string id = NewId("pl");
-          tx.exec_params(
-              "INSERT INTO places (place_id, kind, name, description, address, latitude, "
-              "longitude, community_id, street_id, district_id, services, opening_hours, "
-              "temporarily_closed, closed_until, check_in_radius_meters, keeper_person_id, "
-              "created_by) VALUES ($1, $2, $3, $4, $5, $6::double precision, "
-              "$7::double precision, $8, $9, $10, $11::smallint[], $12, $13, "
-              "from_us($14::bigint), $15, $16, $17)",
-              id, static_cast<int>(p.kind()), p.name(), p.description(), p.address(),
-              p.location().latitude(), p.location().longitude(), org->org_id, org->path.street_id(),
-              org->path.district_id(), pg::IntArray(p.services()),
-              pqxx::binarystring(HoursBytes(p)), p.temporarily_closed(), closed_until,
-              p.check_in_radius_meters() == 0 ? kDefaultRadius : p.check_in_radius_meters(), keeper,
-              caller.id());
-          absl::StatusOr<v1::Place> made = LoadPlace(tx, id, false);
-          if (!made.ok()) return made.status();
-          *resp->mutable_place() = *std::move(made);
-          return absl::OkStatus();
-        });
+    return Idempotent(caller, "CreatePlace", req->idempotency_key(), *req, resp,
+                      [&](pqxx::transaction_base& tx) -> absl::Status {
+                        v1::Place draft = p;
+                        const std::string id = NewId("pl");
+                        draft.set_place_id(id);
+                        draft.set_keeper_person_id(keeper);
+                        if (draft.check_in_radius_meters() == 0)
+                          draft.set_check_in_radius_meters(kDefaultRadius);
+                        common::v1::OrgPath path = org->path;
+                        path.set_community_id(org->org_id);
+                        places_.Insert(tx, draft, path, caller.id());
+                        absl::StatusOr<v1::Place> made = LoadPlace(tx, id, false);
+                        if (!made.ok()) return made.status();
+                        *resp->mutable_place() = *std::move(made);
+                        return absl::OkStatus();
+                      });
   });
 }
 
@@ -418,18 +355,9 @@ grpc::Status ActivityServiceImpl::UpdatePlace(grpc::ServerContext* ctx,
       community.org_id = cur->community_id();
       community.path = cur->org_path();
       if (new_community) community = *new_community;
-      tx.exec_params(
-          "UPDATE places SET name = $2, description = $3, address = $4, "
-          "latitude = $5::double precision, longitude = $6::double precision, "
-          "community_id = $7, street_id = $8, district_id = $9, services = $10::smallint[], "
-          "opening_hours = $11, temporarily_closed = $12, closed_until = from_us($13::bigint), "
-          "check_in_radius_meters = $14, keeper_person_id = $15, version = version + 1, "
-          "updated_at = now() WHERE place_id = $1",
-          cur->place_id(), next.name(), next.description(), next.address(),
-          next.location().latitude(), next.location().longitude(), community.org_id,
-          community.path.street_id(), community.path.district_id(), pg::IntArray(next.services()),
-          pqxx::binarystring(HoursBytes(next)), next.temporarily_closed(), ClosedUntilUs(next),
-          next.check_in_radius_meters(), next.keeper_person_id());
+      common::v1::OrgPath path = community.path;
+      path.set_community_id(community.org_id);
+      places_.Update(tx, next, path);
       absl::StatusOr<v1::Place> after = LoadPlace(tx, cur->place_id(), false);
       if (!after.ok()) return after.status();
       *resp->mutable_place() = *std::move(after);
@@ -467,21 +395,13 @@ grpc::Status ActivityServiceImpl::DeletePlace(grpc::ServerContext* ctx,
         }
       }
       if (cur->status() != v1::PLACE_STATUS_RETIRED) {
-        pqxx::result busy = tx.exec_params(
-            "SELECT activity_id, title FROM activities WHERE place_id = $1 AND cancelled_at IS "
-            "NULL AND end_at > from_us($2::bigint) ORDER BY start_at LIMIT 1",
-            cur->place_id(), Us(caller.now));
-        if (!busy.empty()) {
+        if (auto busy = places_.ComingActivity(tx, cur->place_id(), caller.now)) {
           return Refuse(absl::StatusCode::kFailedPrecondition,
                         v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
-                        absl::StrCat(what, " hosts activity ", busy[0][0].as<std::string>(), " (",
-                                     busy[0][1].as<std::string>(),
+                        absl::StrCat(what, " hosts activity ", busy->first, " (", busy->second,
                                      ") that has not ended; cancel or move it first"));
         }
-        tx.exec_params(
-            "UPDATE places SET retired_at = now(), retire_reason = $2, version = version + 1, "
-            "updated_at = now() WHERE place_id = $1",
-            cur->place_id(), req->reason());
+        places_.Retire(tx, cur->place_id(), req->reason());
       }
       absl::StatusOr<v1::Place> after = LoadPlace(tx, cur->place_id(), false);
       if (!after.ok()) return after.status();
@@ -519,28 +439,20 @@ grpc::Status ActivityServiceImpl::ListPlaces(grpc::ServerContext* ctx,
         return OutsideScope(absl::StrCat("org node ", org->org_id));
       }
     }
-    const char* column = LevelColumn(org->level);
-    const std::string a = paging->after.size() == 3 ? paging->after[0] : "";
-    const std::string b = paging->after.size() == 3 ? paging->after[1] : "";
-    const std::string c = paging->after.size() == 3 ? paging->after[2] : "";
+    const PgPlaceStore::Filter filter{.org_column = LevelColumn(org->level),
+                                      .org_id = org->org_id,
+                                      .kinds = {req->kinds().begin(), req->kinds().end()},
+                                      .services = {req->services().begin(), req->services().end()},
+                                      .include_retired = req->include_retired(),
+                                      .keeper_person_id = req->keeper_person_id(),
+                                      .after = paging->after,
+                                      .limit = paging->size + 1};
     return InReadTx("list places", [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result rows = tx.exec_params(
-          absl::StrCat("SELECT ", kPlaceColumns, " FROM places WHERE ",
-                       column ? column : "$1::text", " = $1::text",
-                       " AND (cardinality($2::smallint[]) = 0 OR kind = ANY($2::smallint[]))"
-                       " AND services @> $3::smallint[] AND ($4::boolean OR retired_at IS NULL)"
-                       " AND ($5::text = '' OR keeper_person_id = $5::text)"
-                       " AND ($6::text = '' OR (community_id, name, place_id) > "
-                       "($6::text, $7::text, $8::text))"
-                       " ORDER BY community_id, name, place_id LIMIT $9"),
-          org->org_id, pg::IntArray(req->kinds()), pg::IntArray(req->services()),
-          req->include_retired(), req->keeper_person_id(), a, b, c, paging->size + 1);
-      resp->set_next_page_token(pg::FillPage(
-          rows, *paging, [&](const pqxx::row& row) { *resp->add_places() = ReadPlace(row); },
-          [](const pqxx::row& last) {
-            return std::vector<std::string>{last[7].as<std::string>(), last[2].as<std::string>(),
-                                            last[0].as<std::string>()};
-          }));
+      std::vector<v1::Place> places = places_.List(tx, filter);
+      resp->set_next_page_token(pg::TrimPage(places, *paging, [](const v1::Place& last) {
+        return std::vector<std::string>{last.community_id(), last.name(), last.place_id()};
+      }));
+      for (v1::Place& place : places) *resp->add_places() = std::move(place);
       return absl::OkStatus();
     });
   });
@@ -606,37 +518,38 @@ grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
       // Nearest first in batches; opening hours are judged here, so a batch may yield fewer hits
       // than rows and the next batch continues after the last row read (keyset on distance, id).
       for (;;) {
-        pqxx::result rows = tx.exec_params(
-            absl::StrCat(
-                "SELECT * FROM (SELECT ", kPlaceColumns, ", ", kDistanceSql,
-                " AS d FROM places WHERE retired_at IS NULL AND kind = ANY($3::smallint[]) "
-                "AND services @> $4::smallint[] AND point(longitude, latitude) <@ "
-                "box(point($5::double precision, $6::double precision), "
-                "point($7::double precision, $8::double precision))) c "
-                "WHERE d <= $9::double precision AND (d, place_id) > ($10::double precision, "
-                "$11::text) ORDER BY d, place_id LIMIT $12"),
-            lat, lon, pg::IntArray(kinds), pg::IntArray(req->services()), box.lon_min, box.lat_min,
-            box.lon_max, box.lat_max, reach, after_distance, after_id, batch);
-        for (const pqxx::row& row : rows) {
-          v1::Place p = ReadPlace(row);
-          const double d = row[kPlaceColumnCount].as<double>();
-          after_distance = d;
-          after_id = p.place_id();
-          const OpenState state = PlaceOpenAt(p, at);
-          if (!state.open && !req->include_closed()) continue;
-          Hit h;
-          h.distance = d;
-          h.place.set_distance_meters(static_cast<int32_t>(std::floor(d)));
-          h.place.set_open_now(state.open);
-          if (state.next_change) {
-            SetTime(h.place.mutable_next_change_time(), Us(*state.next_change));
-          }
-          *h.place.mutable_place() = std::move(p);
-          hits.push_back(std::move(h));
-          if (static_cast<int>(hits.size()) >= want) break;
-        }
+        const size_t rows =
+            places_.Nearest(tx,
+                            {.lat = lat,
+                             .lon = lon,
+                             .kinds = kinds,
+                             .services = {req->services().begin(), req->services().end()},
+                             .lon_min = box.lon_min,
+                             .lat_min = box.lat_min,
+                             .lon_max = box.lon_max,
+                             .lat_max = box.lat_max,
+                             .reach = reach,
+                             .after_distance = after_distance,
+                             .after_id = after_id,
+                             .limit = batch},
+                            [&](v1::Place p, double d) {
+                              after_distance = d;
+                              after_id = p.place_id();
+                              const OpenState state = PlaceOpenAt(p, at);
+                              if (!state.open && !req->include_closed()) return true;
+                              Hit h;
+                              h.distance = d;
+                              h.place.set_distance_meters(static_cast<int32_t>(std::floor(d)));
+                              h.place.set_open_now(state.open);
+                              if (state.next_change) {
+                                SetTime(h.place.mutable_next_change_time(), Us(*state.next_change));
+                              }
+                              *h.place.mutable_place() = std::move(p);
+                              hits.push_back(std::move(h));
+                              return static_cast<int>(hits.size()) < want;
+                            });
         if (static_cast<int>(hits.size()) >= want) break;
-        if (static_cast<int>(rows.size()) < batch) {
+        if (static_cast<int>(rows) < batch) {
           // Everything within `reach` has been read: widen, continuing after the last row.
           if (reach >= radius) break;
           reach = std::min<double>(radius, reach * 4);
