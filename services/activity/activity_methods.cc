@@ -14,6 +14,7 @@
 #include "services/activity/check_in_code.h"
 #include "services/activity/directory.h"
 #include "services/activity/enrolment_rules.h"
+#include "services/activity/pg_place_store.h"
 #include "services/activity/points_rules.h"
 
 namespace civicpoints::activity {
@@ -82,13 +83,12 @@ absl::Status CheckActivityFields(const v1::Activity& a) {
 
 // The place an activity is held at. Errors: NOT_FOUND; FAILED_PRECONDITION (PLACE_RETIRED).
 absl::Status CheckPlace(pqxx::transaction_base& tx, const std::string& place_id) {
-  pqxx::result r =
-      tx.exec_params("SELECT retired_at IS NOT NULL FROM places WHERE place_id = $1", place_id);
-  if (r.empty()) {
+  absl::StatusOr<v1::Place> place = PgPlaceStore().Load(tx, place_id, /*lock=*/false);
+  if (!place.ok()) {
     return absl::NotFoundError(
         absl::StrCat("activity.place_id: place '", place_id, "' does not exist"));
   }
-  if (r[0][0].as<bool>()) {
+  if (place->status() == v1::PLACE_STATUS_RETIRED) {
     return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_PLACE_RETIRED,
                   absl::StrCat("place '", place_id, "' is retired"));
   }
@@ -162,27 +162,20 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* ctx,
               !s.ok()) {
             return s;
           }
+          v1::Activity draft = a;
           const std::string id = NewId("act");
-          const absl::Time start = TimeOf(a.start_time());
-          tx.exec_params(
-              "INSERT INTO activities (activity_id, title, description, category, place_id, "
-              "organiser_org_id, district_id, street_id, community_id, start_at, end_at, "
-              "enrol_close_at, check_in_lead_minutes, capacity, points, audience, "
-              "check_in_radius_meters, code_period_seconds, code_secret, created_by) VALUES ($1, "
-              "$2, $3, $4, $5, $6, $7, $8, $9, from_us($10::bigint), from_us($11::bigint), "
-              "from_us($12::bigint), $13, $14, $15::bigint, $16, $17, $18, $19, $20)",
-              id, a.title(), a.description(), static_cast<int>(a.category()), a.place_id(),
-              org->org_id, org->path.district_id(), org->path.street_id(), org->path.community_id(),
-              Us(start), Us(TimeOf(a.end_time())),
-              Us(a.has_enrol_close_time() ? TimeOf(a.enrol_close_time()) : start),
-              a.check_in_lead_minutes() == 0 ? kDefaultLeadMinutes : a.check_in_lead_minutes(),
-              a.capacity(), a.points(),
-              a.audience() == v1::ACTIVITY_AUDIENCE_UNSPECIFIED ? 1
-                                                                : static_cast<int>(a.audience()),
-              a.check_in_radius_meters(),
-              a.check_in_code_period_seconds() == 0 ? kDefaultCodePeriod
-                                                    : a.check_in_code_period_seconds(),
-              pqxx::binarystring(NewCodeSecret()), caller.id());
+          draft.set_activity_id(id);
+          if (!draft.has_enrol_close_time()) *draft.mutable_enrol_close_time() = a.start_time();
+          if (draft.check_in_lead_minutes() == 0) {
+            draft.set_check_in_lead_minutes(kDefaultLeadMinutes);
+          }
+          if (draft.audience() == v1::ACTIVITY_AUDIENCE_UNSPECIFIED) {
+            draft.set_audience(v1::ACTIVITY_AUDIENCE_ANY_RIDER);
+          }
+          if (draft.check_in_code_period_seconds() == 0) {
+            draft.set_check_in_code_period_seconds(kDefaultCodePeriod);
+          }
+          InsertActivityRow(tx, draft, org->org_id, org->path, NewCodeSecret(), caller.id());
           absl::StatusOr<ActivityRow> row = LoadActivity(tx, id, false, caller.now);
           if (!row.ok()) return row.status();
           *resp->mutable_activity() = row->proto;
@@ -307,18 +300,7 @@ grpc::Status ActivityServiceImpl::UpdateActivity(grpc::ServerContext* ctx,
           return s;
         }
       }
-      tx.exec_params(
-          "UPDATE activities SET title = $2, description = $3, category = $4, place_id = $5, "
-          "start_at = from_us($6::bigint), end_at = from_us($7::bigint), "
-          "enrol_close_at = from_us($8::bigint), check_in_lead_minutes = $9, capacity = $10, "
-          "points = $11::bigint, audience = $12, check_in_radius_meters = $13, "
-          "code_period_seconds = $14, version = version + 1, updated_at = now() "
-          "WHERE activity_id = $1",
-          next.activity_id(), next.title(), next.description(), static_cast<int>(next.category()),
-          next.place_id(), Us(TimeOf(next.start_time())), Us(TimeOf(next.end_time())),
-          Us(TimeOf(next.enrol_close_time())), next.check_in_lead_minutes(), next.capacity(),
-          next.points(), static_cast<int>(next.audience()), next.check_in_radius_meters(),
-          next.check_in_code_period_seconds());
+      UpdateActivityRow(tx, next);
       absl::StatusOr<ActivityRow> row = LoadActivity(tx, next.activity_id(), false, caller.now);
       if (!row.ok()) return row.status();
       *resp->mutable_activity() = row->proto;

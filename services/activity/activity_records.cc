@@ -151,4 +151,36 @@ std::optional<v1::Enrolment> LoadEnrolment(pqxx::transaction_base& tx,
   return e;
 }
 
+void InsertActivityRow(pqxx::transaction_base& tx, const v1::Activity& a,
+                       const std::string& organiser_id, const common::v1::OrgPath& path,
+                       const std::string& code_secret, const std::string& creator_id) {
+  tx.exec_params(
+      "INSERT INTO activities (activity_id, title, description, category, place_id, "
+      "organiser_org_id, district_id, street_id, community_id, start_at, end_at, "
+      "enrol_close_at, check_in_lead_minutes, capacity, points, audience, "
+      "check_in_radius_meters, code_period_seconds, code_secret, created_by) VALUES ($1, "
+      "$2, $3, $4, $5, $6, $7, $8, $9, from_us($10::bigint), from_us($11::bigint), "
+      "from_us($12::bigint), $13, $14, $15::bigint, $16, $17, $18, $19, $20)",
+      a.activity_id(), a.title(), a.description(), static_cast<int>(a.category()), a.place_id(),
+      organiser_id, path.district_id(), path.street_id(), path.community_id(),
+      Us(TimeOf(a.start_time())), Us(TimeOf(a.end_time())), Us(TimeOf(a.enrol_close_time())),
+      a.check_in_lead_minutes(), a.capacity(), a.points(), static_cast<int>(a.audience()),
+      a.check_in_radius_meters(), a.check_in_code_period_seconds(), pqxx::binarystring(code_secret),
+      creator_id);
+}
+
+void UpdateActivityRow(pqxx::transaction_base& tx, const v1::Activity& a) {
+  tx.exec_params(
+      "UPDATE activities SET title = $2, description = $3, category = $4, place_id = $5, "
+      "start_at = from_us($6::bigint), end_at = from_us($7::bigint), "
+      "enrol_close_at = from_us($8::bigint), check_in_lead_minutes = $9, capacity = $10, "
+      "points = $11::bigint, audience = $12, check_in_radius_meters = $13, "
+      "code_period_seconds = $14, version = version + 1, updated_at = now() "
+      "WHERE activity_id = $1",
+      a.activity_id(), a.title(), a.description(), static_cast<int>(a.category()), a.place_id(),
+      Us(TimeOf(a.start_time())), Us(TimeOf(a.end_time())), Us(TimeOf(a.enrol_close_time())),
+      a.check_in_lead_minutes(), a.capacity(), a.points(), static_cast<int>(a.audience()),
+      a.check_in_radius_meters(), a.check_in_code_period_seconds());
+}
+
 }  // namespace civicpoints::activity

@@ -1,4 +1,5 @@
-// Rows of `activities` and `enrolments` as the activity methods read them, and their protos.
+// Rows of `activities` and `enrolments` as the activity methods read them, and their protos; the
+// statements that write an activity's definition (enrolments' writes are PgAttendanceStore's).
 #ifndef CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_RECORDS_H_
 #define CIVICPOINTS_SERVICES_ACTIVITY_ACTIVITY_RECORDS_H_
 
@@ -45,6 +46,14 @@ absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::
 enum class ActivityLock { kNone, kShare, kUpdate };
 absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::string& id,
                                          ActivityLock lock, absl::Time now);
+
+// Writes a new activity `a` (id and every field already defaulted), organised by the node at
+// `path` (`organiser_id`), with its check-in code's secret.
+void InsertActivityRow(pqxx::transaction_base& tx, const v1::Activity& a,
+                       const std::string& organiser_id, const common::v1::OrgPath& path,
+                       const std::string& code_secret, const std::string& creator_id);
+// Rewrites the activity's editable fields (a new version).
+void UpdateActivityRow(pqxx::transaction_base& tx, const v1::Activity& a);
 
 // The SELECT list and FROM clause LoadActivity and lists use, and the filler.
 extern const char kActivitySelect[];
