@@ -18,6 +18,7 @@
 #include "services/identity/crypto.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/key_ring.h"
+#include "tests/peers/identity_calls.h"
 
 namespace civicpoints::identity {
 
@@ -28,7 +29,7 @@ class IdentityTestEnv {
   // first sign-in must.
   static constexpr char kAdminInitialPassword[] = "Admin-pass-2026";
   static constexpr char kAdminPassword[] = "Admin-pass-2027";
-  static constexpr char kStaffPassword[] = "Staff-pass-2027";
+  static constexpr const char* kStaffPassword = testing::IdentityCalls::kStaffPassword;
 
   // Sets everything up and signs the bootstrap admin in; check ok() before use. `adjust` may
   // change the service's options (limits, the hash budget) from the test defaults.
@@ -53,24 +54,33 @@ class IdentityTestEnv {
   const std::string& admin_token() const { return admin_token_; }
 
   // A client context carrying `token` (none when empty).
-  static std::unique_ptr<grpc::ClientContext> With(const std::string& token);
+  static std::unique_ptr<grpc::ClientContext> With(const std::string& token) {
+    return testing::IdentityCalls::With(token);
+  }
 
   // First column of the first row of a query on the scratch database, as text.
   std::string Sql(const std::string& query);
 
-  // Creates an org node under `parent` as the admin; returns its id (empty on failure).
+  // The steps tests start from, through the contract (tests/peers/identity_calls.h).
   std::string MakeOrg(const std::string& parent, common::v1::OrgLevel level,
-                      const std::string& code, const std::string& name);
-  // Registers a rider; returns the response (tokens included).
+                      const std::string& code, const std::string& name) {
+    return calls_->MakeOrg(parent, level, code, name);
+  }
   v1::RegisterRiderResponse Register(const std::string& phone, const std::string& name,
-                                     const std::string& check_in_code = "");
+                                     const std::string& check_in_code = "") {
+    return calls_->Register(phone, name, check_in_code);
+  }
   // Creates a staff member with `role` at `org_id` and returns an access token for them.
-  std::string Staff(const std::string& phone, common::v1::Role role, const std::string& org_id);
-  // Signs in with phone and password and returns the access token (empty on failure).
-  std::string Login(const std::string& phone, const std::string& password);
-  // Signs in with an initial password, changes it to `new_password` and returns the new token.
+  std::string Staff(const std::string& phone, common::v1::Role role, const std::string& org_id) {
+    return calls_->Staff(phone, role, org_id).token;
+  }
+  std::string Login(const std::string& phone, const std::string& password) {
+    return calls_->Login(phone, password);
+  }
   std::string FirstLogin(const std::string& phone, const std::string& initial,
-                         const std::string& new_password);
+                         const std::string& new_password) {
+    return calls_->FirstLogin(phone, initial, new_password);
+  }
 
  private:
   testing::ScratchDatabase db_;
@@ -81,12 +91,12 @@ class IdentityTestEnv {
   std::unique_ptr<IdentityServiceImpl> service_;
   std::unique_ptr<server::ServiceHost> host_;
   std::unique_ptr<v1::IdentityService::Stub> stub_;
+  std::unique_ptr<testing::IdentityCalls> calls_;
   std::string admin_token_;
-  int registrations_ = 0;
 };
 
 // A rider's password that meets the rules.
-inline constexpr char kRiderPassword[] = "ride-safe-88";
+inline constexpr const char* kRiderPassword = testing::IdentityCalls::kRiderPassword;
 
 }  // namespace civicpoints::identity
 

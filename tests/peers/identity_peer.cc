@@ -15,7 +15,6 @@ namespace {
 namespace v1 = identity::v1;
 
 constexpr char kAdminInitialPassword[] = "Admin-pass-2026";
-constexpr char kStaffInitialPassword[] = "Staff-pass-1";
 constexpr const char* kInternalServices[] = {"activity", "rewards"};
 
 // `n` characters drawn from `alphabet` with the system's random device.
@@ -76,12 +75,13 @@ IdentityPeer::IdentityPeer() {
   v1::GetPrivacyPolicyResponse policy;
   grpc::Status s = stub_->GetPrivacyPolicy(With("").get(), {}, &policy);
   EXPECT_TRUE(s.ok()) << s.error_message();
-  policy_version_ = policy.policy_version();
-  admin_token_ = FirstLogin(kAdminPhone, kAdminInitialPassword, kAdminPassword);
-  if (admin_token_.empty()) {
+  auto calls = std::make_unique<IdentityCalls>(stub_.get(), policy.policy_version());
+  calls->set_admin_token(calls->FirstLogin(kAdminPhone, kAdminInitialPassword, kAdminPassword));
+  if (calls->admin_token().empty()) {
     ADD_FAILURE() << "identity's first admin cannot sign in:\n" << process_->Log();
-    stub_.reset();
+    return;
   }
+  calls_ = std::move(calls);
 }
 
 IdentityPeer::~IdentityPeer() {
@@ -97,12 +97,6 @@ std::string IdentityPeer::ServiceKey(const std::string& name) const {
   return key;
 }
 
-std::unique_ptr<grpc::ClientContext> IdentityPeer::With(const std::string& token) {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
-  return ctx;
-}
-
 std::string IdentityPeer::Sql(const std::string& query) {
   pqxx::connection c(db_.url());
   pqxx::work tx(c);
@@ -111,83 +105,6 @@ std::string IdentityPeer::Sql(const std::string& query) {
   tx.commit();
   if (r.empty() || r.columns() == 0 || r[0][0].is_null()) return "";
   return r[0][0].as<std::string>();
-}
-
-std::string IdentityPeer::MakeOrg(const std::string& parent, common::v1::OrgLevel level,
-                                  const std::string& code, const std::string& name) {
-  v1::CreateOrgNodeRequest req;
-  req.set_parent_id(parent);
-  req.set_level(level);
-  req.set_code(code);
-  req.set_name(name);
-  v1::CreateOrgNodeResponse resp;
-  grpc::Status s = stub_->CreateOrgNode(With(admin_token_).get(), req, &resp);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return resp.node().org_id();
-}
-
-IdentityPeer::Member IdentityPeer::Staff(const std::string& phone, common::v1::Role role,
-                                         const std::string& org_id) {
-  v1::CreatePersonRequest create;
-  create.set_idempotency_key("staff-" + phone);
-  create.set_phone(phone);
-  create.set_display_name("工作人员" + phone.substr(7));
-  create.set_initial_password(kStaffInitialPassword);
-  v1::CreatePersonResponse person;
-  grpc::Status s = stub_->CreatePerson(With(admin_token_).get(), create, &person);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  v1::GrantRoleRequest grant;
-  grant.set_person_id(person.person().person_id());
-  grant.set_role(role);
-  grant.set_org_id(org_id);
-  v1::GrantRoleResponse granted;
-  s = stub_->GrantRole(With(admin_token_).get(), grant, &granted);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return {person.person().person_id(), FirstLogin(phone, kStaffInitialPassword, kStaffPassword)};
-}
-
-v1::RegisterRiderResponse IdentityPeer::Register(const std::string& phone, const std::string& name,
-                                                 const std::string& check_in_code) {
-  v1::RegisterRiderRequest req;
-  req.set_idempotency_key(absl::StrCat("reg-", phone, "-", ++registrations_));
-  req.set_phone(phone);
-  req.set_password(kRiderPassword);
-  req.set_display_name(name);
-  req.mutable_consent()->set_policy_version(policy_version_);
-  for (auto p :
-       {v1::CONSENT_PURPOSE_ACCOUNT, v1::CONSENT_PURPOSE_COMMUNITY_SERVICE,
-        v1::CONSENT_PURPOSE_POINTS_AND_RANKINGS, v1::CONSENT_PURPOSE_AGGREGATE_STATISTICS}) {
-    req.mutable_consent()->add_purposes(p);
-  }
-  req.set_check_in_code(check_in_code);
-  v1::RegisterRiderResponse resp;
-  grpc::Status s = stub_->RegisterRider(With("").get(), req, &resp);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return resp;
-}
-
-std::string IdentityPeer::Login(const std::string& phone, const std::string& password) {
-  v1::LoginRequest req;
-  req.set_phone(phone);
-  req.set_password(password);
-  v1::LoginResponse resp;
-  grpc::Status s = stub_->Login(With("").get(), req, &resp);
-  if (!s.ok()) return "";
-  return resp.tokens().access_token();
-}
-
-std::string IdentityPeer::FirstLogin(const std::string& phone, const std::string& initial,
-                                     const std::string& new_password) {
-  const std::string first = Login(phone, initial);
-  if (first.empty()) return "";
-  v1::ChangePasswordRequest change;
-  change.set_idempotency_key("first-login");
-  change.set_current_password(initial);
-  change.set_new_password(new_password);
-  v1::ChangePasswordResponse changed;
-  grpc::Status s = stub_->ChangePassword(With(first).get(), change, &changed);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return changed.tokens().access_token();
 }
 
 }  // namespace civicpoints::testing

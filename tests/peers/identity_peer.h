@@ -19,6 +19,7 @@
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
 #include "common/testing/service_process.h"
 #include "common/testing/test_env.h"
+#include "tests/peers/identity_calls.h"
 
 namespace civicpoints::testing {
 
@@ -26,54 +27,53 @@ class IdentityPeer {
  public:
   static constexpr char kAdminPhone[] = "13900000001";
   static constexpr char kAdminPassword[] = "Admin-pass-2027";
-  static constexpr char kStaffPassword[] = "Staff-pass-2027";
-  static constexpr char kRiderPassword[] = "ride-safe-88";
+  static constexpr const char* kStaffPassword = IdentityCalls::kStaffPassword;
+  static constexpr const char* kRiderPassword = IdentityCalls::kRiderPassword;
 
   // Starts identity and signs the first admin in (changing the initial password, as the first
   // sign-in must); check ok() before use.
   IdentityPeer();
   ~IdentityPeer();
 
-  bool ok() const { return stub_ != nullptr; }
+  bool ok() const { return calls_ != nullptr; }
   identity::v1::IdentityService::Stub& stub() { return *stub_; }
   std::string address() const { return process_->address(); }
   // The first admin's access token (district admin at the city root).
-  const std::string& admin_token() const { return admin_token_; }
+  const std::string& admin_token() const { return calls_->admin_token(); }
   // The API key identity holds for internal service `name` ("activity" or "rewards"), as the
   // deployment's key files give it.
   std::string ServiceKey(const std::string& name) const;
 
   // A client context carrying `token` (none when empty).
-  static std::unique_ptr<grpc::ClientContext> With(const std::string& token);
+  static std::unique_ptr<grpc::ClientContext> With(const std::string& token) {
+    return IdentityCalls::With(token);
+  }
   // First column of the first row of a query on identity's database, as text ("" for none).
   std::string Sql(const std::string& query);
 
-  // Creates an org node under `parent` as the admin; returns its id (empty on failure).
+  // The steps tests start from, through identity's contract (identity_calls.h).
+  using Member = IdentityCalls::Member;
   std::string MakeOrg(const std::string& parent, common::v1::OrgLevel level,
-                      const std::string& code, const std::string& name);
-  // A member of staff: created by the admin with `role` at `org_id`, first sign-in done.
-  struct Member {
-    std::string person_id;
-    std::string token;
-  };
-  Member Staff(const std::string& phone, common::v1::Role role, const std::string& org_id);
-  // Registers a rider (with every consent, `check_in_code` if any); the response has the tokens.
+                      const std::string& code, const std::string& name) {
+    return calls_->MakeOrg(parent, level, code, name);
+  }
+  Member Staff(const std::string& phone, common::v1::Role role, const std::string& org_id) {
+    return calls_->Staff(phone, role, org_id);
+  }
   identity::v1::RegisterRiderResponse Register(const std::string& phone, const std::string& name,
-                                               const std::string& check_in_code = "");
-  // Signs in; returns the access token (empty on failure).
-  std::string Login(const std::string& phone, const std::string& password);
+                                               const std::string& check_in_code = "") {
+    return calls_->Register(phone, name, check_in_code);
+  }
+  std::string Login(const std::string& phone, const std::string& password) {
+    return calls_->Login(phone, password);
+  }
 
  private:
-  std::string FirstLogin(const std::string& phone, const std::string& initial,
-                         const std::string& new_password);
-
   ScratchDatabase db_;
   std::filesystem::path keys_dir_;
   std::unique_ptr<ServiceProcess> process_;
   std::unique_ptr<identity::v1::IdentityService::Stub> stub_;
-  std::string admin_token_;
-  std::string policy_version_;
-  int registrations_ = 0;
+  std::unique_ptr<IdentityCalls> calls_;
 };
 
 }  // namespace civicpoints::testing
