@@ -48,6 +48,17 @@ ScratchDatabase::~ScratchDatabase() {
   }
 }
 
+std::string FirstCell(const std::string& url, const std::string& schema,
+                      const std::string& statement) {
+  pqxx::connection c(url);
+  pqxx::work tx(c);
+  tx.exec("SET search_path TO " + tx.quote_name(schema));
+  pqxx::result r = tx.exec(statement);
+  tx.commit();
+  if (r.empty() || r.columns() == 0 || r[0][0].is_null()) return "";
+  return r[0][0].as<std::string>();
+}
+
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {

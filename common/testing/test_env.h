@@ -31,6 +31,11 @@ class ScratchDatabase {
   std::string url_;
 };
 
+// Runs `statement` on the database at `url` with `schema` first on the search path, commits, and
+// returns the first column of its first row as text ("" when there is none or it is NULL).
+std::string FirstCell(const std::string& url, const std::string& schema,
+                      const std::string& statement);
+
 // Polls `condition` every 20 ms until it holds or `timeout` passes; returns whether it held.
 bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout);
 

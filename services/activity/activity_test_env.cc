@@ -94,13 +94,7 @@ ActivityTestEnv::~ActivityTestEnv() {
 }
 
 std::string ActivityTestEnv::Sql(const std::string& query) {
-  pqxx::connection c(db_.url());
-  pqxx::work tx(c);
-  tx.exec("SET search_path TO activity");
-  pqxx::result r = tx.exec(query);
-  tx.commit();
-  if (r.empty() || r[0].empty() || r[0][0].is_null()) return "";
-  return r[0][0].as<std::string>();
+  return testing::FirstCell(db_.url(), "activity", query);
 }
 
 std::string ActivityTestEnv::MakePlace(const std::string& community, double lat, double lon,

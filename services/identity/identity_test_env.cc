@@ -78,13 +78,7 @@ IdentityTestEnv::~IdentityTestEnv() {
 }
 
 std::string IdentityTestEnv::Sql(const std::string& query) {
-  pqxx::connection c(db_.url());
-  pqxx::work tx(c);
-  tx.exec("SET search_path TO identity");
-  pqxx::result r = tx.exec(query);
-  tx.commit();
-  if (r.empty() || r.columns() == 0 || r[0][0].is_null()) return "";
-  return r[0][0].as<std::string>();
+  return testing::FirstCell(db_.url(), "identity", query);
 }
 
 std::string IdentityTestEnv::InternalServiceKey(const std::string& name) {

@@ -383,12 +383,7 @@ void RewardsTestEnv::Exec(const std::string& statement) {
 }
 
 std::string RewardsTestEnv::Sql(const std::string& query) {
-  pqxx::connection c(db_.url());
-  pqxx::read_transaction tx(c);
-  tx.exec("SET search_path = rewards");
-  pqxx::result r = tx.exec(query);
-  if (r.empty() || r[0][0].is_null()) return "";
-  return r[0][0].as<std::string>();
+  return testing::FirstCell(db_.url(), "rewards", query);
 }
 
 }  // namespace civicpoints::rewards

@@ -98,13 +98,7 @@ std::string IdentityPeer::ServiceKey(const std::string& name) const {
 }
 
 std::string IdentityPeer::Sql(const std::string& query) {
-  pqxx::connection c(db_.url());
-  pqxx::work tx(c);
-  tx.exec("SET search_path TO identity");
-  pqxx::result r = tx.exec(query);
-  tx.commit();
-  if (r.empty() || r.columns() == 0 || r[0][0].is_null()) return "";
-  return r[0][0].as<std::string>();
+  return FirstCell(db_.url(), "identity", query);
 }
 
 }  // namespace civicpoints::testing
