@@ -15,6 +15,7 @@
 #include "common/pg/transactions.h"
 #include "services/activity/pg_attendance_store.h"
 #include "services/activity/pg_place_store.h"
+#include "services/activity/pg_points_rules.h"
 #include "services/activity/pg_post_store.h"
 #include "services/activity/pg_service_record_store.h"
 #include "services/activity/pg_shift_store.h"
@@ -221,6 +222,7 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   pg::Throttle throttle_;  // wrong check-in codes per rider and activity
   const PgAttendanceStore attendance_{};
   const PgPlaceStore places_{};
+  const PgPointsRulesStore points_rules_{};
   const PgPostStore posts_{};
   const PgShiftStore shifts_{};
   const PgServiceRecordStore records_{};

@@ -35,10 +35,6 @@ namespace {
 constexpr int kDefaultRadius = 200;
 constexpr int kDefaultSearchRadius = 3000;
 
-absl::StatusOr<v1::Place> LoadPlace(pqxx::transaction_base& tx, const std::string& id, bool lock) {
-  return PgPlaceStore().Load(tx, id, lock);
-}
-
 // Services a list or search asks for: each known and specified.
 absl::Status CheckServiceFilter(const google::protobuf::RepeatedField<int>& services,
                                 absl::string_view field) {
@@ -229,7 +225,7 @@ grpc::Status ActivityServiceImpl::CreatePlace(grpc::ServerContext* ctx,
                         common::v1::OrgPath path = org->path;
                         path.set_community_id(org->org_id);
                         places_.Insert(tx, draft, path, caller.id());
-                        absl::StatusOr<v1::Place> made = LoadPlace(tx, id, false);
+                        absl::StatusOr<v1::Place> made = places_.Load(tx, id, false);
                         if (!made.ok()) return made.status();
                         *resp->mutable_place() = *std::move(made);
                         return absl::OkStatus();
@@ -242,7 +238,7 @@ grpc::Status ActivityServiceImpl::GetPlace(grpc::ServerContext* ctx, const v1::G
   return Handle(ctx, "GetPlace", [&](const Caller& caller) -> absl::Status {
     if (req->place_id().empty()) return absl::InvalidArgumentError("place_id: is required");
     return InReadTx("get place", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<v1::Place> p = LoadPlace(tx, req->place_id(), false);
+      absl::StatusOr<v1::Place> p = places_.Load(tx, req->place_id(), false);
       if (!p.ok()) return p.status();
       resp->set_open_now(p->status() == v1::PLACE_STATUS_ACTIVE &&
                          PlaceOpenAt(*p, caller.now).open);
@@ -303,7 +299,7 @@ grpc::Status ActivityServiceImpl::UpdatePlace(grpc::ServerContext* ctx,
       }
     }
     return InTx("update place", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<v1::Place> cur = LoadPlace(tx, req->place_id(), true);
+      absl::StatusOr<v1::Place> cur = places_.Load(tx, req->place_id(), true);
       if (!cur.ok()) return cur.status();
       const std::string what = absl::StrCat("place ", cur->place_id());
       const bool staff = IsPlaceStaff(caller.who(), cur->org_path());
@@ -358,7 +354,7 @@ grpc::Status ActivityServiceImpl::UpdatePlace(grpc::ServerContext* ctx,
       common::v1::OrgPath path = community.path;
       path.set_community_id(community.org_id);
       places_.Update(tx, next, path);
-      absl::StatusOr<v1::Place> after = LoadPlace(tx, cur->place_id(), false);
+      absl::StatusOr<v1::Place> after = places_.Load(tx, cur->place_id(), false);
       if (!after.ok()) return after.status();
       *resp->mutable_place() = *std::move(after);
       return absl::OkStatus();
@@ -376,7 +372,7 @@ grpc::Status ActivityServiceImpl::DeletePlace(grpc::ServerContext* ctx,
         !s.ok())
       return s;
     return InTx("retire place", [&](pqxx::transaction_base& tx) -> absl::Status {
-      absl::StatusOr<v1::Place> cur = LoadPlace(tx, req->place_id(), true);
+      absl::StatusOr<v1::Place> cur = places_.Load(tx, req->place_id(), true);
       if (!cur.ok()) return cur.status();
       const std::string what = absl::StrCat("place ", cur->place_id());
       if (!IsPlaceStaff(caller.who(), cur->org_path())) {
@@ -403,7 +399,7 @@ grpc::Status ActivityServiceImpl::DeletePlace(grpc::ServerContext* ctx,
         }
         places_.Retire(tx, cur->place_id(), req->reason());
       }
-      absl::StatusOr<v1::Place> after = LoadPlace(tx, cur->place_id(), false);
+      absl::StatusOr<v1::Place> after = places_.Load(tx, cur->place_id(), false);
       if (!after.ok()) return after.status();
       *resp->mutable_place() = *std::move(after);
       return absl::OkStatus();

@@ -98,7 +98,7 @@ grpc::Status ActivityServiceImpl::UpdatePointsRules(grpc::ServerContext* ctx,
     }
     const std::string bytes = pg::DeterministicBytes(stored);
     return InTx("update points rules", [&](pqxx::transaction_base& tx) -> absl::Status {
-      const PgPointsRulesStore::Stored cur = PgPointsRulesStore().Lock(tx, org->org_id);
+      const PgPointsRulesStore::Stored cur = points_rules_.Lock(tx, org->org_id);
       const int64_t version = cur.version;
       if (!req->etag().empty() && req->etag() != absl::StrCat("v", version)) {
         return Refuse(absl::StatusCode::kAborted, v1::ACTIVITY_ERROR_REASON_ETAG_MISMATCH,
@@ -107,7 +107,7 @@ grpc::Status ActivityServiceImpl::UpdatePointsRules(grpc::ServerContext* ctx,
       }
       // Replaying the same rules changes nothing, not even the version.
       if (cur.version == 0 || cur.bytes != bytes) {
-        PgPointsRulesStore().Save(tx, org->org_id, bytes, caller.id());
+        points_rules_.Save(tx, org->org_id, bytes, caller.id());
       }
       *resp->mutable_rules() = ReadOwnRules(tx, *org);
       return absl::OkStatus();
