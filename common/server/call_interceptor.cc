@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
 
@@ -42,10 +43,27 @@ std::string MethodLabel(const char* path) {
   return "unknown";
 }
 
+// gRPC answers a request whose bytes do not parse as the method's message with INTERNAL and an
+// empty message, as if the server were at fault. The caller sent a bad request: say so, and name
+// the method and the message it expected.
+grpc::Status UnparsedRequestStatus(absl::string_view path) {
+  absl::string_view dotted = path;
+  absl::ConsumePrefix(&dotted, "/");
+  const google::protobuf::MethodDescriptor* method =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          absl::StrReplaceAll(dotted, {{"/", "."}}));
+  return grpc::Status(
+      grpc::StatusCode::INVALID_ARGUMENT,
+      absl::StrCat("the request to ", path, " does not parse",
+                   method != nullptr ? absl::StrCat(" as ", method->input_type()->full_name())
+                                     : std::string()));
+}
+
 class CallInterceptor : public grpc::experimental::Interceptor {
  public:
   CallInterceptor(grpc::experimental::ServerRpcInfo* info, Metrics* metrics, bool log_calls)
-      : method_(log_calls ? std::string(info->method()) : MethodLabel(info->method())),
+      : path_(info->method() != nullptr ? info->method() : ""),
+        method_(log_calls ? path_ : MethodLabel(info->method())),
         metrics_(metrics),
         log_calls_(log_calls),
         start_(std::chrono::steady_clock::now()) {}
@@ -63,13 +81,21 @@ class CallInterceptor : public grpc::experimental::Interceptor {
         md->emplace(kRequestIdHeader, request_id_);
       }
     }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE)) {
+      // A unary request that failed to deserialize reaches here as no message.
+      request_unparsed_ = methods->GetRecvMessage() == nullptr;
+    }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
       if (!request_id_.empty()) {
         methods->GetSendInitialMetadata()->emplace(kRequestIdHeader, request_id_);
       }
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const grpc::Status status = methods->GetSendStatus();
+      grpc::Status status = methods->GetSendStatus();
+      if (request_unparsed_ && status.error_code() == grpc::StatusCode::INTERNAL) {
+        status = UnparsedRequestStatus(path_);
+        methods->ModifySendStatus(status);
+      }
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
       const char* code = GrpcCodeName(status.error_code());
@@ -88,11 +114,13 @@ class CallInterceptor : public grpc::experimental::Interceptor {
   }
 
  private:
+  const std::string path_;
   const std::string method_;
   Metrics* const metrics_;
   const bool log_calls_;
   const std::chrono::steady_clock::time_point start_;
   std::string request_id_;
+  bool request_unparsed_ = false;
 };
 
 }  // namespace

@@ -1,7 +1,9 @@
 // A server interceptor installed on every service: it gives each call a request id (the caller's
 // `x-request-id`, or a fresh one written back into the call's metadata so handlers see it), echoes
 // the id in the response metadata, counts the call and its latency in Metrics, and writes one
-// access-log line when the status is sent.
+// access-log line when the status is sent. A request whose bytes do not parse as the method's
+// message is answered INVALID_ARGUMENT naming the method and message (gRPC's own answer is an
+// empty INTERNAL).
 #ifndef CIVICPOINTS_COMMON_SERVER_CALL_INTERCEPTOR_H_
 #define CIVICPOINTS_COMMON_SERVER_CALL_INTERCEPTOR_H_
 

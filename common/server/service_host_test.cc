@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <future>
 #include <thread>
 #include <vector>
 
@@ -66,6 +68,31 @@ TEST_F(ServiceHostTest, MethodNotBuiltAnswersUnimplemented) {
   ::cptest::v1::EchoRequest req;
   ::cptest::v1::EchoResponse resp;
   EXPECT_EQ(stub_->Scoped(&ctx, req, &resp).error_code(), grpc::StatusCode::UNIMPLEMENTED);
+}
+
+TEST_F(ServiceHostTest, RequestThatDoesNotParseIsInvalidArgumentNamingTheMethod) {
+  grpc::GenericStub generic(channel_);
+  // Field 1 with wire type 7, which does not exist.
+  const char bytes[] = "\x0f\x01";
+  grpc::Slice slice(bytes, sizeof(bytes) - 1);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  grpc::ClientContext ctx;
+  std::promise<grpc::Status> done;
+  generic.UnaryCall(&ctx, "/cptest.v1.TestService/Echo", grpc::StubOptions(), &request, &response,
+                    [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  const grpc::Status status = done.get_future().get();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("/cptest.v1.TestService/Echo"));
+  EXPECT_THAT(status.error_message(), HasSubstr("cptest.v1.EchoRequest"));
+
+  // The same connection still serves a good call.
+  grpc::ClientContext good_ctx;
+  ::cptest::v1::EchoRequest req;
+  req.set_text("still here");
+  ::cptest::v1::EchoResponse resp;
+  ASSERT_TRUE(stub_->Echo(&good_ctx, req, &resp).ok());
+  EXPECT_EQ(resp.text(), "still here");
 }
 
 TEST_F(ServiceHostTest, RequestIdIsKeptOrMadeAndEchoed) {
