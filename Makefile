@@ -2,7 +2,7 @@
 #   make run    install what is missing, build (Release), start PostgreSQL, Redis, every service
 #               and the gateway on loopback; Ctrl-C stops it all.
 #   make test   install what is missing, lint, build, and run every test with ctest.
-# Other targets: build, lint, format, bench, clean.
+# Other targets: build, lint, format, bench, fuzz, clean.
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
@@ -15,7 +15,7 @@ DEMO ?= 1
 # file formats it too).
 CLANG_FORMAT_FILES = $(shell git -c safe.directory='*' ls-files --cached --others --exclude-standard '*.cc' '*.h' 2>/dev/null)
 
-.PHONY: all deps tools build test lint format run bench clean
+.PHONY: all deps tools build test lint format run bench fuzz clean
 
 all: build
 
@@ -54,5 +54,11 @@ run: build
 bench: build
 	@bash scripts/bench.sh $(BUILD_DIR)
 
+# libFuzzer on each fuzz target for FUZZ_SECONDS (60) in build-fuzz (clang); `make test` only
+# replays the seed corpora.
+FUZZ_SECONDS ?= 60
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh build-fuzz
+
 clean:
-	rm -rf $(BUILD_DIR) .run
+	rm -rf $(BUILD_DIR) build-asan build-fuzz .run

@@ -12,6 +12,7 @@ PACKAGES=(
   libboost-dev libgoogle-perftools-dev
   postgresql redis-server grpc-proto
   python3-grpcio python3-protobuf
+  clang-14 libclang-rt-14-dev
 
 )
 # Node.js and npm (for buf) may come from elsewhere on the machine; take Debian's only if absent.

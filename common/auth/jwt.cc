@@ -293,7 +293,11 @@ std::string TokenSigner::Sign(const Principal& who) const {
   if (who.password_change_required) claims["pcr"] = true;
   json header = {{"alg", "EdDSA"}, {"typ", "JWT"}, {"kid", kid_}};
   const std::string signed_part =
-      absl::StrCat(Base64UrlEncode(header.dump()), ".", Base64UrlEncode(claims.dump()));
+      absl::StrCat(Base64UrlEncode(header.dump()),
+                   ".",
+                   // Text that is not UTF-8 (a name stored before it was checked) is signed with
+                   // U+FFFD in its place rather than throwing out of the signer.
+                   Base64UrlEncode(claims.dump(-1, ' ', false, json::error_handler_t::replace)));
   unsigned char sig[crypto_sign_BYTES];
   EnsureSodium();
   crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(signed_part.data()),

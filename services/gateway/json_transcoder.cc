@@ -9,10 +9,12 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/base/text.h"
 #include "common/status/grpc_status.h"
 #include "google/rpc/status.pb.h"
 
@@ -77,6 +79,15 @@ json ScalarValue(const gp::FieldDescriptor* f, const std::string& text) {
 // Sets `name` (a field path, "scope.orgId") to `value` in `object` for message `type`.
 absl::Status SetParam(const gp::Descriptor* type, const std::string& name, const std::string& value,
                       bool replace, json& object) {
+  // Percent-decoding can make any bytes; JSON (and a proto string) holds only UTF-8.
+  if (!text::Utf8Length(name).has_value()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "parameter '", absl::CHexEscape(name), "': its name is not valid UTF-8 once decoded"));
+  }
+  if (!text::Utf8Length(value).has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("parameter '", name, "': its value is not valid UTF-8 once decoded"));
+  }
   const std::vector<std::string> parts = absl::StrSplit(name, '.');
   json* at = &object;
   for (size_t i = 0; i < parts.size(); ++i) {
@@ -95,6 +106,10 @@ absl::Status SetParam(const gp::Descriptor* type, const std::string& name, const
                        "' cannot be given in the URL; name a field inside it or send a body"));
     }
     if (!last) {
+      if (f->cpp_type() != gp::FieldDescriptor::CPPTYPE_MESSAGE) {
+        return absl::InvalidArgumentError(absl::StrCat("unknown parameter '", name, "': '",
+                                                       parts[i], "' has no fields"));
+      }
       if (well_known) {
         return absl::InvalidArgumentError(absl::StrCat("unknown parameter '", name, "'"));
       }

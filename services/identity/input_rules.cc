@@ -71,7 +71,8 @@ absl::Status CheckPassword(absl::string_view password, absl::string_view phone_d
   if (letter + digit + other < 2) {
     return Invalid(field, "needs at least two of letters, digits and other characters");
   }
-  if (!phone_digits.empty() && absl::StrContains(password, phone_digits.substr(3))) {
+  // The number less its 3-digit prefix; anything shorter than a number is not checked.
+  if (phone_digits.size() > 3 && absl::StrContains(password, phone_digits.substr(3))) {
     return Invalid(field, "must not contain the phone number");
   }
   const std::string lower = absl::AsciiStrToLower(password);
