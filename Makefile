@@ -2,7 +2,7 @@
 #   make run    install what is missing, build (Release), start PostgreSQL, Redis, every service
 #               and the gateway on loopback; Ctrl-C stops it all.
 #   make test   install what is missing, lint, build, and run every test with ctest.
-# Other targets: build, lint, format, bench, fuzz, clean.
+# Other targets: build, lint, format, bench, fault, fuzz, test-asan, clean.
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
@@ -15,7 +15,7 @@ DEMO ?= 1
 # file formats it too).
 CLANG_FORMAT_FILES = $(shell git -c safe.directory='*' ls-files --cached --others --exclude-standard '*.cc' '*.h' 2>/dev/null)
 
-.PHONY: all deps tools build test lint format run bench fuzz clean
+.PHONY: all deps tools build test lint format run bench fault fuzz test-asan clean
 
 all: build
 
@@ -54,11 +54,21 @@ run: build
 bench: build
 	@bash scripts/bench.sh $(BUILD_DIR)
 
+# The suite under load through ROUNDS random faults (tests/fault), then its books checked; SEED
+# reruns a schedule. `make test` runs 4 short rounds.
+ROUNDS ?= 50
+fault: build
+	@$(BUILD_DIR)/tests/fault/cp_fault_rounds --rounds=$(ROUNDS) $(if $(SEED),--seed=$(SEED))
+
 # libFuzzer on each fuzz target for FUZZ_SECONDS (60) in build-fuzz (clang); `make test` only
 # replays the seed corpora.
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh build-fuzz
+
+# Every test against an AddressSanitizer + UndefinedBehaviorSanitizer build (build-asan, GCC).
+test-asan: deps
+	@bash scripts/test-asan.sh build-asan $(CTEST_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) build-asan build-fuzz .run

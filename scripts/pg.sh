@@ -2,11 +2,14 @@
 # Throwaway PostgreSQL on loopback for `make run` and the tests.
 #   scripts/pg.sh start DIR PORT   initdb (once) into DIR/data, start, create database civicpoints
 #   scripts/pg.sh stop DIR         stop it (fast shutdown)
+#   scripts/pg.sh crash DIR        stop it as a power cut would (immediate: no checkpoint, clients
+#                                  cut off; the next start recovers from the WAL), for the fault
+#                                  rounds
 # PostgreSQL refuses to run as root, so as root the server runs as the `postgres` user. Access is
 # trust on 127.0.0.1 only: this server holds nothing but test and demo data.
 set -euo pipefail
 
-cmd=${1:?usage: pg.sh start DIR PORT | stop DIR}
+cmd=${1:?usage: pg.sh start DIR PORT | stop DIR | crash DIR}
 dir=$(realpath -m "${2:?DIR missing}")
 port=${3:-55432}
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -60,6 +63,11 @@ case "$cmd" in
       as_pg "$bindir/pg_ctl" -D "$data" -m fast -w stop >/dev/null 2>&1 || true
     fi
     ;;
+  crash)
+    if [[ -f "$data/postmaster.pid" ]]; then
+      as_pg "$bindir/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1 || true
+    fi
+    ;;
   *)
-    echo "usage: pg.sh start DIR PORT | stop DIR" >&2; exit 2 ;;
+    echo "usage: pg.sh start DIR PORT | stop DIR | crash DIR" >&2; exit 2 ;;
 esac

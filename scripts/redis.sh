@@ -13,8 +13,10 @@ command -v redis-server >/dev/null || { echo "redis.sh: redis-server not found (
 case "$cmd" in
   start)
     mkdir -p "$dir"
-    if [[ -f "$dir/redis.pid" ]] && kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null; then
-      echo "redis.sh: Redis already running (pid $(cat "$dir/redis.pid"))"
+    # Running means answering: a server killed with SIGKILL may linger as a zombie that kill -0
+    # still finds, and its pid file stays behind.
+    if redis-cli -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG; then
+      echo "redis.sh: Redis already running on 127.0.0.1:$port"
       exit 0
     fi
     redis-server --bind 127.0.0.1 --port "$port" --daemonize yes --dir "$dir" \

@@ -96,22 +96,13 @@ suite_export_env() {
 # in a session of its own (so it outlives the starting shell). Returns 1, naming the service and
 # showing its last log lines, when one does not become SERVING within 30 s.
 suite_start_services() {
-  local logs="$SUITE_RUN_DIR/logs" probe="$SUITE_BUILD_DIR/tools/probe/cp_probe"
-  local entry name grpc_port metrics_port detach=() only_gateway=()
-  mkdir -p "$logs" "$SUITE_RUN_DIR/pids"
-  [[ ${SUITE_DETACH:-0} == 1 ]] && detach=(setsid)
+  local entry name grpc_port metrics_port
+  mkdir -p "$SUITE_RUN_DIR/logs" "$SUITE_RUN_DIR/pids"
   SUITE_PIDS=()
   for entry in "${SUITE_SERVICES[@]}"; do
     read -r name grpc_port metrics_port <<<"$entry"
-    # The gateway takes the development keys of CP_JWKS_FILE only in development mode.
-    only_gateway=()
-    [[ $name == gateway ]] && only_gateway=(CP_DEV_MODE=true)
-    CP_GRPC_PORT=$grpc_port CP_METRICS_PORT=$metrics_port \
-      CP_SERVICE_API_KEY_FILE="$SUITE_RUN_DIR/keys/$name.apikey" \
-      env "${only_gateway[@]}" "${detach[@]}" "$SUITE_BUILD_DIR/services/$name/civicpoints-$name" \
-      </dev/null >"$logs/$name.log" 2>&1 &
-    SUITE_PIDS+=($!)
-    echo $! >"$SUITE_RUN_DIR/pids/$name.pid"
+    : >"$SUITE_RUN_DIR/logs/$name.log"
+    suite_launch "$name" "$grpc_port" "$metrics_port"
     if [[ $name == identity ]]; then
       suite_wait_serving identity "$grpc_port" || return 1
     fi
@@ -120,6 +111,41 @@ suite_start_services() {
     read -r name grpc_port metrics_port <<<"$entry"
     suite_wait_serving "$name" "$grpc_port" || return 1
   done
+}
+
+# suite_launch NAME GRPC_PORT METRICS_PORT: starts one service in the background (its log
+# appended to, so a restart keeps what the crashed process wrote); its pid goes to SUITE_PIDS and
+# SUITE_RUN_DIR/pids/NAME.pid.
+suite_launch() {
+  local name=$1 grpc_port=$2 metrics_port=$3 detach=() only_gateway=()
+  [[ ${SUITE_DETACH:-0} == 1 ]] && detach=(setsid)
+  # The gateway takes the development keys of CP_JWKS_FILE only in development mode.
+  [[ $name == gateway ]] && only_gateway=(CP_DEV_MODE=true)
+  CP_GRPC_PORT=$grpc_port CP_METRICS_PORT=$metrics_port \
+    CP_SERVICE_API_KEY_FILE="$SUITE_RUN_DIR/keys/$name.apikey" \
+    env "${only_gateway[@]}" "${detach[@]}" "$SUITE_BUILD_DIR/services/$name/civicpoints-$name" \
+    </dev/null >>"$SUITE_RUN_DIR/logs/$name.log" 2>&1 &
+  SUITE_PIDS+=($!)
+  echo $! >"$SUITE_RUN_DIR/pids/$name.pid"
+}
+
+# suite_restart_service NAME: kills NAME if it still runs, starts it again on its ports and waits
+# until it is SERVING.
+suite_restart_service() {
+  local entry name grpc_port metrics_port pid_file="$SUITE_RUN_DIR/pids/$1.pid"
+  for entry in "${SUITE_SERVICES[@]}"; do
+    read -r name grpc_port metrics_port <<<"$entry"
+    [[ $name == "$1" ]] || continue
+    if [[ -f $pid_file ]] && suite_alive "$(cat "$pid_file")"; then
+      kill -KILL "$(cat "$pid_file")" 2>/dev/null || true
+      for _ in $(seq 1 50); do suite_alive "$(cat "$pid_file")" || break; sleep 0.1; done
+    fi
+    suite_launch "$name" "$grpc_port" "$metrics_port"
+    suite_wait_serving "$name" "$grpc_port"
+    return $?
+  done
+  echo "suite.sh: no service named $1" >&2
+  return 1
 }
 
 suite_wait_serving() {

@@ -293,8 +293,7 @@ std::string TokenSigner::Sign(const Principal& who) const {
   if (who.password_change_required) claims["pcr"] = true;
   json header = {{"alg", "EdDSA"}, {"typ", "JWT"}, {"kid", kid_}};
   const std::string signed_part =
-      absl::StrCat(Base64UrlEncode(header.dump()),
-                   ".",
+      absl::StrCat(Base64UrlEncode(header.dump()), ".",
                    // Text that is not UTF-8 (a name stored before it was checked) is signed with
                    // U+FFFD in its place rather than throwing out of the signer.
                    Base64UrlEncode(claims.dump(-1, ' ', false, json::error_handler_t::replace)));

@@ -81,8 +81,8 @@ absl::Status SetParam(const gp::Descriptor* type, const std::string& name, const
                       bool replace, json& object) {
   // Percent-decoding can make any bytes; JSON (and a proto string) holds only UTF-8.
   if (!text::Utf8Length(name).has_value()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "parameter '", absl::CHexEscape(name), "': its name is not valid UTF-8 once decoded"));
+    return absl::InvalidArgumentError(absl::StrCat("parameter '", absl::CHexEscape(name),
+                                                   "': its name is not valid UTF-8 once decoded"));
   }
   if (!text::Utf8Length(value).has_value()) {
     return absl::InvalidArgumentError(
@@ -107,8 +107,8 @@ absl::Status SetParam(const gp::Descriptor* type, const std::string& name, const
     }
     if (!last) {
       if (f->cpp_type() != gp::FieldDescriptor::CPPTYPE_MESSAGE) {
-        return absl::InvalidArgumentError(absl::StrCat("unknown parameter '", name, "': '",
-                                                       parts[i], "' has no fields"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("unknown parameter '", name, "': '", parts[i], "' has no fields"));
       }
       if (well_known) {
         return absl::InvalidArgumentError(absl::StrCat("unknown parameter '", name, "'"));

@@ -26,8 +26,7 @@ namespace civicpoints::fuzz {
 // target never reads past the end.
 class FuzzInput {
  public:
-  FuzzInput(const uint8_t* data, size_t size)
-      : rest_(reinterpret_cast<const char*>(data), size) {}
+  FuzzInput(const uint8_t* data, size_t size) : rest_(reinterpret_cast<const char*>(data), size) {}
 
   uint8_t Byte() {
     if (rest_.empty()) return 0;

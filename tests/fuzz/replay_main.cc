@@ -49,7 +49,8 @@ int main(int argc, char** argv) {
     }
     for (const fs::path& file : InputsOf(argv[i])) {
       std::ifstream in(file, std::ios::binary);
-      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      const std::string bytes((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
       const auto start = std::chrono::steady_clock::now();
       LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
       const double seconds =

@@ -31,7 +31,8 @@ namespace gp = google::protobuf;
 
 const gateway::RouteTable& Routes() {
   static const gateway::RouteTable* table = [] {
-    absl::StatusOr<gateway::RouteTable> built = gateway::RouteTable::Build(gateway::DefaultServices());
+    absl::StatusOr<gateway::RouteTable> built =
+        gateway::RouteTable::Build(gateway::DefaultServices());
     FUZZ_CHECK(built.ok());
     return new gateway::RouteTable(*std::move(built));
   }();

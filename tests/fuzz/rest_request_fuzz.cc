@@ -18,7 +18,8 @@ namespace {
 
 const gateway::RouteTable& Routes() {
   static const gateway::RouteTable* table = [] {
-    absl::StatusOr<gateway::RouteTable> built = gateway::RouteTable::Build(gateway::DefaultServices());
+    absl::StatusOr<gateway::RouteTable> built =
+        gateway::RouteTable::Build(gateway::DefaultServices());
     FUZZ_CHECK(built.ok());
     return new gateway::RouteTable(*std::move(built));
   }();
@@ -38,9 +39,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string target = space == std::string::npos ? "" : line.substr(space + 1);
   const size_t mark = target.find('?');
   const std::string path = gateway::PercentDecode(absl::string_view(target).substr(0, mark), false);
-  const gateway::Params query = mark == std::string::npos
-                                    ? gateway::Params()
-                                    : gateway::ParseQuery(absl::string_view(target).substr(mark + 1));
+  const gateway::Params query =
+      mark == std::string::npos ? gateway::Params()
+                                : gateway::ParseQuery(absl::string_view(target).substr(mark + 1));
 
   const gateway::HttpMatch match = fuzz::Routes().MatchHttp(verb, path);
   if (match.route == nullptr) {

@@ -23,7 +23,8 @@ struct FixedKey {
   auth::Ed25519PublicKey public_key;
   auth::Ed25519SecretKey secret_key;
   FixedKey() {
-    unsigned char seed[crypto_sign_SEEDBYTES] = {'c', 'i', 'v', 'i', 'c', 'p', 'o', 'i', 'n', 't', 's'};
+    unsigned char seed[crypto_sign_SEEDBYTES] = {'c', 'i', 'v', 'i', 'c', 'p',
+                                                 'o', 'i', 'n', 't', 's'};
     crypto_sign_seed_keypair(public_key.data(), secret_key.data(), seed);
   }
 };
