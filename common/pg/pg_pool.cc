@@ -13,7 +13,7 @@
 namespace civicpoints::pg {
 
 struct PgPool::Slot {
-  std::unique_ptr<pqxx::connection_base> conn;
+  Connection conn;
 };
 
 std::string RedactUrl(const std::string& url) {
@@ -96,7 +96,11 @@ void PrepareSession(pqxx::connection_base& conn, const std::string& schema,
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<pqxx::connection_base>> ConnectWithRetry(
+void ConnectionDeleter::operator()(pqxx::connection_base* conn) const {
+  delete static_cast<pqxx::connection*>(conn);
+}
+
+absl::StatusOr<Connection> ConnectWithRetry(
     const std::string& url, const std::string& schema, absl::Duration statement_timeout,
     absl::Duration timeout) {
   if (absl::Status s = CheckUrl(url); !s.ok()) return s;
@@ -108,7 +112,7 @@ absl::StatusOr<std::unique_ptr<pqxx::connection_base>> ConnectWithRetry(
       auto conn = std::make_unique<pqxx::connection>(WithNetworkDefaults(url));
       PrepareSession(*conn, schema, statement_timeout);
       if (attempt > 1) log::Info("database reachable", {{"attempts", attempt}});
-      return std::unique_ptr<pqxx::connection_base>(std::move(conn));
+      return Connection(conn.release());
     } catch (const std::exception& e) {
       last_error = e.what();
       while (!last_error.empty() && last_error.back() == '\n') last_error.pop_back();

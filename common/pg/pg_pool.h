@@ -88,9 +88,17 @@ class PgPool {
   std::vector<Slot*> free_ ABSL_GUARDED_BY(mu_);
 };
 
+// Deletes a connection opened by ConnectWithRetry as the pqxx::connection it is: libpqxx 6's
+// connection_base has no virtual destructor, so deleting through it would skip the derived part
+// (AddressSanitizer: new-delete-type-mismatch).
+struct ConnectionDeleter {
+  void operator()(pqxx::connection_base* conn) const;
+};
+using Connection = std::unique_ptr<pqxx::connection_base, ConnectionDeleter>;
+
 // Opens one connection to `url` with search_path set to `schema`, retrying with exponential
 // backoff (100 ms doubling to 2 s) until `timeout`. Errors as PgPool::Connect.
-absl::StatusOr<std::unique_ptr<pqxx::connection_base>> ConnectWithRetry(
+absl::StatusOr<Connection> ConnectWithRetry(
     const std::string& url, const std::string& schema, absl::Duration statement_timeout,
     absl::Duration timeout);
 
