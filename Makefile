@@ -2,7 +2,7 @@
 #   make run    install what is missing, build (Release), start PostgreSQL, Redis, every service
 #               and the gateway on loopback; Ctrl-C stops it all.
 #   make test   install what is missing, lint, build, and run every test with ctest.
-# Other targets: build, lint, format, bench, fault, fuzz, test-asan, clean.
+# Other targets: build, lint, format, bench, fault, soak, fuzz, test-asan, clean.
 
 BUILD_DIR ?= build
 BUILD_TYPE ?= Release
@@ -15,7 +15,7 @@ DEMO ?= 1
 # file formats it too).
 CLANG_FORMAT_FILES = $(shell git -c safe.directory='*' ls-files --cached --others --exclude-standard '*.cc' '*.h' 2>/dev/null)
 
-.PHONY: all deps tools build test lint format run bench fault fuzz test-asan clean
+.PHONY: all deps tools build test lint format run bench fault soak fuzz test-asan clean
 
 all: build
 
@@ -59,6 +59,12 @@ bench: build
 ROUNDS ?= 50
 fault: build
 	@$(BUILD_DIR)/tests/fault/cp_fault_rounds --rounds=$(ROUNDS) $(if $(SEED),--seed=$(SEED))
+
+# An hour (MINUTES) of mixed load on one suite with each process's memory sampled: flat after
+# warm-up, or the run exits 1 naming the process that grew.
+MINUTES ?= 60
+soak: build
+	@$(BUILD_DIR)/tests/fault/cp_soak --minutes=$(MINUTES)
 
 # libFuzzer on each fuzz target for FUZZ_SECONDS (60) in build-fuzz (clang); `make test` only
 # replays the seed corpora.

@@ -100,9 +100,9 @@ void ConnectionDeleter::operator()(pqxx::connection_base* conn) const {
   delete static_cast<pqxx::connection*>(conn);
 }
 
-absl::StatusOr<Connection> ConnectWithRetry(
-    const std::string& url, const std::string& schema, absl::Duration statement_timeout,
-    absl::Duration timeout) {
+absl::StatusOr<Connection> ConnectWithRetry(const std::string& url, const std::string& schema,
+                                            absl::Duration statement_timeout,
+                                            absl::Duration timeout) {
   if (absl::Status s = CheckUrl(url); !s.ok()) return s;
   const absl::Time deadline = absl::Now() + timeout;
   absl::Duration backoff = absl::Milliseconds(100);

@@ -98,9 +98,9 @@ using Connection = std::unique_ptr<pqxx::connection_base, ConnectionDeleter>;
 
 // Opens one connection to `url` with search_path set to `schema`, retrying with exponential
 // backoff (100 ms doubling to 2 s) until `timeout`. Errors as PgPool::Connect.
-absl::StatusOr<Connection> ConnectWithRetry(
-    const std::string& url, const std::string& schema, absl::Duration statement_timeout,
-    absl::Duration timeout);
+absl::StatusOr<Connection> ConnectWithRetry(const std::string& url, const std::string& schema,
+                                            absl::Duration statement_timeout,
+                                            absl::Duration timeout);
 
 }  // namespace civicpoints::pg
 

@@ -66,6 +66,7 @@ class LoadDriver {
   Acknowledged acknowledged() const;
   CallCounts counts() const;
   const std::string& admin_token() const { return admin_token_; }
+  const std::string& street() const { return street_; }
 
   struct Person {
     std::string id, phone, password, token;

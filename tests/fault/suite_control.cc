@@ -48,6 +48,7 @@ absl::StatusOr<SuiteControl> SuiteControl::Start(const std::string& run_dir, int
   std::map<std::string, std::string> env = ReadEnvFile(run_dir + "/suite.env");
   const std::map<std::string, std::string> admin = ReadEnvFile(run_dir + "/admin.env");
   suite.gateway_addr_ = env["CP_SUITE_GATEWAY_ADDR"];
+  suite.http_url_ = env["CP_SUITE_HTTP_URL"];
   suite.pg_url_ = env["CP_SUITE_PG_URL"];
   suite.redis_addr_ = env["CP_SUITE_REDIS_ADDR"];
   suite.admin_phone_ = admin.count("CP_SUITE_ADMIN_PHONE") ? admin.at("CP_SUITE_ADMIN_PHONE") : "";

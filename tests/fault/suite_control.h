@@ -32,7 +32,11 @@ class SuiteControl {
   absl::Status KillRedis();   // SIGKILL
   absl::Status StartRedis();
 
+  // The pid of a running service (from RUN_DIR/pids).
+  absl::StatusOr<int> ServicePid(const std::string& name) const;
+
   const std::string& run_dir() const { return run_dir_; }
+  std::string http_url() const { return http_url_; }
   const std::string& gateway_addr() const { return gateway_addr_; }
   const std::string& pg_url() const { return pg_url_; }
   const std::string& redis_addr() const { return redis_addr_; }
@@ -41,11 +45,10 @@ class SuiteControl {
 
  private:
   absl::Status Run(const std::string& what, const std::string& command) const;
-  absl::StatusOr<int> ServicePid(const std::string& name) const;
 
   std::string run_dir_;
   int port_base_ = 0;
-  std::string gateway_addr_, pg_url_, redis_addr_, admin_phone_, admin_password_;
+  std::string gateway_addr_, http_url_, pg_url_, redis_addr_, admin_phone_, admin_password_;
 };
 
 }  // namespace civicpoints::fault
