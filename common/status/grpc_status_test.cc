@@ -34,7 +34,7 @@ TEST(GrpcStatusTest, SpecificCodesKeepTheirMeaning) {
 }
 
 TEST(GrpcStatusTest, UnknownWireCodeBecomesUnknown) {
-  grpc::Status odd(static_cast<grpc::StatusCode>(42), "from the future");
+  grpc::Status odd(static_cast<grpc::StatusCode>(20), "from the future");
   absl::Status mapped = FromGrpcStatus(odd);
   EXPECT_EQ(mapped.code(), absl::StatusCode::kUnknown);
   EXPECT_EQ(mapped.message(), "from the future");
@@ -104,7 +104,7 @@ TEST(GrpcCodeNameTest, NamesEveryCodeAndAnUnknownNumber) {
   EXPECT_STREQ(GrpcCodeName(grpc::StatusCode::OK), "OK");
   EXPECT_STREQ(GrpcCodeName(grpc::StatusCode::NOT_FOUND), "NOT_FOUND");
   EXPECT_STREQ(GrpcCodeName(grpc::StatusCode::UNAUTHENTICATED), "UNAUTHENTICATED");
-  EXPECT_STREQ(GrpcCodeName(static_cast<grpc::StatusCode>(42)), "UNKNOWN");
+  EXPECT_STREQ(GrpcCodeName(static_cast<grpc::StatusCode>(20)), "UNKNOWN");
 }
 
 }  // namespace
