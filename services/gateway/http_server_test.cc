@@ -256,8 +256,8 @@ TEST_F(HttpServerTest, AMalformedRequestHeadIsAnswered400AndNeverServed) {
       "G@T /x HTTP/1.1\r\nHost: x\r\n\r\n",
       "GET x y HTTP/1.1\r\nHost: x\r\n\r\n",
       "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-      "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
-      "0\r\n\r\n",
+      ("POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "0\r\n\r\n"),
   };
   for (const char* head : heads) {
     RawClient client(server_->port());

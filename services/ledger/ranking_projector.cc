@@ -146,49 +146,53 @@ absl::StatusOr<ProjectionRun> RankingProjector::Pass(std::optional<int64_t> wate
   std::map<std::string, std::vector<RankingChange>> changes;
   std::vector<std::string> newly_filled;
   int64_t through = from;
-  RETURN_IF_ERROR(pool_->WithReadConnection("project rankings", [&](pqxx::connection_base& c) {
-    changes.clear();
-    newly_filled.clear();
-    // Entries come in commit order (the journal lock): the rows after `from` are a complete
-    // prefix of what will ever follow it, whatever snapshot each statement sees. The queries are
-    // prepared once per connection and never parallel: a pass reads a few rows through an index,
-    // and planning the view (2.5 ms) and starting a worker (5 ms) each time cost the database
-    // more than the awards did.
-    pqxx::read_transaction tx(c);
-    tx.exec("SET LOCAL max_parallel_workers_per_gather = 0");
-    if (reload) {
-      seasons_ = ReadSeasons(tx);
-      // A season new to the projection first gets the entries up to the watermark; they come
-      // first in each of its rankings, as journal order wants.
-      for (const SeasonRange& season : seasons_) {
-        if (std::find(filled_.begin(), filled_.end(), season.season_id) != filled_.end()) continue;
-        newly_filled.push_back(season.season_id);
-        if (from == 0) continue;  // the pass below applies the whole journal
-        for (const pqxx::row& row :
-             pg_rows::Exec(tx, kSeasonFillSql, from, absl::ToUnixMicros(season.start),
-                           absl::ToUnixMicros(season.end))) {
+  // The lambda runs on this thread while pass_mu_ is held; clang's analysis checks a lambda's
+  // body on its own, so it is told so.
+  RETURN_IF_ERROR(pool_->WithReadConnection(
+      "project rankings", [&](pqxx::connection_base& c) ABSL_EXCLUSIVE_LOCKS_REQUIRED(pass_mu_) {
+        changes.clear();
+        newly_filled.clear();
+        // Entries come in commit order (the journal lock): the rows after `from` are a complete
+        // prefix of what will ever follow it, whatever snapshot each statement sees. The queries
+        // are prepared once per connection and never parallel: a pass reads a few rows through an
+        // index, and planning the view (2.5 ms) and starting a worker (5 ms) each time cost the
+        // database more than the awards did.
+        pqxx::read_transaction tx(c);
+        tx.exec("SET LOCAL max_parallel_workers_per_gather = 0");
+        if (reload) {
+          seasons_ = ReadSeasons(tx);
+          // A season new to the projection first gets the entries up to the watermark; they come
+          // first in each of its rankings, as journal order wants.
+          for (const SeasonRange& season : seasons_) {
+            if (std::find(filled_.begin(), filled_.end(), season.season_id) != filled_.end())
+              continue;
+            newly_filled.push_back(season.season_id);
+            if (from == 0) continue;  // the pass below applies the whole journal
+            for (const pqxx::row& row :
+                 pg_rows::Exec(tx, kSeasonFillSql, from, absl::ToUnixMicros(season.start),
+                               absl::ToUnixMicros(season.end))) {
+              const JournalChange c = ReadChange(row);
+              for (const std::string& key : SeasonKeysFor(c.path, c.counts_at, {season})) {
+                changes[key].push_back(c.change);
+              }
+            }
+          }
+        }
+        const pqxx::result rows = pg_rows::Exec(
+            tx, kChangesSql, from, static_cast<int64_t>(options_.max_entries_per_pass));
+        *more = static_cast<int>(rows.size()) >= options_.max_entries_per_pass;
+        if (!rows.empty()) through = rows.back()["sequence"].as<int64_t>();
+        for (const pqxx::row& row : rows) {
           const JournalChange c = ReadChange(row);
-          for (const std::string& key : SeasonKeysFor(c.path, c.counts_at, {season})) {
+          for (const std::string& key : RankingKeysFor(c.path, c.counts_at)) {
+            changes[key].push_back(c.change);
+          }
+          for (const std::string& key : SeasonKeysFor(c.path, c.counts_at, seasons_)) {
             changes[key].push_back(c.change);
           }
         }
-      }
-    }
-    const pqxx::result rows =
-        pg_rows::Exec(tx, kChangesSql, from, static_cast<int64_t>(options_.max_entries_per_pass));
-    *more = static_cast<int>(rows.size()) >= options_.max_entries_per_pass;
-    if (!rows.empty()) through = rows.back()["sequence"].as<int64_t>();
-    for (const pqxx::row& row : rows) {
-      const JournalChange c = ReadChange(row);
-      for (const std::string& key : RankingKeysFor(c.path, c.counts_at)) {
-        changes[key].push_back(c.change);
-      }
-      for (const std::string& key : SeasonKeysFor(c.path, c.counts_at, seasons_)) {
-        changes[key].push_back(c.change);
-      }
-    }
-    return absl::OkStatus();
-  }));
+        return absl::OkStatus();
+      }));
   if (!watermark.has_value()) RETURN_IF_ERROR(RestoreExcluded());
   ASSIGN_OR_RETURN(const int64_t applied, projection_->Apply(changes, through));
   for (const std::string& season : newly_filled) {

@@ -38,8 +38,12 @@ absl::StatusOr<std::shared_ptr<const TopRead>> TopRankingCache::Get(
   }
   if (entries_.size() >= kMaxEntries) {
     const absl::Time now = absl::Now();
-    absl::erase_if(entries_,
-                   [&](const auto& kv) { return !kv.second.loading && !Fresh(kv.second, now); });
+    // A loop rather than erase_if with a lambda: clang's analysis checks a lambda's body without
+    // the lock its caller holds.
+    for (auto it = entries_.begin(); it != entries_.end();) {
+      auto stale = it++;
+      if (!stale->second.loading && !Fresh(stale->second, now)) entries_.erase(stale);
+    }
   }
   entries_[question].loading = true;
   const uint64_t generation = generation_;

@@ -33,8 +33,7 @@ void StockBatcher::Loop() {
     std::vector<Item*> batch;
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](StockBatcher* b) { return b->stop_ || !b->queue_.empty(); }, this));
+      mu_.Await(absl::Condition(this, &StockBatcher::HasWork));
       if (queue_.empty()) return;  // stopping, nothing left
       while (!queue_.empty() && static_cast<int>(batch.size()) < max_batch_) {
         batch.push_back(queue_.front());

@@ -49,7 +49,10 @@ class StockBatcher {
 
   pg::PgPool* const pool_;
   const int max_batch_;
-  absl::Mutex mu_;
+  // What the loop waits for (a member, not a lambda, so clang's analysis sees it under mu_).
+  bool HasWork() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || !queue_.empty(); }
+
+  mutable absl::Mutex mu_;
   std::deque<Item*> queue_ ABSL_GUARDED_BY(mu_);
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
   std::thread worker_;

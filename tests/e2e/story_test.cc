@@ -486,10 +486,12 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   EXPECT_EQ(account.held(), cost);
 
   // At the station the keeper enters the code the rider reads out.
+  // A named copy: clang 14 cannot capture a structured binding in a lambda.
+  const std::string pickup_code = order.pickup_code();
   auto fulfil = [&](const std::string& key) {
     rewards::v1::FulfilRedemptionRequest req;
     req.set_station_id(station);
-    req.set_pickup_code(order.pickup_code());
+    req.set_pickup_code(pickup_code);
     req.set_idempotency_key(Key(key));
     rewards::v1::FulfilRedemptionResponse resp;
     grpc::Status s = face_->Call(kRewards + "FulfilRedemption", keeper.token, req, &resp);
