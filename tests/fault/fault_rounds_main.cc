@@ -102,18 +102,8 @@ int Run(const Settings& settings) {
   std::cout << "fault rounds: seed " << settings.seed << ", " << settings.rounds << " rounds of "
             << absl::FormatDuration(settings.round_length)
             << " (rerun with --seed=" << settings.seed << ")" << std::endl;
-  // The services' settings for a run of many calls from one address and activities that start
-  // within seconds.
-  setenv("CP_ACTIVITY_MIN_START_LEAD", "2s", 1);
-  setenv("CP_IDENTITY_PWHASH_OPSLIMIT", "1", 1);
-  setenv("CP_IDENTITY_PWHASH_MEMLIMIT_MIB", "8", 1);
-  setenv("CP_IDENTITY_REGISTRATIONS_PER_ADDRESS", "1000000", 1);
-  setenv("CP_RATE_PER_ADDRESS", "100000", 1);
-  setenv("CP_BURST_PER_ADDRESS", "200000", 1);
-  setenv("CP_RATE_PER_PRINCIPAL", "100000", 1);
-  setenv("CP_BURST_PER_PRINCIPAL", "200000", 1);
-  absl::StatusOr<SuiteControl> started =
-      SuiteControl::Start(settings.run_dir, static_cast<int>(settings.port_base), CP_BUILD_DIR);
+  absl::StatusOr<SuiteControl> started = SuiteControl::StartForLoad(
+      settings.run_dir, static_cast<int>(settings.port_base), CP_BUILD_DIR);
   if (!started.ok()) {
     std::cerr << started.status() << "\n";
     return 2;

@@ -79,17 +79,9 @@ void RestReads(const std::string& http_url, const std::string& token, const std:
 }
 
 int Run(const Settings& settings) {
-  setenv("CP_ACTIVITY_MIN_START_LEAD", "2s", 1);
-  setenv("CP_IDENTITY_PWHASH_OPSLIMIT", "1", 1);
-  setenv("CP_IDENTITY_PWHASH_MEMLIMIT_MIB", "8", 1);
-  setenv("CP_IDENTITY_REGISTRATIONS_PER_ADDRESS", "1000000", 1);
-  setenv("CP_RATE_PER_ADDRESS", "100000", 1);
-  setenv("CP_BURST_PER_ADDRESS", "200000", 1);
-  setenv("CP_RATE_PER_PRINCIPAL", "100000", 1);
-  setenv("CP_BURST_PER_PRINCIPAL", "200000", 1);
   setenv("CP_LOG_LEVEL", "warn", 1);
-  absl::StatusOr<SuiteControl> started =
-      SuiteControl::Start(settings.run_dir, static_cast<int>(settings.port_base), CP_BUILD_DIR);
+  absl::StatusOr<SuiteControl> started = SuiteControl::StartForLoad(
+      settings.run_dir, static_cast<int>(settings.port_base), CP_BUILD_DIR);
   if (!started.ok()) {
     std::cerr << started.status() << "\n";
     return 2;

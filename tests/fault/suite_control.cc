@@ -60,6 +60,22 @@ absl::StatusOr<SuiteControl> SuiteControl::Start(const std::string& run_dir, int
   return suite;
 }
 
+absl::StatusOr<SuiteControl> SuiteControl::StartForLoad(const std::string& run_dir, int port_base,
+                                                        const std::string& build_dir) {
+  for (const auto& [name, value] :
+       std::map<std::string, std::string>{{"CP_ACTIVITY_MIN_START_LEAD", "2s"},
+                                          {"CP_IDENTITY_PWHASH_OPSLIMIT", "1"},
+                                          {"CP_IDENTITY_PWHASH_MEMLIMIT_MIB", "8"},
+                                          {"CP_IDENTITY_REGISTRATIONS_PER_ADDRESS", "1000000"},
+                                          {"CP_RATE_PER_ADDRESS", "100000"},
+                                          {"CP_BURST_PER_ADDRESS", "200000"},
+                                          {"CP_RATE_PER_PRINCIPAL", "100000"},
+                                          {"CP_BURST_PER_PRINCIPAL", "200000"}}) {
+    setenv(name.c_str(), value.c_str(), 1);
+  }
+  return Start(run_dir, port_base, build_dir);
+}
+
 void SuiteControl::Stop() {
   (void)Run("stop the suite", absl::StrCat("bash ", Script("suite.sh"), " stop ", run_dir_));
 }

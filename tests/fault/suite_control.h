@@ -19,6 +19,11 @@ class SuiteControl {
   static absl::StatusOr<SuiteControl> Start(const std::string& run_dir, int port_base,
                                             const std::string& build_dir);
 
+  // Start, with the services set for a load test from one address: cheap password hashing,
+  // gateway and registration limits out of reach, activities that may start 2 s after creation.
+  static absl::StatusOr<SuiteControl> StartForLoad(const std::string& run_dir, int port_base,
+                                                   const std::string& build_dir);
+
   // Stops everything (services, then Redis and PostgreSQL).
   void Stop();
 

@@ -22,22 +22,13 @@
 #include "common/pg/paging.h"
 #include "services/gateway/json_transcoder.h"
 #include "services/gateway/route_table.h"
+#include "tests/fuzz/fuzz_routes.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace civicpoints::fuzz {
 namespace {
 
 namespace gp = google::protobuf;
-
-const gateway::RouteTable& Routes() {
-  static const gateway::RouteTable* table = [] {
-    absl::StatusOr<gateway::RouteTable> built =
-        gateway::RouteTable::Build(gateway::DefaultServices());
-    FUZZ_CHECK(built.ok());
-    return new gateway::RouteTable(*std::move(built));
-  }();
-  return *table;
-}
 
 // The paging a list handler starts with (pg::StartPaging), by reflection.
 void ReadPaging(const gp::Message& request) {

@@ -11,23 +11,8 @@
 #include "services/gateway/http_server.h"
 #include "services/gateway/json_transcoder.h"
 #include "services/gateway/route_table.h"
+#include "tests/fuzz/fuzz_routes.h"
 #include "tests/fuzz/fuzz_support.h"
-
-namespace civicpoints::fuzz {
-namespace {
-
-const gateway::RouteTable& Routes() {
-  static const gateway::RouteTable* table = [] {
-    absl::StatusOr<gateway::RouteTable> built =
-        gateway::RouteTable::Build(gateway::DefaultServices());
-    FUZZ_CHECK(built.ok());
-    return new gateway::RouteTable(*std::move(built));
-  }();
-  return *table;
-}
-
-}  // namespace
-}  // namespace civicpoints::fuzz
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace civicpoints;
