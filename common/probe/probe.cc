@@ -1,42 +1,18 @@
 #include "common/probe/probe.h"
 
-#include <google/protobuf/unknown_field_set.h>
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 #include "common/status/grpc_status.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/reflection/v1/reflection.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 
 namespace civicpoints::probe {
-namespace {
-
-namespace gp = ::google::protobuf;
-
-// libgrpc++_reflection carries the reflection messages' C++ classes without their header, and
-// linking a second copy would clash, so the client speaks the (tiny) wire format itself:
-// ServerReflectionRequest{list_services = ""} is field 7, an empty string.
-constexpr char kListServicesRequest[] = "\x3a\x00";
-constexpr int kListServicesResponseField = 6;  // ServerReflectionResponse.list_services_response
-constexpr int kErrorResponseField = 7;         // ServerReflectionResponse.error_response
-constexpr int kServiceField = 1;               // ListServiceResponse.service
-constexpr int kNameField = 1;                  // ServiceResponse.name
-
-std::vector<std::string> LengthDelimited(const gp::UnknownFieldSet& set, int number) {
-  std::vector<std::string> out;
-  for (int i = 0; i < set.field_count(); ++i) {
-    const gp::UnknownField& f = set.field(i);
-    if (f.number() == number && f.type() == gp::UnknownField::TYPE_LENGTH_DELIMITED) {
-      out.push_back(f.length_delimited());
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
 std::shared_ptr<grpc::Channel> ProbeChannel(const std::string& address) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
@@ -88,45 +64,53 @@ absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc
                                                       absl::Duration timeout) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  // What generated stubs do for a bidi method, with raw bytes for messages.
-  const grpc::internal::RpcMethod method(
-      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      grpc::internal::RpcMethod::BIDI_STREAMING, channel);
-  std::unique_ptr<grpc::ClientReaderWriter<grpc::ByteBuffer, grpc::ByteBuffer>> stream(
-      grpc::internal::ClientReaderWriterFactory<grpc::ByteBuffer, grpc::ByteBuffer>::Create(
-          channel.get(), method, &ctx));
-  grpc::Slice request_slice(std::string(kListServicesRequest, sizeof kListServicesRequest - 1));
-  grpc::ByteBuffer request(&request_slice, 1);
-  grpc::ByteBuffer response;
+  // v1alpha: what grpcurl asks, and what every gRPC server with reflection answers.
+  auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  auto stream = stub->ServerReflectionInfo(&ctx);
+  grpc::reflection::v1alpha::ServerReflectionRequest request;
+  request.set_list_services("");
+  grpc::reflection::v1alpha::ServerReflectionResponse response;
   const bool wrote = stream->Write(request);
   stream->WritesDone();
   const bool read = wrote && stream->Read(&response);
   grpc::Status status = stream->Finish();
   if (!status.ok()) return FromGrpcStatus(status);
   if (!read) return absl::UnavailableError("reflection stream closed without a response");
-
-  grpc::Slice flat;
-  if (!response.DumpToSingleSlice(&flat).ok()) return absl::InternalError("cannot read response");
-  gp::UnknownFieldSet top;
-  if (!top.ParseFromArray(flat.begin(), static_cast<int>(flat.size()))) {
-    return absl::InternalError("reflection response does not parse");
-  }
-  if (!LengthDelimited(top, kErrorResponseField).empty()) {
-    return absl::UnimplementedError("server answered the reflection request with an error");
+  if (response.has_error_response()) {
+    return absl::UnimplementedError(
+        absl::StrCat("server answered the reflection request with an error: ",
+                     response.error_response().error_message()));
   }
   std::vector<std::string> names;
-  for (const std::string& list : LengthDelimited(top, kListServicesResponseField)) {
-    gp::UnknownFieldSet list_set;
-    if (!list_set.ParseFromString(list)) return absl::InternalError("bad service list");
-    for (const std::string& entry : LengthDelimited(list_set, kServiceField)) {
-      gp::UnknownFieldSet entry_set;
-      if (!entry_set.ParseFromString(entry)) return absl::InternalError("bad service entry");
-      for (std::string name : LengthDelimited(entry_set, kNameField))
-        names.push_back(std::move(name));
-    }
+  for (const auto& service : response.list_services_response().service()) {
+    names.push_back(service.name());
   }
   std::sort(names.begin(), names.end());
   return names;
+}
+
+absl::StatusOr<std::vector<std::string>> FilesForSymbol(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& symbol,
+    absl::Duration timeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  auto stub = grpc::reflection::v1::ServerReflection::NewStub(channel);
+  auto stream = stub->ServerReflectionInfo(&ctx);
+  grpc::reflection::v1::ServerReflectionRequest request;
+  request.set_file_containing_symbol(symbol);
+  grpc::reflection::v1::ServerReflectionResponse response;
+  const bool wrote = stream->Write(request);
+  stream->WritesDone();
+  const bool read = wrote && stream->Read(&response);
+  grpc::Status status = stream->Finish();
+  if (!status.ok()) return FromGrpcStatus(status);
+  if (!read) return absl::UnavailableError("reflection stream closed without a response");
+  if (response.has_error_response()) {
+    return absl::Status(static_cast<absl::StatusCode>(response.error_response().error_code()),
+                        response.error_response().error_message());
+  }
+  const auto& files = response.file_descriptor_response().file_descriptor_proto();
+  return std::vector<std::string>(files.begin(), files.end());
 }
 
 }  // namespace civicpoints::probe

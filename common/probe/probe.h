@@ -1,5 +1,5 @@
 // Client side of the two standard services every Civic Points server exposes: gRPC health
-// (grpc.health.v1) and server reflection (v1alpha, what grpcurl uses). Used by cp_probe, by
+// (grpc.health.v1) and server reflection (v1alpha and v1, what grpcurl uses). Used by cp_probe, by
 // `make run` to wait for readiness, and by the tests.
 #ifndef CIVICPOINTS_COMMON_PROBE_PROBE_H_
 #define CIVICPOINTS_COMMON_PROBE_PROBE_H_
@@ -35,6 +35,14 @@ bool WaitUntilServing(const std::shared_ptr<grpc::Channel>& channel, absl::Durat
 // Lists the full names of the services the server offers through reflection.
 absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,
                                                       absl::Duration timeout);
+
+// Asks reflection (v1) for the file that declares `symbol` ("pkg.Service", "pkg.Message") and
+// the files it depends on, serialized FileDescriptorProtos as the server sent them: what grpcurl
+// reads to describe and call a method. Errors: the call's status; NOT_FOUND (with the server's
+// message) when the server has no such symbol.
+absl::StatusOr<std::vector<std::string>> FilesForSymbol(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& symbol,
+    absl::Duration timeout);
 
 }  // namespace civicpoints::probe
 

@@ -1,6 +1,5 @@
 #include "common/server/service_host.h"
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/generic/async_generic_service.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
@@ -10,6 +9,12 @@
 #include "common/server/call_interceptor.h"
 
 namespace civicpoints::server {
+namespace {
+
+// gRPC's default health service, registered by EnableDefaultHealthCheckService.
+constexpr char kHealthServiceName[] = "grpc.health.v1.Health";
+
+}  // namespace
 
 ServiceHost::~ServiceHost() { Shutdown(absl::ZeroDuration()); }
 
@@ -22,7 +27,6 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   host->metrics_ = *std::move(metrics);
 
   grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   const std::string address = absl::StrCat(options.host, ":", options.grpc_port);
   builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &host->grpc_port_);
@@ -35,7 +39,14 @@ absl::StatusOr<std::unique_ptr<ServiceHost>> ServiceHost::Start(
   }
   // Two processes silently sharing a port would split traffic between versions; refuse instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  for (const HostedService& s : services) builder.RegisterService(s.service);
+  std::vector<std::string> listed = options.reflected_services;
+  listed.push_back(kHealthServiceName);
+  for (const HostedService& s : services) {
+    builder.RegisterService(s.service);
+    listed.push_back(s.name);
+  }
+  host->reflection_ = std::make_unique<ReflectionServices>(std::move(listed));
+  for (grpc::Service* s : host->reflection_->services()) builder.RegisterService(s);
   if (options.generic_service != nullptr) {
     builder.RegisterCallbackGenericService(options.generic_service);
   }

@@ -1,8 +1,9 @@
 // ServiceHost runs a gRPC server the way every Civic Points process does: the services it is given,
-// the standard health service (SERVING per service once started), server reflection (so grpcurl
-// and Postman can list and call methods), the call interceptor (request ids, metrics, access log)
-// and a Prometheus endpoint. Shutdown() drains: health goes NOT_SERVING, the port stops accepting,
-// in-flight calls get until the grace deadline to finish, then are cancelled.
+// the standard health service (SERVING per service once started), server reflection v1 and
+// v1alpha (so grpcurl and Postman can list, describe and call methods; reflection_service.h), the
+// call interceptor (request ids, metrics, access log) and a Prometheus endpoint. Shutdown() drains:
+// health goes NOT_SERVING, the port stops accepting, in-flight calls get until the grace deadline
+// to finish, then are cancelled.
 //
 //   ASSIGN_OR_RETURN(auto host, ServiceHost::Start(options, {{kLedgerName, &ledger}}));
 //   WaitForTerminationSignal();
@@ -17,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/server/metrics.h"
+#include "common/server/reflection_service.h"
 
 namespace grpc {
 class CallbackGenericService;
@@ -38,6 +40,8 @@ struct HostOptions {
   // Optional: answers every method the hosted services do not have (the gateway). Must outlive
   // the host.
   grpc::CallbackGenericService* generic_service = nullptr;
+  // Services answered through generic_service, listed by reflection beside the hosted ones.
+  std::vector<std::string> reflected_services;
   // Whether the call interceptor writes an access-log line per call (request ids and metrics are
   // kept either way); off when the services write their own (the gateway).
   bool log_calls = true;
@@ -68,6 +72,7 @@ class ServiceHost {
  private:
   ServiceHost() = default;
   std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<ReflectionServices> reflection_;  // outlives server_
   std::unique_ptr<grpc::Server> server_;
   int grpc_port_ = 0;
   bool stopped_ = false;

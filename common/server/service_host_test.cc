@@ -2,6 +2,9 @@
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
+#include <google/protobuf/descriptor.h>
+#include <google/protobuf/descriptor.pb.h>
+#include <google/protobuf/descriptor_database.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -15,10 +18,12 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "common/probe/probe.h"
 #include "common/testing/slow_test_service.h"
 #include "common/testing/test_env.h"
 #include "cptest/v1/test_service.grpc.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 
 namespace civicpoints::server {
 namespace {
@@ -61,6 +66,82 @@ TEST_F(ServiceHostTest, ReflectionListsTheServices) {
   EXPECT_THAT(*names, Contains("cptest.v1.TestService"));
   EXPECT_THAT(*names, Contains("grpc.health.v1.Health"));
   EXPECT_THAT(*names, Contains("grpc.reflection.v1alpha.ServerReflection"));
+  EXPECT_THAT(*names, Contains("grpc.reflection.v1.ServerReflection"));
+}
+
+// What grpcurl does to describe a service: ask for the file that declares it, then build the
+// descriptors from the files sent (the service's own and what it imports).
+TEST_F(ServiceHostTest, ReflectionDescribesAServiceWithTheFilesItImports) {
+  absl::StatusOr<std::vector<std::string>> files =
+      probe::FilesForSymbol(channel_, "cptest.v1.TestService", absl::Seconds(2));
+  ASSERT_TRUE(files.ok()) << files.status();
+  google::protobuf::SimpleDescriptorDatabase db;
+  for (const std::string& bytes : *files) {
+    google::protobuf::FileDescriptorProto file;
+    ASSERT_TRUE(file.ParseFromString(bytes));
+    ASSERT_TRUE(db.Add(file)) << file.name();
+  }
+  google::protobuf::DescriptorPool pool(&db);
+  const google::protobuf::ServiceDescriptor* service =
+      pool.FindServiceByName("cptest.v1.TestService");
+  ASSERT_NE(service, nullptr);
+  const google::protobuf::MethodDescriptor* echo = service->FindMethodByName("Echo");
+  ASSERT_NE(echo, nullptr);
+  EXPECT_EQ(echo->input_type()->full_name(), "cptest.v1.EchoRequest");
+  // The method's access option came along (options.proto was among the files).
+  EXPECT_NE(pool.FindExtensionByName("civicpoints.options.v1.access"), nullptr);
+}
+
+TEST_F(ServiceHostTest, ReflectionNamesWhatItCannotFind) {
+  absl::StatusOr<std::vector<std::string>> files =
+      probe::FilesForSymbol(channel_, "no.such.Thing", absl::Seconds(2));
+  EXPECT_EQ(files.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(files.status().message(), HasSubstr("no.such.Thing"));
+}
+
+// v1alpha on one stream, as older tools ask: each file is sent with the dependencies not sent
+// before on the stream; the extension questions; a request that asks nothing is refused.
+TEST_F(ServiceHostTest, ReflectionV1AlphaAnswersEachQuestionOnOneStream) {
+  namespace refl = ::grpc::reflection::v1alpha;
+  auto stub = refl::ServerReflection::NewStub(channel_);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(5)));
+  auto stream = stub->ServerReflectionInfo(&ctx);
+  auto ask = [&](const refl::ServerReflectionRequest& request) {
+    refl::ServerReflectionResponse response;
+    EXPECT_TRUE(stream->Write(request));
+    EXPECT_TRUE(stream->Read(&response));
+    return response;
+  };
+  refl::ServerReflectionRequest by_name;
+  by_name.set_file_by_filename("cptest/v1/test_service.proto");
+  refl::ServerReflectionResponse first = ask(by_name);
+  const int first_count = first.file_descriptor_response().file_descriptor_proto_size();
+  EXPECT_GE(first_count, 3);  // the file, role.proto, options.proto, descriptor.proto
+  refl::ServerReflectionResponse again = ask(by_name);
+  ASSERT_EQ(again.file_descriptor_response().file_descriptor_proto_size(), 1);
+  google::protobuf::FileDescriptorProto file;
+  ASSERT_TRUE(file.ParseFromString(again.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(file.name(), "cptest/v1/test_service.proto");
+
+  refl::ServerReflectionRequest numbers;
+  numbers.set_all_extension_numbers_of_type("google.protobuf.MethodOptions");
+  EXPECT_THAT(ask(numbers).all_extension_numbers_response().extension_number(), Contains(51001));
+
+  refl::ServerReflectionRequest extension;
+  extension.mutable_file_containing_extension()->set_containing_type(
+      "google.protobuf.MethodOptions");
+  extension.mutable_file_containing_extension()->set_extension_number(51001);
+  refl::ServerReflectionResponse ext = ask(extension);
+  ASSERT_EQ(ext.file_descriptor_response().file_descriptor_proto_size(), 1);  // the rest was sent
+  ASSERT_TRUE(file.ParseFromString(ext.file_descriptor_response().file_descriptor_proto(0)));
+  EXPECT_EQ(file.name(), "civicpoints/options/v1/options.proto");
+
+  refl::ServerReflectionResponse nothing = ask(refl::ServerReflectionRequest());
+  EXPECT_EQ(nothing.error_response().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(nothing.error_response().error_message(), HasSubstr("asks nothing"));
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
 }
 
 TEST_F(ServiceHostTest, MethodNotBuiltAnswersUnimplemented) {

@@ -285,6 +285,7 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
                           .metrics_port = cfg.metrics_port,
                           .max_threads = static_cast<int>(cfg.max_request_threads),
                           .generic_service = deps.generic_service,
+                          .reflected_services = deps.reflected_services,
                           .log_calls = deps.generic_service == nullptr},
                          hosted);
   if (!host.ok()) return Fail(kExitStartFailed, "cannot start server", host.status());

@@ -106,6 +106,8 @@ struct ServiceDeps {
   // and writes its own access-log lines (the host's call interceptor keeps request ids and
   // metrics only).
   grpc::CallbackGenericService* generic_service = nullptr;
+  // The services generic_service answers, for reflection to list and describe.
+  std::vector<std::string> reflected_services;
 };
 
 // Builds the gRPC services to host. Errors abort the start (exit 1).

@@ -169,6 +169,7 @@ absl::StatusOr<std::vector<server::BuiltService>> Build(server::ServiceDeps& dep
   parts.gateway = *std::move(gw);
   // No service of its own: every method goes to the generic face.
   deps.generic_service = parts.gateway->grpc_face();
+  deps.reflected_services = parts.gateway->routes().services();
   std::vector<server::BuiltService> built;
   built.push_back({.name = "", .parts = g_parts, .service = nullptr});
   return built;

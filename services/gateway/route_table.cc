@@ -154,6 +154,15 @@ absl::StatusOr<RouteTable> RouteTable::Build(const std::vector<BackendService>& 
   return table;
 }
 
+std::vector<std::string> RouteTable::services() const {
+  std::vector<std::string> names;
+  for (const std::unique_ptr<Route>& r : routes_) {
+    const std::string& name = r->method->service()->full_name();
+    if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+  }
+  return names;
+}
+
 const Route* RouteTable::FindGrpc(absl::string_view grpc_path) const {
   auto it = by_grpc_path_.find(grpc_path);
   return it == by_grpc_path_.end() ? nullptr : it->second;

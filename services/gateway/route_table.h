@@ -75,6 +75,8 @@ class RouteTable {
   HttpMatch MatchHttp(absl::string_view verb, absl::string_view path) const;
 
   const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
+  // The full names of the services routed, in the order built ("civicpoints.ledger.v1...").
+  std::vector<std::string> services() const;
 
  private:
   std::vector<std::unique_ptr<Route>> routes_;
