@@ -192,7 +192,7 @@ suite_alive() {
 # Succeeds without a change when NEW already works. Uses Debian's python3 standard library only.
 suite_change_admin_password() {
   /usr/bin/python3 - "http://127.0.0.1:$SUITE_HTTP_PORT" "$SUITE_ADMIN_PHONE" "$1" "$2" <<'EOF'
-import json, sys, urllib.error, urllib.request
+import json, sys, time, urllib.error, urllib.request
 
 base, phone, old, new = sys.argv[1:5]
 
@@ -201,11 +201,18 @@ def post(path, body, token=None):
                                  headers={"Content-Type": "application/json"})
     if token:
         req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            return resp.status, json.load(resp)
-    except urllib.error.HTTPError as e:
-        return e.code, json.loads(e.read() or b"{}")
+    # The gateway opens its REST port just after gRPC says SERVING: wait for it a little.
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return resp.status, json.load(resp)
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"{}")
+        except urllib.error.URLError as e:
+            if not isinstance(e.reason, ConnectionRefusedError) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 status, body = post("/v1/auth:login", {"phone": phone, "password": new})
 if status == 200 and not body.get("passwordChangeRequired"):

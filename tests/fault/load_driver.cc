@@ -124,6 +124,16 @@ class LoadDriver::Session {
   LoadDriver* driver_;
 };
 
+std::string LoadDriver::LogAdminInAgain() const {
+  identity::v1::LoginRequest req;
+  req.set_phone(options_.admin_phone);
+  req.set_password(options_.admin_password);
+  identity::v1::LoginResponse resp;
+  const grpc::Status s =
+      e2e::CallMethod(channel_, kIdentity + "Login", "", req, &resp, kAttemptDeadline);
+  return s.ok() ? resp.tokens().access_token() : std::string();
+}
+
 LoadDriver::LoadDriver(LoadOptions options)
     : options_(std::move(options)),
       channel_(grpc::CreateChannel(options_.gateway_addr, grpc::InsecureChannelCredentials())) {

@@ -66,6 +66,8 @@ class LoadDriver {
   Acknowledged acknowledged() const;
   CallCounts counts() const;
   const std::string& admin_token() const { return admin_token_; }
+  // A new access token for the admin (tokens last 15 minutes); "" when the login failed.
+  std::string LogAdminInAgain() const;
   const std::string& street() const { return street_; }
 
   struct Person {
