@@ -136,6 +136,11 @@ absl::StatusOr<Principal> TokenVerifier::Verify(absl::string_view token, absl::T
     absl::StatusOr<Principal> verified = VerifyUnchecked(token, now);
     if (verified.ok()) {
       absl::MutexLock lock(&cache_mu_);
+      if (++inserts_since_sweep_ >= kSweepEvery) {
+        inserts_since_sweep_ = 0;
+        absl::erase_if(
+            cache_, [now](const auto& entry) { return entry.second.expires_at + kLeeway <= now; });
+      }
       if (cache_.size() >= kCacheSize) EvictOneLocked(now);
       cache_.emplace(std::string(token), *verified);
     }

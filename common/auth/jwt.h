@@ -76,6 +76,10 @@ class TokenVerifier {
   // Full, it evicts one entry (an expired one, else the earliest to expire among a few), never
   // everything.
   static constexpr size_t kCacheSize = 10000;
+  // Every this many new entries, the expired ones are dropped: a token that expires unused (its
+  // holder signed in again, or left) would otherwise stay until the cache fills, and memory would
+  // follow the tokens seen since start rather than those in use.
+  static constexpr size_t kSweepEvery = 1024;
 
   explicit TokenVerifier(std::shared_ptr<KeyProvider> keys) : keys_(std::move(keys)) {}
 
@@ -95,6 +99,7 @@ class TokenVerifier {
   std::shared_ptr<KeyProvider> keys_;
   mutable absl::Mutex cache_mu_;
   mutable absl::flat_hash_map<std::string, Principal> cache_ ABSL_GUARDED_BY(cache_mu_);
+  mutable size_t inserts_since_sweep_ ABSL_GUARDED_BY(cache_mu_) = 0;
 };
 
 class TokenSigner {

@@ -230,6 +230,25 @@ TEST_F(JwtTest, AFullCacheDropsOneTokenNotAll) {
   EXPECT_EQ(verifier_->CachedTokensForTest(), TokenVerifier::kCacheSize);
 }
 
+TEST_F(JwtTest, TokensThatExpiredUnusedLeaveTheCacheAsNewOnesArrive) {
+  Principal p = Rider();
+  for (int i = 0; i < 100; ++i) {
+    p.token_id = "old_" + std::to_string(i);
+    ASSERT_TRUE(verifier_->Verify(Sign(p), kNow).ok());
+  }
+  ASSERT_EQ(verifier_->CachedTokensForTest(), 100u);
+  // An hour on, none of those is presented again; new riders' tokens come in.
+  const absl::Time later = kNow + absl::Hours(1);
+  Principal q = Rider();
+  q.issued_at = later - absl::Minutes(1);
+  q.expires_at = later + absl::Minutes(14);
+  for (size_t i = 0; i < TokenVerifier::kSweepEvery; ++i) {
+    q.token_id = "new_" + std::to_string(i);
+    ASSERT_TRUE(verifier_->Verify(Sign(q), later).ok());
+  }
+  EXPECT_EQ(verifier_->CachedTokensForTest(), TokenVerifier::kSweepEvery);
+}
+
 }  // namespace
 }  // namespace civicpoints::auth
 
