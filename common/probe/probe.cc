@@ -60,45 +60,17 @@ bool WaitUntilServing(const std::shared_ptr<grpc::Channel>& channel, absl::Durat
   }
 }
 
-absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,
-                                                      absl::Duration timeout) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  // v1alpha: what grpcurl asks, and what every gRPC server with reflection answers.
-  auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
-  auto stream = stub->ServerReflectionInfo(&ctx);
-  grpc::reflection::v1alpha::ServerReflectionRequest request;
-  request.set_list_services("");
-  grpc::reflection::v1alpha::ServerReflectionResponse response;
-  const bool wrote = stream->Write(request);
-  stream->WritesDone();
-  const bool read = wrote && stream->Read(&response);
-  grpc::Status status = stream->Finish();
-  if (!status.ok()) return FromGrpcStatus(status);
-  if (!read) return absl::UnavailableError("reflection stream closed without a response");
-  if (response.has_error_response()) {
-    return absl::UnimplementedError(
-        absl::StrCat("server answered the reflection request with an error: ",
-                     response.error_response().error_message()));
-  }
-  std::vector<std::string> names;
-  for (const auto& service : response.list_services_response().service()) {
-    names.push_back(service.name());
-  }
-  std::sort(names.begin(), names.end());
-  return names;
-}
+namespace {
 
-absl::StatusOr<std::vector<std::string>> FilesForSymbol(
-    const std::shared_ptr<grpc::Channel>& channel, const std::string& symbol,
-    absl::Duration timeout) {
+// One question on a reflection stream of version `Service` (v1 or v1alpha), and its answer.
+template <typename Service, typename Response, typename Request>
+absl::StatusOr<Response> AskReflection(const std::shared_ptr<grpc::Channel>& channel,
+                                       const Request& request, absl::Duration timeout) {
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  auto stub = grpc::reflection::v1::ServerReflection::NewStub(channel);
+  auto stub = Service::NewStub(channel);
   auto stream = stub->ServerReflectionInfo(&ctx);
-  grpc::reflection::v1::ServerReflectionRequest request;
-  request.set_file_containing_symbol(symbol);
-  grpc::reflection::v1::ServerReflectionResponse response;
+  Response response;
   const bool wrote = stream->Write(request);
   stream->WritesDone();
   const bool read = wrote && stream->Read(&response);
@@ -109,7 +81,39 @@ absl::StatusOr<std::vector<std::string>> FilesForSymbol(
     return absl::Status(static_cast<absl::StatusCode>(response.error_response().error_code()),
                         response.error_response().error_message());
   }
-  const auto& files = response.file_descriptor_response().file_descriptor_proto();
+  return response;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> ListServices(const std::shared_ptr<grpc::Channel>& channel,
+                                                      absl::Duration timeout) {
+  namespace refl = grpc::reflection::v1alpha;  // what grpcurl asks, and every server answers
+  refl::ServerReflectionRequest request;
+  request.set_list_services("");
+  absl::StatusOr<refl::ServerReflectionResponse> response =
+      AskReflection<refl::ServerReflection, refl::ServerReflectionResponse>(channel, request,
+                                                                            timeout);
+  if (!response.ok()) return response.status();
+  std::vector<std::string> names;
+  for (const auto& service : response->list_services_response().service()) {
+    names.push_back(service.name());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+absl::StatusOr<std::vector<std::string>> FilesForSymbol(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& symbol,
+    absl::Duration timeout) {
+  namespace refl = grpc::reflection::v1;
+  refl::ServerReflectionRequest request;
+  request.set_file_containing_symbol(symbol);
+  absl::StatusOr<refl::ServerReflectionResponse> response =
+      AskReflection<refl::ServerReflection, refl::ServerReflectionResponse>(channel, request,
+                                                                            timeout);
+  if (!response.ok()) return response.status();
+  const auto& files = response->file_descriptor_response().file_descriptor_proto();
   return std::vector<std::string>(files.begin(), files.end());
 }
 
