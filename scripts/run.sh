@@ -71,7 +71,7 @@ for entry in "${SUITE_SERVICES[@]}"; do
 done
 printf '  %-10s %s\n' postgres "$CP_PG_URL" redis "$CP_REDIS_ADDR"
 echo
-echo "Try: $build_dir/tools/probe/cp_probe list 127.0.0.1:50053"
+echo "Try: $build_dir/tools/probe/cp_probe list 127.0.0.1:50050   (the gateway; describe SYMBOL too)"
 echo "REST/JSON through the gateway: http://127.0.0.1:8080/v1/... (OpenAPI: /openapi.json),"
 echo "     e.g. curl -s -X POST http://127.0.0.1:8080/v1/auth:login -d '{\"phone\":\"...\",\"password\":\"...\"}'"
 if [[ -s $demo_out ]]; then
@@ -79,7 +79,7 @@ if [[ -s $demo_out ]]; then
   cat "$demo_out"
 else
   echo "The first admin signs in with phone $admin_phone, password $admin_password (to be changed)"
-  echo "     through civicpoints.identity.v1.IdentityService/Login on 127.0.0.1:50051 (reflection is on)."
+  echo "     through civicpoints.identity.v1.IdentityService/Login on the gateway, 127.0.0.1:50050 (reflection is on)."
 fi
 echo "A development token without identity (services also trust .run/keys/jwks.json):"
 echo "     $build_dir/tools/devtoken/cp_devtoken sign .run/keys --subject=svc:dev --role=ROLE_INTERNAL_SERVICE"
