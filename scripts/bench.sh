@@ -2,7 +2,7 @@
 # `make bench`: the ledger, identity, gateway, rewards and activity benchmarks against a throwaway
 # PostgreSQL and Redis of their own (ports 25434 and 26381, under build/bench-run), stopped
 # afterwards. Each prints its figures; each one's last line is a JSON object. `make bench BENCH=identity` (or
-# ledger, gateway, rewards, activity) runs one of them.
+# ledger, gateway, rewards, activity, events) runs one of them.
 set -euo pipefail
 build_dir=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -28,6 +28,10 @@ fi
 if [[ $which == all || $which == rewards ]]; then
   "$root/$build_dir/tests/bench/rewards_bench" --pg_url="$pg_url" --redis_addr=127.0.0.1:26381 \
     --ledger_bin="$root/$build_dir/services/ledger/civicpoints-ledger" "${@:2}"
+fi
+if [[ $which == all || $which == events ]]; then
+  # The whole suite of its own (scripts/suite.sh, ports 27150-27181), not the PostgreSQL above.
+  "$root/$build_dir/tests/bench/events_bench" "${@:2}"
 fi
 if [[ $which == all || $which == activity ]]; then
   "$root/$build_dir/tests/bench/activity_bench" --pg_url="$pg_url" \

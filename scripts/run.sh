@@ -18,6 +18,7 @@ SUITE_SERVICES=(
   "activity 50052 9152"
   "ledger 50053 9153"
   "rewards 50054 9154"
+  "events 50055 9155"
   "gateway 50050 9150"
 )
 SUITE_PG_PORT=${CP_RUN_PG_PORT:-55432}

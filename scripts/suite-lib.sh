@@ -1,4 +1,4 @@
-# The whole suite on loopback — PostgreSQL, Redis, the four services and the gateway — as shell
+# The whole suite on loopback — PostgreSQL, Redis, the five services and the gateway — as shell
 # functions shared by `make run` (scripts/run.sh, in the foreground) and the tests
 # (scripts/suite.sh, in the background). Sourced, not run. The caller sets:
 #   SUITE_ROOT       the checkout
@@ -8,9 +8,9 @@
 # SUITE_SERVICES, "name grpc_port metrics_port" per service, identity first, the gateway last) or
 # all at once with suite_ports_from_base.
 
-# suite_ports_from_base BASE: gRPC BASE (gateway), BASE+1..4 (identity, activity, ledger,
-# rewards); metrics BASE+10..14 in the same order; gateway HTTP BASE+20; PostgreSQL BASE+30;
-# Redis BASE+31.
+# suite_ports_from_base BASE: gRPC BASE (gateway), BASE+1..5 (identity, activity, ledger,
+# rewards, events); metrics BASE+10..15 in the same order; gateway HTTP BASE+20; PostgreSQL
+# BASE+30; Redis BASE+31.
 suite_ports_from_base() {
   local base=$1
   SUITE_SERVICES=(
@@ -18,6 +18,7 @@ suite_ports_from_base() {
     "activity $((base + 2)) $((base + 12))"
     "ledger $((base + 3)) $((base + 13))"
     "rewards $((base + 4)) $((base + 14))"
+    "events $((base + 5)) $((base + 15))"
     "gateway $((base + 0)) $((base + 10))"
   )
   SUITE_HTTP_PORT=$((base + 20))
@@ -64,12 +65,13 @@ suite_export_env() {
   # The first district admin of a fresh city (must change the password at first login).
   export CP_IDENTITY_BOOTSTRAP_ADMIN_PHONE="$SUITE_ADMIN_PHONE"
   export CP_IDENTITY_BOOTSTRAP_ADMIN_PASSWORD="$SUITE_ADMIN_PASSWORD"
-  # The API keys of the services that call others (activity, rewards): identity registers each
-  # as an internal service account; each service exchanges its key for a token.
+  # The API keys of the services that call others or publish events (activity, ledger, rewards):
+  # identity registers each as an internal service account; each service exchanges its key for
+  # a token.
   # The key id is random too (80 bits), so nobody can name a service's key to aim wrong secrets
   # at it; a key file made before keeps working.
   local internal_keys=() name key_file id secret
-  for name in activity rewards; do
+  for name in activity ledger rewards; do
     key_file="$keys/$name.apikey"
     if [[ ! -s "$key_file" ]]; then
       id=$(head -c 10 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -86,6 +88,8 @@ suite_export_env() {
   # counts logins per caller address, which the gateway passes on in x-client-address.
   export CP_ACTIVITY_ADDR="127.0.0.1:$(suite_port activity)"
   export CP_REWARDS_ADDR="127.0.0.1:$(suite_port rewards)"
+  # Where the services publish their domain events, and where the gateway forwards the feed.
+  export CP_EVENTS_ADDR="127.0.0.1:$(suite_port events)"
   export CP_HTTP_PORT=$SUITE_HTTP_PORT
   export CP_IDENTITY_TRUST_CLIENT_ADDRESS=true
 }
@@ -163,11 +167,11 @@ suite_wait_serving() {
 suite_stop_services() {
   local pid_dir="$SUITE_RUN_DIR/pids" name pid
   [[ -d $pid_dir ]] || return 0
-  for name in gateway rewards activity ledger identity; do
+  for name in gateway events rewards activity ledger identity; do
     [[ -f $pid_dir/$name.pid ]] || continue
     kill -TERM "$(cat "$pid_dir/$name.pid")" 2>/dev/null || true
   done
-  for name in gateway rewards activity ledger identity; do
+  for name in gateway events rewards activity ledger identity; do
     [[ -f $pid_dir/$name.pid ]] || continue
     pid=$(cat "$pid_dir/$name.pid")
     for _ in $(seq 1 150); do suite_alive "$pid" || break; sleep 0.1; done

@@ -84,6 +84,7 @@ CP_SUITE_IDENTITY_ADDR=127.0.0.1:$(suite_port identity)
 CP_SUITE_ACTIVITY_ADDR=127.0.0.1:$(suite_port activity)
 CP_SUITE_LEDGER_ADDR=127.0.0.1:$(suite_port ledger)
 CP_SUITE_REWARDS_ADDR=127.0.0.1:$(suite_port rewards)
+CP_SUITE_EVENTS_ADDR=127.0.0.1:$(suite_port events)
 CP_SUITE_PG_URL=$CP_PG_URL
 CP_SUITE_REDIS_ADDR=$CP_REDIS_ADDR
 CP_SUITE_KEYS_DIR=$SUITE_RUN_DIR/keys

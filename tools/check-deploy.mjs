@@ -8,7 +8,8 @@
 //   deploy/Dockerfile   Debian 12 stages, a non-root USER, per service: EXPOSEd ports, a
 //                       HEALTHCHECK with cp_probe on the gRPC port, the ENTRYPOINT binary.
 //   deploy/compose.yaml every CP_ variable is one the binary takes, required ones are set, ports,
-//                       health checks, addresses of identity/PostgreSQL/Redis, start order, volumes.
+//                       health checks, addresses of the services/PostgreSQL/Redis, start order,
+//                       volumes.
 //   k8s/overlays/*      renders with `kubectl kustomize`; every object validates against the
 //                       Kubernetes schemas of kubernetes-models and has no field unknown to
 //                       them; container ports, gRPC probes,
@@ -20,8 +21,8 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { parse, parseAllDocuments } from "yaml";
 
-const SERVICES = ["identity", "activity", "ledger", "rewards", "gateway"];
-const DB_SERVICES = ["identity", "activity", "ledger", "rewards"]; // take CP_PG_URL and migrate
+const SERVICES = ["identity", "activity", "ledger", "rewards", "events", "gateway"];
+const DB_SERVICES = ["identity", "activity", "ledger", "rewards", "events"]; // take CP_PG_URL and migrate
 
 const [repo, buildDir] = process.argv.slice(2);
 if (!repo || !buildDir) {
@@ -66,7 +67,12 @@ for (const s of SERVICES) {
 const listensOn = (s) => [ports[s].grpc, ports[s].metrics, ports[s].http].filter((p) => p !== undefined).sort();
 const migrateAccepts = new Set(DB_SERVICES.flatMap((s) => [...settings[s].keys()]));
 const requiredOf = (s) => [...settings[s]].filter(([, v]) => v.required).map(([k]) => k);
-const identityAddr = `identity:${ports.identity.grpc}`;
+// Where each service is reached from the others: CP_<SERVICE>_ADDR names its compose service or
+// Kubernetes Service and its gRPC port.
+const addrs = Object.fromEntries(SERVICES.map((s) => [`CP_${s.toUpperCase()}_ADDR`, `${s}:${ports[s].grpc}`]));
+// The address settings a binary takes with a default (a loopback address, which reaches nothing in
+// a container or pod): a deployment must set each one, or the calls and deliveries behind it fail.
+const addrsToSet = (s) => Object.keys(addrs).filter((k) => settings[s].get(k)?.def);
 
 // --- deploy/Dockerfile ---------------------------------------------------------------------------
 function checkDockerfile(file) {
@@ -160,9 +166,9 @@ function checkCompose(file) {
     }
   }
   const checkAddrs = (name, env) => {
-    if ("CP_IDENTITY_ADDR" in env)
-      check(env.CP_IDENTITY_ADDR === identityAddr, where,
-        `${name}: CP_IDENTITY_ADDR=${env.CP_IDENTITY_ADDR} but identity serves gRPC at ${identityAddr}`);
+    for (const [k, addr] of Object.entries(addrs))
+      if (k in env)
+        check(env[k] === addr, where, `${name}: ${k}=${env[k]} but ${addr.split(":")[0]} serves gRPC at ${addr}`);
     if ("CP_REDIS_ADDR" in env)
       check(env.CP_REDIS_ADDR === "redis:6379", where, `${name}: CP_REDIS_ADDR must be redis:6379 (the redis service)`);
     if ("CP_PG_URL" in env)
@@ -175,6 +181,8 @@ function checkCompose(file) {
     for (const k of Object.keys(env).filter((k) => k.startsWith("CP_")))
       check(settings[s].has(k), where, `${s}: ${k} is not a setting of civicpoints-${s} (see its --help)`);
     for (const k of requiredOf(s)) check(k in env, where, `${s}: required setting ${k} is not set`);
+    for (const k of addrsToSet(s))
+      check(k in env, where, `${s}: ${k} is not set (its default ${settings[s].get(k).def} is not ${addrs[k]})`);
     const grpc = Number(env.CP_GRPC_PORT ?? ports[s].grpc);
     const metrics = Number(env.CP_METRICS_PORT ?? ports[s].metrics);
     check(grpc === ports[s].grpc, where, `${s}: CP_GRPC_PORT ${grpc}, but civicpoints-${s} listens on ${ports[s].grpc}`);
@@ -335,9 +343,12 @@ async function checkOverlay(dir) {
       }
       const required = svc === "migrate" ? [...new Set(DB_SERVICES.flatMap(requiredOf))] : requiredOf(svc);
       for (const k of required) check(k in env, where, `${cid}: required setting ${k} is not set`);
-      if ("CP_IDENTITY_ADDR" in env)
-        check(env.CP_IDENTITY_ADDR === identityAddr, where,
-          `${cid}: CP_IDENTITY_ADDR=${env.CP_IDENTITY_ADDR} but identity serves gRPC at ${identityAddr}`);
+      if (svc !== "migrate")
+        for (const k of addrsToSet(svc))
+          check(k in env, where, `${cid}: ${k} is not set (its default ${settings[svc].get(k).def} is not ${addrs[k]})`);
+      for (const [k, addr] of Object.entries(addrs))
+        if (k in env)
+          check(env[k] === addr, where, `${cid}: ${k}=${env[k]} but ${addr.split(":")[0]} serves gRPC at ${addr}`);
       const sc = { ...pod.securityContext, ...c.securityContext };
       check(sc.runAsNonRoot === true, where, `${cid}: must set runAsNonRoot`);
       check(c.securityContext?.readOnlyRootFilesystem === true, where, `${cid}: root filesystem must be read-only`);

@@ -69,13 +69,23 @@ void RegisterSettings(const ServiceSpec& spec, config::ConfigParser& parser, Ser
                        "session or a revoked role is refused here within about this long)",
                        &cfg.revocation_poll, absl::Milliseconds(100), absl::Minutes(1));
   }
-  if (spec.calls_services) {
+  if (spec.calls_services || spec.publishes_events) {
     // Required to serve, checked after parsing: a --migrate_only run needs neither.
     parser.AddString("service_api_key_file",
-                     "file holding this service's API key (an internal service account's), "
-                     "exchanged with identity for the token it calls other services with "
-                     "(required unless --migrate_only)",
+                     spec.calls_services
+                         ? "file holding this service's API key (an internal service account's), "
+                           "exchanged with identity for the token it calls other services with "
+                           "(required unless --migrate_only)"
+                         : "file holding this service's API key (an internal service account's), "
+                           "exchanged with identity for the token it publishes events with "
+                           "(required with events_addr)",
                      &cfg.service_api_key_file);
+  }
+  if (spec.publishes_events) {
+    parser.AddString("events_addr",
+                     "the events service's gRPC host:port, where this service's domain events are "
+                     "published (empty: they wait in the outbox until one is set)",
+                     &cfg.events_addr);
   }
 }
 
@@ -239,15 +249,17 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
     }
   }
   std::unique_ptr<ServiceToken> service_token;
-  if (spec.calls_services) {
+  if (spec.calls_services || (spec.publishes_events && !cfg.events_addr.empty())) {
     for (const auto& [value, name] :
          {std::pair{&cfg.identity_addr, "identity_addr"},
           std::pair{&cfg.service_api_key_file, "service_api_key_file"}}) {
       if (value->empty()) {
-        return Fail(kExitBadConfig, "bad setting",
-                    absl::InvalidArgumentError(
-                        absl::StrCat("setting --", name, " (CP_", absl::AsciiStrToUpper(name),
-                                     ") is required: this service calls the others")));
+        return Fail(
+            kExitBadConfig, "bad setting",
+            absl::InvalidArgumentError(absl::StrCat(
+                "setting --", name, " (CP_", absl::AsciiStrToUpper(name),
+                ") is required: this service ",
+                spec.calls_services ? "calls the others" : "publishes events to events_addr")));
       }
     }
     absl::StatusOr<std::string> api_key = ReadApiKeyFile(cfg.service_api_key_file);

@@ -56,6 +56,7 @@ struct ServiceConfig {
   std::string jwks_file;
   std::string identity_addr;
   std::string service_api_key_file;
+  std::string events_addr;  // where a service that records events publishes them (empty: nowhere)
   bool migrate_only = false;
   int64_t max_request_threads = 256;
   absl::Duration revocation_poll = absl::Seconds(3);
@@ -74,6 +75,10 @@ struct ServiceSpec {
   // True for a service that calls others of the suite: it then needs identity_addr and an API
   // key of an internal service account (service_api_key_file), and gets deps.service_token.
   bool calls_services = false;
+  // True for a service that records domain events (common/events/outbox.h): it takes
+  // --events_addr, and its main starts the relay (StartEventRelay), which publishes with
+  // deps.service_token (so an API key is required once events_addr is set).
+  bool publishes_events = false;
   // The service's embedded migrations as (file name, SQL) pairs.
   std::function<std::vector<std::pair<std::string, std::string>>()> migrations;
   // The proto enums its SQL names values of (common/pg/sql_enums.h).

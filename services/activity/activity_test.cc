@@ -467,6 +467,11 @@ TEST_F(ActivityTest, ConfirmedAttendanceReachesTheLedgerExactlyOnce) {
   ASSERT_TRUE(testing::WaitFor([&] { return AllDelivered(); }, absl::Seconds(10)));
   EXPECT_EQ(Balance(a_id), 10);
   EXPECT_EQ(env_.ledger().Sql("SELECT count(*) FROM ledger.entries"), 2);
+  // One attendance_confirmed event per rider, at the activity's community, never repeated.
+  EXPECT_EQ(env_.Sql("SELECT count(*) || ' ' || count(DISTINCT subject) || ' ' || "
+                     "min(community_id) FROM outbox_events WHERE type = "
+                     "'civicpoints.activity.v1.attendance_confirmed'"),
+            absl::StrCat("2 2 ", env_.west));
 
   // The rider sees the award as delivered.
   v1::ListAwardsRequest list;

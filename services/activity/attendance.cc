@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "services/activity/activity_events.h"
 #include "services/activity/activity_records.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/awards.h"
@@ -67,17 +68,19 @@ absl::Status ActivityServiceImpl::ConfirmIn(pqxx::transaction_base& tx, const Ca
     }
     const common::v1::OrgPath rider_path = PointsPath(home->second, work_path);
     attendance_.MarkConfirmed(tx, id, r, caller.id());
-    RETURN_IF_ERROR(CreateAward(tx,
-                                AwardSource{.kind = v1::AWARD_SOURCE_KIND_ACTIVITY_ATTENDANCE,
-                                            .source_id = id,
-                                            .rider_id = r,
-                                            .rule = price,
-                                            .verified_by = caller.id(),
-                                            .occur = a.start,
-                                            .reason = act.title(),
-                                            .rider_path = rider_path},
-                                ResolvedRules::Read(tx, rider_path), caller.now)
-                        .status());
+    ASSIGN_OR_RETURN(const v1::Award award,
+                     CreateAward(tx,
+                                 AwardSource{.kind = v1::AWARD_SOURCE_KIND_ACTIVITY_ATTENDANCE,
+                                             .source_id = id,
+                                             .rider_id = r,
+                                             .rule = price,
+                                             .verified_by = caller.id(),
+                                             .occur = a.start,
+                                             .reason = act.title(),
+                                             .rider_path = rider_path},
+                                 ResolvedRules::Read(tx, rider_path), caller.now));
+    RETURN_IF_ERROR(
+        RecordAttendanceConfirmed(tx, id, r, award.points(), caller.id(), act.org_path()));
     *resp->add_confirmed() = *LoadEnrolment(tx, id, r, false, true);
   }
   return absl::OkStatus();

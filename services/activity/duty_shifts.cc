@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
+#include "services/activity/activity_events.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/awards.h"
 #include "services/activity/directory.h"
@@ -71,17 +72,18 @@ absl::Status ActivityServiceImpl::ReviewShift(pqxx::transaction_base& tx, const 
     const RuleValue price = ResolvedRules::Read(tx, post.org_path()).PostShiftPoints(post.kind());
     const common::v1::OrgPath rider_path =
         review.rider_home.community_id().empty() ? post.org_path() : review.rider_home;
-    RETURN_IF_ERROR(CreateAward(tx,
-                                AwardSource{.kind = v1::AWARD_SOURCE_KIND_POST_SHIFT,
-                                            .source_id = shift->shift_id(),
-                                            .rider_id = shift->rider_id(),
-                                            .rule = price,
-                                            .verified_by = caller.id(),
-                                            .occur = TimeOf(shift->start_time()),
-                                            .reason = post.title(),
-                                            .rider_path = rider_path},
-                                ResolvedRules::Read(tx, rider_path), caller.now)
-                        .status());
+    ASSIGN_OR_RETURN(const v1::Award award,
+                     CreateAward(tx,
+                                 AwardSource{.kind = v1::AWARD_SOURCE_KIND_POST_SHIFT,
+                                             .source_id = shift->shift_id(),
+                                             .rider_id = shift->rider_id(),
+                                             .rule = price,
+                                             .verified_by = caller.id(),
+                                             .occur = TimeOf(shift->start_time()),
+                                             .reason = post.title(),
+                                             .rider_path = rider_path},
+                                 ResolvedRules::Read(tx, rider_path), caller.now));
+    RETURN_IF_ERROR(RecordShiftConfirmed(tx, *shift, award.points(), caller.id(), post.org_path()));
   }
   *out = *LoadShift(tx, post.post_id(), shift->shift_id(), false, true);
   *applied = true;

@@ -1,9 +1,11 @@
 // civicpoints-activity: places, governance posts, activities, service records, points rules.
-// Wiring only: the identity directory, the award relay to the ledger, then the service.
+// Wiring only: the identity directory, the award relay to the ledger, the event relay to the
+// feed, then the service.
 #include <memory>
 
 #include "civicpoints/activity/v1/activity_service.grpc.pb.h"
 #include "common/config/config_parser.h"
+#include "common/events/event_relay.h"
 #include "common/server/service_main.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/award_relay.h"
@@ -27,11 +29,13 @@ ActivitySettings g_settings;
 struct ActivityParts {
   ActivityParts(server::ServiceDeps& deps, const activity::AwardRelay::Options& relay_options)
       : directory(deps.config->identity_addr, deps.service_token, deps.pg),
-        relay(deps.pg, g_settings.ledger_addr, deps.service_token, relay_options) {
+        relay(deps.pg, g_settings.ledger_addr, deps.service_token, relay_options),
+        event_relay(events::StartEventRelay("activity", deps)) {
     relay.Start();
   }
   activity::IdentityDirectory directory;
   activity::AwardRelay relay;
+  std::unique_ptr<events::EventRelay> event_relay;
 };
 
 }  // namespace
@@ -45,6 +49,7 @@ int main(int argc, char** argv) {
        .uses_postgres = true,
        .uses_redis = false,
        .calls_services = true,
+       .publishes_events = true,
        .migrations = &ActivityMigrations,
        .sql_enums = activity::ActivitySqlEnums(),
        .extra_settings =

@@ -9,6 +9,7 @@
 #include "common/pg/paging.h"
 #include "common/pg/sql_values.h"
 #include "common/status/status_macros.h"
+#include "services/activity/activity_events.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/directory.h"
 #include "services/activity/post_records.h"
@@ -345,6 +346,9 @@ grpc::Status ActivityServiceImpl::ApprovePostClaim(grpc::ServerContext* ctx,
       }
       posts_.DecideClaim(tx, post->post_id(), claim->claim_id(), v1::POST_CLAIM_STATUS_APPROVED, "",
                          caller.id(), caller.now);
+      RETURN_IF_ERROR(RecordClaimDecided(tx, claim->claim_id(), post->post_id(), claim->rider_id(),
+                                         v1::POST_CLAIM_STATUS_APPROVED, caller.id(),
+                                         post->org_path()));
       *resp->mutable_claim() = *LoadClaim(tx, post->post_id(), claim->claim_id(), false);
       return absl::OkStatus();
     });
@@ -386,6 +390,9 @@ grpc::Status ActivityServiceImpl::RejectPostClaim(grpc::ServerContext* ctx,
       }
       posts_.DecideClaim(tx, post->post_id(), claim->claim_id(), v1::POST_CLAIM_STATUS_REJECTED,
                          req->reason(), caller.id(), caller.now);
+      RETURN_IF_ERROR(RecordClaimDecided(tx, claim->claim_id(), post->post_id(), claim->rider_id(),
+                                         v1::POST_CLAIM_STATUS_REJECTED, caller.id(),
+                                         post->org_path()));
       *resp->mutable_claim() = *LoadClaim(tx, post->post_id(), claim->claim_id(), false);
       return absl::OkStatus();
     });

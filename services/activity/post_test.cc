@@ -926,6 +926,11 @@ TEST_F(PostTest, ConfirmedShiftsReachTheLedgerExactlyOnce) {
   EXPECT_EQ(ReasonOf(s), "WRONG_STATE");
   EXPECT_EQ(Count("awards"), "1");
   EXPECT_EQ(Balance(a.id), 5);
+  // The confirmation, and only it, announced: the claim approved earlier and the shift.
+  EXPECT_EQ(env_.Sql("SELECT string_agg(type || ' ' || subject, ', ' ORDER BY seq) FROM "
+                     "outbox_events"),
+            absl::StrCat("civicpoints.activity.v1.post_claim_decided post-claims/", a.claim,
+                         ", civicpoints.activity.v1.shift_confirmed duty-shifts/", first));
 }
 
 TEST_F(PostTest, ShiftPointsFollowTheRulesTheCapsAndTheRidersHome) {

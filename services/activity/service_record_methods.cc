@@ -8,6 +8,7 @@
 #include "common/base/text.h"
 #include "common/pg/paging.h"
 #include "common/status/status_macros.h"
+#include "services/activity/activity_events.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/awards.h"
 #include "services/activity/directory.h"
@@ -252,6 +253,8 @@ grpc::Status ActivityServiceImpl::SubmitServiceRecord(grpc::ServerContext* ctx,
           ASSIGN_OR_RETURN(
               PgServiceRecordStore::Row row,
               records_.Load(tx, record.service_record_id(), false, !caller.is_rider()));
+          RETURN_IF_ERROR(
+              RecordServiceRecordChanged(tx, "service_record_submitted", row.proto, caller.id()));
           *resp->mutable_service_record() = std::move(row.proto);
           return absl::OkStatus();
         });
@@ -395,6 +398,11 @@ absl::Status ActivityServiceImpl::ReviewServiceRecord(pqxx::transaction_base& tx
   }
   ASSIGN_OR_RETURN(PgServiceRecordStore::Row after,
                    records_.Load(tx, review.record_id, false, true));
+  if (*applied) {
+    RETURN_IF_ERROR(RecordServiceRecordChanged(
+        tx, verify ? "service_record_verified" : "service_record_rejected", after.proto,
+        caller.id()));
+  }
   *out = std::move(after.proto);
   return absl::OkStatus();
 }
@@ -484,6 +492,8 @@ grpc::Status ActivityServiceImpl::AppealServiceRecord(grpc::ServerContext* ctx,
       absl::StatusOr<PgServiceRecordStore::Row> after =
           records_.Load(tx, req->service_record_id(), false, false);
       if (!after.ok()) return after.status();
+      RETURN_IF_ERROR(
+          RecordServiceRecordChanged(tx, "service_record_appealed", after->proto, caller.id()));
       *resp->mutable_service_record() = after->proto;
       return absl::OkStatus();
     });
@@ -528,7 +538,9 @@ grpc::Status ActivityServiceImpl::DecideServiceRecordAppeal(
                       "the staff member who rejected a record cannot decide its appeal");
       }
       const v1::ServiceRecordStatus status = r->proto.status();
+      bool decided = false;
       if (status == v1::SERVICE_RECORD_STATUS_APPEALED) {
+        decided = true;
         const v1::ServiceRecordStatus after = StatusAfterAppeal(req->decision());
         records_.MarkDecided(tx, r->proto.service_record_id(), after, req->decision(),
                              req->reason(), caller.id());
@@ -546,6 +558,11 @@ grpc::Status ActivityServiceImpl::DecideServiceRecordAppeal(
       absl::StatusOr<PgServiceRecordStore::Row> after =
           records_.Load(tx, req->service_record_id(), false, true);
       if (!after.ok()) return after.status();
+      if (decided) {
+        RETURN_IF_ERROR(RecordServiceRecordChanged(
+            tx, awarded ? "service_record_verified" : "service_record_rejected", after->proto,
+            caller.id()));
+      }
       *resp->mutable_service_record() = after->proto;
       return absl::OkStatus();
     });

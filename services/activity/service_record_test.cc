@@ -3,6 +3,8 @@
 // and every refusal the contract names (none of which writes anything).
 #include <gtest/gtest.h>
 
+#include "civicpoints/activity/v1/events.pb.h"
+
 #include "absl/strings/str_cat.h"
 #include "services/activity/activity_test_env.h"
 
@@ -98,6 +100,15 @@ class ServiceRecordTest : public ::testing::Test {
   int keys_ = 0;
 };
 
+// The bytes of a bytea column read as text ("\\x0a12…").
+std::string UnescapeBytea(const std::string& text) {
+  std::string out;
+  for (size_t i = 2; i + 1 < text.size(); i += 2) {
+    out.push_back(static_cast<char>(std::stoi(text.substr(i, 2), nullptr, 16)));
+  }
+  return out;
+}
+
 TEST_F(ServiceRecordTest, ARiderReportsAndOnlyTheirCommunityVerifiesOnceForOneAward) {
   v1::ServiceRecord r;
   ASSERT_TRUE(Submit(rider_, Draft(), &r, "report-1").ok());
@@ -138,6 +149,21 @@ TEST_F(ServiceRecordTest, ARiderReportsAndOnlyTheirCommunityVerifiesOnceForOneAw
   // The rider sees it with its award.
   ASSERT_TRUE(env_.stub().GetServiceRecord(env_.With(rider_).get(), get, &got).ok());
   EXPECT_EQ(got.service_record().award().status(), v1::AWARD_STATUS_AWARDED);
+
+  // One event per change that happened (the retries and the repeated verify add none), in order,
+  // at the record's community, carrying ids and points only.
+  EXPECT_EQ(env_.Sql("SELECT string_agg(type, ' ' ORDER BY seq) FROM outbox_events"),
+            "civicpoints.activity.v1.service_record_submitted "
+            "civicpoints.activity.v1.service_record_verified");
+  v1::ServiceRecordChanged data;
+  ASSERT_TRUE(data.ParseFromString(
+      UnescapeBytea(env_.Sql("SELECT data FROM outbox_events WHERE type LIKE '%verified'"))));
+  EXPECT_EQ(data.service_record_id(), r.service_record_id());
+  EXPECT_EQ(data.status(), v1::SERVICE_RECORD_STATUS_VERIFIED);
+  EXPECT_EQ(data.points(), 3);
+  EXPECT_EQ(env_.Sql("SELECT community_id || ' ' || subject FROM outbox_events WHERE type LIKE "
+                     "'%verified'"),
+            absl::StrCat(env_.west, " service-records/", r.service_record_id()));
 }
 
 TEST_F(ServiceRecordTest, BadReportsAreRefusedAndWriteNothing) {
@@ -247,6 +273,11 @@ TEST_F(ServiceRecordTest, ARejectionIsAppealedOnceAndTheStreetDecides) {
 
   ASSERT_TRUE(testing::WaitFor([&] { return AllDelivered(); }, absl::Seconds(10)));
   EXPECT_EQ(Balance(rider_id_), 3);
+  // Each decision announced once: upheld as verified, denied as rejected.
+  EXPECT_EQ(env_.Sql("SELECT count(*) FILTER (WHERE type LIKE '%appealed') || ' ' || "
+                     "count(*) FILTER (WHERE type LIKE '%verified') || ' ' || "
+                     "count(*) FILTER (WHERE type LIKE '%rejected') FROM outbox_events"),
+            "2 1 4");
 
   // The street's appeal queue and the rider's own list.
   v1::ListServiceRecordsRequest queue;

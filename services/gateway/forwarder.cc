@@ -109,28 +109,104 @@ void Forwarder::Start(std::unique_ptr<Attempt> attempt) {
     }
   }
   Attempt* a = attempt.release();
-  Backend& b = *a->backend;
-  b.stubs[b.next.fetch_add(1, std::memory_order_relaxed) % b.stubs.size()]->UnaryCall(
-      ctx, a->request.route->grpc_path, grpc::StubOptions(), &a->request.message, &a->response,
-      [this, a](grpc::Status status) {
-        std::unique_ptr<Attempt> attempt(a);
-        if (attempt->handle != nullptr) {
-          absl::MutexLock lock(&attempt->handle->mu_);
-          attempt->handle->context_ = nullptr;
-        }
-        if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
-            attempt->request.route->policy.retry_safe && attempt->attempts < kMaxAttempts &&
-            attempt->deadline - absl::Now() > kMinRetryTime) {
-          Start(std::move(attempt));
-          return;
-        }
-        ForwardResult result;
-        result.status = std::move(status);
-        result.message = std::move(attempt->response);
-        CopyMetadata(attempt->context->GetServerInitialMetadata(), result.metadata);
-        CopyMetadata(attempt->context->GetServerTrailingMetadata(), result.metadata);
-        attempt->done(std::move(result));
-      });
+  NextStub(*a->backend)
+      .UnaryCall(ctx, a->request.route->grpc_path, grpc::StubOptions(), &a->request.message,
+                 &a->response, [this, a](grpc::Status status) {
+                   std::unique_ptr<Attempt> attempt(a);
+                   if (attempt->handle != nullptr) {
+                     absl::MutexLock lock(&attempt->handle->mu_);
+                     attempt->handle->context_ = nullptr;
+                   }
+                   if (status.error_code() == grpc::StatusCode::UNAVAILABLE &&
+                       attempt->request.route->policy.retry_safe &&
+                       attempt->attempts < kMaxAttempts &&
+                       attempt->deadline - absl::Now() > kMinRetryTime) {
+                     Start(std::move(attempt));
+                     return;
+                   }
+                   ForwardResult result;
+                   result.status = std::move(status);
+                   result.message = std::move(attempt->response);
+                   CopyMetadata(attempt->context->GetServerInitialMetadata(), result.metadata);
+                   CopyMetadata(attempt->context->GetServerTrailingMetadata(), result.metadata);
+                   attempt->done(std::move(result));
+                 });
+}
+
+grpc::GenericStub& Forwarder::NextStub(Backend& b) {
+  return *b.stubs[b.next.fetch_add(1, std::memory_order_relaxed) % b.stubs.size()];
+}
+
+// One forwarded stream: a client reactor on the backend that reads one message at a time. A hold
+// keeps the reactor alive between a message handed to the sink and the next read (started from
+// the caller's side, outside this reactor's reactions); it is released when reading stops.
+class Forwarder::Stream final : public ForwardStream,
+                                public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
+ public:
+  Stream(ForwardRequest request, StreamSink* sink) : request_(std::move(request)), sink_(sink) {
+    for (const auto& [key, value] : request_.metadata) context_.AddMetadata(key, value);
+    if (request_.deadline != absl::InfiniteFuture()) {
+      context_.set_deadline(absl::ToChronoTime(request_.deadline));
+    }
+  }
+
+  void Begin(grpc::GenericStub& stub) {
+    stub.PrepareBidiStreamingCall(&context_, request_.route->grpc_path, grpc::StubOptions(), this);
+    AddHold();
+    StartWriteLast(&request_.message, grpc::WriteOptions());
+    StartRead(&incoming_);
+    StartCall();
+  }
+
+  void Next(bool delivered) override {
+    if (!delivered) {
+      context_.TryCancel();
+      StopReading();
+      return;
+    }
+    StartRead(&incoming_);
+  }
+
+  void Cancel() override { context_.TryCancel(); }
+
+  void OnReadInitialMetadataDone(bool ok) override {
+    if (!ok) return;
+    std::vector<std::pair<std::string, std::string>> headers;
+    CopyMetadata(context_.GetServerInitialMetadata(), headers);
+    sink_->OnHeaders(std::move(headers));
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      StopReading();
+      return;
+    }
+    sink_->OnMessage(incoming_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    std::vector<std::pair<std::string, std::string>> trailers;
+    CopyMetadata(context_.GetServerTrailingMetadata(), trailers);
+    sink_->OnEnd(status, std::move(trailers));
+  }
+
+ private:
+  void StopReading() {
+    if (!stopped_.exchange(true)) RemoveHold();
+  }
+
+  ForwardRequest request_;
+  StreamSink* const sink_;
+  grpc::ClientContext context_;
+  grpc::ByteBuffer incoming_;
+  std::atomic<bool> stopped_{false};
+};
+
+std::unique_ptr<ForwardStream> Forwarder::OpenStream(ForwardRequest request, StreamSink* sink) {
+  Backend& backend = *backends_.at(request.route->backend);
+  auto stream = std::make_unique<Stream>(std::move(request), sink);
+  stream->Begin(NextStub(backend));
+  return stream;
 }
 
 ForwardResult Forwarder::ForwardBlocking(ForwardRequest request) {

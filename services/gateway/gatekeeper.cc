@@ -18,11 +18,11 @@ grpc::Status Gatekeeper::Throttled(std::optional<absl::Duration> wait, Admission
 void Gatekeeper::Admit(const Route& route, const Credentials& credentials, absl::Time now,
                        AdmitDone done) {
   Admission admission;
-  if (route.streaming) {
+  if (route.method->client_streaming()) {
     admission.status =
-        grpc::Status(grpc::StatusCode::UNIMPLEMENTED, absl::StrCat(route.grpc_path,
-                                                                   " is a streaming method, which "
-                                                                   "the gateway does not forward"));
+        grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                     absl::StrCat(route.grpc_path,
+                                  " streams from the caller, which the gateway does not forward"));
     done(std::move(admission));
     return;
   }

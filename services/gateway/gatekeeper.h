@@ -54,14 +54,14 @@ class Gatekeeper {
         per_principal_(per_principal),
         per_address_(per_address) {}
 
-  // Decides on one call. Refusals: UNIMPLEMENTED for a streaming method; the route's policy
-  // error for a method without a valid declaration (PERMISSION_DENIED); PERMISSION_DENIED for a
-  // method marked internal, whatever the credential; UNAUTHENTICATED for a
-  // missing, malformed or bad token or API key; PERMISSION_DENIED / FAILED_PRECONDITION as the
-  // policy says; RESOURCE_EXHAUSTED with a RetryInfo detail over a rate limit; an API key's
-  // exchange errors (UNAVAILABLE while identity is down). `done` runs once: at once, on this
-  // thread, when nothing needs identity; else on a gRPC thread once identity has answered.
-  // `credentials` need not outlive the call; `route` must.
+  // Decides on one call. Refusals: UNIMPLEMENTED for a method the caller streams to; the route's
+  // policy error for a method without a valid declaration (PERMISSION_DENIED); PERMISSION_DENIED
+  // for a method marked internal, whatever the credential; UNAUTHENTICATED for a missing, malformed
+  // or bad token or API key; PERMISSION_DENIED / FAILED_PRECONDITION as the policy says;
+  // RESOURCE_EXHAUSTED with a RetryInfo detail over a rate limit; an API key's exchange errors
+  // (UNAVAILABLE while identity is down). `done` runs once: at once, on this thread, when nothing
+  // needs identity; else on a gRPC thread once identity has answered. `credentials` need not
+  // outlive the call; `route` must.
   void Admit(const Route& route, const Credentials& credentials, absl::Time now, AdmitDone done);
 
  private:

@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "common/log/log.h"
 #include "common/server/call_handler.h"
@@ -34,8 +35,9 @@ std::string JoinedHeader(const std::multimap<grpc::string_ref, grpc::string_ref>
 
 }  // namespace
 
-// One call: read the request, admit, forward, answer. Deletes itself when done.
-class GrpcFace::Call final : public grpc::ServerGenericBidiReactor {
+// One call: read the request, admit, forward, answer (a server-streaming method: pass each message
+// of the backend's stream on as the caller takes it). Deletes itself when done.
+class GrpcFace::Call final : public grpc::ServerGenericBidiReactor, public StreamSink {
  public:
   Call(GrpcFace* face, grpc::GenericCallbackServerContext* ctx)
       : face_(face), ctx_(ctx), start_(absl::Now()), handle_(std::make_shared<ForwardHandle>()) {
@@ -69,7 +71,40 @@ class GrpcFace::Call final : public grpc::ServerGenericBidiReactor {
                               [this](Admission admission) { Admitted(std::move(admission)); });
   }
 
-  void OnCancel() override { handle_->Cancel(); }
+  void OnCancel() override {
+    handle_->Cancel();
+    absl::MutexLock lock(&mu_);
+    if (stream_ != nullptr) stream_->Cancel();
+  }
+
+  // The streaming side (StreamSink), called by the backend's stream one at a time.
+  void OnHeaders(std::vector<std::pair<std::string, std::string>> metadata) override {
+    absl::MutexLock lock(&mu_);
+    if (headers_sent_) return;  // a message got there first and carried gRPC's own headers
+    headers_sent_ = true;
+    for (const auto& [key, value] : metadata) ctx_->AddInitialMetadata(key, value);
+    StartSendInitialMetadata();
+  }
+  void OnMessage(const grpc::ByteBuffer& message) override {
+    {
+      absl::MutexLock lock(&mu_);
+      headers_sent_ = true;
+    }
+    StartWrite(&message);
+  }
+  void OnWriteDone(bool ok) override {
+    ForwardStream* stream;
+    {
+      absl::MutexLock lock(&mu_);
+      stream = stream_.get();
+    }
+    if (stream != nullptr) stream->Next(ok);
+  }
+  void OnEnd(grpc::Status status,
+             std::vector<std::pair<std::string, std::string>> trailers) override {
+    for (const auto& [key, value] : trailers) ctx_->AddTrailingMetadata(key, value);
+    Answer(std::move(status));
+  }
 
   void OnDone() override {
     face_->log_->Record({.face = "grpc",
@@ -107,6 +142,11 @@ class GrpcFace::Call final : public grpc::ServerGenericBidiReactor {
     if (ctx_->deadline() != std::chrono::system_clock::time_point::max()) {
       forward.deadline = absl::FromChrono(ctx_->deadline());
     }
+    if (route_->method->server_streaming()) {
+      absl::MutexLock lock(&mu_);
+      stream_ = face_->forwarder_->OpenStream(std::move(forward), this);
+      return;
+    }
     face_->forwarder_->Forward(std::move(forward), handle_, [this](ForwardResult result) {
       for (const auto& [key, value] : result.metadata) ctx_->AddTrailingMetadata(key, value);
       if (!result.status.ok()) {
@@ -135,6 +175,9 @@ class GrpcFace::Call final : public grpc::ServerGenericBidiReactor {
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
   grpc::Status status_;
+  absl::Mutex mu_;
+  std::unique_ptr<ForwardStream> stream_ ABSL_GUARDED_BY(mu_);  // a streaming method's
+  bool headers_sent_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 grpc::ServerGenericBidiReactor* GrpcFace::CreateReactor(grpc::GenericCallbackServerContext* ctx) {

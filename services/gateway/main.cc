@@ -1,6 +1,7 @@
 // civicpoints-gateway: the one door from outside — gRPC for city systems, REST/JSON for apps and
 // dashboards — authenticating, authorizing by each method's declared policy, rate limiting and
-// forwarding to identity, activity, ledger and rewards. Wiring only (see gateway.h).
+// forwarding to identity, activity, ledger, rewards and the event feed. Wiring only (see
+// gateway.h).
 #include <grpcpp/grpcpp.h>
 
 #include <fstream>
@@ -27,6 +28,7 @@ struct GatewayFlags {
   std::string activity_addr = "127.0.0.1:50052";
   std::string ledger_addr = "127.0.0.1:50053";
   std::string rewards_addr = "127.0.0.1:50054";
+  std::string events_addr = "127.0.0.1:50055";
   absl::Duration backend_timeout = absl::Seconds(10);
   int64_t rate_per_principal = 50;
   int64_t burst_per_principal = 100;
@@ -43,6 +45,7 @@ struct GatewayFlags {
   bool dev_mode = false;
 };
 GatewayFlags g_settings;
+constexpr absl::Duration kLongPollTimeout = absl::Seconds(35);
 
 // What the gateway uses (BuiltService::parts), filled by the start's hooks in the order they run:
 // own_revocations, the factory, after_start. The gateway is declared last, so it goes first.
@@ -68,6 +71,7 @@ void Settings(config::ConfigParser& p) {
   p.AddString("activity_addr", "activity's gRPC host:port", &g_settings.activity_addr);
   p.AddString("ledger_addr", "ledger's gRPC host:port", &g_settings.ledger_addr);
   p.AddString("rewards_addr", "rewards' gRPC host:port", &g_settings.rewards_addr);
+  p.AddString("events_addr", "the event feed's gRPC host:port", &g_settings.events_addr);
   p.AddDuration("backend_timeout",
                 "longest a forwarded call may take (the caller's deadline "
                 "applies when shorter)",
@@ -156,7 +160,9 @@ absl::StatusOr<std::vector<server::BuiltService>> Build(server::ServiceDeps& dep
   settings.backends = {{"identity", {deps.config->identity_addr, timeout}},
                        {"activity", {g_settings.activity_addr, timeout}},
                        {"ledger", {g_settings.ledger_addr, timeout}},
-                       {"rewards", {g_settings.rewards_addr, timeout}}};
+                       {"rewards", {g_settings.rewards_addr, timeout}},
+                       // ListEvents waits up to 30 s for an event (a long poll).
+                       {"events", {g_settings.events_addr, std::max(timeout, kLongPollTimeout)}}};
   settings.per_principal = {.per_second = static_cast<double>(g_settings.rate_per_principal),
                             .burst = static_cast<double>(g_settings.burst_per_principal)};
   settings.per_address = {.per_second = static_cast<double>(g_settings.rate_per_address),

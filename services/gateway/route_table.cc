@@ -105,7 +105,8 @@ std::vector<BackendService> DefaultServices() {
   return {{"identity", "civicpoints.identity.v1.IdentityService"},
           {"activity", "civicpoints.activity.v1.ActivityService"},
           {"ledger", "civicpoints.ledger.v1.LedgerService"},
-          {"rewards", "civicpoints.rewards.v1.RewardsService"}};
+          {"rewards", "civicpoints.rewards.v1.RewardsService"},
+          {"events", "civicpoints.events.v1.EventService"}};
 }
 
 absl::StatusOr<RouteTable> RouteTable::Build(const std::vector<BackendService>& services) {

@@ -113,6 +113,7 @@ absl::Status Ledger::Mutate(const std::string& caller, const std::string& method
       },
       awards);
   if (!s.ok()) return s;
+  if (on_commit_) on_commit_();
   if (ranked > 0) {
     // The projector carries it to Redis; this call does not wait (reads do, see SettleRankings).
     int64_t seen = committed_through_.load();

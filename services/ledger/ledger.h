@@ -65,6 +65,8 @@ class Ledger {
   // Starts the hold-timeout sweeper, which also puts the exclusion list back in Redis after a
   // failed write, every `interval`.
   void StartBackground(absl::Duration interval = absl::Seconds(2));
+  // Called after every mutation committed (the event relay's wake-up); set before serving.
+  void OnCommit(std::function<void()> listener) { on_commit_ = std::move(listener); }
 
   // Mutations. `actor` is the caller's principal, recorded on the entry. Errors as documented on
   // the RPCs in protos/civicpoints/ledger/v1/ledger_service.proto.
@@ -186,6 +188,7 @@ class Ledger {
   GroupCommitter* const committer_;
   RankingProjection* const projection_;
   RankingProjector* const projector_;
+  std::function<void()> on_commit_;
   std::unique_ptr<AwardSetRunner> award_runner_;
   TopRankingCache top_cache_;
   std::atomic<bool> exclusions_dirty_{false};  // Redis's exclusion list missed a change

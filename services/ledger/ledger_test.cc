@@ -10,6 +10,8 @@
 #include <random>
 #include <thread>
 
+#include "civicpoints/ledger/v1/events.pb.h"
+#include "services/ledger/journal_events.h"
 #include "services/ledger/ledger_test_env.h"
 #include "services/ledger/ranking_keys.h"
 
@@ -250,6 +252,66 @@ TEST_F(LedgerTest, DeductNeedsAReasonAndCannotOverdraw) {
   ASSERT_TRUE(done.ok()) << done.status();
   EXPECT_EQ(done->account().available(), 7);
   EXPECT_EQ(done->entry().actor_id(), "staff");
+}
+
+// The journal as the ledger's outbox: awards, deductions and reversals become events in journal
+// order, holds do not, and a read after the watermark rose finds nothing again.
+TEST_F(LedgerTest, TheJournalIsReadAsEventsOnceInOrder) {
+  auto award = ledger_->Award(AwardReq("a1", "p1", 10), "svc");
+  ASSERT_TRUE(award.ok());
+  ASSERT_TRUE(ledger_->Award(AwardReq("a0", "p1", 20), "svc").ok());  // enough left to reverse
+  v1::HoldRequest hold;
+  hold.set_idempotency_key("h1");
+  hold.set_person_id("p1");
+  hold.set_amount(2);
+  hold.set_order_id("o1");
+  ASSERT_TRUE(ledger_->Hold(hold, "svc").ok());
+  v1::DeductRequest deduct;
+  deduct.set_idempotency_key("d1");
+  deduct.set_person_id("p1");
+  deduct.set_amount(3);
+  deduct.set_reason("违规刷分");
+  ASSERT_TRUE(ledger_->Deduct(deduct, "staff").ok());
+  v1::ReverseRequest reverse;
+  reverse.set_idempotency_key("r1");
+  reverse.set_entry_id(award->entry().entry_id());
+  reverse.set_reason("录入错误");
+  ASSERT_TRUE(ledger_->Reverse(reverse, "staff").ok());
+
+  pqxx::connection conn(env_.db_url());
+  pqxx::nontransaction(conn).exec("SET search_path TO ledger");
+  JournalLog log;
+  events::PendingEvents batch = log.Unpublished(conn, 100);
+  EXPECT_EQ(batch.read, 5);  // the hold was read and passed over
+  ASSERT_EQ(batch.request.events_size(), 4);
+  std::vector<std::string> types;
+  for (const auto& e : batch.request.events()) types.push_back(e.type());
+  EXPECT_EQ(types,
+            (std::vector<std::string>{
+                "civicpoints.ledger.v1.points_awarded", "civicpoints.ledger.v1.points_awarded",
+                "civicpoints.ledger.v1.points_deducted", "civicpoints.ledger.v1.points_reversed"}));
+  const events::v1::Event& first = batch.request.events(0);
+  v1::PointsPosted posted;
+  ASSERT_TRUE(first.data().UnpackTo(&posted));
+  EXPECT_EQ(posted.entry_id(), award->entry().entry_id());
+  EXPECT_EQ(posted.amount(), 10);
+  EXPECT_EQ(posted.available_balance(), 10);
+  EXPECT_EQ(first.subject(), "accounts/p1");
+  EXPECT_EQ(first.org_path().community_id(), "c_west");
+  EXPECT_EQ(first.source(), "/civicpoints/ledger");
+  EXPECT_EQ(first.id(), EntryEventId(std::stoll(award->entry().entry_id())));
+  EXPECT_EQ(first.id().size(), 36u);
+  EXPECT_NE(first.id(), batch.request.events(1).id());
+  // A deduction stored without a path counts at the account's.
+  EXPECT_EQ(batch.request.events(2).org_path().community_id(), "c_west");
+  ASSERT_TRUE(batch.request.events(3).data().UnpackTo(&posted));
+  EXPECT_EQ(posted.amount(), -10);
+  EXPECT_EQ(posted.reverses_entry_id(), award->entry().entry_id());
+
+  log.MarkPublished(conn, batch);
+  EXPECT_EQ(log.Unpublished(conn, 100).read, 0);
+  ASSERT_TRUE(ledger_->Award(AwardReq("a2", "p1", 4), "svc").ok());
+  EXPECT_EQ(log.Unpublished(conn, 100).request.events_size(), 1);
 }
 
 TEST_F(LedgerTest, BulkAwardIsAllOrNothing) {

@@ -1,9 +1,12 @@
 // civicpoints-ledger: points accounts, append-only journal, holds, history, live rankings.
-// Wiring only: store, group committer and rankings under the Ledger rules, behind the gRPC face.
+// Wiring only: store, group committer and rankings under the Ledger rules, behind the gRPC face,
+// and the relay that publishes the journal's events.
 #include "civicpoints/ledger/v1/ledger_service.grpc.pb.h"
 #include "common/config/config_parser.h"
+#include "common/events/event_relay.h"
 #include "common/server/service_main.h"
 #include "services/ledger/group_committer.h"
+#include "services/ledger/journal_events.h"
 #include "services/ledger/ledger.h"
 #include "services/ledger/ledger_grpc_service.h"
 #include "services/ledger/pg_ledger_store.h"
@@ -32,14 +35,19 @@ struct LedgerParts {
                             .max_batch = static_cast<int>(g_settings.max_batch)}),
         projection(deps.redis),
         projector(deps.pg, &projection),
+        event_relay(
+            events::StartEventRelay("ledger", deps, std::make_unique<ledger::JournalLog>())),
         ledger(&store, &committer, &projection, &projector,
                absl::Milliseconds(g_settings.top_ranking_cache_ms)) {
+    // The journal sends no NOTIFY (it is the hot path): each commit wakes the relay here.
+    if (event_relay != nullptr) ledger.OnCommit([relay = event_relay.get()] { relay->Nudge(); });
     ledger.StartBackground();
   }
   ledger::PgLedgerStore store;
   ledger::GroupCommitter committer;
   ledger::RankingProjection projection;
   ledger::RankingProjector projector;
+  std::unique_ptr<events::EventRelay> event_relay;  // null without --events_addr
   ledger::Ledger ledger;
 };
 
@@ -53,6 +61,7 @@ int main(int argc, char** argv) {
        .default_metrics_port = 9153,
        .uses_postgres = true,
        .uses_redis = true,
+       .publishes_events = true,
        .migrations = &LedgerMigrations,
        .sql_enums = ledger::LedgerSqlEnums(),
        .extra_settings =

@@ -1,10 +1,11 @@
 // civicpoints-rewards: gift catalog, station stock, exchange windows, redemptions.
-// Wiring only: ledger and directory clients (with the service token), then the service and its
-// background pass.
+// Wiring only: ledger and directory clients (with the service token), the event relay, then the
+// service and its background pass.
 #include <grpcpp/grpcpp.h>
 
 #include "civicpoints/rewards/v1/rewards_service.grpc.pb.h"
 #include "common/config/config_parser.h"
+#include "common/events/event_relay.h"
 #include "common/server/peer_channel.h"
 #include "common/server/service_main.h"
 #include "services/rewards/directory.h"
@@ -31,9 +32,11 @@ struct RewardsParts {
   explicit RewardsParts(server::ServiceDeps& deps)
       : ledger(server::PeerChannel(g_settings.ledger_addr), deps.service_token),
         directory(server::PeerChannel(g_settings.activity_addr),
-                  server::PeerChannel(deps.config->identity_addr), deps.service_token) {}
+                  server::PeerChannel(deps.config->identity_addr), deps.service_token),
+        event_relay(events::StartEventRelay("rewards", deps)) {}
   rewards::LedgerClient ledger;
   rewards::GrpcDirectory directory;
+  std::unique_ptr<events::EventRelay> event_relay;  // null without --events_addr
 };
 
 }  // namespace
@@ -47,6 +50,7 @@ int main(int argc, char** argv) {
        .uses_postgres = true,
        .uses_redis = false,
        .calls_services = true,
+       .publishes_events = true,
        .migrations = &RewardsMigrations,
        .sql_enums = rewards::RewardsSqlEnums(),
        .extra_settings =

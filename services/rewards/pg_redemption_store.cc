@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/rewards/pg_stock_store.h"
 #include "services/rewards/records.h"
+#include "services/rewards/rewards_events.h"
 #include "services/rewards/standing.h"
 
 namespace civicpoints::rewards {
@@ -198,6 +199,7 @@ v1::Redemption PgRedemptionStore::MakeReady(pqxx::transaction_base& tx,
       redemption_id, code);
   v1::Redemption order;
   FillRedemption(r[0], /*with_code=*/true, &order);
+  RecordRedemptionChanged(tx, "redemption_ready", order);
   return order;
 }
 
@@ -234,6 +236,9 @@ bool PgRedemptionStore::FinishFulfil(pqxx::transaction_base& tx,
   WriteStockMovement(tx, order.station_id(), order.gift_id(), v1::STOCK_MOVEMENT_KIND_FULFIL, 0,
                      -order.quantity(), "", done[0][0].as<std::string>(), order.redemption_id(),
                      nullptr);
+  v1::Redemption fulfilled = order;
+  fulfilled.set_state(v1::REDEMPTION_STATE_FULFILLED);
+  RecordRedemptionChanged(tx, "redemption_fulfilled", fulfilled);
   return true;
 }
 
@@ -247,6 +252,13 @@ void PgRedemptionStore::FinishRelease(pqxx::transaction_base& tx, const std::str
       "$2::smallint = redemption_state('FAILED') THEN intent_reason ELSE failure_reason END, "
       "ended_at = now(), updated_at = now() WHERE redemption_id = $1",
       redemption_id, intent);
+  // A FAILED order was never ready: only the ends of orders riders were told about are announced.
+  const bool cancelled = intent == Stored(v1::REDEMPTION_STATE_CANCELLED);
+  if (cancelled || intent == Stored(v1::REDEMPTION_STATE_EXPIRED)) {
+    v1::Redemption ended = locked->order;
+    ended.set_state(cancelled ? v1::REDEMPTION_STATE_CANCELLED : v1::REDEMPTION_STATE_EXPIRED);
+    RecordRedemptionChanged(tx, cancelled ? "redemption_cancelled" : "redemption_expired", ended);
+  }
   if (!locked->stock_reserved) return;
   const v1::Redemption& order = locked->order;
   tx.exec_params(

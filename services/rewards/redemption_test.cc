@@ -112,6 +112,16 @@ TEST_F(RedemptionTest, OrderIsHeldReservedThenCapturedWhenTheKeeperEntersTheCode
   ASSERT_TRUE(env_.stub().ListMyRedemptions(env_.Rider("r1").get(), mine, &listed).ok());
   ASSERT_EQ(listed.redemptions_size(), 1);
   EXPECT_EQ(listed.redemptions(0).state(), v1::REDEMPTION_STATE_FULFILLED);
+
+  // Announced once each, at the station's community: ready, then fulfilled (the retries, the
+  // refused codes and the second tablet add nothing).
+  EXPECT_EQ(
+      env_.Sql("SELECT string_agg(type || ' ' || subject, ', ' ORDER BY seq) FROM "
+               "outbox_events"),
+      absl::StrCat("civicpoints.rewards.v1.redemption_ready redemptions/", order.redemption_id(),
+                   ", civicpoints.rewards.v1.redemption_fulfilled redemptions/",
+                   order.redemption_id()));
+  EXPECT_EQ(env_.Sql("SELECT min(street_id) FROM outbox_events"), RewardsTestEnv::kStreet);
 }
 
 TEST_F(RedemptionTest, RefusalsHoldNoPointsAndTakeNoStock) {
@@ -238,6 +248,8 @@ TEST_F(RedemptionTest, CancelReleasesPointsAndReturnsStock) {
   s = env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, order.pickup_code(), &done);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(ReasonOf(s), "PICKUP_CODE_EXPIRED");
+  EXPECT_EQ(env_.Sql("SELECT string_agg(type, ' ' ORDER BY seq) FROM outbox_events"),
+            "civicpoints.rewards.v1.redemption_ready civicpoints.rewards.v1.redemption_cancelled");
 }
 
 TEST_F(RedemptionTest, UncollectedOrdersExpireAndGiveEverythingBack) {
@@ -254,6 +266,8 @@ TEST_F(RedemptionTest, UncollectedOrdersExpireAndGiveEverythingBack) {
   v1::CancelRedemptionResponse cancelled;
   grpc::Status s = env_.stub().CancelRedemption(env_.Rider("r1").get(), cancel, &cancelled);
   EXPECT_EQ(ReasonOf(s), "ORDER_NOT_CANCELLABLE");
+  EXPECT_EQ(env_.Sql("SELECT string_agg(type, ' ' ORDER BY seq) FROM outbox_events"),
+            "civicpoints.rewards.v1.redemption_ready civicpoints.rewards.v1.redemption_expired");
 }
 
 TEST_F(RedemptionTest, WrongCodesAreLimitedPerKeeper) {

@@ -1,5 +1,5 @@
 // Server reflection at the one door: what grpcurl and Postman do against the running gateway
-// (list the services, then describe one from the files reflection sends) finds the four services
+// (list the services, then describe one from the files reflection sends) finds the five services
 // it forwards, and a method described that way can be called through the gateway.
 #include <gmock/gmock.h>
 #include <google/protobuf/descriptor.h>
@@ -38,12 +38,13 @@ class ReflectionTest : public ::testing::Test {
 TEST_F(ReflectionTest, TheGatewayListsEveryServiceItForwards) {
   absl::StatusOr<std::vector<std::string>> names = probe::ListServices(channel_, absl::Seconds(5));
   ASSERT_TRUE(names.ok()) << names.status();
-  EXPECT_THAT(*names, IsSupersetOf({"civicpoints.identity.v1.IdentityService",
-                                    "civicpoints.activity.v1.ActivityService",
-                                    "civicpoints.ledger.v1.LedgerService",
-                                    "civicpoints.rewards.v1.RewardsService",
-                                    "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection",
-                                    "grpc.reflection.v1alpha.ServerReflection"}));
+  EXPECT_THAT(
+      *names,
+      IsSupersetOf(
+          {"civicpoints.identity.v1.IdentityService", "civicpoints.activity.v1.ActivityService",
+           "civicpoints.ledger.v1.LedgerService", "civicpoints.rewards.v1.RewardsService",
+           "civicpoints.events.v1.EventService", "grpc.health.v1.Health",
+           "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection"}));
 }
 
 // Describe a public read from reflection alone, build its request dynamically, call it through

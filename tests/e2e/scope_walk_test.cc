@@ -1,4 +1,4 @@
-// Every RPC of the four contracts, read from the linked descriptors, called through the gateway by
+// Every RPC of the five contracts, read from the linked descriptors, called through the gateway by
 // staff of another street, a district admin of another district and that district's city system
 // (an API key with every scope), each request naming the things of one street (its community,
 // rider, station, activity, post, gift, window, entry): no call may succeed except the reads the
@@ -32,6 +32,7 @@
 #include "absl/strings/str_split.h"
 #include "civicpoints/activity/v1/activity_service.pb.h"
 #include "civicpoints/activity/v1/errors.pb.h"
+#include "civicpoints/events/v1/errors.pb.h"
 #include "civicpoints/identity/v1/errors.pb.h"
 #include "civicpoints/identity/v1/identity_service.pb.h"
 #include "civicpoints/ledger/v1/errors.pb.h"
@@ -74,7 +75,8 @@ std::string ErrorContractBreach(const gp::ServiceDescriptor& service, const grpc
         {"identity", identity::v1::IdentityErrorReason_descriptor()},
         {"activity", activity::v1::ActivityErrorReason_descriptor()},
         {"ledger", ledger::v1::LedgerErrorReason_descriptor()},
-        {"rewards", rewards::v1::ErrorReason_descriptor()}};
+        {"rewards", rewards::v1::ErrorReason_descriptor()},
+        {"events", events::v1::EventsErrorReason_descriptor()}};
     const gp::EnumDescriptor& reasons = *kReasonEnums.at(parts[1]);
     for (int i = 0; i < reasons.value_count(); ++i) {
       if (absl::EndsWith(reasons.value(i)->name(), absl::StrCat("_REASON_", info.reason()))) {
@@ -88,7 +90,8 @@ std::string ErrorContractBreach(const gp::ServiceDescriptor& service, const grpc
 
 const char* const kServices[] = {
     "civicpoints.identity.v1.IdentityService", "civicpoints.activity.v1.ActivityService",
-    "civicpoints.ledger.v1.LedgerService", "civicpoints.rewards.v1.RewardsService"};
+    "civicpoints.ledger.v1.LedgerService", "civicpoints.rewards.v1.RewardsService",
+    "civicpoints.events.v1.EventService"};
 
 // Reads every signed-in caller may make of anything (the contracts say so: org tree, public
 // places and activities, the catalog and exchange windows, ranking boards), and calls about the
@@ -132,7 +135,8 @@ const std::set<std::string> kMustRefuseByScope = {"LedgerService.GetBalance",
                                                   "RewardsService.AddStationStock",
                                                   "RewardsService.ListStockMovements",
                                                   "RewardsService.OpenExchangeWindow",
-                                                  "RewardsService.CloseExchangeWindow"};
+                                                  "RewardsService.CloseExchangeWindow",
+                                                  "EventService.ListEvents"};
 
 // "IdentityService.GetOrgNode" from the method's descriptor.
 std::string ShortName(const gp::MethodDescriptor& m) {

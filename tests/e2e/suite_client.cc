@@ -69,7 +69,7 @@ StaffMember MakeStaff(const MethodCaller& call, const std::string& admin, const 
   identity::v1::ChangePasswordRequest change;
   change.set_idempotency_key(absl::StrCat(key_prefix, "first-login-", phone));
   change.set_current_password("Initial-pass-1");
-  change.set_new_password("Staff-pass-2026");
+  change.set_new_password(kStaffPassword);
   identity::v1::ChangePasswordResponse changed;
   ok("ChangePassword", first.tokens().access_token(), change, &changed);
   return {person.person().person_id(), granted.grant().grant_id(), changed.tokens().access_token()};

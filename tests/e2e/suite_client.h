@@ -59,9 +59,13 @@ struct StaffMember {
   std::string token;  // after the first-login password change
 };
 
+// The password MakeStaff's people have after their first-login change.
+inline constexpr char kStaffPassword[] = "Staff-pass-2026";
+
 // As `admin`, creates a person with `phone` and `name` holding `role` at `org`, then signs them
-// in and makes the first-login password change, as a new member of staff does; the calls'
-// idempotency keys begin with `key_prefix`. Fails the current test on any refusal.
+// in and makes the first-login password change (to kStaffPassword), as a new member of staff
+// does; the calls' idempotency keys begin with `key_prefix`. Fails the current test on any
+// refusal.
 StaffMember MakeStaff(const MethodCaller& call, const std::string& admin, const std::string& phone,
                       const std::string& name, common::v1::Role role, const std::string& org,
                       const std::string& key_prefix);

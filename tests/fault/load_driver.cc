@@ -210,9 +210,11 @@ absl::Status LoadDriver::Setup() {
     if (m.token.empty()) return absl::InternalError(absl::StrCat("setup: staff ", name));
     out->id = m.person_id;
     out->token = m.token;
+    // MakeStaff's password after the first-login change (tests/e2e/suite_client.cc): what a
+    // refused token's owner signs in again with.
+    out->password = e2e::kStaffPassword;
     return absl::OkStatus();
   };
-  // MakeStaff's first-login password (tests/e2e/suite_client.cc).
   if (absl::Status s =
           make_staff("社区社工", common::v1::ROLE_COMMUNITY_STAFF, community_, &staff_);
       !s.ok()) {

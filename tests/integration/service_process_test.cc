@@ -37,6 +37,7 @@ const ServiceCase kServices[] = {
     {"activity", "civicpoints.activity.v1.ActivityService", true},
     {"ledger", "civicpoints.ledger.v1.LedgerService", true},
     {"rewards", "civicpoints.rewards.v1.RewardsService", true},
+    {"events", "civicpoints.events.v1.EventService", true},
     {"gateway", "", false},
 };
 

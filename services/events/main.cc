@@ -1,0 +1,73 @@
+// civicpoints-events: the event feed city systems subscribe to (events_service.proto).
+// Wiring only: the feed's store, the tail that follows it, org paths from identity, the service.
+#include <memory>
+
+#include "civicpoints/events/v1/events_service.grpc.pb.h"
+#include "common/config/config_parser.h"
+#include "common/server/service_main.h"
+#include "services/events/events_service.h"
+#include "services/events/feed_store.h"
+#include "services/events/feed_tail.h"
+
+std::vector<std::pair<std::string, std::string>> EventsMigrations();
+
+namespace {
+
+using namespace civicpoints;
+
+struct EventsSettings {
+  absl::Duration retention = absl::Hours(24 * 7);
+  int64_t max_subscribers = 128;
+  int64_t tail_capacity = 20'000;
+};
+EventsSettings g_settings;
+
+// What the events service uses, in dependency order (BuiltService::parts).
+struct EventsParts {
+  explicit EventsParts(server::ServiceDeps& deps)
+      : store(deps.pg),
+        tail(&store, {.capacity = static_cast<size_t>(g_settings.tail_capacity),
+                      .retention = g_settings.retention}),
+        orgs(deps.config->identity_addr) {}
+  events::FeedStore store;
+  events::FeedTail tail;
+  events::OrgPaths orgs;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return server::RunService(
+      {.name = "events",
+       .description = "the event feed: every service's domain events, resumable by cursor",
+       .default_grpc_port = 50055,
+       .default_metrics_port = 9155,
+       .uses_postgres = true,
+       .uses_redis = false,
+       .migrations = &EventsMigrations,
+       .extra_settings =
+           [](config::ConfigParser& parser) {
+             parser.AddDuration("events_retention",
+                                "how long the feed keeps an event; an older cursor is OUT_OF_RANGE",
+                                &g_settings.retention, absl::Minutes(1), absl::Hours(24 * 90));
+             parser.AddInt("events_max_subscribers",
+                           "streams served at once (each holds a request thread; keep below "
+                           "max_request_threads)",
+                           &g_settings.max_subscribers, 1, 10'000);
+             parser.AddInt("events_tail_capacity", "newest events kept in memory for subscribers",
+                           &g_settings.tail_capacity, 100, 1'000'000);
+           }},
+      argc, argv,
+      [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
+        auto parts = std::make_shared<EventsParts>(deps);
+        if (absl::Status s = parts->tail.Start(); !s.ok()) return s;
+        std::vector<server::BuiltService> services;
+        services.push_back({.name = events::v1::EventService::service_full_name(),
+                            .parts = parts,
+                            .service = std::make_unique<events::EventServiceImpl>(
+                                &parts->store, &parts->tail, deps.authorizer, &parts->orgs,
+                                events::EventServiceOptions{.max_subscribers = static_cast<int>(
+                                                                g_settings.max_subscribers)})});
+        return services;
+      });
+}
