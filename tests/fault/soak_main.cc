@@ -31,7 +31,7 @@
 namespace civicpoints::fault {
 namespace {
 
-const char* const kProcesses[] = {"gateway", "identity", "activity", "ledger", "rewards"};
+const char* const kProcesses[] = {"gateway", "identity", "activity", "ledger", "rewards", "events"};
 
 struct Settings {
   absl::Duration length = absl::Minutes(60);
