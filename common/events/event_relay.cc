@@ -1,6 +1,9 @@
 #include "common/events/event_relay.h"
 
 #include <grpcpp/grpcpp.h>
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -86,14 +89,17 @@ EventRelay::EventRelay(std::string service, std::unique_ptr<EventLog> log, pg::P
       pg_(std::move(pg)),
       channel_(server::PeerChannel(events_addr)),
       token_(token),
-      options_(options) {}
+      options_(options),
+      wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 EventRelay::~EventRelay() {
   {
     absl::MutexLock lock(&mu_);
     stop_ = true;
   }
+  Nudge();
   if (thread_.joinable()) thread_.join();
+  close(wake_fd_);
 }
 
 void EventRelay::Start() {
@@ -101,8 +107,9 @@ void EventRelay::Start() {
 }
 
 void EventRelay::Nudge() {
-  absl::MutexLock lock(&mu_);
-  nudged_ = true;
+  const uint64_t one = 1;
+  // A full counter (it cannot be, at 2^64 - 1) would only mean a wake-up is already pending.
+  [[maybe_unused]] ssize_t n = write(wake_fd_, &one, sizeof one);
 }
 
 bool EventRelay::Stopping() {
@@ -159,19 +166,15 @@ void EventRelay::Run() {
           log_->Prune(**conn);
           next_prune = absl::Now() + kPruneEvery;
         }
-        // Sleep until a commit notifies or nudges us, or idle_poll passes, looking at `stop_` and
-        // `nudged_` 4 times a second.
-        for (absl::Duration slept; slept < options_.idle_poll; slept += absl::Milliseconds(250)) {
-          {
-            absl::MutexLock lock(&mu_);
-            if (stop_) return;
-            if (nudged_) {
-              nudged_ = false;
-              break;
-            }
-          }
-          if ((*conn)->await_notification(0, 250'000) > 0) break;
+        // Sleep until a commit notifies (the PostgreSQL socket) or nudges us (the eventfd), or
+        // idle_poll passes.
+        pollfd fds[2] = {{(*conn)->sock(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
+        poll(fds, 2, static_cast<int>(absl::ToInt64Milliseconds(options_.idle_poll)));
+        if ((fds[1].revents & POLLIN) != 0) {
+          uint64_t count;
+          [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof count);
         }
+        (*conn)->get_notifs();  // takes the NOTIFYs that arrived, so the socket goes quiet
       }
     } catch (const std::exception& e) {
       if (failed("lost its database connection", e.what())) return;

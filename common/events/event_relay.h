@@ -4,9 +4,9 @@
 // skips an event id it already holds, so a crash between publishing and marking only resends. One
 // relay per schema publishes at a time (a session advisory lock on its own connection), so
 // replicas of a service never publish out of order; the others stand by and take over when its
-// connection goes. The relay wakes on the outbox's NOTIFY (sent at commit) or Nudge, and otherwise
-// looks every `idle_poll`. A failing pass is retried with backoff (200 ms doubling to 30 s); no
-// event is ever skipped.
+// connection goes. The relay wakes on the outbox's NOTIFY (sent at commit) or Nudge (one poll on
+// the database socket and an eventfd), and otherwise looks every `idle_poll`. A failing pass is
+// retried with backoff (200 ms doubling to 30 s); no event is ever skipped.
 #ifndef CIVICPOINTS_COMMON_EVENTS_EVENT_RELAY_H_
 #define CIVICPOINTS_COMMON_EVENTS_EVENT_RELAY_H_
 
@@ -83,7 +83,7 @@ class EventRelay {
   ~EventRelay();  // stops the thread (within about a second)
 
   void Start();
-  // Wakes the relay: something was committed (for logs that send no NOTIFY).
+  // Wakes the relay at once: something was committed (for logs that send no NOTIFY).
   void Nudge();
 
   // One pass on `conn`: publishes up to a batch of unpublished events. Returns how many rows of
@@ -102,7 +102,7 @@ class EventRelay {
   const Options options_;
   absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
-  bool nudged_ ABSL_GUARDED_BY(mu_) = false;
+  const int wake_fd_;  // an eventfd: Nudge and the destructor wake the thread's poll
   std::thread thread_;
 };
 
