@@ -13,6 +13,7 @@
 
 #include <cstdlib>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <random>
 #include <string>
@@ -35,7 +36,7 @@ constexpr absl::Duration kPause = absl::Seconds(7);
 // After the load stops, how long relays and sagas get to finish before a violation counts.
 constexpr absl::Duration kSettle = absl::Seconds(120);
 
-const char* const kServices[] = {"identity", "activity", "ledger", "rewards", "gateway"};
+const char* const kServices[] = {"identity", "activity", "ledger", "rewards", "events", "gateway"};
 
 struct Settings {
   int64_t rounds = 3;
@@ -49,7 +50,7 @@ struct Settings {
 // One round's fault: its name for the table, and how to do it and undo it.
 std::string InjectFault(SuiteControl& suite, std::mt19937_64& rng, absl::Status* status) {
   const int pick = static_cast<int>(rng() % 100);
-  const std::string target = kServices[rng() % 5];
+  const std::string target = kServices[rng() % std::size(kServices)];
   auto check = [&](absl::Status s) {
     if (!s.ok() && status->ok()) *status = s;
   };

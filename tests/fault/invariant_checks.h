@@ -79,6 +79,11 @@ void CheckRankings(pqxx::transaction_base& tx, redis::RedisClient& redis, Tally&
 // still verified / confirmed with its award, each redemption at or past its acknowledged state.
 void CheckAcknowledged(pqxx::transaction_base& tx, const Acknowledged& acked, Tally& tally);
 
+// Every event activity and rewards recorded in their outboxes is published and in the feed, and the
+// feed holds one ledger event per award, deduction and reversal of the journal
+// (event_invariants.cc).
+void CheckEvents(pqxx::transaction_base& tx, Tally& tally);
+
 // A PostgreSQL text[] literal of `values`, for passing a list as one parameter ($1::text[]).
 std::string SqlTextArray(const std::vector<std::string>& values);
 

@@ -58,6 +58,7 @@ void CheckDatabase(const SuiteStores& stores, const Acknowledged& acked, Tally& 
              [&](pqxx::transaction_base& tx) { CheckOrdersAndHolds(tx, tally); });
   InSnapshot(*db, "acknowledged", tally,
              [&](pqxx::transaction_base& tx) { CheckAcknowledged(tx, acked, tally); });
+  InSnapshot(*db, "events", tally, [&](pqxx::transaction_base& tx) { CheckEvents(tx, tally); });
 
   absl::StatusOr<std::unique_ptr<redis::RedisClient>> redis = ConnectRedis(stores.redis_addr);
   if (!tally.Holds(redis.ok())) {

@@ -17,7 +17,7 @@ namespace civicpoints::fault {
 
 // Where the suite keeps its state, and a way in for the API checks.
 struct SuiteStores {
-  std::string pg_url;        // the one database; schemas identity, activity, ledger, rewards
+  std::string pg_url;        // the one database; a schema per service (events' too)
   std::string redis_addr;    // "127.0.0.1:port"
   std::string gateway_addr;  // gRPC face, for VerifyJournal
   std::string admin_token;   // a district admin's access token at the city root
@@ -52,6 +52,8 @@ struct InvariantReport {
 //  - every ranking in Redis equals the same ranking computed by SQL from the journal;
 //  - everything in `acked` is reflected: each verified record has its award, each confirmed
 //    attendance its award, each acknowledged redemption a state at or past the one acknowledged.
+//  - every event activity and rewards recorded is in the event feed, and the feed announces each
+//    award, deduction and reversal of the journal once.
 InvariantReport CheckInvariants(const SuiteStores& stores, const Acknowledged& acked);
 
 }  // namespace civicpoints::fault
