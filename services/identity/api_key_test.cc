@@ -53,6 +53,17 @@ class ApiKeyTest : public ::testing::Test {
   std::string district_, account_;
 };
 
+// The scopes a key may carry are those the contracts declare, the event feed's among them.
+TEST_F(ApiKeyTest, EveryDeclaredScopeMayBeGrantedAndNoOther) {
+  v1::CreateApiKeyResponse created;
+  grpc::Status s = CreateKey("feed", {"events.read"}, &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(created.api_key().scopes(0), "events.read");
+  s = CreateKey("nope", {"events.write"}, &created);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(s.error_message().find("events.read"), std::string::npos) << s.error_message();
+}
+
 TEST_F(ApiKeyTest, TheSecretIsShownOnceStoredHashedAndExchangedForAScopedToken) {
   v1::CreateApiKeyResponse created, repeated;
   grpc::Status s = CreateKey("k1", {"identity.stats.read", "ledger.read"}, &created);

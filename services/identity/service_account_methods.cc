@@ -1,6 +1,7 @@
 // Service accounts for city systems and the suite's own services, their API keys, and the
 // exchange of a key for an access token.
 #include <sodium.h>
+#include <cstdlib>
 
 #include <pqxx/pqxx>
 
@@ -43,10 +44,13 @@ const std::set<std::string>& DeclaredScopes() {
     std::set<std::string> out;
     for (const char* service :
          {"civicpoints.identity.v1.IdentityService", "civicpoints.activity.v1.ActivityService",
-          "civicpoints.ledger.v1.LedgerService", "civicpoints.rewards.v1.RewardsService"}) {
+          "civicpoints.ledger.v1.LedgerService", "civicpoints.rewards.v1.RewardsService",
+          "civicpoints.events.v1.EventService"}) {
       const google::protobuf::ServiceDescriptor* desc =
           google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
-      if (desc == nullptr) continue;
+      // Every contract is linked into identity (cp_proto_all): a missing one is a build mistake
+      // that would leave its scopes impossible to grant.
+      if (desc == nullptr) std::abort();
       for (int i = 0; i < desc->method_count(); ++i) {
         const auto& options = desc->method(i)->options();
         if (!options.HasExtension(options::v1::access)) continue;
