@@ -35,8 +35,12 @@ $(BUILD_DIR)/build.ninja: CMakeLists.txt | deps
 build: deps $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 
+# buf breaking holds the contracts to the v1 baseline as released (protos/v1-baseline.binpb,
+# `buf build protos --exclude-source-info -o protos/v1-baseline.binpb` at the release): a
+# change that breaks a city system's client fails here; additions pass.
 lint: tools
 	tools/node_modules/.bin/buf lint protos
+	tools/node_modules/.bin/buf breaking protos --against protos/v1-baseline.binpb
 	@test -n "$(CLANG_FORMAT_FILES)" || { echo "lint: no C++ files found (is this a git checkout?)"; exit 1; }
 	@clang-format --dry-run --Werror $(CLANG_FORMAT_FILES) && echo "clang-format: clean"
 

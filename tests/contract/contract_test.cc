@@ -90,6 +90,14 @@ TEST(ContractTest, EveryPublicMethodHasOneRestRouteWhosePathFieldsExist) {
           continue;
       }
       EXPECT_EQ(path.rfind("/v1/", 0), 0u) << m->full_name() << ": " << path;
+      // One spelling for every path: literal segments in kebab-case ("check-ins"), variables in
+      // snake_case as the fields they bind, a custom verb in lowerCamelCase (":searchNearby").
+      static const std::regex kPath(
+          R"(/v1(/([a-z][a-z0-9]*(-[a-z0-9]+)*|\{[a-z][a-z0-9_]*\}))+(:[a-z][a-zA-Z0-9]*)?)");
+      // The one file-like path: JWKS consumers look for a .json document.
+      EXPECT_TRUE(std::regex_match(path, kPath) || path == "/v1/keys/jwks.json")
+          << m->full_name() << ": " << path
+          << " (segments kebab-case, variables snake_case, custom verb lowerCamelCase)";
       for (std::sregex_iterator it(path.begin(), path.end(), kParam), end; it != end; ++it) {
         EXPECT_NE(m->input_type()->FindFieldByName((*it)[1].str()), nullptr)
             << m->full_name() << ": path binds unknown field " << (*it)[1].str();
