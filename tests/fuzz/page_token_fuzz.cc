@@ -1,9 +1,12 @@
-// Page tokens as every list method reads the page_token a client sends back. The first byte is
-// the number of keys expected, the next string the filter tag, the rest the token. Properties:
-// a token is refused with INVALID_ARGUMENT or yields exactly that many keys, and a token made
-// from keys reads back to the same keys.
+// Page tokens as every list method reads the page_token a client sends back, and the event feed's
+// cursors as Subscribe and ListEvents read `after`. The first byte is the number of keys expected,
+// the next string the filter tag, the rest the token. Properties: a token is refused with
+// INVALID_ARGUMENT or yields exactly that many keys, and a token made from keys reads back to the
+// same keys; the same bytes as a cursor are refused with INVALID_ARGUMENT or name a position that
+// encodes back to the same cursor.
 #include "absl/strings/escaping.h"
 #include "common/pg/paging.h"
+#include "services/events/cursor.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -30,5 +33,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       pg::DecodePageToken(pg::EncodePageToken(tag, made), tag, key_count);
   FUZZ_CHECK(read.ok());
   FUZZ_CHECK(*read == made);
+
+  const absl::StatusOr<int64_t> position = events::DecodeCursor(token, "after");
+  if (!position.ok()) {
+    FUZZ_CHECK(position.status().code() == absl::StatusCode::kInvalidArgument);
+  } else {
+    FUZZ_CHECK(*position >= 0);
+    // Leading zeros read the same position; its own spelling reads back to it.
+    FUZZ_CHECK(events::DecodeCursor(events::EncodeCursor(*position), "after").value() == *position);
+  }
   return 0;
 }
