@@ -69,7 +69,7 @@ void RegisterSettings(const ServiceSpec& spec, config::ConfigParser& parser, Ser
                        "session or a revoked role is refused here within about this long)",
                        &cfg.revocation_poll, absl::Milliseconds(100), absl::Minutes(1));
   }
-  if (spec.calls_services || spec.publishes_events) {
+  if ((spec.calls_services || spec.publishes_events) && !spec.own_service_token) {
     // Required to serve, checked after parsing: a --migrate_only run needs neither.
     parser.AddString("service_api_key_file",
                      spec.calls_services
@@ -249,7 +249,10 @@ int RunService(const ServiceSpec& spec, int argc, char** argv, const ServiceFact
     }
   }
   std::unique_ptr<ServiceToken> service_token;
-  if (spec.calls_services || (spec.publishes_events && !cfg.events_addr.empty())) {
+  if (spec.own_service_token) {
+    service_token = spec.own_service_token(deps);
+    deps.service_token = service_token.get();
+  } else if (spec.calls_services || (spec.publishes_events && !cfg.events_addr.empty())) {
     for (const auto& [value, name] :
          {std::pair{&cfg.identity_addr, "identity_addr"},
           std::pair{&cfg.service_api_key_file, "service_api_key_file"}}) {

@@ -88,6 +88,9 @@ struct ServiceSpec {
   // For the service that keeps the token-signing keys itself (identity): where the keys that
   // verify access tokens come from, called once storage is up. Unset: --jwks_file.
   std::function<absl::StatusOr<std::shared_ptr<auth::KeyProvider>>(ServiceDeps&)> own_keys;
+  // For the service that issues tokens (identity): its own token for the calls it makes itself,
+  // instead of exchanging an API key (deps.service_token; called after own_keys).
+  std::function<std::unique_ptr<ServiceToken>(ServiceDeps&)> own_service_token;
   // For identity: what tells its Authorizer which tokens are revoked, called once storage is up.
   // Unset: identity's ListRevocations at identity_addr, polled every revocation_poll.
   std::function<std::shared_ptr<const auth::RevocationChecker>(ServiceDeps&)> own_revocations;

@@ -7,6 +7,7 @@
 #include "common/base/text.h"
 #include "common/pg/sql_values.h"
 #include "common/status/refusal.h"
+#include "services/identity/identity_events.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/records.h"
@@ -129,6 +130,11 @@ absl::Status IdentityServiceImpl::CheckInNow(
       person_id, community_id);
   absl::StatusOr<v1::CheckIn> made = LoadCheckIn(tx, id);
   if (!made.ok()) return made.status();
+  if (absl::Status s = RecordRiderCheckedIn(tx, person_id, id, PathOf(*community),
+                                            active.empty() ? "" : active[0][1].as<std::string>());
+      !s.ok()) {
+    return s;
+  }
   *check_in = *std::move(made);
   if (ended != nullptr && !active.empty()) {
     absl::StatusOr<v1::CheckIn> old = LoadCheckIn(tx, active[0][0].as<std::string>());

@@ -2,6 +2,8 @@
 // history, rejections and cancellations, and staff confined to their own communities.
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 #include "services/identity/identity_test_env.h"
 
 namespace civicpoints::identity {
@@ -232,6 +234,16 @@ TEST_F(CheckInTest, RegistrationWithAStationCodeChecksInInTheSameStep) {
   EXPECT_EQ(reg.check_in().community_id(), west_);
   EXPECT_EQ(reg.person().rider().home_community().community_id(), west_);
   EXPECT_EQ(reg.person().rider().origin_community_id(), west_);
+  // Announced in that order, at the community, naming the person and nothing personal.
+  const std::string person = reg.person().person_id();
+  EXPECT_EQ(env_.Sql(absl::StrCat("SELECT string_agg(type || ' ' || community_id, ', ' ORDER BY "
+                                  "seq) FROM outbox_events WHERE subject = 'people/",
+                                  person, "'")),
+            absl::StrCat("civicpoints.identity.v1.rider_registered ", west_,
+                         ", civicpoints.identity.v1.rider_checked_in ", west_));
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM outbox_events WHERE "
+                     "position(convert_to('13800138009', 'UTF8') IN data) > 0"),
+            "0");
 }
 
 }  // namespace

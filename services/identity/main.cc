@@ -1,17 +1,20 @@
 // civicpoints-identity: org tree, people, community check-in, roles, login, API keys.
-// Wiring only: secrets and signing keys first (they also verify incoming tokens), then the service.
+// Wiring only: secrets and signing keys first (they also verify incoming tokens), then the service
+// and the relay that publishes its events (with a token identity signs itself).
 #include <memory>
 
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
 #include "common/config/config_parser.h"
+#include "common/events/event_relay.h"
 #include "common/log/log.h"
 #include "common/server/service_main.h"
 #include "common/server/service_token.h"
 #include "services/identity/crypto.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/key_ring.h"
+#include "services/identity/self_token.h"
 #include "services/identity/sql_enums.h"
 
 std::vector<std::pair<std::string, std::string>> IdentityMigrations();
@@ -42,6 +45,7 @@ struct IdentityParts {
       : secrets(std::move(s)), keys(pool, &secrets) {}
   identity::Secrets secrets;
   identity::KeyRing keys;
+  std::unique_ptr<events::EventRelay> event_relay;  // null without --events_addr
 };
 std::shared_ptr<IdentityParts> g_parts;  // from own_keys to the factory
 
@@ -55,6 +59,7 @@ int main(int argc, char** argv) {
        .default_metrics_port = 9151,
        .uses_postgres = true,
        .uses_redis = false,
+       .publishes_events = true,
        .migrations = &IdentityMigrations,
        .sql_enums = identity::IdentitySqlEnums(),
        .extra_settings =
@@ -116,6 +121,10 @@ int main(int argc, char** argv) {
          if (absl::Status s = g_parts->keys.EnsureKey(absl::Now()); !s.ok()) return s;
          return std::shared_ptr<auth::KeyProvider>(g_parts, &g_parts->keys);
        },
+       .own_service_token = [](server::ServiceDeps&) -> std::unique_ptr<server::ServiceToken> {
+         // Identity signs its own token (to publish its events) rather than exchange a key.
+         return std::make_unique<identity::SelfToken>(&g_parts->keys);
+       },
        .own_revocations =
            [](server::ServiceDeps& deps) -> std::shared_ptr<const auth::RevocationChecker> {
          // Identity checks its own list; the others poll ListRevocations.
@@ -158,6 +167,7 @@ int main(int argc, char** argv) {
                                                        s.message()));
           }
         }
+        g_parts->event_relay = events::StartEventRelay("identity", deps);
         std::vector<server::BuiltService> services;
         services.push_back({.name = identity::v1::IdentityService::service_full_name(),
                             .parts = std::move(g_parts),

@@ -9,7 +9,9 @@
 #include "common/log/log.h"
 #include "common/pg/sql_values.h"
 #include "common/status/refusal.h"
+#include "common/status/status_macros.h"
 #include "services/identity/device_token.h"
+#include "services/identity/identity_events.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/key_ring.h"
@@ -278,6 +280,14 @@ grpc::Status IdentityServiceImpl::RegisterRider(grpc::ServerContext* ctx,
               "INSERT INTO role_grants (grant_id, person_id, role, org_id, granted_by) "
               "VALUES ($1, $2, role('RIDER'), 'root', 'registration')",
               NewId("g"), id);
+          common::v1::OrgPath home;  // the community of the code, where the rider joined
+          if (!community.empty()) {
+            const pqxx::result c = tx.exec_params(
+                absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE org_id = $1"),
+                community);
+            if (!c.empty()) home = PathOf(ReadOrg(c[0]));
+          }
+          RETURN_IF_ERROR(RecordRiderRegistered(tx, id, req->platform_accounts(), home));
           if (!community.empty()) {
             if (absl::Status s = CheckInNow(tx, id, community, v1::CHECK_IN_METHOD_CODE, "", "",
                                             caller.now, stored.mutable_check_in(), nullptr);
