@@ -150,6 +150,12 @@ class EventsEnv {
   std::string Sql(const std::string& schema, const std::string& query) {
     return testing::FirstCell(db_.url(), schema, query);
   }
+  // Whether the relay has brought the feed to `events` events within 10 s.
+  bool FeedReaches(int events) {
+    return testing::WaitFor(
+        [&] { return Sql("events", "SELECT count(*) FROM feed") == std::to_string(events); },
+        absl::Seconds(10));
+  }
 
   std::string district, street, west, gongnong, west_staff;
 
@@ -222,8 +228,7 @@ TEST(EventFeed, RelayedEventsComeOutOnceInOrderWithCursorsThatResume) {
   ASSERT_TRUE(env.ok());
   env.StartRelay();
   for (int i = 1; i <= 3; ++i) env.Record(absl::StrCat("act-", i), env.west);
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return env.Sql("events", "SELECT count(*) FROM feed") == "3"; }, absl::Seconds(10)));
+  ASSERT_TRUE(env.FeedReaches(3));
 
   v1::ListEventsResponse all = List(env, env.admin(), "");
   ASSERT_EQ(all.events_size(), 3);
@@ -264,8 +269,7 @@ TEST(EventFeed, LongPollWaitsForTheNextEvent) {
   ASSERT_TRUE(env.ok());
   env.StartRelay();
   env.Record("act-1", env.west);
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return env.Sql("events", "SELECT count(*) FROM feed") == "1"; }, absl::Seconds(10)));
+  ASSERT_TRUE(env.FeedReaches(1));
   const std::string cursor = List(env, env.admin(), "").next_cursor();
 
   // Nothing yet: an answer at once with the same cursor.
@@ -291,8 +295,7 @@ TEST(EventFeed, SubscribeStreamsBacklogThenLiveEventsAndHeartbeats) {
   ASSERT_TRUE(env.ok());
   env.StartRelay();
   env.Record("act-1", env.west);
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return env.Sql("events", "SELECT count(*) FROM feed") == "1"; }, absl::Seconds(10)));
+  ASSERT_TRUE(env.FeedReaches(1));
 
   v1::SubscribeRequest req;
   req.set_from_oldest(true);
@@ -327,8 +330,7 @@ TEST(EventFeed, CallersSeeOnlyTheirScope) {
   env.StartRelay();
   env.Record("in-west", env.west);
   env.Record("in-gongnong", env.gongnong);
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return env.Sql("events", "SELECT count(*) FROM feed") == "2"; }, absl::Seconds(10)));
+  ASSERT_TRUE(env.FeedReaches(2));
 
   v1::ListEventsResponse west = List(env, env.west_staff, "");
   ASSERT_EQ(west.events_size(), 1);
@@ -357,8 +359,7 @@ TEST(EventFeed, BadRequestsAreRefusedWithTheStatusTheContractNames) {
   env.StartRelay();
   env.Record("act-1", env.west);
   env.Record("act-2", env.west);
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return env.Sql("events", "SELECT count(*) FROM feed") == "2"; }, absl::Seconds(10)));
+  ASSERT_TRUE(env.FeedReaches(2));
   const v1::ListEventsResponse all = List(env, env.admin(), "");
   ASSERT_EQ(all.events_size(), 2);
 
@@ -420,8 +421,7 @@ TEST(EventFeed, NothingIsLostOrReorderedThroughAProducerCrashAndAFeedRestart) {
   ASSERT_TRUE(env.ok());
   env.StartRelay();
   for (int i = 1; i <= 5; ++i) env.Record(absl::StrCat("act-", i), env.west);
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return env.Sql("events", "SELECT count(*) FROM feed") == "5"; }, absl::Seconds(10)));
+  ASSERT_TRUE(env.FeedReaches(5));
   const std::string saved = List(env, env.admin(), "").events(2).cursor();  // read up to act-3
 
   // The producer's relay dies; its service keeps recording; the feed restarts meanwhile.
@@ -431,8 +431,7 @@ TEST(EventFeed, NothingIsLostOrReorderedThroughAProducerCrashAndAFeedRestart) {
   ASSERT_TRUE(env.StartFeed());
   env.StartRelay();
   for (int i = 9; i <= 10; ++i) env.Record(absl::StrCat("act-", i), env.west);
-  ASSERT_TRUE(testing::WaitFor(
-      [&] { return env.Sql("events", "SELECT count(*) FROM feed") == "10"; }, absl::Seconds(10)));
+  ASSERT_TRUE(env.FeedReaches(10));
 
   v1::ListEventsResponse resumed = List(env, env.admin(), saved);
   ASSERT_EQ(resumed.events_size(), 7);
