@@ -123,7 +123,6 @@ absl::StatusOr<RouteTable> RouteTable::Build(const std::vector<BackendService>& 
       route->grpc_path = absl::StrCat("/", service->full_name(), "/", m->name());
       route->backend = b.backend;
       route->method = m;
-      route->streaming = m->client_streaming() || m->server_streaming();
       absl::StatusOr<auth::MethodPolicy> policy = auth::PolicyFor(route->grpc_path);
       if (policy.ok()) {
         route->policy = *std::move(policy);

@@ -40,7 +40,6 @@ struct Route {
   std::string grpc_path;  // "/civicpoints.ledger.v1.LedgerService/GetTopRanking"
   std::string backend;    // "ledger"
   const google::protobuf::MethodDescriptor* method = nullptr;
-  bool streaming = false;
   // The declared policy; when the declaration is missing or contradictory, policy_status says
   // why and every call is refused with it.
   auth::MethodPolicy policy;
