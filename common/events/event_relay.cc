@@ -26,14 +26,6 @@
 namespace civicpoints::events {
 namespace {
 
-// LISTEN for the outbox's NOTIFY; the relay reads the table itself, so the payload is unused.
-class Wakeups final : public pqxx::notification_receiver {
- public:
-  Wakeups(pqxx::connection_base& conn)
-      : pqxx::notification_receiver(conn, std::string(kOutboxChannel)) {}
-  void operator()(const std::string&, int) override {}
-};
-
 constexpr absl::Duration kPruneEvery = absl::Minutes(10);
 constexpr absl::Duration kStandbyPoll = absl::Seconds(2);
 
@@ -93,6 +85,7 @@ EventRelay::EventRelay(std::string service, std::unique_ptr<EventLog> log, pg::P
       wake_fd_(eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {}
 
 EventRelay::~EventRelay() {
+  RemoveLocalRelay(this);
   {
     absl::MutexLock lock(&mu_);
     stop_ = true;
@@ -104,6 +97,7 @@ EventRelay::~EventRelay() {
 
 void EventRelay::Start() {
   thread_ = std::thread([this] { Run(); });
+  AddLocalRelay(this);
 }
 
 void EventRelay::Nudge() {
@@ -151,7 +145,6 @@ void EventRelay::Run() {
                     .as<bool>();
         if (!leader && pause(kStandbyPoll)) return;
       }
-      Wakeups wakeups(**conn);
       absl::Time next_prune = absl::Now();
       while (!Stopping()) {
         absl::StatusOr<int> published = PublishDue(**conn);
@@ -166,15 +159,12 @@ void EventRelay::Run() {
           log_->Prune(**conn);
           next_prune = absl::Now() + kPruneEvery;
         }
-        // Sleep until a commit notifies (the PostgreSQL socket) or nudges us (the eventfd), or
-        // idle_poll passes.
-        pollfd fds[2] = {{(*conn)->sock(), POLLIN, 0}, {wake_fd_, POLLIN, 0}};
-        poll(fds, 2, static_cast<int>(absl::ToInt64Milliseconds(options_.idle_poll)));
-        if ((fds[1].revents & POLLIN) != 0) {
+        // Sleep until a commit in this process nudges us (the eventfd) or idle_poll passes.
+        pollfd wake = {wake_fd_, POLLIN, 0};
+        if (poll(&wake, 1, static_cast<int>(absl::ToInt64Milliseconds(options_.idle_poll))) > 0) {
           uint64_t count;
           [[maybe_unused]] ssize_t n = read(wake_fd_, &count, sizeof count);
         }
-        (*conn)->get_notifs();  // takes the NOTIFYs that arrived, so the socket goes quiet
       }
     } catch (const std::exception& e) {
       if (failed("lost its database connection", e.what())) return;

@@ -4,8 +4,9 @@
 // skips an event id it already holds, so a crash between publishing and marking only resends. One
 // relay per schema publishes at a time (a session advisory lock on its own connection), so
 // replicas of a service never publish out of order; the others stand by and take over when its
-// connection goes. The relay wakes on the outbox's NOTIFY (sent at commit) or Nudge (one poll on
-// the database socket and an eventfd), and otherwise looks every `idle_poll`. A failing pass is
+// connection goes. The relay wakes on Nudge (an eventfd: RecordEvent's commits in this process, or
+// the ledger's), and otherwise looks every `idle_poll`, which bounds how late it finds an event
+// another replica committed. A failing pass is
 // retried with backoff (200 ms doubling to 30 s); no event is ever skipped.
 #ifndef CIVICPOINTS_COMMON_EVENTS_EVENT_RELAY_H_
 #define CIVICPOINTS_COMMON_EVENTS_EVENT_RELAY_H_
@@ -70,7 +71,7 @@ class EventRelay {
  public:
   struct Options {
     int batch = 200;  // events per PublishEvents call
-    absl::Duration idle_poll = absl::Seconds(1);
+    absl::Duration idle_poll = absl::Milliseconds(250);
     absl::Duration first_backoff = absl::Milliseconds(200);
     absl::Duration max_backoff = absl::Seconds(30);
     absl::Duration call_deadline = absl::Seconds(5);
@@ -83,7 +84,7 @@ class EventRelay {
   ~EventRelay();  // stops the thread (within about a second)
 
   void Start();
-  // Wakes the relay at once: something was committed (for logs that send no NOTIFY).
+  // Wakes the relay at once: something was committed.
   void Nudge();
 
   // One pass on `conn`: publishes up to a batch of unpublished events. Returns how many rows of

@@ -2,12 +2,33 @@
 
 #include <google/protobuf/message.h>
 
+#include <algorithm>
 #include <pqxx/pqxx>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/events/event_relay.h"
 #include "common/events/event_types.h"
+#include "common/pg/transactions.h"
 
 namespace civicpoints::events {
+namespace {
+
+absl::Mutex relays_mu(absl::kConstInit);
+
+std::vector<EventRelay*>& LocalRelays() ABSL_EXCLUSIVE_LOCKS_REQUIRED(relays_mu) {
+  static auto* relays = new std::vector<EventRelay*>();
+  return *relays;
+}
+
+// Several events of one transaction wake a relay several times; each costs an eventfd write.
+void WakeLocalRelays() {
+  absl::MutexLock lock(&relays_mu);
+  for (EventRelay* relay : LocalRelays()) relay->Nudge();
+}
+
+}  // namespace
 
 absl::Status RecordEvent(pqxx::transaction_base& tx, const OutboxEvent& event) {
   const std::string type = EventTypeName(event.service, event.name);
@@ -23,9 +44,19 @@ absl::Status RecordEvent(pqxx::transaction_base& tx, const OutboxEvent& event) {
       type, event.subject, event.org_path.district_id(), event.org_path.street_id(),
       event.org_path.community_id(), std::string(known->data_type),
       pqxx::binarystring(event.data->SerializeAsString()));
-  // Several notifications of one transaction fold into one; the relay reads the table anyway.
-  tx.exec(absl::StrCat("NOTIFY ", kOutboxChannel));
+  pg::AfterCommit(WakeLocalRelays);
   return absl::OkStatus();
+}
+
+void AddLocalRelay(EventRelay* relay) {
+  absl::MutexLock lock(&relays_mu);
+  LocalRelays().push_back(relay);
+}
+
+void RemoveLocalRelay(EventRelay* relay) {
+  absl::MutexLock lock(&relays_mu);
+  std::vector<EventRelay*>& relays = LocalRelays();
+  relays.erase(std::remove(relays.begin(), relays.end(), relay), relays.end());
 }
 
 }  // namespace civicpoints::events

@@ -28,13 +28,19 @@ struct OutboxEvent {
   const google::protobuf::Message* data = nullptr;  // the type's data message
 };
 
-// The NOTIFY channel the relay listens on; notifications are sent when the transaction commits.
-inline constexpr absl::string_view kOutboxChannel = "outbox_events";
+class EventRelay;
 
-// Appends `event` to the transaction's outbox and asks for the relay to be woken at commit.
+// Appends `event` to the transaction's outbox and, when the transaction is an InTx one
+// (common/pg/transactions.h), wakes this process's relays once it commits. There is no NOTIFY:
+// PostgreSQL serializes the commits of notifying transactions on one lock, which slowed the
+// redemption path. A relay of another replica finds the event by its poll.
 // Errors: INTERNAL when the type is not in the suite's list or its data is the wrong message (a
 // programming error; the caller's transaction should roll back).
 absl::Status RecordEvent(pqxx::transaction_base& tx, const OutboxEvent& event);
+
+// The relays of this process that RecordEvent wakes (EventRelay::Start and its destructor).
+void AddLocalRelay(EventRelay* relay);
+void RemoveLocalRelay(EventRelay* relay);
 
 }  // namespace civicpoints::events
 

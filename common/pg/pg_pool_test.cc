@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "common/pg/pg_errors.h"
+#include "common/pg/transactions.h"
 #include "common/testing/test_env.h"
 
 namespace civicpoints::pg {
@@ -188,6 +189,60 @@ TEST(PgPoolTest, ConcurrentCallersShareThePool) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(ok.load(), 80);
+}
+
+TEST(TransactionsTest, AfterCommitRunsOnlyOnceTheTransactionCommitted) {
+  testing::ScratchDatabase db;
+  auto pool = PgPool::Connect({.url = db.url(), .pool_size = 2});
+  ASSERT_TRUE(pool.ok()) << pool.status();
+  ASSERT_TRUE(InTx(**pool, "table", [](pqxx::transaction_base& tx) {
+                tx.exec("CREATE TABLE t (n int)");
+                return absl::OkStatus();
+              }).ok());
+  // What the callback sees: the row is visible from another connection when it runs.
+  std::vector<std::string> seen;
+  auto rows_elsewhere = [&] {
+    absl::Status s = InReadTx(**pool, "count", [&](pqxx::transaction_base& tx) {
+      seen.push_back(tx.exec1("SELECT count(*) FROM t")[0].as<std::string>());
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+  };
+  ASSERT_TRUE(InTx(**pool, "insert", [&](pqxx::transaction_base& tx) {
+                tx.exec("INSERT INTO t VALUES (1)");
+                AfterCommit(rows_elsewhere);
+                EXPECT_TRUE(seen.empty());  // not before the commit
+                return absl::OkStatus();
+              }).ok());
+  EXPECT_EQ(seen, std::vector<std::string>{"1"});
+
+  // A body that fails rolls back, and its callbacks never run; nor does one outside any InTx.
+  EXPECT_FALSE(InTx(**pool, "refused", [&](pqxx::transaction_base& tx) {
+                 tx.exec("INSERT INTO t VALUES (2)");
+                 AfterCommit(rows_elsewhere);
+                 return absl::FailedPreconditionError("no");
+               }).ok());
+  EXPECT_FALSE(InTx(**pool, "throws", [&](pqxx::transaction_base& tx) -> absl::Status {
+                 AfterCommit(rows_elsewhere);
+                 tx.exec("SELECT * FROM no_such_table");
+                 return absl::OkStatus();
+               }).ok());
+  AfterCommit(rows_elsewhere);
+  EXPECT_EQ(seen, std::vector<std::string>{"1"});
+
+  // A nested InTx keeps its own list: the inner one runs at the inner commit.
+  ASSERT_TRUE(InTx(**pool, "outer", [&](pqxx::transaction_base& tx) {
+                tx.exec("INSERT INTO t VALUES (3)");
+                EXPECT_TRUE(InTx(**pool, "inner", [&](pqxx::transaction_base& inner) {
+                              inner.exec("INSERT INTO t VALUES (4)");
+                              AfterCommit(rows_elsewhere);
+                              return absl::OkStatus();
+                            }).ok());
+                EXPECT_EQ(seen.back(), "2");  // the inner row only
+                AfterCommit(rows_elsewhere);
+                return absl::OkStatus();
+              }).ok());
+  EXPECT_EQ(seen, (std::vector<std::string>{"1", "2", "3"}));
 }
 
 }  // namespace

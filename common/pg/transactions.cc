@@ -3,19 +3,40 @@
 #include <google/protobuf/message.h>
 
 #include <pqxx/pqxx>
+#include <utility>
+#include <vector>
 
 #include "common/base/text.h"
 #include "common/pg/pg_pool.h"
 
 namespace civicpoints::pg {
+namespace {
+
+// What AfterCommit asked for in the InTx body running on this thread (null outside one). A body
+// may run InTx on another pool; each level keeps its own list.
+thread_local std::vector<std::function<void()>>* after_commit = nullptr;
+
+}  // namespace
 
 absl::Status InTx(PgPool& pool, absl::string_view what, const TxBody& body) {
-  return pool.WithConnection(what, [&](pqxx::connection_base& c) {
+  std::vector<std::function<void()>> committed;
+  std::vector<std::function<void()>>* outer = std::exchange(after_commit, &committed);
+  absl::Status s = pool.WithConnection(what, [&](pqxx::connection_base& c) {
+    committed.clear();  // a retried attempt starts over
     pqxx::work tx(c);
-    absl::Status s = body(tx);
-    if (s.ok()) tx.commit();
-    return s;
+    absl::Status done = body(tx);
+    if (done.ok()) tx.commit();
+    return done;
   });
+  after_commit = outer;
+  if (s.ok()) {
+    for (const std::function<void()>& fn : committed) fn();
+  }
+  return s;
+}
+
+void AfterCommit(std::function<void()> fn) {
+  if (after_commit != nullptr) after_commit->push_back(std::move(fn));
 }
 
 absl::Status InReadTx(PgPool& pool, absl::string_view what, const TxBody& body) {

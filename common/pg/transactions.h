@@ -27,6 +27,11 @@ using TxBody = std::function<absl::Status(pqxx::transaction_base&)>;
 // Runs `body` in a read-write transaction, committed when it returns OK. Database errors become
 // statuses (pg_errors.h); `what` names the work in logs.
 absl::Status InTx(PgPool& pool, absl::string_view what, const TxBody& body);
+// Runs `fn` once the InTx transaction whose body is running on this thread has committed, and
+// never if it rolls back: for wake-ups that must not precede the commit (the event relay's).
+// Outside an InTx body it does nothing, so it suits only work a poll would also find.
+void AfterCommit(std::function<void()> fn);
+
 // As InTx on a read-only transaction (a replica when the pool has one).
 absl::Status InReadTx(PgPool& pool, absl::string_view what, const TxBody& body);
 

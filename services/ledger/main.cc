@@ -39,7 +39,7 @@ struct LedgerParts {
             events::StartEventRelay("ledger", deps, std::make_unique<ledger::JournalLog>())),
         ledger(&store, &committer, &projection, &projector,
                absl::Milliseconds(g_settings.top_ranking_cache_ms)) {
-    // The journal sends no NOTIFY (it is the hot path): each commit wakes the relay here.
+    // The journal is the ledger's outbox: each commit of the group committer wakes the relay.
     if (event_relay != nullptr) ledger.OnCommit([relay = event_relay.get()] { relay->Nudge(); });
     ledger.StartBackground();
   }
