@@ -169,6 +169,12 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
                                  v1::FindPersonByPhoneResponse* resp) override;
   grpc::Status UpdatePerson(grpc::ServerContext* ctx, const v1::UpdatePersonRequest* req,
                             v1::UpdatePersonResponse* resp) override;
+  // Rider lookup for city systems (resolve_methods.cc).
+  grpc::Status ResolveRider(grpc::ServerContext* ctx, const v1::ResolveRiderRequest* req,
+                            v1::ResolveRiderResponse* resp) override;
+  grpc::Status BatchResolveRiders(grpc::ServerContext* ctx,
+                                  const v1::BatchResolveRidersRequest* req,
+                                  v1::BatchResolveRidersResponse* resp) override;
   grpc::Status UpdateMyRiderProfile(grpc::ServerContext* ctx,
                                     const v1::UpdateMyRiderProfileRequest* req,
                                     v1::UpdateMyRiderProfileResponse* resp) override;
@@ -305,6 +311,10 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   // rider attached nowhere yet also by any staff for reading (to find and check them in).
   absl::StatusOr<bool> CoversPerson(pqxx::transaction_base& tx, const auth::Principal& who,
                                     const std::string& person_id, bool for_write = false);
+  // The riders `keys` name that the caller covers (strictly: as for a write), one answer per key
+  // in order, audited as one lookup. Keys must have been checked.
+  absl::Status ResolveRiderKeys(const Caller& caller, const std::vector<const v1::RiderKey*>& keys,
+                                std::vector<std::optional<v1::ResolvedRider>>* out);
 
   pg::PgPool* const pool_;
   const Secrets* const secrets_;

@@ -106,4 +106,28 @@ absl::StatusOr<std::string> NormalizeCheckInCode(absl::string_view code, absl::s
   return upper;
 }
 
+absl::Status CheckPlatformAccount(const v1::PlatformAccount& a, absl::string_view field) {
+  if (a.platform() == v1::DELIVERY_PLATFORM_UNSPECIFIED ||
+      !v1::DeliveryPlatform_IsValid(a.platform())) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".platform: is required"));
+  }
+  if (a.platform() == v1::DELIVERY_PLATFORM_OTHER) {
+    if (absl::Status s = text::CheckText(a.platform_name(), absl::StrCat(field, ".platform_name"),
+                                         {.max = 32, .required = true});
+        !s.ok()) {
+      return s;
+    }
+  } else if (!a.platform_name().empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".platform_name: is only for DELIVERY_PLATFORM_OTHER"));
+  }
+  const std::string& id = a.platform_rider_id();
+  if (id.empty() || id.size() > 64 ||
+      std::any_of(id.begin(), id.end(), [](char c) { return c < 0x21 || c > 0x7E; })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".platform_rider_id: must be 1-64 printable ASCII characters"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace civicpoints::identity

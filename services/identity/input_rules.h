@@ -8,12 +8,18 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "civicpoints/identity/v1/person.pb.h"
 
 namespace civicpoints::identity {
 
 // A mainland mobile number in any accepted spelling ("+86 138-0013-8000", "8613800138000",
 // "13800138000") as its 11 digits. Errors: INVALID_ARGUMENT naming `field`.
 absl::StatusOr<std::string> NormalizePhone(absl::string_view phone, absl::string_view field);
+
+// A delivery-platform account as a rider links it or a city system names it: a platform (OTHER
+// with its name, 1–32 characters; no name for the others) and a rider id of 1–64 printable ASCII
+// characters. Errors: INVALID_ARGUMENT naming `field`.
+absl::Status CheckPlatformAccount(const v1::PlatformAccount& account, absl::string_view field);
 
 // "138****8000" for an 11-digit number.
 std::string MaskPhone(absl::string_view digits);

@@ -55,25 +55,8 @@ absl::Status CheckPlatformAccounts(
   for (int i = 0; i < accounts.size(); ++i) {
     const v1::PlatformAccount& a = accounts[i];
     const std::string field = absl::StrCat("platform_accounts[", i, "]");
-    if (a.platform() == v1::DELIVERY_PLATFORM_UNSPECIFIED) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ".platform: is required"));
-    }
-    if (a.platform() == v1::DELIVERY_PLATFORM_OTHER) {
-      if (absl::Status s = text::CheckText(a.platform_name(), field + ".platform_name",
-                                           {.max = 32, .required = true});
-          !s.ok()) {
-        return s;
-      }
-    } else if (!a.platform_name().empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".platform_name: is only for DELIVERY_PLATFORM_OTHER"));
-    }
+    if (absl::Status s = CheckPlatformAccount(a, field); !s.ok()) return s;
     const std::string& id = a.platform_rider_id();
-    if (id.empty() || id.size() > 64 ||
-        std::any_of(id.begin(), id.end(), [](char c) { return c < 0x21 || c > 0x7E; })) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".platform_rider_id: must be 1-64 printable ASCII characters"));
-    }
     if (!seen.emplace(a.platform(), a.platform_name(), id).second) {
       return absl::InvalidArgumentError(absl::StrCat(field, ": is listed twice"));
     }
