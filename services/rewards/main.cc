@@ -24,6 +24,7 @@ struct RewardsSettings {
   std::string activity_addr = "127.0.0.1:50052";
   absl::Duration pickup_ttl = absl::Hours(24);
   absl::Duration recovery_age = absl::Seconds(60);
+  int64_t low_stock_threshold = 5;
 };
 RewardsSettings g_settings;
 
@@ -72,6 +73,10 @@ int main(int argc, char** argv) {
                                 "age after which the recovery pass takes over an order left "
                                 "half-way (longer than any call's deadline)",
                                 &g_settings.recovery_age, absl::Seconds(30), absl::Hours(1));
+             parser.AddInt("rewards_low_stock_threshold",
+                           "announce stock_low when an order takes a station's gift to this many "
+                           "available or fewer (0: never)",
+                           &g_settings.low_stock_threshold, 0, 1'000'000);
            }},
       argc, argv,
       [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
@@ -82,8 +87,10 @@ int main(int argc, char** argv) {
         auto parts = std::make_shared<RewardsParts>(deps);
         auto service = std::make_unique<rewards::RewardsServiceImpl>(
             deps.pg, deps.authorizer, &parts->ledger, &parts->directory,
-            rewards::RewardsOptions{.default_pickup_ttl = g_settings.pickup_ttl,
-                                    .recovery_age = g_settings.recovery_age});
+            rewards::RewardsOptions{
+                .default_pickup_ttl = g_settings.pickup_ttl,
+                .recovery_age = g_settings.recovery_age,
+                .low_stock_threshold = static_cast<int>(g_settings.low_stock_threshold)});
         service->StartBackground();
         std::vector<server::BuiltService> services;
         services.push_back({.name = rewards::v1::RewardsService::service_full_name(),

@@ -156,8 +156,8 @@ void PgRedemptionStore::FailPending(pqxx::transaction_base& tx, const std::strin
       redemption_id, Stored(reason), message);
 }
 
-bool PgRedemptionStore::ReserveStock(pqxx::transaction_base& tx,
-                                     const v1::Redemption& order) const {
+bool PgRedemptionStore::ReserveStock(pqxx::transaction_base& tx, const v1::Redemption& order,
+                                     int low_stock_threshold) const {
   pqxx::result taken = tx.exec_params(
       "UPDATE station_stock SET available = available - $3::int, reserved = reserved + $3::int, "
       "updated_at = now() WHERE station_id = $1 AND gift_id = $2 AND available >= $3::int "
@@ -166,6 +166,10 @@ bool PgRedemptionStore::ReserveStock(pqxx::transaction_base& tx,
   if (taken.empty()) return false;
   WriteStockMovement(tx, order.station_id(), order.gift_id(), v1::STOCK_MOVEMENT_KIND_RESERVE,
                      -order.quantity(), order.quantity(), "", "", order.redemption_id(), nullptr);
+  const int available = taken[0][0].as<int>();
+  if (available <= low_stock_threshold && available + order.quantity() > low_stock_threshold) {
+    RecordStockLow(tx, order, available, low_stock_threshold);
+  }
   return true;
 }
 

@@ -97,7 +97,10 @@ class PgRedemptionStore {
   void FailPending(pqxx::transaction_base& tx, const std::string& redemption_id,
                    v1::ErrorReason reason, const std::string& message) const;
   // Moves the order's items from available to reserved if the station has them. False when not.
-  bool ReserveStock(pqxx::transaction_base& tx, const v1::Redemption& order) const;
+  // When the reservation takes the available count from above `low_stock_threshold` to at or
+  // below it, records stock_low (once per crossing; 0 turns it off).
+  bool ReserveStock(pqxx::transaction_base& tx, const v1::Redemption& order,
+                    int low_stock_threshold) const;
   // A PENDING order's stock step found too few items: it settles toward FAILED.
   void MarkOutOfStock(pqxx::transaction_base& tx, const v1::Redemption& order) const;
   // Whether a READY order holds `code`.

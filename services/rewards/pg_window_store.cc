@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "services/rewards/records.h"
+#include "services/rewards/rewards_events.h"
 
 namespace civicpoints::rewards {
 namespace {
@@ -106,22 +107,31 @@ void PgWindowStore::MarkOpen(pqxx::transaction_base& tx, const std::string& wind
         "VALUES ($1, $2, $3::int, $4::bigint) ON CONFLICT DO NOTHING",
         window_id, r.rider_id, r.rank, r.points);
   }
-  tx.exec_params(
+  pqxx::result opened = tx.exec_params(
       "UPDATE exchange_windows SET state = exchange_window_state('OPEN'), opened_at = "
       "from_us($2::bigint), start_at = least(start_at, from_us($2::bigint)), snapshot = CASE "
       "WHEN $4::boolean THEN $3::bytea END, version = version + 1, updated_at = now() "
-      "WHERE window_id = $1",
+      "WHERE window_id = $1 RETURNING " +
+          std::string(kWindowEventColumns),
       window_id, Us(now), pqxx::binarystring(snapshot.SerializeAsString()), has_ranking);
+  if (!opened.empty()) {
+    RecordWindowChanged(tx, "exchange_window_opened", opened[0],
+                        has_ranking ? cut.cutoff_points : 0,
+                        has_ranking ? static_cast<int>(cut.riders.size()) : 0);
+  }
 }
 
 void PgWindowStore::MarkClosed(pqxx::transaction_base& tx, const std::string& window_id,
                                absl::Time now, const std::string& reason) const {
-  tx.exec_params(
+  pqxx::result closed = tx.exec_params(
       "UPDATE exchange_windows SET state = exchange_window_state('CLOSED'), closed_at = "
       "from_us($2::bigint), end_at = CASE "
       "WHEN start_at < from_us($2::bigint) THEN least(end_at, from_us($2::bigint)) ELSE end_at "
-      "END, close_reason = $3, version = version + 1, updated_at = now() WHERE window_id = $1",
+      "END, close_reason = $3, version = version + 1, updated_at = now() WHERE window_id = $1 "
+      "RETURNING " +
+          std::string(kWindowEventColumns),
       window_id, Us(now), reason);
+  if (!closed.empty()) RecordWindowChanged(tx, "exchange_window_closed", closed[0], 0, 0);
 }
 
 }  // namespace civicpoints::rewards

@@ -117,11 +117,12 @@ TEST_F(RedemptionTest, OrderIsHeldReservedThenCapturedWhenTheKeeperEntersTheCode
   // refused codes and the second tablet add nothing).
   EXPECT_EQ(
       env_.Sql("SELECT string_agg(type || ' ' || subject, ', ' ORDER BY seq) FROM "
-               "outbox_events"),
+               "outbox_events WHERE type LIKE '%redemption%'"),
       absl::StrCat("civicpoints.rewards.v1.redemption_ready redemptions/", order.redemption_id(),
                    ", civicpoints.rewards.v1.redemption_fulfilled redemptions/",
                    order.redemption_id()));
-  EXPECT_EQ(env_.Sql("SELECT min(street_id) FROM outbox_events"), RewardsTestEnv::kStreet);
+  EXPECT_EQ(env_.Sql("SELECT min(street_id) FROM outbox_events WHERE type LIKE '%redemption%'"),
+            RewardsTestEnv::kStreet);
 }
 
 TEST_F(RedemptionTest, RefusalsHoldNoPointsAndTakeNoStock) {
@@ -248,7 +249,8 @@ TEST_F(RedemptionTest, CancelReleasesPointsAndReturnsStock) {
   s = env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, order.pickup_code(), &done);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(ReasonOf(s), "PICKUP_CODE_EXPIRED");
-  EXPECT_EQ(env_.Sql("SELECT string_agg(type, ' ' ORDER BY seq) FROM outbox_events"),
+  EXPECT_EQ(env_.Sql("SELECT string_agg(type, ' ' ORDER BY seq) FROM outbox_events WHERE type "
+                     "LIKE '%redemption%'"),
             "civicpoints.rewards.v1.redemption_ready civicpoints.rewards.v1.redemption_cancelled");
 }
 
@@ -266,8 +268,29 @@ TEST_F(RedemptionTest, UncollectedOrdersExpireAndGiveEverythingBack) {
   v1::CancelRedemptionResponse cancelled;
   grpc::Status s = env_.stub().CancelRedemption(env_.Rider("r1").get(), cancel, &cancelled);
   EXPECT_EQ(ReasonOf(s), "ORDER_NOT_CANCELLABLE");
-  EXPECT_EQ(env_.Sql("SELECT string_agg(type, ' ' ORDER BY seq) FROM outbox_events"),
+  EXPECT_EQ(env_.Sql("SELECT string_agg(type, ' ' ORDER BY seq) FROM outbox_events WHERE type "
+                     "LIKE '%redemption%'"),
             "civicpoints.rewards.v1.redemption_ready civicpoints.rewards.v1.redemption_expired");
+}
+
+TEST_F(RedemptionTest, AnOrderThatTakesAGiftToItsLowMarkAnnouncesItOnce) {
+  // The fixture's station holds 5, the mark (5) already: its orders announce nothing.
+  v1::Redemption order;
+  ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &order).ok());
+  const std::string low = "SELECT count(*) FROM outbox_events WHERE type LIKE '%stock_low'";
+  EXPECT_EQ(env_.Sql(low), "0");
+  // Another gift with 6: the order that leaves 5 announces it; the next one does not.
+  const std::string cups = env_.MakeGift("保温杯", 10);
+  env_.Stock(RewardsTestEnv::kStationA, cups, 6);
+  const std::string window = env_.MakeWindow({cups}).window_id();
+  ASSERT_TRUE(env_.Redeem("r1", window, cups, &order).ok());
+  EXPECT_EQ(env_.Sql(low), "1");
+  EXPECT_EQ(env_.Sql("SELECT subject || ' ' || street_id FROM outbox_events WHERE type LIKE "
+                     "'%stock_low'"),
+            absl::StrCat("stations/", RewardsTestEnv::kStationA, "/gifts/", cups, " ",
+                         RewardsTestEnv::kStreet));
+  ASSERT_TRUE(env_.Redeem("r1", window, cups, &order).ok());
+  EXPECT_EQ(env_.Sql(low), "1");
 }
 
 TEST_F(RedemptionTest, WrongCodesAreLimitedPerKeeper) {

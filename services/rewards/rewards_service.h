@@ -57,6 +57,9 @@ struct RewardsOptions {
   absl::Duration recovery_age = absl::Seconds(60);
   // How often the background pass runs.
   absl::Duration background_interval = absl::Seconds(5);
+  // A station's gift is announced as low on stock (stock_low) when an order takes its available
+  // count to this or below; 0: never.
+  int low_stock_threshold = 5;
   // Test hook, run after an order's ledger hold succeeded and before its stock step; returning
   // false stops the saga there, as a crash of the process would.
   std::function<bool(const std::string& redemption_id)> after_hold;

@@ -159,7 +159,7 @@ absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redem
           NextSagaStep(locked->order.state(), locked->intent) != SagaStep::kHold) {
         return absl::OkStatus();  // another runner got here first
       }
-      if (!redemptions_.ReserveStock(tx, order)) {
+      if (!redemptions_.ReserveStock(tx, order, options_.low_stock_threshold)) {
         redemptions_.MarkOutOfStock(tx, order);
         return absl::OkStatus();
       }

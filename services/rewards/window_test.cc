@@ -2,6 +2,8 @@
 // what may change in which state, opening and closing on time, and bad input.
 #include <gtest/gtest.h>
 
+#include "absl/strings/escaping.h"
+#include "civicpoints/rewards/v1/events.pb.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_test_env.h"
 
@@ -52,6 +54,24 @@ TEST(WindowTest, RankingCutIsFrozenAtOpeningWithTiesInside) {
   EXPECT_EQ(opened.window().snapshot().ranked_count(), 5);
   // Opening again is a no-op.
   ASSERT_TRUE(env.stub().OpenExchangeWindow(env.StreetStaff().get(), open, &opened).ok());
+  // The opening is announced once on the feed, with the frozen cut, at the window's street.
+  EXPECT_EQ(env.Sql("SELECT count(*) FROM outbox_events WHERE type = "
+                    "'civicpoints.rewards.v1.exchange_window_opened'"),
+            "1");
+  EXPECT_EQ(env.Sql("SELECT street_id || ' ' || community_id || '.' || subject FROM outbox_events "
+                    "WHERE type LIKE '%window_opened'"),
+            std::string(RewardsTestEnv::kStreet) + " .exchange-windows/" + w.window_id());
+  std::string data;
+  ASSERT_TRUE(absl::Base64Unescape(
+      env.Sql("SELECT translate(encode(data, 'base64'), E'\\n', '') FROM outbox_events WHERE "
+              "type LIKE '%window_opened'"),
+      &data));
+  v1::ExchangeWindowChanged announced;
+  ASSERT_TRUE(announced.ParseFromString(data));
+  EXPECT_EQ(announced.window_id(), w.window_id());
+  EXPECT_EQ(announced.cutoff_points(), 30);
+  EXPECT_EQ(announced.eligible_riders(), 4);
+  EXPECT_EQ(announced.end_time().seconds(), w.end_time().seconds());
 
   // r5 overtakes everyone after the opening: the cut does not move.
   ASSERT_TRUE(env.Award("r5", 100));
@@ -240,6 +260,10 @@ TEST(WindowTest, MaintenanceOpensAndClosesWindowsOnTime) {
   EXPECT_EQ(n.windows_closed, 1);
   ASSERT_TRUE(env.stub().ListExchangeWindows(env.Rider("r1").get(), list, &listed).ok());
   EXPECT_EQ(listed.windows_size(), 0);
+  // Opened and closed by the clock, announced as when staff do it.
+  EXPECT_EQ(env.Sql("SELECT string_agg(type, ' ' ORDER BY seq) FROM outbox_events"),
+            "civicpoints.rewards.v1.exchange_window_opened "
+            "civicpoints.rewards.v1.exchange_window_closed");
 }
 
 }  // namespace
