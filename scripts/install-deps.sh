@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config git clang-format
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libgrpc-dev
-  libpqxx-dev libpq-dev libhiredis-dev libsodium-dev libssl-dev
+  libpqxx-dev libpq-dev libhiredis-dev libsodium-dev libssl-dev libcurl4-openssl-dev
   libabsl-dev libspdlog-dev libfmt-dev nlohmann-json3-dev prometheus-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcpp-httplib-dev libcli11-dev libcsv-dev
   libboost-dev libgoogle-perftools-dev

@@ -90,6 +90,8 @@ suite_export_env() {
   export CP_REWARDS_ADDR="127.0.0.1:$(suite_port rewards)"
   # Where the services publish their domain events, and where the gateway forwards the feed.
   export CP_EVENTS_ADDR="127.0.0.1:$(suite_port events)"
+  # A suite on one machine is for development: webhooks may post to a receiver on loopback.
+  export CP_EVENTS_WEBHOOK_ALLOW_LOOPBACK=true
   export CP_HTTP_PORT=$SUITE_HTTP_PORT
   export CP_IDENTITY_TRUST_CLIENT_ADDRESS=true
 }

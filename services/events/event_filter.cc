@@ -45,6 +45,16 @@ absl::StatusOr<EventFilter> EventFilter::Make(
   return f;
 }
 
+EventFilter EventFilter::FromParts(std::vector<std::string> types, std::string org_id,
+                                   bool sees_everything, std::vector<std::string> covered_nodes) {
+  EventFilter f;
+  f.types_.insert(types.begin(), types.end());
+  f.org_id_ = std::move(org_id);
+  f.sees_everything_ = sees_everything;
+  f.covered_nodes_ = std::move(covered_nodes);
+  return f;
+}
+
 bool EventFilter::Matches(const v1::Event& event) const {
   if (!types_.empty() && !types_.contains(event.type())) return false;
   if (!org_id_.empty() && !PathHas(event.org_path(), org_id_)) return false;

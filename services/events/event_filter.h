@@ -24,7 +24,18 @@ class EventFilter {
       const google::protobuf::RepeatedPtrField<std::string>& types, std::string org_id,
       const auth::Principal& principal);
 
+  // A filter kept in storage (a webhook's), from the parts below.
+  static EventFilter FromParts(std::vector<std::string> types, std::string org_id,
+                               bool sees_everything, std::vector<std::string> covered_nodes);
+
   bool Matches(const v1::Event& event) const;
+
+  // Its parts, to store it: the types asked for (empty: all), the subtree asked for, and what the
+  // caller's grants covered.
+  std::vector<std::string> types() const { return {types_.begin(), types_.end()}; }
+  const std::string& org_id() const { return org_id_; }
+  bool sees_everything() const { return sees_everything_; }
+  const std::vector<std::string>& covered_nodes() const { return covered_nodes_; }
 
  private:
   absl::flat_hash_set<std::string> types_;  // empty: all

@@ -128,8 +128,15 @@ absl::StatusOr<common::v1::OrgPath> OrgPaths::Path(const std::string& org_id,
 
 EventServiceImpl::EventServiceImpl(FeedStore* store, FeedTail* tail,
                                    const auth::Authorizer* authorizer, OrgPaths* orgs,
+                                   WebhookStore* webhooks, pg::PgPool* pool,
                                    EventServiceOptions options)
-    : store_(store), tail_(tail), authorizer_(authorizer), orgs_(orgs), options_(options) {}
+    : store_(store),
+      tail_(tail),
+      authorizer_(authorizer),
+      orgs_(orgs),
+      webhooks_(webhooks),
+      pool_(pool),
+      options_(options) {}
 
 namespace {
 
@@ -143,21 +150,29 @@ template <typename Request>
 absl::StatusOr<OpenedFeed> OpenFeed(const Request& req, const auth::Principal& principal,
                                     const grpc::ServerContext& ctx, FeedTail& tail,
                                     OrgPaths& orgs) {
-  ASSIGN_OR_RETURN(EventFilter filter, EventFilter::Make(req.types(), req.org_id(), principal));
+  ASSIGN_OR_RETURN(EventFilter filter,
+                   ScopedFilter(req.types(), req.org_id(), principal,
+                                server::ClientMetadata(ctx, "authorization"), orgs));
   ASSIGN_OR_RETURN(int64_t position, StartPosition(req.after(), req.from_oldest(), tail.bounds()));
-  if (!req.org_id().empty()) {
-    common::v1::OrgPath path;  // the city root's is empty
-    if (!IsCityRoot(req.org_id())) {
-      ASSIGN_OR_RETURN(
-          path, orgs.Path(req.org_id(), server::ClientMetadata(ctx, "authorization"), "org_id"));
-    }
-    RETURN_IF_ERROR(WithReason(auth::CheckStaffCovers(principal, path, "org_id"),
-                               v1::EVENTS_ERROR_REASON_OUTSIDE_ORG_SCOPE));
-  }
   return OpenedFeed{std::move(filter), position};
 }
 
 }  // namespace
+
+absl::StatusOr<EventFilter> ScopedFilter(
+    const google::protobuf::RepeatedPtrField<std::string>& types, const std::string& org_id,
+    const auth::Principal& principal, const std::string& authorization, OrgPaths& orgs) {
+  ASSIGN_OR_RETURN(EventFilter filter, EventFilter::Make(types, org_id, principal));
+  if (!org_id.empty()) {
+    common::v1::OrgPath path;  // the city root's is empty
+    if (!IsCityRoot(org_id)) {
+      ASSIGN_OR_RETURN(path, orgs.Path(org_id, authorization, "org_id"));
+    }
+    RETURN_IF_ERROR(WithReason(auth::CheckStaffCovers(principal, path, "org_id"),
+                               v1::EVENTS_ERROR_REASON_OUTSIDE_ORG_SCOPE));
+  }
+  return filter;
+}
 
 grpc::Status EventServiceImpl::Subscribe(grpc::ServerContext* ctx, const v1::SubscribeRequest* req,
                                          grpc::ServerWriter<v1::SubscribeResponse>* writer) {

@@ -1,5 +1,6 @@
 // civicpoints-events: the event feed city systems subscribe to (events_service.proto).
-// Wiring only: the feed's store, the tail that follows it, org paths from identity, the service.
+// Wiring only: the feed's store, the tail that follows it, org paths from identity, webhooks and
+// their dispatcher, the service.
 #include <memory>
 
 #include "civicpoints/events/v1/events_service.grpc.pb.h"
@@ -8,6 +9,8 @@
 #include "services/events/events_service.h"
 #include "services/events/feed_store.h"
 #include "services/events/feed_tail.h"
+#include "services/events/webhook_dispatcher.h"
+#include "services/events/webhook_store.h"
 
 std::vector<std::pair<std::string, std::string>> EventsMigrations();
 
@@ -19,6 +22,10 @@ struct EventsSettings {
   absl::Duration retention = absl::Hours(24 * 7);
   int64_t max_subscribers = 128;
   int64_t tail_capacity = 20'000;
+  bool webhook_allow_loopback = false;
+  absl::Duration webhook_first_retry = absl::Seconds(5);
+  absl::Duration webhook_give_up_after = absl::Hours(24);
+  int64_t webhook_workers = 4;
 };
 EventsSettings g_settings;
 
@@ -28,10 +35,17 @@ struct EventsParts {
       : store(deps.pg),
         tail(&store, {.capacity = static_cast<size_t>(g_settings.tail_capacity),
                       .retention = g_settings.retention}),
-        orgs(deps.config->identity_addr) {}
+        orgs(deps.config->identity_addr),
+        webhooks(deps.pg),
+        dispatcher(&webhooks, &tail, {.allow_loopback = g_settings.webhook_allow_loopback},
+                   {.workers = static_cast<int>(g_settings.webhook_workers),
+                    .first_retry = g_settings.webhook_first_retry,
+                    .give_up_after = g_settings.webhook_give_up_after}) {}
   events::FeedStore store;
   events::FeedTail tail;
   events::OrgPaths orgs;
+  events::WebhookStore webhooks;
+  events::WebhookDispatcher dispatcher;  // declared last: stopped first
 };
 
 }  // namespace
@@ -56,18 +70,35 @@ int main(int argc, char** argv) {
                            &g_settings.max_subscribers, 1, 10'000);
              parser.AddInt("events_tail_capacity", "newest events kept in memory for subscribers",
                            &g_settings.tail_capacity, 100, 1'000'000);
+             parser.AddBool("events_webhook_allow_loopback",
+                            "let webhooks post to loopback, over http too (development only)",
+                            &g_settings.webhook_allow_loopback);
+             parser.AddDuration("events_webhook_first_retry",
+                                "wait before retrying a failed webhook delivery; doubles to 1 h",
+                                &g_settings.webhook_first_retry, absl::Milliseconds(10),
+                                absl::Hours(1));
+             parser.AddDuration("events_webhook_give_up_after",
+                                "how long a webhook may fail before it turns FAILING",
+                                &g_settings.webhook_give_up_after, absl::Seconds(1),
+                                absl::Hours(24 * 30));
+             parser.AddInt("events_webhook_workers", "webhooks delivered to at once",
+                           &g_settings.webhook_workers, 1, 64);
            }},
       argc, argv,
       [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
         auto parts = std::make_shared<EventsParts>(deps);
         if (absl::Status s = parts->tail.Start(); !s.ok()) return s;
+        parts->dispatcher.Start();
         std::vector<server::BuiltService> services;
-        services.push_back({.name = events::v1::EventService::service_full_name(),
-                            .parts = parts,
-                            .service = std::make_unique<events::EventServiceImpl>(
-                                &parts->store, &parts->tail, deps.authorizer, &parts->orgs,
-                                events::EventServiceOptions{.max_subscribers = static_cast<int>(
-                                                                g_settings.max_subscribers)})});
+        services.push_back(
+            {.name = events::v1::EventService::service_full_name(),
+             .parts = parts,
+             .service = std::make_unique<events::EventServiceImpl>(
+                 &parts->store, &parts->tail, deps.authorizer, &parts->orgs, &parts->webhooks,
+                 deps.pg,
+                 events::EventServiceOptions{
+                     .max_subscribers = static_cast<int>(g_settings.max_subscribers),
+                     .webhook_urls = {.allow_loopback = g_settings.webhook_allow_loopback}})});
         return services;
       });
 }

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -248,6 +249,69 @@ TEST_F(EventsFeedTest, TheSameFeedAnswersARestLongPoll) {
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400) << bad->body;
   EXPECT_NE(bad->body.find("after"), std::string::npos) << bad->body;
+}
+
+// A city system that prefers push registers a webhook over REST; the suite (a development one)
+// lets it point at a receiver on loopback. What the rider and staff do arrives there, signed.
+TEST_F(EventsFeedTest, AWebhookRegisteredOverRestReceivesTheCommunitysEventsSigned) {
+  httplib::Server receiver;
+  std::mutex mu;
+  std::vector<std::pair<std::string, std::string>> got;  // (webhook-signature, body)
+  receiver.Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(mu);
+    got.emplace_back(req.get_header_value("webhook-signature"), req.body);
+    res.status = 200;
+  });
+  const int port = receiver.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { receiver.listen_after_bind(); });
+
+  httplib::Client http(SuiteSetting("CP_SUITE_HTTP_URL"));
+  const httplib::Headers auth = {{"Authorization", "Bearer " + admin_}};
+  const nlohmann::json body = {{"webhook",
+                                {{"url", absl::StrCat("http://127.0.0.1:", port, "/hook")},
+                                 {"orgId", community_},
+                                 {"types", {kVerified}},
+                                 {"description", "网格平台"}}},
+                               {"idempotencyKey", absl::StrCat("hook-", community_)}};
+  httplib::Result made = http.Post("/v1/webhooks", auth, body.dump(), "application/json");
+  ASSERT_TRUE(made) << httplib::to_string(made.error());
+  ASSERT_EQ(made->status, 200) << made->body;
+  const nlohmann::json created = nlohmann::json::parse(made->body);
+  const std::string secret = created["secret"];
+  const std::string id = created["webhook"]["webhookId"];
+  EXPECT_EQ(secret.rfind("whsec_", 0), 0u) << made->body;
+
+  const std::string record = ReportAndVerify("ev-hook-1");
+  const absl::Time give_up = absl::Now() + absl::Seconds(15);
+  auto received = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return got.size();
+  };
+  while (received() == 0 && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(50));
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    ASSERT_EQ(got.size(), 1u);
+    const nlohmann::json event = nlohmann::json::parse(got[0].second);
+    EXPECT_EQ(event["type"], kVerified);
+    EXPECT_EQ(event["data"]["serviceRecordId"], record);
+    EXPECT_EQ(got[0].first.rfind("v1,", 0), 0u);
+  }
+  httplib::Result state = http.Get(absl::StrCat("/v1/webhooks/", id), auth);
+  ASSERT_TRUE(state);
+  EXPECT_EQ(nlohmann::json::parse(state->body)["webhook"]["failedAttempts"], 0) << state->body;
+  httplib::Result removed = http.Delete(absl::StrCat("/v1/webhooks/", id), auth);
+  ASSERT_TRUE(removed);
+  EXPECT_EQ(removed->status, 200) << removed->body;
+  // A URL on a private network is refused: 400 naming the rule.
+  nlohmann::json inward = body;
+  inward["webhook"]["url"] = "https://10.0.0.8/hook";
+  inward["idempotencyKey"] = absl::StrCat("hook-in-", community_);
+  httplib::Result refused = http.Post("/v1/webhooks", auth, inward.dump(), "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400) << refused->body;
+  EXPECT_NE(refused->body.find("WEBHOOK_URL_NOT_ALLOWED"), std::string::npos) << refused->body;
+  receiver.stop();
+  serving.join();
 }
 
 TEST_F(EventsFeedTest, BadSubscriptionsAreRefusedWithTheContractsStatuses) {
