@@ -22,6 +22,7 @@
 #include "common/server/service_host.h"
 #include "common/server/service_token.h"
 #include "services/events/events_service.h"
+#include "services/events/sql_enums.h"
 #include "services/events/webhook_dispatcher.h"
 #include "tests/peers/identity_peer.h"
 
@@ -57,8 +58,8 @@ class EventsEnv {
     }
     pool_ = *std::move(pool);
     producer_ = *std::move(producer);
-    if (!Migrate(*pool_, "events", EventsMigrations()) ||
-        !Migrate(*producer_, "activity", OutboxMigrationOnly())) {
+    if (!Migrate(*pool_, "events", EventsMigrations(), EventsSqlEnums()) ||
+        !Migrate(*producer_, "activity", OutboxMigrationOnly(), {})) {
       return;
     }
     orgs_ = std::make_unique<OrgPaths>(identity_.address());
@@ -164,10 +165,15 @@ class EventsEnv {
   std::string Sql(const std::string& schema, const std::string& query) {
     return testing::FirstCell(db_.url(), schema, query);
   }
-  // Whether the relay has brought the feed to `events` events within 10 s.
+  // Whether the relay has brought the feed to `events` events within 10 s, and the tail (which
+  // readers are served from) has caught up with them.
   bool FeedReaches(int events) {
     return testing::WaitFor(
-        [&] { return Sql("events", "SELECT count(*) FROM feed") == std::to_string(events); },
+        [&] {
+          return Sql("events", "SELECT count(*) FROM feed") == std::to_string(events) &&
+                 (events == 0 || std::to_string(tail_->bounds().head) ==
+                                     Sql("events", "SELECT max(seq) FROM feed"));
+        },
         absl::Seconds(10));
   }
 
@@ -182,14 +188,15 @@ class EventsEnv {
     return out;
   }
   static bool Migrate(pg::PgPool& pool, const std::string& schema,
-                      std::vector<std::pair<std::string, std::string>> files) {
+                      std::vector<std::pair<std::string, std::string>> files,
+                      const pg::SqlEnums& enums) {
     auto migrations = pg::MigrationsFromFiles(files);
     if (!migrations.ok()) {
       ADD_FAILURE() << migrations.status();
       return false;
     }
     absl::Status s = pool.WithConnection("migrate", [&](pqxx::connection_base& c) {
-      return pg::ApplyMigrations(c, schema, *migrations, {}).status();
+      return pg::ApplyMigrations(c, schema, *migrations, enums).status();
     });
     EXPECT_TRUE(s.ok()) << s;
     return s.ok();

@@ -9,6 +9,7 @@
 #include "services/events/events_service.h"
 #include "services/events/feed_store.h"
 #include "services/events/feed_tail.h"
+#include "services/events/sql_enums.h"
 #include "services/events/webhook_dispatcher.h"
 #include "services/events/webhook_store.h"
 
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
        .uses_postgres = true,
        .uses_redis = false,
        .migrations = &EventsMigrations,
+       .sql_enums = events::EventsSqlEnums(),
        .extra_settings =
            [](config::ConfigParser& parser) {
              parser.AddDuration("events_retention",

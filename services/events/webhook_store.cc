@@ -56,8 +56,8 @@ v1::Webhook WebhookStore::Insert(pqxx::transaction_base& tx, const NewWebhook& w
   pqxx::result rows = tx.exec_params(
       absl::StrCat("INSERT INTO webhooks (webhook_id, owner_id, url, types, org_id, "
                    "sees_everything, covered_nodes, description, secret, secret_prefix, state, "
-                   "position) VALUES ($1, $2, $3, $4::text[], $5, $6, $7::text[], $8, $9, $10, 1, "
-                   "$11) RETURNING ",
+                   "position) VALUES ($1, $2, $3, $4::text[], $5, $6, $7::text[], $8, $9, $10, "
+                   "webhook_state('ACTIVE'), $11) RETURNING ",
                    kColumns),
       w.webhook_id, w.owner_id, w.url, pg::TextArray(w.filter->types()), w.filter->org_id(),
       w.filter->sees_everything(), pg::TextArray(w.filter->covered_nodes()), w.description,
@@ -129,10 +129,12 @@ absl::StatusOr<std::optional<v1::Webhook>> WebhookStore::Resume(const std::strin
       return absl::OkStatus();
     }
     out = FirstOf(tx.exec_params(
-        absl::StrCat("UPDATE webhooks SET state = 1, failed_attempts = CASE WHEN state = 2 THEN 0 "
-                     "ELSE failed_attempts END, failing_since = CASE WHEN state = 2 THEN NULL ELSE "
-                     "failing_since END, next_attempt_at = CASE WHEN state = 2 THEN NULL ELSE "
-                     "next_attempt_at END WHERE webhook_id = $1 RETURNING ",
+        absl::StrCat("UPDATE webhooks SET state = webhook_state('ACTIVE'), failed_attempts = CASE "
+                     "WHEN state = webhook_state('FAILING') THEN 0 ELSE failed_attempts END, "
+                     "failing_since = CASE WHEN state = webhook_state('FAILING') THEN NULL ELSE "
+                     "failing_since END, next_attempt_at = CASE WHEN state = "
+                     "webhook_state('FAILING') THEN NULL ELSE next_attempt_at END WHERE "
+                     "webhook_id = $1 RETURNING ",
                      kColumns),
         webhook_id));
     return absl::OkStatus();
@@ -148,7 +150,8 @@ absl::StatusOr<std::optional<LeasedWebhook>> WebhookStore::LeaseDue(int64_t head
   absl::Status s = pg::InTx(*pool_, "lease webhook", [&](pqxx::transaction_base& tx) {
     pqxx::result rows = tx.exec_params(
         "UPDATE webhooks SET lease_until = now() + make_interval(secs => $2), lease_token = $3 "
-        "WHERE webhook_id = (SELECT webhook_id FROM webhooks WHERE state = 1 AND position < $1 "
+        "WHERE webhook_id = (SELECT webhook_id FROM webhooks WHERE state = "
+        "webhook_state('ACTIVE') AND position < $1 "
         "AND (lease_until IS NULL OR lease_until < now()) AND (next_attempt_at IS NULL OR "
         "next_attempt_at <= now()) ORDER BY coalesce(next_attempt_at, created_at) LIMIT 1 "
         "FOR UPDATE SKIP LOCKED) "
@@ -182,7 +185,7 @@ absl::StatusOr<bool> WebhookStore::Delivered(const LeasedWebhook& w, int64_t pos
                   "UPDATE webhooks SET position = $3, last_delivery_at = now(), failed_attempts "
                   "= 0, failing_since = NULL, next_attempt_at = NULL, last_error = '', "
                   "lease_until = now() + make_interval(secs => $4) WHERE webhook_id = $1 AND "
-                  "lease_token = $2 AND state = 1 RETURNING 1",
+                  "lease_token = $2 AND state = webhook_state('ACTIVE') RETURNING 1",
                   w.webhook_id, w.lease_token, position, absl::ToDoubleSeconds(lease))
                 .empty();
     return absl::OkStatus();
@@ -199,7 +202,8 @@ absl::Status WebhookStore::Failed(const LeasedWebhook& w, int64_t position,
         "UPDATE webhooks SET position = $3, failed_attempts = failed_attempts + 1, "
         "failing_since = coalesce(failing_since, now()), last_error = left($4, 300), "
         "next_attempt_at = from_us($5), state = CASE WHEN coalesce(failing_since, now()) <= "
-        "now() - make_interval(secs => $6) THEN 2 ELSE 1 END, lease_until = NULL, "
+        "now() - make_interval(secs => $6) THEN webhook_state('FAILING') ELSE "
+        "webhook_state('ACTIVE') END, lease_until = NULL, "
         "lease_token = '' WHERE webhook_id = $1 AND lease_token = $2",
         w.webhook_id, w.lease_token, position, error, times::Us(next_attempt),
         absl::ToDoubleSeconds(give_up_after));

@@ -103,6 +103,8 @@ const std::set<std::string> kOpenToEveryone = {
     "IdentityService.ResolveOrgPath", "IdentityService.GetPrivacyPolicy", "IdentityService.WhoAmI",
     "IdentityService.ListPublicKeys", "IdentityService.GetJwks", "IdentityService.ListRevocations",
     "IdentityService.LogoutEverywhere", "IdentityService.ListMyCheckIns",
+    // events: a caller's webhooks are its own (another's answer as absent).
+    "EventService.ListWebhooks",
     // activity: places, posts and activities are browsed by riders city-wide.
     "ActivityService.GetPlace", "ActivityService.SearchNearbyPlaces",
     "ActivityService.ListPostKinds", "ActivityService.ResolveEffectivePointsRules",

@@ -14,7 +14,7 @@ CREATE TABLE webhooks (
   -- The HMAC key itself: signing needs it. The secret shown to the owner is "whsec_" + base64.
   secret            bytea       NOT NULL,
   secret_prefix     text        NOT NULL,
-  state             smallint    NOT NULL CHECK (state IN (1, 2)),  -- WebhookState: ACTIVE, FAILING
+  state             smallint    NOT NULL CHECK (webhook_state_defined(state)),
   position          bigint      NOT NULL,  -- the feed seq delivered through
   last_delivery_at  timestamptz,
   failed_attempts   integer     NOT NULL DEFAULT 0,
