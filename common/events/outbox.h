@@ -32,8 +32,8 @@ class EventRelay;
 
 // Appends `event` to the transaction's outbox and, when the transaction is an InTx one
 // (common/pg/transactions.h), wakes this process's relays once it commits. There is no NOTIFY:
-// PostgreSQL serializes the commits of notifying transactions on one lock, which slowed the
-// redemption path. A relay of another replica finds the event by its poll.
+// PostgreSQL commits notifying transactions one at a time under one lock, and a relay of another
+// replica finds the event by its poll anyway.
 // Errors: INTERNAL when the type is not in the suite's list or its data is the wrong message (a
 // programming error; the caller's transaction should roll back).
 absl::Status RecordEvent(pqxx::transaction_base& tx, const OutboxEvent& event);
