@@ -74,8 +74,12 @@ void WebhookDispatcher::Work() {
       continue;
     }
     if (!leased->has_value()) {
-      // Nothing due: wait for an event past the head (or for a retry to come due).
+      // Nothing due: wait for an event past the head (or for a retry to come due), and then out
+      // the rest of the idle interval.
+      const absl::Time next_ask = absl::Now() + options_.idle_lease_interval;
       (void)tail_->Read(head, 1, absl::Now() + options_.poll, stopping);
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithDeadline(absl::Condition(&stop_), next_ask);
       continue;
     }
     Deliver(**leased);

@@ -5,7 +5,8 @@
 // failure records the attempt and when to try again (exponential backoff with jitter, from
 // `first_retry` doubling to `max_retry`), and ends the lease, so later events wait behind it. A
 // webhook failing for `give_up_after` turns FAILING. An idle worker waits on the feed's tail for a
-// new event, or `poll` for retries coming due. A crash between a delivery and its record resends
+// new event, or `poll` for retries coming due, and asks again at most every
+// `idle_lease_interval`. A crash between a delivery and its record resends
 // that event (at least once; the receiver drops it by webhook-id).
 #ifndef CIVICPOINTS_SERVICES_EVENTS_WEBHOOK_DISPATCHER_H_
 #define CIVICPOINTS_SERVICES_EVENTS_WEBHOOK_DISPATCHER_H_
@@ -35,6 +36,9 @@ class WebhookDispatcher {
     absl::Duration timeout = absl::Seconds(10);  // one attempt, connect included
     absl::Duration lease = absl::Seconds(60);
     absl::Duration poll = absl::Seconds(1);
+    // After finding nothing due, a worker asks the database again no sooner than this, however
+    // fast events arrive: with no webhook due, the feed's rate must not become a query rate.
+    absl::Duration idle_lease_interval = absl::Milliseconds(100);
     int max_per_lease = 200;  // events delivered before the webhook goes back to the queue
   };
 
