@@ -75,6 +75,10 @@ class Authorizer {
                                                            const MethodPolicy& policy,
                                                            absl::Time now) const;
 
+  // What it consults for revoked tokens (null: none), for work done later on a caller's
+  // authority, e.g. the event feed's webhooks.
+  const RevocationChecker* revocations() const { return revocations_.get(); }
+
  private:
   std::shared_ptr<const TokenVerifier> verifier_;
   std::shared_ptr<const RevocationChecker> revocations_;

@@ -136,7 +136,8 @@ class EventsEnv {
   // Webhook deliveries, with retries and giving up quick enough for a test.
   void StartDispatcher(WebhookDispatcher::Options options) {
     dispatcher_ = std::make_unique<WebhookDispatcher>(
-        webhooks_.get(), tail_.get(), WebhookUrlPolicy{.allow_loopback = true}, options);
+        webhooks_.get(), tail_.get(), authorizer_->revocations(),
+        WebhookUrlPolicy{.allow_loopback = true}, options);
     dispatcher_->Start();
   }
   void StopDispatcher() { dispatcher_.reset(); }

@@ -38,7 +38,8 @@ struct EventsParts {
                       .retention = g_settings.retention}),
         orgs(deps.config->identity_addr),
         webhooks(deps.pg),
-        dispatcher(&webhooks, &tail, {.allow_loopback = g_settings.webhook_allow_loopback},
+        dispatcher(&webhooks, &tail, deps.authorizer->revocations(),
+                   {.allow_loopback = g_settings.webhook_allow_loopback},
                    {.workers = static_cast<int>(g_settings.webhook_workers),
                     .first_retry = g_settings.webhook_first_retry,
                     .give_up_after = g_settings.webhook_give_up_after}) {}

@@ -7,6 +7,8 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/principal.h"
+#include "common/auth/revocations.h"
 #include "common/log/log.h"
 #include "services/events/feed_tail.h"
 #include "services/events/webhook_signature.h"
@@ -32,9 +34,14 @@ absl::StatusOr<std::string> EventJson(const v1::Event& event) {
 
 }  // namespace
 
-WebhookDispatcher::WebhookDispatcher(WebhookStore* store, FeedTail* tail, WebhookUrlPolicy policy,
-                                     Options options)
-    : store_(store), tail_(tail), sender_(policy, options.timeout), options_(options) {}
+WebhookDispatcher::WebhookDispatcher(WebhookStore* store, FeedTail* tail,
+                                     const auth::RevocationChecker* revocations,
+                                     WebhookUrlPolicy policy, Options options)
+    : store_(store),
+      tail_(tail),
+      revocations_(revocations),
+      sender_(policy, options.timeout),
+      options_(options) {}
 
 WebhookDispatcher::~WebhookDispatcher() {
   {
@@ -88,6 +95,22 @@ void WebhookDispatcher::Work() {
 
 void WebhookDispatcher::Deliver(LeasedWebhook& w) {
   int64_t position = w.position;
+  auth::Principal owner;
+  owner.subject = w.owner_id;
+  // As a token's issue time, in whole seconds: a revocation in the same second counts.
+  owner.issued_at = absl::FromUnixSeconds(absl::ToUnixSeconds(w.authorized_at));
+  if (revocations_ != nullptr && revocations_->Revoked(owner)) {
+    log::Warn("webhooks: the owner's access was revoked; stopped", {{"webhook_id", w.webhook_id}});
+    if (absl::Status s = store_->Stop(w, position,
+                                      "stopped: the owner's access was revoked after it was "
+                                      "registered or last resumed; resume it with a current "
+                                      "credential");
+        !s.ok()) {
+      log::Warn("webhooks: cannot stop",
+                {{"webhook_id", w.webhook_id}, {"error", std::string(s.message())}});
+    }
+    return;
+  }
   int delivered = 0;
   const absl::Time lease_ends = absl::Now() + options_.lease / 2;
   const auto stopping = [this] { return Stopping(); };

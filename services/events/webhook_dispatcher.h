@@ -20,6 +20,10 @@
 #include "absl/time/time.h"
 #include "services/events/webhook_sender.h"
 
+namespace civicpoints::auth {
+class RevocationChecker;
+}
+
 namespace civicpoints::events {
 
 class FeedTail;
@@ -42,8 +46,11 @@ class WebhookDispatcher {
     int max_per_lease = 200;  // events delivered before the webhook goes back to the queue
   };
 
-  // The store and tail must outlive the dispatcher.
-  WebhookDispatcher(WebhookStore* store, FeedTail* tail, WebhookUrlPolicy policy, Options options);
+  // The store, tail and revocations must outlive the dispatcher. `revocations` (may be null) is
+  // asked before each lease's deliveries whether the owner's authority was revoked since it was
+  // last shown; if so the webhook turns FAILING and nothing is sent.
+  WebhookDispatcher(WebhookStore* store, FeedTail* tail, const auth::RevocationChecker* revocations,
+                    WebhookUrlPolicy policy, Options options);
   ~WebhookDispatcher();  // stops the workers (each finishes the attempt it is making)
 
   void Start();
@@ -58,6 +65,7 @@ class WebhookDispatcher {
 
   WebhookStore* store_;
   FeedTail* tail_;
+  const auth::RevocationChecker* revocations_;
   const WebhookSender sender_;
   const Options options_;
   absl::Mutex mu_;

@@ -129,7 +129,8 @@ absl::StatusOr<std::optional<v1::Webhook>> WebhookStore::Resume(const std::strin
       return absl::OkStatus();
     }
     out = FirstOf(tx.exec_params(
-        absl::StrCat("UPDATE webhooks SET state = webhook_state('ACTIVE'), failed_attempts = CASE "
+        absl::StrCat("UPDATE webhooks SET state = webhook_state('ACTIVE'), authorized_at = now(), "
+                     "failed_attempts = CASE "
                      "WHEN state = webhook_state('FAILING') THEN 0 ELSE failed_attempts END, "
                      "failing_since = CASE WHEN state = webhook_state('FAILING') THEN NULL ELSE "
                      "failing_since END, next_attempt_at = CASE WHEN state = "
@@ -156,7 +157,8 @@ absl::StatusOr<std::optional<LeasedWebhook>> WebhookStore::LeaseDue(int64_t head
         "next_attempt_at <= now()) ORDER BY coalesce(next_attempt_at, created_at) LIMIT 1 "
         "FOR UPDATE SKIP LOCKED) "
         "RETURNING webhook_id, url, secret, to_json(types)::text, org_id, sees_everything, "
-        "to_json(covered_nodes)::text, position, failed_attempts, us(failing_since)",
+        "to_json(covered_nodes)::text, position, failed_attempts, us(failing_since), owner_id, "
+        "us(authorized_at)",
         head, absl::ToDoubleSeconds(lease), token);
     if (rows.empty()) return absl::OkStatus();
     const pqxx::row& r = rows[0];
@@ -169,6 +171,8 @@ absl::StatusOr<std::optional<LeasedWebhook>> WebhookStore::LeaseDue(int64_t head
     w.position = r[7].as<int64_t>();
     w.failed_attempts = r[8].as<int>();
     if (!r[9].is_null()) w.failing_since = times::FromUs(r[9].as<int64_t>());
+    w.owner_id = r[10].as<std::string>();
+    w.authorized_at = times::FromUs(r[11].as<int64_t>());
     w.lease_token = token;
     out = std::move(w);
     return absl::OkStatus();
@@ -207,6 +211,17 @@ absl::Status WebhookStore::Failed(const LeasedWebhook& w, int64_t position,
         "lease_token = '' WHERE webhook_id = $1 AND lease_token = $2",
         w.webhook_id, w.lease_token, position, error, times::Us(next_attempt),
         absl::ToDoubleSeconds(give_up_after));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status WebhookStore::Stop(const LeasedWebhook& w, int64_t position, const std::string& why) {
+  return pg::InTx(*pool_, "stop webhook", [&](pqxx::transaction_base& tx) {
+    tx.exec_params(
+        "UPDATE webhooks SET position = greatest(position, $3), state = webhook_state('FAILING'), "
+        "failing_since = coalesce(failing_since, now()), last_error = $4, next_attempt_at = NULL, "
+        "lease_until = NULL, lease_token = '' WHERE webhook_id = $1 AND lease_token = $2",
+        w.webhook_id, w.lease_token, position, why);
     return absl::OkStatus();
   });
 }

@@ -33,6 +33,8 @@ struct LeasedWebhook {
   int failed_attempts = 0;
   std::optional<absl::Time> failing_since;
   std::string lease_token;  // this lease's; a lease that ran out and was taken again has another
+  std::string owner_id;
+  absl::Time authorized_at;  // the owner's authority was last shown then
 };
 
 class WebhookStore {
@@ -59,7 +61,8 @@ class WebhookStore {
   absl::StatusOr<std::optional<v1::Webhook>> Delete(const std::string& owner_id,
                                                     const std::string& webhook_id);
   // FAILING → ACTIVE with its failures forgotten, if its position is not older than
-  // `pruned_through`. `too_old` is set (and nothing changed) when it is.
+  // `pruned_through`; either way the owner's authority counts as shown now. `too_old` is set (and
+  // nothing changed) when it is.
   absl::StatusOr<std::optional<v1::Webhook>> Resume(const std::string& owner_id,
                                                     const std::string& webhook_id,
                                                     int64_t pruned_through, bool* too_old);
@@ -74,6 +77,9 @@ class WebhookStore {
   // the webhook turned FAILING when the failures have lasted `give_up_after`. Ends the lease.
   absl::Status Failed(const LeasedWebhook& w, int64_t position, const std::string& error,
                       absl::Time next_attempt, absl::Duration give_up_after);
+  // Turns the webhook FAILING at once (its owner's authority was revoked), saying `why`, and ends
+  // the lease.
+  absl::Status Stop(const LeasedWebhook& w, int64_t position, const std::string& why);
   // Ends the lease, the position advanced past filtered-out events.
   absl::Status Release(const LeasedWebhook& w, int64_t position);
 

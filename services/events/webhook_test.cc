@@ -122,9 +122,9 @@ v1::Webhook Get(EventsEnv& env, const std::string& token, const std::string& id)
   return resp.webhook();
 }
 
-// A city system's token, its account at `org_id`, with `scopes`.
+// A city system's token, its account at `org_id`, with `scopes`; the account's id in `account_id`.
 std::string CitySystem(EventsEnv& env, const std::string& org_id,
-                       const std::vector<std::string>& scopes) {
+                       const std::vector<std::string>& scopes, std::string* account_id = nullptr) {
   auto& id = env.identity();
   auto stub = identity::v1::IdentityService::NewStub(
       grpc::CreateChannel(id.address(), grpc::InsecureChannelCredentials()));
@@ -135,6 +135,7 @@ std::string CitySystem(EventsEnv& env, const std::string& org_id,
   identity::v1::CreateServiceAccountResponse made;
   grpc::Status s = stub->CreateServiceAccount(With(env.admin()).get(), account, &made);
   EXPECT_TRUE(s.ok()) << s.error_message();
+  if (account_id != nullptr) *account_id = made.service_account().service_account_id();
   identity::v1::CreateApiKeyRequest key;
   key.set_idempotency_key(absl::StrCat("key-", org_id));
   key.set_service_account_id(made.service_account().service_account_id());
@@ -273,6 +274,45 @@ TEST(Webhooks, AFailingEndpointIsRetriedThenMarkedFailingAndResumesWhereItStoppe
   ASSERT_TRUE(receiver.Reaches(4));
   EXPECT_EQ(ActivityInBody(receiver.received()[2].body), "e3");
   EXPECT_EQ(ActivityInBody(receiver.received()[3].body), "e4");
+}
+
+TEST(Webhooks, NothingMoreIsSentOnceTheOwnersAccessIsRevoked) {
+  EventsEnv env;
+  ASSERT_TRUE(env.ok());
+  env.StartRelay();
+  env.StartDispatcher(QuickRetries());
+  Receiver receiver;
+  std::string account;
+  const std::string city = CitySystem(env, env.street, {"events.webhooks"}, &account);
+  Create(env, city, receiver.url(), env.west, {}, "hook-1");
+  env.Record("a1", env.west);
+  ASSERT_TRUE(receiver.Reaches(1));
+
+  // The city's admin disables the account: its keys stop, and so do its webhooks.
+  identity::v1::DisableServiceAccountRequest disable;
+  disable.set_service_account_id(account);
+  disable.set_reason("平台下线");
+  identity::v1::DisableServiceAccountResponse disabled;
+  auto stub = identity::v1::IdentityService::NewStub(
+      grpc::CreateChannel(env.identity().address(), grpc::InsecureChannelCredentials()));
+  ASSERT_TRUE(stub->DisableServiceAccount(With(env.admin()).get(), disable, &disabled).ok());
+  // The feed learns of it from identity's revocation list within its poll (3 s); events keep
+  // coming meanwhile, and the first lease after it stops the webhook.
+  int n = 1;
+  ASSERT_TRUE(civicpoints::testing::WaitFor(
+      [&] {
+        env.Record(absl::StrCat("a", ++n), env.west);
+        absl::SleepFor(absl::Milliseconds(200));
+        return env.Sql("events", "SELECT state FROM webhooks") == "2";
+      },
+      absl::Seconds(15)));
+  EXPECT_EQ(env.Sql("events", "SELECT left(last_error, 39) FROM webhooks"),
+            "stopped: the owner's access was revoked");
+  const size_t delivered = receiver.received().size();
+  env.Record("after", env.west);
+  ASSERT_TRUE(env.FeedReaches(n + 1));
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(receiver.received().size(), delivered);
 }
 
 TEST(Webhooks, RegistrationRefusesWhatTheContractNamesAndWritesNothing) {

@@ -1,7 +1,8 @@
 // RevocationFeed: which access tokens identity refuses before they expire, read from the rows
 // that record each revocation (sessions signed out or ended, API keys revoked: by session id;
 // people suspended or closed, role grants revoked, service accounts disabled: by subject) over the
-// last `max_age` (the longest token lifetime plus leeway; older tokens have expired anyway). The
+// last `max_age` (the longest token lifetime plus leeway; older tokens have expired anyway), and
+// disabled service accounts however old (the event feed stops their webhooks by it). The
 // list is read at most once per `refresh` and shared: it answers ListRevocations, and identity's
 // own Authorizer checks tokens against it. Thread-safe.
 #ifndef CIVICPOINTS_SERVICES_IDENTITY_REVOCATION_FEED_H_

@@ -23,7 +23,10 @@ CREATE TABLE webhooks (
   last_error        text        NOT NULL DEFAULT '',
   lease_until       timestamptz,
   lease_token       text        NOT NULL DEFAULT '',  -- whose lease: updates name it
-  created_at        timestamptz NOT NULL DEFAULT now()
+  created_at        timestamptz NOT NULL DEFAULT now(),
+  -- When the owner last showed its authority (registration, ResumeWebhook): a revocation of the
+  -- owner after it (a disabled account, a suspended person) stops the deliveries.
+  authorized_at     timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX webhooks_owner ON webhooks (owner_id, created_at);
 
