@@ -232,29 +232,7 @@ class PlaceTest : public ::testing::Test {
 
   // A city system's token with `scopes`, its account held at `org_id`.
   std::string CitySystem(const std::string& org_id, const std::vector<std::string>& scopes) {
-    auto& id = env_.identity();
-    identity::v1::CreateServiceAccountRequest account;
-    account.set_idempotency_key(absl::StrCat("sa-", org_id));
-    account.set_display_name("大同市网格化管理平台");
-    account.set_org_id(org_id);
-    identity::v1::CreateServiceAccountResponse made;
-    grpc::Status s =
-        id.stub().CreateServiceAccount(env_.With(id.admin_token()).get(), account, &made);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    identity::v1::CreateApiKeyRequest key;
-    key.set_idempotency_key(absl::StrCat("key-", org_id));
-    key.set_service_account_id(made.service_account().service_account_id());
-    key.set_display_name("生产环境");
-    for (const std::string& scope : scopes) key.add_scopes(scope);
-    identity::v1::CreateApiKeyResponse secret;
-    s = id.stub().CreateApiKey(env_.With(id.admin_token()).get(), key, &secret);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    identity::v1::ExchangeApiKeyRequest exchange;
-    exchange.set_api_key(secret.secret());
-    identity::v1::ExchangeApiKeyResponse token;
-    s = id.stub().ExchangeApiKey(env_.With("").get(), exchange, &token);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return token.access_token();
+    return env_.identity().CitySystem(org_id, scopes);
   }
 
   int Places() { return std::stoi(env_.Sql("SELECT count(*) FROM places")); }

@@ -122,34 +122,10 @@ v1::Webhook Get(EventsEnv& env, const std::string& token, const std::string& id)
   return resp.webhook();
 }
 
-// A city system's token, its account at `org_id`, with `scopes`; the account's id in `account_id`.
+// A city system's token, its account at `org_id`, with `scopes`.
 std::string CitySystem(EventsEnv& env, const std::string& org_id,
                        const std::vector<std::string>& scopes, std::string* account_id = nullptr) {
-  auto& id = env.identity();
-  auto stub = identity::v1::IdentityService::NewStub(
-      grpc::CreateChannel(id.address(), grpc::InsecureChannelCredentials()));
-  identity::v1::CreateServiceAccountRequest account;
-  account.set_idempotency_key(absl::StrCat("sa-", org_id));
-  account.set_display_name("大同市网格化管理平台");
-  account.set_org_id(org_id);
-  identity::v1::CreateServiceAccountResponse made;
-  grpc::Status s = stub->CreateServiceAccount(With(env.admin()).get(), account, &made);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  if (account_id != nullptr) *account_id = made.service_account().service_account_id();
-  identity::v1::CreateApiKeyRequest key;
-  key.set_idempotency_key(absl::StrCat("key-", org_id));
-  key.set_service_account_id(made.service_account().service_account_id());
-  key.set_display_name("生产环境");
-  for (const std::string& scope : scopes) key.add_scopes(scope);
-  identity::v1::CreateApiKeyResponse secret;
-  s = stub->CreateApiKey(With(env.admin()).get(), key, &secret);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  identity::v1::ExchangeApiKeyRequest exchange;
-  exchange.set_api_key(secret.secret());
-  identity::v1::ExchangeApiKeyResponse token;
-  s = stub->ExchangeApiKey(With("").get(), exchange, &token);
-  EXPECT_TRUE(s.ok()) << s.error_message();
-  return token.access_token();
+  return env.identity().CitySystem(org_id, scopes, account_id);
 }
 
 std::string ActivityInBody(const std::string& body) {

@@ -77,6 +77,9 @@ class IdentityTestEnv {
   std::string Login(const std::string& phone, const std::string& password) {
     return calls_->Login(phone, password);
   }
+  std::string CitySystem(const std::string& org_id, const std::vector<std::string>& scopes) {
+    return calls_->CitySystem(org_id, scopes);
+  }
   std::string FirstLogin(const std::string& phone, const std::string& initial,
                          const std::string& new_password) {
     return calls_->FirstLogin(phone, initial, new_password);

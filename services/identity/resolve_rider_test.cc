@@ -48,27 +48,8 @@ class ResolveRiderTest : public ::testing::Test {
     return person;
   }
 
-  // A city system's token at `org_id` with `scopes`.
   std::string CitySystem(const std::string& org_id, const std::vector<std::string>& scopes) {
-    v1::CreateServiceAccountRequest account;
-    account.set_idempotency_key(absl::StrCat("sa-", org_id));
-    account.set_display_name("清远街道网格化管理平台");
-    account.set_org_id(org_id);
-    v1::CreateServiceAccountResponse made;
-    EXPECT_TRUE(
-        env_.stub().CreateServiceAccount(env_.With(env_.admin_token()).get(), account, &made).ok());
-    v1::CreateApiKeyRequest key;
-    key.set_idempotency_key(absl::StrCat("key-", org_id, scopes.size()));
-    key.set_service_account_id(made.service_account().service_account_id());
-    key.set_display_name("生产环境");
-    for (const std::string& s : scopes) key.add_scopes(s);
-    v1::CreateApiKeyResponse secret;
-    EXPECT_TRUE(env_.stub().CreateApiKey(env_.With(env_.admin_token()).get(), key, &secret).ok());
-    v1::ExchangeApiKeyRequest exchange;
-    exchange.set_api_key(secret.secret());
-    v1::ExchangeApiKeyResponse token;
-    EXPECT_TRUE(env_.stub().ExchangeApiKey(env_.With("").get(), exchange, &token).ok());
-    return token.access_token();
+    return env_.CitySystem(org_id, scopes);
   }
 
   static v1::RiderKey Meituan(const std::string& id) {

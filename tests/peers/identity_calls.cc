@@ -67,6 +67,34 @@ v1::RegisterRiderResponse IdentityCalls::Register(const std::string& phone, cons
   return resp;
 }
 
+std::string IdentityCalls::CitySystem(const std::string& org_id,
+                                      const std::vector<std::string>& scopes,
+                                      std::string* account_id) {
+  const int n = ++city_systems_;
+  identity::v1::CreateServiceAccountRequest account;
+  account.set_idempotency_key(absl::StrCat("city-system-", n, "-", org_id));
+  account.set_display_name("大同市网格化管理平台");
+  account.set_org_id(org_id);
+  identity::v1::CreateServiceAccountResponse made;
+  grpc::Status s = stub_->CreateServiceAccount(With(admin_token_).get(), account, &made);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  if (account_id != nullptr) *account_id = made.service_account().service_account_id();
+  identity::v1::CreateApiKeyRequest key;
+  key.set_idempotency_key(absl::StrCat("city-system-key-", n, "-", org_id));
+  key.set_service_account_id(made.service_account().service_account_id());
+  key.set_display_name("生产环境");
+  for (const std::string& scope : scopes) key.add_scopes(scope);
+  identity::v1::CreateApiKeyResponse secret;
+  s = stub_->CreateApiKey(With(admin_token_).get(), key, &secret);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  identity::v1::ExchangeApiKeyRequest exchange;
+  exchange.set_api_key(secret.secret());
+  identity::v1::ExchangeApiKeyResponse token;
+  s = stub_->ExchangeApiKey(With("").get(), exchange, &token);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return token.access_token();
+}
+
 std::string IdentityCalls::Login(const std::string& phone, const std::string& password) {
   v1::LoginRequest req;
   req.set_phone(phone);

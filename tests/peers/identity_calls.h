@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
 
@@ -42,6 +43,11 @@ class IdentityCalls {
   // Registers a rider (with every consent, `check_in_code` if any); the response has the tokens.
   identity::v1::RegisterRiderResponse Register(const std::string& phone, const std::string& name,
                                                const std::string& check_in_code = "");
+  // A city system: a service account at `org_id` made by the admin, an API key with `scopes`, and
+  // the access token it exchanges for; `account_id`, when given, gets the account's id. Each call
+  // makes a new account.
+  std::string CitySystem(const std::string& org_id, const std::vector<std::string>& scopes,
+                         std::string* account_id = nullptr);
   // Signs in; returns the access token (empty on failure).
   std::string Login(const std::string& phone, const std::string& password);
   // Signs in with an initial password, changes it to `new_password` and returns the new token.
@@ -53,6 +59,7 @@ class IdentityCalls {
   std::string policy_version_;
   std::string admin_token_;
   int registrations_ = 0;
+  int city_systems_ = 0;
 };
 
 }  // namespace civicpoints::testing

@@ -67,6 +67,10 @@ class IdentityPeer {
   std::string Login(const std::string& phone, const std::string& password) {
     return calls_->Login(phone, password);
   }
+  std::string CitySystem(const std::string& org_id, const std::vector<std::string>& scopes,
+                         std::string* account_id = nullptr) {
+    return calls_->CitySystem(org_id, scopes, account_id);
+  }
 
  private:
   ScratchDatabase db_;
