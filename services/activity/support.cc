@@ -51,16 +51,6 @@ absl::Status CheckCovers(const auth::Principal& who, const common::v1::OrgPath& 
   return OutsideScope(what);
 }
 
-std::string NewId(absl::string_view prefix) {
-  static constexpr char kAlphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
-  unsigned char raw[16];
-  randombytes_buf(raw, sizeof raw);
-  std::string id(prefix);
-  id.push_back('_');
-  for (unsigned char c : raw) id.push_back(kAlphabet[c % 32]);
-  return id;
-}
-
 absl::Status CheckPoint(const common::v1::GeoPoint& point, absl::string_view field) {
   const double lat = point.latitude(), lon = point.longitude();
   if (!std::isfinite(lat) || !std::isfinite(lon) || lat < -90 || lat > 90 || lon < -180 ||

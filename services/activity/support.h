@@ -12,6 +12,7 @@
 #include "civicpoints/activity/v1/errors.pb.h"
 #include "civicpoints/common/v1/types.pb.h"
 #include "common/auth/principal.h"
+#include "common/base/ids.h"
 #include "common/base/text.h"
 #include "common/base/time_units.h"
 #include "common/status/refusal.h"
@@ -52,9 +53,6 @@ absl::Status CheckCovers(const auth::Principal& who, const common::v1::OrgPath& 
 
 // PERMISSION_DENIED (OUTSIDE_ORG_SCOPE) naming `what`, for a caller whose checks all failed.
 absl::Status OutsideScope(absl::string_view what);
-
-// A new opaque id: prefix, '_', 16 random base32 characters.
-std::string NewId(absl::string_view prefix);
 
 // Times (common/base/time_units.h).
 using times::FromUs;

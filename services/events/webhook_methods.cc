@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "civicpoints/events/v1/errors.pb.h"
 #include "common/auth/principal.h"
+#include "common/base/ids.h"
 #include "common/base/request_hash.h"
 #include "common/base/text.h"
 #include "common/pg/transactions.h"
@@ -18,15 +19,6 @@ namespace civicpoints::events {
 namespace {
 
 constexpr size_t kMaxDescription = 200;
-
-// "wh_" and 20 characters of [0-9a-z] from 100 random bits.
-std::string NewWebhookId() {
-  static constexpr char kAlphabet[] = "0123456789abcdefghijklmnopqrstuv";
-  const std::string bytes = NewWebhookKey();
-  std::string id = "wh_";
-  for (int i = 0; i < 20; ++i) id.push_back(kAlphabet[static_cast<uint8_t>(bytes[i]) & 31]);
-  return id;
-}
 
 absl::Status NotFound(const std::string& webhook_id) {
   return Refuse(absl::StatusCode::kNotFound, v1::EVENTS_ERROR_REASON_WEBHOOK_NOT_FOUND,
@@ -77,7 +69,7 @@ grpc::Status EventServiceImpl::CreateWebhook(grpc::ServerContext* ctx,
                               {{"max_webhooks", absl::StrCat(options_.max_webhooks)}});
               }
               key = NewWebhookKey();
-              *resp->mutable_webhook() = webhooks_->Insert(tx, {.webhook_id = NewWebhookId(),
+              *resp->mutable_webhook() = webhooks_->Insert(tx, {.webhook_id = NewId("wh"),
                                                                 .owner_id = owner,
                                                                 .url = asked.url(),
                                                                 .description = asked.description(),

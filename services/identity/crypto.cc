@@ -157,14 +157,6 @@ std::string RandomBytes(size_t bytes) {
   return out;
 }
 
-std::string NewId(absl::string_view prefix) {
-  static constexpr char kBase32[] = "abcdefghijklmnopqrstuvwxyz234567";
-  const std::string raw = RandomBytes(16);
-  std::string id = absl::StrCat(prefix, "_");
-  for (size_t i = 0; i < 16; ++i) id.push_back(kBase32[static_cast<unsigned char>(raw[i]) % 32]);
-  return id;
-}
-
 std::string NewCheckInCode() {
   EnsureSodium();
   constexpr uint32_t kAlphabet = sizeof kCheckInCodeAlphabet - 1;

@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/base/ids.h"
 
 namespace civicpoints::identity {
 
@@ -57,8 +58,6 @@ struct PasswordHasher {
 
 // `bytes` random bytes.
 std::string RandomBytes(size_t bytes);
-// "<prefix>_" + 16 characters of lower-case base32 (80 random bits).
-std::string NewId(absl::string_view prefix);
 // A random check-in code of kCheckInCodeLength characters of kCheckInCodeAlphabet.
 std::string NewCheckInCode();
 // SHA-256 (32 bytes).
