@@ -56,7 +56,9 @@ grpc::Status EventServiceImpl::CreateWebhook(grpc::ServerContext* ctx,
                          ScopedFilter(asked.types(), asked.org_id(), *call.principal,
                                       server::ClientMetadata(*ctx, "authorization"), *orgs_));
         const std::string& owner = call.principal->subject;
-        std::string key;  // set only when this call registers it
+        // The key this call registered, set only once its transaction committed: an attempt that
+        // lost a race to a concurrent retry rolls back, and the winner's answer carries no secret.
+        std::string key;
         RETURN_IF_ERROR(pg::RunIdempotent(
             *pool_, absl::StrCat("CreateWebhook/", owner), req->idempotency_key(),
             RequestHash(*req), resp,
@@ -68,12 +70,13 @@ grpc::Status EventServiceImpl::CreateWebhook(grpc::ServerContext* ctx,
                                            " webhooks; delete one first"),
                               {{"max_webhooks", absl::StrCat(options_.max_webhooks)}});
               }
-              key = NewWebhookKey();
+              const std::string made_key = NewWebhookKey();
+              pg::AfterCommit([&key, made_key] { key = made_key; });
               *resp->mutable_webhook() = webhooks_->Insert(tx, {.webhook_id = NewId("wh"),
                                                                 .owner_id = owner,
                                                                 .url = asked.url(),
                                                                 .description = asked.description(),
-                                                                .key = key,
+                                                                .key = made_key,
                                                                 .filter = &filter,
                                                                 .position = tail_->bounds().head});
               return absl::OkStatus();
