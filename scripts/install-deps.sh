@@ -13,7 +13,9 @@ PACKAGES=(
   postgresql redis-server grpc-proto
   python3-grpcio python3-protobuf
   clang-14 libclang-rt-14-dev
-
+  # The dashboard's browser test (tests/browser): Debian's chromium, driven headless by npm's
+  # playwright-core, and a CJK font so its Chinese labels render (and screenshot) as text.
+  chromium fonts-wqy-microhei
 )
 # Node.js and npm (for buf) may come from elsewhere on the machine; take Debian's only if absent.
 command -v npm >/dev/null 2>&1 || PACKAGES+=(nodejs npm)

@@ -65,13 +65,13 @@ suite_export_env() {
   # The first district admin of a fresh city (must change the password at first login).
   export CP_IDENTITY_BOOTSTRAP_ADMIN_PHONE="$SUITE_ADMIN_PHONE"
   export CP_IDENTITY_BOOTSTRAP_ADMIN_PASSWORD="$SUITE_ADMIN_PASSWORD"
-  # The API keys of the services that call others or publish events (activity, ledger, rewards):
-  # identity registers each as an internal service account; each service exchanges its key for
-  # a token.
+  # The API keys of the services that call others or publish events (activity, ledger, rewards,
+  # and events, whose overviews call identity, activity, the ledger and rewards): identity
+  # registers each as an internal service account; each service exchanges its key for a token.
   # The key id is random too (80 bits), so nobody can name a service's key to aim wrong secrets
   # at it; a key file made before keeps working.
   local internal_keys=() name key_file id secret
-  for name in activity ledger rewards; do
+  for name in activity ledger rewards events; do
     key_file="$keys/$name.apikey"
     if [[ ! -s "$key_file" ]]; then
       id=$(head -c 10 /dev/urandom | od -An -tx1 | tr -d ' \n')
@@ -84,14 +84,19 @@ suite_export_env() {
   export CP_LEDGER_ADDR="127.0.0.1:$(suite_port ledger)"
   export CP_PG_URL="postgresql://civicpoints@127.0.0.1:$SUITE_PG_PORT/civicpoints"
   export CP_REDIS_ADDR="127.0.0.1:$SUITE_REDIS_PORT"
-  # The gateway: its backends (identity's is CP_IDENTITY_ADDR) and its REST/JSON port. Identity
-  # counts logins per caller address, which the gateway passes on in x-client-address.
+  # The gateway's backends (identity's is CP_IDENTITY_ADDR), also the peers events' overviews
+  # ask, and the gateway's REST/JSON port. Identity counts logins per caller address, which the
+  # gateway passes on in x-client-address.
   export CP_ACTIVITY_ADDR="127.0.0.1:$(suite_port activity)"
   export CP_REWARDS_ADDR="127.0.0.1:$(suite_port rewards)"
   # Where the services publish their domain events, and where the gateway forwards the feed.
   export CP_EVENTS_ADDR="127.0.0.1:$(suite_port events)"
   # A suite on one machine is for development: webhooks may post to a receiver on loopback.
   export CP_EVENTS_WEBHOOK_ALLOW_LOOPBACK=true
+  # The district dashboard's files (web/, copied by the build), served by the gateway at /dashboard/.
+  if [[ -f "$SUITE_BUILD_DIR/dashboard/index.html" ]]; then
+    export CP_DASHBOARD_DIR="$SUITE_BUILD_DIR/dashboard"
+  fi
   export CP_HTTP_PORT=$SUITE_HTTP_PORT
   export CP_IDENTITY_TRUST_CLIENT_ADDRESS=true
 }

@@ -5,6 +5,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/pg/sql_values.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/directory.h"
 
@@ -114,6 +115,18 @@ void Compute(pqxx::transaction_base& tx, common::v1::OrgLevel level, const std::
   out->set_service_records_verified(
       q(absl::StrCat("SELECT count(*) FROM service_records t WHERE ", verified))[0][0]
           .as<int64_t>());
+
+  // The review backlog is what waits now, whenever it was submitted ($2 only types the parameter).
+  pqxx::row backlog = q(absl::StrCat(
+      "SELECT count(*), us(min(CASE WHEN t.status = service_record_status('APPEALED') THEN "
+      "COALESCE(t.appealed_at, t.created_at) ELSE t.created_at END)) FROM service_records t "
+      "WHERE ",
+      InSubtree(level, "t"),
+      " AND t.status IN (service_record_status('SUBMITTED'), service_record_status('APPEALED')) "
+      "AND $2::bigint IS NOT NULL AND $3::bigint IS NOT NULL"))[0];
+  out->set_review_backlog(backlog[0].as<int64_t>());
+  pg::SetTime(out->mutable_review_backlog_oldest_time(), backlog[1]);
+  if (out->review_backlog() == 0) out->clear_review_backlog_oldest_time();
 
   const std::string awards = absl::StrCat(InSubtree(level, "t"), " AND t.created_at ", in_range);
   pqxx::row earned =

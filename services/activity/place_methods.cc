@@ -27,6 +27,7 @@ using common::v1::ROLE_CITY_SYSTEM;
 using common::v1::ROLE_COMMUNITY_STAFF;
 using common::v1::ROLE_DISTRICT_ADMIN;
 using common::v1::ROLE_MERCHANT;
+using common::v1::ROLE_ORG_VIEWER;
 using common::v1::ROLE_STATION_KEEPER;
 using common::v1::ROLE_STREET_STAFF;
 
@@ -418,9 +419,9 @@ grpc::Status ActivityServiceImpl::ListPlaces(grpc::ServerContext* ctx,
     if (absl::Status s = CheckServiceFilter(req->services(), "services"); !s.ok()) return s;
     absl::StatusOr<OrgInfo> org = directory_->Org(req->org_id(), "org_id");
     if (!org.ok()) return org.status();
-    const bool staff =
-        Covers(caller.who(), org->path,
-               {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF, ROLE_DISTRICT_ADMIN, ROLE_CITY_SYSTEM});
+    const bool staff = Covers(caller.who(), org->path,
+                              {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF, ROLE_DISTRICT_ADMIN,
+                               ROLE_CITY_SYSTEM, ROLE_ORG_VIEWER});
     if (!staff) {
       // Keepers and merchants see their own places only.
       const bool own = HoldsAny(caller.who(), {ROLE_STATION_KEEPER, ROLE_MERCHANT}) &&

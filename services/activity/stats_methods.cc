@@ -14,6 +14,7 @@ namespace civicpoints::activity {
 
 using common::v1::ROLE_CITY_SYSTEM;
 using common::v1::ROLE_DISTRICT_ADMIN;
+using common::v1::ROLE_ORG_VIEWER;
 using common::v1::ROLE_STREET_STAFF;
 
 namespace {
@@ -26,6 +27,12 @@ struct StreetFigures {
   std::vector<std::string> communities;  // active, from identity
   int64_t stations = 0, corners = 0;
   std::set<std::string> covered;  // communities with a station or love corner
+  std::map<int, int64_t> services;
+};
+
+// What is counted per community, for include_communities.
+struct CommunityFigures {
+  int64_t stations = 0, corners = 0;
   std::map<int, int64_t> services;
 };
 
@@ -57,16 +64,18 @@ grpc::Status ActivityServiceImpl::GetPlaceCoverageStats(grpc::ServerContext* ctx
       node = *std::move(org);
     }
     if (node.level == common::v1::ORG_LEVEL_CITY) {
-      // The whole city: only a city system whose account is city-wide.
-      if (!caller.is_city_system() || !Covers(caller.who(), node.path, {ROLE_CITY_SYSTEM})) {
+      // The whole city: only a city system whose account is city-wide
+      // (and the suite's own services: the insights overview of the city root).
+      if (!caller.is_internal() &&
+          (!caller.is_city_system() || !Covers(caller.who(), node.path, {ROLE_CITY_SYSTEM}))) {
         return Refuse(absl::StatusCode::kPermissionDenied,
                       v1::ACTIVITY_ERROR_REASON_OUTSIDE_ORG_SCOPE,
                       "org_id: the whole city is for city-wide city systems; name a district or "
                       "street");
       }
-    } else if (absl::Status s =
-                   CheckCovers(caller.who(), node.path, absl::StrCat("org node ", node.org_id),
-                               {ROLE_STREET_STAFF, ROLE_DISTRICT_ADMIN, ROLE_CITY_SYSTEM});
+    } else if (absl::Status s = CheckCovers(
+                   caller.who(), node.path, absl::StrCat("org node ", node.org_id),
+                   {ROLE_STREET_STAFF, ROLE_DISTRICT_ADMIN, ROLE_CITY_SYSTEM, ROLE_ORG_VIEWER});
                !s.ok()) {
       return s;
     }
@@ -121,22 +130,28 @@ grpc::Status ActivityServiceImpl::GetPlaceCoverageStats(grpc::ServerContext* ctx
           "AND kind IN (place_kind('RIDER_STATION'), place_kind('LOVE_CORNER')) AND street_id = "
           "ANY($1::text[]) GROUP BY 1, 2, 3",
           ids);
+      std::map<std::string, CommunityFigures> by_community;
       for (const pqxx::row& row : kinds) {
         StreetFigures& f = figures[index.at(row[0].as<std::string>())];
         const int64_t n = row[3].as<int64_t>();
-        (row[2].as<int>() == v1::PLACE_KIND_RIDER_STATION ? f.stations : f.corners) += n;
+        const bool station = row[2].as<int>() == v1::PLACE_KIND_RIDER_STATION;
+        (station ? f.stations : f.corners) += n;
+        CommunityFigures& c = by_community[row[1].as<std::string>()];
+        (station ? c.stations : c.corners) += n;
         if (n > 0) f.covered.insert(row[1].as<std::string>());
       }
       pqxx::result services = tx.exec_params(
-          "SELECT street_id, s, count(*) FROM places, unnest(services) AS s "
+          "SELECT street_id, community_id, s, count(*) FROM places, unnest(services) AS s "
           "WHERE retired_at IS NULL AND kind IN (place_kind('RIDER_STATION'), "
           "place_kind('LOVE_CORNER')) "
           "AND street_id = ANY($1::text[]) "
-          "GROUP BY 1, 2",
+          "GROUP BY 1, 2, 3",
           ids);
       for (const pqxx::row& row : services) {
-        figures[index.at(row[0].as<std::string>())].services[row[1].as<int>()] +=
-            row[2].as<int64_t>();
+        const int service = row[2].as<int>();
+        const int64_t n = row[3].as<int64_t>();
+        figures[index.at(row[0].as<std::string>())].services[service] += n;
+        by_community[row[1].as<std::string>()].services[service] += n;
       }
 
       v1::PlaceCoverage* total = resp->mutable_total();
@@ -178,6 +193,29 @@ grpc::Status ActivityServiceImpl::GetPlaceCoverageStats(grpc::ServerContext* ctx
         for (const auto& [service, places] : f.services) all_services[service] += places;
       }
       AddServices(all_services, total);
+      if (req->include_communities()) {
+        std::vector<std::pair<std::string, const OrgInfo*>> communities;
+        for (const StreetFigures& f : figures) {
+          for (const std::string& c : f.communities) communities.emplace_back(c, &f.street);
+        }
+        std::sort(communities.begin(), communities.end());
+        for (const auto& [community, street] : communities) {
+          v1::PlaceCoverage* row = resp->add_communities();
+          row->mutable_scope()->set_level(common::v1::ORG_LEVEL_COMMUNITY);
+          row->mutable_scope()->set_org_id(community);
+          *row->mutable_org_path() = street->path;
+          row->mutable_org_path()->set_community_id(community);
+          const auto found = by_community.find(community);
+          if (found != by_community.end()) {
+            row->set_rider_stations(found->second.stations);
+            row->set_love_corners(found->second.corners);
+            AddServices(found->second.services, row);
+          }
+          const bool covered = row->rider_stations() + row->love_corners() > 0;
+          row->set_communities_covered(covered ? 1 : 0);
+          row->set_communities_total(1);
+        }
+      }
       return absl::OkStatus();
     });
   });

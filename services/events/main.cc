@@ -1,10 +1,14 @@
-// civicpoints-events: the event feed city systems subscribe to (events_service.proto).
+// civicpoints-events: the suite's read side for consumers. The event feed city systems subscribe
+// to (events_service.proto) and the dashboards' figures (insights_service.proto), which it gathers
+// from the other services with its own service token.
 // Wiring only: the feed's store, the tail that follows it, org paths from identity, webhooks and
-// their dispatcher, the service.
+// their dispatcher, the overview's sources, the two services.
 #include <memory>
 
 #include "civicpoints/events/v1/events_service.grpc.pb.h"
+#include "civicpoints/insights/v1/insights_service.grpc.pb.h"
 #include "common/config/config_parser.h"
+#include "common/server/peer_channel.h"
 #include "common/server/service_main.h"
 #include "services/events/events_service.h"
 #include "services/events/feed_store.h"
@@ -12,6 +16,7 @@
 #include "services/events/sql_enums.h"
 #include "services/events/webhook_dispatcher.h"
 #include "services/events/webhook_store.h"
+#include "services/insights/insights_service.h"
 
 std::vector<std::pair<std::string, std::string>> EventsMigrations();
 
@@ -27,6 +32,10 @@ struct EventsSettings {
   absl::Duration webhook_first_retry = absl::Seconds(5);
   absl::Duration webhook_give_up_after = absl::Hours(24);
   int64_t webhook_workers = 4;
+  std::string activity_addr = "127.0.0.1:50052";
+  std::string ledger_addr = "127.0.0.1:50053";
+  std::string rewards_addr = "127.0.0.1:50054";
+  int64_t small_cell_threshold = 5;
 };
 EventsSettings g_settings;
 
@@ -42,12 +51,18 @@ struct EventsParts {
                    {.allow_loopback = g_settings.webhook_allow_loopback},
                    {.workers = static_cast<int>(g_settings.webhook_workers),
                     .first_retry = g_settings.webhook_first_retry,
-                    .give_up_after = g_settings.webhook_give_up_after}) {}
+                    .give_up_after = g_settings.webhook_give_up_after}),
+        sources({.identity = server::PeerChannel(deps.config->identity_addr),
+                 .activity = server::PeerChannel(g_settings.activity_addr),
+                 .ledger = server::PeerChannel(g_settings.ledger_addr),
+                 .rewards = server::PeerChannel(g_settings.rewards_addr)},
+                deps.service_token) {}
   events::FeedStore store;
   events::FeedTail tail;
   events::OrgPaths orgs;
   events::WebhookStore webhooks;
-  events::WebhookDispatcher dispatcher;  // declared last: stopped first
+  events::WebhookDispatcher dispatcher;  // stopped before the stores it uses
+  insights::OverviewSources sources;
 };
 
 }  // namespace
@@ -55,11 +70,13 @@ struct EventsParts {
 int main(int argc, char** argv) {
   return server::RunService(
       {.name = "events",
-       .description = "the event feed: every service's domain events, resumable by cursor",
+       .description = "the event feed (every service's domain events, resumable by cursor) and "
+                      "the dashboards' overviews",
        .default_grpc_port = 50055,
        .default_metrics_port = 9155,
        .uses_postgres = true,
        .uses_redis = false,
+       .calls_services = true,  // the overview asks identity, activity, the ledger and rewards
        .migrations = &EventsMigrations,
        .sql_enums = events::EventsSqlEnums(),
        .extra_settings =
@@ -86,6 +103,16 @@ int main(int argc, char** argv) {
                                 absl::Hours(24 * 30));
              parser.AddInt("events_webhook_workers", "webhooks delivered to at once",
                            &g_settings.webhook_workers, 1, 64);
+             parser.AddString("activity_addr", "activity's gRPC host:port (for overviews)",
+                              &g_settings.activity_addr);
+             parser.AddString("ledger_addr", "the ledger's gRPC host:port (for overviews)",
+                              &g_settings.ledger_addr);
+             parser.AddString("rewards_addr", "rewards' gRPC host:port (for overviews)",
+                              &g_settings.rewards_addr);
+             parser.AddInt("insights_small_cell_threshold",
+                           "counts of riders from 1 to this less one are withheld (\"<5\") for "
+                           "org viewers; 1 withholds nothing",
+                           &g_settings.small_cell_threshold, 1, 100);
            }},
       argc, argv,
       [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
@@ -102,6 +129,11 @@ int main(int argc, char** argv) {
                  events::EventServiceOptions{
                      .max_subscribers = static_cast<int>(g_settings.max_subscribers),
                      .webhook_urls = {.allow_loopback = g_settings.webhook_allow_loopback}})});
+        services.push_back({.name = insights::v1::InsightsService::service_full_name(),
+                            .parts = parts,
+                            .service = std::make_unique<insights::InsightsServiceImpl>(
+                                deps.authorizer, &parts->sources,
+                                static_cast<int>(g_settings.small_cell_threshold))});
         return services;
       });
 }

@@ -18,6 +18,7 @@
 #include "common/server/peer_channel.h"
 #include "common/server/service_main.h"
 #include "services/gateway/gateway.h"
+#include "services/gateway/static_site.h"
 
 namespace {
 
@@ -41,6 +42,7 @@ struct GatewayFlags {
   absl::Duration http_idle_timeout = absl::Seconds(30);
   int64_t http_max_requests_per_connection = 1000;
   std::string cors_origins;
+  std::string dashboard_dir;
   std::string trusted_proxies;
   bool dev_mode = false;
 };
@@ -104,6 +106,10 @@ void Settings(config::ConfigParser& p) {
               "browser origins whose pages may call the REST face, comma-separated (e.g. "
               "https://dashboard.example.cn), or * for any; empty: none",
               &g_settings.cors_origins);
+  p.AddString("dashboard_dir",
+              "directory of the district dashboard's files (build/dashboard), served at "
+              "/dashboard/ on the REST port; empty: no dashboard",
+              &g_settings.dashboard_dir);
   p.AddString("trusted_proxies",
               "proxies (comma-separated CIDRs, IPv4 or IPv6, e.g. 10.0.0.0/8) whose "
               "X-Forwarded-For / Forwarded name the caller for rate limits and x-client-address; "
@@ -183,6 +189,16 @@ absl::StatusOr<std::vector<server::BuiltService>> Build(server::ServiceDeps& dep
 
 absl::StatusOr<std::function<void()>> StartRest(server::ServiceDeps& deps,
                                                 server::ServiceHost& host) {
+  std::shared_ptr<const gateway::StaticSite> site;
+  if (!g_settings.dashboard_dir.empty()) {
+    absl::StatusOr<std::unique_ptr<gateway::StaticSite>> loaded =
+        gateway::StaticSite::Load(g_settings.dashboard_dir, "/dashboard");
+    if (!loaded.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("setting --dashboard_dir (CP_DASHBOARD_DIR): ", loaded.status().message()));
+    }
+    site = *std::move(loaded);
+  }
   absl::Status s = g_parts->gateway->StartRest(
       {.host = deps.config->listen_host,
        .port = g_settings.http_port,
@@ -192,7 +208,8 @@ absl::StatusOr<std::function<void()>> StartRest(server::ServiceDeps& deps,
        .request_timeout = g_settings.http_request_timeout,
        .idle_timeout = g_settings.http_idle_timeout,
        .max_requests_per_connection = static_cast<int>(g_settings.http_max_requests_per_connection),
-       .cors_origins = absl::StrSplit(g_settings.cors_origins, ',', absl::SkipWhitespace())},
+       .cors_origins = absl::StrSplit(g_settings.cors_origins, ',', absl::SkipWhitespace()),
+       .site = std::move(site)},
       &host.metrics().registry());
   if (!s.ok()) return s;
   return std::function<void()>([] { g_parts->gateway->StopRest(); });

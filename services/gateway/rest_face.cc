@@ -65,7 +65,8 @@ class Handler {
         trusted_proxies_(options.trusted_proxies),
         cors_any_(std::find(options.cors_origins.begin(), options.cors_origins.end(), "*") !=
                   options.cors_origins.end()),
-        cors_origins_(options.cors_origins.begin(), options.cors_origins.end()) {}
+        cors_origins_(options.cors_origins.begin(), options.cors_origins.end()),
+        site_(options.site) {}
 
   void Serve(HttpRequest req, Respond respond) const {
     auto call = std::make_shared<RestCall>();
@@ -160,6 +161,20 @@ class Handler {
 
   void Handle(const CallPtr& call) const {
     const HttpRequest& req = call->request;
+    if (site_ != nullptr && site_->Owns(req.path)) {
+      call->route_label = "GET static";
+      HttpResponse page = site_->Serve(req);
+      log_->Record({.face = "rest",
+                    .route = call->route_label,
+                    .http_status = page.status,
+                    .seconds = absl::ToDoubleSeconds(absl::Now() - call->start),
+                    .request_id = call->request_id,
+                    .client_address = call->client_address});
+      for (auto& header : call->headers) page.headers.push_back(std::move(header));
+      Respond respond = std::move(call->respond);
+      respond(std::move(page));
+      return;
+    }
     if (req.path == "/openapi.json") {
       call->route_label = "GET /openapi.json";
       if (req.method != "GET") {
@@ -264,6 +279,7 @@ class Handler {
   const TrustedProxies trusted_proxies_;
   const bool cors_any_;
   const absl::flat_hash_set<std::string> cors_origins_;
+  const std::shared_ptr<const StaticSite> site_;
 };
 
 }  // namespace

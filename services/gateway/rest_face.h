@@ -9,7 +9,8 @@
 // forwarding answer by callback. GET /openapi.json serves the OpenAPI document. Browsers on the
 // origins named in RestOptions::cors_origins (a district dashboard, say) may call it: their
 // preflight is answered 204 and every answer carries Access-Control-Allow-Origin; a preflight from
-// another origin is refused 403. Start and Stop are not thread-safe; serving is.
+// another origin is refused 403. A StaticSite, when given, answers the paths under its prefix
+// (GET /dashboard/). Start and Stop are not thread-safe; serving is.
 #ifndef CIVICPOINTS_SERVICES_GATEWAY_REST_FACE_H_
 #define CIVICPOINTS_SERVICES_GATEWAY_REST_FACE_H_
 
@@ -25,6 +26,7 @@
 #include "services/gateway/gatekeeper.h"
 #include "services/gateway/http_server.h"
 #include "services/gateway/route_table.h"
+#include "services/gateway/static_site.h"
 
 namespace civicpoints::gateway {
 
@@ -42,6 +44,8 @@ struct RestOptions {
   std::vector<std::string> cors_origins;
   // Peers whose X-Forwarded-For / Forwarded name the caller (an ingress); none by default.
   TrustedProxies trusted_proxies;
+  // A web page served under its prefix on the same port (the dashboard); none by default.
+  std::shared_ptr<const StaticSite> site;
 };
 
 class RestFace {

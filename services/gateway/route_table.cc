@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "civicpoints/options/v1/options.pb.h"
+#include "common/auth/suite_services.h"
 
 namespace civicpoints::gateway {
 namespace {
@@ -102,11 +103,9 @@ int MatchSegments(const Route& route, const std::vector<absl::string_view>& part
 }  // namespace
 
 std::vector<BackendService> DefaultServices() {
-  return {{"identity", "civicpoints.identity.v1.IdentityService"},
-          {"activity", "civicpoints.activity.v1.ActivityService"},
-          {"ledger", "civicpoints.ledger.v1.LedgerService"},
-          {"rewards", "civicpoints.rewards.v1.RewardsService"},
-          {"events", "civicpoints.events.v1.EventService"}};
+  std::vector<BackendService> out;
+  for (const auth::SuiteService& s : auth::kSuiteServices) out.push_back({s.backend, s.full_name});
+  return out;
 }
 
 absl::StatusOr<RouteTable> RouteTable::Build(const std::vector<BackendService>& services) {

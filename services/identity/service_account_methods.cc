@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "civicpoints/identity/v1/errors.pb.h"
 #include "civicpoints/options/v1/options.pb.h"
+#include "common/auth/suite_services.h"
 #include "common/base/text.h"
 #include "common/log/log.h"
 #include "common/pg/sql_values.h"
@@ -42,12 +43,9 @@ std::string ApiKeyIdOf(const std::string& secret) {
 const std::set<std::string>& DeclaredScopes() {
   static const std::set<std::string> scopes = [] {
     std::set<std::string> out;
-    for (const char* service :
-         {"civicpoints.identity.v1.IdentityService", "civicpoints.activity.v1.ActivityService",
-          "civicpoints.ledger.v1.LedgerService", "civicpoints.rewards.v1.RewardsService",
-          "civicpoints.events.v1.EventService"}) {
+    for (const auth::SuiteService& service : auth::kSuiteServices) {
       const google::protobuf::ServiceDescriptor* desc =
-          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service);
+          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service.full_name);
       // Every contract is linked into identity (cp_proto_all): a missing one is a build mistake
       // that would leave its scopes impossible to grant.
       if (desc == nullptr) std::abort();

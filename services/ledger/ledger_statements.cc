@@ -284,6 +284,7 @@ absl::StatusOr<v1::GetOrgStatisticsResponse> Ledger::GetOrgStatistics(
     out->set_points_redeemed(f.redeemed);
     out->set_award_count(f.award_count);
     out->set_riders_awarded(f.riders_awarded);
+    out->set_points_outstanding(f.outstanding);
   };
   *resp.mutable_total()->mutable_scope() = req.scope();
   fill(figures.total, resp.mutable_total());

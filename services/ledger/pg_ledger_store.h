@@ -251,11 +251,13 @@ class PgLedgerStore {
   struct NodeFigures {
     std::string org_id;
     int64_t issued = 0, corrected = 0, redeemed = 0, award_count = 0, riders_awarded = 0;
+    int64_t outstanding = 0;  // available + held now, by each account's latest award's node
   };
   struct OrgFigures {
     std::vector<DayFigures> days;  // only days with postings
     NodeFigures total;
-    std::vector<NodeFigures> children;  // by points issued, descending
+    // By points issued, descending; then children with only outstanding points, by id.
+    std::vector<NodeFigures> children;
   };
   absl::StatusOr<OrgFigures> OrgStatistics(const std::string& column, const std::string& org_id,
                                            const std::string& child_column, absl::Time start,

@@ -170,6 +170,32 @@ absl::StatusOr<PgLedgerStore::OrgFigures> PgLedgerStore::OrgStatistics(
         out.children.push_back(node(row));
       }
     }
+    // What riders hold now, each at the node of their latest award (the account's path).
+    std::map<std::string, int64_t> outstanding;
+    for (const auto& row :
+         Exec(tx,
+              absl::StrCat("SELECT ", child_column.empty() ? "''" : child_column,
+                           " AS child, coalesce(sum(available + held), 0) AS points FROM accounts "
+                           "WHERE ",
+                           column.empty() ? "$1::text IS NOT NULL" : column + " = $1",
+                           " GROUP BY 1 ORDER BY 1"),
+              org_id)) {
+      const int64_t points = row["points"].as<int64_t>();
+      out.total.outstanding += points;
+      if (!child_column.empty() && row["child"].size() > 0)
+        outstanding[row["child"].c_str()] = points;
+    }
+    for (NodeFigures& child : out.children) {
+      const auto found = outstanding.find(child.org_id);
+      if (found == outstanding.end()) continue;
+      child.outstanding = found->second;
+      outstanding.erase(found);
+    }
+    for (const auto& [org, points] : outstanding) {
+      NodeFigures only_held{org};
+      only_held.outstanding = points;
+      out.children.push_back(std::move(only_held));
+    }
     return absl::OkStatus();
   });
   if (!s.ok()) return s;

@@ -10,6 +10,7 @@
 
 #include "civicpoints/options/v1/options.pb.h"
 #include "common/auth/method_policy.h"
+#include "common/auth/suite_services.h"
 
 namespace civicpoints {
 namespace {
@@ -20,12 +21,9 @@ namespace gp = ::google::protobuf;
 std::vector<const gp::ServiceDescriptor*> Services() {
   const gp::DescriptorPool* pool = gp::DescriptorPool::generated_pool();
   std::vector<const gp::ServiceDescriptor*> out;
-  for (const char* name :
-       {"civicpoints.identity.v1.IdentityService", "civicpoints.activity.v1.ActivityService",
-        "civicpoints.ledger.v1.LedgerService", "civicpoints.rewards.v1.RewardsService",
-        "civicpoints.events.v1.EventService"}) {
-    const gp::ServiceDescriptor* s = pool->FindServiceByName(name);
-    EXPECT_NE(s, nullptr) << name;
+  for (const auth::SuiteService& service : auth::kSuiteServices) {
+    const gp::ServiceDescriptor* s = pool->FindServiceByName(service.full_name);
+    EXPECT_NE(s, nullptr) << service.full_name;
     if (s != nullptr) out.push_back(s);
   }
   return out;

@@ -35,11 +35,13 @@
 #include "civicpoints/events/v1/errors.pb.h"
 #include "civicpoints/identity/v1/errors.pb.h"
 #include "civicpoints/identity/v1/identity_service.pb.h"
+#include "civicpoints/insights/v1/errors.pb.h"
 #include "civicpoints/ledger/v1/errors.pb.h"
 #include "civicpoints/ledger/v1/ledger_service.pb.h"
 #include "civicpoints/options/v1/options.pb.h"
 #include "civicpoints/rewards/v1/errors.pb.h"
 #include "civicpoints/rewards/v1/rewards_service.pb.h"
+#include "common/auth/suite_services.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "tests/e2e/suite_client.h"
@@ -76,7 +78,8 @@ std::string ErrorContractBreach(const gp::ServiceDescriptor& service, const grpc
         {"activity", activity::v1::ActivityErrorReason_descriptor()},
         {"ledger", ledger::v1::LedgerErrorReason_descriptor()},
         {"rewards", rewards::v1::ErrorReason_descriptor()},
-        {"events", events::v1::EventsErrorReason_descriptor()}};
+        {"events", events::v1::EventsErrorReason_descriptor()},
+        {"insights", insights::v1::InsightsErrorReason_descriptor()}};
     const gp::EnumDescriptor& reasons = *kReasonEnums.at(parts[1]);
     for (int i = 0; i < reasons.value_count(); ++i) {
       if (absl::EndsWith(reasons.value(i)->name(), absl::StrCat("_REASON_", info.reason()))) {
@@ -87,11 +90,6 @@ std::string ErrorContractBreach(const gp::ServiceDescriptor& service, const grpc
   }
   return "no ErrorInfo";
 }
-
-const char* const kServices[] = {
-    "civicpoints.identity.v1.IdentityService", "civicpoints.activity.v1.ActivityService",
-    "civicpoints.ledger.v1.LedgerService", "civicpoints.rewards.v1.RewardsService",
-    "civicpoints.events.v1.EventService"};
 
 // Reads every signed-in caller may make of anything (the contracts say so: org tree, public
 // places and activities, the catalog and exchange windows, ranking boards), and calls about the
@@ -138,7 +136,8 @@ const std::set<std::string> kMustRefuseByScope = {"LedgerService.GetBalance",
                                                   "RewardsService.ListStockMovements",
                                                   "RewardsService.OpenExchangeWindow",
                                                   "RewardsService.CloseExchangeWindow",
-                                                  "EventService.ListEvents"};
+                                                  "EventService.ListEvents",
+                                                  "InsightsService.GetOrgOverview"};
 
 // "IdentityService.GetOrgNode" from the method's descriptor.
 std::string ShortName(const gp::MethodDescriptor& m) {
@@ -542,10 +541,10 @@ TEST_F(ScopeWalkTest, CallersFromAnotherStreetOrDistrictReachNothingOfAStreet) {
     const std::string as = who == &outsider_street     ? "other street"
                            : who == &outsider_district ? "other district"
                                                        : "other district's city system";
-    for (const char* service_name : kServices) {
+    for (const auth::SuiteService& suite_service : auth::kSuiteServices) {
       const gp::ServiceDescriptor* service =
-          gp::DescriptorPool::generated_pool()->FindServiceByName(service_name);
-      ASSERT_NE(service, nullptr) << service_name;
+          gp::DescriptorPool::generated_pool()->FindServiceByName(suite_service.full_name);
+      ASSERT_NE(service, nullptr) << suite_service.full_name;
       for (int i = 0; i < service->method_count(); ++i) {
         const gp::MethodDescriptor& m = *service->method(i);
         if (m.client_streaming() || m.server_streaming()) continue;

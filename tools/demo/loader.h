@@ -87,6 +87,7 @@ class DemoLoader {
   absl::StatusOr<std::string> RiderToken(int index);
   // loader_history.cc
   absl::Status LoadHistory();
+  absl::Status LoadPendingReports();
   absl::Status AwaitAwards();
   // loader_rewards.cc
   absl::Status LoadRewards();

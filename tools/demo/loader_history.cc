@@ -1,6 +1,8 @@
 // The history behind the points: riders report their services and problems and log their duty
 // shifts on the six days before the story's day; the community and street workers verify and
 // confirm them, and activity's award relay carries each award to the ledger.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "common/status/status_macros.h"
 #include "tools/demo/history_plan.h"
@@ -108,6 +110,40 @@ absl::Status DemoLoader::LoadHistory() {
     history_loaded_[i] = true;
     return absl::OkStatus();
   });
+}
+
+absl::Status DemoLoader::LoadPendingReports() {
+  static constexpr const char* kReports[kPendingReports] = {
+      "清远西街菜市场门口占道经营，早高峰骑手通行困难。",
+      "清远西街与大西街路口有私搭的遮阳棚，挡住了路牌。",
+      "小区东门的共享单车堆放在消防通道上。",
+  };
+  static constexpr av1::ServiceRecordKind kKinds[kPendingReports] = {
+      av1::SERVICE_RECORD_KIND_ROAD_OCCUPATION, av1::SERVICE_RECORD_KIND_ILLEGAL_STRUCTURE,
+      av1::SERVICE_RECORD_KIND_ROAD_OCCUPATION};
+  // Sent with the history, on the load that wrote it: a later load of older stores would be
+  // reporting something a week gone.
+  if (std::none_of(history_loaded_.begin(), history_loaded_.end(), [](bool b) { return b; })) {
+    return absl::OkStatus();
+  }
+  for (int i = 0; i < kPendingReports; ++i) {
+    // Riders further down the ranking, so the top's figures stay the story's.
+    const int rider = kRiderCount - 1 - i;
+    ASSIGN_OR_RETURN(std::string token, RiderToken(rider));
+    av1::SubmitServiceRecordRequest submit;
+    av1::ServiceRecord* r = submit.mutable_service_record();
+    r->set_kind(kKinds[i]);
+    r->set_description(kReports[i]);
+    r->mutable_location()->set_latitude(40.0937 + 0.0004 * i);
+    r->mutable_location()->set_longitude(113.2956);
+    r->set_address("平城区清远西街");
+    r->set_community_id(Community());
+    SetTime(r->mutable_occur_time(), anchor_ - absl::Hours(1 + i));
+    submit.set_idempotency_key(absl::StrCat("demo-pending-report-", i));
+    av1::SubmitServiceRecordResponse submitted;
+    RETURN_IF_ERROR(gw_->Call(&ActivityStub::SubmitServiceRecord, token, submit, &submitted));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status DemoLoader::AwaitAwards() {

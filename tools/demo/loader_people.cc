@@ -119,7 +119,8 @@ absl::Status DemoLoader::LoadStaff() {
     iv1::GrantRoleResponse granted;
     RETURN_IF_ERROR(gw_->Call(&IdentityStub::GrantRole, admin_.token, grant, &granted));
     ASSIGN_OR_RETURN(Session session, SignInStaff(spec, person_id));
-    (spec.role == common::v1::ROLE_STREET_STAFF ? street_ : community_) = session;
+    if (spec.role == common::v1::ROLE_STREET_STAFF) street_ = session;
+    if (spec.role == common::v1::ROLE_COMMUNITY_STAFF) community_ = session;
   }
   return absl::OkStatus();
 }

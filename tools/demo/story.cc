@@ -263,6 +263,8 @@ const std::vector<StaffSpec>& StoryStaff() {
        "street worker, 清远街道"},
       {"17035209002", "赵敏", common::v1::ROLE_COMMUNITY_STAFF, kQingyuanWestCode,
        "Initial-qyxj-2026", "community worker, 清远西街社区"},
+      {"17035209003", "王建国", common::v1::ROLE_ORG_VIEWER, "dt-pingcheng", "Initial-pc-2026",
+       "district official (dashboard, read only), 平城区"},
   };
   return *staff;
 }

@@ -57,6 +57,9 @@ struct RiderSpec {
 inline constexpr int kRiderCount = 56;
 inline constexpr int64_t kLeaderPoints = 109;
 inline constexpr int kExchangeTopN = 15;
+// Reports riders sent today that community staff have not reviewed yet: the dashboard's review
+// backlog (a district official sees it as "<5").
+inline constexpr int kPendingReports = 3;
 const std::vector<RiderSpec>& StoryRiders();
 
 // The five governance posts of the community, seats per kind.
