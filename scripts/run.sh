@@ -75,6 +75,7 @@ echo
 echo "Try: $build_dir/tools/probe/cp_probe list 127.0.0.1:50050   (the gateway; describe SYMBOL too)"
 echo "REST/JSON through the gateway: http://127.0.0.1:8080/v1/... (OpenAPI: /openapi.json),"
 echo "     e.g. curl -s -X POST http://127.0.0.1:8080/v1/auth:login -d '{\"phone\":\"...\",\"password\":\"...\"}'"
+echo "The district dashboard: http://127.0.0.1:8080/dashboard/ (staff and org viewers sign in there)"
 if [[ -s $demo_out ]]; then
   echo
   cat "$demo_out"

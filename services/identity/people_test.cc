@@ -51,6 +51,31 @@ class PeopleTest : public ::testing::Test {
   std::string district_, street_, west_, other_street_, wenxing_, street_staff_;
 };
 
+TEST_F(PeopleTest, AnOrgViewerIsHeldAtAnyLevelAndGrantedByAdminsAndStreetStaff) {
+  const std::string person = NewPerson("13900000049");
+  v1::GrantRoleResponse granted;
+  // Street staff grant a viewer at their street and its communities, not above nor elsewhere.
+  EXPECT_TRUE(Grant(street_staff_, person, common::v1::ROLE_ORG_VIEWER, street_, &granted).ok());
+  EXPECT_TRUE(Grant(street_staff_, person, common::v1::ROLE_ORG_VIEWER, west_, &granted).ok());
+  EXPECT_EQ(
+      Grant(street_staff_, person, common::v1::ROLE_ORG_VIEWER, district_, &granted).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      Grant(street_staff_, person, common::v1::ROLE_ORG_VIEWER, wenxing_, &granted).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  // A district admin at the root grants one at the district and the city.
+  EXPECT_TRUE(
+      Grant(env_.admin_token(), person, common::v1::ROLE_ORG_VIEWER, district_, &granted).ok());
+  EXPECT_TRUE(
+      Grant(env_.admin_token(), person, common::v1::ROLE_ORG_VIEWER, "root", &granted).ok());
+  // A viewer grants nothing.
+  const std::string viewer = env_.FirstLogin("13900000049", "Initial-pass-1", "Viewer-pass-2027");
+  ASSERT_FALSE(viewer.empty());
+  const std::string other = NewPerson("13900000048");
+  EXPECT_EQ(Grant(viewer, other, common::v1::ROLE_ORG_VIEWER, west_, &granted).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
 TEST_F(PeopleTest, StreetStaffGrantCommunityRolesInTheirStreetOnly) {
   const std::string person = NewPerson("13900000041");
   v1::GrantRoleResponse granted, again;

@@ -71,9 +71,9 @@ struct Summary {
 
 Summary Summarise(std::vector<double> ms) {
   Summary out;
-  out.p50 = Percentile(ms, 50);
-  out.p95 = Percentile(ms, 95);
-  out.max = Percentile(ms, 100);
+  out.p50 = Percentile(ms, 0.50);
+  out.p95 = Percentile(ms, 0.95);
+  out.max = Percentile(ms, 1.0);
   return out;
 }
 

@@ -237,6 +237,19 @@ TEST_F(CpctlSuite, LoginKeepsTheSessionInAPrivateFile) {
   EXPECT_THAT(me.out, HasSubstr("district-admin"));
 }
 
+TEST_F(CpctlSuite, AnOrgViewerIsGrantedAndMayReadButNotWrite) {
+  ASSERT_FALSE(NewStaff(53, "社区领导", "org-viewer", "viewer").empty());
+  const Result me = Cpctl({"whoami"}, "viewer");
+  EXPECT_EQ(me.code, 0) << Show(me);
+  EXPECT_THAT(me.out, HasSubstr("org-viewer"));
+  const Result places = Cpctl({"place", "list", "--org", Code("C")}, "viewer");
+  EXPECT_EQ(places.code, 0) << Show(places);
+  const Result create = Cpctl({"org", "create", "--parent", Code("C"), "--level", "community",
+                               "--code", Code("V"), "--name", "不该建的社区"},
+                              "viewer");
+  EXPECT_EQ(create.code, 3) << Show(create);
+}
+
 TEST_F(CpctlSuite, OrgShowPrintsTheSubtreeAsAnIndentedTree) {
   const Result r = Cpctl({"org", "show", Code("D")});
   ASSERT_EQ(r.code, 0) << Show(r);
