@@ -51,6 +51,7 @@ class OverviewTest : public ::testing::Test {
         calls.Login(SuiteSetting("CP_SUITE_ADMIN_PHONE"), SuiteSetting("CP_SUITE_ADMIN_PASSWORD"));
     ASSERT_FALSE(admin.empty());
     calls.set_admin_token(admin);
+    admin_ = admin;
     district_ = calls.MakeOrg("root", ORG_LEVEL_DISTRICT, names.tag + "d", "概览区" + names.tag);
     street_ = calls.MakeOrg(district_, ORG_LEVEL_STREET, names.tag + "s", "概览街道" + names.tag);
     big_ = calls.MakeOrg(street_, ORG_LEVEL_COMMUNITY, names.tag + "c1", "大社区" + names.tag);
@@ -96,7 +97,7 @@ class OverviewTest : public ::testing::Test {
   static inline identity::v1::IdentityService::Stub* identity_ = nullptr;
   static inline activity::v1::ActivityService::Stub* activity_ = nullptr;
   static inline insights::v1::InsightsService::Stub* insights_ = nullptr;
-  static inline std::string district_, street_, big_, small_, staff_, viewer_;
+  static inline std::string district_, street_, big_, small_, staff_, viewer_, admin_;
 };
 
 TEST_F(OverviewTest, StaffOfTheStreetSeeEveryCountExact) {
@@ -131,6 +132,21 @@ TEST_F(OverviewTest, AViewerSeesSmallCountsWithheldAndTheirSiblingWithThem) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_TRUE(o.node().riders_checked_in().withheld());
   EXPECT_EQ(o.children_size(), 0);
+}
+
+TEST_F(OverviewTest, TheCityRootsAdminReadsTheWholeCity) {
+  insights::v1::GetOrgOverviewResponse o;
+  grpc::Status s = Overview(admin_, "root", &o);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(o.small_cell_rule().applied());
+  EXPECT_EQ(o.node().org_level(), common::v1::ORG_LEVEL_CITY);
+  EXPECT_GE(o.node().riders_registered().value(), 8);
+  bool has_district = false;
+  for (const auto& c : o.children()) has_district |= c.org_id() == district_;
+  EXPECT_TRUE(has_district) << "the run's district is a child of the city";
+  // A street's staff may not read the city.
+  s = Overview(staff_, "root", &o);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
 }
 
 TEST_F(OverviewTest, AViewerIsRefusedOutsideTheirNode) {
