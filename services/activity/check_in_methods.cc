@@ -68,7 +68,8 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
                     v1::ACTIVITY_ERROR_REASON_COORDINATES_OUT_OF_RANGE,
                     "location: is required (the phone's position)");
     }
-    if (absl::Status s = CheckPoint(req->location(), "location"); !s.ok()) return s;
+    common::v1::GeoPoint here = req->location();
+    if (absl::Status s = NormalizePoint(&here, "location"); !s.ok()) return s;
     if (req->location_accuracy_meters() < 0 ||
         req->location_accuracy_meters() > kMaxAccuracyMeters) {
       return absl::InvalidArgumentError("location_accuracy_meters: must be 0–5000");
@@ -113,8 +114,8 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
                             v1::ACTIVITY_ERROR_REASON_CHECK_IN_CODE_WRONG,
                             "code: does not match the code on the staff device");
           }
-          const double distance = DistanceMeters(
-              req->location().latitude(), req->location().longitude(), a->place_lat, a->place_lon);
+          const double distance =
+              DistanceMeters(here.latitude(), here.longitude(), a->place_lat, a->place_lon);
           RETURN_IF_ERROR(CheckPosition(req->location_accuracy_meters(), distance, a->radius(),
                                         a->proto.place_name()));
           attendance_.MarkCheckedIn(tx, id, caller.id(), v1::CHECK_IN_METHOD_CODE, caller.id(),
@@ -123,6 +124,8 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
           pg::Throttle::Refund(tx, *attempt);
           uncounted = true;
           *resp->mutable_enrolment() = *LoadEnrolment(tx, id, caller.id(), false, false);
+          resp->set_distance_meters(static_cast<int32_t>(distance));
+          resp->set_geofence_radius_meters(a->radius());
           return absl::OkStatus();
         });
     // Refused for another reason than the code (or a replayed answer): uncounted too. A failed

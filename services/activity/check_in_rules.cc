@@ -56,7 +56,9 @@ absl::Status CheckPosition(int accuracy_m, double distance_m, int radius_m,
   if (distance_m > radius_m) {
     return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_OUTSIDE_GEOFENCE,
                   absl::StrCat("location: you are ", static_cast<int>(distance_m), " m from ",
-                               place_name, "; check-in needs ", radius_m, " m or less"));
+                               place_name, "; check-in needs ", radius_m, " m or less"),
+                  {{"distance_meters", absl::StrCat(static_cast<int>(distance_m))},
+                   {"geofence_radius_meters", absl::StrCat(radius_m)}});
   }
   return absl::OkStatus();
 }

@@ -16,6 +16,7 @@
 #include "common/base/text.h"
 #include "common/pg/paging.h"
 #include "common/pg/sql_values.h"
+#include "common/status/status_macros.h"
 #include "services/activity/activity_service.h"
 #include "services/activity/directory.h"
 #include "services/activity/pg_place_store.h"
@@ -218,6 +219,7 @@ grpc::Status ActivityServiceImpl::CreatePlace(grpc::ServerContext* ctx,
     return Idempotent(caller, "CreatePlace", req->idempotency_key(), *req, resp,
                       [&](pqxx::transaction_base& tx) -> absl::Status {
                         v1::Place draft = p;
+                        RETURN_IF_ERROR(NormalizePoint(draft.mutable_location(), "place.location"));
                         const std::string id = NewId("pl");
                         draft.set_place_id(id);
                         draft.set_keeper_person_id(keeper);
@@ -348,6 +350,7 @@ grpc::Status ActivityServiceImpl::UpdatePlace(grpc::ServerContext* ctx,
       google::protobuf::util::FieldMaskUtil::MergeMessageTo(req->place(), req->update_mask(), merge,
                                                             &next);
       if (next.check_in_radius_meters() == 0) next.set_check_in_radius_meters(kDefaultRadius);
+      RETURN_IF_ERROR(NormalizePoint(next.mutable_location(), "place.location"));
       OrgInfo community;
       community.org_id = cur->community_id();
       community.path = cur->org_path();
@@ -460,7 +463,8 @@ grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
                                                      v1::SearchNearbyPlacesResponse* resp) {
   return Handle(ctx, "SearchNearbyPlaces", [&](const Caller& caller) -> absl::Status {
     if (!req->has_location()) return absl::InvalidArgumentError("location: is required");
-    if (absl::Status s = CheckPoint(req->location(), "location"); !s.ok()) return s;
+    common::v1::GeoPoint here = req->location();
+    if (absl::Status s = NormalizePoint(&here, "location"); !s.ok()) return s;
     const int radius = req->radius_meters() == 0 ? kDefaultSearchRadius : req->radius_meters();
     if (radius < 1 || radius > 20000) {
       return absl::InvalidArgumentError(
@@ -485,7 +489,7 @@ grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
 
     // The box around a circle of `reach` metres, a little wider; where it would cross a pole or
     // the antimeridian, all longitudes.
-    const double lat = req->location().latitude(), lon = req->location().longitude();
+    const double lat = here.latitude(), lon = here.longitude();
     struct Box {
       double lat_min, lat_max, lon_min = -180, lon_max = 180;
     };

@@ -105,7 +105,9 @@ grpc::Status ActivityServiceImpl::LogDutyShift(grpc::ServerContext* ctx,
               .summary = req->summary(),
               .attachment_refs = {req->attachment_refs().begin(), req->attachment_refs().end()}};
           if (req->has_location()) {
-            shift.location = {req->location().latitude(), req->location().longitude()};
+            common::v1::GeoPoint at = req->location();
+            RETURN_IF_ERROR(NormalizePoint(&at, "location"));
+            shift.location = {at.latitude(), at.longitude()};
           }
           shifts_.Insert(tx, shift);
           *resp->mutable_shift() = *LoadShift(tx, id, shift.shift_id, false, false);

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/base/geo_datum.h"
 #include "common/pg/paging.h"
 #include "common/status/grpc_status.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -51,8 +52,8 @@ absl::Status CheckCovers(const auth::Principal& who, const common::v1::OrgPath& 
   return OutsideScope(what);
 }
 
-absl::Status CheckPoint(const common::v1::GeoPoint& point, absl::string_view field) {
-  const double lat = point.latitude(), lon = point.longitude();
+absl::Status NormalizePoint(common::v1::GeoPoint* point, absl::string_view field) {
+  const double lat = point->latitude(), lon = point->longitude();
   if (!std::isfinite(lat) || !std::isfinite(lon) || lat < -90 || lat > 90 || lon < -180 ||
       lon > 180 || (lat == 0 && lon == 0)) {
     return Refuse(absl::StatusCode::kInvalidArgument,
@@ -62,17 +63,38 @@ absl::Status CheckPoint(const common::v1::GeoPoint& point, absl::string_view fie
                                "(got ",
                                lat, ", ", lon, ")"));
   }
+  geo::Datum datum = geo::Datum::kWgs84;
+  switch (point->datum()) {
+    case common::v1::GEO_DATUM_UNSPECIFIED:
+    case common::v1::GEO_DATUM_WGS84:
+      break;
+    case common::v1::GEO_DATUM_GCJ02:
+      datum = geo::Datum::kGcj02;
+      break;
+    case common::v1::GEO_DATUM_BD09:
+      datum = geo::Datum::kBd09;
+      break;
+    default:
+      return Refuse(absl::StatusCode::kInvalidArgument,
+                    v1::ACTIVITY_ERROR_REASON_COORDINATES_OUT_OF_RANGE,
+                    absl::StrCat(field, ".datum: ", static_cast<int>(point->datum()),
+                                 " is not a datum (GEO_DATUM_WGS84, GEO_DATUM_GCJ02 or "
+                                 "GEO_DATUM_BD09)"));
+  }
+  const geo::LatLon wgs = geo::ToWgs84({lat, lon}, datum);
+  point->set_latitude(wgs.lat);
+  point->set_longitude(wgs.lon);
+  point->clear_datum();
   return absl::OkStatus();
 }
 
+absl::Status CheckPoint(const common::v1::GeoPoint& point, absl::string_view field) {
+  common::v1::GeoPoint copy = point;
+  return NormalizePoint(&copy, field);
+}
+
 double DistanceMeters(double lat1, double lon1, double lat2, double lon2) {
-  constexpr double kEarthRadius = 6371008.8;
-  constexpr double kRad = M_PI / 180;
-  const double dlat = (lat2 - lat1) * kRad, dlon = (lon2 - lon1) * kRad;
-  const double a =
-      std::sin(dlat / 2) * std::sin(dlat / 2) +
-      std::cos(lat1 * kRad) * std::cos(lat2 * kRad) * std::sin(dlon / 2) * std::sin(dlon / 2);
-  return 2 * kEarthRadius * std::asin(std::min(1.0, std::sqrt(a)));
+  return geo::DistanceMeters({lat1, lon1}, {lat2, lon2});
 }
 
 std::string PathText(const common::v1::OrgPath& path) {

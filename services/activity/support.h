@@ -61,8 +61,12 @@ using times::Shanghai;
 using times::ShanghaiDay;
 using times::TimeOf;
 using times::Us;
-// INVALID_ARGUMENT (COORDINATES_OUT_OF_RANGE) naming `field` for a point off the globe (or the
-// unset 0,0, which is in the Gulf of Guinea, not in a city).
+// Checks a position and converts it to WGS-84 in place (its datum cleared), so every distance,
+// geofence and stored position is WGS-84. INVALID_ARGUMENT (COORDINATES_OUT_OF_RANGE) naming
+// `field` for a point off the globe (or the unset 0,0, which is in the Gulf of Guinea, not in a
+// city), or for a datum not in GeoDatum.
+absl::Status NormalizePoint(common::v1::GeoPoint* point, absl::string_view field);
+// The same check without keeping the conversion.
 absl::Status CheckPoint(const common::v1::GeoPoint& point, absl::string_view field);
 
 // Great-circle distance in metres.

@@ -22,6 +22,7 @@
 #include "civicpoints/identity/v1/identity_service.pb.h"
 #include "civicpoints/ledger/v1/ledger_service.pb.h"
 #include "civicpoints/rewards/v1/rewards_service.pb.h"
+#include "common/base/geo_datum.h"
 #include "tests/e2e/face.h"
 #include "tests/e2e/suite_client.h"
 
@@ -339,12 +340,15 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
                                                                     west_staff.token, act_code_req)
                                .code();
   ASSERT_EQ(code.size(), 6u);
-  auto check_in = [&](const std::string& c, double lat, const std::string& key) {
+  auto check_in = [&](const std::string& c, double lat, const std::string& key,
+                      double lon = kLon,
+                      common::v1::GeoDatum datum = common::v1::GEO_DATUM_UNSPECIFIED) {
     activity::v1::CheckInToActivityRequest req;
     req.set_activity_id(cleanup.activity_id());
     req.set_code(c);
     req.mutable_location()->set_latitude(lat);
-    req.mutable_location()->set_longitude(kLon);
+    req.mutable_location()->set_longitude(lon);
+    req.mutable_location()->set_datum(datum);
     req.set_location_accuracy_meters(10);
     req.set_idempotency_key(Key(key));
     activity::v1::CheckInToActivityResponse resp;
@@ -358,10 +362,23 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
                 "CHECK_IN_CODE_WRONG");
   ExpectRefused(check_in(code, kFarLat, "checkin-far").first, StatusCode::FAILED_PRECONDITION,
                 "OUTSIDE_GEOFENCE");
-  // The right code at the station.
-  auto [checkin_status, checkin_resp] = check_in(code, kNearLat, "checkin");
+  // The right code at the station, from a phone whose map reports GCJ-02 (Amap, Tencent): the
+  // same spot is hundreds of metres off in WGS-84, so taken as WGS-84 it is outside the geofence,
+  // and with its datum named it is where the rider stands.
+  const geo::LatLon gcj = geo::Wgs84ToGcj02({kNearLat, kLon});
+  grpc::Status unnamed = check_in(code, gcj.lat, "checkin-gcj-unnamed", gcj.lon).first;
+  ExpectRefused(unnamed, StatusCode::FAILED_PRECONDITION, "OUTSIDE_GEOFENCE");
+  EXPECT_NE(unnamed.error_message().find(" m from "), std::string::npos) << unnamed.error_message();
+  ExpectRefused(check_in(code, gcj.lat, "checkin-bad-datum", gcj.lon,
+                         static_cast<common::v1::GeoDatum>(9))
+                    .first,
+                StatusCode::INVALID_ARGUMENT, "COORDINATES_OUT_OF_RANGE");
+  auto [checkin_status, checkin_resp] =
+      check_in(code, gcj.lat, "checkin", gcj.lon, common::v1::GEO_DATUM_GCJ02);
   ASSERT_TRUE(checkin_status.ok()) << checkin_status.error_message();
   EXPECT_EQ(checkin_resp.enrolment().status(), activity::v1::ENROLMENT_STATUS_CHECKED_IN);
+  EXPECT_NEAR(checkin_resp.distance_meters(), 44, 2) << "kNearLat is 0.0004° (44 m) north";
+  EXPECT_GT(checkin_resp.geofence_radius_meters(), checkin_resp.distance_meters());
 
   // The activity has begun; staff confirm everyone checked in.
   WaitUntil(cleanup.start_time());
