@@ -244,8 +244,7 @@ grpc::Status ActivityServiceImpl::SubmitServiceRecord(grpc::ServerContext* ctx,
                 "service_record.external_ref: '", r.external_ref(), "' was already submitted"));
           }
           v1::ServiceRecord record = r;
-          RETURN_IF_ERROR(
-              NormalizePoint(record.mutable_location(), "service_record.location"));
+          RETURN_IF_ERROR(NormalizePoint(record.mutable_location(), "service_record.location"));
           record.set_service_record_id(NewId("sr"));
           record.set_rider_id(rider);
           record.set_source_system(source_system);

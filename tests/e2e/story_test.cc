@@ -340,8 +340,7 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
                                                                     west_staff.token, act_code_req)
                                .code();
   ASSERT_EQ(code.size(), 6u);
-  auto check_in = [&](const std::string& c, double lat, const std::string& key,
-                      double lon = kLon,
+  auto check_in = [&](const std::string& c, double lat, const std::string& key, double lon = kLon,
                       common::v1::GeoDatum datum = common::v1::GEO_DATUM_UNSPECIFIED) {
     activity::v1::CheckInToActivityRequest req;
     req.set_activity_id(cleanup.activity_id());
@@ -369,10 +368,10 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   grpc::Status unnamed = check_in(code, gcj.lat, "checkin-gcj-unnamed", gcj.lon).first;
   ExpectRefused(unnamed, StatusCode::FAILED_PRECONDITION, "OUTSIDE_GEOFENCE");
   EXPECT_NE(unnamed.error_message().find(" m from "), std::string::npos) << unnamed.error_message();
-  ExpectRefused(check_in(code, gcj.lat, "checkin-bad-datum", gcj.lon,
-                         static_cast<common::v1::GeoDatum>(9))
-                    .first,
-                StatusCode::INVALID_ARGUMENT, "COORDINATES_OUT_OF_RANGE");
+  ExpectRefused(
+      check_in(code, gcj.lat, "checkin-bad-datum", gcj.lon, static_cast<common::v1::GeoDatum>(9))
+          .first,
+      StatusCode::INVALID_ARGUMENT, "COORDINATES_OUT_OF_RANGE");
   auto [checkin_status, checkin_resp] =
       check_in(code, gcj.lat, "checkin", gcj.lon, common::v1::GEO_DATUM_GCJ02);
   ASSERT_TRUE(checkin_status.ok()) << checkin_status.error_message();
