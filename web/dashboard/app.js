@@ -234,7 +234,9 @@ window.addEventListener('resize', () => {
 // ---- CSV ----
 
 function csvCell(text) {
-  const s = String(text ?? '');
+  let s = String(text ?? '');
+  // A name a spreadsheet would read as a formula is kept as text.
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
