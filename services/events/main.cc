@@ -36,6 +36,7 @@ struct EventsSettings {
   std::string ledger_addr = "127.0.0.1:50053";
   std::string rewards_addr = "127.0.0.1:50054";
   int64_t small_cell_threshold = 5;
+  int64_t max_overviews = 16;
 };
 EventsSettings g_settings;
 
@@ -113,6 +114,10 @@ int main(int argc, char** argv) {
                            "counts of riders from 1 to this less one are withheld (\"<5\") for "
                            "org viewers; 1 withholds nothing",
                            &g_settings.small_cell_threshold, 1, 100);
+             parser.AddInt("insights_max_overviews",
+                           "overviews gathered at once (each holds a thread per source call); "
+                           "beyond, callers are told to retry in a second",
+                           &g_settings.max_overviews, 1, 1000);
            }},
       argc, argv,
       [](server::ServiceDeps& deps) -> absl::StatusOr<std::vector<server::BuiltService>> {
@@ -133,7 +138,8 @@ int main(int argc, char** argv) {
                             .parts = parts,
                             .service = std::make_unique<insights::InsightsServiceImpl>(
                                 deps.authorizer, &parts->sources,
-                                static_cast<int>(g_settings.small_cell_threshold))});
+                                static_cast<int>(g_settings.small_cell_threshold),
+                                static_cast<int>(g_settings.max_overviews))});
         return services;
       });
 }

@@ -48,8 +48,8 @@ absl::StatusOr<SmallCellRule> RuleFor(const auth::Principal& who, const identity
 }
 
 InsightsServiceImpl::InsightsServiceImpl(const auth::Authorizer* authorizer,
-                                         OverviewSources* sources, int threshold)
-    : authorizer_(authorizer), sources_(sources), threshold_(threshold) {}
+                                         OverviewSources* sources, int threshold, int max_overviews)
+    : authorizer_(authorizer), sources_(sources), threshold_(threshold), gate_(max_overviews) {}
 
 grpc::Status InsightsServiceImpl::GetOrgOverview(grpc::ServerContext* ctx,
                                                  const v1::GetOrgOverviewRequest* req,
@@ -65,6 +65,8 @@ grpc::Status InsightsServiceImpl::GetOrgOverview(grpc::ServerContext* ctx,
         if (!node.ok()) return node.status();
         absl::StatusOr<SmallCellRule> rule = RuleFor(*call.principal, *node, threshold_);
         if (!rule.ok()) return rule.status();
+        absl::StatusOr<OverviewGate::Pass> pass = gate_.Enter();
+        if (!pass.ok()) return pass.status();
         absl::StatusOr<OverviewInputs> inputs = sources_->Gather(*node, *range, call.now);
         if (!inputs.ok()) return inputs.status();
         *resp = BuildOverview(*inputs, *rule);

@@ -6,6 +6,7 @@
 
 #include "absl/status/statusor.h"
 #include "civicpoints/insights/v1/insights_service.grpc.pb.h"
+#include "services/insights/overview_gate.h"
 #include "services/insights/overview_sources.h"
 #include "services/insights/small_cells.h"
 
@@ -23,8 +24,10 @@ absl::StatusOr<SmallCellRule> RuleFor(const auth::Principal& who, const identity
 
 class InsightsServiceImpl final : public v1::InsightsService::Service {
  public:
-  // All outlive the service. `threshold`: CP_INSIGHTS_SMALL_CELL_THRESHOLD.
-  InsightsServiceImpl(const auth::Authorizer* authorizer, OverviewSources* sources, int threshold);
+  // All outlive the service. `threshold`: CP_INSIGHTS_SMALL_CELL_THRESHOLD; `max_overviews`:
+  // overviews gathered at once (CP_INSIGHTS_MAX_OVERVIEWS).
+  InsightsServiceImpl(const auth::Authorizer* authorizer, OverviewSources* sources, int threshold,
+                      int max_overviews = 16);
 
   grpc::Status GetOrgOverview(grpc::ServerContext* ctx, const v1::GetOrgOverviewRequest* req,
                               v1::GetOrgOverviewResponse* resp) override;
@@ -33,6 +36,7 @@ class InsightsServiceImpl final : public v1::InsightsService::Service {
   const auth::Authorizer* authorizer_;
   OverviewSources* sources_;
   int threshold_;
+  OverviewGate gate_;
 };
 
 }  // namespace civicpoints::insights

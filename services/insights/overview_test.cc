@@ -7,9 +7,11 @@
 #include "civicpoints/insights/v1/errors.pb.h"
 #include "common/auth/principal.h"
 #include "common/base/time_units.h"
+#include "common/status/grpc_status.h"
 #include "common/status/refusal.h"
 #include "services/insights/insights_service.h"
 #include "services/insights/overview.h"
+#include "services/insights/overview_gate.h"
 
 namespace civicpoints::insights {
 namespace {
@@ -231,6 +233,21 @@ TEST(RuleForTest, StaffOfTheNodeAreExactViewersWithheldOthersRefused) {
   auth::Principal city_viewer;
   city_viewer.roles = {{.role = common::v1::ROLE_ORG_VIEWER, .org_id = "root"}};
   EXPECT_TRUE(RuleFor(city_viewer, city, 5)->applied);
+}
+
+TEST(OverviewGateTest, AtMostMaxOverviewsAtOnceTheNextToldToRetryInASecond) {
+  OverviewGate gate(2);
+  absl::StatusOr<OverviewGate::Pass> a = gate.Enter();
+  absl::StatusOr<OverviewGate::Pass> b = gate.Enter();
+  ASSERT_TRUE(a.ok() && b.ok());
+  absl::StatusOr<OverviewGate::Pass> c = gate.Enter();
+  ASSERT_EQ(c.status().code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(RetryDelayOf(c.status()), absl::Seconds(1));
+  EXPECT_EQ(gate.in_flight(), 2);
+  { OverviewGate::Pass done = *std::move(a); }
+  EXPECT_EQ(gate.in_flight(), 1);
+  EXPECT_TRUE(gate.Enter().ok()) << "a finished overview lets the next one in";
+  EXPECT_EQ(gate.in_flight(), 1) << "and its pass, dropped at once, left again";
 }
 
 }  // namespace
