@@ -85,7 +85,9 @@ absl::StatusOr<std::unique_ptr<StaticSite>> StaticSite::Load(const std::string& 
 }
 
 bool StaticSite::Owns(const std::string& path) const {
-  return path == prefix_ || absl::StartsWith(path, prefix_ + "/");
+  // Asked of every REST request: no allocation.
+  return absl::StartsWith(path, prefix_) &&
+         (path.size() == prefix_.size() || path[prefix_.size()] == '/');
 }
 
 HttpResponse StaticSite::Serve(const HttpRequest& request) const {
