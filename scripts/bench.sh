@@ -2,7 +2,7 @@
 # `make bench`: the ledger, identity, gateway, rewards and activity benchmarks against a throwaway
 # PostgreSQL and Redis of their own (ports 25434 and 26381, under build/bench-run), stopped
 # afterwards. Each prints its figures; each one's last line is a JSON object. `make bench BENCH=identity` (or
-# ledger, gateway, rewards, activity, events, insights) runs one of them.
+# ledger, gateway, rewards, activity, events, insights, home) runs one of them.
 set -euo pipefail
 build_dir=${1:-build}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,6 +36,10 @@ fi
 if [[ $which == all || $which == insights ]]; then
   # The whole suite of its own with the demo loaded (ports 27250-27281).
   "$root/$build_dir/tests/bench/insights_bench" "${@:2}"
+fi
+if [[ $which == all || $which == home ]]; then
+  # The whole suite of its own with the demo loaded (ports 27350-27381).
+  "$root/$build_dir/tests/bench/home_bench" "${@:2}"
 fi
 if [[ $which == all || $which == activity ]]; then
   "$root/$build_dir/tests/bench/activity_bench" --pg_url="$pg_url" \

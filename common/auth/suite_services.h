@@ -11,8 +11,8 @@ struct SuiteService {
   const char* full_name;  // "civicpoints.ledger.v1.LedgerService"
 };
 
-// The insights service owns no data and runs in the events process, the suite's read side for
-// consumers; it can move to a process of its own without a change to its contract.
+// The insights and app services own no data and run in the events process, the suite's read side
+// for consumers; either can move to a process of its own without a change to its contract.
 inline constexpr SuiteService kSuiteServices[] = {
     {"identity", "civicpoints.identity.v1.IdentityService"},
     {"activity", "civicpoints.activity.v1.ActivityService"},
@@ -20,6 +20,7 @@ inline constexpr SuiteService kSuiteServices[] = {
     {"rewards", "civicpoints.rewards.v1.RewardsService"},
     {"events", "civicpoints.events.v1.EventService"},
     {"events", "civicpoints.insights.v1.InsightsService"},
+    {"events", "civicpoints.app.v1.AppService"},
 };
 
 }  // namespace civicpoints::auth

@@ -59,6 +59,29 @@ std::optional<size_t> Utf8Length(absl::string_view text) {
   return count;
 }
 
+std::optional<std::u32string> DecodeUtf8(absl::string_view text) {
+  std::u32string out;
+  size_t pos = 0;
+  char32_t cp;
+  while (pos < text.size()) {
+    if (!NextCodePoint(text, &pos, &cp)) return std::nullopt;
+    out.push_back(cp);
+  }
+  return out;
+}
+
+std::vector<absl::string_view> SplitChars(absl::string_view text) {
+  std::vector<absl::string_view> chars;
+  size_t start = 0;
+  for (size_t i = 1; i <= text.size(); ++i) {
+    if (i == text.size() || (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) {
+      chars.push_back(text.substr(start, i - start));
+      start = i;
+    }
+  }
+  return chars;
+}
+
 size_t CountChars(absl::string_view text) {
   return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
     return (static_cast<unsigned char>(c) & 0xC0) != 0x80;

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -19,6 +21,12 @@ std::optional<size_t> Utf8Length(absl::string_view text);
 // Characters in `text` known to be valid UTF-8 (checked on the way in, or read back from
 // PostgreSQL): its lead bytes, counted without decoding.
 size_t CountChars(absl::string_view text);
+
+// The code points of `text`, or nullopt when it is not valid UTF-8.
+std::optional<std::u32string> DecodeUtf8(absl::string_view text);
+
+// The characters of `text` known to be valid UTF-8, each as its bytes.
+std::vector<absl::string_view> SplitChars(absl::string_view text);
 
 enum class Lines {
   kOne,   // names, titles, reasons: no control characters at all

@@ -42,5 +42,16 @@ TEST(TextTest, IdempotencyKeysArePrintableAsciiUpTo128Characters) {
   EXPECT_FALSE(CheckIdempotencyKey(std::string(129, 'k')).ok());
 }
 
+TEST(TextTest, DecodesAndSplitsCharacters) {
+  EXPECT_EQ(DecodeUtf8("王a"), std::u32string({U'王', U'a'}));
+  EXPECT_EQ(DecodeUtf8("\xE7\x8E"), std::nullopt);
+  const std::vector<absl::string_view> chars = SplitChars("王建a");
+  ASSERT_EQ(chars.size(), 3u);
+  EXPECT_EQ(chars[0], "王");
+  EXPECT_EQ(chars[1], "建");
+  EXPECT_EQ(chars[2], "a");
+  EXPECT_TRUE(SplitChars("").empty());
+}
+
 }  // namespace
 }  // namespace civicpoints::text

@@ -1,15 +1,18 @@
 // civicpoints-events: the suite's read side for consumers. The event feed city systems subscribe
-// to (events_service.proto) and the dashboards' figures (insights_service.proto), which it gathers
-// from the other services with its own service token.
+// to (events_service.proto), the dashboards' figures (insights_service.proto), which it gathers
+// from the other services with its own service token, and the rider app's screens
+// (app_service.proto), gathered with the rider's own token.
 // Wiring only: the feed's store, the tail that follows it, org paths from identity, webhooks and
-// their dispatcher, the overview's sources, the two services.
+// their dispatcher, the overview's and the home screen's sources, the three services.
 #include <memory>
 
+#include "civicpoints/app/v1/app_service.grpc.pb.h"
 #include "civicpoints/events/v1/events_service.grpc.pb.h"
 #include "civicpoints/insights/v1/insights_service.grpc.pb.h"
 #include "common/config/config_parser.h"
 #include "common/server/peer_channel.h"
 #include "common/server/service_main.h"
+#include "services/app/app_service.h"
 #include "services/events/events_service.h"
 #include "services/events/feed_store.h"
 #include "services/events/feed_tail.h"
@@ -57,13 +60,18 @@ struct EventsParts {
                  .activity = server::PeerChannel(g_settings.activity_addr),
                  .ledger = server::PeerChannel(g_settings.ledger_addr),
                  .rewards = server::PeerChannel(g_settings.rewards_addr)},
-                deps.service_token) {}
+                deps.service_token),
+        home({.identity = server::PeerChannel(deps.config->identity_addr),
+              .activity = server::PeerChannel(g_settings.activity_addr),
+              .ledger = server::PeerChannel(g_settings.ledger_addr),
+              .rewards = server::PeerChannel(g_settings.rewards_addr)}) {}
   events::FeedStore store;
   events::FeedTail tail;
   events::OrgPaths orgs;
   events::WebhookStore webhooks;
   events::WebhookDispatcher dispatcher;  // stopped before the stores it uses
   insights::OverviewSources sources;
+  app::HomeSources home;
 };
 
 }  // namespace
@@ -140,6 +148,10 @@ int main(int argc, char** argv) {
                                 deps.authorizer, &parts->sources,
                                 static_cast<int>(g_settings.small_cell_threshold),
                                 static_cast<int>(g_settings.max_overviews))});
+        services.push_back(
+            {.name = app::v1::AppService::service_full_name(),
+             .parts = parts,
+             .service = std::make_unique<app::AppServiceImpl>(deps.authorizer, &parts->home)});
         return services;
       });
 }

@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/auth/jwt.h"
 #include "services/identity/input_rules.h"
 
@@ -165,6 +166,11 @@ std::string NewCheckInCode() {
     code.push_back(kCheckInCodeAlphabet[randombytes_uniform(kAlphabet)]);
   }
   return code;
+}
+
+std::string NewSmsCode() {
+  EnsureSodium();
+  return absl::StrFormat("%06u", randombytes_uniform(1000000));
 }
 
 std::string Sha256(absl::string_view data) {

@@ -60,6 +60,8 @@ struct PasswordHasher {
 std::string RandomBytes(size_t bytes);
 // A random check-in code of kCheckInCodeLength characters of kCheckInCodeAlphabet.
 std::string NewCheckInCode();
+// A random one-time SMS code: 6 decimal digits, leading zeros kept ("042917").
+std::string NewSmsCode();
 // SHA-256 (32 bytes).
 std::string Sha256(absl::string_view data);
 // Unpadded base64url.

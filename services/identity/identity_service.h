@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -33,6 +34,7 @@ class PgPool;
 namespace civicpoints::identity {
 
 class KeyRing;
+class SmsSender;
 struct PersonRow;
 
 // How failed logins are limited (all windows slide). Nobody can lock a rider out: failures from
@@ -55,6 +57,18 @@ struct LoginLimits {
   absl::Duration device_token_ttl = absl::Hours(24 * 90);
 };
 
+// How SMS codes are limited (sliding windows), counted for every number asked about so the limits
+// tell nothing about which numbers are registered.
+struct SmsLimits {
+  absl::Duration resend_after = absl::Minutes(1);  // one code per number per this
+  int codes_per_phone_per_hour = 5;
+  int codes_per_address_per_hour = 20;
+  // Wrong codes (ResetPassword, LoginWithSmsCode), per number and per client address.
+  absl::Duration wrong_code_window = absl::Minutes(15);
+  int wrong_codes_per_phone = 10;
+  int wrong_codes_per_address = 20;
+};
+
 struct IdentityOptions {
   PasswordHasher hasher;
   // argon2id memory all hashes in flight may take together; with hasher.memlimit_bytes it sets
@@ -63,6 +77,9 @@ struct IdentityOptions {
   size_t hash_memory_budget_bytes = size_t{256} << 20;
   absl::Duration hash_queue_wait = absl::Milliseconds(250);
   LoginLimits login;
+  // Where one-time codes go (sms_sender.h); null: no SMS, RequestSmsCode is FAILED_PRECONDITION.
+  std::shared_ptr<SmsSender> sms_sender;
+  SmsLimits sms;
   // Registrations per client address per hour. Generous: a whole station's riders may register
   // over its Wi-Fi on a check-in day.
   int registrations_per_address = 200;
@@ -180,6 +197,16 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
                                     v1::UpdateMyRiderProfileResponse* resp) override;
   grpc::Status GetMyPersonalData(grpc::ServerContext* ctx, const v1::GetMyPersonalDataRequest* req,
                                  v1::GetMyPersonalDataResponse* resp) override;
+  // One-time SMS codes (sms_code_methods.cc).
+  grpc::Status RequestSmsCode(grpc::ServerContext* ctx, const v1::RequestSmsCodeRequest* req,
+                              v1::RequestSmsCodeResponse* resp) override;
+  grpc::Status ResetPassword(grpc::ServerContext* ctx, const v1::ResetPasswordRequest* req,
+                             v1::ResetPasswordResponse* resp) override;
+  grpc::Status LoginWithSmsCode(grpc::ServerContext* ctx, const v1::LoginWithSmsCodeRequest* req,
+                                v1::LoginWithSmsCodeResponse* resp) override;
+  // The ranking names' feed for the ledger (ranking_name_methods.cc).
+  grpc::Status ListRankingNames(grpc::ServerContext* ctx, const v1::ListRankingNamesRequest* req,
+                                v1::ListRankingNamesResponse* resp) override;
   grpc::Status GrantRole(grpc::ServerContext* ctx, const v1::GrantRoleRequest* req,
                          v1::GrantRoleResponse* resp) override;
   grpc::Status RevokeRole(grpc::ServerContext* ctx, const v1::RevokeRoleRequest* req,
@@ -275,6 +302,22 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   absl::StatusOr<PersonRow> CheckLogin(const std::string& phone_hash, const std::string& password,
                                        const std::optional<std::string>& device_id,
                                        const Caller& caller);
+  // The stored form of an SMS code: keyed BLAKE2b of the phone hash and the code.
+  std::string SmsCodeHash(const std::string& phone_hash, const std::string& code) const;
+  // Counts a try of an SMS code against the wrong-code limits (SmsLimits); refund it when the
+  // code was right.
+  absl::StatusOr<pg::Throttle::Ticket> TakeSmsCodeAttempt(const std::string& phone_hash,
+                                                          const Caller& caller);
+  // Uses up one try of the phone's live code (committed on its own) and compares `code`; returns
+  // the code's stored hash when right. Errors: UNAUTHENTICATED (SMS_CODE_INVALID) when wrong, or
+  // there is no live code with tries left.
+  absl::StatusOr<std::string> TakeSmsTry(const std::string& phone_hash, const std::string& code);
+  // Deletes the code whose try was right, in `tx`, and returns its active account's person id.
+  // Errors: UNAUTHENTICATED (SMS_CODE_INVALID) when it was spent or replaced meanwhile, or the
+  // account is no longer active.
+  absl::StatusOr<std::string> SpendSmsCode(pqxx::transaction_base& tx,
+                                           const std::string& phone_hash,
+                                           const std::string& code_hash);
   // Checks `password` against `hash` inside a hash slot (HashGate). Errors: RESOURCE_EXHAUSTED
   // with a retry delay when too many hashes are running.
   absl::StatusOr<bool> VerifyPassword(const std::string& hash, const std::string& password);

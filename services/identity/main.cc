@@ -1,8 +1,11 @@
 // civicpoints-identity: org tree, people, community check-in, roles, login, API keys.
 // Wiring only: secrets and signing keys first (they also verify incoming tokens), then the service
 // and the relay that publishes its events (with a token identity signs itself).
+#include <fstream>
 #include <memory>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
@@ -15,6 +18,7 @@
 #include "services/identity/identity_service.h"
 #include "services/identity/key_ring.h"
 #include "services/identity/self_token.h"
+#include "services/identity/sms_sender.h"
 #include "services/identity/sql_enums.h"
 
 std::vector<std::pair<std::string, std::string>> IdentityMigrations();
@@ -34,8 +38,41 @@ struct IdentitySettings {
   int64_t registrations_per_address = 200;
   bool trust_client_address = false;
   std::string internal_service_keys;
+  std::string sms_sender = "off";
+  std::string sms_http_url;
+  std::string sms_http_token_file;
 };
+
 IdentitySettings g_settings;
+
+// The SMS sender the settings name; null for "off". Errors: INVALID_ARGUMENT naming the setting.
+absl::StatusOr<std::shared_ptr<identity::SmsSender>> MakeSmsSender() {
+  if (g_settings.sms_sender == "off") return nullptr;
+  if (g_settings.sms_sender == "log") {
+    log::Warn("SMS codes are written to this log (identity_sms_sender=log): development only");
+    return std::make_shared<identity::LoggingSmsSender>();
+  }
+  if (g_settings.sms_sender != "http") {
+    return absl::InvalidArgumentError(
+        "setting --identity_sms_sender (CP_IDENTITY_SMS_SENDER): must be off, log or http");
+  }
+  if (!absl::StartsWith(g_settings.sms_http_url, "https://") &&
+      !absl::StartsWith(g_settings.sms_http_url, "http://127.0.0.1")) {
+    return absl::InvalidArgumentError(
+        "setting --identity_sms_http_url (CP_IDENTITY_SMS_HTTP_URL): an https:// URL is required "
+        "with identity_sms_sender=http");
+  }
+  std::ifstream in(g_settings.sms_http_token_file);
+  std::string token;
+  std::getline(in, token);
+  token = std::string(absl::StripAsciiWhitespace(token));
+  if (token.empty()) {
+    return absl::InvalidArgumentError(
+        "setting --identity_sms_http_token_file (CP_IDENTITY_SMS_HTTP_TOKEN_FILE): a readable "
+        "file holding the SMS gateway's token is required with identity_sms_sender=http");
+  }
+  return std::make_shared<identity::HttpSmsSender>(g_settings.sms_http_url, token);
+}
 
 // What identity's service uses (BuiltService::parts). Made when storage is up, before the
 // factory, because the token verifier needs the key ring first; the verifier's pointer to the ring
@@ -97,6 +134,18 @@ int main(int argc, char** argv) {
                            "beyond them a login waits 250 ms, then gets RESOURCE_EXHAUSTED with a "
                            "retry delay. Keep it well under the pod's memory limit",
                            &g_settings.hash_memory_budget_mib, 1, 65536);
+             parser.AddString(
+                 "identity_sms_sender",
+                 "where one-time SMS codes go: off (no password reset or SMS sign-in), "
+                 "log (written to this log: development only) or http",
+                 &g_settings.sms_sender);
+             parser.AddString("identity_sms_http_url",
+                              "the SMS gateway's HTTPS endpoint (identity_sms_sender=http), which "
+                              "is POSTed {phone, purpose, code, text} as JSON",
+                              &g_settings.sms_http_url);
+             parser.AddString("identity_sms_http_token_file",
+                              "file holding the bearer token for identity_sms_http_url",
+                              &g_settings.sms_http_token_file);
              parser.AddInt("identity_registrations_per_address",
                            "rider registrations one client address may make per hour (sliding)",
                            &g_settings.registrations_per_address, 1, 1000000);
@@ -141,6 +190,9 @@ int main(int argc, char** argv) {
         options.hash_memory_budget_bytes = static_cast<size_t>(g_settings.hash_memory_budget_mib)
                                            << 20;
         options.registrations_per_address = static_cast<int>(g_settings.registrations_per_address);
+        absl::StatusOr<std::shared_ptr<identity::SmsSender>> sms = MakeSmsSender();
+        if (!sms.ok()) return sms.status();
+        options.sms_sender = *std::move(sms);
         auto service = std::make_unique<identity::IdentityServiceImpl>(
             deps.pg, &g_parts->secrets, &g_parts->keys, deps.authorizer, options);
         if (absl::Status s = service->SetCityName(); !s.ok()) return s;

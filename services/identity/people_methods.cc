@@ -10,6 +10,7 @@
 #include "common/status/refusal.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
+#include "services/identity/ranking_name.h"
 #include "services/identity/records.h"
 #include "services/identity/service_support.h"
 
@@ -98,14 +99,23 @@ grpc::Status IdentityServiceImpl::CreatePerson(grpc::ServerContext* ctx,
             text::CheckText(req->display_name(), "display_name", {.max = 32, .required = true});
         !s.ok())
       return s;
-    if (absl::Status s = CheckPassword(req->initial_password(), *phone, "initial_password");
-        !s.ok()) {
-      return s;
+    // Without an initial password the person's first sign-in is by SMS code.
+    const bool with_password = !req->initial_password().empty();
+    if (with_password) {
+      if (absl::Status s = CheckPassword(req->initial_password(), *phone, "initial_password");
+          !s.ok()) {
+        return s;
+      }
     }
     v1::CreatePersonRequest hashed = *req;
     hashed.clear_initial_password();
-    absl::StatusOr<std::string> password_hash = HashPassword(req->initial_password());
-    if (!password_hash.ok()) return password_hash.status();
+    hashed.set_initial_password(with_password ? "set" : "");  // which of the two, not the secret
+    std::string password_hash;                                // empty: none (stored as NULL)
+    if (with_password) {
+      absl::StatusOr<std::string> hash = HashPassword(req->initial_password());
+      if (!hash.ok()) return hash.status();
+      password_hash = *std::move(hash);
+    }
     return Idempotent(
         absl::StrCat("CreatePerson:", caller.who().subject), req->idempotency_key(), hashed, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
@@ -118,9 +128,10 @@ grpc::Status IdentityServiceImpl::CreatePerson(grpc::ServerContext* ctx,
           const std::string id = NewId("p");
           tx.exec_params(
               "INSERT INTO people (person_id, display_name, phone_hash, phone_masked, "
-              "password_hash, password_change_required) VALUES ($1, $2, $3, $4, $5, true)",
+              "password_hash, password_change_required) VALUES ($1, $2, $3, $4, nullif($5, ''), "
+              "$6)",
               id, req->display_name(), pqxx::binarystring(phone_hash), MaskPhone(*phone),
-              *password_hash);
+              password_hash, with_password);
           tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $3)",
                          caller.who().subject, "create_person", id);
           return FetchPerson(tx, id, true, resp->mutable_person());
@@ -359,7 +370,7 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
           // Closing erases personal data (PIPL art. 47) and ends the person's place in the tree.
           tx.exec_params(
               "UPDATE people SET phone_hash = NULL, phone_masked = NULL, password_hash = NULL, "
-              "display_name = $2 WHERE person_id = $1",
+              "display_name = $2, nickname = NULL WHERE person_id = $1",
               person.person_id, kClosedName);
           tx.exec_params("DELETE FROM platform_accounts WHERE person_id = $1", person.person_id);
           tx.exec_params(
@@ -396,12 +407,25 @@ grpc::Status IdentityServiceImpl::UpdateMyRiderProfile(grpc::ServerContext* ctx,
                                                        const v1::UpdateMyRiderProfileRequest* req,
                                                        v1::UpdateMyRiderProfileResponse* resp) {
   return Handle(ctx, "UpdateMyRiderProfile", [&](const Caller& caller) -> absl::Status {
-    if (absl::Status s = CheckMask(req->update_mask(), {"display_name", "platform_accounts"});
+    if (absl::Status s = CheckMask(req->update_mask(), {"display_name", "platform_accounts",
+                                                        "ranking_name_choice", "nickname"});
         !s.ok()) {
       return s;
     }
     const bool name = InMask(req->update_mask(), "display_name");
     const bool accounts = InMask(req->update_mask(), "platform_accounts");
+    const bool choice = InMask(req->update_mask(), "ranking_name_choice");
+    const bool nickname = InMask(req->update_mask(), "nickname");
+    if (choice && !v1::RankingNameChoice_IsValid(req->ranking_name_choice())) {
+      return absl::InvalidArgumentError("ranking_name_choice: is not a RankingNameChoice");
+    }
+    if (choice && req->ranking_name_choice() == v1::RANKING_NAME_CHOICE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(
+          "ranking_name_choice: is required (MASKED_NAME, NICKNAME or ANONYMOUS)");
+    }
+    if (nickname && !req->nickname().empty()) {
+      if (absl::Status s = CheckNickname(req->nickname()); !s.ok()) return s;
+    }
     if (name) {
       if (absl::Status s =
               text::CheckText(req->display_name(), "display_name", {.max = 32, .required = true});
@@ -428,6 +452,20 @@ grpc::Status IdentityServiceImpl::UpdateMyRiderProfile(grpc::ServerContext* ctx,
         if (absl::Status s = LinkPlatformAccounts(tx, me, req->platform_accounts()); !s.ok())
           return s;
         tx.exec_params("UPDATE people SET updated_at = now() WHERE person_id = $1", me);
+      }
+      if (choice || nickname) {
+        const v1::RankingNameChoice new_choice =
+            choice ? req->ranking_name_choice() : person->ranking_name_choice;
+        const std::string& new_nickname = nickname ? req->nickname() : person->nickname;
+        if (new_choice == v1::RANKING_NAME_CHOICE_NICKNAME && new_nickname.empty()) {
+          return absl::InvalidArgumentError(
+              nickname ? "nickname: is required while ranking_name_choice is NICKNAME"
+                       : "ranking_name_choice: NICKNAME needs a nickname (set nickname too)");
+        }
+        tx.exec_params(
+            "UPDATE people SET ranking_name_choice = $2, nickname = nullif($3, ''), "
+            "updated_at = now() WHERE person_id = $1",
+            me, static_cast<int>(new_choice), new_nickname);
       }
       return FetchPerson(tx, me, true, resp->mutable_person());
     });

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "civicpoints/common/v1/role.pb.h"
+#include "services/identity/ranking_name.h"
 
 namespace civicpoints::identity {
 
@@ -79,6 +80,9 @@ PersonRow ReadPerson(const pqxx::row& row) {
   p.password_change_required = row[4].as<bool>();
   p.status = static_cast<v1::PersonStatus>(row[5].as<int>());
   p.is_rider = row[6].as<bool>();
+  p.ranking_name_choice = static_cast<v1::RankingNameChoice>(row[12].as<int>());
+  p.nickname = row[13].as<std::string>();
+  p.rider_number = row[14].as<int64_t>();
   return p;
 }
 
@@ -109,6 +113,13 @@ void FillPerson(pqxx::transaction_base& tx, const pqxx::row& row, bool with_cont
   v1::RiderProfile* rider = person->mutable_rider();
   rider->set_origin_community_id(row[7].as<std::string>());
   SetTime(rider->mutable_register_time(), row[8]);
+  rider->set_ranking_name_choice(p.ranking_name_choice);
+  rider->set_nickname(p.nickname);
+  rider->set_ranking_name(RankingNameOf({.display_name = p.display_name,
+                                         .choice = p.ranking_name_choice,
+                                         .nickname = p.nickname,
+                                         .rider_number = p.rider_number,
+                                         .status = p.status}));
   if (with_contact) {
     for (const auto& a :
          tx.exec_params("SELECT platform, platform_name, platform_rider_id, us(linked_at) "

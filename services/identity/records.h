@@ -62,11 +62,15 @@ struct PersonRow {
   bool password_change_required = false;
   v1::PersonStatus status = v1::PERSON_STATUS_UNSPECIFIED;
   bool is_rider = false;
+  v1::RankingNameChoice ranking_name_choice = v1::RANKING_NAME_CHOICE_MASKED_NAME;
+  std::string nickname;
+  int64_t rider_number = 0;
 };
 inline constexpr char kPersonColumns[] =
     "person_id, display_name, coalesce(phone_masked, ''), coalesce(password_hash, ''), "
     "password_change_required, status, is_rider, coalesce(origin_community_id, ''), "
-    "us(registered_at), us(created_at), us(updated_at), us(last_active_at)";
+    "us(registered_at), us(created_at), us(updated_at), us(last_active_at), ranking_name_choice, "
+    "coalesce(nickname, ''), coalesce(rider_number, 0)";
 PersonRow ReadPerson(const pqxx::row& row);
 // Errors: INVALID_ARGUMENT when empty, NOT_FOUND.
 absl::StatusOr<PersonRow> LoadPerson(pqxx::transaction_base& tx, const std::string& person_id,

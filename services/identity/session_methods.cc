@@ -359,10 +359,12 @@ absl::StatusOr<PersonRow> IdentityServiceImpl::CheckLogin(
   };
   if (!read.ok()) return refund(read);
   // An unknown phone costs the same hash as a known one, so timing does not tell them apart.
+  // So does an account without a password (its first sign-in is by SMS code).
+  const bool has_password = person.has_value() && !person->password_hash.empty();
   absl::StatusOr<bool> verified =
-      VerifyPassword(person ? person->password_hash : dummy_hash_, password);
+      VerifyPassword(has_password ? person->password_hash : dummy_hash_, password);
   if (!verified.ok()) return refund(verified.status());
-  if (!*verified || !person.has_value() || person->status != v1::PERSON_STATUS_ACTIVE) {
+  if (!*verified || !has_password || person->status != v1::PERSON_STATUS_ACTIVE) {
     return kBadCredentials;
   }
   // Only failures count against the phone, the address and the device.

@@ -166,17 +166,6 @@ absl::StatusOr<DayRange> ResolveRange(const std::string& from_day, const std::st
   return DayRange{absl::FormatCivilTime(from), absl::FormatCivilTime(to)};
 }
 
-std::string MaskName(const std::string& name) {
-  // The first UTF-8 character: a lead byte and its continuation bytes (10xxxxxx).
-  size_t first = name.empty() ? 0 : 1;
-  while (first < name.size() && (static_cast<unsigned char>(name[first]) & 0xC0) == 0x80) ++first;
-  size_t rest = 0;
-  for (size_t i = first; i < name.size(); ++i) {
-    if ((static_cast<unsigned char>(name[i]) & 0xC0) != 0x80) ++rest;
-  }
-  return name.substr(0, first) + std::string(std::max<size_t>(rest, 1), '*');
-}
-
 v1::GetOrgOverviewResponse BuildOverview(const OverviewInputs& in, const SmallCellRule& rule) {
   v1::GetOrgOverviewResponse out;
   out.set_from_day(in.range.from_day);
@@ -294,13 +283,16 @@ v1::GetOrgOverviewResponse BuildOverview(const OverviewInputs& in, const SmallCe
     row->set_love_corners(c.love_corners());
   }
 
-  // The month's top, masked.
+  // The month's top, under the names the riders chose for rankings.
   *out.mutable_top_riders_period() = in.top.period();
   for (const ledger::v1::RankingEntry& e : in.top.entries()) {
     v1::RankedRider* r = out.add_top_riders();
     r->set_rank(e.rank());
-    const auto name = in.rider_names.find(e.person_id());
-    r->set_masked_name(MaskName(name == in.rider_names.end() ? "?" : name->second));
+    r->set_display_name(e.display_name());
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    r->set_masked_name(e.display_name());
+#pragma GCC diagnostic pop
     r->set_score(e.score());
   }
   return out;

@@ -45,15 +45,11 @@ struct OverviewInputs {
   std::vector<rewards::v1::RedemptionStatsRow> by_day;  // rows per day with orders
   std::map<std::string, rewards::v1::RedemptionFigures> child_redemptions;  // child id → totals
   std::map<std::string, std::string> station_names;                         // place id → name
-  ledger::v1::GetTopRankingResponse top;           // the node's top 15 this month
-  std::map<std::string, std::string> rider_names;  // person id → display name
+  ledger::v1::GetTopRankingResponse top;  // the node's top 15 this month
 };
 
 // The answer for `in` under `rule`.
 v1::GetOrgOverviewResponse BuildOverview(const OverviewInputs& in, const SmallCellRule& rule);
-
-// "张三丰" → "张**": the first character kept, each other one masked (at least one mask).
-std::string MaskName(const std::string& name);
 
 }  // namespace civicpoints::insights
 

@@ -233,17 +233,8 @@ absl::StatusOr<OverviewInputs> OverviewSources::Gather(const identity::v1::OrgNo
     *req.mutable_scope() = ScopeOf(node);
     req.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_MONTH);
     req.set_top_n(kTopRiders);
-    absl::Status s = ask("ledger", [&](grpc::ClientContext* ctx) {
-      return ledger->GetTopRanking(ctx, req, &in.top);
-    });
-    if (!s.ok() || in.top.entries_size() == 0) return s;
-    identity::v1::BatchGetPeopleRequest people;
-    for (const auto& e : in.top.entries()) people.add_person_ids(e.person_id());
-    identity::v1::BatchGetPeopleResponse resp;
-    s = ask("identity",
-            [&](grpc::ClientContext* ctx) { return identity->BatchGetPeople(ctx, people, &resp); });
-    for (const auto& p : resp.people()) in.rider_names[p.person_id()] = p.display_name();
-    return s;
+    return ask("ledger",
+               [&](grpc::ClientContext* ctx) { return ledger->GetTopRanking(ctx, req, &in.top); });
   });
   // rewards: by gift, by station (with the stations' names), by day.
   jobs.push_back([&] {

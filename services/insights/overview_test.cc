@@ -89,14 +89,6 @@ TEST(OverviewRangeTest, ABadRangeIsRefusedNamingTheField) {
   EXPECT_TRUE(absl::StrContains(s.message(), "to_day")) << s;
 }
 
-TEST(MaskNameTest, KeepsTheFirstCharacterOnly) {
-  EXPECT_EQ(MaskName("张三丰"), "张**");
-  EXPECT_EQ(MaskName("李四"), "李*");
-  EXPECT_EQ(MaskName("王"), "王*");
-  EXPECT_EQ(MaskName("Li Wei"), "L*****");
-  EXPECT_EQ(MaskName(""), "*");
-}
-
 // A street with two communities: c1 has 3 checked-in riders, c2 has 12.
 OverviewInputs StreetInputs() {
   OverviewInputs in;
@@ -152,7 +144,7 @@ OverviewInputs StreetInputs() {
   entry->set_rank(1);
   entry->set_person_id("p1");
   entry->set_score(60);
-  in.rider_names["p1"] = "张三丰";
+  entry->set_display_name("张*丰");
   return in;
 }
 
@@ -189,7 +181,7 @@ TEST(BuildOverviewTest, AViewerSeesSmallCountsWithheldAndTheirSiblingProtected) 
   EXPECT_EQ(out.children(1).communities_covered(), 0);
   EXPECT_EQ(out.node().communities_total(), 2);
   ASSERT_EQ(out.top_riders_size(), 1);
-  EXPECT_EQ(out.top_riders(0).masked_name(), "张**");
+  EXPECT_EQ(out.top_riders(0).display_name(), "张*丰");
   EXPECT_EQ(out.top_riders(0).score(), 60);
 }
 

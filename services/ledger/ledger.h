@@ -45,6 +45,7 @@ namespace civicpoints::ledger {
 class AwardSetRunner;
 class GroupCommitter;
 class PgLedgerStore;
+class RankingNames;
 struct AwardItem;
 struct IdempotentResult;
 
@@ -67,6 +68,9 @@ class Ledger {
   void StartBackground(absl::Duration interval = absl::Seconds(2));
   // Called after every mutation committed (the event relay's wake-up); set before serving.
   void OnCommit(std::function<void()> listener) { on_commit_ = std::move(listener); }
+  // Where ranking reads take riders' names from (ranking_names.h); set before serving. Unset:
+  // entries carry no names.
+  void UseRankingNames(const RankingNames* names) { names_ = names; }
 
   // Mutations. `actor` is the caller's principal, recorded on the entry. Errors as documented on
   // the RPCs in protos/civicpoints/ledger/v1/ledger_service.proto.
@@ -182,12 +186,15 @@ class Ledger {
   // award itself never waits for Redis. Right after start it first waits (at most 5 s) for the
   // projector's first catch-up, which rebuilds a projection Redis lost.
   void SettleRankings();
+  // A ranking's place as an entry, with the rider's name.
+  v1::RankingEntry ToEntry(const RankingPlace& place) const;
   void BackgroundLoop(absl::Duration interval);
 
   PgLedgerStore* const store_;
   GroupCommitter* const committer_;
   RankingProjection* const projection_;
   RankingProjector* const projector_;
+  const RankingNames* names_ = nullptr;
   std::function<void()> on_commit_;
   std::unique_ptr<AwardSetRunner> award_runner_;
   TopRankingCache top_cache_;

@@ -12,6 +12,7 @@
 #include "services/ledger/ledger_support.h"
 #include "services/ledger/pg_ledger_store.h"
 #include "services/ledger/ranking_keys.h"
+#include "services/ledger/ranking_names.h"
 
 namespace civicpoints::ledger {
 
@@ -25,18 +26,15 @@ using support::kMaxTopN;
 using support::NodeColumns;
 using support::ToProto;
 
-namespace {
-
-v1::RankingEntry ToEntry(const RankingPlace& r) {
+v1::RankingEntry Ledger::ToEntry(const RankingPlace& r) const {
   v1::RankingEntry e;
   e.set_rank(r.rank);
   e.set_person_id(r.person_id);
   e.set_score(r.points);
   *e.mutable_reach_time() = ToProto(r.reach_time);
+  if (names_ != nullptr) names_->Fill(e);
   return e;
 }
-
-}  // namespace
 
 absl::StatusOr<v1::GetTopRankingResponse> Ledger::GetTopRanking(
     const v1::GetTopRankingRequest& req) {

@@ -14,6 +14,7 @@
 #include "services/ledger/ledger_support.h"
 #include "services/ledger/pg_ledger_store.h"
 #include "services/ledger/ranking_keys.h"
+#include "services/ledger/ranking_names.h"
 
 namespace civicpoints::ledger {
 
@@ -176,6 +177,9 @@ absl::StatusOr<v1::RankingSnapshot> Ledger::SnapshotRanking(const v1::SnapshotRa
                            snap->set_creator_id(actor);
                            return store_->SaveSnapshot(tx, *snap);
                          }));
+  // Names as the riders choose them now, not as stored: a rider who hides their name later is
+  // hidden in earlier snapshots too.
+  if (names_ != nullptr) names_->Fill(*response.mutable_snapshot()->mutable_entries());
   return response.snapshot();
 }
 
@@ -185,6 +189,7 @@ absl::StatusOr<v1::RankingSnapshot> Ledger::GetRankingSnapshot(const std::string
   if (!snap.has_value()) {
     return absl::NotFoundError(absl::StrCat("snapshot ", snapshot_id, " does not exist"));
   }
+  if (names_ != nullptr) names_->Fill(*snap->mutable_entries());
   return *snap;
 }
 

@@ -14,6 +14,7 @@
 #include "services/ledger/journal_events.h"
 #include "services/ledger/ledger_test_env.h"
 #include "services/ledger/ranking_keys.h"
+#include "services/ledger/ranking_names.h"
 
 namespace civicpoints::ledger {
 namespace {
@@ -977,6 +978,57 @@ TEST_F(LedgerTest, SnapshotsFreezeARankingWithItsTies) {
   req.set_idempotency_key("window/w2/snapshot");
   req.set_top_n(0);
   EXPECT_THAT(ledger_->SnapshotRanking(req, "svc").status().message(), HasSubstr("top_n"));
+}
+
+// Ranking reads carry each rider's chosen name from memory (identity's feed fills it in the
+// service); a name chosen later shows in earlier snapshots too, and an unknown rider has none.
+TEST_F(LedgerTest, RankingsCarryTheNamesRidersChose) {
+  RankingNames names;
+  names.Set({{"first", "王*军"}, {"second", "飞毛腿"}});
+  ledger_->UseRankingNames(&names);
+  ASSERT_TRUE(ledger_->Award(AwardReq("a", "first", 30), "svc").ok());
+  ASSERT_TRUE(ledger_->Award(AwardReq("b", "second", 20), "svc").ok());
+  ASSERT_TRUE(ledger_->Award(AwardReq("c", "unnamed", 10), "svc").ok());
+  v1::GetTopRankingRequest top;
+  top.mutable_scope()->set_level(common::v1::ORG_LEVEL_COMMUNITY);
+  top.mutable_scope()->set_org_id("c_west");
+  top.mutable_period()->set_kind(common::v1::RANKING_PERIOD_KIND_ALL_TIME);
+  auto read = ledger_->GetTopRanking(top);
+  ASSERT_TRUE(read.ok()) << read.status();
+  ASSERT_EQ(read->entries_size(), 3);
+  EXPECT_EQ(read->entries(0).display_name(), "王*军");
+  EXPECT_EQ(read->entries(1).display_name(), "飞毛腿");
+  EXPECT_EQ(read->entries(2).display_name(), "");
+
+  v1::GetRankingNeighboursRequest around;
+  around.set_person_id("second");
+  *around.mutable_scope() = top.scope();
+  *around.mutable_period() = top.period();
+  auto near = ledger_->GetRankingNeighbours(around);
+  ASSERT_TRUE(near.ok()) << near.status();
+  EXPECT_EQ(near->self().display_name(), "飞毛腿");
+  ASSERT_EQ(near->above_size(), 1);
+  EXPECT_EQ(near->above(0).display_name(), "王*军");
+  v1::GetRankRequest rank;
+  rank.set_person_id("first");
+  *rank.mutable_scope() = top.scope();
+  *rank.mutable_period() = top.period();
+  EXPECT_EQ(ledger_->GetRank(rank)->entry().display_name(), "王*军");
+
+  v1::SnapshotRankingRequest snap;
+  snap.set_idempotency_key("names/snapshot");
+  *snap.mutable_scope() = top.scope();
+  *snap.mutable_period() = top.period();
+  snap.set_top_n(2);
+  auto taken = ledger_->SnapshotRanking(snap, "svc:rewards");
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_EQ(taken->entries(1).display_name(), "飞毛腿");
+  names.Set({{"second", "小哥 #0002"}});  // the rider hides their name afterwards
+  auto stored = ledger_->GetRankingSnapshot(taken->snapshot_id());
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->entries(1).display_name(), "小哥 #0002");
+  EXPECT_EQ(ledger_->SnapshotRanking(snap, "svc:rewards")->entries(1).display_name(), "小哥 #0002");
+  ledger_->UseRankingNames(nullptr);
 }
 
 TEST_F(LedgerTest, AKeyBelongsToItsCallerSoAnotherCannotTakeAWindowsCut) {

@@ -1,15 +1,19 @@
 // civicpoints-ledger: points accounts, append-only journal, holds, history, live rankings.
 // Wiring only: store, group committer and rankings under the Ledger rules, behind the gRPC face,
-// and the relay that publishes the journal's events.
+// the relay that publishes the journal's events, and the feed of riders' names from identity.
 #include "civicpoints/ledger/v1/ledger_service.grpc.pb.h"
 #include "common/config/config_parser.h"
 #include "common/events/event_relay.h"
+#include "common/log/log.h"
+#include "common/server/peer_channel.h"
 #include "common/server/service_main.h"
 #include "services/ledger/group_committer.h"
 #include "services/ledger/journal_events.h"
 #include "services/ledger/ledger.h"
 #include "services/ledger/ledger_grpc_service.h"
 #include "services/ledger/pg_ledger_store.h"
+#include "services/ledger/ranking_name_feed.h"
+#include "services/ledger/ranking_names.h"
 #include "services/ledger/ranking_projector.h"
 #include "services/ledger/sql_enums.h"
 
@@ -41,6 +45,16 @@ struct LedgerParts {
                absl::Milliseconds(g_settings.top_ranking_cache_ms)) {
     // The journal is the ledger's outbox: each commit of the group committer wakes the relay.
     if (event_relay != nullptr) ledger.OnCommit([relay = event_relay.get()] { relay->Nudge(); });
+    // Riders' names on rankings come from identity's feed, with the service token; a ledger
+    // without one (no events_addr: a bench, a test) ranks riders without names.
+    if (deps.service_token != nullptr && !deps.config->identity_addr.empty()) {
+      name_feed = std::make_unique<ledger::RankingNameFeed>(
+          server::PeerChannel(deps.config->identity_addr), deps.service_token, &names);
+      name_feed->Start();
+    } else {
+      log::Warn("rankings carry no riders' names: no service token to follow identity's feed");
+    }
+    ledger.UseRankingNames(&names);
     ledger.StartBackground();
   }
   ledger::PgLedgerStore store;
@@ -48,7 +62,9 @@ struct LedgerParts {
   ledger::RankingProjection projection;
   ledger::RankingProjector projector;
   std::unique_ptr<events::EventRelay> event_relay;  // null without --events_addr
+  ledger::RankingNames names;
   ledger::Ledger ledger;
+  std::unique_ptr<ledger::RankingNameFeed> name_feed;  // null without a service token
 };
 
 }  // namespace

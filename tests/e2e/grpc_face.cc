@@ -7,6 +7,7 @@
 #include <map>
 
 #include "civicpoints/activity/v1/activity_service.grpc.pb.h"
+#include "civicpoints/app/v1/app_service.grpc.pb.h"
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
 #include "civicpoints/ledger/v1/ledger_service.grpc.pb.h"
 #include "civicpoints/rewards/v1/rewards_service.grpc.pb.h"
@@ -34,7 +35,8 @@ class GrpcFace : public Face {
         identity_(identity::v1::IdentityService::NewStub(channel_)),
         activity_(activity::v1::ActivityService::NewStub(channel_)),
         ledger_(ledger::v1::LedgerService::NewStub(channel_)),
-        rewards_(rewards::v1::RewardsService::NewStub(channel_)) {
+        rewards_(rewards::v1::RewardsService::NewStub(channel_)),
+        app_(app::v1::AppService::NewStub(channel_)) {
 #define CP_BIND(stub, Service, Method)                                   \
   invokers_[Service::service_full_name() + std::string(".") + #Method] = \
       Bind(stub.get(), &Service::Stub::Method)
@@ -50,6 +52,10 @@ class GrpcFace : public Face {
     CP_BIND(identity_, IdentityService, GetCheckInCode);
     CP_BIND(identity_, IdentityService, CheckInWithCode);
     CP_BIND(identity_, IdentityService, ListMyCheckIns);
+    CP_BIND(identity_, IdentityService, RequestSmsCode);
+    CP_BIND(identity_, IdentityService, ResetPassword);
+    CP_BIND(identity_, IdentityService, RefreshToken);
+    CP_BIND(identity_, IdentityService, UpdateMyRiderProfile);
     using activity::v1::ActivityService;
     CP_BIND(activity_, ActivityService, CreatePlace);
     CP_BIND(activity_, ActivityService, CreatePost);
@@ -76,6 +82,8 @@ class GrpcFace : public Face {
     CP_BIND(rewards_, RewardsService, CreateRedemption);
     CP_BIND(rewards_, RewardsService, GetRedemption);
     CP_BIND(rewards_, RewardsService, FulfilRedemption);
+    using app::v1::AppService;
+    CP_BIND(app_, AppService, GetMyHome);
 #undef CP_BIND
   }
 
@@ -113,6 +121,7 @@ class GrpcFace : public Face {
   std::unique_ptr<activity::v1::ActivityService::Stub> activity_;
   std::unique_ptr<ledger::v1::LedgerService::Stub> ledger_;
   std::unique_ptr<rewards::v1::RewardsService::Stub> rewards_;
+  std::unique_ptr<app::v1::AppService::Stub> app_;
   std::map<std::string, Invoker> invokers_;
   std::string last_details_;
 };

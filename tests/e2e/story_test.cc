@@ -14,11 +14,14 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "civicpoints/activity/v1/activity_service.pb.h"
+#include "civicpoints/app/v1/app_service.pb.h"
 #include "civicpoints/identity/v1/identity_service.pb.h"
 #include "civicpoints/ledger/v1/ledger_service.pb.h"
 #include "civicpoints/rewards/v1/rewards_service.pb.h"
@@ -37,6 +40,7 @@ using gp::util::TimeUtil;
 using grpc::StatusCode;
 
 const std::string kIdentity = "civicpoints.identity.v1.IdentityService.";
+const std::string kApp = "civicpoints.app.v1.AppService.";
 const std::string kActivity = "civicpoints.activity.v1.ActivityService.";
 const std::string kLedger = "civicpoints.ledger.v1.LedgerService.";
 const std::string kRewards = "civicpoints.rewards.v1.RewardsService.";
@@ -158,6 +162,43 @@ class StoryTest : public ::testing::TestWithParam<std::string> {
     return Ok<ledger::v1::GetRankResponse>(kLedger + "GetRank", token, req);
   }
 
+  // The SMS code identity's log sender wrote last for `phone` ("" after 5 s without one).
+  static std::string SmsCodeFromLog(const std::string& phone) {
+    const std::string masked = absl::StrCat(phone.substr(0, 3), "****", phone.substr(7));
+    const std::string path = SuiteSetting("CP_SUITE_RUN_DIR") + "/logs/identity.log";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::ifstream log(path);
+      std::string line, code;
+      while (std::getline(log, line)) {
+        if (!absl::StrContains(line, "sms sent (log sender)") ||
+            !absl::StrContains(line, absl::StrCat("\"phone\":\"", masked, "\""))) {
+          continue;
+        }
+        const size_t at = line.find("\"code\":\"");
+        if (at != std::string::npos) code = line.substr(at + 8, 6);
+      }
+      if (!code.empty()) return code;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return "";
+  }
+
+  // The display name at `place` (0-based) of the top, once it is `want` or after 10 s: a name
+  // reaches the ledger by identity's feed, which the ledger reads every second.
+  std::string TopName(const std::string& token, const ledger::v1::GetTopRankingRequest& req,
+                      int place, const std::string& want) {
+    std::string name;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto top = Ok<ledger::v1::GetTopRankingResponse>(kLedger + "GetTopRanking", token, req);
+      if (top.entries_size() > place) name = top.entries(place).display_name();
+      if (name == want) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    return name;
+  }
+
   // Waits until `start` has passed (the activity's start: attendance is confirmed from then).
   static void WaitUntil(const gp::Timestamp& start) {
     while (TimeUtil::GetCurrentTime() < start + TimeUtil::MillisecondsToDuration(50)) {
@@ -255,8 +296,34 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
     reg.mutable_consent()->add_purposes(purpose.purpose());
   auto registered = Ok<identity::v1::RegisterRiderResponse>(kIdentity + "RegisterRider", "", reg);
   const std::string rider = registered.person().person_id();
-  const std::string rider_token = registered.tokens().access_token();
-  ASSERT_FALSE(rider.empty() || rider_token.empty());
+  ASSERT_FALSE(rider.empty() || registered.tokens().access_token().empty());
+
+  // The rider forgets the password: a code by SMS (the suite's identity writes it to its log,
+  // where this test reads it), a new password, and every earlier session ends.
+  identity::v1::RequestSmsCodeRequest sms;
+  sms.set_phone(rider_phone);
+  EXPECT_EQ(Ok<identity::v1::RequestSmsCodeResponse>(kIdentity + "RequestSmsCode", "", sms)
+                .expire_seconds(),
+            300);
+  const std::string sms_code = SmsCodeFromLog(rider_phone);
+  ASSERT_EQ(sms_code.size(), 6u);
+  identity::v1::ResetPasswordRequest reset;
+  reset.set_idempotency_key(Key("reset"));
+  reset.set_phone(rider_phone);
+  reset.set_code(sms_code == "000000" ? "000001" : "000000");
+  reset.set_new_password("Rider-pass-2027");
+  ExpectRefused(Try<identity::v1::ResetPasswordResponse>(kIdentity + "ResetPassword", "", reset),
+                StatusCode::UNAUTHENTICATED, "SMS_CODE_INVALID");
+  reset.set_code(sms_code);
+  const std::string rider_token =
+      Ok<identity::v1::ResetPasswordResponse>(kIdentity + "ResetPassword", "", reset)
+          .tokens()
+          .access_token();
+  identity::v1::RefreshTokenRequest old_session;
+  old_session.set_refresh_token(registered.tokens().refresh_token());
+  ExpectRefused(
+      Try<identity::v1::RefreshTokenResponse>(kIdentity + "RefreshToken", "", old_session),
+      StatusCode::UNAUTHENTICATED);
 
   // ...and checks in at 清远西街社区 with the code shown at its station.
   identity::v1::GetCheckInCodeRequest code_req;
@@ -416,6 +483,29 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   EXPECT_EQ(top.entries(1).person_id(), second.person().person_id());
   EXPECT_EQ(top.entries(1).rank(), 2);
 
+  // The leaderboard names riders as they chose: masked by default. Our rider takes a nickname,
+  // and the rider app, reading the board as the rider, shows it within seconds.
+  EXPECT_EQ(TopName(rider_token, top_req, 0, "李*傅"), "李*傅");
+  EXPECT_EQ(TopName(rider_token, top_req, 1, "张*傅"), "张*傅");
+  identity::v1::UpdateMyRiderProfileRequest nick;
+  nick.set_ranking_name_choice(identity::v1::RANKING_NAME_CHOICE_NICKNAME);
+  nick.set_nickname("清远飞毛腿");
+  nick.mutable_update_mask()->add_paths("ranking_name_choice");
+  nick.mutable_update_mask()->add_paths("nickname");
+  EXPECT_EQ(Ok<identity::v1::UpdateMyRiderProfileResponse>(kIdentity + "UpdateMyRiderProfile",
+                                                           rider_token, nick)
+                .person()
+                .rider()
+                .ranking_name(),
+            "清远飞毛腿");
+  EXPECT_EQ(TopName(rider_token, top_req, 0, "清远飞毛腿"), "清远飞毛腿");
+  nick.set_nickname(std::string(13, 'x'));  // too long: refused, naming the field
+  const grpc::Status long_nick = Try<identity::v1::UpdateMyRiderProfileResponse>(
+      kIdentity + "UpdateMyRiderProfile", rider_token, nick);
+  ExpectRefused(long_nick, StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(long_nick.error_message(), "nickname:"))
+      << long_nick.error_message();
+
   // No token: refused before anything else.
   ledger::v1::GetBalanceRequest balance_req;
   balance_req.set_person_id(rider);
@@ -500,6 +590,44 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   ASSERT_EQ(order.pickup_code().size(), 6u);
   account = WaitForBalance(rider, rider_token, points - cost);
   EXPECT_EQ(account.held(), cost);
+
+  // The rider app's home screen, in one call, from the phone at the station (GCJ-02).
+  app::v1::GetMyHomeRequest home_req;
+  const geo::LatLon here = geo::Wgs84ToGcj02({kNearLat, kLon});
+  home_req.mutable_location()->set_latitude(here.lat);
+  home_req.mutable_location()->set_longitude(here.lon);
+  home_req.mutable_location()->set_datum(common::v1::GEO_DATUM_GCJ02);
+  auto home = Ok<app::v1::GetMyHomeResponse>(kApp + "GetMyHome", rider_token, home_req);
+  EXPECT_EQ(home.unavailable_size(), 0);
+  EXPECT_EQ(home.points().available(), points - cost);
+  EXPECT_EQ(home.points().held(), cost);
+  EXPECT_EQ(home.standing().community_id(), west.org_id());
+  EXPECT_EQ(home.standing().all_time().rank(), 1);
+  EXPECT_EQ(home.standing().all_time().display_name(), "清远飞毛腿");
+  EXPECT_EQ(home.standing().this_month().score(), points);
+  EXPECT_EQ(home.standing().ranked_all_time(), 2);
+  // Ours, or another run's at the same spot: the suite is shared.
+  EXPECT_EQ(home.nearest_station().place().kind(), activity::v1::PLACE_KIND_RIDER_STATION);
+  EXPECT_NEAR(home.nearest_station().distance_meters(), 44, 2);
+  EXPECT_TRUE(home.nearest_station().open_now());
+  bool window_listed = false;
+  for (const auto& w : home.open_windows()) {
+    EXPECT_TRUE(w.eligibility().eligible()) << w.window().window_id();
+    window_listed |= w.window().window_id() == window;
+  }
+  EXPECT_TRUE(window_listed) << home.open_windows_size() << " windows";
+  ASSERT_EQ(home.ready_pickups_size(), 1);
+  EXPECT_EQ(home.ready_pickups(0).pickup_code(), order.pickup_code());
+  EXPECT_TRUE(home.ready_pickups(0).has_expire_time());
+  home_req.mutable_location()->set_latitude(91);
+  const grpc::Status bad_home =
+      Try<app::v1::GetMyHomeResponse>(kApp + "GetMyHome", rider_token, home_req);
+  ExpectRefused(bad_home, StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(bad_home.error_message(), "location")) << bad_home.error_message();
+  // Staff have no home screen.
+  ExpectRefused(Try<app::v1::GetMyHomeResponse>(kApp + "GetMyHome", street_staff.token,
+                                                app::v1::GetMyHomeRequest()),
+                StatusCode::PERMISSION_DENIED);
 
   // At the station the keeper enters the code the rider reads out.
   // A named copy: clang 14 cannot capture a structured binding in a lambda.

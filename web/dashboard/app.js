@@ -159,8 +159,8 @@ function renderChildren() {
 }
 
 function renderLists(o) {
-  table($('top-table'), [{ label: t('rank') }, { label: t('maskedName') }, { label: t('score') }],
-    (o.topRiders ?? []).map((r) => [r.rank, r.maskedName, show(r.score)]));
+  table($('top-table'), [{ label: t('rank') }, { label: t('riderName') }, { label: t('score') }],
+    (o.topRiders ?? []).map((r) => [r.rank, r.displayName || '—', show(r.score)]));
   $('top-period').textContent = o.topRidersPeriod?.key ?? '';
   table($('records-table'), [{ label: t('kind') }, { label: t('status') }, { label: t('count') }],
     (o.node.serviceRecords ?? []).map((r) => [t(r.kind), t(r.status), show(r.records)]));
