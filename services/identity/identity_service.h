@@ -34,6 +34,7 @@ class PgPool;
 namespace civicpoints::identity {
 
 class KeyRing;
+class RiderOrders;
 class SmsSender;
 struct PersonRow;
 
@@ -80,6 +81,9 @@ struct IdentityOptions {
   // Where one-time codes go (sms_sender.h); null: no SMS, RequestSmsCode is FAILED_PRECONDITION.
   std::shared_ptr<SmsSender> sms_sender;
   SmsLimits sms;
+  // Where a closing rider's orders are ended (rider_orders.h); null: CloseMyAccount is
+  // FAILED_PRECONDITION.
+  std::shared_ptr<RiderOrders> rider_orders;
   // Registrations per client address per hour. Generous: a whole station's riders may register
   // over its Wi-Fi on a check-in day.
   int registrations_per_address = 200;
@@ -197,6 +201,11 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
                                     v1::UpdateMyRiderProfileResponse* resp) override;
   grpc::Status GetMyPersonalData(grpc::ServerContext* ctx, const v1::GetMyPersonalDataRequest* req,
                                  v1::GetMyPersonalDataResponse* resp) override;
+  // A rider's own privacy choices (privacy_methods.cc).
+  grpc::Status UpdateMyConsent(grpc::ServerContext* ctx, const v1::UpdateMyConsentRequest* req,
+                               v1::UpdateMyConsentResponse* resp) override;
+  grpc::Status CloseMyAccount(grpc::ServerContext* ctx, const v1::CloseMyAccountRequest* req,
+                              v1::CloseMyAccountResponse* resp) override;
   // One-time SMS codes (sms_code_methods.cc).
   grpc::Status RequestSmsCode(grpc::ServerContext* ctx, const v1::RequestSmsCodeRequest* req,
                               v1::RequestSmsCodeResponse* resp) override;
@@ -336,6 +345,10 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
   // Now and then deletes a bounded slice of expired sessions, refresh tokens and old idempotency
   // records.
   void MaybeSweep(pqxx::transaction_base& tx, absl::Time now);
+  // Erases a closing person's personal data and ends their check-ins and grants (the status and
+  // sessions are the caller's to set); `actor` is recorded on the grants.
+  void EraseAccount(pqxx::transaction_base& tx, const std::string& person_id,
+                    const std::string& actor);
   // Revokes every open session of a person; returns how many.
   int RevokeSessions(pqxx::transaction_base& tx, const std::string& person_id,
                      const std::string& reason, absl::Time now);

@@ -12,11 +12,13 @@
 #include "common/config/config_parser.h"
 #include "common/events/event_relay.h"
 #include "common/log/log.h"
+#include "common/server/peer_channel.h"
 #include "common/server/service_main.h"
 #include "common/server/service_token.h"
 #include "services/identity/crypto.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/key_ring.h"
+#include "services/identity/rider_orders.h"
 #include "services/identity/self_token.h"
 #include "services/identity/sms_sender.h"
 #include "services/identity/sql_enums.h"
@@ -41,6 +43,7 @@ struct IdentitySettings {
   std::string sms_sender = "off";
   std::string sms_http_url;
   std::string sms_http_token_file;
+  std::string rewards_addr;
 };
 
 IdentitySettings g_settings;
@@ -146,6 +149,10 @@ int main(int argc, char** argv) {
              parser.AddString("identity_sms_http_token_file",
                               "file holding the bearer token for identity_sms_http_url",
                               &g_settings.sms_http_token_file);
+             parser.AddString("rewards_addr",
+                              "rewards' gRPC host:port, asked to end a rider's orders before the "
+                              "rider's own account closing erases it (CloseMyAccount)",
+                              &g_settings.rewards_addr);
              parser.AddInt("identity_registrations_per_address",
                            "rider registrations one client address may make per hour (sliding)",
                            &g_settings.registrations_per_address, 1, 1000000);
@@ -193,6 +200,10 @@ int main(int argc, char** argv) {
         absl::StatusOr<std::shared_ptr<identity::SmsSender>> sms = MakeSmsSender();
         if (!sms.ok()) return sms.status();
         options.sms_sender = *std::move(sms);
+        if (!g_settings.rewards_addr.empty()) {
+          options.rider_orders = std::make_shared<identity::GrpcRiderOrders>(
+              server::PeerChannel(g_settings.rewards_addr), deps.service_token);
+        }
         auto service = std::make_unique<identity::IdentityServiceImpl>(
             deps.pg, &g_parts->secrets, &g_parts->keys, deps.authorizer, options);
         if (absl::Status s = service->SetCityName(); !s.ok()) return s;

@@ -30,15 +30,6 @@ constexpr int kPhoneLookupsPerCaller = 30;
 constexpr absl::Duration kPhoneLookupWindow = absl::Minutes(10);
 constexpr char kClosedName[] = "已注销用户";
 
-absl::Status FetchPerson(pqxx::transaction_base& tx, const std::string& id, bool with_contact,
-                         v1::Person* out) {
-  pqxx::result r = tx.exec_params(
-      absl::StrCat("SELECT ", kPersonColumns, " FROM people WHERE person_id = $1"), id);
-  if (r.empty()) return absl::NotFoundError(absl::StrCat("person_id: no person '", id, "'"));
-  FillPerson(tx, r[0], with_contact, out);
-  return absl::OkStatus();
-}
-
 absl::Status CheckMask(const google::protobuf::FieldMask& mask,
                        std::initializer_list<absl::string_view> allowed) {
   if (mask.paths().empty()) return absl::InvalidArgumentError("update_mask: is empty");
@@ -87,6 +78,28 @@ void DescribeHeldData(v1::GetMyPersonalDataResponse* resp) {
 }
 
 }  // namespace
+
+void IdentityServiceImpl::EraseAccount(pqxx::transaction_base& tx, const std::string& person_id,
+                                       const std::string& actor) {
+  // Closing erases personal data (PIPL art. 47) and ends the person's place in the tree.
+  tx.exec_params(
+      "UPDATE people SET phone_hash = NULL, phone_masked = NULL, password_hash = NULL, "
+      "display_name = $2, nickname = NULL WHERE person_id = $1",
+      person_id, kClosedName);
+  tx.exec_params("DELETE FROM platform_accounts WHERE person_id = $1", person_id);
+  tx.exec_params(
+      "UPDATE check_ins SET status = check_in_status('ENDED'), ended_at = now() WHERE "
+      "person_id = $1 AND status = check_in_status('ACTIVE')",
+      person_id);
+  tx.exec_params(
+      "UPDATE check_ins SET status = check_in_status('CANCELLED'), decided_at = now() WHERE "
+      "person_id = $1 AND status = check_in_status('PENDING')",
+      person_id);
+  tx.exec_params(
+      "UPDATE role_grants SET revoked_at = now(), revoked_by = $2, "
+      "revoke_reason = 'account closed' WHERE person_id = $1 AND revoked_at IS NULL",
+      person_id, actor);
+}
 
 grpc::Status IdentityServiceImpl::CreatePerson(grpc::ServerContext* ctx,
                                                const v1::CreatePersonRequest* req,
@@ -366,28 +379,7 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
               req->status() == v1::PERSON_STATUS_CLOSED ? "account closed" : "account suspended",
               caller.now);
         }
-        if (req->status() == v1::PERSON_STATUS_CLOSED) {
-          // Closing erases personal data (PIPL art. 47) and ends the person's place in the tree.
-          tx.exec_params(
-              "UPDATE people SET phone_hash = NULL, phone_masked = NULL, password_hash = NULL, "
-              "display_name = $2, nickname = NULL WHERE person_id = $1",
-              person.person_id, kClosedName);
-          tx.exec_params("DELETE FROM platform_accounts WHERE person_id = $1", person.person_id);
-          tx.exec_params(
-              "UPDATE check_ins SET status = check_in_status('ENDED'), ended_at = now() WHERE "
-              "person_id = $1 "
-              "AND status = check_in_status('ACTIVE')",
-              person.person_id);
-          tx.exec_params(
-              "UPDATE check_ins SET status = check_in_status('CANCELLED'), decided_at = now() "
-              "WHERE "
-              "person_id = $1 AND status = check_in_status('PENDING')",
-              person.person_id);
-          tx.exec_params(
-              "UPDATE role_grants SET revoked_at = now(), revoked_by = $2, "
-              "revoke_reason = 'account closed' WHERE person_id = $1 AND revoked_at IS NULL",
-              person.person_id, me);
-        }
+        if (req->status() == v1::PERSON_STATUS_CLOSED) EraseAccount(tx, person.person_id, me);
         tx.exec_params(
             "INSERT INTO audit_events (actor, action, target, detail) VALUES ($1, $2, $3, $4)", me,
             absl::StrCat("set_status_", v1::PersonStatus_Name(req->status())), person.person_id,

@@ -97,6 +97,15 @@ absl::StatusOr<PersonRow> LoadPerson(pqxx::transaction_base& tx, const std::stri
   return ReadPerson(r[0]);
 }
 
+absl::Status FetchPerson(pqxx::transaction_base& tx, const std::string& id, bool with_contact,
+                         v1::Person* out) {
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT ", kPersonColumns, " FROM people WHERE person_id = $1"), id);
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("person_id: no person '", id, "'"));
+  FillPerson(tx, r[0], with_contact, out);
+  return absl::OkStatus();
+}
+
 void FillPerson(pqxx::transaction_base& tx, const pqxx::row& row, bool with_contact,
                 v1::Person* person) {
   const PersonRow p = ReadPerson(row);

@@ -79,6 +79,9 @@ absl::StatusOr<PersonRow> LoadPerson(pqxx::transaction_base& tx, const std::stri
 // (read in `tx`) unless `reduced` (id, kind and display name only).
 void FillPerson(pqxx::transaction_base& tx, const pqxx::row& row, bool with_contact,
                 v1::Person* person);
+// The person `id` as FillPerson makes it. Errors: NOT_FOUND naming person_id.
+absl::Status FetchPerson(pqxx::transaction_base& tx, const std::string& id, bool with_contact,
+                         v1::Person* out);
 
 inline constexpr char kCheckInColumns[] =
     "ci.check_in_id, ci.person_id, p.display_name, coalesce(p.phone_masked, ''), ci.community_id, "

@@ -366,4 +366,37 @@ void PgRedemptionStore::MarkCancel(pqxx::transaction_base& tx, const std::string
       redemption_id, reason);
 }
 
+void PgRedemptionStore::LockRiderForClosing(pqxx::transaction_base& tx,
+                                            const std::string& rider) const {
+  tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", absl::StrCat("rider|", rider));
+}
+
+void PgRedemptionStore::LockRiderForOrder(pqxx::transaction_base& tx,
+                                          const std::string& rider) const {
+  tx.exec_params("SELECT pg_advisory_xact_lock_shared(hashtext($1))",
+                 absl::StrCat("rider|", rider));
+}
+
+void PgRedemptionStore::MarkRiderClosed(pqxx::transaction_base& tx,
+                                        const std::string& rider) const {
+  tx.exec_params("INSERT INTO closed_riders (rider_id) VALUES ($1) ON CONFLICT DO NOTHING", rider);
+}
+
+bool PgRedemptionStore::RiderClosed(pqxx::transaction_base& tx, const std::string& rider) const {
+  return !tx.exec_params("SELECT 1 FROM closed_riders WHERE rider_id = $1", rider).empty();
+}
+
+std::vector<std::string> PgRedemptionStore::OrdersOfRider(pqxx::transaction_base& tx,
+                                                          const std::string& rider,
+                                                          v1::RedemptionState state) const {
+  std::vector<std::string> ids;
+  for (const auto& row :
+       tx.exec_params("SELECT redemption_id FROM redemptions WHERE rider_id = $1 AND state = $2 "
+                      "ORDER BY created_at",
+                      rider, static_cast<int>(state))) {
+    ids.push_back(row[0].as<std::string>());
+  }
+  return ids;
+}
+
 }  // namespace civicpoints::rewards

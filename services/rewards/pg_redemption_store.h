@@ -165,6 +165,19 @@ class PgRedemptionStore {
                                          const std::string& redemption_id) const;
   void MarkCancel(pqxx::transaction_base& tx, const std::string& redemption_id,
                   const std::string& reason) const;
+
+  // ---- closed accounts ----
+
+  // Serializes a rider's account closing with the rider's new orders: the closing takes the
+  // rider's lock alone, a new order shares it (both until the transaction ends).
+  void LockRiderForClosing(pqxx::transaction_base& tx, const std::string& rider) const;
+  void LockRiderForOrder(pqxx::transaction_base& tx, const std::string& rider) const;
+  // Records that the rider closed their account (idempotent); whether the rider has.
+  void MarkRiderClosed(pqxx::transaction_base& tx, const std::string& rider) const;
+  bool RiderClosed(pqxx::transaction_base& tx, const std::string& rider) const;
+  // The rider's orders in `state`, oldest first.
+  std::vector<std::string> OrdersOfRider(pqxx::transaction_base& tx, const std::string& rider,
+                                         v1::RedemptionState state) const;
 };
 
 }  // namespace civicpoints::rewards

@@ -1,5 +1,5 @@
 // Redemptions: CreateRedemption (accept the order, then run the saga to READY), GetRedemption,
-// ListMyRedemptions, CancelRedemption, FulfilRedemption, ListStationPickups.
+// ListMyRedemptions, CancelRedemption, CloseRiderOrders, FulfilRedemption, ListStationPickups.
 #include <pqxx/pqxx>
 #include <tuple>
 
@@ -127,6 +127,50 @@ grpc::Status RewardsServiceImpl::CancelRedemption(grpc::ServerContext* ctx,
       return absl::OkStatus();
     }));
     return Settle(id, resp->mutable_redemption());
+  });
+}
+
+grpc::Status RewardsServiceImpl::CloseRiderOrders(grpc::ServerContext* ctx,
+                                                  const v1::CloseRiderOrdersRequest* req,
+                                                  v1::CloseRiderOrdersResponse* resp) {
+  return Handle(ctx, "CloseRiderOrders", [&](const Caller&) -> absl::Status {
+    const std::string& rider = req->rider_id();
+    RETURN_IF_ERROR(CheckId(rider, "rider_id"));
+    // Closed first, under the rider's lock: no order placed from now on, and every order placed
+    // before is listed below.
+    std::vector<std::string> pending;
+    RETURN_IF_ERROR(InTx("close rider", [&](pqxx::transaction_base& tx) {
+      redemptions_.LockRiderForClosing(tx, rider);
+      redemptions_.MarkRiderClosed(tx, rider);
+      pending = redemptions_.OrdersOfRider(tx, rider, v1::REDEMPTION_STATE_PENDING);
+      return absl::OkStatus();
+    }));
+    // An order still being placed goes to READY or FAILED first.
+    for (const std::string& id : pending) {
+      v1::Redemption settled;
+      absl::Status s = AdvancePending(id, &settled);
+      if (!s.ok() && s.code() == absl::StatusCode::kUnavailable) return s;
+    }
+    std::vector<std::string> marked;
+    RETURN_IF_ERROR(InTx("cancel rider's orders", [&](pqxx::transaction_base& tx) {
+      marked.clear();
+      for (const std::string& id :
+           redemptions_.OrdersOfRider(tx, rider, v1::REDEMPTION_STATE_READY)) {
+        std::optional<PgRedemptionStore::Ownership> o = redemptions_.LockForCancel(tx, id);
+        if (!o.has_value()) continue;
+        bool mark = false;
+        if (!DecideCancel(id, o->state, o->intent, &mark).ok() || !mark) continue;
+        redemptions_.MarkCancel(tx, id, "the rider closed their account");
+        marked.push_back(id);
+      }
+      return absl::OkStatus();
+    }));
+    // The holds are released by the saga's settling step (here, or by the background pass after a
+    // crash): the cancel intent is already written.
+    for (const std::string& id : marked) {
+      RETURN_IF_ERROR(Settle(id, resp->add_cancelled()));
+    }
+    return absl::OkStatus();
   });
 }
 

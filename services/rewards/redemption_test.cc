@@ -191,6 +191,38 @@ TEST_F(RedemptionTest, RefusalsHoldNoPointsAndTakeNoStock) {
   refused(env_.Redeem("r2", limited, scarce, &order), C::FAILED_PRECONDITION, "GIFT_INACTIVE");
 }
 
+// A rider closing their account: identity has the orders end first. The READY one is cancelled
+// with its points released and its stock returned, a repeat cancels nothing more, the rider's new
+// orders are refused, and only the suite's services may ask.
+TEST_F(RedemptionTest, ARiderClosingTheirAccountHasTheirOrdersEnded) {
+  v1::Redemption order;
+  ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &order).ok());
+  ASSERT_EQ(env_.Account("r1").held(), 30);
+  v1::CloseRiderOrdersRequest req;
+  req.set_rider_id("r1");
+  v1::CloseRiderOrdersResponse resp;
+  EXPECT_EQ(env_.stub().CloseRiderOrders(env_.Rider("r1").get(), req, &resp).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const auto internal = [&] { return env_.As("svc:identity", common::v1::ROLE_INTERNAL_SERVICE); };
+  grpc::Status s = env_.stub().CloseRiderOrders(internal().get(), req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(resp.cancelled_size(), 1);
+  EXPECT_EQ(resp.cancelled(0).redemption_id(), order.redemption_id());
+  EXPECT_EQ(resp.cancelled(0).state(), v1::REDEMPTION_STATE_CANCELLED);
+  EXPECT_EQ(env_.Account("r1").held(), 0);
+  EXPECT_EQ(env_.Account("r1").available(), 100);
+  EXPECT_EQ(env_.StockOf(RewardsTestEnv::kStationA, gift_).available_quantity(), 5);
+
+  ASSERT_TRUE(env_.stub().CloseRiderOrders(internal().get(), req, &resp).ok());
+  EXPECT_EQ(resp.cancelled_size(), 0) << "a repeat cancels nothing more";
+  s = env_.Redeem("r1", window_, gift_, &order);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(s), "ACCOUNT_CLOSED");
+  req.clear_rider_id();
+  EXPECT_EQ(env_.stub().CloseRiderOrders(internal().get(), req, &resp).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(RedemptionTest, SameKeyReturnsTheSameOrder) {
   v1::Redemption first, second;
   ASSERT_TRUE(env_.Redeem("r1", window_, gift_, &first, 1, RewardsTestEnv::kStationA, "tap").ok());

@@ -157,6 +157,8 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
                                  v1::ListMyRedemptionsResponse* resp) override;
   grpc::Status CancelRedemption(grpc::ServerContext* ctx, const v1::CancelRedemptionRequest* req,
                                 v1::CancelRedemptionResponse* resp) override;
+  grpc::Status CloseRiderOrders(grpc::ServerContext* ctx, const v1::CloseRiderOrdersRequest* req,
+                                v1::CloseRiderOrdersResponse* resp) override;
   grpc::Status FulfilRedemption(grpc::ServerContext* ctx, const v1::FulfilRedemptionRequest* req,
                                 v1::FulfilRedemptionResponse* resp) override;
   grpc::Status ListStationPickups(grpc::ServerContext* ctx,

@@ -65,6 +65,13 @@ absl::StatusOr<RewardsServiceImpl::PlacedOrder> RewardsServiceImpl::PlaceOrder(
           "another order of this rider in this window is being placed; retry with the same "
           "idempotency_key");
     }
+    // An account being closed takes no new order (CloseRiderOrders holds this lock alone).
+    redemptions_.LockRiderForOrder(tx, rider);
+    if (redemptions_.RiderClosed(tx, rider)) {
+      refusal = Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_ACCOUNT_CLOSED,
+                       "the rider's account is closed");
+      return absl::OkStatus();
+    }
     // The same key may have been placed since the read above: answered as that one.
     seen = redemptions_.FindRequest(tx, rider, key);
     if (seen.has_value()) return absl::OkStatus();

@@ -56,6 +56,7 @@ class GrpcFace : public Face {
     CP_BIND(identity_, IdentityService, ResetPassword);
     CP_BIND(identity_, IdentityService, RefreshToken);
     CP_BIND(identity_, IdentityService, UpdateMyRiderProfile);
+    CP_BIND(identity_, IdentityService, CloseMyAccount);
     using activity::v1::ActivityService;
     CP_BIND(activity_, ActivityService, CreatePlace);
     CP_BIND(activity_, ActivityService, CreatePost);

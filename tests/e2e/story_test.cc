@@ -186,14 +186,15 @@ class StoryTest : public ::testing::TestWithParam<std::string> {
 
   // The display name at `place` (0-based) of the top, once it is `want` or after 10 s: a name
   // reaches the ledger by identity's feed, which the ledger reads every second.
+  // With `prefix`, once it starts with `want`.
   std::string TopName(const std::string& token, const ledger::v1::GetTopRankingRequest& req,
-                      int place, const std::string& want) {
+                      int place, const std::string& want, bool prefix = false) {
     std::string name;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
       auto top = Ok<ledger::v1::GetTopRankingResponse>(kLedger + "GetTopRanking", token, req);
       if (top.entries_size() > place) name = top.entries(place).display_name();
-      if (name == want) break;
+      if (prefix ? absl::StartsWith(name, want) : name == want) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
     }
     return name;
@@ -537,6 +538,7 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   const int64_t cost = points - 2;
   const std::string towel = make_gift("毛巾", cost);
   const std::string helmet = make_gift("头盔", points + 100);
+  const std::string water = make_gift("矿泉水", 1);
 
   // An exchange window for the street's top 15, opened by hand (which freezes the cut).
   rewards::v1::CreateExchangeWindowRequest window_req;
@@ -546,7 +548,7 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   w->add_station_ids(station);
   *w->mutable_start_time() = TimeUtil::GetCurrentTime() + TimeUtil::MinutesToDuration(1);
   *w->mutable_end_time() = TimeUtil::GetCurrentTime() + TimeUtil::HoursToDuration(8);
-  for (const std::string& g : {towel, helmet}) {
+  for (const std::string& g : {towel, helmet, water}) {
     rewards::v1::WindowGift* wg = w->add_gifts();
     wg->set_gift_id(g);
     wg->set_max_per_rider(1);
@@ -665,6 +667,40 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
       EXPECT_EQ(s.available_quantity(), 5);
     }
   }
+
+  // The other rider orders a bottle of water, then closes their account from the app: the order
+  // is cancelled first (points released, the bottle back on the shelf), then the account erased.
+  const std::string second_id = second.person().person_id();
+  const std::string second_token = second.tokens().access_token();
+  rewards::v1::CreateRedemptionRequest water_req;
+  water_req.set_window_id(window);
+  water_req.set_station_id(station);
+  water_req.set_gift_id(water);
+  water_req.set_quantity(1);
+  water_req.set_idempotency_key(Key("redeem-water"));
+  const auto water_order = Ok<rewards::v1::CreateRedemptionResponse>(kRewards + "CreateRedemption",
+                                                                     second_token, water_req);
+  EXPECT_EQ(water_order.redemption().state(), rewards::v1::REDEMPTION_STATE_READY);
+  identity::v1::CloseMyAccountRequest close_req;
+  close_req.set_password("wrong-pass-1");
+  ExpectRefused(Try<identity::v1::CloseMyAccountResponse>(kIdentity + "CloseMyAccount",
+                                                          second_token, close_req),
+                StatusCode::UNAUTHENTICATED);
+  close_req.set_password("Rider-pass-2026");
+  close_req.set_reason("不再跑外卖了");
+  const auto closed = Ok<identity::v1::CloseMyAccountResponse>(kIdentity + "CloseMyAccount",
+                                                               second_token, close_req);
+  EXPECT_EQ(closed.orders_cancelled(), 1);
+  EXPECT_EQ(closed.person().status(), identity::v1::PERSON_STATUS_CLOSED);
+  EXPECT_TRUE(closed.person().phone_masked().empty());
+  ledger::v1::GetBalanceRequest second_balance;
+  second_balance.set_person_id(second_id);
+  const auto after_close = Ok<ledger::v1::GetBalanceResponse>(kLedger + "GetBalance",
+                                                              street_staff.token, second_balance);
+  EXPECT_EQ(after_close.account().held(), 0);
+  EXPECT_EQ(after_close.account().available(), second_points) << "the points history stays";
+  // On the leaderboard the closed account is anonymous.
+  EXPECT_TRUE(absl::StartsWith(TopName(rider_token, top_req, 1, "小哥 #", true), "小哥 #"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Faces, StoryTest, ::testing::Values("grpc", "rest"),
