@@ -8,8 +8,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "civicpoints/identity/v1/errors.pb.h"
 #include "common/base/text.h"
 #include "common/pg/sql_values.h"
+#include "common/status/refusal.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/records.h"
 #include "services/identity/rider_orders.h"
@@ -86,8 +88,9 @@ grpc::Status IdentityServiceImpl::CloseMyAccount(grpc::ServerContext* ctx,
     }
     if (absl::Status s = text::CheckText(req->reason(), "reason", {.max = 200}); !s.ok()) return s;
     if (options_.rider_orders == nullptr) {
-      return absl::FailedPreconditionError(
-          "closing an account needs rewards, and identity has no address for it (rewards_addr)");
+      return Refuse(absl::StatusCode::kFailedPrecondition, v1::IDENTITY_ERROR_REASON_NOT_CONFIGURED,
+                    "closing an account needs rewards, and identity has no address for it "
+                    "(rewards_addr)");
     }
     const std::string& me = caller.who().subject;
     const std::string bucket = "password:" + me;

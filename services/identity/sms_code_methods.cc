@@ -109,8 +109,8 @@ grpc::Status IdentityServiceImpl::RequestSmsCode(grpc::ServerContext* ctx,
     absl::StatusOr<std::string> phone = NormalizePhone(req->phone(), "phone");
     if (!phone.ok()) return phone.status();
     if (options_.sms_sender == nullptr) {
-      return absl::FailedPreconditionError(
-          "no SMS sender is configured (identity_sms_sender); sign in with the password");
+      return Refuse(absl::StatusCode::kFailedPrecondition, v1::IDENTITY_ERROR_REASON_NOT_CONFIGURED,
+                    "no SMS sender is configured (identity_sms_sender); sign in with the password");
     }
     const std::string phone_hash = secrets_->PhoneHash(*phone);
     const SmsLimits& l = options_.sms;
