@@ -11,7 +11,6 @@
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
 
-#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <vector>
@@ -27,6 +26,7 @@
 #include "common/base/geo_datum.h"
 #include "common/config/config_parser.h"
 #include "tests/bench/bench_support.h"
+#include "tests/bench/demo_suite.h"
 #include "tests/fault/suite_control.h"
 
 namespace cp = ::civicpoints;
@@ -73,20 +73,10 @@ int main(int argc, char** argv) {
   parser.AddInt("port_base", "the suite's ports (scripts/suite-lib.sh)", &s.port_base, 1024, 60000);
   if (int code = ParseSettings(parser, argc, argv); code >= 0) return code;
 
-  const std::string run_dir = std::string(CP_BUILD_DIR) + "/bench-run/home-suite";
   absl::StatusOr<cp::fault::SuiteControl> suite =
-      cp::fault::SuiteControl::StartForLoad(run_dir, static_cast<int>(s.port_base), CP_BUILD_DIR);
+      StartSuiteWithDemo("home", static_cast<int>(s.port_base));
   if (!suite.ok()) {
     std::cerr << suite.status() << "\n";
-    return 1;
-  }
-  const std::string demo =
-      absl::StrCat(CP_BUILD_DIR, "/tools/demo/cp_demo --gateway=", suite->gateway_addr(),
-                   " --admin_password=", suite->admin_password(),
-                   " --admin_demo_password=", suite->admin_password(), " >/dev/null");
-  if (std::system(demo.c_str()) != 0) {
-    std::cerr << "the demo did not load\n";
-    suite->Stop();
     return 1;
   }
   auto channel = grpc::CreateChannel(suite->gateway_addr(), grpc::InsecureChannelCredentials());
