@@ -82,7 +82,7 @@ void RunAll(std::vector<std::function<void()>> jobs) {
 
 }  // namespace
 
-HomeSources::HomeSources(HomeChannels channels, absl::Duration timeout)
+HomeSources::HomeSources(server::DataServiceChannels channels, absl::Duration timeout)
     : channels_(std::move(channels)), timeout_(timeout) {}
 
 absl::StatusOr<v1::GetMyHomeResponse> HomeSources::Gather(const std::string& rider_id,

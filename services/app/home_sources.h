@@ -11,24 +11,15 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "civicpoints/app/v1/app_service.pb.h"
-
-namespace grpc {
-class Channel;
-}
+#include "common/server/data_service_channels.h"
 
 namespace civicpoints::app {
-
-struct HomeChannels {
-  std::shared_ptr<grpc::Channel> identity;
-  std::shared_ptr<grpc::Channel> activity;
-  std::shared_ptr<grpc::Channel> ledger;
-  std::shared_ptr<grpc::Channel> rewards;
-};
 
 class HomeSources {
  public:
   // Each call waits at most `timeout`.
-  explicit HomeSources(HomeChannels channels, absl::Duration timeout = absl::Seconds(2));
+  explicit HomeSources(server::DataServiceChannels channels,
+                       absl::Duration timeout = absl::Seconds(2));
 
   // The home screen of the rider `rider_id` who holds `token`. Errors: INVALID_ARGUMENT from
   // activity when the request's location is bad; UNAVAILABLE when no part could be read.
@@ -37,7 +28,7 @@ class HomeSources {
                                                const v1::GetMyHomeRequest& request, absl::Time now);
 
  private:
-  HomeChannels channels_;
+  server::DataServiceChannels channels_;
   absl::Duration timeout_;
 };
 

@@ -52,7 +52,7 @@ bool IsCity(const identity::v1::OrgNode& node) {
 
 }  // namespace
 
-OverviewSources::OverviewSources(SourceChannels channels, server::ServiceToken* token,
+OverviewSources::OverviewSources(server::DataServiceChannels channels, server::ServiceToken* token,
                                  absl::Duration timeout)
     : channels_(std::move(channels)), token_(token), timeout_(timeout) {}
 

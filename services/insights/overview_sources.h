@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/server/data_service_channels.h"
 #include "services/insights/overview.h"
 
 namespace grpc {
@@ -22,17 +23,10 @@ class ServiceToken;
 
 namespace civicpoints::insights {
 
-struct SourceChannels {
-  std::shared_ptr<grpc::Channel> identity;
-  std::shared_ptr<grpc::Channel> activity;
-  std::shared_ptr<grpc::Channel> ledger;
-  std::shared_ptr<grpc::Channel> rewards;
-};
-
 class OverviewSources {
  public:
   // `token` outlives this; each call waits at most `timeout`.
-  OverviewSources(SourceChannels channels, server::ServiceToken* token,
+  OverviewSources(server::DataServiceChannels channels, server::ServiceToken* token,
                   absl::Duration timeout = absl::Seconds(10));
 
   // The node ("root" for the city) with its path. Errors: NOT_FOUND (ORG_NOT_FOUND) naming org_id;
@@ -45,7 +39,7 @@ class OverviewSources {
                                         absl::Time now);
 
  private:
-  SourceChannels channels_;
+  server::DataServiceChannels channels_;
   server::ServiceToken* token_;
   absl::Duration timeout_;
 };
