@@ -22,21 +22,20 @@ std::string ValuePrefix(const google::protobuf::EnumDescriptor& type) {
   return prefix + "_";
 }
 
-// The name a client sees: the value's name without the enum's prefix.
-std::string WireName(const google::protobuf::EnumValueDescriptor& value) {
+}  // namespace
+
+std::string ReasonWireName(const google::protobuf::EnumValueDescriptor& value) {
   absl::string_view name = value.name();
   absl::ConsumePrefix(&name, ValuePrefix(*value.type()));
   return std::string(name);
 }
 
 // "civicpoints.rewards.v1" → "rewards.civicpoints"; another package names itself.
-std::string Domain(const google::protobuf::EnumDescriptor& type) {
+std::string ReasonDomain(const google::protobuf::EnumDescriptor& type) {
   std::vector<std::string> parts = absl::StrSplit(type.file()->package(), '.');
   if (parts.size() < 2 || parts[0] != "civicpoints") return type.file()->package();
   return absl::StrCat(parts[1], ".civicpoints");
 }
-
-}  // namespace
 
 absl::Status RefuseWith(absl::StatusCode code, const google::protobuf::EnumDescriptor& type,
                         int number, absl::string_view message, const RefusalFigures& figures) {
@@ -47,15 +46,15 @@ absl::Status AddReason(absl::Status status, const google::protobuf::EnumDescript
                        int number, const RefusalFigures& figures) {
   const google::protobuf::EnumValueDescriptor* reason = type.FindValueByNumber(number);
   return WithErrorReason(std::move(status),
-                         reason != nullptr ? WireName(*reason) : absl::StrCat(number), Domain(type),
-                         figures);
+                         reason != nullptr ? ReasonWireName(*reason) : absl::StrCat(number),
+                         ReasonDomain(type), figures);
 }
 
 int ReasonNumberOf(const absl::Status& status, const google::protobuf::EnumDescriptor& type) {
   const std::string name = ErrorReasonOf(status);
   if (name.empty()) return 0;
   for (int i = 0; i < type.value_count(); ++i) {
-    if (WireName(*type.value(i)) == name) return type.value(i)->number();
+    if (ReasonWireName(*type.value(i)) == name) return type.value(i)->number();
   }
   return 0;
 }

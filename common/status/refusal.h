@@ -18,10 +18,20 @@
 #include "common/status/grpc_status.h"
 #include "google/protobuf/generated_enum_reflection.h"
 
+namespace google::protobuf {
+class EnumValueDescriptor;
+}  // namespace google::protobuf
+
 namespace civicpoints {
 
 // The figures behind a refusal, as ErrorInfo metadata ("available_balance" → "42").
 using RefusalFigures = ErrorMetadata;
+
+// How a client sees the value of an error-reason enum: as ErrorInfo.reason, the value's name
+// without the enum's prefix ("OUT_OF_STOCK"), and as ErrorInfo.domain, from the enum's package
+// ("rewards.civicpoints").
+std::string ReasonWireName(const google::protobuf::EnumValueDescriptor& value);
+std::string ReasonDomain(const google::protobuf::EnumDescriptor& type);
 
 // `status` with an ErrorInfo naming the value `number` of the enum `type` (replacing any it had).
 absl::Status AddReason(absl::Status status, const google::protobuf::EnumDescriptor& type,
