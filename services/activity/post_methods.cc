@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/text.h"
+#include "common/labels/label_catalogue.h"
 #include "common/pg/paging.h"
 #include "common/pg/sql_values.h"
 #include "common/status/status_macros.h"
@@ -23,25 +24,32 @@ using common::v1::ROLE_STREET_STAFF;
 
 namespace {
 
+// What a rider on each post does, for the help screen. The kinds' names are the label catalogue's
+// (common/labels), as for every enum.
 struct KindInfo {
   v1::PostKind kind;
-  const char* zh;
-  const char* en;
   const char* description;
 };
 
 constexpr KindInfo kKinds[] = {
-    {v1::POST_KIND_MOBILE_GRID_MONITOR, "流动网格员", "Mobile grid monitor",
+    {v1::POST_KIND_MOBILE_GRID_MONITOR,
      "在配送途中留意社区网格内的安全隐患、环境问题和需要帮助的居民，及时上报社区。"},
-    {v1::POST_KIND_CIVILITY_ADVOCATE, "文明倡导员", "Civility advocate",
+    {v1::POST_KIND_CIVILITY_ADVOCATE,
      "宣传文明城市创建，倡导文明出行、垃圾分类和文明用语，劝导不文明行为。"},
-    {v1::POST_KIND_SAFETY_PATROLLER, "安全巡查员", "Safety patroller",
+    {v1::POST_KIND_SAFETY_PATROLLER,
      "巡查违章搭建、消防通道堵塞、电动车违规充电等安全隐患，发现后及时报告。"},
-    {v1::POST_KIND_DISPUTE_MEDIATOR, "矛盾调解员", "Dispute mediator",
-     "协助社区调解邻里纠纷和配送相关矛盾，促进和睦相处。"},
-    {v1::POST_KIND_ELDERLY_HELPER, "助老服务员", "Elderly helper",
-     "走访社区独居和高龄老人，帮助代购、送餐和解决生活中的小困难。"},
+    {v1::POST_KIND_DISPUTE_MEDIATOR, "协助社区调解邻里纠纷和配送相关矛盾，促进和睦相处。"},
+    {v1::POST_KIND_ELDERLY_HELPER, "走访社区独居和高龄老人，帮助代购、送餐和解决生活中的小困难。"},
 };
+
+// The catalogue's label of `kind` in `locale` ("" if it had none, which its test rules out).
+std::string KindLabel(v1::PostKind kind, labels::Locale locale) {
+  const google::protobuf::EnumValueDescriptor* value =
+      v1::PostKind_descriptor()->FindValueByNumber(kind);
+  const std::string* label =
+      value == nullptr ? nullptr : labels::LabelCatalogue::Builtin().Label(*value, locale);
+  return label == nullptr ? "" : *label;
+}
 
 bool ValidKind(v1::PostKind kind) {
   return kind != v1::POST_KIND_UNSPECIFIED && v1::PostKind_IsValid(kind);
@@ -87,8 +95,8 @@ grpc::Status ActivityServiceImpl::ListPostKinds(grpc::ServerContext* ctx,
     for (const KindInfo& k : kKinds) {
       v1::PostKindInfo* info = resp->add_kinds();
       info->set_kind(k.kind);
-      info->set_display_name_zh(k.zh);
-      info->set_display_name_en(k.en);
+      info->set_display_name_zh(KindLabel(k.kind, labels::Locale::kZhCn));
+      info->set_display_name_en(KindLabel(k.kind, labels::Locale::kEn));
       info->set_description_zh(k.description);
     }
     return absl::OkStatus();

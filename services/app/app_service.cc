@@ -4,7 +4,9 @@
 
 #include "absl/strings/match.h"
 #include "common/auth/principal.h"
+#include "common/labels/label_catalogue.h"
 #include "common/server/call_handler.h"
+#include "services/app/labels_answer.h"
 
 namespace civicpoints::app {
 namespace {
@@ -14,10 +16,7 @@ constexpr char kService[] = "civicpoints.app.v1.AppService";
 // The caller's bearer token as it came (already verified by HandleCall), to ask the services
 // with.
 std::string BearerToken(const grpc::ServerContext& ctx) {
-  const auto& md = ctx.client_metadata();
-  auto it = md.find("authorization");
-  if (it == md.end()) return "";
-  const std::string value(it->second.data(), it->second.size());
+  const std::string value = server::ClientMetadata(ctx, "authorization");
   constexpr char kBearer[] = "Bearer ";
   return absl::StartsWith(value, kBearer) ? value.substr(sizeof kBearer - 1) : "";
 }
@@ -37,6 +36,22 @@ grpc::Status AppServiceImpl::GetMyHome(grpc::ServerContext* ctx, const v1::GetMy
         *resp = *std::move(home);
         return absl::OkStatus();
       });
+}
+
+grpc::Status AppServiceImpl::ListLabels(grpc::ServerContext* ctx, const v1::ListLabelsRequest* req,
+                                        v1::ListLabelsResponse* resp) {
+  return server::HandleCall(
+      ctx, *authorizer_, kService, "ListLabels",
+      [&](const server::Call&) -> absl::Status {
+        // The gateway passes the caller's Accept-Language on as this metadata.
+        absl::StatusOr<v1::ListLabelsResponse> answer =
+            LabelsAnswer(labels::LabelCatalogue::Builtin(), *req,
+                         server::ClientMetadata(*ctx, "accept-language"));
+        if (!answer.ok()) return answer.status();
+        *resp = *std::move(answer);
+        return absl::OkStatus();
+      },
+      server::Anonymous::kAllowed);
 }
 
 }  // namespace civicpoints::app

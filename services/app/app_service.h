@@ -1,5 +1,5 @@
 // The app service's handler (app_service.proto): GetMyHome for the calling rider, gathered with
-// the rider's own token.
+// the rider's own token; ListLabels from the built-in label catalogue.
 #ifndef CIVICPOINTS_SERVICES_APP_APP_SERVICE_H_
 #define CIVICPOINTS_SERVICES_APP_APP_SERVICE_H_
 
@@ -19,6 +19,8 @@ class AppServiceImpl final : public v1::AppService::Service {
 
   grpc::Status GetMyHome(grpc::ServerContext* ctx, const v1::GetMyHomeRequest* req,
                          v1::GetMyHomeResponse* resp) override;
+  grpc::Status ListLabels(grpc::ServerContext* ctx, const v1::ListLabelsRequest* req,
+                          v1::ListLabelsResponse* resp) override;
 
  private:
   const auth::Authorizer* authorizer_;

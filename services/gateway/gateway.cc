@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/labels/label_catalogue.h"
 #include "services/gateway/openapi.h"
 
 namespace civicpoints::gateway {
@@ -12,6 +13,8 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(const GatewaySettings& 
                                                          const auth::Authorizer* authorizer,
                                                          TokenKeys* keys) {
   std::unique_ptr<Gateway> gw(new Gateway);
+  // Parsed now rather than at the first error (every error carries a LocalizedMessage from it).
+  labels::LabelCatalogue::Builtin();
   absl::StatusOr<RouteTable> routes = RouteTable::Build(DefaultServices());
   if (!routes.ok()) return routes.status();
   gw->routes_ = *std::move(routes);

@@ -40,8 +40,10 @@
 #include "civicpoints/ledger/v1/ledger_service.pb.h"
 #include "common/auth/jwt.h"
 #include "common/auth/method_policy.h"
+#include "common/labels/label_catalogue.h"
 #include "common/server/service_host.h"
 #include "common/status/grpc_status.h"
+#include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "services/gateway/http_server.h"
 
@@ -663,9 +665,10 @@ TEST_F(GatewayTest, BackendErrorsAndTheirDetailsReachBothFaces) {
   }
   json err = json::parse(h->body);
   EXPECT_EQ(err["code"], 8);
-  ASSERT_EQ(err["details"].size(), 1u) << h->body;
+  ASSERT_EQ(err["details"].size(), 2u) << h->body;
   EXPECT_EQ(err["details"][0]["@type"], "type.googleapis.com/google.rpc.RetryInfo");
   EXPECT_EQ(err["details"][0]["retryDelay"], "30s");
+  EXPECT_EQ(err["details"][1]["@type"], "type.googleapis.com/google.rpc.LocalizedMessage");
 
   backend_.SetScript([](const Seen&) {
     return Answer{grpc::Status(grpc::StatusCode::NOT_FOUND, "no account p-1"), "", {}};
@@ -673,6 +676,79 @@ TEST_F(GatewayTest, BackendErrorsAndTheirDetailsReachBothFaces) {
   h = CallRest("GET", "/v1/accounts/p-1", "", {{"Authorization", rider}});
   EXPECT_EQ(h->status, 404);
   EXPECT_EQ(json::parse(h->body)["message"], "no account p-1");
+}
+
+// The LocalizedMessage of a REST error body, as {locale, message}.
+std::pair<std::string, std::string> RestLocalized(const std::string& body) {
+  const json err = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!err.is_object() || !err.contains("details")) return {};
+  for (const json& d : err["details"]) {
+    if (d.value("@type", "") == "type.googleapis.com/google.rpc.LocalizedMessage") {
+      return {d.value("locale", ""), d.value("message", "")};
+    }
+  }
+  return {};
+}
+
+TEST_F(GatewayTest, ErrorsCarryASentenceInTheCallersLanguageOnBothFaces) {
+  using labels::Locale;
+  const labels::LabelCatalogue& catalogue = labels::LabelCatalogue::Builtin();
+  // The gateway's own refusals: Chinese when the caller names no language, else as asked.
+  httplib::Result zh = CallRest("GET", "/v1/no/such/route");
+  ASSERT_TRUE(zh);
+  EXPECT_EQ(RestLocalized(zh->body),
+            std::make_pair(std::string("zh-CN"), *catalogue.CodeLabel(5, Locale::kZhCn)));
+  httplib::Result en =
+      CallRest("GET", "/v1/rankings/top", "", {{"Accept-Language", "en-US,en;q=0.9,zh;q=0.8"}});
+  ASSERT_TRUE(en);
+  EXPECT_EQ(en->status, 401);
+  EXPECT_EQ(RestLocalized(en->body),
+            std::make_pair(std::string("en"), *catalogue.CodeLabel(16, Locale::kEn)));
+
+  // A backend's refusal with a reason gets that reason's sentence; the choice goes downstream.
+  backend_.SetScript([](const Seen&) {
+    return Answer{ToGrpcStatus(WithErrorReason(absl::FailedPreconditionError("station s1 has 0"),
+                                               "OUT_OF_STOCK", "rewards.civicpoints", {})),
+                  "",
+                  {}};
+  });
+  const std::string rider = Token(common::v1::ROLE_RIDER);
+  httplib::Result refused = CallRest("GET", "/v1/rankings/top", "",
+                                     {{"Authorization", rider}, {"Accept-Language", "en-GB"}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(RestLocalized(refused->body),
+            std::make_pair(std::string("en"), *catalogue.ReasonLabel("rewards.civicpoints",
+                                                                     "OUT_OF_STOCK", Locale::kEn)));
+  EXPECT_EQ(json::parse(refused->body)["message"], "station s1 has 0");
+  std::vector<Seen> calls = backend_.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].metadata["accept-language"], "en");
+
+  backend_.Clear();
+  CallResult g =
+      CallGrpc(kTopRanking, "", {{"authorization", rider}, {"accept-language", "zh-Hans-CN"}});
+  EXPECT_EQ(g.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(g.status.error_message(), "station s1 has 0");
+  google::rpc::Status rich;
+  ASSERT_TRUE(rich.ParseFromString(g.status.error_details()));
+  google::rpc::LocalizedMessage localized;
+  ASSERT_EQ(rich.details_size(), 2);
+  ASSERT_TRUE(rich.details(1).UnpackTo(&localized));
+  EXPECT_EQ(localized.locale(), "zh-CN");
+  EXPECT_EQ(localized.message(),
+            *catalogue.ReasonLabel("rewards.civicpoints", "OUT_OF_STOCK", Locale::kZhCn));
+  calls = backend_.Calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].metadata["accept-language"], "zh-CN");
+
+  // The gRPC face's own refusal (no token) too.
+  CallResult anonymous = CallGrpc(kTopRanking, "", {{"accept-language", "en"}});
+  EXPECT_EQ(anonymous.status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_TRUE(rich.ParseFromString(anonymous.status.error_details()));
+  ASSERT_GE(rich.details_size(), 1);
+  ASSERT_TRUE(rich.details(rich.details_size() - 1).UnpackTo(&localized));
+  EXPECT_EQ(localized.locale(), "en");
+  EXPECT_EQ(localized.message(), *catalogue.CodeLabel(16, Locale::kEn));
 }
 
 TEST_F(GatewayTest, OnlyMethodsSafeToRetryAreRetriedWhenTheBackendCannotTakeTheCall) {

@@ -7,9 +7,11 @@
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/labels/label_catalogue.h"
 #include "common/log/log.h"
 #include "common/server/call_handler.h"
 #include "common/server/call_interceptor.h"
+#include "services/gateway/localized_errors.h"
 
 namespace civicpoints::gateway {
 namespace {
@@ -44,6 +46,7 @@ class GrpcFace::Call final : public grpc::ServerGenericBidiReactor, public Strea
     route_ = face_->routes_->FindGrpc(ctx->method());
     request_id_ = std::string(Header(ctx->client_metadata(), server::kRequestIdHeader));
     if (request_id_.empty()) request_id_ = log::NewRequestId();
+    locale_ = labels::NegotiateLocale(JoinedHeader(ctx->client_metadata(), "accept-language"));
     if (route_ == nullptr) {
       Answer(grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                           absl::StrCat("unknown method ", ctx->method())));
@@ -139,6 +142,7 @@ class GrpcFace::Call final : public grpc::ServerGenericBidiReactor, public Strea
     }
     forward.metadata.emplace_back(server::kRequestIdHeader, request_id_);
     forward.metadata.emplace_back("x-client-address", client_address_);
+    forward.metadata.emplace_back("accept-language", std::string(LocaleTag(locale_)));
     if (ctx_->deadline() != std::chrono::system_clock::time_point::max()) {
       forward.deadline = absl::FromChrono(ctx_->deadline());
     }
@@ -159,8 +163,8 @@ class GrpcFace::Call final : public grpc::ServerGenericBidiReactor, public Strea
     });
   }
 
-  void Answer(grpc::Status status) {
-    status_ = std::move(status);
+  void Answer(const grpc::Status& status) {
+    status_ = WithLocalizedMessage(status, locale_, labels::LabelCatalogue::Builtin());
     Finish(status_);
   }
 
@@ -172,6 +176,7 @@ class GrpcFace::Call final : public grpc::ServerGenericBidiReactor, public Strea
   std::string request_id_;
   std::string client_address_;
   std::string principal_;
+  labels::Locale locale_ = labels::kDefaultLocale;  // of error messages, from accept-language
   grpc::ByteBuffer request_;
   grpc::ByteBuffer response_;
   grpc::Status status_;

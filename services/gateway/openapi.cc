@@ -205,8 +205,16 @@ std::string OpenApiJson(const RouteTable& routes) {
       {"properties",
        {{"code", {{"type", "integer"}, {"description", "the gRPC status code"}}},
         {"status", {{"type", "string"}, {"description", "the gRPC status code's name"}}},
-        {"message", {{"type", "string"}}},
-        {"details", {{"type", "array"}, {"items", {{"type", "object"}}}}}}}};
+        {"message",
+         {{"type", "string"}, {"description", "for developers, in English, naming the field"}}},
+        {"details",
+         {{"type", "array"},
+          {"items", {{"type", "object"}}},
+          {"description",
+           "google.rpc details, each with its \"@type\": ErrorInfo (reason, domain, "
+           "metadata) for a refusal an app may act on, RetryInfo when to retry, and always a "
+           "LocalizedMessage (locale, message): the sentence to show the person, in the "
+           "Accept-Language asked for (zh-CN or en)"}}}}}};
   json doc = {
       {"openapi", "3.0.3"},
       {"info",

@@ -8,9 +8,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "common/labels/label_catalogue.h"
 #include "common/log/log.h"
 #include "common/status/grpc_status.h"
 #include "services/gateway/json_transcoder.h"
+#include "services/gateway/localized_errors.h"
 
 namespace civicpoints::gateway {
 namespace {
@@ -50,6 +52,7 @@ struct RestCall {
   std::string client_address;
   std::string route_label = "unknown";
   std::string principal;
+  labels::Locale locale = labels::kDefaultLocale;  // of the error messages, from Accept-Language
   Headers headers;  // of the answer: X-Request-Id, CORS, Retry-After, Allow
 };
 
@@ -84,6 +87,7 @@ class Handler {
       call->headers.emplace_back("Access-Control-Expose-Headers", "X-Request-Id, Retry-After");
     }
     if (!origin.empty()) call->headers.emplace_back("Vary", "Origin");
+    call->locale = labels::NegotiateLocale(req.JoinedHeader("accept-language"));
     call->request = std::move(req);
     if (call->request.method == "OPTIONS" &&
         call->request.HasHeader("access-control-request-method")) {
@@ -110,7 +114,11 @@ class Handler {
                   .message = status.error_message(),
                   .http_status = refusal.status,
                   .client_address = refusal.remote_address});
-    HttpResponse out{.status = refusal.status, .content_type = kJson, .body = ErrorJson(status)};
+    // Refused before its headers were read: no Accept-Language to go by.
+    HttpResponse out{.status = refusal.status,
+                     .content_type = kJson,
+                     .body = ErrorJson(WithLocalizedMessage(status, labels::kDefaultLocale,
+                                                            labels::LabelCatalogue::Builtin()))};
     if (refusal.status == 503) out.headers.emplace_back("Retry-After", "1");
     return out;
   }
@@ -139,7 +147,8 @@ class Handler {
 
   void Fail(const CallPtr& call, const grpc::Status& status, int http_status = 0) const {
     Finish(call, http_status != 0 ? http_status : HttpStatusFor(status.error_code()),
-           ErrorJson(status), status);
+           ErrorJson(WithLocalizedMessage(status, call->locale, labels::LabelCatalogue::Builtin())),
+           status);
   }
 
   // A browser asks before a cross-origin call with credentials or a JSON body.
@@ -241,6 +250,8 @@ class Handler {
     }
     forward.metadata.emplace_back("x-request-id", call->request_id);
     forward.metadata.emplace_back("x-client-address", call->client_address);
+    // The language the gateway chose, for answers that carry text (ListLabels).
+    forward.metadata.emplace_back("accept-language", std::string(LocaleTag(call->locale)));
     forwarder_->Forward(std::move(forward), nullptr, [this, call, route](ForwardResult result) {
       bool retry_after = false;
       for (const auto& [key, value] : result.metadata) {

@@ -162,6 +162,11 @@ async function main() {
     await page.click('#lang');
     check((await page.textContent('[data-tile="ridersCheckedIn"] .label')) === 'Riders checked in',
       'the labels switch to English');
+    const englishRecords = await page.waitForFunction(() => {
+      const cells = [...document.querySelectorAll('#records-table tbody td:nth-child(-n+2)')];
+      return cells.length > 0 && cells.every((td) => /^[A-Z][a-z]/.test(td.textContent));
+    }, null, { timeout: 5000 }).then(() => true, () => false);
+    check(englishRecords, "record kinds and statuses switch to the catalogue's English labels");
     await page.click('#lang');
 
     // ---- the district official, a viewer ----
@@ -192,6 +197,11 @@ async function main() {
     const withheldGifts = (v.gifts ?? []).filter((g) => g.itemsHandedOut.withheld).length;
     check(giftCells.filter((c) => c === '<5').length === withheldGifts,
       `withheld gift counts show "<5" (${withheldGifts})`);
+    const recordLabels = await page.locator('#records-table tbody td:nth-child(-n+2)').allTextContents();
+    check(recordLabels.length > 0 && recordLabels.every((c) => c && !c.startsWith('SERVICE_RECORD_')),
+      `record kinds and statuses show the catalogue's labels (${recordLabels.slice(0, 4).join(', ')})`);
+    check(recordLabels.every((c) => /[\u4e00-\u9fff]/.test(c)),
+      'the labels are the Chinese ones of GET /v1/labels');
     const recordCells = await page.locator('#records-table tbody td:nth-child(3)').allTextContents();
     const withheldRecords = (v.node.serviceRecords ?? []).filter((r) => r.records.withheld).length;
     check(recordCells.filter((c) => c === '<5').length === withheldRecords,

@@ -17,6 +17,12 @@
 
 namespace civicpoints::e2e {
 
+// A google.rpc.LocalizedMessage: the error's sentence for the person using the app.
+struct LocalizedText {
+  std::string locale;  // "zh-CN", "en"; empty when the error carried none
+  std::string message;
+};
+
 class Face {
  public:
   virtual ~Face() = default;
@@ -37,6 +43,14 @@ class Face {
   // The reason of the last call's refusal, from its google.rpc.ErrorInfo detail (gRPC status
   // details, or the REST error body's "details"), e.g. "OUTSIDE_GEOFENCE"; empty when none.
   virtual std::string last_reason() const = 0;
+
+  // The google.rpc.LocalizedMessage of the last call's error (status details, or the REST error
+  // body's "details"); empty when none.
+  virtual LocalizedText last_localized() const = 0;
+
+  // Sends `value` as the Accept-Language header (accept-language metadata on gRPC) with every
+  // later call; empty sends none.
+  virtual void set_accept_language(std::string value) = 0;
 };
 
 // The gateway's gRPC face at `address` ("127.0.0.1:31050").

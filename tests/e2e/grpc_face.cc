@@ -85,6 +85,7 @@ class GrpcFace : public Face {
     CP_BIND(rewards_, RewardsService, FulfilRedemption);
     using app::v1::AppService;
     CP_BIND(app_, AppService, GetMyHome);
+    CP_BIND(app_, AppService, ListLabels);
 #undef CP_BIND
   }
 
@@ -101,6 +102,18 @@ class GrpcFace : public Face {
     return "";
   }
 
+  LocalizedText last_localized() const override {
+    google::rpc::Status rich;
+    if (last_details_.empty() || !rich.ParseFromString(last_details_)) return {};
+    for (const gp::Any& detail : rich.details()) {
+      google::rpc::LocalizedMessage localized;
+      if (detail.UnpackTo(&localized)) return {localized.locale(), localized.message()};
+    }
+    return {};
+  }
+
+  void set_accept_language(std::string value) override { accept_language_ = std::move(value); }
+
   grpc::Status Call(const std::string& method, const std::string& token, const gp::Message& request,
                     gp::Message* response) override {
     auto it = invokers_.find(method);
@@ -111,6 +124,7 @@ class GrpcFace : public Face {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
     if (!token.empty()) ctx.AddMetadata("authorization", "Bearer " + token);
+    if (!accept_language_.empty()) ctx.AddMetadata("accept-language", accept_language_);
     grpc::Status status = it->second(&ctx, request, response);
     last_details_ = status.error_details();
     return status;
@@ -125,6 +139,7 @@ class GrpcFace : public Face {
   std::unique_ptr<app::v1::AppService::Stub> app_;
   std::map<std::string, Invoker> invokers_;
   std::string last_details_;
+  std::string accept_language_;
 };
 
 }  // namespace

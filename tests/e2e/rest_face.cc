@@ -57,11 +57,14 @@ class RestFace : public Face {
   std::string name() const override { return "rest"; }
   int last_http_status() const override { return last_http_status_; }
   std::string last_reason() const override { return last_reason_; }
+  LocalizedText last_localized() const override { return last_localized_; }
+  void set_accept_language(std::string value) override { accept_language_ = std::move(value); }
 
   grpc::Status Call(const std::string& method, const std::string& token, const gp::Message& request,
                     gp::Message* response) override {
     last_http_status_ = 0;
     last_reason_.clear();
+    last_localized_ = {};
     const gp::MethodDescriptor* m = gp::DescriptorPool::generated_pool()->FindMethodByName(method);
     if (m == nullptr || !m->options().HasExtension(options::v1::http)) {
       return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, method + " declares no REST route");
@@ -117,6 +120,7 @@ class RestFace : public Face {
 
     httplib::Headers headers;
     if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+    if (!accept_language_.empty()) headers.emplace("Accept-Language", accept_language_);
     if (verb == "GET" || verb == "DELETE") {
       std::vector<std::string> params;
       Flatten(body, "", &params);
@@ -150,6 +154,10 @@ class RestFace : public Face {
         if (d.is_object() && d.value("@type", std::string()).ends_with("google.rpc.ErrorInfo")) {
           last_reason_ = d.value("reason", std::string());
         }
+        if (d.is_object() &&
+            d.value("@type", std::string()).ends_with("google.rpc.LocalizedMessage")) {
+          last_localized_ = {d.value("locale", std::string()), d.value("message", std::string())};
+        }
       }
     }
     return grpc::Status(static_cast<grpc::StatusCode>(error["code"].get<int>()),
@@ -169,6 +177,8 @@ class RestFace : public Face {
   httplib::Client client_;
   int last_http_status_ = 0;
   std::string last_reason_;
+  LocalizedText last_localized_;
+  std::string accept_language_;
 };
 
 }  // namespace

@@ -114,7 +114,9 @@ const std::set<std::string> kOpenToEveryone = {
     // rewards: the catalog, stock and windows are what riders shop from.
     "RewardsService.GetGift", "RewardsService.ListGifts", "RewardsService.ListGiftAvailability",
     "RewardsService.ListStationStock", "RewardsService.GetExchangeWindow",
-    "RewardsService.ListExchangeWindows"};
+    "RewardsService.ListExchangeWindows",
+    // app: the labels of the contracts' enums are the same for everyone.
+    "AppService.ListLabels"};
 
 // Methods whose filled request is well formed and names an org-scoped thing of the street: an
 // outsider must be told PERMISSION_DENIED or NOT_FOUND, nothing vaguer.

@@ -89,11 +89,15 @@ class StoryTest : public ::testing::TestWithParam<std::string> {
 
   // Expects the last call to have been refused with `code` and, when given, the ErrorInfo
   // `reason`; on REST also the matching HTTP status.
+  // Every refusal also carries its sentence for the person, in the language asked for.
   void ExpectRefused(const grpc::Status& s, StatusCode code, const std::string& reason = "") {
     EXPECT_EQ(s.error_code(), code) << face_->name() << ": " << s.error_message();
     if (!reason.empty()) {
       EXPECT_EQ(face_->last_reason(), reason) << s.error_message();
     }
+    const LocalizedText localized = face_->last_localized();
+    EXPECT_EQ(localized.locale, locale_) << s.error_message();
+    EXPECT_FALSE(localized.message.empty()) << s.error_message();
     if (face_->name() == "rest") {
       const std::map<StatusCode, int> http = {
           {StatusCode::INVALID_ARGUMENT, 400},    {StatusCode::UNAUTHENTICATED, 401},
@@ -101,6 +105,12 @@ class StoryTest : public ::testing::TestWithParam<std::string> {
           {StatusCode::FAILED_PRECONDITION, 400}, {StatusCode::RESOURCE_EXHAUSTED, 429}};
       EXPECT_EQ(face_->last_http_status(), http.at(code));
     }
+  }
+
+  // Asks for `accept_language` from now on, expecting refusals' sentences in `locale`.
+  void SpeakTo(const std::string& accept_language, const std::string& locale) {
+    face_->set_accept_language(accept_language);
+    locale_ = locale;
   }
 
   std::string Key(const std::string& what) { return absl::StrCat(run_, "-", what); }
@@ -208,6 +218,8 @@ class StoryTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<Face> face_;
+  // The language refusals' sentences come in: the default while no Accept-Language is sent.
+  std::string locale_ = "zh-CN";
   std::string run_;
   int64_t phone_base_ = 0;
   int phones_ = 0;
@@ -401,6 +413,63 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
       second_points);
   EXPECT_EQ(Rank(rider, rider_token, west.org_id()).entry().rank(), 0);
 
+  // The rider's app labels its screens and errors from the catalogue: in Chinese when it says
+  // nothing, in English when it asks; public, one version for both languages.
+  const auto labels_zh =
+      Ok<app::v1::ListLabelsResponse>(kApp + "ListLabels", "", app::v1::ListLabelsRequest());
+  app::v1::ListLabelsRequest labels_req;
+  labels_req.set_locale("en-GB");
+  const auto labels_en = Ok<app::v1::ListLabelsResponse>(kApp + "ListLabels", "", labels_req);
+  EXPECT_EQ(labels_zh.locale(), "zh-CN");
+  EXPECT_EQ(labels_en.locale(), "en");
+  EXPECT_EQ(labels_zh.version(), labels_en.version());
+  EXPECT_EQ(labels_zh.enums_size(), labels_en.enums_size());
+  const auto label_of = [](const app::v1::ListLabelsResponse& labels, const std::string& type,
+                           const std::string& value) {
+    for (const app::v1::EnumLabels& e : labels.enums()) {
+      for (const app::v1::ValueLabel& v : e.values()) {
+        if (e.enum_name() == type && v.name() == value) return v.label();
+      }
+    }
+    return std::string();
+  };
+  const auto reason_label = [](const app::v1::ListLabelsResponse& labels, const std::string& domain,
+                               const std::string& reason) {
+    for (const app::v1::EnumLabels& e : labels.enums()) {
+      for (const app::v1::ValueLabel& v : e.values()) {
+        if (e.error_domain() == domain && v.reason() == reason) return v.label();
+      }
+    }
+    return std::string();
+  };
+  EXPECT_EQ(
+      label_of(labels_zh, "civicpoints.activity.v1.PostKind", "POST_KIND_MOBILE_GRID_MONITOR"),
+      "流动网格员");
+  EXPECT_EQ(label_of(labels_en, "civicpoints.activity.v1.ServiceRecordKind",
+                     "SERVICE_RECORD_KIND_GRID_PATROL"),
+            "Grid patrol");
+  for (const app::v1::ListLabelsResponse* labels : {&labels_zh, &labels_en}) {
+    for (const app::v1::EnumLabels& e : labels->enums()) {
+      for (const app::v1::ValueLabel& v : e.values()) {
+        EXPECT_FALSE(v.label().empty() || v.label() == v.name())
+            << e.enum_name() << " " << v.name();
+      }
+    }
+  }
+  const std::string code_wrong_zh =
+      reason_label(labels_zh, "activity.civicpoints", "CHECK_IN_CODE_WRONG");
+  const std::string geofence_en =
+      reason_label(labels_en, "activity.civicpoints", "OUTSIDE_GEOFENCE");
+  ASSERT_FALSE(code_wrong_zh.empty() || geofence_en.empty());
+  SpeakTo("fr-FR, en;q=0.8, zh;q=0.5", "en");
+  EXPECT_EQ(Ok<app::v1::ListLabelsResponse>(kApp + "ListLabels", "", app::v1::ListLabelsRequest())
+                .locale(),
+            "en");
+  SpeakTo("", "zh-CN");
+  labels_req.set_locale("fr");
+  ExpectRefused(Try<app::v1::ListLabelsResponse>(kApp + "ListLabels", "", labels_req),
+                StatusCode::INVALID_ARGUMENT);
+
   // At the activity: the staff device shows the rotating code; the rider types it in.
   activity::v1::GetCheckInCodeRequest act_code_req;
   act_code_req.set_activity_id(cleanup.activity_id());
@@ -427,8 +496,12 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   wrong[0] = static_cast<char>('0' + (wrong[0] - '0' + 5) % 10);
   ExpectRefused(check_in(wrong, kNearLat, "checkin-wrong").first, StatusCode::INVALID_ARGUMENT,
                 "CHECK_IN_CODE_WRONG");
+  EXPECT_EQ(face_->last_localized().message, code_wrong_zh);
+  SpeakTo("en-GB,en;q=0.9,zh-CN;q=0.8", "en");  // a phone set to English
   ExpectRefused(check_in(code, kFarLat, "checkin-far").first, StatusCode::FAILED_PRECONDITION,
                 "OUTSIDE_GEOFENCE");
+  EXPECT_EQ(face_->last_localized().message, geofence_en);
+  SpeakTo("", "zh-CN");
   // The right code at the station, from a phone whose map reports GCJ-02 (Amap, Tencent): the
   // same spot is hundreds of metres off in WGS-84, so taken as WGS-84 it is outside the geofence,
   // and with its datum named it is where the rider stands.

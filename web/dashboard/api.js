@@ -1,10 +1,19 @@
 // The REST face of the suite, same origin: sign-in, token refresh, and JSON calls that refresh an
 // expired access token once before giving up. The session lives in sessionStorage (this tab only).
+import { localeTag } from './i18n.js';
+
 const KEY = 'cp.session';
+
+// An error's sentence for the person (the gateway's google.rpc.LocalizedMessage, in the language
+// the page asked for), else its developer message.
+function errorText(status, body) {
+  const localized = (body?.details ?? []).find((d) => d['@type']?.endsWith('LocalizedMessage'));
+  return localized?.message || body?.message || `HTTP ${status}`;
+}
 
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.message || `HTTP ${status}`);
+    super(errorText(status, body));
     this.status = status;
     this.body = body;
   }
@@ -31,7 +40,7 @@ export function forget() {
 }
 
 async function send(method, path, body, token) {
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', 'Accept-Language': localeTag() };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers.Authorization = `Bearer ${token}`;
   let res;

@@ -2,7 +2,7 @@
 // (GET /v1/orgs/{id}/overview) as tiles, charts and tables, exportable as CSV. The chosen node and
 // range live in the address (#org=…&from=…&to=…), so a reload or a new sign-in returns to them.
 import { ApiError, SessionExpired, get, session, signIn, signOut } from './api.js';
-import { lang, setLang, t, translateStatic } from './i18n.js';
+import { lang, loadLabels, setLang, t, translateStatic } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const VIEW_ROLES = new Set([
@@ -401,8 +401,9 @@ function applyLanguage() {
   }
 }
 
-$('lang').addEventListener('click', () => {
+$('lang').addEventListener('click', async () => {
   setLang(lang() === 'zh' ? 'en' : 'zh');
+  await loadLabels();
   applyLanguage();
 });
 
@@ -440,5 +441,8 @@ window.addEventListener('hashchange', () => {
 
 setLang(lang());
 applyLanguage();
-if (session()) showBoard();
-else showSignIn();
+loadLabels().then(() => {
+  applyLanguage();
+  if (session()) showBoard();
+  else showSignIn();
+});

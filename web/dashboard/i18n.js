@@ -1,4 +1,6 @@
-// The page's words in Chinese (the default) and English. t(key, values) fills {name} slots.
+// The page's words in Chinese (the default) and English. t(key, values) fills {name} slots. Enum
+// values (record kinds, statuses) are labelled by the suite's catalogue (GET /v1/labels), loaded
+// for the page's language by loadLabels(); t() falls back to them.
 const WORDS = {
   zh: {
     title: '骑手积分 · 街区看板', signOut: '退出', signInTitle: '登录', phone: '手机号',
@@ -22,16 +24,6 @@ const WORDS = {
     badLogin: '手机号或密码不正确。', mustChange: '该账号须先修改初始密码，请在 App 中修改后再登录。',
     noNodes: '您的账号没有可查看的节点。', loading: '加载中…', none: '暂无',
     recordsTitle: '服务记录（按类型与状态）', kind: '类型', status: '状态', count: '条数',
-    SERVICE_RECORD_KIND_GRID_PATROL: '网格巡查', SERVICE_RECORD_KIND_CIVILITY_PROMOTION: '文明宣传',
-    SERVICE_RECORD_KIND_ELDERLY_HELP: '助老帮扶', SERVICE_RECORD_KIND_DISPUTE_MEDIATION: '矛盾调解',
-    SERVICE_RECORD_KIND_ENVIRONMENT_CLEANUP: '环境清理', SERVICE_RECORD_KIND_RESIDENT_HELP: '助人为乐',
-    SERVICE_RECORD_KIND_OTHER_SERVICE: '其他服务', SERVICE_RECORD_KIND_ROAD_OCCUPATION: '占道经营',
-    SERVICE_RECORD_KIND_ILLEGAL_STRUCTURE: '违建/私搭乱建', SERVICE_RECORD_KIND_SANITATION: '环境卫生',
-    SERVICE_RECORD_KIND_SAFETY_HAZARD: '安全隐患', SERVICE_RECORD_KIND_FACILITY_DAMAGE: '设施损坏',
-    SERVICE_RECORD_KIND_TRAFFIC_HAZARD: '交通隐患', SERVICE_RECORD_KIND_OTHER_PROBLEM: '其他问题',
-    SERVICE_RECORD_STATUS_SUBMITTED: '待审核', SERVICE_RECORD_STATUS_VERIFIED: '已核实',
-    SERVICE_RECORD_STATUS_REJECTED: '未通过', SERVICE_RECORD_STATUS_APPEALED: '申诉中',
-    SERVICE_RECORD_STATUS_APPEAL_DENIED: '申诉驳回',
   },
   en: {
     title: 'Civic Points · District dashboard', signOut: 'Sign out', signInTitle: 'Sign in',
@@ -59,22 +51,7 @@ const WORDS = {
     mustChange: 'This account must change its initial password first (in the app).',
     noNodes: 'Your account has no node to view.', loading: 'Loading…', none: 'None',
     recordsTitle: 'Service records by kind and status', kind: 'Kind', status: 'Status',
-    count: 'Records', SERVICE_RECORD_KIND_GRID_PATROL: 'Grid patrol',
-    SERVICE_RECORD_KIND_CIVILITY_PROMOTION: 'Civility promotion',
-    SERVICE_RECORD_KIND_ELDERLY_HELP: 'Help for the elderly',
-    SERVICE_RECORD_KIND_DISPUTE_MEDIATION: 'Dispute mediation',
-    SERVICE_RECORD_KIND_ENVIRONMENT_CLEANUP: 'Environment clean-up',
-    SERVICE_RECORD_KIND_RESIDENT_HELP: 'Help for residents',
-    SERVICE_RECORD_KIND_OTHER_SERVICE: 'Other service',
-    SERVICE_RECORD_KIND_ROAD_OCCUPATION: 'Road occupation',
-    SERVICE_RECORD_KIND_ILLEGAL_STRUCTURE: 'Illegal structure',
-    SERVICE_RECORD_KIND_SANITATION: 'Sanitation', SERVICE_RECORD_KIND_SAFETY_HAZARD: 'Safety hazard',
-    SERVICE_RECORD_KIND_FACILITY_DAMAGE: 'Facility damage',
-    SERVICE_RECORD_KIND_TRAFFIC_HAZARD: 'Traffic hazard',
-    SERVICE_RECORD_KIND_OTHER_PROBLEM: 'Other problem',
-    SERVICE_RECORD_STATUS_SUBMITTED: 'Awaiting review', SERVICE_RECORD_STATUS_VERIFIED: 'Verified',
-    SERVICE_RECORD_STATUS_REJECTED: 'Rejected', SERVICE_RECORD_STATUS_APPEALED: 'Appealed',
-    SERVICE_RECORD_STATUS_APPEAL_DENIED: 'Appeal denied',
+    count: 'Records',
   },
 };
 
@@ -90,8 +67,32 @@ export function setLang(next) {
   document.documentElement.lang = language === 'en' ? 'en' : 'zh-CN';
 }
 
+// Enum value name → label, per language, from the catalogue.
+const LABELS = { zh: new Map(), en: new Map() };
+
+// Loads the catalogue's labels for the current language once (public: no sign-in needed). A
+// failure leaves the enum names showing rather than the page broken.
+export async function loadLabels() {
+  const want = language;
+  if (LABELS[want].size) return;
+  try {
+    const res = await fetch(`/v1/labels?locale=${want === 'en' ? 'en' : 'zh-CN'}`);
+    if (!res.ok) return;
+    for (const e of (await res.json()).enums ?? []) {
+      for (const v of e.values ?? []) if (!v.reason) LABELS[want].set(v.name, v.label);
+    }
+  } catch {
+    // Enum names it is.
+  }
+}
+
+// The BCP 47 tag of the page's language, for Accept-Language.
+export function localeTag() {
+  return language === 'en' ? 'en' : 'zh-CN';
+}
+
 export function t(key, values = {}) {
-  const text = WORDS[language][key] ?? WORDS.zh[key] ?? key;
+  const text = WORDS[language][key] ?? WORDS.zh[key] ?? LABELS[language].get(key) ?? key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ''));
 }
 
