@@ -43,8 +43,7 @@ grpc::Status Refusal(absl::string_view reason, absl::string_view domain) {
   google::rpc::RetryInfo retry;
   retry.mutable_retry_delay()->set_seconds(5);
   rich.add_details()->PackFrom(retry);
-  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, message,
-                      rich.SerializeAsString());
+  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, message, rich.SerializeAsString());
 }
 
 TEST(LocalizedErrorsTest, AReasonGetsItsOwnSentenceAndKeepsEveryOtherDetail) {
