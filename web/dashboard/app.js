@@ -403,6 +403,8 @@ function applyLanguage() {
 
 $('lang').addEventListener('click', async () => {
   setLang(lang() === 'zh' ? 'en' : 'zh');
+  applyLanguage();
+  // The catalogue's labels in the new language come a moment later (once per language).
   await loadLabels();
   applyLanguage();
 });
