@@ -424,23 +424,26 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   EXPECT_EQ(labels_en.locale(), "en");
   EXPECT_EQ(labels_zh.version(), labels_en.version());
   EXPECT_EQ(labels_zh.enums_size(), labels_en.enums_size());
-  const auto label_of = [](const app::v1::ListLabelsResponse& labels, const std::string& type,
-                           const std::string& value) {
+  // The label of the first value `matches` (enum, value) picks.
+  const auto label_where = [](const app::v1::ListLabelsResponse& labels, const auto& matches) {
     for (const app::v1::EnumLabels& e : labels.enums()) {
       for (const app::v1::ValueLabel& v : e.values()) {
-        if (e.enum_name() == type && v.name() == value) return v.label();
+        if (matches(e, v)) return v.label();
       }
     }
     return std::string();
   };
-  const auto reason_label = [](const app::v1::ListLabelsResponse& labels, const std::string& domain,
-                               const std::string& reason) {
-    for (const app::v1::EnumLabels& e : labels.enums()) {
-      for (const app::v1::ValueLabel& v : e.values()) {
-        if (e.error_domain() == domain && v.reason() == reason) return v.label();
-      }
-    }
-    return std::string();
+  const auto label_of = [&](const app::v1::ListLabelsResponse& labels, const std::string& type,
+                            const std::string& value) {
+    return label_where(labels, [&](const app::v1::EnumLabels& e, const app::v1::ValueLabel& v) {
+      return e.enum_name() == type && v.name() == value;
+    });
+  };
+  const auto reason_label = [&](const app::v1::ListLabelsResponse& labels,
+                                const std::string& domain, const std::string& reason) {
+    return label_where(labels, [&](const app::v1::EnumLabels& e, const app::v1::ValueLabel& v) {
+      return e.error_domain() == domain && v.reason() == reason;
+    });
   };
   EXPECT_EQ(
       label_of(labels_zh, "civicpoints.activity.v1.PostKind", "POST_KIND_MOBILE_GRID_MONITOR"),
