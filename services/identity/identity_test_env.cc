@@ -42,6 +42,7 @@ IdentityTestEnv::IdentityTestEnv(const std::function<void(IdentityOptions&)>& ad
   // The cheapest argon2id the library allows: tests hash many passwords on two cores.
   options.hasher.opslimit = 1;
   options.hasher.memlimit_bytes = 64 << 10;
+  options.rider_orders = rider_orders_;
   if (adjust) adjust(options);
   service_ = std::make_unique<IdentityServiceImpl>(pool_.get(), secrets_.get(), keys_.get(),
                                                    authorizer_.get(), options);

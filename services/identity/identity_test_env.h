@@ -6,8 +6,10 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "civicpoints/identity/v1/identity_service.grpc.pb.h"
@@ -18,9 +20,35 @@
 #include "services/identity/crypto.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/key_ring.h"
+#include "services/identity/rider_orders.h"
 #include "tests/peers/identity_calls.h"
 
 namespace civicpoints::identity {
+
+// Rewards as closing an account sees it (RiderOrders): ends a rider's orders (2 of them), or is
+// down.
+class FakeRiderOrders final : public RiderOrders {
+ public:
+  absl::StatusOr<int> CloseRiderOrders(const std::string& rider_id) override {
+    ++calls;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      last_rider = rider_id;
+    }
+    if (down) return absl::UnavailableError("rewards is down");
+    return 2;
+  }
+  std::string LastRider() {
+    std::lock_guard<std::mutex> lock(mu);
+    return last_rider;
+  }
+  std::atomic<int> calls{0};
+  std::atomic<bool> down{false};
+
+ private:
+  std::mutex mu;
+  std::string last_rider;
+};
 
 class IdentityTestEnv {
  public:
@@ -32,7 +60,8 @@ class IdentityTestEnv {
   static constexpr const char* kStaffPassword = testing::IdentityCalls::kStaffPassword;
 
   // Sets everything up and signs the bootstrap admin in; check ok() before use. `adjust` may
-  // change the service's options (limits, the hash budget) from the test defaults.
+  // change the service's options (limits, the hash budget, rewards' stand-in) from the test
+  // defaults.
   explicit IdentityTestEnv(const std::function<void(IdentityOptions&)>& adjust = nullptr);
   ~IdentityTestEnv();
 
@@ -85,7 +114,11 @@ class IdentityTestEnv {
     return calls_->FirstLogin(phone, initial, new_password);
   }
 
+  // The stand-in for rewards the service starts with (unless `adjust` replaced it).
+  FakeRiderOrders& rider_orders() { return *rider_orders_; }
+
  private:
+  std::shared_ptr<FakeRiderOrders> rider_orders_ = std::make_shared<FakeRiderOrders>();
   testing::ScratchDatabase db_;
   std::unique_ptr<pg::PgPool> pool_;
   std::unique_ptr<Secrets> secrets_;

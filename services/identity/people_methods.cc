@@ -325,7 +325,9 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
         return s;
     }
     const std::string& me = caller.who().subject;
-    return InTx("update person", [&](pqxx::transaction_base& tx) -> absl::Status {
+    // Checks the change against the person as it is now and, when `apply`, makes it.
+    bool rider = false;
+    const auto update = [&](pqxx::transaction_base& tx, bool apply) -> absl::Status {
       pqxx::result row = tx.exec_params(
           absl::StrCat("SELECT ", kPersonColumns, " FROM people WHERE person_id = $1 FOR UPDATE"),
           req->person_id());
@@ -333,6 +335,7 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
         return absl::NotFoundError(absl::StrCat("person_id: no person '", req->person_id(), "'"));
       }
       const PersonRow person = ReadPerson(row[0]);
+      rider = person.is_rider;
       absl::StatusOr<bool> covered =
           CoversPerson(tx, caller.who(), person.person_id, /*for_write=*/true);
       if (!covered.ok()) return covered.status();
@@ -371,6 +374,7 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
                 "only a district admin whose district holds the person may close the account");
           }
         }
+        if (!apply) return absl::OkStatus();
         tx.exec_params("UPDATE people SET status = $2, updated_at = now() WHERE person_id = $1",
                        person.person_id, static_cast<int>(req->status()));
         if (req->status() != v1::PERSON_STATUS_ACTIVE) {
@@ -385,13 +389,37 @@ grpc::Status IdentityServiceImpl::UpdatePerson(grpc::ServerContext* ctx,
             absl::StrCat("set_status_", v1::PersonStatus_Name(req->status())), person.person_id,
             req->reason());
       }
+      if (!apply) return absl::OkStatus();
       if (name && req->status() != v1::PERSON_STATUS_CLOSED) {
         tx.exec_params(
             "UPDATE people SET display_name = $2, updated_at = now() WHERE person_id = $1",
             person.person_id, req->display_name());
       }
       return FetchPerson(tx, person.person_id, true, resp->mutable_person());
-    });
+    };
+    if (status && req->status() == v1::PERSON_STATUS_CLOSED) {
+      // A rider's orders end first, as when riders close their own account: checked, then
+      // rewards asked, then closed (checked again). If rewards cannot, nothing is closed and the
+      // admin may retry. (Should the close itself then fail, rewards already refuses the rider's
+      // orders: the retry the admin is told to make finishes the job.)
+      if (absl::Status s =
+              InTx("check closing", [&](pqxx::transaction_base& tx) { return update(tx, false); });
+          !s.ok()) {
+        return s;
+      }
+      if (rider) {
+        if (options_.rider_orders == nullptr) {
+          return Refuse(absl::StatusCode::kFailedPrecondition,
+                        v1::IDENTITY_ERROR_REASON_NOT_CONFIGURED,
+                        "closing a rider's account needs rewards, and identity has no address "
+                        "for it (rewards_addr)");
+        }
+        absl::StatusOr<int> cancelled = options_.rider_orders->CloseRiderOrders(req->person_id());
+        if (!cancelled.ok()) return cancelled.status();
+      }
+    }
+    return InTx("update person",
+                [&](pqxx::transaction_base& tx) { return update(tx, /*apply=*/true); });
   });
 }
 

@@ -1,41 +1,21 @@
-// A rider's own privacy choices: withdrawing consent to statistics, and closing the account, which
-// ends the rider's orders first (rewards stood in for by a fake here; the end-to-end story uses
-// the real one) and changes nothing when that fails.
+// A rider's privacy: withdrawing consent to statistics, and closing the account (by the rider or
+// by an admin), which ends the rider's orders first (rewards stood in for by the env's fake; the
+// end-to-end story uses the real one) and changes nothing when that fails.
 #include <gtest/gtest.h>
-
-#include <atomic>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/identity/identity_test_env.h"
-#include "services/identity/rider_orders.h"
 
 namespace civicpoints::identity {
 namespace {
 
-// Rewards as the closing sees it: ends orders, or cannot be reached.
-class FakeRiderOrders final : public RiderOrders {
- public:
-  absl::StatusOr<int> CloseRiderOrders(const std::string& rider_id) override {
-    ++calls;
-    last_rider = rider_id;
-    if (down) return absl::UnavailableError("rewards is down");
-    return 2;
-  }
-  std::atomic<int> calls{0};
-  std::string last_rider;
-  std::atomic<bool> down{false};
-};
-
 class PrivacyTest : public ::testing::Test {
  protected:
-  PrivacyTest()
-      : orders_(std::make_shared<FakeRiderOrders>()),
-        env_([this](IdentityOptions& o) { o.rider_orders = orders_; }) {}
   void SetUp() override { ASSERT_TRUE(env_.ok()); }
 
-  std::shared_ptr<FakeRiderOrders> orders_;
   IdentityTestEnv env_;
+  FakeRiderOrders& orders_ = env_.rider_orders();
 };
 
 TEST_F(PrivacyTest, ARiderWithdrawsConsentToStatistics) {
@@ -92,20 +72,20 @@ TEST_F(PrivacyTest, ClosingEndsTheOrdersFirstThenErasesTheAccount) {
   v1::CloseMyAccountResponse resp;
   EXPECT_EQ(env_.stub().CloseMyAccount(env_.With(token).get(), req, &resp).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
-  EXPECT_EQ(orders_->calls, 0) << "nothing is asked of rewards before the password";
+  EXPECT_EQ(orders_.calls, 0) << "nothing is asked of rewards before the password";
 
   // Rewards cannot end the orders: nothing is closed, and the rider may try again.
   req.set_password(kRiderPassword);
   req.set_reason("换城市了");
-  orders_->down = true;
+  orders_.down = true;
   EXPECT_EQ(env_.stub().CloseMyAccount(env_.With(token).get(), req, &resp).error_code(),
             grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(env_.Sql(absl::StrCat("SELECT status FROM people WHERE person_id = '", id, "'")), "1");
 
-  orders_->down = false;
+  orders_.down = false;
   grpc::Status s = env_.stub().CloseMyAccount(env_.With(token).get(), req, &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  EXPECT_EQ(orders_->last_rider, id);
+  EXPECT_EQ(orders_.LastRider(), id);
   EXPECT_EQ(resp.orders_cancelled(), 2);
   EXPECT_EQ(resp.person().status(), v1::PERSON_STATUS_CLOSED);
   EXPECT_EQ(resp.person().display_name(), "已注销用户");
@@ -130,11 +110,48 @@ TEST_F(PrivacyTest, ClosingEndsTheOrdersFirstThenErasesTheAccount) {
   bad.set_reason(std::string(201, 'x'));
   s = env_.stub().CloseMyAccount(env_.With(other.tokens().access_token()).get(), bad, &resp);
   EXPECT_TRUE(absl::StartsWith(s.error_message(), "reason:")) << s.error_message();
-  EXPECT_EQ(orders_->calls, 2);
+  EXPECT_EQ(orders_.calls, 2);
+}
+
+TEST_F(PrivacyTest, AnAdminClosingARidersAccountEndsTheOrdersFirstAsTheRiderWould) {
+  const v1::RegisterRiderResponse rider = env_.Register("13800138024", "孙八");
+  const std::string id = rider.person().person_id();
+  v1::UpdatePersonRequest close;
+  close.set_person_id(id);
+  close.set_status(v1::PERSON_STATUS_CLOSED);
+  close.set_reason("本人来电要求注销");
+  close.mutable_update_mask()->add_paths("status");
+  v1::UpdatePersonResponse closed;
+  // Rewards cannot end the orders: nothing is closed, and the admin may try again.
+  orders_.down = true;
+  EXPECT_EQ(
+      env_.stub().UpdatePerson(env_.With(env_.admin_token()).get(), close, &closed).error_code(),
+      grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(env_.Sql(absl::StrCat("SELECT status FROM people WHERE person_id = '", id, "'")), "1");
+  EXPECT_FALSE(env_.Login("13800138024", kRiderPassword).empty()) << "the rider still signs in";
+  orders_.down = false;
+  grpc::Status s = env_.stub().UpdatePerson(env_.With(env_.admin_token()).get(), close, &closed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(orders_.LastRider(), id);
+  EXPECT_EQ(closed.person().status(), v1::PERSON_STATUS_CLOSED);
+  EXPECT_EQ(orders_.calls, 2);
+
+  // Suspending is not closing (the orders stay, to be picked up when the rider is back), and a
+  // refused close asks nothing of rewards.
+  const std::string other = env_.Register("13800138025", "钱九").person().person_id();
+  v1::UpdatePersonRequest suspend = close;
+  suspend.set_person_id(other);
+  suspend.set_status(v1::PERSON_STATUS_SUSPENDED);
+  ASSERT_TRUE(env_.stub().UpdatePerson(env_.With(env_.admin_token()).get(), suspend, &closed).ok());
+  EXPECT_EQ(
+      env_.stub().UpdatePerson(env_.With(env_.admin_token()).get(), close, &closed).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION)
+      << "already closed";
+  EXPECT_EQ(orders_.calls, 2);
 }
 
 TEST(PrivacyWithoutRewardsTest, ClosingSaysWhatIsMissing) {
-  IdentityTestEnv env;
+  IdentityTestEnv env([](IdentityOptions& o) { o.rider_orders = nullptr; });
   ASSERT_TRUE(env.ok());
   const v1::RegisterRiderResponse rider = env.Register("13800138023", "周七");
   v1::CloseMyAccountRequest req;
@@ -142,6 +159,16 @@ TEST(PrivacyWithoutRewardsTest, ClosingSaysWhatIsMissing) {
   v1::CloseMyAccountResponse resp;
   grpc::Status s =
       env.stub().CloseMyAccount(env.With(rider.tokens().access_token()).get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "rewards_addr")) << s.error_message();
+  // An admin's close of a rider too; a staff member's account has no orders to end.
+  v1::UpdatePersonRequest close;
+  close.set_person_id(rider.person().person_id());
+  close.set_status(v1::PERSON_STATUS_CLOSED);
+  close.set_reason("注销");
+  close.mutable_update_mask()->add_paths("status");
+  v1::UpdatePersonResponse closed;
+  s = env.stub().UpdatePerson(env.With(env.admin_token()).get(), close, &closed);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_TRUE(absl::StrContains(s.error_message(), "rewards_addr")) << s.error_message();
 }
