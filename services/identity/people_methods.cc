@@ -12,6 +12,7 @@
 #include "services/identity/input_rules.h"
 #include "services/identity/ranking_name.h"
 #include "services/identity/records.h"
+#include "services/identity/rider_orders.h"
 #include "services/identity/service_support.h"
 
 namespace civicpoints::identity {
