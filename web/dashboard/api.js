@@ -97,6 +97,11 @@ async function refresh() {
   }
 }
 
+// A GET of a public method (no token), with the same waits when the gateway is busy.
+export async function getPublic(path) {
+  return send('GET', path);
+}
+
 // A GET with the session's token; an expired token is refreshed once. Throws SessionExpired when
 // the session cannot go on, ApiError for any other refusal.
 export async function get(path) {

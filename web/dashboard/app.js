@@ -1,8 +1,12 @@
 // The district dashboard: sign in, pick a node of the org tree, and read its overview
 // (GET /v1/orgs/{id}/overview) as tiles, charts and tables, exportable as CSV. The chosen node and
 // range live in the address (#org=…&from=…&to=…), so a reload or a new sign-in returns to them.
-import { ApiError, SessionExpired, get, session, signIn, signOut } from './api.js';
-import { lang, loadLabels, setLang, t, translateStatic } from './i18n.js';
+import {
+  ApiError, SessionExpired, get, getPublic, session, signIn, signOut,
+} from './api.js';
+import {
+  hasLabels, lang, localeTag, setLabels, setLang, t, translateStatic,
+} from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const VIEW_ROLES = new Set([
@@ -383,6 +387,17 @@ function showSignIn(note = '') {
   $('sign-in').hidden = false;
   $('sign-in-note').textContent = note;
   $('sign-in-note').hidden = !note;
+}
+
+// The catalogue's labels for the page's language, once per language (public: no sign-in). A
+// failure leaves enum names showing rather than the page broken.
+async function loadLabels() {
+  if (hasLabels()) return;
+  try {
+    setLabels(await getPublic(`/v1/labels?locale=${localeTag()}`));
+  } catch {
+    // Enum names it is.
+  }
 }
 
 // ---- wiring ----

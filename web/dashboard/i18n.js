@@ -1,6 +1,6 @@
 // The page's words in Chinese (the default) and English. t(key, values) fills {name} slots. Enum
 // values (record kinds, statuses) are labelled by the suite's catalogue (GET /v1/labels), loaded
-// for the page's language by loadLabels(); t() falls back to them.
+// for the page's language (setLabels); t() falls back to them.
 const WORDS = {
   zh: {
     title: '骑手积分 · 街区看板', signOut: '退出', signInTitle: '登录', phone: '手机号',
@@ -70,19 +70,16 @@ export function setLang(next) {
 // Enum value name → label, per language, from the catalogue.
 const LABELS = { zh: new Map(), en: new Map() };
 
-// Loads the catalogue's labels for the current language once (public: no sign-in needed). A
-// failure leaves the enum names showing rather than the page broken.
-export async function loadLabels() {
-  const want = language;
-  if (LABELS[want].size) return;
-  try {
-    const res = await fetch(`/v1/labels?locale=${want === 'en' ? 'en' : 'zh-CN'}`);
-    if (!res.ok) return;
-    for (const e of (await res.json()).enums ?? []) {
-      for (const v of e.values ?? []) if (!v.reason) LABELS[want].set(v.name, v.label);
-    }
-  } catch {
-    // Enum names it is.
+// True once the catalogue's labels for the current language are in.
+export function hasLabels() {
+  return LABELS[language].size > 0;
+}
+
+// Takes a ListLabels answer (GET /v1/labels), filed under the language it says it is in.
+export function setLabels(answer) {
+  const into = LABELS[answer?.locale === 'en' ? 'en' : 'zh'];
+  for (const e of answer?.enums ?? []) {
+    for (const v of e.values ?? []) if (!v.reason) into.set(v.name, v.label);
   }
 }
 
