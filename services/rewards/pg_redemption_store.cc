@@ -192,15 +192,18 @@ bool PgRedemptionStore::PickupCodeInUse(pqxx::transaction_base& tx, const std::s
 
 v1::Redemption PgRedemptionStore::MakeReady(pqxx::transaction_base& tx,
                                             const std::string& redemption_id,
-                                            const std::string& code) const {
+                                            const std::string& code,
+                                            std::optional<absl::Time> hold_expiry) const {
+  // LEAST skips a NULL: no cap when the hold never expires.
   pqxx::result r = tx.exec_params(
       absl::StrCat(
           "UPDATE redemptions AS r SET state = redemption_state('READY'), pickup_code = $2, "
-          "stock_reserved = true, ready_at = now(), expire_at = now() + "
-          "make_interval(secs => pickup_ttl_s), updated_at = now() WHERE redemption_id "
-          "= $1 RETURNING ",
+          "stock_reserved = true, ready_at = now(), expire_at = LEAST(now() + "
+          "make_interval(secs => pickup_ttl_s), from_us($3::bigint)), updated_at = now() "
+          "WHERE redemption_id = $1 RETURNING ",
           kRedemptionColumns),
-      redemption_id, code);
+      redemption_id, code,
+      hold_expiry ? std::optional<int64_t>(Us(*hold_expiry)) : std::optional<int64_t>());
   v1::Redemption order;
   FillRedemption(r[0], /*with_code=*/true, &order);
   RecordRedemptionChanged(tx, "redemption_ready", order);

@@ -105,10 +105,13 @@ class PgRedemptionStore {
   void MarkOutOfStock(pqxx::transaction_base& tx, const v1::Redemption& order) const;
   // Whether a READY order holds `code`.
   bool PickupCodeInUse(pqxx::transaction_base& tx, const std::string& code) const;
-  // The order READY with `code`, its pickup time running from now. Throws pqxx::unique_violation
-  // (the stock batcher's ALREADY_EXISTS) when another order took the code at the same instant.
+  // The order READY with `code`, its pickup time running from now but ending no later than
+  // `hold_expiry` (when the ledger would release the points by itself; a hold taken long before,
+  // its order PENDING while the ledger was away, has less time left than a pickup). Throws
+  // pqxx::unique_violation (the stock batcher's ALREADY_EXISTS) when another order took the code
+  // at the same instant.
   v1::Redemption MakeReady(pqxx::transaction_base& tx, const std::string& redemption_id,
-                           const std::string& code) const;
+                           const std::string& code, std::optional<absl::Time> hold_expiry) const;
 
   // Writes the settling step `target` on a READY order with none under way (else nothing).
   void StartSettle(pqxx::transaction_base& tx, const std::string& redemption_id,

@@ -183,9 +183,13 @@ grpc::Status RewardsServiceImpl::FulfilRedemption(grpc::ServerContext* ctx,
     RETURN_IF_ERROR(text::CheckIdempotencyKey(req->idempotency_key()));
     ASSIGN_OR_RETURN(StationInfo station, Station(req->station_id()));
     RETURN_IF_ERROR(CheckStationScope(caller.who(), station));
+    // The fingerprint is of the code as read, so "482 913" retried as "482913" is the same request
+    // (the contract ignores spaces).
+    v1::FulfilRedemptionRequest normalized = *req;
+    normalized.set_pickup_code(code);
     ASSIGN_OR_RETURN(const std::string order_id,
                      EnterPickupCode(caller.who().subject, req->station_id(), code,
-                                     req->idempotency_key(), RequestHash(*req), caller.now));
+                                     req->idempotency_key(), RequestHash(normalized), caller.now));
     v1::Redemption order;
     RETURN_IF_ERROR(Settle(order_id, &order));
     RETURN_IF_ERROR(PickupOutcome(order));

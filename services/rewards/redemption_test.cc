@@ -97,10 +97,14 @@ TEST_F(RedemptionTest, OrderIsHeldReservedThenCapturedWhenTheKeeperEntersTheCode
   stock = env_.StockOf(RewardsTestEnv::kStationA, gift_);
   EXPECT_EQ(stock.reserved_quantity(), 0);
   EXPECT_EQ(stock.on_hand_quantity(), 4);
-  // The tablet's retry gets the same answer; the code under a new key is used.
+  // The tablet's retry gets the same answer, however the code was spaced (spaces are ignored, so
+  // the code as typed now is the same request); the code under a new key is used.
   v1::Redemption again;
   ASSERT_TRUE(
       env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, spoken, &again, "tablet-1").ok());
+  EXPECT_EQ(again.redemption_id(), done.redemption_id());
+  s = env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, code, &again, "tablet-1");
+  ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(again.redemption_id(), done.redemption_id());
   s = env_.Fulfil(env_.KeeperA(), RewardsTestEnv::kStationA, code, &again);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);

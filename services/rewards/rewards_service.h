@@ -52,6 +52,11 @@ namespace civicpoints::rewards {
 struct RewardsOptions {
   // Pickup time of READY orders in windows that do not set pickup_ttl.
   absl::Duration default_pickup_ttl = absl::Hours(24);
+  // How much longer than the pickup time the ledger's hold lives, so rewards' own expiry releases
+  // it first and the ledger's timeout only matters if rewards is gone for good. (A READY order's
+  // pickup never outlasts its hold whatever this is: a hold taken long before the order could be
+  // made READY has less left.)
+  absl::Duration hold_margin = absl::Hours(1);
   // Orders PENDING, or with a settling step under way, for longer than this are taken over by the
   // recovery pass (longer than any call's deadline, so a live call is never raced).
   absl::Duration recovery_age = absl::Seconds(60);

@@ -19,14 +19,6 @@ namespace civicpoints::rewards {
 absl::Status CloseWindowNow(pqxx::transaction_base& tx, const std::string& window_id,
                             absl::Time now);
 
-namespace {
-
-// A ledger hold lives a little longer than the pickup time, so rewards' own expiry releases it
-// first; the ledger's timeout only matters if rewards is gone for good.
-constexpr absl::Duration kHoldMargin = absl::Hours(1);
-
-}  // namespace
-
 absl::StatusOr<RewardsServiceImpl::PlacedOrder> RewardsServiceImpl::PlaceOrder(
     const std::string& rider, const std::string& key, const std::string& request_hash,
     const OrderRequest& req, absl::Time now) {
@@ -133,9 +125,10 @@ absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redem
   if (!o.has_value()) return absl::NotFoundError(absl::StrCat("redemption ", id, " not found"));
   if (NextSagaStep(o->order.state(), o->intent) != SagaStep::kHold) return Settle(id, out);
   const v1::Redemption& order = o->order;
-  absl::StatusOr<ledger::v1::Hold> hold = ledger_->Hold(
-      id, order.rider_id(), order.points_cost(), absl::Seconds(o->pickup_ttl_s) + kHoldMargin,
-      order.station_org(), absl::StrCat("兑换 ", order.gift_name(), " ×", order.quantity()));
+  absl::StatusOr<ledger::v1::Hold> hold =
+      ledger_->Hold(id, order.rider_id(), order.points_cost(),
+                    absl::Seconds(o->pickup_ttl_s) + options_.hold_margin, order.station_org(),
+                    absl::StrCat("兑换 ", order.gift_name(), " ×", order.quantity()));
   if (!hold.ok()) {
     const HoldRefusal refused = OnHoldRefused(hold.status().code(), order.points_cost());
     if (refused.action == HoldRefusal::Action::kRetryLater) return hold.status();
@@ -156,6 +149,11 @@ absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redem
   if (options_.after_hold && !options_.after_hold(id)) {
     return absl::UnavailableError("the saga stopped after the hold (test hook)");
   }
+  std::optional<absl::Time> hold_expiry;
+  if (hold->has_expire_time()) {
+    hold_expiry = absl::FromUnixSeconds(hold->expire_time().seconds()) +
+                  absl::Nanoseconds(hold->expire_time().nanos());
+  }
   // The stock step: reserve the items and issue a pickup code, or give up for lack of stock.
   std::optional<v1::Redemption> ready;
   for (int attempt = 0;; ++attempt) {
@@ -174,7 +172,7 @@ absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redem
       for (int i = 0; i < 20 && redemptions_.PickupCodeInUse(tx, code); ++i) {
         code = NewPickupCode();
       }
-      ready = redemptions_.MakeReady(tx, id, code);
+      ready = redemptions_.MakeReady(tx, id, code, hold_expiry);
       return absl::OkStatus();
     });
     // A pickup code taken at the same instant by another order: draw again.

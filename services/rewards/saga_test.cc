@@ -157,6 +157,28 @@ TEST(SagaTest, RecoveredOrderWithStockBecomesReady) {
   EXPECT_EQ(env.StockOf(RewardsTestEnv::kStationA, gift).reserved_quantity(), 1);
 }
 
+// An order whose hold was taken long before it could be made READY (PENDING while the ledger was
+// away) has less time left on the hold than a whole pickup: its pickup ends when the hold would,
+// never after, so no keeper hands over a gift whose points the ledger has let go. (A hold shorter
+// than the pickup stands in for the hold taken long ago.)
+TEST(SagaTest, APickupEndsNoLaterThanItsHold) {
+  RewardsOptions short_hold;
+  short_hold.hold_margin = -absl::Hours(20);  // the default pickup is 24 h: the hold lives 4 h
+  RewardsTestEnv env(short_hold);
+  ASSERT_TRUE(env.ok());
+  const std::string gift = env.MakeGift("毛巾", 10);
+  env.Stock(RewardsTestEnv::kStationA, gift, 2);
+  const std::string window = env.MakeWindow({gift}).window_id();
+  ASSERT_TRUE(env.Award("r1", 50));
+  v1::Redemption order;
+  ASSERT_TRUE(env.Redeem("r1", window, gift, &order).ok());
+  ASSERT_EQ(order.state(), v1::REDEMPTION_STATE_READY);
+  const ledger::v1::Hold hold = env.Hold(order.redemption_id());
+  ASSERT_TRUE(hold.has_expire_time());
+  EXPECT_EQ(order.expire_time().seconds(), hold.expire_time().seconds());
+  EXPECT_LT(order.expire_time().seconds(), absl::ToUnixSeconds(absl::Now() + absl::Hours(5)));
+}
+
 TEST(SagaTest, CrashAfterCaptureIsRecordedByRecovery) {
   RewardsTestEnv env;
   ASSERT_TRUE(env.ok());
