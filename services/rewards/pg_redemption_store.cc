@@ -286,12 +286,23 @@ std::vector<std::string> PgRedemptionStore::ExpiredOrders(pqxx::transaction_base
 }
 
 std::vector<std::string> PgRedemptionStore::UnsettledOrders(pqxx::transaction_base& tx,
-                                                            absl::Time before, int limit) const {
+                                                            absl::Time before, absl::Time now,
+                                                            int limit) const {
   return FirstColumn(tx.exec_params(
       "SELECT redemption_id FROM redemptions WHERE (state = redemption_state('PENDING') OR intent "
-      "<> redemption_state('UNSPECIFIED')) AND updated_at <= from_us($1::bigint) ORDER BY "
-      "updated_at LIMIT $2::int",
-      Us(before), limit));
+      "<> redemption_state('UNSPECIFIED')) AND updated_at <= from_us($1::bigint) AND "
+      "next_recovery_at <= from_us($2::bigint) ORDER BY next_recovery_at, updated_at "
+      "LIMIT $3::int",
+      Us(before), Us(now), limit));
+}
+
+void PgRedemptionStore::PostponeRecovery(pqxx::transaction_base& tx,
+                                         const std::string& redemption_id, absl::Time now) const {
+  tx.exec_params(
+      "UPDATE redemptions SET recovery_attempts = recovery_attempts + 1, next_recovery_at = "
+      "from_us($2::bigint) + least(interval '10 minutes', interval '5 seconds' * "
+      "power(2, least(recovery_attempts, 20))) WHERE redemption_id = $1",
+      redemption_id, Us(now));
 }
 
 std::optional<WaitingPickup> PgRedemptionStore::FindWaitingPickup(pqxx::transaction_base& tx,

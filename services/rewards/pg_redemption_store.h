@@ -130,9 +130,14 @@ class PgRedemptionStore {
   std::vector<std::string> ExpiredOrders(pqxx::transaction_base& tx, absl::Time now,
                                          int limit) const;
   // Orders PENDING, or with a settling step, untouched since `before`: left by a crash or a lost
-  // ledger, for the recovery pass.
+  // ledger, for the recovery pass; those whose turn has come by `now`, by turn (never tried
+  // first), then oldest first.
   std::vector<std::string> UnsettledOrders(pqxx::transaction_base& tx, absl::Time before,
-                                           int limit) const;
+                                           absl::Time now, int limit) const;
+  // The recovery pass could not settle the order at `now`: its next turn waits 5 s, doubling with
+  // each failure, at most 10 minutes.
+  void PostponeRecovery(pqxx::transaction_base& tx, const std::string& redemption_id,
+                        absl::Time now) const;
 
   // ---- handing over ----
 

@@ -307,7 +307,7 @@ MaintenanceCounts RewardsServiceImpl::RunMaintenance(absl::Time now, absl::Durat
     }
   }
   for (const std::string& id : ids("unsettled orders", [&](pqxx::transaction_base& tx) {
-         return redemptions_.UnsettledOrders(tx, now - min_age, 500);
+         return redemptions_.UnsettledOrders(tx, now - min_age, now, 500);
        })) {
     absl::Status s = AdvancePending(id, nullptr);
     // A FAILED order answers with its refusal; for recovery that is a finished order.
@@ -315,6 +315,12 @@ MaintenanceCounts RewardsServiceImpl::RunMaintenance(absl::Time now, absl::Durat
       ++counts.orders_recovered;
     } else {
       warn("recover order", id, s);
+      // Its next turn waits, so an order stuck for good does not take every pass's first places.
+      absl::Status postponed = InTx("postpone recovery", [&](pqxx::transaction_base& tx) {
+        redemptions_.PostponeRecovery(tx, id, now);
+        return absl::OkStatus();
+      });
+      if (!postponed.ok()) warn("postpone recovery", id, postponed);
     }
   }
   return counts;

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <iostream>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -177,6 +178,60 @@ TEST(SagaTest, APickupEndsNoLaterThanItsHold) {
   ASSERT_TRUE(hold.has_expire_time());
   EXPECT_EQ(order.expire_time().seconds(), hold.expire_time().seconds());
   EXPECT_LT(order.expire_time().seconds(), absl::ToUnixSeconds(absl::Now() + absl::Hours(5)));
+}
+
+// An order the recovery pass cannot settle waits its turn, longer after each failure, and the
+// pass takes orders by their turn: an order stuck for good cannot keep others waiting.
+TEST(SagaTest, AnOrderRecoveryCannotSettleWaitsLongerEachTimeAndOthersGoFirst) {
+  RewardsOptions crashing;
+  crashing.after_hold = [](const std::string&) { return false; };
+  RewardsTestEnv env(crashing);
+  ASSERT_TRUE(env.ok());
+  const std::string gift = env.MakeGift("雨衣", 10);
+  env.Stock(RewardsTestEnv::kStationA, gift, 5);
+  const std::string window = env.MakeWindow({gift}).window_id();
+  for (const char* rider : {"r1", "r2", "r3"}) ASSERT_TRUE(env.Award(rider, 50));
+  v1::Redemption order;
+  EXPECT_FALSE(env.Redeem("r1", window, gift, &order).ok());
+  EXPECT_FALSE(env.Redeem("r2", window, gift, &order).ok());
+  const std::string stuck = env.Sql("SELECT redemption_id FROM redemptions WHERE rider_id = 'r1'");
+  // After the restart r1's order still cannot get past its hold (a stand-in for an order stuck
+  // for good); r2's can.
+  auto hold_new_orders = std::make_shared<std::atomic<bool>>(false);
+  RewardsOptions stuck_one;
+  stuck_one.after_hold = [stuck, hold_new_orders](const std::string& id) {
+    return id != stuck && !*hold_new_orders;
+  };
+  env.Restart(stuck_one);
+  const auto state_of = [&](const std::string& rider) {
+    return env.Sql(absl::StrCat("SELECT state FROM redemptions WHERE rider_id = '", rider, "'"));
+  };
+  const auto attempts = [&] {
+    return env.Sql(absl::StrCat("SELECT recovery_attempts FROM redemptions WHERE redemption_id = '",
+                                stuck, "'"));
+  };
+  const absl::Time t0 = absl::Now();
+  EXPECT_EQ(env.service().RunMaintenance(t0, absl::ZeroDuration()).orders_recovered, 1);
+  EXPECT_EQ(state_of("r2"), "2");
+  EXPECT_EQ(state_of("r1"), "1");
+  EXPECT_EQ(attempts(), "1");
+  // Its turn is 5 s away: a pass before then leaves it be, and a newer order goes first.
+  *hold_new_orders = true;  // r3's order is left PENDING too
+  EXPECT_FALSE(env.Redeem("r3", window, gift, &order).ok());
+  *hold_new_orders = false;
+  EXPECT_EQ(
+      env.service().RunMaintenance(t0 + absl::Seconds(4), absl::ZeroDuration()).orders_recovered,
+      1);
+  EXPECT_EQ(state_of("r3"), "2");
+  EXPECT_EQ(attempts(), "1");
+  // Then it is tried again and, failing, waits 10 s; then 20 s.
+  env.service().RunMaintenance(t0 + absl::Seconds(6), absl::ZeroDuration());
+  EXPECT_EQ(attempts(), "2");
+  env.service().RunMaintenance(t0 + absl::Seconds(15), absl::ZeroDuration());
+  EXPECT_EQ(attempts(), "2");
+  env.service().RunMaintenance(t0 + absl::Seconds(17), absl::ZeroDuration());
+  EXPECT_EQ(attempts(), "3");
+  EXPECT_EQ(state_of("r1"), "1");
 }
 
 TEST(SagaTest, CrashAfterCaptureIsRecordedByRecovery) {
@@ -405,11 +460,14 @@ TEST_F(RewardsIdentityOutageTest,
   s = Cancel(orders[3], &cancelled);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(cancelled.state(), v1::REDEMPTION_STATE_CANCELLED);
-  // The hand-over nobody retried is finished by the recovery pass, for the keeper who entered it.
-  EXPECT_EQ(env_.service().RunMaintenance(absl::Now(), absl::ZeroDuration()).orders_recovered, 1);
+  // The hand-over nobody retried is finished by the recovery pass, for the keeper who entered it,
+  // when its turn comes (the passes during the outage failed it, each time waiting longer, at most
+  // 10 minutes).
+  const absl::Time turn = absl::Now() + absl::Minutes(10);
+  EXPECT_EQ(env_.service().RunMaintenance(turn, absl::ZeroDuration()).orders_recovered, 1);
   EXPECT_EQ(OrderSql("state", orders[2]), "3");
   EXPECT_EQ(OrderSql("fulfilled_by", orders[2]), "keeper_a");
-  EXPECT_EQ(env_.service().RunMaintenance(absl::Now(), absl::ZeroDuration()).orders_recovered, 0);
+  EXPECT_EQ(env_.service().RunMaintenance(turn, absl::ZeroDuration()).orders_recovered, 0);
   // Org lookups answer again too (the same request, under its key), once their channel has
   // reconnected.
   EXPECT_TRUE(testing::WaitFor(
