@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
@@ -20,8 +21,13 @@ std::string SuiteSetting(const char* name) {
 }
 
 RunNames NamesOfThisRun(absl::string_view prefix, int slot) {
+  // Each call of one program gets names of its own too: two tests of a program can start within
+  // the same second (their SetUps once made the same riders under the same keys).
+  static std::atomic<int> calls{0};
+  const int call = calls++;
   const int64_t now = absl::ToUnixSeconds(absl::Now());
-  return {absl::StrCat(prefix, now % 1000000), (now % 10000) * 1000 + slot * 100};
+  return {absl::StrCat(prefix, now % 1000000, call == 0 ? "" : absl::StrCat("-", call)),
+          (now % 10000) * 1000 + slot * 100 + (call % 5) * 20};
 }
 
 grpc::Status CallMethod(const std::shared_ptr<grpc::Channel>& channel, const std::string& path,

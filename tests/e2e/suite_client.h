@@ -32,7 +32,8 @@ std::string SuiteSetting(const char* name);
 
 // A tag for the names, codes and keys this run creates, and the first of its phone numbers'
 // serial numbers, from the clock. `slot` (0-9) keeps programs started in the same second apart:
-// each slot has 100 numbers.
+// each slot has 100 numbers, 20 for each of the first five calls within a program (one per
+// test), and each call's tag is its own.
 struct RunNames {
   std::string tag;
   int64_t phone_base = 0;
