@@ -454,6 +454,7 @@ TEST_F(GatewayTest, RequestIdTokenClientAddressAndDeadlineGoDownstream) {
   ASSERT_EQ(calls.size(), 1u);
   EXPECT_EQ(calls[0].metadata["x-request-id"], "r-9");
   EXPECT_EQ(calls[0].metadata["x-client-address"], "127.0.0.1");
+  EXPECT_EQ(calls[0].metadata.count("accept-language"), 0u) << "none asked, none passed on";
 }
 
 TEST_F(GatewayTest, RequestBytesPassUnchangedOverGrpc) {

@@ -142,7 +142,10 @@ class GrpcFace::Call final : public grpc::ServerGenericBidiReactor, public Strea
     }
     forward.metadata.emplace_back(server::kRequestIdHeader, request_id_);
     forward.metadata.emplace_back("x-client-address", client_address_);
-    forward.metadata.emplace_back("accept-language", std::string(LocaleTag(locale_)));
+    // Only when the caller named a language (as on the REST face).
+    if (ctx_->client_metadata().count("accept-language") > 0) {
+      forward.metadata.emplace_back("accept-language", std::string(LocaleTag(locale_)));
+    }
     if (ctx_->deadline() != std::chrono::system_clock::time_point::max()) {
       forward.deadline = absl::FromChrono(ctx_->deadline());
     }

@@ -250,8 +250,11 @@ class Handler {
     }
     forward.metadata.emplace_back("x-request-id", call->request_id);
     forward.metadata.emplace_back("x-client-address", call->client_address);
-    // The language the gateway chose, for answers that carry text (ListLabels).
-    forward.metadata.emplace_back("accept-language", std::string(LocaleTag(call->locale)));
+    // The language the gateway chose, for answers that carry text (ListLabels); only when the
+    // caller named one, so most calls carry no extra header (the backend's default is the same).
+    if (call->request.HasHeader("accept-language")) {
+      forward.metadata.emplace_back("accept-language", std::string(LocaleTag(call->locale)));
+    }
     forwarder_->Forward(std::move(forward), nullptr, [this, call, route](ForwardResult result) {
       bool retry_after = false;
       for (const auto& [key, value] : result.metadata) {
