@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/events/event_relay.h"
 #include "common/events/event_types.h"
+#include "common/pg/prepared.h"
 #include "common/pg/transactions.h"
 
 namespace civicpoints::events {
@@ -30,21 +31,34 @@ void WakeLocalRelays() {
 
 }  // namespace
 
-absl::Status RecordEvent(pqxx::transaction_base& tx, const OutboxEvent& event) {
-  const std::string type = EventTypeName(event.service, event.name);
-  const EventType* known = FindEventType(type);
-  if (known == nullptr) return absl::InternalError(absl::StrCat("unknown event type ", type));
+absl::StatusOr<EncodedEvent> EncodeEvent(const OutboxEvent& event) {
+  EncodedEvent encoded{.type = EventTypeName(event.service, event.name),
+                       .subject = event.subject,
+                       .org_path = event.org_path};
+  const EventType* known = FindEventType(encoded.type);
+  if (known == nullptr) {
+    return absl::InternalError(absl::StrCat("unknown event type ", encoded.type));
+  }
   if (event.data == nullptr || event.data->GetDescriptor()->full_name() != known->data_type) {
     return absl::InternalError(
-        absl::StrCat("event ", type, " needs data of type ", known->data_type));
+        absl::StrCat("event ", encoded.type, " needs data of type ", known->data_type));
   }
-  tx.exec_params(
-      "INSERT INTO outbox_events (type, subject, district_id, street_id, community_id, data_type, "
-      "data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-      type, event.subject, event.org_path.district_id(), event.org_path.street_id(),
-      event.org_path.community_id(), std::string(known->data_type),
-      pqxx::binarystring(event.data->SerializeAsString()));
-  pg::AfterCommit(WakeLocalRelays);
+  encoded.data_type = std::string(known->data_type);
+  encoded.data = event.data->SerializeAsString();
+  return encoded;
+}
+
+void WakeRelaysAfterCommit() { pg::AfterCommit(WakeLocalRelays); }
+
+absl::Status RecordEvent(pqxx::transaction_base& tx, const OutboxEvent& event) {
+  absl::StatusOr<EncodedEvent> e = EncodeEvent(event);
+  if (!e.ok()) return e.status();
+  pg::Exec(tx,
+           "INSERT INTO outbox_events (type, subject, district_id, street_id, community_id, "
+           "data_type, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+           e->type, e->subject, e->org_path.district_id(), e->org_path.street_id(),
+           e->org_path.community_id(), e->data_type, pqxx::binarystring(e->data));
+  WakeRelaysAfterCommit();
   return absl::OkStatus();
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "civicpoints/common/v1/types.pb.h"
 
@@ -37,6 +38,18 @@ class EventRelay;
 // Errors: INTERNAL when the type is not in the suite's list or its data is the wrong message (a
 // programming error; the caller's transaction should roll back).
 absl::Status RecordEvent(pqxx::transaction_base& tx, const OutboxEvent& event);
+
+// An event checked and encoded for a statement that inserts it itself, as one part of a statement
+// doing more (a round trip saved on a hot path): its values for outbox_events (type, subject,
+// district_id, street_id, community_id, data_type, data). Errors as RecordEvent's.
+struct EncodedEvent {
+  std::string type, subject, data_type, data;
+  common::v1::OrgPath org_path;
+};
+absl::StatusOr<EncodedEvent> EncodeEvent(const OutboxEvent& event);
+// After a statement inserted an encoded event: wakes this process's relays once the transaction
+// commits, as RecordEvent does.
+void WakeRelaysAfterCommit();
 
 // The relays of this process that RecordEvent wakes (EventRelay::Start and its destructor).
 void AddLocalRelay(EventRelay* relay);

@@ -32,6 +32,10 @@ std::string IntArray(const Ints& items) {
   return out;
 }
 
+// The items of a one-dimensional array column (text, or numbers as their text); none when NULL.
+// NULL items are left out.
+std::vector<std::string> ParseTextArray(const pqxx::field& field);
+
 // Sets `ts` from a column of microseconds since the epoch (the schemas' us()); leaves it unset
 // when the column is NULL.
 void SetTime(google::protobuf::Timestamp* ts, const pqxx::field& us_or_null);

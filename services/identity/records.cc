@@ -268,15 +268,4 @@ std::vector<auth::RoleGrant> LoadTokenGrants(pqxx::transaction_base& tx,
   return grants;
 }
 
-std::vector<std::string> ParseTextArray(const pqxx::field& field) {
-  std::vector<std::string> out;
-  if (field.is_null()) return out;
-  pqxx::array_parser parser = field.as_array();
-  for (auto item = parser.get_next(); item.first != pqxx::array_parser::juncture::done;
-       item = parser.get_next()) {
-    if (item.first == pqxx::array_parser::juncture::string_value) out.push_back(item.second);
-  }
-  return out;
-}
-
 }  // namespace civicpoints::identity

@@ -120,8 +120,8 @@ auth::RoleGrant GrantClaim(common::v1::Role role, const OrgRow& org);
 std::vector<auth::RoleGrant> LoadTokenGrants(pqxx::transaction_base& tx,
                                              const std::string& person_id);
 
-// Parses a Postgres text[] literal as read by libpqxx.
-std::vector<std::string> ParseTextArray(const pqxx::field& field);
+// Parses a Postgres text[] column (common/pg/sql_values.h).
+using pg::ParseTextArray;
 
 }  // namespace civicpoints::identity
 

@@ -18,6 +18,7 @@
 #include "civicpoints/ledger/v1/account.pb.h"
 #include "civicpoints/ledger/v1/entry.pb.h"
 #include "common/base/time_units.h"
+#include "common/pg/prepared.h"
 #include "common/pg/sql_values.h"
 #include "google/protobuf/timestamp.pb.h"
 
@@ -58,14 +59,8 @@ std::string HexArray(const std::vector<std::string>& items);
 // A timestamptz literal in UTC that PostgreSQL reads back to the exact microsecond.
 std::string TimestampText(int64_t micros);
 
-// Runs a statement as a prepared statement of the connection, named after its text, so PostgreSQL
-// plans each statement once per connection instead of on every call.
-template <typename... Args>
-pqxx::result Exec(pqxx::transaction_base& tx, const std::string& sql, Args&&... args) {
-  const std::string name = absl::StrCat("cp_", absl::Hex(std::hash<std::string>{}(sql)));
-  tx.conn().prepare(name, sql);  // registers once; the same text again is a lookup
-  return tx.exec_prepared(name, std::forward<Args>(args)...);
-}
+// Statements run prepared (common/pg/prepared.h).
+using pg::Exec;
 
 // Loads shared by the batch-transaction methods and the reads; these throw the database's errors
 // (a read's connection handling needs them thrown).

@@ -106,7 +106,8 @@ grpc::Status RewardsServiceImpl::ListMyEligibleExchangeWindows(
     for (const WindowRecord& w : windows) live.push_back(LiveRank(ledger_, w.window, rider));
     return InReadTx("eligibility", [&](pqxx::transaction_base& tx) -> absl::Status {
       for (size_t i = 0; i < windows.size(); ++i) {
-        Standing st = EvaluateStanding(tx, windows[i], rider, *balance, caller.now, live[i]);
+        Standing st = EvaluateStanding(windows[i], rider, *balance, caller.now, live[i],
+                                       ReadStandingFacts(tx, windows[i], rider));
         bool cut = false;
         for (int r : st.eligibility.reasons()) cut |= r == v1::ERROR_REASON_NOT_IN_RANKING_CUT;
         if (cut) continue;  // only scheduled windows get here: the live ranking leaves them out
@@ -149,8 +150,9 @@ grpc::Status RewardsServiceImpl::GetExchangeWindowEligibility(
     if (!balance.ok()) return balance.status();
     const ProvisionalRank live = LiveRank(ledger_, rec.window, rider);
     return InReadTx("eligibility", [&](pqxx::transaction_base& tx) -> absl::Status {
-      *resp->mutable_eligibility() =
-          EvaluateStanding(tx, rec, rider, *balance, caller.now, live).eligibility;
+      *resp->mutable_eligibility() = EvaluateStanding(rec, rider, *balance, caller.now, live,
+                                                      ReadStandingFacts(tx, rec, rider))
+                                         .eligibility;
       return absl::OkStatus();
     });
   });

@@ -18,7 +18,22 @@ std::string LedgerKey(const std::string& redemption_id) {
 
 LedgerClient::LedgerClient(std::shared_ptr<grpc::Channel> channel, server::ServiceToken* token,
                            absl::Duration timeout)
-    : stub_(lv1::LedgerService::NewStub(std::move(channel))), token_(token), timeout_(timeout) {}
+    : channel_(channel),
+      stub_(lv1::LedgerService::NewStub(std::move(channel))),
+      token_(token),
+      timeout_(timeout) {}
+
+absl::Status LedgerClient::Reachable() {
+  if (absl::StatusOr<std::string> token = token_->Get(); !token.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("the ledger cannot be called now: ", token.status().message()));
+  }
+  const grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+  if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
+    return absl::UnavailableError("the ledger is unreachable; retry with the same key");
+  }
+  return absl::OkStatus();
+}
 
 absl::Status LedgerClient::Prepare(grpc::ClientContext& ctx) {
   ctx.set_deadline(std::chrono::system_clock::now() +

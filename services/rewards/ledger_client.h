@@ -26,6 +26,11 @@ class LedgerClient {
   LedgerClient(std::shared_ptr<grpc::Channel> channel, server::ServiceToken* token,
                absl::Duration timeout = absl::Seconds(10));
 
+  // UNAVAILABLE when a call would fail at once: no service token can be had (identity away), or
+  // the channel has found the ledger unreachable. Cheap (no call): a check before writing
+  // anything that a ledger call must follow.
+  absl::Status Reachable();
+
   absl::StatusOr<ledger::v1::Hold> Hold(const std::string& redemption_id,
                                         const std::string& rider_id, int64_t amount,
                                         absl::Duration timeout, const common::v1::OrgPath& path,
@@ -50,6 +55,7 @@ class LedgerClient {
  private:
   absl::Status Prepare(grpc::ClientContext& ctx);
 
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<ledger::v1::LedgerService::Stub> stub_;
   server::ServiceToken* token_;
   absl::Duration timeout_;

@@ -3,6 +3,8 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/pg/prepared.h"
+#include "common/pg/sql_values.h"
 #include "services/rewards/pg_stock_store.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_events.h"
@@ -21,19 +23,18 @@ int Stored(Enum value) {
 
 }  // namespace
 
-std::optional<PgRedemptionStore::StoredRequest> PgRedemptionStore::FindRequest(
-    pqxx::transaction_base& tx, const std::string& rider, const std::string& key) const {
-  pqxx::result r = tx.exec_params(
-      "SELECT request_hash, coalesce(redemption_id, ''), refusal_code, refusal_reason, "
-      "refusal_message FROM redemption_requests WHERE rider_id = $1 AND key = $2",
-      rider, key);
-  if (r.empty()) return std::nullopt;
-  StoredRequest stored{.request_hash = pqxx::binarystring(r[0][0]).str(),
-                       .redemption_id = r[0][1].as<std::string>()};
+namespace {
+
+// What a stored request row (request_hash, redemption_id or NULL, refusal_code, refusal_reason,
+// refusal_message from column `at` on) says.
+PgRedemptionStore::StoredRequest ReadStoredRequest(const pqxx::row& row, int at) {
+  PgRedemptionStore::StoredRequest stored{
+      .request_hash = pqxx::binarystring(row[at]).str(),
+      .redemption_id = row[at + 1].is_null() ? "" : row[at + 1].as<std::string>()};
   if (stored.redemption_id.empty()) {
-    absl::Status refusal(static_cast<absl::StatusCode>(r[0][2].as<int>()),
-                         r[0][4].as<std::string>());
-    const auto reason = static_cast<v1::ErrorReason>(r[0][3].as<int>());
+    absl::Status refusal(static_cast<absl::StatusCode>(row[at + 2].as<int>()),
+                         row[at + 4].as<std::string>());
+    const auto reason = static_cast<v1::ErrorReason>(row[at + 3].as<int>());
     stored.refusal = reason == v1::ERROR_REASON_UNSPECIFIED
                          ? refusal
                          : Refuse(refusal.code(), reason, refusal.message());
@@ -41,85 +42,146 @@ std::optional<PgRedemptionStore::StoredRequest> PgRedemptionStore::FindRequest(
   return stored;
 }
 
-void PgRedemptionStore::SaveRequest(pqxx::transaction_base& tx, const std::string& rider,
+std::vector<int64_t> ParseIntArray(const pqxx::field& field) {
+  std::vector<int64_t> out;
+  for (const std::string& item : pg::ParseTextArray(field)) out.push_back(std::stoll(item));
+  return out;
+}
+
+}  // namespace
+
+void PgRedemptionStore::SaveRefusal(pqxx::transaction_base& tx, const std::string& rider,
                                     const std::string& key, const std::string& request_hash,
-                                    const std::string& redemption_id,
                                     const absl::Status& refusal) const {
-  tx.exec_params(
-      "INSERT INTO redemption_requests (rider_id, key, request_hash, redemption_id, "
-      "refusal_code, refusal_reason, refusal_message) VALUES ($1, $2, $3, nullif($4, ''), "
-      "$5::int, $6::smallint, $7)",
-      rider, key, pqxx::binarystring(request_hash), redemption_id, static_cast<int>(refusal.code()),
-      Stored(ReasonOf(refusal)), std::string(refusal.message()));
+  pg::Exec(tx,
+           "INSERT INTO redemption_requests (rider_id, key, request_hash, refusal_code, "
+           "refusal_reason, refusal_message) VALUES ($1, $2, $3, $4::int, $5::smallint, $6)",
+           rider, key, pqxx::binarystring(request_hash), static_cast<int>(refusal.code()),
+           Stored(ReasonOf(refusal)), std::string(refusal.message()));
 }
 
-std::optional<PgRedemptionStore::WindowTimes> PgRedemptionStore::ReadWindowTimes(
-    pqxx::transaction_base& tx, const std::string& window_id) const {
-  pqxx::result w = tx.exec_params(
-      "SELECT state, us(start_at), us(end_at) FROM exchange_windows WHERE window_id = $1",
-      window_id);
-  if (w.empty()) return std::nullopt;
-  return WindowTimes{.state = static_cast<v1::ExchangeWindowState>(w[0][0].as<int>()),
-                     .start = absl::FromUnixMicros(w[0][1].as<int64_t>()),
-                     .end = absl::FromUnixMicros(w[0][2].as<int64_t>())};
-}
-
-bool PgRedemptionStore::TryLockRiderWindow(pqxx::transaction_base& tx, const std::string& window_id,
-                                           const std::string& rider) const {
-  return tx
-      .exec_params1("SELECT pg_try_advisory_xact_lock(hashtext($1))",
-                    absl::StrCat("redeem|", window_id, "|", rider))[0]
+bool PgRedemptionStore::LockForOrder(pqxx::transaction_base& tx, const std::string& window_id,
+                                     const std::string& rider) const {
+  return pg::Exec(tx,
+                  "SELECT pg_try_advisory_xact_lock(hashtext($1)), "
+                  "pg_advisory_xact_lock_shared(hashtext($2))",
+                  absl::StrCat("redeem|", window_id, "|", rider),
+                  absl::StrCat("rider|", rider))[0][0]
       .as<bool>();
 }
 
-absl::StatusOr<PgRedemptionStore::OrderContext> PgRedemptionStore::ReadOrderContext(
-    pqxx::transaction_base& tx, const OrderRequest& req, const std::string& rider, int64_t balance,
-    absl::Time now) const {
-  ASSIGN_OR_RETURN(WindowRecord w, LoadWindow(tx, req.window_id, false));
-  Standing standing = EvaluateStanding(tx, w, rider, balance, now, {});
+PgRedemptionStore::OrderContext PgRedemptionStore::ReadOrderContext(pqxx::transaction_base& tx,
+                                                                    const OrderRequest& req,
+                                                                    const std::string& rider,
+                                                                    const std::string& key) const {
+  // One row whatever exists: each part is joined to it, NULL when missing. The window's columns
+  // come first (ReadWindow reads them by position).
+  static const std::string kSql = absl::StrCat(
+      "SELECT ", kWindowColumns,
+      ", (SELECT array_agg(ws.station_id ORDER BY ws.position) FROM window_stations ws "
+      "WHERE ws.window_id = $1), wg.ids, wg.names, wg.costs, wg.maxes, e.rank, e.points, "
+      "held.gifts, held.counts, g.name, g.points_cost, g.active, s.available, st.district_id, "
+      "st.street_id, st.community_id, EXISTS (SELECT 1 FROM closed_riders c WHERE c.rider_id = "
+      "$2), q.request_hash, q.redemption_id, q.refusal_code, q.refusal_reason, q.refusal_message "
+      "FROM (VALUES (1)) AS one (x) "
+      "LEFT JOIN exchange_windows w ON w.window_id = $1 "
+      "LEFT JOIN LATERAL (SELECT array_agg(x.gift_id ORDER BY x.position) AS ids, "
+      "array_agg(y.name ORDER BY x.position) AS names, array_agg(y.points_cost ORDER BY "
+      "x.position) AS costs, array_agg(x.max_per_rider ORDER BY x.position) AS maxes "
+      "FROM window_gifts x JOIN gifts y USING (gift_id) WHERE x.window_id = $1) wg ON true "
+      "LEFT JOIN window_eligible e ON e.window_id = $1 AND e.rider_id = $2 "
+      "LEFT JOIN LATERAL (SELECT array_agg(h.gift_id) AS gifts, array_agg(h.n) AS counts FROM "
+      "(SELECT r.gift_id, sum(r.quantity)::int AS n FROM redemptions r WHERE r.window_id = $1 "
+      "AND r.rider_id = $2 AND r.state IN (redemption_state('PENDING'), "
+      "redemption_state('READY'), redemption_state('FULFILLED')) GROUP BY r.gift_id) h) held "
+      "ON true "
+      "LEFT JOIN gifts g ON g.gift_id = $3 "
+      "LEFT JOIN station_stock s ON s.station_id = $4 AND s.gift_id = $3 "
+      "LEFT JOIN stations st ON st.station_id = $4 "
+      "LEFT JOIN redemption_requests q ON q.rider_id = $2 AND q.key = $5");
+  const pqxx::row row =
+      pg::Exec(tx, kSql, req.window_id, rider, req.gift_id, req.station_id, key)[0];
+  constexpr int kParts = 22;  // the columns of kWindowColumns
   OrderContext c;
-  OrderFacts& f = c.facts;
-  f.eligibility = std::move(standing.eligibility);
-  f.redeemed_of_gift = standing.redeemed_by_gift[req.gift_id];
-  f.redeemed_total = standing.redeemed_total;
-  f.balance = balance;
-  c.window_pickup_ttl_s = w.pickup_ttl_s;
-  f.window = std::move(w.window);
-  pqxx::result gift =
-      tx.exec_params("SELECT name, points_cost, active FROM gifts WHERE gift_id = $1", req.gift_id);
-  if (!gift.empty()) {
-    f.gift = GiftFacts{.name = gift[0][0].as<std::string>(),
-                       .points_cost = gift[0][1].as<int64_t>(),
-                       .active = gift[0][2].as<bool>()};
+  if (!row[kParts + 17].is_null()) c.seen = ReadStoredRequest(row, kParts + 17);
+  c.rider_closed = row[kParts + 16].as<bool>();
+  if (!row[0].is_null()) {
+    WindowRecord w = ReadWindow(row);
+    for (const std::string& id : pg::ParseTextArray(row[kParts])) w.window.add_station_ids(id);
+    const std::vector<std::string> ids = pg::ParseTextArray(row[kParts + 1]);
+    const std::vector<std::string> names = pg::ParseTextArray(row[kParts + 2]);
+    const std::vector<int64_t> costs = ParseIntArray(row[kParts + 3]);
+    const std::vector<int64_t> maxes = ParseIntArray(row[kParts + 4]);
+    for (size_t i = 0; i < ids.size(); ++i) {
+      v1::WindowGift* g = w.window.add_gifts();
+      g->set_gift_id(ids[i]);
+      g->set_gift_name(names[i]);
+      g->set_points_cost(costs[i]);
+      g->set_max_per_rider(static_cast<int32_t>(maxes[i]));
+    }
+    c.window = std::move(w);
   }
-  f.stock_available = StockAvailable(tx, req.station_id, req.gift_id);
-  pqxx::result station = tx.exec_params(
-      "SELECT district_id, street_id, community_id FROM stations WHERE station_id = $1",
-      req.station_id);
-  f.station_known = !station.empty();
-  if (f.station_known) {
-    c.station_path.set_district_id(station[0][0].as<std::string>());
-    c.station_path.set_street_id(station[0][1].as<std::string>());
-    c.station_path.set_community_id(station[0][2].as<std::string>());
+  if (!row[kParts + 5].is_null()) {
+    c.standing.cut_rank = row[kParts + 5].as<int32_t>();
+    c.standing.cut_points = row[kParts + 6].as<int64_t>();
+  }
+  const std::vector<std::string> held = pg::ParseTextArray(row[kParts + 7]);
+  const std::vector<int64_t> counts = ParseIntArray(row[kParts + 8]);
+  for (size_t i = 0; i < held.size(); ++i) {
+    c.standing.redeemed_by_gift[held[i]] = static_cast<int32_t>(counts[i]);
+  }
+  if (!row[kParts + 9].is_null()) {
+    c.gift = GiftFacts{.name = row[kParts + 9].as<std::string>(),
+                       .points_cost = row[kParts + 10].as<int64_t>(),
+                       .active = row[kParts + 11].as<bool>()};
+  }
+  c.stock_available = row[kParts + 12].is_null() ? 0 : row[kParts + 12].as<int64_t>();
+  if (!row[kParts + 13].is_null()) {
+    common::v1::OrgPath path;
+    path.set_district_id(row[kParts + 13].as<std::string>());
+    path.set_street_id(row[kParts + 14].as<std::string>());
+    path.set_community_id(row[kParts + 15].as<std::string>());
+    c.station_path = std::move(path);
   }
   return c;
 }
 
-v1::Redemption PgRedemptionStore::InsertOrder(pqxx::transaction_base& tx, const NewOrder& o) const {
-  pqxx::result inserted = tx.exec_params(
-      absl::StrCat(
-          "INSERT INTO redemptions AS r (redemption_id, rider_id, window_id, station_id, gift_id, "
-          "gift_name, quantity, unit_points, points, state, district_id, street_id, "
-          "community_id, pickup_ttl_s) VALUES ($1, $2, $3, $4, $5, $6, $7::int, $8::bigint, "
-          "$9::bigint, redemption_state('PENDING'), $10, $11, $12, $13::bigint) RETURNING ",
-          kRedemptionColumns),
-      o.redemption_id, o.rider_id, o.request.window_id, o.request.station_id, o.request.gift_id,
-      o.gift_name, o.request.quantity, o.terms.unit_points, o.terms.points,
+v1::Redemption PgRedemptionStore::InsertOrder(pqxx::transaction_base& tx, const NewOrder& o,
+                                              const std::string& key,
+                                              const std::string& request_hash) const {
+  static const std::string kSql = absl::StrCat(
+      "WITH saved AS (INSERT INTO redemption_requests (rider_id, key, request_hash, "
+      "redemption_id, refusal_code, refusal_reason, refusal_message) VALUES ($2, $14, $15, $1, "
+      "0, 0, '')) "
+      "INSERT INTO redemptions AS r (redemption_id, rider_id, window_id, station_id, gift_id, "
+      "gift_name, quantity, unit_points, points, state, district_id, street_id, "
+      "community_id, pickup_ttl_s) VALUES ($1, $2, $3, $4, $5, $6, $7::int, $8::bigint, "
+      "$9::bigint, redemption_state('PENDING'), $10, $11, $12, $13::bigint) RETURNING ",
+      kRedemptionColumns);
+  pqxx::result inserted = pg::Exec(
+      tx, kSql, o.redemption_id, o.rider_id, o.request.window_id, o.request.station_id,
+      o.request.gift_id, o.gift_name, o.request.quantity, o.terms.unit_points, o.terms.points,
       o.station_path.district_id(), o.station_path.street_id(), o.station_path.community_id(),
-      o.pickup_ttl_s);
+      o.pickup_ttl_s, key, pqxx::binarystring(request_hash));
   v1::Redemption order;
   FillRedemption(inserted[0], /*with_code=*/true, &order);
   return order;
+}
+
+bool PgRedemptionStore::DropRefusedOrder(pqxx::transaction_base& tx,
+                                         const std::string& redemption_id, const std::string& rider,
+                                         const absl::Status& refusal) const {
+  return pg::Exec(tx,
+                  "WITH dropped AS (DELETE FROM redemptions WHERE redemption_id = $1 AND state = "
+                  "redemption_state('PENDING') AND intent = redemption_state('UNSPECIFIED') "
+                  "RETURNING redemption_id), "
+                  "refused AS (UPDATE redemption_requests q SET redemption_id = NULL, "
+                  "refusal_code = $3::int, refusal_reason = $4::smallint, refusal_message = $5 "
+                  "FROM dropped d WHERE q.rider_id = $2 AND q.redemption_id = d.redemption_id) "
+                  "SELECT EXISTS (SELECT 1 FROM dropped)",
+                  redemption_id, rider, static_cast<int>(refusal.code()), Stored(ReasonOf(refusal)),
+                  std::string(refusal.message()))[0][0]
+      .as<bool>();
 }
 
 std::optional<PgRedemptionStore::Order> PgRedemptionStore::ReadOrder(
@@ -156,58 +218,63 @@ void PgRedemptionStore::FailPending(pqxx::transaction_base& tx, const std::strin
       redemption_id, Stored(reason), message);
 }
 
-bool PgRedemptionStore::ReserveStock(pqxx::transaction_base& tx, const v1::Redemption& order,
-                                     int low_stock_threshold) const {
-  pqxx::result taken = tx.exec_params(
-      "UPDATE station_stock SET available = available - $3::int, reserved = reserved + $3::int, "
-      "updated_at = now() WHERE station_id = $1 AND gift_id = $2 AND available >= $3::int "
-      "RETURNING available",
-      order.station_id(), order.gift_id(), order.quantity());
-  if (taken.empty()) return false;
-  WriteStockMovement(tx, order.station_id(), order.gift_id(), v1::STOCK_MOVEMENT_KIND_RESERVE,
-                     -order.quantity(), order.quantity(), "", "", order.redemption_id(), nullptr);
-  const int available = taken[0][0].as<int>();
+PgRedemptionStore::StockStep PgRedemptionStore::ReserveAndMakeReady(
+    pqxx::transaction_base& tx, const v1::Redemption& order, const std::vector<std::string>& codes,
+    std::optional<absl::Time> hold_expiry, int low_stock_threshold) const {
+  // `pending` locks the order if it is still to be run; `taken` moves the items if the station
+  // has them and a code is free; `moved` records the movement; `ready` or `short` ends the step;
+  // `announced` records redemption_ready.
+  // LEAST skips a NULL: no cap when the hold never expires.
+  static const std::string kSql = absl::StrCat(
+      "WITH pending AS (SELECT redemption_id FROM redemptions WHERE redemption_id = $1 AND "
+      "state = redemption_state('PENDING') AND intent = redemption_state('UNSPECIFIED') FOR "
+      "UPDATE), "
+      "code AS (SELECT u.c FROM unnest($5::text[]) WITH ORDINALITY AS u (c, i) WHERE NOT EXISTS "
+      "(SELECT 1 FROM redemptions x WHERE x.state = redemption_state('READY') AND x.pickup_code "
+      "= u.c) ORDER BY u.i LIMIT 1), "
+      "taken AS (UPDATE station_stock SET available = available - $4::int, reserved = reserved "
+      "+ $4::int, updated_at = now() WHERE station_id = $2 AND gift_id = $3 AND available >= "
+      "$4::int AND EXISTS (SELECT 1 FROM pending) AND EXISTS (SELECT 1 FROM code) RETURNING "
+      "available, reserved), "
+      "moved AS (INSERT INTO stock_movements (station_id, gift_id, kind, available_delta, "
+      "reserved_delta, on_hand_delta, available_after, on_hand_after, reason, actor_id, "
+      "redemption_id) SELECT $2, $3, stock_movement_kind('RESERVE'), -$4::int, $4::int, 0, "
+      "t.available, t.available + t.reserved, '', '', $1 FROM taken t), "
+      "ready AS (UPDATE redemptions AS r SET state = redemption_state('READY'), pickup_code = "
+      "(SELECT c FROM code), stock_reserved = true, ready_at = now(), expire_at = LEAST(now() + "
+      "make_interval(secs => r.pickup_ttl_s), from_us($6::bigint)), updated_at = now() WHERE "
+      "r.redemption_id = $1 AND EXISTS (SELECT 1 FROM taken) RETURNING ",
+      kRedemptionColumns,
+      "), short AS (UPDATE redemptions SET intent = redemption_state('FAILED'), intent_reason = "
+      "error_reason('OUT_OF_STOCK'), failure_message = $7, updated_at = now() WHERE "
+      "redemption_id = $1 AND EXISTS (SELECT 1 FROM pending) AND EXISTS (SELECT 1 FROM code) "
+      "AND NOT EXISTS (SELECT 1 FROM taken)), "
+      "announced AS (INSERT INTO outbox_events (type, subject, district_id, street_id, "
+      "community_id, data_type, data) SELECT $8, $9, $10, $11, $12, $13, $14 FROM ready) "
+      "SELECT EXISTS (SELECT 1 FROM pending), EXISTS (SELECT 1 FROM code), "
+      "(SELECT available FROM taken), ready.* FROM (VALUES (1)) AS one (x) LEFT JOIN ready ON "
+      "true");
+  v1::Redemption announced = order;
+  announced.set_state(v1::REDEMPTION_STATE_READY);
+  const events::EncodedEvent e = EncodeRedemptionChanged("redemption_ready", announced);
+  const pqxx::row row =
+      pg::Exec(tx, kSql, order.redemption_id(), order.station_id(), order.gift_id(),
+               order.quantity(), pg::TextArray(codes),
+               hold_expiry ? std::optional<int64_t>(Us(*hold_expiry)) : std::optional<int64_t>(),
+               OutOfStockMessage(order.quantity(), order.gift_name()), e.type, e.subject,
+               e.org_path.district_id(), e.org_path.street_id(), e.org_path.community_id(),
+               e.data_type, pqxx::binarystring(e.data))[0];
+  StockStep step{.pending = row[0].as<bool>(), .no_free_code = !row[1].as<bool>()};
+  if (!step.pending || row[2].is_null()) return step;
+  events::WakeRelaysAfterCommit();
+  v1::Redemption ready;
+  FillRedemption(row.slice(3, row.size()), /*with_code=*/true, &ready);
+  const int available = row[2].as<int>();
   if (available <= low_stock_threshold && available + order.quantity() > low_stock_threshold) {
     RecordStockLow(tx, order, available, low_stock_threshold);
   }
-  return true;
-}
-
-void PgRedemptionStore::MarkOutOfStock(pqxx::transaction_base& tx,
-                                       const v1::Redemption& order) const {
-  tx.exec_params(
-      "UPDATE redemptions SET intent = redemption_state('FAILED'), intent_reason = "
-      "error_reason('OUT_OF_STOCK'), failure_message = $2, updated_at = now() "
-      "WHERE redemption_id = $1",
-      order.redemption_id(), OutOfStockMessage(order.quantity(), order.gift_name()));
-}
-
-bool PgRedemptionStore::PickupCodeInUse(pqxx::transaction_base& tx, const std::string& code) const {
-  return !tx.exec_params(
-                "SELECT 1 FROM redemptions WHERE state = redemption_state('READY') AND "
-                "pickup_code = $1",
-                code)
-              .empty();
-}
-
-v1::Redemption PgRedemptionStore::MakeReady(pqxx::transaction_base& tx,
-                                            const std::string& redemption_id,
-                                            const std::string& code,
-                                            std::optional<absl::Time> hold_expiry) const {
-  // LEAST skips a NULL: no cap when the hold never expires.
-  pqxx::result r = tx.exec_params(
-      absl::StrCat(
-          "UPDATE redemptions AS r SET state = redemption_state('READY'), pickup_code = $2, "
-          "stock_reserved = true, ready_at = now(), expire_at = LEAST(now() + "
-          "make_interval(secs => pickup_ttl_s), from_us($3::bigint)), updated_at = now() "
-          "WHERE redemption_id = $1 RETURNING ",
-          kRedemptionColumns),
-      redemption_id, code,
-      hold_expiry ? std::optional<int64_t>(Us(*hold_expiry)) : std::optional<int64_t>());
-  v1::Redemption order;
-  FillRedemption(r[0], /*with_code=*/true, &order);
-  RecordRedemptionChanged(tx, "redemption_ready", order);
-  return order;
+  step.ready = std::move(ready);
+  return step;
 }
 
 void PgRedemptionStore::StartSettle(pqxx::transaction_base& tx, const std::string& redemption_id,
@@ -385,19 +452,9 @@ void PgRedemptionStore::LockRiderForClosing(pqxx::transaction_base& tx,
   tx.exec_params("SELECT pg_advisory_xact_lock(hashtext($1))", absl::StrCat("rider|", rider));
 }
 
-void PgRedemptionStore::LockRiderForOrder(pqxx::transaction_base& tx,
-                                          const std::string& rider) const {
-  tx.exec_params("SELECT pg_advisory_xact_lock_shared(hashtext($1))",
-                 absl::StrCat("rider|", rider));
-}
-
 void PgRedemptionStore::MarkRiderClosed(pqxx::transaction_base& tx,
                                         const std::string& rider) const {
   tx.exec_params("INSERT INTO closed_riders (rider_id) VALUES ($1) ON CONFLICT DO NOTHING", rider);
-}
-
-bool PgRedemptionStore::RiderClosed(pqxx::transaction_base& tx, const std::string& rider) const {
-  return !tx.exec_params("SELECT 1 FROM closed_riders WHERE rider_id = $1", rider).empty();
 }
 
 std::vector<std::string> PgRedemptionStore::OrdersOfRider(pqxx::transaction_base& tx,

@@ -17,7 +17,9 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "civicpoints/rewards/v1/redemption.pb.h"
+#include "services/rewards/records.h"
 #include "services/rewards/redemption_rules.h"
+#include "services/rewards/standing.h"
 
 namespace pqxx {
 class transaction_base;
@@ -35,35 +37,30 @@ class PgRedemptionStore {
     std::string redemption_id;  // empty: refused with `refusal`
     absl::Status refusal;
   };
-  std::optional<StoredRequest> FindRequest(pqxx::transaction_base& tx, const std::string& rider,
-                                           const std::string& key) const;
-  // Stores what the request under (rider, key) became: `redemption_id`, or `refusal`.
-  void SaveRequest(pqxx::transaction_base& tx, const std::string& rider, const std::string& key,
-                   const std::string& request_hash, const std::string& redemption_id,
-                   const absl::Status& refusal) const;
+  // Stores the refusal the request under (rider, key) got, for its retries.
+  void SaveRefusal(pqxx::transaction_base& tx, const std::string& rider, const std::string& key,
+                   const std::string& request_hash, const absl::Status& refusal) const;
 
-  struct WindowTimes {
-    v1::ExchangeWindowState state = v1::EXCHANGE_WINDOW_STATE_UNSPECIFIED;
-    absl::Time start, end;
-  };
-  std::optional<WindowTimes> ReadWindowTimes(pqxx::transaction_base& tx,
-                                             const std::string& window_id) const;
+  // Takes, for the transaction, the lock of (rider, window) without waiting (one order at a time
+  // per rider and window, so limits count every earlier order) and the rider's lock shared (an
+  // account being closed takes no new order: CloseRiderOrders holds it alone, LockRiderForClosing).
+  // False when another order of the rider in the window holds the first.
+  bool LockForOrder(pqxx::transaction_base& tx, const std::string& window_id,
+                    const std::string& rider) const;
 
-  // Takes the lock of (rider, window) for the transaction, without waiting: one order at a time
-  // per rider and window, so limits count every earlier order. False when another holds it.
-  bool TryLockRiderWindow(pqxx::transaction_base& tx, const std::string& window_id,
-                          const std::string& rider) const;
-
-  // Everything DecideOrder weighs, with what the order row needs besides. Errors: NOT_FOUND when
-  // the window does not exist.
+  // Everything placing an order weighs, read in one statement after LockForOrder (so that it
+  // counts every earlier order of the rider in the window).
   struct OrderContext {
-    OrderFacts facts;
-    common::v1::OrgPath station_path;  // when facts.station_known
-    int64_t window_pickup_ttl_s = 0;   // 0: the service default
+    std::optional<StoredRequest> seen;   // what the key made before, if it was used
+    bool rider_closed = false;           // the rider closed their account
+    std::optional<WindowRecord> window;  // with its stations and gifts; empty: no such window
+    StandingFacts standing;
+    std::optional<GiftFacts> gift;                    // empty: no such gift
+    int64_t stock_available = 0;                      // at the station
+    std::optional<common::v1::OrgPath> station_path;  // empty: the station is not known
   };
-  absl::StatusOr<OrderContext> ReadOrderContext(pqxx::transaction_base& tx, const OrderRequest& req,
-                                                const std::string& rider, int64_t balance,
-                                                absl::Time now) const;
+  OrderContext ReadOrderContext(pqxx::transaction_base& tx, const OrderRequest& req,
+                                const std::string& rider, const std::string& key) const;
 
   struct NewOrder {
     std::string redemption_id, rider_id;
@@ -73,8 +70,15 @@ class PgRedemptionStore {
     common::v1::OrgPath station_path;
     int64_t pickup_ttl_s = 0;
   };
-  // Inserts the order PENDING; returns it as stored.
-  v1::Redemption InsertOrder(pqxx::transaction_base& tx, const NewOrder& order) const;
+  // Inserts the order PENDING and stores it as what the request under (rider, `key`) made, in
+  // one statement; returns the order as stored.
+  v1::Redemption InsertOrder(pqxx::transaction_base& tx, const NewOrder& order,
+                             const std::string& key, const std::string& request_hash) const;
+
+  // Deletes a PENDING order with no settling step (nothing held, nothing reserved) and stores
+  // `refusal` as what its request made, in one statement. False when the order was not so.
+  bool DropRefusedOrder(pqxx::transaction_base& tx, const std::string& redemption_id,
+                        const std::string& rider, const absl::Status& refusal) const;
 
   // ---- the saga ----
 
@@ -96,22 +100,25 @@ class PgRedemptionStore {
   // A PENDING order with no settling step fails at once (nothing was held).
   void FailPending(pqxx::transaction_base& tx, const std::string& redemption_id,
                    v1::ErrorReason reason, const std::string& message) const;
-  // Moves the order's items from available to reserved if the station has them. False when not.
-  // When the reservation takes the available count from above `low_stock_threshold` to at or
-  // below it, records stock_low (once per crossing; 0 turns it off).
-  bool ReserveStock(pqxx::transaction_base& tx, const v1::Redemption& order,
-                    int low_stock_threshold) const;
-  // A PENDING order's stock step found too few items: it settles toward FAILED.
-  void MarkOutOfStock(pqxx::transaction_base& tx, const v1::Redemption& order) const;
-  // Whether a READY order holds `code`.
-  bool PickupCodeInUse(pqxx::transaction_base& tx, const std::string& code) const;
-  // The order READY with `code`, its pickup time running from now but ending no later than
-  // `hold_expiry` (when the ledger would release the points by itself; a hold taken long before,
-  // its order PENDING while the ledger was away, has less time left than a pickup). Throws
-  // pqxx::unique_violation (the stock batcher's ALREADY_EXISTS) when another order took the code
-  // at the same instant.
-  v1::Redemption MakeReady(pqxx::transaction_base& tx, const std::string& redemption_id,
-                           const std::string& code, std::optional<absl::Time> hold_expiry) const;
+  // The stock step of a PENDING order with no settling step (else nothing, `pending` false): in
+  // one statement, moves its items from available to reserved and makes it READY with the first
+  // of `codes` no READY order holds, its pickup time running from now but ending no later than
+  // `hold_expiry` (when the ledger would release the points by itself: a hold taken long before,
+  // its order PENDING while the ledger was away, has less time left than a pickup); or, when the
+  // station has too few items, writes the FAILED settling step (OUT_OF_STOCK). Records the stock
+  // movement, redemption_ready, and stock_low when the reservation takes the available count
+  // from above `low_stock_threshold` to at or below it (once per crossing; 0 turns it off).
+  // Throws pqxx::unique_violation (the stock batcher's ALREADY_EXISTS) when another order took
+  // the code at the same instant.
+  struct StockStep {
+    bool pending = false;                 // the order was PENDING with no settling step
+    std::optional<v1::Redemption> ready;  // READY: reserved, with its pickup code
+    bool no_free_code = false;            // every one of `codes` is held: draw others
+  };
+  StockStep ReserveAndMakeReady(pqxx::transaction_base& tx, const v1::Redemption& order,
+                                const std::vector<std::string>& codes,
+                                std::optional<absl::Time> hold_expiry,
+                                int low_stock_threshold) const;
 
   // Writes the settling step `target` on a READY order with none under way (else nothing).
   void StartSettle(pqxx::transaction_base& tx, const std::string& redemption_id,
@@ -177,12 +184,10 @@ class PgRedemptionStore {
   // ---- closed accounts ----
 
   // Serializes a rider's account closing with the rider's new orders: the closing takes the
-  // rider's lock alone, a new order shares it (both until the transaction ends).
+  // rider's lock alone, a new order shares it (LockForOrder; both until the transaction ends).
   void LockRiderForClosing(pqxx::transaction_base& tx, const std::string& rider) const;
-  void LockRiderForOrder(pqxx::transaction_base& tx, const std::string& rider) const;
-  // Records that the rider closed their account (idempotent); whether the rider has.
+  // Records that the rider closed their account (idempotent).
   void MarkRiderClosed(pqxx::transaction_base& tx, const std::string& rider) const;
-  bool RiderClosed(pqxx::transaction_base& tx, const std::string& rider) const;
   // The rider's orders in `state`, oldest first.
   std::vector<std::string> OrdersOfRider(pqxx::transaction_base& tx, const std::string& rider,
                                          v1::RedemptionState state) const;

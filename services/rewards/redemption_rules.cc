@@ -56,6 +56,14 @@ absl::Status EligibilityRefusal(const v1::Eligibility& e, const v1::ExchangeWind
   return absl::OkStatus();
 }
 
+absl::Status InsufficientPoints(int64_t balance, int64_t points) {
+  return Refuse(
+      kPrecondition, v1::ERROR_REASON_INSUFFICIENT_POINTS,
+      absl::StrCat("available balance ", balance, " is below the order's ", points, " points"),
+      {{"available_balance", std::to_string(balance)},
+       {"required_points", std::to_string(points)}});
+}
+
 absl::StatusOr<OrderTerms> DecideOrder(const OrderRequest& req, const OrderFacts& f) {
   if (!f.gift.has_value()) {
     return absl::NotFoundError(absl::StrCat("gift ", req.gift_id, " does not exist"));
@@ -110,12 +118,8 @@ absl::StatusOr<OrderTerms> DecideOrder(const OrderRequest& req, const OrderFacts
   }
   const OrderTerms terms{.unit_points = f.gift->points_cost,
                          .points = f.gift->points_cost * req.quantity};
-  if (f.balance < terms.points) {
-    return Refuse(kPrecondition, v1::ERROR_REASON_INSUFFICIENT_POINTS,
-                  absl::StrCat("available balance ", f.balance, " is below the order's ",
-                               terms.points, " points"),
-                  {{"available_balance", std::to_string(f.balance)},
-                   {"required_points", std::to_string(terms.points)}});
+  if (f.balance.has_value() && *f.balance < terms.points) {
+    return InsufficientPoints(*f.balance, terms.points);
   }
   if (!f.station_known) {
     return Refuse(kPrecondition, v1::ERROR_REASON_NOT_A_STATION,

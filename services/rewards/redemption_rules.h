@@ -43,8 +43,10 @@ struct OrderFacts {
   int32_t redeemed_of_gift = 0;   // items of this gift the rider has in the window
   int32_t redeemed_total = 0;     // items of every gift
   int64_t stock_available = 0;    // at the station
-  int64_t balance = 0;            // the rider's available points
-  bool station_known = false;     // the station is in the local copy of activity's stations
+  // The rider's available points, when read: only a window with a minimum balance needs them
+  // before the hold; otherwise the ledger's hold is the check (InsufficientPoints).
+  std::optional<int64_t> balance;
+  bool station_known = false;  // the station is in the local copy of activity's stations
 };
 
 struct OrderTerms {
@@ -58,6 +60,9 @@ struct OrderTerms {
 // points. Refusals are FAILED_PRECONDITION or RESOURCE_EXHAUSTED (limits) with an ErrorInfo reason
 // and the figures behind them; NOT_FOUND for a gift that does not exist.
 absl::StatusOr<OrderTerms> DecideOrder(const OrderRequest& req, const OrderFacts& facts);
+
+// The refusal of an order of `points` points when the rider has `balance` available.
+absl::Status InsufficientPoints(int64_t balance, int64_t points);
 
 // The refusal for the first of `eligibility`'s reasons that CreateRedemption answers with (window
 // not open or closed, outside the ranking cut, balance below the minimum); OK when none.

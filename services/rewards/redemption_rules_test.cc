@@ -87,6 +87,15 @@ TEST(DecideOrderTest, EachRuleRefusesWithItsReasonAndFigures) {
   f.balance = 10;
   absl::Status poor = DecideOrder(kOne, f).status();
   EXPECT_EQ(ErrorFigureOf(poor, "required_points"), "30") << poor;
+  EXPECT_EQ(ErrorFigureOf(poor, "available_balance"), "10") << poor;
+}
+
+TEST(DecideOrderTest, ABalanceNotReadIsLeftToTheLedgersHold) {
+  OrderFacts f = OpenWindowFacts();
+  f.balance.reset();
+  absl::StatusOr<OrderTerms> terms = DecideOrder(kOne, f);
+  ASSERT_TRUE(terms.ok()) << terms.status();
+  EXPECT_EQ(terms->points, 30);
 }
 
 TEST(DecideOrderTest, TheWindowsStateIsToldBeforeWhereAndWhatAndWhoAfter) {

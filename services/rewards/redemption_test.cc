@@ -148,10 +148,18 @@ TEST_F(RedemptionTest, RefusalsHoldNoPointsAndTakeNoStock) {
     EXPECT_EQ(ReasonOf(s), reason) << s.error_message();
   };
   using C = grpc::StatusCode;
-  grpc::Status poor = env_.Redeem("r1", limited, pricey, &order);
+  grpc::Status poor =
+      env_.Redeem("r1", limited, pricey, &order, 1, RewardsTestEnv::kStationA, "too-dear");
   refused(poor, C::FAILED_PRECONDITION, "INSUFFICIENT_POINTS");
   EXPECT_EQ(FiguresOf(poor)["required_points"], "500");
   EXPECT_EQ(FiguresOf(poor)["available_balance"], "100");
+  // The ledger's hold found too few points: the order it was placed for is taken back, and the
+  // key answers with the refusal from now on.
+  EXPECT_EQ(
+      env_.Sql(absl::StrCat("SELECT count(*) FROM redemptions WHERE gift_id = '", pricey, "'")),
+      "0");
+  refused(env_.Redeem("r1", limited, pricey, &order, 1, RewardsTestEnv::kStationA, "too-dear"),
+          C::FAILED_PRECONDITION, "INSUFFICIENT_POINTS");
   refused(env_.Redeem("r1", limited, scarce, &order, 2), C::RESOURCE_EXHAUSTED,
           "GIFT_LIMIT_REACHED");
   refused(env_.Redeem("r1", limited, outside, &order), C::FAILED_PRECONDITION,

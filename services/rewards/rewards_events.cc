@@ -11,8 +11,9 @@
 
 namespace civicpoints::rewards {
 
-void RecordRedemptionChanged(pqxx::transaction_base& tx, absl::string_view name,
-                             const v1::Redemption& order) {
+namespace {
+
+v1::RedemptionChanged RedemptionChangedData(const v1::Redemption& order) {
   v1::RedemptionChanged data;
   data.set_order_id(order.redemption_id());
   data.set_rider_id(order.rider_id());
@@ -21,13 +22,32 @@ void RecordRedemptionChanged(pqxx::transaction_base& tx, absl::string_view name,
   data.set_quantity(order.quantity());
   data.set_points(order.points_cost());
   data.set_state(order.state());
-  absl::Status s =
-      events::RecordEvent(tx, {.service = "rewards",
-                               .name = name,
-                               .subject = absl::StrCat("redemptions/", order.redemption_id()),
-                               .org_path = order.station_org(),
-                               .data = &data});
+  return data;
+}
+
+events::OutboxEvent RedemptionEvent(absl::string_view name, const v1::Redemption& order,
+                                    const v1::RedemptionChanged& data) {
+  return {.service = "rewards",
+          .name = name,
+          .subject = absl::StrCat("redemptions/", order.redemption_id()),
+          .org_path = order.station_org(),
+          .data = &data};
+}
+
+}  // namespace
+
+void RecordRedemptionChanged(pqxx::transaction_base& tx, absl::string_view name,
+                             const v1::Redemption& order) {
+  const v1::RedemptionChanged data = RedemptionChangedData(order);
+  absl::Status s = events::RecordEvent(tx, RedemptionEvent(name, order, data));
   if (!s.ok()) throw std::logic_error(std::string(s.message()));
+}
+
+events::EncodedEvent EncodeRedemptionChanged(absl::string_view name, const v1::Redemption& order) {
+  const v1::RedemptionChanged data = RedemptionChangedData(order);
+  absl::StatusOr<events::EncodedEvent> e = events::EncodeEvent(RedemptionEvent(name, order, data));
+  if (!e.ok()) throw std::logic_error(std::string(e.status().message()));
+  return *std::move(e);
 }
 
 void RecordStockLow(pqxx::transaction_base& tx, const v1::Redemption& order, int available,

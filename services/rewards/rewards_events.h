@@ -3,10 +3,11 @@
 #ifndef CIVICPOINTS_SERVICES_REWARDS_REWARDS_EVENTS_H_
 #define CIVICPOINTS_SERVICES_REWARDS_REWARDS_EVENTS_H_
 
+#include <cstdint>
+
 #include "absl/strings/string_view.h"
 #include "civicpoints/rewards/v1/redemption.pb.h"
-
-#include <cstdint>
+#include "common/events/outbox.h"
 
 namespace pqxx {
 class transaction_base;
@@ -20,6 +21,8 @@ namespace civicpoints::rewards {
 // rolls the change back like a database error).
 void RecordRedemptionChanged(pqxx::transaction_base& tx, absl::string_view name,
                              const v1::Redemption& order);
+// The same event encoded, for a statement that inserts it itself (events::EncodeEvent).
+events::EncodedEvent EncodeRedemptionChanged(absl::string_view name, const v1::Redemption& order);
 
 // stock_low for the order's station and gift, `available` now at or below `threshold`; the org
 // path is the station's. Throws as RecordRedemptionChanged.

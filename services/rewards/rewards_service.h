@@ -210,6 +210,11 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
   absl::StatusOr<PlacedOrder> PlaceOrder(const std::string& rider, const std::string& key,
                                          const std::string& request_hash, const OrderRequest& req,
                                          absl::Time now);
+  // An order placed by this call whose hold the ledger refused for too few points: deleted (it
+  // held nothing and reserved nothing) and its key given the refusal, which `refusal` is set to.
+  // Left unset when the order moved on meanwhile (a retry of the same key got to it first).
+  absl::Status DropUnaffordableOrder(const v1::Redemption& order,
+                                     std::optional<absl::Status>* refusal);
   // Drives a PENDING order forward: hold, then stock reservation → READY, or release → FAILED.
   // Returns the order's final status for the caller (the refusal when it FAILED). `fresh` is the
   // order as just inserted, saving a read.

@@ -13,90 +13,133 @@
 #include "common/pg/pg_pool.h"
 #include "services/rewards/records.h"
 #include "services/rewards/rewards_service.h"
+#include "services/rewards/standing.h"
 
 namespace civicpoints::rewards {
 
 absl::Status CloseWindowNow(pqxx::transaction_base& tx, const std::string& window_id,
                             absl::Time now);
 
+namespace {
+
+// What DecideOrder weighs, from what placing read and the rider's balance.
+OrderFacts FactsOf(const PgRedemptionStore::OrderContext& c, const OrderRequest& req,
+                   const std::string& rider, std::optional<int64_t> balance, absl::Time now) {
+  // Without a minimum balance the standing does not weigh the balance.
+  Standing standing = EvaluateStanding(*c.window, rider, balance.value_or(0), now, {}, c.standing);
+  OrderFacts f;
+  f.window = c.window->window;
+  f.gift = c.gift;
+  f.eligibility = std::move(standing.eligibility);
+  f.redeemed_of_gift = standing.redeemed_by_gift[req.gift_id];
+  f.redeemed_total = standing.redeemed_total;
+  f.stock_available = c.stock_available;
+  f.balance = balance;
+  f.station_known = c.station_path.has_value();
+  return f;
+}
+
+bool DueToOpen(const v1::ExchangeWindow& w, absl::Time now) {
+  return w.state() == v1::EXCHANGE_WINDOW_STATE_SCHEDULED && TimeOf(w.start_time()) <= now &&
+         TimeOf(w.end_time()) > now;
+}
+
+}  // namespace
+
 absl::StatusOr<RewardsServiceImpl::PlacedOrder> RewardsServiceImpl::PlaceOrder(
     const std::string& rider, const std::string& key, const std::string& request_hash,
     const OrderRequest& req, absl::Time now) {
-  // A key seen before answers as the first time did (resuming an order cut short).
-  auto replay = [&](const PgRedemptionStore::StoredRequest& seen) -> absl::StatusOr<PlacedOrder> {
-    if (seen.request_hash != request_hash) {
-      return Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_IDEMPOTENCY_KEY_REUSED,
-                    "idempotency_key: was already used with a different request");
-    }
-    if (seen.redemption_id.empty()) return seen.refusal;
-    return PlacedOrder{.redemption_id = seen.redemption_id};
-  };
-  // One read for a repeated key and the window's times (to open it if its time came).
-  std::optional<PgRedemptionStore::StoredRequest> seen;
-  std::optional<PgRedemptionStore::WindowTimes> times;
-  RETURN_IF_ERROR(InReadTx("replay", [&](pqxx::transaction_base& tx) {
-    seen = redemptions_.FindRequest(tx, rider, key);
-    times = redemptions_.ReadWindowTimes(tx, req.window_id);
-    return absl::OkStatus();
-  }));
-  if (seen.has_value()) return replay(*seen);
-  if (!times.has_value()) {
-    return absl::NotFoundError(absl::StrCat("exchange window ", req.window_id, " does not exist"));
-  }
-  if (times->state == v1::EXCHANGE_WINDOW_STATE_SCHEDULED && times->start <= now &&
-      times->end > now) {
-    RETURN_IF_ERROR(DoOpenWindow(req.window_id, now));
-  }
-  ASSIGN_OR_RETURN(const int64_t balance, ledger_->AvailableBalance(rider));
-
-  PlacedOrder placed;
-  absl::Status refusal;
-  RETURN_IF_ERROR(InTx("place redemption", [&](pqxx::transaction_base& tx) -> absl::Status {
-    if (!redemptions_.TryLockRiderWindow(tx, req.window_id, rider)) {
-      return absl::AbortedError(
-          "another order of this rider in this window is being placed; retry with the same "
-          "idempotency_key");
-    }
-    // An account being closed takes no new order (CloseRiderOrders holds this lock alone).
-    redemptions_.LockRiderForOrder(tx, rider);
-    if (redemptions_.RiderClosed(tx, rider)) {
-      refusal = Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_ACCOUNT_CLOSED,
-                       "the rider's account is closed");
-      return absl::OkStatus();
-    }
-    // The same key may have been placed since the read above: answered as that one.
-    seen = redemptions_.FindRequest(tx, rider, key);
-    if (seen.has_value()) return absl::OkStatus();
-    absl::StatusOr<PgRedemptionStore::OrderContext> context =
-        redemptions_.ReadOrderContext(tx, req, rider, balance, now);
-    absl::StatusOr<OrderTerms> terms =
-        context.ok() ? DecideOrder(req, context->facts) : context.status();
-    if (terms.ok()) {
+  // No order is written that the ledger's hold could not follow at once (identity or the ledger
+  // away): the rider is answered UNAVAILABLE with nothing recorded.
+  RETURN_IF_ERROR(ledger_->Reachable());
+  // The rider's balance is read only for a window with a minimum balance; the points an order
+  // costs are checked by the ledger's hold (AdvancePending), which must check them anyway.
+  std::optional<int64_t> balance;
+  for (int attempt = 0;; ++attempt) {
+    std::optional<PgRedemptionStore::StoredRequest> seen;
+    bool open_first = false;
+    bool read_balance_first = false;
+    PlacedOrder placed;
+    absl::Status refusal;
+    RETURN_IF_ERROR(InTx("place redemption", [&](pqxx::transaction_base& tx) -> absl::Status {
+      seen.reset();
+      open_first = false;
+      read_balance_first = false;
+      placed = {};
+      refusal = absl::OkStatus();
+      if (!redemptions_.LockForOrder(tx, req.window_id, rider)) {
+        return absl::AbortedError(
+            "another order of this rider in this window is being placed; retry with the same "
+            "idempotency_key");
+      }
+      PgRedemptionStore::OrderContext c = redemptions_.ReadOrderContext(tx, req, rider, key);
+      if (c.seen.has_value()) {  // a key seen before answers as the first time did
+        seen = std::move(c.seen);
+        return absl::OkStatus();
+      }
+      if (c.rider_closed) {
+        refusal = Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_ACCOUNT_CLOSED,
+                         "the rider's account is closed");
+        return absl::OkStatus();
+      }
+      if (!c.window.has_value()) {
+        return absl::NotFoundError(
+            absl::StrCat("exchange window ", req.window_id, " does not exist"));
+      }
+      if (attempt == 0 && DueToOpen(c.window->window, now)) {
+        open_first = true;  // its time came: opened (outside this transaction), then placed
+        return absl::OkStatus();
+      }
+      if (c.window->window.eligibility().min_balance() > 0 && !balance.has_value()) {
+        read_balance_first = true;  // from the ledger, outside this transaction
+        return absl::OkStatus();
+      }
+      absl::StatusOr<OrderTerms> terms = DecideOrder(req, FactsOf(c, req, rider, balance, now));
+      if (!terms.ok()) {
+        if (terms.status().code() != absl::StatusCode::kNotFound &&
+            ReasonOf(terms.status()) == v1::ERROR_REASON_UNSPECIFIED) {
+          return terms.status();  // not a refusal: nothing is recorded, a retry runs again
+        }
+        refusal = terms.status();  // a refusal: the key answers with it from now on
+        redemptions_.SaveRefusal(tx, rider, key, request_hash, refusal);
+        return absl::OkStatus();
+      }
       const PgRedemptionStore::NewOrder order{
           .redemption_id = NewId("r_"),
           .rider_id = rider,
           .request = req,
-          .gift_name = context->facts.gift->name,
+          .gift_name = c.gift->name,
           .terms = *terms,
-          .station_path = context->station_path,
-          .pickup_ttl_s = context->window_pickup_ttl_s > 0
-                              ? context->window_pickup_ttl_s
+          .station_path = *c.station_path,
+          .pickup_ttl_s = c.window->pickup_ttl_s > 0
+                              ? c.window->pickup_ttl_s
                               : absl::ToInt64Seconds(options_.default_pickup_ttl)};
       placed.redemption_id = order.redemption_id;
-      placed.fresh = PgRedemptionStore::Order{.order = redemptions_.InsertOrder(tx, order),
-                                              .pickup_ttl_s = order.pickup_ttl_s};
-    } else if (terms.status().code() == absl::StatusCode::kNotFound ||
-               ReasonOf(terms.status()) != v1::ERROR_REASON_UNSPECIFIED) {
-      refusal = terms.status();  // a refusal: the key answers with it from now on
-    } else {
-      return terms.status();  // not a refusal: nothing is recorded, a retry runs again
+      placed.fresh =
+          PgRedemptionStore::Order{.order = redemptions_.InsertOrder(tx, order, key, request_hash),
+                                   .pickup_ttl_s = order.pickup_ttl_s};
+      return absl::OkStatus();
+    }));
+    if (open_first) {
+      RETURN_IF_ERROR(DoOpenWindow(req.window_id, now));
+      continue;
     }
-    redemptions_.SaveRequest(tx, rider, key, request_hash, placed.redemption_id, refusal);
-    return absl::OkStatus();
-  }));
-  if (seen.has_value()) return replay(*seen);
-  if (!refusal.ok()) return refusal;
-  return placed;
+    if (read_balance_first) {
+      ASSIGN_OR_RETURN(balance, ledger_->AvailableBalance(rider));
+      continue;
+    }
+    if (seen.has_value()) {
+      if (seen->request_hash != request_hash) {
+        return Refuse(absl::StatusCode::kFailedPrecondition,
+                      v1::ERROR_REASON_IDEMPOTENCY_KEY_REUSED,
+                      "idempotency_key: was already used with a different request");
+      }
+      if (seen->redemption_id.empty()) return seen->refusal;
+      return PlacedOrder{.redemption_id = seen->redemption_id};
+    }
+    if (!refusal.ok()) return refusal;
+    return placed;
+  }
 }
 
 absl::Status RewardsServiceImpl::LoadRedemption(const std::string& redemption_id,
@@ -132,6 +175,13 @@ absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redem
   if (!hold.ok()) {
     const HoldRefusal refused = OnHoldRefused(hold.status().code(), order.points_cost());
     if (refused.action == HoldRefusal::Action::kRetryLater) return hold.status();
+    if (refused.action == HoldRefusal::Action::kFail && fresh != nullptr) {
+      // Too few points for an order this call placed: taken back, and its key answers with the
+      // refusal, as when the checks before the order refuse it.
+      std::optional<absl::Status> refusal;
+      RETURN_IF_ERROR(DropUnaffordableOrder(order, &refusal));
+      if (refusal.has_value()) return *refusal;
+    }
     if (refused.action == HoldRefusal::Action::kFailIfNoneHeld) {
       log::Error("the ledger refused a redemption's hold; the order fails",
                  {{"redemption_id", id}, {"error", hold.status().ToString()}});
@@ -158,26 +208,23 @@ absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redem
   std::optional<v1::Redemption> ready;
   for (int attempt = 0;; ++attempt) {
     ready.reset();
+    bool no_free_code = false;
     absl::Status s = stock_batcher_->Run([&](pqxx::transaction_base& tx) -> absl::Status {
-      std::optional<PgRedemptionStore::Order> locked = redemptions_.ReadOrder(tx, id, true);
-      if (!locked.has_value() ||
-          NextSagaStep(locked->order.state(), locked->intent) != SagaStep::kHold) {
-        return absl::OkStatus();  // another runner got here first
-      }
-      if (!redemptions_.ReserveStock(tx, order, options_.low_stock_threshold)) {
-        redemptions_.MarkOutOfStock(tx, order);
-        return absl::OkStatus();
-      }
-      std::string code = NewPickupCode();
-      for (int i = 0; i < 20 && redemptions_.PickupCodeInUse(tx, code); ++i) {
-        code = NewPickupCode();
-      }
-      ready = redemptions_.MakeReady(tx, id, code, hold_expiry);
-      return absl::OkStatus();
+      std::vector<std::string> codes;
+      for (int i = 0; i < 8; ++i) codes.push_back(NewPickupCode());
+      PgRedemptionStore::StockStep step = redemptions_.ReserveAndMakeReady(
+          tx, order, codes, hold_expiry, options_.low_stock_threshold);
+      ready = std::move(step.ready);
+      no_free_code = step.pending && step.no_free_code;
+      return absl::OkStatus();  // not pending: another runner got here first
     });
-    // A pickup code taken at the same instant by another order: draw again.
-    if (s.code() == absl::StatusCode::kAlreadyExists && attempt < 5) continue;
+    // A pickup code taken at the same instant by another order, or none of those drawn free:
+    // draw again.
+    if ((s.code() == absl::StatusCode::kAlreadyExists || (s.ok() && no_free_code)) && attempt < 5) {
+      continue;
+    }
     RETURN_IF_ERROR(s);
+    if (no_free_code) return absl::UnavailableError("no free pickup code could be drawn; retry");
     break;
   }
   if (ready.has_value()) {
@@ -185,6 +232,25 @@ absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redem
     return absl::OkStatus();
   }
   return Settle(id, out);
+}
+
+absl::Status RewardsServiceImpl::DropUnaffordableOrder(const v1::Redemption& order,
+                                                       std::optional<absl::Status>* refusal) {
+  // The figures the contract promises, when the ledger answers.
+  absl::StatusOr<int64_t> balance = ledger_->AvailableBalance(order.rider_id());
+  const absl::Status refused =
+      balance.ok()
+          ? InsufficientPoints(*balance, order.points_cost())
+          : Refuse(absl::StatusCode::kFailedPrecondition, v1::ERROR_REASON_INSUFFICIENT_POINTS,
+                   absl::StrCat("not enough points: the order needs ", order.points_cost(),
+                                " points"));
+  bool dropped = false;
+  RETURN_IF_ERROR(InTx("drop unaffordable order", [&](pqxx::transaction_base& tx) {
+    dropped = redemptions_.DropRefusedOrder(tx, order.redemption_id(), order.rider_id(), refused);
+    return absl::OkStatus();
+  }));
+  if (dropped) *refusal = refused;
+  return absl::OkStatus();
 }
 
 absl::Status RewardsServiceImpl::Settle(const std::string& id, v1::Redemption* out) {

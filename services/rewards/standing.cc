@@ -8,9 +8,32 @@
 
 namespace civicpoints::rewards {
 
-Standing EvaluateStanding(pqxx::transaction_base& tx, const WindowRecord& rec,
-                          const std::string& rider, int64_t balance, absl::Time now,
-                          const ProvisionalRank& provisional) {
+StandingFacts ReadStandingFacts(pqxx::transaction_base& tx, const WindowRecord& rec,
+                                const std::string& rider) {
+  const v1::ExchangeWindow& w = rec.window;
+  StandingFacts facts;
+  if (w.eligibility().has_ranking() && w.state() != v1::EXCHANGE_WINDOW_STATE_SCHEDULED) {
+    pqxx::result r = tx.exec_params(
+        "SELECT rank, points FROM window_eligible WHERE window_id = $1 AND rider_id = $2",
+        w.window_id(), rider);
+    if (!r.empty()) {
+      facts.cut_rank = r[0][0].as<int32_t>();
+      facts.cut_points = r[0][1].as<int64_t>();
+    }
+  }
+  for (const auto& row : tx.exec_params(
+           "SELECT gift_id, sum(quantity) FROM redemptions WHERE window_id = $1 AND rider_id = $2 "
+           "AND state IN (redemption_state('PENDING'), redemption_state('READY'), "
+           "redemption_state('FULFILLED')) GROUP BY gift_id",
+           w.window_id(), rider)) {
+    facts.redeemed_by_gift[row[0].as<std::string>()] = row[1].as<int32_t>();
+  }
+  return facts;
+}
+
+Standing EvaluateStanding(const WindowRecord& rec, const std::string& rider, int64_t balance,
+                          absl::Time now, const ProvisionalRank& provisional,
+                          const StandingFacts& facts) {
   const v1::ExchangeWindow& w = rec.window;
   Standing st;
   v1::Eligibility& e = st.eligibility;
@@ -39,14 +62,11 @@ Standing EvaluateStanding(pqxx::transaction_base& tx, const WindowRecord& rec,
       if (!in) e.add_reasons(v1::ERROR_REASON_NOT_IN_RANKING_CUT);
     } else {
       e.set_cutoff_points(w.snapshot().cutoff_points());
-      pqxx::result r = tx.exec_params(
-          "SELECT rank, points FROM window_eligible WHERE window_id = $1 AND rider_id = $2",
-          w.window_id(), rider);
-      if (r.empty()) {
+      if (!facts.cut_rank.has_value()) {
         e.add_reasons(v1::ERROR_REASON_NOT_IN_RANKING_CUT);
       } else {
-        e.set_rank(r[0][0].as<int32_t>());
-        e.set_ranking_points(r[0][1].as<int64_t>());
+        e.set_rank(*facts.cut_rank);
+        e.set_ranking_points(facts.cut_points);
       }
     }
   }
@@ -54,15 +74,8 @@ Standing EvaluateStanding(pqxx::transaction_base& tx, const WindowRecord& rec,
     e.add_reasons(v1::ERROR_REASON_BALANCE_BELOW_MINIMUM);
   }
 
-  for (const auto& row : tx.exec_params(
-           "SELECT gift_id, sum(quantity) FROM redemptions WHERE window_id = $1 AND rider_id = $2 "
-           "AND state IN (redemption_state('PENDING'), redemption_state('READY'), "
-           "redemption_state('FULFILLED')) GROUP BY gift_id",
-           w.window_id(), rider)) {
-    const int32_t n = row[1].as<int32_t>();
-    st.redeemed_by_gift[row[0].as<std::string>()] = n;
-    st.redeemed_total += n;
-  }
+  st.redeemed_by_gift = facts.redeemed_by_gift;
+  for (const auto& [gift, n] : st.redeemed_by_gift) st.redeemed_total += n;
   const int32_t window_max = w.max_items_per_rider();
   const int32_t window_left = window_max > 0 ? std::max(0, window_max - st.redeemed_total) : -1;
   e.set_window_remaining(window_left);

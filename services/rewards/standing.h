@@ -30,11 +30,23 @@ struct Standing {
   int32_t redeemed_total = 0;
 };
 
+// What a standing is worked out from besides the window: the rider's row of the frozen ranking
+// cut (for an open or closed window with a ranking rule) and the items they have in the window.
+struct StandingFacts {
+  std::optional<int32_t> cut_rank;  // empty: not inside the cut (or no cut was read)
+  int64_t cut_points = 0;
+  std::map<std::string, int32_t> redeemed_by_gift;  // PENDING, READY or FULFILLED items
+};
+// Reads the facts for `rider` in `window` (CreateRedemption reads them within its one statement,
+// PgRedemptionStore::ReadOrderContext).
+StandingFacts ReadStandingFacts(pqxx::transaction_base& tx, const WindowRecord& window,
+                                const std::string& rider);
+
 // Works out `rider`'s standing in `window` (loaded with its gifts) as of `now`, with their
 // available balance `balance`; `provisional` is used for SCHEDULED windows with a ranking rule.
-Standing EvaluateStanding(pqxx::transaction_base& tx, const WindowRecord& window,
-                          const std::string& rider, int64_t balance, absl::Time now,
-                          const ProvisionalRank& provisional);
+Standing EvaluateStanding(const WindowRecord& window, const std::string& rider, int64_t balance,
+                          absl::Time now, const ProvisionalRank& provisional,
+                          const StandingFacts& facts);
 
 // The sentence (Simplified Chinese) explaining the reasons of `e`.
 std::string Explain(const v1::Eligibility& e, const v1::ExchangeWindow& window);

@@ -41,14 +41,22 @@ void StockBatcher::Loop() {
       }
     }
     absl::Status committed = pg::InTx(*pool_, "stock steps", [&](pqxx::transaction_base& tx) {
-      for (Item* item : batch) {
-        tx.exec0("SAVEPOINT step");
+      // One savepoint before each step: the one after a step that went well is set in the same
+      // round trip as the release of the one before it; after a step that failed, the rollback
+      // keeps its savepoint for the next.
+      tx.exec0("SAVEPOINT step");
+      for (size_t i = 0; i < batch.size(); ++i) {
+        Item* item = batch[i];
         try {
           item->result = (*item->step)(tx);
         } catch (...) {
           item->result = pg::StatusFromException(std::current_exception(), "stock step");
         }
-        tx.exec0(item->result.ok() ? "RELEASE SAVEPOINT step" : "ROLLBACK TO SAVEPOINT step");
+        if (!item->result.ok()) {
+          tx.exec0("ROLLBACK TO SAVEPOINT step");
+        } else if (i + 1 < batch.size()) {
+          tx.exec0("RELEASE SAVEPOINT step; SAVEPOINT step");
+        }
       }
       return absl::OkStatus();
     });
