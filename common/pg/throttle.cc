@@ -53,6 +53,20 @@ absl::Duration Throttle::WaitIn(pqxx::transaction_base& tx, const Limit& limit, 
   return WaitFor(limit, recent, count, now);
 }
 
+void Throttle::LockIn(pqxx::transaction_base& tx, const std::string& bucket) {
+  tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", bucket);
+}
+
+void Throttle::CountIn(pqxx::transaction_base& tx, const std::string& bucket, absl::Time now) {
+  // Counted attempts are the rare kind (wrong codes), so each also drops a few events that left
+  // every window, as Take does every 16th time.
+  tx.exec_params(
+      "WITH swept AS (DELETE FROM throttle_events WHERE event_id = ANY (ARRAY(SELECT event_id "
+      "FROM throttle_events WHERE at_us < $3 LIMIT 200))) "
+      "INSERT INTO throttle_events (bucket, at_us) VALUES ($1, $2)",
+      bucket, Us(now), Us(now - kLongestWindow));
+}
+
 absl::StatusOr<Throttle::Ticket> Throttle::Take(absl::Span<const Limit> limits, absl::Time now) {
   std::vector<const Limit*> sorted;
   for (const Limit& l : limits) {

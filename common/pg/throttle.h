@@ -81,6 +81,12 @@ class Throttle {
   // without counting anything (zero when one is admitted), for a caller that must not even try
   // while refused; Refused turns it into the answer.
   static absl::Duration WaitIn(pqxx::transaction_base& tx, const Limit& limit, absl::Time now);
+  // For a caller judging an attempt in its own transaction, so that a right attempt costs one
+  // commit: LockIn takes `bucket`'s lock until the transaction ends (the lock Take takes, so a
+  // WaitIn after it sees every attempt counted before), CountIn records one attempt at `now` in
+  // the transaction (commit it with the refusal: RunIdempotent's CommitAndRefuse).
+  static void LockIn(pqxx::transaction_base& tx, const std::string& bucket);
+  static void CountIn(pqxx::transaction_base& tx, const std::string& bucket, absl::Time now);
   // The refusal for a wait of `wait` (> 0), with its RetryInfo.
   absl::Status Refused(absl::Duration wait) const;
   // Uncounts the newest attempt of `bucket`, for a caller that kept no ticket.

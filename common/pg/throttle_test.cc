@@ -8,8 +8,10 @@
 #include <pqxx/pqxx>
 
 #include "common/pg/pg_pool.h"
+#include "common/pg/transactions.h"
 #include "common/status/grpc_status.h"
 #include "common/testing/test_env.h"
+#include "google/protobuf/empty.pb.h"
 
 namespace civicpoints::pg {
 namespace {
@@ -107,6 +109,46 @@ TEST_F(ThrottleTest, AllBucketsCountOrNoneAndARefundGivesTheAttemptBack) {
                 .status()
                 .code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ThrottleTest, AnAttemptJudgedInTheCallersTransactionIsCountedWithItsRefusal) {
+  // A table for idempotency keys, as every service's migrations create it.
+  {
+    pqxx::connection c(db_.url());
+    pqxx::work tx(c);
+    tx.exec(
+        "CREATE TABLE idempotency_keys (method text NOT NULL, key text NOT NULL, request_hash "
+        "bytea NOT NULL, response bytea NOT NULL, PRIMARY KEY (method, key))");
+    tx.commit();
+  }
+  const Throttle::Limit limit{.bucket = "code:a:r", .limit = 2, .window = absl::Minutes(10)};
+  google::protobuf::Empty response;
+  // A wrong guess: counted in the commit that refuses it; the key is not stored.
+  auto guess = [&](absl::Time at, bool right) {
+    return RunIdempotent(
+        *pool_, "CheckIn:r", "key-1", "hash", &response,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          Throttle::LockIn(tx, limit.bucket);
+          if (Throttle::WaitIn(tx, limit, at) > absl::ZeroDuration()) {
+            return absl::ResourceExhaustedError("wait");
+          }
+          if (right) return absl::OkStatus();
+          Throttle::CountIn(tx, limit.bucket, at);
+          return CommitAndRefuse(absl::InvalidArgumentError("wrong code"));
+        },
+        absl::FailedPreconditionError("reused"));
+  };
+  absl::Status wrong = guess(kT0, false);
+  EXPECT_EQ(wrong.code(), absl::StatusCode::kInvalidArgument) << wrong;
+  EXPECT_EQ(wrong.message(), "wrong code");
+  EXPECT_FALSE(wrong.GetPayload("civicpoints.dev/commit-and-refuse").has_value());
+  EXPECT_EQ(guess(kT0 + absl::Seconds(1), false).code(), absl::StatusCode::kInvalidArgument);
+  // Two wrong guesses fill the limit, even under the same key (a refusal stores no answer).
+  EXPECT_EQ(guess(kT0 + absl::Seconds(2), true).code(), absl::StatusCode::kResourceExhausted);
+  pqxx::connection c(db_.url());
+  pqxx::read_transaction tx(c);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM throttle_events")[0].as<int>(), 2);
+  EXPECT_EQ(tx.exec1("SELECT count(*) FROM idempotency_keys")[0].as<int>(), 0);
 }
 
 }  // namespace

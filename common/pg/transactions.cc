@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/cord.h"
 #include "common/base/text.h"
 #include "common/pg/pg_pool.h"
 
@@ -15,6 +16,9 @@ namespace {
 // What AfterCommit asked for in the InTx body running on this thread (null outside one). A body
 // may run InTx on another pool; each level keeps its own list.
 thread_local std::vector<std::function<void()>>* after_commit = nullptr;
+
+// Marks a body's refusal that its transaction commits with (CommitAndRefuse).
+constexpr char kCommitAndRefuse[] = "civicpoints.dev/commit-and-refuse";
 
 }  // namespace
 
@@ -46,12 +50,18 @@ absl::Status InReadTx(PgPool& pool, absl::string_view what, const TxBody& body) 
   });
 }
 
+absl::Status CommitAndRefuse(absl::Status refusal) {
+  refusal.SetPayload(kCommitAndRefuse, absl::Cord("1"));
+  return refusal;
+}
+
 absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::string& key,
                            const std::string& request_hash, google::protobuf::Message* response,
                            const TxBody& body, const absl::Status& key_reused) {
   if (absl::Status s = text::CheckIdempotencyKey(key); !s.ok()) return s;
   const std::string m(method);
   for (int attempt = 0;; ++attempt) {
+    absl::Status committed_refusal;
     absl::Status s = InTx(pool, m, [&](pqxx::transaction_base& tx) -> absl::Status {
       pqxx::result found = tx.exec_params(
           "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2", m,
@@ -63,7 +73,12 @@ absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::st
         }
         return absl::OkStatus();
       }
-      if (absl::Status done = body(tx); !done.ok()) return done;
+      if (absl::Status done = body(tx); !done.ok()) {
+        if (!done.GetPayload(kCommitAndRefuse).has_value()) return done;
+        done.ErasePayload(kCommitAndRefuse);
+        committed_refusal = std::move(done);
+        return absl::OkStatus();  // commits what the body wrote, stores no key
+      }
       tx.exec_params(
           "INSERT INTO idempotency_keys (method, key, request_hash, response) "
           "VALUES ($1, $2, $3, $4)",
@@ -71,6 +86,7 @@ absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::st
           pqxx::binarystring(response->SerializeAsString()));
       return absl::OkStatus();
     });
+    if (s.ok() && !committed_refusal.ok()) return committed_refusal;
     if (s.code() != absl::StatusCode::kAlreadyExists || attempt > 0) return s;
     // ALREADY_EXISTS may also be the method's own answer (a duplicate); the retry returns it again.
     response->Clear();

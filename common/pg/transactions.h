@@ -45,6 +45,11 @@ absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::st
                            const std::string& request_hash, google::protobuf::Message* response,
                            const TxBody& body, const absl::Status& key_reused);
 
+// What a RunIdempotent body returns to refuse while keeping what it wrote (a wrong guess counted
+// toward a limit): the transaction commits, the key is not stored (a retry is judged again), and
+// RunIdempotent answers `refusal`.
+absl::Status CommitAndRefuse(absl::Status refusal);
+
 // FAILED_PRECONDITION "idempotency_key: was already used with a different request", carrying the
 // service's `reason` (its IDEMPOTENCY_KEY_REUSED).
 template <typename ReasonEnum>

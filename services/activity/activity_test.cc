@@ -366,10 +366,23 @@ TEST_F(ActivityTest, GuessingCodesIsThrottledAfterFiveWrongOnes) {
               grpc::StatusCode::INVALID_ARGUMENT);
     ++wrong;
   }
+  // Each wrong code was counted in the commit that refused it; the refused attempt counts
+  // nothing more.
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM throttle_events"), "5");
   grpc::Status s = CheckIn(rider, activity, Code(activity), kNearLat);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM throttle_events"), "5");
   // Staff can still check the rider in by hand.
   EXPECT_EQ(env_.Sql("SELECT count(*) FROM enrolments WHERE status = 3"), "0");
+}
+
+TEST_F(ActivityTest, ARightCodeChecksInInOneCommitAndCountsNothing) {
+  const std::string activity = MakeActivity();
+  const std::string rider = env_.Rider(env_.west).second;
+  ASSERT_TRUE(Enrol(rider, activity).ok());
+  ASSERT_TRUE(CheckIn(rider, activity, Code(activity), kNearLat).ok());
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM throttle_events"), "0");
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM enrolments WHERE status = 3"), "1");
 }
 
 TEST_F(ActivityTest, ABurstOfParallelGuessesGetsFiveVerdicts) {

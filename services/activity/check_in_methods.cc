@@ -79,19 +79,22 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError("code: must be the 6 digits shown on the staff device");
     }
     if (absl::Status s = text::CheckIdempotencyKey(req->idempotency_key()); !s.ok()) return s;
-    // Every attempt is counted before it is judged (common/pg/throttle.h), so parallel guesses
-    // cannot all slip under the limit; an attempt that turns out not to be a wrong code is
-    // uncounted.
-    absl::StatusOr<pg::Throttle::Ticket> attempt = throttle_.Take(
-        {{.bucket = absl::StrCat("check-in-code:", req->activity_id(), ":", caller.id()),
-          .limit = kWrongCodesAllowed,
-          .window = kWrongCodeWindow}},
-        caller.now);
-    if (!attempt.ok()) return attempt.status();
-    bool wrong_code = false, uncounted = false;
-    absl::Status done = Idempotent(
+    // One transaction, one commit: the rider's attempts at this activity take their turn under
+    // the throttle bucket's lock, so the count read next is exact and parallel guesses cannot
+    // all slip under the limit; a wrong code is counted in the commit that answers it, a right
+    // one counts nothing.
+    const pg::Throttle::Limit code_limit{
+        .bucket = absl::StrCat("check-in-code:", req->activity_id(), ":", caller.id()),
+        .limit = kWrongCodesAllowed,
+        .window = kWrongCodeWindow};
+    return Idempotent(
         caller, "CheckInToActivity", req->idempotency_key(), *req, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
+          pg::Throttle::LockIn(tx, code_limit.bucket);
+          if (const absl::Duration wait = pg::Throttle::WaitIn(tx, code_limit, caller.now);
+              wait > absl::ZeroDuration()) {
+            return throttle_.Refused(wait);
+          }
           absl::StatusOr<ActivityRow> a =
               LoadActivity(tx, req->activity_id(), ActivityLock::kShare, caller.now);
           if (!a.ok()) return a.status();
@@ -109,10 +112,10 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
                             v1::ACTIVITY_ERROR_REASON_CHECK_IN_CODE_EXPIRED,
                             "code: has rotated away; enter the code the device shows now");
             case CodeVerdict::kWrong:
-              wrong_code = true;
-              return Refuse(absl::StatusCode::kInvalidArgument,
-                            v1::ACTIVITY_ERROR_REASON_CHECK_IN_CODE_WRONG,
-                            "code: does not match the code on the staff device");
+              pg::Throttle::CountIn(tx, code_limit.bucket, caller.now);
+              return pg::CommitAndRefuse(Refuse(
+                  absl::StatusCode::kInvalidArgument, v1::ACTIVITY_ERROR_REASON_CHECK_IN_CODE_WRONG,
+                  "code: does not match the code on the staff device"));
           }
           const double distance =
               DistanceMeters(here.latitude(), here.longitude(), a->place_lat, a->place_lon);
@@ -120,18 +123,11 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
                                         a->proto.place_name()));
           attendance_.MarkCheckedIn(tx, id, caller.id(), v1::CHECK_IN_METHOD_CODE, caller.id(),
                                     static_cast<int>(distance));
-          // Checked in: the attempt was no guess, uncounted in the same commit.
-          pg::Throttle::Refund(tx, *attempt);
-          uncounted = true;
           *resp->mutable_enrolment() = *LoadEnrolment(tx, id, caller.id(), false, false);
           resp->set_distance_meters(static_cast<int32_t>(distance));
           resp->set_geofence_radius_meters(a->radius());
           return absl::OkStatus();
         });
-    // Refused for another reason than the code (or a replayed answer): uncounted too. A failed
-    // uncount leaves the counter one high, which errs on the side of the limit.
-    if (!wrong_code && !(done.ok() && uncounted)) throttle_.Refund(*attempt);
-    return done;
   });
 }
 
