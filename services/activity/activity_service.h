@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,6 +31,8 @@ class PgPool;
 
 namespace civicpoints::activity {
 
+class PlaceIndex;
+
 class AwardRelay;
 class Directory;
 
@@ -40,6 +43,7 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   // can enrol (setting CP_ACTIVITY_MIN_START_LEAD).
   ActivityServiceImpl(pg::PgPool* pool, const auth::Authorizer* authorizer, Directory* directory,
                       AwardRelay* relay, absl::Duration min_start_lead = absl::Minutes(10));
+  ~ActivityServiceImpl() override;
 
   // ---- Places (place_methods.cc) ----
   grpc::Status CreatePlace(grpc::ServerContext* ctx, const v1::CreatePlaceRequest* req,
@@ -222,6 +226,9 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   pg::Throttle throttle_;  // wrong check-in codes per rider and activity
   const PgAttendanceStore attendance_{};
   const PgPlaceStore places_{};
+  // Every open place in memory for SearchNearbyPlaces, kept current from the table's change
+  // numbers (place_index.h).
+  std::unique_ptr<PlaceIndex> place_index_;
   const PgPointsRulesStore points_rules_{};
   const PgPostStore posts_{};
   const PgShiftStore shifts_{};

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/base/time_units.h"
+#include "common/pg/prepared.h"
 #include "common/pg/sql_values.h"
 
 namespace civicpoints::activity {
@@ -164,6 +165,31 @@ size_t PgPlaceStore::Nearest(pqxx::transaction_base& tx, const Near& n,
     if (!visit(ReadPlace(row), row[kPlaceColumnCount].as<double>())) break;
   }
   return rows.size();
+}
+
+std::vector<PgPlaceStore::NumberedPlace> PgPlaceStore::ChangedAfter(pqxx::transaction_base& tx,
+                                                                    int64_t after,
+                                                                    int limit) const {
+  std::vector<NumberedPlace> out;
+  for (const auto& row :
+       pg::Exec(tx,
+                absl::StrCat("SELECT ", kPlaceColumns,
+                             ", change_no FROM places WHERE change_no > $1 ORDER BY change_no "
+                             "LIMIT $2"),
+                after, limit)) {
+    out.push_back({.place = ReadPlace(row), .change_no = row[kPlaceColumnCount].as<int64_t>()});
+  }
+  return out;
+}
+
+std::optional<PgPlaceStore::NumberedPlace> PgPlaceStore::LoadNumbered(
+    pqxx::transaction_base& tx, const std::string& place_id) const {
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT ", kPlaceColumns, ", change_no FROM places WHERE place_id = $1"),
+      place_id);
+  if (r.empty()) return std::nullopt;
+  return NumberedPlace{.place = ReadPlace(r[0]),
+                       .change_no = r[0][kPlaceColumnCount].as<int64_t>()};
 }
 
 }  // namespace civicpoints::activity

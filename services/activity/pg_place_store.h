@@ -70,6 +70,19 @@ class PgPlaceStore {
   };
   size_t Nearest(pqxx::transaction_base& tx, const Near& near,
                  const std::function<bool(v1::Place, double)>& visit) const;
+
+  // A place as it stands with its change number (migration 0011), for PlaceIndex.
+  struct NumberedPlace {
+    v1::Place place;
+    int64_t change_no = 0;
+  };
+  // The places (retired ones too) changed after change number `after`, in change order, at most
+  // `limit`.
+  std::vector<NumberedPlace> ChangedAfter(pqxx::transaction_base& tx, int64_t after,
+                                          int limit) const;
+  // One place with its change number, if it exists.
+  std::optional<NumberedPlace> LoadNumbered(pqxx::transaction_base& tx,
+                                            const std::string& place_id) const;
 };
 
 }  // namespace civicpoints::activity

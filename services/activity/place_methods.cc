@@ -21,6 +21,7 @@
 #include "services/activity/directory.h"
 #include "services/activity/pg_place_store.h"
 #include "services/activity/place_hours.h"
+#include "services/activity/place_index.h"
 
 namespace civicpoints::activity {
 
@@ -228,6 +229,7 @@ grpc::Status ActivityServiceImpl::CreatePlace(grpc::ServerContext* ctx,
                         common::v1::OrgPath path = org->path;
                         path.set_community_id(org->org_id);
                         places_.Insert(tx, draft, path, caller.id());
+                        pg::AfterCommit([this, id] { place_index_->Refresh(id); });
                         absl::StatusOr<v1::Place> made = places_.Load(tx, id, false);
                         if (!made.ok()) return made.status();
                         *resp->mutable_place() = *std::move(made);
@@ -358,6 +360,7 @@ grpc::Status ActivityServiceImpl::UpdatePlace(grpc::ServerContext* ctx,
       common::v1::OrgPath path = community.path;
       path.set_community_id(community.org_id);
       places_.Update(tx, next, path);
+      pg::AfterCommit([this, id = cur->place_id()] { place_index_->Refresh(id); });
       absl::StatusOr<v1::Place> after = places_.Load(tx, cur->place_id(), false);
       if (!after.ok()) return after.status();
       *resp->mutable_place() = *std::move(after);
@@ -402,6 +405,7 @@ grpc::Status ActivityServiceImpl::DeletePlace(grpc::ServerContext* ctx,
                                      ") that has not ended; cancel or move it first"));
         }
         places_.Retire(tx, cur->place_id(), req->reason());
+        pg::AfterCommit([this, id = cur->place_id()] { place_index_->Refresh(id); });
       }
       absl::StatusOr<v1::Place> after = places_.Load(tx, cur->place_id(), false);
       if (!after.ok()) return after.status();
@@ -515,42 +519,43 @@ grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
       double distance;
     };
     std::vector<Hit> hits;
-    return InReadTx("search nearby places", [&](pqxx::transaction_base& tx) -> absl::Status {
-      // Nearest first in batches; opening hours are judged here, so a batch may yield fewer hits
-      // than rows and the next batch continues after the last row read (keyset on distance, id).
+    {
+      // Nearest first in batches from the in-memory index; opening hours are judged here, so a
+      // batch may yield fewer hits than rows and the next batch continues after the last row
+      // read (keyset on distance, id).
       for (;;) {
-        const size_t rows =
-            places_.Nearest(tx,
-                            {.lat = lat,
-                             .lon = lon,
-                             .kinds = kinds,
-                             .services = {req->services().begin(), req->services().end()},
-                             .lon_min = box.lon_min,
-                             .lat_min = box.lat_min,
-                             .lon_max = box.lon_max,
-                             .lat_max = box.lat_max,
-                             .reach = reach,
-                             .after_distance = after_distance,
-                             .after_id = after_id,
-                             .limit = batch},
-                            [&](v1::Place p, double d) {
-                              after_distance = d;
-                              after_id = p.place_id();
-                              const OpenState state = PlaceOpenAt(p, at);
-                              if (!state.open && !req->include_closed()) return true;
-                              Hit h;
-                              h.distance = d;
-                              h.place.set_distance_meters(static_cast<int32_t>(std::floor(d)));
-                              h.place.set_open_now(state.open);
-                              if (state.next_change) {
-                                SetTime(h.place.mutable_next_change_time(), Us(*state.next_change));
-                              }
-                              *h.place.mutable_place() = std::move(p);
-                              hits.push_back(std::move(h));
-                              return static_cast<int>(hits.size()) < want;
-                            });
+        absl::StatusOr<size_t> read = place_index_->Nearest(
+            {.lat = lat,
+             .lon = lon,
+             .kinds = kinds,
+             .services = {req->services().begin(), req->services().end()},
+             .lon_min = box.lon_min,
+             .lat_min = box.lat_min,
+             .lon_max = box.lon_max,
+             .lat_max = box.lat_max,
+             .reach = reach,
+             .after_distance = after_distance,
+             .after_id = after_id,
+             .limit = batch},
+            [&](v1::Place p, double d) {
+              after_distance = d;
+              after_id = p.place_id();
+              const OpenState state = PlaceOpenAt(p, at);
+              if (!state.open && !req->include_closed()) return true;
+              Hit h;
+              h.distance = d;
+              h.place.set_distance_meters(static_cast<int32_t>(std::floor(d)));
+              h.place.set_open_now(state.open);
+              if (state.next_change) {
+                SetTime(h.place.mutable_next_change_time(), Us(*state.next_change));
+              }
+              *h.place.mutable_place() = std::move(p);
+              hits.push_back(std::move(h));
+              return static_cast<int>(hits.size()) < want;
+            });
+        if (!read.ok()) return read.status();
         if (static_cast<int>(hits.size()) >= want) break;
-        if (static_cast<int>(rows) < batch) {
+        if (static_cast<int>(*read) < batch) {
           // Everything within `reach` has been read: widen, continuing after the last row.
           if (reach >= radius) break;
           reach = std::min<double>(radius, reach * 4);
@@ -566,7 +571,7 @@ grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
             {DoubleKey(last.distance), resp->places(paging->size - 1).place().place_id()}));
       }
       return absl::OkStatus();
-    });
+    }
   });
 }
 

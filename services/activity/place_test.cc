@@ -4,9 +4,13 @@
 // names, each leaving the database as it was.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "common/status/grpc_status.h"
 #include "google/rpc/error_details.pb.h"
 #include "services/activity/activity_test_env.h"
@@ -21,6 +25,9 @@ using common::v1::ORG_LEVEL_STREET;
 // 清远西街 in 大同; places are put at distances due north of it.
 constexpr double kLat = 40.0937, kLon = 113.2956;
 constexpr double kMetresPerDegree = 111195.08;
+
+// A coordinate written into SQL to the last bit.
+std::string Exact(double v) { return absl::StrFormat("%.17g", v); }
 
 common::v1::GeoPoint North(double metres) {
   common::v1::GeoPoint p;
@@ -966,6 +973,89 @@ TEST_F(PlaceTest, RidersFindTheNearestOpenPlacesOfferingAService) {
   v1::SearchNearbyPlacesRequest anonymous;
   *anonymous.mutable_location() = North(0);
   EXPECT_EQ(Search("", anonymous, &resp).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(PlaceTest, TheNearbySearchAnswersAsTheTableWouldAndFollowsOtherReplicasWrites) {
+  // 400 places within about 4 km, written straight into the table as another replica or a bulk
+  // load would: stations, love corners and venues, each with one or two services, always open.
+  v1::OpeningHours always;
+  always.set_always_open(true);
+  env_.Sql(absl::StrCat(
+      "INSERT INTO places (place_id, kind, name, address, latitude, longitude, community_id, "
+      "street_id, district_id, services, opening_hours, created_by) SELECT 'pl_many_' || "
+      "lpad(n::text, 3, '0'), 1 + n % 3, '点' || n, '路' || n, ",
+      Exact(kLat), " + ((n * 7919) % 1000 - 500) / 1000.0 * 0.07, ", Exact(kLon),
+      " + ((n * 104729) % 1000 - 500) / 1000.0 * 0.09, '", env_.west, "', '", env_.street, "', '",
+      env_.district, "', ARRAY[4 + n % 5, 9 + n % 2]::smallint[], decode('",
+      absl::BytesToHexString(always.SerializeAsString()),
+      "', 'hex'), 'test' FROM generate_series(1, 400) AS n RETURNING 1"));
+  const auto [rider_id, rider] = env_.Rider(env_.west);
+  // The index reads them within about a second.
+  auto search_all = [&](double lat, double lon, int radius, int service) {
+    std::vector<std::string> ids;
+    v1::SearchNearbyPlacesRequest req;
+    req.mutable_location()->set_latitude(lat);
+    req.mutable_location()->set_longitude(lon);
+    req.set_radius_meters(radius);
+    req.set_page_size(7);
+    if (service > 0) req.add_services(static_cast<v1::PlaceServiceType>(service));
+    for (int page = 0; page < 100; ++page) {
+      v1::SearchNearbyPlacesResponse resp;
+      grpc::Status s = Search(rider, req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      for (const v1::NearbyPlace& p : resp.places()) ids.push_back(p.place().place_id());
+      if (!s.ok() || resp.next_page_token().empty()) break;
+      req.set_page_token(resp.next_page_token());
+    }
+    return ids;
+  };
+  auto table_order = [&](double lat, double lon, int radius, int service) {
+    const std::string distance =
+        absl::StrCat("2 * 6371008.8 * asin(least(1.0, sqrt(power(sin(radians(latitude - ",
+                     Exact(lat), ") / 2), 2) + cos(radians(", Exact(lat),
+                     ")) * cos(radians(latitude)) * power(sin(radians("
+                     "longitude - ",
+                     Exact(lon), ") / 2), 2))))");
+    return std::vector<std::string>(absl::StrSplit(
+        env_.Sql(absl::StrCat("SELECT coalesce(string_agg(place_id, ',' ORDER BY d, place_id), '') "
+                              "FROM (SELECT place_id, ",
+                              distance,
+                              " AS d FROM places WHERE retired_at IS NULL AND kind IN (1, 2) AND "
+                              "services @> ARRAY[",
+                              service > 0 ? std::to_string(service) : "", "]::smallint[]) c ",
+                              "WHERE d <= ", radius)),
+        ',', absl::SkipEmpty()));
+  };
+  const size_t everywhere = table_order(kLat, kLon, 20000, 0).size();
+  ASSERT_GT(everywhere, 200u);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] { return search_all(kLat, kLon, 20000, 0).size() == everywhere; }, absl::Seconds(5)));
+  // Every query point, radius and service filter, paged seven at a time: the same places in the
+  // same order as the table sorted by great-circle distance.
+  for (int q = 0; q < 24; ++q) {
+    const double lat = kLat + ((q * 37) % 11 - 5) * 0.006;
+    const double lon = kLon + ((q * 53) % 13 - 6) * 0.007;
+    const int radius = 300 + (q % 6) * 700;
+    const int service = q % 3 == 0 ? 4 + q % 5 : 0;
+    EXPECT_EQ(search_all(lat, lon, radius, service), table_order(lat, lon, radius, service))
+        << "query " << q;
+  }
+
+  // Another replica moves a place next to the rider and retires another: seen within seconds.
+  env_.Sql(absl::StrCat("UPDATE places SET latitude = ", Exact(kLat + 10 / kMetresPerDegree),
+                        ", longitude = ", Exact(kLon),
+                        " WHERE place_id = 'pl_many_004' RETURNING 1"));
+  EXPECT_TRUE(testing::WaitFor(
+      [&] { return search_all(kLat, kLon, 2000, 0).front() == "pl_many_004"; }, absl::Seconds(5)));
+  env_.Sql(
+      absl::StrCat("UPDATE places SET retired_at = now(), retire_reason = '搬迁' WHERE "
+                   "place_id = 'pl_many_007' RETURNING 1"));
+  EXPECT_TRUE(testing::WaitFor(
+      [&] {
+        const std::vector<std::string> all = search_all(kLat, kLon, 20000, 0);
+        return std::find(all.begin(), all.end(), "pl_many_007") == all.end();
+      },
+      absl::Seconds(5)));
 }
 
 TEST_F(PlaceTest, CoverageCountsStationsAndLoveCornersPerStreet) {

@@ -9,6 +9,7 @@
 #include "services/activity/activity_service.h"
 #include "services/activity/award_relay.h"
 #include "services/activity/directory.h"
+#include "services/activity/place_index.h"
 
 namespace civicpoints::activity {
 
@@ -23,6 +24,7 @@ ActivityServiceImpl::ActivityServiceImpl(pg::PgPool* pool, const auth::Authorize
                                 absl::StrCat("too many wrong codes; try again in ", seconds,
                                              " seconds or ask the staff to check you in"));
                 }),
+      place_index_(std::make_unique<PlaceIndex>(pool)),
       authorizer_(authorizer),
       directory_(directory),
       relay_(relay),
@@ -35,6 +37,8 @@ grpc::Status ActivityServiceImpl::Handle(grpc::ServerContext* ctx, const char* m
                               return body(Caller{.principal = call.principal, .now = call.now});
                             });
 }
+
+ActivityServiceImpl::~ActivityServiceImpl() = default;
 
 absl::Status ActivityServiceImpl::InTx(absl::string_view what, const pg::TxBody& body) {
   return pg::InTx(*pool_, what, body);

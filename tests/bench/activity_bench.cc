@@ -292,6 +292,39 @@ int main(int argc, char** argv) {
   const std::string searcher =
       Bearer(signer, "rider_bench_searcher", cp::common::v1::ROLE_RIDER, Community(0));
 
+  // The service reads places into its index from the table's change numbers (about once a
+  // second): the searches start once it holds the last place seeded, and so all of them.
+  {
+    pqxx::connection c(activity_url);
+    pqxx::read_transaction tx(c);
+    const pqxx::row last = tx.exec1(
+        "SELECT place_id, latitude, longitude FROM activity.places ORDER BY change_no DESC "
+        "LIMIT 1");
+    const std::string last_id = last[0].as<std::string>();
+    const absl::Time give_up = absl::Now() + absl::Seconds(120);
+    for (bool found = false; !found;) {
+      v1::SearchNearbyPlacesRequest req;
+      req.mutable_location()->set_latitude(last[1].as<double>());
+      req.mutable_location()->set_longitude(last[2].as<double>());
+      req.set_radius_meters(1);
+      req.set_include_closed(true);
+      grpc::ClientContext ctx;
+      ctx.AddMetadata("authorization", searcher);
+      v1::SearchNearbyPlacesResponse resp;
+      if (stubs[0]->SearchNearbyPlaces(&ctx, req, &resp).ok()) {
+        for (const v1::NearbyPlace& p : resp.places()) found |= p.place().place_id() == last_id;
+      }
+      if (!found && absl::Now() > give_up) {
+        std::cerr << "the service's place index did not catch up with the seeded places\n";
+        StopProcess(activity);
+        return 1;
+      }
+      if (!found) absl::SleepFor(absl::Milliseconds(100));
+    }
+    std::cout << absl::StrFormat("the place index held every place %.1f s after seeding began\n",
+                                 absl::ToDoubleSeconds(absl::Now() - seed_start));
+  }
+
   // Nearest places.
   std::map<int, Run> nearest;
   int64_t nearest_errors = 0;
@@ -465,6 +498,8 @@ int main(int argc, char** argv) {
       "\"checkin_16_activities_p50_ms\":%.2f,\"checkin_16_activities_p99_ms\":%.2f,"
       "\"checkin_errors\":%d,\"echo_per_s\":{\"1\":%.0f,\"16\":%.0f},\"pgbench_clients\":%d,"
       "\"pgbench_tps\":%.0f,\"nearest_vs_echo_16\":%.3f,\"checkins_vs_pgbench\":%.2f,"
+      "\"target_nearest_vs_echo_16\":0.3,\"target_nearest_p99_ms_16\":5,"
+      "\"target_nearest_p50_ms_1\":0.3,\"target_checkins_vs_pgbench\":0.5,"
       "\"ok\":%s}\n",
       MachineLine(), s.seconds, s.places, nearest[1].per_second, nearest[16].per_second,
       nearest[1].p50_ms, nearest[16].p50_ms, nearest[1].p99_ms, nearest[16].p99_ms,

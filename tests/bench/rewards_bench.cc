@@ -374,7 +374,8 @@ int main(int argc, char** argv) {
       "\"redemption_p99_ms\":{\"8\":%.2f,\"32\":%.2f,\"128\":%.2f},\"redemption_errors\":%d,"
       "\"ledger_holds_per_s_32\":%.0f,\"ledger_hold_p99_ms_32\":%.2f,"
       "\"redemptions_vs_holds_32\":%.2f,\"burst_riders\":%d,\"burst_stock\":10,"
-      "\"burst_ready\":%d,\"burst_seconds\":%.2f,\"burst_p99_ms\":%.1f}\n",
+      "\"burst_ready\":%d,\"burst_seconds\":%.2f,\"burst_p99_ms\":%.1f,"
+      "\"target_redemptions_vs_holds_32\":0.5,\"target_redemption_p99_ms_32\":50}\n",
       MachineLine(), s.seconds, runs[8].per_second, runs[32].per_second, runs[128].per_second,
       runs[8].p50_ms, runs[32].p50_ms, runs[128].p50_ms, runs[8].p99_ms, runs[32].p99_ms,
       runs[128].p99_ms, errors, hold.per_second, hold.p99_ms,
