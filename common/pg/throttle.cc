@@ -8,6 +8,7 @@
 #include "common/base/time_units.h"
 #include "common/log/log.h"
 #include "common/pg/pg_pool.h"
+#include "common/pg/prepared.h"
 #include "common/pg/sql_values.h"
 #include "common/pg/transactions.h"
 #include "common/status/grpc_status.h"
@@ -43,10 +44,10 @@ absl::Duration Throttle::WaitFor(const Limit& limit, const std::vector<absl::Tim
 
 absl::Duration Throttle::WaitIn(pqxx::transaction_base& tx, const Limit& limit, absl::Time now) {
   const bool delays = limit.first_delay > absl::ZeroDuration();
-  pqxx::result rows = tx.exec_params(
-      "SELECT at_us, count(*) OVER () FROM throttle_events WHERE bucket = $1 "
-      "AND at_us > $2 ORDER BY at_us DESC LIMIT $3",
-      limit.bucket, Us(now - limit.window), delays ? 1 : limit.limit);
+  pqxx::result rows = Exec(tx,
+                           "SELECT at_us, count(*) OVER () FROM throttle_events WHERE bucket = $1 "
+                           "AND at_us > $2 ORDER BY at_us DESC LIMIT $3",
+                           limit.bucket, Us(now - limit.window), delays ? 1 : limit.limit);
   std::vector<absl::Time> recent;
   for (const auto& r : rows) recent.push_back(absl::FromUnixMicros(r[0].as<int64_t>()));
   const int64_t count = rows.empty() ? 0 : rows[0][1].as<int64_t>();
@@ -54,7 +55,7 @@ absl::Duration Throttle::WaitIn(pqxx::transaction_base& tx, const Limit& limit, 
 }
 
 void Throttle::LockIn(pqxx::transaction_base& tx, const std::string& bucket) {
-  tx.exec_params("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", bucket);
+  Exec(tx, "SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", bucket);
 }
 
 void Throttle::CountIn(pqxx::transaction_base& tx, const std::string& bucket, absl::Time now) {

@@ -9,6 +9,7 @@
 #include "absl/strings/cord.h"
 #include "common/base/text.h"
 #include "common/pg/pg_pool.h"
+#include "common/pg/prepared.h"
 
 namespace civicpoints::pg {
 namespace {
@@ -63,9 +64,9 @@ absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::st
   for (int attempt = 0;; ++attempt) {
     absl::Status committed_refusal;
     absl::Status s = InTx(pool, m, [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result found = tx.exec_params(
-          "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2", m,
-          key);
+      pqxx::result found = Exec(
+          tx, "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2",
+          m, key);
       if (!found.empty()) {
         if (pqxx::binarystring(found[0][0]).str() != request_hash) return key_reused;
         if (!response->ParseFromString(pqxx::binarystring(found[0][1]).str())) {
@@ -79,11 +80,11 @@ absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::st
         committed_refusal = std::move(done);
         return absl::OkStatus();  // commits what the body wrote, stores no key
       }
-      tx.exec_params(
-          "INSERT INTO idempotency_keys (method, key, request_hash, response) "
-          "VALUES ($1, $2, $3, $4)",
-          m, key, pqxx::binarystring(request_hash),
-          pqxx::binarystring(response->SerializeAsString()));
+      Exec(tx,
+           "INSERT INTO idempotency_keys (method, key, request_hash, response) "
+           "VALUES ($1, $2, $3, $4)",
+           m, key, pqxx::binarystring(request_hash),
+           pqxx::binarystring(response->SerializeAsString()));
       return absl::OkStatus();
     });
     if (s.ok() && !committed_refusal.ok()) return committed_refusal;

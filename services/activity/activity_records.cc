@@ -4,6 +4,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "common/pg/prepared.h"
 #include "services/activity/awards.h"
 #include "services/activity/points_rules.h"
 #include "services/activity/support.h"
@@ -98,13 +99,23 @@ absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::
 }
 
 absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::string& id,
-                                         ActivityLock lock, absl::Time now) {
+                                         ActivityLock lock, absl::Time now, ActivityCounts counts) {
   if (id.empty()) return absl::InvalidArgumentError("activity_id: is required");
   const char* clause = lock == ActivityLock::kUpdate  ? " FOR UPDATE OF a"
                        : lock == ActivityLock::kShare ? " FOR SHARE OF a"
                                                       : "";
-  pqxx::result r =
-      tx.exec_params(absl::StrCat(kActivitySelect, " WHERE a.activity_id = $1", clause), id);
+  // The same columns with the counts' pass over the enrolments replaced by zeros.
+  static const std::string kUncounted = [] {
+    std::string select = kActivitySelect;
+    select.replace(select.find("CROSS JOIN LATERAL"), std::string::npos,
+                   "CROSS JOIN (SELECT 0 AS checked_in, 0 AS confirmed) c");
+    return select;
+  }();
+  pqxx::result r = pg::Exec(
+      tx,
+      absl::StrCat(counts == ActivityCounts::kCounted ? std::string(kActivitySelect) : kUncounted,
+                   " WHERE a.activity_id = $1", clause),
+      id);
   if (r.empty()) return absl::NotFoundError(absl::StrCat("activity '", id, "' does not exist"));
   return ReadActivity(tx, r[0], now);
 }
@@ -141,10 +152,11 @@ std::optional<v1::Enrolment> LoadEnrolment(pqxx::transaction_base& tx,
                                            const std::string& activity_id, const std::string& rider,
                                            bool lock, bool for_staff) {
   pqxx::result r =
-      tx.exec_params(absl::StrCat("SELECT ", kEnrolmentColumns,
-                                  " FROM enrolments WHERE activity_id = $1 AND rider_id = $2",
-                                  lock ? " FOR UPDATE" : ""),
-                     activity_id, rider);
+      pg::Exec(tx,
+               absl::StrCat("SELECT ", kEnrolmentColumns,
+                            " FROM enrolments WHERE activity_id = $1 AND rider_id = $2",
+                            lock ? " FOR UPDATE" : ""),
+               activity_id, rider);
   if (r.empty()) return std::nullopt;
   v1::Enrolment e;
   FillEnrolment(tx, r[0], for_staff, &e);

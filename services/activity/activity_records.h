@@ -44,8 +44,12 @@ absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::
 // kShare: many check-ins of one activity proceed at once, while a change to the activity itself
 // (kUpdate: seats, times, cancellation) waits for them and they for it.
 enum class ActivityLock { kNone, kShare, kUpdate };
+// kUncounted leaves the checked-in and confirmed counts at zero: they cost a pass over the
+// activity's enrolments, which a check-in (reading neither) should not pay.
+enum class ActivityCounts { kCounted, kUncounted };
 absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::string& id,
-                                         ActivityLock lock, absl::Time now);
+                                         ActivityLock lock, absl::Time now,
+                                         ActivityCounts counts = ActivityCounts::kCounted);
 
 // Writes a new activity `a` (id and every field already defaulted), organised by the node at
 // `path` (`organiser_id`), with its check-in code's secret.

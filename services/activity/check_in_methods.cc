@@ -95,8 +95,8 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
               wait > absl::ZeroDuration()) {
             return throttle_.Refused(wait);
           }
-          absl::StatusOr<ActivityRow> a =
-              LoadActivity(tx, req->activity_id(), ActivityLock::kShare, caller.now);
+          absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), ActivityLock::kShare,
+                                                       caller.now, ActivityCounts::kUncounted);
           if (!a.ok()) return a.status();
           const std::string& id = a->proto.activity_id();
           if (absl::Status s = CheckCheckInOpen(*a, caller.now); !s.ok()) return s;

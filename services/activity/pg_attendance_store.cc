@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "common/pg/prepared.h"
 #include "services/activity/activity_records.h"
 
 namespace civicpoints::activity {
@@ -63,12 +64,12 @@ void PgAttendanceStore::MarkConfirmed(pqxx::transaction_base& tx, const std::str
 void PgAttendanceStore::MarkCheckedIn(pqxx::transaction_base& tx, const std::string& activity_id,
                                       const std::string& rider_id, v1::CheckInMethod method,
                                       const std::string& by, std::optional<int> distance_m) const {
-  tx.exec_params(
-      "UPDATE enrolments SET status = enrolment_status('CHECKED_IN'), checked_in_at = now(), "
-      "check_in_method = $3::smallint, checked_in_by = $4, "
-      "check_in_distance_m = coalesce($5::int, check_in_distance_m) "
-      "WHERE activity_id = $1 AND rider_id = $2",
-      activity_id, rider_id, static_cast<int>(method), by, distance_m);
+  pg::Exec(tx,
+           "UPDATE enrolments SET status = enrolment_status('CHECKED_IN'), checked_in_at = now(), "
+           "check_in_method = $3::smallint, checked_in_by = $4, "
+           "check_in_distance_m = coalesce($5::int, check_in_distance_m) "
+           "WHERE activity_id = $1 AND rider_id = $2",
+           activity_id, rider_id, static_cast<int>(method), by, distance_m);
 }
 
 void PgAttendanceStore::Enrol(pqxx::transaction_base& tx, const std::string& activity_id,

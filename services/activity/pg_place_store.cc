@@ -23,12 +23,6 @@ constexpr char kPlaceColumns[] =
     "us(created_at), us(updated_at), version";
 constexpr int kPlaceColumnCount = 20;
 
-// Great-circle distance in SQL from ($1, $2), the same formula as DistanceMeters.
-constexpr char kDistanceSql[] =
-    "2 * 6371008.8 * asin(least(1.0, sqrt(power(sin(radians(latitude - $1::double precision) / "
-    "2), 2) + cos(radians($1::double precision)) * cos(radians(latitude)) * "
-    "power(sin(radians(longitude - $2::double precision) / 2), 2))))";
-
 v1::Place ReadPlace(const pqxx::row& row) {
   v1::Place p;
   p.set_place_id(row[0].as<std::string>());
@@ -147,24 +141,6 @@ std::vector<v1::Place> PgPlaceStore::List(pqxx::transaction_base& tx, const Filt
   out.reserve(rows.size());
   for (const auto& row : rows) out.push_back(ReadPlace(row));
   return out;
-}
-
-size_t PgPlaceStore::Nearest(pqxx::transaction_base& tx, const Near& n,
-                             const std::function<bool(v1::Place, double)>& visit) const {
-  pqxx::result rows = tx.exec_params(
-      absl::StrCat("SELECT * FROM (SELECT ", kPlaceColumns, ", ", kDistanceSql,
-                   " AS d FROM places WHERE retired_at IS NULL AND kind = ANY($3::smallint[]) "
-                   "AND services @> $4::smallint[] AND point(longitude, latitude) <@ "
-                   "box(point($5::double precision, $6::double precision), "
-                   "point($7::double precision, $8::double precision))) c "
-                   "WHERE d <= $9::double precision AND (d, place_id) > ($10::double precision, "
-                   "$11::text) ORDER BY d, place_id LIMIT $12"),
-      n.lat, n.lon, pg::IntArray(n.kinds), pg::IntArray(n.services), n.lon_min, n.lat_min,
-      n.lon_max, n.lat_max, n.reach, n.after_distance, n.after_id, n.limit);
-  for (const auto& row : rows) {
-    if (!visit(ReadPlace(row), row[kPlaceColumnCount].as<double>())) break;
-  }
-  return rows.size();
 }
 
 std::vector<PgPlaceStore::NumberedPlace> PgPlaceStore::ChangedAfter(pqxx::transaction_base& tx,

@@ -55,10 +55,9 @@ class PgPlaceStore {
   };
   std::vector<v1::Place> List(pqxx::transaction_base& tx, const Filter& filter) const;
 
-  // Active places of `kinds` offering all `services`, within `reach` metres of (lat, lon) and
-  // inside the box given (a cheap prefilter), nearest first after (after_distance, after_id), at
-  // most `limit`: each handed to `visit` with its distance in metres until `visit` returns false
-  // (a row is only parsed when visited). Returns how many rows the query found.
+  // A nearby search (PlaceIndex::Nearest): active places of `kinds` offering all `services`,
+  // within `reach` metres of (lat, lon) and inside the box given, nearest first after
+  // (after_distance, after_id), at most `limit`.
   struct Near {
     double lat = 0, lon = 0;
     std::vector<int> kinds, services;
@@ -68,8 +67,6 @@ class PgPlaceStore {
     std::string after_id;
     int limit = 0;
   };
-  size_t Nearest(pqxx::transaction_base& tx, const Near& near,
-                 const std::function<bool(v1::Place, double)>& visit) const;
 
   // A place as it stands with its change number (migration 0011), for PlaceIndex.
   struct NumberedPlace {
