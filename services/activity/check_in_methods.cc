@@ -121,9 +121,9 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
               DistanceMeters(here.latitude(), here.longitude(), a->place_lat, a->place_lon);
           RETURN_IF_ERROR(CheckPosition(req->location_accuracy_meters(), distance, a->radius(),
                                         a->proto.place_name()));
-          attendance_.MarkCheckedIn(tx, id, caller.id(), v1::CHECK_IN_METHOD_CODE, caller.id(),
-                                    static_cast<int>(distance));
-          *resp->mutable_enrolment() = *LoadEnrolment(tx, id, caller.id(), false, false);
+          *resp->mutable_enrolment() =
+              attendance_.MarkCheckedIn(tx, id, caller.id(), v1::CHECK_IN_METHOD_CODE, caller.id(),
+                                        static_cast<int>(distance), false);
           resp->set_distance_meters(static_cast<int32_t>(distance));
           resp->set_geofence_radius_meters(a->radius());
           return absl::OkStatus();
@@ -184,9 +184,8 @@ grpc::Status ActivityServiceImpl::CheckInRider(grpc::ServerContext* ctx,
             }
             attendance_.Enrol(tx, id, req->rider_id());
           }
-          attendance_.MarkCheckedIn(tx, id, req->rider_id(), v1::CHECK_IN_METHOD_STAFF, caller.id(),
-                                    std::nullopt);
-          *resp->mutable_enrolment() = *LoadEnrolment(tx, id, req->rider_id(), false, true);
+          *resp->mutable_enrolment() = attendance_.MarkCheckedIn(
+              tx, id, req->rider_id(), v1::CHECK_IN_METHOD_STAFF, caller.id(), std::nullopt, true);
           return absl::OkStatus();
         });
   });

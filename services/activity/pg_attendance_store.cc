@@ -2,6 +2,7 @@
 
 #include <pqxx/pqxx>
 
+#include "absl/strings/str_cat.h"
 #include "common/pg/prepared.h"
 #include "services/activity/activity_records.h"
 
@@ -61,15 +62,24 @@ void PgAttendanceStore::MarkConfirmed(pqxx::transaction_base& tx, const std::str
       activity_id, rider_id, staff_id, kConfirmed);
 }
 
-void PgAttendanceStore::MarkCheckedIn(pqxx::transaction_base& tx, const std::string& activity_id,
-                                      const std::string& rider_id, v1::CheckInMethod method,
-                                      const std::string& by, std::optional<int> distance_m) const {
-  pg::Exec(tx,
-           "UPDATE enrolments SET status = enrolment_status('CHECKED_IN'), checked_in_at = now(), "
-           "check_in_method = $3::smallint, checked_in_by = $4, "
-           "check_in_distance_m = coalesce($5::int, check_in_distance_m) "
-           "WHERE activity_id = $1 AND rider_id = $2",
-           activity_id, rider_id, static_cast<int>(method), by, distance_m);
+v1::Enrolment PgAttendanceStore::MarkCheckedIn(pqxx::transaction_base& tx,
+                                               const std::string& activity_id,
+                                               const std::string& rider_id,
+                                               v1::CheckInMethod method, const std::string& by,
+                                               std::optional<int> distance_m,
+                                               bool for_staff) const {
+  const pqxx::result r = pg::Exec(
+      tx,
+      absl::StrCat(
+          "UPDATE enrolments SET status = enrolment_status('CHECKED_IN'), checked_in_at = now(), "
+          "check_in_method = $3::smallint, checked_in_by = $4, "
+          "check_in_distance_m = coalesce($5::int, check_in_distance_m) "
+          "WHERE activity_id = $1 AND rider_id = $2 RETURNING ",
+          kEnrolmentColumns),
+      activity_id, rider_id, static_cast<int>(method), by, distance_m);
+  v1::Enrolment e;
+  FillEnrolment(tx, r[0], for_staff, &e);
+  return e;
 }
 
 void PgAttendanceStore::Enrol(pqxx::transaction_base& tx, const std::string& activity_id,

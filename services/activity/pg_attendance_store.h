@@ -34,10 +34,12 @@ class PgAttendanceStore {
   // street-level activity the place's community.
   common::v1::OrgPath WorkPath(pqxx::transaction_base& tx, const v1::Activity& activity) const;
   // Marks the rider checked in, by code at `distance_m` from the place (`by` the rider), or by
-  // staff member `by` (distance unknown, nullopt).
-  void MarkCheckedIn(pqxx::transaction_base& tx, const std::string& activity_id,
-                     const std::string& rider_id, v1::CheckInMethod method, const std::string& by,
-                     std::optional<int> distance_m) const;
+  // staff member `by` (distance unknown, nullopt); returns the enrolment as it now stands (as
+  // LoadEnrolment reads it for staff or not), from the same statement.
+  v1::Enrolment MarkCheckedIn(pqxx::transaction_base& tx, const std::string& activity_id,
+                              const std::string& rider_id, v1::CheckInMethod method,
+                              const std::string& by, std::optional<int> distance_m,
+                              bool for_staff) const;
   // Enrols the rider (again, after a withdrawal; a walk-in at check-in too) and counts their seat.
   void Enrol(pqxx::transaction_base& tx, const std::string& activity_id,
              const std::string& rider_id) const;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <set>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -489,7 +490,12 @@ grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
     }
     const absl::Time at = req->has_at_time() ? TimeOf(req->at_time()) : caller.now;
     std::vector<int> kinds(req->kinds().begin(), req->kinds().end());
-    if (kinds.empty()) kinds = {v1::PLACE_KIND_RIDER_STATION, v1::PLACE_KIND_LOVE_CORNER};
+    if (kinds.empty()) {
+      // push_back, not an initializer list: GCC 12 misreads the latter's reallocation here as a
+      // free of a non-heap pointer (-Wfree-nonheap-object).
+      kinds.push_back(v1::PLACE_KIND_RIDER_STATION);
+      kinds.push_back(v1::PLACE_KIND_LOVE_CORNER);
+    }
 
     // The box around a circle of `reach` metres, a little wider; where it would cross a pole or
     // the antimeridian, all longitudes.
@@ -519,6 +525,7 @@ grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
       double distance;
     };
     std::vector<Hit> hits;
+    absl::flat_hash_set<std::string> seen;
     {
       // Nearest first in batches from the in-memory index; opening hours are judged here, so a
       // batch may yield fewer hits than rows and the next batch continues after the last row
@@ -540,6 +547,8 @@ grpc::Status ActivityServiceImpl::SearchNearbyPlaces(grpc::ServerContext* ctx,
             [&](v1::Place p, double d) {
               after_distance = d;
               after_id = p.place_id();
+              // A place another writer moved between two rings may come again.
+              if (!seen.insert(p.place_id()).second) return true;
               const OpenState state = PlaceOpenAt(p, at);
               if (!state.open && !req->include_closed()) return true;
               Hit h;

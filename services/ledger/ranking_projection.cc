@@ -110,10 +110,13 @@ return {r - above, redis.call('HGET', KEYS[2], ARGV[1]) or ''}
   return *script;
 }
 
-// KEYS: the global watermark. ARGV: a sequence; the watermark only rises.
+// KEYS: the global watermark. ARGV: a sequence; '1' when only an existing watermark may rise.
+// The watermark only rises.
 RedisScript& RaiseScript() {
   static RedisScript* const script = new RedisScript(R"lua(
-local current = tonumber(redis.call('GET', KEYS[1]) or '-1')
+local stored = redis.call('GET', KEYS[1])
+if not stored and ARGV[2] == '1' then return 0 end
+local current = tonumber(stored or '-1')
 if tonumber(ARGV[1]) > current then redis.call('SET', KEYS[1], ARGV[1]) end
 return 1
 )lua");
@@ -251,10 +254,11 @@ absl::StatusOr<std::optional<int64_t>> RankingProjection::Watermark() {
   return std::optional<int64_t>(sequence);
 }
 
-absl::Status RankingProjection::RaiseWatermark(int64_t sequence) {
+absl::Status RankingProjection::RaiseWatermark(int64_t sequence, bool only_if_present) {
   ASSIGN_OR_RETURN(
       std::vector<RedisReply> replies,
-      RaiseScript().Run(redis_, {{.keys = {kWatermark}, .args = {absl::StrCat(sequence)}}}));
+      RaiseScript().Run(redis_, {{.keys = {kWatermark},
+                                  .args = {absl::StrCat(sequence), only_if_present ? "1" : "0"}}}));
   return CheckReplies(replies, "the watermark");
 }
 

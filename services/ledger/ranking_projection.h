@@ -82,8 +82,11 @@ class RankingProjection {
 
   // How far the whole journal is applied; nullopt when Redis holds no projection.
   absl::StatusOr<std::optional<int64_t>> Watermark();
-  // Raises the global watermark to `sequence` (never lowers it).
-  absl::Status RaiseWatermark(int64_t sequence);
+  // Raises the global watermark to `sequence` (never lowers it). With `only_if_present`, a
+  // watermark that is not there stays away: a pass that began on a projection Redis has since
+  // lost (FLUSHALL) must not make its few changes look like the whole journal; the next catch-up
+  // then finds no watermark and rebuilds.
+  absl::Status RaiseWatermark(int64_t sequence, bool only_if_present = false);
 
   // Riders at 0-based places start .. start+count-1, best first; `total` (if given) gets how many
   // riders the ranking holds, both counting only riders not excluded.

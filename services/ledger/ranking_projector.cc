@@ -204,7 +204,10 @@ absl::StatusOr<ProjectionRun> RankingProjector::Pass(std::optional<int64_t> wate
     seasons_stale_ = false;
   }
   if (!watermark.has_value() || through > from) {
-    RETURN_IF_ERROR(projection_->RaiseWatermark(through));
+    // A pass that began on a whole projection only raises a watermark still there: if Redis was
+    // flushed meanwhile, the next catch-up rebuilds instead of trusting these few changes.
+    RETURN_IF_ERROR(
+        projection_->RaiseWatermark(through, /*only_if_present=*/watermark.has_value()));
   }
   return ProjectionRun{.watermark = through, .changes = applied};
 }

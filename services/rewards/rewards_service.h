@@ -213,6 +213,8 @@ class RewardsServiceImpl final : public v1::RewardsService::Service {
   // An order placed by this call whose hold the ledger refused for too few points: deleted (it
   // held nothing and reserved nothing) and its key given the refusal, which `refusal` is set to.
   // Left unset when the order moved on meanwhile (a retry of the same key got to it first).
+  // ABORTED (retry with the same key) when the points are there after all or the ledger holds
+  // something under the order.
   absl::Status DropUnaffordableOrder(const v1::Redemption& order,
                                      std::optional<absl::Status>* refusal);
   // Drives a PENDING order forward: hold, then stock reservation → READY, or release → FAILED.

@@ -49,9 +49,6 @@ bool DueToOpen(const v1::ExchangeWindow& w, absl::Time now) {
 absl::StatusOr<RewardsServiceImpl::PlacedOrder> RewardsServiceImpl::PlaceOrder(
     const std::string& rider, const std::string& key, const std::string& request_hash,
     const OrderRequest& req, absl::Time now) {
-  // No order is written that the ledger's hold could not follow at once (identity or the ledger
-  // away): the rider is answered UNAVAILABLE with nothing recorded.
-  RETURN_IF_ERROR(ledger_->Reachable());
   // The rider's balance is read only for a window with a minimum balance; the points an order
   // costs are checked by the ledger's hold (AdvancePending), which must check them anyway.
   std::optional<int64_t> balance;
@@ -82,6 +79,10 @@ absl::StatusOr<RewardsServiceImpl::PlacedOrder> RewardsServiceImpl::PlaceOrder(
                          "the rider's account is closed");
         return absl::OkStatus();
       }
+      // No order is written that the ledger's hold could not follow at once (identity or the
+      // ledger away): UNAVAILABLE with nothing recorded. (Checked here, after the replay, so an
+      // answered key is answered again whatever the ledger's state; it costs no call.)
+      RETURN_IF_ERROR(ledger_->Reachable());
       if (!c.window.has_value()) {
         return absl::NotFoundError(
             absl::StrCat("exchange window ", req.window_id, " does not exist"));
@@ -236,8 +237,25 @@ absl::Status RewardsServiceImpl::AdvancePending(const std::string& id, v1::Redem
 
 absl::Status RewardsServiceImpl::DropUnaffordableOrder(const v1::Redemption& order,
                                                        std::optional<absl::Status>* refusal) {
-  // The figures the contract promises, when the ledger answers.
+  const std::string& id = order.redemption_id();
+  // The figure the contract promises; and if the points arrived meanwhile, the order stays and
+  // its key's retry holds them.
   absl::StatusOr<int64_t> balance = ledger_->AvailableBalance(order.rider_id());
+  if (balance.ok() && *balance >= order.points_cost()) {
+    return absl::AbortedError(
+        "the rider's points changed while the order was placed; retry with the same "
+        "idempotency_key");
+  }
+  // Nothing may be held under the order when it goes: a retry of the same key may have held it
+  // since (a hold the ledger refused leaves no trace there, so a later one can succeed). The
+  // window left between this read and the delete is bounded by the hold's own timeout, after
+  // which the ledger releases it by itself.
+  if (absl::StatusOr<ledger::v1::Hold> held = ledger_->GetHold(id);
+      held.ok() || held.status().code() != absl::StatusCode::kNotFound) {
+    return absl::AbortedError(
+        "the order's points are being held by another attempt; retry with the same "
+        "idempotency_key");
+  }
   const absl::Status refused =
       balance.ok()
           ? InsufficientPoints(*balance, order.points_cost())
@@ -246,7 +264,7 @@ absl::Status RewardsServiceImpl::DropUnaffordableOrder(const v1::Redemption& ord
                                 " points"));
   bool dropped = false;
   RETURN_IF_ERROR(InTx("drop unaffordable order", [&](pqxx::transaction_base& tx) {
-    dropped = redemptions_.DropRefusedOrder(tx, order.redemption_id(), order.rider_id(), refused);
+    dropped = redemptions_.DropRefusedOrder(tx, id, order.rider_id(), refused);
     return absl::OkStatus();
   }));
   if (dropped) *refusal = refused;
