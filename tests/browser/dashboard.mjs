@@ -113,7 +113,10 @@ async function main() {
 
     // ---- the street worker ----
     await page.goto(`${base}/dashboard/`);
-    check(await page.isVisible('#sign-in-form'), 'the page opens on sign-in');
+    // The form shows once the page's script has run (after the labels load): waited for, as a
+    // slow build (ASan) may take longer than the page's load event.
+    check(await page.waitForSelector('#sign-in-form', { state: 'visible', timeout: 15000 })
+      .then(() => true, () => false), 'the page opens on sign-in');
     await signIn(page, STREET_WORKER);
     check((await page.textContent('#crumbs li:last-child')) === '清远街道',
       "the street worker starts at their street (清远街道)");
