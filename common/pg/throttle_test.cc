@@ -31,18 +31,22 @@ absl::Duration Refused(const absl::StatusOr<Throttle::Ticket>& t) {
 class ThrottleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    pqxx::connection c(db_.url());
-    pqxx::work tx(c);
-    tx.exec(
-        "CREATE TABLE throttle_events (event_id bigserial PRIMARY KEY, bucket text NOT NULL, "
+    Run("CREATE TABLE throttle_events (event_id bigserial PRIMARY KEY, bucket text NOT NULL, "
         "at_us bigint NOT NULL)");
-    tx.commit();
     absl::StatusOr<std::unique_ptr<PgPool>> pool =
         PgPool::Connect({.url = db_.url(), .pool_size = 2});
     ASSERT_TRUE(pool.ok()) << pool.status();
     pool_ = std::move(*pool);
     throttle_ = std::make_unique<Throttle>(pool_.get());
   }
+  // Runs `sql` in a transaction of its own.
+  void Run(const std::string& sql) {
+    pqxx::connection c(db_.url());
+    pqxx::work tx(c);
+    tx.exec(sql);
+    tx.commit();
+  }
+
   testing::ScratchDatabase db_;
   std::unique_ptr<PgPool> pool_;
   std::unique_ptr<Throttle> throttle_;
@@ -113,14 +117,8 @@ TEST_F(ThrottleTest, AllBucketsCountOrNoneAndARefundGivesTheAttemptBack) {
 
 TEST_F(ThrottleTest, AnAttemptJudgedInTheCallersTransactionIsCountedWithItsRefusal) {
   // A table for idempotency keys, as every service's migrations create it.
-  {
-    pqxx::connection c(db_.url());
-    pqxx::work tx(c);
-    tx.exec(
-        "CREATE TABLE idempotency_keys (method text NOT NULL, key text NOT NULL, request_hash "
-        "bytea NOT NULL, response bytea NOT NULL, PRIMARY KEY (method, key))");
-    tx.commit();
-  }
+  Run("CREATE TABLE idempotency_keys (method text NOT NULL, key text NOT NULL, request_hash "
+      "bytea NOT NULL, response bytea NOT NULL, PRIMARY KEY (method, key))");
   const Throttle::Limit limit{.bucket = "code:a:r", .limit = 2, .window = absl::Minutes(10)};
   google::protobuf::Empty response;
   // A wrong guess: counted in the commit that refuses it; the key is not stored.
