@@ -24,6 +24,21 @@ const char kActivitySelect[] =
     "count(*) FILTER (WHERE e.status = enrolment_status('CONFIRMED'))::int AS confirmed "
     "FROM enrolments e WHERE e.activity_id = a.activity_id) c";
 
+namespace {
+
+// kActivitySelect with the counts' pass over the enrolments replaced by zeros.
+const std::string& UncountedSelect() {
+  static const std::string kUncounted = [] {
+    std::string select = kActivitySelect;
+    select.replace(select.find("CROSS JOIN LATERAL"), std::string::npos,
+                   "CROSS JOIN (SELECT 0 AS checked_in, 0 AS confirmed) c");
+    return select;
+  }();
+  return kUncounted;
+}
+
+}  // namespace
+
 int ActivityRow::radius() const {
   return proto.check_in_radius_meters() > 0 ? proto.check_in_radius_meters() : place_radius;
 }
@@ -104,18 +119,12 @@ absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::
   const char* clause = lock == ActivityLock::kUpdate  ? " FOR UPDATE OF a"
                        : lock == ActivityLock::kShare ? " FOR SHARE OF a"
                                                       : "";
-  // The same columns with the counts' pass over the enrolments replaced by zeros.
-  static const std::string kUncounted = [] {
-    std::string select = kActivitySelect;
-    select.replace(select.find("CROSS JOIN LATERAL"), std::string::npos,
-                   "CROSS JOIN (SELECT 0 AS checked_in, 0 AS confirmed) c");
-    return select;
-  }();
-  pqxx::result r = pg::Exec(
-      tx,
-      absl::StrCat(counts == ActivityCounts::kCounted ? std::string(kActivitySelect) : kUncounted,
-                   " WHERE a.activity_id = $1", clause),
-      id);
+  pqxx::result r =
+      pg::Exec(tx,
+               absl::StrCat(counts == ActivityCounts::kCounted ? std::string(kActivitySelect)
+                                                               : UncountedSelect(),
+                            " WHERE a.activity_id = $1", clause),
+               id);
   if (r.empty()) return absl::NotFoundError(absl::StrCat("activity '", id, "' does not exist"));
   return ReadActivity(tx, r[0], now);
 }
@@ -161,6 +170,29 @@ std::optional<v1::Enrolment> LoadEnrolment(pqxx::transaction_base& tx,
   v1::Enrolment e;
   FillEnrolment(tx, r[0], for_staff, &e);
   return e;
+}
+
+absl::StatusOr<ActivityAndEnrolment> LoadForCheckIn(pqxx::transaction_base& tx,
+                                                    const std::string& id, const std::string& rider,
+                                                    absl::Time now) {
+  if (id.empty()) return absl::InvalidArgumentError("activity_id: is required");
+  // The CTE with its lock is read first, then the lateral enrolment per activity row: the
+  // activity's share lock is taken before the enrolment's, as in Enrol and the staff paths.
+  static const std::string kStatement = absl::StrCat(
+      "WITH act AS (", UncountedSelect(),
+      " WHERE a.activity_id = $1 FOR SHARE OF a) SELECT act.*, e.* FROM act LEFT JOIN LATERAL "
+      "(SELECT ",
+      kEnrolmentColumns,
+      " FROM enrolments WHERE activity_id = $1 AND rider_id = $2 FOR UPDATE) e ON true");
+  pqxx::result r = pg::Exec(tx, kStatement, id, rider);
+  if (r.empty()) return absl::NotFoundError(absl::StrCat("activity '", id, "' does not exist"));
+  const pqxx::row& row = r[0];
+  constexpr pqxx::row::size_type kActivityColumns = 32;  // kActivitySelect's, ReadActivity's
+  ActivityAndEnrolment out{ReadActivity(tx, row.slice(0, kActivityColumns), now), std::nullopt};
+  if (!row[kActivityColumns].is_null()) {
+    FillEnrolment(tx, row.slice(kActivityColumns, row.size()), false, &out.enrolment.emplace());
+  }
+  return out;
 }
 
 void InsertActivityRow(pqxx::transaction_base& tx, const v1::Activity& a,

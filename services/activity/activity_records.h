@@ -51,6 +51,16 @@ absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::
                                          ActivityLock lock, absl::Time now,
                                          ActivityCounts counts = ActivityCounts::kCounted);
 
+// What a rider's own check-in reads, in one statement: the activity (kShare, uncounted) and then
+// the rider's enrolment in it, if any, locked FOR UPDATE — the order every path takes the two.
+struct ActivityAndEnrolment {
+  ActivityRow activity;
+  std::optional<v1::Enrolment> enrolment;
+};
+absl::StatusOr<ActivityAndEnrolment> LoadForCheckIn(pqxx::transaction_base& tx,
+                                                    const std::string& id, const std::string& rider,
+                                                    absl::Time now);
+
 // Writes a new activity `a` (id and every field already defaulted), organised by the node at
 // `path` (`organiser_id`), with its check-in code's secret.
 void InsertActivityRow(pqxx::transaction_base& tx, const v1::Activity& a,

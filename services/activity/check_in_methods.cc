@@ -95,12 +95,13 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
               wait > absl::ZeroDuration()) {
             return throttle_.Refused(wait);
           }
-          absl::StatusOr<ActivityRow> a = LoadActivity(tx, req->activity_id(), ActivityLock::kShare,
-                                                       caller.now, ActivityCounts::kUncounted);
-          if (!a.ok()) return a.status();
+          absl::StatusOr<ActivityAndEnrolment> read =
+              LoadForCheckIn(tx, req->activity_id(), caller.id(), caller.now);
+          if (!read.ok()) return read.status();
+          const ActivityRow* a = &read->activity;
+          const std::optional<v1::Enrolment>& e = read->enrolment;
           const std::string& id = a->proto.activity_id();
           if (absl::Status s = CheckCheckInOpen(*a, caller.now); !s.ok()) return s;
-          std::optional<v1::Enrolment> e = LoadEnrolment(tx, id, caller.id(), true, false);
           RETURN_IF_ERROR(CheckRiderMayCheckIn(id, e ? std::optional(e->status()) : std::nullopt));
           switch (JudgeCode(req->code(), caller.now, a->proto.check_in_code_period_seconds(),
                             [&](int64_t index) { return CheckInCode(a->code_secret, index); })) {
