@@ -2,7 +2,9 @@
 
 #include <google/protobuf/message.h>
 
+#include <optional>
 #include <pqxx/pqxx>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -56,42 +58,87 @@ absl::Status CommitAndRefuse(absl::Status refusal) {
   return refusal;
 }
 
+namespace {
+
+// What is stored under a key.
+struct StoredAnswer {
+  std::string request_hash;
+  std::string response;
+};
+
+std::optional<StoredAnswer> ReadKey(pqxx::transaction_base& tx, const std::string& method,
+                                    const std::string& key) {
+  pqxx::result found =
+      Exec(tx, "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2",
+           method, key);
+  if (found.empty()) return std::nullopt;
+  return StoredAnswer{pqxx::binarystring(found[0][0]).str(), pqxx::binarystring(found[0][1]).str()};
+}
+
+// Rolls back a body that ran for a key already answered (the status itself is never returned).
+absl::Status AnsweredBefore() { return absl::AbortedError("the key was answered before"); }
+
+}  // namespace
+
 absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::string& key,
                            const std::string& request_hash, google::protobuf::Message* response,
                            const TxBody& body, const absl::Status& key_reused) {
   if (absl::Status s = text::CheckIdempotencyKey(key); !s.ok()) return s;
   const std::string m(method);
-  for (int attempt = 0;; ++attempt) {
-    absl::Status committed_refusal;
-    absl::Status s = InTx(pool, m, [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result found = Exec(
-          tx, "SELECT request_hash, response FROM idempotency_keys WHERE method = $1 AND key = $2",
-          m, key);
-      if (!found.empty()) {
-        if (pqxx::binarystring(found[0][0]).str() != request_hash) return key_reused;
-        if (!response->ParseFromString(pqxx::binarystring(found[0][1]).str())) {
-          return absl::DataLossError("stored response does not parse");
-        }
-        return absl::OkStatus();
-      }
-      if (absl::Status done = body(tx); !done.ok()) {
-        if (!done.GetPayload(kCommitAndRefuse).has_value()) return done;
-        done.ErasePayload(kCommitAndRefuse);
-        committed_refusal = std::move(done);
-        return absl::OkStatus();  // commits what the body wrote, stores no key
-      }
-      Exec(tx,
-           "INSERT INTO idempotency_keys (method, key, request_hash, response) "
-           "VALUES ($1, $2, $3, $4)",
-           m, key, pqxx::binarystring(request_hash),
-           pqxx::binarystring(response->SerializeAsString()));
+  // The body runs first and the key is written after it, so a fresh key (nearly every call)
+  // costs no read. A key answered before shows as the insert's conflict, or as a refusal the
+  // key explains (a repeat finds its own work done); either way the transaction rolls back and
+  // the stored answer is given. A conflict with a concurrent first call waits for its commit.
+  std::optional<StoredAnswer> stored;
+  absl::Status committed_refusal;
+  bool key_read = false;
+  absl::Status s = InTx(pool, m, [&](pqxx::transaction_base& tx) -> absl::Status {
+    stored.reset();
+    committed_refusal = absl::OkStatus();
+    key_read = false;
+    absl::Status done = body(tx);
+    if (done.ok()) {
+      pqxx::result inserted =
+          Exec(tx,
+               "INSERT INTO idempotency_keys (method, key, request_hash, response) "
+               "VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
+               m, key, pqxx::binarystring(request_hash),
+               pqxx::binarystring(response->SerializeAsString()));
+      if (!inserted.empty()) return absl::OkStatus();
+      stored = ReadKey(tx, m, key);  // committed: the conflict waited for it
+      key_read = true;
+      return AnsweredBefore();
+    }
+    try {
+      stored = ReadKey(tx, m, key);
+    } catch (const pqxx::sql_error&) {
+      return done;  // the body left its transaction failed; the key is read afresh below
+    }
+    key_read = true;
+    if (stored.has_value()) return AnsweredBefore();
+    if (!done.GetPayload(kCommitAndRefuse).has_value()) return done;
+    done.ErasePayload(kCommitAndRefuse);
+    committed_refusal = std::move(done);
+    return absl::OkStatus();  // commits what the body wrote, stores no key
+  });
+  if (s.ok()) return committed_refusal;
+  if (!key_read) {
+    // The body failed with a database error (a repeat inserting what its first call did): the
+    // key, read afresh, may explain it.
+    absl::Status read = InTx(pool, m, [&](pqxx::transaction_base& tx) {
+      stored = ReadKey(tx, m, key);
       return absl::OkStatus();
     });
-    if (s.ok() && !committed_refusal.ok()) return committed_refusal;
-    if (s.code() != absl::StatusCode::kAlreadyExists || attempt > 0) return s;
-    // ALREADY_EXISTS may also be the method's own answer (a duplicate); the retry returns it again.
-    response->Clear();
+    if (!read.ok() || !stored.has_value()) return s;
+  } else if (!stored.has_value()) {
+    return s;
   }
+  if (stored->request_hash != request_hash) return key_reused;
+  response->Clear();
+  if (!response->ParseFromString(stored->response)) {
+    return absl::DataLossError("stored response does not parse");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace civicpoints::pg

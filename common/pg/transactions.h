@@ -35,12 +35,14 @@ void AfterCommit(std::function<void()> fn);
 // As InTx on a read-only transaction (a replica when the pool has one).
 absl::Status InReadTx(PgPool& pool, absl::string_view what, const TxBody& body);
 
-// Runs `body` once per (method, key) in the schema's `idempotency_keys` table: the first call
-// runs it and stores `request_hash` and the filled `response` in the same transaction; a repeat
-// with the same hash gets the stored response without running it; another hash under the key is
-// answered `key_reused` (KeyReused below), and a malformed key INVALID_ARGUMENT
-// (text::CheckIdempotencyKey). Two concurrent first calls: the loser's insert conflicts, it
-// retries once and finds the winner's answer.
+// Commits `body`'s work once per (method, key) in the schema's `idempotency_keys` table: the
+// first call's transaction stores `request_hash` and the filled `response` with the work; a
+// repeat with the same hash gets the stored response; another hash under the key is answered
+// `key_reused` (KeyReused below), and a malformed key INVALID_ARGUMENT
+// (text::CheckIdempotencyKey). The key is looked up only after the body, so a repeat's body runs
+// and is rolled back: a body must do nothing a rollback does not undo (calls that change other
+// services, caches) — pg::AfterCommit is the place for what follows a commit. Two concurrent
+// first calls: the later's key insert waits for the earlier's commit and then replays it.
 absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::string& key,
                            const std::string& request_hash, google::protobuf::Message* response,
                            const TxBody& body, const absl::Status& key_reused);

@@ -14,6 +14,7 @@
 #include "civicpoints/identity/v1/errors.pb.h"
 #include "common/base/text.h"
 #include "common/log/log.h"
+#include "common/pg/transactions.h"
 #include "common/status/refusal.h"
 #include "services/identity/crypto.h"
 #include "services/identity/device_token.h"
@@ -211,11 +212,13 @@ grpc::Status IdentityServiceImpl::ResetPassword(grpc::ServerContext* ctx,
       code_hash = *std::move(tried);
     }
     v1::ResetPasswordResponse stored;  // the person; the session is opened after
+    // Set only when this call's own transaction commits: a repeat's body also runs (and is
+    // rolled back, RunIdempotent), and must still pass the password check below.
     bool ran = false;
     absl::Status done = Idempotent(
         method, req->idempotency_key(), hashed, &stored,
         [&](pqxx::transaction_base& tx) -> absl::Status {
-          ran = true;
+          pg::AfterCommit([&ran] { ran = true; });
           if (code_hash.empty()) return CodeInvalid();  // the key's first use failed: a new code
           absl::StatusOr<std::string> person = SpendSmsCode(tx, phone_hash, code_hash);
           if (!person.ok()) return person.status();
