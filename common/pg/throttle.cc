@@ -27,31 +27,51 @@ absl::Duration CeilSeconds(absl::Duration d) {
 
 absl::Duration Throttle::WaitFor(const Limit& limit, const std::vector<absl::Time>& recent,
                                  int64_t count, absl::Time now) {
-  if (count < limit.limit || recent.empty()) return absl::ZeroDuration();
+  const size_t deciding = limit.first_delay > absl::ZeroDuration()
+                              ? 0
+                              : static_cast<size_t>(std::max(limit.limit, 1)) - 1;
+  return WaitAfter(limit, deciding < recent.size() ? std::optional(recent[deciding]) : std::nullopt,
+                   count, now);
+}
+
+absl::Duration Throttle::WaitAfter(const Limit& limit, std::optional<absl::Time> deciding,
+                                   int64_t count, absl::Time now) {
+  if (count < limit.limit || !deciding.has_value()) return absl::ZeroDuration();
   if (limit.first_delay <= absl::ZeroDuration()) {
     // Hard limit: admitted once the limit-th newest attempt has left the window.
-    const size_t blocking = static_cast<size_t>(limit.limit) - 1;
-    if (recent.size() <= blocking) return absl::ZeroDuration();
-    return std::max(absl::ZeroDuration(), recent[blocking] + limit.window - now);
+    return std::max(absl::ZeroDuration(), *deciding + limit.window - now);
   }
   // Growing delay after the latest attempt: first_delay, doubled per attempt beyond the limit.
   const int64_t beyond = count - limit.limit;
   absl::Duration delay = limit.first_delay;
   for (int64_t i = 0; i < beyond && delay < limit.max_delay; ++i) delay *= 2;
   delay = std::min(delay, limit.max_delay);
-  return std::max(absl::ZeroDuration(), recent.front() + delay - now);
+  return std::max(absl::ZeroDuration(), *deciding + delay - now);
+}
+
+std::string Throttle::RecentColumns(const Limit& limit, int bucket_param) {
+  const int offset = limit.first_delay > absl::ZeroDuration() ? 0 : std::max(limit.limit, 1) - 1;
+  const std::string where = absl::StrCat("FROM throttle_events WHERE bucket = $", bucket_param,
+                                         " AND at_us > $", bucket_param + 1);
+  return absl::StrCat("(SELECT count(*) ", where, "), (SELECT at_us ", where,
+                      " ORDER BY at_us DESC OFFSET ", offset, " LIMIT 1)");
+}
+
+int64_t Throttle::WindowStartUs(const Limit& limit, absl::Time now) {
+  return Us(now - limit.window);
+}
+
+absl::Duration Throttle::WaitFromColumns(const Limit& limit, const pqxx::row& row, absl::Time now) {
+  return WaitAfter(
+      limit,
+      row[1].is_null() ? std::nullopt : std::optional(absl::FromUnixMicros(row[1].as<int64_t>())),
+      row[0].as<int64_t>(), now);
 }
 
 absl::Duration Throttle::WaitIn(pqxx::transaction_base& tx, const Limit& limit, absl::Time now) {
-  const bool delays = limit.first_delay > absl::ZeroDuration();
-  pqxx::result rows = Exec(tx,
-                           "SELECT at_us, count(*) OVER () FROM throttle_events WHERE bucket = $1 "
-                           "AND at_us > $2 ORDER BY at_us DESC LIMIT $3",
-                           limit.bucket, Us(now - limit.window), delays ? 1 : limit.limit);
-  std::vector<absl::Time> recent;
-  for (const auto& r : rows) recent.push_back(absl::FromUnixMicros(r[0].as<int64_t>()));
-  const int64_t count = rows.empty() ? 0 : rows[0][1].as<int64_t>();
-  return WaitFor(limit, recent, count, now);
+  pqxx::result r = Exec(tx, absl::StrCat("SELECT ", RecentColumns(limit, 1)), limit.bucket,
+                        WindowStartUs(limit, now));
+  return WaitFromColumns(limit, r[0], now);
 }
 
 void Throttle::LockIn(pqxx::transaction_base& tx, const std::string& bucket) {

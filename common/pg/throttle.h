@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,8 +26,9 @@
 #include "absl/types/span.h"
 
 namespace pqxx {
+class row;
 class transaction_base;
-}
+}  // namespace pqxx
 
 namespace civicpoints::pg {
 
@@ -87,6 +89,13 @@ class Throttle {
   // the transaction (commit it with the refusal: RunIdempotent's CommitAndRefuse).
   static void LockIn(pqxx::transaction_base& tx, const std::string& bucket);
   static void CountIn(pqxx::transaction_base& tx, const std::string& bucket, absl::Time now);
+  // WaitIn's read carried by a statement of the caller's, one round trip fewer; the statement
+  // must start after LockIn returned. RecentColumns is two select-list columns reading the bucket
+  // from placeholder $`bucket_param` and the window's start (WindowStartUs) from the next one;
+  // WaitFromColumns judges the row whose first two columns they are.
+  static std::string RecentColumns(const Limit& limit, int bucket_param);
+  static int64_t WindowStartUs(const Limit& limit, absl::Time now);
+  static absl::Duration WaitFromColumns(const Limit& limit, const pqxx::row& row, absl::Time now);
   // The refusal for a wait of `wait` (> 0), with its RetryInfo.
   absl::Status Refused(absl::Duration wait) const;
   // Uncounts the newest attempt of `bucket`, for a caller that kept no ticket.
@@ -99,6 +108,11 @@ class Throttle {
                                 int64_t count, absl::Time now);
 
  private:
+  // WaitFor given only the attempt that decides: the limit-th newest for a hard limit, the
+  // newest for a growing delay (none when there are fewer).
+  static absl::Duration WaitAfter(const Limit& limit, std::optional<absl::Time> deciding,
+                                  int64_t count, absl::Time now);
+
   pg::PgPool* const pool_;
   const Refusal refusal_;
   std::atomic<uint64_t> takes_{0};

@@ -172,25 +172,30 @@ std::optional<v1::Enrolment> LoadEnrolment(pqxx::transaction_base& tx,
   return e;
 }
 
-absl::StatusOr<ActivityAndEnrolment> LoadForCheckIn(pqxx::transaction_base& tx,
-                                                    const std::string& id, const std::string& rider,
-                                                    absl::Time now) {
+absl::StatusOr<CheckInRead> LoadForCheckIn(pqxx::transaction_base& tx, const std::string& id,
+                                           const std::string& rider,
+                                           const pg::Throttle::Limit& code_limit, absl::Time now) {
   if (id.empty()) return absl::InvalidArgumentError("activity_id: is required");
   // The CTE with its lock is read first, then the lateral enrolment per activity row: the
-  // activity's share lock is taken before the enrolment's, as in Enrol and the staff paths.
-  static const std::string kStatement = absl::StrCat(
-      "WITH act AS (", UncountedSelect(),
-      " WHERE a.activity_id = $1 FOR SHARE OF a) SELECT act.*, e.* FROM act LEFT JOIN LATERAL "
-      "(SELECT ",
-      kEnrolmentColumns,
+  // activity's share lock is taken before the enrolment's, as in Enrol and the staff paths. The
+  // throttle's columns read the bucket as of this statement's start, after its lock was taken.
+  const std::string statement = absl::StrCat(
+      "WITH act AS (", UncountedSelect(), " WHERE a.activity_id = $1 FOR SHARE OF a) SELECT ",
+      pg::Throttle::RecentColumns(code_limit, 3),
+      ", act.*, e.* FROM act LEFT JOIN LATERAL (SELECT ", kEnrolmentColumns,
       " FROM enrolments WHERE activity_id = $1 AND rider_id = $2 FOR UPDATE) e ON true");
-  pqxx::result r = pg::Exec(tx, kStatement, id, rider);
+  pqxx::result r = pg::Exec(tx, statement, id, rider, code_limit.bucket,
+                            pg::Throttle::WindowStartUs(code_limit, now));
   if (r.empty()) return absl::NotFoundError(absl::StrCat("activity '", id, "' does not exist"));
   const pqxx::row& row = r[0];
+  constexpr pqxx::row::size_type kFirst = 2;             // after the throttle's two columns
   constexpr pqxx::row::size_type kActivityColumns = 32;  // kActivitySelect's, ReadActivity's
-  ActivityAndEnrolment out{ReadActivity(tx, row.slice(0, kActivityColumns), now), std::nullopt};
-  if (!row[kActivityColumns].is_null()) {
-    FillEnrolment(tx, row.slice(kActivityColumns, row.size()), false, &out.enrolment.emplace());
+  CheckInRead out{pg::Throttle::WaitFromColumns(code_limit, row, now),
+                  ReadActivity(tx, row.slice(kFirst, kFirst + kActivityColumns), now),
+                  std::nullopt};
+  if (!row[kFirst + kActivityColumns].is_null()) {
+    FillEnrolment(tx, row.slice(kFirst + kActivityColumns, row.size()), false,
+                  &out.enrolment.emplace());
   }
   return out;
 }

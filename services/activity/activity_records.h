@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "civicpoints/activity/v1/activity.pb.h"
+#include "common/pg/throttle.h"
 
 namespace pqxx {
 class transaction_base;
@@ -51,15 +52,18 @@ absl::StatusOr<ActivityRow> LoadActivity(pqxx::transaction_base& tx, const std::
                                          ActivityLock lock, absl::Time now,
                                          ActivityCounts counts = ActivityCounts::kCounted);
 
-// What a rider's own check-in reads, in one statement: the activity (kShare, uncounted) and then
-// the rider's enrolment in it, if any, locked FOR UPDATE — the order every path takes the two.
-struct ActivityAndEnrolment {
+// What a rider's own check-in reads, in one statement run after pg::Throttle::LockIn of
+// `code_limit`'s bucket: the wait that limit imposes (pg::Throttle::WaitIn's), the activity
+// (kShare, uncounted) and then the rider's enrolment in it, if any, locked FOR UPDATE — the
+// order every path takes the two.
+struct CheckInRead {
+  absl::Duration code_wait;
   ActivityRow activity;
   std::optional<v1::Enrolment> enrolment;
 };
-absl::StatusOr<ActivityAndEnrolment> LoadForCheckIn(pqxx::transaction_base& tx,
-                                                    const std::string& id, const std::string& rider,
-                                                    absl::Time now);
+absl::StatusOr<CheckInRead> LoadForCheckIn(pqxx::transaction_base& tx, const std::string& id,
+                                           const std::string& rider,
+                                           const pg::Throttle::Limit& code_limit, absl::Time now);
 
 // Writes a new activity `a` (id and every field already defaulted), organised by the node at
 // `path` (`organiser_id`), with its check-in code's secret.

@@ -91,13 +91,10 @@ grpc::Status ActivityServiceImpl::CheckInToActivity(grpc::ServerContext* ctx,
         caller, "CheckInToActivity", req->idempotency_key(), *req, resp,
         [&](pqxx::transaction_base& tx) -> absl::Status {
           pg::Throttle::LockIn(tx, code_limit.bucket);
-          if (const absl::Duration wait = pg::Throttle::WaitIn(tx, code_limit, caller.now);
-              wait > absl::ZeroDuration()) {
-            return throttle_.Refused(wait);
-          }
-          absl::StatusOr<ActivityAndEnrolment> read =
-              LoadForCheckIn(tx, req->activity_id(), caller.id(), caller.now);
+          absl::StatusOr<CheckInRead> read =
+              LoadForCheckIn(tx, req->activity_id(), caller.id(), code_limit, caller.now);
           if (!read.ok()) return read.status();
+          if (read->code_wait > absl::ZeroDuration()) return throttle_.Refused(read->code_wait);
           const ActivityRow* a = &read->activity;
           const std::optional<v1::Enrolment>& e = read->enrolment;
           const std::string& id = a->proto.activity_id();
