@@ -138,6 +138,9 @@ class IdentityServiceImpl final : public v1::IdentityService::Service {
                              v1::CreateOrgNodeResponse* resp) override;
   grpc::Status RenameOrgNode(grpc::ServerContext* ctx, const v1::RenameOrgNodeRequest* req,
                              v1::RenameOrgNodeResponse* resp) override;
+  grpc::Status SetOrgDivisionCode(grpc::ServerContext* ctx,
+                                  const v1::SetOrgDivisionCodeRequest* req,
+                                  v1::SetOrgDivisionCodeResponse* resp) override;
   grpc::Status RetireOrgNode(grpc::ServerContext* ctx, const v1::RetireOrgNodeRequest* req,
                              v1::RetireOrgNodeResponse* resp) override;
   grpc::Status DeleteOrgNode(grpc::ServerContext* ctx, const v1::DeleteOrgNodeRequest* req,

@@ -7,6 +7,7 @@
 #include "common/base/text.h"
 #include "common/pg/sql_values.h"
 #include "common/status/refusal.h"
+#include "services/identity/division_code.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
 #include "services/identity/records.h"
@@ -34,6 +35,18 @@ absl::Status CheckVersion(int64_t expected, const OrgRow& org) {
   return absl::OkStatus();
 }
 
+// ALREADY_EXISTS when a node other than `self` has `code` (a division code), naming it.
+absl::Status CheckDivisionCodeFree(pqxx::transaction_base& tx, const std::string& code,
+                                   const std::string& self) {
+  if (code.empty()) return absl::OkStatus();
+  pqxx::result r = tx.exec_params(
+      "SELECT org_id, name FROM org_nodes WHERE division_code = $1 AND org_id <> $2", code, self);
+  if (r.empty()) return absl::OkStatus();
+  return absl::AlreadyExistsError(absl::StrCat("division_code: ", code, " is held by org node ",
+                                               r[0][0].as<std::string>(), " (",
+                                               r[0][1].as<std::string>(), ")"));
+}
+
 }  // namespace
 
 grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
@@ -49,6 +62,10 @@ grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
         req->level() > common::v1::ORG_LEVEL_COMMUNITY) {
       return absl::InvalidArgumentError(
           "level: must be ORG_LEVEL_DISTRICT, ORG_LEVEL_STREET or ORG_LEVEL_COMMUNITY");
+    }
+    if (absl::Status s = CheckDivisionCode(req->division_code(), req->level(), "division_code");
+        !s.ok()) {
+      return s;
     }
     return InTx("create org node", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<OrgRow> parent = LoadOrg(tx, req->parent_id(), "parent_id", RowLock::kShare);
@@ -67,7 +84,7 @@ grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
       if (!same.empty()) {
         const OrgRow existing = ReadOrg(same[0]);
         if (existing.parent_id == parent->org_id && existing.name == req->name() &&
-            existing.level == req->level()) {
+            existing.level == req->level() && existing.division_code == req->division_code()) {
           FillOrg(same[0], resp->mutable_node());  // a repeat of the same create
           return absl::OkStatus();
         }
@@ -79,6 +96,12 @@ grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
                       v1::IDENTITY_ERROR_REASON_ORG_NODE_RETIRED,
                       absl::StrCat("parent node ", parent->org_id, " is retired"));
       }
+      if (absl::Status s = CheckDivisionCodeUnder(req->division_code(), parent->division_code,
+                                                  parent->level, "division_code");
+          !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = CheckDivisionCodeFree(tx, req->division_code(), ""); !s.ok()) return s;
       static constexpr const char* kPrefix[] = {"", "", "d", "s", "c"};
       const std::string id = NewId(kPrefix[req->level()]);
       const std::string district =
@@ -90,11 +113,11 @@ grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
       const std::string community = req->level() == common::v1::ORG_LEVEL_COMMUNITY ? id : "";
       pqxx::result r = tx.exec_params(
           absl::StrCat("INSERT INTO org_nodes (org_id, code, name, level, parent_id, district_id, "
-                       "street_id, community_id) VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, ''), "
-                       "NULLIF($8, '')) RETURNING ",
+                       "street_id, community_id, division_code) VALUES ($1, $2, $3, $4, $5, $6, "
+                       "NULLIF($7, ''), NULLIF($8, ''), NULLIF($9, '')) RETURNING ",
                        kOrgColumns),
           id, req->code(), req->name(), static_cast<int>(req->level()), parent->org_id, district,
-          street, community);
+          street, community, req->division_code());
       FillOrg(r[0], resp->mutable_node());
       return absl::OkStatus();
     });
@@ -125,6 +148,53 @@ grpc::Status IdentityServiceImpl::RenameOrgNode(grpc::ServerContext* ctx,
           "UPDATE org_nodes SET name = $2, version = version + 1, updated_at = now() "
           "WHERE org_id = $1",
           org->org_id, req->name());
+      return FetchNode(tx, org->org_id, resp->mutable_node());
+    });
+  });
+}
+
+grpc::Status IdentityServiceImpl::SetOrgDivisionCode(grpc::ServerContext* ctx,
+                                                     const v1::SetOrgDivisionCodeRequest* req,
+                                                     v1::SetOrgDivisionCodeResponse* resp) {
+  return Handle(ctx, "SetOrgDivisionCode", [&](const Caller& caller) -> absl::Status {
+    if (req->org_id().empty()) return absl::InvalidArgumentError("org_id: is required");
+    const std::string& code = req->division_code();
+    return InTx("set division code", [&](pqxx::transaction_base& tx) -> absl::Status {
+      absl::StatusOr<OrgRow> org = LoadOrg(tx, req->org_id(), "org_id", RowLock::kUpdate);
+      if (!org.ok()) return org.status();
+      if (absl::Status s = CheckCoversOrg(caller.who(), *org, "org node " + org->org_id); !s.ok())
+        return s;
+      if (absl::Status s = CheckDivisionCode(code, org->level, "division_code"); !s.ok()) return s;
+      if (org->division_code == code) return FetchNode(tx, org->org_id, resp->mutable_node());
+      if (absl::Status s = CheckVersion(req->expected_version(), *org); !s.ok()) return s;
+      if (!org->parent_id.empty()) {
+        absl::StatusOr<OrgRow> parent = LoadOrg(tx, org->parent_id, "parent_id", RowLock::kShare);
+        if (!parent.ok()) return parent.status();
+        if (absl::Status s =
+                CheckDivisionCodeUnder(code, parent->division_code, parent->level, "division_code");
+            !s.ok()) {
+          return s;
+        }
+      }
+      // The children's codes must stay under the node's; the first that would not is named.
+      for (const auto& row :
+           tx.exec_params("SELECT org_id, division_code FROM org_nodes WHERE parent_id = $1 AND "
+                          "division_code IS NOT NULL ORDER BY division_code",
+                          org->org_id)) {
+        const std::string child = row[1].as<std::string>();
+        if (!CheckDivisionCodeUnder(child, code, org->level, "division_code").ok()) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "division_code: child node ", row[0].as<std::string>(), " has ", child,
+              ", which is not under ", code, "; change or clear the child's code first"));
+        }
+      }
+      if (absl::Status s = CheckDivisionCodeFree(tx, code, org->org_id); !s.ok()) return s;
+      tx.exec_params(
+          "UPDATE org_nodes SET division_code = NULLIF($2, ''), version = version + 1, "
+          "updated_at = now() WHERE org_id = $1",
+          org->org_id, code);
+      tx.exec_params("INSERT INTO audit_events (actor, action, target) VALUES ($1, $2, $3)",
+                     caller.who().subject, "set_division_code", org->org_id);
       return FetchNode(tx, org->org_id, resp->mutable_node());
     });
   });
@@ -222,10 +292,28 @@ grpc::Status IdentityServiceImpl::LookupOrgNode(grpc::ServerContext* ctx,
                                                 const v1::LookupOrgNodeRequest* req,
                                                 v1::LookupOrgNodeResponse* resp) {
   return Handle(ctx, "LookupOrgNode", [&](const Caller&) -> absl::Status {
-    if (absl::Status s = CheckOrgCode(req->code(), "code"); !s.ok()) return s;
+    const bool by_division = !req->division_code().empty();
+    if (by_division == !req->code().empty()) {
+      return absl::InvalidArgumentError(
+          by_division ? "code: give code or division_code, not both"
+                      : "code: is required (or division_code, the statistical division code)");
+    }
+    if (by_division) {
+      if (req->division_code().size() != 12 ||
+          req->division_code().find_first_not_of("0123456789") != std::string::npos) {
+        return absl::InvalidArgumentError("division_code: must be 12 digits");
+      }
+    } else if (absl::Status s = CheckOrgCode(req->code(), "code"); !s.ok()) {
+      return s;
+    }
     return InReadTx("look up org node", [&](pqxx::transaction_base& tx) -> absl::Status {
-      pqxx::result r = tx.exec_params(
-          absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE code = $1"), req->code());
+      pqxx::result r = tx.exec_params(absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE ",
+                                                   by_division ? "division_code" : "code", " = $1"),
+                                      by_division ? req->division_code() : req->code());
+      if (r.empty() && by_division) {
+        return absl::NotFoundError(
+            absl::StrCat("division_code: no org node has division code ", req->division_code()));
+      }
       if (r.empty())
         return absl::NotFoundError(absl::StrCat("code: no org node has code '", req->code(), "'"));
       FillOrg(r[0], resp->mutable_node());

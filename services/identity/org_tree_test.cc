@@ -2,6 +2,8 @@
 // rename, retire, delete, and who may do it.
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
+
 #include "services/identity/identity_test_env.h"
 
 namespace civicpoints::identity {
@@ -218,6 +220,116 @@ TEST_F(OrgTreeTest, AGrantOfAnotherRoleDoesNotLendItsScope) {
   retire.set_org_id(shop);
   v1::RetireOrgNodeResponse retired;
   EXPECT_EQ(env_.stub().RetireOrgNode(env_.With(both).get(), retire, &retired).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Sets or clears `org`'s division code as `token`; the node after it in `node`.
+grpc::Status SetDivisionCode(IdentityTestEnv& env, const std::string& token, const std::string& org,
+                             const std::string& code, v1::OrgNode* node = nullptr) {
+  v1::SetOrgDivisionCodeRequest req;
+  req.set_org_id(org);
+  req.set_division_code(code);
+  v1::SetOrgDivisionCodeResponse resp;
+  grpc::Status s = env.stub().SetOrgDivisionCode(env.With(token).get(), req, &resp);
+  if (node != nullptr) *node = resp.node();
+  return s;
+}
+
+TEST_F(OrgTreeTest, DivisionCodesMapACitySystemsIdsOntoTheTree) {
+  const std::string admin = env_.admin_token();
+  // Created with its code, or given one later; found by it.
+  v1::CreateOrgNodeRequest create;
+  create.set_parent_id("root");
+  create.set_level(ORG_LEVEL_DISTRICT);
+  create.set_code("pingcheng");
+  create.set_name("平城区");
+  create.set_division_code("140213000000");
+  v1::CreateOrgNodeResponse created;
+  ASSERT_TRUE(env_.stub().CreateOrgNode(env_.With(admin).get(), create, &created).ok());
+  const std::string d = created.node().org_id();
+  EXPECT_EQ(created.node().division_code(), "140213000000");
+  // The same create again is a repeat; with another code under the same stable code, a clash.
+  ASSERT_TRUE(env_.stub().CreateOrgNode(env_.With(admin).get(), create, &created).ok());
+  EXPECT_EQ(created.node().org_id(), d);
+  create.set_division_code("140214000000");
+  EXPECT_EQ(env_.stub().CreateOrgNode(env_.With(admin).get(), create, &created).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+
+  const std::string s = env_.MakeOrg(d, ORG_LEVEL_STREET, "qingyuan", "清远街道");
+  const std::string s2 = env_.MakeOrg(d, ORG_LEVEL_STREET, "xinwang", "新旺街道");
+  v1::OrgNode node;
+  ASSERT_TRUE(SetDivisionCode(env_, admin, s, "140213001000", &node).ok());
+  EXPECT_EQ(node.division_code(), "140213001000");
+  EXPECT_EQ(node.version(), 2);
+  ASSERT_TRUE(SetDivisionCode(env_, admin, s, "140213001000", &node).ok());
+  EXPECT_EQ(node.version(), 2) << "the code it has: nothing changes";
+
+  v1::LookupOrgNodeRequest lookup;
+  lookup.set_division_code("140213001000");
+  v1::LookupOrgNodeResponse found;
+  ASSERT_TRUE(env_.stub().LookupOrgNode(env_.With(admin).get(), lookup, &found).ok());
+  EXPECT_EQ(found.node().org_id(), s);
+  EXPECT_EQ(found.node().name(), "清远街道");
+  lookup.set_division_code("140213009000");
+  grpc::Status st = env_.stub().LookupOrgNode(env_.With(admin).get(), lookup, &found);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(st.error_message(), "division_code: no org node has division code 140213009000");
+
+  // Bad input, each refused with what is wrong, writing nothing.
+  st = SetDivisionCode(env_, admin, s, "140214001000");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(st.error_message(),
+            "division_code: 140214001000 is not under the parent's 140213000000 (a code under it "
+            "starts with 140213)");
+  st = SetDivisionCode(env_, admin, s, "140213000000");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "division_code: 140213000000 is not a street's code: its own digits are 7–9, the rest "
+            "zeros (e.g. 140213001000)");
+  st = SetDivisionCode(env_, admin, s, "1402130010");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  st = SetDivisionCode(env_, admin, s2, "140213001000");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(st.error_message(),
+            absl::StrCat("division_code: 140213001000 is held by org node ", s, " (清远街道)"));
+  st = SetDivisionCode(env_, admin, "", "140213001000");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(SetDivisionCode(env_, admin, "s_missing", "140213001000").error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // The district's code cannot move away from its street's.
+  st = SetDivisionCode(env_, admin, d, "140214000000");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(st.error_message(),
+            absl::StrCat("division_code: child node ", s,
+                         " has 140213001000, which is not under 140214000000; change or clear "
+                         "the child's code first"));
+  EXPECT_EQ(env_.Sql("SELECT string_agg(division_code, ',' ORDER BY division_code) FROM org_nodes"),
+            "140213000000,140213001000");
+  // Cleared, the street frees the code and the district may move.
+  ASSERT_TRUE(SetDivisionCode(env_, admin, s, "", &node).ok());
+  EXPECT_EQ(node.division_code(), "");
+  ASSERT_TRUE(SetDivisionCode(env_, admin, d, "140214000000", &node).ok());
+  ASSERT_TRUE(SetDivisionCode(env_, admin, s2, "140214001000").ok());
+
+  // Lookups take one of the two codes.
+  lookup.Clear();
+  EXPECT_EQ(env_.stub().LookupOrgNode(env_.With(admin).get(), lookup, &found).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  lookup.set_code("pingcheng");
+  lookup.set_division_code("140214000000");
+  st = env_.stub().LookupOrgNode(env_.With(admin).get(), lookup, &found);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(), "code: give code or division_code, not both");
+
+  // A district admin elsewhere may not set it; a rider may not at all.
+  const std::string yungang = env_.MakeOrg("root", ORG_LEVEL_DISTRICT, "yungang", "云冈区");
+  const std::string other_admin =
+      env_.Staff("13900000021", common::v1::ROLE_DISTRICT_ADMIN, yungang);
+  EXPECT_EQ(SetDivisionCode(env_, other_admin, s, "140214002000").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(SetDivisionCode(env_, other_admin, yungang, "140215000000").ok());
+  const std::string rider = env_.Register("13800138021", "小周").tokens().access_token();
+  EXPECT_EQ(SetDivisionCode(env_, rider, yungang, "140216000000").error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
 

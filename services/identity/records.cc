@@ -19,6 +19,7 @@ OrgRow ReadOrg(const pqxx::row& row) {
   o.community_id = row[7].as<std::string>();
   o.retired = !row[8].is_null();
   o.version = row[9].as<int64_t>();
+  o.division_code = row[12].as<std::string>();
   return o;
 }
 
@@ -38,6 +39,7 @@ void FillOrg(const pqxx::row& row, v1::OrgNode* node) {
   node->set_level(o.level);
   node->set_parent_id(o.parent_id);
   node->set_status(o.retired ? v1::ORG_NODE_STATUS_RETIRED : v1::ORG_NODE_STATUS_ACTIVE);
+  node->set_division_code(o.division_code);
   *node->mutable_path() = PathOf(o);
   SetTime(node->mutable_retire_time(), row[8]);
   node->set_version(o.version);
@@ -263,7 +265,8 @@ std::vector<auth::RoleGrant> LoadTokenGrants(pqxx::transaction_base& tx,
                                    "ORDER BY g.granted_at, g.grant_id"),
                       person_id)) {
     // The node's columns come first, so ReadOrg reads them where it expects them.
-    grants.push_back(GrantClaim(static_cast<common::v1::Role>(row[12].as<int>()), ReadOrg(row)));
+    grants.push_back(
+        GrantClaim(static_cast<common::v1::Role>(row[kOrgColumnCount].as<int>()), ReadOrg(row)));
   }
   return grants;
 }

@@ -37,6 +37,7 @@ enum class RowLock { kNone, kShare, kUpdate };
 
 struct OrgRow {
   std::string org_id, code, name, parent_id, district_id, street_id, community_id;
+  std::string division_code;  // empty when none
   common::v1::OrgLevel level = common::v1::ORG_LEVEL_UNSPECIFIED;
   bool retired = false;
   int64_t version = 0;
@@ -44,7 +45,9 @@ struct OrgRow {
 inline constexpr char kOrgColumns[] =
     "org_id, code, name, level, coalesce(parent_id, ''), coalesce(district_id, ''), "
     "coalesce(street_id, ''), coalesce(community_id, ''), us(retired_at), version, "
-    "us(created_at), us(updated_at)";
+    "us(created_at), us(updated_at), coalesce(division_code, '')";
+// How many columns kOrgColumns is: a statement's own columns after it start here.
+inline constexpr int kOrgColumnCount = 13;
 OrgRow ReadOrg(const pqxx::row& row);
 void FillOrg(const pqxx::row& row, v1::OrgNode* node);
 common::v1::OrgPath PathOf(const OrgRow& org);

@@ -268,6 +268,24 @@ TEST_F(CpctlSuite, OrgShowPrintsTheSubtreeAsAnIndentedTree) {
             5);
 }
 
+TEST_F(CpctlSuite, ANodeIsFoundByTheDivisionCodeSetOnIt) {
+  // A street's code (digits 7-9 its own) unique to this run; the test district carries none.
+  const std::string code = absl::StrCat("99", Tag().substr(0, 4), "001000");
+  Result r = Cpctl({"org", "set-division-code", Code("S"), code});
+  ASSERT_EQ(r.code, 0) << Show(r);
+  EXPECT_THAT(r.out, HasSubstr("测试街道 (" + Code("S") + ", street)"));
+  EXPECT_THAT(r.out, HasSubstr("[" + code + "]"));
+  r = Cpctl({"org", "show", code, "--depth", "0"});
+  ASSERT_EQ(r.code, 0) << Show(r);
+  EXPECT_THAT(r.out, HasSubstr(Code("S")));
+  // A district's form for a street, and neither a code nor --clear: refused as bad input.
+  EXPECT_EQ(Cpctl({"org", "set-division-code", Code("S"), "990000000000"}).code, 2);
+  EXPECT_EQ(Cpctl({"org", "set-division-code", Code("S")}).code, 2);
+  r = Cpctl({"org", "set-division-code", Code("S"), "--clear"});
+  ASSERT_EQ(r.code, 0) << Show(r);
+  EXPECT_THAT(r.out, Not(HasSubstr(code)));
+}
+
 TEST_F(CpctlSuite, ImportPlacesReportsBadRowsAndImportsNothingTwice) {
   const std::string file = Dir() + "/places.csv";
   WriteFile(file,

@@ -30,8 +30,18 @@ absl::StatusOr<idv1::OrgNode> ResolveOrg(Context& ctx, absl::string_view ref) {
   idv1::LookupOrgNodeResponse found;
   s = ctx.client().Call("civicpoints.identity.v1.IdentityService.LookupOrgNode", lookup, &found);
   if (s.ok()) return found.node();
+  const bool twelve_digits =
+      ref.size() == 12 && ref.find_first_not_of("0123456789") == absl::string_view::npos;
+  if (twelve_digits && s.code() == absl::StatusCode::kNotFound) {
+    // A city system's statistical division code.
+    lookup.Clear();
+    lookup.set_division_code(std::string(ref));
+    s = ctx.client().Call("civicpoints.identity.v1.IdentityService.LookupOrgNode", lookup, &found);
+    if (s.ok()) return found.node();
+  }
   if (s.code() == absl::StatusCode::kNotFound || s.code() == absl::StatusCode::kInvalidArgument) {
-    return absl::NotFoundError(absl::StrCat("no org node has the id or code '", ref, "'"));
+    return absl::NotFoundError(
+        absl::StrCat("no org node has the id, code or division code '", ref, "'"));
   }
   return s;
 }

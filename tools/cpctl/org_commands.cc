@@ -1,4 +1,5 @@
-// org create|show|rename|children|lookup: the org tree (district → street → community).
+// org create|show|rename|set-division-code|children: the org tree (district → street →
+// community).
 #include <iostream>
 
 #include "CLI/CLI.hpp"
@@ -37,6 +38,7 @@ absl::StatusOr<std::vector<idv1::OrgNode>> Children(Context& ctx, const std::str
 std::string NodeLine(const idv1::OrgNode& n) {
   std::string line =
       absl::StrCat(n.name(), " (", n.code(), ", ", EnumLabel(n.level()), ") ", n.org_id());
+  if (!n.division_code().empty()) absl::StrAppend(&line, " [", n.division_code(), "]");
   if (n.status() == idv1::ORG_NODE_STATUS_RETIRED) line += " [retired]";
   return line;
 }
@@ -57,7 +59,7 @@ absl::Status PrintTree(Context& ctx, const idv1::OrgNode& node, const std::strin
 }
 
 struct CreateOptions {
-  std::string parent = "root", level, code, name;
+  std::string parent = "root", level, code, name, division_code;
 };
 
 absl::Status Create(Context& ctx, const CreateOptions& o) {
@@ -70,6 +72,7 @@ absl::Status Create(Context& ctx, const CreateOptions& o) {
   req.set_level(*level);
   req.set_code(o.code);
   req.set_name(o.name);
+  req.set_division_code(o.division_code);
   idv1::CreateOrgNodeResponse resp;
   absl::Status s = ctx.client().Call(absl::StrCat(kIdentity, "CreateOrgNode"), req, &resp);
   if (!s.ok()) return s;
@@ -108,6 +111,27 @@ absl::Status Rename(Context& ctx, const RenameOptions& o) {
   return absl::OkStatus();
 }
 
+struct DivisionCodeOptions {
+  std::string org, code;
+  bool clear = false;
+};
+
+absl::Status SetDivisionCode(Context& ctx, const DivisionCodeOptions& o) {
+  if (o.clear == !o.code.empty()) {
+    return absl::InvalidArgumentError("give the code (12 digits) or --clear");
+  }
+  absl::StatusOr<std::string> id = ResolveOrgId(ctx, o.org);
+  if (!id.ok()) return id.status();
+  idv1::SetOrgDivisionCodeRequest req;
+  req.set_org_id(*id);
+  req.set_division_code(o.code);
+  idv1::SetOrgDivisionCodeResponse resp;
+  absl::Status s = ctx.client().Call(absl::StrCat(kIdentity, "SetOrgDivisionCode"), req, &resp);
+  if (!s.ok()) return s;
+  if (!ctx.PrintJson(resp)) std::cout << NodeLine(resp.node()) << "\n";
+  return absl::OkStatus();
+}
+
 absl::Status List(Context& ctx, const ShowOptions& o) {
   absl::StatusOr<std::string> id = ResolveOrgId(ctx, o.org);
   if (!id.ok()) return id.status();
@@ -132,7 +156,7 @@ absl::Status List(Context& ctx, const ShowOptions& o) {
 void AddOrgCommands(CLI::App& app, Context& ctx) {
   CLI::App* org = app.add_subcommand("org", "the org tree: districts, streets, communities");
   org->require_subcommand(1);
-  const std::string ref_help = "org node: its id, its code, or root";
+  const std::string ref_help = "org node: its id, its code, its division code, or root";
 
   auto co = std::make_shared<CreateOptions>();
   CLI::App* create = org->add_subcommand(
@@ -143,6 +167,8 @@ void AddOrgCommands(CLI::App& app, Context& ctx) {
   create->add_option("--level", co->level, "district, street or community")->required();
   create->add_option("--code", co->code, "stable code, 2-32 of [0-9A-Za-z_-]")->required();
   create->add_option("--name", co->name, "display name, e.g. 清远街道")->required();
+  create->add_option("--division-code", co->division_code,
+                     "statistical division code, 12 digits, e.g. 140213001000");
   create->callback([&ctx, co] { ctx.Run([&ctx, co] { return Create(ctx, *co); }); });
 
   auto so = std::make_shared<ShowOptions>();
@@ -157,6 +183,14 @@ void AddOrgCommands(CLI::App& app, Context& ctx) {
   rename->add_option("org", ro->org, ref_help)->required();
   rename->add_option("--name", ro->name, "the new name")->required();
   rename->callback([&ctx, ro] { ctx.Run([&ctx, ro] { return Rename(ctx, *ro); }); });
+
+  auto dc = std::make_shared<DivisionCodeOptions>();
+  CLI::App* division = org->add_subcommand(
+      "set-division-code", "set or clear a node's statistical division code (统计用区划代码)");
+  division->add_option("org", dc->org, ref_help)->required();
+  division->add_option("code", dc->code, "12 digits, e.g. 140213001000");
+  division->add_flag("--clear", dc->clear, "remove the node's code");
+  division->callback([&ctx, dc] { ctx.Run([&ctx, dc] { return SetDivisionCode(ctx, *dc); }); });
 
   auto lo = std::make_shared<ShowOptions>();
   CLI::App* children = org->add_subcommand("children", "list a node's direct children");

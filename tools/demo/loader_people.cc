@@ -70,6 +70,7 @@ absl::Status DemoLoader::LoadOrgTree() {
     req.set_level(spec.level);
     req.set_code(spec.code);
     req.set_name(spec.name);
+    req.set_division_code(spec.division_code);
     iv1::CreateOrgNodeResponse resp;
     absl::Status created = gw_->Call(&IdentityStub::CreateOrgNode, admin_.token, req, &resp);
     iv1::OrgNode node = resp.node();

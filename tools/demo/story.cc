@@ -239,8 +239,9 @@ std::vector<PlaceSpec> BuildPlaces() {
 
 const std::vector<OrgNodeSpec>& StoryOrgTree() {
   static const auto* tree = new std::vector<OrgNodeSpec>{
-      {"dt-pingcheng", "平城区", ORG_LEVEL_DISTRICT, ""},
-      {"dt-yungang", "云冈区", ORG_LEVEL_DISTRICT, ""},
+      // 大同市平城区 and 云冈区 under their statistical division codes.
+      {"dt-pingcheng", "平城区", ORG_LEVEL_DISTRICT, "", "140213000000"},
+      {"dt-yungang", "云冈区", ORG_LEVEL_DISTRICT, "", "140214000000"},
       {kQingyuanStreetCode, "清远街道", ORG_LEVEL_STREET, "dt-pingcheng"},
       {"dt-pc-xinwang", "新旺街道", ORG_LEVEL_STREET, "dt-pingcheng"},
       {"dt-pc-shuiposi", "水泊寺街道", ORG_LEVEL_STREET, "dt-pingcheng"},

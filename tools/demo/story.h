@@ -23,6 +23,7 @@ struct OrgNodeSpec {
   std::string name;
   common::v1::OrgLevel level;
   std::string parent_code;
+  std::string division_code = "";  // the statistical division code, where the demo knows it
 };
 
 // Districts first, then streets, then communities (each after its parent).
