@@ -132,12 +132,10 @@ bool PathHas(const common::v1::OrgPath& path, const std::string& id) {
 
 }  // namespace
 
-// The checks of a window against other things: stations are rider stations inside the owner's
-// subtree, gifts exist and are active, the ranking names a real scope and period, and the name of
-// the ranking's scope for the rule text.
-absl::StatusOr<std::string> CheckWindowRefs(
-    Directory* directory, LedgerClient* ledger, pqxx::transaction_base& tx,
-    const v1::ExchangeWindow& w,
+// The window's checks against the rewards database: stations are rider stations inside the
+// owner's subtree, gifts exist and are active (their names and costs copied into `with_names`).
+absl::Status CheckWindowStationsAndGifts(
+    pqxx::transaction_base& tx, const v1::ExchangeWindow& w,
     const std::function<absl::StatusOr<StationInfo>(const std::string&)>& station_of,
     v1::ExchangeWindow* with_names) {
   for (const std::string& id : w.station_ids()) {
@@ -166,6 +164,13 @@ absl::StatusOr<std::string> CheckWindowRefs(
     out->set_gift_name(gift->name);
     out->set_points_cost(gift->points_cost);
   }
+  return absl::OkStatus();
+}
+
+// The window's checks against the other services: the ranking names a real scope and period
+// (the ledger), and the scope's name for the rule text (identity); empty without a ranking.
+absl::StatusOr<std::string> RankingScopeName(Directory* directory, LedgerClient* ledger,
+                                             const v1::ExchangeWindow& w) {
   if (!w.eligibility().has_ranking()) return std::string();
   const auto& ranking = w.eligibility().ranking();
   absl::StatusOr<ledger::v1::GetTopRankingResponse> top =
@@ -192,6 +197,17 @@ absl::StatusOr<std::string> CheckWindowRefs(
     return org.status();
   }
   return org->name;
+}
+
+// Both, the other services first; the name of the ranking's scope.
+absl::StatusOr<std::string> CheckWindowRefs(
+    Directory* directory, LedgerClient* ledger, pqxx::transaction_base& tx,
+    const v1::ExchangeWindow& w,
+    const std::function<absl::StatusOr<StationInfo>(const std::string&)>& station_of,
+    v1::ExchangeWindow* with_names) {
+  ASSIGN_OR_RETURN(std::string scope_name, RankingScopeName(directory, ledger, w));
+  RETURN_IF_ERROR(CheckWindowStationsAndGifts(tx, w, station_of, with_names));
+  return scope_name;
 }
 
 grpc::Status RewardsServiceImpl::CreateExchangeWindow(grpc::ServerContext* ctx,
@@ -223,15 +239,15 @@ grpc::Status RewardsServiceImpl::CreateExchangeWindow(grpc::ServerContext* ctx,
     for (const std::string& id : w.station_ids()) {
       ASSIGN_OR_RETURN(stations[id], Station(id));
     }
+    // Asked before the transaction, so that no open transaction waits on the ledger or identity
+    // (a repeat's body runs too, pg::RunIdempotent, and would wait again).
+    ASSIGN_OR_RETURN(const std::string scope_name, RankingScopeName(directory_, ledger_, w));
     return Idempotent(caller.who(), "CreateExchangeWindow", req->idempotency_key(), *req, resp,
                       [&](pqxx::transaction_base& tx) -> absl::Status {
                         v1::ExchangeWindow out = w;
                         out.set_window_id(NewId("w_"));
-                        ASSIGN_OR_RETURN(
-                            std::string scope_name,
-                            CheckWindowRefs(
-                                directory_, ledger_, tx, w,
-                                [&](const std::string& id) { return stations.at(id); }, &out));
+                        RETURN_IF_ERROR(CheckWindowStationsAndGifts(
+                            tx, w, [&](const std::string& id) { return stations.at(id); }, &out));
                         out.set_rule_text(ComposeRuleText(out, scope_name));
                         windows_.Insert(tx, out, owner->path, caller.who().subject);
                         ASSIGN_OR_RETURN(WindowRecord rec, LoadWindow(tx, out.window_id(), false));
