@@ -6,6 +6,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "civicpoints/identity/v1/errors.pb.h"
+#include "common/status/refusal.h"
 
 namespace civicpoints::identity {
 namespace {
@@ -86,9 +88,10 @@ absl::Status CheckDivisionCodeUnder(absl::string_view child, absl::string_view p
   if (child.empty() || parent.empty()) return absl::OkStatus();
   const absl::string_view prefix = parent.substr(0, OwnEnd(parent_level));
   if (absl::StartsWith(child, prefix)) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(field, ": ", child,
-                                                    " is not under the parent's ", parent,
-                                                    " (a code under it starts with ", prefix, ")"));
+  return Refuse(absl::StatusCode::kFailedPrecondition,
+                v1::IDENTITY_ERROR_REASON_DIVISION_CODE_OUTSIDE_PARENT,
+                absl::StrCat(field, ": ", child, " is not under the parent's ", parent,
+                             " (a code under it starts with ", prefix, ")"));
 }
 
 }  // namespace civicpoints::identity

@@ -183,9 +183,11 @@ grpc::Status IdentityServiceImpl::SetOrgDivisionCode(grpc::ServerContext* ctx,
                           org->org_id)) {
         const std::string child = row[1].as<std::string>();
         if (!CheckDivisionCodeUnder(child, code, org->level, "division_code").ok()) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "division_code: child node ", row[0].as<std::string>(), " has ", child,
-              ", which is not under ", code, "; change or clear the child's code first"));
+          return Refuse(absl::StatusCode::kFailedPrecondition,
+                        v1::IDENTITY_ERROR_REASON_DIVISION_CODE_OUTSIDE_PARENT,
+                        absl::StrCat("division_code: child node ", row[0].as<std::string>(),
+                                     " has ", child, ", which is not under ", code,
+                                     "; change or clear the child's code first"));
         }
       }
       if (absl::Status s = CheckDivisionCodeFree(tx, code, org->org_id); !s.ok()) return s;

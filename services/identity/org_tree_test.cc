@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "common/status/grpc_status.h"
 
 #include "services/identity/identity_test_env.h"
 
@@ -278,6 +279,7 @@ TEST_F(OrgTreeTest, DivisionCodesMapACitySystemsIdsOntoTheTree) {
   // Bad input, each refused with what is wrong, writing nothing.
   st = SetDivisionCode(env_, admin, s, "140214001000");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ErrorReasonOf(FromGrpcStatus(st)), "DIVISION_CODE_OUTSIDE_PARENT");
   EXPECT_EQ(st.error_message(),
             "division_code: 140214001000 is not under the parent's 140213000000 (a code under it "
             "starts with 140213)");
