@@ -99,6 +99,29 @@ TEST_F(IdempotencyTest, ARepeatReplaysTheFirstAnswerAndItsBodyLeavesNothing) {
   EXPECT_EQ(Sql("SELECT count(*) FROM idempotency_keys"), "2");
 }
 
+TEST_F(IdempotencyTest, ARefusalThatCountsIsKeptUnderAKeyAnsweredBefore) {
+  // A wrong guess under an old key (another request's) is still a guess: what its refusal wrote
+  // is committed, and the answer is the key's.
+  google::protobuf::Int64Value response;
+  ASSERT_TRUE(AddNote("old", "bring gloves", &response).ok());
+  auto guess = [&](const std::string& key, const std::string& request) {
+    return RunIdempotent(
+        *pool_, "AddNote", key, request, &response,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          tx.exec_params("INSERT INTO notes (body) VALUES ($1)", request);
+          return CommitAndRefuse(absl::InvalidArgumentError("wrong code"));
+        },
+        absl::FailedPreconditionError("key reused"));
+  };
+  absl::Status s = guess("old", "guess 1");
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_EQ(Sql("SELECT count(*) FROM notes WHERE body = 'guess 1'"), "1");
+  s = guess("fresh", "guess 2");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(Sql("SELECT count(*) FROM notes WHERE body = 'guess 2'"), "1");
+  EXPECT_EQ(Sql("SELECT count(*) FROM idempotency_keys"), "1") << "a refusal stores no key";
+}
+
 TEST_F(IdempotencyTest, TwoConcurrentFirstCallsCommitOnceAndAnswerAlike) {
   // The first call holds its uncommitted key while the second runs its body and reaches the key:
   // the second waits for the first's commit and then replays it.

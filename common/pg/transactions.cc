@@ -76,7 +76,12 @@ std::optional<StoredAnswer> ReadKey(pqxx::transaction_base& tx, const std::strin
 }
 
 // Rolls back a body that ran for a key already answered (the status itself is never returned).
-absl::Status AnsweredBefore() { return absl::AbortedError("the key was answered before"); }
+constexpr char kAnsweredBefore[] = "civicpoints.dev/answered-before";
+absl::Status AnsweredBefore() {
+  absl::Status s = absl::AbortedError("the key was answered before");
+  s.SetPayload(kAnsweredBefore, absl::Cord("1"));
+  return s;
+}
 
 }  // namespace
 
@@ -92,10 +97,11 @@ absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::st
   std::optional<StoredAnswer> stored;
   absl::Status committed_refusal;
   bool key_read = false;
+  bool replay = false;
   absl::Status s = InTx(pool, m, [&](pqxx::transaction_base& tx) -> absl::Status {
     stored.reset();
     committed_refusal = absl::OkStatus();
-    key_read = false;
+    key_read = replay = false;
     absl::Status done = body(tx);
     if (done.ok()) {
       pqxx::result inserted =
@@ -106,7 +112,7 @@ absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::st
                pqxx::binarystring(response->SerializeAsString()));
       if (!inserted.empty()) return absl::OkStatus();
       stored = ReadKey(tx, m, key);  // committed: the conflict waited for it
-      key_read = true;
+      key_read = replay = true;
       return AnsweredBefore();
     }
     try {
@@ -115,14 +121,23 @@ absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::st
       return done;  // the body left its transaction failed; the key is read afresh below
     }
     key_read = true;
-    if (stored.has_value()) return AnsweredBefore();
-    if (!done.GetPayload(kCommitAndRefuse).has_value()) return done;
+    const bool counted = done.GetPayload(kCommitAndRefuse).has_value();
+    if (stored.has_value()) {
+      replay = true;
+      // What a refusal counted (a wrong guess) is committed even under a key answered before,
+      // or an old key would let guesses go uncounted; the answer is the key's either way.
+      return counted ? absl::OkStatus() : AnsweredBefore();
+    }
+    if (!counted) return done;
     done.ErasePayload(kCommitAndRefuse);
     committed_refusal = std::move(done);
     return absl::OkStatus();  // commits what the body wrote, stores no key
   });
-  if (s.ok()) return committed_refusal;
-  if (!key_read) {
+  // A counted refusal under an answered key whose commit failed: the count is not kept.
+  if (replay && !s.ok() && !s.GetPayload(kAnsweredBefore).has_value()) return s;
+  if (!replay) {
+    if (s.ok()) return committed_refusal;
+    if (key_read) return s;
     // The body failed with a database error (a repeat inserting what its first call did): the
     // key, read afresh, may explain it.
     absl::Status read = InTx(pool, m, [&](pqxx::transaction_base& tx) {
@@ -130,8 +145,10 @@ absl::Status RunIdempotent(PgPool& pool, absl::string_view method, const std::st
       return absl::OkStatus();
     });
     if (!read.ok() || !stored.has_value()) return s;
-  } else if (!stored.has_value()) {
-    return s;
+  }
+  if (!stored.has_value()) {
+    // The insert met the key, which expired (the 7-day sweep) before it could be read.
+    return absl::AbortedError("idempotency_key: its record expired during this call; retry");
   }
   if (stored->request_hash != request_hash) return key_reused;
   response->Clear();

@@ -196,6 +196,10 @@ absl::StatusOr<CheckInRead> LoadForCheckIn(pqxx::transaction_base& tx, const std
   if (!row[kFirst + kActivityColumns].is_null()) {
     FillEnrolment(tx, row.slice(kFirst + kActivityColumns, row.size()), false,
                   &out.enrolment.emplace());
+  } else {
+    // The statement's snapshot predates any wait for the activity's lock, so an enrolment that
+    // the lock's holder (Enrol, a staff walk-in) inserted is not in it: read again to be sure.
+    out.enrolment = LoadEnrolment(tx, id, rider, true, false);
   }
   return out;
 }

@@ -6,6 +6,7 @@
 #include "civicpoints/identity/v1/errors.pb.h"
 #include "common/base/text.h"
 #include "common/pg/sql_values.h"
+#include "common/status/grpc_status.h"
 #include "common/status/refusal.h"
 #include "services/identity/identity_events.h"
 #include "services/identity/identity_service.h"
@@ -235,8 +236,11 @@ grpc::Status IdentityServiceImpl::CheckInWithCode(grpc::ServerContext* ctx,
           if (!ended.check_in_id().empty()) *resp->mutable_ended_check_in() = std::move(ended);
           return s;
         });
-    // Only wrong codes count against the rider.
-    if (done.code() != absl::StatusCode::kNotFound) RefundThrottle(bucket);
+    // Only wrong codes count against the rider, and any code tried under a key already used for
+    // another request: that body ran and was rolled back (pg::RunIdempotent), so its answer says
+    // nothing, but a refund there would make the key a way to guess without limit.
+    const bool key_reused = ErrorReasonOf(done) == "IDEMPOTENCY_KEY_REUSED";
+    if (done.code() != absl::StatusCode::kNotFound && !key_reused) RefundThrottle(bucket);
     return done;
   });
 }

@@ -83,15 +83,19 @@ absl::Status CheckDivisionCode(absl::string_view code, OrgLevel level, absl::str
   return absl::OkStatus();
 }
 
+absl::string_view DivisionCodePrefix(absl::string_view code, OrgLevel level) {
+  return code.substr(0, OwnEnd(level));
+}
+
 absl::Status CheckDivisionCodeUnder(absl::string_view child, absl::string_view parent,
                                     OrgLevel parent_level, absl::string_view field) {
   if (child.empty() || parent.empty()) return absl::OkStatus();
-  const absl::string_view prefix = parent.substr(0, OwnEnd(parent_level));
+  const absl::string_view prefix = DivisionCodePrefix(parent, parent_level);
   if (absl::StartsWith(child, prefix)) return absl::OkStatus();
   return Refuse(absl::StatusCode::kFailedPrecondition,
                 v1::IDENTITY_ERROR_REASON_DIVISION_CODE_OUTSIDE_PARENT,
-                absl::StrCat(field, ": ", child, " is not under the parent's ", parent,
-                             " (a code under it starts with ", prefix, ")"));
+                absl::StrCat(field, ": ", child, " is not under ", parent,
+                             ", the code above it (a code under it starts with ", prefix, ")"));
 }
 
 }  // namespace civicpoints::identity

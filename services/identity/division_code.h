@@ -17,9 +17,13 @@ namespace civicpoints::identity {
 absl::Status CheckDivisionCode(absl::string_view code, common::v1::OrgLevel level,
                                absl::string_view field);
 
-// OK when `child`'s code (a node one level below `parent_level`) starts with the digits that
-// make up `parent`'s, or either is empty. Errors: FAILED_PRECONDITION naming `field`, both codes
-// and the prefix expected.
+// The digits a code of a node at `level` shares with every code below it (4 for the city, 6 for
+// a district, 9 for a street, all 12 for a community).
+absl::string_view DivisionCodePrefix(absl::string_view code, common::v1::OrgLevel level);
+
+// OK when `child`'s code (a node below one at `parent_level`, its nearest ancestor with a code)
+// starts with `parent`'s DivisionCodePrefix, or either is empty. Errors: FAILED_PRECONDITION naming
+// `field`, both codes and the prefix expected.
 absl::Status CheckDivisionCodeUnder(absl::string_view child, absl::string_view parent,
                                     common::v1::OrgLevel parent_level, absl::string_view field);
 

@@ -60,8 +60,8 @@ TEST(DivisionCodeTest, AChildsCodeStartsWithItsParentsOwnDigits) {
       CheckDivisionCodeUnder("140214001000", "140213000000", ORG_LEVEL_DISTRICT, "division_code");
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(s.message(),
-            "division_code: 140214001000 is not under the parent's 140213000000 (a code under it "
-            "starts with 140213)");
+            "division_code: 140214001000 is not under 140213000000, the code above it (a code "
+            "under it starts with 140213)");
   EXPECT_FALSE(CheckDivisionCodeUnder("140213002001", "140213001000", ORG_LEVEL_STREET, "dc").ok());
 }
 

@@ -47,6 +47,45 @@ absl::Status CheckDivisionCodeFree(pqxx::transaction_base& tx, const std::string
                                                r[0][1].as<std::string>(), ")"));
 }
 
+// OK when `code` lies under the code of the nearest node above `node` that has one — `node`
+// itself when `with_self` (a new node's parent) — for a street without a code must not let a
+// community stray from its district's.
+absl::Status CheckUnderAncestors(pqxx::transaction_base& tx, const OrgRow& node, bool with_self,
+                                 const std::string& code) {
+  if (code.empty()) return absl::OkStatus();
+  std::vector<std::string> ids;
+  for (const std::string* id : {&node.district_id, &node.street_id, &node.community_id}) {
+    if (!id->empty() && (with_self || *id != node.org_id)) ids.push_back(*id);
+  }
+  if (with_self || node.org_id != kRootId) ids.push_back(kRootId);
+  pqxx::result r = tx.exec_params(
+      "SELECT level, division_code FROM org_nodes WHERE org_id = ANY($1) AND division_code IS "
+      "NOT NULL ORDER BY level DESC LIMIT 1",
+      pg::TextArray(ids));
+  if (r.empty()) return absl::OkStatus();
+  return CheckDivisionCodeUnder(code, r[0][1].as<std::string>(),
+                                static_cast<OrgLevel>(r[0][0].as<int>()), "division_code");
+}
+
+// OK when every code below `node` lies under `code` (empty: nothing to keep under); else the
+// first that would not, named.
+absl::Status CheckDescendantsUnder(pqxx::transaction_base& tx, const OrgRow& node,
+                                   const std::string& code) {
+  if (code.empty()) return absl::OkStatus();
+  pqxx::result r = tx.exec_params(
+      absl::StrCat("SELECT org_id, division_code FROM org_nodes WHERE ",
+                   InSubtree(node, "org_id", "district_id", "street_id", 1),
+                   " AND org_id <> $1 AND division_code IS NOT NULL AND "
+                   "NOT starts_with(division_code, $2) ORDER BY division_code LIMIT 1"),
+      node.org_id, std::string(DivisionCodePrefix(code, node.level)));
+  if (r.empty()) return absl::OkStatus();
+  return Refuse(absl::StatusCode::kFailedPrecondition,
+                v1::IDENTITY_ERROR_REASON_DIVISION_CODE_OUTSIDE_PARENT,
+                absl::StrCat("division_code: node ", r[0][0].as<std::string>(), " below has ",
+                             r[0][1].as<std::string>(), ", which is not under ", code,
+                             "; change or clear that code first"));
+}
+
 }  // namespace
 
 grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
@@ -84,7 +123,8 @@ grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
       if (!same.empty()) {
         const OrgRow existing = ReadOrg(same[0]);
         if (existing.parent_id == parent->org_id && existing.name == req->name() &&
-            existing.level == req->level() && existing.division_code == req->division_code()) {
+            existing.level == req->level() &&
+            (req->division_code().empty() || existing.division_code == req->division_code())) {
           FillOrg(same[0], resp->mutable_node());  // a repeat of the same create
           return absl::OkStatus();
         }
@@ -96,9 +136,7 @@ grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
                       v1::IDENTITY_ERROR_REASON_ORG_NODE_RETIRED,
                       absl::StrCat("parent node ", parent->org_id, " is retired"));
       }
-      if (absl::Status s = CheckDivisionCodeUnder(req->division_code(), parent->division_code,
-                                                  parent->level, "division_code");
-          !s.ok()) {
+      if (absl::Status s = CheckUnderAncestors(tx, *parent, true, req->division_code()); !s.ok()) {
         return s;
       }
       if (absl::Status s = CheckDivisionCodeFree(tx, req->division_code(), ""); !s.ok()) return s;
@@ -167,29 +205,8 @@ grpc::Status IdentityServiceImpl::SetOrgDivisionCode(grpc::ServerContext* ctx,
       if (absl::Status s = CheckDivisionCode(code, org->level, "division_code"); !s.ok()) return s;
       if (org->division_code == code) return FetchNode(tx, org->org_id, resp->mutable_node());
       if (absl::Status s = CheckVersion(req->expected_version(), *org); !s.ok()) return s;
-      if (!org->parent_id.empty()) {
-        absl::StatusOr<OrgRow> parent = LoadOrg(tx, org->parent_id, "parent_id", RowLock::kShare);
-        if (!parent.ok()) return parent.status();
-        if (absl::Status s =
-                CheckDivisionCodeUnder(code, parent->division_code, parent->level, "division_code");
-            !s.ok()) {
-          return s;
-        }
-      }
-      // The children's codes must stay under the node's; the first that would not is named.
-      for (const auto& row :
-           tx.exec_params("SELECT org_id, division_code FROM org_nodes WHERE parent_id = $1 AND "
-                          "division_code IS NOT NULL ORDER BY division_code",
-                          org->org_id)) {
-        const std::string child = row[1].as<std::string>();
-        if (!CheckDivisionCodeUnder(child, code, org->level, "division_code").ok()) {
-          return Refuse(absl::StatusCode::kFailedPrecondition,
-                        v1::IDENTITY_ERROR_REASON_DIVISION_CODE_OUTSIDE_PARENT,
-                        absl::StrCat("division_code: child node ", row[0].as<std::string>(),
-                                     " has ", child, ", which is not under ", code,
-                                     "; change or clear the child's code first"));
-        }
-      }
+      if (absl::Status s = CheckUnderAncestors(tx, *org, false, code); !s.ok()) return s;
+      if (absl::Status s = CheckDescendantsUnder(tx, *org, code); !s.ok()) return s;
       if (absl::Status s = CheckDivisionCodeFree(tx, code, org->org_id); !s.ok()) return s;
       tx.exec_params(
           "UPDATE org_nodes SET division_code = NULLIF($2, ''), version = version + 1, "

@@ -281,8 +281,8 @@ TEST_F(OrgTreeTest, DivisionCodesMapACitySystemsIdsOntoTheTree) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(ErrorReasonOf(FromGrpcStatus(st)), "DIVISION_CODE_OUTSIDE_PARENT");
   EXPECT_EQ(st.error_message(),
-            "division_code: 140214001000 is not under the parent's 140213000000 (a code under it "
-            "starts with 140213)");
+            "division_code: 140214001000 is not under 140213000000, the code above it (a code "
+            "under it starts with 140213)");
   st = SetDivisionCode(env_, admin, s, "140213000000");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(st.error_message(),
@@ -302,11 +302,27 @@ TEST_F(OrgTreeTest, DivisionCodesMapACitySystemsIdsOntoTheTree) {
   st = SetDivisionCode(env_, admin, d, "140214000000");
   EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(st.error_message(),
-            absl::StrCat("division_code: child node ", s,
-                         " has 140213001000, which is not under 140214000000; change or clear "
-                         "the child's code first"));
+            absl::StrCat("division_code: node ", s,
+                         " below has 140213001000, which is not under 140214000000; change or "
+                         "clear that code first"));
   EXPECT_EQ(env_.Sql("SELECT string_agg(division_code, ',' ORDER BY division_code) FROM org_nodes"),
             "140213000000,140213001000");
+  // Below a street without a code, a community still keeps to its district's code; and the
+  // district cannot move away from that community's either.
+  const std::string c = env_.MakeOrg(s2, ORG_LEVEL_COMMUNITY, "gongnong", "工农路社区");
+  st = SetDivisionCode(env_, admin, c, "140299001001");
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(st.error_message(),
+            "division_code: 140299001001 is not under 140213000000, the code above it (a code "
+            "under it starts with 140213)");
+  ASSERT_TRUE(SetDivisionCode(env_, admin, c, "140213002001").ok());
+  ASSERT_TRUE(SetDivisionCode(env_, admin, s, "").ok());
+  st = SetDivisionCode(env_, admin, d, "140214000000");
+  EXPECT_EQ(st.error_message(),
+            absl::StrCat("division_code: node ", c,
+                         " below has 140213002001, which is not under 140214000000; change or "
+                         "clear that code first"));
+  ASSERT_TRUE(SetDivisionCode(env_, admin, c, "").ok());
   // Cleared, the street frees the code and the district may move.
   ASSERT_TRUE(SetDivisionCode(env_, admin, s, "", &node).ok());
   EXPECT_EQ(node.division_code(), "");

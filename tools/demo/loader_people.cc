@@ -84,6 +84,14 @@ absl::Status DemoLoader::LoadOrgTree() {
     } else if (!created.ok()) {
       return created;
     }
+    if (!spec.division_code.empty() && node.division_code().empty()) {
+      // A tree loaded before nodes carried division codes gets the story's.
+      iv1::SetOrgDivisionCodeRequest set;
+      set.set_org_id(node.org_id());
+      set.set_division_code(spec.division_code);
+      iv1::SetOrgDivisionCodeResponse done;
+      RETURN_IF_ERROR(gw_->Call(&IdentityStub::SetOrgDivisionCode, admin_.token, set, &done));
+    }
     org_ids_[spec.code] = node.org_id();
     if (spec.code == kQingyuanWestCode) {
       anchor_ = absl::FromUnixSeconds(node.create_time().seconds());
