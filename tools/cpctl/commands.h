@@ -12,9 +12,9 @@ namespace civicpoints::cpctl {
 class Context;
 
 void AddAuthCommands(CLI::App& app, Context& ctx);  // login, logout, whoami, password
+// org create|show|rename|set-division-code|children
 void AddOrgCommands(CLI::App& app, Context& ctx);
 void AddPeopleCommands(CLI::App& app, Context& ctx);  // person create|find, role grant|list|revoke
-                                                      // // org create|show|rename|set-division-code|children
 void AddPlaceCommands(CLI::App& app, Context& ctx);   // place create|list|get|close|reopen|retire
 void AddPostCommands(CLI::App& app, Context& ctx);    // post create|list|claims|approve|reject
 void AddActivityCommands(CLI::App& app, Context& ctx);  // activity ...
