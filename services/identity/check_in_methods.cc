@@ -6,7 +6,6 @@
 #include "civicpoints/identity/v1/errors.pb.h"
 #include "common/base/text.h"
 #include "common/pg/sql_values.h"
-#include "common/status/grpc_status.h"
 #include "common/status/refusal.h"
 #include "services/identity/identity_events.h"
 #include "services/identity/identity_service.h"
@@ -239,7 +238,8 @@ grpc::Status IdentityServiceImpl::CheckInWithCode(grpc::ServerContext* ctx,
     // Only wrong codes count against the rider, and any code tried under a key already used for
     // another request: that body ran and was rolled back (pg::RunIdempotent), so its answer says
     // nothing, but a refund there would make the key a way to guess without limit.
-    const bool key_reused = ErrorReasonOf(done) == "IDEMPOTENCY_KEY_REUSED";
+    const bool key_reused =
+        ReasonOf<v1::IdentityErrorReason>(done) == v1::IDENTITY_ERROR_REASON_IDEMPOTENCY_KEY_REUSED;
     if (done.code() != absl::StatusCode::kNotFound && !key_reused) RefundThrottle(bucket);
     return done;
   });

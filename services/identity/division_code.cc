@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "civicpoints/identity/v1/errors.pb.h"
 #include "common/status/refusal.h"
+#include "common/status/status_macros.h"
 
 namespace civicpoints::identity {
 namespace {
@@ -67,13 +68,18 @@ bool AllZeros(absl::string_view digits) {
 
 }  // namespace
 
+absl::Status CheckDivisionCodeForm(absl::string_view code, absl::string_view field,
+                                   absl::string_view example) {
+  if (code.size() == kDigits && std::all_of(code.begin(), code.end(), absl::ascii_isdigit)) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": must be the 12 digits of a statistical division code (e.g. ", example, ")"));
+}
+
 absl::Status CheckDivisionCode(absl::string_view code, OrgLevel level, absl::string_view field) {
   if (code.empty()) return absl::OkStatus();
-  if (code.size() != kDigits || !std::all_of(code.begin(), code.end(), absl::ascii_isdigit)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": must be the 12 digits of a statistical division code (e.g. ",
-                     Example(level), ")"));
-  }
+  RETURN_IF_ERROR(CheckDivisionCodeForm(code, field, Example(level)));
   const size_t begin = OwnBegin(level), end = OwnEnd(level);
   if (AllZeros(code.substr(begin, end - begin)) || !AllZeros(code.substr(end))) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -11,6 +11,11 @@
 
 namespace civicpoints::identity {
 
+// OK when `code` is 12 ASCII digits, the form of every division code; else INVALID_ARGUMENT
+// naming `field`, with `example`.
+absl::Status CheckDivisionCodeForm(absl::string_view code, absl::string_view field,
+                                   absl::string_view example = "140213001000");
+
 // OK when `code` is empty (no code) or a well-formed code for a node at `level`: 12 digits, the
 // node's own part not all zeros, every part below it zeros. Errors: INVALID_ARGUMENT naming
 // `field` and what is wrong, with an example of the level's form.

@@ -7,6 +7,7 @@
 #include "common/base/text.h"
 #include "common/pg/sql_values.h"
 #include "common/status/refusal.h"
+#include "common/status/status_macros.h"
 #include "services/identity/division_code.h"
 #include "services/identity/identity_service.h"
 #include "services/identity/input_rules.h"
@@ -317,14 +318,8 @@ grpc::Status IdentityServiceImpl::LookupOrgNode(grpc::ServerContext* ctx,
           by_division ? "code: give code or division_code, not both"
                       : "code: is required (or division_code, the statistical division code)");
     }
-    if (by_division) {
-      if (req->division_code().size() != 12 ||
-          req->division_code().find_first_not_of("0123456789") != std::string::npos) {
-        return absl::InvalidArgumentError("division_code: must be 12 digits");
-      }
-    } else if (absl::Status s = CheckOrgCode(req->code(), "code"); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(by_division ? CheckDivisionCodeForm(req->division_code(), "division_code")
+                                : CheckOrgCode(req->code(), "code"));
     return InReadTx("look up org node", [&](pqxx::transaction_base& tx) -> absl::Status {
       pqxx::result r = tx.exec_params(absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE ",
                                                    by_division ? "division_code" : "code", " = $1"),

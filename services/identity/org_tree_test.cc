@@ -338,6 +338,13 @@ TEST_F(OrgTreeTest, DivisionCodesMapACitySystemsIdsOntoTheTree) {
   st = env_.stub().LookupOrgNode(env_.With(admin).get(), lookup, &found);
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(st.error_message(), "code: give code or division_code, not both");
+  lookup.clear_code();
+  lookup.set_division_code("14021400000x");
+  st = env_.stub().LookupOrgNode(env_.With(admin).get(), lookup, &found);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(st.error_message(),
+            "division_code: must be the 12 digits of a statistical division code (e.g. "
+            "140213001000)");
 
   // A district admin elsewhere may not set it; a rider may not at all.
   const std::string yungang = env_.MakeOrg("root", ORG_LEVEL_DISTRICT, "yungang", "云冈区");
