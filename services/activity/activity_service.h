@@ -18,6 +18,7 @@
 #include "services/activity/pg_place_store.h"
 #include "services/activity/pg_points_rules.h"
 #include "services/activity/pg_post_store.h"
+#include "services/activity/pg_problem_case_store.h"
 #include "services/activity/pg_service_record_store.h"
 #include "services/activity/pg_shift_store.h"
 #include "services/activity/support.h"
@@ -114,6 +115,19 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
                                          const v1::DecideServiceRecordAppealRequest* req,
                                          v1::DecideServiceRecordAppealResponse* resp) override;
 
+  // ---- Problem cases (problem_case_methods.cc) ----
+  grpc::Status GetProblemCase(grpc::ServerContext* ctx, const v1::GetProblemCaseRequest* req,
+                              v1::GetProblemCaseResponse* resp) override;
+  grpc::Status ListProblemCases(grpc::ServerContext* ctx, const v1::ListProblemCasesRequest* req,
+                                v1::ListProblemCasesResponse* resp) override;
+  grpc::Status AssignProblemCase(grpc::ServerContext* ctx, const v1::AssignProblemCaseRequest* req,
+                                 v1::AssignProblemCaseResponse* resp) override;
+  grpc::Status RecordProblemCaseProgress(grpc::ServerContext* ctx,
+                                         const v1::RecordProblemCaseProgressRequest* req,
+                                         v1::RecordProblemCaseProgressResponse* resp) override;
+  grpc::Status CloseProblemCase(grpc::ServerContext* ctx, const v1::CloseProblemCaseRequest* req,
+                                v1::CloseProblemCaseResponse* resp) override;
+
   // ---- Statistics (stats_methods.cc, activity_stats_methods.cc) ----
   grpc::Status GetActivityStats(grpc::ServerContext* ctx, const v1::GetActivityStatsRequest* req,
                                 v1::GetActivityStatsResponse* resp) override;
@@ -191,6 +205,15 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
                                    const RecordReview& review, v1::ServiceRecord* out,
                                    bool* applied);
 
+  // Problem cases: a verified problem report (seen at `seen`) opens a case or joins an open one
+  // of its kind nearby, in the verifying transaction; services open none.
+  absl::Status OpenOrJoinCase(pqxx::transaction_base& tx, const Caller& caller,
+                              const v1::ServiceRecord& record, absl::Time seen);
+  // `row` as the caller may see it (the bonus and the first reporter for staff and that reporter;
+  // who did what for staff), with its history when `with_steps`.
+  absl::Status FillCaseFor(pqxx::transaction_base& tx, const Caller& caller,
+                           PgProblemCaseStore::Row row, bool with_steps, v1::ProblemCase* out);
+
   // Confirming attendance (attendance.cc; its rules in attendance_rules.h). The home path of each
   // of `riders` as identity knows it (an empty path for one it does not know).
   using RiderHomes = std::map<std::string, common::v1::OrgPath>;
@@ -233,6 +256,7 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   const PgPostStore posts_{};
   const PgShiftStore shifts_{};
   const PgServiceRecordStore records_{};
+  const PgProblemCaseStore cases_{};
   const auth::Authorizer* authorizer_;
   Directory* directory_;
   AwardRelay* relay_;

@@ -128,6 +128,19 @@ void Compute(pqxx::transaction_base& tx, common::v1::OrgLevel level, const std::
   pg::SetTime(out->mutable_review_backlog_oldest_time(), backlog[1]);
   if (out->review_backlog() == 0) out->clear_review_backlog_oldest_time();
 
+  // Problem cases: open and overdue now (the transaction's time), closed in the range.
+  const std::string closed_in = absl::StrCat("t.closed_at ", in_range);
+  pqxx::row cases = q(absl::StrCat(
+      "SELECT count(*) FILTER (WHERE t.closed_at IS NULL), count(*) FILTER (WHERE t.status = "
+      "problem_case_status('ASSIGNED') AND t.deadline < now()), count(*) FILTER (WHERE ",
+      closed_in, "), count(*) FILTER (WHERE ", closed_in,
+      " AND t.outcome = problem_case_outcome('FIXED')) FROM problem_cases t WHERE ",
+      InSubtree(level, "t")))[0];
+  out->set_problem_cases_open(cases[0].as<int64_t>());
+  out->set_problem_cases_overdue(cases[1].as<int64_t>());
+  out->set_problem_cases_closed(cases[2].as<int64_t>());
+  out->set_problem_cases_fixed(cases[3].as<int64_t>());
+
   const std::string awards = absl::StrCat(InSubtree(level, "t"), " AND t.created_at ", in_range);
   pqxx::row earned =
       q(absl::StrCat("SELECT count(DISTINCT t.rider_id), COALESCE(sum(t.points) FILTER (WHERE "

@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 
 #include "absl/strings/str_cat.h"
+#include "civicpoints/activity/v1/award.pb.h"
 #include "civicpoints/ledger/v1/ledger_service.grpc.pb.h"
 #include "common/log/log.h"
 #include "common/pg/transactions.h"
@@ -34,6 +35,23 @@ bool Transient(absl::StatusCode code) {
       return true;
     default:
       return false;
+  }
+}
+
+// The ledger's name for what earned an award. The first three share their numbers; the bonus of
+// a fixed problem does not (the ledger's 4 is a redemption), so every kind is named here.
+ledger::v1::SourceKind LedgerSourceKind(int award_source_kind) {
+  switch (static_cast<v1::AwardSourceKind>(award_source_kind)) {
+    case v1::AWARD_SOURCE_KIND_ACTIVITY_ATTENDANCE:
+      return ledger::v1::SOURCE_KIND_ACTIVITY_ATTENDANCE;
+    case v1::AWARD_SOURCE_KIND_POST_SHIFT:
+      return ledger::v1::SOURCE_KIND_POST_SHIFT;
+    case v1::AWARD_SOURCE_KIND_SERVICE_RECORD:
+      return ledger::v1::SOURCE_KIND_SERVICE_RECORD;
+    case v1::AWARD_SOURCE_KIND_PROBLEM_CASE:
+      return ledger::v1::SOURCE_KIND_PROBLEM_FIXED;
+    default:
+      return ledger::v1::SOURCE_KIND_UNSPECIFIED;  // refused by the ledger, kept FAILED
   }
 }
 
@@ -102,7 +120,7 @@ absl::StatusOr<int> AwardRelay::DeliverDue() {
       req.set_idempotency_key(row[0].as<std::string>());
       req.set_person_id(row[3].as<std::string>());
       req.set_amount(row[4].as<int64_t>());
-      req.set_source_kind(static_cast<ledger::v1::SourceKind>(row[1].as<int>()));
+      req.set_source_kind(LedgerSourceKind(row[1].as<int>()));
       req.set_source_id(row[2].as<std::string>());
       req.set_verified_by_person_id(row[10].as<std::string>());
       req.set_points_rule_id(absl::StrCat(row[8].as<std::string>(), "@v", row[9].as<int64_t>()));

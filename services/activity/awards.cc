@@ -44,6 +44,8 @@ std::string AwardKey(v1::AwardSourceKind kind, const std::string& source_id,
       return absl::StrCat("activity/", source_id, "/rider/", rider_id);
     case v1::AWARD_SOURCE_KIND_POST_SHIFT:
       return absl::StrCat("post-shift/", source_id);
+    case v1::AWARD_SOURCE_KIND_PROBLEM_CASE:
+      return absl::StrCat("problem-case/", source_id);
     default:
       return absl::StrCat("service-record/", source_id);
   }

@@ -139,6 +139,8 @@ absl::StatusOr<std::vector<OrgInfo>> IdentityDirectory::Children(const std::stri
       return st;
     }
     for (const identity::v1::OrgNode& n : resp.children()) {
+      // A department hangs beside the tree, not in it: it is no part of its parent's area.
+      if (n.level() == common::v1::ORG_LEVEL_DEPARTMENT) continue;
       OrgInfo info;
       info.org_id = n.org_id();
       info.level = n.level();

@@ -19,7 +19,7 @@ const char kRecordColumns[] =
     "street_id, district_id, us(occur_at), attachments, source_system, external_ref, status, "
     "reviewed_by, review_note, COALESCE(us(reviewed_at), 0), appeal_reason, appeal_attachments, "
     "COALESCE(us(appealed_at), 0), decision, decision_reason, decided_by, "
-    "COALESCE(us(decided_at), 0), us(created_at), us(updated_at)";
+    "COALESCE(us(decided_at), 0), us(created_at), us(updated_at), COALESCE(problem_case_id, '')";
 
 std::string AttachmentBytes(const google::protobuf::RepeatedPtrField<v1::Attachment>& list) {
   v1::ServiceRecord holder;
@@ -68,6 +68,7 @@ PgServiceRecordStore::Row ReadRow(pqxx::transaction_base& tx, const pqxx::row& r
   }
   SetTime(r.mutable_create_time(), row[25].as<int64_t>());
   SetTime(r.mutable_update_time(), row[26].as<int64_t>());
+  r.set_problem_case_id(row[27].as<std::string>());
   if (r.status() == v1::SERVICE_RECORD_STATUS_VERIFIED) {
     if (std::optional<v1::Award> award =
             FindAward(tx, v1::AWARD_SOURCE_KIND_SERVICE_RECORD, r.service_record_id(), r.rider_id(),

@@ -18,6 +18,8 @@ constexpr int64_t kDefaultMaxPointsPerActivity = 100;
 constexpr int64_t kDefaultDailyCapPoints = 100;
 constexpr int64_t kDefaultDailyCapServiceRecords = 5;
 constexpr int64_t kDefaultDailyCapPostShifts = 2;
+// The first reporter's bonus when a problem case closes as fixed.
+constexpr int64_t kDefaultProblemFixedBonusPoints = 5;
 
 int64_t DefaultServicePoints(v1::ServiceRecordKind kind) {
   return kind >= 100 ? kDefaultProblemPoints : kDefaultServicePoints;
@@ -121,6 +123,15 @@ RuleValue ResolvedRules::DailyCapPostShifts() const {
       kDefaultDailyCapPostShifts);
 }
 
+RuleValue ResolvedRules::ProblemFixedBonusPoints() const {
+  return Find(
+      [](const v1::PointsRules& r) -> std::optional<int64_t> {
+        if (r.has_problem_fixed_bonus_points()) return r.problem_fixed_bonus_points();
+        return std::nullopt;
+      },
+      kDefaultProblemFixedBonusPoints);
+}
+
 void ResolvedRules::Fill(const std::string& org_id, const common::v1::OrgPath& path,
                          v1::EffectivePointsRules* out) const {
   out->set_org_id(org_id);
@@ -154,6 +165,7 @@ void ResolvedRules::Fill(const std::string& org_id, const common::v1::OrgPath& p
   limit(DailyCapPoints(), out->mutable_daily_cap_points());
   limit(DailyCapServiceRecords(), out->mutable_daily_cap_service_records());
   limit(DailyCapPostShifts(), out->mutable_daily_cap_post_shifts());
+  limit(ProblemFixedBonusPoints(), out->mutable_problem_fixed_bonus_points());
 }
 
 absl::Status CheckRules(const v1::PointsRules& rules) {
@@ -224,8 +236,13 @@ absl::Status CheckRules(const v1::PointsRules& rules) {
       !s.ok()) {
     return s;
   }
-  return range(rules.has_daily_cap_post_shifts(), rules.daily_cap_post_shifts(), 24,
-               "daily_cap_post_shifts");
+  if (absl::Status s = range(rules.has_daily_cap_post_shifts(), rules.daily_cap_post_shifts(), 24,
+                             "daily_cap_post_shifts");
+      !s.ok()) {
+    return s;
+  }
+  return range(rules.has_problem_fixed_bonus_points(), rules.problem_fixed_bonus_points(), 1000,
+               "problem_fixed_bonus_points");
 }
 
 }  // namespace civicpoints::activity

@@ -51,6 +51,7 @@ class ResolvedRules {
   RuleValue DailyCapPoints() const;
   RuleValue DailyCapServiceRecords() const;
   RuleValue DailyCapPostShifts() const;
+  RuleValue ProblemFixedBonusPoints() const;
 
   // Every value, as ResolveEffectivePointsRules answers.
   void Fill(const std::string& org_id, const common::v1::OrgPath& path,

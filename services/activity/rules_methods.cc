@@ -96,6 +96,9 @@ grpc::Status ActivityServiceImpl::UpdatePointsRules(grpc::ServerContext* ctx,
     if (req->rules().has_daily_cap_post_shifts()) {
       stored.set_daily_cap_post_shifts(req->rules().daily_cap_post_shifts());
     }
+    if (req->rules().has_problem_fixed_bonus_points()) {
+      stored.set_problem_fixed_bonus_points(req->rules().problem_fixed_bonus_points());
+    }
     const std::string bytes = pg::DeterministicBytes(stored);
     return InTx("update points rules", [&](pqxx::transaction_base& tx) -> absl::Status {
       const PgPointsRulesStore::Stored cur = points_rules_.Lock(tx, org->org_id);

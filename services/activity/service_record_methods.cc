@@ -10,6 +10,7 @@
 #include "common/status/status_macros.h"
 #include "services/activity/activity_events.h"
 #include "services/activity/activity_service.h"
+#include "services/activity/attachments.h"
 #include "services/activity/awards.h"
 #include "services/activity/directory.h"
 #include "services/activity/points_rules.h"
@@ -22,7 +23,6 @@ using common::v1::ROLE_STREET_STAFF;
 
 namespace {
 
-constexpr int kMaxAttachments = 9;
 constexpr int kDailySubmissions = 20;
 constexpr absl::Duration kMaxAge = absl::Hours(24 * 7);
 constexpr absl::Duration kAppealWindow = absl::Hours(24 * 7);
@@ -62,37 +62,6 @@ std::string KindText(v1::ServiceRecordKind kind) {
   }
 }
 
-absl::Status CheckAttachments(const google::protobuf::RepeatedPtrField<v1::Attachment>& list,
-                              absl::string_view field) {
-  if (list.size() > kMaxAttachments) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": at most ", kMaxAttachments, " (got ", list.size(), ")"));
-  }
-  for (int i = 0; i < list.size(); ++i) {
-    const v1::Attachment& a = list[i];
-    const std::string at = absl::StrCat(field, "[", i, "]");
-    if (a.ref().empty() || a.ref().size() > 512) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".ref: must be 1–512 characters"));
-    }
-    for (unsigned char c : a.ref()) {
-      if (c < 0x21 || c > 0x7e) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(at, ".ref: must be printable ASCII without spaces"));
-      }
-    }
-    if (a.content_type().size() > 100) {
-      return absl::InvalidArgumentError(absl::StrCat(at, ".content_type: is over 100 characters"));
-    }
-    if (!a.sha256().empty() &&
-        (a.sha256().size() != 64 ||
-         a.sha256().find_first_not_of("0123456789abcdef") != std::string::npos)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(at, ".sha256: must be 64 lowercase hex digits"));
-    }
-  }
-  return absl::OkStatus();
-}
-
 absl::Status WrongState(const v1::ServiceRecord& r, absl::string_view action) {
   return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_STATE,
                 absl::StrCat("cannot ", action, " service record ", r.service_record_id(),
@@ -109,8 +78,9 @@ absl::Status CheckNotOwn(const Caller& caller, const v1::ServiceRecord& r) {
 
 }  // namespace
 
-// The award of a verified record, written in the verifying transaction. The rider's path (home
-// community, else the record's community) was asked of identity before the transaction.
+// The award of a verified record, written in the verifying transaction, and the problem case a
+// problem report opens or joins. The rider's path (home community, else the record's community)
+// was asked of identity before the transaction.
 absl::Status ActivityServiceImpl::AwardServiceRecord(pqxx::transaction_base& tx,
                                                      const Caller& caller,
                                                      const v1::ServiceRecord& record,
@@ -129,7 +99,8 @@ absl::Status ActivityServiceImpl::AwardServiceRecord(pqxx::transaction_base& tx,
                               .reason = KindText(record.kind()),
                               .rider_path = rider_path},
                   ResolvedRules::Read(tx, rider_path), caller.now);
-  return award.status();
+  if (!award.ok()) return award.status();
+  return OpenOrJoinCase(tx, caller, record, occur);
 }
 
 absl::StatusOr<common::v1::OrgPath> ActivityServiceImpl::RiderPathOfRecord(

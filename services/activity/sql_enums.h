@@ -8,6 +8,7 @@
 #include "civicpoints/activity/v1/award.pb.h"
 #include "civicpoints/activity/v1/place.pb.h"
 #include "civicpoints/activity/v1/post.pb.h"
+#include "civicpoints/activity/v1/problem_case.pb.h"
 #include "civicpoints/activity/v1/service_record.pb.h"
 #include "civicpoints/common/v1/types.pb.h"
 #include "common/pg/sql_enums.h"
@@ -15,14 +16,16 @@
 namespace civicpoints::activity {
 
 inline pg::SqlEnums ActivitySqlEnums() {
-  return {v1::ActivityCategory_descriptor(),  v1::ActivityAudience_descriptor(),
-          v1::EnrolmentStatus_descriptor(),   v1::CheckInMethod_descriptor(),
-          v1::AwardSourceKind_descriptor(),   v1::AwardStatus_descriptor(),
-          v1::PostKind_descriptor(),          v1::PostStatus_descriptor(),
-          v1::PostClaimStatus_descriptor(),   v1::DutyShiftStatus_descriptor(),
-          v1::ServiceRecordKind_descriptor(), v1::ServiceRecordStatus_descriptor(),
-          v1::PlaceKind_descriptor(),         v1::PlaceServiceType_descriptor(),
-          v1::AppealDecision_descriptor(),    common::v1::OrgLevel_descriptor()};
+  return {v1::ActivityCategory_descriptor(),   v1::ActivityAudience_descriptor(),
+          v1::EnrolmentStatus_descriptor(),    v1::CheckInMethod_descriptor(),
+          v1::AwardSourceKind_descriptor(),    v1::AwardStatus_descriptor(),
+          v1::PostKind_descriptor(),           v1::PostStatus_descriptor(),
+          v1::PostClaimStatus_descriptor(),    v1::DutyShiftStatus_descriptor(),
+          v1::ServiceRecordKind_descriptor(),  v1::ServiceRecordStatus_descriptor(),
+          v1::PlaceKind_descriptor(),          v1::PlaceServiceType_descriptor(),
+          v1::AppealDecision_descriptor(),     common::v1::OrgLevel_descriptor(),
+          v1::ProblemCaseStatus_descriptor(),  v1::ProblemCaseOutcome_descriptor(),
+          v1::ProblemCaseStepKind_descriptor()};
 }
 
 }  // namespace civicpoints::activity

@@ -79,6 +79,10 @@ absl::Status CheckDivisionCodeForm(absl::string_view code, absl::string_view fie
 
 absl::Status CheckDivisionCode(absl::string_view code, OrgLevel level, absl::string_view field) {
   if (code.empty()) return absl::OkStatus();
+  if (level == common::v1::ORG_LEVEL_DEPARTMENT) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": a department carries no statistical division code (it is not an area)"));
+  }
   RETURN_IF_ERROR(CheckDivisionCodeForm(code, field, Example(level)));
   const size_t begin = OwnBegin(level), end = OwnEnd(level);
   if (AllZeros(code.substr(begin, end - begin)) || !AllZeros(code.substr(end))) {

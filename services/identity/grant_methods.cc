@@ -34,8 +34,12 @@ absl::Status CheckRoleFitsLevel(Role role, OrgLevel level) {
     case common::v1::ROLE_DISTRICT_ADMIN:
       fits = level == common::v1::ORG_LEVEL_DISTRICT || level == common::v1::ORG_LEVEL_CITY;
       break;
-    case common::v1::ROLE_ORG_VIEWER:  // a leader of any node reads its figures
-      fits = level != common::v1::ORG_LEVEL_UNSPECIFIED;
+    case common::v1::ROLE_ORG_VIEWER:  // a leader of any area reads its figures
+      fits =
+          level != common::v1::ORG_LEVEL_UNSPECIFIED && level != common::v1::ORG_LEVEL_DEPARTMENT;
+      break;
+    case common::v1::ROLE_DEPARTMENT_STAFF:
+      fits = level == common::v1::ORG_LEVEL_DEPARTMENT;
       break;
     default:
       return absl::InvalidArgumentError(absl::StrCat(
@@ -52,12 +56,13 @@ absl::Status CheckRoleFitsLevel(Role role, OrgLevel level) {
 }
 
 // District admins grant any staff role in their subtree; street staff grant community staff,
-// station keepers, merchants and org viewers in their street.
+// station keepers, merchants, org viewers and the staff of the street's departments.
 absl::Status CheckMayGrant(const auth::Principal& who, Role role, const OrgRow& org) {
   if (CoversOrgWithRole(who, org, {common::v1::ROLE_DISTRICT_ADMIN})) return absl::OkStatus();
   const bool street_grantable =
       role == common::v1::ROLE_COMMUNITY_STAFF || role == common::v1::ROLE_STATION_KEEPER ||
-      role == common::v1::ROLE_MERCHANT || role == common::v1::ROLE_ORG_VIEWER;
+      role == common::v1::ROLE_MERCHANT || role == common::v1::ROLE_ORG_VIEWER ||
+      role == common::v1::ROLE_DEPARTMENT_STAFF;
   if (street_grantable && CoversOrgWithRole(who, org, {common::v1::ROLE_STREET_STAFF})) {
     return absl::OkStatus();
   }

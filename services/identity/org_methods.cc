@@ -98,10 +98,12 @@ grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
         !s.ok())
       return s;
     if (req->parent_id().empty()) return absl::InvalidArgumentError("parent_id: is required");
-    if (req->level() < common::v1::ORG_LEVEL_DISTRICT ||
-        req->level() > common::v1::ORG_LEVEL_COMMUNITY) {
+    const bool department = req->level() == common::v1::ORG_LEVEL_DEPARTMENT;
+    if (!department && (req->level() < common::v1::ORG_LEVEL_DISTRICT ||
+                        req->level() > common::v1::ORG_LEVEL_COMMUNITY)) {
       return absl::InvalidArgumentError(
-          "level: must be ORG_LEVEL_DISTRICT, ORG_LEVEL_STREET or ORG_LEVEL_COMMUNITY");
+          "level: must be ORG_LEVEL_DISTRICT, ORG_LEVEL_STREET, ORG_LEVEL_COMMUNITY or "
+          "ORG_LEVEL_DEPARTMENT");
     }
     if (absl::Status s = CheckDivisionCode(req->division_code(), req->level(), "division_code");
         !s.ok()) {
@@ -110,10 +112,17 @@ grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
     return InTx("create org node", [&](pqxx::transaction_base& tx) -> absl::Status {
       absl::StatusOr<OrgRow> parent = LoadOrg(tx, req->parent_id(), "parent_id", RowLock::kShare);
       if (!parent.ok()) return parent.status();
-      if (req->level() != parent->level + 1) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "level: ", common::v1::OrgLevel_Name(req->level()), " cannot sit under a ",
-            common::v1::OrgLevel_Name(parent->level), " (must be exactly one level below)"));
+      // A department hangs beside the street or district it serves; an area sits exactly one
+      // level below its parent area.
+      const bool fits = department ? parent->level == common::v1::ORG_LEVEL_STREET ||
+                                         parent->level == common::v1::ORG_LEVEL_DISTRICT
+                                   : req->level() == parent->level + 1;
+      if (!fits) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("level: ", common::v1::OrgLevel_Name(req->level()), " cannot sit under a ",
+                         common::v1::OrgLevel_Name(parent->level),
+                         department ? " (a department serves a street or a district)"
+                                    : " (must be exactly one level below)"));
       }
       if (absl::Status s = CheckCoversOrg(caller.who(), *parent, "parent node " + parent->org_id);
           !s.ok()) {
@@ -142,11 +151,12 @@ grpc::Status IdentityServiceImpl::CreateOrgNode(grpc::ServerContext* ctx,
       }
       if (absl::Status s = CheckDivisionCodeFree(tx, req->division_code(), ""); !s.ok()) return s;
       static constexpr const char* kPrefix[] = {"", "", "d", "s", "c"};
-      const std::string id = NewId(kPrefix[req->level()]);
+      const std::string id = NewId(department ? "dp" : kPrefix[req->level()]);
+      // A department's path is the area it serves (its parent's), never itself.
       const std::string district =
           req->level() == common::v1::ORG_LEVEL_DISTRICT ? id : parent->district_id;
       const std::string street = req->level() == common::v1::ORG_LEVEL_STREET ? id
-                                 : req->level() == common::v1::ORG_LEVEL_COMMUNITY
+                                 : req->level() == common::v1::ORG_LEVEL_COMMUNITY || department
                                      ? parent->street_id
                                      : "";
       const std::string community = req->level() == common::v1::ORG_LEVEL_COMMUNITY ? id : "";
@@ -402,6 +412,8 @@ grpc::Status IdentityServiceImpl::ResolveOrgPath(grpc::ServerContext* ctx,
       for (const std::string* id : {&org->district_id, &org->street_id, &org->community_id}) {
         if (!id->empty()) chain.push_back(*id);
       }
+      // A department is on no path (it serves its parent's area): it ends its own chain.
+      if (chain.back() != org->org_id) chain.push_back(org->org_id);
       std::map<std::string, v1::OrgNode> nodes;
       for (const auto& row : tx.exec_params(
                absl::StrCat("SELECT ", kOrgColumns, " FROM org_nodes WHERE org_id = ANY($1)"),

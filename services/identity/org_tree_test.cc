@@ -360,3 +360,99 @@ TEST_F(OrgTreeTest, DivisionCodesMapACitySystemsIdsOntoTheTree) {
 
 }  // namespace
 }  // namespace civicpoints::identity
+
+namespace civicpoints::identity {
+namespace {
+
+// A responsible department hangs beside the street or district it serves: on no path, with no
+// division code, holding only its staff's grants, which street staff of its street may make.
+TEST_F(OrgTreeTest, ADepartmentServesItsStreetFromBesideTheTree) {
+  const std::string admin = env_.admin_token();
+  const std::string d = env_.MakeOrg("root", ORG_LEVEL_DISTRICT, "pc", "平城区");
+  const std::string s = env_.MakeOrg(d, ORG_LEVEL_STREET, "qy", "清远街道");
+  const std::string c = env_.MakeOrg(s, ORG_LEVEL_COMMUNITY, "qyxj", "清远西街社区");
+  const std::string team =
+      env_.MakeOrg(s, common::v1::ORG_LEVEL_DEPARTMENT, "qy-zfd", "清远街道综合行政执法队");
+  const std::string office =
+      env_.MakeOrg(d, common::v1::ORG_LEVEL_DEPARTMENT, "pc-hws", "平城区环卫所");
+  ASSERT_FALSE(team.empty() || office.empty());
+
+  v1::ResolveOrgPathRequest resolve;
+  resolve.set_org_id(team);
+  v1::ResolveOrgPathResponse path;
+  ASSERT_TRUE(env_.stub().ResolveOrgPath(env_.With(admin).get(), resolve, &path).ok());
+  EXPECT_EQ(path.path().district_id(), d);
+  EXPECT_EQ(path.path().street_id(), s) << "its path is the street it serves";
+  EXPECT_TRUE(path.path().community_id().empty());
+  ASSERT_EQ(path.ancestors_size(), 4);  // root, district, street, the department itself
+  EXPECT_EQ(path.ancestors(3).org_id(), team);
+  EXPECT_EQ(path.ancestors(3).level(), common::v1::ORG_LEVEL_DEPARTMENT);
+  resolve.set_org_id(office);
+  ASSERT_TRUE(env_.stub().ResolveOrgPath(env_.With(admin).get(), resolve, &path).ok());
+  EXPECT_TRUE(path.path().street_id().empty());
+  EXPECT_EQ(path.ancestors(path.ancestors_size() - 1).org_id(), office);
+
+  // Not under a community or another department, and with no division code.
+  v1::CreateOrgNodeRequest bad;
+  bad.set_parent_id(c);
+  bad.set_level(common::v1::ORG_LEVEL_DEPARTMENT);
+  bad.set_code("qyxj-wy");
+  bad.set_name("某物业公司");
+  v1::CreateOrgNodeResponse created;
+  grpc::Status st = env_.stub().CreateOrgNode(env_.With(admin).get(), bad, &created);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("a department serves a street or a district"),
+            std::string::npos)
+      << st.error_message();
+  bad.set_parent_id(team);
+  EXPECT_EQ(env_.stub().CreateOrgNode(env_.With(admin).get(), bad, &created).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  bad.set_parent_id(s);
+  bad.set_division_code("140213001000");
+  st = env_.stub().CreateOrgNode(env_.With(admin).get(), bad, &created);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("no statistical division code"), std::string::npos)
+      << st.error_message();
+  // Nor does a community sit under a department.
+  bad.clear_division_code();
+  bad.set_parent_id(team);
+  bad.set_level(ORG_LEVEL_COMMUNITY);
+  EXPECT_EQ(env_.stub().CreateOrgNode(env_.With(admin).get(), bad, &created).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM org_nodes WHERE code = 'qyxj-wy'"), "0");
+
+  // Its staff's role is held there and nowhere else; street staff of its street grant it.
+  const std::string street_staff = env_.Staff("13900000071", common::v1::ROLE_STREET_STAFF, s);
+  env_.Staff("13900000072", common::v1::ROLE_COMMUNITY_STAFF, c);
+  const std::string person =
+      env_.Sql("SELECT person_id FROM people WHERE display_name = '工作人员0072'");
+  v1::GrantRoleRequest grant;
+  grant.set_person_id(person);
+  grant.set_role(common::v1::ROLE_DEPARTMENT_STAFF);
+  grant.set_org_id(s);
+  v1::GrantRoleResponse granted;
+  EXPECT_EQ(env_.stub().GrantRole(env_.With(admin).get(), grant, &granted).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  grant.set_org_id(team);
+  ASSERT_TRUE(env_.stub().GrantRole(env_.With(street_staff).get(), grant, &granted).ok());
+  EXPECT_EQ(granted.grant().org_level(), common::v1::ORG_LEVEL_DEPARTMENT);
+  grant.set_role(common::v1::ROLE_ORG_VIEWER);
+  EXPECT_EQ(env_.stub().GrantRole(env_.With(admin).get(), grant, &granted).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Listed among the street's children, but no area of its statistics.
+  v1::ListOrgChildrenRequest children;
+  children.set_org_id(s);
+  v1::ListOrgChildrenResponse listed;
+  ASSERT_TRUE(env_.stub().ListOrgChildren(env_.With(admin).get(), children, &listed).ok());
+  EXPECT_EQ(listed.children_size(), 2);
+  v1::ListChildOrgStatsRequest stats;
+  stats.set_org_id(s);
+  v1::ListChildOrgStatsResponse figures;
+  ASSERT_TRUE(env_.stub().ListChildOrgStats(env_.With(admin).get(), stats, &figures).ok());
+  ASSERT_EQ(figures.stats_size(), 1);
+  EXPECT_EQ(figures.stats(0).org_id(), c);
+}
+
+}  // namespace
+}  // namespace civicpoints::identity

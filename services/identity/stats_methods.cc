@@ -255,15 +255,17 @@ grpc::Status IdentityServiceImpl::ListChildOrgStats(grpc::ServerContext* ctx,
           !s.ok()) {
         return s;
       }
-      static constexpr const char* kChildColumn[] = {"", "district_id", "street_id", "community_id",
-                                                     ""};
+      static constexpr const char* kChildColumn[] = {"", "district_id", "street_id",
+                                                     "community_id"};
+      // A community has no children in the tree, and a department none at all.
+      if (parent->level >= common::v1::ORG_LEVEL_COMMUNITY) return absl::OkStatus();
       const char* column = kChildColumn[parent->level];
-      if (*column == '\0') return absl::OkStatus();  // a community has no children
       std::map<std::string, Figures> figures = Compute(tx, *parent, column, *window, caller.now);
       std::vector<v1::OrgStats> rows;
       for (const auto& row : tx.exec_params(
                absl::StrCat("SELECT ", kOrgColumns,
-                            " FROM org_nodes WHERE parent_id = $1 AND ($2 OR retired_at IS NULL)"),
+                            " FROM org_nodes WHERE parent_id = $1 AND ($2 OR retired_at IS NULL) "
+                            "AND level <> org_level('DEPARTMENT')"),
                parent->org_id, req->include_retired())) {
         const OrgRow child = ReadOrg(row);
         v1::OrgStats s;

@@ -67,6 +67,7 @@ struct Figures {
   std::set<int> post_kinds;
   int approved_claims = 0, all_claims = 0;
   int service_records = 0, verified_records = 0, cleanup_records = 0;
+  int cases_fixed = 0;  // problem cases closed as fixed in 清远西街社区
   int shifts = 0, confirmed_shifts = 0;
   int64_t ranked = 0, ranked_points = 0;
   std::vector<std::pair<std::string, int64_t>> top;  // the community's top 16
@@ -218,6 +219,15 @@ class DemoTest : public ::testing::Test {
         f.cleanup_records += r.kind() == av1::SERVICE_RECORD_KIND_ENVIRONMENT_CLEANUP;
       }
     });
+    av1::ListProblemCasesRequest cases;
+    cases.set_org_id(community_);
+    cases.add_statuses(av1::PROBLEM_CASE_STATUS_CLOSED);
+    cases.set_page_size(100);
+    Pages(activity_.get(), &AS::ListProblemCases, t, cases, [&](const auto& page) {
+      for (const av1::ProblemCase& c : page.problem_cases()) {
+        f.cases_fixed += c.outcome() == av1::PROBLEM_CASE_OUTCOME_FIXED;
+      }
+    });
     av1::ListDutyShiftsRequest shifts;
     shifts.set_post_id("-");
     shifts.set_org_id(community_);
@@ -362,13 +372,16 @@ TEST_F(DemoTest, LoadsTheStorysFiguresAndASecondRunDoublesNothing) {
       (item.kind == HistoryItem::Kind::kShift ? shifts : records) += 1;
     }
   }
-  EXPECT_EQ(loaded.service_records, records + kPendingReports);
-  EXPECT_EQ(loaded.verified_records, records);
+  // The story's problem case adds one verified report, whose rider earns its points and, the
+  // case fixed, the bonus.
+  EXPECT_EQ(loaded.service_records, records + kPendingReports + 1);
+  EXPECT_EQ(loaded.verified_records, records + 1);
   EXPECT_EQ(loaded.cleanup_records, cleanup);
   EXPECT_EQ(loaded.shifts, shifts);
   EXPECT_EQ(loaded.confirmed_shifts, shifts);
-  EXPECT_EQ(loaded.ranked, ranked_riders);
-  EXPECT_EQ(loaded.ranked_points, points);
+  EXPECT_EQ(loaded.ranked, ranked_riders + 1);
+  EXPECT_EQ(loaded.ranked_points, points + kProblemPoints + kProblemFixedBonus);
+  EXPECT_EQ(loaded.cases_fixed, 1);
 
   // The first exchange: open for exactly the top 15, the story's gifts stocked at the station.
   EXPECT_EQ(loaded.windows, 1);

@@ -70,6 +70,10 @@ class GrpcFace : public Face {
     CP_BIND(activity_, ActivityService, ConfirmAttendance);
     CP_BIND(activity_, ActivityService, SubmitServiceRecord);
     CP_BIND(activity_, ActivityService, VerifyServiceRecord);
+    CP_BIND(activity_, ActivityService, GetProblemCase);
+    CP_BIND(activity_, ActivityService, AssignProblemCase);
+    CP_BIND(activity_, ActivityService, RecordProblemCaseProgress);
+    CP_BIND(activity_, ActivityService, CloseProblemCase);
     using ledger::v1::LedgerService;
     CP_BIND(ledger_, LedgerService, GetBalance);
     CP_BIND(ledger_, LedgerService, GetRank);

@@ -391,7 +391,9 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   activity::v1::ServiceRecord* r = report.mutable_service_record();
   r->set_kind(activity::v1::SERVICE_RECORD_KIND_ROAD_OCCUPATION);
   r->set_description("清远西街菜市场门口占道经营，影响通行");
-  r->mutable_location()->set_latitude(kLat);
+  // Each face's report at a spot of its own (about 70 m apart, and from the other tests' reports),
+  // so each opens a case of its own rather than joining one of the same problem nearby.
+  r->mutable_location()->set_latitude(kLat + (face_->name() == "rest" ? 0.0012 : 0.0006));
   r->mutable_location()->set_longitude(kLon);
   r->set_address("清远西街12号");
   r->set_community_id(west.org_id());
@@ -401,11 +403,11 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   activity::v1::VerifyServiceRecordRequest verify;
   verify.set_service_record_id(reported.service_record().service_record_id());
   verify.set_note("已核实，感谢");
-  const int64_t second_points = Ok<activity::v1::VerifyServiceRecordResponse>(
-                                    kActivity + "VerifyServiceRecord", west_staff.token, verify)
-                                    .service_record()
-                                    .award()
-                                    .points();
+  const activity::v1::ServiceRecord verified_report =
+      Ok<activity::v1::VerifyServiceRecordResponse>(kActivity + "VerifyServiceRecord",
+                                                    west_staff.token, verify)
+          .service_record();
+  const int64_t second_points = verified_report.award().points();
   ASSERT_GT(second_points, 0);
   EXPECT_EQ(
       WaitForBalance(second.person().person_id(), second.tokens().access_token(), second_points)
@@ -744,10 +746,65 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
     }
   }
 
-  // The other rider orders a bottle of water, then closes their account from the app: the order
-  // is cancelled first (points released, the bottle back on the shelf), then the account erased.
+  // The other rider's report became a case: the street hands it to its enforcement team (not to
+  // another street's), which serves the notice and closes it fixed; the reporter's bonus arrives.
   const std::string second_id = second.person().person_id();
   const std::string second_token = second.tokens().access_token();
+  const std::string case_id = verified_report.problem_case_id();
+  ASSERT_FALSE(case_id.empty());
+  const auto team =
+      MakeOrg(street.org_id(), common::v1::ORG_LEVEL_DEPARTMENT, "qyzfd", "清远街道综合行政执法队");
+  const auto other_street = MakeOrg(district.org_id(), ORG_LEVEL_STREET, "xw", "新旺街道");
+  const auto other_team = MakeOrg(other_street.org_id(), common::v1::ORG_LEVEL_DEPARTMENT, "xwzfd",
+                                  "新旺街道综合行政执法队");
+  const StaffMember officer =
+      MakeStaff("执法队员", common::v1::ROLE_DEPARTMENT_STAFF, team.org_id());
+  activity::v1::AssignProblemCaseRequest assign;
+  assign.set_case_id(case_id);
+  assign.set_department_id(other_team.org_id());
+  assign.set_notice_number("平清执法〔2026〕第118号");
+  *assign.mutable_deadline() = TimeUtil::GetCurrentTime() + TimeUtil::HoursToDuration(72);
+  ExpectRefused(Try<activity::v1::AssignProblemCaseResponse>(kActivity + "AssignProblemCase",
+                                                             street_staff.token, assign),
+                StatusCode::FAILED_PRECONDITION, "DEPARTMENT_OUTSIDE_STREET");
+  assign.set_department_id(team.org_id());
+  EXPECT_EQ(Ok<activity::v1::AssignProblemCaseResponse>(kActivity + "AssignProblemCase",
+                                                        street_staff.token, assign)
+                .problem_case()
+                .status(),
+            activity::v1::PROBLEM_CASE_STATUS_ASSIGNED);
+  activity::v1::RecordProblemCaseProgressRequest progress;
+  progress.set_case_id(case_id);
+  progress.set_note("已向车行下达整改通知书");
+  progress.set_idempotency_key(Key("case-progress"));
+  Ok<activity::v1::RecordProblemCaseProgressResponse>(kActivity + "RecordProblemCaseProgress",
+                                                      officer.token, progress);
+  activity::v1::CloseProblemCaseRequest fix;
+  fix.set_case_id(case_id);
+  fix.set_outcome(activity::v1::PROBLEM_CASE_OUTCOME_FIXED);
+  fix.set_note("车行已将电动车搬回店铺，道路恢复通行");
+  fix.mutable_after_photo()->set_ref("uploads/story/road-clear.jpg");
+  const int64_t bonus =
+      Ok<activity::v1::CloseProblemCaseResponse>(kActivity + "CloseProblemCase", officer.token, fix)
+          .problem_case()
+          .bonus()
+          .points();
+  EXPECT_GT(bonus, 0);
+  activity::v1::GetProblemCaseRequest get_case;
+  get_case.set_case_id(case_id);
+  const auto followed = Ok<activity::v1::GetProblemCaseResponse>(kActivity + "GetProblemCase",
+                                                                 second_token, get_case);
+  EXPECT_EQ(followed.problem_case().status(), activity::v1::PROBLEM_CASE_STATUS_CLOSED);
+  EXPECT_EQ(followed.problem_case().steps_size(), 4);  // opened, assigned, progress, closed
+  EXPECT_EQ(WaitForBalance(second_id, second_token, second_points + bonus).available(),
+            second_points + bonus);
+  fix.set_note("再次整改");
+  ExpectRefused(Try<activity::v1::CloseProblemCaseResponse>(kActivity + "CloseProblemCase",
+                                                            officer.token, fix),
+                StatusCode::FAILED_PRECONDITION, "CASE_CLOSED");
+
+  // The other rider orders a bottle of water, then closes their account from the app: the order
+  // is cancelled first (points released, the bottle back on the shelf), then the account erased.
   rewards::v1::CreateRedemptionRequest water_req;
   water_req.set_window_id(window);
   water_req.set_station_id(station);
@@ -774,7 +831,7 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   const auto after_close = Ok<ledger::v1::GetBalanceResponse>(kLedger + "GetBalance",
                                                               street_staff.token, second_balance);
   EXPECT_EQ(after_close.account().held(), 0);
-  EXPECT_EQ(after_close.account().available(), second_points) << "the points history stays";
+  EXPECT_EQ(after_close.account().available(), second_points + bonus) << "the points history stays";
   // On the leaderboard the closed account is anonymous.
   EXPECT_TRUE(absl::StartsWith(TopName(rider_token, top_req, 1, "小哥 #", true), "小哥 #"));
 }

@@ -19,6 +19,7 @@ void AddPlaceCommands(CLI::App& app, Context& ctx);   // place create|list|get|c
 void AddPostCommands(CLI::App& app, Context& ctx);    // post create|list|claims|approve|reject
 void AddActivityCommands(CLI::App& app, Context& ctx);  // activity ...
 void AddRecordCommands(CLI::App& app, Context& ctx);    // record pending|verify|reject
+void AddCaseCommands(CLI::App& app, Context& ctx);      // case list|show|assign|progress|close
 void AddPointsCommands(CLI::App& app, Context& ctx);    // balance, ranking top|rank
 void AddGiftCommands(CLI::App& app, Context& ctx);      // gift create|list, stock add
 void AddExchangeCommands(CLI::App& app, Context& ctx);  // exchange ..., pickup fulfil|list

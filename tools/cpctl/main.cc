@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   AddPostCommands(app, ctx);
   AddActivityCommands(app, ctx);
   AddRecordCommands(app, ctx);
+  AddCaseCommands(app, ctx);
   AddPointsCommands(app, ctx);
   AddGiftCommands(app, ctx);
   AddExchangeCommands(app, ctx);

@@ -166,6 +166,7 @@ av1::PointsRules DemoPointsRules(const std::string& street_id) {
   rules.set_daily_cap_points(kDailyCapPoints);
   rules.set_daily_cap_service_records(kRecordsPerDay);
   rules.set_daily_cap_post_shifts(kShiftsPerDay);
+  rules.set_problem_fixed_bonus_points(kProblemFixedBonus);
   return rules;
 }
 

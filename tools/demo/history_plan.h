@@ -27,6 +27,10 @@ inline constexpr int64_t kServicePoints = 5;
 inline constexpr int64_t kProblemPoints = 3;
 inline constexpr int64_t kShiftPoints = 5;
 inline constexpr int64_t kDailyCapPoints = 100;
+// The bonus of a fixed problem's first reporter, and who earns it in the story's case
+// (DemoLoader::LoadProblemCase): a rider with no history, below the pending reports' riders.
+inline constexpr int64_t kProblemFixedBonus = 5;
+inline constexpr int kCaseReporter = kRiderCount - 1 - kPendingReports;
 
 struct HistoryItem {
   enum class Kind { kCleanup, kService, kProblem, kShift };

@@ -45,6 +45,7 @@ absl::StatusOr<DemoSummary> DemoLoader::Run() {
   RETURN_IF_ERROR(LoadHistory());
   RETURN_IF_ERROR(AwaitAwards());
   RETURN_IF_ERROR(LoadPendingReports());
+  RETURN_IF_ERROR(LoadProblemCase());
   RETURN_IF_ERROR(LoadRewards());
   RETURN_IF_ERROR(LoadUpcomingActivities());
   return Summarise();

@@ -88,6 +88,7 @@ class DemoLoader {
   // loader_history.cc
   absl::Status LoadHistory();
   absl::Status LoadPendingReports();
+  absl::Status LoadProblemCase();
   absl::Status AwaitAwards();
   // loader_rewards.cc
   absl::Status LoadRewards();
@@ -111,7 +112,7 @@ class DemoLoader {
   std::string admin_password_now_;
   std::map<std::string, std::string> org_ids_;  // code → org id
   absl::Time anchor_;                           // when 清远西街社区 was created
-  Session street_, community_;
+  Session street_, community_, department_;
   std::vector<std::string> place_ids_;  // StoryPlaces() order
   std::string venue_id_;
   std::map<int, std::string> post_ids_;  // PostKind → post id

@@ -146,6 +146,68 @@ absl::Status DemoLoader::LoadPendingReports() {
   return absl::OkStatus();
 }
 
+// The story's own case: a shop's e-bikes block the road; a rider reports it, the community
+// verifies, the street hands it to its enforcement team, which serves a notice, and the shop moves
+// the bikes back inside; the reporter earns the bonus. Entered with the history, like the pending
+// reports; each step is a retry on a second load, and a case already closed is left as it is.
+absl::Status DemoLoader::LoadProblemCase() {
+  if (std::none_of(history_loaded_.begin(), history_loaded_.end(), [](bool b) { return b; })) {
+    return absl::OkStatus();
+  }
+  // A rider with no history, so the top's figures stay the story's.
+  ASSIGN_OR_RETURN(std::string token, RiderToken(kCaseReporter));
+  av1::SubmitServiceRecordRequest submit;
+  av1::ServiceRecord* r = submit.mutable_service_record();
+  r->set_kind(av1::SERVICE_RECORD_KIND_ROAD_OCCUPATION);
+  r->set_description("清远西街一家车行把待售电动车摆满路边，占道经营，骑手和行人只能绕行。");
+  // Away from the history's demonstration street, so it opens a case of its own.
+  r->mutable_location()->set_latitude(40.0951);
+  r->mutable_location()->set_longitude(113.2968);
+  r->set_address("平城区清远西街车行门前");
+  r->set_community_id(Community());
+  SetTime(r->mutable_occur_time(), anchor_ - absl::Hours(30));
+  r->add_attachments()->set_ref("demo/problem-case/bikes-on-road.jpg");
+  submit.set_idempotency_key("demo-problem-case-report");
+  av1::SubmitServiceRecordResponse submitted;
+  RETURN_IF_ERROR(gw_->Call(&ActivityStub::SubmitServiceRecord, token, submit, &submitted));
+  av1::VerifyServiceRecordRequest verify;
+  verify.set_service_record_id(submitted.service_record().service_record_id());
+  verify.set_note("情况属实，转街道综合行政执法队整改。");
+  av1::VerifyServiceRecordResponse verified;
+  RETURN_IF_ERROR(
+      gw_->Call(&ActivityStub::VerifyServiceRecord, community_.token, verify, &verified));
+  const std::string case_id = verified.service_record().problem_case_id();
+  av1::GetProblemCaseRequest get;
+  get.set_case_id(case_id);
+  av1::GetProblemCaseResponse found;
+  RETURN_IF_ERROR(gw_->Call(&ActivityStub::GetProblemCase, street_.token, get, &found));
+  if (found.problem_case().status() == av1::PROBLEM_CASE_STATUS_CLOSED) return absl::OkStatus();
+  if (found.problem_case().status() == av1::PROBLEM_CASE_STATUS_OPEN) {
+    av1::AssignProblemCaseRequest assign;
+    assign.set_case_id(case_id);
+    assign.set_department_id(Org(kQingyuanTeamCode));
+    assign.set_notice_number("平清执法〔2026〕第118号");
+    SetTime(assign.mutable_deadline(), absl::Now() + absl::Hours(72));
+    assign.set_note("请督促车行三日内将电动车移回店内。");
+    av1::AssignProblemCaseResponse assigned;
+    RETURN_IF_ERROR(gw_->Call(&ActivityStub::AssignProblemCase, street_.token, assign, &assigned));
+  }
+  av1::RecordProblemCaseProgressRequest progress;
+  progress.set_case_id(case_id);
+  progress.set_note("已向车行下达责令整改通知书，店主承诺当天整改。");
+  progress.set_idempotency_key("demo-problem-case-progress");
+  av1::RecordProblemCaseProgressResponse progressed;
+  RETURN_IF_ERROR(gw_->Call(&ActivityStub::RecordProblemCaseProgress, department_.token, progress,
+                            &progressed));
+  av1::CloseProblemCaseRequest close;
+  close.set_case_id(case_id);
+  close.set_outcome(av1::PROBLEM_CASE_OUTCOME_FIXED);
+  close.set_note("车行已将电动车搬回店铺，道路恢复通行。");
+  close.mutable_after_photo()->set_ref("demo/problem-case/road-clear.jpg");
+  av1::CloseProblemCaseResponse closed;
+  return gw_->Call(&ActivityStub::CloseProblemCase, department_.token, close, &closed);
+}
+
 absl::Status DemoLoader::AwaitAwards() {
   const std::vector<RiderSpec>& riders = StoryRiders();
   std::vector<int> waiting;

@@ -130,6 +130,7 @@ absl::Status DemoLoader::LoadStaff() {
     ASSIGN_OR_RETURN(Session session, SignInStaff(spec, person_id));
     if (spec.role == common::v1::ROLE_STREET_STAFF) street_ = session;
     if (spec.role == common::v1::ROLE_COMMUNITY_STAFF) community_ = session;
+    if (spec.role == common::v1::ROLE_DEPARTMENT_STAFF) department_ = session;
   }
   return absl::OkStatus();
 }

@@ -254,6 +254,8 @@ const std::vector<OrgNodeSpec>& StoryOrgTree() {
       {"dt-yb-yingbinlu", "迎宾路社区", ORG_LEVEL_COMMUNITY, "dt-pc-yingbin"},
       {"dt-wd-anyiyuan", "安益园社区", ORG_LEVEL_COMMUNITY, "dt-pc-wuding"},
       {"dt-ps-anhuali", "安华里社区", ORG_LEVEL_COMMUNITY, "dt-yg-pingsheng"},
+      {kQingyuanTeamCode, "清远街道综合行政执法队", common::v1::ORG_LEVEL_DEPARTMENT,
+       kQingyuanStreetCode},
   };
   return *tree;
 }
@@ -266,6 +268,8 @@ const std::vector<StaffSpec>& StoryStaff() {
        "Initial-qyxj-2026", "community worker, 清远西街社区"},
       {"17035209003", "王建国", common::v1::ROLE_ORG_VIEWER, "dt-pingcheng", "Initial-pc-2026",
        "district official (dashboard, read only), 平城区"},
+      {"17035209004", "刘强", common::v1::ROLE_DEPARTMENT_STAFF, kQingyuanTeamCode,
+       "Initial-zfd-2026", "enforcement officer (problem cases), 清远街道综合行政执法队"},
   };
   return *staff;
 }

@@ -26,12 +26,14 @@ struct OrgNodeSpec {
   std::string division_code = "";  // the statistical division code, where the demo knows it
 };
 
-// Districts first, then streets, then communities (each after its parent).
+// Districts first, then streets, then communities (each after its parent), then departments.
 const std::vector<OrgNodeSpec>& StoryOrgTree();
 
 // Codes of the nodes the demo runs in.
 inline constexpr char kQingyuanStreetCode[] = "dt-pc-qingyuan";
 inline constexpr char kQingyuanWestCode[] = "dt-qy-qingyuanxijie";
+// 清远街道's comprehensive law-enforcement team, the department its problem cases go to.
+inline constexpr char kQingyuanTeamCode[] = "dt-qy-zhifadui";
 
 // A staff account the loader creates and prints.
 struct StaffSpec {

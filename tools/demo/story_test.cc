@@ -27,6 +27,7 @@ TEST(StoryTest, OrgTreeHoldsTheStorysDistrictsStreetsAndCommunities) {
   EXPECT_EQ(per_level[common::v1::ORG_LEVEL_DISTRICT], 2);
   EXPECT_EQ(per_level[common::v1::ORG_LEVEL_STREET], 6);
   EXPECT_EQ(per_level[common::v1::ORG_LEVEL_COMMUNITY], 6);
+  EXPECT_EQ(per_level[common::v1::ORG_LEVEL_DEPARTMENT], 1);
   for (const char* name : {"平城区", "云冈区", "清远街道", "新旺街道", "水泊寺街道", "平盛街道",
                            "迎宾街道", "武定街道", "清远西街社区", "工农路社区", "文兴社区",
                            "安华里社区", "迎宾路社区", "安益园社区"}) {
@@ -153,6 +154,8 @@ TEST(HistoryPlanTest, DemoRulesPriceEveryKindTheWayThePlanCounts) {
   EXPECT_EQ(rules.daily_cap_service_records(), kRecordsPerDay);
   EXPECT_EQ(rules.daily_cap_post_shifts(), kShiftsPerDay);
   EXPECT_EQ(rules.daily_cap_points(), kDailyCapPoints);
+  EXPECT_EQ(rules.problem_fixed_bonus_points(), kProblemFixedBonus);
+  EXPECT_EQ(StoryRiders()[kCaseReporter].points, 0) << "the case's reporter has no history";
 }
 
 }  // namespace
