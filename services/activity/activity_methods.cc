@@ -3,6 +3,7 @@
 
 #include <google/protobuf/util/field_mask_util.h>
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +12,7 @@
 #include "common/status/status_macros.h"
 #include "services/activity/activity_records.h"
 #include "services/activity/activity_service.h"
+#include "services/activity/attachments.h"
 #include "services/activity/check_in_code.h"
 #include "services/activity/directory.h"
 #include "services/activity/enrolment_rules.h"
@@ -27,6 +29,9 @@ namespace {
 
 constexpr int kDefaultLeadMinutes = 30;
 constexpr int kDefaultCodePeriod = 30;
+// How far back paper records may be entered (RecordPastActivity), and how many riders at once.
+constexpr absl::Duration kRecordAfterwardsWithin = absl::Hours(24 * 30);
+constexpr int kMaxRecordedRiders = 500;
 
 // Fields an activity's creator sets, checked as CreateActivity and UpdateActivity require.
 absl::Status CheckActivityFields(const v1::Activity& a) {
@@ -179,6 +184,99 @@ grpc::Status ActivityServiceImpl::CreateActivity(grpc::ServerContext* ctx,
           absl::StatusOr<ActivityRow> row = LoadActivity(tx, id, false, caller.now);
           if (!row.ok()) return row.status();
           *resp->mutable_activity() = row->proto;
+          return absl::OkStatus();
+        });
+  });
+}
+
+grpc::Status ActivityServiceImpl::RecordPastActivity(grpc::ServerContext* ctx,
+                                                     const v1::RecordPastActivityRequest* req,
+                                                     v1::RecordPastActivityResponse* resp) {
+  return Handle(ctx, "RecordPastActivity", [&](const Caller& caller) -> absl::Status {
+    RETURN_IF_ERROR(text::CheckIdempotencyKey(req->idempotency_key()));
+    // What took place: the creator's fields, with the check-in settings that no longer matter
+    // left at their defaults and the capacity, if not given, the riders on the sheet.
+    v1::Activity draft = req->activity();
+    draft.clear_enrol_close_time();
+    draft.clear_check_in_lead_minutes();
+    draft.clear_check_in_radius_meters();
+    draft.clear_check_in_code_period_seconds();
+    if (draft.capacity() == 0) draft.set_capacity(std::max(1, req->rider_ids_size()));
+    RETURN_IF_ERROR(CheckActivityFields(draft));
+    if (draft.organiser_org_id().empty()) {
+      return absl::InvalidArgumentError("activity.organiser_org_id: is required");
+    }
+    if (TimeOf(draft.end_time()) > caller.now) {
+      return absl::InvalidArgumentError(
+          "activity.end_time: is in the future; record an activity once it is over (or create "
+          "it beforehand)");
+    }
+    if (TimeOf(draft.start_time()) < caller.now - kRecordAfterwardsWithin) {
+      return absl::InvalidArgumentError(
+          "activity.start_time: is more than 30 days ago; paper records are entered within 30 "
+          "days");
+    }
+    if (req->rider_ids().empty() || req->rider_ids_size() > kMaxRecordedRiders) {
+      return absl::InvalidArgumentError(absl::StrCat("rider_ids: must name 1–", kMaxRecordedRiders,
+                                                     " riders (got ", req->rider_ids_size(), ")"));
+    }
+    std::vector<std::string> riders(req->rider_ids().begin(), req->rider_ids().end());
+    std::sort(riders.begin(), riders.end());
+    if (std::adjacent_find(riders.begin(), riders.end()) != riders.end()) {
+      return absl::InvalidArgumentError("rider_ids: repeats a rider");
+    }
+    if (std::find(riders.begin(), riders.end(), "") != riders.end()) {
+      return absl::InvalidArgumentError("rider_ids: holds an empty id");
+    }
+    if (draft.capacity() < req->rider_ids_size()) {
+      return absl::InvalidArgumentError(absl::StrCat("activity.capacity: ", draft.capacity(),
+                                                     " is below the ", req->rider_ids_size(),
+                                                     " riders on the sign-in sheet"));
+    }
+    v1::Attachment sheet;
+    sheet.set_ref(req->sign_in_sheet_ref());
+    RETURN_IF_ERROR(CheckAttachment(sheet, "sign_in_sheet"));
+    ASSIGN_OR_RETURN(OrgInfo org,
+                     directory_->Org(draft.organiser_org_id(), "activity.organiser_org_id"));
+    if (org.level != common::v1::ORG_LEVEL_COMMUNITY && org.level != common::v1::ORG_LEVEL_STREET) {
+      return Refuse(absl::StatusCode::kFailedPrecondition,
+                    v1::ACTIVITY_ERROR_REASON_WRONG_ORG_LEVEL,
+                    absl::StrCat("activity.organiser_org_id: '", org.org_id,
+                                 "' is not a community or street"),
+                    {{"org_id", org.org_id}, {"level", common::v1::OrgLevel_Name(org.level)}});
+    }
+    RETURN_IF_ERROR(CheckCovers(caller.who(), org.path, absl::StrCat("organiser node ", org.org_id),
+                                {ROLE_COMMUNITY_STAFF, ROLE_STREET_STAFF}));
+    ASSIGN_OR_RETURN(std::vector<RiderInfo> found, directory_->Riders(riders));
+    for (const RiderInfo& r : found) {
+      if (!r.is_rider) {
+        return absl::NotFoundError(absl::StrCat("rider_ids: '", r.rider_id, "' is not a rider"));
+      }
+    }
+    return Idempotent(
+        caller, "RecordPastActivity", req->idempotency_key(), *req, resp,
+        [&](pqxx::transaction_base& tx) -> absl::Status {
+          RETURN_IF_ERROR(CheckPlace(tx, draft.place_id()));
+          RETURN_IF_ERROR(CheckMaxPoints(ResolvedRules::Read(tx, org.path), draft.points()));
+          const std::string id = NewId("act");
+          draft.set_activity_id(id);
+          *draft.mutable_enrol_close_time() = draft.start_time();
+          draft.set_check_in_lead_minutes(0);
+          draft.set_audience(v1::ACTIVITY_AUDIENCE_ANY_RIDER);
+          draft.set_check_in_code_period_seconds(kDefaultCodePeriod);
+          InsertActivityRow(tx, draft, org.org_id, org.path, NewCodeSecret(), caller.id());
+          tx.exec_params(
+              "UPDATE activities SET recorded_afterwards = true, sign_in_sheet_ref = $2 "
+              "WHERE activity_id = $1",
+              id, req->sign_in_sheet_ref());
+          for (const std::string& rider : riders) {
+            attendance_.Enrol(tx, id, rider);
+            *resp->add_enrolments() =
+                attendance_.MarkCheckedIn(tx, id, rider, v1::CHECK_IN_METHOD_RECORDED_AFTERWARDS,
+                                          caller.id(), std::nullopt, /*for_staff=*/true);
+          }
+          ASSIGN_OR_RETURN(ActivityRow row, LoadActivity(tx, id, false, caller.now));
+          *resp->mutable_activity() = std::move(row.proto);
           return absl::OkStatus();
         });
   });

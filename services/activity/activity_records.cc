@@ -17,8 +17,9 @@ const char kActivitySelect[] =
     "us(a.end_at), us(a.enrol_close_at), a.check_in_lead_minutes, a.capacity, a.enrolled_count, "
     "c.checked_in, c.confirmed, a.points, a.audience, a.check_in_radius_meters, "
     "a.code_period_seconds, a.cancelled_at IS NOT NULL, a.cancel_reason, a.created_by, "
-    "us(a.created_at), us(a.updated_at), a.version, a.code_secret, p.check_in_radius_meters "
-    "FROM activities a JOIN places p USING (place_id) CROSS JOIN LATERAL (SELECT "
+    "us(a.created_at), us(a.updated_at), a.version, a.code_secret, p.check_in_radius_meters, "
+    "a.recorded_afterwards, a.sign_in_sheet_ref FROM activities a JOIN places p USING (place_id) "
+    "CROSS JOIN LATERAL (SELECT "
     "count(*) FILTER (WHERE e.status IN (enrolment_status('CHECKED_IN'), "
     "enrolment_status('CONFIRMED')))::int AS checked_in, "
     "count(*) FILTER (WHERE e.status = enrolment_status('CONFIRMED'))::int AS confirmed "
@@ -90,6 +91,10 @@ ActivityRow ReadActivity(pqxx::transaction_base& tx, const pqxx::row& row, absl:
   p.set_etag(absl::StrCat("v", a.version));
   a.code_secret = pqxx::binarystring(row[30]).str();
   a.place_radius = row[31].as<int>();
+  a.recorded_afterwards = row[32].as<bool>();
+  p.set_recorded_afterwards(a.recorded_afterwards);
+  p.set_sign_in_sheet_ref(row[33].as<std::string>());
+  a.created = FromUs(row[27].as<int64_t>());
   p.set_effective_points(
       p.points() > 0 ? p.points()
                      : ResolvedRules::Read(tx, p.org_path()).ActivityPoints(p.category()).value);
@@ -189,7 +194,7 @@ absl::StatusOr<CheckInRead> LoadForCheckIn(pqxx::transaction_base& tx, const std
   if (r.empty()) return absl::NotFoundError(absl::StrCat("activity '", id, "' does not exist"));
   const pqxx::row& row = r[0];
   constexpr pqxx::row::size_type kFirst = 2;             // after the throttle's two columns
-  constexpr pqxx::row::size_type kActivityColumns = 32;  // kActivitySelect's, ReadActivity's
+  constexpr pqxx::row::size_type kActivityColumns = 34;  // kActivitySelect's, ReadActivity's
   CheckInRead out{pg::Throttle::WaitFromColumns(code_limit, row, now),
                   ReadActivity(tx, row.slice(kFirst, kFirst + kActivityColumns), now),
                   std::nullopt};

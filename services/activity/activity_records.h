@@ -28,6 +28,10 @@ struct ActivityRow {
   int place_radius = 0;  // the place's own radius
   absl::Time start, end, enrol_close, check_in_open;
   bool cancelled = false;
+  // Entered afterwards from paper (RecordPastActivity): confirmed by a second, street, staff
+  // member within kConfirmationWindow of `created`.
+  bool recorded_afterwards = false;
+  absl::Time created;
   int64_t version = 0;
   // The geofence: the activity's radius, or the place's.
   int radius() const;

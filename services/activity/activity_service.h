@@ -138,6 +138,9 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
   // ---- Activities (activity_methods.cc, check_in_methods.cc) ----
   grpc::Status CreateActivity(grpc::ServerContext* ctx, const v1::CreateActivityRequest* req,
                               v1::CreateActivityResponse* resp) override;
+  grpc::Status RecordPastActivity(grpc::ServerContext* ctx,
+                                  const v1::RecordPastActivityRequest* req,
+                                  v1::RecordPastActivityResponse* resp) override;
   grpc::Status GetActivity(grpc::ServerContext* ctx, const v1::GetActivityRequest* req,
                            v1::GetActivityResponse* resp) override;
   grpc::Status UpdateActivity(grpc::ServerContext* ctx, const v1::UpdateActivityRequest* req,

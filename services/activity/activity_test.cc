@@ -767,5 +767,108 @@ TEST_F(IdentityOutageTest, AwardsWaitOutAnOutageLongerThanATokenWithoutAnyCallWa
   EXPECT_TRUE(env_.stub().ListAwards(env_.With(env_.west_staff).get(), list, &after).ok());
 }
 
+// Paper records enter afterwards: an activity that took place within 30 days, with the riders on
+// its sign-in sheet checked in; a street staff member other than the recorder confirms, and the
+// points count on the day it took place. Bad records are refused whole.
+TEST_F(ActivityTest, APastActivityFromPaperCountsOnceASecondStaffMemberConfirmsIt) {
+  const auto [first, first_token] = env_.Rider(env_.west);
+  const auto [second, second_token] = env_.Rider(env_.gongnong);
+  v1::RecordPastActivityRequest req;
+  *req.mutable_activity() = Draft(env_.west);
+  req.mutable_activity()->set_title("中秋节居民自制月饼");
+  req.mutable_activity()->clear_capacity();
+  const absl::Time start = absl::Now() - absl::Hours(24 * 3);
+  SetTime(req.mutable_activity()->mutable_start_time(), Us(start));
+  SetTime(req.mutable_activity()->mutable_end_time(), Us(start + absl::Hours(2)));
+  req.add_rider_ids(first);
+  req.add_rider_ids(second);
+  req.set_sign_in_sheet_ref("uploads/2026/12/mooncakes-sign-in.jpg");
+  req.set_idempotency_key("paper-1");
+  const std::string activities_before = env_.Sql("SELECT count(*) FROM activities");
+
+  // Refused whole, naming what is wrong: too long ago, not over, nobody, a rider twice, someone
+  // unknown, no sheet, fewer places than riders.
+  const auto refused = [&](v1::RecordPastActivityRequest bad, const std::string& field,
+                           grpc::StatusCode code = grpc::StatusCode::INVALID_ARGUMENT) {
+    bad.set_idempotency_key(absl::StrCat("bad-", ++keys_));
+    v1::RecordPastActivityResponse resp;
+    grpc::Status s = env_.stub().RecordPastActivity(env_.With(env_.west_staff).get(), bad, &resp);
+    EXPECT_EQ(s.error_code(), code) << field << ": " << s.error_message();
+    EXPECT_NE(s.error_message().find(field), std::string::npos) << s.error_message();
+  };
+  v1::RecordPastActivityRequest bad = req;
+  SetTime(bad.mutable_activity()->mutable_start_time(), Us(absl::Now() - absl::Hours(24 * 31)));
+  SetTime(bad.mutable_activity()->mutable_end_time(),
+          Us(absl::Now() - absl::Hours(24 * 31) + absl::Hours(2)));
+  refused(bad, "activity.start_time");
+  bad = req;
+  SetTime(bad.mutable_activity()->mutable_end_time(), Us(absl::Now() + absl::Hours(1)));
+  refused(bad, "activity.end_time");
+  bad = req;
+  bad.clear_rider_ids();
+  refused(bad, "rider_ids");
+  bad = req;
+  bad.add_rider_ids(first);
+  refused(bad, "rider_ids");
+  bad = req;
+  bad.add_rider_ids("p_nobody");
+  refused(bad, "p_nobody", grpc::StatusCode::NOT_FOUND);
+  bad = req;
+  bad.clear_sign_in_sheet_ref();
+  refused(bad, "sign_in_sheet");
+  bad = req;
+  bad.mutable_activity()->set_capacity(1);
+  refused(bad, "activity.capacity");
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM activities"), activities_before);
+
+  v1::RecordPastActivityResponse recorded;
+  grpc::Status s = env_.stub().RecordPastActivity(env_.With(env_.west_staff).get(), req, &recorded);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const v1::Activity& a = recorded.activity();
+  EXPECT_TRUE(a.recorded_afterwards());
+  EXPECT_EQ(a.sign_in_sheet_ref(), "uploads/2026/12/mooncakes-sign-in.jpg");
+  EXPECT_EQ(a.status(), v1::ACTIVITY_STATUS_ENDED);
+  EXPECT_EQ(a.capacity(), 2);
+  EXPECT_EQ(a.checked_in_count(), 2);
+  ASSERT_EQ(recorded.enrolments_size(), 2);
+  for (const v1::Enrolment& e : recorded.enrolments()) {
+    EXPECT_EQ(e.status(), v1::ENROLMENT_STATUS_CHECKED_IN);
+    EXPECT_EQ(e.check_in_method(), v1::CHECK_IN_METHOD_RECORDED_AFTERWARDS);
+  }
+  // The same request again is the same record.
+  v1::RecordPastActivityResponse again;
+  ASSERT_TRUE(env_.stub().RecordPastActivity(env_.With(env_.west_staff).get(), req, &again).ok());
+  EXPECT_EQ(again.activity().activity_id(), a.activity_id());
+
+  // Neither the recorder nor community staff confirm it; a street staff member does.
+  v1::ConfirmAttendanceResponse confirmed;
+  s = ConfirmAll(a.activity_id(), &confirmed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(ReasonOf(s), "NEEDS_SECOND_STAFF");
+  EXPECT_EQ(env_.Sql("SELECT count(*) FROM awards"), "0");
+  v1::ConfirmAttendanceRequest confirm;
+  confirm.set_activity_id(a.activity_id());
+  confirm.set_all_checked_in(true);
+  s = env_.stub().ConfirmAttendance(env_.With(env_.street_staff).get(), confirm, &confirmed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(confirmed.confirmed_size(), 2);
+  // The points count on the day it took place.
+  EXPECT_EQ(
+      env_.Sql("SELECT count(*) FROM awards WHERE us(occur_at) = " + std::to_string(Us(start))),
+      "2");
+  ASSERT_TRUE(testing::WaitFor([&] { return AllDelivered(); }, absl::Seconds(10)));
+  EXPECT_GT(Balance(first), 0);
+  EXPECT_EQ(Balance(first), Balance(second));
+
+  // A street staff member who recorded one does not confirm it either.
+  req.set_idempotency_key("paper-2");
+  req.mutable_activity()->set_organiser_org_id(env_.street);
+  ASSERT_TRUE(
+      env_.stub().RecordPastActivity(env_.With(env_.street_staff).get(), req, &recorded).ok());
+  confirm.set_activity_id(recorded.activity().activity_id());
+  s = env_.stub().ConfirmAttendance(env_.With(env_.street_staff).get(), confirm, &confirmed);
+  EXPECT_EQ(ReasonOf(s), "NEEDS_SECOND_STAFF");
+}
+
 }  // namespace
 }  // namespace civicpoints::activity

@@ -43,7 +43,23 @@ absl::Status ActivityServiceImpl::ConfirmIn(pqxx::transaction_base& tx, const Ca
   const v1::Activity& act = a.proto;
   const std::string& id = act.activity_id();
   RETURN_IF_ERROR(CheckCovers(caller.who(), act.org_path(), absl::StrCat("activity ", id)));
-  RETURN_IF_ERROR(CheckConfirmationOpen(id, a.cancelled, a.start, a.end, caller.now));
+  if (a.recorded_afterwards) {
+    // Paper records get a second pair of eyes: street staff of the activity's street who did not
+    // record it.
+    common::v1::OrgPath street = act.org_path();
+    street.clear_community_id();
+    if (!Covers(caller.who(), street, {common::v1::ROLE_STREET_STAFF}) ||
+        caller.id() == act.created_by()) {
+      return Refuse(absl::StatusCode::kPermissionDenied,
+                    v1::ACTIVITY_ERROR_REASON_NEEDS_SECOND_STAFF,
+                    absl::StrCat("activity ", id, " was recorded afterwards by ", act.created_by(),
+                                 "; street staff of street ", street.street_id(),
+                                 " other than them confirm its attendance"));
+    }
+  }
+  // An activity recorded afterwards may be confirmed for the same window after its recording.
+  RETURN_IF_ERROR(CheckConfirmationOpen(id, a.cancelled, a.start,
+                                        a.recorded_afterwards ? a.created : a.end, caller.now));
   AttendanceChoice choice;
   if (req.all_checked_in()) {
     choice = ChooseCheckedIn(attendance_.CheckedIn(tx, id, /*lock=*/true), caller.id());

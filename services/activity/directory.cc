@@ -11,6 +11,7 @@
 #include "common/pg/transactions.h"
 #include "common/server/service_token.h"
 #include "common/status/grpc_status.h"
+#include "services/activity/support.h"
 
 namespace civicpoints::activity {
 namespace {
@@ -30,7 +31,35 @@ IdentityDirectory::IdentityDirectory(const std::string& identity_addr, server::S
                                      pg::PgPool* pool)
     : channel_(server::PeerChannel(identity_addr)), token_(token), pool_(pool) {}
 
-absl::StatusOr<OrgInfo> IdentityDirectory::Org(const std::string& org_id, absl::string_view field) {
+namespace {
+
+absl::Status WrongLevel(const OrgInfo& info, absl::string_view field, absl::string_view wanted) {
+  return Refuse(absl::StatusCode::kFailedPrecondition, v1::ACTIVITY_ERROR_REASON_WRONG_ORG_LEVEL,
+                absl::StrCat(field, ": '", info.org_id, "' is a ",
+                             common::v1::OrgLevel_Name(info.level), ", not ", wanted),
+                {{"org_id", info.org_id}, {"level", common::v1::OrgLevel_Name(info.level)}});
+}
+
+}  // namespace
+
+absl::StatusOr<OrgInfo> Directory::Org(const std::string& org_id, absl::string_view field) {
+  absl::StatusOr<OrgInfo> info = Node(org_id, field);
+  if (info.ok() && info->level == common::v1::ORG_LEVEL_DEPARTMENT) {
+    return WrongLevel(*info, field, "an area of the tree");
+  }
+  return info;
+}
+
+absl::StatusOr<OrgInfo> Directory::Department(const std::string& org_id, absl::string_view field) {
+  absl::StatusOr<OrgInfo> info = Node(org_id, field);
+  if (info.ok() && info->level != common::v1::ORG_LEVEL_DEPARTMENT) {
+    return WrongLevel(*info, field, "a department");
+  }
+  return info;
+}
+
+absl::StatusOr<OrgInfo> IdentityDirectory::Node(const std::string& org_id,
+                                                absl::string_view field) {
   if (org_id.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": is required"));
   {
     absl::MutexLock lock(&mu_);

@@ -43,9 +43,17 @@ struct RiderInfo {
 class Directory {
  public:
   virtual ~Directory() = default;
-  // Errors: NOT_FOUND naming `field` when identity does not know the node; UNAVAILABLE when
-  // identity cannot be reached.
-  virtual absl::StatusOr<OrgInfo> Org(const std::string& org_id, absl::string_view field) = 0;
+  // Any node, a department included. Errors: NOT_FOUND naming `field` when identity does not know
+  // the node; UNAVAILABLE when identity cannot be reached.
+  virtual absl::StatusOr<OrgInfo> Node(const std::string& org_id, absl::string_view field) = 0;
+  // An area of the tree (the city, a district, street or community), as every place, activity,
+  // record and figure is in; a department's path is its parent's area, so taking one for an area
+  // would widen the caller's reach. Errors: as Node, and FAILED_PRECONDITION (WRONG_ORG_LEVEL)
+  // naming `field` for a department.
+  absl::StatusOr<OrgInfo> Org(const std::string& org_id, absl::string_view field);
+  // A responsible department. Errors: as Node, and FAILED_PRECONDITION (WRONG_ORG_LEVEL) naming
+  // `field` for an area.
+  absl::StatusOr<OrgInfo> Department(const std::string& org_id, absl::string_view field);
   // The riders in request order. Errors: NOT_FOUND naming the first unknown id; UNAVAILABLE.
   virtual absl::StatusOr<std::vector<RiderInfo>> Riders(const std::vector<std::string>& ids) = 0;
   // The active direct children of a node ("root" for the districts), ordered by code; asked
@@ -59,7 +67,7 @@ class IdentityDirectory final : public Directory {
  public:
   IdentityDirectory(const std::string& identity_addr, server::ServiceToken* token,
                     pg::PgPool* pool);
-  absl::StatusOr<OrgInfo> Org(const std::string& org_id, absl::string_view field) override;
+  absl::StatusOr<OrgInfo> Node(const std::string& org_id, absl::string_view field) override;
   absl::StatusOr<std::vector<RiderInfo>> Riders(const std::vector<std::string>& ids) override;
   absl::StatusOr<std::vector<OrgInfo>> Children(const std::string& org_id) override;
 

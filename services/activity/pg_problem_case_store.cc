@@ -134,7 +134,7 @@ std::vector<LinkCandidate> PgProblemCaseStore::Candidates(pqxx::transaction_base
   pqxx::result r = tx.exec_params(
       "SELECT case_id, latitude, longitude, us(first_seen_at) FROM problem_cases "
       "WHERE kind = $1 AND closed_at IS NULL AND first_seen_at BETWEEN from_us($2) AND "
-      "from_us($3)",
+      "from_us($3) FOR UPDATE",
       static_cast<int>(kind), Us(seen) - window, Us(seen) + window);
   std::vector<LinkCandidate> out;
   for (const auto& row : r) {

@@ -41,7 +41,8 @@ class PgProblemCaseStore {
 
   // Linking. Serializes the openings of cases of `kind` until the transaction ends, so two
   // reports of one problem verified at once make one case; then the cases of `kind` not closed
-  // whose problem was seen within the link window of `seen`.
+  // whose problem was seen within the link window of `seen`, locked (a case closed while this
+  // waited for its lock is read again and left out, so a report never joins a closed case).
   void LockKind(pqxx::transaction_base& tx, v1::ServiceRecordKind kind) const;
   std::vector<LinkCandidate> Candidates(pqxx::transaction_base& tx, v1::ServiceRecordKind kind,
                                         absl::Time seen) const;

@@ -87,13 +87,16 @@ absl::Status ActivityServiceImpl::FillCaseFor(pqxx::transaction_base& tx, const 
   v1::ProblemCase& c = row.proto;
   const bool reporter = c.reporter_id() == caller.id();
   const bool staff = caller.is_staff();
-  if (staff || reporter) {
+  // Who reported it is for the area's staff and the reporter: neither another reporter of the
+  // same problem nor the department (a property company, say) is told.
+  const bool area_staff = staff && Covers(caller.who(), c.org_path());
+  if (area_staff || reporter) {
     if (std::optional<v1::Award> bonus = FindAward(tx, v1::AWARD_SOURCE_KIND_PROBLEM_CASE,
-                                                   c.case_id(), c.reporter_id(), staff)) {
+                                                   c.case_id(), c.reporter_id(), area_staff)) {
       *c.mutable_bonus() = *std::move(bonus);
     }
   } else {
-    c.clear_reporter_id();  // another reporter of the same problem sees the case, not who was first
+    c.clear_reporter_id();
   }
   if (with_steps) cases_.FillSteps(tx, &c);
   if (!staff) {
@@ -153,8 +156,12 @@ grpc::Status ActivityServiceImpl::ListProblemCases(grpc::ServerContext* ctx,
             "department's queue)");
       }
       if (!req->department_id().empty()) {
-        ASSIGN_OR_RETURN(OrgInfo dep, directory_->Org(req->department_id(), "department_id"));
-        if (!OfDepartment(caller.who(), dep.org_id) && !Covers(caller.who(), dep.path)) {
+        ASSIGN_OR_RETURN(OrgInfo dep,
+                         directory_->Department(req->department_id(), "department_id"));
+        // Alone, a department's whole queue: its staff's, or staff over the area it serves. With
+        // org_id, a filter within that node, whose scope is checked below.
+        if (req->org_id().empty() && !OfDepartment(caller.who(), dep.org_id) &&
+            !Covers(caller.who(), dep.path)) {
           return OutsideScope(absl::StrCat("department ", dep.org_id));
         }
         filter.department_id = dep.org_id;
@@ -171,9 +178,6 @@ grpc::Status ActivityServiceImpl::ListProblemCases(grpc::ServerContext* ctx,
             break;
           case common::v1::ORG_LEVEL_COMMUNITY:
             filter.org_column = "community_id";
-            break;
-          case common::v1::ORG_LEVEL_DEPARTMENT:
-            filter.org_column = "department_id";
             break;
           default:
             break;  // the city: everything
@@ -214,7 +218,7 @@ grpc::Status ActivityServiceImpl::AssignProblemCase(grpc::ServerContext* ctx,
     if (deadline > caller.now + kMaxCaseDeadlineAhead) {
       return absl::InvalidArgumentError("deadline: is more than 90 days ahead");
     }
-    ASSIGN_OR_RETURN(OrgInfo dep, directory_->Org(req->department_id(), "department_id"));
+    ASSIGN_OR_RETURN(OrgInfo dep, directory_->Department(req->department_id(), "department_id"));
     return InTx("assign problem case", [&](pqxx::transaction_base& tx) -> absl::Status {
       ASSIGN_OR_RETURN(PgProblemCaseStore::Row row,
                        cases_.Load(tx, req->case_id(), true, caller.now));
@@ -222,13 +226,6 @@ grpc::Status ActivityServiceImpl::AssignProblemCase(grpc::ServerContext* ctx,
       RETURN_IF_ERROR(CheckCovers(caller.who(), StreetOf(c.org_path()),
                                   absl::StrCat("street ", c.org_path().street_id()),
                                   {ROLE_STREET_STAFF, ROLE_DISTRICT_ADMIN}));
-      if (dep.level != common::v1::ORG_LEVEL_DEPARTMENT) {
-        return Refuse(absl::StatusCode::kFailedPrecondition,
-                      v1::ACTIVITY_ERROR_REASON_WRONG_ORG_LEVEL,
-                      absl::StrCat("department_id: '", dep.org_id, "' is a ",
-                                   common::v1::OrgLevel_Name(dep.level), ", not a department"),
-                      {{"org_id", dep.org_id}, {"level", common::v1::OrgLevel_Name(dep.level)}});
-      }
       if (!DepartmentServes(dep.path, c.org_path())) {
         return Refuse(
             absl::StatusCode::kFailedPrecondition,
@@ -304,18 +301,33 @@ grpc::Status ActivityServiceImpl::CloseProblemCase(grpc::ServerContext* ctx,
       }
       RETURN_IF_ERROR(CheckAttachment(req->after_photo(), "after_photo"));
     }
-    // Where a fix's bonus counts (the reporter's home community) is asked of identity first.
+    // Where a fix's bonus counts (the reporter's home community) is asked of identity first, once
+    // the caller and the case's state are known to allow the close (checked again below).
     common::v1::OrgPath reporter_path;
     if (fixed) {
       std::string first_record;
-      RETURN_IF_ERROR(
-          InReadTx("read problem case", [&](pqxx::transaction_base& tx) -> absl::Status {
-            ASSIGN_OR_RETURN(PgProblemCaseStore::Row row,
-                             cases_.Load(tx, req->case_id(), false, caller.now));
-            first_record = row.proto.first_record_id();
-            return absl::OkStatus();
-          }));
-      ASSIGN_OR_RETURN(reporter_path, RiderPathOfRecord(first_record));
+      bool closing = false;
+      RETURN_IF_ERROR(InTx("check problem case", [&](pqxx::transaction_base& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(PgProblemCaseStore::Row row,
+                         cases_.Load(tx, req->case_id(), false, caller.now));
+        RETURN_IF_ERROR(CheckMayWork(caller, row.proto));
+        switch (DecideClose(row.state, req->outcome(), req->note(), req->after_photo().ref())) {
+          case CaseStep::kClosed:
+            return Closed(row.proto);
+          case CaseStep::kNotAssigned:
+            return NotAssigned(row.proto);
+          case CaseStep::kApply:
+            closing = true;
+            break;
+          case CaseStep::kAlreadyDone:
+            break;
+        }
+        first_record = row.proto.first_record_id();
+        return absl::OkStatus();
+      }));
+      if (closing) {
+        ASSIGN_OR_RETURN(reporter_path, RiderPathOfRecord(first_record));
+      }
     }
     bool awarded = false;
     absl::Status done = InTx("close problem case", [&](pqxx::transaction_base& tx) -> absl::Status {

@@ -178,6 +178,7 @@ TEST_F(ProblemCaseTest, TheBlockedPavementIsReportedAssignedFixedAndItsFirstRepo
   EXPECT_EQ(c.status(), v1::PROBLEM_CASE_STATUS_CLOSED);
   EXPECT_EQ(c.outcome(), v1::PROBLEM_CASE_OUTCOME_FIXED);
   EXPECT_EQ(c.after_photo().ref(), "uploads/2026/12/pavement-clear.jpg");
+  ASSERT_TRUE(Get(env_.street_staff, id, &c).ok());  // the bonus is the area staff's to see
   EXPECT_EQ(c.bonus().rider_id(), first_id_);
   EXPECT_EQ(c.bonus().points(), 5);
   EXPECT_EQ(c.bonus().idempotency_key(), "problem-case/" + id);
@@ -331,6 +332,47 @@ TEST_F(ProblemCaseTest, DashboardsCountOpenOverdueAndClosedCasesAndListTheOverdu
                                   &listed)
                 .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// A department is beside the tree, not an area: named where an area is asked for, it is refused,
+// rather than read as the area it serves (or, by its level, as the whole city).
+TEST_F(ProblemCaseTest, ADepartmentIsNoAreaAndSeesNotWhoReported) {
+  v1::ListServiceRecordsRequest records;
+  records.set_org_id(team_);
+  v1::ListServiceRecordsResponse listed;
+  grpc::Status s =
+      env_.stub().ListServiceRecords(env_.With(env_.street_staff).get(), records, &listed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(ReasonOf(s), "WRONG_ORG_LEVEL");
+  v1::GetActivityStatsRequest stats;
+  stats.set_org_id(team_);
+  v1::GetActivityStatsResponse figures;
+  EXPECT_EQ(
+      ReasonOf(env_.stub().GetActivityStats(env_.With(env_.street_staff).get(), stats, &figures)),
+      "WRONG_ORG_LEVEL");
+  v1::ListProblemCasesRequest cases;
+  cases.set_org_id(team_);
+  v1::ListProblemCasesResponse found;
+  EXPECT_EQ(
+      ReasonOf(env_.stub().ListProblemCases(env_.With(env_.street_staff).get(), cases, &found)),
+      "WRONG_ORG_LEVEL");
+  cases.set_org_id("");
+  cases.set_department_id(env_.west);
+  EXPECT_EQ(
+      ReasonOf(env_.stub().ListProblemCases(env_.With(env_.street_staff).get(), cases, &found)),
+      "WRONG_ORG_LEVEL");
+
+  // The department works on the case without being told who reported it.
+  const std::string id = Reported(first_, 0).problem_case_id();
+  ASSERT_TRUE(Assign(env_.street_staff, Assignment(id, team_)).ok());
+  v1::ProblemCase c;
+  ASSERT_TRUE(Get(team_staff_, id, &c).ok());
+  EXPECT_TRUE(c.reporter_id().empty());
+  ASSERT_TRUE(Close(team_staff_, Closing(id), &c).ok());
+  EXPECT_FALSE(c.has_bonus());
+  ASSERT_TRUE(Get(env_.west_staff, id, &c).ok());
+  EXPECT_EQ(c.reporter_id(), first_id_);
+  EXPECT_EQ(c.bonus().rider_id(), first_id_);
 }
 
 }  // namespace

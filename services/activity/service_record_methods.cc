@@ -86,6 +86,9 @@ absl::Status ActivityServiceImpl::AwardServiceRecord(pqxx::transaction_base& tx,
                                                      const v1::ServiceRecord& record,
                                                      absl::Time occur,
                                                      const common::v1::OrgPath& rider_path) {
+  // The case first: a close locks its case and then the reporter's day (its bonus), so taking the
+  // case before this rider's day keeps the two in one order.
+  RETURN_IF_ERROR(OpenOrJoinCase(tx, caller, record, occur));
   const RuleValue price =
       ResolvedRules::Read(tx, record.org_path()).ServiceRecordPoints(record.kind());
   absl::StatusOr<v1::Award> award =
@@ -99,8 +102,7 @@ absl::Status ActivityServiceImpl::AwardServiceRecord(pqxx::transaction_base& tx,
                               .reason = KindText(record.kind()),
                               .rider_path = rider_path},
                   ResolvedRules::Read(tx, rider_path), caller.now);
-  if (!award.ok()) return award.status();
-  return OpenOrJoinCase(tx, caller, record, occur);
+  return award.status();
 }
 
 absl::StatusOr<common::v1::OrgPath> ActivityServiceImpl::RiderPathOfRecord(

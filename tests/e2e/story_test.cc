@@ -784,16 +784,18 @@ TEST_P(StoryTest, RiderEarnsPointsClimbsTheRankingAndPicksUpAGift) {
   fix.set_outcome(activity::v1::PROBLEM_CASE_OUTCOME_FIXED);
   fix.set_note("车行已将电动车搬回店铺，道路恢复通行");
   fix.mutable_after_photo()->set_ref("uploads/story/road-clear.jpg");
-  const int64_t bonus =
+  EXPECT_EQ(
       Ok<activity::v1::CloseProblemCaseResponse>(kActivity + "CloseProblemCase", officer.token, fix)
           .problem_case()
-          .bonus()
-          .points();
-  EXPECT_GT(bonus, 0);
+          .outcome(),
+      activity::v1::PROBLEM_CASE_OUTCOME_FIXED);
+  // The reporter follows the case to its end and sees the bonus (the department does not).
   activity::v1::GetProblemCaseRequest get_case;
   get_case.set_case_id(case_id);
   const auto followed = Ok<activity::v1::GetProblemCaseResponse>(kActivity + "GetProblemCase",
                                                                  second_token, get_case);
+  const int64_t bonus = followed.problem_case().bonus().points();
+  EXPECT_GT(bonus, 0);
   EXPECT_EQ(followed.problem_case().status(), activity::v1::PROBLEM_CASE_STATUS_CLOSED);
   EXPECT_EQ(followed.problem_case().steps_size(), 4);  // opened, assigned, progress, closed
   EXPECT_EQ(WaitForBalance(second_id, second_token, second_points + bonus).available(),
