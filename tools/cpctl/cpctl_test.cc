@@ -152,9 +152,10 @@ TEST(CpctlHelp, EveryCommandAndSubcommandHasHelp) {
     }
   }
   // The tree the help walked is the whole command set, down to the leaves.
-  for (const char* leaf : {"login", "org show", "place close", "activity confirm", "record verify",
-                           "ranking top", "exchange open", "pickup fulfil", "import riders",
-                           "import places", "stats export", "password change"}) {
+  for (const char* leaf :
+       {"login", "org show", "place close", "activity confirm", "record verify", "case assign",
+        "case close", "ranking top", "exchange open", "pickup fulfil", "import riders",
+        "import places", "stats export", "password change"}) {
     EXPECT_TRUE(seen.count(leaf)) << leaf;
   }
   EXPECT_GT(seen.size(), 50u);
@@ -431,6 +432,41 @@ TEST_F(CpctlSuite, ImportedRiderEarnsPointsAndShowsInTheRankingTable) {
   EXPECT_EQ(balance.code, 0) << Show(balance);
   EXPECT_THAT(balance.out, HasSubstr("AVAILABLE"));
   EXPECT_THAT(balance.out, HasSubstr("service-record"));
+
+  // A problem the rider reports becomes a case once verified; the street's enforcement team is
+  // created beside the street, and the case is assigned to it and shown with its history.
+  rec->set_kind(av1::SERVICE_RECORD_KIND_ROAD_OCCUPATION);
+  rec->set_description("测试街车行占道");
+  sreq.set_idempotency_key("cpctl-test-problem-" + Tag());
+  grpc::ClientContext pctx;
+  pctx.AddMetadata("authorization", "Bearer " + lresp.tokens().access_token());
+  ASSERT_TRUE(
+      av1::ActivityService::NewStub(channel)->SubmitServiceRecord(&pctx, sreq, &sresp).ok());
+  ASSERT_EQ(Cpctl({"record", "verify", sresp.service_record().service_record_id()}, "staff").code,
+            0);
+  const Result team = Cpctl({"org", "create", "--parent", Code("S"), "--level", "department",
+                             "--code", Code("ZFD"), "--name", "测试街道综合行政执法队"});
+  ASSERT_EQ(team.code, 0) << Show(team);
+  const Result open = Cpctl({"case", "list", "--org", Code("C"), "--open"}, "staff");
+  ASSERT_EQ(open.code, 0) << Show(open);
+  ASSERT_TRUE(std::regex_search(open.out, m, std::regex("(pc_[a-z0-9]+)"))) << open.out;
+  const std::string case_id = m[1];
+  // Community staff neither look the street's department up nor assign.
+  EXPECT_NE(Cpctl({"case", "assign", case_id, "--department", Code("ZFD"), "--notice", "N-1",
+                   "--deadline", "+3d"},
+                  "staff")
+                .code,
+            0);
+  const Result assigned = Cpctl({"case", "assign", case_id, "--department", Code("ZFD"), "--notice",
+                                 "测试执法〔2026〕1号", "--deadline", "+3d"});
+  ASSERT_EQ(assigned.code, 0) << Show(assigned);
+  EXPECT_THAT(assigned.out, HasSubstr(case_id));
+  EXPECT_THAT(assigned.out, HasSubstr("assigned"));
+  const Result shown = Cpctl({"--json", "case", "show", case_id}, "staff");
+  ASSERT_EQ(shown.code, 0) << Show(shown);
+  EXPECT_THAT(shown.out, HasSubstr("PROBLEM_CASE_STATUS_ASSIGNED"));
+  EXPECT_THAT(shown.out, HasSubstr("测试执法〔2026〕1号"));
+  EXPECT_EQ(Cpctl({"case", "list"}, "staff").code, 2) << "a node or a department is needed";
 
   // The day's statistics as CSV: a header and one row per day.
   const Result stats =
