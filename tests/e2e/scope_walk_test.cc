@@ -139,6 +139,8 @@ const std::set<std::string> kMustRefuseByScope = {"LedgerService.GetBalance",
                                                   "RewardsService.OpenExchangeWindow",
                                                   "RewardsService.CloseExchangeWindow",
                                                   "EventService.ListEvents",
+                                                  "ActivityService.GetProblemCase",
+                                                  "ActivityService.ListProblemCases",
                                                   "InsightsService.GetOrgOverview"};
 
 // "IdentityService.GetOrgNode" from the method's descriptor.
@@ -399,7 +401,11 @@ TEST_F(ScopeWalkTest, CallersFromAnotherStreetOrDistrictReachNothingOfAStreet) {
   activity::v1::VerifyServiceRecordRequest verify;
   verify.set_service_record_id(record);
   verify.set_note("已核实");
-  Activity<activity::v1::VerifyServiceRecordResponse>("VerifyServiceRecord", worker.token, verify);
+  // Verified, the report opens a problem case (or joins one of the same problem nearby).
+  const std::string problem_case = Activity<activity::v1::VerifyServiceRecordResponse>(
+                                       "VerifyServiceRecord", worker.token, verify)
+                                       .service_record()
+                                       .problem_case_id();
   activity::v1::ClaimPostRequest claim_req;
   claim_req.set_post_id(post);
   claim_req.set_idempotency_key(Key("claim"));
@@ -484,8 +490,8 @@ TEST_F(ScopeWalkTest, CallersFromAnotherStreetOrDistrictReachNothingOfAStreet) {
   key_req.set_display_name("walk");
   for (const char* scope :
        {"activity.activities.write", "activity.read", "activity.service_records.write",
-        "activity.stats.read", "identity.people.read", "identity.stats.read", "ledger.audit",
-        "ledger.read", "rewards.read"}) {
+        "activity.stats.read", "activity.cases.read", "identity.people.read", "identity.stats.read",
+        "ledger.audit", "ledger.read", "rewards.read"}) {
     key_req.add_scopes(scope);
   }
   identity::v1::ExchangeApiKeyRequest exchange;
@@ -515,6 +521,7 @@ TEST_F(ScopeWalkTest, CallersFromAnotherStreetOrDistrictReachNothingOfAStreet) {
             {"post_id", post},
             {"claim_id", claim},
             {"service_record_id", record},
+            {"case_id", problem_case},
             {"gift_id", gift},
             {"window_id", window},
             {"entry_id", entry},
