@@ -214,8 +214,8 @@ class ActivityServiceImpl final : public v1::ActivityService::Service {
                               const v1::ServiceRecord& record, absl::Time seen);
   // `row` as the caller may see it (the bonus and the first reporter for staff and that reporter;
   // who did what for staff), with its history when `with_steps`.
-  absl::Status FillCaseFor(pqxx::transaction_base& tx, const Caller& caller,
-                           PgProblemCaseStore::Row row, bool with_steps, v1::ProblemCase* out);
+  void FillCaseFor(pqxx::transaction_base& tx, const Caller& caller, PgProblemCaseStore::Row row,
+                   bool with_steps, v1::ProblemCase* out);
 
   // Confirming attendance (attendance.cc; its rules in attendance_rules.h). The home path of each
   // of `riders` as identity knows it (an empty path for one it does not know).

@@ -40,4 +40,16 @@ absl::Status CheckAttachments(const google::protobuf::RepeatedPtrField<v1::Attac
   return absl::OkStatus();
 }
 
+std::string AttachmentBytes(const google::protobuf::RepeatedPtrField<v1::Attachment>& list) {
+  v1::ServiceRecord holder;
+  *holder.mutable_attachments() = list;
+  return holder.SerializeAsString();
+}
+
+google::protobuf::RepeatedPtrField<v1::Attachment> AttachmentsFromBytes(const std::string& bytes) {
+  v1::ServiceRecord holder;
+  holder.ParseFromString(bytes);
+  return std::move(*holder.mutable_attachments());
+}
+
 }  // namespace civicpoints::activity

@@ -4,6 +4,8 @@
 #ifndef CIVICPOINTS_SERVICES_ACTIVITY_ATTACHMENTS_H_
 #define CIVICPOINTS_SERVICES_ACTIVITY_ATTACHMENTS_H_
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "civicpoints/activity/v1/service_record.pb.h"
@@ -18,6 +20,11 @@ absl::Status CheckAttachment(const v1::Attachment& attachment, absl::string_view
 // The same for each of at most kMaxAttachments, named `field[i]`.
 absl::Status CheckAttachments(const google::protobuf::RepeatedPtrField<v1::Attachment>& list,
                               absl::string_view field);
+
+// How a list of attachments is stored in a bytea column: a ServiceRecord holding only them
+// (the service records' encoding, which every table with attachments shares).
+std::string AttachmentBytes(const google::protobuf::RepeatedPtrField<v1::Attachment>& list);
+google::protobuf::RepeatedPtrField<v1::Attachment> AttachmentsFromBytes(const std::string& bytes);
 
 }  // namespace civicpoints::activity
 

@@ -6,6 +6,7 @@
 #include "common/base/ids.h"
 #include "common/base/time_units.h"
 #include "common/pg/sql_values.h"
+#include "services/activity/attachments.h"
 
 namespace civicpoints::activity {
 
@@ -20,13 +21,6 @@ const char kCaseColumns[] =
     "description, first_record_id, reporter_id, report_count, department_id, notice_number, "
     "COALESCE(us(deadline), 0), assigned_by, COALESCE(us(assigned_at), 0), outcome, close_note, "
     "after_photo, closed_by, COALESCE(us(closed_at), 0), us(created_at), us(updated_at)";
-
-// Attachments are stored as a ProblemCaseStep holding them (one serialised message).
-std::string AttachmentBytes(const google::protobuf::RepeatedPtrField<v1::Attachment>& list) {
-  v1::ProblemCaseStep holder;
-  *holder.mutable_attachments() = list;
-  return holder.SerializeAsString();
-}
 
 PgProblemCaseStore::Row ReadRow(const pqxx::row& row, absl::Time now) {
   PgProblemCaseStore::Row out;
@@ -104,9 +98,7 @@ void PgProblemCaseStore::FillSteps(pqxx::transaction_base& tx, v1::ProblemCase* 
     v1::ProblemCaseStep* step = out->add_steps();
     step->set_kind(static_cast<v1::ProblemCaseStepKind>(row[0].as<int>()));
     step->set_note(row[1].as<std::string>());
-    v1::ProblemCaseStep holder;
-    holder.ParseFromString(pqxx::binarystring(row[2]).str());
-    *step->mutable_attachments() = holder.attachments();
+    *step->mutable_attachments() = AttachmentsFromBytes(pqxx::binarystring(row[2]).str());
     step->set_actor_id(row[3].as<std::string>());
     step->set_subject_id(row[4].as<std::string>());
     SetTime(step->mutable_create_time(), row[5].as<int64_t>());
@@ -148,16 +140,16 @@ std::vector<LinkCandidate> PgProblemCaseStore::Candidates(pqxx::transaction_base
 
 std::string PgProblemCaseStore::Open(pqxx::transaction_base& tx, const v1::ServiceRecord& record,
                                      absl::Time seen, const std::string& actor_id) const {
-  pqxx::result r = tx.exec_params(
+  const std::string id = NewId("pc");
+  tx.exec_params(
       "INSERT INTO problem_cases (case_id, kind, status, community_id, street_id, district_id, "
       "latitude, longitude, address, description, first_record_id, reporter_id, first_seen_at) "
       "VALUES ($12, $1, problem_case_status('OPEN'), $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-      "from_us($11)) RETURNING case_id",
+      "from_us($11))",
       static_cast<int>(record.kind()), record.org_path().community_id(),
       record.org_path().street_id(), record.org_path().district_id(), record.location().latitude(),
       record.location().longitude(), record.address(), record.description(),
-      record.service_record_id(), record.rider_id(), Us(seen), NewId("pc"));
-  const std::string id = r[0][0].as<std::string>();
+      record.service_record_id(), record.rider_id(), Us(seen), id);
   tx.exec_params("UPDATE service_records SET problem_case_id = $1 WHERE service_record_id = $2", id,
                  record.service_record_id());
   AddStep(tx, id, v1::PROBLEM_CASE_STEP_KIND_OPENED, "", "", actor_id, record.service_record_id());

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/base/time_units.h"
+#include "services/activity/attachments.h"
 #include "services/activity/awards.h"
 
 namespace civicpoints::activity {
@@ -20,12 +21,6 @@ const char kRecordColumns[] =
     "reviewed_by, review_note, COALESCE(us(reviewed_at), 0), appeal_reason, appeal_attachments, "
     "COALESCE(us(appealed_at), 0), decision, decision_reason, decided_by, "
     "COALESCE(us(decided_at), 0), us(created_at), us(updated_at), COALESCE(problem_case_id, '')";
-
-std::string AttachmentBytes(const google::protobuf::RepeatedPtrField<v1::Attachment>& list) {
-  v1::ServiceRecord holder;
-  *holder.mutable_attachments() = list;
-  return holder.SerializeAsString();
-}
 
 PgServiceRecordStore::Row ReadRow(pqxx::transaction_base& tx, const pqxx::row& row,
                                   bool for_staff) {
@@ -44,9 +39,7 @@ PgServiceRecordStore::Row ReadRow(pqxx::transaction_base& tx, const pqxx::row& r
   r.mutable_org_path()->set_district_id(row[9].as<std::string>());
   SetTime(r.mutable_occur_time(), row[10].as<int64_t>());
   out.occur = FromUs(row[10].as<int64_t>());
-  v1::ServiceRecord holder;
-  holder.ParseFromString(pqxx::binarystring(row[11]).str());
-  *r.mutable_attachments() = holder.attachments();
+  *r.mutable_attachments() = AttachmentsFromBytes(pqxx::binarystring(row[11]).str());
   r.set_source_system(row[12].as<std::string>());
   r.set_external_ref(row[13].as<std::string>());
   r.set_status(static_cast<v1::ServiceRecordStatus>(row[14].as<int>()));
@@ -57,9 +50,7 @@ PgServiceRecordStore::Row ReadRow(pqxx::transaction_base& tx, const pqxx::row& r
   if (row[20].as<int64_t>() != 0) {
     v1::Appeal* appeal = r.mutable_appeal();
     appeal->set_reason(row[18].as<std::string>());
-    v1::ServiceRecord evidence;
-    evidence.ParseFromString(pqxx::binarystring(row[19]).str());
-    *appeal->mutable_attachments() = evidence.attachments();
+    *appeal->mutable_attachments() = AttachmentsFromBytes(pqxx::binarystring(row[19]).str());
     SetTime(appeal->mutable_appeal_time(), row[20].as<int64_t>());
     appeal->set_decision(static_cast<v1::AppealDecision>(row[21].as<int>()));
     appeal->set_decision_reason(row[22].as<std::string>());

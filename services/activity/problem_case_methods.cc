@@ -81,9 +81,9 @@ absl::Status ActivityServiceImpl::OpenOrJoinCase(pqxx::transaction_base& tx, con
   return absl::OkStatus();
 }
 
-absl::Status ActivityServiceImpl::FillCaseFor(pqxx::transaction_base& tx, const Caller& caller,
-                                              PgProblemCaseStore::Row row, bool with_steps,
-                                              v1::ProblemCase* out) {
+void ActivityServiceImpl::FillCaseFor(pqxx::transaction_base& tx, const Caller& caller,
+                                      PgProblemCaseStore::Row row, bool with_steps,
+                                      v1::ProblemCase* out) {
   v1::ProblemCase& c = row.proto;
   const bool reporter = c.reporter_id() == caller.id();
   const bool staff = caller.is_staff();
@@ -106,7 +106,6 @@ absl::Status ActivityServiceImpl::FillCaseFor(pqxx::transaction_base& tx, const 
     for (v1::ProblemCaseStep& step : *c.mutable_steps()) step.clear_actor_id();
   }
   *out = std::move(c);
-  return absl::OkStatus();
 }
 
 grpc::Status ActivityServiceImpl::GetProblemCase(grpc::ServerContext* ctx,
@@ -127,7 +126,8 @@ grpc::Status ActivityServiceImpl::GetProblemCase(grpc::ServerContext* ctx,
         RETURN_IF_ERROR(
             CheckCovers(caller.who(), c.org_path(), absl::StrCat("problem case ", c.case_id())));
       }
-      return FillCaseFor(tx, caller, std::move(row), true, resp->mutable_problem_case());
+      FillCaseFor(tx, caller, std::move(row), true, resp->mutable_problem_case());
+      return absl::OkStatus();
     });
   });
 }
@@ -192,7 +192,7 @@ grpc::Status ActivityServiceImpl::ListProblemCases(grpc::ServerContext* ctx,
                                         r.proto.case_id()};
       }));
       for (PgProblemCaseStore::Row& row : rows) {
-        RETURN_IF_ERROR(FillCaseFor(tx, caller, std::move(row), false, resp->add_problem_cases()));
+        FillCaseFor(tx, caller, std::move(row), false, resp->add_problem_cases());
       }
       return absl::OkStatus();
     });
@@ -246,7 +246,8 @@ grpc::Status ActivityServiceImpl::AssignProblemCase(grpc::ServerContext* ctx,
       }
       ASSIGN_OR_RETURN(PgProblemCaseStore::Row after,
                        cases_.Load(tx, c.case_id(), false, caller.now));
-      return FillCaseFor(tx, caller, std::move(after), true, resp->mutable_problem_case());
+      FillCaseFor(tx, caller, std::move(after), true, resp->mutable_problem_case());
+      return absl::OkStatus();
     });
   });
 }
@@ -277,7 +278,8 @@ grpc::Status ActivityServiceImpl::RecordProblemCaseProgress(
           cases_.AddProgress(tx, row.proto.case_id(), req->note(), req->attachments(), caller.id());
           ASSIGN_OR_RETURN(PgProblemCaseStore::Row after,
                            cases_.Load(tx, row.proto.case_id(), false, caller.now));
-          return FillCaseFor(tx, caller, std::move(after), true, resp->mutable_problem_case());
+          FillCaseFor(tx, caller, std::move(after), true, resp->mutable_problem_case());
+          return absl::OkStatus();
         });
   });
 }
@@ -366,7 +368,8 @@ grpc::Status ActivityServiceImpl::CloseProblemCase(grpc::ServerContext* ctx,
       }
       ASSIGN_OR_RETURN(PgProblemCaseStore::Row after,
                        cases_.Load(tx, c.case_id(), false, caller.now));
-      return FillCaseFor(tx, caller, std::move(after), true, resp->mutable_problem_case());
+      FillCaseFor(tx, caller, std::move(after), true, resp->mutable_problem_case());
+      return absl::OkStatus();
     });
     if (done.ok() && awarded) NudgeRelay();
     return done;
